@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Ports, workers and their loop. One worker per lcore owns rx/tx queue `id` of every port,
+ * its session table and its counters; it polls without sleeping, and reports a quiescent
+ * state once per iteration, after which it holds no pointer into the tables.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include <strait/log.h>
+
+#include "dp_priv.h"
+
+#define RX_DESC 1024
+#define TX_DESC 1024
+
+struct dp_worker *dp_workers[CFG_MAX_WORKERS];
+volatile bool dp_force_quit;
+
+static struct {
+	unsigned int n_workers;
+	uint16_t port_id[DP_PORT_MAX];
+	struct rte_ether_addr mac[DP_PORT_MAX];
+	struct rte_mempool *pool;
+	struct rte_rcu_qsbr *qsv;
+	bool started, ports_started[DP_PORT_MAX];
+} dp;
+
+static const char *const drop_names[] = {
+#define X(e, s) s,
+	DP_DROP_REASONS(X)
+#undef X
+};
+
+const char *dp_drop_name(enum dp_drop d)
+{
+	return d < DP_DROP_MAX ? drop_names[d] : "?";
+}
+
+struct rte_mempool *dp_mempool(void);
+struct rte_mempool *dp_mempool(void)
+{
+	return dp.pool;
+}
+
+void dp_drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_drop reason)
+{
+	w->stats.drops[reason]++;
+	rte_pktmbuf_free(m);
+}
+
+void dp_to_slowpath(struct dp_worker *w, struct rte_mbuf *m, uint8_t in_port, uint8_t reason)
+{
+	struct dp_mbuf_priv *p = dp_priv(m);
+
+	p->in_port = in_port;
+	p->reason = reason;
+	if (reason == DP_SP_TTL)
+		w->stats.drops[DP_DROP_TTL_EXCEEDED]++;
+	if (rte_ring_sp_enqueue(w->sp_out, m) != 0) {
+		dp_drop(w, m, DP_DROP_SLOWPATH_RING_FULL);
+		return;
+	}
+	w->stats.slowpath++;
+}
+
+static void tx_flush(struct dp_worker *w, uint8_t port)
+{
+	uint16_t n = w->n_tx[port], sent;
+
+	if (n == 0)
+		return;
+	sent = rte_eth_tx_burst(w->port_id[port], w->queue, w->tx[port], n);
+	w->stats.tx_pkts[port] += sent;
+	for (uint16_t i = 0; i < sent; i++)
+		w->stats.tx_bytes[port] += rte_pktmbuf_pkt_len(w->tx[port][i]);
+	for (uint16_t i = sent; i < n; i++)
+		dp_drop(w, w->tx[port][i], DP_DROP_TX_FULL);
+	w->n_tx[port] = 0;
+}
+
+void dp_tx_enqueue(struct dp_worker *w, uint8_t port, struct rte_mbuf *m)
+{
+	if (w->n_tx[port] == RTE_DIM(w->tx[port]))
+		tx_flush(w, port);
+	w->tx[port][w->n_tx[port]++] = m;
+}
+
+static unsigned int worker_clear(struct dp_worker *w, int slot, uint32_t backend_be)
+{
+	unsigned int n = 0;
+
+	for (uint32_t i = 0; i < w->sess.hwm; i++) {
+		const struct nat_session *se = &w->sess.recs[i];
+		if (!(se->flags & NAT_F_IN_USE))
+			continue;
+		if (slot >= 0 && se->slot != slot)
+			continue;
+		if (backend_be && se->rw_o2i.dst != backend_be)
+			continue;
+		nat_session_free(w, i);
+		n++;
+	}
+	return n;
+}
+
+static void handoff_poll(struct dp_worker *w, const struct tables *t)
+{
+	struct rte_mbuf *in[DP_BURST], *by_port[DP_PORT_MAX][DP_BURST];
+	uint16_t n_by[DP_PORT_MAX];
+
+	for (unsigned int j = 0; j < w->n_workers; j++) {
+		if (!w->handoff_in[j])
+			continue;
+		unsigned int n = rte_ring_sc_dequeue_burst(w->handoff_in[j], (void **)in, DP_BURST,
+							   NULL);
+		if (n == 0)
+			continue;
+		w->stats.handoff_in += n;
+		n_by[0] = n_by[1] = 0;
+		for (unsigned int i = 0; i < n; i++) {
+			uint8_t p = dp_priv(in[i])->in_port & 1;
+			by_port[p][n_by[p]++] = in[i];
+		}
+		for (uint8_t p = 0; p < DP_PORT_MAX; p++)
+			if (n_by[p])
+				nat_process_burst(w, t, p, by_port[p], n_by[p]);
+	}
+}
+
+static int worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct rte_mbuf *pkts[DP_BURST];
+	unsigned int loops = 0;
+
+	rte_rcu_qsbr_thread_register(dp.qsv, w->id);
+	rte_rcu_qsbr_thread_online(dp.qsv, w->id);
+	while (!dp_force_quit) {
+		const struct tables *t = tables_get();
+		uint64_t start = rte_rdtsc();
+		bool busy = false;
+
+		w->now = start;
+		for (uint8_t p = 0; p < DP_PORT_MAX; p++) {
+			uint16_t n = rte_eth_rx_burst(w->port_id[p], w->queue, pkts, DP_BURST);
+			if (n == 0)
+				continue;
+			busy = true;
+			w->stats.rx_pkts[p] += n;
+			for (uint16_t i = 0; i < n; i++)
+				w->stats.rx_bytes[p] += rte_pktmbuf_pkt_len(pkts[i]);
+			if (likely(t != NULL))
+				nat_process_burst(w, t, p, pkts, n);
+			else
+				for (uint16_t i = 0; i < n; i++)
+					dp_drop(w, pkts[i], DP_DROP_NO_MAPPING);
+		}
+		if (w->n_workers > 1 && t)
+			handoff_poll(w, t);
+
+		unsigned int n = rte_ring_sc_dequeue_burst(w->ctl_tx, (void **)pkts, DP_BURST, NULL);
+		for (unsigned int i = 0; i < n; i++)
+			dp_tx_enqueue(w, dp_priv(pkts[i])->out_port & 1, pkts[i]);
+		busy |= n > 0;
+
+		for (uint8_t p = 0; p < DP_PORT_MAX; p++)
+			tx_flush(w, p);
+
+		if (++loops % DP_HOUSEKEEPING_LOOPS == 0) {
+			struct dp_cmd *cmd;
+			nat_sessions_expire(w, DP_EXPIRE_BUDGET);
+			if (rte_ring_sc_dequeue(w->cmd_in, (void **)&cmd) == 0) {
+				cmd->result = worker_clear(w, cmd->slot, cmd->backend_addr);
+				__atomic_store_n(&cmd->done, 1, __ATOMIC_RELEASE);
+			}
+		}
+		uint64_t end = rte_rdtsc();
+		w->stats.total_tsc += end - start;
+		if (busy)
+			w->stats.busy_tsc += end - start;
+		w->stats.loops++;
+		rte_rcu_qsbr_quiescent(dp.qsv, w->id); // t is not used after this
+	}
+	rte_rcu_qsbr_thread_offline(dp.qsv, w->id);
+	rte_rcu_qsbr_thread_unregister(dp.qsv, w->id);
+	return 0;
+}
+
+static int port_setup(enum dp_port_role r, uint16_t port_id, unsigned int nq, char *err,
+		      size_t errlen)
+{
+	static const char *const role[] = {"ext", "int"};
+	struct rte_eth_conf conf = {0};
+	struct rte_eth_dev_info info;
+	char name[RTE_ETH_NAME_MAX_LEN] = "";
+	int ret;
+
+	rte_eth_dev_get_name_by_port(port_id, name);
+	ret = rte_eth_dev_info_get(port_id, &info);
+	if (ret < 0) {
+		snprintf(err, errlen, "port %s (%s): cannot get device info: %s", role[r], name,
+			 strerror(-ret));
+		return ret;
+	}
+	if (info.max_rx_queues < nq || info.max_tx_queues < nq) {
+		snprintf(err, errlen,
+			 "port %s (%s) has %u rx / %u tx queues, but workers: %u needs %u of each "
+			 "(for af_packet add qpairs=%u to the vdev)",
+			 role[r], name, info.max_rx_queues, info.max_tx_queues, nq, nq, nq);
+		return -EINVAL;
+	}
+	ret = rte_eth_dev_configure(port_id, (uint16_t)nq, (uint16_t)nq, &conf);
+	if (ret < 0)
+		goto fail;
+	uint16_t nrx = RX_DESC, ntx = TX_DESC;
+	rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nrx, &ntx);
+	for (unsigned int q = 0; q < nq; q++) {
+		ret = rte_eth_rx_queue_setup(port_id, (uint16_t)q, nrx,
+					     (unsigned int)rte_eth_dev_socket_id(port_id), NULL, dp.pool);
+		if (ret < 0)
+			goto fail;
+		ret = rte_eth_tx_queue_setup(port_id, (uint16_t)q, ntx,
+					     (unsigned int)rte_eth_dev_socket_id(port_id), NULL);
+		if (ret < 0)
+			goto fail;
+	}
+	ret = rte_eth_dev_start(port_id);
+	if (ret < 0)
+		goto fail;
+	dp.ports_started[r] = true;
+	// Frames for our MAC only are kept, but the vdevs need promiscuous mode to see them at
+	// all on some kernels; filtering is done in software (NOT_FOR_US).
+	rte_eth_promiscuous_enable(port_id);
+	rte_eth_macaddr_get(port_id, &dp.mac[r]);
+	return 0;
+fail:
+	snprintf(err, errlen, "port %s (%s): setup failed: %s", role[r], name, strerror(-ret));
+	return ret;
+}
+
+struct dp_worker *dp_worker_new(unsigned int id, unsigned int n_workers, unsigned int lcore,
+				 uint32_t sessions, char *err, size_t errlen)
+{
+	uint32_t span = (65536u - DP_SNAT_PORT_MIN) / n_workers;
+	int socket = (int)rte_lcore_to_socket_id(lcore);
+	char name[RTE_RING_NAMESIZE];
+	struct dp_worker *w;
+	int ret;
+
+	w = rte_zmalloc_socket("dp_worker", sizeof(*w), RTE_CACHE_LINE_SIZE, socket);
+	if (!w) {
+		snprintf(err, errlen, "cannot allocate worker %u", id);
+		return NULL;
+	}
+	w->id = id;
+	w->lcore = lcore;
+	w->queue = (uint16_t)id;
+	w->n_workers = n_workers;
+	w->hz = rte_get_tsc_hz();
+	w->snat_lo = (uint16_t)(DP_SNAT_PORT_MIN + id * span);
+	w->snat_hi = (uint16_t)(DP_SNAT_PORT_MIN + (id + 1) * span - 1);
+	w->snat_next = w->snat_lo;
+	snprintf(name, sizeof(name), "sess_w%u", id);
+	ret = nat_sessions_init(&w->sess, name, sessions, socket);
+	if (ret < 0) {
+		snprintf(err, errlen, "worker %u: cannot create a session table of %u: %s", id,
+			 sessions, strerror(-ret));
+		goto fail;
+	}
+	snprintf(name, sizeof(name), "sp_w%u", id);
+	w->sp_out = rte_ring_create(name, DP_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "ctx_w%u", id);
+	w->ctl_tx = rte_ring_create(name, DP_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "cmd_w%u", id);
+	w->cmd_in = rte_ring_create(name, 64, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!w->sp_out || !w->ctl_tx || !w->cmd_in) {
+		snprintf(err, errlen, "worker %u: cannot create rings: %s", id,
+			 rte_strerror(rte_errno));
+		goto fail;
+	}
+	return w;
+fail:
+	dp_worker_free(w);
+	return NULL;
+}
+
+void dp_worker_free(struct dp_worker *w)
+{
+	if (!w)
+		return;
+	nat_sessions_fini(&w->sess);
+	rte_ring_free(w->sp_out);
+	rte_ring_free(w->ctl_tx);
+	rte_ring_free(w->cmd_in);
+	for (unsigned int j = 0; j < CFG_MAX_WORKERS; j++)
+		rte_ring_free(w->handoff_out[j]);
+	rte_free(w);
+}
+
+int dp_init(const struct dp_params *p, char *err, size_t errlen)
+{
+	unsigned int nw = p->n_workers;
+	char name[RTE_RING_NAMESIZE];
+	int ret;
+
+	memset(&dp, 0, sizeof(dp));
+	dp.n_workers = nw;
+	neigh_reset();
+	// rx rings of every queue, tx rings, rings between lcores, and slack for bursts in flight.
+	unsigned int n_mbufs = nw * DP_PORT_MAX * (RX_DESC + TX_DESC) + nw * nw * DP_RING_SIZE +
+			       8192;
+	dp.pool = rte_pktmbuf_pool_create("dp_mbufs", n_mbufs, 256,
+					  RTE_ALIGN(sizeof(struct dp_mbuf_priv), RTE_MBUF_PRIV_ALIGN),
+					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (!dp.pool) {
+		snprintf(err, errlen, "cannot create the mbuf pool (%u mbufs): %s", n_mbufs,
+			 rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	for (unsigned int r = 0; r < DP_PORT_MAX; r++) {
+		dp.port_id[r] = p->port_id[r];
+		ret = port_setup(r, p->port_id[r], nw, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	size_t qsz = rte_rcu_qsbr_get_memsize(nw);
+	dp.qsv = rte_zmalloc("dp_qsbr", qsz, RTE_CACHE_LINE_SIZE);
+	if (!dp.qsv || rte_rcu_qsbr_init(dp.qsv, nw) != 0) {
+		snprintf(err, errlen, "cannot create the QSBR variable");
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < nw; i++) {
+		struct dp_worker *w = dp_worker_new(i, nw, p->worker_lcore[i],
+						    p->sessions_per_worker, err, errlen);
+		if (!w)
+			return -ENOMEM;
+		dp_workers[i] = w;
+		for (unsigned int r = 0; r < DP_PORT_MAX; r++) {
+			w->port_id[r] = dp.port_id[r];
+			w->mac[r] = dp.mac[r];
+		}
+	}
+	for (unsigned int i = 0; i < nw; i++) {
+		for (unsigned int j = 0; j < nw; j++) {
+			if (i == j)
+				continue;
+			snprintf(name, sizeof(name), "ho_%u_%u", i, j);
+			struct rte_ring *r = rte_ring_create(name, DP_RING_SIZE, SOCKET_ID_ANY,
+							     RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (!r) {
+				snprintf(err, errlen, "cannot create handoff ring %s", name);
+				return -ENOMEM;
+			}
+			dp_workers[i]->handoff_out[j] = r;
+			dp_workers[j]->handoff_in[i] = r;
+		}
+	}
+	return 0;
+}
+
+int dp_start(void)
+{
+	dp_force_quit = false;
+	for (unsigned int i = 0; i < dp.n_workers; i++) {
+		int ret = rte_eal_remote_launch(worker_main, dp_workers[i], dp_workers[i]->lcore);
+		if (ret < 0)
+			return ret;
+	}
+	dp.started = true;
+	return 0;
+}
+
+void dp_stop(void)
+{
+	if (!dp.started)
+		return;
+	dp_force_quit = true;
+	for (unsigned int i = 0; i < dp.n_workers; i++)
+		rte_eal_wait_lcore(dp_workers[i]->lcore);
+	dp.started = false;
+}
+
+void dp_fini(void)
+{
+	dp_stop();
+	for (unsigned int r = 0; r < DP_PORT_MAX; r++) {
+		if (dp.ports_started[r]) {
+			rte_eth_dev_stop(dp.port_id[r]);
+			rte_eth_dev_close(dp.port_id[r]);
+		}
+	}
+	for (unsigned int i = 0; i < dp.n_workers; i++) {
+		dp_worker_free(dp_workers[i]);
+		dp_workers[i] = NULL;
+	}
+	rte_free(dp.qsv);
+	dp.qsv = NULL;
+}
+
+struct rte_rcu_qsbr *dp_qsbr(void)
+{
+	return dp.started ? dp.qsv : NULL;
+}
+
+unsigned int dp_n_workers(void)
+{
+	return dp.n_workers;
+}
+
+const struct dp_stats *dp_worker_stats(unsigned int i)
+{
+	return i < dp.n_workers ? &dp_workers[i]->stats : NULL;
+}
+
+unsigned int dp_worker_lcore(unsigned int i)
+{
+	return i < dp.n_workers ? dp_workers[i]->lcore : 0;
+}
+
+uint16_t dp_port_id(enum dp_port_role r)
+{
+	return dp.port_id[r];
+}
+
+const struct rte_ether_addr *dp_port_mac(enum dp_port_role r)
+{
+	return &dp.mac[r];
+}
+
+/* Counters the control thread itself keeps (slow path). Defined in slowpath.c. */
+extern struct dp_stats dp_sp_stats;
+
+static void stats_add(struct dp_stats *o, const struct dp_stats *s)
+{
+	const uint64_t *src = (const uint64_t *)s;
+	uint64_t *dst = (uint64_t *)o;
+
+	// Every field of dp_stats is a uint64_t counter: sum them as an array.
+	for (size_t i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
+		dst[i] += src[i];
+}
+
+void dp_stats_sum(struct dp_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < dp.n_workers; i++)
+		stats_add(out, &dp_workers[i]->stats);
+	stats_add(out, &dp_sp_stats);
+}
+
+uint64_t dp_sessions_active(void)
+{
+	uint64_t n = 0;
+	for (unsigned int i = 0; i < dp.n_workers; i++)
+		n += dp_workers[i]->stats.sessions_created - dp_workers[i]->stats.sessions_expired;
+	return n;
+}
+
+unsigned int dp_sessions_walk(int slot, int (*cb)(const struct dp_session_info *s, void *arg),
+			      void *arg)
+{
+	unsigned int n = 0;
+	uint64_t hz = rte_get_tsc_hz(), now = rte_get_tsc_cycles();
+
+	for (unsigned int i = 0; i < dp.n_workers; i++) {
+		const struct dp_worker *w = dp_workers[i];
+		uint32_t hwm = w->sess.hwm;
+		for (uint32_t j = 0; j < hwm; j++) {
+			struct nat_session se = w->sess.recs[j];
+			struct dp_session_info si;
+			if (!(se.flags & NAT_F_IN_USE) || (slot >= 0 && se.slot != slot))
+				continue;
+			si.worker = i;
+			si.slot = se.slot;
+			si.proto = se.proto;
+			si.state = nat_session_state_name(se.state);
+			si.client_addr = rte_be_to_cpu_32(se.rw_i2o.dst);
+			si.client_port = rte_be_to_cpu_16(se.rw_i2o.dport);
+			si.ext_addr = rte_be_to_cpu_32(se.rw_i2o.src);
+			si.ext_port = rte_be_to_cpu_16(se.rw_i2o.sport);
+			si.snat_addr = rte_be_to_cpu_32(se.rw_o2i.src);
+			si.snat_port = rte_be_to_cpu_16(se.rw_o2i.sport);
+			si.backend_addr = rte_be_to_cpu_32(se.rw_o2i.dst);
+			si.backend_port = rte_be_to_cpu_16(se.rw_o2i.dport);
+			si.pkts[0] = se.pkts_o2i;
+			si.pkts[1] = se.pkts_i2o;
+			si.bytes[0] = se.bytes_o2i;
+			si.bytes[1] = se.bytes_i2o;
+			uint64_t idle = now > se.last_seen_tsc ? (now - se.last_seen_tsc) / hz : 0;
+			uint32_t to = nat_session_timeout_s(&se);
+			si.idle_s = (uint32_t)idle;
+			si.expires_in_s = idle >= to ? 0 : (uint32_t)(to - idle);
+			n++;
+			if (cb(&si, arg))
+				return n;
+		}
+	}
+	return n;
+}
+
+unsigned int dp_sessions_clear(int slot, uint32_t backend_addr)
+{
+	struct dp_cmd cmds[CFG_MAX_WORKERS];
+	unsigned int total = 0;
+
+	for (unsigned int i = 0; i < dp.n_workers; i++) {
+		cmds[i] = (struct dp_cmd){.type = DP_CMD_CLEAR, .slot = slot,
+					  .backend_addr = rte_cpu_to_be_32(backend_addr)};
+		if (!dp.started) {
+			cmds[i].result = worker_clear(dp_workers[i], slot, cmds[i].backend_addr);
+			cmds[i].done = 1;
+		} else if (rte_ring_sp_enqueue(dp_workers[i]->cmd_in, &cmds[i]) != 0) {
+			cmds[i].done = 1;
+		}
+	}
+	for (unsigned int i = 0; i < dp.n_workers; i++) {
+		// Bounded: a worker handles commands every DP_HOUSEKEEPING_LOOPS iterations.
+		for (int spin = 0; spin < 200000 && !__atomic_load_n(&cmds[i].done, __ATOMIC_ACQUIRE);
+		     spin++)
+			usleep(10);
+		total += cmds[i].result;
+	}
+	return total;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Internet checksum helpers (RFC 1071) and incremental updates (RFC 1624 eqn. 3:
+ * HC' = ~(~HC + ~m + m')), in the form the NAT rewrite uses.
+ *
+ * All values are 16-bit words exactly as they sit in the packet (network byte order in
+ * memory): one's-complement sums are byte-order independent (RFC 1071 §2(B)), so no swap is
+ * needed as long as every operand is taken from the wire the same way.
+ *
+ * A NAT rewrite of fixed fields (addresses, ports, TTL) changes a checksum by a constant, so
+ * a session precomputes one delta per direction (as VPP nat44-ed does) and each packet pays
+ * one add and one fold. Thread context: any; pure functions.
+ */
+#ifndef STRAIT_CKSUM_H
+#define STRAIT_CKSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** Fold a 32-bit one's-complement accumulator to 16 bits (not complemented). */
+static inline uint16_t cksum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/** Accumulate the delta of replacing 16-bit word @p old_w by @p new_w (RFC 1624). */
+static inline uint32_t cksum_delta16(uint32_t acc, uint16_t old_w, uint16_t new_w)
+{
+	return acc + (uint16_t)~old_w + new_w;
+}
+
+/** Accumulate the delta of replacing a 32-bit field (an IPv4 address), as two words. */
+static inline uint32_t cksum_delta32(uint32_t acc, uint32_t old_l, uint32_t new_l)
+{
+	acc = cksum_delta16(acc, (uint16_t)(old_l >> 16), (uint16_t)(new_l >> 16));
+	return cksum_delta16(acc, (uint16_t)old_l, (uint16_t)new_l);
+}
+
+/**
+ * Apply a folded delta to a checksum field as found in a header (RFC 1624 eqn. 3).
+ * @param cksum the field's current value.
+ * @param delta cksum_fold() of the accumulated deltas.
+ * @return the new field value.
+ */
+static inline uint16_t cksum_apply(uint16_t cksum, uint16_t delta)
+{
+	return (uint16_t)~cksum_fold((uint32_t)(uint16_t)~cksum + delta);
+}
+
+/**
+ * The same for a UDP checksum: 0 means "no checksum" and stays 0 (RFC 768), and a computed
+ * 0 is sent as 0xffff.
+ */
+static inline uint16_t cksum_apply_udp(uint16_t cksum, uint16_t delta)
+{
+	if (cksum == 0)
+		return 0;
+	uint16_t c = cksum_apply(cksum, delta);
+	return c == 0 ? 0xffff : c;
+}
+
+/**
+ * One's-complement sum of @p len bytes at @p data plus @p acc, folded to 16 bits but not
+ * complemented, so that it can be passed on as the @p acc of the next call.
+ * An odd trailing byte is padded with zero (RFC 1071 §4.1).
+ */
+uint32_t cksum_raw(const void *data, size_t len, uint32_t acc);
+
+/** The complemented, folded checksum of @p len bytes (as an ICMP or IPv4 header wants). */
+static inline uint16_t cksum_full(const void *data, size_t len)
+{
+	return (uint16_t)~cksum_fold(cksum_raw(data, len, 0));
+}
+
+#endif

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The control plane's desired state: the one code path through which the config file, the
+ * CLI and Kubernetes change what the data plane does. Every change rebuilds the tables
+ * (strait/tables.h) and publishes them; a failed build changes nothing.
+ *
+ * Thread context: all functions run on the control thread (the daemon's main thread).
+ */
+#ifndef STRAIT_CP_H
+#define STRAIT_CP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <strait/config.h>
+
+/** Where a mapping came from; a source owns its mappings (a reload replaces only its own). */
+enum cp_source { CP_SRC_CONFIG = 0, CP_SRC_CLI, CP_SRC_K8S, CP_SRC_MAX };
+
+/**
+ * Take @p c (moved: the caller must not free it) as the running config, its mappings as the
+ * CONFIG source, and publish the first tables.
+ * @return 0, or -EINVAL with @p err naming the mapping at fault.
+ */
+int cp_state_init(struct cfg *c, char *err, size_t errlen);
+
+/** Free everything the state owns. */
+void cp_state_fini(void);
+
+/** The running config (ports, timeouts, ...). */
+const struct cfg *cp_config(void);
+
+/**
+ * Add or replace (same namespace and name) one mapping, then publish.
+ * @return 0; -EINVAL (invalid, or conflicts with another mapping: @p err says which);
+ *         -EPERM when a mapping of that name belongs to another source; -ENOSPC.
+ */
+int cp_mapping_upsert(enum cp_source src, const struct cfg_mapping *m, char *err, size_t errlen);
+
+/**
+ * Delete a mapping by namespace and name, then publish, and flush its sessions.
+ * @return 0 or -ENOENT.
+ */
+int cp_mapping_delete(enum cp_source src, const char *ns, const char *name);
+
+/**
+ * Replace every mapping of @p src with @p maps (a resync: config reload, Kubernetes relist,
+ * manifests reload), in one publish. @return 0 or -EINVAL with @p err.
+ */
+int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsigned int n,
+			char *err, size_t errlen);
+
+/** Change a global timeout (seconds) for new sessions; @p which is udp, tcp-est, tcp-trans or
+ * icmp. @return 0 or -EINVAL. */
+int cp_timeout_set(const char *which, uint32_t seconds);
+
+/** Generation of the published tables (0 before the first publish). */
+uint64_t cp_generation(void);
+
+/** The stable counter slot of mapping ns/name, allocating one. @return slot or -1. */
+int cp_slot_of(const char *ns, const char *name);
+
+/** Re-read the config file the daemon started with: its mappings replace the CONFIG ones.
+ * @return 0 or -EINVAL with @p err (nothing changed). */
+int cp_reload(char *err, size_t errlen);
+
+/** Number of mappings of all sources, and mapping @p i (stable until the next change). */
+unsigned int cp_mapping_count(void);
+const struct cfg_mapping *cp_mapping_at(unsigned int i, enum cp_source *src);
+
+/** Print the counters the daemon shows on `show stats` and at exit. */
+void cp_print_stats(FILE *f);
+
+#endif

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The data plane as the control plane sees it: start-up, per-lcore counters, sessions,
+ * commands to workers, and the slow path (ARP, ICMP to the gateway, ICMP errors it sends).
+ *
+ * Workers never call into the control plane. They read the published tables
+ * (strait/tables.h) and the neighbour table, write only their own counters and session table,
+ * and talk to the control thread through single-producer/single-consumer rte_rings.
+ */
+#ifndef STRAIT_DP_H
+#define STRAIT_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+
+#include <strait/config.h>
+#include <strait/tables.h>
+
+/**
+ * Drop reasons, one list (X-macro): the enum, the counter arrays, the CLI, telemetry and
+ * Prometheus labels all come from it.
+ */
+#define DP_DROP_REASONS(X)                                                                 \
+	X(TRUNCATED, "truncated")                                                          \
+	X(BAD_ETHERTYPE, "bad_ethertype")                                                  \
+	X(BAD_VERSION, "bad_version")                                                      \
+	X(BAD_IHL, "bad_ihl")                                                              \
+	X(BAD_TOTAL_LENGTH, "bad_total_length")                                            \
+	X(BAD_IP_CHECKSUM, "bad_ip_checksum")                                              \
+	X(BAD_L4_CHECKSUM, "bad_l4_checksum")                                              \
+	X(BAD_L4_HEADER, "bad_l4_header")                                                  \
+	X(UNSUPPORTED_PROTO, "unsupported_proto")                                          \
+	X(NOT_FOR_US, "not_for_us")                                                        \
+	X(NO_MAPPING, "no_mapping")                                                        \
+	X(NOT_ALLOWED, "not_allowed")                                                      \
+	X(SPOOFED_SOURCE, "spoofed_source")                                                \
+	X(NO_SESSION, "no_session")                                                        \
+	X(TCP_NOT_SYN, "tcp_not_syn")                                                      \
+	X(SESSION_TABLE_FULL, "session_table_full")                                        \
+	X(NO_SNAT_PORT, "no_snat_port")                                                    \
+	X(NO_BACKEND, "no_backend")                                                        \
+	X(NO_ROUTE, "no_route")                                                            \
+	X(TTL_EXCEEDED, "ttl_exceeded")                                                    \
+	X(FRAG_NO_SESSION, "frag_no_session")                                              \
+	X(ICMP_NO_SESSION, "icmp_no_session")                                              \
+	X(HANDOFF_RING_FULL, "handoff_ring_full")                                          \
+	X(SLOWPATH_RING_FULL, "slowpath_ring_full")                                        \
+	X(TX_FULL, "tx_full")                                                              \
+	X(NO_NEIGHBOR, "no_neighbor")
+
+enum dp_drop {
+#define X(e, s) DP_DROP_##e,
+	DP_DROP_REASONS(X)
+#undef X
+	DP_DROP_MAX
+};
+
+/** Label of a drop reason ("truncated", ...). */
+const char *dp_drop_name(enum dp_drop d);
+
+/** Per-mapping counters of one worker, indexed by tbl_mapping.slot. */
+struct dp_map_stats {
+	uint64_t sessions_created;
+	uint64_t sessions_expired;
+	uint64_t pkts[2]; /**< [0] out2in (client → backend), [1] in2out */
+	uint64_t bytes[2]; /**< IP bytes (total length), same directions */
+	uint64_t drops; /**< packets for this mapping dropped (allow-list, full table...) */
+};
+
+/** Counters of one worker. Written only by that worker; the control thread sums them. */
+struct dp_stats {
+	uint64_t rx_pkts[DP_PORT_MAX], tx_pkts[DP_PORT_MAX];
+	uint64_t rx_bytes[DP_PORT_MAX], tx_bytes[DP_PORT_MAX];
+	uint64_t drops[DP_DROP_MAX];
+	uint64_t sessions_created, sessions_expired;
+	uint64_t handoff_out, handoff_in; /**< packets passed to / taken from other workers */
+	uint64_t slowpath; /**< packets passed to the control thread */
+	uint64_t busy_tsc, total_tsc; /**< loop cycles with / without work */
+	uint64_t loops;
+	struct dp_map_stats map[CFG_MAX_MAPPINGS];
+};
+
+/** What dp_init() needs. */
+struct dp_params {
+	const struct cfg *cfg;
+	uint16_t port_id[DP_PORT_MAX]; /**< ethdev port ids, resolved from cfg device names */
+	unsigned int n_workers;
+	unsigned int worker_lcore[CFG_MAX_WORKERS];
+	uint32_t sessions_per_worker;
+};
+
+/**
+ * Set up ports (one rx and one tx queue per worker), mempools, session tables, rings and
+ * the QSBR variable. Ports are started.
+ * @return 0, -EINVAL (a port has too few queues for the workers: the message says what to
+ *         add), -ENOMEM, or a negative errno from ethdev. Control plane, before dp_start().
+ */
+int dp_init(const struct dp_params *p, char *err, size_t errlen);
+
+/** Launch the workers on their lcores. @return 0 or -errno. */
+int dp_start(void);
+
+/** Ask workers to stop and wait for them. Safe to call twice. */
+void dp_stop(void);
+
+/** Stop ports and free what dp_init() allocated. */
+void dp_fini(void);
+
+/** The workers' QSBR variable, for tables_publish(). */
+struct rte_rcu_qsbr *dp_qsbr(void);
+
+/** Number of workers; worker @p i's counters (read-only, racy but never torn on x86-64). */
+unsigned int dp_n_workers(void);
+const struct dp_stats *dp_worker_stats(unsigned int i);
+unsigned int dp_worker_lcore(unsigned int i);
+
+/** Sum every worker's counters into @p out (the per-mapping arrays too). */
+void dp_stats_sum(struct dp_stats *out);
+
+/** Ethdev port id and MAC of an arm. */
+uint16_t dp_port_id(enum dp_port_role r);
+const struct rte_ether_addr *dp_port_mac(enum dp_port_role r);
+
+/** A session as the management interfaces show it. Addresses and ports host order. */
+struct dp_session_info {
+	unsigned int worker;
+	uint16_t slot; /**< mapping counter slot */
+	uint8_t proto;
+	const char *state; /**< "syn_sent", "established", "fin_wait", "closed", "udp", ... */
+	uint32_t client_addr, ext_addr, snat_addr, backend_addr;
+	uint16_t client_port, ext_port, snat_port, backend_port;
+	uint64_t pkts[2], bytes[2];
+	uint32_t idle_s, expires_in_s;
+};
+
+/**
+ * Walk live sessions: calls @p cb for each until it returns non-zero. Reads other lcores'
+ * session records without stopping them: a record may be caught mid-update (shown once with
+ * stale counters), never freed memory. Control plane only.
+ * @param slot only sessions of this mapping slot, or -1 for all.
+ * @return the number of sessions visited.
+ */
+unsigned int dp_sessions_walk(int slot, int (*cb)(const struct dp_session_info *s, void *arg),
+			      void *arg);
+
+/**
+ * Ask every worker to remove sessions: all (@p slot < 0), one mapping's, or those whose
+ * backend is @p backend_addr (host order, 0 = any). Waits until every worker has done it.
+ * @return the number of sessions removed. Control plane only.
+ */
+unsigned int dp_sessions_clear(int slot, uint32_t backend_addr);
+
+/** Number of live sessions over all workers (from counters). */
+uint64_t dp_sessions_active(void);
+
+/**
+ * Run the slow path once: ARP requests and replies, ICMP echo to the gateway, ICMP errors
+ * (time exceeded) it originates, packets waiting for a neighbour, ARP refresh of next hops.
+ * Call often (every millisecond or so) from the control thread.
+ * @return packets handled.
+ */
+unsigned int dp_slowpath_poll(void);
+
+/** A neighbour (ARP) entry for display. */
+struct dp_neigh_info {
+	uint32_t addr; /**< host order */
+	struct rte_ether_addr mac;
+	uint8_t port;
+	bool resolved;
+	uint32_t age_s;
+};
+
+/** Walk the neighbour table. @return entries visited. Control plane only. */
+unsigned int dp_neigh_walk(void (*cb)(const struct dp_neigh_info *n, void *arg), void *arg);
+
+/** Whether the worker loop should stop (set by dp_stop()). */
+extern volatile bool dp_force_quit;
+
+#endif

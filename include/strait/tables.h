@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The immutable tables that the control plane builds and the workers read (DESIGN §4).
+ *
+ * One `struct tables` holds everything a worker needs to start a session: the service table
+ * keyed by (external address, protocol, port), the mappings with their allow-lists and
+ * timeouts, the backend sets with their Maglev tables, the gateway's addresses and routes.
+ * It is never modified once published: the control plane builds a whole new one, publishes it
+ * with one release store, waits for an rte_rcu_qsbr grace period (every worker reports a
+ * quiescent state once per loop iteration, after which it holds no pointer into the old
+ * tables), and frees the old one. Sessions never point into tables: they copy what they need
+ * (addresses, ports, timeouts) and keep a stable per-mapping counter slot.
+ *
+ * Addresses in the lookup structures are network byte order (compared with packet fields);
+ * ports are network order in keys and host order elsewhere.
+ */
+#ifndef STRAIT_TABLES_H
+#define STRAIT_TABLES_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_byteorder.h>
+#include <rte_common.h>
+
+#include <strait/config.h>
+
+struct rte_hash;
+struct rte_rcu_qsbr;
+
+/** Gateway arms. */
+enum dp_port_role { DP_PORT_EXT = 0, DP_PORT_INT = 1, DP_PORT_MAX = 2 };
+
+/** Key of the service table: a packet's (destination address, port, protocol). 8 bytes. */
+struct tbl_svc_key {
+	rte_be32_t addr;
+	rte_be16_t port;
+	uint8_t proto;
+	uint8_t pad; /**< always 0: keys are hashed as bytes */
+} __rte_packed;
+
+/** A backend of a service, resolved to what the rewrite needs. */
+struct tbl_backend {
+	rte_be32_t addr;
+	uint16_t port; /**< host order; 0 = the service's target port (+ range offset) */
+	uint16_t weight; /**< 0 = serving but not ready: keeps its sessions, gets no new ones */
+	char name[CFG_NAME_MAX]; /**< pod name or "" */
+};
+
+/** One (mapping, ports entry): external port range → backend set. */
+struct tbl_service {
+	uint32_t mapping; /**< index into tables.mappings */
+	uint16_t port_lo, port_hi; /**< external ports, host order, inclusive */
+	uint16_t target_port; /**< host order; 0 = same as the external port */
+	uint8_t proto;
+	uint32_t first_backend; /**< index into tables.backends */
+	uint32_t n_backends;
+	uint32_t n_eligible; /**< backends with weight > 0 */
+	uint16_t *maglev; /**< MAGLEV_TABLE_SIZE entries (relative indexes), NULL if n_eligible <= 1 */
+	uint16_t single; /**< the only eligible backend (relative) when maglev is NULL */
+};
+
+/** A mapping as the data plane and the management interfaces see it. */
+struct tbl_mapping {
+	char name[CFG_NAME_MAX];
+	char ns[CFG_NAME_MAX];
+	int32_t ordinal; /**< -1 = none */
+	uint16_t slot; /**< stable counter slot, < CFG_MAX_MAPPINGS */
+	uint8_t nat; /**< enum cfg_nat_mode */
+	uint8_t mode; /**< enum cfg_mapping_mode */
+	uint32_t n_allowed; /**< 0 = everyone */
+	struct cfg_cidr allowed[CFG_MAX_CIDRS];
+	struct cfg_timeouts timeouts; /**< resolved: never 0 */
+	uint32_t n_addrs;
+	uint32_t addrs[CFG_MAX_ADDRS]; /**< host order */
+	uint32_t first_service, n_services;
+};
+
+/** A route: prefix → egress arm and next hop (0 = directly connected). Host order. */
+struct tbl_route {
+	struct cfg_cidr prefix;
+	uint8_t port; /**< enum dp_port_role */
+	uint32_t via;
+};
+
+struct tables {
+	uint64_t generation; /**< 1, 2, 3...: one per publish */
+	struct rte_hash *svc; /**< tbl_svc_key → (void *)(uintptr_t)service index */
+	struct tbl_service *services;
+	uint32_t n_services;
+	struct tbl_mapping *mappings;
+	uint32_t n_mappings;
+	struct tbl_backend *backends;
+	uint32_t n_backends;
+	/** the gateway's own addresses per arm (network order); [INT][0] is the SNAT address */
+	rte_be32_t addrs[DP_PORT_MAX][CFG_MAX_ADDRS];
+	uint32_t n_addrs[DP_PORT_MAX];
+	/** addresses answered on ARP and ICMP echo on the ext arm: port and mapping addresses */
+	rte_be32_t *vips;
+	uint32_t n_vips;
+	struct tbl_route routes[2 * CFG_MAX_ROUTES + 2 * CFG_MAX_ADDRS + 1];
+	uint32_t n_routes; /**< most specific first */
+	/** networks behind the int arm: packets from them arriving on ext are spoofed */
+	struct cfg_cidr int_nets[CFG_MAX_ROUTES + CFG_MAX_ADDRS];
+	uint32_t n_int_nets;
+	struct cfg_timeouts timeouts; /**< global defaults */
+};
+
+/** The one published pointer. Read through tables_get(). */
+extern struct tables *_Atomic tables_current;
+
+/** The current tables; valid until the caller's next quiescent-state report. Any lcore. */
+static inline const struct tables *tables_get(void)
+{
+	return atomic_load_explicit(&tables_current, memory_order_acquire);
+}
+
+/**
+ * Publish @p t, wait for a grace period on @p qsv, then free the previous tables.
+ * @param qsv the workers' QSBR variable, or NULL when no worker runs (start-up, tests).
+ * Control plane only; blocks for at most one worker loop iteration.
+ */
+void tables_publish(struct tables *t, struct rte_rcu_qsbr *qsv);
+
+/** Free a tables object that was never published or is past its grace period. */
+void tables_free(struct tables *t);
+
+/**
+ * Look up a service for a packet's destination. Any lcore, lock-free.
+ * @return the service or NULL.
+ */
+const struct tbl_service *tables_svc_lookup(const struct tables *t, rte_be32_t addr,
+					    rte_be16_t port, uint8_t proto);
+
+/**
+ * Longest-prefix route for host-order @p addr.
+ * @return the route or NULL when none matches. Any lcore.
+ */
+static inline const struct tbl_route *tables_route(const struct tables *t, uint32_t addr)
+{
+	for (uint32_t i = 0; i < t->n_routes; i++)
+		if (cfg_cidr_contains(&t->routes[i].prefix, addr))
+			return &t->routes[i];
+	return NULL;
+}
+
+/** Whether network-order @p addr is one of the gateway's addresses on arm @p port. */
+static inline bool tables_is_local(const struct tables *t, unsigned int port, rte_be32_t addr)
+{
+	for (uint32_t i = 0; i < t->n_addrs[port]; i++)
+		if (t->addrs[port][i] == addr)
+			return true;
+	return false;
+}
+
+/** Whether network-order @p addr is answered on the ext arm (port address or mapping VIP). */
+static inline bool tables_is_vip(const struct tables *t, rte_be32_t addr)
+{
+	for (uint32_t i = 0; i < t->n_vips; i++)
+		if (t->vips[i] == addr)
+			return true;
+	return false;
+}
+
+/** Index of the mapping named @p ns/@p name in @p t, or -1. */
+int tables_mapping_find(const struct tables *t, const char *ns, const char *name);
+
+/**
+ * Build tables from the config's ports and timeouts and a set of mappings.
+ * @param c          ports, routes and global timeouts (its own mappings are not read).
+ * @param maps       @p n_maps mappings with resolved backends, validated.
+ * @param slot_of    callback giving the stable counter slot of a mapping (ns, name).
+ * @param generation the new generation number.
+ * @param err        message on failure: which mapping and why.
+ * @return the tables, or NULL with errno = EINVAL (conflict, no backend), ENOMEM, ENOSPC.
+ * Control plane only.
+ */
+struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const *maps,
+			    unsigned int n_maps, int (*slot_of)(const char *ns, const char *name),
+			    uint64_t generation, char *err, size_t errlen);
+
+#endif

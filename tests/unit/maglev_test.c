@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <errno.h>
+
+#include <cmocka.h>
+
+#include <strait/maglev.h>
+
+static uint16_t table_a[MAGLEV_TABLE_SIZE], table_b[MAGLEV_TABLE_SIZE];
+
+static void make_backends(struct maglev_backend *b, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		b[i] = (struct maglev_backend){.addr = 0x0af40000u + i * 7 + 1, .port = 9092,
+					       .weight = 1};
+}
+
+static void count(const uint16_t *t, unsigned int *c, unsigned int n)
+{
+	memset(c, 0, n * sizeof(*c));
+	for (unsigned int i = 0; i < MAGLEV_TABLE_SIZE; i++) {
+		assert_true(t[i] < n);
+		c[t[i]]++;
+	}
+}
+
+static void equal_weights_share_the_table_evenly(void **state)
+{
+	(void)state;
+	struct maglev_backend b[7];
+	unsigned int c[7];
+	make_backends(b, 7);
+	assert_int_equal(maglev_build(b, 7, table_a), 0);
+	count(table_a, c, 7);
+	/* Pseudocode 1 hands out entries in turns: shares differ by at most one entry. */
+	for (int i = 0; i < 7; i++) {
+		assert_true(c[i] >= MAGLEV_TABLE_SIZE / 7);
+		assert_true(c[i] <= MAGLEV_TABLE_SIZE / 7 + 1);
+	}
+}
+
+static void weight_two_gets_twice_the_entries(void **state)
+{
+	(void)state;
+	struct maglev_backend b[3];
+	unsigned int c[3];
+	make_backends(b, 3);
+	b[1].weight = 2;
+	assert_int_equal(maglev_build(b, 3, table_a), 0);
+	count(table_a, c, 3);
+	assert_int_equal(c[0] + c[1] + c[2], MAGLEV_TABLE_SIZE);
+	assert_true(c[1] >= 2 * c[0] - 2 && c[1] <= 2 * c[0] + 2);
+	assert_true(c[0] >= c[2] - 1 && c[0] <= c[2] + 1);
+}
+
+static void zero_weight_gets_nothing(void **state)
+{
+	(void)state;
+	struct maglev_backend b[3];
+	unsigned int c[3];
+	make_backends(b, 3);
+	b[2].weight = 0;
+	assert_int_equal(maglev_build(b, 3, table_a), 0);
+	count(table_a, c, 3);
+	assert_int_equal(c[2], 0);
+}
+
+static void no_eligible_backend_is_einval(void **state)
+{
+	(void)state;
+	struct maglev_backend b[2];
+	make_backends(b, 2);
+	b[0].weight = b[1].weight = 0;
+	assert_int_equal(maglev_build(b, 2, table_a), -EINVAL);
+	assert_int_equal(maglev_build(b, 0, table_a), -EINVAL);
+}
+
+static void list_order_does_not_change_assignment(void **state)
+{
+	(void)state;
+	struct maglev_backend b[5], r[5];
+	make_backends(b, 5);
+	for (int i = 0; i < 5; i++)
+		r[i] = b[4 - i];
+	assert_int_equal(maglev_build(b, 5, table_a), 0);
+	assert_int_equal(maglev_build(r, 5, table_b), 0);
+	for (unsigned int i = 0; i < MAGLEV_TABLE_SIZE; i++)
+		assert_int_equal(b[table_a[i]].addr, r[table_b[i]].addr);
+}
+
+/* Removing one backend of N moves that backend's entries and few others (paper §5.3: the
+ * disruption beyond the removed share is small for M >> N). */
+static void removing_one_backend_moves_few_other_flows(void **state)
+{
+	(void)state;
+	enum { N = 10 };
+	struct maglev_backend b[N];
+	unsigned int moved_other = 0, owned_by_removed = 0;
+	make_backends(b, N);
+	assert_int_equal(maglev_build(b, N, table_a), 0);
+	assert_int_equal(maglev_build(b, N - 1, table_b), 0); /* the last one removed */
+	for (unsigned int i = 0; i < MAGLEV_TABLE_SIZE; i++) {
+		if (table_a[i] == N - 1)
+			owned_by_removed++;
+		else if (b[table_a[i]].addr != b[table_b[i]].addr)
+			moved_other++;
+	}
+	print_message("removed backend owned %u entries; %u other entries moved (%.2f%%)\n",
+		      owned_by_removed, moved_other, 100.0 * moved_other / MAGLEV_TABLE_SIZE);
+	assert_true(owned_by_removed >= MAGLEV_TABLE_SIZE / N);
+	assert_true(moved_other < MAGLEV_TABLE_SIZE / 50); /* < 2 % of flows disturbed */
+}
+
+static void adding_one_backend_moves_about_its_share(void **state)
+{
+	(void)state;
+	enum { N = 8 };
+	struct maglev_backend b[N + 1];
+	unsigned int moved = 0;
+	make_backends(b, N + 1);
+	assert_int_equal(maglev_build(b, N, table_a), 0);
+	assert_int_equal(maglev_build(b, N + 1, table_b), 0);
+	for (unsigned int i = 0; i < MAGLEV_TABLE_SIZE; i++)
+		moved += b[table_a[i]].addr != b[table_b[i]].addr;
+	print_message("adding backend %d of %d moved %u entries (ideal %u)\n", N + 1, N + 1, moved,
+		      MAGLEV_TABLE_SIZE / (N + 1));
+	assert_true(moved >= MAGLEV_TABLE_SIZE / (N + 1));
+	assert_true(moved < MAGLEV_TABLE_SIZE / (N + 1) + MAGLEV_TABLE_SIZE / 50);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(equal_weights_share_the_table_evenly),
+		cmocka_unit_test(weight_two_gets_twice_the_entries),
+		cmocka_unit_test(zero_weight_gets_nothing),
+		cmocka_unit_test(no_eligible_backend_is_einval),
+		cmocka_unit_test(list_order_does_not_change_assignment),
+		cmocka_unit_test(removing_one_backend_moves_few_other_flows),
+		cmocka_unit_test(adding_one_backend_moves_about_its_share),
+	};
+	return cmocka_run_group_tests_name("maglev", tests, NULL, NULL);
+}

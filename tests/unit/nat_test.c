@@ -1,0 +1,703 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The NAT pipeline without a PMD: real mbufs go through nat_process_burst() on a worker built
+ * by dp_worker_new(), and what it queued for tx (or counted as dropped) is checked byte for
+ * byte, with checksums recomputed from scratch by the test (pkt_build.h).
+ * EAL runs with --no-huge --no-pci --in-memory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_tcp.h>
+
+#include <strait/tables.h>
+
+#include "dp_priv.h"
+#include "pkt_build.h"
+
+static const uint8_t MAC_EXT[6] = {0x02, 0xe0, 0, 0, 0, 1};
+static const uint8_t MAC_INT[6] = {0x02, 0x10, 0, 0, 0, 1};
+static const uint8_t MAC_CLIENT[6] = {0x02, 0xc1, 0, 0, 0, 2};
+static const uint8_t MAC_POD[3][6] = {
+	{0x02, 0xb0, 0, 0, 0, 11}, {0x02, 0xb0, 0, 0, 0, 12}, {0x02, 0xb0, 0, 0, 0, 13}};
+
+static struct rte_mempool *pool;
+static struct dp_worker *w;
+static struct cfg cfg;
+static struct cfg_mapping maps[6];
+static struct cfg_backend be3[3], be1[1], be_noport[1];
+static uint64_t gen;
+
+static uint32_t ip4(const char *s)
+{
+	uint32_t a;
+	assert_int_equal(cfg_parse_ipv4(s, &a), 0);
+	return a;
+}
+
+static int slot_of(const char *ns, const char *name)
+{
+	(void)ns;
+	for (unsigned int i = 0; i < RTE_DIM(maps); i++)
+		if (strcmp(maps[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void mapping(struct cfg_mapping *m, const char *name, uint16_t port, uint16_t end,
+		    uint16_t svc_port, uint8_t proto, struct cfg_backend *b, unsigned int nb)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->addrs[0] = ip4("198.51.100.1");
+	m->n_addrs = 1;
+	m->ports[0] = (struct cfg_map_port){.port = port, .end_port = end ? end : port,
+					    .service_port = svc_port, .proto = proto};
+	m->n_ports = 1;
+	m->backends = b;
+	m->n_backends = nb;
+	m->ordinal = -1;
+}
+
+static void publish(void)
+{
+	const struct cfg_mapping *p[RTE_DIM(maps)];
+	char err[256];
+	for (unsigned int i = 0; i < RTE_DIM(maps); i++)
+		p[i] = &maps[i];
+	struct tables *t = tables_build(&cfg, p, RTE_DIM(maps), slot_of, ++gen, err, sizeof(err));
+	if (!t)
+		fail_msg("tables_build: %s", err);
+	tables_publish(t, NULL);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	/* --no-huge implies legacy memory, which --in-memory refuses: --no-shconf instead. */
+	char *argv[] = {"nat_test", "--no-huge", "--no-pci", "--no-shconf", "-m", "256", "-l", "0",
+			"--log-level=*:error", NULL};
+	if (rte_eal_init(9, argv) < 0)
+		return -1;
+	pool = rte_pktmbuf_pool_create("test", 4096, 0,
+				       RTE_ALIGN(sizeof(struct dp_mbuf_priv), RTE_MBUF_PRIV_ALIGN),
+				       RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	return pool ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	tables_publish(NULL, NULL);
+	rte_eal_cleanup();
+	return 0;
+}
+
+/* A fresh worker and tables before each test. */
+static int setup(void **state)
+{
+	(void)state;
+	char err[256];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ext.addrs[0] = (struct cfg_cidr){ip4("198.51.100.1"), 24};
+	cfg.ext.n_addrs = 1;
+	cfg.intl.addrs[0] = (struct cfg_cidr){ip4("10.0.0.1"), 24};
+	cfg.intl.n_addrs = 1;
+	cfg.intl.routes[0] = (struct cfg_route){{ip4("10.244.0.0"), 16}, ip4("10.0.0.2")};
+	cfg.intl.n_routes = 1;
+	cfg.timeouts = (struct cfg_timeouts){300, 7440, 240, 60};
+	for (int i = 0; i < 3; i++)
+		be3[i] = (struct cfg_backend){.addr = ip4("10.0.0.11") + (uint32_t)i, .weight = 1};
+	be1[0] = (struct cfg_backend){.addr = ip4("10.0.0.12"), .port = 9092, .weight = 1};
+	be_noport[0] = (struct cfg_backend){.addr = ip4("10.0.0.12"), .weight = 1};
+	mapping(&maps[0], "web", 8080, 0, 80, IPPROTO_TCP, be3, 3);
+	mapping(&maps[1], "echo", 7777, 0, 7, IPPROTO_UDP, be3, 3);
+	mapping(&maps[2], "broker-1", 32001, 0, 0, IPPROTO_TCP, be1, 1);
+	mapping(&maps[3], "allow", 9100, 0, 0, IPPROTO_UDP, be1, 1);
+	maps[3].allowed[0] = (struct cfg_cidr){ip4("192.0.2.0"), 24};
+	maps[3].n_allowed = 1;
+	mapping(&maps[4], "range", 30000, 30009, 40000, IPPROTO_UDP, be_noport, 1);
+	mapping(&maps[5], "keep-src", 9000, 0, 0, IPPROTO_UDP, be_noport, 1);
+	maps[5].nat = CFG_NAT_PRESERVE_SOURCE;
+	publish();
+
+	w = dp_worker_new(0, 1, 0, 8, err, sizeof(err));
+	if (!w)
+		fail_msg("dp_worker_new: %s", err);
+	memcpy(&w->mac[DP_PORT_EXT], MAC_EXT, 6);
+	memcpy(&w->mac[DP_PORT_INT], MAC_INT, 6);
+	w->now = 1000;
+	w->hz = 1000; /* 1 tick = 1 ms: timeouts are easy to step over */
+	dp_workers[0] = w;
+	neigh_reset();
+	neigh_update(rte_cpu_to_be_32(ip4("198.51.100.2")), DP_PORT_EXT,
+		     (const struct rte_ether_addr *)MAC_CLIENT);
+	for (int i = 0; i < 3; i++)
+		neigh_update(rte_cpu_to_be_32(ip4("10.0.0.11") + (uint32_t)i), DP_PORT_INT,
+			     (const struct rte_ether_addr *)MAC_POD[i]);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	for (int p = 0; p < DP_PORT_MAX; p++) {
+		for (int i = 0; i < w->n_tx[p]; i++)
+			rte_pktmbuf_free(w->tx[p][i]);
+		w->n_tx[p] = 0;
+	}
+	struct rte_mbuf *m;
+	while (rte_ring_dequeue(w->sp_out, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	dp_worker_free(w);
+	dp_workers[0] = NULL;
+	return 0;
+}
+
+/* Send one frame into the pipeline as if received on @p port. */
+static void inject(uint8_t port, const uint8_t *frame, size_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	assert_non_null(m);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)len), frame, len);
+	nat_process_burst(w, tables_get(), port, &m, 1);
+}
+
+static size_t flow(uint8_t *buf, const char *src, uint16_t sport, const char *dst,
+		   uint16_t dport, uint8_t proto, uint8_t flags, uint8_t port)
+{
+	struct tb_flow f = {.src = src, .dst = dst, .sport = sport, .dport = dport,
+			    .proto = proto, .tcp_flags = flags, .payload_len = 20,
+			    .dmac = port == DP_PORT_EXT ? MAC_EXT : MAC_INT};
+	return tb_frame(buf, &f);
+}
+
+/* Pop the one frame queued on @p port and check its checksums from scratch. */
+static uint8_t *take(uint8_t port, struct rte_mbuf **out)
+{
+	assert_int_equal(w->n_tx[port], 1);
+	struct rte_mbuf *m = w->tx[port][0];
+	w->n_tx[port] = 0;
+	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *), *ip = f + 14;
+	size_t ip_len = (size_t)(ip[2] << 8 | ip[3]);
+	assert_int_equal(tb_ip_cksum(ip, 20), ip[10] << 8 | ip[11]);
+	if (ip[9] == IPPROTO_TCP || ip[9] == IPPROTO_UDP) {
+		size_t off = ip[9] == IPPROTO_TCP ? 16 : 6;
+		uint16_t have = (uint16_t)(ip[20 + off] << 8 | ip[20 + off + 1]);
+		if (!(ip[9] == IPPROTO_UDP && have == 0) && !(ip[6] & 0x20) && !(ip[6] & 0x1f) &&
+		    !ip[7])
+			assert_int_equal(tb_l4_cksum(ip, ip + 20, ip_len - 20, ip[9]), have);
+	}
+	*out = m;
+	return f;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void full_nat_tcp_both_directions_rewrites_and_checksums(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	struct rte_mbuf *m;
+	size_t n = flow(buf, "198.51.100.2", 40000, "198.51.100.1", 8080, IPPROTO_TCP,
+			RTE_TCP_SYN_FLAG, DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	uint8_t *f = take(DP_PORT_INT, &m);
+	uint8_t *ip = f + 14;
+	uint32_t backend = rd32(ip + 16);
+	uint16_t snat_port = rd16(ip + 20);
+	assert_int_equal(rd32(ip + 12), ip4("10.0.0.1"));
+	assert_true(backend >= ip4("10.0.0.11") && backend <= ip4("10.0.0.13"));
+	assert_int_equal(rd16(ip + 22), 80);
+	assert_true(snat_port >= w->snat_lo && snat_port <= w->snat_hi);
+	assert_int_equal(ip[8], 63); /* TTL decremented */
+	assert_memory_equal(f, MAC_POD[backend - ip4("10.0.0.11")], 6);
+	assert_memory_equal(f + 6, MAC_INT, 6);
+	rte_pktmbuf_free(m);
+	assert_int_equal(w->sess.active, 1);
+	assert_int_equal(w->stats.map[0].sessions_created, 1);
+
+	/* The SYN-ACK from the pod comes back to the client from the VIP. */
+	char bstr[16];
+	cfg_ipv4_str(backend, bstr);
+	n = flow(buf, bstr, 80, "10.0.0.1", snat_port, IPPROTO_TCP,
+		 RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, DP_PORT_INT);
+	inject(DP_PORT_INT, buf, n);
+	f = take(DP_PORT_EXT, &m);
+	ip = f + 14;
+	assert_int_equal(rd32(ip + 12), ip4("198.51.100.1"));
+	assert_int_equal(rd16(ip + 20), 8080);
+	assert_int_equal(rd32(ip + 16), ip4("198.51.100.2"));
+	assert_int_equal(rd16(ip + 22), 40000);
+	assert_memory_equal(f, MAC_CLIENT, 6);
+	rte_pktmbuf_free(m);
+
+	/* ACK from the client: the session is established, still one session. */
+	n = flow(buf, "198.51.100.2", 40000, "198.51.100.1", 8080, IPPROTO_TCP, RTE_TCP_ACK_FLAG,
+		 DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	f = take(DP_PORT_INT, &m);
+	assert_int_equal(rd32(f + 14 + 16), backend);
+	rte_pktmbuf_free(m);
+	assert_int_equal(w->sess.active, 1);
+	assert_int_equal(w->sess.recs[0].state, NAT_ST_ESTABLISHED);
+	assert_int_equal(w->stats.map[0].pkts[0], 2);
+	assert_int_equal(w->stats.map[0].pkts[1], 1);
+}
+
+static void udp_checksum_zero_stays_zero_through_nat(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	struct rte_mbuf *m;
+	size_t n = flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0,
+			DP_PORT_EXT);
+	buf[14 + 20 + 6] = buf[14 + 20 + 7] = 0; /* no UDP checksum (RFC 768) */
+	inject(DP_PORT_EXT, buf, n);
+	uint8_t *f = take(DP_PORT_INT, &m);
+	assert_int_equal(rd16(f + 14 + 20 + 2), 7);
+	assert_int_equal(rd16(f + 14 + 20 + 6), 0);
+	rte_pktmbuf_free(m);
+}
+
+static void unmapped_port_is_dropped_and_counted(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	size_t n = flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7778, IPPROTO_UDP, 0,
+			DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(w->stats.drops[DP_DROP_NO_MAPPING], 1);
+}
+
+static void tcp_without_syn_starts_no_session(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	size_t n = flow(buf, "198.51.100.2", 40001, "198.51.100.1", 8080, IPPROTO_TCP,
+			RTE_TCP_ACK_FLAG, DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	assert_int_equal(w->stats.drops[DP_DROP_TCP_NOT_SYN], 1);
+	assert_int_equal(w->sess.active, 0);
+}
+
+static void source_outside_allow_list_is_dropped(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	struct rte_mbuf *m;
+	size_t n = flow(buf, "198.51.100.2", 5000, "198.51.100.1", 9100, IPPROTO_UDP, 0,
+			DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	assert_int_equal(w->stats.drops[DP_DROP_NOT_ALLOWED], 1);
+	assert_int_equal(w->stats.map[3].drops, 1);
+	neigh_update(rte_cpu_to_be_32(ip4("192.0.2.7")), DP_PORT_EXT,
+		     (const struct rte_ether_addr *)MAC_CLIENT);
+	cfg.ext.gateway = 0;
+	n = flow(buf, "192.0.2.7", 5000, "198.51.100.1", 9100, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	/* allowed, but 192.0.2.7 has no route back (no ext gateway in this config) */
+	assert_int_equal(w->stats.drops[DP_DROP_NO_ROUTE], 1);
+	cfg.ext.gateway = ip4("198.51.100.254");
+	publish();
+	neigh_update(rte_cpu_to_be_32(ip4("198.51.100.254")), DP_PORT_EXT,
+		     (const struct rte_ether_addr *)MAC_CLIENT);
+	inject(DP_PORT_EXT, buf, n);
+	take(DP_PORT_INT, &m);
+	rte_pktmbuf_free(m);
+}
+
+static void internal_source_on_ext_is_spoofed(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	size_t n = flow(buf, "10.0.0.99", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	n = flow(buf, "10.244.3.3", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	assert_int_equal(w->stats.drops[DP_DROP_SPOOFED_SOURCE], 2);
+	assert_int_equal(w->sess.active, 0);
+}
+
+static void session_table_full_drops_new_and_keeps_old(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	struct rte_mbuf *m;
+	for (uint16_t p = 0; p < 8; p++) {
+		size_t n = flow(buf, "198.51.100.2", (uint16_t)(6000 + p), "198.51.100.1", 7777,
+				IPPROTO_UDP, 0, DP_PORT_EXT);
+		inject(DP_PORT_EXT, buf, n);
+		take(DP_PORT_INT, &m);
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(w->sess.active, 8);
+	size_t n = flow(buf, "198.51.100.2", 6100, "198.51.100.1", 7777, IPPROTO_UDP, 0,
+			DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	assert_int_equal(w->stats.drops[DP_DROP_SESSION_TABLE_FULL], 1);
+	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	/* an existing flow still goes through */
+	n = flow(buf, "198.51.100.2", 6003, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	take(DP_PORT_INT, &m);
+	rte_pktmbuf_free(m);
+	assert_int_equal(w->sess.active, 8);
+}
+
+static void udp_session_expires_after_its_timeout(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	struct rte_mbuf *m;
+	size_t n = flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0,
+			DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	uint8_t *f = take(DP_PORT_INT, &m);
+	char bstr[16];
+	uint16_t snat_port = rd16(f + 14 + 20);
+	cfg_ipv4_str(rd32(f + 14 + 16), bstr);
+	rte_pktmbuf_free(m);
+
+	w->now += 299 * w->hz; /* one second before the 300 s UDP timeout */
+	nat_sessions_expire(w, 1000);
+	assert_int_equal(w->sess.active, 1);
+	w->now += 2 * w->hz;
+	assert_int_equal(nat_sessions_expire(w, 1000), 1);
+	assert_int_equal(w->sess.active, 0);
+	assert_int_equal(w->stats.sessions_expired, 1);
+	n = flow(buf, bstr, 7, "10.0.0.1", snat_port, IPPROTO_UDP, 0, DP_PORT_INT);
+	inject(DP_PORT_INT, buf, n);
+	assert_int_equal(w->stats.drops[DP_DROP_NO_SESSION], 1);
+}
+
+static void malformed_packets_are_counted_by_reason(void **state)
+{
+	(void)state;
+	uint8_t good[256], buf[256];
+	size_t n = flow(good, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0,
+			DP_PORT_EXT);
+
+	inject(DP_PORT_EXT, good, 20); /* truncated inside the IPv4 header */
+	memcpy(buf, good, n);
+	buf[14] = 0x65; /* version 6 */
+	inject(DP_PORT_EXT, buf, n);
+	memcpy(buf, good, n);
+	buf[14] = 0x44; /* IHL 4 */
+	inject(DP_PORT_EXT, buf, n);
+	memcpy(buf, good, n);
+	buf[14 + 3] += 40; /* total length beyond the frame */
+	inject(DP_PORT_EXT, buf, n);
+	memcpy(buf, good, n);
+	buf[14 + 10] ^= 0xff; /* IP checksum */
+	inject(DP_PORT_EXT, buf, n);
+	memcpy(buf, good, n);
+	buf[14 + 20 + 7] ^= 0x55; /* UDP checksum: checked when a session starts */
+	inject(DP_PORT_EXT, buf, n);
+
+	assert_int_equal(w->stats.drops[DP_DROP_TRUNCATED], 1);
+	assert_int_equal(w->stats.drops[DP_DROP_BAD_VERSION], 1);
+	assert_int_equal(w->stats.drops[DP_DROP_BAD_IHL], 1);
+	assert_int_equal(w->stats.drops[DP_DROP_BAD_TOTAL_LENGTH], 1);
+	assert_int_equal(w->stats.drops[DP_DROP_BAD_IP_CHECKSUM], 1);
+	assert_int_equal(w->stats.drops[DP_DROP_BAD_L4_CHECKSUM], 1);
+	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(w->sess.active, 0);
+}
+
+static void ttl_one_goes_to_slow_path(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	struct tb_flow fl = {.src = "198.51.100.2", .dst = "198.51.100.1", .sport = 5000,
+			     .dport = 7777, .proto = IPPROTO_UDP, .ttl = 1, .dmac = MAC_EXT};
+	size_t n = tb_frame(buf, &fl);
+	struct rte_mbuf *m;
+	inject(DP_PORT_EXT, buf, n);
+	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(w->stats.drops[DP_DROP_TTL_EXCEEDED], 1);
+	assert_int_equal(rte_ring_dequeue(w->sp_out, (void **)&m), 0);
+	assert_int_equal(dp_priv(m)->reason, DP_SP_TTL);
+	rte_pktmbuf_free(m);
+}
+
+static void many_source_ports_spread_over_all_backends(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	unsigned int hits[3] = {0};
+	struct rte_mbuf *m;
+	char err[256];
+	dp_worker_free(w);
+	w = dp_worker_new(0, 1, 0, 1024, err, sizeof(err));
+	assert_non_null(w);
+	memcpy(&w->mac[DP_PORT_EXT], MAC_EXT, 6);
+	memcpy(&w->mac[DP_PORT_INT], MAC_INT, 6);
+	w->hz = 1000;
+	for (uint16_t p = 0; p < 600; p++) {
+		size_t n = flow(buf, "198.51.100.2", (uint16_t)(20000 + p), "198.51.100.1", 8080,
+				IPPROTO_TCP, RTE_TCP_SYN_FLAG, DP_PORT_EXT);
+		inject(DP_PORT_EXT, buf, n);
+		uint8_t *f = take(DP_PORT_INT, &m);
+		hits[rd32(f + 14 + 16) - ip4("10.0.0.11")]++;
+		rte_pktmbuf_free(m);
+	}
+	print_message("600 flows: %u / %u / %u\n", hits[0], hits[1], hits[2]);
+	for (int i = 0; i < 3; i++)
+		assert_true(hits[i] > 150 && hits[i] < 250);
+}
+
+static void port_range_maps_offset_to_target(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	struct rte_mbuf *m;
+	size_t n = flow(buf, "198.51.100.2", 5000, "198.51.100.1", 30005, IPPROTO_UDP, 0,
+			DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	uint8_t *f = take(DP_PORT_INT, &m);
+	assert_int_equal(rd16(f + 14 + 22), 40005);
+	rte_pktmbuf_free(m);
+}
+
+static void per_broker_port_reaches_its_one_backend(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	struct rte_mbuf *m;
+	size_t n = flow(buf, "198.51.100.2", 5000, "198.51.100.1", 32001, IPPROTO_TCP,
+			RTE_TCP_SYN_FLAG, DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	uint8_t *f = take(DP_PORT_INT, &m);
+	assert_int_equal(rd32(f + 14 + 16), ip4("10.0.0.12"));
+	assert_int_equal(rd16(f + 14 + 22), 9092);
+	rte_pktmbuf_free(m);
+}
+
+static void preserve_source_keeps_client_address(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	struct rte_mbuf *m;
+	size_t n = flow(buf, "198.51.100.2", 5555, "198.51.100.1", 9000, IPPROTO_UDP, 0,
+			DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	uint8_t *f = take(DP_PORT_INT, &m);
+	assert_int_equal(rd32(f + 14 + 12), ip4("198.51.100.2"));
+	assert_int_equal(rd16(f + 14 + 20), 5555);
+	assert_int_equal(rd32(f + 14 + 16), ip4("10.0.0.12"));
+	rte_pktmbuf_free(m);
+	/* the pod answers the client directly, through the gateway */
+	n = flow(buf, "10.0.0.12", 9000, "198.51.100.2", 5555, IPPROTO_UDP, 0, DP_PORT_INT);
+	inject(DP_PORT_INT, buf, n);
+	f = take(DP_PORT_EXT, &m);
+	assert_int_equal(rd32(f + 14 + 12), ip4("198.51.100.1"));
+	assert_int_equal(rd16(f + 14 + 20), 9000);
+	rte_pktmbuf_free(m);
+}
+
+/* A pod answers a too-big packet with ICMP fragmentation needed (RFC 1191); the client must
+ * get it about its own packet: outer and inner headers translated, checksums right. */
+static void icmp_frag_needed_from_pod_is_translated(void **state)
+{
+	(void)state;
+	uint8_t buf[256], icmp[256];
+	struct rte_mbuf *m;
+	size_t n = flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0,
+			DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	uint8_t *f = take(DP_PORT_INT, &m);
+	uint8_t sent[64];
+	memcpy(sent, f + 14, 28); /* the packet as the pod received it: IP + UDP header */
+	uint32_t backend = rd32(f + 14 + 16);
+	rte_pktmbuf_free(m);
+
+	/* build: eth | IP(pod → 10.0.0.1, ICMP) | ICMP 3/4 mtu 1400 | quoted 28 bytes */
+	memset(icmp, 0, sizeof(icmp));
+	memcpy(icmp, MAC_INT, 6);
+	memcpy(icmp + 6, MAC_POD[0], 6);
+	icmp[12] = 0x08;
+	uint8_t *ip = icmp + 14, *ih = ip + 20;
+	ip[0] = 0x45;
+	ip[3] = 20 + 8 + 28;
+	ip[8] = 64;
+	ip[9] = IPPROTO_ICMP;
+	ip[12] = (uint8_t)(backend >> 24);
+	ip[13] = (uint8_t)(backend >> 16);
+	ip[14] = (uint8_t)(backend >> 8);
+	ip[15] = (uint8_t)backend;
+	ip[16] = 10, ip[17] = 0, ip[18] = 0, ip[19] = 1;
+	uint16_t c = tb_ip_cksum(ip, 20);
+	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
+	ih[0] = 3, ih[1] = 4, ih[6] = 1400 >> 8, ih[7] = 1400 & 0xff;
+	memcpy(ih + 8, sent, 28);
+	c = (uint16_t)~tb_sum(ih, 36, 0);
+	ih[2] = (uint8_t)(c >> 8), ih[3] = (uint8_t)c;
+	inject(DP_PORT_INT, icmp, 14 + 20 + 36);
+
+	f = take(DP_PORT_EXT, &m);
+	ip = f + 14;
+	ih = ip + 20;
+	assert_int_equal(rd32(ip + 12), ip4("198.51.100.1"));
+	assert_int_equal(rd32(ip + 16), ip4("198.51.100.2"));
+	assert_int_equal(ih[0], 3);
+	assert_int_equal(ih[1], 4);
+	assert_int_equal(rd16(ih + 6), 1400);
+	assert_int_equal((uint16_t)~tb_sum(ih, 36, 0), 0); /* ICMP checksum verifies */
+	uint8_t *in = ih + 8;
+	assert_int_equal(tb_ip_cksum(in, 20), rd16(in + 10));
+	assert_int_equal(rd32(in + 12), ip4("198.51.100.2"));
+	assert_int_equal(rd32(in + 16), ip4("198.51.100.1"));
+	assert_int_equal(rd16(in + 20), 5000);
+	assert_int_equal(rd16(in + 22), 7777);
+	rte_pktmbuf_free(m);
+}
+
+/* Non-first fragments carry no ports: they follow the first fragment's session. */
+static void later_fragment_follows_first(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	struct rte_mbuf *m;
+	size_t n = flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0,
+			DP_PORT_EXT);
+	uint8_t *ip = buf + 14;
+	/* first fragment: MF set, offset 0; keep the UDP length of the whole datagram */
+	ip[6] = 0x20;
+	uint16_t c = tb_ip_cksum(ip, 20);
+	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
+	inject(DP_PORT_EXT, buf, n);
+	uint8_t *f = take(DP_PORT_INT, &m);
+	uint32_t backend = rd32(f + 14 + 16);
+	rte_pktmbuf_free(m);
+
+	/* a later fragment: offset 3 (24 bytes), no L4 header, 16 bytes of data */
+	ip[6] = 0x00;
+	ip[7] = 3;
+	ip[2] = 0, ip[3] = 20 + 16;
+	c = tb_ip_cksum(ip, 20);
+	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
+	inject(DP_PORT_EXT, buf, 14 + 20 + 16);
+	f = take(DP_PORT_INT, &m);
+	assert_int_equal(rd32(f + 14 + 16), backend);
+	assert_int_equal(rd32(f + 14 + 12), ip4("10.0.0.1"));
+	assert_memory_equal(f + 14 + 20, buf + 14 + 20, 16); /* payload untouched */
+	rte_pktmbuf_free(m);
+
+	/* a later fragment of an unknown datagram */
+	ip[4] = 0x77;
+	c = tb_ip_cksum(ip, 20);
+	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
+	inject(DP_PORT_EXT, buf, 14 + 20 + 16);
+	assert_int_equal(w->stats.drops[DP_DROP_FRAG_NO_SESSION], 1);
+}
+
+static void unknown_neighbour_parks_packet_in_slow_path(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	struct rte_mbuf *m;
+	neigh_reset();
+	size_t n = flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0,
+			DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(rte_ring_dequeue(w->sp_out, (void **)&m), 0);
+	assert_int_equal(dp_priv(m)->reason, DP_SP_NEED_NEIGH);
+	assert_int_equal(dp_priv(m)->out_port, DP_PORT_INT);
+	/* the packet is already translated: only its destination MAC is missing */
+	assert_int_equal(rd32(rte_pktmbuf_mtod(m, uint8_t *) + 14 + 12), ip4("10.0.0.1"));
+	rte_pktmbuf_free(m);
+}
+
+/* With two workers, worker 0 passes a flow it does not own to its owner's ring. */
+static void packet_of_other_worker_is_handed_off(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	char err[256];
+	struct dp_worker *w1 = dp_worker_new(1, 2, 0, 16, err, sizeof(err));
+	struct rte_ring *r = rte_ring_create("ho_test", 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	struct rte_mbuf *m;
+	assert_non_null(w1);
+	dp_worker_free(w);
+	w = dp_worker_new(0, 2, 0, 64, err, sizeof(err));
+	assert_non_null(w);
+	memcpy(&w->mac[DP_PORT_EXT], MAC_EXT, 6);
+	memcpy(&w->mac[DP_PORT_INT], MAC_INT, 6);
+	w->handoff_out[1] = r;
+	unsigned int handed = 0, local = 0;
+	for (int c = 2; c < 40; c++) {
+		char src[16];
+		snprintf(src, sizeof(src), "198.51.100.%d", c);
+		size_t n = flow(buf, src, 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+		inject(DP_PORT_EXT, buf, n);
+		while (rte_ring_dequeue(r, (void **)&m) == 0) {
+			handed++;
+			assert_int_equal(dp_priv(m)->in_port, DP_PORT_EXT);
+			rte_pktmbuf_free(m);
+		}
+		while (rte_ring_dequeue(w->sp_out, (void **)&m) == 0) {
+			local++; /* unknown client MACs: parked, but owned here */
+			rte_pktmbuf_free(m);
+		}
+		if (w->n_tx[DP_PORT_INT]) {
+			local++;
+			rte_pktmbuf_free(w->tx[DP_PORT_INT][0]);
+			w->n_tx[DP_PORT_INT] = 0;
+		}
+	}
+	print_message("38 clients: %u handed to worker 1, %u kept\n", handed, local);
+	assert_int_equal(handed + local, 38);
+	assert_true(handed > 5 && local > 5);
+	assert_int_equal(w->stats.handoff_out, handed);
+	w->handoff_out[1] = NULL;
+	rte_ring_free(r);
+	dp_worker_free(w1);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(full_nat_tcp_both_directions_rewrites_and_checksums),
+		T(udp_checksum_zero_stays_zero_through_nat),
+		T(unmapped_port_is_dropped_and_counted),
+		T(tcp_without_syn_starts_no_session),
+		T(source_outside_allow_list_is_dropped),
+		T(internal_source_on_ext_is_spoofed),
+		T(session_table_full_drops_new_and_keeps_old),
+		T(udp_session_expires_after_its_timeout),
+		T(malformed_packets_are_counted_by_reason),
+		T(ttl_one_goes_to_slow_path),
+		T(many_source_ports_spread_over_all_backends),
+		T(port_range_maps_offset_to_target),
+		T(per_broker_port_reaches_its_one_backend),
+		T(preserve_source_keeps_client_address),
+		T(icmp_frag_needed_from_pod_is_translated),
+		T(later_fragment_follows_first),
+		T(unknown_neighbour_parks_packet_in_slow_path),
+		T(packet_of_other_worker_is_handed_off),
+	};
+	return cmocka_run_group_tests_name("nat", tests, group_setup, group_teardown);
+}
