@@ -15,19 +15,18 @@
 
 int cp_mgmt_init(const struct cp_args *a, char *err, size_t errlen)
 {
-	(void)a;
-	(void)err;
-	(void)errlen;
-	return 0;
+	return cp_k8s_init(a, err, errlen);
 }
 
 void cp_mgmt_poll(int wait_ms)
 {
+	cp_k8s_poll();
 	poll(NULL, 0, wait_ms);
 }
 
 void cp_mgmt_fini(void)
 {
+	cp_k8s_fini();
 }
 
 void cp_on_sighup(void)
@@ -38,4 +37,5 @@ void cp_on_sighup(void)
 		CP_LOG(ERR, "reload: %s; keeping the running mappings", err);
 	else
 		CP_LOG(NOTICE, "reload: tables generation %lu", (unsigned long)cp_generation());
+	cp_k8s_reload();
 }
