@@ -27,6 +27,9 @@ void cp_k8s_poll(void);
 /** SIGHUP: re-read the --manifests directory. */
 void cp_k8s_reload(void);
 void cp_k8s_fini(void);
+/** Kubernetes sync state for metrics, /readyz and `show config`: "disabled", "syncing",
+ * "synced" or "error". */
+const char *cp_k8s_state(void);
 
 /** SIGHUP: reload the config file's mappings (and the manifests directory). */
 void cp_on_sighup(void);

@@ -28,3 +28,8 @@ void cp_k8s_reload(void)
 void cp_k8s_fini(void)
 {
 }
+
+const char *cp_k8s_state(void)
+{
+	return "disabled";
+}
