@@ -35,7 +35,7 @@
 #define CFG_DEFAULT_SESSIONS 1048576
 #define CFG_DEFAULT_TO_UDP 300	     /* RFC 4787 REQ-5 */
 #define CFG_DEFAULT_TO_TCP_EST 7440  /* RFC 5382 REQ-5 */
-#define CFG_DEFAULT_TO_TCP_TRANS 240 /* RFC 5382 REQ-5 (4 min) */
+#define CFG_DEFAULT_TO_TCP_TRANS 240 /* RFC 5382 REQ-5 */
 #define CFG_DEFAULT_TO_ICMP 60	     /* RFC 5508 REQ-1 */
 
 struct cfg_ctx {
@@ -619,9 +619,16 @@ static int cfg_mapping_node(struct cfg_ctx *x, const yaml_node_t *n, const char 
 		return rc;
 	m->mode = is_static ? CFG_MODE_STATIC : e == 0 ? CFG_MODE_SERVICE : CFG_MODE_PER_POD;
 
-	if ((rc = cfg_key_str(x, n, path, "serviceName", m->service_name, CFG_NAME_MAX)) ||
-	    (rc = cfg_key_str(x, n, path, "statefulSetName", m->statefulset_name, CFG_NAME_MAX)) ||
-	    (rc = cfg_key_u16(x, n, path, "startPort", 1, 65535, &m->start_port)) ||
+	// A Service name is a DNS label, a StatefulSet name a subdomain, as the API checks them.
+	v = cfg_get(x, n, "serviceName");
+	if (v &&
+	    (rc = cfg_name(x, v, cfg_key_path(sub, path, "serviceName"), false, m->service_name)))
+		return rc;
+	v = cfg_get(x, n, "statefulSetName");
+	if (v && (rc = cfg_name(x, v, cfg_key_path(sub, path, "statefulSetName"), true,
+				m->statefulset_name)))
+		return rc;
+	if ((rc = cfg_key_u16(x, n, path, "startPort", 1, 65535, &m->start_port)) ||
 	    (rc = cfg_key_u16(x, n, path, "targetPort", 1, 65535, &m->target_port)) ||
 	    (rc = cfg_key_u16(x, n, path, "bootstrapPort", 1, 65535, &m->bootstrap_port)))
 		return rc;

@@ -26,6 +26,14 @@ void cp_print_stats(FILE *f)
 		s->sessions_created, s->sessions_expired, s->sessions_created - s->sessions_expired);
 	fprintf(f, "handoff: %" PRIu64 " packets between workers; slow path: %" PRIu64 "\n",
 		s->handoff_out, s->slowpath);
+	for (unsigned int i = 0; i < dp_n_workers(); i++) {
+		const struct dp_stats *ws = dp_worker_stats(i);
+		fprintf(f,
+			"worker %u (lcore %u): sessions created %" PRIu64 ", handed off %" PRIu64
+			", taken over %" PRIu64 ", busy %.1f%%\n",
+			i, dp_worker_lcore(i), ws->sessions_created, ws->handoff_out, ws->handoff_in,
+			ws->total_tsc ? 100.0 * (double)ws->busy_tsc / (double)ws->total_tsc : 0.0);
+	}
 	fprintf(f, "drops:");
 	int any = 0;
 	for (int d = 0; d < DP_DROP_MAX; d++) {
@@ -36,14 +44,15 @@ void cp_print_stats(FILE *f)
 	}
 	fprintf(f, "%s\n", any ? "" : " none");
 	if (t) {
-		fprintf(f, "%-20s %10s %12s %12s %14s %14s\n", "mapping", "sessions", "pkts-o2i",
-			"pkts-i2o", "bytes-o2i", "bytes-i2o");
+		fprintf(f, "%-20s %10s %10s %12s %12s %14s %14s %8s\n", "mapping", "active",
+			"created", "pkts-o2i", "pkts-i2o", "bytes-o2i", "bytes-i2o", "drops");
 		for (uint32_t i = 0; i < t->n_mappings; i++) {
 			const struct dp_map_stats *m = &s->map[t->mappings[i].slot];
-			fprintf(f, "%-20s %10" PRIu64 " %12" PRIu64 " %12" PRIu64 " %14" PRIu64
-				   " %14" PRIu64 "\n",
+			fprintf(f, "%-20s %10" PRIu64 " %10" PRIu64 " %12" PRIu64 " %12" PRIu64
+				   " %14" PRIu64 " %14" PRIu64 " %8" PRIu64 "\n",
 				t->mappings[i].name, m->sessions_created - m->sessions_expired,
-				m->pkts[0], m->pkts[1], m->bytes[0], m->bytes[1]);
+				m->sessions_created, m->pkts[0], m->pkts[1], m->bytes[0], m->bytes[1],
+				m->drops);
 		}
 	}
 	free(s);

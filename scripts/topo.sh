@@ -47,6 +47,11 @@ STRAIT_PID=${STRAIT_PID:-}
 STRAIT_LOG=${STRAIT_LOG:-}
 # Extra EAL arguments for strait_start (word-split), e.g. "--log-level=lib.eal:debug".
 : "${STRAIT_EAL_EXTRA:=}"
+# strait's lcores: the main lcore on core 0, the worker alone on core 1. Two workers on two
+# cores: STRAIT_LCORES="--lcores 0@0,1@1,2@1" (they share core 1: slower, same behaviour).
+: "${STRAIT_LCORES:=-l 0,1}"
+# Appended to both af_packet vdev strings, e.g. ",qpairs=2" for two workers.
+: "${STRAIT_VDEV_OPTS:=}"
 
 # What topo_up and the servers need: command:package, checked with command -v.
 TOPO_DEPS=(ip:iproute2 ss:iproute2 ethtool:ethtool taskset:util-linux python3:python3
@@ -437,9 +442,11 @@ strait_start() {
 	# env --default-signal: a background job of a non-interactive shell starts with SIGINT
 	# ignored, and strait_stop's SIGINT must reach the daemon whatever it does about that.
 	# shellcheck disable=SC2086 # STRAIT_EAL_EXTRA is a word list
-	ip netns exec "${P}g" env --default-signal=INT,QUIT "$bin" -l 0,1 --no-pci --no-huge \
-		-m 512 --file-prefix "$P" --vdev net_af_packet0,iface=st-gx \
-		--vdev net_af_packet1,iface=st-gi $STRAIT_EAL_EXTRA -- --config "$config" "$@" \
+	# shellcheck disable=SC2086 # STRAIT_LCORES is a word list
+	ip netns exec "${P}g" env --default-signal=INT,QUIT "$bin" $STRAIT_LCORES --no-pci --no-huge \
+		-m 512 --file-prefix "$P" --vdev "net_af_packet0,iface=st-gx$STRAIT_VDEV_OPTS" \
+		--vdev "net_af_packet1,iface=st-gi$STRAIT_VDEV_OPTS" $STRAIT_EAL_EXTRA \
+		-- --config "$config" "$@" \
 		>"$STRAIT_LOG" 2>&1 </dev/null &
 	STRAIT_PID=$!
 	echo "$STRAIT_PID strait" >>"$st/pids"

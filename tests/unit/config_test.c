@@ -167,14 +167,13 @@ static void load_default_config_has_six_mappings(void **state)
 	assert_backend(&m->backends[1], "10.0.0.12", 0, 1);
 	assert_backend(&m->backends[2], "10.0.0.13", 0, 1);
 	for (int i = 0; i < 3; i++) {
-		char name[16];
+		static const char *const name[] = {"broker-0", "broker-1", "broker-2"};
+		static const char *const pod[] = {"10.0.0.11", "10.0.0.12", "10.0.0.13"};
 
 		m = &c.mappings[2 + i];
-		snprintf(name, sizeof(name), "broker-%d", i);
-		assert_static_mapping(m, name, i, 32000 + i, 80, IPPROTO_TCP, 27 + 2 * i);
+		assert_static_mapping(m, name[i], i, 32000 + i, 80, IPPROTO_TCP, 27 + 2 * i);
 		assert_int_equal(m->n_backends, 1);
-		assert_backend(&m->backends[0], i == 0 ? "10.0.0.11" : i == 1 ? "10.0.0.12" : "10.0.0.13",
-			       0, 1);
+		assert_backend(&m->backends[0], pod[i], 0, 1);
 	}
 	m = &c.mappings[5];
 	assert_static_mapping(m, "redis", -1, 6379, 0, IPPROTO_TCP, 33);
@@ -392,7 +391,8 @@ static void syntax_error_reports_libyaml_problem(void **state)
 	(void)state;
 	expect_error(PORTS "workers: 1\n  sessions: 2\n",
 		     "t.yaml:4: syntax error: mapping values are not allowed in this context");
-	expect_error(PORTS "mappings: [{name: a\n", "t.yaml:3: syntax error: did not find expected ',' or '}'");
+	expect_error(PORTS "mappings: [{name: a\n",
+		     "t.yaml:3: syntax error: did not find expected ',' or '}'");
 }
 
 static void invalid_utf8_reports_its_line(void **state)
@@ -405,12 +405,13 @@ static void invalid_utf8_reports_its_line(void **state)
 static void duplicate_mapping_name_is_rejected(void **state)
 {
 	(void)state;
-	expect_error(PORTS "mappings:\n"
-			   "- {name: web, addresses: [198.51.100.1], ports: [{port: 80}],\n"
-			   "   backends: [{address: 10.0.0.1}]}\n"
-			   "- {name: web, addresses: [198.51.100.1], ports: [{port: 81}],\n"
-			   "   backends: [{address: 10.0.0.1}]}\n",
-		     "t.yaml:6: mappings[1].name: duplicate mapping name \"web\" (first at line 4)");
+	expect_error(
+		PORTS "mappings:\n"
+		      "- {name: web, addresses: [198.51.100.1], ports: [{port: 80}],\n"
+		      "   backends: [{address: 10.0.0.1}]}\n"
+		      "- {name: web, addresses: [198.51.100.1], ports: [{port: 81}],\n"
+		      "   backends: [{address: 10.0.0.1}]}\n",
+		"t.yaml:6: mappings[1].name: duplicate mapping name \"web\" (first at line 4)");
 }
 
 static void same_name_in_other_namespace_is_accepted(void **state)
@@ -418,11 +419,12 @@ static void same_name_in_other_namespace_is_accepted(void **state)
 	struct cfg c;
 
 	(void)state;
-	assert_int_equal(load(PORTS "mappings:\n"
-				    "- {name: web, addresses: [198.51.100.1], ports: [{port: 80}],\n"
-				    "   backends: [{address: 10.0.0.1}]}\n"
-				    "- {name: web, namespace: b, addresses: [198.51.100.1],\n"
-				    "   ports: [{port: 81}], backends: [{address: 10.0.0.1}]}\n",
+	assert_int_equal(load(PORTS
+			      "mappings:\n"
+			      "- {name: web, addresses: [198.51.100.1], ports: [{port: 80}],\n"
+			      "   backends: [{address: 10.0.0.1}]}\n"
+			      "- {name: web, namespace: b, addresses: [198.51.100.1],\n"
+			      "   ports: [{port: 81}], backends: [{address: 10.0.0.1}]}\n",
 			      &c),
 			 0);
 	assert_int_equal(c.n_mappings, 2);
@@ -527,17 +529,19 @@ static void weight_out_of_range_in_file_names_the_file(void **state)
 	(void)state;
 	assert_int_equal(cfg_load_file(STRAIT_TESTDATA "/bad_weight.yaml", &c, err, sizeof(err)),
 			 -EINVAL);
-	assert_string_equal(err, STRAIT_TESTDATA
-			    "/bad_weight.yaml:9: mappings[0].backends[1].weight: 0 is out of range 1-256");
+	assert_string_equal(
+		err, STRAIT_TESTDATA
+		"/bad_weight.yaml:9: mappings[0].backends[1].weight: 0 is out of range 1-256");
 	assert_zeroed(&c, sizeof(c));
 }
 
 static void bad_enum_lists_the_choices(void **state)
 {
 	(void)state;
-	expect_error(PORTS "mappings:\n"
-			   "- {name: a, addresses: [198.51.100.1], ports: [{port: 80, protocol: sctp}],\n"
-			   "   backends: [{address: 10.0.0.1}]}\n",
+	expect_error(PORTS
+		     "mappings:\n"
+		     "- {name: a, addresses: [198.51.100.1], ports: [{port: 80, protocol: sctp}],\n"
+		     "   backends: [{address: 10.0.0.1}]}\n",
 		     "t.yaml:4: mappings[0].ports[0].protocol: \"sctp\" is not one of tcp, udp");
 	expect_error(PORTS "mappings:\n"
 			   "- {name: a, addresses: [198.51.100.1], mode: static}\n",
@@ -558,17 +562,25 @@ static void invalid_name_is_rejected(void **state)
 			   "- {name: Web_1, addresses: [198.51.100.1]}\n",
 		     "t.yaml:4: mappings[0].name: \"Web_1\" is not a valid name: use a-z, 0-9, '-' "
 		     "and '.', and begin and end with a letter or digit");
-	expect_error(PORTS "kubernetes: {namespace: -kafka}\n",
-		     "t.yaml:3: kubernetes.namespace: \"-kafka\" is not a valid name: use a-z, 0-9, "
-		     "'-', and begin and end with a letter or digit");
+	expect_error(
+		PORTS "mappings:\n"
+		      "- {name: a, addresses: [198.51.100.1], serviceName: kafka.svc,\n"
+		      "   ports: [{port: 80}]}\n",
+		"t.yaml:4: mappings[0].serviceName: \"kafka.svc\" is not a valid name: use a-z, "
+		"0-9, '-', and begin and end with a letter or digit");
+	expect_error(
+		PORTS "kubernetes: {namespace: -kafka}\n",
+		"t.yaml:3: kubernetes.namespace: \"-kafka\" is not a valid name: use a-z, 0-9, "
+		"'-', and begin and end with a letter or digit");
 }
 
 static void name_over_63_bytes_is_rejected(void **state)
 {
 	(void)state;
-	expect_error(PORTS "mappings:\n"
-			   "- {name: a123456789b123456789c123456789d123456789e123456789f123456789abcd,\n"
-			   "   addresses: [198.51.100.1]}\n",
+	expect_error(PORTS
+		     "mappings:\n"
+		     "- {name: a123456789b123456789c123456789d123456789e123456789f123456789abcd,\n"
+		     "   addresses: [198.51.100.1]}\n",
 		     "t.yaml:4: mappings[0].name: longer than 63 bytes");
 }
 
@@ -593,8 +605,9 @@ static void empty_address_list_is_rejected(void **state)
 static void static_mapping_needs_ports_and_backends(void **state)
 {
 	(void)state;
-	expect_error(PORTS "mappings:\n"
-			   "- {name: a, addresses: [198.51.100.1], backends: [{address: 10.0.0.1}]}\n",
+	expect_error(PORTS
+		     "mappings:\n"
+		     "- {name: a, addresses: [198.51.100.1], backends: [{address: 10.0.0.1}]}\n",
 		     "t.yaml:4: mappings[0].ports: required key missing for a static mapping");
 	expect_error(PORTS "mappings:\n"
 			   "- {name: a, addresses: [198.51.100.1], ports: [],\n"
@@ -609,13 +622,14 @@ static void static_mapping_needs_ports_and_backends(void **state)
 static void mode_with_backends_list_is_rejected(void **state)
 {
 	(void)state;
-	expect_error(PORTS "mappings:\n"
-			   "- name: a\n"
-			   "  addresses: [198.51.100.1]\n"
-			   "  mode: service\n"
-			   "  backends: [{address: 10.0.0.1}]\n",
-		     "t.yaml:6: mappings[0].mode: a mapping with a backends list is static and takes "
-		     "no mode");
+	expect_error(
+		PORTS "mappings:\n"
+		      "- name: a\n"
+		      "  addresses: [198.51.100.1]\n"
+		      "  mode: service\n"
+		      "  backends: [{address: 10.0.0.1}]\n",
+		"t.yaml:6: mappings[0].mode: a mapping with a backends list is static and takes "
+		"no mode");
 }
 
 static void service_mode_needs_service_name(void **state)
@@ -624,35 +638,39 @@ static void service_mode_needs_service_name(void **state)
 	expect_error(PORTS "mappings:\n"
 			   "- {name: a, addresses: [198.51.100.1], ports: [{port: 80}]}\n",
 		     "t.yaml:4: mappings[0].serviceName: required key missing for mode service");
-	expect_error(PORTS "mappings:\n"
-			   "- {name: a, addresses: [198.51.100.1], mode: perPod, statefulSetName: k,\n"
-			   "   startPort: 32000}\n",
+	expect_error(PORTS
+		     "mappings:\n"
+		     "- {name: a, addresses: [198.51.100.1], mode: perPod, statefulSetName: k,\n"
+		     "   startPort: 32000}\n",
 		     "t.yaml:4: mappings[0].targetPort: required key missing for mode perPod");
 }
 
 static void port_name_in_static_mapping_is_rejected(void **state)
 {
 	(void)state;
-	expect_error(PORTS "mappings:\n"
-			   "- name: a\n"
-			   "  addresses: [198.51.100.1]\n"
-			   "  ports: [{port: 80, servicePort: http}]\n"
-			   "  backends: [{address: 10.0.0.1}]\n",
-		     "t.yaml:6: mappings[0].ports[0].servicePort: a port name needs a Service: use a "
-		     "number in a static mapping");
-	expect_error(PORTS "mappings:\n"
-			   "- {name: a, addresses: [198.51.100.1], serviceName: s,\n"
-			   "   ports: [{port: 80, servicePort: Http_1}]}\n",
-		     "t.yaml:5: mappings[0].ports[0].servicePort: \"Http_1\" is not a port number or "
-		     "a port name");
+	expect_error(
+		PORTS "mappings:\n"
+		      "- name: a\n"
+		      "  addresses: [198.51.100.1]\n"
+		      "  ports: [{port: 80, servicePort: http}]\n"
+		      "  backends: [{address: 10.0.0.1}]\n",
+		"t.yaml:6: mappings[0].ports[0].servicePort: a port name needs a Service: use a "
+		"number in a static mapping");
+	expect_error(
+		PORTS "mappings:\n"
+		      "- {name: a, addresses: [198.51.100.1], serviceName: s,\n"
+		      "   ports: [{port: 80, servicePort: Http_1}]}\n",
+		"t.yaml:5: mappings[0].ports[0].servicePort: \"Http_1\" is not a port number or "
+		"a port name");
 }
 
 static void bad_backends_kind_is_rejected(void **state)
 {
 	(void)state;
-	expect_error(PORTS "mappings:\n"
-			   "- {name: a, addresses: [198.51.100.1], serviceName: s, ports: [{port: 80}],\n"
-			   "   backends: endpoints}\n",
+	expect_error(PORTS
+		     "mappings:\n"
+		     "- {name: a, addresses: [198.51.100.1], serviceName: s, ports: [{port: 80}],\n"
+		     "   backends: endpoints}\n",
 		     "t.yaml:5: mappings[0].backends: \"endpoints\" is not one of pods, nodePorts");
 }
 
@@ -718,9 +736,9 @@ static void short_error_buffer_is_truncated_not_overrun(void **state)
 
 	(void)state;
 	memset(small, 'x', sizeof(small));
-	assert_int_equal(cfg_load_string("t.yaml", PORTS "workers: 0\n", strlen(PORTS) + 11, &c,
-					 small, 8),
-			 -EINVAL);
+	assert_int_equal(
+		cfg_load_string("t.yaml", PORTS "workers: 0\n", strlen(PORTS) + 11, &c, small, 8),
+		-EINVAL);
 	assert_string_equal(small, "t.yaml:");
 	assert_int_equal(small[8], 'x');
 }
@@ -729,9 +747,10 @@ static void short_error_buffer_is_truncated_not_overrun(void **state)
 
 static void mapping_parse_flow_style_matches_config_entry(void **state)
 {
-	static const char yaml[] = "{name: web, addresses: [198.51.100.1], allowedSources: [10.0.0.0/8],"
-				   " ports: [{port: 8080, servicePort: 80}],"
-				   " backends: [{address: 10.0.0.11, weight: 256}, {address: 10.0.0.12}]}";
+	static const char yaml[] =
+		"{name: web, addresses: [198.51.100.1], allowedSources: [10.0.0.0/8],"
+		" ports: [{port: 8080, servicePort: 80}],"
+		" backends: [{address: 10.0.0.11, weight: 256}, {address: 10.0.0.12}]}";
 	struct cfg_mapping m, copy;
 
 	(void)state;
@@ -814,9 +833,9 @@ static void mapping_free_and_cfg_free_are_safe_on_zeroed(void **state)
 static void parse_ipv4_is_strict(void **state)
 {
 	static const char *const bad[] = {
-		"",	      "1.2.3",	  "1.2.3.4.5", " 1.2.3.4", "1.2.3.4 ", "1.2.3.256",
-		"01.2.3.4", "1..2.3",	  "1.2.3.4/",	"a.b.c.d",  "-1.2.3.4", "1.2.3.0004",
-		"1.2.3.+4", "0x1.2.3.4",
+		"",	     "1.2.3",	   "1.2.3.4.5", " 1.2.3.4",  "1.2.3.4 ",
+		"1.2.3.256", "01.2.3.4",   "1..2.3",	"1.2.3.4/",  "a.b.c.d",
+		"-1.2.3.4",  "1.2.3.0004", "1.2.3.+4",	"0x1.2.3.4",
 	};
 	uint32_t a = 0xdeadbeef;
 
@@ -836,8 +855,9 @@ static void parse_ipv4_is_strict(void **state)
 
 static void parse_cidr_keeps_host_bits_and_takes_bare_address(void **state)
 {
-	static const char *const bad[] = {"10.0.0.1/33", "10.0.0.1/", "10.0.0.1/08", "10.0.0.1/-1",
-					  "10.0.0.1/1 ", "10.0.0.1/100", "/24", "10.0.0/24"};
+	static const char *const bad[] = {"10.0.0.1/33", "10.0.0.1/",	"10.0.0.1/08",
+					  "10.0.0.1/-1", "10.0.0.1/1 ", "10.0.0.1/100",
+					  "/24",	 "10.0.0/24"};
 	struct cfg_cidr c;
 
 	(void)state;
