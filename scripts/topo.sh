@@ -50,8 +50,12 @@ STRAIT_LOG=${STRAIT_LOG:-}
 # strait's lcores: the main lcore on core 0, the worker alone on core 1. Two workers on two
 # cores: STRAIT_LCORES="--lcores 0@0,1@1,2@1" (they share core 1: slower, same behaviour).
 : "${STRAIT_LCORES:=-l 0,1}"
-# Appended to both af_packet vdev strings, e.g. ",qpairs=2" for two workers.
+# Appended to both vdev strings, e.g. ",qpairs=2" for two af_packet workers.
 : "${STRAIT_VDEV_OPTS:=}"
+# The PMD of both ports; the config's devices must be ${STRAIT_PMD}0 and ${STRAIT_PMD}1.
+# net_af_packet joins a PACKET_FANOUT group with the DEFRAG flag, so the kernel reassembles
+# IPv4 fragments before strait sees them; net_af_xdp hands strait the frames as sent.
+: "${STRAIT_PMD:=net_af_packet}"
 
 # What topo_up and the servers need: command:package, checked with command -v.
 TOPO_DEPS=(ip:iproute2 ss:iproute2 ethtool:ethtool taskset:util-linux python3:python3
@@ -444,8 +448,8 @@ strait_start() {
 	# shellcheck disable=SC2086 # STRAIT_EAL_EXTRA is a word list
 	# shellcheck disable=SC2086 # STRAIT_LCORES is a word list
 	ip netns exec "${P}g" env --default-signal=INT,QUIT "$bin" $STRAIT_LCORES --no-pci --no-huge \
-		-m 512 --file-prefix "$P" --vdev "net_af_packet0,iface=st-gx$STRAIT_VDEV_OPTS" \
-		--vdev "net_af_packet1,iface=st-gi$STRAIT_VDEV_OPTS" $STRAIT_EAL_EXTRA \
+		-m 512 --file-prefix "$P" --vdev "${STRAIT_PMD}0,iface=st-gx$STRAIT_VDEV_OPTS" \
+		--vdev "${STRAIT_PMD}1,iface=st-gi$STRAIT_VDEV_OPTS" $STRAIT_EAL_EXTRA \
 		-- --config "$config" "$@" \
 		>"$STRAIT_LOG" 2>&1 </dev/null &
 	STRAIT_PID=$!
