@@ -12,8 +12,10 @@
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
+#include <rte_thash.h>
 
 #include <strait/dp.h>
 #include <strait/tables.h>
@@ -25,6 +27,8 @@
 #define DP_FRAG_SLOTS 1024 /**< per worker; power of two */
 #define DP_SNAT_PORT_MIN 1024u
 #define DP_SNAT_PORT_TRIES 64
+/* With RSS steering a port must also land on our queue: about 1 in n_workers does. */
+#define DP_SNAT_PORT_TRIES_RSS(n) (64u * (n))
 
 /* ICMP types (RFC 792) that DPDK 22.11 does not name. */
 #define ICMP_DEST_UNREACH 3
@@ -185,6 +189,27 @@ static inline struct dp_mbuf_priv *dp_priv(struct rte_mbuf *m)
 	return rte_mbuf_to_priv(m);
 }
 
+/**
+ * What a port's RSS does with a packet, so the SNAT port of a full-NAT session can be chosen
+ * so that the NIC delivers the replies to the owner's queue (Toeplitz, as rte_softrss
+ * computes it, then the redirection table).
+ */
+struct dp_rss {
+	bool enabled;
+	uint16_t reta_size; /**< power of two */
+	uint8_t key[40];
+	uint16_t reta[RTE_ETH_RSS_RETA_SIZE_512];
+};
+
+/** Queue the NIC picks for an IPv4 TCP/UDP 4-tuple (network order fields). */
+static inline unsigned int dp_rss_queue(const struct dp_rss *r, rte_be32_t src, rte_be32_t dst,
+					rte_be16_t sport, rte_be16_t dport)
+{
+	uint32_t t[3] = {rte_be_to_cpu_32(src), rte_be_to_cpu_32(dst),
+			 (uint32_t)rte_be_to_cpu_16(sport) << 16 | rte_be_to_cpu_16(dport)};
+	return r->reta[rte_softrss(t, 3, r->key) & (r->reta_size - 1u)];
+}
+
 struct dp_worker {
 	unsigned int id, lcore;
 	uint16_t queue;
@@ -192,6 +217,7 @@ struct dp_worker {
 	struct rte_ether_addr mac[DP_PORT_MAX];
 	unsigned int n_workers;
 	uint16_t snat_lo, snat_hi, snat_next; /**< this worker's SNAT port partition */
+	struct dp_rss rss_int; /**< the int port's RSS, when it has one (real NICs) */
 	struct nat_sessions sess;
 	struct rte_ring *handoff_in[CFG_MAX_WORKERS]; /**< [from] */
 	struct rte_ring *handoff_out[CFG_MAX_WORKERS]; /**< [to] */

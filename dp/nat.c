@@ -193,11 +193,18 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	if (mp->nat == CFG_NAT_FULL) {
 		// Any port of our partition not already used towards this backend:port; a port
 		// is reused across backends, so the pool is 64K per backend, not per gateway.
-		int tries = DP_SNAT_PORT_TRIES;
+		// Where the int port does RSS, the port must also make the NIC deliver the
+		// replies to our own queue, so that they need no hand-over (rte_softrss with the
+		// port's key and redirection table: what the NIC computes).
+		const bool rss = w->rss_int.enabled;
+		unsigned int tries = rss ? DP_SNAT_PORT_TRIES_RSS(w->n_workers) : DP_SNAT_PORT_TRIES;
 		for (; tries > 0; tries--) {
 			uint16_t p = w->snat_next;
 			w->snat_next = p >= w->snat_hi ? w->snat_lo : (uint16_t)(p + 1);
 			k_i2o.dport = rte_cpu_to_be_16(p);
+			if (rss && dp_rss_queue(&w->rss_int, k_i2o.src, k_i2o.dst, k_i2o.sport,
+						k_i2o.dport) != w->queue)
+				continue;
 			if (rte_hash_lookup(s->h, &k_i2o) < 0)
 				break;
 		}
@@ -447,9 +454,9 @@ void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_p
 	struct nat_key keys[DP_BURST];
 	const void *kp[DP_BURST];
 	void *data[DP_BURST];
-	uint16_t kidx[DP_BURST];
+	uint16_t kidx[DP_BURST], later[DP_BURST];
 	uint64_t hits = 0;
-	unsigned int nk = 0;
+	unsigned int nk = 0, n_later = 0;
 	const int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
 
 	if (n > DP_BURST)
@@ -514,11 +521,8 @@ void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_p
 			continue;
 		}
 		if (m->frag == FRAG_LATER) {
-			int fdir, idx = frag_find(w, m, &fdir);
-			if (idx < 0 || fdir != dir)
-				dp_drop(w, mb, DP_DROP_FRAG_NO_SESSION);
-			else
-				nat_forward(w, mb, m, (uint32_t)idx, dir);
+			// After stage 3: the first fragment may be in this very burst.
+			later[n_later++] = i;
 			continue;
 		}
 		key_from_meta(&keys[nk], m);
@@ -526,7 +530,7 @@ void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_p
 		kidx[nk++] = i;
 	}
 	if (nk == 0)
-		return;
+		goto fragments;
 
 	// Stage 2: one bulk lookup for the burst (rte_hash prefetches buckets and keys).
 	rte_hash_lookup_bulk_data(w->sess.h, kp, nk, &hits, data);
@@ -582,5 +586,16 @@ hit:
 			continue;
 		}
 		nat_forward(w, mb, m, (uint32_t)(v >> 1), dir);
+	}
+
+fragments:
+	// Stage 4: later fragments follow the session their first fragment found or made.
+	for (unsigned int j = 0; j < n_later; j++) {
+		const struct pkt_meta *m = &meta[later[j]];
+		int fdir, idx = frag_find(w, m, &fdir);
+		if (idx < 0 || fdir != dir)
+			dp_drop(w, pkts[later[j]], DP_DROP_FRAG_NO_SESSION);
+		else
+			nat_forward(w, pkts[later[j]], m, (uint32_t)idx, dir);
 	}
 }

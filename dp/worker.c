@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,6 +38,7 @@ static struct {
 	struct rte_mempool *pool;
 	struct rte_rcu_qsbr *qsv;
 	bool started, ports_started[DP_PORT_MAX];
+	struct dp_rss rss_int;
 } dp;
 
 static const char *const drop_names[] = {
@@ -200,6 +202,33 @@ static int worker_main(void *arg)
 	return 0;
 }
 
+/* The 40-byte Toeplitz key of Microsoft's RSS verification suite, as most NICs default. */
+static uint8_t dp_rss_key[40] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+	0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+	0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+/* Read back the redirection table the device uses, so dp_rss_queue() predicts it. */
+static void rss_learn(uint16_t port_id, uint16_t reta_size, struct dp_rss *out)
+{
+	struct rte_eth_rss_reta_entry64 conf[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+
+	memset(out, 0, sizeof(*out));
+	if (reta_size == 0 || reta_size > RTE_ETH_RSS_RETA_SIZE_512 || !rte_is_power_of_2(reta_size))
+		return;
+	memset(conf, 0, sizeof(conf));
+	for (unsigned int i = 0; i < reta_size / RTE_ETH_RETA_GROUP_SIZE; i++)
+		conf[i].mask = UINT64_MAX;
+	if (rte_eth_dev_rss_reta_query(port_id, conf, reta_size) != 0)
+		return;
+	for (unsigned int i = 0; i < reta_size; i++)
+		out->reta[i] = conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+	memcpy(out->key, dp_rss_key, sizeof(out->key));
+	out->reta_size = reta_size;
+	out->enabled = true;
+}
+
 static int port_setup(enum dp_port_role r, uint16_t port_id, unsigned int nq, char *err,
 		      size_t errlen)
 {
@@ -223,7 +252,24 @@ static int port_setup(enum dp_port_role r, uint16_t port_id, unsigned int nq, ch
 			 role[r], name, info.max_rx_queues, info.max_tx_queues, nq, nq, nq);
 		return -EINVAL;
 	}
+	// With several workers on a device that does RSS, spread with a known Toeplitz key so
+	// that workers can predict where replies land (dp_rss_queue). Devices without RSS (the
+	// vdevs) get the default configuration and the ring hand-over.
+	const uint64_t rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+	bool rss = nq > 1 && (info.flow_type_rss_offloads & rss_hf) == rss_hf &&
+		   info.hash_key_size == sizeof(dp_rss_key);
+	if (rss) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_key = dp_rss_key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(dp_rss_key);
+		conf.rx_adv_conf.rss_conf.rss_hf = rss_hf;
+	}
 	ret = rte_eth_dev_configure(port_id, (uint16_t)nq, (uint16_t)nq, &conf);
+	if (ret < 0 && rss) {
+		memset(&conf, 0, sizeof(conf));
+		rss = false;
+		ret = rte_eth_dev_configure(port_id, (uint16_t)nq, (uint16_t)nq, &conf);
+	}
 	if (ret < 0)
 		goto fail;
 	uint16_t nrx = RX_DESC, ntx = TX_DESC;
@@ -246,6 +292,8 @@ static int port_setup(enum dp_port_role r, uint16_t port_id, unsigned int nq, ch
 	// all on some kernels; filtering is done in software (NOT_FOR_US).
 	rte_eth_promiscuous_enable(port_id);
 	rte_eth_macaddr_get(port_id, &dp.mac[r]);
+	if (rss && r == DP_PORT_INT)
+		rss_learn(port_id, info.reta_size, &dp.rss_int);
 	return 0;
 fail:
 	snprintf(err, errlen, "port %s (%s): setup failed: %s", role[r], name, strerror(-ret));
@@ -353,6 +401,7 @@ int dp_init(const struct dp_params *p, char *err, size_t errlen)
 			w->port_id[r] = dp.port_id[r];
 			w->mac[r] = dp.mac[r];
 		}
+		w->rss_int = dp.rss_int;
 	}
 	for (unsigned int i = 0; i < nw; i++) {
 		for (unsigned int j = 0; j < nw; j++) {
@@ -514,25 +563,37 @@ unsigned int dp_sessions_walk(int slot, int (*cb)(const struct dp_session_info *
 
 unsigned int dp_sessions_clear(int slot, uint32_t backend_addr)
 {
-	struct dp_cmd cmds[CFG_MAX_WORKERS];
+	struct dp_cmd *cmds[CFG_MAX_WORKERS] = {NULL};
 	unsigned int total = 0;
 
 	for (unsigned int i = 0; i < dp.n_workers; i++) {
-		cmds[i] = (struct dp_cmd){.type = DP_CMD_CLEAR, .slot = slot,
-					  .backend_addr = rte_cpu_to_be_32(backend_addr)};
+		// On the heap: a worker that misses the deadline below may still write it later.
+		struct dp_cmd *c = calloc(1, sizeof(*c));
+		if (!c)
+			continue;
+		*c = (struct dp_cmd){.type = DP_CMD_CLEAR, .slot = slot,
+				     .backend_addr = rte_cpu_to_be_32(backend_addr)};
+		cmds[i] = c;
 		if (!dp.started) {
-			cmds[i].result = worker_clear(dp_workers[i], slot, cmds[i].backend_addr);
-			cmds[i].done = 1;
-		} else if (rte_ring_sp_enqueue(dp_workers[i]->cmd_in, &cmds[i]) != 0) {
-			cmds[i].done = 1;
+			c->result = worker_clear(dp_workers[i], slot, c->backend_addr);
+			c->done = 1;
+		} else if (rte_ring_sp_enqueue(dp_workers[i]->cmd_in, c) != 0) {
+			c->done = 1;
 		}
 	}
 	for (unsigned int i = 0; i < dp.n_workers; i++) {
-		// Bounded: a worker handles commands every DP_HOUSEKEEPING_LOOPS iterations.
-		for (int spin = 0; spin < 200000 && !__atomic_load_n(&cmds[i].done, __ATOMIC_ACQUIRE);
-		     spin++)
+		if (!cmds[i])
+			continue;
+		// A worker takes commands every DP_HOUSEKEEPING_LOOPS iterations: microseconds.
+		for (int spin = 0;
+		     spin < 200000 && !__atomic_load_n(&cmds[i]->done, __ATOMIC_ACQUIRE); spin++)
 			usleep(10);
-		total += cmds[i].result;
+		if (!__atomic_load_n(&cmds[i]->done, __ATOMIC_ACQUIRE)) {
+			DP_LOG(ERR, "worker %u did not clear sessions within 2 s", i);
+			continue; // leaked on purpose: the worker may still write it
+		}
+		total += cmds[i]->result;
+		free(cmds[i]);
 	}
 	return total;
 }
