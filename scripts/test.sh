@@ -17,13 +17,13 @@ source scripts/topo.sh
 
 BUILD=${BUILD:-build}
 SUITES=(--suite unit)
-MESON_OPTS=()
+MESON_OPTS=(-Dwerror=true)
 for arg in "$@"; do
 	case $arg in
 	--unit) ;;
 	--asan)
 		BUILD=build-asan
-		MESON_OPTS=(-Db_sanitize=address,undefined -Db_lundef=false)
+		MESON_OPTS=(-Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false)
 		;;
 	*)
 		echo "test: unknown argument '$arg'" >&2
