@@ -1005,23 +1005,31 @@ out:
 	return rc;
 }
 
-int cfg_load_string(const char *name, const char *buf, size_t len, struct cfg *out, char *err,
-		    size_t errlen)
+/* The start shared by every entry point: the context, an empty message, the document. */
+static int cfg_begin(struct cfg_ctx *x, const char *name, const char *buf, size_t len,
+		     char *err, size_t errlen, yaml_node_t **root)
 {
-	struct cfg_ctx x = {
+	*x = (struct cfg_ctx){
 		.file = name ? name : "<string>",
 		.buf = buf,
 		.len = buf ? len : 0,
 		.err = err,
 		.errlen = errlen,
 	};
+	if (err && errlen)
+		err[0] = '\0';
+	return cfg_doc_load(x, root);
+}
+
+int cfg_load_string(const char *name, const char *buf, size_t len, struct cfg *out, char *err,
+		    size_t errlen)
+{
+	struct cfg_ctx x;
 	yaml_node_t *root;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (err && errlen)
-		err[0] = '\0';
-	rc = cfg_doc_load(&x, &root);
+	rc = cfg_begin(&x, name, buf, len, err, errlen, &root);
 	if (rc)
 		return rc;
 
@@ -1093,20 +1101,12 @@ err:
 int cfg_mapping_parse(const char *name, const char *buf, size_t len, struct cfg_mapping *out,
 		      char *err, size_t errlen)
 {
-	struct cfg_ctx x = {
-		.file = name ? name : "<string>",
-		.buf = buf,
-		.len = buf ? len : 0,
-		.err = err,
-		.errlen = errlen,
-	};
+	struct cfg_ctx x;
 	yaml_node_t *root;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (err && errlen)
-		err[0] = '\0';
-	rc = cfg_doc_load(&x, &root);
+	rc = cfg_begin(&x, name, buf, len, err, errlen, &root);
 	if (rc)
 		return rc;
 	rc = cfg_mapping_node(&x, root, "", out);

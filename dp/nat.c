@@ -66,6 +66,17 @@ unsigned int nat_owner(const struct dp_worker *w, const struct tables *t, uint8_
 	return client_hash(m->dst) % w->n_workers;
 }
 
+/* Pass a packet to the worker that owns its flow; it runs the whole pipeline again there. */
+static void nat_handoff(struct dp_worker *w, struct rte_mbuf *mb, uint8_t in_port,
+			unsigned int owner)
+{
+	dp_priv(mb)->in_port = in_port;
+	if (rte_ring_sp_enqueue(w->handoff_out[owner], mb) != 0)
+		dp_drop(w, mb, DP_DROP_HANDOFF_RING_FULL);
+	else
+		w->stats.handoff_out++;
+}
+
 static inline void key_from_meta(struct nat_key *k, const struct pkt_meta *m)
 {
 	k->src = m->src;
@@ -395,11 +406,7 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 		else
 			owner = client_hash(in_ip->src_addr) % w->n_workers;
 		if (owner != w->id) {
-			dp_priv(mb)->in_port = in_port;
-			if (rte_ring_sp_enqueue(w->handoff_out[owner], mb) != 0)
-				dp_drop(w, mb, DP_DROP_HANDOFF_RING_FULL);
-			else
-				w->stats.handoff_out++;
+			nat_handoff(w, mb, in_port, owner);
 			return;
 		}
 	}
@@ -513,11 +520,7 @@ void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_p
 		}
 		unsigned int owner = nat_owner(w, t, in_port, m);
 		if (owner != w->id) {
-			dp_priv(mb)->in_port = in_port;
-			if (rte_ring_sp_enqueue(w->handoff_out[owner], mb) != 0)
-				dp_drop(w, mb, DP_DROP_HANDOFF_RING_FULL);
-			else
-				w->stats.handoff_out++;
+			nat_handoff(w, mb, in_port, owner);
 			continue;
 		}
 		if (m->frag == FRAG_LATER) {
