@@ -756,6 +756,7 @@ static int cfg_port_parse(struct cfg_ctx *x, const yaml_node_t *n, const char *p
 	if ((rc = cfg_map(x, n, path, cfg_port_keys)) || (rc = cfg_need(x, n, path, "device")) ||
 	    (rc = cfg_key_str(x, n, path, "device", p->device, sizeof(p->device))))
 		return rc;
+	p->device_line = (unsigned int)cfg_get(x, n, "device")->start_mark.line + 1;
 	if (p->device[0] == '\0')
 		return cfg_err(x, cfg_get(x, n, "device"), cfg_key_path(sub, path, "device"),
 			       "must not be empty");

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -52,21 +53,39 @@ static void usage(FILE *f)
 		   "  -i, --interactive  a testpmd-style prompt on stdin\n");
 }
 
+/*
+ * The port of an arm: a device EAL already has (--vdev, -a), or a vdev string in the config
+ * ("net_af_xdp0,iface=eth1") that is probed here, so a config file alone can describe a port.
+ */
 static int port_lookup(const struct cfg *c, const struct cfg_port *p, const char *role,
 		       uint16_t *id)
 {
-	if (rte_eth_dev_get_port_by_name(p->device, id) == 0)
+	char name[RTE_ETH_NAME_MAX_LEN];
+	const char *comma = strchr(p->device, ',');
+	size_t n = comma ? (size_t)(comma - p->device) : strlen(p->device);
+
+	snprintf(name, sizeof(name), "%.*s", (int)n, p->device);
+	if (rte_eth_dev_get_port_by_name(name, id) == 0)
 		return 0;
-	fprintf(stderr, "strait: %s: ports.%s.device: no DPDK port named \"%s\"; EAL has:", c->path,
-		role, p->device);
+	if (comma) {
+		int ret = rte_dev_probe(p->device);
+		if (ret == 0 && rte_eth_dev_get_port_by_name(name, id) == 0)
+			return 0;
+		fprintf(stderr, "strait: %s:%u: ports.%s.device: cannot probe \"%s\": %s\n", c->path,
+			p->device_line, role, p->device, ret < 0 ? rte_strerror(-ret) : "no port");
+		return -ENODEV;
+	}
+	fprintf(stderr, "strait: %s:%u: ports.%s.device: no DPDK port named \"%s\"; EAL has:",
+		c->path, p->device_line, role, p->device);
 	uint16_t pid;
 	RTE_ETH_FOREACH_DEV(pid)
 	{
-		char name[RTE_ETH_NAME_MAX_LEN];
-		if (rte_eth_dev_get_name_by_port(pid, name) == 0)
-			fprintf(stderr, " %s", name);
+		char other[RTE_ETH_NAME_MAX_LEN];
+		if (rte_eth_dev_get_name_by_port(pid, other) == 0)
+			fprintf(stderr, " %s", other);
 	}
-	fprintf(stderr, "%s (give it with --vdev or -a)\n", rte_eth_dev_count_avail() ? "" : " none");
+	fprintf(stderr, "%s (give it with --vdev or -a, or as a vdev string)\n",
+		rte_eth_dev_count_avail() ? "" : " none");
 	return -ENODEV;
 }
 

@@ -325,8 +325,12 @@ struct dp_worker *dp_worker_new(unsigned int id, unsigned int n_workers, unsigne
 	snprintf(name, sizeof(name), "sess_w%u", id);
 	ret = nat_sessions_init(&w->sess, name, sessions, socket);
 	if (ret < 0) {
-		snprintf(err, errlen, "worker %u: cannot create a session table of %u: %s", id,
-			 sessions, strerror(-ret));
+		// About 128 B of record and 2 x ~40 B of hash entry per session.
+		snprintf(err, errlen,
+			 "worker %u: cannot create a session table of %u (about %u MiB): %s; "
+			 "lower sessions.max or give EAL more memory (-m, hugepages)",
+			 id, sessions, (unsigned int)((uint64_t)sessions * 224 >> 20) + 1,
+			 strerror(-ret));
 		goto fail;
 	}
 	snprintf(name, sizeof(name), "sp_w%u", id);

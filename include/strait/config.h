@@ -43,7 +43,9 @@ struct cfg_route {
 /** One arm of the gateway (`ports.ext` or `ports.int`). */
 struct cfg_port {
 	bool present;
-	char device[CFG_PATH_MAX]; /**< DPDK port name: vdev name or PCI address */
+	char device[CFG_PATH_MAX]; /**< DPDK port name (vdev name or PCI address), or a whole
+				    *  vdev string "net_tap0,iface=x" that strait probes itself */
+	unsigned int device_line; /**< line of `device` in the file, for messages */
 	struct cfg_cidr addrs[CFG_MAX_ADDRS]; /**< the gateway's own addresses on this arm */
 	unsigned int n_addrs;
 	uint32_t gateway; /**< default next hop, 0 = none */
