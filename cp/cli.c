@@ -42,10 +42,10 @@ static unsigned int cli_n_registered;
 
 static struct {
 	cmdline_parse_ctx_t *cmds; /* the registered commands, NULL-terminated */
-	cmdline_parse_ctx_t *ctx; /* cmds + the catch-all */
-	struct cmdline *parser; /* over cmds: the catch-all asks it whether a command matches */
-	struct cmdline *exec; /* over ctx: cli_exec() */
-	struct cmdline *tty; /* over ctx: the interactive prompt */
+	cmdline_parse_ctx_t *ctx;  /* cmds + the catch-all */
+	struct cmdline *parser;	   /* over cmds: the catch-all asks it whether a command matches */
+	struct cmdline *exec;	   /* over ctx: cli_exec() */
+	struct cmdline *tty;	   /* over ctx: the interactive prompt */
 	struct cli_req *req;
 } cli;
 
@@ -136,8 +136,7 @@ void cli_done(struct cmdline *cl, json_t *fields, const char *fmt, ...)
 	cli_finish(cl, doc, 0);
 }
 
-static void cli_fail_usage(struct cmdline *cl, int err, json_t *usage, const char *fmt,
-			   va_list ap)
+static void cli_fail_usage(struct cmdline *cl, int err, json_t *usage, const char *fmt, va_list ap)
 {
 	json_t *doc = json_object();
 	char *msg = NULL;
@@ -187,10 +186,9 @@ void cli_fail(struct cmdline *cl, int err, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void cli_fail_with_usage(struct cmdline *cl, int err, json_t *usage, const char *fmt,
-				...) __attribute__((format(printf, 4, 5)));
-static void cli_fail_with_usage(struct cmdline *cl, int err, json_t *usage, const char *fmt,
-				...)
+static void cli_fail_with_usage(struct cmdline *cl, int err, json_t *usage, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void cli_fail_with_usage(struct cmdline *cl, int err, json_t *usage, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -236,8 +234,7 @@ static char *cli_cell(const json_t *v)
 		f = open_memstream(&s, &len);
 		if (!f)
 			return NULL;
-		json_array_foreach(v, i, e)
-		{
+		json_array_foreach(v, i, e) {
 			char *c = cli_cell(e);
 			fprintf(f, "%s%s", i ? "," : "", c ? c : "?");
 			free(c);
@@ -279,10 +276,8 @@ static void cli_text_table(FILE *f, const json_t *rows, int indent)
 
 	if (!cells)
 		return;
-	json_array_foreach(rows, i, row)
-	{
-		json_object_foreach(row, k, v)
-		{
+	json_array_foreach(rows, i, row) {
+		json_object_foreach(row, k, v) {
 			for (c = 0; c < ncols && strcmp(cols[c], k) != 0; c++)
 				;
 			if (c == ncols && ncols < RTE_DIM(cols)) {
@@ -293,8 +288,7 @@ static void cli_text_table(FILE *f, const json_t *rows, int indent)
 			}
 		}
 	}
-	json_array_foreach(rows, i, row)
-	{
+	json_array_foreach(rows, i, row) {
 		for (c = 0; c < ncols; c++) {
 			v = json_object_get(row, cols[c]);
 			cells[i * 64 + c] = v ? cli_cell(v) : strdup("-");
@@ -352,8 +346,7 @@ static void cli_text_object(FILE *f, const json_t *o, int indent)
 	json_object_foreach((json_t *)o, k, v)
 		if (!cli_nested(v) && strlen(k) > width)
 			width = strlen(k);
-	json_object_foreach((json_t *)o, k, v)
-	{
+	json_object_foreach((json_t *)o, k, v) {
 		if (json_is_object(v) && json_object_size(v) > 0) {
 			fprintf(f, "%*s%s:\n", indent, "", k);
 			cli_text_object(f, v, indent + 2);
@@ -527,8 +520,7 @@ static void cli_add_usage(json_t *usage, const char *help)
 	size_t i;
 	json_t *u;
 
-	json_array_foreach(usage, i, u)
-	{
+	json_array_foreach(usage, i, u) {
 		if (json_equal(u, s)) {
 			json_decref(s);
 			return;

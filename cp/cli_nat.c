@@ -63,8 +63,8 @@ static cmdline_parse_token_string_t cmd_clear_kw_mapping =
 static cmdline_parse_token_string_t cmd_clear_name =
 	TOKEN_STRING_INITIALIZER(struct cmd_clear_result, name, NULL);
 
-#define CLEAR_HELP                                                                         \
-	"clear sessions [mapping NAME]: remove every session, or one mapping's; packets of a " \
+#define CLEAR_HELP                                                                                 \
+	"clear sessions [mapping NAME]: remove every session, or one mapping's; packets of a "     \
 	"removed flow start a new session (TCP: only with a SYN)"
 
 static cmdline_parse_inst_t cmd_clear_sessions_all = {
@@ -248,7 +248,11 @@ static cmdline_parse_inst_t cmd_set_timeout = {
 };
 
 static cmdline_parse_inst_t *cli_nat_cmds[] = {
-	&cmd_clear_sessions_all, &cmd_clear_sessions_m, &cmd_add_map,
-	&cmd_del_map,		 &cmd_set_timeout,	NULL,
+	&cmd_clear_sessions_all,
+	&cmd_clear_sessions_m,
+	&cmd_add_map,
+	&cmd_del_map,
+	&cmd_set_timeout,
+	NULL,
 };
 CLI_REGISTER(nat, cli_nat_cmds)

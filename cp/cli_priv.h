@@ -17,10 +17,10 @@
 #include <strait/cli.h>
 
 /** Register a module's NULL-terminated command array at start-up. */
-#define CLI_REGISTER(name, array)                                                          \
-	RTE_INIT(cli_register_##name)                                                      \
-	{                                                                                  \
-		cli_register(array);                                                       \
+#define CLI_REGISTER(name, array)                                                                  \
+	RTE_INIT(cli_register_##name)                                                              \
+	{                                                                                          \
+		cli_register(array);                                                               \
 	}
 
 /** Whether the command being run renders JSON (renderers may trim text, never JSON). */

@@ -25,7 +25,10 @@ static const char *const port_role[DP_PORT_MAX] = {"ext", "int"};
 
 static const char *proto_name(uint8_t p)
 {
-	return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : p == IPPROTO_ICMP ? "icmp" : "?";
+	return p == IPPROTO_TCP	   ? "tcp"
+	       : p == IPPROTO_UDP  ? "udp"
+	       : p == IPPROTO_ICMP ? "icmp"
+				   : "?";
 }
 
 static const char *source_name(enum cp_source s)
@@ -137,7 +140,8 @@ json_t *cli_stats_doc(void)
 		const struct dp_map_stats *m = &s->map[tm->slot];
 		json_t *row = json_object();
 
-		cli_set_str(row, "mapping", cli_mapping_label(tm->ns, tm->name, label, sizeof(label)));
+		cli_set_str(row, "mapping",
+			    cli_mapping_label(tm->ns, tm->name, label, sizeof(label)));
 		cli_set_u64(row, "sessions", m->sessions_created - m->sessions_expired);
 		cli_set_u64(row, "created", m->sessions_created);
 		cli_set_u64(row, "pkts_o2i", m->pkts[0]);
@@ -170,10 +174,10 @@ static json_t *map_ports(const struct cfg_mapping *m)
 
 	for (unsigned int i = 0; i < m->n_ports; i++) {
 		const struct cfg_map_port *p = &m->ports[i];
-		int n = p->end_port != p->port ? snprintf(s, sizeof(s), "%u-%u/%s", p->port,
-							   p->end_port, proto_name(p->proto))
-					       : snprintf(s, sizeof(s), "%u/%s", p->port,
-							  proto_name(p->proto));
+		int n = p->end_port != p->port
+				? snprintf(s, sizeof(s), "%u-%u/%s", p->port, p->end_port,
+					   proto_name(p->proto))
+				: snprintf(s, sizeof(s), "%u/%s", p->port, proto_name(p->proto));
 		if (p->service_port_name[0])
 			snprintf(s + n, sizeof(s) - (size_t)n, "->%s", p->service_port_name);
 		else if (p->service_port && p->service_port != p->port)
@@ -216,8 +220,9 @@ static json_t *show_mappings(void)
 				    m->ordinal >= 0 ? json_integer(m->ordinal) : json_null());
 		cli_set_u64(row, "backends", m->n_backends);
 		cli_set_u64(row, "sessions",
-			    slot >= 0 ? s->map[slot].sessions_created - s->map[slot].sessions_expired
-				      : 0);
+			    slot >= 0
+				    ? s->map[slot].sessions_created - s->map[slot].sessions_expired
+				    : 0);
 		json_array_append_new(doc, row);
 	}
 	free(s);
@@ -354,10 +359,10 @@ static json_t *show_backends(void)
 			uint16_t port = be->port;
 			if (!port && m->n_ports)
 				port = m->ports[0].service_port ? m->ports[0].service_port
-								 : m->ports[0].port;
+								: m->ports[0].port;
 			json_t *row = json_object();
-			cli_set_str(row, "mapping", cli_mapping_label(m->ns, m->name, label,
-								      sizeof(label)));
+			cli_set_str(row, "mapping",
+				    cli_mapping_label(m->ns, m->name, label, sizeof(label)));
 			cli_set_str(row, "address", cfg_ipv4_str(be->addr, buf));
 			cli_set_int(row, "port", port);
 			cli_set_int(row, "weight", be->weight);
@@ -525,15 +530,15 @@ static void cmd_show_parsed(void *parsed, struct cmdline *cl, void *data)
 static cmdline_parse_token_string_t cmd_show_show =
 	TOKEN_STRING_INITIALIZER(struct cmd_show_result, show, "show");
 
-#define SHOW_CMD(x, fn, help)                                                              \
-	static struct show_view show_view_##x = {.render = fn};                            \
-	static cmdline_parse_token_string_t cmd_show_##x##_word =                          \
-		TOKEN_STRING_INITIALIZER(struct cmd_show_result, what, #x);                \
-	static cmdline_parse_inst_t cmd_show_##x = {                                       \
-		.f = cmd_show_parsed,                                                      \
-		.data = &show_view_##x,                                                    \
-		.help_str = help,                                                          \
-		.tokens = {(void *)&cmd_show_show, (void *)&cmd_show_##x##_word, NULL},    \
+#define SHOW_CMD(x, fn, help)                                                                      \
+	static struct show_view show_view_##x = {.render = fn};                                    \
+	static cmdline_parse_token_string_t cmd_show_##x##_word =                                  \
+		TOKEN_STRING_INITIALIZER(struct cmd_show_result, what, #x);                        \
+	static cmdline_parse_inst_t cmd_show_##x = {                                               \
+		.f = cmd_show_parsed,                                                              \
+		.data = &show_view_##x,                                                            \
+		.help_str = help,                                                                  \
+		.tokens = {(void *)&cmd_show_show, (void *)&cmd_show_##x##_word, NULL},            \
 	}
 
 SHOW_CMD(ports, show_ports,
@@ -566,8 +571,8 @@ static cmdline_parse_token_string_t cmd_sessions_kw_limit =
 static cmdline_parse_token_num_t cmd_sessions_limit =
 	TOKEN_NUM_INITIALIZER(struct cmd_sessions_result, limit, RTE_UINT32);
 
-#define SESSIONS_HELP                                                                      \
-	"show sessions [mapping NAME] [limit N]: live sessions, at most N (default 1000) "   \
+#define SESSIONS_HELP                                                                              \
+	"show sessions [mapping NAME] [limit N]: live sessions, at most N (default 1000) "         \
 	"and the total; NAME or NAMESPACE/NAME"
 
 /* cmdline has no optional tokens: one instruction per combination, sharing one help. */
@@ -604,9 +609,8 @@ static cmdline_parse_inst_t cmd_show_sessions_ml = {
 };
 
 static cmdline_parse_inst_t *cli_show_cmds[] = {
-	&cmd_show_ports,	&cmd_show_stats,       &cmd_show_mappings,
-	&cmd_show_sessions,	&cmd_show_sessions_m,  &cmd_show_sessions_l,
-	&cmd_show_sessions_ml,	&cmd_show_backends,    &cmd_show_neighbors,
-	&cmd_show_workers,	&cmd_show_config,      NULL,
+	&cmd_show_ports,      &cmd_show_stats,	    &cmd_show_mappings,	   &cmd_show_sessions,
+	&cmd_show_sessions_m, &cmd_show_sessions_l, &cmd_show_sessions_ml, &cmd_show_backends,
+	&cmd_show_neighbors,  &cmd_show_workers,    &cmd_show_config,	   NULL,
 };
 CLI_REGISTER(show, cli_show_cmds)

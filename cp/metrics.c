@@ -118,8 +118,8 @@ static uint64_t get_drops(const struct dp_map_stats *m, int d)
 	return m->drops;
 }
 
-static void port_samples(FILE *f, const struct cp_snap *snap, const char *name,
-			 const char *type, const char *help, size_t off)
+static void port_samples(FILE *f, const struct cp_snap *snap, const char *name, const char *type,
+			 const char *help, size_t off)
 {
 	family(f, name, type, help);
 	for (int r = 0; r < DP_PORT_MAX; r++) {
@@ -209,8 +209,8 @@ int cp_metrics_render(FILE *f)
 	family(f, "strait_worker_busy_cycles_total", "counter",
 	       "TSC cycles of loop iterations that had work.");
 	for (unsigned int i = 0; i < snap->n_workers; i++)
-		fprintf(f, "strait_worker_busy_cycles_total{worker=\"%u\",lcore=\"%u\"} %" PRIu64
-			   "\n",
+		fprintf(f,
+			"strait_worker_busy_cycles_total{worker=\"%u\",lcore=\"%u\"} %" PRIu64 "\n",
 			i, snap->lcore[i], dp_worker_stats(i)->busy_tsc);
 	family(f, "strait_worker_cycles_total", "counter", "TSC cycles of all loop iterations.");
 	for (unsigned int i = 0; i < snap->n_workers; i++)
@@ -243,16 +243,16 @@ bool cp_metrics_ready(char *why, size_t len)
 		snprintf(why, len, "starting");
 		return false;
 	}
-#define WHY(...)                                                                           \
-	do {                                                                               \
-		int n_ = snprintf(why + off, len - off, "%s", off ? "; " : "");            \
-		off += n_ > 0 ? (size_t)n_ : 0;                                            \
-		if (off < len) {                                                           \
-			n_ = snprintf(why + off, len - off, __VA_ARGS__);                  \
-			off += n_ > 0 ? (size_t)n_ : 0;                                    \
-		}                                                                          \
-		if (off >= len)                                                            \
-			off = len - 1;                                                     \
+#define WHY(...)                                                                                   \
+	do {                                                                                       \
+		int n_ = snprintf(why + off, len - off, "%s", off ? "; " : "");                    \
+		off += n_ > 0 ? (size_t)n_ : 0;                                                    \
+		if (off < len) {                                                                   \
+			n_ = snprintf(why + off, len - off, __VA_ARGS__);                          \
+			off += n_ > 0 ? (size_t)n_ : 0;                                            \
+		}                                                                                  \
+		if (off >= len)                                                                    \
+			off = len - 1;                                                             \
 	} while (0)
 	for (int r = 0; r < DP_PORT_MAX; r++)
 		if (!snap->ports[r].link_up)
@@ -279,8 +279,7 @@ static struct MHD_Daemon *mhd;
 static MHD_RESULT reply(struct MHD_Connection *c, unsigned int code, const char *type, char *body,
 			size_t len)
 {
-	struct MHD_Response *r =
-		MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	MHD_RESULT ret;
 
 	if (!r) {
@@ -348,7 +347,8 @@ static MHD_RESULT on_request(void *cls, struct MHD_Connection *c, const char *ur
 		// Alive means the control loop turns: it refreshes the snapshot every second.
 		if (age > HEALTH_STALL_NS)
 			return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-					  "control loop stalled for %" PRIu64 " ms\n", age / 1000000);
+					  "control loop stalled for %" PRIu64 " ms\n",
+					  age / 1000000);
 		return reply_text(c, MHD_HTTP_OK, "ok\n");
 	}
 	if (strcmp(url, "/readyz") == 0) {
@@ -413,8 +413,7 @@ void cp_metrics_stop(void)
 
 int cp_metrics_start(const char *listen, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "metrics_listen: %s: strait was built without libmicrohttpd",
-		 listen);
+	snprintf(err, errlen, "metrics_listen: %s: strait was built without libmicrohttpd", listen);
 	return -EINVAL;
 }
 

@@ -99,8 +99,8 @@ static int cli_socket_open(const char *path, char *err, size_t errlen)
 	}
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errlen, "%s: cli_socket: %s exists and is not a socket", cfgpath,
-				 path);
+			snprintf(err, errlen, "%s: cli_socket: %s exists and is not a socket",
+				 cfgpath, path);
 			return -EEXIST;
 		}
 		// A socket file outlives a daemon that was killed: remove it only if nobody
@@ -368,8 +368,8 @@ void cp_mgmt_poll(int wait_ms)
 			continue;
 		}
 		who[n] = c;
-		fds[n++] = (struct pollfd){.fd = c->fd,
-					   .events = (short)(c->out ? POLLOUT : POLLIN)};
+		fds[n++] =
+			(struct pollfd){.fd = c->fd, .events = (short)(c->out ? POLLOUT : POLLIN)};
 	}
 	// A full house waits in the listen backlog rather than being refused.
 	if (mg.listen_fd >= 0 && free_slots) {

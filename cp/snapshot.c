@@ -81,11 +81,11 @@ static void snap_mapping_fill(struct cp_snap_mapping *sm, const struct cfg_mappi
 	// all, "9094,30000-30099", and its protocols, "tcp,udp".
 	for (unsigned int i = 0; i < m->n_ports && off < sizeof(sm->ports); i++) {
 		const struct cfg_map_port *p = &m->ports[i];
-		int n = p->end_port != p->port ? snprintf(sm->ports + off, sizeof(sm->ports) - off,
-							   "%s%u-%u", i ? "," : "", p->port,
-							   p->end_port)
-					       : snprintf(sm->ports + off, sizeof(sm->ports) - off,
-							  "%s%u", i ? "," : "", p->port);
+		int n = p->end_port != p->port
+				? snprintf(sm->ports + off, sizeof(sm->ports) - off, "%s%u-%u",
+					   i ? "," : "", p->port, p->end_port)
+				: snprintf(sm->ports + off, sizeof(sm->ports) - off, "%s%u",
+					   i ? "," : "", p->port);
 		off += n > 0 ? (size_t)n : 0;
 		if (!strstr(sm->protocol, proto_str(p->proto)))
 			snprintf(sm->protocol + strlen(sm->protocol),
@@ -101,7 +101,8 @@ static void snap_figures(struct cp_snap *s, uint64_t now)
 	for (int r = 0; r < DP_PORT_MAX; r++) {
 		struct cp_snap_port *p = &s->ports[r];
 		struct rte_eth_link link;
-		const struct cfg_port *cp = r == DP_PORT_EXT ? &cp_config()->ext : &cp_config()->intl;
+		const struct cfg_port *cp = r == DP_PORT_EXT ? &cp_config()->ext
+							     : &cp_config()->intl;
 
 		snprintf(p->role, sizeof(p->role), "%s", r == DP_PORT_EXT ? "ext" : "int");
 		snprintf(p->device, sizeof(p->device), "%s", cp->device);

@@ -157,8 +157,8 @@ int main(int argc, char **argv)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			fprintf(stderr, "straitctl: %s: the daemon closed the connection %s\n", path,
-				n < 0 ? strerror(errno) : "before answering");
+			fprintf(stderr, "straitctl: %s: the daemon closed the connection %s\n",
+				path, n < 0 ? strerror(errno) : "before answering");
 			return EXIT_UNREACHABLE;
 		}
 		ans_len += (size_t)n;

@@ -221,15 +221,17 @@ static int tel_session(const struct dp_session_info *si, void *arg)
 	for (unsigned int i = 0; i < w->snap->n_mappings; i++) {
 		const struct cp_snap_mapping *m = &w->snap->maps[i];
 		if (m->slot == si->slot) {
-			snprintf(label, sizeof(label), "%s%s%s", m->ns, m->ns[0] ? "/" : "", m->name);
+			snprintf(label, sizeof(label), "%s%s%s", m->ns, m->ns[0] ? "/" : "",
+				 m->name);
 			break;
 		}
 	}
 	rte_tel_data_add_dict_int(sd, "worker", (int)si->worker);
 	rte_tel_data_add_dict_string(sd, "mapping", label);
-	rte_tel_data_add_dict_string(sd, "proto", si->proto == IPPROTO_TCP   ? "tcp"
-						  : si->proto == IPPROTO_UDP ? "udp"
-									     : "icmp");
+	rte_tel_data_add_dict_string(sd, "proto",
+				     si->proto == IPPROTO_TCP	? "tcp"
+				     : si->proto == IPPROTO_UDP ? "udp"
+								: "icmp");
 	tel_addr_port(sd, "client", si->client_addr, si->client_port);
 	tel_addr_port(sd, "external", si->ext_addr, si->ext_port);
 	tel_addr_port(sd, "snat", si->snat_addr, si->snat_port);

@@ -66,8 +66,8 @@ check_eq "a bad command prints its usage" \
 rc=0
 out=$(ctl add mapping '{name: bad, addresses: [198.51.100.1], ports: [{port: 99999}]}' 2>&1) ||
 	rc=$?
-check_eq "a bad mapping is refused" "1 error: <cli>:1: ports[0].port: 99999 is out of range 1-65535" \
-	"$rc $out"
+check_eq "a bad mapping is refused" \
+	"1 error: <cli>:1: ports[0].port: 99999 is out of range 1-65535" "$rc $out"
 check_eq "bad commands leave the mappings unchanged" "$before" "$(ctl --json show mappings)"
 rc=0
 ctl -s "$ST/nothing.sock" show stats >/dev/null 2>&1 || rc=$?
@@ -125,8 +125,9 @@ check_eq "strait_kubernetes_state{state=disabled} is 1" 1 \
 	"$(prom value "$ST/m2" strait_kubernetes_state state=disabled)"
 check_eq "/healthz answers 200" 200 \
 	"$(in_gw curl -q -s -o /dev/null -w '%{http_code}' "http://$METRICS/healthz")"
+code=$(in_gw curl -q -s -o /dev/null -w '%{http_code}' "http://$METRICS/readyz")
 check_eq "/readyz answers 200: ready" "200: ready" \
-	"$(in_gw curl -q -s -o /dev/null -w '%{http_code}' "http://$METRICS/readyz"): $(in_gw curl -q -s "http://$METRICS/readyz")"
+	"$code: $(in_gw curl -q -s "http://$METRICS/readyz")"
 
 # Telemetry and the CLI read the same counters; the traffic is over, so they agree.
 cli_stats=$(ctl --json show stats)
@@ -158,12 +159,14 @@ check_match "telemetry /strait/workers gives lcore 1 a busy ratio" '1 0\.[0-9]{4
 	"$(telemetry /strait/workers |
 		json 'd["/strait/workers"]["0"]["lcore"], d["/strait/workers"]["0"]["busy_ratio"]')"
 check_eq "telemetry /strait/ports: both links up" "up up" \
-	"$(telemetry /strait/ports | json 'd["/strait/ports"]["ext"]["link"], d["/strait/ports"]["int"]["link"]')"
+	"$(telemetry /strait/ports |
+		json 'd["/strait/ports"]["ext"]["link"], d["/strait/ports"]["int"]["link"]')"
 
 drops=$(prom value "$ST/m2" strait_drops_total reason=no_mapping)
 check_eq "del mapping" "mapping ops-udp deleted: tables generation $((gen + 2))" \
 	"$(ctl del mapping ops-udp)"
-check_eq "after del mapping, udp to 7100 gets no answer" "" "$(udp_from 40300 7100 2>/dev/null || true)"
+check_eq "after del mapping, udp to 7100 gets no answer" "" \
+	"$(udp_from 40300 7100 2>/dev/null || true)"
 scrape "$ST/m3"
 check "after del mapping, strait_drops_total{reason=no_mapping} grew" \
 	test "$(prom value "$ST/m3" strait_drops_total reason=no_mapping)" -gt "$drops"
@@ -171,12 +174,14 @@ rc=0
 out=$(ctl del mapping web 2>&1) || rc=$?
 check_eq "del mapping of the config's web is refused" \
 	"1 error: mapping web comes from the config file: remove it there and reload" "$rc $out"
-check_eq "set timeout udp 60" 60 \
-	"$(ctl set timeout udp 60 >/dev/null && ctl --json show config | json 'd["timeouts"]["udp"]')"
+ctl set timeout udp 60 >/dev/null || true
+check_eq "set timeout udp 60 shows in show config" 60 \
+	"$(ctl --json show config | json 'd["timeouts"]["udp"]')"
 
 # --- quit ------------------------------------------------------------------------------
 check_eq "quit" "stopping strait" "$(ctl quit)"
-wait_for 10 eval '! _topo_alive "$STRAIT_PID"' || true
+strait_gone() { ! _topo_alive "$STRAIT_PID"; }
+wait_for 10 strait_gone || true
 rc=0
 strait_stop 2>/dev/null || rc=$?
 check_eq "strait exits 0 after quit" 0 "$rc"

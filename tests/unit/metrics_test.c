@@ -73,8 +73,9 @@ static void page_is_valid_exposition_format(void **state)
 				 REG_EXTENDED),
 			 0);
 	assert_int_equal(regcomp(&smp,
-				 "^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\]|"
-				 "\\\\.)*\",?)*\\})? -?[0-9]+(\\.[0-9]+)?$",
+				 "^([a-zA-Z_:][a-zA-Z0-9_:]*)"
+				 "(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\]|\\\\.)*\",?)*\\})?"
+				 " -?[0-9]+(\\.[0-9]+)?$",
 				 REG_EXTENDED),
 			 0);
 	assert_int_equal(text[strlen(text) - 1], '\n');
@@ -102,7 +103,8 @@ static void page_is_valid_exposition_format(void **state)
 		}
 		if (regexec(&smp, l, 2, m, 0) != 0)
 			fail_msg("not a sample line: %s", l);
-		snprintf(name, sizeof(name), "%.*s", (int)(m[1].rm_eo - m[1].rm_so), l + m[1].rm_so);
+		snprintf(name, sizeof(name), "%.*s", (int)(m[1].rm_eo - m[1].rm_so),
+			 l + m[1].rm_so);
 		assert_string_equal(name, family);
 		samples++;
 	}
