@@ -644,6 +644,9 @@ static void cmd_quit_parsed(void *parsed, struct cmdline *cl, void *data)
 	RTE_SET_USED(data);
 	cp_request_quit();
 	cli_done(cl, NULL, "stopping strait");
+	// rdline prints the prompt again once we return: not on the way out.
+	if (cl == cli.tty)
+		cmdline_set_prompt(cl, "");
 }
 
 static cmdline_parse_token_string_t cmd_quit_word =
