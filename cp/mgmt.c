@@ -108,7 +108,8 @@ static int cli_socket_open(const char *path, char *err, size_t errlen)
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 			close(fd);
-			snprintf(err, errlen, "%s: cli_socket: %s is in use by a running strait",
+			snprintf(err, errlen,
+				 "%s: cli_socket: %s is in use (another strait runs on it)",
 				 cfgpath, path);
 			return -EADDRINUSE;
 		}
