@@ -15,8 +15,9 @@
  * copy: they also read the workers' counters and session records, which dp_fini() frees,
  * and cp_snap_fini() (which runs before dp_fini()) takes the write side and marks the
  * snapshot gone, so no reader can outlive the data plane. Readers only format into memory
- * while they hold it (never write to a socket), so the control thread waits at most one
- * rendering, and only when it swaps the snapshot or refreshes the figures.
+ * while they hold it (never write to a socket); the control thread only tries the write side
+ * and comes back on its next loop when a reader holds it, so it never waits for one, except
+ * once at exit.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -96,7 +97,9 @@ static void snap_mapping_fill(struct cp_snap_mapping *sm, const struct cfg_mappi
 		snprintf(sm->ports, sizeof(sm->ports), "%u", m->start_port);
 }
 
-static void snap_figures(struct cp_snap *s, uint64_t now)
+/* Port and worker figures into @p s; the workers' cycle counters into @p busy / @p total, to
+ * become the previous ones once @p s is published. */
+static void snap_figures(struct cp_snap *s, uint64_t now, uint64_t *busy, uint64_t *total)
 {
 	for (int r = 0; r < DP_PORT_MAX; r++) {
 		struct cp_snap_port *p = &s->ports[r];
@@ -117,25 +120,26 @@ static void snap_figures(struct cp_snap *s, uint64_t now)
 	s->n_workers = dp_n_workers();
 	for (unsigned int i = 0; i < s->n_workers && i < CFG_MAX_WORKERS; i++) {
 		const struct dp_stats *w = dp_worker_stats(i);
-		uint64_t busy = w->busy_tsc, total = w->total_tsc;
-		uint64_t db = busy - ctl.busy_tsc[i], dt = total - ctl.total_tsc[i];
+		uint64_t db, dt;
 
+		busy[i] = w->busy_tsc;
+		total[i] = w->total_tsc;
+		db = busy[i] - ctl.busy_tsc[i];
+		dt = total[i] - ctl.total_tsc[i];
 		s->lcore[i] = dp_worker_lcore(i);
 		s->busy_ratio[i] = ctl.init && dt ? (double)db / (double)dt : 0.0;
-		ctl.busy_tsc[i] = busy;
-		ctl.total_tsc[i] = total;
 	}
-	ctl.init = true;
 	s->refreshed_ns = now;
 }
 
 void cp_snap_update(void)
 {
 	const char *k8s = cp_k8s_state();
-	uint64_t now = now_ns();
+	uint64_t now = now_ns(), busy[CFG_MAX_WORKERS], total[CFG_MAX_WORKERS];
 	bool maps = !snap_live || snap.generation != cp_generation() || snap.k8s_state != k8s;
 	bool figures = !snap_live || now - ctl.last_ns >= SNAP_REFRESH_NS;
 	struct cp_snap_mapping *m = NULL, *old = NULL;
+	struct cp_snap fig;
 	unsigned int n = 0;
 
 	if (!maps && !figures)
@@ -151,13 +155,18 @@ void cp_snap_update(void)
 		}
 	}
 	// Ethdev and counters are read here, outside the lock; only the copy is inside.
-	struct cp_snap fig;
 	if (figures) {
 		memset(&fig, 0, sizeof(fig));
-		snap_figures(&fig, now);
-		ctl.last_ns = now;
+		snap_figures(&fig, now, busy, total);
 	}
-	pthread_rwlock_wrlock(&snap_lock);
+	// The control loop must not wait for a reader (a long /strait/sessions walk): when one
+	// holds the lock, try again on the next loop. Readers meanwhile see the previous
+	// snapshot, which stays valid until it is replaced here.
+	if (snap_live ? pthread_rwlock_trywrlock(&snap_lock) != 0
+		      : pthread_rwlock_wrlock(&snap_lock) != 0) {
+		free(m);
+		return;
+	}
 	if (maps) {
 		old = snap.maps;
 		snap.maps = m;
@@ -176,6 +185,12 @@ void cp_snap_update(void)
 	__atomic_store_n(&snap_live, true, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&snap_lock);
 	free(old);
+	if (figures) {
+		memcpy(ctl.busy_tsc, busy, fig.n_workers * sizeof(busy[0]));
+		memcpy(ctl.total_tsc, total, fig.n_workers * sizeof(total[0]));
+		ctl.last_ns = now;
+		ctl.init = true;
+	}
 }
 
 const struct cp_snap *cp_snap_get(void)
