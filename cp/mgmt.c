@@ -262,7 +262,10 @@ static void client_io(struct mgmt_client *c, short revents, uint64_t now)
 			return;
 		}
 	}
-	if ((revents & (POLLIN | POLLHUP | POLLERR)) && !c->out && !c->eof) {
+	// A full buffer is not read (a zero-length read would look like end of input): its
+	// lines are run first.
+	if ((revents & (POLLIN | POLLHUP | POLLERR)) && !c->out && !c->eof &&
+	    c->in_len < sizeof(c->in)) {
 		ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
 		if (n > 0) {
 			c->in_len += (size_t)n;
