@@ -208,11 +208,13 @@ int cp_mapping_delete(enum cp_source src, const char *ns, const char *name)
 int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsigned int n,
 			char *err, size_t errlen)
 {
+	// The list's capacity is what is allocated here: st.n changes below.
+	unsigned int cap = st.n + n + 1;
 	struct entry *next;
 	unsigned int k = 0;
 	int ret;
 
-	next = calloc(st.n + n + 1, sizeof(*next));
+	next = calloc(cap, sizeof(*next));
 	if (!next)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < st.n; i++)
@@ -233,7 +235,7 @@ int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsi
 	free(st.maps);
 	st.maps = next;
 	st.n = k;
-	st.cap = st.n + n + 1;
+	st.cap = cap;
 	return 0;
 undo:
 	for (unsigned int i = kept; i < k; i++)

@@ -100,8 +100,6 @@ if [ "$MODE" = kernel ]; then
 	topo_kernel_nat
 	echo "  gateway: Linux kernel, nftables DNAT + masquerade (mappings of $CONFIG)"
 else
-	# The config's CLI socket lives here; strait does not create directories.
-	mkdir -p /run/strait
 	strait_start "$BUILD" "$CONFIG"
 	echo "  gateway: strait (pid $STRAIT_PID), log $STRAIT_LOG"
 fi

@@ -1,0 +1,616 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * `show ...` commands. Each builds one JSON document from the desired state (strait/cp.h),
+ * the published tables and the data plane's counters; cli.c renders it as text or JSON.
+ * These run on the control thread, the only thread that frees tables, so tables_get() is
+ * safe here without a grace period.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netinet/in.h>
+
+#include <rte_ethdev.h>
+
+#include <strait/cp.h>
+#include <strait/dp.h>
+#include <strait/tables.h>
+
+#include "cli_priv.h"
+#include "cp_priv.h"
+
+static const char *const port_role[DP_PORT_MAX] = {"ext", "int"};
+
+static const char *proto_name(uint8_t p)
+{
+	return p == IPPROTO_TCP	   ? "tcp"
+	       : p == IPPROTO_UDP  ? "udp"
+	       : p == IPPROTO_ICMP ? "icmp"
+				   : "?";
+}
+
+static const char *source_name(enum cp_source s)
+{
+	return s == CP_SRC_CONFIG ? "config" : s == CP_SRC_CLI ? "cli" : "kubernetes";
+}
+
+static json_t *cidr_list(const struct cfg_cidr *c, unsigned int n)
+{
+	json_t *a = json_array();
+	char buf[16], s[24];
+
+	for (unsigned int i = 0; i < n; i++) {
+		snprintf(s, sizeof(s), "%s/%u", cfg_ipv4_str(c[i].addr, buf), c[i].len);
+		json_array_append_new(a, json_string(s));
+	}
+	return a;
+}
+
+/* Mapping label by counter slot, from the published tables; "" when not published. */
+static const char *slot_label(const struct tables *t, uint16_t slot, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (uint32_t i = 0; t && i < t->n_mappings; i++)
+		if (t->mappings[i].slot == slot)
+			return cli_mapping_label(t->mappings[i].ns, t->mappings[i].name, buf, size);
+	return buf;
+}
+
+/* ---- show ports ---------------------------------------------------------------------- */
+
+static json_t *show_ports(void)
+{
+	const struct cfg *c = cp_config();
+	json_t *doc = json_array();
+
+	for (int r = 0; r < DP_PORT_MAX; r++) {
+		const struct cfg_port *p = r == DP_PORT_EXT ? &c->ext : &c->intl;
+		uint16_t id = dp_port_id(r);
+		struct rte_eth_stats st;
+		struct rte_eth_link link;
+		char mac[RTE_ETHER_ADDR_FMT_SIZE];
+		json_t *row = json_object();
+
+		memset(&st, 0, sizeof(st));
+		memset(&link, 0, sizeof(link));
+		rte_eth_stats_get(id, &st);
+		rte_eth_link_get_nowait(id, &link);
+		rte_ether_format_addr(mac, sizeof(mac), dp_port_mac(r));
+		cli_set_str(row, "port", port_role[r]);
+		cli_set_str(row, "device", p->device);
+		cli_set_int(row, "port_id", id);
+		cli_set_str(row, "mac", mac);
+		json_object_set_new(row, "addresses", cidr_list(p->addrs, p->n_addrs));
+		cli_set_str(row, "link", link.link_status ? "up" : "down");
+		cli_set_u64(row, "rx_packets", st.ipackets);
+		cli_set_u64(row, "tx_packets", st.opackets);
+		cli_set_u64(row, "rx_bytes", st.ibytes);
+		cli_set_u64(row, "tx_bytes", st.obytes);
+		cli_set_u64(row, "rx_missed", st.imissed);
+		cli_set_u64(row, "rx_errors", st.ierrors);
+		cli_set_u64(row, "tx_errors", st.oerrors);
+		json_array_append_new(doc, row);
+	}
+	return doc;
+}
+
+/* ---- show stats ---------------------------------------------------------------------- */
+
+json_t *cli_stats_doc(void)
+{
+	struct dp_stats *s = calloc(1, sizeof(*s));
+	const struct tables *t = tables_get();
+	json_t *doc = json_object(), *ports = json_array(), *sess = json_object();
+	json_t *drops = json_object(), *maps = json_array();
+	char label[2 * CFG_NAME_MAX];
+
+	if (!s || !doc) {
+		free(s);
+		json_decref(doc);
+		return NULL;
+	}
+	dp_stats_sum(s);
+	for (int p = 0; p < DP_PORT_MAX; p++) {
+		json_t *row = json_object();
+		cli_set_str(row, "port", port_role[p]);
+		cli_set_u64(row, "rx_packets", s->rx_pkts[p]);
+		cli_set_u64(row, "tx_packets", s->tx_pkts[p]);
+		cli_set_u64(row, "rx_bytes", s->rx_bytes[p]);
+		cli_set_u64(row, "tx_bytes", s->tx_bytes[p]);
+		json_array_append_new(ports, row);
+	}
+	json_object_set_new(doc, "ports", ports);
+	cli_set_u64(sess, "active", s->sessions_created - s->sessions_expired);
+	cli_set_u64(sess, "created", s->sessions_created);
+	cli_set_u64(sess, "expired", s->sessions_expired);
+	json_object_set_new(doc, "sessions", sess);
+	cli_set_u64(doc, "handoff_packets", s->handoff_out);
+	cli_set_u64(doc, "slowpath_packets", s->slowpath);
+	for (int d = 0; d < DP_DROP_MAX; d++) {
+		// Text lists the reasons that happened: 26 lines of zeros would bury them. JSON
+		// keeps every reason so that scripts need no default.
+		if (s->drops[d] || cli_json())
+			cli_set_u64(drops, dp_drop_name(d), s->drops[d]);
+	}
+	json_object_set_new(doc, "drops", drops);
+	for (uint32_t i = 0; t && i < t->n_mappings; i++) {
+		const struct tbl_mapping *tm = &t->mappings[i];
+		const struct dp_map_stats *m = &s->map[tm->slot];
+		json_t *row = json_object();
+
+		cli_set_str(row, "mapping",
+			    cli_mapping_label(tm->ns, tm->name, label, sizeof(label)));
+		cli_set_u64(row, "sessions", m->sessions_created - m->sessions_expired);
+		cli_set_u64(row, "created", m->sessions_created);
+		cli_set_u64(row, "pkts_o2i", m->pkts[0]);
+		cli_set_u64(row, "pkts_i2o", m->pkts[1]);
+		cli_set_u64(row, "bytes_o2i", m->bytes[0]);
+		cli_set_u64(row, "bytes_i2o", m->bytes[1]);
+		cli_set_u64(row, "drops", m->drops);
+		json_array_append_new(maps, row);
+	}
+	json_object_set_new(doc, "mappings", maps);
+	free(s);
+	return doc;
+}
+
+void cp_print_stats(FILE *f)
+{
+	json_t *doc = cli_stats_doc();
+
+	if (doc)
+		cli_render_text(f, doc);
+	json_decref(doc);
+}
+
+/* ---- show mappings ------------------------------------------------------------------- */
+
+static json_t *map_ports(const struct cfg_mapping *m)
+{
+	json_t *a = json_array();
+	char s[96];
+
+	for (unsigned int i = 0; i < m->n_ports; i++) {
+		const struct cfg_map_port *p = &m->ports[i];
+		int n = p->end_port != p->port
+				? snprintf(s, sizeof(s), "%u-%u/%s", p->port, p->end_port,
+					   proto_name(p->proto))
+				: snprintf(s, sizeof(s), "%u/%s", p->port, proto_name(p->proto));
+		if (p->service_port_name[0])
+			snprintf(s + n, sizeof(s) - (size_t)n, "->%s", p->service_port_name);
+		else if (p->service_port && p->service_port != p->port)
+			snprintf(s + n, sizeof(s) - (size_t)n, "->%u", p->service_port);
+		json_array_append_new(a, json_string(s));
+	}
+	if (m->n_ports == 0 && m->mode == CFG_MODE_PER_POD) {
+		snprintf(s, sizeof(s), "%u+/tcp->%u", m->start_port, m->target_port);
+		json_array_append_new(a, json_string(s));
+	}
+	return a;
+}
+
+static json_t *show_mappings(void)
+{
+	static const char *const mode[] = {"static", "service", "perPod"};
+	json_t *doc = json_array();
+	struct dp_stats *s = calloc(1, sizeof(*s));
+	char buf[16];
+
+	if (!s)
+		return NULL;
+	dp_stats_sum(s);
+	for (unsigned int i = 0; i < cp_mapping_count(); i++) {
+		enum cp_source src;
+		const struct cfg_mapping *m = cp_mapping_at(i, &src);
+		int slot = cp_slot_of(m->ns, m->name);
+		json_t *row = json_object(), *addrs = json_array();
+
+		for (unsigned int a = 0; a < m->n_addrs; a++)
+			json_array_append_new(addrs, json_string(cfg_ipv4_str(m->addrs[a], buf)));
+		cli_set_str(row, "name", m->name);
+		cli_set_str(row, "namespace", m->ns);
+		cli_set_str(row, "source", source_name(src));
+		json_object_set_new(row, "addresses", addrs);
+		json_object_set_new(row, "ports", map_ports(m));
+		cli_set_str(row, "mode", mode[m->mode]);
+		cli_set_str(row, "nat", m->nat == CFG_NAT_FULL ? "fullNat" : "preserveSource");
+		json_object_set_new(row, "ordinal",
+				    m->ordinal >= 0 ? json_integer(m->ordinal) : json_null());
+		cli_set_u64(row, "backends", m->n_backends);
+		cli_set_u64(row, "sessions",
+			    slot >= 0
+				    ? s->map[slot].sessions_created - s->map[slot].sessions_expired
+				    : 0);
+		json_array_append_new(doc, row);
+	}
+	free(s);
+	return doc;
+}
+
+/* ---- show sessions ------------------------------------------------------------------- */
+
+struct sessions_walk {
+	const struct tables *t;
+	json_t *rows;
+	uint32_t limit;
+	uint64_t total;
+};
+
+static int sessions_row(const struct dp_session_info *si, void *arg)
+{
+	struct sessions_walk *w = arg;
+	char label[2 * CFG_NAME_MAX], ap[24];
+	json_t *row;
+
+	w->total++;
+	if (json_array_size(w->rows) >= w->limit)
+		return 0; // keep walking: the total is worth knowing
+	row = json_object();
+	cli_set_int(row, "worker", si->worker);
+	cli_set_str(row, "mapping", slot_label(w->t, si->slot, label, sizeof(label)));
+	cli_set_str(row, "proto", proto_name(si->proto));
+	cli_set_str(row, "client", cli_addr_port(si->client_addr, si->client_port, ap));
+	cli_set_str(row, "external", cli_addr_port(si->ext_addr, si->ext_port, ap));
+	cli_set_str(row, "snat", cli_addr_port(si->snat_addr, si->snat_port, ap));
+	cli_set_str(row, "backend", cli_addr_port(si->backend_addr, si->backend_port, ap));
+	cli_set_str(row, "state", si->state);
+	cli_set_u64(row, "idle_s", si->idle_s);
+	cli_set_u64(row, "expires_s", si->expires_in_s);
+	cli_set_u64(row, "pkts_o2i", si->pkts[0]);
+	cli_set_u64(row, "pkts_i2o", si->pkts[1]);
+	cli_set_u64(row, "bytes_o2i", si->bytes[0]);
+	cli_set_u64(row, "bytes_i2o", si->bytes[1]);
+	json_array_append_new(w->rows, row);
+	return 0;
+}
+
+#define SESS_MAPPING 1u
+#define SESS_LIMIT 2u
+
+struct cmd_sessions_result {
+	cmdline_fixed_string_t show;
+	cmdline_fixed_string_t sessions;
+	cmdline_fixed_string_t kw_mapping;
+	cmdline_fixed_string_t name;
+	cmdline_fixed_string_t kw_limit;
+	uint32_t limit;
+};
+
+static void cmd_sessions_parsed(void *parsed, struct cmdline *cl, void *data)
+{
+	const struct cmd_sessions_result *r = parsed;
+	unsigned int flags = (unsigned int)(uintptr_t)data;
+	struct sessions_walk w = {.t = tables_get(), .limit = CLI_SESSIONS_DEFAULT_LIMIT};
+	char err[256];
+	int slot = -1;
+	json_t *doc;
+
+	if (flags & SESS_MAPPING) {
+		int i = cli_mapping_find(r->name, err, sizeof(err));
+		if (i < 0) {
+			cli_fail(cl, i, "%s", err);
+			return;
+		}
+		const struct cfg_mapping *m = cp_mapping_at((unsigned int)i, NULL);
+		slot = cp_slot_of(m->ns, m->name);
+	}
+	if (flags & SESS_LIMIT)
+		w.limit = r->limit;
+	w.rows = json_array();
+	dp_sessions_walk(slot, sessions_row, &w);
+	doc = json_object();
+	cli_set_u64(doc, "total", w.total);
+	cli_set_u64(doc, "limit", w.limit);
+	json_object_set_new(doc, "sessions", w.rows);
+	cli_reply(cl, doc);
+}
+
+/* ---- show backends ------------------------------------------------------------------- */
+
+struct backends_walk {
+	int map_of_slot[CFG_MAX_MAPPINGS];
+	uint64_t *count[CFG_MAX_MAPPINGS]; /* per desired-state mapping, per backend */
+};
+
+static int backends_count(const struct dp_session_info *si, void *arg)
+{
+	struct backends_walk *w = arg;
+	int i = w->map_of_slot[si->slot];
+	const struct cfg_mapping *m;
+
+	if (i < 0)
+		return 0;
+	m = cp_mapping_at((unsigned int)i, NULL);
+	for (unsigned int b = 0; b < m->n_backends; b++) {
+		if (m->backends[b].addr == si->backend_addr) {
+			w->count[i][b]++;
+			break;
+		}
+	}
+	return 0;
+}
+
+static json_t *show_backends(void)
+{
+	struct backends_walk *w = calloc(1, sizeof(*w));
+	unsigned int n = cp_mapping_count();
+	json_t *doc = json_array();
+	char label[2 * CFG_NAME_MAX], buf[16];
+
+	if (!w)
+		return NULL;
+	for (unsigned int s = 0; s < CFG_MAX_MAPPINGS; s++)
+		w->map_of_slot[s] = -1;
+	for (unsigned int i = 0; i < n; i++) {
+		const struct cfg_mapping *m = cp_mapping_at(i, NULL);
+		int slot = cp_slot_of(m->ns, m->name);
+		if (slot >= 0)
+			w->map_of_slot[slot] = (int)i;
+		w->count[i] = calloc(m->n_backends + 1, sizeof(uint64_t));
+	}
+	dp_sessions_walk(-1, backends_count, w);
+	for (unsigned int i = 0; i < n; i++) {
+		const struct cfg_mapping *m = cp_mapping_at(i, NULL);
+		for (unsigned int b = 0; b < m->n_backends; b++) {
+			const struct cfg_backend *be = &m->backends[b];
+			// A backend without a port takes the mapping port's servicePort.
+			uint16_t port = be->port;
+			if (!port && m->n_ports)
+				port = m->ports[0].service_port ? m->ports[0].service_port
+								: m->ports[0].port;
+			json_t *row = json_object();
+			cli_set_str(row, "mapping",
+				    cli_mapping_label(m->ns, m->name, label, sizeof(label)));
+			cli_set_str(row, "address", cfg_ipv4_str(be->addr, buf));
+			cli_set_int(row, "port", port);
+			cli_set_int(row, "weight", be->weight);
+			cli_set_str(row, "state", be->serving_only ? "serving" : "ready");
+			cli_set_str(row, "pod", be->name);
+			cli_set_u64(row, "sessions", w->count[i] ? w->count[i][b] : 0);
+			json_array_append_new(doc, row);
+		}
+	}
+	for (unsigned int i = 0; i < n; i++)
+		free(w->count[i]);
+	free(w);
+	return doc;
+}
+
+/* ---- show neighbors ------------------------------------------------------------------ */
+
+static void neigh_row(const struct dp_neigh_info *ni, void *arg)
+{
+	json_t *row = json_object();
+	char mac[RTE_ETHER_ADDR_FMT_SIZE], buf[16];
+
+	rte_ether_format_addr(mac, sizeof(mac), &ni->mac);
+	cli_set_str(row, "address", cfg_ipv4_str(ni->addr, buf));
+	cli_set_str(row, "mac", ni->resolved ? mac : "");
+	cli_set_str(row, "port", port_role[ni->port & 1]);
+	cli_set_str(row, "state", ni->resolved ? "resolved" : "incomplete");
+	cli_set_u64(row, "age_s", ni->age_s);
+	cli_set_u64(row, "key", ni->addr); // sort key, removed below
+	json_array_append_new(arg, row);
+}
+
+static int neigh_cmp(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "key"));
+	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "key"));
+	return x < y ? -1 : x > y;
+}
+
+static json_t *show_neighbors(void)
+{
+	json_t *rows = json_array(), *doc = json_array();
+	size_t n, i;
+
+	dp_neigh_walk(neigh_row, rows);
+	// The table is hashed: sort by address for people.
+	n = json_array_size(rows);
+	json_t **v = calloc(n + 1, sizeof(*v));
+	for (i = 0; v && i < n; i++)
+		v[i] = json_array_get(rows, i);
+	if (v)
+		qsort(v, n, sizeof(*v), neigh_cmp);
+	for (i = 0; v && i < n; i++) {
+		json_object_del(v[i], "key");
+		json_array_append(doc, v[i]);
+	}
+	free(v);
+	json_decref(rows);
+	return doc;
+}
+
+/* ---- show workers -------------------------------------------------------------------- */
+
+static json_t *show_workers(void)
+{
+	json_t *doc = json_array();
+
+	for (unsigned int i = 0; i < dp_n_workers(); i++) {
+		const struct dp_stats *s = dp_worker_stats(i);
+		json_t *row = json_object();
+		uint64_t busy = s->busy_tsc, total = s->total_tsc;
+
+		cli_set_int(row, "worker", i);
+		cli_set_int(row, "lcore", dp_worker_lcore(i));
+		cli_set_u64(row, "rx_packets", s->rx_pkts[0] + s->rx_pkts[1]);
+		cli_set_u64(row, "tx_packets", s->tx_pkts[0] + s->tx_pkts[1]);
+		cli_set_u64(row, "sessions", s->sessions_created - s->sessions_expired);
+		json_object_set_new(row, "busy_percent", json_real(100.0 * cp_snap_busy_ratio(i)));
+		json_object_set_new(row, "busy_percent_avg",
+				    json_real(total ? 100.0 * (double)busy / (double)total : 0.0));
+		cli_set_u64(row, "loops", s->loops);
+		cli_set_u64(row, "handoff_in", s->handoff_in);
+		cli_set_u64(row, "handoff_out", s->handoff_out);
+		cli_set_u64(row, "slowpath", s->slowpath);
+		json_array_append_new(doc, row);
+	}
+	return doc;
+}
+
+/* ---- show config --------------------------------------------------------------------- */
+
+static json_t *port_config(const struct cfg_port *p)
+{
+	json_t *o = json_object(), *routes = json_array();
+	char buf[16], pfx[24];
+
+	cli_set_str(o, "device", p->device);
+	json_object_set_new(o, "addresses", cidr_list(p->addrs, p->n_addrs));
+	cli_set_str(o, "gateway", p->gateway ? cfg_ipv4_str(p->gateway, buf) : "");
+	for (unsigned int i = 0; i < p->n_routes; i++) {
+		json_t *r = json_object();
+		snprintf(pfx, sizeof(pfx), "%s/%u", cfg_ipv4_str(p->routes[i].prefix.addr, buf),
+			 p->routes[i].prefix.len);
+		cli_set_str(r, "prefix", pfx);
+		cli_set_str(r, "via", cfg_ipv4_str(p->routes[i].via, buf));
+		json_array_append_new(routes, r);
+	}
+	json_object_set_new(o, "routes", routes);
+	return o;
+}
+
+static json_t *show_config(void)
+{
+	const struct cfg *c = cp_config();
+	json_t *doc = json_object(), *ports = json_object(), *to = json_object();
+	json_t *k8s = json_object();
+
+	cli_set_str(doc, "config", c->path);
+	json_object_set_new(ports, "ext", port_config(&c->ext));
+	json_object_set_new(ports, "int", port_config(&c->intl));
+	json_object_set_new(doc, "ports", ports);
+	cli_set_int(doc, "workers", c->workers);
+	cli_set_u64(doc, "sessions_max", c->sessions_max);
+	cli_set_u64(to, "udp", c->timeouts.udp);
+	cli_set_u64(to, "tcp_established", c->timeouts.tcp_established);
+	cli_set_u64(to, "tcp_transitory", c->timeouts.tcp_transitory);
+	cli_set_u64(to, "icmp", c->timeouts.icmp);
+	json_object_set_new(doc, "timeouts", to);
+	json_object_set_new(k8s, "enabled", json_boolean(c->k8s.enabled));
+	cli_set_str(k8s, "state", cp_k8s_state());
+	cli_set_str(k8s, "kubeconfig", c->k8s.kubeconfig);
+	cli_set_str(k8s, "namespace", c->k8s.ns);
+	json_object_set_new(doc, "kubernetes", k8s);
+	cli_set_str(doc, "cli_socket", c->cli_socket);
+	cli_set_str(doc, "metrics_listen", c->metrics_listen);
+	cli_set_u64(doc, "mappings", cp_mapping_count());
+	cli_set_u64(doc, "tables_generation", cp_generation());
+	return doc;
+}
+
+/* ---- the simple `show WHAT` commands ------------------------------------------------- */
+
+struct show_view {
+	json_t *(*render)(void);
+};
+
+struct cmd_show_result {
+	cmdline_fixed_string_t show;
+	cmdline_fixed_string_t what;
+};
+
+static void cmd_show_parsed(void *parsed, struct cmdline *cl, void *data)
+{
+	const struct show_view *v = data;
+	json_t *doc;
+
+	RTE_SET_USED(parsed);
+	doc = v->render();
+	if (!doc)
+		cli_fail(cl, -ENOMEM, "out of memory");
+	else
+		cli_reply(cl, doc);
+}
+
+static cmdline_parse_token_string_t cmd_show_show =
+	TOKEN_STRING_INITIALIZER(struct cmd_show_result, show, "show");
+
+#define SHOW_CMD(x, fn, help)                                                                      \
+	static struct show_view show_view_##x = {.render = fn};                                    \
+	static cmdline_parse_token_string_t cmd_show_##x##_word =                                  \
+		TOKEN_STRING_INITIALIZER(struct cmd_show_result, what, #x);                        \
+	static cmdline_parse_inst_t cmd_show_##x = {                                               \
+		.f = cmd_show_parsed,                                                              \
+		.data = &show_view_##x,                                                            \
+		.help_str = help,                                                                  \
+		.tokens = {(void *)&cmd_show_show, (void *)&cmd_show_##x##_word, NULL},            \
+	}
+
+SHOW_CMD(ports, show_ports,
+	 "show ports: the two arms: device, MAC, link, and the PMD's packet, byte, missed and "
+	 "error counters");
+SHOW_CMD(stats, cli_stats_doc,
+	 "show stats: packets per arm, sessions, drops by reason, and per-mapping counters");
+SHOW_CMD(mappings, show_mappings,
+	 "show mappings: every mapping (config file, CLI, Kubernetes) with its ports and "
+	 "active sessions");
+SHOW_CMD(backends, show_backends,
+	 "show backends: the backends of every mapping with their weight, state and sessions");
+SHOW_CMD(neighbors, show_neighbors, "show neighbors: the ARP table (MAC, arm, age in s)");
+SHOW_CMD(workers, show_workers,
+	 "show workers: per worker lcore: packets, sessions, busy percent (last second and "
+	 "since start)");
+SHOW_CMD(config, show_config,
+	 "show config: the running configuration (timeouts as changed by set timeout)");
+
+static cmdline_parse_token_string_t cmd_sessions_show =
+	TOKEN_STRING_INITIALIZER(struct cmd_sessions_result, show, "show");
+static cmdline_parse_token_string_t cmd_sessions_sessions =
+	TOKEN_STRING_INITIALIZER(struct cmd_sessions_result, sessions, "sessions");
+static cmdline_parse_token_string_t cmd_sessions_kw_mapping =
+	TOKEN_STRING_INITIALIZER(struct cmd_sessions_result, kw_mapping, "mapping");
+static cmdline_parse_token_string_t cmd_sessions_name =
+	TOKEN_STRING_INITIALIZER(struct cmd_sessions_result, name, NULL);
+static cmdline_parse_token_string_t cmd_sessions_kw_limit =
+	TOKEN_STRING_INITIALIZER(struct cmd_sessions_result, kw_limit, "limit");
+static cmdline_parse_token_num_t cmd_sessions_limit =
+	TOKEN_NUM_INITIALIZER(struct cmd_sessions_result, limit, RTE_UINT32);
+
+#define SESSIONS_HELP                                                                              \
+	"show sessions [mapping NAME] [limit N]: live sessions, at most N (default 1000) "         \
+	"and the total; NAME or NAMESPACE/NAME"
+
+/* cmdline has no optional tokens: one instruction per combination, sharing one help. */
+static cmdline_parse_inst_t cmd_show_sessions = {
+	.f = cmd_sessions_parsed,
+	.data = (void *)(uintptr_t)0,
+	.help_str = SESSIONS_HELP,
+	.tokens = {(void *)&cmd_sessions_show, (void *)&cmd_sessions_sessions, NULL},
+};
+
+static cmdline_parse_inst_t cmd_show_sessions_m = {
+	.f = cmd_sessions_parsed,
+	.data = (void *)(uintptr_t)SESS_MAPPING,
+	.help_str = SESSIONS_HELP,
+	.tokens = {(void *)&cmd_sessions_show, (void *)&cmd_sessions_sessions,
+		   (void *)&cmd_sessions_kw_mapping, (void *)&cmd_sessions_name, NULL},
+};
+
+static cmdline_parse_inst_t cmd_show_sessions_l = {
+	.f = cmd_sessions_parsed,
+	.data = (void *)(uintptr_t)SESS_LIMIT,
+	.help_str = SESSIONS_HELP,
+	.tokens = {(void *)&cmd_sessions_show, (void *)&cmd_sessions_sessions,
+		   (void *)&cmd_sessions_kw_limit, (void *)&cmd_sessions_limit, NULL},
+};
+
+static cmdline_parse_inst_t cmd_show_sessions_ml = {
+	.f = cmd_sessions_parsed,
+	.data = (void *)(uintptr_t)(SESS_MAPPING | SESS_LIMIT),
+	.help_str = SESSIONS_HELP,
+	.tokens = {(void *)&cmd_sessions_show, (void *)&cmd_sessions_sessions,
+		   (void *)&cmd_sessions_kw_mapping, (void *)&cmd_sessions_name,
+		   (void *)&cmd_sessions_kw_limit, (void *)&cmd_sessions_limit, NULL},
+};
+
+static cmdline_parse_inst_t *cli_show_cmds[] = {
+	&cmd_show_ports,      &cmd_show_stats,	    &cmd_show_mappings,	   &cmd_show_sessions,
+	&cmd_show_sessions_m, &cmd_show_sessions_l, &cmd_show_sessions_ml, &cmd_show_backends,
+	&cmd_show_neighbors,  &cmd_show_workers,    &cmd_show_config,	   NULL,
+};
+CLI_REGISTER(show, cli_show_cmds)
