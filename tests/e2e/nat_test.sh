@@ -46,10 +46,18 @@ EOF
 }
 make_config 1 >"$ST/strait.yaml"
 
-# counter LOG LABEL: value of `LABEL=N` in the drops line of strait's exit report.
-drop_count() { sed -n "s/^drops:.* $2=\([0-9]*\).*/\1/p" "$1" | tail -n 1; }
-# mapping_col LOG NAME COL: a column of the per-mapping table (2 active, 3 created, ...).
-mapping_col() { awk -v n="$2" -v c="$3" '$1 == n { v = $c } END { print v + 0 }' "$1"; }
+# Live counters from the running daemon, through straitctl --json.
+STRAITCTL=$(dirname "$STRAIT_BIN")/straitctl
+ctl_json() { # PYTHON-EXPR COMMAND...: EXPR evaluated on the JSON answer, bound to d
+	local expr=$1
+	shift
+	"$STRAITCTL" -s "$ST/cli.sock" --json "$@" |
+		"$PY" -c "import json, sys; d = json.load(sys.stdin); print($expr)" || echo error
+}
+drop_count() { ctl_json "d['drops'].get('$1', 0)" show stats; } # REASON
+mapping_stat() { # NAME FIELD (created, drops, pkts_o2i, ...)
+	ctl_json "next((m['$2'] for m in d['mappings'] if m['mapping'] == '$1'), 0)" show stats
+}
 
 strait_start "$STRAIT_BIN" "$ST/strait.yaml"
 
@@ -198,22 +206,20 @@ check_eq "TTL 1 is answered with ICMP time exceeded (type 11)" 11 "${ttl_reply##
 check_eq "good traffic still flows after the malformed packets" pod-1 \
 	"$(client_curl "http://$EXT:32001/" || true)"
 
-rc=0
-strait_stop || rc=$?
-check_eq "strait exits 0 on SIGINT" 0 "$rc"
-log=$STRAIT_LOG
-cp "$log" "$ST/strait-1.log"
-sed 's/^/  | /' "$log" | tail -n 20
 for reason in truncated bad_ihl bad_total_length bad_version bad_ip_checksum \
 	ttl_exceeded not_allowed; do
 	check_match "drop counter $reason counted the crafted packet(s)" '[1-9][0-9]*' \
-		"$(drop_count "$log" "$reason")"
+		"$(drop_count "$reason")"
 done
 check_eq "udp-short: two sessions for one 5-tuple (the first expired)" 2 \
-	"$(mapping_col "$log" udp-short 3)"
-check_eq "restricted: no session was created" 0 "$(mapping_col "$log" restricted 3)"
+	"$(mapping_stat udp-short created)"
+check_eq "restricted: no session was created" 0 "$(mapping_stat restricted created)"
 check_match "restricted: its drops were counted" '[1-9][0-9]*' \
-	"$(mapping_col "$log" restricted 8)"
+	"$(mapping_stat restricted drops)"
+rc=0
+strait_stop || rc=$?
+check_eq "strait exits 0 on SIGINT" 0 "$rc"
+sed 's/^/  | /' "$STRAIT_LOG" | tail -n 24
 
 # --- IPv4 fragments, on af_xdp ------------------------------------------------------------
 # (af_packet's fanout DEFRAG flag makes the kernel reassemble before strait sees anything.)
@@ -235,14 +241,13 @@ sendp(Ether(dst=sys.argv[1]) / IP(src="198.51.100.2", dst=sys.argv[2], frag=100,
 EOF
 check_eq "af_xdp: good traffic after the lone fragment" pod-2 \
 	"$(client_curl "http://$EXT:32002/" || true)"
+check_match "af_xdp: the lone later fragment is counted as frag_no_session" '[1-9][0-9]*' \
+	"$(drop_count frag_no_session)"
+check_match "af_xdp: echo mapping carried the fragments (>= 3 packets each way)" \
+	'([3-9]|[1-9][0-9]+)' "$(mapping_stat echo pkts_i2o)"
 rc=0
 strait_stop || rc=$?
 check_eq "strait (af_xdp) exits 0" 0 "$rc"
-sed 's/^/  | /' "$STRAIT_LOG" | grep -E 'drops|^  \| echo' || true
-check_match "af_xdp: the lone later fragment is counted as frag_no_session" '[1-9][0-9]*' \
-	"$(drop_count "$STRAIT_LOG" frag_no_session)"
-check_match "af_xdp: echo mapping carried the fragments (>= 3 packets each way)" \
-	'([3-9]|[1-9][0-9]+)' "$(mapping_col "$STRAIT_LOG" echo 5)"
 
 # --- two workers ------------------------------------------------------------------------
 # Nine client addresses: a flow's owner is a hash of the client address, so both workers
@@ -263,16 +268,15 @@ client_curl --max-time 120 --interface 198.51.100.7 -H 'Expect:' \
 	-H 'Content-Type: application/octet-stream' --data-binary @"$ST/blob.in" \
 	-o "$ST/blob2.out" "http://$EXT:8080/upload" || true
 check_eq "two workers: 20 MB echo intact" "$want" "$(sha256sum <"$ST/blob2.out" | cut -d' ' -f1)"
+"$STRAITCTL" -s "$ST/cli.sock" show workers | sed 's/^/  | /'
+for w in 0 1; do
+	check_match "worker $w owns sessions" '[1-9][0-9]*' \
+		"$(ctl_json "d[$w]['sessions']" show workers)"
+done
+check_match "packets were handed between workers" '[1-9][0-9]*' \
+	"$(ctl_json "sum(x['handoff_out'] for x in d)" show workers)"
 rc=0
 strait_stop || rc=$?
 check_eq "strait (2 workers) exits 0" 0 "$rc"
-log=$STRAIT_LOG
-sed 's/^/  | /' "$log" | grep -E 'worker|handoff|drops' || true
-for w in 0 1; do
-	check_match "worker $w owns sessions" '[1-9][0-9]*' \
-		"$(sed -n "s/^worker $w .*sessions created \([0-9]*\),.*/\1/p" "$log")"
-done
-check_match "packets were handed between workers" '[1-9][0-9]*' \
-	"$(sed -n 's/^handoff: \([0-9]*\) packets.*/\1/p' "$log")"
 
 e2e_finish
