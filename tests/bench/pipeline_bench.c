@@ -990,25 +990,40 @@ static void parse_opts(int argc, char **argv)
 		o.cg_sessions = o.child_sessions;
 }
 
+/* Free hugepages of any size, in MiB (/sys/kernel/mm/hugepages/hugepages-<size>kB). */
+static unsigned long hugepages_free_mb(void)
+{
+	static const unsigned long sizes_kb[] = {2048, 1048576};
+	unsigned long mb = 0;
+
+	for (size_t i = 0; i < RTE_DIM(sizes_kb); i++) {
+		char path[128];
+		unsigned long n = 0;
+		snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%lukB/free_hugepages",
+			 sizes_kb[i]);
+		FILE *f = fopen(path, "r");
+		if (f) {
+			if (fscanf(f, "%lu", &n) != 1)
+				n = 0;
+			fclose(f);
+		}
+		mb += n * (sizes_kb[i] / 1024);
+	}
+	return mb;
+}
+
 /* Default EAL arguments: one lcore, and hugepages when the kernel has some free. */
 static int eal_default(char *prog, char ***out)
 {
 	static char *args[16];
 	int n = 0;
-	unsigned long free_pages = 0;
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[256];
 
-	while (f && fgets(line, sizeof(line), f))
-		sscanf(line, "HugePages_Free: %lu", &free_pages);
-	if (f)
-		fclose(f);
 	args[n++] = prog;
 	args[n++] = "-l";
 	args[n++] = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? "1" : "0";
 	args[n++] = "--no-pci";
 	args[n++] = "--log-level=*:error";
-	if (free_pages > 0) {
+	if (hugepages_free_mb() > 0) {
 		args[n++] = "--in-memory";
 	} else {
 		args[n++] = "--no-huge";
