@@ -72,7 +72,8 @@ int tables_mapping_find(const struct tables *t, const char *ns, const char *name
 static void route_add(struct tables *t, uint32_t addr, uint8_t len, uint8_t port, uint32_t via)
 {
 	struct tbl_route *r = &t->routes[t->n_routes++];
-	r->prefix.addr = len ? addr & (~0u << (32 - len)) : 0;
+	r->mask = len ? ~0u << (32 - len) : 0;
+	r->prefix.addr = addr & r->mask;
 	r->prefix.len = len;
 	r->port = port;
 	r->via = via;

@@ -521,12 +521,27 @@ static void nat_frag_later(struct dp_worker *w, uint8_t in_port, struct rte_mbuf
 		nat_forward(w, mb, m, (uint32_t)idx, dir, now);
 }
 
+/* The last service looked up in this burst: a burst of new flows is mostly for one port. */
+struct svc_cache {
+	rte_be32_t dst;
+	rte_be16_t dport;
+	uint8_t proto; /**< 0: empty */
+	const struct tbl_service *svc;
+};
+
 /* A first packet on ext without a session: the checks of DESIGN §3, then a new session. */
 static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte_mbuf *mb,
-			 const struct pkt_meta *m, uint32_t now)
+			 const struct pkt_meta *m, uint32_t now, struct svc_cache *sc)
 {
-	const struct tbl_service *svc = tables_svc_lookup(t, m->dst, m->dport, m->proto);
+	const struct tbl_service *svc;
 	enum dp_drop why;
+
+	if (sc->proto == m->proto && sc->dst == m->dst && sc->dport == m->dport) {
+		svc = sc->svc;
+	} else {
+		svc = tables_svc_lookup(t, m->dst, m->dport, m->proto);
+		*sc = (struct svc_cache){m->dst, m->dport, m->proto, svc};
+	}
 
 	if (!svc) {
 		dp_drop(w, mb, DP_DROP_NO_MAPPING);
@@ -569,6 +584,7 @@ void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_p
 	unsigned int n_later = 0;
 	uint32_t second = 0; /* keys whose primary bucket did not have their signature */
 	unsigned int nk = 0;
+	struct svc_cache sc = {0};
 	bool created = false;
 	const int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
 	const uint32_t now = dp_ticks(w);
@@ -641,7 +657,7 @@ void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_p
 				continue;
 			}
 			uint64_t before = w->stats.sessions_created;
-			nat_miss_ext(w, t, mb, m, now);
+			nat_miss_ext(w, t, mb, m, now, &sc);
 			created |= w->stats.sessions_created != before;
 			continue;
 		}

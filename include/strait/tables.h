@@ -89,6 +89,7 @@ struct tbl_prefix {
 /** A route: prefix → egress arm and next hop (0 = directly connected). Host order. */
 struct tbl_route {
 	struct cfg_cidr prefix;
+	uint32_t mask; /**< of prefix.len: the lookup tests (addr & mask) == prefix.addr */
 	uint8_t port; /**< enum dp_port_role */
 	uint32_t via;
 };
@@ -153,7 +154,7 @@ const struct tbl_service *tables_svc_lookup(const struct tables *t, rte_be32_t a
 static inline const struct tbl_route *tables_route(const struct tables *t, uint32_t addr)
 {
 	for (uint32_t i = 0; i < t->n_routes; i++)
-		if (cfg_cidr_contains(&t->routes[i].prefix, addr))
+		if ((addr & t->routes[i].mask) == t->routes[i].prefix.addr)
 			return &t->routes[i];
 	return NULL;
 }
