@@ -44,7 +44,7 @@ done
 
 topo_require libdpdk-dev dpdk meson:meson ninja:ninja-build pkg-config:pkg-config \
 	libjansson-dev libyaml-dev libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev \
-	valgrind:valgrind trafgen:netsniff-ng sockperf:sockperf iperf3:iperf3 nft:nftables \
+	valgrind:valgrind sockperf:sockperf iperf3:iperf3 nft:nftables \
 	conntrack:conntrack ethtool:ethtool taskset:util-linux || exit 1
 if [ ! -f "$BUILD/build.ninja" ]; then
 	meson setup "$BUILD" || exit 1

@@ -6,18 +6,22 @@
 # in the gateway namespace on af_packet (or af_xdp) vdevs, (b) the gateway namespace's own
 # kernel as an nftables DNAT + masquerade router (topo_kernel_nat) with the same mappings:
 #
-#   udp64  trafgen (netsniff-ng), 64-byte UDP frames from 256 source ports to the VIP, as
-#          fast as one core sends them, for DURATION s; delivered = what the pod's nftables
-#          sink counted, loss = 1 - delivered / offered (the client veth's tx + tx_dropped)
+#   udp64  udpgen (tests/bench/udpgen.c), 64-byte UDP frames from 256 source ports to the
+#          VIP, as fast as one core sends them, for DURATION s; delivered = what the pod's
+#          nftables sink counted, loss = 1 - delivered / offered (what udpgen sent)
 #   udp64@RATE  the same at a fixed rate (default 50000 pps) that both sides should carry:
 #          its loss is the "0 loss" figure
 #   tcp    iperf3 through a mapping to iperf3 -s in the pod, DURATION s, receiver's rate
 #   rtt    sockperf ping-pong (UDP, 64-byte messages) to sockperf sr in the pod: RTT p50, p99
 #
-# Why trafgen: it writes frames into a PACKET_TX_RING (no per-packet syscall, no socket
-# layer), so one core offers more 64-byte frames than either gateway can take on this
-# machine, and it is the same program for both sides. dpdk-testpmd txonly would need its
-# own EAL and memory beside strait's on a 2-core machine; a Python generator is 100x slower.
+# Why udpgen and not trafgen: an skb stays charged to the sending socket until the gateway
+# frees it, and trafgen's socket holds only net.core.wmem_default (208 KiB) of them; with the
+# kernel gateway working on the other CPU, trafgen waited for it instead of the gateway
+# dropping, so it measured its own flow control. Raising that sysctl is machine-wide (it is
+# read-only in a network namespace); udpgen takes a large buffer with SO_SNDBUFFORCE and
+# bypasses the qdisc, the same program for both sides. dpdk-testpmd txonly would need its own
+# EAL and memory beside strait's on a 2-core machine and has the same socket limit on
+# af_packet.
 #
 # CPUs (2 on the machine this was written for): the generator, the clients, the servers and
 # the sink on CPU 0 (TOPO_CPU); the gateway gets CPU 1: strait's worker lcore, or for the
@@ -57,6 +61,8 @@ while [ $# -gt 0 ]; do
 done
 [ -d "$BIN" ] && BIN=$BIN/strait
 [ -x "$BIN" ] || { echo "e2e_bench: no strait binary at $BIN" >&2; exit 2; }
+UDPGEN=${UDPGEN:-$(dirname "$BIN")/tests/bench/udpgen}
+[ -x "$UDPGEN" ] || { echo "e2e_bench: no udpgen at $UDPGEN (set UDPGEN)" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "e2e_bench: needs root (network namespaces)" >&2; exit 2; }
 
 P=sb$$
@@ -75,11 +81,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-topo_require trafgen:netsniff-ng sockperf:sockperf iperf3:iperf3 nft:nftables conntrack:conntrack \
+topo_require sockperf:sockperf iperf3:iperf3 nft:nftables conntrack:conntrack \
 	ethtool:ethtool taskset:util-linux || exit 1
 topo_up 1 || exit 1
 ST=$(_topo_state)
-
 # The pod: a sink that counts and drops (no ICMP port unreachable back), iperf3, sockperf.
 in_pod 0 nft -f - <<EOF || exit 1
 table inet sink {
@@ -124,8 +129,10 @@ add rule ip strait_knat prerouting ip daddr $VIP udp dport 11111 counter dnat to
 EOF
 	# RPS: the gateway's packet processing on CPU 1, as strait's worker is.
 	local ifc
+	[ "${E2E_KERNEL_RPS:-2}" = 0 ] && return 0
 	for ifc in st-gx st-gi; do
-		in_gw sh -c "echo 2 > /sys/class/net/$ifc/queues/rx-0/rps_cpus" || return 1
+		in_gw sh -c "echo ${E2E_KERNEL_RPS:-2} > /sys/class/net/$ifc/queues/rx-0/rps_cpus" ||
+			return 1
 	done
 }
 kernel_off() {
@@ -144,47 +151,45 @@ strait_on() { strait_start "$BIN" "$ST/strait.yaml" >/dev/null; }
 strait_off() { strait_stop >/dev/null 2>&1 || true; }
 
 GWMAC=$(in_gw cat /sys/class/net/st-gx/address)
-CLMAC=$(in_client cat /sys/class/net/eth0/address)
-cat >"$ST/udp64.cfg" <<EOF
-{
-  eth(da=$GWMAC, sa=$CLMAC),
-  ipv4(sa=$TOPO_CLIENT_ADDR, da=$VIP, ttl=64, id=drnd()),
-  udp(sp=dinc(1024, $((1024 + FLOWS - 1))), dp=9000),
-  fill(0x00, 18)
-}
-EOF
-
 sink_count() {
 	in_pod 0 nft list chain inet sink input | sed -n 's/.*counter packets \([0-9]*\) .*/\1/p'
 }
-# Frames the generator got out of the client: sent on, plus those the veth dropped because the
-# gateway side's backlog was full (veth counts those as the sender's tx_dropped).
-client_tx() {
-	in_client sh -c 'cd /sys/class/net/eth0/statistics && echo $(($(cat tx_packets) + $(cat tx_dropped)))'
+# One generator on CPU 0 (in_client pins it). Prints "sent=N seconds=S pps=P".
+gen_run() { # SECONDS [RATE_PPS]
+	in_client "$UDPGEN" eth0 "$GWMAC" "$TOPO_CLIENT_ADDR" "$VIP" 9000 "$FLOWS" "$@"
 }
 
-# One trafgen process on CPU 0. --cpus 1 forks one; timeout stops it with SIGINT.
-trafgen_run() { # SECONDS [EXTRA ARGS]
-	local s=$1
-	shift
-	in_client timeout -s INT "$s" trafgen --cpus 1 --dev eth0 --conf "$ST/udp64.cfg" \
-		--no-sock-mem --notouch-irq "$@" >/dev/null 2>&1
+# E2E_DEBUG=1: where the packets went, hop by hop (cumulative counters).
+hops() {
+	local st=/sys/class/net
+	echo "  hops: client tx $(in_client cat $st/eth0/statistics/tx_packets)" \
+		"txdrop $(in_client cat $st/eth0/statistics/tx_dropped);" \
+		"gw st-gx rx $(in_gw cat $st/st-gx/statistics/rx_packets)" \
+		"rxdrop $(in_gw cat $st/st-gx/statistics/rx_dropped);" \
+		"gw st-gi tx $(in_gw cat $st/st-gi/statistics/tx_packets)" \
+		"txdrop $(in_gw cat $st/st-gi/statistics/tx_dropped);" \
+		"pod rx $(in_pod 0 cat $st/eth0/statistics/rx_packets)" \
+		"rxdrop $(in_pod 0 cat $st/eth0/statistics/rx_dropped); sink $(sink_count);" \
+		"softnet drops $(while read -r _ d _; do echo $((16#$d)); done </proc/net/softnet_stat |
+			awk '{ s += $1 } END { print s }')"
 }
 
 # Results of one measurement, in globals.
 R_PPS= R_OFFERED= R_LOSS= R_GBPS= R_P50= R_P99=
-measure_udp64() { # [RATE_PPS]: as fast as trafgen sends, or at a fixed rate
-	local rate=${1:-} s0 d0 s1 d1 t0 t1
+measure_udp64() { # [RATE_PPS]: as fast as udpgen sends, or at a fixed rate
+	local rate=${1:-} d0 d1 out sent secs
 	# Warm-up: sessions (conntrack entries) and ARP entries exist before the clock starts.
-	trafgen_run 1 --rate 2000pps
+	gen_run 1 2000 >/dev/null
 	sleep 0.5
-	s0=$(client_tx) d0=$(sink_count) t0=$(date +%s.%N)
-	if [ -n "$rate" ]; then trafgen_run "$DUR" --rate "${rate}pps"; else trafgen_run "$DUR"; fi
-	t1=$(date +%s.%N)
+	d0=$(sink_count)
+	out=$(gen_run "$DUR" ${rate:+"$rate"})
 	sleep 1 # what is still queued gets delivered
-	s1=$(client_tx) d1=$(sink_count)
-	read -r R_PPS R_OFFERED R_LOSS < <(awk -v s="$((s1 - s0))" -v d="$((d1 - d0))" \
-		-v t="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
+	d1=$(sink_count)
+	[ -n "${E2E_DEBUG:-}" ] && echo "  gen: $out" >&2 && hops >&2
+	sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' <<<"$out")
+	secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$out")
+	read -r R_PPS R_OFFERED R_LOSS < <(awk -v s="${sent:-0}" -v d="$((d1 - d0))" \
+		-v t="${secs:-1}" \
 		'BEGIN { printf "%.0f %.0f %.4f\n", d / t, s / t, s ? 1 - d / s : 1 }')
 }
 measure_tcp() {
