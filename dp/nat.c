@@ -451,9 +451,39 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 	nat_output(w, mb, se->adj[dir]);
 }
 
+/*
+ * What every packet of a burst is checked against, read from the tables once a burst: the
+ * compiler cannot keep table fields in registers across the stores of a packet's rewrite.
+ */
+struct burst_ctx {
+	const rte_be32_t *vips;
+	uint32_t n_vips;
+	const struct tbl_prefix *int_pfx;
+	uint32_t n_int_pfx;
+};
+
+static inline bool ctx_is_vip(const struct burst_ctx *c, rte_be32_t a)
+{
+	for (uint32_t i = 0; i < c->n_vips; i++)
+		if (c->vips[i] == a)
+			return true;
+	return false;
+}
+
+static inline bool ctx_is_int_net(const struct burst_ctx *c, rte_be32_t a_be)
+{
+	uint32_t a = rte_be_to_cpu_32(a_be);
+
+	for (uint32_t i = 0; i < c->n_int_pfx; i++)
+		if ((a & c->int_pfx[i].mask) == c->int_pfx[i].net)
+			return true;
+	return false;
+}
+
 /* A packet that starts no lookup: everything but a TCP/UDP packet that may have a session. */
-static bool classify(struct dp_worker *w, const struct tables *t, uint8_t in_port,
-		     struct rte_mbuf *mb, struct pkt_meta *m)
+static __rte_always_inline bool classify(struct dp_worker *w, const struct tables *t,
+					 const struct burst_ctx *c, uint8_t in_port,
+					 struct rte_mbuf *mb, struct pkt_meta *m)
 {
 	enum pkt_kind kind;
 
@@ -474,7 +504,7 @@ static bool classify(struct dp_worker *w, const struct tables *t, uint8_t in_por
 		dp_drop(w, mb, DP_DROP_NOT_FOR_US);
 		return true;
 	}
-	if (in_port == DP_PORT_EXT && unlikely(tables_is_int_net(t, rte_be_to_cpu_32(m->src)))) {
+	if (in_port == DP_PORT_EXT && unlikely(ctx_is_int_net(c, m->src))) {
 		dp_drop(w, mb, DP_DROP_SPOOFED_SOURCE);
 		return true;
 	}
@@ -490,7 +520,7 @@ static bool classify(struct dp_worker *w, const struct tables *t, uint8_t in_por
 			nat_icmp_error(w, t, in_port, mb, m);
 		return true;
 	}
-	if (in_port == DP_PORT_EXT && unlikely(!tables_is_vip(t, m->dst))) {
+	if (in_port == DP_PORT_EXT && unlikely(!ctx_is_vip(c, m->dst))) {
 		dp_drop(w, mb, DP_DROP_NOT_FOR_US);
 		return true;
 	}
@@ -572,22 +602,88 @@ static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte
  * prefetches do not queue behind each other in the line fill buffers. */
 #define NAT_LOOKAHEAD 6
 
+/* A key of the burst on its way through the stages. */
+struct burst_key {
+	struct nat_key key; /**< built as two words in registers (nat_key_words) */
+	struct nat_hash h;
+	uint32_t ref; /**< stage 2's candidate, NAT_REF_NONE if none yet */
+	uint16_t pkt; /**< index in the burst */
+	uint8_t second; /**< the primary bucket had no signature match: scan the other */
+};
+
+/* Stage 2 of a key: a signature match in its primary bucket names a record: prefetch it.
+ * (A key is in its primary bucket unless that was full when it was added; otherwise
+ * prefetch the alternative bucket for stage 3 to scan.) */
+static __rte_always_inline void stage2(const struct nat_sessions *s, struct burst_key *bk)
+{
+	const struct nat_bucket *b = &s->bkt[bk->h.bkt];
+	unsigned int mt = nat_bkt_match(b, bk->h.sig);
+
+	if (likely(mt)) {
+		bk->ref = b->ref[__builtin_ctz(mt)];
+		rte_prefetch0(&s->recs[bk->ref >> 1]);
+	} else {
+		bk->ref = NAT_REF_NONE;
+		bk->second = 1;
+		rte_prefetch0(&s->bkt[nat_bkt_alt(s, bk->h.bkt, bk->h.sig)]);
+	}
+}
+
+/* Stage 3 of a key: check it against its record and rewrite; a miss on ext may start a
+ * session. @return whether a session was created. */
+static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables *t,
+				       uint8_t in_port, struct rte_mbuf **pkts,
+				       const struct pkt_meta *meta, const struct burst_key *bk,
+				       uint32_t now, bool created, struct svc_cache *sc)
+{
+	const struct nat_sessions *s = &w->sess;
+	const int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
+	struct rte_mbuf *mb = pkts[bk->pkt];
+	const struct pkt_meta *m = &meta[bk->pkt];
+	uint32_t r = bk->ref;
+
+	if (unlikely(bk->second)) {
+		const struct nat_bucket *b = &s->bkt[nat_bkt_alt(s, bk->h.bkt, bk->h.sig)];
+		unsigned int mt = nat_bkt_match(b, bk->h.sig);
+		if (mt)
+			r = b->ref[__builtin_ctz(mt)];
+	}
+	// A signature match that is another key's (1 in 2^32 a pair) or a second match in the
+	// same bucket: the full lookup sorts it out.
+	if (unlikely(r != NAT_REF_NONE && !nat_session_match(&s->recs[r >> 1], r, &bk->key)))
+		r = nat_sessions_lookup_h(s, &bk->key, bk->h);
+	// A session may have been created by an earlier packet of this burst.
+	if (unlikely(r == NAT_REF_NONE) && created)
+		r = nat_sessions_lookup_h(s, &bk->key, bk->h);
+	if (unlikely(r == NAT_REF_NONE)) {
+		if (in_port != DP_PORT_EXT) {
+			dp_drop(w, mb, DP_DROP_NO_SESSION);
+			return false;
+		}
+		uint64_t before = w->stats.sessions_created;
+		nat_miss_ext(w, t, mb, m, now, sc);
+		return w->stats.sessions_created != before;
+	}
+	if (unlikely((int)(r & 1) != dir)) {
+		dp_drop(w, mb, DP_DROP_NO_SESSION);
+		return false;
+	}
+	nat_forward(w, mb, m, r >> 1, dir, now);
+	return false;
+}
+
 void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_port,
 		       struct rte_mbuf **pkts, uint16_t n)
 {
 	struct nat_sessions *s = &w->sess;
 	struct pkt_meta meta[DP_BURST];
-	struct nat_key keys[DP_BURST];
-	struct nat_hash hs[DP_BURST];
-	uint32_t ref[DP_BURST];
-	uint16_t kidx[DP_BURST], later[DP_BURST];
-	unsigned int n_later = 0;
-	uint32_t second = 0; /* keys whose primary bucket did not have their signature */
-	unsigned int nk = 0;
+	struct burst_key bk[DP_BURST];
+	uint16_t later[DP_BURST];
+	unsigned int n_later = 0, nk = 0, j;
 	struct svc_cache sc = {0};
 	bool created = false;
-	const int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
 	const uint32_t now = dp_ticks(w);
+	const struct burst_ctx ctx = {t->vips, t->n_vips, t->int_pfx, t->n_int_nets};
 
 	if (n > DP_BURST)
 		n = DP_BURST;
@@ -595,8 +691,9 @@ void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_p
 	// Stage 1: parse and classify the whole burst; hash the keys, prefetch their buckets.
 	for (uint16_t i = 0; i < n; i++) {
 		struct pkt_meta *m = &meta[i];
+		struct burst_key *b = &bk[nk];
 		uint64_t w0, w1;
-		if (classify(w, t, in_port, pkts[i], m))
+		if (classify(w, t, &ctx, in_port, pkts[i], m))
 			continue;
 		// Later fragments go last: their first fragment, maybe in this very burst (af_xdp
 		// delivers a datagram's fragments together), must have made its session first.
@@ -605,68 +702,26 @@ void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_p
 			continue;
 		}
 		nat_key_words(m->src, m->dst, m->sport, m->dport, m->proto, &w0, &w1);
-		memcpy(&keys[nk], &w0, 8);
-		memcpy((uint8_t *)&keys[nk] + 8, &w1, 8);
-		hs[nk] = nat_hash_words(s, w0, w1);
-		rte_prefetch0(&s->bkt[hs[nk].bkt]);
-		kidx[nk++] = i;
+		memcpy(&b->key, &w0, 8);
+		memcpy((uint8_t *)&b->key + 8, &w1, 8);
+		b->h = nat_hash_words(s, w0, w1);
+		b->pkt = i;
+		b->second = 0;
+		rte_prefetch0(&s->bkt[b->h.bkt]);
+		nk++;
 	}
 
-	// Stages 2 and 3, software-pipelined. Stage 2 of key j: a signature match in its
-	// primary bucket names a record: prefetch it. (A key is in its primary bucket unless
-	// that was full when it was added; otherwise prefetch the alternative bucket.)
-	// Stage 3 of key j - NAT_LOOKAHEAD: check the key against its record and rewrite;
-	// a miss on ext may start a session.
-	for (unsigned int j = 0; j < nk + NAT_LOOKAHEAD; j++) {
-		if (j < nk) {
-			const struct nat_bucket *b = &s->bkt[hs[j].bkt];
-			unsigned int mt = nat_bkt_match(b, hs[j].sig);
-			if (likely(mt)) {
-				ref[j] = b->ref[__builtin_ctz(mt)];
-				rte_prefetch0(&s->recs[ref[j] >> 1]);
-			} else {
-				ref[j] = NAT_REF_NONE;
-				second |= 1u << j;
-				rte_prefetch0(&s->bkt[nat_bkt_alt(s, hs[j].bkt, hs[j].sig)]);
-			}
-		}
-		if (j < NAT_LOOKAHEAD)
-			continue;
-
-		unsigned int k = j - NAT_LOOKAHEAD;
-		struct rte_mbuf *mb = pkts[kidx[k]];
-		const struct pkt_meta *m = &meta[kidx[k]];
-		uint32_t r = ref[k];
-
-		if (unlikely(second & (1u << k))) {
-			const struct nat_bucket *b = &s->bkt[nat_bkt_alt(s, hs[k].bkt, hs[k].sig)];
-			unsigned int mt = nat_bkt_match(b, hs[k].sig);
-			if (mt)
-				r = b->ref[__builtin_ctz(mt)];
-		}
-		// A signature match that is another key's (1 in 2^32 a pair) or a second match in
-		// the same bucket: the full lookup sorts it out.
-		if (unlikely(r != NAT_REF_NONE && !nat_session_match(&s->recs[r >> 1], r, &keys[k])))
-			r = nat_sessions_lookup_h(s, &keys[k], hs[k]);
-		// A session may have been created by an earlier packet of this burst.
-		if (unlikely(r == NAT_REF_NONE) && created)
-			r = nat_sessions_lookup_h(s, &keys[k], hs[k]);
-		if (unlikely(r == NAT_REF_NONE)) {
-			if (in_port != DP_PORT_EXT) {
-				dp_drop(w, mb, DP_DROP_NO_SESSION);
-				continue;
-			}
-			uint64_t before = w->stats.sessions_created;
-			nat_miss_ext(w, t, mb, m, now, &sc);
-			created |= w->stats.sessions_created != before;
-			continue;
-		}
-		if (unlikely((int)(r & 1) != dir)) {
-			dp_drop(w, mb, DP_DROP_NO_SESSION);
-			continue;
-		}
-		nat_forward(w, mb, m, r >> 1, dir, now);
+	// Stages 2 and 3, software-pipelined: key j's bucket is scanned and its record
+	// prefetched NAT_LOOKAHEAD keys before key j is rewritten.
+	for (j = 0; j < nk && j < NAT_LOOKAHEAD; j++)
+		stage2(s, &bk[j]);
+	for (; j < nk; j++) {
+		stage2(s, &bk[j]);
+		created |= stage3(w, t, in_port, pkts, meta, &bk[j - NAT_LOOKAHEAD], now, created,
+				  &sc);
 	}
-	for (unsigned int j = 0; j < n_later; j++)
+	for (j = nk > NAT_LOOKAHEAD ? nk - NAT_LOOKAHEAD : 0; j < nk; j++)
+		created |= stage3(w, t, in_port, pkts, meta, &bk[j], now, created, &sc);
+	for (j = 0; j < n_later; j++)
 		nat_frag_later(w, in_port, pkts[later[j]], &meta[later[j]], now);
 }
