@@ -35,6 +35,7 @@ void tables_free(struct tables *t)
 	free(t->mappings);
 	free(t->backends);
 	free(t->vips);
+	free(t->slot_timeouts);
 	free(t);
 }
 
@@ -71,7 +72,8 @@ int tables_mapping_find(const struct tables *t, const char *ns, const char *name
 static void route_add(struct tables *t, uint32_t addr, uint8_t len, uint8_t port, uint32_t via)
 {
 	struct tbl_route *r = &t->routes[t->n_routes++];
-	r->prefix.addr = len ? addr & (~0u << (32 - len)) : 0;
+	r->mask = len ? ~0u << (32 - len) : 0;
+	r->prefix.addr = addr & r->mask;
 	r->prefix.len = len;
 	r->port = port;
 	r->via = via;
@@ -126,8 +128,11 @@ struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const
 	t->services = calloc(n_svc ? n_svc : 1, sizeof(*t->services));
 	t->backends = calloc(n_be ? n_be : 1, sizeof(*t->backends));
 	t->vips = calloc(n_vips ? n_vips : 1, sizeof(*t->vips));
-	if (!t->mappings || !t->services || !t->backends || !t->vips)
+	t->slot_timeouts = malloc(CFG_MAX_MAPPINGS * sizeof(*t->slot_timeouts));
+	if (!t->mappings || !t->services || !t->backends || !t->vips || !t->slot_timeouts)
 		goto fail;
+	for (unsigned int i = 0; i < CFG_MAX_MAPPINGS; i++)
+		t->slot_timeouts[i] = c->timeouts;
 
 	// Every hash needs a unique name in EAL's registry; a sequence is enough since the
 	// previous tables' hash is freed only after the new one exists.
@@ -169,6 +174,11 @@ struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const
 		route_add(t, 0, 0, DP_PORT_EXT, c->ext.gateway);
 	if (c->intl.gateway)
 		route_add(t, 0, 0, DP_PORT_INT, c->intl.gateway);
+	for (uint32_t i = 0; i < t->n_int_nets; i++) {
+		uint8_t len = t->int_nets[i].len;
+		t->int_pfx[i].mask = len ? ~0u << (32 - len) : 0;
+		t->int_pfx[i].net = t->int_nets[i].addr & t->int_pfx[i].mask;
+	}
 	// Stable sort is not needed: equal-length prefixes of the same config never overlap
 	// in a meaningful way, and the first configured wins among equals either way.
 	qsort(t->routes, t->n_routes, sizeof(t->routes[0]), route_cmp);
@@ -198,6 +208,7 @@ struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const
 		tm->timeouts.tcp_transitory =
 			timeout_or(cm->timeouts.tcp_transitory, c->timeouts.tcp_transitory);
 		tm->timeouts.icmp = timeout_or(cm->timeouts.icmp, c->timeouts.icmp);
+		t->slot_timeouts[slot] = tm->timeouts;
 		tm->n_addrs = cm->n_addrs;
 		memcpy(tm->addrs, cm->addrs, sizeof(cm->addrs[0]) * cm->n_addrs);
 		tm->first_service = t->n_services;

@@ -86,19 +86,6 @@ struct nat_key {
 	uint16_t pad; /**< 0: keys are hashed as bytes */
 };
 
-/** How to rewrite a packet of one direction: the new 5-tuple and precomputed deltas. */
-struct nat_rewrite {
-	rte_be32_t src, dst;
-	rte_be16_t sport, dport;
-	uint16_t l3_delta; /**< folded RFC 1624 delta for the IPv4 header (addresses and TTL-1) */
-	uint16_t l4_delta; /**< the same for the TCP/UDP checksum (pseudo-header and ports) */
-	struct rte_ether_addr dmac; /**< next hop's MAC, valid while neigh_gen is current */
-	uint8_t out_port; /**< enum dp_port_role */
-	uint8_t pad;
-	uint32_t neigh_gen;
-	rte_be32_t nh; /**< next hop address */
-};
-
 enum nat_tcp_state {
 	NAT_ST_UDP = 0,
 	NAT_ST_ICMP,
@@ -108,51 +95,73 @@ enum nat_tcp_state {
 	NAT_ST_CLOSED, /**< FIN both ways or RST: transitory timeout, then gone */
 };
 
-#define NAT_F_IN_USE 0x01
-#define NAT_F_SEEN_I2O 0x02
-#define NAT_F_FIN_O2I 0x04
-#define NAT_F_FIN_I2O 0x08
+#define NAT_F_SEEN_I2O 0x1
+#define NAT_F_FIN_O2I 0x2
+#define NAT_F_FIN_I2O 0x4
 
 /**
- * One session, both directions, 128 bytes. Keys are not stored: each is the reverse of the
- * other direction's rewritten tuple, so the record stays within two cache lines. Line 0 holds
- * all an out2in packet touches; in2out packets touch line 0 and line 1.
+ * One session, both directions, in one 64-byte cache line: the only line a packet of an
+ * established flow touches besides its hash bucket.
+ *
+ * The two keys are stored as tuples, and each direction's rewrite is the reverse of the other
+ * direction's key: an out2in packet leaves as (src, dst, sport, dport) = key[I2O] reversed,
+ * an in2out packet as key[O2I] reversed. So one tuple pair serves as both keys and both
+ * rewrites. The checksum deltas of the two directions are each other's one's-complement
+ * negation (RFC 1624: the same words change, the other way), so only the out2in ones are
+ * kept. The next hop's MAC lives in the worker's adjacency table (struct dp_adj), shared by
+ * every session through that next hop. Timeouts are the mapping's (tables.slot_timeouts),
+ * read when the session is examined for expiry.
  */
 struct nat_session {
-	struct nat_rewrite rw_o2i;
-	uint64_t last_seen_tsc;
-	uint64_t bytes_o2i;
-	uint32_t pkts_o2i, pkts_i2o;
-	uint8_t state; /**< enum nat_tcp_state */
-	uint8_t flags; /**< NAT_F_* */
-	uint8_t proto;
-	uint8_t pad0;
-	uint16_t slot; /**< mapping counter slot */
-	uint16_t pad1;
-	/* cache line 1 */
-	struct nat_rewrite rw_i2o;
-	uint64_t bytes_i2o;
-	uint32_t timeout_s; /**< UDP/ICMP/TCP-established timeout */
-	uint32_t timeout_trans_s; /**< TCP transitory */
-	uint8_t pad2[16];
+	rte_be32_t addr[2][2]; /**< [dir][src, dst]: O2I {client, ext}, I2O {backend, snat} */
+	rte_be16_t port[2][2]; /**< the same for ports */
+	uint8_t proto; /**< IPPROTO_*; 0 = free record */
+	uint8_t state : 3; /**< enum nat_tcp_state */
+	uint8_t flags : 3; /**< NAT_F_* */
+	uint8_t pad0 : 2;
+	uint16_t slot; /**< mapping counter slot (and timeouts) */
+	uint16_t l3_delta; /**< out2in IPv4 header delta of the addresses (RFC 1624), folded */
+	uint16_t l4_delta; /**< out2in TCP/UDP delta: pseudo-header addresses and ports */
+	uint16_t adj[2]; /**< [dir] index into dp_worker.adj of the next hop */
+	uint32_t last_seen; /**< dp_worker ticks (TSC >> tick_shift); next free record if free */
+	uint32_t pkts[2]; /**< [dir] packets, wrap at 2^32 */
+	uint64_t bytes[2]; /**< [dir] IP bytes */
 } __rte_aligned(64);
 
-static_assert(sizeof(struct nat_rewrite) == 32, "rewrite is half a cache line");
-static_assert(offsetof(struct nat_session, slot) + 2 <= RTE_CACHE_LINE_SIZE,
-	      "out2in hot fields in cache line 0");
-static_assert(sizeof(struct nat_session) == 2 * RTE_CACHE_LINE_SIZE, "session is 128 B");
+static_assert(sizeof(struct nat_session) == RTE_CACHE_LINE_SIZE, "session is one cache line");
 
-/** Per-worker session table: rte_hash (two keys per session) + record array + free list. */
+/**
+ * One bucket of the session hash: 8 entries in one cache line. An entry is a 32-bit
+ * signature of its key (0 = empty) and a reference (record index << 1 | direction); the key
+ * itself is the record's tuple, so a bucket costs 8 bytes per key instead of a key copy.
+ */
+#define NAT_BKT_ENTRIES 8
+struct nat_bucket {
+	uint32_t sig[NAT_BKT_ENTRIES];
+	uint32_t ref[NAT_BKT_ENTRIES];
+} __rte_aligned(64);
+
+static_assert(sizeof(struct nat_bucket) == RTE_CACHE_LINE_SIZE, "bucket is one cache line");
+
+#define NAT_REF_NONE UINT32_MAX
+#define NAT_REC_NONE UINT32_MAX
+
+/**
+ * Per-worker session table: a bucketized cuckoo hash (two candidate buckets per key, 8
+ * entries each) over a record array, both preallocated. Single writer, single reader: the
+ * worker that owns it (the control thread reads records, never buckets).
+ */
 struct nat_sessions {
-	struct rte_hash *h;
+	struct nat_bucket *bkt;
+	uint32_t bkt_mask; /**< buckets - 1; buckets is a power of two, >= 2 */
 	struct nat_session *recs;
-	uint32_t *free_idx;
-	uint32_t n_free, max;
+	uint32_t max; /**< records */
 	uint32_t hwm; /**< records [0, hwm) have been used at least once */
+	uint32_t free_head; /**< LIFO of freed records, linked through last_seen */
 	uint32_t expire_cursor;
 	uint64_t active;
+	uint64_t insert_fail; /**< keys that found no place (counted as table full) */
 };
-
 /** A non-first fragment finds its session through the first one (RFC 791 id). */
 struct dp_frag_entry {
 	rte_be32_t src, dst;
@@ -188,6 +197,29 @@ static inline struct dp_mbuf_priv *dp_priv(struct rte_mbuf *m)
 {
 	return rte_mbuf_to_priv(m);
 }
+
+/**
+ * A next hop as sessions use it (VPP's adjacency): egress arm, address, and its MAC, cached
+ * while the neighbour table's generation stays the same. Every session through the same next
+ * hop shares one, so a session holds a 16-bit index instead of a MAC. Per worker, written
+ * only by it.
+ */
+struct dp_adj {
+	/* dmac then smac: the first 12 bytes of the Ethernet header, copied as one */
+	struct rte_ether_addr dmac; /**< the next hop's MAC */
+	struct rte_ether_addr smac; /**< our port's MAC */
+	rte_be32_t nh; /**< next hop address; 0 = never used */
+	uint8_t port; /**< enum dp_port_role */
+	uint8_t pad[3];
+	uint32_t gen; /**< neigh_gen() when dmac was read; 0 = look it up */
+	uint32_t refs; /**< session directions using it; 0 = reusable for another address */
+	uint32_t pad2;
+};
+
+static_assert(offsetof(struct dp_adj, smac) == RTE_ETHER_ADDR_LEN, "L2 rewrite is contiguous");
+
+#define DP_ADJ_SLOTS 4096 /**< per worker; power of two, <= 65536 */
+#define DP_ADJ_PROBES 64
 
 /**
  * What a port's RSS does with a packet, so the SNAT port of a full-NAT session can be chosen
@@ -226,21 +258,73 @@ struct dp_worker {
 	struct rte_ring *cmd_in; /**< from the control thread: struct dp_cmd * */
 	struct rte_mbuf *tx[DP_PORT_MAX][2 * DP_BURST];
 	uint16_t n_tx[DP_PORT_MAX];
-	uint64_t hz;
-	uint64_t now;
+	uint64_t hz; /**< TSC ticks per second */
+	uint64_t now; /**< TSC at the start of this loop iteration */
+	uint64_t tick_hz; /**< the hz that tick_shift was derived from */
+	uint32_t tick_shift; /**< session ticks are now >> tick_shift: 16 to 31 per second */
 	struct dp_frag_entry frag[DP_FRAG_SLOTS];
+	struct dp_adj adj[DP_ADJ_SLOTS];
 	struct dp_stats stats;
 } __rte_cache_aligned;
+
+/*
+ * Session time: 32-bit ticks of 1/16 s to 1/31 s (the TSC shifted), so that a record keeps
+ * its last-seen time in 4 bytes; 2^32 ticks are over four years, longer than any timeout.
+ * The shift follows w->hz, which unit tests set directly.
+ */
+static inline void dp_clock_sync(struct dp_worker *w)
+{
+	if (unlikely(w->tick_hz != w->hz)) {
+		uint32_t shift = 0;
+		while ((w->hz >> (shift + 1)) >= 16)
+			shift++;
+		w->tick_shift = shift;
+		w->tick_hz = w->hz;
+	}
+}
+
+/** Session ticks of w->now. */
+static inline uint32_t dp_ticks(struct dp_worker *w)
+{
+	dp_clock_sync(w);
+	return (uint32_t)(w->now >> w->tick_shift);
+}
+
+/** Ticks in @p s seconds (exact to a tick). */
+static inline uint64_t dp_ticks_of_s(const struct dp_worker *w, uint32_t s)
+{
+	return (uint64_t)s * w->hz >> w->tick_shift;
+}
 
 /* session.c */
 int nat_sessions_init(struct nat_sessions *s, const char *name, uint32_t max, int socket);
 void nat_sessions_fini(struct nat_sessions *s);
+/** Memory the table takes for @p max sessions (records and buckets), bytes. */
+size_t nat_sessions_memsize(uint32_t max);
 void nat_session_key(const struct nat_session *se, int dir, struct nat_key *k);
-/** Remove a session (both keys). */
+/** @return the reference (record << 1 | dir) of @p k, or NAT_REF_NONE. */
+uint32_t nat_sessions_lookup(const struct nat_sessions *s, const struct nat_key *k);
+/**
+ * Insert @p k → @p ref; @p k must not be in the table. Moves other keys between their two
+ * buckets when both of this key's are full (cuckoo, breadth-first, bounded).
+ * @return 0, or -ENOSPC when no place was found within the bound.
+ */
+int nat_sessions_add(struct nat_sessions *s, const struct nat_key *k, uint32_t ref);
+/** Remove the entry @p k → @p ref. @return 0 or -ENOENT. */
+int nat_sessions_del(struct nat_sessions *s, const struct nat_key *k, uint32_t ref);
+/** Take a free record. @return its index, or NAT_REC_NONE when all are in use. */
+uint32_t nat_session_alloc(struct nat_sessions *s);
+/** Give back a record taken by nat_session_alloc() whose keys were never added. */
+void nat_session_release(struct nat_sessions *s, uint32_t idx);
+/** Remove a session: both keys, its adjacency references, its record. */
 void nat_session_free(struct dp_worker *w, uint32_t idx);
-/** Examine at most @p budget records for expiry. @return sessions expired. */
+/**
+ * Examine at most @p budget records for expiry against the current tables' timeouts.
+ * @return sessions expired.
+ */
 unsigned int nat_sessions_expire(struct dp_worker *w, unsigned int budget);
-uint32_t nat_session_timeout_s(const struct nat_session *se);
+/** The idle timeout of @p se in its state, from its mapping slot's timeouts in @p t. */
+uint32_t nat_session_timeout_s(const struct nat_session *se, const struct tables *t);
 void nat_session_tcp_update(struct nat_session *se, int dir, uint8_t tcp_flags);
 const char *nat_session_state_name(uint8_t state);
 
@@ -260,17 +344,30 @@ unsigned int nat_owner(const struct dp_worker *w, const struct tables *t, uint8_
  */
 int nat_session_create(struct dp_worker *w, const struct tables *t, const struct pkt_meta *m,
 		       const struct tbl_service *svc, enum dp_drop *drop);
-/** Rewrite an IPv4 packet of direction @p dir (addresses, ports, checksums, TTL). */
-void nat_rewrite_l3l4(uint8_t *frame, const struct pkt_meta *m, const struct nat_rewrite *rw);
 
 /* neigh.c: control thread writes, workers read */
 #define NEIGH_SLOTS 4096
 bool neigh_lookup(rte_be32_t addr, struct rte_ether_addr *mac, uint32_t *gen);
-uint32_t neigh_gen(void);
+/** Moves on every change of the neighbour table; read once per translated packet. */
+extern uint32_t neigh_generation;
+static inline uint32_t neigh_gen(void)
+{
+	return __atomic_load_n(&neigh_generation, __ATOMIC_ACQUIRE);
+}
 void neigh_update(rte_be32_t addr, uint8_t port, const struct rte_ether_addr *mac);
 /** Mark an address as wanted (resolution pending). Control thread. */
 void neigh_want(rte_be32_t addr, uint8_t port);
 void neigh_reset(void);
+/**
+ * Find or make the worker's adjacency for next hop @p nh on arm @p port, and take a
+ * reference. @return its index, or -1 when DP_ADJ_PROBES slots near it are all in use.
+ */
+int dp_adj_get(struct dp_worker *w, rte_be32_t nh, uint8_t port);
+/** Drop a reference taken by dp_adj_get(). */
+static inline void dp_adj_put(struct dp_worker *w, uint16_t idx)
+{
+	w->adj[idx].refs--;
+}
 
 /* worker.c */
 extern struct dp_worker *dp_workers[CFG_MAX_WORKERS];
@@ -280,7 +377,14 @@ struct dp_worker *dp_worker_new(unsigned int id, unsigned int n_workers, unsigne
 				 uint32_t sessions, char *err, size_t errlen);
 void dp_worker_free(struct dp_worker *w);
 struct rte_mempool *dp_mempool(void);
-void dp_tx_enqueue(struct dp_worker *w, uint8_t port, struct rte_mbuf *m);
+/** Send what is queued for @p port (rte_eth_tx_burst); what the PMD refuses is dropped. */
+void dp_tx_flush(struct dp_worker *w, uint8_t port);
+static inline void dp_tx_enqueue(struct dp_worker *w, uint8_t port, struct rte_mbuf *m)
+{
+	if (unlikely(w->n_tx[port] == RTE_DIM(w->tx[port])))
+		dp_tx_flush(w, port);
+	w->tx[port][w->n_tx[port]++] = m;
+}
 void dp_to_slowpath(struct dp_worker *w, struct rte_mbuf *m, uint8_t in_port, uint8_t reason);
 void dp_drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_drop reason);
 

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * NAT out2in and in2out, run to completion on a worker lcore, one burst at a time:
- * parse the whole burst, look every key up in one rte_hash_lookup_bulk_data() call, then
- * rewrite and queue for tx. Misses on ext start a session; misses on int are dropped.
+ * NAT out2in and in2out, run to completion on a worker lcore, one burst at a time, in stages
+ * so that the memory accesses of 32 packets overlap instead of queueing one behind another:
+ *   1. parse every packet, build its key, hash it, prefetch its primary bucket;
+ *   2. scan each primary bucket for the key's signature and prefetch the record it names
+ *      (or, rarely, prefetch the alternative bucket and scan that one next);
+ *   3. check each key against its record, then rewrite with the record's precomputed
+ *      checksum deltas and queue for tx. Misses on ext start a session; on int, a drop.
  *
  * Ownership: every session belongs to one worker, its single writer. The owner of a flow can
  * be told from any of its packets, so whichever worker receives a packet can pass it on:
@@ -17,7 +21,6 @@
 
 #include <netinet/in.h>
 
-#include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
@@ -29,6 +32,8 @@
 #include <strait/maglev.h>
 
 #include "dp_priv.h"
+#include "nat_inlines.h"
+#include "parse_inlines.h"
 
 /* The IPv4 word holding TTL and protocol loses 0x0100 when TTL is decremented: the RFC 1624
  * delta ~m + m' is then the constant 0xfeff (network order), whatever the TTL was. */
@@ -66,17 +71,6 @@ unsigned int nat_owner(const struct dp_worker *w, const struct tables *t, uint8_
 	return client_hash(m->dst) % w->n_workers;
 }
 
-/* Pass a packet to the worker that owns its flow; it runs the whole pipeline again there. */
-static void nat_handoff(struct dp_worker *w, struct rte_mbuf *mb, uint8_t in_port,
-			unsigned int owner)
-{
-	dp_priv(mb)->in_port = in_port;
-	if (rte_ring_sp_enqueue(w->handoff_out[owner], mb) != 0)
-		dp_drop(w, mb, DP_DROP_HANDOFF_RING_FULL);
-	else
-		w->stats.handoff_out++;
-}
-
 static inline void key_from_meta(struct nat_key *k, const struct pkt_meta *m)
 {
 	k->src = m->src;
@@ -88,40 +82,39 @@ static inline void key_from_meta(struct nat_key *k, const struct pkt_meta *m)
 	k->pad = 0;
 }
 
-/* Deltas from the tuple a direction's packets arrive with to the tuple they leave with. */
-static void rewrite_deltas(struct nat_rewrite *rw, const struct nat_key *in)
-{
-	uint32_t a = 0, l4;
-
-	a = cksum_delta32(a, in->src, rw->src);
-	a = cksum_delta32(a, in->dst, rw->dst);
-	l4 = cksum_delta16(a, in->sport, rw->sport);
-	l4 = cksum_delta16(l4, in->dport, rw->dport);
-	rw->l3_delta = cksum_fold(a + TTL_DEC_DELTA);
-	rw->l4_delta = cksum_fold(l4);
-}
-
-void nat_rewrite_l3l4(uint8_t *frame, const struct pkt_meta *m, const struct nat_rewrite *rw)
+/*
+ * Rewrite an IPv4 packet of direction @p dir: it leaves with the other direction's key
+ * reversed. Addresses and ports are adjacent in the headers, so each pair is one rotated
+ * store. The checksums change by the session's precomputed deltas (negated in2out) and the
+ * constant of the TTL decrement (RFC 1624).
+ */
+static __rte_always_inline void nat_rewrite(uint8_t *frame, const struct pkt_meta *m,
+			       const struct nat_session *se, int dir)
 {
 	struct rte_ipv4_hdr *ip = (void *)(frame + m->l3_off);
-	uint8_t *l4 = frame + m->l4_off;
+	const int other = !dir;
+	uint16_t l3 = dir == DIR_O2I ? se->l3_delta : (uint16_t)~se->l3_delta;
+	uint16_t l4 = dir == DIR_O2I ? se->l4_delta : (uint16_t)~se->l4_delta;
+	uint64_t a;
+	uint32_t p;
 
-	ip->src_addr = rw->src;
-	ip->dst_addr = rw->dst;
+	memcpy(&a, se->addr[other], 8);
+	a = a >> 32 | a << 32;
+	memcpy((uint8_t *)ip + offsetof(struct rte_ipv4_hdr, src_addr), &a, 8);
 	ip->time_to_live--;
-	ip->hdr_checksum = cksum_apply(ip->hdr_checksum, rw->l3_delta);
+	ip->hdr_checksum = cksum_apply(ip->hdr_checksum, cksum_add16(l3, TTL_DEC_DELTA));
 	if (m->frag == FRAG_LATER)
 		return;
+	memcpy(&p, se->port[other], 4);
+	p = p >> 16 | p << 16;
 	if (m->proto == IPPROTO_TCP) {
-		struct rte_tcp_hdr *th = (void *)l4;
-		th->src_port = rw->sport;
-		th->dst_port = rw->dport;
-		th->cksum = cksum_apply(th->cksum, rw->l4_delta);
+		struct rte_tcp_hdr *th = (void *)(frame + m->l4_off);
+		memcpy(th, &p, 4); // src_port, dst_port
+		th->cksum = cksum_apply(th->cksum, l4);
 	} else if (m->proto == IPPROTO_UDP) {
-		struct rte_udp_hdr *uh = (void *)l4;
-		uh->src_port = rw->sport;
-		uh->dst_port = rw->dport;
-		uh->dgram_cksum = cksum_apply_udp(uh->dgram_cksum, rw->l4_delta);
+		struct rte_udp_hdr *uh = (void *)(frame + m->l4_off);
+		memcpy(uh, &p, 4); // src_port, dst_port
+		uh->dgram_cksum = cksum_apply_udp(uh->dgram_cksum, l4);
 	}
 }
 
@@ -137,11 +130,9 @@ static bool allowed(const struct tbl_mapping *mp, rte_be32_t src)
 	return false;
 }
 
-static void rewrite_route(struct nat_rewrite *rw, const struct tbl_route *r)
+static inline rte_be32_t route_nh(const struct tbl_route *r, rte_be32_t dst)
 {
-	rw->out_port = r->port;
-	rw->nh = r->via ? rte_cpu_to_be_32(r->via) : rw->dst;
-	rw->neigh_gen = 0; // never current: the first packet looks the neighbour up
+	return r->via ? rte_cpu_to_be_32(r->via) : dst;
 }
 
 int nat_session_create(struct dp_worker *w, const struct tables *t, const struct pkt_meta *m,
@@ -153,15 +144,15 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	const struct tbl_route *r_be, *r_cl;
 	struct nat_session *se;
 	struct nat_key k_o2i, k_i2o;
-	struct nat_rewrite o2i = {0}, i2o = {0};
 	uint16_t bport;
-	uint32_t idx;
+	uint32_t idx, a;
+	int adj_o2i, adj_i2o;
 
 	if (!allowed(mp, m->src)) {
 		*drop = DP_DROP_NOT_ALLOWED;
 		return -1;
 	}
-	if (s->n_free == 0) {
+	if (s->free_head == NAT_REC_NONE && s->hwm == s->max) {
 		*drop = DP_DROP_SESSION_TABLE_FULL;
 		return -1;
 	}
@@ -191,17 +182,12 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 		return -1;
 	}
 
-	o2i.dst = be->addr;
-	o2i.dport = rte_cpu_to_be_16(bport);
-	if (mp->nat == CFG_NAT_FULL) {
-		o2i.src = t->addrs[r_be->port][0];
-	} else {
-		o2i.src = m->src;
-		o2i.sport = m->sport;
-	}
-	k_i2o = (struct nat_key){.src = o2i.dst, .dst = o2i.src, .sport = o2i.dport,
+	// The in2out key: replies from the backend to the SNAT address (full NAT) or to the
+	// client itself (preserveSource).
+	k_i2o = (struct nat_key){.src = be->addr, .sport = rte_cpu_to_be_16(bport),
 				 .proto = m->proto, .family = 4};
 	if (mp->nat == CFG_NAT_FULL) {
+		k_i2o.dst = t->addrs[r_be->port][0];
 		// Any port of our partition not already used towards this backend:port; a port
 		// is reused across backends, so the pool is 64K per backend, not per gateway.
 		// Where the int port does RSS, the port must also make the NIC deliver the
@@ -216,89 +202,106 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 			if (rss && dp_rss_queue(&w->rss_int, k_i2o.src, k_i2o.dst, k_i2o.sport,
 						k_i2o.dport) != w->queue)
 				continue;
-			if (rte_hash_lookup(s->h, &k_i2o) < 0)
+			if (nat_sessions_lookup(s, &k_i2o) == NAT_REF_NONE)
 				break;
 		}
 		if (tries == 0) {
 			*drop = DP_DROP_NO_SNAT_PORT;
 			return -1;
 		}
-		o2i.sport = k_i2o.dport;
 	} else {
+		k_i2o.dst = m->src;
 		k_i2o.dport = m->sport;
-		if (rte_hash_lookup(s->h, &k_i2o) >= 0) {
+		if (nat_sessions_lookup(s, &k_i2o) != NAT_REF_NONE) {
 			*drop = DP_DROP_NO_SNAT_PORT;
 			return -1;
 		}
 	}
-	i2o.src = m->dst;
-	i2o.sport = m->dport;
-	i2o.dst = m->src;
-	i2o.dport = m->sport;
-	rewrite_route(&o2i, r_be);
-	rewrite_route(&i2o, r_cl);
-	rewrite_deltas(&o2i, &k_o2i);
-	rewrite_deltas(&i2o, &k_i2o);
 
-	idx = s->free_idx[--s->n_free];
+	adj_o2i = dp_adj_get(w, route_nh(r_be, be->addr), r_be->port);
+	adj_i2o = adj_o2i < 0 ? -1 : dp_adj_get(w, route_nh(r_cl, m->src), r_cl->port);
+	if (adj_i2o < 0) {
+		if (adj_o2i >= 0)
+			dp_adj_put(w, (uint16_t)adj_o2i);
+		*drop = DP_DROP_NO_NEIGHBOR;
+		return -1;
+	}
+
+	idx = nat_session_alloc(s);
 	se = &s->recs[idx];
-	memset(se, 0, sizeof(*se));
-	se->rw_o2i = o2i;
-	se->rw_i2o = i2o;
-	se->proto = m->proto;
+	se->addr[DIR_O2I][0] = m->src;
+	se->addr[DIR_O2I][1] = m->dst;
+	se->port[DIR_O2I][0] = m->sport;
+	se->port[DIR_O2I][1] = m->dport;
+	se->addr[DIR_I2O][0] = k_i2o.src;
+	se->addr[DIR_I2O][1] = k_i2o.dst;
+	se->port[DIR_I2O][0] = k_i2o.sport;
+	se->port[DIR_I2O][1] = k_i2o.dport;
+	// out2in deltas: from the tuple it arrives with to the in2out key reversed.
+	a = cksum_delta32(0, m->src, k_i2o.dst);
+	a = cksum_delta32(a, m->dst, k_i2o.src);
+	se->l3_delta = cksum_fold(a);
+	a = cksum_delta16(a, m->sport, k_i2o.dport);
+	a = cksum_delta16(a, m->dport, k_i2o.sport);
+	se->l4_delta = cksum_fold(a);
+	se->adj[DIR_O2I] = (uint16_t)adj_o2i;
+	se->adj[DIR_I2O] = (uint16_t)adj_i2o;
 	se->slot = mp->slot;
-	se->flags = NAT_F_IN_USE;
-	se->last_seen_tsc = w->now;
-	if (m->proto == IPPROTO_TCP) {
-		se->state = NAT_ST_SYN_SENT;
-		se->timeout_s = mp->timeouts.tcp_established;
-		se->timeout_trans_s = mp->timeouts.tcp_transitory;
-	} else {
-		se->state = NAT_ST_UDP;
-		se->timeout_s = se->timeout_trans_s = mp->timeouts.udp;
-	}
-	if (rte_hash_add_key_data(s->h, &k_o2i, (void *)(uintptr_t)(idx << 1 | DIR_O2I)) < 0)
+	se->state = m->proto == IPPROTO_TCP ? NAT_ST_SYN_SENT : NAT_ST_UDP;
+	se->flags = 0;
+	se->last_seen = dp_ticks(w);
+	se->pkts[0] = se->pkts[1] = 0;
+	se->bytes[0] = se->bytes[1] = 0;
+	// Last: a record with a protocol is a live session to the control thread's walk.
+	se->proto = m->proto;
+	if (nat_sessions_add(s, &k_o2i, idx << 1 | DIR_O2I) < 0)
 		goto full;
-	if (rte_hash_add_key_data(s->h, &k_i2o, (void *)(uintptr_t)(idx << 1 | DIR_I2O)) < 0) {
-		rte_hash_del_key(s->h, &k_o2i);
+	if (nat_sessions_add(s, &k_i2o, idx << 1 | DIR_I2O) < 0) {
+		nat_sessions_del(s, &k_o2i, idx << 1 | DIR_O2I);
 		goto full;
 	}
-	if (idx >= s->hwm)
-		s->hwm = idx + 1;
 	s->active++;
 	w->stats.sessions_created++;
 	w->stats.map[mp->slot].sessions_created++;
 	return (int)idx;
 full:
-	se->flags = 0;
-	s->free_idx[s->n_free++] = idx;
+	dp_adj_put(w, (uint16_t)adj_o2i);
+	dp_adj_put(w, (uint16_t)adj_i2o);
+	nat_session_release(s, idx);
 	*drop = DP_DROP_SESSION_TABLE_FULL;
 	return -1;
 }
 
-/* L2 for a translated packet: the cached neighbour MAC while no ARP entry changed. */
-static void nat_output(struct dp_worker *w, struct rte_mbuf *mb, struct nat_rewrite *rw)
+/* The cached MAC of a next hop is stale: look it up again (rare, after any ARP change). */
+static bool adj_refresh(struct dp_worker *w, struct dp_adj *a)
+{
+	struct rte_ether_addr mac;
+	uint32_t g;
+
+	if (!neigh_lookup(a->nh, &mac, &g))
+		return false;
+	a->dmac = mac;
+	a->smac = w->mac[a->port];
+	a->gen = g;
+	return true;
+}
+
+/* L2 for a translated packet: the next hop's MAC, cached while no ARP entry changed. */
+static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf *mb, uint16_t adj)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(mb, struct rte_ether_hdr *);
-	uint32_t gen = neigh_gen();
+	struct dp_adj *a = &w->adj[adj];
 
-	if (rw->neigh_gen != gen) {
-		struct rte_ether_addr mac;
-		uint32_t g;
-		if (!neigh_lookup(rw->nh, &mac, &g)) {
-			struct dp_mbuf_priv *p = dp_priv(mb);
-			p->out_port = rw->out_port;
-			p->nh = rw->nh;
-			rte_ether_addr_copy(&w->mac[rw->out_port], &eth->src_addr);
-			dp_to_slowpath(w, mb, rw->out_port, DP_SP_NEED_NEIGH);
-			return;
-		}
-		rw->dmac = mac;
-		rw->neigh_gen = g;
+	if (unlikely(a->gen != neigh_gen()) && !adj_refresh(w, a)) {
+		struct dp_mbuf_priv *p = dp_priv(mb);
+		p->out_port = a->port;
+		p->nh = a->nh;
+		rte_ether_addr_copy(&w->mac[a->port], &eth->src_addr);
+		dp_to_slowpath(w, mb, a->port, DP_SP_NEED_NEIGH);
+		return;
 	}
-	rte_ether_addr_copy(&rw->dmac, &eth->dst_addr);
-	rte_ether_addr_copy(&w->mac[rw->out_port], &eth->src_addr);
-	dp_tx_enqueue(w, rw->out_port, mb);
+	memcpy(eth, &a->dmac, 2 * RTE_ETHER_ADDR_LEN);
+	dp_tx_enqueue(w, a->port, mb);
 }
 
 static void frag_remember(struct dp_worker *w, const struct pkt_meta *m, uint32_t idx, int dir)
@@ -321,39 +324,37 @@ static int frag_find(struct dp_worker *w, const struct pkt_meta *m, int *dir)
 	const struct dp_frag_entry *e = &w->frag[h & (DP_FRAG_SLOTS - 1)];
 
 	if (e->src != m->src || e->dst != m->dst || e->id != m->ip_id || e->proto != m->proto ||
-	    e->expire_tsc < w->now || !(w->sess.recs[e->sess].flags & NAT_F_IN_USE))
+	    e->expire_tsc < w->now || w->sess.recs[e->sess].proto == 0)
 		return -1;
 	*dir = e->dir;
 	return (int)e->sess;
 }
 
-static void nat_forward(struct dp_worker *w, struct rte_mbuf *mb, const struct pkt_meta *m,
-			uint32_t idx, int dir)
+static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf *mb,
+					    const struct pkt_meta *m, uint32_t idx, int dir,
+					    uint32_t now)
 {
 	struct nat_session *se = &w->sess.recs[idx];
-	struct nat_rewrite *rw = dir == DIR_O2I ? &se->rw_o2i : &se->rw_i2o;
 	struct dp_map_stats *ms = &w->stats.map[se->slot];
 
-	if (m->ttl <= 1) {
+	if (unlikely(m->ttl <= 1)) {
 		dp_to_slowpath(w, mb, dir == DIR_O2I ? DP_PORT_EXT : DP_PORT_INT, DP_SP_TTL);
 		return;
 	}
-	if (m->proto == IPPROTO_TCP && m->frag != FRAG_LATER)
+	// An established connection's plain segments change no state: skip the tracker.
+	if (m->proto == IPPROTO_TCP && m->frag != FRAG_LATER &&
+	    (se->state != NAT_ST_ESTABLISHED ||
+	     (m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG))))
 		nat_session_tcp_update(se, dir, m->tcp_flags);
-	se->last_seen_tsc = w->now;
-	if (dir == DIR_O2I) {
-		se->pkts_o2i++;
-		se->bytes_o2i += m->ip_len;
-	} else {
-		se->pkts_i2o++;
-		se->bytes_i2o += m->ip_len;
-	}
+	se->last_seen = now;
+	se->pkts[dir]++;
+	se->bytes[dir] += m->ip_len;
 	ms->pkts[dir]++;
 	ms->bytes[dir] += m->ip_len;
-	if (m->frag == FRAG_FIRST)
+	if (unlikely(m->frag == FRAG_FIRST))
 		frag_remember(w, m, idx, dir);
-	nat_rewrite_l3l4(rte_pktmbuf_mtod(mb, uint8_t *), m, rw);
-	nat_output(w, mb, rw);
+	nat_rewrite(rte_pktmbuf_mtod(mb, uint8_t *), m, se, dir);
+	nat_output(w, mb, se->adj[dir]);
 }
 
 /*
@@ -370,11 +371,10 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 	struct rte_icmp_hdr *ih = (void *)(frame + m->l4_off);
 	struct rte_ipv4_hdr *in_ip = (void *)(ih + 1);
 	uint32_t icmp_len = m->ip_len - (m->l4_off - m->l3_off);
-	uint32_t in_ihl, quoted;
+	uint32_t in_ihl, quoted, ref;
 	struct nat_key k, other;
 	rte_be16_t *in_ports;
 	unsigned int owner;
-	void *data;
 	int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
 
 	if (m->icmp_type != ICMP_DEST_UNREACH && m->icmp_type != ICMP_TIME_EXCEEDED &&
@@ -406,7 +406,11 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 		else
 			owner = client_hash(in_ip->src_addr) % w->n_workers;
 		if (owner != w->id) {
-			nat_handoff(w, mb, in_port, owner);
+			dp_priv(mb)->in_port = in_port;
+			if (rte_ring_sp_enqueue(w->handoff_out[owner], mb) != 0)
+				dp_drop(w, mb, DP_DROP_HANDOFF_RING_FULL);
+			else
+				w->stats.handoff_out++;
 			return;
 		}
 	}
@@ -414,7 +418,8 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 	// The quoted packet went the other way: its reverse is a key of this direction.
 	k = (struct nat_key){.src = in_ip->dst_addr, .dst = in_ip->src_addr, .sport = in_ports[1],
 			     .dport = in_ports[0], .proto = in_ip->next_proto_id, .family = 4};
-	if (rte_hash_lookup_data(w->sess.h, &k, &data) < 0 || ((uintptr_t)data & 1) != (uintptr_t)dir) {
+	ref = nat_sessions_lookup(&w->sess, &k);
+	if (ref == NAT_REF_NONE || (int)(ref & 1) != dir) {
 		dp_drop(w, mb, DP_DROP_ICMP_NO_SESSION);
 		return;
 	}
@@ -422,8 +427,7 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 		dp_drop(w, mb, DP_DROP_TTL_EXCEEDED); // no ICMP error about an ICMP error
 		return;
 	}
-	uint32_t idx = (uint32_t)((uintptr_t)data >> 1);
-	struct nat_session *se = &w->sess.recs[idx];
+	struct nat_session *se = &w->sess.recs[ref >> 1];
 	nat_session_key(se, !dir, &other);
 
 	// Inner L4 checksum: UDP's is within the quoted 8 bytes, TCP's only if more was quoted.
@@ -450,155 +454,281 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 	ip->hdr_checksum = cksum_full(ip, m->l4_off - m->l3_off);
 	ih->icmp_cksum = 0;
 	ih->icmp_cksum = cksum_full(ih, icmp_len);
-	se->last_seen_tsc = w->now;
-	nat_output(w, mb, dir == DIR_O2I ? &se->rw_o2i : &se->rw_i2o);
+	se->last_seen = dp_ticks(w);
+	nat_output(w, mb, se->adj[dir]);
+}
+
+/*
+ * What every packet of a burst is checked against, read from the tables once a burst: the
+ * compiler cannot keep table fields in registers across the stores of a packet's rewrite.
+ */
+struct burst_ctx {
+	const rte_be32_t *vips;
+	uint32_t n_vips;
+	const struct tbl_prefix *int_pfx;
+	uint32_t n_int_pfx;
+};
+
+static inline bool ctx_is_vip(const struct burst_ctx *c, rte_be32_t a)
+{
+	for (uint32_t i = 0; i < c->n_vips; i++)
+		if (c->vips[i] == a)
+			return true;
+	return false;
+}
+
+static inline bool ctx_is_int_net(const struct burst_ctx *c, rte_be32_t a_be)
+{
+	uint32_t a = rte_be_to_cpu_32(a_be);
+
+	for (uint32_t i = 0; i < c->n_int_pfx; i++)
+		if ((a & c->int_pfx[i].mask) == c->int_pfx[i].net)
+			return true;
+	return false;
+}
+
+/* A packet that starts no lookup: everything but a TCP/UDP packet that may have a session. */
+static __rte_always_inline bool classify(struct dp_worker *w, const struct tables *t,
+					 const struct burst_ctx *c, uint8_t in_port,
+					 struct rte_mbuf *mb, struct pkt_meta *m)
+{
+	enum pkt_kind kind;
+
+	if (unlikely(mb->nb_segs > 1) && rte_pktmbuf_linearize(mb) < 0) {
+		dp_drop(w, mb, DP_DROP_TRUNCATED);
+		return true;
+	}
+	kind = pkt_parse_inline(rte_pktmbuf_mtod(mb, uint8_t *), rte_pktmbuf_data_len(mb), m);
+	if (unlikely(kind != PKT_IPV4)) {
+		if (kind == PKT_DROP)
+			dp_drop(w, mb, (enum dp_drop)m->drop);
+		else
+			dp_to_slowpath(w, mb, in_port, DP_SP_ARP);
+		return true;
+	}
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(mb, struct rte_ether_hdr *);
+	if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &w->mac[in_port]))) {
+		dp_drop(w, mb, DP_DROP_NOT_FOR_US);
+		return true;
+	}
+	if (in_port == DP_PORT_EXT && unlikely(ctx_is_int_net(c, m->src))) {
+		dp_drop(w, mb, DP_DROP_SPOOFED_SOURCE);
+		return true;
+	}
+	if (unlikely(m->proto == IPPROTO_ICMP)) {
+		if (m->icmp_type == RTE_IP_ICMP_ECHO_REQUEST &&
+		    (in_port == DP_PORT_EXT ? tables_is_vip(t, m->dst)
+					    : tables_is_local(t, in_port, m->dst)))
+			dp_to_slowpath(w, mb, in_port, DP_SP_LOCAL);
+		else if (m->icmp_type == RTE_IP_ICMP_ECHO_REQUEST ||
+			 m->icmp_type == RTE_IP_ICMP_ECHO_REPLY)
+			dp_drop(w, mb, DP_DROP_NOT_FOR_US);
+		else
+			nat_icmp_error(w, t, in_port, mb, m);
+		return true;
+	}
+	if (in_port == DP_PORT_EXT && unlikely(!ctx_is_vip(c, m->dst))) {
+		dp_drop(w, mb, DP_DROP_NOT_FOR_US);
+		return true;
+	}
+	if (w->n_workers > 1) {
+		unsigned int owner = nat_owner(w, t, in_port, m);
+		if (owner != w->id) {
+			dp_priv(mb)->in_port = in_port;
+			if (rte_ring_sp_enqueue(w->handoff_out[owner], mb) != 0)
+				dp_drop(w, mb, DP_DROP_HANDOFF_RING_FULL);
+			else
+				w->stats.handoff_out++;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A non-first fragment: it follows its first fragment's session, if that one came first. */
+static void nat_frag_later(struct dp_worker *w, uint8_t in_port, struct rte_mbuf *mb,
+			   const struct pkt_meta *m, uint32_t now)
+{
+	const int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
+	int fdir, idx = frag_find(w, m, &fdir);
+
+	if (idx < 0 || fdir != dir)
+		dp_drop(w, mb, DP_DROP_FRAG_NO_SESSION);
+	else
+		nat_forward(w, mb, m, (uint32_t)idx, dir, now);
+}
+
+/* The last service looked up in this burst: a burst of new flows is mostly for one port. */
+struct svc_cache {
+	rte_be32_t dst;
+	rte_be16_t dport;
+	uint8_t proto; /**< 0: empty */
+	const struct tbl_service *svc;
+};
+
+/* A first packet on ext without a session: the checks of DESIGN §3, then a new session. */
+static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte_mbuf *mb,
+			 const struct pkt_meta *m, uint32_t now, struct svc_cache *sc)
+{
+	const struct tbl_service *svc;
+	enum dp_drop why;
+
+	if (sc->proto == m->proto && sc->dst == m->dst && sc->dport == m->dport) {
+		svc = sc->svc;
+	} else {
+		svc = tables_svc_lookup(t, m->dst, m->dport, m->proto);
+		*sc = (struct svc_cache){m->dst, m->dport, m->proto, svc};
+	}
+
+	if (!svc) {
+		dp_drop(w, mb, DP_DROP_NO_MAPPING);
+		return;
+	}
+	if (m->proto == IPPROTO_TCP &&
+	    (m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) !=
+		    RTE_TCP_SYN_FLAG) {
+		dp_drop(w, mb, DP_DROP_TCP_NOT_SYN);
+		return;
+	}
+	if (!(mb->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_GOOD) &&
+	    !pkt_l4_cksum_ok(rte_pktmbuf_mtod(mb, uint8_t *), m)) {
+		dp_drop(w, mb, DP_DROP_BAD_L4_CHECKSUM);
+		return;
+	}
+	int idx = nat_session_create(w, t, m, svc, &why);
+	if (idx < 0) {
+		w->stats.map[t->mappings[svc->mapping].slot].drops++;
+		dp_drop(w, mb, why);
+		return;
+	}
+	nat_forward(w, mb, m, (uint32_t)idx, DIR_O2I, now);
+}
+
+/* How many packets ahead of its rewrite a packet's bucket is scanned and its record
+ * prefetched: enough to cover a DRAM access with rewrites, few enough that the record
+ * prefetches do not queue behind each other in the line fill buffers. */
+#define NAT_LOOKAHEAD 6
+
+/* A key of the burst on its way through the stages. */
+struct burst_key {
+	struct nat_key key; /**< built as two words in registers (nat_key_words) */
+	struct nat_hash h;
+	uint32_t ref; /**< stage 2's candidate, NAT_REF_NONE if none yet */
+	uint16_t pkt; /**< index in the burst */
+	uint8_t second; /**< the primary bucket had no signature match: scan the other */
+};
+
+/* Stage 2 of a key: a signature match in its primary bucket names a record: prefetch it.
+ * (A key is in its primary bucket unless that was full when it was added; otherwise
+ * prefetch the alternative bucket for stage 3 to scan.) */
+static __rte_always_inline void stage2(const struct nat_sessions *s, struct burst_key *bk)
+{
+	const struct nat_bucket *b = &s->bkt[bk->h.bkt];
+	unsigned int mt = nat_bkt_match(b, bk->h.sig);
+
+	if (likely(mt)) {
+		bk->ref = b->ref[__builtin_ctz(mt)];
+		rte_prefetch0(&s->recs[bk->ref >> 1]);
+	} else {
+		bk->ref = NAT_REF_NONE;
+		bk->second = 1;
+		rte_prefetch0(&s->bkt[nat_bkt_alt(s, bk->h.bkt, bk->h.sig)]);
+	}
+}
+
+/* Stage 3 of a key: check it against its record and rewrite; a miss on ext may start a
+ * session. @return whether a session was created. */
+static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables *t,
+				       uint8_t in_port, struct rte_mbuf **pkts,
+				       const struct pkt_meta *meta, const struct burst_key *bk,
+				       uint32_t now, bool created, struct svc_cache *sc)
+{
+	const struct nat_sessions *s = &w->sess;
+	const int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
+	struct rte_mbuf *mb = pkts[bk->pkt];
+	const struct pkt_meta *m = &meta[bk->pkt];
+	uint32_t r = bk->ref;
+
+	if (unlikely(bk->second)) {
+		const struct nat_bucket *b = &s->bkt[nat_bkt_alt(s, bk->h.bkt, bk->h.sig)];
+		unsigned int mt = nat_bkt_match(b, bk->h.sig);
+		if (mt)
+			r = b->ref[__builtin_ctz(mt)];
+	}
+	// A signature match that is another key's (1 in 2^32 a pair) or a second match in the
+	// same bucket: the full lookup sorts it out.
+	if (unlikely(r != NAT_REF_NONE && !nat_session_match(&s->recs[r >> 1], r, &bk->key)))
+		r = nat_sessions_lookup_h(s, &bk->key, bk->h);
+	// A session may have been created by an earlier packet of this burst.
+	if (unlikely(r == NAT_REF_NONE) && created)
+		r = nat_sessions_lookup_h(s, &bk->key, bk->h);
+	if (unlikely(r == NAT_REF_NONE)) {
+		if (in_port != DP_PORT_EXT) {
+			dp_drop(w, mb, DP_DROP_NO_SESSION);
+			return false;
+		}
+		uint64_t before = w->stats.sessions_created;
+		nat_miss_ext(w, t, mb, m, now, sc);
+		return w->stats.sessions_created != before;
+	}
+	if (unlikely((int)(r & 1) != dir)) {
+		dp_drop(w, mb, DP_DROP_NO_SESSION);
+		return false;
+	}
+	nat_forward(w, mb, m, r >> 1, dir, now);
+	return false;
 }
 
 void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_port,
 		       struct rte_mbuf **pkts, uint16_t n)
 {
+	struct nat_sessions *s = &w->sess;
 	struct pkt_meta meta[DP_BURST];
-	struct nat_key keys[DP_BURST];
-	const void *kp[DP_BURST];
-	void *data[DP_BURST];
-	uint16_t kidx[DP_BURST], later[DP_BURST];
-	uint64_t hits = 0;
-	unsigned int nk = 0, n_later = 0;
-	const int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
+	struct burst_key bk[DP_BURST];
+	uint16_t later[DP_BURST];
+	unsigned int n_later = 0, nk = 0, j;
+	struct svc_cache sc = {0};
+	bool created = false;
+	const uint32_t now = dp_ticks(w);
+	const struct burst_ctx ctx = {t->vips, t->n_vips, t->int_pfx, t->n_int_nets};
 
 	if (n > DP_BURST)
 		n = DP_BURST;
 
-	// Stage 1: parse and classify the whole burst.
+	// Stage 1: parse and classify the whole burst; hash the keys, prefetch their buckets.
 	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *mb = pkts[i];
 		struct pkt_meta *m = &meta[i];
-		enum pkt_kind kind;
-
-		if (unlikely(mb->nb_segs > 1) && rte_pktmbuf_linearize(mb) < 0) {
-			dp_drop(w, mb, DP_DROP_TRUNCATED);
+		struct burst_key *b = &bk[nk];
+		uint64_t w0, w1;
+		if (classify(w, t, &ctx, in_port, pkts[i], m))
 			continue;
-		}
-		kind = pkt_parse(rte_pktmbuf_mtod(mb, uint8_t *), rte_pktmbuf_data_len(mb), m);
-		if (kind == PKT_DROP) {
-			dp_drop(w, mb, (enum dp_drop)m->drop);
-			continue;
-		}
-		if (kind == PKT_ARP) {
-			dp_to_slowpath(w, mb, in_port, DP_SP_ARP);
-			continue;
-		}
-		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(mb, struct rte_ether_hdr *);
-		if (!rte_is_same_ether_addr(&eth->dst_addr, &w->mac[in_port])) {
-			dp_drop(w, mb, DP_DROP_NOT_FOR_US);
-			continue;
-		}
-		if (in_port == DP_PORT_EXT) {
-			bool spoofed = false;
-			for (uint32_t j = 0; j < t->n_int_nets && !spoofed; j++)
-				spoofed = cfg_cidr_contains(&t->int_nets[j], rte_be_to_cpu_32(m->src));
-			if (spoofed) {
-				dp_drop(w, mb, DP_DROP_SPOOFED_SOURCE);
-				continue;
-			}
-		}
-		if (m->proto == IPPROTO_ICMP) {
-			if (m->icmp_type == RTE_IP_ICMP_ECHO_REQUEST &&
-			    (in_port == DP_PORT_EXT ? tables_is_vip(t, m->dst)
-						    : tables_is_local(t, in_port, m->dst)))
-				dp_to_slowpath(w, mb, in_port, DP_SP_LOCAL);
-			else if (m->icmp_type == RTE_IP_ICMP_ECHO_REQUEST ||
-				 m->icmp_type == RTE_IP_ICMP_ECHO_REPLY)
-				dp_drop(w, mb, DP_DROP_NOT_FOR_US);
-			else
-				nat_icmp_error(w, t, in_port, mb, m);
-			continue;
-		}
-		if (in_port == DP_PORT_EXT && !tables_is_vip(t, m->dst)) {
-			dp_drop(w, mb, DP_DROP_NOT_FOR_US);
-			continue;
-		}
-		unsigned int owner = nat_owner(w, t, in_port, m);
-		if (owner != w->id) {
-			nat_handoff(w, mb, in_port, owner);
-			continue;
-		}
-		if (m->frag == FRAG_LATER) {
-			// After stage 3: the first fragment may be in this very burst.
+		// Later fragments go last: their first fragment, maybe in this very burst (af_xdp
+		// delivers a datagram's fragments together), must have made its session first.
+		if (unlikely(m->frag == FRAG_LATER)) {
 			later[n_later++] = i;
 			continue;
 		}
-		key_from_meta(&keys[nk], m);
-		kp[nk] = &keys[nk];
-		kidx[nk++] = i;
-	}
-	if (nk == 0)
-		goto fragments;
-
-	// Stage 2: one bulk lookup for the burst (rte_hash prefetches buckets and keys).
-	rte_hash_lookup_bulk_data(w->sess.h, kp, nk, &hits, data);
-
-	// Stage 3: rewrite; misses on ext may start a session.
-	for (unsigned int j = 0; j < nk; j++) {
-		struct rte_mbuf *mb = pkts[kidx[j]];
-		const struct pkt_meta *m = &meta[kidx[j]];
-		uintptr_t v;
-
-		if (!(hits & (1ull << j))) {
-			// A session may have been created by an earlier packet of this burst.
-			void *d;
-			if (rte_hash_lookup_data(w->sess.h, kp[j], &d) >= 0) {
-				v = (uintptr_t)d;
-				goto hit;
-			}
-			if (in_port != DP_PORT_EXT) {
-				dp_drop(w, mb, DP_DROP_NO_SESSION);
-				continue;
-			}
-			const struct tbl_service *svc =
-				tables_svc_lookup(t, m->dst, m->dport, m->proto);
-			if (!svc) {
-				dp_drop(w, mb, DP_DROP_NO_MAPPING);
-				continue;
-			}
-			if (m->proto == IPPROTO_TCP &&
-			    (m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) !=
-				    RTE_TCP_SYN_FLAG) {
-				dp_drop(w, mb, DP_DROP_TCP_NOT_SYN);
-				continue;
-			}
-			if (!(mb->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_GOOD) &&
-			    !pkt_l4_cksum_ok(rte_pktmbuf_mtod(mb, uint8_t *), m)) {
-				dp_drop(w, mb, DP_DROP_BAD_L4_CHECKSUM);
-				continue;
-			}
-			enum dp_drop why;
-			int idx = nat_session_create(w, t, m, svc, &why);
-			if (idx < 0) {
-				w->stats.map[t->mappings[svc->mapping].slot].drops++;
-				dp_drop(w, mb, why);
-				continue;
-			}
-			nat_forward(w, mb, m, (uint32_t)idx, DIR_O2I);
-			continue;
-		}
-		v = (uintptr_t)data[j];
-hit:
-		if ((int)(v & 1) != dir) {
-			dp_drop(w, mb, DP_DROP_NO_SESSION);
-			continue;
-		}
-		nat_forward(w, mb, m, (uint32_t)(v >> 1), dir);
+		nat_key_words(m->src, m->dst, m->sport, m->dport, m->proto, &w0, &w1);
+		memcpy(&b->key, &w0, 8);
+		memcpy((uint8_t *)&b->key + 8, &w1, 8);
+		b->h = nat_hash_words(s, w0, w1);
+		b->pkt = i;
+		b->second = 0;
+		rte_prefetch0(&s->bkt[b->h.bkt]);
+		nk++;
 	}
 
-fragments:
-	// Stage 4: later fragments follow the session their first fragment found or made.
-	for (unsigned int j = 0; j < n_later; j++) {
-		const struct pkt_meta *m = &meta[later[j]];
-		int fdir, idx = frag_find(w, m, &fdir);
-		if (idx < 0 || fdir != dir)
-			dp_drop(w, pkts[later[j]], DP_DROP_FRAG_NO_SESSION);
-		else
-			nat_forward(w, pkts[later[j]], m, (uint32_t)idx, dir);
+	// Stages 2 and 3, software-pipelined: key j's bucket is scanned and its record
+	// prefetched NAT_LOOKAHEAD keys before key j is rewritten.
+	for (j = 0; j < nk && j < NAT_LOOKAHEAD; j++)
+		stage2(s, &bk[j]);
+	for (; j < nk; j++) {
+		stage2(s, &bk[j]);
+		created |= stage3(w, t, in_port, pkts, meta, &bk[j - NAT_LOOKAHEAD], now, created,
+				  &sc);
 	}
+	for (j = nk > NAT_LOOKAHEAD ? nk - NAT_LOOKAHEAD : 0; j < nk; j++)
+		created |= stage3(w, t, in_port, pkts, meta, &bk[j], now, created, &sc);
+	for (j = 0; j < n_later; j++)
+		nat_frag_later(w, in_port, pkts[later[j]], &meta[later[j]], now);
 }

@@ -7,6 +7,11 @@
  * change (a pod restarted elsewhere): each slot has a seqlock and readers retry the rare torn
  * read. `generation` moves on every change so that sessions, which cache their next hop's MAC,
  * look it up again only then: one shared read per packet, written only by the control thread.
+ *
+ * Workers cache MACs per next hop, not per session: each has an adjacency table (struct
+ * dp_adj), open addressing keyed by next-hop address, whose entries sessions reference by
+ * index and count. An entry nobody references keeps its address and MAC (a cache) until a
+ * new next hop needs its slot; slots are never emptied, so a probe sequence is never cut.
  */
 #include <rte_cycles.h>
 #include <rte_hash_crc.h>
@@ -24,18 +29,13 @@ struct neigh_slot {
 } __rte_cache_aligned;
 
 static struct neigh_slot neigh_tab[NEIGH_SLOTS];
-static uint32_t neigh_generation = 1;
+uint32_t neigh_generation = 1;
 
 #define NEIGH_PROBES 16
 
 static inline uint32_t slot_of(rte_be32_t a)
 {
 	return rte_hash_crc_4byte(a, 0) & (NEIGH_SLOTS - 1);
-}
-
-uint32_t neigh_gen(void)
-{
-	return __atomic_load_n(&neigh_generation, __ATOMIC_ACQUIRE);
 }
 
 bool neigh_lookup(rte_be32_t addr, struct rte_ether_addr *mac, uint32_t *gen)
@@ -138,4 +138,31 @@ unsigned int dp_neigh_walk(void (*cb)(const struct dp_neigh_info *n, void *arg),
 		n++;
 	}
 	return n;
+}
+
+int dp_adj_get(struct dp_worker *w, rte_be32_t nh, uint8_t port)
+{
+	uint32_t h = slot_of(nh) & (DP_ADJ_SLOTS - 1);
+	int reuse = -1;
+
+	for (unsigned int i = 0; i < DP_ADJ_PROBES; i++) {
+		uint32_t j = (h + i) & (DP_ADJ_SLOTS - 1);
+		struct dp_adj *a = &w->adj[j];
+		if (a->nh == nh && a->port == port) {
+			a->refs++;
+			return (int)j;
+		}
+		if (a->refs == 0 && reuse < 0)
+			reuse = (int)j;
+		if (a->nh == 0)
+			break; // never used: nh is not further along
+	}
+	if (reuse < 0)
+		return -1;
+	struct dp_adj *a = &w->adj[reuse];
+	a->nh = nh;
+	a->port = port;
+	a->gen = 0;
+	a->refs = 1;
+	return reuse;
 }

@@ -1,13 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Per-lcore session table. Each worker is the only writer and the only reader of its rte_hash
- * (the control thread reads records, never the hash), so the hash is created without any
- * concurrency flag: no lock and no atomic on the fast path.
+ * Per-lcore session table. Each worker is the only writer and the only reader of its
+ * buckets (the control thread reads records, never buckets), so there is no lock and no
+ * atomic on the fast path.
  *
- * A session is one record reached by two keys: the out2in 5-tuple (as it arrives on ext) and
- * the in2out 5-tuple (as replies arrive on int). The hash data encodes (record << 1 | dir).
- * Records come from a preallocated array and a free stack, so creating a session never
- * allocates, and a full table is a counted drop, never an eviction (DESIGN §3).
+ * A session is one 64-byte record reached by two keys: the out2in 5-tuple (as it arrives on
+ * ext) and the in2out 5-tuple (as replies arrive on int). The table is a bucketized cuckoo
+ * hash of our own rather than rte_hash: rte_hash keeps a copy of every key and a data
+ * pointer (32 bytes a key, plus a free-slot ring and extendable buckets), some 120 bytes of
+ * index per session beside the record; here an entry is a signature and a record reference
+ * (8 bytes), the key is the record's own tuple, and a lookup touches one bucket line and the
+ * record line. Two keys per session fill at most 85 % of the entries of a full table
+ * (usually 50 %: buckets are a power of two), where bucketized cuckoo hashing with 8 entries
+ * a bucket places every key without long moves.
+ *
+ * Records come from a preallocated array: first never-used ones in order, then freed ones
+ * (a LIFO linked through last_seen, so a reused record is likely still in cache). Creating a
+ * session never allocates; a full table is a counted drop, never an eviction (DESIGN §3).
  *
  * Aging walks the record array with a cursor, DP_EXPIRE_BUDGET records per housekeeping pass:
  * bounded work per loop iteration, and every record is seen once per pass over the array.
@@ -17,65 +26,189 @@
 
 #include <netinet/in.h>
 
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_tcp.h>
 
 #include "dp_priv.h"
+#include "nat_inlines.h"
+
+/* Two keys per session take at most this share of the entries of a full table. */
+#define NAT_LOAD_PCT 85
+/* Bound on the breadth-first search for a cuckoo path: two roots, their 16 children, and
+ * most of the next level. */
+#define NAT_BFS_NODES 128
+
+static uint32_t buckets_for(uint32_t max)
+{
+	uint64_t entries = (2ull * max * 100 + NAT_LOAD_PCT - 1) / NAT_LOAD_PCT;
+	uint64_t need = (entries + NAT_BKT_ENTRIES - 1) / NAT_BKT_ENTRIES, b = 2;
+
+	while (b < need)
+		b <<= 1;
+	return (uint32_t)b;
+}
+
+size_t nat_sessions_memsize(uint32_t max)
+{
+	return (size_t)buckets_for(max) * sizeof(struct nat_bucket) +
+	       (size_t)max * sizeof(struct nat_session);
+}
 
 int nat_sessions_init(struct nat_sessions *s, const char *name, uint32_t max, int socket)
 {
-	struct rte_hash_parameters hp = {
-		.name = name,
-		.entries = 2 * max,
-		.key_len = sizeof(struct nat_key),
-		.hash_func = rte_hash_crc,
-		.hash_func_init_val = 0,
-		.socket_id = socket,
-		// Extendable buckets: every one of the 2*max keys fits, whatever cuckoo does.
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
+	uint32_t nb;
 
 	memset(s, 0, sizeof(*s));
-	if (max == 0)
+	// Records are referenced as (index << 1 | dir) in 32 bits.
+	if (max == 0 || max > (UINT32_MAX >> 1))
 		return -EINVAL;
+	nb = buckets_for(max);
 	s->max = max;
-	s->h = rte_hash_create(&hp);
-	s->recs = rte_zmalloc_socket("sessions", sizeof(*s->recs) * max, RTE_CACHE_LINE_SIZE,
+	s->bkt_mask = nb - 1;
+	s->free_head = NAT_REC_NONE;
+	s->bkt = rte_zmalloc_socket(name, (size_t)nb * sizeof(*s->bkt), RTE_CACHE_LINE_SIZE,
+				    socket);
+	// Zeroed, so that a record not yet used reads as free (proto 0) to the control thread.
+	s->recs = rte_zmalloc_socket(name, (size_t)max * sizeof(*s->recs), RTE_CACHE_LINE_SIZE,
 				     socket);
-	s->free_idx = rte_malloc_socket("sessions_free", sizeof(uint32_t) * max, 0, socket);
-	if (!s->h || !s->recs || !s->free_idx) {
+	if (!s->bkt || !s->recs) {
 		nat_sessions_fini(s);
 		return -ENOMEM;
 	}
-	// Pop from the end: low indexes first, so hwm grows only as far as the load needs.
-	for (uint32_t i = 0; i < max; i++)
-		s->free_idx[i] = max - 1 - i;
-	s->n_free = max;
 	return 0;
 }
 
 void nat_sessions_fini(struct nat_sessions *s)
 {
-	rte_hash_free(s->h);
+	rte_free(s->bkt);
 	rte_free(s->recs);
-	rte_free(s->free_idx);
 	memset(s, 0, sizeof(*s));
 }
 
 void nat_session_key(const struct nat_session *se, int dir, struct nat_key *k)
 {
-	// A direction's key is the reverse of the other direction's rewritten tuple.
-	const struct nat_rewrite *o = dir == DIR_O2I ? &se->rw_i2o : &se->rw_o2i;
-
 	memset(k, 0, sizeof(*k));
-	k->src = o->dst;
-	k->dst = o->src;
-	k->sport = o->dport;
-	k->dport = o->sport;
+	k->src = se->addr[dir][0];
+	k->dst = se->addr[dir][1];
+	k->sport = se->port[dir][0];
+	k->dport = se->port[dir][1];
 	k->proto = se->proto;
 	k->family = 4;
+}
+
+uint32_t nat_sessions_lookup(const struct nat_sessions *s, const struct nat_key *k)
+{
+	return nat_sessions_lookup_h(s, k, nat_key_hash(s, k));
+}
+
+static int bkt_free_entry(const struct nat_bucket *b)
+{
+	unsigned int m = nat_bkt_match(b, 0);
+	return m ? __builtin_ctz(m) : -1;
+}
+
+struct bfs_node {
+	uint32_t bkt;
+	int16_t parent; /**< index in the queue, -1 for a root */
+	uint8_t entry; /**< entry of the parent's bucket whose alternative is this bucket */
+};
+
+static bool bfs_on_path(const struct bfs_node *q, int node, uint32_t bkt)
+{
+	for (; node >= 0; node = q[node].parent)
+		if (q[node].bkt == bkt)
+			return true;
+	return false;
+}
+
+int nat_sessions_add(struct nat_sessions *s, const struct nat_key *k, uint32_t ref)
+{
+	struct nat_hash h = nat_key_hash(s, k);
+	struct bfs_node q[NAT_BFS_NODES];
+	unsigned int head = 0, tail = 0;
+	int e;
+
+	q[tail++] = (struct bfs_node){h.bkt, -1, 0};
+	q[tail++] = (struct bfs_node){nat_bkt_alt(s, h.bkt, h.sig), -1, 0};
+	for (unsigned int r = 0; r < 2; r++) {
+		struct nat_bucket *b = &s->bkt[q[r].bkt];
+		if ((e = bkt_free_entry(b)) >= 0) {
+			b->sig[e] = h.sig;
+			b->ref[e] = ref;
+			return 0;
+		}
+	}
+	// Both buckets full: find the shortest chain of entries, each movable to its other
+	// bucket, that ends in a bucket with room. A bucket appears at most once on a chain,
+	// so every entry moved is the one the search saw there.
+	for (; head < tail; head++) {
+		const struct nat_bucket *cur = &s->bkt[q[head].bkt];
+		for (unsigned int i = 0; i < NAT_BKT_ENTRIES; i++) {
+			uint32_t alt = nat_bkt_alt(s, q[head].bkt, cur->sig[i]);
+			if (bfs_on_path(q, (int)head, alt))
+				continue;
+			if ((e = bkt_free_entry(&s->bkt[alt])) < 0) {
+				if (tail < NAT_BFS_NODES)
+					q[tail++] = (struct bfs_node){alt, (int16_t)head, (uint8_t)i};
+				continue;
+			}
+			// Move from the end of the chain back to its root.
+			uint32_t to_b = alt, to_e = (uint32_t)e, from_e = i;
+			for (int n = (int)head; n >= 0; n = q[n].parent) {
+				struct nat_bucket *from = &s->bkt[q[n].bkt];
+				s->bkt[to_b].sig[to_e] = from->sig[from_e];
+				s->bkt[to_b].ref[to_e] = from->ref[from_e];
+				to_b = q[n].bkt;
+				to_e = from_e;
+				from_e = q[n].entry;
+			}
+			s->bkt[to_b].sig[to_e] = h.sig;
+			s->bkt[to_b].ref[to_e] = ref;
+			return 0;
+		}
+	}
+	s->insert_fail++;
+	return -ENOSPC;
+}
+
+int nat_sessions_del(struct nat_sessions *s, const struct nat_key *k, uint32_t ref)
+{
+	struct nat_hash h = nat_key_hash(s, k);
+	uint32_t b = h.bkt;
+
+	for (int r = 0; r < 2; r++, b = nat_bkt_alt(s, h.bkt, h.sig)) {
+		struct nat_bucket *bk = &s->bkt[b];
+		for (unsigned int m = nat_bkt_match(bk, h.sig); m; m &= m - 1) {
+			unsigned int i = (unsigned int)__builtin_ctz(m);
+			if (bk->ref[i] == ref) {
+				bk->sig[i] = 0;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+uint32_t nat_session_alloc(struct nat_sessions *s)
+{
+	uint32_t i = s->free_head;
+
+	if (i != NAT_REC_NONE) {
+		s->free_head = s->recs[i].last_seen;
+		return i;
+	}
+	if (s->hwm < s->max)
+		return s->hwm++;
+	return NAT_REC_NONE;
+}
+
+void nat_session_release(struct nat_sessions *s, uint32_t idx)
+{
+	struct nat_session *se = &s->recs[idx];
+
+	se->proto = 0;
+	se->last_seen = s->free_head;
+	s->free_head = idx;
 }
 
 void nat_session_free(struct dp_worker *w, uint32_t idx)
@@ -86,43 +219,50 @@ void nat_session_free(struct dp_worker *w, uint32_t idx)
 
 	for (int d = 0; d < 2; d++) {
 		nat_session_key(se, d, &k);
-		rte_hash_del_key(s->h, &k);
+		nat_sessions_del(s, &k, idx << 1 | (uint32_t)d);
+		dp_adj_put(w, se->adj[d]);
 	}
 	w->stats.sessions_expired++;
 	w->stats.map[se->slot].sessions_expired++;
-	se->flags = 0;
-	s->free_idx[s->n_free++] = idx;
+	nat_session_release(s, idx);
 	s->active--;
 }
 
-uint32_t nat_session_timeout_s(const struct nat_session *se)
+uint32_t nat_session_timeout_s(const struct nat_session *se, const struct tables *t)
 {
+	const struct cfg_timeouts *to = &t->slot_timeouts[se->slot];
+
 	switch (se->state) {
 	case NAT_ST_ESTABLISHED:
+		return to->tcp_established;
 	case NAT_ST_UDP:
+		return to->udp;
 	case NAT_ST_ICMP:
-		return se->timeout_s;
+		return to->icmp;
 	default:
-		return se->timeout_trans_s;
+		return to->tcp_transitory;
 	}
 }
 
 unsigned int nat_sessions_expire(struct dp_worker *w, unsigned int budget)
 {
 	struct nat_sessions *s = &w->sess;
+	const struct tables *t = tables_get();
 	unsigned int expired = 0;
+	uint32_t now;
 
-	if (s->hwm == 0)
+	if (s->hwm == 0 || !t)
 		return 0;
+	now = dp_ticks(w);
 	while (budget--) {
 		uint32_t i = s->expire_cursor;
 		struct nat_session *se = &s->recs[i];
 
 		if (++s->expire_cursor >= s->hwm)
 			s->expire_cursor = 0;
-		if (!(se->flags & NAT_F_IN_USE))
+		if (se->proto == 0)
 			continue;
-		if (w->now - se->last_seen_tsc > (uint64_t)nat_session_timeout_s(se) * w->hz) {
+		if ((uint32_t)(now - se->last_seen) > dp_ticks_of_s(w, nat_session_timeout_s(se, t))) {
 			nat_session_free(w, i);
 			expired++;
 		}
@@ -145,7 +285,7 @@ void nat_session_tcp_update(struct nat_session *se, int dir, uint8_t f)
 	    se->state == NAT_ST_CLOSED) {
 		// A new connection reusing the same 5-tuple (TIME_WAIT recycle on the client).
 		se->state = NAT_ST_SYN_SENT;
-		se->flags &= (uint8_t)~(NAT_F_SEEN_I2O | NAT_F_FIN_O2I | NAT_F_FIN_I2O);
+		se->flags = 0;
 		return;
 	}
 	if (dir == DIR_I2O)

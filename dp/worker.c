@@ -79,7 +79,7 @@ void dp_to_slowpath(struct dp_worker *w, struct rte_mbuf *m, uint8_t in_port, ui
 	w->stats.slowpath++;
 }
 
-static void tx_flush(struct dp_worker *w, uint8_t port)
+void dp_tx_flush(struct dp_worker *w, uint8_t port)
 {
 	uint16_t n = w->n_tx[port], sent;
 
@@ -94,24 +94,17 @@ static void tx_flush(struct dp_worker *w, uint8_t port)
 	w->n_tx[port] = 0;
 }
 
-void dp_tx_enqueue(struct dp_worker *w, uint8_t port, struct rte_mbuf *m)
-{
-	if (w->n_tx[port] == RTE_DIM(w->tx[port]))
-		tx_flush(w, port);
-	w->tx[port][w->n_tx[port]++] = m;
-}
-
 static unsigned int worker_clear(struct dp_worker *w, int slot, uint32_t backend_be)
 {
 	unsigned int n = 0;
 
 	for (uint32_t i = 0; i < w->sess.hwm; i++) {
 		const struct nat_session *se = &w->sess.recs[i];
-		if (!(se->flags & NAT_F_IN_USE))
+		if (se->proto == 0)
 			continue;
 		if (slot >= 0 && se->slot != slot)
 			continue;
-		if (backend_be && se->rw_o2i.dst != backend_be)
+		if (backend_be && se->addr[DIR_I2O][0] != backend_be)
 			continue;
 		nat_session_free(w, i);
 		n++;
@@ -180,7 +173,7 @@ static int worker_main(void *arg)
 		busy |= n > 0;
 
 		for (uint8_t p = 0; p < DP_PORT_MAX; p++)
-			tx_flush(w, p);
+			dp_tx_flush(w, p);
 
 		if (++loops % DP_HOUSEKEEPING_LOOPS == 0) {
 			struct dp_cmd *cmd;
@@ -319,6 +312,7 @@ struct dp_worker *dp_worker_new(unsigned int id, unsigned int n_workers, unsigne
 	w->queue = (uint16_t)id;
 	w->n_workers = n_workers;
 	w->hz = rte_get_tsc_hz();
+	dp_clock_sync(w);
 	w->snat_lo = (uint16_t)(DP_SNAT_PORT_MIN + id * span);
 	w->snat_hi = (uint16_t)(DP_SNAT_PORT_MIN + (id + 1) * span - 1);
 	w->snat_next = w->snat_lo;
@@ -526,37 +520,43 @@ uint64_t dp_sessions_active(void)
 unsigned int dp_sessions_walk(int slot, int (*cb)(const struct dp_session_info *s, void *arg),
 			      void *arg)
 {
+	const struct tables *t = tables_get(); // the control thread publishes: it stays valid
 	unsigned int n = 0;
-	uint64_t hz = rte_get_tsc_hz(), now = rte_get_tsc_cycles();
 
+	if (!t)
+		return 0;
 	for (unsigned int i = 0; i < dp.n_workers; i++) {
 		const struct dp_worker *w = dp_workers[i];
 		uint32_t hwm = w->sess.hwm;
+		uint32_t now = (uint32_t)(rte_get_tsc_cycles() >> w->tick_shift);
+		uint64_t per_s = RTE_MAX(dp_ticks_of_s(w, 1), (uint64_t)1);
 		for (uint32_t j = 0; j < hwm; j++) {
 			struct nat_session se = w->sess.recs[j];
 			struct dp_session_info si;
-			if (!(se.flags & NAT_F_IN_USE) || (slot >= 0 && se.slot != slot))
+			if (se.proto == 0 || (slot >= 0 && se.slot != slot))
 				continue;
 			si.worker = i;
 			si.slot = se.slot;
 			si.proto = se.proto;
 			si.state = nat_session_state_name(se.state);
-			si.client_addr = rte_be_to_cpu_32(se.rw_i2o.dst);
-			si.client_port = rte_be_to_cpu_16(se.rw_i2o.dport);
-			si.ext_addr = rte_be_to_cpu_32(se.rw_i2o.src);
-			si.ext_port = rte_be_to_cpu_16(se.rw_i2o.sport);
-			si.snat_addr = rte_be_to_cpu_32(se.rw_o2i.src);
-			si.snat_port = rte_be_to_cpu_16(se.rw_o2i.sport);
-			si.backend_addr = rte_be_to_cpu_32(se.rw_o2i.dst);
-			si.backend_port = rte_be_to_cpu_16(se.rw_o2i.dport);
-			si.pkts[0] = se.pkts_o2i;
-			si.pkts[1] = se.pkts_i2o;
-			si.bytes[0] = se.bytes_o2i;
-			si.bytes[1] = se.bytes_i2o;
-			uint64_t idle = now > se.last_seen_tsc ? (now - se.last_seen_tsc) / hz : 0;
-			uint32_t to = nat_session_timeout_s(&se);
-			si.idle_s = (uint32_t)idle;
-			si.expires_in_s = idle >= to ? 0 : (uint32_t)(to - idle);
+			si.client_addr = rte_be_to_cpu_32(se.addr[DIR_O2I][0]);
+			si.client_port = rte_be_to_cpu_16(se.port[DIR_O2I][0]);
+			si.ext_addr = rte_be_to_cpu_32(se.addr[DIR_O2I][1]);
+			si.ext_port = rte_be_to_cpu_16(se.port[DIR_O2I][1]);
+			si.snat_addr = rte_be_to_cpu_32(se.addr[DIR_I2O][1]);
+			si.snat_port = rte_be_to_cpu_16(se.port[DIR_I2O][1]);
+			si.backend_addr = rte_be_to_cpu_32(se.addr[DIR_I2O][0]);
+			si.backend_port = rte_be_to_cpu_16(se.port[DIR_I2O][0]);
+			si.pkts[0] = se.pkts[DIR_O2I];
+			si.pkts[1] = se.pkts[DIR_I2O];
+			si.bytes[0] = se.bytes[DIR_O2I];
+			si.bytes[1] = se.bytes[DIR_I2O];
+			// The worker may have stamped the record after we read the clock.
+			uint32_t ticks = (int32_t)(now - se.last_seen) > 0 ? now - se.last_seen : 0;
+			uint32_t idle = (uint32_t)(ticks / per_s);
+			uint32_t to = nat_session_timeout_s(&se, t);
+			si.idle_s = idle;
+			si.expires_in_s = idle >= to ? 0 : to - idle;
 			n++;
 			if (cb(&si, arg))
 				return n;

@@ -47,7 +47,16 @@ static inline uint32_t cksum_delta32(uint32_t acc, uint32_t old_l, uint32_t new_
  */
 static inline uint16_t cksum_apply(uint16_t cksum, uint16_t delta)
 {
-	return (uint16_t)~cksum_fold((uint32_t)(uint16_t)~cksum + delta);
+	// Two 16-bit terms: the sum fits in 17 bits, so one end-around carry is enough.
+	uint32_t sum = (uint32_t)(uint16_t)~cksum + delta;
+	return (uint16_t)~((sum & 0xffff) + (sum >> 16));
+}
+
+/** One's-complement sum of two folded 16-bit values, folded. */
+static inline uint16_t cksum_add16(uint16_t a, uint16_t b)
+{
+	uint32_t sum = (uint32_t)a + b;
+	return (uint16_t)((sum & 0xffff) + (sum >> 16));
 }
 
 /**

@@ -10,7 +10,9 @@
  * with one release store, waits for an rte_rcu_qsbr grace period (every worker reports a
  * quiescent state once per loop iteration, after which it holds no pointer into the old
  * tables), and frees the old one. Sessions never point into tables: they copy what they need
- * (addresses, ports, timeouts) and keep a stable per-mapping counter slot.
+ * (addresses, ports) and keep a stable per-mapping slot, which indexes the mapping's counters
+ * and, in every tables generation, its timeouts: a timeout change applies to the sessions
+ * that exist (as in VPP), and a session record need not carry its timeouts.
  *
  * Addresses in the lookup structures are network byte order (compared with packet fields);
  * ports are network order in keys and host order elsewhere.
@@ -78,9 +80,16 @@ struct tbl_mapping {
 	uint32_t first_service, n_services;
 };
 
+/** An IPv4 prefix as the fast path tests it: (addr & mask) == net. Host order. */
+struct tbl_prefix {
+	uint32_t net; /**< already masked */
+	uint32_t mask;
+};
+
 /** A route: prefix → egress arm and next hop (0 = directly connected). Host order. */
 struct tbl_route {
 	struct cfg_cidr prefix;
+	uint32_t mask; /**< of prefix.len: the lookup tests (addr & mask) == prefix.addr */
 	uint8_t port; /**< enum dp_port_role */
 	uint32_t via;
 };
@@ -104,8 +113,12 @@ struct tables {
 	uint32_t n_routes; /**< most specific first */
 	/** networks behind the int arm: packets from them arriving on ext are spoofed */
 	struct cfg_cidr int_nets[CFG_MAX_ROUTES + CFG_MAX_ADDRS];
+	struct tbl_prefix int_pfx[CFG_MAX_ROUTES + CFG_MAX_ADDRS]; /**< int_nets, masks computed */
 	uint32_t n_int_nets;
 	struct cfg_timeouts timeouts; /**< global defaults */
+	/** CFG_MAX_MAPPINGS entries, by mapping slot: the mapping's resolved timeouts, or the
+	 *  global defaults for a slot without a mapping (sessions of a deleted mapping) */
+	struct cfg_timeouts *slot_timeouts;
 };
 
 /** The one published pointer. Read through tables_get(). */
@@ -141,7 +154,7 @@ const struct tbl_service *tables_svc_lookup(const struct tables *t, rte_be32_t a
 static inline const struct tbl_route *tables_route(const struct tables *t, uint32_t addr)
 {
 	for (uint32_t i = 0; i < t->n_routes; i++)
-		if (cfg_cidr_contains(&t->routes[i].prefix, addr))
+		if ((addr & t->routes[i].mask) == t->routes[i].prefix.addr)
 			return &t->routes[i];
 	return NULL;
 }
@@ -160,6 +173,15 @@ static inline bool tables_is_vip(const struct tables *t, rte_be32_t addr)
 {
 	for (uint32_t i = 0; i < t->n_vips; i++)
 		if (t->vips[i] == addr)
+			return true;
+	return false;
+}
+
+/** Whether host-order @p addr is in a network behind the int arm (anti-spoofing on ext). */
+static inline bool tables_is_int_net(const struct tables *t, uint32_t addr)
+{
+	for (uint32_t i = 0; i < t->n_int_nets; i++)
+		if ((addr & t->int_pfx[i].mask) == t->int_pfx[i].net)
 			return true;
 	return false;
 }

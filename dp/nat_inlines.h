@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The session table's hot path, inline: key hashing, bucket scans and record matching, used
+ * by the staged burst (nat.c) and by the table itself (session.c).
+ *
+ * Two hashes per key. CRC32-C of the key's 16 bytes picks the primary bucket (two crc32
+ * instructions). A multiplicative hash gives the 32-bit signature kept in the bucket; it must
+ * not be a second CRC: CRC is linear, so CRCs of the same bytes with two seeds differ by a
+ * constant, and keys sharing a bucket would share their signatures too. The alternative
+ * bucket is the primary one XOR a function of the signature (partial-key cuckoo hashing, as
+ * MemC3 and rte_hash do), so an entry moves to its other bucket without its key being read.
+ */
+#ifndef STRAIT_NAT_INLINES_H
+#define STRAIT_NAT_INLINES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_hash_crc.h>
+#ifdef RTE_ARCH_X86
+#include <emmintrin.h>
+#endif
+
+#include "dp_priv.h"
+
+/** Where a key lives: its primary bucket and its signature (never 0: 0 marks a free entry). */
+struct nat_hash {
+	uint32_t bkt;
+	uint32_t sig;
+};
+
+/** The hash of a key given as its two 64-bit words (memory order). */
+static inline struct nat_hash nat_hash_words(const struct nat_sessions *s, uint64_t w0,
+					     uint64_t w1)
+{
+	uint32_t h = rte_hash_crc_8byte(w1, rte_hash_crc_8byte(w0, 0x5eed5eed));
+	uint64_t x = (w0 * 0x9e3779b97f4a7c15ull ^ w1) * 0xc2b2ae3d27d4eb4full;
+	uint32_t sig = (uint32_t)(x >> 32);
+	return (struct nat_hash){.bkt = h & s->bkt_mask, .sig = sig ? sig : 1};
+}
+
+static inline struct nat_hash nat_key_hash(const struct nat_sessions *s, const struct nat_key *k)
+{
+	uint64_t w0, w1;
+
+	memcpy(&w0, k, 8);
+	memcpy(&w1, (const uint8_t *)k + 8, 8);
+	return nat_hash_words(s, w0, w1);
+}
+
+/*
+ * The words of the key of a packet, built in registers: a key written field by field and
+ * read back as two words would stall on store forwarding (narrow stores, wide load).
+ */
+static inline void nat_key_words(rte_be32_t src, rte_be32_t dst, rte_be16_t sport,
+				 rte_be16_t dport, uint8_t proto, uint64_t *w0, uint64_t *w1)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	*w0 = (uint64_t)src | (uint64_t)dst << 32;
+	*w1 = (uint64_t)sport | (uint64_t)dport << 16 | (uint64_t)proto << 32 | 4ull << 40;
+#else
+	struct nat_key k = {.src = src, .dst = dst, .sport = sport, .dport = dport,
+			    .proto = proto, .family = 4};
+	memcpy(w0, &k, 8);
+	memcpy(w1, (const uint8_t *)&k + 8, 8);
+#endif
+}
+
+/* An involution that never maps a bucket to itself (the XORed value is odd). */
+static inline uint32_t nat_bkt_alt(const struct nat_sessions *s, uint32_t bkt, uint32_t sig)
+{
+	return (bkt ^ (sig * 0x5bd1e995u | 1)) & s->bkt_mask;
+}
+
+/** Bit i is set when entry i of @p b has signature @p sig. */
+static inline unsigned int nat_bkt_match(const struct nat_bucket *b, uint32_t sig)
+{
+#ifdef RTE_ARCH_X86
+	__m128i v = _mm_set1_epi32((int)sig);
+	__m128i lo = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(const void *)b->sig), v);
+	__m128i hi = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(const void *)(b->sig + 4)), v);
+	return (unsigned int)_mm_movemask_ps(_mm_castsi128_ps(lo)) |
+	       (unsigned int)_mm_movemask_ps(_mm_castsi128_ps(hi)) << 4;
+#else
+	unsigned int m = 0;
+	for (unsigned int i = 0; i < NAT_BKT_ENTRIES; i++)
+		m |= (unsigned int)(b->sig[i] == sig) << i;
+	return m;
+#endif
+}
+
+/** Whether @p k is the key of direction (@p ref & 1) of @p se. */
+static inline bool nat_session_match(const struct nat_session *se, uint32_t ref,
+				     const struct nat_key *k)
+{
+	unsigned int dir = ref & 1;
+	uint64_t a, ka;
+	uint32_t p, kp;
+
+	memcpy(&a, se->addr[dir], 8);
+	memcpy(&ka, &k->src, 8);
+	memcpy(&p, se->port[dir], 4);
+	memcpy(&kp, &k->sport, 4);
+	return ((a ^ ka) | (p ^ kp) | (uint64_t)(se->proto ^ k->proto)) == 0;
+}
+
+/** The first entry of @p b whose signature is @p sig and whose record has key @p k. */
+static inline uint32_t nat_bkt_find(const struct nat_sessions *s, const struct nat_bucket *b,
+				    uint32_t sig, const struct nat_key *k)
+{
+	for (unsigned int m = nat_bkt_match(b, sig); m; m &= m - 1) {
+		uint32_t ref = b->ref[__builtin_ctz(m)];
+		if (nat_session_match(&s->recs[ref >> 1], ref, k))
+			return ref;
+	}
+	return NAT_REF_NONE;
+}
+
+/** A lookup with the hash already known. @return the reference or NAT_REF_NONE. */
+static inline uint32_t nat_sessions_lookup_h(const struct nat_sessions *s,
+					     const struct nat_key *k, struct nat_hash h)
+{
+	uint32_t ref = nat_bkt_find(s, &s->bkt[h.bkt], h.sig, k);
+
+	if (ref != NAT_REF_NONE)
+		return ref;
+	return nat_bkt_find(s, &s->bkt[nat_bkt_alt(s, h.bkt, h.sig)], h.sig, k);
+}
+
+#endif

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The packet parser, inline, so that the burst loop (nat.c) pays no call for it; pkt_parse()
+ * in parse.c is the same code as a function for tests and fuzzers.
+ *
+ * The parser trusts nothing in the frame: every length is checked against the bytes that
+ * actually arrived before it is used, so that a lying IHL or total length costs a drop
+ * counter, never a read past the buffer (RFC 1812 §5.2.2 lists the same checks for routers).
+ */
+#ifndef STRAIT_PARSE_INLINES_H
+#define STRAIT_PARSE_INLINES_H
+
+#include <string.h>
+
+#include <netinet/in.h>
+
+#include <rte_arp.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include <strait/cksum.h>
+
+#include "dp_priv.h"
+
+/* The header checksum verifies (RFC 1071): 20-byte headers, nearly all of them, inline. */
+static inline bool ip_cksum_ok(const void *ip, uint32_t ihl)
+{
+	if (likely(ihl == sizeof(struct rte_ipv4_hdr))) {
+		uint32_t w[5];
+		memcpy(w, ip, sizeof(w));
+		uint64_t sum = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+		sum = (sum & 0xffffffff) + (sum >> 32);
+		return cksum_fold((uint32_t)sum + (uint32_t)(sum >> 32)) == 0xffff;
+	}
+	return cksum_fold(cksum_raw(ip, ihl, 0)) == 0xffff;
+}
+
+static inline enum pkt_kind pkt_drop_reason(struct pkt_meta *m, enum dp_drop why)
+{
+	m->drop = (uint8_t)why;
+	return PKT_DROP;
+}
+
+/*
+ * The packets a gateway mostly sees: IPv4 without options or fragmentation, TCP or UDP, all
+ * of it in the frame. Checked in few branches; anything else (and every malformed packet)
+ * takes the general path below, which finds the drop reason. Same meta either way.
+ */
+static __rte_always_inline bool pkt_parse_fast(const uint8_t *frame, uint32_t len,
+					       struct pkt_meta *m)
+{
+	const struct rte_ipv4_hdr *ip = (const void *)(frame + sizeof(struct rte_ether_hdr));
+	const uint8_t *l4 = (const uint8_t *)(ip + 1);
+	uint16_t type, ip_len, l4_len;
+
+	if (unlikely(len < sizeof(struct rte_ether_hdr) + sizeof(*ip) + sizeof(struct rte_udp_hdr)))
+		return false;
+	memcpy(&type, frame + 12, 2);
+	ip_len = rte_be_to_cpu_16(ip->total_length);
+	// version 4, IHL 5; no MF, no offset (DF may be set); the datagram within the frame
+	if (type != RTE_BE16(RTE_ETHER_TYPE_IPV4) || ip->version_ihl != 0x45 ||
+	    (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) ||
+	    ip_len > len - sizeof(struct rte_ether_hdr) || ip_len < sizeof(*ip) ||
+	    !ip_cksum_ok(ip, sizeof(*ip)))
+		return false;
+	// ip_len >= 20 was checked: a lying total length below the header must not wrap here.
+	l4_len = (uint16_t)(ip_len - sizeof(*ip));
+	if (ip->next_proto_id == IPPROTO_TCP) {
+		const struct rte_tcp_hdr *th = (const void *)l4;
+		if (l4_len < sizeof(*th))
+			return false;
+		unsigned int doff = (th->data_off >> 4) * 4u;
+		if (doff < sizeof(*th) || doff > l4_len)
+			return false;
+		m->tcp_flags = th->tcp_flags;
+	} else if (ip->next_proto_id == IPPROTO_UDP) {
+		uint16_t ulen = rte_be_to_cpu_16(((const struct rte_udp_hdr *)l4)->dgram_len);
+		if (l4_len < sizeof(struct rte_udp_hdr) || ulen < sizeof(struct rte_udp_hdr) ||
+		    ulen > l4_len)
+			return false;
+		m->tcp_flags = 0;
+	} else {
+		return false;
+	}
+	m->l3_off = sizeof(struct rte_ether_hdr);
+	m->l4_off = sizeof(struct rte_ether_hdr) + sizeof(*ip);
+	m->ip_len = ip_len;
+	m->proto = ip->next_proto_id;
+	m->frag = FRAG_NONE;
+	m->icmp_type = 0;
+	m->icmp_code = 0;
+	m->ttl = ip->time_to_live;
+	m->src = ip->src_addr;
+	m->dst = ip->dst_addr;
+	memcpy(&m->sport, l4, 4); // sport, dport: the first 4 bytes of both headers
+	m->ip_id = ip->packet_id;
+	m->drop = 0;
+	return true;
+}
+
+/* Every frame: the checks in RFC 1812's order, each failure with its drop reason. */
+static inline enum pkt_kind pkt_parse_general(const uint8_t *frame, uint32_t len,
+					      struct pkt_meta *m)
+{
+	const struct rte_ether_hdr *eth = (const void *)frame;
+	const struct rte_ipv4_hdr *ip;
+	uint32_t ihl, ip_len, avail;
+	uint16_t fo;
+
+	memset(m, 0, sizeof(*m));
+	if (len < sizeof(*eth))
+		return pkt_drop_reason(m, DP_DROP_TRUNCATED);
+	if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+		if (len < sizeof(*eth) + sizeof(struct rte_arp_hdr))
+			return pkt_drop_reason(m, DP_DROP_TRUNCATED);
+		m->l3_off = sizeof(*eth);
+		return PKT_ARP;
+	}
+	if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4))
+		return pkt_drop_reason(m, DP_DROP_BAD_ETHERTYPE);
+
+	m->l3_off = sizeof(*eth);
+	avail = len - m->l3_off;
+	if (avail < sizeof(*ip))
+		return pkt_drop_reason(m, DP_DROP_TRUNCATED);
+	ip = (const void *)(frame + m->l3_off);
+	if ((ip->version_ihl >> 4) != 4)
+		return pkt_drop_reason(m, DP_DROP_BAD_VERSION);
+	ihl = (ip->version_ihl & 0xf) * 4u;
+	if (ihl < sizeof(*ip) || ihl > avail)
+		return pkt_drop_reason(m, DP_DROP_BAD_IHL);
+	ip_len = rte_be_to_cpu_16(ip->total_length);
+	// Frames may carry Ethernet padding after the datagram, never less than it claims.
+	if (ip_len < ihl || ip_len > avail)
+		return pkt_drop_reason(m, DP_DROP_BAD_TOTAL_LENGTH);
+	if (!ip_cksum_ok(ip, ihl))
+		return pkt_drop_reason(m, DP_DROP_BAD_IP_CHECKSUM);
+
+	m->ip_len = (uint16_t)ip_len;
+	m->l4_off = (uint16_t)(m->l3_off + ihl);
+	m->proto = ip->next_proto_id;
+	m->ttl = ip->time_to_live;
+	m->src = ip->src_addr;
+	m->dst = ip->dst_addr;
+	m->ip_id = ip->packet_id;
+	fo = rte_be_to_cpu_16(ip->fragment_offset);
+	if (fo & RTE_IPV4_HDR_OFFSET_MASK) {
+		// Later fragments carry no L4 header; their session comes from the first one.
+		m->frag = FRAG_LATER;
+		if (m->proto != IPPROTO_TCP && m->proto != IPPROTO_UDP)
+			return pkt_drop_reason(m, DP_DROP_UNSUPPORTED_PROTO);
+		return PKT_IPV4;
+	}
+	if (fo & RTE_IPV4_HDR_MF_FLAG)
+		m->frag = FRAG_FIRST;
+
+	avail = ip_len - ihl;
+	const uint8_t *l4 = frame + m->l4_off;
+	switch (m->proto) {
+	case IPPROTO_TCP: {
+		const struct rte_tcp_hdr *th = (const void *)l4;
+		if (avail < sizeof(*th))
+			return pkt_drop_reason(m, DP_DROP_BAD_L4_HEADER);
+		uint32_t doff = (th->data_off >> 4) * 4u;
+		if (doff < sizeof(*th) || doff > avail)
+			return pkt_drop_reason(m, DP_DROP_BAD_L4_HEADER);
+		m->sport = th->src_port;
+		m->dport = th->dst_port;
+		m->tcp_flags = th->tcp_flags;
+		break;
+	}
+	case IPPROTO_UDP: {
+		const struct rte_udp_hdr *uh = (const void *)l4;
+		if (avail < sizeof(*uh))
+			return pkt_drop_reason(m, DP_DROP_BAD_L4_HEADER);
+		uint32_t ulen = rte_be_to_cpu_16(uh->dgram_len);
+		// A first fragment's UDP length covers the whole datagram, not this piece.
+		if (ulen < sizeof(*uh) || (m->frag == FRAG_NONE && ulen > avail))
+			return pkt_drop_reason(m, DP_DROP_BAD_L4_HEADER);
+		m->sport = uh->src_port;
+		m->dport = uh->dst_port;
+		break;
+	}
+	case IPPROTO_ICMP: {
+		const struct rte_icmp_hdr *ih = (const void *)l4;
+		if (avail < sizeof(*ih))
+			return pkt_drop_reason(m, DP_DROP_BAD_L4_HEADER);
+		m->icmp_type = ih->icmp_type;
+		m->icmp_code = ih->icmp_code;
+		if (ih->icmp_type == RTE_IP_ICMP_ECHO_REQUEST || ih->icmp_type == RTE_IP_ICMP_ECHO_REPLY)
+			m->sport = m->dport = ih->icmp_ident;
+		break;
+	}
+	default:
+		return pkt_drop_reason(m, DP_DROP_UNSUPPORTED_PROTO);
+	}
+	return PKT_IPV4;
+}
+
+static __rte_always_inline enum pkt_kind pkt_parse_inline(const uint8_t *frame, uint32_t len,
+							   struct pkt_meta *m)
+{
+	if (likely(pkt_parse_fast(frame, len, m)))
+		return PKT_IPV4;
+	return pkt_parse_general(frame, len, m);
+}
+
+#endif

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The parser's fast path (plain IPv4 TCP/UDP) against its general path: the same meta for
+ * every frame the fast path takes, and every frame it declines still parsed (or dropped with
+ * its reason) by the general path. No EAL: the parser works on byte buffers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <netinet/in.h>
+
+#include "parse_inlines.h"
+#include "pkt_build.h"
+
+static const uint8_t MAC[6] = {0x02, 0xe0, 0, 0, 0, 1};
+
+static size_t frame(uint8_t *buf, uint8_t proto, uint8_t flags, uint16_t payload)
+{
+	struct tb_flow f = {.src = "198.51.100.2", .dst = "198.51.100.1", .sport = 40000,
+			    .dport = 8080, .proto = proto, .tcp_flags = flags,
+			    .payload_len = payload, .dmac = MAC};
+	return tb_frame(buf, &f);
+}
+
+static void refresh_ip_cksum(uint8_t *buf)
+{
+	buf[14 + 10] = buf[14 + 11] = 0;
+	uint16_t c = tb_ip_cksum(buf + 14, (size_t)(buf[14] & 0xf) * 4);
+	buf[14 + 10] = (uint8_t)(c >> 8);
+	buf[14 + 11] = (uint8_t)c;
+}
+
+/* Fast and general agree, field for field, on a frame the fast path takes. */
+static void expect_same(const uint8_t *buf, size_t len)
+{
+	struct pkt_meta fast, general;
+	memset(&fast, 0xa5, sizeof(fast)); /* padding aside, every field must be written */
+	assert_true(pkt_parse_fast(buf, (uint32_t)len, &fast));
+	assert_int_equal(pkt_parse_general(buf, (uint32_t)len, &general), PKT_IPV4);
+	assert_int_equal(fast.l3_off, general.l3_off);
+	assert_int_equal(fast.l4_off, general.l4_off);
+	assert_int_equal(fast.ip_len, general.ip_len);
+	assert_int_equal(fast.proto, general.proto);
+	assert_int_equal(fast.frag, general.frag);
+	assert_int_equal(fast.tcp_flags, general.tcp_flags);
+	assert_int_equal(fast.icmp_type, general.icmp_type);
+	assert_int_equal(fast.icmp_code, general.icmp_code);
+	assert_int_equal(fast.ttl, general.ttl);
+	assert_int_equal(fast.src, general.src);
+	assert_int_equal(fast.dst, general.dst);
+	assert_int_equal(fast.sport, general.sport);
+	assert_int_equal(fast.dport, general.dport);
+	assert_int_equal(fast.ip_id, general.ip_id);
+	assert_int_equal(fast.drop, general.drop);
+}
+
+static void fast_path_meta_equals_general_path_meta(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	static const uint16_t payloads[] = {0, 1, 6, 18, 100};
+	for (size_t i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++) {
+		size_t n = frame(buf, IPPROTO_UDP, 0, payloads[i]);
+		expect_same(buf, n);
+		expect_same(buf, n + 6); /* Ethernet padding after the datagram */
+		n = frame(buf, IPPROTO_TCP, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, payloads[i]);
+		expect_same(buf, n);
+	}
+	/* DF set: still the fast path */
+	size_t n = frame(buf, IPPROTO_UDP, 0, 18);
+	buf[14 + 6] = 0x40;
+	refresh_ip_cksum(buf);
+	expect_same(buf, n);
+}
+
+/* What the fast path declines, the general path still handles, with the right reason. */
+static void declined_frames_get_the_general_verdict(void **state)
+{
+	(void)state;
+	uint8_t buf[256], good[256];
+	struct pkt_meta m;
+	size_t n = frame(good, IPPROTO_UDP, 0, 18);
+
+	/* IP options (IHL 6): valid, general path only */
+	memcpy(buf, good, 14 + 20);
+	buf[14] = 0x46;
+	buf[14 + 3] += 4;
+	memset(buf + 14 + 20, 0, 4);
+	memcpy(buf + 14 + 24, good + 14 + 20, n - 14 - 20);
+	refresh_ip_cksum(buf);
+	assert_false(pkt_parse_fast(buf, (uint32_t)n + 4, &m));
+	assert_int_equal(pkt_parse_inline(buf, (uint32_t)n + 4, &m), PKT_IPV4);
+	assert_int_equal(m.l4_off, 14 + 24);
+	assert_int_equal(m.dport, rte_cpu_to_be_16(8080));
+
+	/* first fragment: MF */
+	memcpy(buf, good, n);
+	buf[14 + 6] = 0x20;
+	refresh_ip_cksum(buf);
+	assert_false(pkt_parse_fast(buf, (uint32_t)n, &m));
+	assert_int_equal(pkt_parse_inline(buf, (uint32_t)n, &m), PKT_IPV4);
+	assert_int_equal(m.frag, FRAG_FIRST);
+
+	/* bad IP checksum, total length beyond the frame, TCP data offset past the segment */
+	memcpy(buf, good, n);
+	buf[14 + 10] ^= 1;
+	assert_int_equal(pkt_parse_inline(buf, (uint32_t)n, &m), PKT_DROP);
+	assert_int_equal(m.drop, DP_DROP_BAD_IP_CHECKSUM);
+	memcpy(buf, good, n);
+	assert_int_equal(pkt_parse_inline(buf, (uint32_t)n - 1, &m), PKT_DROP);
+	assert_int_equal(m.drop, DP_DROP_BAD_TOTAL_LENGTH);
+	n = frame(buf, IPPROTO_TCP, RTE_TCP_ACK_FLAG, 0);
+	buf[14 + 20 + 12] = 6 << 4; /* 24 bytes of header in a 20-byte segment */
+	assert_int_equal(pkt_parse_inline(buf, (uint32_t)n, &m), PKT_DROP);
+	assert_int_equal(m.drop, DP_DROP_BAD_L4_HEADER);
+
+	/* UDP length larger than the datagram */
+	n = frame(buf, IPPROTO_UDP, 0, 4);
+	buf[14 + 20 + 5] += 1;
+	assert_int_equal(pkt_parse_inline(buf, (uint32_t)n, &m), PKT_DROP);
+	assert_int_equal(m.drop, DP_DROP_BAD_L4_HEADER);
+
+	/* ICMP echo: general path, identifier in both ports */
+	n = frame(buf, IPPROTO_ICMP, 0, 8);
+	assert_false(pkt_parse_fast(buf, (uint32_t)n, &m));
+	assert_int_equal(pkt_parse_inline(buf, (uint32_t)n, &m), PKT_IPV4);
+	assert_int_equal(m.icmp_type, 8);
+	assert_int_equal(m.sport, m.dport);
+
+	/* shorter than Ethernet + IPv4 + UDP headers */
+	assert_int_equal(pkt_parse_inline(good, 14 + 20 + 7, &m), PKT_DROP);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(fast_path_meta_equals_general_path_meta),
+		cmocka_unit_test(declined_frames_get_the_general_verdict),
+	};
+	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
+}
