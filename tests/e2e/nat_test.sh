@@ -145,30 +145,38 @@ check_eq "port unreachable from pod-0 reaches the client's socket (ECONNREFUSED)
 # pod-1 plays a router with a 1200-byte link: scapy answers the first datagram to 9998 with
 # ICMP fragmentation needed (RFC 1191). The client's kernel lowers its path MTU to the
 # gateway only if the translated error quotes the client's own datagram.
-in_pod 1 timeout 15 "$PY" - >"$ST/fragneeded.log" 2>&1 <<'EOF' &
-from scapy.all import IP, ICMP, UDP, sniff, send, conf
+in_pod 1 timeout 20 "$PY" - >"$ST/fragneeded.log" 2>&1 <<'EOF' &
+import socket, time
+from scapy.all import IP, ICMP, UDP, AsyncSniffer, send, conf
 conf.verb = 0
+# A socket on 9998 so that the pod's kernel does not answer port unreachable as well.
+sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sink.bind(("0.0.0.0", 9998))
 def answer(p):
     q = bytes(p[IP])[:28]
     send(IP(src=p[IP].dst, dst=p[IP].src) / ICMP(type=3, code=4, nexthopmtu=1200) / q)
     print("sent frag-needed to", p[IP].src, p[UDP].sport, flush=True)
-sniff(iface="eth0", filter="udp dst port 9998", count=1, prn=answer, timeout=12)
+sniffer = AsyncSniffer(iface="eth0", filter="udp dst port 9998", count=1, prn=answer,
+                       timeout=15, started_callback=lambda: print("ready", flush=True))
+sniffer.start()
+sniffer.join()
 EOF
 sniffer=$!
-sleep 1.5
+wait_for 15 grep -q ready "$ST/fragneeded.log" || true
 pmtu=$(in_client "$PY" - "$EXT" <<'EOF'
-import socket, sys, time
+import errno, socket, sys, time
 IP_MTU_DISCOVER, IP_PMTUDISC_DO, IP_MTU = 10, 2, 14
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO)
 s.connect((sys.argv[1], 7003))
 s.send(b"x" * 1400)
-for _ in range(30):
+for _ in range(50):
     time.sleep(0.1)
     try:
         s.send(b"x" * 1400)
-    except OSError:
-        break  # EMSGSIZE: the new path MTU is in force
+    except OSError as e:
+        if e.errno == errno.EMSGSIZE:
+            break  # the new path MTU is in force
 print(s.getsockopt(socket.IPPROTO_IP, IP_MTU))
 EOF
 )
