@@ -106,7 +106,7 @@ static void report_status(const struct k8s_result *r, json_t *entry, bool progra
 				k.publish_failed ? k.publish_err : NULL, k8s_wall_us());
 	if (!want)
 		return;
-	k8s_status_summary(want, summary, sizeof(summary));
+	k8s_status_summary(want, true, summary, sizeof(summary));
 	if (k.mode == MODE_OFFLINE) {
 		if (strcmp(k8s_str(entry, "log", NULL), summary) != 0) {
 			char *js = json_dumps(want, JSON_COMPACT);
@@ -277,7 +277,7 @@ static void reconcile(void)
 			k.publish_failed = false;
 			k.have_published = true;
 			k.published_fp = d.fingerprint;
-			K8S_LOG(INFO,
+			K8S_LOG(DEBUG,
 				"%u mappings from %u Kubernetes objects: tables generation %lu",
 				d.n_maps, d.n_res, (unsigned long)cp_generation());
 		}

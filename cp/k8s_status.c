@@ -131,7 +131,7 @@ bool k8s_status_same(const json_t *cur, const json_t *want)
 	return true;
 }
 
-char *k8s_status_summary(const json_t *status, char *buf, size_t len)
+char *k8s_status_summary(const json_t *status, bool brief, char *buf, size_t len)
 {
 	json_t *it;
 	size_t i, n = 0;
@@ -139,6 +139,9 @@ char *k8s_status_summary(const json_t *status, char *buf, size_t len)
 	buf[0] = '\0';
 	json_array_foreach(json_object_get(status, "conditions"), i, it) {
 		const char *m = k8s_str(it, "message", NULL);
+
+		if (brief && strcmp(k8s_str(it, "type", NULL), "Programmed") == 0)
+			m = "";
 		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s=%s (%s%s%s)", i ? ", " : "",
 			      k8s_str(it, "type", NULL), k8s_str(it, "status", NULL),
 			      k8s_str(it, "reason", NULL), m[0] ? ": " : "", m);

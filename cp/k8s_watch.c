@@ -46,6 +46,7 @@ struct informer {
 	struct k8s_stream stream;
 	bool expired;	   /**< the watch stream said 410 */
 	bool stream_error; /**< the watch stream carried another ERROR */
+	bool established; /**< the watch answered 200: it works */
 	char stream_msg[640];
 	unsigned int events; /**< events in the current watch */
 	CURL *h;
@@ -178,6 +179,11 @@ static size_t inf_write(char *data, size_t size, size_t nmemb, void *arg)
 	curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &code);
 	if (code != 200)
 		return inf_body_write(f, data, n); // an error Status, decoded at the end
+	if (!f->established) {
+		// The watch is up: a failure before it is over, and the backoff starts afresh.
+		f->established = true;
+		inf_ok(f, "watch");
+	}
 	int rc = k8s_stream_feed(&f->stream, data, n, inf_event, f);
 	if (rc == -EBADMSG)
 		K8S_LOG(WARNING, "watch %s: skipped a line that is not a watch event", f->ki->gr);
@@ -229,7 +235,7 @@ static void inf_start(struct informer *f)
 
 	f->len = 0;
 	f->too_big = false;
-	f->expired = f->stream_error = false;
+	f->expired = f->stream_error = f->established = false;
 	f->events = 0;
 	k8s_stream_reset(&f->stream);
 	curl_slist_free_all(f->hdrs);

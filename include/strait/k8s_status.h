@@ -52,9 +52,13 @@ json_t *k8s_status_build(const struct k8s_result *r, const json_t *cur, bool pro
  */
 bool k8s_status_same(const json_t *cur, const json_t *want);
 
-/** One line for logs and offline mode: "Ready=True (Programmed: ...), Programmed=True, ...".
- * @return @p buf. */
-char *k8s_status_summary(const json_t *status, char *buf, size_t len);
+/**
+ * One line for logs and offline mode: "Ready=True (Programmed: ...), Programmed=True, ...".
+ * @param brief leave out the Programmed message (its table generation), so that the line
+ *              changes only when something a user acts on changes.
+ * @return @p buf.
+ */
+char *k8s_status_summary(const json_t *status, bool brief, char *buf, size_t len);
 
 /**
  * The events.k8s.io/v1 Event reporting @p reason / @p note on result @p r.
