@@ -60,6 +60,9 @@ static bool yj_float(const char *s, double *out)
 		return false;
 	if (strpbrk(d, "xXpPnNiI"))
 		return false;
+	// 010 and 01.5: a leading zero is the same ambiguity as for integers.
+	if (d[0] == '0' && d[1] >= '0' && d[1] <= '9')
+		return false;
 	errno = 0;
 	*out = strtod(s, &end);
 	return *end == '\0' && errno == 0;
