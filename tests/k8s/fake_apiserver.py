@@ -12,6 +12,7 @@ Lease create/update with resourceVersion preconditions, Event create.
 
     fake_apiserver.py --listen 127.0.0.1:6443 --ctl 127.0.0.1:6444 --cert C --key K
                       --token T [--state FILE] [--version 1.20] [--preload FILE]
+                      [--bookmark-interval S] [--max-watch-seconds S]
 
 HTTPS with the given certificate (tests generate a self-signed one with openssl); bearer
 token authentication. --version 1.20 serves EndpointSlices only as discovery.k8s.io/v1beta1,
@@ -262,6 +263,7 @@ class Server:
         self.watch_lock = threading.Lock()
         self.pending = 0  # paced applies still to run
         self.bookmark_interval = args.bookmark_interval
+        self.max_watch_seconds = args.max_watch_seconds
         self.version = args.version
 
     def served(self, group, version, plural):
@@ -323,7 +325,7 @@ def make_handler(srv):
         def log_message(self, fmt, *a):
             sys.stderr.write("api: %s %s\n" % (self.address_string(), fmt % a))
 
-        def send_json(self, code, obj):
+        def send_json(self, code, obj, req_body=None):
             body = compact(obj).encode()
             self.send_response(code)
             self.send_header("Cache-Control", "no-cache, private")
@@ -331,9 +333,11 @@ def make_handler(srv):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
-            if code >= 400 or self.command != "GET":
+            # Everything but a successful read of one object: lists, writes, failures.
+            r = route(urllib.parse.urlsplit(self.path).path)
+            if not (self.command == "GET" and code < 400 and r and r["name"]):
                 srv.log_request(self.command, self.path, code,
-                                None if code < 400 else obj)
+                                req_body if code < 400 else obj)
 
         def read_body(self):
             n = int(self.headers.get("Content-Length") or 0)
@@ -341,7 +345,8 @@ def make_handler(srv):
             return json.loads(data) if data else None
 
         def authorized(self):
-            if self.headers.get("Authorization") == "Bearer " + srv.token:
+            if self.headers.get("Authorization") in ["Bearer " + t for t in
+                                                     srv.token.split(",")]:
                 return True
             self.send_json(401, status_body(401, "Unauthorized", "Unauthorized"))
             return False
@@ -396,8 +401,7 @@ def make_handler(srv):
                 if not namespaced:
                     body["metadata"].pop("namespace")
                 code, obj = srv.store.put(r["plural"], body, create_only=True)
-                self.send_json(code, self.versioned(obj, api_version))
-                srv.log_request("POST", self.path, code, body)
+                self.send_json(code, self.versioned(obj, api_version), body)
                 return
             if self.command == "PUT" and r["name"]:
                 md = body.setdefault("metadata", {})
@@ -411,8 +415,7 @@ def make_handler(srv):
                     self.not_found(r)
                     return
                 code, obj = srv.store.put(r["plural"], body, precondition=pre)
-                self.send_json(code, self.versioned(obj, api_version))
-                srv.log_request("PUT", self.path, code, body)
+                self.send_json(code, self.versioned(obj, api_version), body)
                 return
             if self.command == "PATCH" and r["name"]:
                 ctype = self.headers.get("Content-Type", "")
@@ -469,8 +472,7 @@ def make_handler(srv):
             new["metadata"]["resourceVersion"] = cur["metadata"]["resourceVersion"]
             code, obj = srv.store.put(r["plural"], new, precondition=pre if pre else
                                       cur["metadata"]["resourceVersion"])
-            self.send_json(code, self.versioned(obj, api_version))
-            srv.log_request("PATCH", self.path, code, body)
+            self.send_json(code, self.versioned(obj, api_version), body)
 
         def list(self, r, q, kind, api_version):
             sel = parse_selector(urllib.parse.unquote(q.get("labelSelector", "")))
@@ -524,7 +526,7 @@ def make_handler(srv):
         def watch(self, r, q, kind, api_version):
             sel = parse_selector(urllib.parse.unquote(q.get("labelSelector", "")))
             rv_s = q.get("resourceVersion", "")
-            timeout = int(q.get("timeoutSeconds") or 1800)
+            timeout = min(int(q.get("timeoutSeconds") or 1800), srv.max_watch_seconds)
             bookmarks = q.get("allowWatchBookmarks") == "true"
             self.send_response(200)
             self.send_header("Cache-Control", "no-cache, private")
@@ -543,6 +545,7 @@ def make_handler(srv):
                 return plural == r["plural"] and (not r["ns"] or
                                                   obj["metadata"].get("namespace") == r["ns"])
 
+            srv.log_request("GET", self.path, 200, None)
             with srv.watch_lock:
                 srv.watches.add(self.connection)
             try:
@@ -641,9 +644,9 @@ def make_ctl_handler(srv):
         POST /ctl/delete                 {"kind", "namespace", "name"} or a list
         GET  /ctl/get?resource=P&namespace=NS&name=N
         GET  /ctl/list?resource=P        items
-        GET  /ctl/requests               writes and failed requests seen by the API side
+        GET  /ctl/requests               lists, watches, writes and failures seen by the API
         POST /ctl/compact                forget the watch history (next old watch: 410)
-        POST /ctl/token                  {"token": T}: rotate the accepted bearer token
+        POST /ctl/token                  {"token": "T[,T2...]"}: the accepted bearer tokens
         POST /ctl/fail                   {"method", "path_re", "code", "count"}
         POST /ctl/fail-clear
         POST /ctl/close-watches          drop every open watch connection (no chunk end)
@@ -757,6 +760,9 @@ def main():
     ap.add_argument("--version", default="1.20")
     ap.add_argument("--preload")
     ap.add_argument("--bookmark-interval", type=float, default=60.0)
+    # A real apiserver ends a watch at the client's timeoutSeconds; tests want that sooner,
+    # to see watches resumed from a BOOKMARK's resourceVersion without waiting minutes.
+    ap.add_argument("--max-watch-seconds", type=int, default=1800)
     args = ap.parse_args()
 
     srv = Server(args)

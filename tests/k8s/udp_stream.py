@@ -2,6 +2,7 @@
 """Numbered UDP datagrams to an echo server, counting what comes back (stdlib only).
 
     udp_stream.py HOST PORT COUNT INTERVAL_MS [--start-file F] [--done-file F]
+    udp_stream.py echo PORT        the echo server for it (one per pod)
 
 Sends 20 unnumbered warm-up datagrams first (they create the NAT session and resolve the
 neighbours on the way) and waits for them, then COUNT datagrams numbered 0..COUNT-1 every
@@ -10,6 +11,10 @@ for stragglers. --start-file is created when the numbered stream begins (so a te
 start changing things exactly then); the stream also ends early once --done-file exists and
 at least 500 datagrams went out. Prints one JSON line: sent, received, missing (the first 50
 numbers), duplicates, and exits 1 if any is missing.
+
+Both ends take 4 MB socket buffers: on a two-core test machine the test's other processes can
+keep a Python receiver off the CPU for a while, and a datagram dropped by a full socket
+buffer (UdpRcvbufErrors) would be blamed on the gateway.
 """
 import json
 import os
@@ -20,11 +25,32 @@ import threading
 import time
 
 
+BUF = 4 << 20
+
+
+def big_buffers(s):
+    for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+        s.setsockopt(socket.SOL_SOCKET, opt, BUF)
+
+
+def echo(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    big_buffers(s)
+    s.bind(("0.0.0.0", port))
+    while True:
+        data, peer = s.recvfrom(65535)
+        s.sendto(data, peer)
+
+
 def main(argv):
+    if argv[1] == "echo":
+        echo(int(argv[2]))
+        return 0
     host, port, count, interval = argv[1], int(argv[2]), int(argv[3]), float(argv[4]) / 1000
     start_file = argv[argv.index("--start-file") + 1] if "--start-file" in argv else None
     done_file = argv[argv.index("--done-file") + 1] if "--done-file" in argv else None
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    big_buffers(s)
     s.connect((host, port))
     s.settimeout(0.2)
     got = {}
