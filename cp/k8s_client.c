@@ -258,9 +258,17 @@ static size_t body_write(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* curl calls this about once a second, and at every block of data. */
+static int request_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+			    curl_off_t ulnow)
+{
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return atomic_load((const atomic_bool *)arg) ? 1 : 0;
+}
+
 int k8s_client_request(struct k8s_client *c, CURL *h, const char *method, const char *path,
 		       const char *content_type, const char *body, long timeout_s,
-		       struct k8s_response *r)
+		       const atomic_bool *cancel, struct k8s_response *r)
 {
 	struct body_buf b = {0};
 	struct curl_slist *hdrs;
@@ -278,6 +286,11 @@ int k8s_client_request(struct k8s_client *c, CURL *h, const char *method, const 
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->error);
+	if (cancel) {
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, request_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)cancel);
+	}
 	r->result = curl_easy_perform(h);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(hdrs);

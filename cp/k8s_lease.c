@@ -20,8 +20,6 @@
 
 #include "k8s_lease.h"
 
-#define LEASE_TIMEOUT_S 10L
-
 static void lease_path(const struct k8s_lease *l, bool item, char *buf, size_t len)
 {
 	snprintf(buf, len, "/apis/coordination.k8s.io/v1/namespaces/%s/leases%s%s", l->ns,
@@ -71,8 +69,8 @@ static long lease_put(struct k8s_lease *l, struct k8s_client *c, CURL *h, json_t
 	body = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	lease_path(l, true, path, sizeof(path));
-	if (body && k8s_client_request(c, h, "PUT", path, "application/json", body, LEASE_TIMEOUT_S,
-				       r) == 0)
+	if (body && k8s_client_request(c, h, "PUT", path, "application/json", body, l->timeout_s,
+				       l->cancel, r) == 0)
 		code = r->code;
 	free(body);
 	if (code == 200) {
@@ -120,7 +118,7 @@ bool k8s_lease_step(struct k8s_lease *l, struct k8s_client *c, CURL *h)
 		// 409: somebody wrote it; read it again below.
 	}
 	lease_path(l, true, path, sizeof(path));
-	if (k8s_client_request(c, h, "GET", path, NULL, NULL, LEASE_TIMEOUT_S, &r) < 0 ||
+	if (k8s_client_request(c, h, "GET", path, NULL, NULL, l->timeout_s, l->cancel, &r) < 0 ||
 	    (r.code != 200 && r.code != 404)) {
 		lease_log(l, "get", &r);
 		k8s_response_free(&r);
@@ -138,7 +136,7 @@ bool k8s_lease_step(struct k8s_lease *l, struct k8s_client *c, CURL *h)
 		code = 0;
 		memset(&r, 0, sizeof(r));
 		if (body && k8s_client_request(c, h, "POST", path, "application/json", body,
-					       LEASE_TIMEOUT_S, &r) == 0)
+					       l->timeout_s, l->cancel, &r) == 0)
 			code = r.code;
 		free(body);
 		lease_log(l, "create", &r);
@@ -192,6 +190,9 @@ void k8s_lease_release(struct k8s_lease *l, struct k8s_client *c, CURL *h)
 
 	if (!l->leader || !l->obj)
 		return;
+	// Best effort on the way out: an unreachable server must not hold up the stop.
+	l->cancel = NULL;
+	l->timeout_s = 2;
 	// client-go's ReleaseOnCancel: an empty holder lets the next instance take over at once.
 	k8s_time_format(k8s_wall_us(), true, now);
 	spec = json_pack("{s:s, s:i, s:s, s:s, s:I}", "holderIdentity", "", "leaseDurationSeconds",

@@ -3,6 +3,7 @@
 #ifndef STRAIT_K8S_LEASE_H
 #define STRAIT_K8S_LEASE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -23,6 +24,8 @@ struct k8s_lease {
 	uint64_t renewed_ms;   /**< our last successful write */
 	char holder[128];      /**< holderIdentity last seen */
 	long logged_err;
+	long timeout_s;		   /**< per request */
+	const atomic_bool *cancel; /**< abandons a request in flight when set (shutdown) */
 };
 
 /** One election round (a GET and at most one write). Blocks. @return whether we lead. */

@@ -46,7 +46,7 @@ struct informer {
 	struct k8s_stream stream;
 	bool expired;	   /**< the watch stream said 410 */
 	bool stream_error; /**< the watch stream carried another ERROR */
-	bool established; /**< the watch answered 200: it works */
+	bool established;  /**< the watch answered 200: it works */
 	char stream_msg[640];
 	unsigned int events; /**< events in the current watch */
 	CURL *h;

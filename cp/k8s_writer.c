@@ -43,6 +43,7 @@ struct k8s_writer {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stop;
+	atomic_bool stopping; /**< stop, readable without the lock: cancels a request */
 	atomic_bool leader;
 	struct job *jobs;
 	unsigned int n_events;
@@ -103,10 +104,11 @@ static bool job_run(struct k8s_writer *w, struct job *j)
 
 	if (j->type == JOB_PATCH)
 		k8s_client_request(w->p.client, w->h, "PATCH", j->path,
-				   "application/merge-patch+json", j->body, WRITE_TIMEOUT_S, &r);
+				   "application/merge-patch+json", j->body, WRITE_TIMEOUT_S,
+				   &w->stopping, &r);
 	else
 		k8s_client_request(w->p.client, w->h, "POST", j->path, "application/json", j->body,
-				   WRITE_TIMEOUT_S, &r);
+				   WRITE_TIMEOUT_S, &w->stopping, &r);
 	key = k8s_response_error_key(&r);
 	// 404: the object is gone, nothing to report on. 4xx other than 401/403/409/429: the
 	// request itself is wrong and will not improve by repetition.
@@ -223,6 +225,8 @@ struct k8s_writer *k8s_writer_start(const struct k8s_writer_params *p)
 	snprintf(w->lease.name, sizeof(w->lease.name), "%s", p->lease_name);
 	snprintf(w->lease.identity, sizeof(w->lease.identity), "%s", p->identity);
 	w->lease.duration_s = w->p.lease_duration_s;
+	w->lease.timeout_s = 10;
+	w->lease.cancel = &w->stopping;
 	w->seed = (uint32_t)k8s_now_ms() | 1u;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&ca);
@@ -248,6 +252,7 @@ void k8s_writer_stop(struct k8s_writer *w)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->stop = true;
+	atomic_store(&w->stopping, true);
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);

@@ -23,6 +23,7 @@
 #define STRAIT_K8S_CLIENT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -135,12 +136,14 @@ struct k8s_response {
  * requests, never a watch). Blocks: never on the control thread.
  * @param body request body or NULL; @p content_type its type.
  * @param timeout_s whole-transfer limit.
+ * @param cancel when not NULL and set by another thread, the transfer is abandoned within
+ *               about a second (a shutdown must not wait for an unreachable server).
  * @return 0 when a response arrived (any HTTP status: see r->code), -EIO when the transfer
- *         failed (r->result, r->error), -ENOMEM.
+ *         failed or was cancelled (r->result, r->error), -ENOMEM.
  */
 int k8s_client_request(struct k8s_client *c, CURL *h, const char *method, const char *path,
 		       const char *content_type, const char *body, long timeout_s,
-		       struct k8s_response *r);
+		       const atomic_bool *cancel, struct k8s_response *r);
 
 void k8s_response_free(struct k8s_response *r);
 

@@ -517,4 +517,20 @@ rc=0
 strait_stop || rc=$?
 check_eq "wrong-CA strait exit status" 0 "$rc"
 
+# ---- An API server that accepts connections and never answers: a stop is still prompt ----
+
+_topo_spawn hang "${P}g" socat TCP-LISTEN:6445,bind=127.0.0.1,reuseaddr,fork EXEC:'sleep 600' \
+	>/dev/null
+wait_for 5 in_gw sh -c 'ss -Hltn | grep -q 127.0.0.1:6445' || true
+sed "s#https://127.0.0.1:$API_PORT#https://127.0.0.1:6445#" "$ST/kubeconfig" >"$ST/kubeconfig.hang"
+sed "s#$ST/kubeconfig#$ST/kubeconfig.hang#" "$ST/strait.yaml" >"$ST/hang.yaml"
+strait_start "$BIN" "$ST/hang.yaml"
+sleep 3 # every request is now waiting for a TLS handshake that never comes
+t0=$(date +%s%N)
+rc=0
+strait_stop || rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check_eq "hung API server: strait stops cleanly" 0 "$rc"
+check "hung API server: the stop took ${ms} ms (< 3000)" test "$ms" -lt 3000
+
 e2e_finish
