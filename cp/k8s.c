@@ -119,6 +119,9 @@ static void report_status(const struct k8s_result *r, json_t *entry, bool progra
 		return;
 	}
 	if (k8s_status_same(cur, want)) {
+		// The API has it: forget what we sent, so that a later change by someone else
+		// is put right rather than taken for our own write.
+		json_object_del(entry, "sent");
 		json_decref(want);
 		return;
 	}
@@ -154,7 +157,9 @@ static void report_annotation(const struct k8s_result *r, json_t *entry, bool pr
 				r->valid && !r->conflict ? "" : r->message);
 			json_object_set_new(entry, "log", json_string(text));
 		}
-	} else if (!same) {
+	} else if (same) {
+		json_object_del(entry, "sent");
+	} else {
 		json_t *patch = json_pack("{s:{s:{s:s}}}", "metadata", "annotations",
 					  K8S_ANN_ADVERTISED, text);
 		snprintf(what, sizeof(what), "%s annotation %s", key, K8S_ANN_ADVERTISED);

@@ -462,8 +462,20 @@ check_eq "strait exit status" 0 "$rc"
 check "lease released on exit" wait_for 5 grep -q 'lease demo/strait released' "$STRAIT_LOG"
 cp "$STRAIT_LOG" "$ST/strait-kubeconfig.log" # the next start writes a new strait.log
 
-# ---- In-cluster config, and the service-account token rotating ----
+# ---- In-cluster config, another instance holding the Lease, the token rotating ----
 
+# Another gateway holds the Lease and renews it every 2 s for 10 s, then stops (it died).
+lease_by_other() {
+	cat <<EOF | apply
+{"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+ "metadata": {"name": "strait", "namespace": "demo"},
+ "spec": {"holderIdentity": "other-gateway_1", "leaseDurationSeconds": 6,
+          "renewTime": "$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)"}}
+EOF
+}
+lease_by_other
+( for ((i = 0; i < 5; i++)); do sleep 2; lease_by_other; done ) &
+RENEWER=$!
 mkdir -p "$ST/sa"
 printf '%s\n' "$TOKEN" >"$ST/sa/token"
 cp "$ST/api.crt" "$ST/sa/ca.crt"
@@ -476,8 +488,19 @@ check "in-cluster: synced from the service account's token and CA" wait_for 20 a
 check "in-cluster: the config source is logged" \
 	grep -q "watching in-cluster config (https://127.0.0.1:$API_PORT, $ST/sa)" "$STRAIT_LOG"
 holder_is() { [ "$(get leases strait spec.holderIdentity)" = "$1" ]; }
-check "in-cluster: the released Lease is taken over at once" \
-	wait_for 5 holder_is "$(in_gw hostname)_$STRAIT_PID"
+mapping_web2 8093 | sed 's/"web2"/"web4"/' | apply
+check "another instance leads: this one still forwards (:8093)" wait_for 10 answers_any 8093
+check "another instance leads: logged" \
+	grep -q 'lease demo/strait is held by other-gateway_1: this instance does not write status' "$STRAIT_LOG"
+check_eq "another instance leads: this one writes no status" "" "$(get mappings web4 status)"
+check_eq "another instance leads: the Lease is still theirs" other-gateway_1 \
+	"$(get leases strait spec.holderIdentity)"
+wait "$RENEWER"
+check "the other instance stopped renewing: this one takes the Lease over" \
+	wait_for 15 holder_is "$(in_gw hostname)_$STRAIT_PID"
+check "the new leader writes the status the old one left undone" wait_for 10 status_is web4 Ready True
+check_eq "the takeover is counted in leaseTransitions" 1 \
+	"$(get leases strait spec.leaseTransitions)"
 # A rotation as the kubelet and API server do it: the new token is valid before it is
 # written to the file, the old one stops being accepted after. Then every connection drops:
 # strait must reconnect with the new token, and never send the old one again.
@@ -490,9 +513,9 @@ sleep 1
 ctl token "$TOKEN2" >/dev/null
 before=$(n401)
 ctl close-watches >/dev/null
-mapping_web2 8093 | sed 's/"web2"/"web4"/' | apply
-check "token rotated: a Mapping created afterwards is served (:8093)" wait_for 20 answers_any 8093
-check "token rotated: status written with the new token" wait_for 10 status_is web4 Ready True
+mapping_web2 8094 | sed 's/"web2"/"web5"/' | apply
+check "token rotated: a Mapping created afterwards is served (:8094)" wait_for 20 answers_any 8094
+check "token rotated: status written with the new token" wait_for 10 status_is web5 Ready True
 check_eq "token rotated: no request was refused 401" "$before" "$(n401)"
 rc=0
 strait_stop || rc=$?
