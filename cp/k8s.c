@@ -1,35 +1,558 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Kubernetes: not built yet. The config's `kubernetes.enabled` and --kubeconfig/--manifests
- * are refused rather than silently ignored. */
+/*
+ * Kubernetes on the control thread: apply what the k8s thread learned to the caches,
+ * reconcile, publish through cp_mappings_replace(CP_SRC_K8S, ...) (the one path every source
+ * takes to the data plane), and report back: status, annotation and Events through the writer
+ * thread (API mode), or the log (offline mode, --manifests DIR).
+ *
+ * Nothing here blocks: the queue is only try-locked and the writer only takes submissions.
+ * A reconcile is a full pass over the caches, run only when something changed; the tables are
+ * republished only when the resulting mappings differ from the published ones, so echoes of
+ * our own status writes and unrelated object changes cost no table generation.
+ */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <strait/cp.h>
+#include <strait/k8s_manifests.h>
+#include <strait/k8s_reconcile.h>
+#include <strait/k8s_status.h>
+#include <strait/k8s_watch.h>
+#include <strait/log.h>
 
 #include "cp_priv.h"
 
+#define ALL_KINDS	 ((1u << K8S_KIND_MAX) - 1)
+#define PUBLISH_RETRY_MS 5000
+
+enum k8s_mode { MODE_OFF, MODE_API, MODE_OFFLINE };
+
+static struct {
+	enum k8s_mode mode;
+	struct k8s_store store;
+	struct k8s_queue q;
+	struct k8s_client *client;
+	struct k8s_watcher *watcher;
+	struct k8s_writer *writer;
+	char dir[CFG_PATH_MAX];
+	char identity[128];
+	unsigned int attempted; /* kinds whose first list finished, well or not */
+	unsigned int failing;	/* kinds whose informer is retrying */
+	bool dirty, resubmit;
+	bool have_published; /* published_fp is meaningful */
+	uint64_t published_fp;
+	bool publish_failed;
+	bool curl_ready;
+	char publish_err[512];
+	uint64_t retry_ms;
+	/* per source object "Kind/ns/name": {fp, gen, sent, ev, log} */
+	json_t *book;
+} k;
+
+static void identity_init(void)
+{
+	char host[64] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(k.identity, sizeof(k.identity), "%s_%d", host[0] ? host : "strait", (int)getpid());
+}
+
+static const char *result_key(const struct k8s_result *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s/%s", r->kind == K8S_KIND_STATEFULSET ? "StatefulSet" : "Mapping",
+		 r->ns, r->name);
+	return buf;
+}
+
+static json_t *book_entry(const char *key)
+{
+	json_t *e = json_object_get(k.book, key);
+
+	if (!e) {
+		e = json_object();
+		json_object_set_new(k.book, key, e);
+	}
+	return e;
+}
+
+/* Submit a patch unless the very same one was the last submitted for this object. */
+static void submit_patch(json_t *entry, const char *path, json_t *patch, const char *what)
+{
+	if (json_equal(json_object_get(entry, "sent"), patch)) {
+		json_decref(patch);
+		return;
+	}
+	json_object_set(entry, "sent", patch);
+	if (k8s_writer_patch(k.writer, path, patch, what) < 0)
+		json_object_del(entry, "sent"); // not the leader: nothing was sent
+}
+
+static void report_status(const struct k8s_result *r, json_t *entry, bool programmed,
+			  const char *key)
+{
+	json_t *obj = k8s_cache_get(&k.store.c[K8S_KIND_MAPPING], r->ns, r->name);
+	json_t *cur = json_object_get(obj, "status"), *sent, *want;
+	char path[512], summary[1024];
+
+	// Transition times come from what we last sent if the cache has not caught up yet,
+	// so that an unchanged condition keeps its time and the same patch is not sent twice.
+	sent = json_object_get(json_object_get(entry, "sent"), "status");
+	want = k8s_status_build(r, sent ? sent : cur, programmed,
+				(uint64_t)json_integer_value(json_object_get(entry, "gen")),
+				k.publish_failed ? k.publish_err : NULL, k8s_wall_us());
+	if (!want)
+		return;
+	k8s_status_summary(want, true, summary, sizeof(summary));
+	if (k.mode == MODE_OFFLINE) {
+		if (strcmp(k8s_str(entry, "log", NULL), summary) != 0) {
+			char *js = json_dumps(want, JSON_COMPACT);
+			K8S_LOG(NOTICE, "%s: %s", key, summary);
+			K8S_LOG(INFO, "%s status: %s", key, js ? js : "?");
+			free(js);
+			json_object_set_new(entry, "log", json_string(summary));
+		}
+		json_decref(want);
+		return;
+	}
+	if (k8s_status_same(cur, want)) {
+		// The API has it: forget what we sent, so that a later change by someone else
+		// is put right rather than taken for our own write.
+		json_object_del(entry, "sent");
+		json_decref(want);
+		return;
+	}
+	if (strcmp(k8s_str(entry, "log", NULL), summary) != 0) {
+		K8S_LOG(INFO, "%s: %s", key, summary);
+		json_object_set_new(entry, "log", json_string(summary));
+	}
+	json_t *patch = json_pack("{s:o}", "status", want);
+	snprintf(summary, sizeof(summary), "%s status", key);
+	submit_patch(entry, strcat(k8s_result_path(r, path, sizeof(path) - 8), "/status"), patch,
+		     summary);
+}
+
+static void report_annotation(const struct k8s_result *r, json_t *entry, bool programmed,
+			      const char *key)
+{
+	json_t *obj = k8s_cache_get(&k.store.c[K8S_KIND_STATEFULSET], r->ns, r->name);
+	const char *cur = k8s_str(obj, "metadata", "annotations", K8S_ANN_ADVERTISED, NULL);
+	json_t *want = programmed && r->accepted ? r->advertised : NULL;
+	json_t *empty = json_array(), *have = json_loads(cur, 0, NULL);
+	char *text = json_dumps(want ? want : empty, JSON_COMPACT);
+	char path[512], what[2 * K8S_NAME_MAX + 96];
+	bool same = have && json_equal(have, want ? want : empty);
+
+	json_decref(have);
+	json_decref(empty);
+	if (!text)
+		return;
+	if (k.mode == MODE_OFFLINE) {
+		if (strcmp(k8s_str(entry, "log", NULL), text) != 0) {
+			K8S_LOG(NOTICE, "%s: %s=%s%s%s", key, K8S_ANN_ADVERTISED, text,
+				r->valid && !r->conflict ? "" : "; ",
+				r->valid && !r->conflict ? "" : r->message);
+			json_object_set_new(entry, "log", json_string(text));
+		}
+	} else if (same) {
+		json_object_del(entry, "sent");
+	} else {
+		json_t *patch = json_pack("{s:{s:{s:s}}}", "metadata", "annotations",
+					  K8S_ANN_ADVERTISED, text);
+		snprintf(what, sizeof(what), "%s annotation %s", key, K8S_ANN_ADVERTISED);
+		submit_patch(entry, k8s_result_path(r, path, sizeof(path)), patch, what);
+	}
+	free(text);
+}
+
+static void report_event(const struct k8s_result *r, json_t *entry, const char *key)
+{
+	char ev[K8S_REASON_MAX + K8S_MESSAGE_MAX + 2];
+
+	if (r->valid && !r->conflict) {
+		json_object_set_new(entry, "ev", json_string(""));
+		return;
+	}
+	// One Event per distinct error, not one per reconcile pass.
+	snprintf(ev, sizeof(ev), "%s|%s", r->reason, r->message);
+	if (strcmp(k8s_str(entry, "ev", NULL), ev) == 0)
+		return;
+	json_object_set_new(entry, "ev", json_string(ev));
+	K8S_LOG(WARNING, "%s: %s: %s", key, r->reason, r->message);
+	if (k.mode == MODE_API)
+		k8s_writer_event(
+			k.writer, r->ns,
+			k8s_event_build(r, r->reason, r->message, k.identity, k8s_wall_us()));
+}
+
+/* StatefulSets that carry our annotation but no longer a port-mapper one: take it off. */
+static void report_orphans(const struct k8s_desired *d, json_t *seen)
+{
+	json_t *sts;
+	const char *key;
+	char path[512], bkey[2 * K8S_NAME_MAX], what[2 * K8S_NAME_MAX + 64];
+
+	if (k.mode != MODE_API)
+		return;
+	json_object_foreach(k.store.c[K8S_KIND_STATEFULSET].objs, key, sts) {
+		struct k8s_result r = {.kind = K8S_KIND_STATEFULSET};
+		bool source = false;
+
+		if (!json_object_get(k8s_get(sts, "metadata", "annotations", NULL),
+				     K8S_ANN_ADVERTISED))
+			continue;
+		snprintf(r.ns, sizeof(r.ns), "%s", k8s_str(sts, "metadata", "namespace", NULL));
+		snprintf(r.name, sizeof(r.name), "%s", k8s_str(sts, "metadata", "name", NULL));
+		for (unsigned int i = 0; i < d->n_res && !source; i++)
+			source = d->res[i].kind == K8S_KIND_STATEFULSET &&
+				 strcmp(d->res[i].ns, r.ns) == 0 &&
+				 strcmp(d->res[i].name, r.name) == 0;
+		if (source)
+			continue;
+		result_key(&r, bkey, sizeof(bkey));
+		json_object_set_new(seen, bkey, json_true());
+		snprintf(what, sizeof(what), "%s annotation %s removal", bkey, K8S_ANN_ADVERTISED);
+		submit_patch(
+			book_entry(bkey), k8s_result_path(&r, path, sizeof(path)),
+			json_pack("{s:{s:{s:n}}}", "metadata", "annotations", K8S_ANN_ADVERTISED),
+			what);
+	}
+}
+
+/* The other sources' mappings: they win every conflict. */
+static const struct cfg_mapping **reserved_mappings(unsigned int *n)
+{
+	unsigned int total = cp_mapping_count(), c = 0;
+	const struct cfg_mapping **r = calloc(total ? total : 1, sizeof(*r));
+
+	for (unsigned int i = 0; r && i < total; i++) {
+		enum cp_source src;
+		const struct cfg_mapping *m = cp_mapping_at(i, &src);
+		if (src != CP_SRC_K8S)
+			r[c++] = m;
+	}
+	*n = c;
+	return r;
+}
+
+static void reconcile(void)
+{
+	const struct cfg *cfg = cp_config();
+	struct k8s_reconcile_params p = {
+		.default_addr = cfg->ext.n_addrs ? cfg->ext.addrs[0].addr : 0,
+	};
+	struct k8s_desired d;
+	char err[512], key[2 * K8S_NAME_MAX + 16];
+	const struct cfg_mapping **reserved;
+	bool published;
+	json_t *seen;
+	int rc;
+
+	reserved = reserved_mappings(&p.n_reserved);
+	if (!reserved)
+		return;
+	p.reserved = reserved;
+	rc = k8s_reconcile(&k.store, &p, &d);
+	free(reserved);
+	if (rc < 0) {
+		K8S_LOG(ERR, "reconcile: %s; will retry", strerror(-rc));
+		k.retry_ms = k8s_now_ms() + PUBLISH_RETRY_MS;
+		return;
+	}
+	k.dirty = false;
+	published = k.have_published && d.fingerprint == k.published_fp && !k.publish_failed;
+	if (!published) {
+		uint64_t before = cp_generation();
+		rc = cp_mappings_replace(CP_SRC_K8S, d.maps, d.n_maps, err, sizeof(err));
+		if (rc < 0) {
+			if (!k.publish_failed || strcmp(err, k.publish_err) != 0)
+				K8S_LOG(ERR,
+					"cannot publish %u Kubernetes mappings: %s; forwarding "
+					"continues on tables generation %lu",
+					d.n_maps, err, (unsigned long)before);
+			snprintf(k.publish_err, sizeof(k.publish_err), "%s", err);
+			k.publish_failed = true;
+			k.retry_ms = k8s_now_ms() + PUBLISH_RETRY_MS;
+		} else {
+			if (k.publish_failed)
+				K8S_LOG(NOTICE, "Kubernetes mappings published again");
+			k.publish_failed = false;
+			k.have_published = true;
+			k.published_fp = d.fingerprint;
+			K8S_LOG(DEBUG,
+				"%u mappings from %u Kubernetes objects: tables generation %lu",
+				d.n_maps, d.n_res, (unsigned long)cp_generation());
+		}
+	}
+
+	seen = json_object();
+	for (unsigned int i = 0; i < d.n_res; i++) {
+		const struct k8s_result *r = &d.res[i];
+		json_t *entry = book_entry(result_key(r, key, sizeof(key)));
+		bool programmed = r->accepted && !k.publish_failed;
+
+		json_object_set_new(seen, key, json_true());
+		if (programmed && (json_integer_value(json_object_get(entry, "fp")) !=
+					   (json_int_t)r->fingerprint ||
+				   !json_object_get(entry, "gen"))) {
+			json_object_set_new(entry, "fp", json_integer((json_int_t)r->fingerprint));
+			json_object_set_new(entry, "gen",
+					    json_integer((json_int_t)cp_generation()));
+		}
+		if (r->kind == K8S_KIND_MAPPING)
+			report_status(r, entry, programmed, key);
+		else
+			report_annotation(r, entry, programmed, key);
+		report_event(r, entry, key);
+	}
+	report_orphans(&d, seen);
+	// Forget objects that are gone (a re-created one starts afresh).
+	const char *bk;
+	json_t *v, *tmp;
+	json_object_foreach_safe(k.book, tmp, bk, v)
+		if (!json_object_get(seen, bk))
+			json_object_del(k.book, bk);
+	json_decref(seen);
+	k8s_desired_free(&d);
+}
+
+/* ---- Offline mode ---- */
+
+static int manifests_apply(char *err, size_t errlen)
+{
+	json_t *items[K8S_KIND_MAX];
+	unsigned int files, changed, total = 0, objs = 0;
+	int rc;
+
+	rc = k8s_manifests_load(k.dir, items, &files, err, errlen);
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < K8S_KIND_MAX; i++) {
+		if (rc == 0)
+			rc = k8s_cache_replace(&k.store.c[i], items[i], &changed);
+		total += changed;
+		objs += (unsigned int)json_array_size(items[i]);
+		json_decref(items[i]);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "--manifests %s: %s", k.dir, strerror(-rc));
+		return rc;
+	}
+	K8S_LOG(NOTICE, "manifests %s: %u objects in %u files, %u changed", k.dir, objs, files,
+		total);
+	k.dirty = k.dirty || total > 0 || !k.have_published;
+	return 0;
+}
+
+/* ---- API mode ---- */
+
+static int api_init(const struct cp_args *a, char *err, size_t errlen)
+{
+	const struct cfg *cfg = cp_config();
+	const char *kc = cfg->k8s.kubeconfig, *env;
+	struct k8s_writer_params wp = {.lease_duration_s = 15, .retry_ms = 2000};
+	char home[CFG_PATH_MAX];
+	struct k8s_conn conn;
+	struct stat sb;
+	int rc;
+
+	(void)a;
+	// kubectl's order: the given file, then in a pod the service account, then
+	// $KUBECONFIG (its first file), then ~/.kube/config.
+	if (!kc[0] && !getenv("KUBERNETES_SERVICE_HOST")) {
+		env = getenv("KUBECONFIG");
+		if (env && env[0]) {
+			snprintf(home, sizeof(home), "%.*s", (int)strcspn(env, ":"), env);
+			kc = home;
+		} else if ((env = getenv("HOME"))) {
+			snprintf(home, sizeof(home), "%s/.kube/config", env);
+			kc = stat(home, &sb) == 0 ? home : "";
+		}
+	}
+	rc = kc[0] ? k8s_kubeconfig_load(kc, &conn, err, errlen)
+		   : k8s_incluster_load(&conn, err, errlen);
+	if (rc < 0)
+		return -EINVAL;
+	if (conn.insecure)
+		K8S_LOG(WARNING,
+			"%s: insecure-skip-tls-verify: the API server is not authenticated",
+			conn.source);
+	char source[sizeof(conn.source)], ns[CFG_NAME_MAX];
+	snprintf(source, sizeof(source), "%s", conn.source);
+	snprintf(ns, sizeof(ns), "%s", conn.ns);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	k.curl_ready = true;
+	k.client = k8s_client_new(&conn, err, errlen);
+	k8s_conn_free(&conn);
+	if (!k.client)
+		return errno == ENOMEM ? -ENOMEM : -EINVAL;
+
+	identity_init();
+	env = getenv("POD_NAMESPACE");
+	snprintf(wp.lease_ns, sizeof(wp.lease_ns), "%s",
+		 env && env[0]	  ? env
+		 : cfg->k8s.ns[0] ? cfg->k8s.ns
+		 : ns[0]	  ? ns
+				  : "default");
+	env = getenv("STRAIT_LEASE_NAME");
+	snprintf(wp.lease_name, sizeof(wp.lease_name), "%s", env && env[0] ? env : "strait");
+	snprintf(wp.identity, sizeof(wp.identity), "%s", k.identity);
+	wp.client = k.client;
+	wp.q = &k.q;
+	k.watcher = k8s_watcher_start(k.client, cfg->k8s.ns, &k.q);
+	if (!k.watcher) {
+		snprintf(err, errlen, "cannot start the Kubernetes thread: %s", strerror(errno));
+		return -errno;
+	}
+	k.writer = k8s_writer_start(&wp);
+	if (!k.writer) {
+		snprintf(err, errlen, "cannot start the status writer: %s", strerror(errno));
+		return -errno;
+	}
+	K8S_LOG(NOTICE, "watching %s, %s; status writer elected on Lease %s/%s as %s", source,
+		cfg->k8s.ns[0] ? cfg->k8s.ns : "all namespaces", wp.lease_ns, wp.lease_name,
+		k.identity);
+	return 0;
+}
+
+static void api_take(void)
+{
+	struct k8s_update *list = k8s_queue_take(&k.q);
+	unsigned int changed;
+
+	for (struct k8s_update *u = list; u; u = u->next) {
+		unsigned int bit = 1u << u->kind;
+		switch (u->type) {
+		case K8S_UPD_ADDED:
+		case K8S_UPD_MODIFIED:
+		case K8S_UPD_DELETED:
+			if (k8s_cache_apply(&k.store.c[u->kind], u->type, u->obj) != 0)
+				k.dirty = true;
+			break;
+		case K8S_UPD_RELIST:
+			if (k8s_cache_replace(&k.store.c[u->kind], u->obj, &changed) < 0 || changed)
+				k.dirty = true;
+			if (!(k.attempted & bit))
+				k.dirty = true;
+			k.attempted |= bit;
+			k.failing &= ~bit;
+			break;
+		case K8S_UPD_FAILED:
+			if (!(k.attempted & bit))
+				k.dirty = true; // so the first pass runs without this kind
+			k.attempted |= bit;
+			k.failing |= bit;
+			break;
+		case K8S_UPD_RECOVERED: k.failing &= ~bit; break;
+		case K8S_UPD_LEADER:
+			// Forget what was sent and reported: start again from the cluster.
+			json_object_clear(k.book);
+			k.resubmit = true;
+			break;
+		}
+	}
+	k8s_update_list_free(list);
+}
+
+/* ---- Hooks (cp_priv.h) ---- */
+
 int cp_k8s_init(const struct cp_args *a, char *err, size_t errlen)
 {
-	if (a->manifests || a->kubeconfig || cp_config()->k8s.enabled) {
-		snprintf(err, errlen, "Kubernetes support is not built in this version");
+	const struct cfg *cfg = cp_config();
+	int rc;
+
+	if (!a->manifests && !cfg->k8s.enabled)
+		return 0;
+	if (a->manifests && cfg->k8s.enabled) {
+		snprintf(err, errlen,
+			 "--manifests reads objects from files: it excludes kubernetes.enabled and "
+			 "--kubeconfig");
 		return -EINVAL;
 	}
-	return 0;
+	if (k8s_store_init(&k.store) < 0 || !(k.book = json_object()))
+		return -ENOMEM;
+	k8s_queue_init(&k.q);
+	identity_init();
+	if (a->manifests) {
+		k.mode = MODE_OFFLINE;
+		snprintf(k.dir, sizeof(k.dir), "%s", a->manifests);
+		rc = manifests_apply(err, errlen);
+		if (rc < 0) {
+			cp_k8s_fini();
+			return rc == -ENOMEM ? rc : -EINVAL;
+		}
+		reconcile();
+		return 0;
+	}
+	k.mode = MODE_API;
+	rc = api_init(a, err, errlen);
+	if (rc < 0)
+		cp_k8s_fini();
+	return rc;
 }
 
 void cp_k8s_poll(void)
 {
+	if (k.mode == MODE_API)
+		api_take();
+	if (k.mode == MODE_OFF)
+		return;
+	if (k.mode == MODE_API && k.attempted != ALL_KINDS)
+		return; // not all kinds listed yet: a partial view would remove mappings
+	if (k.retry_ms && k8s_now_ms() >= k.retry_ms) {
+		k.retry_ms = 0;
+		k.dirty = true;
+	}
+	if (k.dirty || k.resubmit) {
+		k.resubmit = false;
+		reconcile();
+	}
 }
 
 void cp_k8s_reload(void)
 {
+	char err[512];
+
+	if (k.mode == MODE_API) {
+		k.dirty = true; // the config's mappings may have changed what conflicts
+		return;
+	}
+	if (k.mode != MODE_OFFLINE)
+		return;
+	if (manifests_apply(err, sizeof(err)) < 0) {
+		K8S_LOG(ERR, "reload: %s; keeping the objects loaded before", err);
+		return;
+	}
+	k.dirty = true;
+	reconcile();
 }
 
 void cp_k8s_fini(void)
 {
+	k8s_watcher_stop(k.watcher);
+	k8s_writer_stop(k.writer);
+	k8s_client_free(k.client);
+	if (k.mode != MODE_OFF || k.book) {
+		k8s_queue_fini(&k.q);
+		k8s_store_fini(&k.store);
+	}
+	json_decref(k.book);
+	if (k.curl_ready)
+		curl_global_cleanup();
+	memset(&k, 0, sizeof(k));
 }
 
 const char *cp_k8s_state(void)
 {
-	return "disabled";
+	switch (k.mode) {
+	case MODE_OFF: return "disabled";
+	case MODE_OFFLINE: return "synced";
+	default:
+		if (k.attempted != ALL_KINDS)
+			return "syncing";
+		return k.failing || k.publish_failed ? "error" : "synced";
+	}
 }

@@ -229,9 +229,29 @@ int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsi
 	ret = publish(next, k, err, errlen);
 	if (ret < 0)
 		goto undo;
-	for (unsigned int i = 0; i < st.n; i++)
-		if (st.maps[i].src == src)
-			cfg_mapping_free(&st.maps[i].m);
+	// As cp_mapping_upsert/delete do: sessions of a mapping that is gone, or of a backend a
+	// mapping no longer has, are flushed (a resync is how Kubernetes removes endpoints).
+	for (unsigned int i = 0; i < st.n; i++) {
+		if (st.maps[i].src != src)
+			continue;
+		const struct cfg_mapping *old = &st.maps[i].m, *now = NULL;
+		for (unsigned int j = kept; j < k && !now; j++)
+			if (!strcmp(next[j].m.name, old->name) && !strcmp(next[j].m.ns, old->ns))
+				now = &next[j].m;
+		if (!now) {
+			dp_sessions_clear(cp_slot_of(old->ns, old->name), 0);
+		} else {
+			for (unsigned int b = 0; b < old->n_backends; b++) {
+				bool still = false;
+				for (unsigned int c = 0; c < now->n_backends && !still; c++)
+					still = now->backends[c].addr == old->backends[b].addr;
+				if (!still)
+					dp_sessions_clear(cp_slot_of(old->ns, old->name),
+							  old->backends[b].addr);
+			}
+		}
+		cfg_mapping_free(&st.maps[i].m);
+	}
 	free(st.maps);
 	st.maps = next;
 	st.n = k;

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Mapping reconciler. The spec is checked by the config file's own Mapping parser
+ * (cfg_mapping_parse()), so that a Mapping means exactly the same thing, and is refused for
+ * exactly the same reasons with the same messages, whether it comes from the config file, the
+ * CLI or Kubernetes. Two differences of the API are applied first: fields strait does not know
+ * are dropped (the API ignores unknown fields: a newer Mapping must not break an older
+ * gateway), and `mode` is required, as in the CRD.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <netinet/in.h>
+
+#include <strait/k8s_reconcile.h>
+
+#include "k8s_priv.h"
+
+static const char *const spec_keys[] = {
+	"addresses",	   "allowedSources", "mode",	   "serviceName",   "ports",
+	"statefulSetName", "startPort",	     "targetPort", "bootstrapPort", "nat",
+	"backends",	   "timeouts",	     NULL,
+};
+static const char *const port_keys[] = {"port", "endPort", "servicePort", "protocol", NULL};
+static const char *const timeout_keys[] = {"udp", "tcpEstablished", "tcpTransitory", "icmp", NULL};
+
+static bool listed(const char *const keys[], const char *k)
+{
+	for (unsigned int i = 0; keys[i]; i++)
+		if (strcmp(keys[i], k) == 0)
+			return true;
+	return false;
+}
+
+/* A copy of @p obj with only @p keys (non-objects are copied as they are: the parser says). */
+static json_t *only(const json_t *obj, const char *const keys[])
+{
+	const char *k;
+	json_t *v, *out;
+
+	if (!json_is_object(obj))
+		return json_deep_copy(obj);
+	out = json_object();
+	json_object_foreach((json_t *)obj, k, v)
+		if (out && listed(keys, k))
+			json_object_set(out, k, v);
+	return out;
+}
+
+/* The parser's "spec:1: ports[0].port: ..." (FILE:LINE: PATH) → "spec.ports[0].port: ...". */
+static void spec_message(const char *in, char *out, size_t len)
+{
+	const char *p = in;
+
+	if (strncmp(p, "spec:", 5) == 0) {
+		p += 5;
+		p += strspn(p, "0123456789");
+		if (p[0] == ':' && p[1] == ' ')
+			p += 2;
+		snprintf(out, len, "spec.%s", p);
+		return;
+	}
+	snprintf(out, len, "%s", in);
+}
+
+int k8s_mapping_decode(const json_t *obj, struct cfg_mapping *m, uint8_t *proto, char *err,
+		       size_t errlen)
+{
+	json_t *spec = json_object_get(obj, "spec"), *f, *v;
+	char *text, msg[K8S_MESSAGE_MAX];
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	*proto = IPPROTO_TCP;
+	if (!json_is_object(spec)) {
+		snprintf(err, errlen, "spec: required, an object");
+		return -EINVAL;
+	}
+	if (!json_object_get(spec, "mode")) {
+		snprintf(err, errlen, "spec.mode: required key missing (service or perPod)");
+		return -EINVAL;
+	}
+	f = only(spec, spec_keys);
+	if (!f)
+		return -ENOMEM;
+	v = json_object_get(f, "ports");
+	if (json_is_array(v)) {
+		size_t i;
+		json_t *it;
+		json_array_foreach(v, i, it)
+			json_array_set_new(v, i, only(it, port_keys));
+	}
+	v = json_object_get(f, "timeouts");
+	if (v)
+		json_object_set_new(f, "timeouts", only(v, timeout_keys));
+	// The parser wants a name; the real ones are the derived mappings' (checked later).
+	json_object_set_new(f, "name", json_string("x"));
+	// ", " and ": " separators: JSON that is also YAML 1.1 flow syntax for libyaml.
+	text = json_dumps(f, 0);
+	json_decref(f);
+	if (!text)
+		return -ENOMEM;
+	rc = cfg_mapping_parse("spec", text, strlen(text), m, msg, sizeof(msg));
+	free(text);
+	if (rc < 0) {
+		spec_message(msg, err, errlen);
+		return rc;
+	}
+	if (m->mode == CFG_MODE_STATIC) {
+		cfg_mapping_free(m);
+		snprintf(err, errlen, "spec.backends: must be pods or nodePorts");
+		return -EINVAL;
+	}
+	v = json_object_get(spec, "protocol");
+	if (v && m->mode == CFG_MODE_PER_POD) {
+		const char *p = json_string_value(v);
+		if (p && strcasecmp(p, "udp") == 0) {
+			*proto = IPPROTO_UDP;
+		} else if (!p || strcasecmp(p, "tcp") != 0) {
+			snprintf(err, errlen, "spec.protocol: must be tcp or udp");
+			return -EINVAL;
+		}
+	}
+	snprintf(m->name, sizeof(m->name), "%.*s", (int)sizeof(m->name) - 1,
+		 k8s_str(obj, "metadata", "name", NULL));
+	snprintf(m->ns, sizeof(m->ns), "%s", k8s_str(obj, "metadata", "namespace", NULL));
+	return 0;
+}
+
+int k8s_mapping_reconcile(struct k8s_build *b, struct k8s_result *r, const json_t *obj)
+{
+	char err[K8S_MESSAGE_MAX], prefix[K8S_NAME_MAX + 1];
+	struct cfg_mapping tmpl;
+	uint8_t proto;
+	int rc;
+
+	rc = k8s_mapping_decode(obj, &tmpl, &proto, err, sizeof(err));
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc < 0)
+		return k8s_result_fail(r, "InvalidSpec", "%s", err);
+	snprintf(tmpl.name, sizeof(tmpl.name), "%.*s", (int)sizeof(tmpl.name) - 1, r->name);
+	snprintf(tmpl.ns, sizeof(tmpl.ns), "%s", r->ns);
+	if (tmpl.mode == CFG_MODE_SERVICE) {
+		if (strlen(r->name) >= CFG_NAME_MAX) {
+			rc = k8s_result_fail(r, "InvalidSpec",
+					     "metadata.name: strait serves names of at most %d "
+					     "characters",
+					     CFG_NAME_MAX - 1);
+		} else {
+			rc = k8s_service_build(b, r, &tmpl);
+		}
+	} else {
+		struct k8s_perpod pp = {
+			.tmpl = &tmpl,
+			.sts_name = tmpl.statefulset_name,
+			.map_prefix = prefix,
+			.name_is_pod = true,
+			.start_port = tmpl.start_port,
+			.target_port = tmpl.target_port,
+			.bootstrap_port = tmpl.bootstrap_port,
+			.proto = proto,
+			.invalid_reason = "InvalidSpec",
+		};
+		snprintf(prefix, sizeof(prefix), "%s-", r->name);
+		rc = k8s_perpod_build(b, r, &pp);
+	}
+	cfg_mapping_free(&tmpl);
+	return rc;
+}

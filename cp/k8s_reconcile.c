@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The reconcile pass: every source object → its mappings and a result; then conflicts.
+ *
+ * Conflicts are settled here, before anything reaches tables_build(), which refuses the whole
+ * table set on the first clash: one bad object must never stop every other from being served.
+ * Sources are taken oldest first (creationTimestamp, then namespace/name, the order the API
+ * server's own conflict rules use, e.g. for Service nodePorts) and each claims all its
+ * (address, protocol, port) keys or, if any is taken, none: a half-served Mapping would be
+ * worse than a clearly refused one. Keys of other sources (config file, CLI) are claimed first.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netinet/in.h>
+
+#include <strait/k8s_reconcile.h>
+
+#include "k8s_priv.h"
+
+const char *k8s_proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_UDP ? "udp" : "tcp";
+}
+
+int k8s_build_map(struct k8s_build *b)
+{
+	if (b->n_maps == b->cap_maps) {
+		unsigned int cap = b->cap_maps ? b->cap_maps * 2 : 64;
+		struct cfg_mapping *m = realloc(b->maps, cap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		b->maps = m;
+		b->cap_maps = cap;
+	}
+	memset(&b->maps[b->n_maps], 0, sizeof(b->maps[0]));
+	b->maps[b->n_maps].ordinal = -1;
+	return (int)b->n_maps++;
+}
+
+int k8s_map_set_backends(struct cfg_mapping *m, const struct cfg_backend *be, unsigned int n)
+{
+	free(m->backends);
+	m->backends = NULL;
+	m->n_backends = 0;
+	if (n == 0)
+		return 0;
+	m->backends = malloc(n * sizeof(*be));
+	if (!m->backends)
+		return -ENOMEM;
+	memcpy(m->backends, be, n * sizeof(*be));
+	m->n_backends = n;
+	return 0;
+}
+
+int k8s_result_fail(struct k8s_result *r, const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->valid = false;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	va_start(ap, fmt);
+	vsnprintf(r->message, sizeof(r->message), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+int k8s_result_advertise(struct k8s_result *r, const char *name, const char *pod, int32_t ordinal,
+			 uint32_t addr, uint16_t port, uint16_t end_port, uint8_t proto)
+{
+	char a[16];
+	json_t *e = json_object();
+
+	if (!e)
+		return -ENOMEM;
+	if (name)
+		json_object_set_new(e, "name", json_string(name));
+	if (pod)
+		json_object_set_new(e, "pod", json_string(pod));
+	if (ordinal >= 0)
+		json_object_set_new(e, "ordinal", json_integer(ordinal));
+	json_object_set_new(e, "address", json_string(cfg_ipv4_str(addr, a)));
+	json_object_set_new(e, "port", json_integer(port));
+	if (end_port)
+		json_object_set_new(e, "endPort", json_integer(end_port));
+	json_object_set_new(e, "protocol", json_string(k8s_proto_name(proto)));
+	return json_array_append_new(r->advertised, e) ? -ENOMEM : 0;
+}
+
+static void result_init(struct k8s_result *r, enum k8s_kind kind, const json_t *obj)
+{
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	snprintf(r->ns, sizeof(r->ns), "%s", k8s_str(obj, "metadata", "namespace", NULL));
+	snprintf(r->name, sizeof(r->name), "%s", k8s_str(obj, "metadata", "name", NULL));
+	snprintf(r->uid, sizeof(r->uid), "%s", k8s_str(obj, "metadata", "uid", NULL));
+	snprintf(r->created, sizeof(r->created), "%s",
+		 k8s_str(obj, "metadata", "creationTimestamp", NULL));
+	r->generation = (int64_t)json_integer_value(k8s_get(obj, "metadata", "generation", NULL));
+	r->valid = true;
+}
+
+/* ---- Conflicts ---- */
+
+/* Open-addressing set of (address, protocol, port) → owner. */
+struct keyset {
+	uint64_t *keys; /* 0 = empty: key 0 (0.0.0.0, proto 0, port 0) never occurs */
+	int32_t *owner; /* result index, or -1 - reserved index */
+	size_t mask;
+};
+
+static uint64_t key_of(uint32_t addr, uint8_t proto, uint16_t port)
+{
+	return (uint64_t)addr | (uint64_t)proto << 32 | (uint64_t)port << 40;
+}
+
+static size_t key_hash(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	return (size_t)k;
+}
+
+static int keyset_init(struct keyset *s, size_t n)
+{
+	size_t size = 64;
+
+	while (size < 2 * n)
+		size *= 2;
+	s->keys = calloc(size, sizeof(*s->keys));
+	s->owner = calloc(size, sizeof(*s->owner));
+	s->mask = size - 1;
+	return s->keys && s->owner ? 0 : -ENOMEM;
+}
+
+static void keyset_fini(struct keyset *s)
+{
+	free(s->keys);
+	free(s->owner);
+}
+
+/* @return the owner's slot for @p k: found (keys[i] == k) or where to insert. */
+static size_t keyset_slot(const struct keyset *s, uint64_t k)
+{
+	size_t i = key_hash(k) & s->mask;
+
+	while (s->keys[i] && s->keys[i] != k)
+		i = (i + 1) & s->mask;
+	return i;
+}
+
+static size_t map_keys(const struct cfg_mapping *m)
+{
+	size_t n = 0;
+
+	for (unsigned int p = 0; p < m->n_ports; p++)
+		n += (size_t)m->n_addrs * (m->ports[p].end_port - m->ports[p].port + 1u);
+	return n;
+}
+
+/* Iterate every key of @p m: @p fn returns non-zero to stop. */
+static int map_keys_each(const struct cfg_mapping *m,
+			 int (*fn)(void *arg, uint64_t k, uint32_t a, uint8_t proto, uint16_t port),
+			 void *arg)
+{
+	for (unsigned int p = 0; p < m->n_ports; p++)
+		for (unsigned int a = 0; a < m->n_addrs; a++)
+			for (uint32_t port = m->ports[p].port; port <= m->ports[p].end_port;
+			     port++) {
+				int rc = fn(arg,
+					    key_of(m->addrs[a], m->ports[p].proto, (uint16_t)port),
+					    m->addrs[a], m->ports[p].proto, (uint16_t)port);
+				if (rc)
+					return rc;
+			}
+	return 0;
+}
+
+struct claim {
+	struct keyset *ks;
+	int32_t owner;
+	bool insert;
+	int32_t hit; /* owner found, when !insert */
+	uint32_t hit_addr;
+	uint8_t hit_proto;
+	uint16_t hit_port;
+	bool self; /* the same key twice within this source */
+};
+
+static int claim_key(void *arg, uint64_t k, uint32_t a, uint8_t proto, uint16_t port)
+{
+	struct claim *c = arg;
+	size_t i = keyset_slot(c->ks, k);
+
+	if (c->ks->keys[i] == k && (!c->insert || c->ks->owner[i] == c->owner)) {
+		c->hit = c->ks->owner[i];
+		c->hit_addr = a;
+		c->hit_proto = proto;
+		c->hit_port = port;
+		c->self = c->ks->owner[i] == c->owner;
+		return 1;
+	}
+	if (c->insert) {
+		c->ks->keys[i] = k;
+		c->ks->owner[i] = c->owner;
+	}
+	return 0;
+}
+
+static const char *kind_name(enum k8s_kind k)
+{
+	return k == K8S_KIND_STATEFULSET ? "StatefulSet" : "Mapping";
+}
+
+static int res_cmp(const void *a, const void *b, void *arg)
+{
+	const struct k8s_result *res = arg;
+	const struct k8s_result *x = &res[*(const unsigned int *)a];
+	const struct k8s_result *y = &res[*(const unsigned int *)b];
+	int c;
+
+	// An object without a creationTimestamp (a manifest) is younger than any with one.
+	if (!x->created[0] != !y->created[0])
+		return x->created[0] ? -1 : 1;
+	if ((c = strcmp(x->created, y->created)))
+		return c;
+	if ((c = strcmp(x->ns, y->ns)))
+		return c;
+	if ((c = strcmp(x->name, y->name)))
+		return c;
+	return (int)x->kind - (int)y->kind;
+}
+
+/*
+ * Whether a source's own ports overlap (a port listed twice, a bootstrapPort inside the
+ * per-ordinal range): a spec error, found before it claims anything so that the keys of an
+ * object that is left out never block another. @return 1 (and @p r failed), 0, -ENOMEM.
+ */
+static int self_overlap(struct k8s_build *b, struct k8s_result *r)
+{
+	struct keyset own = {0};
+	size_t n = 0;
+	int rc = -ENOMEM;
+
+	for (unsigned int m = r->first_map; m < r->first_map + r->n_maps; m++)
+		n += map_keys(&b->maps[m]);
+	if (keyset_init(&own, n) == 0) {
+		struct claim c = {.ks = &own, .owner = 0, .insert = true, .hit = INT32_MIN};
+		char a[16];
+
+		for (unsigned int m = r->first_map; m < r->first_map + r->n_maps && !c.self; m++)
+			map_keys_each(&b->maps[m], claim_key, &c);
+		rc = 0;
+		if (c.self) {
+			k8s_result_fail(r,
+					r->kind == K8S_KIND_STATEFULSET ? "InvalidAnnotation"
+									: "InvalidSpec",
+					"%s:%u/%s is used twice by this object's ports",
+					cfg_ipv4_str(c.hit_addr, a), c.hit_port,
+					k8s_proto_name(c.hit_proto));
+			rc = 1;
+		}
+	}
+	keyset_fini(&own);
+	return rc;
+}
+
+static int settle_conflicts(struct k8s_build *b)
+{
+	const struct k8s_reconcile_params *p = b->p;
+	unsigned int *order = calloc(b->n_res ? b->n_res : 1, sizeof(*order));
+	json_t *names = json_object();
+	struct keyset ks = {0};
+	size_t n_keys = 0;
+	int rc = -ENOMEM;
+
+	if (!order || !names)
+		goto out;
+	for (unsigned int i = 0; i < p->n_reserved; i++)
+		n_keys += map_keys(p->reserved[i]);
+	for (unsigned int i = 0; i < b->n_maps; i++)
+		n_keys += map_keys(&b->maps[i]);
+	if (keyset_init(&ks, n_keys) < 0)
+		goto out;
+
+	for (unsigned int i = 0; i < p->n_reserved; i++) {
+		struct claim c = {.ks = &ks, .owner = -1 - (int32_t)i, .insert = true};
+		char key[2 * CFG_NAME_MAX + 2];
+		// Other sources were checked against each other by tables_build(): no clash.
+		map_keys_each(p->reserved[i], claim_key, &c);
+		snprintf(key, sizeof(key), "%s/%s", p->reserved[i]->ns, p->reserved[i]->name);
+		json_object_set_new(names, key, json_integer(-1 - (int64_t)i));
+	}
+
+	for (unsigned int i = 0; i < b->n_res; i++)
+		order[i] = i;
+	qsort_r(order, b->n_res, sizeof(*order), res_cmp, b->res);
+
+	for (unsigned int o = 0; o < b->n_res; o++) {
+		struct k8s_result *r = &b->res[order[o]];
+		struct claim c = {.ks = &ks, .owner = (int32_t)order[o], .hit = INT32_MIN};
+		char key[2 * CFG_NAME_MAX + 2];
+		const char *clash_name = NULL;
+		int32_t name_owner = 0;
+
+		if (!r->valid)
+			continue;
+		if ((rc = self_overlap(b, r)) < 0)
+			goto out;
+		if (rc > 0)
+			continue;
+		for (unsigned int m = r->first_map; m < r->first_map + r->n_maps && !clash_name;
+		     m++) {
+			snprintf(key, sizeof(key), "%s/%s", b->maps[m].ns, b->maps[m].name);
+			json_t *v = json_object_get(names, key);
+			if (v) {
+				clash_name = b->maps[m].name;
+				name_owner = (int32_t)json_integer_value(v);
+			}
+		}
+		for (unsigned int m = r->first_map;
+		     m < r->first_map + r->n_maps && c.hit == INT32_MIN && !clash_name; m++)
+			map_keys_each(&b->maps[m], claim_key, &c);
+		if (clash_name || c.hit != INT32_MIN) {
+			int32_t who = clash_name ? name_owner : c.hit;
+			char a[16], what[160];
+
+			if (clash_name)
+				snprintf(what, sizeof(what), "mapping name %s", clash_name);
+			else
+				snprintf(what, sizeof(what), "%s:%u/%s",
+					 cfg_ipv4_str(c.hit_addr, a), c.hit_port,
+					 k8s_proto_name(c.hit_proto));
+			r->conflict = true;
+			if (who < 0)
+				snprintf(r->conflict_message, sizeof(r->conflict_message),
+					 "%s is already served by mapping %s of the gateway's "
+					 "config",
+					 what, p->reserved[-1 - who]->name);
+			else
+				snprintf(r->conflict_message, sizeof(r->conflict_message),
+					 "%s is already served by %s %s/%.200s, which is older",
+					 what, kind_name(b->res[who].kind), b->res[who].ns,
+					 b->res[who].name);
+			snprintf(r->reason, sizeof(r->reason), "PortConflict");
+			snprintf(r->message, sizeof(r->message), "%s", r->conflict_message);
+			continue;
+		}
+		c.insert = true;
+		for (unsigned int m = r->first_map; m < r->first_map + r->n_maps; m++)
+			map_keys_each(&b->maps[m], claim_key, &c);
+		for (unsigned int m = r->first_map; m < r->first_map + r->n_maps; m++) {
+			snprintf(key, sizeof(key), "%s/%s", b->maps[m].ns, b->maps[m].name);
+			json_object_set_new(names, key, json_integer(order[o]));
+		}
+		r->accepted = true;
+	}
+	rc = 0;
+out:
+	keyset_fini(&ks);
+	json_decref(names);
+	free(order);
+	return rc;
+}
+
+/* FNV-1a over what a mapping programs. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ c[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static uint64_t fingerprint(const struct cfg_mapping *maps, unsigned int n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct cfg_mapping m = maps[i];
+		m.backends = NULL; // the struct was zeroed before it was filled: padding is 0
+		h = fnv(h, &m, sizeof(m));
+		h = fnv(h, maps[i].backends, maps[i].n_backends * sizeof(*maps[i].backends));
+	}
+	return h;
+}
+
+void k8s_desired_free(struct k8s_desired *d)
+{
+	for (unsigned int i = 0; i < d->n_maps; i++)
+		cfg_mapping_free(&d->maps[i]);
+	free(d->maps);
+	for (unsigned int i = 0; i < d->n_res; i++)
+		json_decref(d->res[i].advertised);
+	free(d->res);
+	memset(d, 0, sizeof(*d));
+}
+
+static void maps_truncate(struct k8s_build *b, unsigned int n)
+{
+	while (b->n_maps > n)
+		cfg_mapping_free(&b->maps[--b->n_maps]);
+}
+
+int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *p,
+		  struct k8s_desired *out)
+{
+	struct k8s_build b = {.s = s, .p = p};
+	json_t *mappings = s->c[K8S_KIND_MAPPING].objs, *stss = s->c[K8S_KIND_STATEFULSET].objs;
+	json_t *obj;
+	const char *key;
+	int rc = -ENOMEM;
+
+	memset(out, 0, sizeof(*out));
+	b.cap_res = (unsigned int)(json_object_size(mappings) + json_object_size(stss));
+	b.res = calloc(b.cap_res ? b.cap_res : 1, sizeof(*b.res));
+	if (!b.res)
+		return -ENOMEM;
+
+	for (int pass = 0; pass < 2; pass++) {
+		json_object_foreach(pass ? stss : mappings, key, obj) {
+			struct k8s_portmap_spec spec;
+			char err[8];
+			struct k8s_result *r = &b.res[b.n_res];
+			unsigned int mark = b.n_maps;
+
+			// Only port-mapped StatefulSets are sources (a bad annotation is one too).
+			if (pass && k8s_portmap_parse(obj, &spec, err, sizeof(err)) == 0)
+				continue;
+			result_init(r, pass ? K8S_KIND_STATEFULSET : K8S_KIND_MAPPING, obj);
+			r->advertised = json_array();
+			if (!r->advertised)
+				goto fail;
+			b.n_res++;
+			rc = pass ? k8s_statefulset_reconcile(&b, r, obj)
+				  : k8s_mapping_reconcile(&b, r, obj);
+			if (rc < 0)
+				goto fail;
+			if (!r->valid) {
+				maps_truncate(&b, mark);
+				r->n_maps = 0;
+				json_array_clear(r->advertised);
+			}
+		}
+	}
+	if ((rc = settle_conflicts(&b)) < 0)
+		goto fail;
+
+	// Keep the accepted sources' mappings only, packed.
+	unsigned int n = 0;
+	for (unsigned int i = 0; i < b.n_res; i++) {
+		struct k8s_result *r = &b.res[i];
+		if (!r->accepted) {
+			for (unsigned int m = r->first_map; m < r->first_map + r->n_maps; m++)
+				cfg_mapping_free(&b.maps[m]);
+			r->n_maps = 0;
+			r->first_map = n;
+			continue;
+		}
+		memmove(&b.maps[n], &b.maps[r->first_map], r->n_maps * sizeof(b.maps[0]));
+		r->first_map = n;
+		n += r->n_maps;
+		r->fingerprint = fingerprint(&b.maps[r->first_map], r->n_maps);
+	}
+	b.n_maps = n;
+	out->fingerprint = fingerprint(b.maps, b.n_maps);
+	out->maps = b.maps;
+	out->n_maps = b.n_maps;
+	out->res = b.res;
+	out->n_res = b.n_res;
+	return 0;
+fail:
+	maps_truncate(&b, 0);
+	free(b.maps);
+	for (unsigned int i = 0; i < b.n_res; i++)
+		json_decref(b.res[i].advertised);
+	free(b.res);
+	return rc ? rc : -ENOMEM;
+}

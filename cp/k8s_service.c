@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Mode service: Mapping ports → Service ports → EndpointSlice endpoints (or Node nodePorts).
+ *
+ * The target port of an endpoint comes from the EndpointSlice port whose name (and protocol)
+ * matches the Service port, as kube-proxy does: a Service's targetPort may be a container port
+ * *name* that resolves to different numbers on different pods, and only the slices carry the
+ * resolved numbers. Endpoints of the same address in several slices (a slice being replaced)
+ * are merged, the ready one winning.
+ *
+ * Each ports entry gets its own backend list. When all entries have the same endpoints (the
+ * usual case: one Service, one set of pods) they become one mapping, so that the Mapping has
+ * one counter slot and one Maglev table per port; otherwise one mapping per entry.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <netinet/in.h>
+
+#include <strait/k8s_reconcile.h>
+
+#include "k8s_priv.h"
+
+struct entry {
+	const char *port_name; /**< the Service port's name, "" if unnamed */
+	uint16_t svc_port;
+	struct cfg_backend *be;
+	unsigned int n;
+	uint16_t target; /**< the one port every backend uses, 0 = they differ */
+};
+
+bool k8s_ipv4(const char *s, uint32_t *addr)
+{
+	return s && cfg_parse_ipv4(s, addr) == 0;
+}
+
+static uint8_t proto_of(const json_t *port)
+{
+	const char *p = k8s_str(port, "protocol", NULL);
+
+	return strcasecmp(p, "UDP") == 0    ? IPPROTO_UDP
+	       : strcasecmp(p, "SCTP") == 0 ? 0
+					    : IPPROTO_TCP;
+}
+
+/* The Service port a Mapping ports entry means: by name, or by number and protocol. */
+static const json_t *svc_port_find(const json_t *svc, const struct cfg_map_port *mp)
+{
+	json_t *ports = k8s_get(svc, "spec", "ports", NULL), *p;
+	uint16_t want = mp->service_port ? mp->service_port : mp->port;
+	size_t i;
+
+	json_array_foreach(ports, i, p) {
+		if (mp->service_port_name[0]) {
+			if (strcmp(k8s_str(p, "name", NULL), mp->service_port_name) == 0)
+				return p;
+			continue;
+		}
+		if (json_integer_value(json_object_get(p, "port")) == want &&
+		    proto_of(p) == mp->proto)
+			return p;
+	}
+	return NULL;
+}
+
+/* Add or merge an endpoint: a ready entry beats a serving-only one of the same address. */
+static int be_add(struct entry *e, unsigned int *cap, const struct cfg_backend *nb)
+{
+	for (unsigned int i = 0; i < e->n; i++) {
+		if (e->be[i].addr != nb->addr)
+			continue;
+		if (e->be[i].serving_only && !nb->serving_only)
+			e->be[i] = *nb;
+		return 0;
+	}
+	if (e->n == CFG_MAX_BACKENDS)
+		return 0; // more endpoints than a mapping holds: the rest wait for a slot
+	if (e->n == *cap) {
+		unsigned int c = *cap ? *cap * 2 : 8;
+		struct cfg_backend *p = realloc(e->be, c * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		e->be = p;
+		*cap = c;
+	}
+	e->be[e->n++] = *nb;
+	return 0;
+}
+
+static int be_cmp(const void *a, const void *b)
+{
+	const struct cfg_backend *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Endpoints of every slice of the Service that carry the port named @p name/@p proto. */
+static int endpoints_collect(struct k8s_build *b, const char *ns, const char *svc, struct entry *e,
+			     uint8_t proto)
+{
+	json_t *objs = b->s->c[K8S_KIND_ENDPOINTSLICE].objs, *sl;
+	unsigned int cap = 0;
+	const char *key;
+
+	json_object_foreach(objs, key, sl) {
+		json_t *ports, *p, *eps, *ep;
+		long port = -1;
+		size_t i;
+
+		if (strcmp(k8s_str(sl, "metadata", "namespace", NULL), ns) != 0 ||
+		    strcmp(k8s_str(sl, "metadata", "labels", "kubernetes.io/service-name", NULL),
+			   svc) != 0 ||
+		    strcmp(k8s_str(sl, "addressType", NULL), "IPv4") != 0)
+			continue;
+		ports = json_object_get(sl, "ports");
+		json_array_foreach(ports, i, p) {
+			// A slice port's name is the Service port's name ("" or absent if unnamed).
+			if (strcmp(k8s_str(p, "name", NULL), e->port_name) == 0 &&
+			    proto_of(p) == proto && json_is_integer(json_object_get(p, "port"))) {
+				port = (long)json_integer_value(json_object_get(p, "port"));
+				break;
+			}
+		}
+		if (port < 1 || port > 65535)
+			continue;
+		eps = json_object_get(sl, "endpoints");
+		json_array_foreach(eps, i, ep) {
+			json_t *cond = json_object_get(ep, "conditions");
+			json_t *ready = json_object_get(cond, "ready");
+			json_t *serving = json_object_get(cond, "serving");
+			json_t *term = json_object_get(cond, "terminating");
+			struct cfg_backend nb = {.port = (uint16_t)port, .weight = 1};
+			// EndpointSlice API: an unset ready means ready; unset serving means
+			// what ready says; unset terminating means not terminating.
+			bool is_ready = !ready || json_is_true(ready);
+			bool is_serving = serving ? json_is_true(serving) : is_ready;
+			bool is_term = json_is_true(term);
+
+			if (!k8s_ipv4(json_string_value(
+					      json_array_get(json_object_get(ep, "addresses"), 0)),
+				      &nb.addr))
+				continue;
+			if (is_ready && !is_term) {
+				nb.serving_only = false;
+			} else if (is_serving && is_term) {
+				nb.serving_only = true; // draining: keeps its sessions, no new ones
+			} else if (is_ready) {
+				nb.serving_only = false;
+			} else {
+				continue;
+			}
+			if (strcmp(k8s_str(ep, "targetRef", "kind", NULL), "Pod") == 0)
+				snprintf(nb.name, sizeof(nb.name), "%s",
+					 k8s_str(ep, "targetRef", "name", NULL));
+			if (be_add(e, &cap, &nb) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Ready nodes' InternalIPs with @p node_port. */
+static int nodes_collect(struct k8s_build *b, struct entry *e, uint16_t node_port)
+{
+	json_t *objs = b->s->c[K8S_KIND_NODE].objs, *node;
+	unsigned int cap = 0;
+	const char *key;
+
+	json_object_foreach(objs, key, node) {
+		json_t *conds = k8s_get(node, "status", "conditions", NULL), *c, *addrs, *a;
+		struct cfg_backend nb = {.port = node_port, .weight = 1};
+		bool ready = false, have = false;
+		size_t i;
+
+		json_array_foreach(conds, i, c)
+			if (strcmp(k8s_str(c, "type", NULL), "Ready") == 0)
+				ready = strcmp(k8s_str(c, "status", NULL), "True") == 0;
+		if (!ready)
+			continue;
+		addrs = k8s_get(node, "status", "addresses", NULL);
+		json_array_foreach(addrs, i, a) {
+			if (strcmp(k8s_str(a, "type", NULL), "InternalIP") == 0 &&
+			    k8s_ipv4(k8s_str(a, "address", NULL), &nb.addr)) {
+				have = true;
+				break;
+			}
+		}
+		if (!have)
+			continue;
+		snprintf(nb.name, sizeof(nb.name), "%s", k8s_str(node, "metadata", "name", NULL));
+		if (be_add(e, &cap, &nb) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Whether two entries have the same endpoints (addresses, readiness). */
+static bool same_endpoints(const struct entry *a, const struct entry *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (unsigned int i = 0; i < a->n; i++)
+		if (a->be[i].addr != b->be[i].addr ||
+		    a->be[i].serving_only != b->be[i].serving_only)
+			return false;
+	return true;
+}
+
+static bool has_ready(const struct entry *e)
+{
+	for (unsigned int i = 0; i < e->n; i++)
+		if (!e->be[i].serving_only)
+			return true;
+	return false;
+}
+
+/* Backends for the table: port 0 (= the mapping port's target) when they all share one. */
+static int map_fill(struct cfg_mapping *m, const struct entry *e)
+{
+	int rc = k8s_map_set_backends(m, e->be, e->n);
+
+	if (rc == 0 && e->target)
+		for (unsigned int i = 0; i < m->n_backends; i++)
+			m->backends[i].port = 0;
+	return rc;
+}
+
+int k8s_service_build(struct k8s_build *b, struct k8s_result *r, const struct cfg_mapping *tmpl)
+{
+	const json_t *svc = k8s_cache_get(&b->s->c[K8S_KIND_SERVICE], tmpl->ns, tmpl->service_name);
+	struct entry ent[CFG_MAX_MAP_PORTS] = {0};
+	bool single = true;
+	int rc = 0;
+
+	if (!svc)
+		return k8s_result_fail(r, "ServiceNotFound", "Service %s/%s not found", tmpl->ns,
+				       tmpl->service_name);
+	for (unsigned int i = 0; i < tmpl->n_ports; i++) {
+		const struct cfg_map_port *mp = &tmpl->ports[i];
+		const json_t *sp = svc_port_find(svc, mp);
+		struct entry *e = &ent[i];
+
+		if (!sp) {
+			char want[CFG_NAME_MAX + 16];
+			if (mp->service_port_name[0])
+				snprintf(want, sizeof(want), "named %s", mp->service_port_name);
+			else
+				snprintf(want, sizeof(want), "%u/%s",
+					 mp->service_port ? mp->service_port : mp->port,
+					 mp->proto == IPPROTO_UDP ? "UDP" : "TCP");
+			rc = k8s_result_fail(r, "ServicePortNotFound",
+					     "spec.ports[%u]: Service %s/%s has no port %s", i,
+					     tmpl->ns, tmpl->service_name, want);
+			goto out;
+		}
+		if (proto_of(sp) != mp->proto) {
+			rc = k8s_result_fail(r, "ServicePortNotFound",
+					     "spec.ports[%u]: Service %s/%s port %s is %s, not %s",
+					     i, tmpl->ns, tmpl->service_name, mp->service_port_name,
+					     k8s_str(sp, "protocol", NULL),
+					     k8s_proto_name(mp->proto));
+			goto out;
+		}
+		e->port_name = k8s_str(sp, "name", NULL);
+		e->svc_port = (uint16_t)json_integer_value(json_object_get(sp, "port"));
+		if (tmpl->backend_kind == CFG_BACKENDS_NODEPORTS) {
+			json_int_t np = json_integer_value(json_object_get(sp, "nodePort"));
+			if (np < 1 || np > 65535) {
+				rc = k8s_result_fail(r, "NoNodePort",
+						     "spec.ports[%u]: Service %s/%s port %u has no "
+						     "nodePort (type %s)",
+						     i, tmpl->ns, tmpl->service_name, e->svc_port,
+						     k8s_str(svc, "spec", "type", NULL));
+				goto out;
+			}
+			rc = nodes_collect(b, e, (uint16_t)np);
+		} else {
+			rc = endpoints_collect(b, tmpl->ns, tmpl->service_name, e, mp->proto);
+		}
+		if (rc < 0)
+			goto out;
+		qsort(e->be, e->n, sizeof(e->be[0]), be_cmp);
+		e->target = e->n ? e->be[0].port : 0;
+		for (unsigned int k = 1; k < e->n; k++)
+			if (e->be[k].port != e->target)
+				e->target = 0;
+		// No endpoint yet: aim at the Service's numeric targetPort so the port is right
+		// the moment one appears (a named one needs a slice to resolve).
+		if (e->n == 0) {
+			json_t *tp = json_object_get(sp, "targetPort");
+			e->target = json_is_integer(tp) ? (uint16_t)json_integer_value(tp)
+							: e->svc_port;
+		}
+		// One mapping shares one backend list: the entries must have the same endpoints,
+		// each on one port (backends then carry port 0 and each entry its own target).
+		if ((i > 0 && !same_endpoints(&ent[0], e)) || (e->n && !e->target))
+			single = tmpl->n_ports == 1;
+		r->n_ports++;
+		if (has_ready(e))
+			r->n_ports_ready++;
+	}
+
+	r->first_map = b->n_maps;
+	for (unsigned int i = 0; i < tmpl->n_ports; i++) {
+		const struct cfg_map_port *mp = &tmpl->ports[i];
+		int idx;
+
+		if (!single || i == 0) {
+			idx = k8s_build_map(b);
+			if (idx < 0) {
+				rc = idx;
+				goto out;
+			}
+			struct cfg_mapping *m = &b->maps[idx];
+			*m = *tmpl;
+			m->backends = NULL;
+			m->n_backends = 0;
+			m->n_ports = 0;
+			m->ordinal = -1;
+			if (!single) {
+				int n = snprintf(m->name, sizeof(m->name), "%s-%s-%u", tmpl->name,
+						 k8s_proto_name(mp->proto), mp->port);
+				if (n >= (int)sizeof(m->name)) {
+					rc = k8s_result_fail(r, "InvalidSpec",
+							     "metadata.name: too long for the "
+							     "per-port mapping names (%s...)",
+							     m->name);
+					goto out;
+				}
+			}
+			rc = map_fill(m, &ent[i]);
+			if (rc < 0)
+				goto out;
+		}
+		struct cfg_mapping *m = &b->maps[b->n_maps - 1];
+		struct cfg_map_port *tp = &m->ports[m->n_ports++];
+		*tp = *mp;
+		tp->service_port_name[0] = '\0';
+		// The table's target: the endpoints' port (backends then carry port 0).
+		tp->service_port = ent[i].target;
+		for (unsigned int a = 0; a < tmpl->n_addrs; a++) {
+			rc = k8s_result_advertise(r, ent[i].port_name[0] ? ent[i].port_name : NULL,
+						  NULL, -1, tmpl->addrs[a], mp->port,
+						  mp->end_port != mp->port ? mp->end_port : 0,
+						  mp->proto);
+			if (rc < 0)
+				goto out;
+		}
+	}
+	r->n_maps = b->n_maps - r->first_map;
+out:
+	for (unsigned int i = 0; i < CFG_MAX_MAP_PORTS; i++)
+		free(ent[i].be);
+	return rc;
+}

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What strait says back about a source object: its status (Mappings), its advertised
+ * annotation (StatefulSets) and Events. Pure builders: the writer thread sends them.
+ *
+ * The "Programmed" message names the table generation in which the object's own mappings
+ * last changed, not the current one: the current one moves with every change anywhere, and
+ * writing every object's status on every table push would turn one change into N writes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <strait/k8s_status.h>
+
+struct cond {
+	const char *type;
+	bool status;
+	const char *reason;
+	char message[K8S_MESSAGE_MAX];
+};
+
+static json_t *cond_json(const struct cond *c, const json_t *cur_conds, int64_t gen, int64_t now_us)
+{
+	const char *st = c->status ? "True" : "False";
+	const char *ltt = NULL;
+	char now[32];
+	json_t *it;
+	size_t i;
+
+	// metav1.Condition: lastTransitionTime is when status last changed, not when we wrote.
+	json_array_foreach(cur_conds, i, it)
+		if (strcmp(k8s_str(it, "type", NULL), c->type) == 0 &&
+		    strcmp(k8s_str(it, "status", NULL), st) == 0)
+			ltt = k8s_str(it, "lastTransitionTime", NULL);
+	if (!ltt || !ltt[0])
+		ltt = k8s_time_format(now_us, false, now);
+	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "type", c->type, "status", st,
+			 "observedGeneration", (json_int_t)gen, "lastTransitionTime", ltt, "reason",
+			 c->reason, "message", c->message);
+}
+
+static void addresses(const struct k8s_result *r, char *buf, size_t len)
+{
+	json_t *it;
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	json_array_foreach(r->advertised, i, it) {
+		const char *a = k8s_str(it, "address", NULL);
+		if (strstr(buf, a))
+			continue;
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? ", " : "", a);
+	}
+}
+
+json_t *k8s_status_build(const struct k8s_result *r, const json_t *cur, bool programmed,
+			 uint64_t table_gen, const char *publish_error, int64_t now_us)
+{
+	const json_t *cur_conds = json_object_get(cur, "conditions");
+	bool live = programmed && r->accepted;
+	struct cond ready = {"Ready", false, NULL, ""};
+	struct cond prog = {"Programmed", false, NULL, ""};
+	struct cond conf = {"Conflict", r->conflict, NULL, ""};
+	char addrs[256];
+	json_t *out, *conds;
+
+	addresses(r, addrs, sizeof(addrs));
+	if (!r->valid || r->conflict) {
+		ready.reason = prog.reason = r->reason;
+		snprintf(ready.message, sizeof(ready.message), "%s", r->message);
+		snprintf(prog.message, sizeof(prog.message), "%s", r->message);
+	} else if (!live) {
+		ready.reason = prog.reason = "PublishFailed";
+		snprintf(prog.message, sizeof(prog.message), "%s",
+			 publish_error ? publish_error : "the tables were not published");
+		snprintf(ready.message, sizeof(ready.message), "%s", prog.message);
+	} else {
+		prog.status = true;
+		prog.reason = "TablesPublished";
+		snprintf(prog.message, sizeof(prog.message), "mapping table generation %llu",
+			 (unsigned long long)table_gen);
+		if (r->n_ports > 0 && r->n_ports_ready == r->n_ports) {
+			ready.status = true;
+			ready.reason = "Programmed";
+			snprintf(ready.message, sizeof(ready.message), "%u port%s programmed on %s",
+				 r->n_ports, r->n_ports == 1 ? "" : "s", addrs);
+		} else {
+			ready.reason = "NoReadyEndpoints";
+			snprintf(ready.message, sizeof(ready.message),
+				 "%u of %u port%s have a ready backend", r->n_ports_ready,
+				 r->n_ports, r->n_ports == 1 ? "" : "s");
+		}
+	}
+	conf.reason = r->conflict ? "PortConflict" : "NoConflict";
+	snprintf(conf.message, sizeof(conf.message), "%s", r->conflict ? r->conflict_message : "");
+
+	conds = json_array();
+	out = json_object();
+	if (!conds || !out)
+		goto nomem;
+	const struct cond *all[] = {&ready, &prog, &conf};
+	for (unsigned int i = 0; i < 3; i++)
+		if (json_array_append_new(conds,
+					  cond_json(all[i], cur_conds, r->generation, now_us)))
+			goto nomem;
+	if (json_object_set_new(out, "observedGeneration", json_integer(r->generation)) ||
+	    json_object_set_new(out, "conditions", conds) ||
+	    json_object_set_new(out, "advertised",
+				live ? json_deep_copy(r->advertised) : json_array()))
+		goto nomem_out;
+	return out;
+nomem:
+	json_decref(conds);
+nomem_out:
+	json_decref(out);
+	errno = ENOMEM;
+	return NULL;
+}
+
+bool k8s_status_same(const json_t *cur, const json_t *want)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(cur))
+		return false;
+	json_object_foreach((json_t *)want, k, v)
+		if (!json_equal(json_object_get(cur, k), v))
+			return false;
+	return true;
+}
+
+char *k8s_status_summary(const json_t *status, bool brief, char *buf, size_t len)
+{
+	json_t *it;
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(status, "conditions"), i, it) {
+		const char *m = k8s_str(it, "message", NULL);
+
+		if (brief && strcmp(k8s_str(it, "type", NULL), "Programmed") == 0)
+			m = "";
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s=%s (%s%s%s)", i ? ", " : "",
+			      k8s_str(it, "type", NULL), k8s_str(it, "status", NULL),
+			      k8s_str(it, "reason", NULL), m[0] ? ": " : "", m);
+	}
+	n += snprintf(buf + n, n < len ? len - n : 0, "; advertised:");
+	json_t *adv = json_object_get(status, "advertised");
+	json_array_foreach(adv, i, it) {
+		json_t *ord = json_object_get(it, "ordinal");
+		n += snprintf(buf + n, n < len ? len - n : 0, " %s:%lld/%s",
+			      k8s_str(it, "address", NULL),
+			      (long long)json_integer_value(json_object_get(it, "port")),
+			      k8s_str(it, "protocol", NULL));
+		if (ord)
+			n += snprintf(buf + n, n < len ? len - n : 0, "=%s#%lld",
+				      k8s_str(it, "name", NULL),
+				      (long long)json_integer_value(ord));
+		else if (json_object_get(it, "name"))
+			n += snprintf(buf + n, n < len ? len - n : 0, "=%s",
+				      k8s_str(it, "name", NULL));
+	}
+	if (json_array_size(adv) == 0)
+		snprintf(buf + n, n < len ? len - n : 0, " none");
+	return buf;
+}
+
+char *k8s_result_path(const struct k8s_result *r, char *buf, size_t len)
+{
+	if (r->kind == K8S_KIND_STATEFULSET)
+		snprintf(buf, len, "/apis/apps/v1/namespaces/%s/statefulsets/%s", r->ns, r->name);
+	else
+		snprintf(buf, len, "/apis/strait.io/v1alpha1/namespaces/%s/mappings/%s", r->ns,
+			 r->name);
+	return buf;
+}
+
+json_t *k8s_event_build(const struct k8s_result *r, const char *reason, const char *note,
+			const char *instance, int64_t now_us)
+{
+	char name[K8S_NAME_MAX], t[32];
+	char short_note[1024];
+
+	// client-go names events "<object>.<unix nanoseconds in hex>"; 253 characters at most.
+	snprintf(name, sizeof(name), "%.200s.%llx", r->name, (unsigned long long)now_us * 1000ull);
+	// The API refuses a note over 1 kB.
+	snprintf(short_note, sizeof(short_note), "%s", note);
+	return json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+			 " s:{s:s, s:s, s:s, s:s, s:s}}",
+			 "apiVersion", "events.k8s.io/v1", "kind", "Event", "metadata", "name",
+			 name, "namespace", r->ns, "eventTime", k8s_time_format(now_us, true, t),
+			 "reportingController", "strait.io/gateway", "reportingInstance", instance,
+			 "action", "Reconcile", "reason", reason, "type", "Warning", "note",
+			 short_note, "regarding", "apiVersion",
+			 r->kind == K8S_KIND_STATEFULSET ? "apps/v1" : "strait.io/v1alpha1", "kind",
+			 r->kind == K8S_KIND_STATEFULSET ? "StatefulSet" : "Mapping", "namespace",
+			 r->ns, "name", r->name, "uid", r->uid);
+}

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Status, Events and their shapes: the status is compared with the PATCH body recorded
+ * against kube-apiserver v1.20.2 (mapping-status-patch.request.json), field for field.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <strait/k8s_reconcile.h>
+#include <strait/k8s_status.h>
+
+#include "k8s_testlib.h"
+
+// 2026-11-21T16:30:00Z, the recorded patch's lastTransitionTime.
+#define T0 (1795278600LL * 1000000)
+
+static struct k8s_result res;
+
+/* The recorded Mapping kafka-external, as the reconciler sees it (all four ports ready). */
+static int setup(void **state)
+{
+	json_t *req = t_wire_json("mapping-status-patch.request.json"), *it;
+	size_t i;
+
+	(void)state;
+	memset(&res, 0, sizeof(res));
+	res.kind = K8S_KIND_MAPPING;
+	snprintf(res.ns, sizeof(res.ns), "kafka");
+	snprintf(res.name, sizeof(res.name), "kafka-external");
+	snprintf(res.uid, sizeof(res.uid), "c9bf6487-281e-4e28-ac9b-bd4aba077794");
+	res.generation = 1;
+	res.valid = res.accepted = true;
+	res.n_ports = res.n_ports_ready = 3;
+	res.advertised = json_deep_copy(k8s_get(req, "status", "advertised", NULL));
+	json_array_foreach(res.advertised, i, it)
+		if (json_object_get(it, "ordinal"))
+			json_object_set(it, "pod", json_object_get(it, "name"));
+	json_decref(req);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	json_decref(res.advertised);
+	return 0;
+}
+
+static void status_has_the_shape_of_the_recorded_patch(void **state)
+{
+	json_t *req = t_wire_json("mapping-status-patch.request.json");
+	json_t *want = json_object_get(req, "status"), *got, *wc, *gc;
+	size_t i;
+	const char *k;
+	json_t *v;
+
+	(void)state;
+	got = k8s_status_build(&res, NULL, true, 7, NULL, T0);
+	assert_non_null(got);
+	// Same top-level fields, same conditions in the same order, field for field, with
+	// the recorded values (this status says 3 ports, as the recording does).
+	json_object_foreach(want, k, v)
+		assert_non_null(json_object_get(got, k));
+	assert_int_equal(json_object_size(got), json_object_size(want));
+	assert_int_equal(json_integer_value(json_object_get(got, "observedGeneration")), 1);
+	json_array_foreach(json_object_get(want, "conditions"), i, wc) {
+		gc = json_array_get(json_object_get(got, "conditions"), i);
+		assert_int_equal(json_object_size(gc), json_object_size(wc));
+		json_object_foreach(wc, k, v)
+			if (!json_equal(v, json_object_get(gc, k)))
+				fail_msg("condition %zu field %s: want %s got %s", i, k,
+					 json_dumps(v, JSON_ENCODE_ANY),
+					 json_dumps(json_object_get(gc, k), JSON_ENCODE_ANY));
+	}
+	// advertised: the recorded entries, plus the pod name per ordinal.
+	json_array_foreach(json_object_get(want, "advertised"), i, wc) {
+		gc = json_array_get(json_object_get(got, "advertised"), i);
+		json_object_foreach(wc, k, v)
+			assert_true(json_equal(v, json_object_get(gc, k)));
+	}
+	json_decref(got);
+	json_decref(req);
+}
+
+static void transition_time_moves_only_when_status_changes(void **state)
+{
+	json_t *first, *second, *third;
+
+	(void)state;
+	first = k8s_status_build(&res, NULL, true, 7, NULL, T0);
+	// Later, another table generation: Programmed's message changes, not its status.
+	second = k8s_status_build(&res, first, true, 9, NULL, T0 + 60000000);
+	assert_string_equal(k8s_str(json_array_get(json_object_get(second, "conditions"), 1),
+				    "lastTransitionTime", NULL),
+			    "2026-11-21T16:30:00Z");
+	assert_string_equal(
+		k8s_str(json_array_get(json_object_get(second, "conditions"), 1), "message", NULL),
+		"mapping table generation 9");
+	assert_false(k8s_status_same(first, second));
+	// A port loses its backend: Ready flips, at the new time; the others keep theirs.
+	res.n_ports_ready = 2;
+	third = k8s_status_build(&res, second, true, 9, NULL, T0 + 120000000);
+	json_t *ready = json_array_get(json_object_get(third, "conditions"), 0);
+	assert_string_equal(k8s_str(ready, "status", NULL), "False");
+	assert_string_equal(k8s_str(ready, "reason", NULL), "NoReadyEndpoints");
+	assert_string_equal(k8s_str(ready, "message", NULL), "2 of 3 ports have a ready backend");
+	assert_string_equal(k8s_str(ready, "lastTransitionTime", NULL), "2026-11-21T16:32:00Z");
+	assert_string_equal(k8s_str(json_array_get(json_object_get(third, "conditions"), 2),
+				    "lastTransitionTime", NULL),
+			    "2026-11-21T16:30:00Z");
+	// The same status again is "the same", whatever else the object's status holds.
+	json_t *cur = json_deep_copy(third);
+	json_object_set_new(cur, "somethingElse", json_true());
+	json_t *again = k8s_status_build(&res, cur, true, 9, NULL, T0 + 180000000);
+	assert_true(k8s_status_same(cur, again));
+	assert_false(k8s_status_same(NULL, again));
+	json_decref(first);
+	json_decref(second);
+	json_decref(third);
+	json_decref(cur);
+	json_decref(again);
+}
+
+static void conflicts_invalid_specs_and_failed_publishes(void **state)
+{
+	json_t *s;
+	char sum[1024];
+
+	(void)state;
+	res.accepted = false;
+	res.conflict = true;
+	snprintf(res.reason, sizeof(res.reason), "PortConflict");
+	snprintf(res.message, sizeof(res.message), "203.0.113.10:32000/tcp is already served");
+	snprintf(res.conflict_message, sizeof(res.conflict_message), "%s", res.message);
+	s = k8s_status_build(&res, NULL, false, 0, NULL, T0);
+	assert_string_equal(k8s_status_summary(s, true, sum, sizeof(sum)),
+			    "Ready=False (PortConflict: 203.0.113.10:32000/tcp is already served), "
+			    "Programmed=False (PortConflict), Conflict=True (PortConflict: "
+			    "203.0.113.10:32000/tcp is already served); advertised: none");
+	assert_int_equal(json_array_size(json_object_get(s, "advertised")), 0);
+	json_decref(s);
+
+	res.conflict = false;
+	res.valid = false;
+	snprintf(res.reason, sizeof(res.reason), "InvalidSpec");
+	snprintf(res.message, sizeof(res.message), "spec.ports[0].port: 70000 is out of range");
+	s = k8s_status_build(&res, NULL, false, 0, NULL, T0);
+	assert_string_equal(k8s_status_summary(s, false, sum, sizeof(sum)),
+			    "Ready=False (InvalidSpec: spec.ports[0].port: 70000 is out of range), "
+			    "Programmed=False (InvalidSpec: spec.ports[0].port: 70000 is out of "
+			    "range), Conflict=False (NoConflict); advertised: none");
+	json_decref(s);
+
+	res.valid = res.accepted = true;
+	s = k8s_status_build(&res, NULL, false, 0, "cannot build tables: no memory", T0);
+	assert_string_equal(
+		k8s_str(json_array_get(json_object_get(s, "conditions"), 1), "reason", NULL),
+		"PublishFailed");
+	json_decref(s);
+
+	s = k8s_status_build(&res, NULL, true, 12, NULL, T0);
+	assert_string_equal(
+		k8s_status_summary(s, false, sum, sizeof(sum)),
+		"Ready=True (Programmed: 3 ports programmed on 203.0.113.10), "
+		"Programmed=True (TablesPublished: mapping table generation 12), "
+		"Conflict=False (NoConflict); advertised: 203.0.113.10:32000/tcp=kafka-0#0 "
+		"203.0.113.10:32001/tcp=kafka-1#1 203.0.113.10:32002/tcp=kafka-2#2 "
+		"203.0.113.10:31999/tcp=bootstrap");
+	json_decref(s);
+}
+
+static void events_are_events_k8s_io_v1(void **state)
+{
+	char note[2000], path[256];
+	json_t *e;
+
+	(void)state;
+	memset(note, 'x', sizeof(note) - 1);
+	note[sizeof(note) - 1] = '\0';
+	e = k8s_event_build(&res, "InvalidSpec", note, "gw-1_42", T0);
+	assert_string_equal(k8s_str(e, "apiVersion", NULL), "events.k8s.io/v1");
+	assert_string_equal(k8s_str(e, "kind", NULL), "Event");
+	assert_string_equal(k8s_str(e, "metadata", "namespace", NULL), "kafka");
+	assert_int_equal(strncmp(k8s_str(e, "metadata", "name", NULL), "kafka-external.", 15), 0);
+	assert_string_equal(k8s_str(e, "eventTime", NULL), "2026-11-21T16:30:00.000000Z");
+	assert_string_equal(k8s_str(e, "type", NULL), "Warning");
+	assert_string_equal(k8s_str(e, "reason", NULL), "InvalidSpec");
+	assert_string_equal(k8s_str(e, "action", NULL), "Reconcile");
+	assert_string_equal(k8s_str(e, "reportingController", NULL), "strait.io/gateway");
+	assert_string_equal(k8s_str(e, "reportingInstance", NULL), "gw-1_42");
+	assert_int_equal(strlen(k8s_str(e, "note", NULL)), 1023); // the API's limit is 1 kB
+	assert_string_equal(k8s_str(e, "regarding", "kind", NULL), "Mapping");
+	assert_string_equal(k8s_str(e, "regarding", "apiVersion", NULL), "strait.io/v1alpha1");
+	assert_string_equal(k8s_str(e, "regarding", "uid", NULL),
+			    "c9bf6487-281e-4e28-ac9b-bd4aba077794");
+	json_decref(e);
+
+	assert_string_equal(k8s_result_path(&res, path, sizeof(path)),
+			    "/apis/strait.io/v1alpha1/namespaces/kafka/mappings/kafka-external");
+	res.kind = K8S_KIND_STATEFULSET;
+	snprintf(res.name, sizeof(res.name), "kafka");
+	assert_string_equal(k8s_result_path(&res, path, sizeof(path)),
+			    "/apis/apps/v1/namespaces/kafka/statefulsets/kafka");
+	e = k8s_event_build(&res, "InvalidAnnotation", "x", "gw", T0);
+	assert_string_equal(k8s_str(e, "regarding", "kind", NULL), "StatefulSet");
+	assert_string_equal(k8s_str(e, "regarding", "apiVersion", NULL), "apps/v1");
+	json_decref(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(status_has_the_shape_of_the_recorded_patch),
+		T(transition_time_moves_only_when_status_changes),
+		T(conflicts_invalid_specs_and_failed_publishes),
+		T(events_are_events_k8s_io_v1),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
