@@ -89,7 +89,7 @@ static inline void key_from_meta(struct nat_key *k, const struct pkt_meta *m)
  * constant of the TTL decrement (RFC 1624).
  */
 static __rte_always_inline void nat_rewrite(uint8_t *frame, const struct pkt_meta *m,
-			       const struct nat_session *se, int dir)
+					    const struct nat_session *se, int dir, bool later)
 {
 	struct rte_ipv4_hdr *ip = (void *)(frame + m->l3_off);
 	const int other = !dir;
@@ -103,7 +103,7 @@ static __rte_always_inline void nat_rewrite(uint8_t *frame, const struct pkt_met
 	memcpy((uint8_t *)ip + offsetof(struct rte_ipv4_hdr, src_addr), &a, 8);
 	ip->time_to_live--;
 	ip->hdr_checksum = cksum_apply(ip->hdr_checksum, cksum_add16(l3, TTL_DEC_DELTA));
-	if (m->frag == FRAG_LATER)
+	if (later) // no L4 header
 		return;
 	memcpy(&p, se->port[other], 4);
 	p = p >> 16 | p << 16;
@@ -323,9 +323,11 @@ static int frag_find(struct dp_worker *w, const struct pkt_meta *m, int *dir)
 	return (int)e->sess;
 }
 
+/* Forward a packet of session @p idx. @p later: a non-first fragment (a constant at each
+ * call, so the burst loop's copy has no fragment tests left). */
 static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf *mb,
 					    const struct pkt_meta *m, uint32_t idx, int dir,
-					    uint32_t now)
+					    uint32_t now, bool later)
 {
 	struct nat_session *se = &w->sess.recs[idx];
 	struct dp_map_stats *ms = &w->stats.map[se->slot];
@@ -335,7 +337,7 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 		return;
 	}
 	// An established connection's plain segments change no state: skip the tracker.
-	if (m->proto == IPPROTO_TCP && m->frag != FRAG_LATER &&
+	if (!later && m->proto == IPPROTO_TCP &&
 	    (se->state != NAT_ST_ESTABLISHED ||
 	     (m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG))))
 		nat_session_tcp_update(se, dir, m->tcp_flags);
@@ -344,9 +346,9 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 	se->bytes[dir] += m->ip_len;
 	ms->pkts[dir]++;
 	ms->bytes[dir] += m->ip_len;
-	if (unlikely(m->frag == FRAG_FIRST))
+	if (!later && unlikely(m->frag == FRAG_FIRST))
 		frag_remember(w, m, idx, dir);
-	nat_rewrite(rte_pktmbuf_mtod(mb, uint8_t *), m, se, dir);
+	nat_rewrite(rte_pktmbuf_mtod(mb, uint8_t *), m, se, dir, later);
 	nat_output(w, mb, se->adj[dir]);
 }
 
@@ -456,6 +458,8 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
  * compiler cannot keep table fields in registers across the stores of a packet's rewrite.
  */
 struct burst_ctx {
+	uint32_t mac_lo; /**< the receiving port's MAC, bytes 0-3 and 4-5 */
+	uint16_t mac_hi;
 	const rte_be32_t *vips;
 	uint32_t n_vips;
 	const struct tbl_prefix *int_pfx;
@@ -499,8 +503,12 @@ static __rte_always_inline bool classify(struct dp_worker *w, const struct table
 			dp_to_slowpath(w, mb, in_port, DP_SP_ARP);
 		return true;
 	}
-	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(mb, struct rte_ether_hdr *);
-	if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &w->mac[in_port]))) {
+	const uint8_t *eth = rte_pktmbuf_mtod(mb, const uint8_t *);
+	uint32_t lo;
+	uint16_t hi;
+	memcpy(&lo, eth, 4);
+	memcpy(&hi, eth + 4, 2);
+	if (unlikely(((lo ^ c->mac_lo) | (uint32_t)(hi ^ c->mac_hi)) != 0)) {
 		dp_drop(w, mb, DP_DROP_NOT_FOR_US);
 		return true;
 	}
@@ -548,7 +556,7 @@ static void nat_frag_later(struct dp_worker *w, uint8_t in_port, struct rte_mbuf
 	if (idx < 0 || fdir != dir)
 		dp_drop(w, mb, DP_DROP_FRAG_NO_SESSION);
 	else
-		nat_forward(w, mb, m, (uint32_t)idx, dir, now);
+		nat_forward(w, mb, m, (uint32_t)idx, dir, now, true);
 }
 
 /* The last service looked up in this burst: a burst of new flows is mostly for one port. */
@@ -594,7 +602,7 @@ static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte
 		dp_drop(w, mb, why);
 		return;
 	}
-	nat_forward(w, mb, m, (uint32_t)idx, DIR_O2I, now);
+	nat_forward(w, mb, m, (uint32_t)idx, DIR_O2I, now, false);
 }
 
 /* How many packets ahead of its rewrite a packet's bucket is scanned and its record
@@ -668,12 +676,12 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 		dp_drop(w, mb, DP_DROP_NO_SESSION);
 		return false;
 	}
-	nat_forward(w, mb, m, r >> 1, dir, now);
+	nat_forward(w, mb, m, r >> 1, dir, now, false);
 	return false;
 }
 
-void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_port,
-		       struct rte_mbuf **pkts, uint16_t n)
+static __rte_always_inline void burst(struct dp_worker *w, const struct tables *t,
+				      const uint8_t in_port, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct nat_sessions *s = &w->sess;
 	struct pkt_meta meta[DP_BURST];
@@ -683,7 +691,10 @@ void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_p
 	struct svc_cache sc = {0};
 	bool created = false;
 	const uint32_t now = dp_ticks(w);
-	const struct burst_ctx ctx = {t->vips, t->n_vips, t->int_pfx, t->n_int_nets};
+	struct burst_ctx ctx = {.vips = t->vips, .n_vips = t->n_vips, .int_pfx = t->int_pfx,
+				.n_int_pfx = t->n_int_nets};
+	memcpy(&ctx.mac_lo, &w->mac[in_port], 4);
+	memcpy(&ctx.mac_hi, (const uint8_t *)&w->mac[in_port] + 4, 2);
 
 	if (n > DP_BURST)
 		n = DP_BURST;
@@ -724,4 +735,15 @@ void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_p
 		created |= stage3(w, t, in_port, pkts, meta, &bk[j], now, created, &sc);
 	for (j = 0; j < n_later; j++)
 		nat_frag_later(w, in_port, pkts[later[j]], &meta[later[j]], now);
+}
+
+void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_port,
+		       struct rte_mbuf **pkts, uint16_t n)
+{
+	// One copy of the loop per direction: the direction is then a constant in each, and
+	// the checks and selects that depend on it are gone.
+	if (in_port == DP_PORT_EXT)
+		burst(w, t, DP_PORT_EXT, pkts, n);
+	else
+		burst(w, t, DP_PORT_INT, pkts, n);
 }

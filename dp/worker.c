@@ -216,6 +216,12 @@ static int port_setup(enum dp_port_role r, uint16_t port_id, unsigned int nq, ch
 			 role[r], name, info.max_rx_queues, info.max_tx_queues, nq, nq, nq);
 		return -EINVAL;
 	}
+	// Every mbuf strait sends comes from its one pool, with a reference count of 1 and one
+	// segment (no clones, no indirect buffers; multi-segment frames are linearized), which is
+	// what fast free asks: the PMD returns sent mbufs to the pool in bulk without looking at
+	// each (rte_mempool_put_bulk instead of rte_pktmbuf_free_seg per mbuf).
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 	ret = rte_eth_dev_configure(port_id, (uint16_t)nq, (uint16_t)nq, &conf);
 	if (ret < 0)
 		goto fail;
