@@ -136,7 +136,8 @@ static inline rte_be32_t route_nh(const struct tbl_route *r, rte_be32_t dst)
 }
 
 int nat_session_create(struct dp_worker *w, const struct tables *t, const struct pkt_meta *m,
-		       const struct tbl_service *svc, enum dp_drop *drop)
+		       const struct tbl_service *svc, uint32_t bkt, uint32_t sig,
+		       enum dp_drop *drop)
 {
 	const struct tbl_mapping *mp = &t->mappings[svc->mapping];
 	struct nat_sessions *s = &w->sess;
@@ -145,6 +146,7 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	struct nat_session *se;
 	struct nat_key k_o2i, k_i2o;
 	uint16_t bport;
+	struct nat_hash h_i2o;
 	uint32_t idx, a;
 	int adj_o2i, adj_i2o;
 
@@ -195,7 +197,8 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 			uint16_t p = w->snat_next;
 			w->snat_next = p >= w->snat_hi ? w->snat_lo : (uint16_t)(p + 1);
 			k_i2o.dport = rte_cpu_to_be_16(p);
-			if (nat_sessions_lookup(s, &k_i2o) == NAT_REF_NONE)
+			h_i2o = nat_key_hash(s, &k_i2o);
+			if (nat_sessions_lookup_h(s, &k_i2o, h_i2o) == NAT_REF_NONE)
 				break;
 		}
 		if (tries == 0) {
@@ -205,7 +208,8 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	} else {
 		k_i2o.dst = m->src;
 		k_i2o.dport = m->sport;
-		if (nat_sessions_lookup(s, &k_i2o) != NAT_REF_NONE) {
+		h_i2o = nat_key_hash(s, &k_i2o);
+		if (nat_sessions_lookup_h(s, &k_i2o, h_i2o) != NAT_REF_NONE) {
 			*drop = DP_DROP_NO_SNAT_PORT;
 			return -1;
 		}
@@ -247,9 +251,9 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	se->bytes[0] = se->bytes[1] = 0;
 	// Last: a record with a protocol is a live session to the control thread's walk.
 	se->proto = m->proto;
-	if (nat_sessions_add(s, &k_o2i, idx << 1 | DIR_O2I) < 0)
+	if (nat_sessions_add_h(s, bkt, sig, idx << 1 | DIR_O2I) < 0)
 		goto full;
-	if (nat_sessions_add(s, &k_i2o, idx << 1 | DIR_I2O) < 0) {
+	if (nat_sessions_add_h(s, h_i2o.bkt, h_i2o.sig, idx << 1 | DIR_I2O) < 0) {
 		nat_sessions_del(s, &k_o2i, idx << 1 | DIR_O2I);
 		goto full;
 	}
@@ -569,7 +573,8 @@ struct svc_cache {
 
 /* A first packet on ext without a session: the checks of DESIGN §3, then a new session. */
 static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte_mbuf *mb,
-			 const struct pkt_meta *m, uint32_t now, struct svc_cache *sc)
+			 const struct pkt_meta *m, struct nat_hash h, uint32_t now,
+			 struct svc_cache *sc)
 {
 	const struct tbl_service *svc;
 	enum dp_drop why;
@@ -596,7 +601,7 @@ static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte
 		dp_drop(w, mb, DP_DROP_BAD_L4_CHECKSUM);
 		return;
 	}
-	int idx = nat_session_create(w, t, m, svc, &why);
+	int idx = nat_session_create(w, t, m, svc, h.bkt, h.sig, &why);
 	if (idx < 0) {
 		w->stats.map[t->mappings[svc->mapping].slot].drops++;
 		dp_drop(w, mb, why);
@@ -669,7 +674,7 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 			return false;
 		}
 		uint64_t before = w->stats.sessions_created;
-		nat_miss_ext(w, t, mb, m, now, sc);
+		nat_miss_ext(w, t, mb, m, bk->h, now, sc);
 		return w->stats.sessions_created != before;
 	}
 	if (unlikely((int)(r & 1) != dir)) {
