@@ -310,6 +310,8 @@ uint32_t nat_sessions_lookup(const struct nat_sessions *s, const struct nat_key 
  * @return 0, or -ENOSPC when no place was found within the bound.
  */
 int nat_sessions_add(struct nat_sessions *s, const struct nat_key *k, uint32_t ref);
+/** The same for a key whose hash is known (nat_key_hash(): primary bucket, signature). */
+int nat_sessions_add_h(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint32_t ref);
 /** Remove the entry @p k → @p ref. @return 0 or -ENOENT. */
 int nat_sessions_del(struct nat_sessions *s, const struct nat_key *k, uint32_t ref);
 /** Take a free record. @return its index, or NAT_REC_NONE when all are in use. */
@@ -340,10 +342,12 @@ unsigned int nat_owner(const struct dp_worker *w, const struct tables *t, uint8_
 		       const struct pkt_meta *m);
 /**
  * Create the session for a first packet arriving on ext.
+ * @param bkt, sig the hash of the packet's key (nat_key_hash()), computed by the burst.
  * @return session index, or -1 with *drop set.
  */
 int nat_session_create(struct dp_worker *w, const struct tables *t, const struct pkt_meta *m,
-		       const struct tbl_service *svc, enum dp_drop *drop);
+		       const struct tbl_service *svc, uint32_t bkt, uint32_t sig,
+		       enum dp_drop *drop);
 
 /* neigh.c: control thread writes, workers read */
 #define NEIGH_SLOTS 4096

@@ -89,7 +89,7 @@ static inline void key_from_meta(struct nat_key *k, const struct pkt_meta *m)
  * constant of the TTL decrement (RFC 1624).
  */
 static __rte_always_inline void nat_rewrite(uint8_t *frame, const struct pkt_meta *m,
-			       const struct nat_session *se, int dir)
+					    const struct nat_session *se, int dir, bool later)
 {
 	struct rte_ipv4_hdr *ip = (void *)(frame + m->l3_off);
 	const int other = !dir;
@@ -103,7 +103,7 @@ static __rte_always_inline void nat_rewrite(uint8_t *frame, const struct pkt_met
 	memcpy((uint8_t *)ip + offsetof(struct rte_ipv4_hdr, src_addr), &a, 8);
 	ip->time_to_live--;
 	ip->hdr_checksum = cksum_apply(ip->hdr_checksum, cksum_add16(l3, TTL_DEC_DELTA));
-	if (m->frag == FRAG_LATER)
+	if (later) // no L4 header
 		return;
 	memcpy(&p, se->port[other], 4);
 	p = p >> 16 | p << 16;
@@ -136,7 +136,8 @@ static inline rte_be32_t route_nh(const struct tbl_route *r, rte_be32_t dst)
 }
 
 int nat_session_create(struct dp_worker *w, const struct tables *t, const struct pkt_meta *m,
-		       const struct tbl_service *svc, enum dp_drop *drop)
+		       const struct tbl_service *svc, uint32_t bkt, uint32_t sig,
+		       enum dp_drop *drop)
 {
 	const struct tbl_mapping *mp = &t->mappings[svc->mapping];
 	struct nat_sessions *s = &w->sess;
@@ -145,6 +146,7 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	struct nat_session *se;
 	struct nat_key k_o2i, k_i2o;
 	uint16_t bport;
+	struct nat_hash h_i2o;
 	uint32_t idx, a;
 	int adj_o2i, adj_i2o;
 
@@ -202,7 +204,8 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 			if (rss && dp_rss_queue(&w->rss_int, k_i2o.src, k_i2o.dst, k_i2o.sport,
 						k_i2o.dport) != w->queue)
 				continue;
-			if (nat_sessions_lookup(s, &k_i2o) == NAT_REF_NONE)
+			h_i2o = nat_key_hash(s, &k_i2o);
+			if (nat_sessions_lookup_h(s, &k_i2o, h_i2o) == NAT_REF_NONE)
 				break;
 		}
 		if (tries == 0) {
@@ -212,7 +215,8 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	} else {
 		k_i2o.dst = m->src;
 		k_i2o.dport = m->sport;
-		if (nat_sessions_lookup(s, &k_i2o) != NAT_REF_NONE) {
+		h_i2o = nat_key_hash(s, &k_i2o);
+		if (nat_sessions_lookup_h(s, &k_i2o, h_i2o) != NAT_REF_NONE) {
 			*drop = DP_DROP_NO_SNAT_PORT;
 			return -1;
 		}
@@ -254,9 +258,9 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	se->bytes[0] = se->bytes[1] = 0;
 	// Last: a record with a protocol is a live session to the control thread's walk.
 	se->proto = m->proto;
-	if (nat_sessions_add(s, &k_o2i, idx << 1 | DIR_O2I) < 0)
+	if (nat_sessions_add_h(s, bkt, sig, idx << 1 | DIR_O2I) < 0)
 		goto full;
-	if (nat_sessions_add(s, &k_i2o, idx << 1 | DIR_I2O) < 0) {
+	if (nat_sessions_add_h(s, h_i2o.bkt, h_i2o.sig, idx << 1 | DIR_I2O) < 0) {
 		nat_sessions_del(s, &k_o2i, idx << 1 | DIR_O2I);
 		goto full;
 	}
@@ -330,9 +334,11 @@ static int frag_find(struct dp_worker *w, const struct pkt_meta *m, int *dir)
 	return (int)e->sess;
 }
 
+/* Forward a packet of session @p idx. @p later: a non-first fragment (a constant at each
+ * call, so the burst loop's copy has no fragment tests left). */
 static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf *mb,
 					    const struct pkt_meta *m, uint32_t idx, int dir,
-					    uint32_t now)
+					    uint32_t now, bool later)
 {
 	struct nat_session *se = &w->sess.recs[idx];
 	struct dp_map_stats *ms = &w->stats.map[se->slot];
@@ -342,7 +348,7 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 		return;
 	}
 	// An established connection's plain segments change no state: skip the tracker.
-	if (m->proto == IPPROTO_TCP && m->frag != FRAG_LATER &&
+	if (!later && m->proto == IPPROTO_TCP &&
 	    (se->state != NAT_ST_ESTABLISHED ||
 	     (m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG))))
 		nat_session_tcp_update(se, dir, m->tcp_flags);
@@ -351,9 +357,9 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 	se->bytes[dir] += m->ip_len;
 	ms->pkts[dir]++;
 	ms->bytes[dir] += m->ip_len;
-	if (unlikely(m->frag == FRAG_FIRST))
+	if (!later && unlikely(m->frag == FRAG_FIRST))
 		frag_remember(w, m, idx, dir);
-	nat_rewrite(rte_pktmbuf_mtod(mb, uint8_t *), m, se, dir);
+	nat_rewrite(rte_pktmbuf_mtod(mb, uint8_t *), m, se, dir, later);
 	nat_output(w, mb, se->adj[dir]);
 }
 
@@ -463,6 +469,8 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
  * compiler cannot keep table fields in registers across the stores of a packet's rewrite.
  */
 struct burst_ctx {
+	uint32_t mac_lo; /**< the receiving port's MAC, bytes 0-3 and 4-5 */
+	uint16_t mac_hi;
 	const rte_be32_t *vips;
 	uint32_t n_vips;
 	const struct tbl_prefix *int_pfx;
@@ -506,8 +514,12 @@ static __rte_always_inline bool classify(struct dp_worker *w, const struct table
 			dp_to_slowpath(w, mb, in_port, DP_SP_ARP);
 		return true;
 	}
-	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(mb, struct rte_ether_hdr *);
-	if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &w->mac[in_port]))) {
+	const uint8_t *eth = rte_pktmbuf_mtod(mb, const uint8_t *);
+	uint32_t lo;
+	uint16_t hi;
+	memcpy(&lo, eth, 4);
+	memcpy(&hi, eth + 4, 2);
+	if (unlikely(((lo ^ c->mac_lo) | (uint32_t)(hi ^ c->mac_hi)) != 0)) {
 		dp_drop(w, mb, DP_DROP_NOT_FOR_US);
 		return true;
 	}
@@ -555,7 +567,7 @@ static void nat_frag_later(struct dp_worker *w, uint8_t in_port, struct rte_mbuf
 	if (idx < 0 || fdir != dir)
 		dp_drop(w, mb, DP_DROP_FRAG_NO_SESSION);
 	else
-		nat_forward(w, mb, m, (uint32_t)idx, dir, now);
+		nat_forward(w, mb, m, (uint32_t)idx, dir, now, true);
 }
 
 /* The last service looked up in this burst: a burst of new flows is mostly for one port. */
@@ -568,7 +580,8 @@ struct svc_cache {
 
 /* A first packet on ext without a session: the checks of DESIGN §3, then a new session. */
 static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte_mbuf *mb,
-			 const struct pkt_meta *m, uint32_t now, struct svc_cache *sc)
+			 const struct pkt_meta *m, struct nat_hash h, uint32_t now,
+			 struct svc_cache *sc)
 {
 	const struct tbl_service *svc;
 	enum dp_drop why;
@@ -595,13 +608,13 @@ static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte
 		dp_drop(w, mb, DP_DROP_BAD_L4_CHECKSUM);
 		return;
 	}
-	int idx = nat_session_create(w, t, m, svc, &why);
+	int idx = nat_session_create(w, t, m, svc, h.bkt, h.sig, &why);
 	if (idx < 0) {
 		w->stats.map[t->mappings[svc->mapping].slot].drops++;
 		dp_drop(w, mb, why);
 		return;
 	}
-	nat_forward(w, mb, m, (uint32_t)idx, DIR_O2I, now);
+	nat_forward(w, mb, m, (uint32_t)idx, DIR_O2I, now, false);
 }
 
 /* How many packets ahead of its rewrite a packet's bucket is scanned and its record
@@ -668,19 +681,19 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 			return false;
 		}
 		uint64_t before = w->stats.sessions_created;
-		nat_miss_ext(w, t, mb, m, now, sc);
+		nat_miss_ext(w, t, mb, m, bk->h, now, sc);
 		return w->stats.sessions_created != before;
 	}
 	if (unlikely((int)(r & 1) != dir)) {
 		dp_drop(w, mb, DP_DROP_NO_SESSION);
 		return false;
 	}
-	nat_forward(w, mb, m, r >> 1, dir, now);
+	nat_forward(w, mb, m, r >> 1, dir, now, false);
 	return false;
 }
 
-void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_port,
-		       struct rte_mbuf **pkts, uint16_t n)
+static __rte_always_inline void burst(struct dp_worker *w, const struct tables *t,
+				      const uint8_t in_port, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct nat_sessions *s = &w->sess;
 	struct pkt_meta meta[DP_BURST];
@@ -690,7 +703,10 @@ void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_p
 	struct svc_cache sc = {0};
 	bool created = false;
 	const uint32_t now = dp_ticks(w);
-	const struct burst_ctx ctx = {t->vips, t->n_vips, t->int_pfx, t->n_int_nets};
+	struct burst_ctx ctx = {.vips = t->vips, .n_vips = t->n_vips, .int_pfx = t->int_pfx,
+				.n_int_pfx = t->n_int_nets};
+	memcpy(&ctx.mac_lo, &w->mac[in_port], 4);
+	memcpy(&ctx.mac_hi, (const uint8_t *)&w->mac[in_port] + 4, 2);
 
 	if (n > DP_BURST)
 		n = DP_BURST;
@@ -731,4 +747,15 @@ void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_p
 		created |= stage3(w, t, in_port, pkts, meta, &bk[j], now, created, &sc);
 	for (j = 0; j < n_later; j++)
 		nat_frag_later(w, in_port, pkts[later[j]], &meta[later[j]], now);
+}
+
+void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_port,
+		       struct rte_mbuf **pkts, uint16_t n)
+{
+	// One copy of the loop per direction: the direction is then a constant in each, and
+	// the checks and selects that depend on it are gone.
+	if (in_port == DP_PORT_EXT)
+		burst(w, t, DP_PORT_EXT, pkts, n);
+	else
+		burst(w, t, DP_PORT_INT, pkts, n);
 }

@@ -124,6 +124,12 @@ static bool bfs_on_path(const struct bfs_node *q, int node, uint32_t bkt)
 int nat_sessions_add(struct nat_sessions *s, const struct nat_key *k, uint32_t ref)
 {
 	struct nat_hash h = nat_key_hash(s, k);
+	return nat_sessions_add_h(s, h.bkt, h.sig, ref);
+}
+
+int nat_sessions_add_h(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint32_t ref)
+{
+	const struct nat_hash h = {bkt, sig};
 	struct bfs_node q[NAT_BFS_NODES];
 	unsigned int head = 0, tail = 0;
 	int e;

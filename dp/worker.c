@@ -257,9 +257,16 @@ static int port_setup(enum dp_port_role r, uint16_t port_id, unsigned int nq, ch
 		conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(dp_rss_key);
 		conf.rx_adv_conf.rss_conf.rss_hf = rss_hf;
 	}
+	// Every mbuf strait sends comes from its one pool, with a reference count of 1 and one
+	// segment (no clones, no indirect buffers; multi-segment frames are linearized), which is
+	// what fast free asks: the PMD returns sent mbufs to the pool in bulk without looking at
+	// each (rte_mempool_put_bulk instead of rte_pktmbuf_free_seg per mbuf).
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 	ret = rte_eth_dev_configure(port_id, (uint16_t)nq, (uint16_t)nq, &conf);
 	if (ret < 0 && rss) {
-		memset(&conf, 0, sizeof(conf));
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+		memset(&conf.rx_adv_conf.rss_conf, 0, sizeof(conf.rx_adv_conf.rss_conf));
 		rss = false;
 		ret = rte_eth_dev_configure(port_id, (uint16_t)nq, (uint16_t)nq, &conf);
 	}

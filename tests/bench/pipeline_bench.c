@@ -7,11 +7,12 @@
  * (parse, bulk session lookup, rewrite, new sessions), the tx counters, and every
  * DP_HOUSEKEEPING_LOOPS bursts nat_sessions_expire(). The PMD's descriptor work is left out;
  * its mbuf work is kept, because it is a real per-packet cost of any DPDK worker, done the way
- * the common PMDs do it (ixgbe, i40e): after a burst the translated mbufs are freed with
- * rte_pktmbuf_free_bulk() (tx completion without the MBUF_FAST_FREE offload, which strait
- * does not ask for), and the next burst's mbufs are taken with rte_mempool_get_bulk() and
- * re-armed with one 8-byte store each (the rx ring refill), both through the lcore's mempool
- * cache. Writing the packets and their lengths into those mbufs stands for the NIC's DMA and
+ * the common NIC PMDs do it (ixgbe, i40e): after a burst the translated mbufs go back to the
+ * pool with rte_mempool_put_bulk() (tx completion with the MBUF_FAST_FREE offload, which
+ * strait asks for where the port has it; --slow-free frees them one by one with
+ * rte_pktmbuf_free_bulk() as without it), and the next burst's mbufs are taken with
+ * rte_mempool_get_bulk() and re-armed with one 8-byte store each (the rx ring refill), both
+ * through the lcore's mempool cache. Writing the packets and their lengths into those mbufs stands for the NIC's DMA and
  * descriptor write-back and is not timed; it leaves the headers in L1 where DDIO would leave
  * them in the LLC, so this is the best case for header access.
  *
@@ -81,7 +82,7 @@ struct bcase {
 };
 
 struct opts {
-	bool quick, callgrind;
+	bool quick, callgrind, slow_free;
 	unsigned int runs;
 	uint64_t packets; /* per run: established and mixed cases */
 	uint32_t sizes[MAX_SIZES];
@@ -349,7 +350,10 @@ static void tx_drain(struct dp_worker *w)
 		w->stats.tx_pkts[p] += n;
 		for (uint16_t i = 0; i < n; i++)
 			w->stats.tx_bytes[p] += rte_pktmbuf_pkt_len(w->tx[p][i]);
-		rte_pktmbuf_free_bulk(w->tx[p], n);
+		if (o.slow_free)
+			rte_pktmbuf_free_bulk(w->tx[p], n);
+		else
+			rte_mempool_put_bulk(B.pool, (void **)w->tx[p], n);
 		w->n_tx[p] = 0;
 	}
 }
@@ -893,7 +897,8 @@ static uint64_t callgrind_child(const char *case_name, uint32_t sessions, uint64
 	char *argv[] = {"valgrind", "--tool=callgrind", "--collect-atstart=no",
 			"--toggle-collect=bench_worker_step*", cgout, self_path, "-l", "0",
 			"--no-huge", "--no-pci", "--no-shconf", "-m", mem, "--log-level=*:error",
-			"--", "--child", (char *)case_name, "--sessions", se, "--packets", pk, NULL};
+			"--", "--child", (char *)case_name, "--sessions", se, "--packets", pk,
+			o.slow_free ? "--slow-free" : NULL, NULL};
 	pid_t pid = fork();
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
@@ -1000,7 +1005,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: pipeline_bench [EAL options] -- [--quick] [--runs N] [--packets N]\n"
 		"                      [--sizes N,N,...] [--new-sessions N] [--mixed-sessions N]\n"
-		"                      [--zipf-theta T] [--case SUBSTRING] [--callgrind]\n"
+		"                      [--zipf-theta T] [--case SUBSTRING] [--callgrind] [--slow-free]\n"
 		"  --quick            small sizes (1K, 64K sessions; 256K packets per run)\n"
 		"  --runs N           measured runs per case, median reported (default 5)\n"
 		"  --packets N        packets per run of the established and mixed cases\n"
@@ -1009,6 +1014,7 @@ static void usage(void)
 		"  --mixed-sessions N established flows of the mixed case (default 1M)\n"
 		"  --case SUBSTRING   only the cases whose name contains SUBSTRING\n"
 		"  --callgrind        instructions per packet under valgrind (two runs each)\n"
+		"  --slow-free        tx completion mbuf by mbuf (a PMD without MBUF_FAST_FREE)\n"
 		"Without EAL options: -l 1 (or 0), hugepages when some are free, else --no-huge.\n");
 	exit(2);
 }
@@ -1040,6 +1046,7 @@ static void parse_opts(int argc, char **argv)
 		{"zipf-theta", required_argument, NULL, 'z'},
 		{"case", required_argument, NULL, 'c'},
 		{"callgrind", no_argument, NULL, 'g'},
+		{"slow-free", no_argument, NULL, 'F'},
 		{"child", required_argument, NULL, 'C'},
 		{"sessions", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
@@ -1091,6 +1098,9 @@ static void parse_opts(int argc, char **argv)
 			break;
 		case 'g':
 			o.callgrind = true;
+			break;
+		case 'F':
+			o.slow_free = true;
 			break;
 		case 'C':
 			o.child = optarg;
