@@ -618,9 +618,11 @@ static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte
 }
 
 /* How many packets ahead of its rewrite a packet's bucket is scanned and its record
- * prefetched: enough to cover a DRAM access with rewrites, few enough that the record
- * prefetches do not queue behind each other in the line fill buffers. */
-#define NAT_LOOKAHEAD 6
+ * prefetched. The whole burst (VPP's group prefetch): every bucket of the burst is scanned
+ * before the first rewrite, so each record has the rest of stage 2 and the rewrites before it
+ * to arrive. Measured side by side on the pipeline benchmark at 1M sessions (hugepages),
+ * three pairs of 5-run medians: 164/141, 276/209, 270/197 cycles a packet for 6/32 ahead. */
+#define NAT_LOOKAHEAD DP_BURST
 
 /* A key of the burst on its way through the stages. */
 struct burst_key {

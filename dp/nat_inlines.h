@@ -31,7 +31,7 @@ struct nat_hash {
 };
 
 /** The hash of a key given as its two 64-bit words (memory order). */
-static inline struct nat_hash nat_hash_words(const struct nat_sessions *s, uint64_t w0,
+static __rte_always_inline struct nat_hash nat_hash_words(const struct nat_sessions *s, uint64_t w0,
 					     uint64_t w1)
 {
 	uint32_t h = rte_hash_crc_8byte(w1, rte_hash_crc_8byte(w0, 0x5eed5eed));
