@@ -100,7 +100,7 @@ static json_t *show_ports(void)
 
 json_t *cli_stats_doc(void)
 {
-	struct dp_stats *s = calloc(1, sizeof(*s));
+	struct dp_stats *s = dp_stats_sum_new();
 	const struct tables *t = tables_get();
 	json_t *doc = json_object(), *ports = json_array(), *sess = json_object();
 	json_t *drops = json_object(), *maps = json_array();
@@ -111,7 +111,6 @@ json_t *cli_stats_doc(void)
 		json_decref(doc);
 		return NULL;
 	}
-	dp_stats_sum(s);
 	for (int p = 0; p < DP_PORT_MAX; p++) {
 		json_t *row = json_object();
 		cli_set_str(row, "port", port_role[p]);
@@ -195,12 +194,14 @@ static json_t *show_mappings(void)
 {
 	static const char *const mode[] = {"static", "service", "perPod"};
 	json_t *doc = json_array();
-	struct dp_stats *s = calloc(1, sizeof(*s));
+	struct dp_stats *s = dp_stats_sum_new();
 	char buf[16];
 
-	if (!s)
+	if (!s || !doc) {
+		free(s);
+		json_decref(doc);
 		return NULL;
-	dp_stats_sum(s);
+	}
 	for (unsigned int i = 0; i < cp_mapping_count(); i++) {
 		enum cp_source src;
 		const struct cfg_mapping *m = cp_mapping_at(i, &src);

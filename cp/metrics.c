@@ -140,12 +140,11 @@ int cp_metrics_render(FILE *f)
 
 	if (!snap)
 		return -ENODEV;
-	s = calloc(1, sizeof(*s));
+	s = dp_stats_sum_new();
 	if (!s) {
 		cp_snap_put();
 		return -ENOMEM;
 	}
-	dp_stats_sum(s);
 
 	family(f, "strait_sessions_active", "gauge", "Sessions alive now, per mapping.");
 	map_samples(f, snap, s, "strait_sessions_active", get_active, 0);

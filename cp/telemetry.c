@@ -3,7 +3,7 @@
  * /strait/... commands on DPDK's telemetry socket (`dpdk-telemetry.py -f PREFIX`).
  *
  * The handlers run on the telemetry thread. They read the workers' plain counters
- * (dp_worker_stats(), summed by dp_stats_sum()), the tables generation, and the control
+ * (dp_worker_stats(), summed by dp_stats_sum_new()), the tables generation, and the control
  * thread's snapshot (cp/snapshot.c) for mapping names and port figures: never tables_get(),
  * whose tables may be freed under them. They hold the snapshot's read lock throughout, which
  * keeps the data plane's memory alive until they are done.
@@ -100,12 +100,11 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	RTE_SET_USED(params);
 	if (!cp_snap_get())
 		return -ENODEV;
-	s = calloc(1, sizeof(*s));
+	s = dp_stats_sum_new();
 	if (!s) {
 		cp_snap_put();
 		return -ENOMEM;
 	}
-	dp_stats_sum(s);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "tables_generation", cp_generation());
 	rte_tel_data_add_dict_u64(d, "sessions_active", s->sessions_created - s->sessions_expired);
@@ -171,12 +170,11 @@ static int tel_mappings(const char *cmd, const char *params, struct rte_tel_data
 	tel_params(params, name, sizeof(name), rest, sizeof(rest));
 	if (!(snap = cp_snap_get()))
 		return -ENODEV;
-	s = calloc(1, sizeof(*s));
+	s = dp_stats_sum_new();
 	if (!s) {
 		cp_snap_put();
 		return -ENOMEM;
 	}
-	dp_stats_sum(s);
 	rte_tel_data_start_dict(d);
 	if (name[0]) {
 		const struct cp_snap_mapping *m = tel_mapping(snap, name);

@@ -516,6 +516,15 @@ void dp_stats_sum(struct dp_stats *out)
 	stats_add(out, &dp_sp_stats);
 }
 
+struct dp_stats *dp_stats_sum_new(void)
+{
+	struct dp_stats *s = malloc(sizeof(*s));
+
+	if (s)
+		dp_stats_sum(s);
+	return s;
+}
+
 uint64_t dp_sessions_active(void)
 {
 	uint64_t n = 0;

@@ -120,6 +120,13 @@ unsigned int dp_worker_lcore(unsigned int i);
 /** Sum every worker's counters into @p out (the per-mapping arrays too). */
 void dp_stats_sum(struct dp_stats *out);
 
+/**
+ * dp_stats_sum() into a new heap block (struct dp_stats is too large for a thread's stack:
+ * it holds every mapping slot's counters). Control, telemetry or metrics thread.
+ * @return the sum, to free(); NULL when out of memory.
+ */
+struct dp_stats *dp_stats_sum_new(void);
+
 /** Ethdev port id and MAC of an arm. */
 uint16_t dp_port_id(enum dp_port_role r);
 const struct rte_ether_addr *dp_port_mac(enum dp_port_role r);
