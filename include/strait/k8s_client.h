@@ -102,6 +102,8 @@ struct k8s_client {
  */
 struct k8s_client *k8s_client_new(struct k8s_conn *c, char *err, size_t errlen);
 
+/** Free a client made by k8s_client_new() and its curl handle; NULL is a no-op. Control
+ * thread (the thread that used it). */
 void k8s_client_free(struct k8s_client *c);
 
 /**
@@ -145,6 +147,7 @@ int k8s_client_request(struct k8s_client *c, CURL *h, const char *method, const 
 		       const char *content_type, const char *body, long timeout_s,
 		       const atomic_bool *cancel, struct k8s_response *r);
 
+/** Free the body held by @p r (body NULL, len 0 after); @p r itself is the caller's. */
 void k8s_response_free(struct k8s_response *r);
 
 /** A metav1.Status (the body of every API error, and of a watch's ERROR event). */

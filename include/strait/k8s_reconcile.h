@@ -100,6 +100,7 @@ struct k8s_reconcile_params {
 int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *p,
 		  struct k8s_desired *out);
 
+/** Free everything k8s_reconcile() put in @p d and zero it; @p d itself is the caller's. */
 void k8s_desired_free(struct k8s_desired *d);
 
 /** The port-mapper spec of a StatefulSet annotation. */

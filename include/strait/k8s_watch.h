@@ -91,6 +91,7 @@ struct k8s_queue {
 	unsigned int n;
 };
 
+/** Make @p q an empty queue (no allocation; cannot fail). */
 void k8s_queue_init(struct k8s_queue *q);
 
 /** Free every update left and the mutex. */
@@ -136,6 +137,8 @@ typedef int (*k8s_stream_cb)(void *arg, const char *type, json_t *obj);
 int k8s_stream_feed(struct k8s_stream *s, const char *data, size_t len, k8s_stream_cb cb,
 		    void *arg);
 
+/** Free the partial line held by @p s and zero it, for a new watch connection (the previous one's
+ * unfinished event is never completed). */
 void k8s_stream_reset(struct k8s_stream *s);
 
 /**
@@ -167,7 +170,9 @@ struct k8s_store {
 	struct k8s_cache c[K8S_KIND_MAX];
 };
 
+/** Make an empty cache per kind. Control thread. @return 0 or -ENOMEM (nothing held). */
 int k8s_store_init(struct k8s_store *s);
+/** Release every cached object of every kind; a store that failed init is fine. */
 void k8s_store_fini(struct k8s_store *s);
 
 /**
