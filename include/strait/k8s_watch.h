@@ -137,8 +137,8 @@ typedef int (*k8s_stream_cb)(void *arg, const char *type, json_t *obj);
 int k8s_stream_feed(struct k8s_stream *s, const char *data, size_t len, k8s_stream_cb cb,
 		    void *arg);
 
-/** Free the partial line held by @p s and zero it, for a new watch connection (the previous one's
- * unfinished event is never completed). */
+/** Free the partial line held by @p s and zero it, for a new watch connection (the
+ * previous one's unfinished event is never completed). */
 void k8s_stream_reset(struct k8s_stream *s);
 
 /**
