@@ -31,20 +31,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pkt_build.h" /* RFC 1071 checksums from scratch, shared with the unit tests */
+
 #define FRAME_LEN 60 /* + 4 bytes of FCS on the wire: 64 */
 #define BATCH 64
 #define SPORT_BASE 1024
-
-static uint16_t sum16(const uint8_t *p, size_t n, uint32_t acc)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		acc += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		acc += (uint32_t)(p[n - 1] << 8);
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)acc;
-}
 
 static double now_s(void)
 {
@@ -126,19 +117,14 @@ int main(int argc, char **argv)
 		ip[9] = IPPROTO_UDP;
 		memcpy(ip + 12, &src, 4);
 		memcpy(ip + 16, &dst, 4);
-		c = (uint16_t)~sum16(ip, 20, 0);
+		c = tb_ip_cksum(ip, 20);
 		ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
 		u[0] = (uint8_t)(sport >> 8), u[1] = (uint8_t)sport;
 		u[2] = (uint8_t)(dport >> 8), u[3] = (uint8_t)dport;
 		u[5] = 26;
 		for (int i = 8; i < 26; i++)
 			u[i] = (uint8_t)i;
-		uint8_t ph[12];
-		memcpy(ph, ip + 12, 8);
-		ph[8] = 0, ph[9] = IPPROTO_UDP, ph[10] = 0, ph[11] = 26;
-		c = (uint16_t)~sum16(u, 26, sum16(ph, 12, 0));
-		if (c == 0)
-			c = 0xffff;
+		c = tb_l4_cksum(ip, u, 26, IPPROTO_UDP);
 		u[6] = (uint8_t)(c >> 8), u[7] = (uint8_t)c;
 	}
 
