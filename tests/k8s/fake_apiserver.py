@@ -2,7 +2,7 @@
 """A fake kube-apiserver for strait's tests (Python stdlib only).
 
 It speaks the wire format recorded from a real kube-apiserver v1.20.2 in
-../shared/testdata/k8s-wire/: compact one-line JSON, list bodies with metadata.resourceVersion
+tests/data/k8s-wire/: compact one-line JSON, list bodies with metadata.resourceVersion
 (and limit/continue paging), watches as chunked HTTP/1.1 with one JSON event per chunk
 (ADDED, MODIFIED, DELETED, BOOKMARK about 2 s before timeoutSeconds and every
 --bookmark-interval, and the single `ERROR` event with a 410 Expired Status for a

@@ -224,7 +224,7 @@ static void expect_valid(json_t *obj, const char *what)
 
 static void smartnat_mapping_validates_after_changing_only_apiversion(void **state)
 {
-	json_t *m = markdown_yaml(STRAIT_SOURCE_ROOT "/../shared/seeds/smartnat-product-spec.md",
+	json_t *m = markdown_yaml(STRAIT_TESTS_DATA "/seeds/smartnat-appendix1.md",
 				  "Appendix 1");
 
 	(void)state;
@@ -248,7 +248,7 @@ static void smartnat_mapping_validates_after_changing_only_apiversion(void **sta
 
 static void design_and_recorded_mappings_validate(void **state)
 {
-	json_t *m = markdown_yaml(STRAIT_SOURCE_ROOT "/../shared/DESIGN.md", "`Mapping` — ");
+	json_t *m = markdown_yaml(STRAIT_TESTS_DATA "/seeds/design-mapping.md", "`Mapping` — ");
 	json_t *list = t_wire_json("mappings-list.json");
 
 	(void)state;

@@ -13,7 +13,7 @@
 #include <jansson.h>
 
 #ifndef STRAIT_K8S_WIRE
-#error "build with -DSTRAIT_K8S_WIRE=\"<root>/../shared/testdata/k8s-wire\""
+#error "build with -DSTRAIT_K8S_WIRE=\"<root>/tests/data/k8s-wire\""
 #endif
 #ifndef STRAIT_SOURCE_ROOT
 #error "build with -DSTRAIT_SOURCE_ROOT=\"<root>\""
@@ -43,7 +43,7 @@ static inline char *t_read(const char *path, size_t *len)
 	return buf;
 }
 
-/* A recorded body from ../shared/testdata/k8s-wire. */
+/* A recorded body from tests/data/k8s-wire. */
 static inline char *t_wire(const char *name, size_t *len)
 {
 	char path[1024];
