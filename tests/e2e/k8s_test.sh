@@ -26,6 +26,7 @@ e2e_require_root
 topo_require openssl:openssl python3:python3 base64:coreutils
 
 BIN=${1:-$E2E_ROOT/build/strait}
+STRAITCTL=$(dirname "$BIN")/straitctl
 NPODS=5
 EXT=$TOPO_EXT_ADDR
 K8S_DIR=$E2E_ROOT/tests/k8s
@@ -288,7 +289,18 @@ only_12() {
 	done
 }
 check "EndpointSlice: pod-0 terminating gets no new sessions, pod-2 joined" wait_for 10 only_12
+web_sessions_to() { # ADDRESS: sessions of Mapping demo/web whose backend is ADDRESS
+	"$STRAITCTL" -s "$ST/cli.sock" --json show sessions mapping demo/web | "$PY" -c '
+import json, sys
+print(sum(1 for s in json.load(sys.stdin)["sessions"]
+          if s["backend"].split(":")[0] == sys.argv[1]))' "$1"
+}
+pod0=$(topo_pod_addr 0)
+check_match "EndpointSlice: terminating pod-0 keeps its sessions" '[1-9][0-9]*' \
+	"$(web_sessions_to "$pod0")"
 slice "$(endpoint 1 true true false)" "$(endpoint 2 true true false)" | apply
+no_web_sessions_to_pod0() { [ "$(web_sessions_to "$pod0")" = 0 ]; }
+check "EndpointSlice: pod-0 gone, its sessions are flushed" wait_for 10 no_web_sessions_to_pod0
 
 # ---- Scale 3 → 5 → 2 ----
 
@@ -366,7 +378,16 @@ for m in bad-cidr bad-port no-service bad-mode web-dup; do ctl delete Mapping de
 
 ctl fail GET '/api/v1/pods' 403 >/dev/null
 ctl close-watches >/dev/null
-sleep 6
+# Not a fixed sleep: wait until strait has been refused three times (it retried twice after
+# logging), however slowly a loaded machine lets it retry.
+pods_403s() {
+	ctl requests | "$PY" -c '
+import json, sys
+print(sum(1 for r in json.load(sys.stdin)
+          if r["code"] == 403 and r["path"].startswith("/api/v1/pods")))'
+}
+pods_refused_thrice() { [ "$(pods_403s)" -ge 3 ]; }
+check "403 on pods: strait retried (3 requests refused)" wait_for 60 pods_refused_thrice
 check_eq "403 on pods logged once while retrying" 1 \
 	"$(grep -c 'watch pods (all namespaces): 403 Forbidden' "$STRAIT_LOG" || true)"
 check_eq "403: forwarding continues on the last tables" pod-1 "$(http 32001)"
@@ -450,10 +471,19 @@ wait "$STREAM" && rc=0 || rc=$?
 gen1=$(generation)
 check_eq "1000 updates during a UDP stream: nothing lost ($(cat "$ST/stream2.out"))" 0 "$rc"
 [ "$rc" -eq 0 ] || stream_diag
-# Updates that arrive within one control-loop pass share a publish: most get their own.
-check "1000 updates: the table generation moved $gen0 → $gen1 (>= 300 publishes)" \
-	test $((gen1 - gen0)) -ge 300
+# Updates that arrive within one control-loop pass share a publish, so how many publishes
+# 1000 updates take depends on how fast the machine is: it is reported, not asserted. What
+# must hold is that they were published and that the last one won.
+check "1000 updates: the table generation moved ($gen0 → $gen1)" test $((gen1 - gen0)) -ge 1
 echo "info: 1000 updates → $((gen1 - gen0)) table publishes"
+web_backends() {
+	"$STRAITCTL" -s "$ST/cli.sock" --json show backends | "$PY" -c '
+import json, sys
+print(" ".join(sorted({b["address"] for b in json.load(sys.stdin)
+                       if b["mapping"] == "demo/web"})))'
+}
+last_slice_won() { [ "$(web_backends)" = "$(topo_pod_addr 1) $(topo_pod_addr 2)" ]; }
+check "1000 updates: web's backends are the last EndpointSlice's" wait_for 20 last_slice_won
 check_match "after the churn: :8080 → a pod" 'pod-[123]' "$(http 8080)"
 
 rc=0

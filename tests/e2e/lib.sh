@@ -45,6 +45,11 @@ _e2e_ok() {
 _e2e_not_ok() {
 	E2E_FAILED=$((E2E_FAILED + 1))
 	echo "not ok - $1 (expected $2, got $3)"
+	# One failing run must be enough to diagnose it: what strait was saying at that moment.
+	if [ -n "${STRAIT_LOG:-}" ] && [ -s "$STRAIT_LOG" ]; then
+		echo "  strait's log, last 15 lines ($STRAIT_LOG):"
+		tail -n 15 "$STRAIT_LOG" | sed 's/^/  | /'
+	fi
 }
 
 check() {

@@ -23,6 +23,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_require_root
 
 BIN=${1:-$E2E_ROOT/build/strait}
+STRAITCTL=$(dirname "$BIN")/straitctl
 NPODS=5
 EXT=$TOPO_EXT_ADDR
 K8S_DIR=$E2E_ROOT/tests/k8s
@@ -85,13 +86,16 @@ http() { client_curl --max-time 3 "$@" 2>/dev/null || true; }
 answers() { [ "$(http "http://$EXT:$1/")" = "$2" ]; }
 refused() { [ -z "$(http "http://$1/")" ]; }
 reloads() { grep -c "manifests $DIR:" "$STRAIT_LOG" || true; }
-# reload: edit done; SIGHUP and wait until strait has read the directory again.
+reloaded_since() { [ "$(reloads)" -gt "$1" ]; }
+# reload: edit done; SIGHUP and wait until strait has read the directory again and published
+# what it read. The control thread logs the read, then reconciles and publishes before it
+# serves the CLI again: an answer on the CLI socket after the log line is the barrier.
 reload() {
 	local n
 	n=$(reloads)
 	kill -HUP "$STRAIT_PID"
-	wait_for 10 test "$(reloads)" -gt "$n" || true
-	sleep 0.3
+	wait_for 30 reloaded_since "$n" || true
+	"$STRAITCTL" -s "$ST/cli.sock" show config >/dev/null 2>&1 || true
 }
 last() { grep -F "$1" "$STRAIT_LOG" | tail -n 1; }
 n_advertised() { # entries in the last logged strait.io/advertised of StatefulSet web
