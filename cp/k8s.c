@@ -18,7 +18,10 @@
 #include <unistd.h>
 
 #include <strait/cp.h>
+#include <strait/k8s_cache.h>
+#include <strait/k8s_json.h>
 #include <strait/k8s_manifests.h>
+#include <strait/k8s_queue.h>
 #include <strait/k8s_reconcile.h>
 #include <strait/k8s_status.h>
 #include <strait/k8s_watch.h>

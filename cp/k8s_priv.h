@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include <strait/config.h>
+#include <strait/k8s_json.h>
 #include <strait/k8s_reconcile.h>
 
 /** The desired state being built: mappings are appended, results were sized up front. */

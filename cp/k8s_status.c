@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <strait/k8s_json.h>
 #include <strait/k8s_status.h>
 
 struct cond {

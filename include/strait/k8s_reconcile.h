@@ -42,7 +42,8 @@
 #include <jansson.h>
 
 #include <strait/config.h>
-#include <strait/k8s_watch.h>
+#include <strait/k8s_cache.h>
+#include <strait/k8s_kinds.h>
 
 #define K8S_NAME_MAX	254 /**< a DNS-1123 subdomain (253) and the NUL */
 #define K8S_REASON_MAX	48

@@ -32,8 +32,8 @@
 #include <jansson.h>
 
 #include <strait/k8s_client.h>
+#include <strait/k8s_queue.h>
 #include <strait/k8s_reconcile.h>
-#include <strait/k8s_watch.h>
 
 /**
  * The desired `.status` of Mapping result @p r.
