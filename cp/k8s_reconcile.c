@@ -1,21 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The reconcile pass: every source object → its mappings and a result; then conflicts.
+ * The reconcile pass: every object of every source kind → its mappings and a result, through
+ * the kind's source row (k8s_source.h: decode, build, conflict age); then conflicts. This file
+ * names no source kind: the rows do (cp/k8s_<kind>.c).
  *
  * Conflicts are settled here, before anything reaches tables_build(), which refuses the whole
  * table set on the first clash: one bad object must never stop every other from being served.
- * Sources are taken oldest first (creationTimestamp, then namespace/name, the order the API
- * server's own conflict rules use, e.g. for Service nodePorts) and each claims all its
- * (address, protocol, port) keys or, if any is taken, none: a half-served Mapping would be
- * worse than a clearly refused one. Keys of other sources (config file, CLI) are claimed first.
+ * Sources are taken oldest first (their row's conflict age, creationTimestamp so far, then
+ * namespace/name, the order the API server's own conflict rules use, e.g. for Service
+ * nodePorts) and each claims all its (address, protocol, port) keys or, if any is taken, none:
+ * a half-served Mapping would be worse than a clearly refused one. Keys of other sources (config file, CLI) are claimed first.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <netinet/in.h>
 
 #include <strait/k8s_json.h>
 #include <strait/k8s_kinds.h>

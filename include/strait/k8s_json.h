@@ -11,13 +11,21 @@
 
 #include <jansson.h>
 
-/** "namespace/name" (or "name" for cluster-scoped objects) of @p obj into @p buf. */
+/**
+ * The cache key of @p obj: "namespace/name", or "name" for a cluster-scoped object (no
+ * metadata.namespace), into @p buf (@p len bytes, truncated to fit). @return @p buf.
+ */
 const char *k8s_obj_key(const json_t *obj, char *buf, size_t len);
 
-/** String at a JSON path of objects, e.g. k8s_str(o, "metadata", "name", NULL); "" if absent. */
+/**
+ * The string at a JSON path of object keys, NULL-terminated:
+ * k8s_str(o, "metadata", "name", NULL). @p obj may be NULL.
+ * @return borrowed from @p obj; "" when a step is absent or not an object, or the value is not
+ *         a string.
+ */
 const char *k8s_str(const json_t *obj, ...) __attribute__((sentinel));
 
-/** Object (or any value) at a JSON path; NULL if absent. */
+/** The value (any type) at a JSON path as for k8s_str(); borrowed; NULL if absent. */
 json_t *k8s_get(const json_t *obj, ...) __attribute__((sentinel));
 
 #endif

@@ -49,7 +49,7 @@ enum k8s_kind {
 	K8S_KIND_MAX
 };
 
-/** Where a kind is served. */
+/** Where a kind is served: its K8S_KINDS row, but the source. */
 struct k8s_kind_info {
 	const char *kind;	     /**< "Mapping" */
 	const char *api_version;     /**< "strait.io/v1alpha1" */

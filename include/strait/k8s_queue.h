@@ -42,10 +42,10 @@ struct k8s_queue {
 	unsigned int n;
 };
 
-/** Make @p q an empty queue (no allocation; cannot fail). */
+/** Make @p q an empty queue (no allocation; cannot fail). Before any producer starts. */
 void k8s_queue_init(struct k8s_queue *q);
 
-/** Free every update left and the mutex. */
+/** Free every update left and the mutex. After every producer has stopped. */
 void k8s_queue_fini(struct k8s_queue *q);
 
 /**
@@ -61,7 +61,7 @@ int k8s_queue_push(struct k8s_queue *q, enum k8s_update_type type, enum k8s_kind
  */
 struct k8s_update *k8s_queue_take(struct k8s_queue *q);
 
-/** Free a list of updates returned by k8s_queue_take(). */
+/** Free a list of updates returned by k8s_queue_take() (NULL is fine). Its owner's thread. */
 void k8s_update_list_free(struct k8s_update *u);
 
 #endif

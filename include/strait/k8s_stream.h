@@ -14,6 +14,7 @@
 
 /**
  * Decoder of a watch stream: bytes in (in any split), one callback per complete event line.
+ * Zero it to start; one per stream, used by one thread at a time.
  */
 struct k8s_stream {
 	char *buf;
@@ -43,9 +44,13 @@ void k8s_stream_reset(struct k8s_stream *s);
 /**
  * Decode one page of a list response.
  * @param items receives a new reference to the `items` array.
- * @param rv    metadata.resourceVersion of the list (>= 64 bytes).
- * @param cont  metadata.continue, "" when this is the last page.
- * @return 0 or -EBADMSG.
+ * @param body  the response body, @p len bytes (not NUL-terminated).
+ * @param items receives a new reference to the `items` array ([] when null or absent), or
+ *              NULL on failure.
+ * @param rv    metadata.resourceVersion of the list (>= 64 bytes; truncated to @p rvlen).
+ * @param cont  metadata.continue, "" when this is the last page (truncated to @p contlen).
+ * @return 0; -EBADMSG when @p body is not a list (not JSON, no metadata, items not an
+ *         array); -ENOMEM.
  */
 int k8s_list_decode(const char *body, size_t len, json_t **items, char *rv, size_t rvlen,
 		    char *cont, size_t contlen);
