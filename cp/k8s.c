@@ -2,8 +2,9 @@
 /*
  * Kubernetes on the control thread: apply what the k8s thread learned to the caches,
  * reconcile, publish through cp_mappings_replace(CP_SRC_K8S, ...) (the one path every source
- * takes to the data plane), and report back: status, annotation and Events through the writer
- * thread (API mode), or the log (offline mode, --manifests DIR).
+ * takes to the data plane), and report back: each source kind's status writer (its row,
+ * k8s_source.h; k8s_report.c) and Events, through the writer thread (API mode), or the log
+ * (offline mode, --manifests DIR). Nothing here names a source kind.
  *
  * Nothing here blocks: the queue is only try-locked and the writer only takes submissions.
  * A reconcile is a full pass over the caches, run only when something changed; the tables are

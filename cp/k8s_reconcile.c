@@ -9,7 +9,8 @@
  * Sources are taken oldest first (their row's conflict age, creationTimestamp so far, then
  * namespace/name, the order the API server's own conflict rules use, e.g. for Service
  * nodePorts) and each claims all its (address, protocol, port) keys or, if any is taken, none:
- * a half-served Mapping would be worse than a clearly refused one. Keys of other sources (config file, CLI) are claimed first.
+ * a half-served Mapping would be worse than a clearly refused one. Keys of other sources
+ * (config file, CLI) are claimed first.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -270,8 +271,8 @@ static int settle_conflicts(struct k8s_build *b)
 			else
 				snprintf(r->conflict_message, sizeof(r->conflict_message),
 					 "%s is already served by %s %s/%.200s, which is older",
-					 what, k8s_kind_info(b->res[who].kind)->kind, b->res[who].ns,
-					 b->res[who].name);
+					 what, k8s_kind_info(b->res[who].kind)->kind,
+					 b->res[who].ns, b->res[who].name);
 			snprintf(r->reason, sizeof(r->reason), "PortConflict");
 			snprintf(r->message, sizeof(r->message), "%s", r->conflict_message);
 			continue;
