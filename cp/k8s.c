@@ -2,8 +2,9 @@
 /*
  * Kubernetes on the control thread: apply what the k8s thread learned to the caches,
  * reconcile, publish through cp_mappings_replace(CP_SRC_K8S, ...) (the one path every source
- * takes to the data plane), and report back: status, annotation and Events through the writer
- * thread (API mode), or the log (offline mode, --manifests DIR).
+ * takes to the data plane), and report back: each source kind's status writer (its row,
+ * k8s_source.h; k8s_report.c) and Events, through the writer thread (API mode), or the log
+ * (offline mode, --manifests DIR). Nothing here names a source kind.
  *
  * Nothing here blocks: the queue is only try-locked and the writer only takes submissions.
  * A reconcile is a full pass over the caches, run only when something changed; the tables are
@@ -18,13 +19,18 @@
 #include <unistd.h>
 
 #include <strait/cp.h>
+#include <strait/k8s_cache.h>
+#include <strait/k8s_json.h>
 #include <strait/k8s_manifests.h>
+#include <strait/k8s_queue.h>
 #include <strait/k8s_reconcile.h>
 #include <strait/k8s_status.h>
 #include <strait/k8s_watch.h>
 #include <strait/log.h>
 
 #include "cp_priv.h"
+#include "k8s_report.h"
+#include "k8s_source.h"
 
 #define ALL_KINDS	 ((1u << K8S_KIND_MAX) - 1)
 #define PUBLISH_RETRY_MS 5000
@@ -61,113 +67,6 @@ static void identity_init(void)
 	snprintf(k.identity, sizeof(k.identity), "%s_%d", host[0] ? host : "strait", (int)getpid());
 }
 
-static const char *result_key(const struct k8s_result *r, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/%s/%s", r->kind == K8S_KIND_STATEFULSET ? "StatefulSet" : "Mapping",
-		 r->ns, r->name);
-	return buf;
-}
-
-static json_t *book_entry(const char *key)
-{
-	json_t *e = json_object_get(k.book, key);
-
-	if (!e) {
-		e = json_object();
-		json_object_set_new(k.book, key, e);
-	}
-	return e;
-}
-
-/* Submit a patch unless the very same one was the last submitted for this object. */
-static void submit_patch(json_t *entry, const char *path, json_t *patch, const char *what)
-{
-	if (json_equal(json_object_get(entry, "sent"), patch)) {
-		json_decref(patch);
-		return;
-	}
-	json_object_set(entry, "sent", patch);
-	if (k8s_writer_patch(k.writer, path, patch, what) < 0)
-		json_object_del(entry, "sent"); // not the leader: nothing was sent
-}
-
-static void report_status(const struct k8s_result *r, json_t *entry, bool programmed,
-			  const char *key)
-{
-	json_t *obj = k8s_cache_get(&k.store.c[K8S_KIND_MAPPING], r->ns, r->name);
-	json_t *cur = json_object_get(obj, "status"), *sent, *want;
-	char path[512], summary[1024];
-
-	// Transition times come from what we last sent if the cache has not caught up yet,
-	// so that an unchanged condition keeps its time and the same patch is not sent twice.
-	sent = json_object_get(json_object_get(entry, "sent"), "status");
-	want = k8s_status_build(r, sent ? sent : cur, programmed,
-				(uint64_t)json_integer_value(json_object_get(entry, "gen")),
-				k.publish_failed ? k.publish_err : NULL, k8s_wall_us());
-	if (!want)
-		return;
-	k8s_status_summary(want, true, summary, sizeof(summary));
-	if (k.mode == MODE_OFFLINE) {
-		if (strcmp(k8s_str(entry, "log", NULL), summary) != 0) {
-			char *js = json_dumps(want, JSON_COMPACT);
-			K8S_LOG(NOTICE, "%s: %s", key, summary);
-			K8S_LOG(INFO, "%s status: %s", key, js ? js : "?");
-			free(js);
-			json_object_set_new(entry, "log", json_string(summary));
-		}
-		json_decref(want);
-		return;
-	}
-	if (k8s_status_same(cur, want)) {
-		// The API has it: forget what we sent, so that a later change by someone else
-		// is put right rather than taken for our own write.
-		json_object_del(entry, "sent");
-		json_decref(want);
-		return;
-	}
-	if (strcmp(k8s_str(entry, "log", NULL), summary) != 0) {
-		K8S_LOG(INFO, "%s: %s", key, summary);
-		json_object_set_new(entry, "log", json_string(summary));
-	}
-	json_t *patch = json_pack("{s:o}", "status", want);
-	snprintf(summary, sizeof(summary), "%s status", key);
-	submit_patch(entry, strcat(k8s_result_path(r, path, sizeof(path) - 8), "/status"), patch,
-		     summary);
-}
-
-static void report_annotation(const struct k8s_result *r, json_t *entry, bool programmed,
-			      const char *key)
-{
-	json_t *obj = k8s_cache_get(&k.store.c[K8S_KIND_STATEFULSET], r->ns, r->name);
-	const char *cur = k8s_str(obj, "metadata", "annotations", K8S_ANN_ADVERTISED, NULL);
-	json_t *want = programmed && r->accepted ? r->advertised : NULL;
-	json_t *empty = json_array(), *have = json_loads(cur, 0, NULL);
-	char *text = json_dumps(want ? want : empty, JSON_COMPACT);
-	char path[512], what[2 * K8S_NAME_MAX + 96];
-	bool same = have && json_equal(have, want ? want : empty);
-
-	json_decref(have);
-	json_decref(empty);
-	if (!text)
-		return;
-	if (k.mode == MODE_OFFLINE) {
-		if (strcmp(k8s_str(entry, "log", NULL), text) != 0) {
-			K8S_LOG(NOTICE, "%s: %s=%s%s%s", key, K8S_ANN_ADVERTISED, text,
-				r->valid && !r->conflict ? "" : "; ",
-				r->valid && !r->conflict ? "" : r->message);
-			json_object_set_new(entry, "log", json_string(text));
-		}
-	} else if (same) {
-		json_object_del(entry, "sent");
-	} else {
-		json_t *patch = json_pack("{s:{s:{s:s}}}", "metadata", "annotations",
-					  K8S_ANN_ADVERTISED, text);
-		snprintf(what, sizeof(what), "%s annotation %s", key, K8S_ANN_ADVERTISED);
-		submit_patch(entry, k8s_result_path(r, path, sizeof(path)), patch, what);
-	}
-	free(text);
-}
-
 static void report_event(const struct k8s_result *r, json_t *entry, const char *key)
 {
 	char ev[K8S_REASON_MAX + K8S_MESSAGE_MAX + 2];
@@ -188,37 +87,26 @@ static void report_event(const struct k8s_result *r, json_t *entry, const char *
 			k8s_event_build(r, r->reason, r->message, k.identity, k8s_wall_us()));
 }
 
-/* StatefulSets that carry our annotation but no longer a port-mapper one: take it off. */
-static void report_orphans(const struct k8s_desired *d, json_t *seen)
+/* Objects of a source kind that are no source in this pass: undo what was reported on them. */
+static void report_orphans(const struct k8s_report *rep)
 {
-	json_t *sts;
+	char bkey[2 * K8S_NAME_MAX];
 	const char *key;
-	char path[512], bkey[2 * K8S_NAME_MAX], what[2 * K8S_NAME_MAX + 64];
+	json_t *obj;
 
 	if (k.mode != MODE_API)
 		return;
-	json_object_foreach(k.store.c[K8S_KIND_STATEFULSET].objs, key, sts) {
-		struct k8s_result r = {.kind = K8S_KIND_STATEFULSET};
-		bool source = false;
+	for (int kind = 0; kind < K8S_KIND_MAX; kind++) {
+		const struct k8s_source *src = k8s_source_of(kind);
 
-		if (!json_object_get(k8s_get(sts, "metadata", "annotations", NULL),
-				     K8S_ANN_ADVERTISED))
+		if (!src || !src->orphan)
 			continue;
-		snprintf(r.ns, sizeof(r.ns), "%s", k8s_str(sts, "metadata", "namespace", NULL));
-		snprintf(r.name, sizeof(r.name), "%s", k8s_str(sts, "metadata", "name", NULL));
-		for (unsigned int i = 0; i < d->n_res && !source; i++)
-			source = d->res[i].kind == K8S_KIND_STATEFULSET &&
-				 strcmp(d->res[i].ns, r.ns) == 0 &&
-				 strcmp(d->res[i].name, r.name) == 0;
-		if (source)
-			continue;
-		result_key(&r, bkey, sizeof(bkey));
-		json_object_set_new(seen, bkey, json_true());
-		snprintf(what, sizeof(what), "%s annotation %s removal", bkey, K8S_ANN_ADVERTISED);
-		submit_patch(
-			book_entry(bkey), k8s_result_path(&r, path, sizeof(path)),
-			json_pack("{s:{s:{s:n}}}", "metadata", "annotations", K8S_ANN_ADVERTISED),
-			what);
+		json_object_foreach(k.store.c[kind].objs, key, obj) {
+			k8s_report_key(kind, k8s_str(obj, "metadata", "namespace", NULL),
+				       k8s_str(obj, "metadata", "name", NULL), bkey, sizeof(bkey));
+			if (!json_object_get(rep->seen, bkey)) // reported: a source
+				src->orphan(rep, kind, obj);
+		}
 	}
 }
 
@@ -247,8 +135,8 @@ static void reconcile(void)
 	struct k8s_desired d;
 	char err[512], key[2 * K8S_NAME_MAX + 16];
 	const struct cfg_mapping **reserved;
+	struct k8s_report rep;
 	bool published;
-	json_t *seen;
 	int rc;
 
 	reserved = reserved_mappings(&p.n_reserved);
@@ -288,13 +176,20 @@ static void reconcile(void)
 		}
 	}
 
-	seen = json_object();
+	rep = (struct k8s_report){
+		.store = &k.store,
+		.writer = k.writer,
+		.offline = k.mode == MODE_OFFLINE,
+		.publish_error = k.publish_failed ? k.publish_err : NULL,
+		.book = k.book,
+		.seen = json_object(),
+	};
 	for (unsigned int i = 0; i < d.n_res; i++) {
 		const struct k8s_result *r = &d.res[i];
-		json_t *entry = book_entry(result_key(r, key, sizeof(key)));
+		json_t *entry = k8s_report_entry(&rep, k8s_report_key(r->kind, r->ns, r->name, key,
+								      sizeof(key)));
 		bool programmed = r->accepted && !k.publish_failed;
 
-		json_object_set_new(seen, key, json_true());
 		if (programmed && (json_integer_value(json_object_get(entry, "fp")) !=
 					   (json_int_t)r->fingerprint ||
 				   !json_object_get(entry, "gen"))) {
@@ -302,20 +197,17 @@ static void reconcile(void)
 			json_object_set_new(entry, "gen",
 					    json_integer((json_int_t)cp_generation()));
 		}
-		if (r->kind == K8S_KIND_MAPPING)
-			report_status(r, entry, programmed, key);
-		else
-			report_annotation(r, entry, programmed, key);
+		k8s_source_of(r->kind)->report(&rep, r, entry, programmed, key);
 		report_event(r, entry, key);
 	}
-	report_orphans(&d, seen);
+	report_orphans(&rep);
 	// Forget objects that are gone (a re-created one starts afresh).
 	const char *bk;
 	json_t *v, *tmp;
 	json_object_foreach_safe(k.book, tmp, bk, v)
-		if (!json_object_get(seen, bk))
+		if (!json_object_get(rep.seen, bk))
 			json_object_del(k.book, bk);
-	json_decref(seen);
+	json_decref(rep.seen);
 	k8s_desired_free(&d);
 }
 

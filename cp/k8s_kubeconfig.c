@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 
 #include <strait/k8s_client.h>
+#include <strait/k8s_json.h>
 #include <strait/k8s_manifests.h>
-#include <strait/k8s_watch.h>
 
 #define K8S_SA_DIR   "/var/run/secrets/kubernetes.io/serviceaccount"
 #define K8S_FILE_MAX (1 << 20) /* a kubeconfig, a CA bundle or a token: 1 MB is plenty */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <strait/k8s_json.h>
 #include <strait/k8s_status.h>
 #include <strait/log.h>
 

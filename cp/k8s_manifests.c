@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <strait/k8s_json.h>
 #include <strait/k8s_manifests.h>
 #include <strait/log.h>
 

@@ -15,9 +15,13 @@
 
 #include <netinet/in.h>
 
+#include <strait/k8s_json.h>
 #include <strait/k8s_reconcile.h>
 
-#include "k8s_priv.h"
+#include "k8s_build.h"
+#include "k8s_perpod.h"
+#include "k8s_service.h"
+#include "k8s_source.h"
 
 static const char *const spec_keys[] = {
 	"addresses",	   "allowedSources", "mode",	   "serviceName",   "ports",
@@ -130,44 +134,67 @@ int k8s_mapping_decode(const json_t *obj, struct cfg_mapping *m, uint8_t *proto,
 	return 0;
 }
 
-int k8s_mapping_reconcile(struct k8s_build *b, struct k8s_result *r, const json_t *obj)
+/* The decoded spec of a Mapping. */
+struct mapping_spec {
+	struct cfg_mapping tmpl; /* no backends; name and ns from metadata */
+	uint8_t proto;		 /* mode perPod's spec.protocol */
+};
+
+static int mapping_decode(const json_t *obj, void *spec, char *err, size_t errlen)
 {
-	char err[K8S_MESSAGE_MAX], prefix[K8S_NAME_MAX + 1];
-	struct cfg_mapping tmpl;
-	uint8_t proto;
+	struct mapping_spec *s = spec;
+	int rc = k8s_mapping_decode(obj, &s->tmpl, &s->proto, err, errlen);
+
+	return rc < 0 ? rc : 1;
+}
+
+static void mapping_spec_free(void *spec)
+{
+	cfg_mapping_free(&((struct mapping_spec *)spec)->tmpl);
+}
+
+static int mapping_build(struct k8s_build *b, struct k8s_result *r, void *spec)
+{
+	struct mapping_spec *s = spec;
+	struct cfg_mapping *tmpl = &s->tmpl;
+	char prefix[K8S_NAME_MAX + 1];
 	int rc;
 
-	rc = k8s_mapping_decode(obj, &tmpl, &proto, err, sizeof(err));
-	if (rc == -ENOMEM)
-		return rc;
-	if (rc < 0)
-		return k8s_result_fail(r, "InvalidSpec", "%s", err);
-	snprintf(tmpl.name, sizeof(tmpl.name), "%.*s", (int)sizeof(tmpl.name) - 1, r->name);
-	snprintf(tmpl.ns, sizeof(tmpl.ns), "%s", r->ns);
-	if (tmpl.mode == CFG_MODE_SERVICE) {
+	snprintf(tmpl->name, sizeof(tmpl->name), "%.*s", (int)sizeof(tmpl->name) - 1, r->name);
+	snprintf(tmpl->ns, sizeof(tmpl->ns), "%s", r->ns);
+	if (tmpl->mode == CFG_MODE_SERVICE) {
 		if (strlen(r->name) >= CFG_NAME_MAX) {
 			rc = k8s_result_fail(r, "InvalidSpec",
 					     "metadata.name: strait serves names of at most %d "
 					     "characters",
 					     CFG_NAME_MAX - 1);
 		} else {
-			rc = k8s_service_build(b, r, &tmpl);
+			rc = k8s_service_build(b, r, tmpl);
 		}
 	} else {
 		struct k8s_perpod pp = {
-			.tmpl = &tmpl,
-			.sts_name = tmpl.statefulset_name,
+			.tmpl = tmpl,
+			.sts_name = tmpl->statefulset_name,
 			.map_prefix = prefix,
 			.name_is_pod = true,
-			.start_port = tmpl.start_port,
-			.target_port = tmpl.target_port,
-			.bootstrap_port = tmpl.bootstrap_port,
-			.proto = proto,
+			.start_port = tmpl->start_port,
+			.target_port = tmpl->target_port,
+			.bootstrap_port = tmpl->bootstrap_port,
+			.proto = s->proto,
 			.invalid_reason = "InvalidSpec",
 		};
 		snprintf(prefix, sizeof(prefix), "%s-", r->name);
 		rc = k8s_perpod_build(b, r, &pp);
 	}
-	cfg_mapping_free(&tmpl);
 	return rc;
 }
+
+const struct k8s_source k8s_source_mapping = {
+	.invalid_reason = "InvalidSpec",
+	.spec_size = sizeof(struct mapping_spec),
+	.decode = mapping_decode,
+	.spec_free = mapping_spec_free,
+	.build = mapping_build,
+	.age = k8s_age_created,
+	.report = k8s_report_status,
+};

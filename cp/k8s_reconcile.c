@@ -1,104 +1,38 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The reconcile pass: every source object → its mappings and a result; then conflicts.
+ * The reconcile pass: every object of every source kind → its mappings and a result, through
+ * the kind's source row (k8s_source.h: decode, build, conflict age); then conflicts. This file
+ * names no source kind: the rows do (cp/k8s_<kind>.c).
  *
  * Conflicts are settled here, before anything reaches tables_build(), which refuses the whole
  * table set on the first clash: one bad object must never stop every other from being served.
- * Sources are taken oldest first (creationTimestamp, then namespace/name, the order the API
- * server's own conflict rules use, e.g. for Service nodePorts) and each claims all its
- * (address, protocol, port) keys or, if any is taken, none: a half-served Mapping would be
- * worse than a clearly refused one. Keys of other sources (config file, CLI) are claimed first.
+ * Sources are taken oldest first (their row's conflict age, creationTimestamp so far, then
+ * namespace/name, the order the API server's own conflict rules use, e.g. for Service
+ * nodePorts) and each claims all its (address, protocol, port) keys or, if any is taken, none:
+ * a half-served Mapping would be worse than a clearly refused one. Keys of other sources
+ * (config file, CLI) are claimed first.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <netinet/in.h>
-
+#include <strait/k8s_json.h>
+#include <strait/k8s_kinds.h>
 #include <strait/k8s_reconcile.h>
 
-#include "k8s_priv.h"
+#include "k8s_build.h"
+#include "k8s_source.h"
 
-const char *k8s_proto_name(uint8_t proto)
-{
-	return proto == IPPROTO_UDP ? "udp" : "tcp";
-}
-
-int k8s_build_map(struct k8s_build *b)
-{
-	if (b->n_maps == b->cap_maps) {
-		unsigned int cap = b->cap_maps ? b->cap_maps * 2 : 64;
-		struct cfg_mapping *m = realloc(b->maps, cap * sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		b->maps = m;
-		b->cap_maps = cap;
-	}
-	memset(&b->maps[b->n_maps], 0, sizeof(b->maps[0]));
-	b->maps[b->n_maps].ordinal = -1;
-	return (int)b->n_maps++;
-}
-
-int k8s_map_set_backends(struct cfg_mapping *m, const struct cfg_backend *be, unsigned int n)
-{
-	free(m->backends);
-	m->backends = NULL;
-	m->n_backends = 0;
-	if (n == 0)
-		return 0;
-	m->backends = malloc(n * sizeof(*be));
-	if (!m->backends)
-		return -ENOMEM;
-	memcpy(m->backends, be, n * sizeof(*be));
-	m->n_backends = n;
-	return 0;
-}
-
-int k8s_result_fail(struct k8s_result *r, const char *reason, const char *fmt, ...)
-{
-	va_list ap;
-
-	r->valid = false;
-	snprintf(r->reason, sizeof(r->reason), "%s", reason);
-	va_start(ap, fmt);
-	vsnprintf(r->message, sizeof(r->message), fmt, ap);
-	va_end(ap);
-	return 0;
-}
-
-int k8s_result_advertise(struct k8s_result *r, const char *name, const char *pod, int32_t ordinal,
-			 uint32_t addr, uint16_t port, uint16_t end_port, uint8_t proto)
-{
-	char a[16];
-	json_t *e = json_object();
-
-	if (!e)
-		return -ENOMEM;
-	if (name)
-		json_object_set_new(e, "name", json_string(name));
-	if (pod)
-		json_object_set_new(e, "pod", json_string(pod));
-	if (ordinal >= 0)
-		json_object_set_new(e, "ordinal", json_integer(ordinal));
-	json_object_set_new(e, "address", json_string(cfg_ipv4_str(addr, a)));
-	json_object_set_new(e, "port", json_integer(port));
-	if (end_port)
-		json_object_set_new(e, "endPort", json_integer(end_port));
-	json_object_set_new(e, "protocol", json_string(k8s_proto_name(proto)));
-	return json_array_append_new(r->advertised, e) ? -ENOMEM : 0;
-}
-
-static void result_init(struct k8s_result *r, enum k8s_kind kind, const json_t *obj)
+static void result_init(struct k8s_result *r, enum k8s_kind kind, const struct k8s_source *src,
+			const json_t *obj)
 {
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
 	snprintf(r->ns, sizeof(r->ns), "%s", k8s_str(obj, "metadata", "namespace", NULL));
 	snprintf(r->name, sizeof(r->name), "%s", k8s_str(obj, "metadata", "name", NULL));
 	snprintf(r->uid, sizeof(r->uid), "%s", k8s_str(obj, "metadata", "uid", NULL));
-	snprintf(r->created, sizeof(r->created), "%s",
-		 k8s_str(obj, "metadata", "creationTimestamp", NULL));
+	snprintf(r->created, sizeof(r->created), "%s", src->age(obj));
 	r->generation = (int64_t)json_integer_value(k8s_get(obj, "metadata", "generation", NULL));
 	r->valid = true;
 }
@@ -211,11 +145,6 @@ static int claim_key(void *arg, uint64_t k, uint32_t a, uint8_t proto, uint16_t 
 	return 0;
 }
 
-static const char *kind_name(enum k8s_kind k)
-{
-	return k == K8S_KIND_STATEFULSET ? "StatefulSet" : "Mapping";
-}
-
 static int res_cmp(const void *a, const void *b, void *arg)
 {
 	const struct k8s_result *res = arg;
@@ -256,9 +185,7 @@ static int self_overlap(struct k8s_build *b, struct k8s_result *r)
 			map_keys_each(&b->maps[m], claim_key, &c);
 		rc = 0;
 		if (c.self) {
-			k8s_result_fail(r,
-					r->kind == K8S_KIND_STATEFULSET ? "InvalidAnnotation"
-									: "InvalidSpec",
+			k8s_result_fail(r, k8s_source_of(r->kind)->invalid_reason,
 					"%s:%u/%s is used twice by this object's ports",
 					cfg_ipv4_str(c.hit_addr, a), c.hit_port,
 					k8s_proto_name(c.hit_proto));
@@ -344,8 +271,8 @@ static int settle_conflicts(struct k8s_build *b)
 			else
 				snprintf(r->conflict_message, sizeof(r->conflict_message),
 					 "%s is already served by %s %s/%.200s, which is older",
-					 what, kind_name(b->res[who].kind), b->res[who].ns,
-					 b->res[who].name);
+					 what, k8s_kind_info(b->res[who].kind)->kind,
+					 b->res[who].ns, b->res[who].name);
 			snprintf(r->reason, sizeof(r->reason), "PortConflict");
 			snprintf(r->message, sizeof(r->message), "%s", r->conflict_message);
 			continue;
@@ -407,46 +334,79 @@ static void maps_truncate(struct k8s_build *b, unsigned int n)
 		cfg_mapping_free(&b->maps[--b->n_maps]);
 }
 
+/* The results and mappings of every object of source kind @p kind. */
+static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct k8s_source *src)
+{
+	void *spec = calloc(1, src->spec_size);
+	const char *key;
+	json_t *obj;
+	int rc = 0;
+
+	if (!spec)
+		return -ENOMEM;
+	json_object_foreach(b->s->c[kind].objs, key, obj) {
+		char err[K8S_MESSAGE_MAX] = "";
+		struct k8s_result *r = &b->res[b->n_res];
+		unsigned int mark = b->n_maps;
+		int dec;
+
+		memset(spec, 0, src->spec_size);
+		dec = src->decode(obj, spec, err, sizeof(err));
+		if (dec == 0) // not a source (a StatefulSet without an annotation)
+			continue;
+		if (dec == -ENOMEM) {
+			rc = dec;
+			break;
+		}
+		result_init(r, kind, src, obj);
+		r->advertised = json_array();
+		if (!r->advertised) {
+			rc = -ENOMEM;
+			if (dec > 0 && src->spec_free)
+				src->spec_free(spec);
+			break;
+		}
+		b->n_res++;
+		if (dec < 0) {
+			k8s_result_fail(r, src->invalid_reason, "%s", err);
+		} else {
+			rc = src->build(b, r, spec);
+			if (src->spec_free)
+				src->spec_free(spec);
+			if (rc < 0)
+				break;
+		}
+		if (!r->valid) {
+			maps_truncate(b, mark);
+			r->n_maps = 0;
+			json_array_clear(r->advertised);
+		}
+	}
+	free(spec);
+	return rc;
+}
+
 int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *p,
 		  struct k8s_desired *out)
 {
 	struct k8s_build b = {.s = s, .p = p};
-	json_t *mappings = s->c[K8S_KIND_MAPPING].objs, *stss = s->c[K8S_KIND_STATEFULSET].objs;
-	json_t *obj;
-	const char *key;
+	size_t n_objs = 0;
 	int rc = -ENOMEM;
 
 	memset(out, 0, sizeof(*out));
-	b.cap_res = (unsigned int)(json_object_size(mappings) + json_object_size(stss));
+	for (int kind = 0; kind < K8S_KIND_MAX; kind++)
+		if (k8s_source_of(kind))
+			n_objs += json_object_size(s->c[kind].objs);
+	b.cap_res = (unsigned int)n_objs;
 	b.res = calloc(b.cap_res ? b.cap_res : 1, sizeof(*b.res));
 	if (!b.res)
 		return -ENOMEM;
 
-	for (int pass = 0; pass < 2; pass++) {
-		json_object_foreach(pass ? stss : mappings, key, obj) {
-			struct k8s_portmap_spec spec;
-			char err[8];
-			struct k8s_result *r = &b.res[b.n_res];
-			unsigned int mark = b.n_maps;
-
-			// Only port-mapped StatefulSets are sources (a bad annotation is one too).
-			if (pass && k8s_portmap_parse(obj, &spec, err, sizeof(err)) == 0)
-				continue;
-			result_init(r, pass ? K8S_KIND_STATEFULSET : K8S_KIND_MAPPING, obj);
-			r->advertised = json_array();
-			if (!r->advertised)
-				goto fail;
-			b.n_res++;
-			rc = pass ? k8s_statefulset_reconcile(&b, r, obj)
-				  : k8s_mapping_reconcile(&b, r, obj);
-			if (rc < 0)
-				goto fail;
-			if (!r->valid) {
-				maps_truncate(&b, mark);
-				r->n_maps = 0;
-				json_array_clear(r->advertised);
-			}
-		}
+	// Kind by kind in K8S_KINDS order: the results' order.
+	for (int kind = 0; kind < K8S_KIND_MAX; kind++) {
+		const struct k8s_source *src = k8s_source_of(kind);
+		if (src && (rc = reconcile_kind(&b, kind, src)) < 0)
+			goto fail;
 	}
 	if ((rc = settle_conflicts(&b)) < 0)
 		goto fail;

@@ -20,9 +20,11 @@
 
 #include <netinet/in.h>
 
+#include <strait/k8s_json.h>
 #include <strait/k8s_reconcile.h>
 
-#include "k8s_priv.h"
+#include "k8s_build.h"
+#include "k8s_service.h"
 
 struct entry {
 	const char *port_name; /**< the Service port's name, "" if unnamed */
@@ -31,11 +33,6 @@ struct entry {
 	unsigned int n;
 	uint16_t target; /**< the one port every backend uses, 0 = they differ */
 };
-
-bool k8s_ipv4(const char *s, uint32_t *addr)
-{
-	return s && cfg_parse_ipv4(s, addr) == 0;
-}
 
 static uint8_t proto_of(const json_t *port)
 {

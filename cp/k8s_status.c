@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <strait/k8s_json.h>
+#include <strait/k8s_kinds.h>
 #include <strait/k8s_status.h>
 
 struct cond {
@@ -169,11 +171,10 @@ char *k8s_status_summary(const json_t *status, bool brief, char *buf, size_t len
 
 char *k8s_result_path(const struct k8s_result *r, char *buf, size_t len)
 {
-	if (r->kind == K8S_KIND_STATEFULSET)
-		snprintf(buf, len, "/apis/apps/v1/namespaces/%s/statefulsets/%s", r->ns, r->name);
-	else
-		snprintf(buf, len, "/apis/strait.io/v1alpha1/namespaces/%s/mappings/%s", r->ns,
-			 r->name);
+	const struct k8s_kind_info *ki = k8s_kind_info(r->kind);
+
+	snprintf(buf, len, "%s/%s%s%s%s/%s", ki->prefix, ki->namespaced ? "namespaces/" : "",
+		 ki->namespaced ? r->ns : "", ki->namespaced ? "/" : "", ki->resource, r->name);
 	return buf;
 }
 
@@ -193,8 +194,7 @@ json_t *k8s_event_build(const struct k8s_result *r, const char *reason, const ch
 			 name, "namespace", r->ns, "eventTime", k8s_time_format(now_us, true, t),
 			 "reportingController", "strait.io/gateway", "reportingInstance", instance,
 			 "action", "Reconcile", "reason", reason, "type", "Warning", "note",
-			 short_note, "regarding", "apiVersion",
-			 r->kind == K8S_KIND_STATEFULSET ? "apps/v1" : "strait.io/v1alpha1", "kind",
-			 r->kind == K8S_KIND_STATEFULSET ? "StatefulSet" : "Mapping", "namespace",
-			 r->ns, "name", r->name, "uid", r->uid);
+			 short_note, "regarding", "apiVersion", k8s_kind_info(r->kind)->api_version,
+			 "kind", k8s_kind_info(r->kind)->kind, "namespace", r->ns, "name", r->name,
+			 "uid", r->uid);
 }

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <strait/k8s_json.h>
+#include <strait/k8s_stream.h>
 #include <strait/k8s_watch.h>
 #include <strait/log.h>
 

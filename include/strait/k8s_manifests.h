@@ -20,7 +20,7 @@
 
 #include <jansson.h>
 
-#include <strait/k8s_watch.h>
+#include <strait/k8s_kinds.h>
 
 /**
  * Parse every document of a YAML stream.

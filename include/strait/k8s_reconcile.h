@@ -4,7 +4,8 @@
  * Reconcilers: the cached Kubernetes objects → the mappings strait serves (struct cfg_mapping,
  * backends resolved), plus what to report on each source object.
  *
- * Sources of mappings (DESIGN §5):
+ * Sources of mappings (DESIGN §5), one source row each (cp/k8s_source.h), named in K8S_KINDS
+ * (strait/k8s_kinds.h):
  * - a strait.io/v1alpha1 `Mapping` in mode `service`: each `ports` entry → the Service's port
  *   (`servicePort` by number and protocol, or by name; default = `port`) → the ready
  *   endpoints of every EndpointSlice labelled `kubernetes.io/service-name=<serviceName>`
@@ -42,7 +43,8 @@
 #include <jansson.h>
 
 #include <strait/config.h>
-#include <strait/k8s_watch.h>
+#include <strait/k8s_cache.h>
+#include <strait/k8s_kinds.h>
 
 #define K8S_NAME_MAX	254 /**< a DNS-1123 subdomain (253) and the NUL */
 #define K8S_REASON_MAX	48
@@ -57,7 +59,7 @@
 
 /** What the reconcilers made of one source object (a Mapping or a port-mapped StatefulSet). */
 struct k8s_result {
-	enum k8s_kind kind; /**< K8S_KIND_MAPPING or K8S_KIND_STATEFULSET */
+	enum k8s_kind kind; /**< its kind: one with a source row (K8S_KINDS) */
 	char ns[CFG_NAME_MAX];
 	char name[K8S_NAME_MAX];
 	char uid[64];

@@ -32,8 +32,8 @@
 #include <jansson.h>
 
 #include <strait/k8s_client.h>
+#include <strait/k8s_queue.h>
 #include <strait/k8s_reconcile.h>
-#include <strait/k8s_watch.h>
 
 /**
  * The desired `.status` of Mapping result @p r.
@@ -68,7 +68,10 @@ char *k8s_status_summary(const json_t *status, bool brief, char *buf, size_t len
 json_t *k8s_event_build(const struct k8s_result *r, const char *reason, const char *note,
 			const char *instance, int64_t now_us);
 
-/** API path of result @p r's object ("/apis/strait.io/v1alpha1/namespaces/NS/mappings/N"). */
+/**
+ * API path of result @p r's object, from its kind's row (k8s_kinds.h):
+ * "/apis/strait.io/v1alpha1/namespaces/NS/mappings/N". Truncated to @p len. @return @p buf.
+ */
 char *k8s_result_path(const struct k8s_result *r, char *buf, size_t len);
 
 /** The status writer and leader elector. */

@@ -11,8 +11,9 @@
 
 #include <cmocka.h>
 
+#include <strait/k8s_json.h>
+#include <strait/k8s_kinds.h>
 #include <strait/k8s_manifests.h>
-#include <strait/k8s_watch.h>
 
 #include "k8s_testlib.h"
 

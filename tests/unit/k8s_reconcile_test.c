@@ -20,9 +20,10 @@
 
 #include <cmocka.h>
 
+#include <strait/k8s_cache.h>
+#include <strait/k8s_json.h>
 #include <strait/k8s_manifests.h>
 #include <strait/k8s_reconcile.h>
-#include <strait/k8s_watch.h>
 
 #include "k8s_testlib.h"
 

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include <strait/k8s_json.h>
 #include <strait/k8s_reconcile.h>
 #include <strait/k8s_status.h>
 

@@ -16,8 +16,12 @@
 
 #include <cmocka.h>
 
+#include <strait/k8s_cache.h>
 #include <strait/k8s_client.h>
-#include <strait/k8s_watch.h>
+#include <strait/k8s_json.h>
+#include <strait/k8s_kinds.h>
+#include <strait/k8s_queue.h>
+#include <strait/k8s_stream.h>
 
 #include "k8s_testlib.h"
 

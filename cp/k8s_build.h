@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Shared by the reconcilers (k8s_reconcile.c drives k8s_mapping.c, k8s_service.c and
- * k8s_statefulset.c): the desired state under construction. */
-#ifndef STRAIT_K8S_PRIV_H
-#define STRAIT_K8S_PRIV_H
+/*
+ * The desired state under construction, and the helpers every source kind's builder uses to
+ * add to it (k8s_build.c). The builders (k8s_mapping.c, k8s_statefulset.c, and the building
+ * blocks k8s_service.c and k8s_perpod.c) include this; k8s_reconcile.c owns the pass.
+ *
+ * All of it: control thread, no I/O, no logs.
+ */
+#ifndef STRAIT_K8S_BUILD_H
+#define STRAIT_K8S_BUILD_H
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -11,6 +16,7 @@
 #include <jansson.h>
 
 #include <strait/config.h>
+#include <strait/k8s_cache.h>
 #include <strait/k8s_reconcile.h>
 
 /** The desired state being built: mappings are appended, results were sized up front. */
@@ -41,30 +47,10 @@ int k8s_result_advertise(struct k8s_result *r, const char *name, const char *pod
 /** "tcp" or "udp". */
 const char *k8s_proto_name(uint8_t proto);
 
-/** Mode service: resolve the Service, its ports and endpoints (k8s_service.c). */
-int k8s_service_build(struct k8s_build *b, struct k8s_result *r, const struct cfg_mapping *tmpl);
-
-/** What a perPod source asks for: a Mapping in mode perPod or an annotated StatefulSet. */
-struct k8s_perpod {
-	const struct cfg_mapping *tmpl; /**< ns, addrs, allow-list, nat, timeouts */
-	const char *sts_name;
-	const char *map_prefix; /**< mapping names: prefix + ordinal, prefix + "bootstrap" */
-	bool name_is_pod;	/**< advertise the pod's name, not the mapping's */
-	uint16_t start_port, target_port, bootstrap_port; /**< target 0 = first container port */
-	uint8_t proto;
-	const char *invalid_reason; /**< reason for bad input: InvalidSpec or InvalidAnnotation */
-};
-
-/** Mode perPod and annotations: ordinals → ports → pods (k8s_statefulset.c). */
-int k8s_perpod_build(struct k8s_build *b, struct k8s_result *r, const struct k8s_perpod *pp);
-
-/** A Mapping (k8s_mapping.c). */
-int k8s_mapping_reconcile(struct k8s_build *b, struct k8s_result *r, const json_t *obj);
-
-/** A StatefulSet with a port-mapper annotation (k8s_statefulset.c). */
-int k8s_statefulset_reconcile(struct k8s_build *b, struct k8s_result *r, const json_t *sts);
-
 /** Whether an EndpointSlice/Pod address is an IPv4 address; @p addr host order. */
 bool k8s_ipv4(const char *s, uint32_t *addr);
+
+/** A source's conflict age by the API's rule: metadata.creationTimestamp ("" when absent). */
+const char *k8s_age_created(const json_t *obj);
 
 #endif

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Helpers of the builders: grow the desired mappings, fill a result, small decoders.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netinet/in.h>
+
+#include <strait/k8s_json.h>
+
+#include "k8s_build.h"
+
+const char *k8s_proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_UDP ? "udp" : "tcp";
+}
+
+int k8s_build_map(struct k8s_build *b)
+{
+	if (b->n_maps == b->cap_maps) {
+		unsigned int cap = b->cap_maps ? b->cap_maps * 2 : 64;
+		struct cfg_mapping *m = realloc(b->maps, cap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		b->maps = m;
+		b->cap_maps = cap;
+	}
+	memset(&b->maps[b->n_maps], 0, sizeof(b->maps[0]));
+	b->maps[b->n_maps].ordinal = -1;
+	return (int)b->n_maps++;
+}
+
+int k8s_map_set_backends(struct cfg_mapping *m, const struct cfg_backend *be, unsigned int n)
+{
+	free(m->backends);
+	m->backends = NULL;
+	m->n_backends = 0;
+	if (n == 0)
+		return 0;
+	m->backends = malloc(n * sizeof(*be));
+	if (!m->backends)
+		return -ENOMEM;
+	memcpy(m->backends, be, n * sizeof(*be));
+	m->n_backends = n;
+	return 0;
+}
+
+int k8s_result_fail(struct k8s_result *r, const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->valid = false;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	va_start(ap, fmt);
+	vsnprintf(r->message, sizeof(r->message), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+int k8s_result_advertise(struct k8s_result *r, const char *name, const char *pod, int32_t ordinal,
+			 uint32_t addr, uint16_t port, uint16_t end_port, uint8_t proto)
+{
+	char a[16];
+	json_t *e = json_object();
+
+	if (!e)
+		return -ENOMEM;
+	if (name)
+		json_object_set_new(e, "name", json_string(name));
+	if (pod)
+		json_object_set_new(e, "pod", json_string(pod));
+	if (ordinal >= 0)
+		json_object_set_new(e, "ordinal", json_integer(ordinal));
+	json_object_set_new(e, "address", json_string(cfg_ipv4_str(addr, a)));
+	json_object_set_new(e, "port", json_integer(port));
+	if (end_port)
+		json_object_set_new(e, "endPort", json_integer(end_port));
+	json_object_set_new(e, "protocol", json_string(k8s_proto_name(proto)));
+	return json_array_append_new(r->advertised, e) ? -ENOMEM : 0;
+}
+
+bool k8s_ipv4(const char *s, uint32_t *addr)
+{
+	return s && cfg_parse_ipv4(s, addr) == 0;
+}
+
+const char *k8s_age_created(const json_t *obj)
+{
+	return k8s_str(obj, "metadata", "creationTimestamp", NULL);
+}

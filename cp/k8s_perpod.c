@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-pod ports, for a Mapping in mode perPod or a StatefulSet's port-mapper annotation.
+ *
+ * The ports come from the StatefulSet's ordinals [spec.ordinals.start, + spec.replicas), not
+ * from the Pods that happen to exist: a broker's port is part of its advertised address and
+ * must not appear and vanish as its Pod restarts. A Pod supplies the backend of the ordinal it
+ * carries in its labels (apps.kubernetes.io/pod-index, else statefulset.kubernetes.io/pod-name);
+ * list order means nothing, and a Pod of an ordinal at or beyond replicas (scale-down in
+ * progress) gets no port.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <strait/k8s_json.h>
+#include <strait/k8s_reconcile.h>
+
+#include "k8s_perpod.h"
+
+#define LABEL_POD_NAME	"statefulset.kubernetes.io/pod-name"
+#define LABEL_POD_INDEX "apps.kubernetes.io/pod-index"
+#define ORDINALS_MAX	4096 /* more would exhaust the mapping slots anyway */
+
+static long decimal(const char *s)
+{
+	long v = 0;
+
+	if (!s[0] || strlen(s) > 9 || strspn(s, "0123456789") != strlen(s))
+		return -1;
+	for (; *s; s++)
+		v = v * 10 + (*s - '0');
+	return v;
+}
+
+static bool owned_by(const json_t *pod, const char *sts)
+{
+	json_t *refs = k8s_get(pod, "metadata", "ownerReferences", NULL), *ref;
+	size_t i;
+
+	json_array_foreach(refs, i, ref)
+		if (json_is_true(json_object_get(ref, "controller")))
+			return strcmp(k8s_str(ref, "kind", NULL), "StatefulSet") == 0 &&
+			       strcmp(k8s_str(ref, "name", NULL), sts) == 0;
+	return false;
+}
+
+int k8s_pod_ordinal(const json_t *pod, const char *sts)
+{
+	json_t *labels = k8s_get(pod, "metadata", "labels", NULL);
+	const char *pname = k8s_str(labels, LABEL_POD_NAME, NULL);
+	const char *idx = k8s_str(labels, LABEL_POD_INDEX, NULL);
+	size_t len = strlen(sts);
+	bool named =
+		strncmp(pname, sts, len) == 0 && pname[len] == '-' && decimal(pname + len + 1) >= 0;
+	bool refs = json_array_size(k8s_get(pod, "metadata", "ownerReferences", NULL)) > 0;
+
+	// The owner reference says whose Pod it is; Pods written by hand (manifests) have
+	// none, and then the pod-name label must name the StatefulSet.
+	if (refs ? !owned_by(pod, sts) : !named)
+		return -1;
+	if (decimal(idx) >= 0)
+		return (int)decimal(idx);
+	return named ? (int)decimal(pname + len + 1) : -1;
+}
+
+static bool pod_ready(const json_t *pod)
+{
+	json_t *conds = k8s_get(pod, "status", "conditions", NULL), *c;
+	size_t i;
+
+	json_array_foreach(conds, i, c)
+		if (strcmp(k8s_str(c, "type", NULL), "Ready") == 0)
+			return strcmp(k8s_str(c, "status", NULL), "True") == 0;
+	return false;
+}
+
+/* The backend a Pod offers: false when it offers none (no IP, not ready). */
+static bool pod_backend(const json_t *pod, struct cfg_backend *be)
+{
+	memset(be, 0, sizeof(*be));
+	be->weight = 1;
+	if (!k8s_ipv4(k8s_str(pod, "status", "podIP", NULL), &be->addr) || !pod_ready(pod))
+		return false;
+	// Being deleted but still ready: its connections drain, new ones go elsewhere.
+	be->serving_only = json_is_string(k8s_get(pod, "metadata", "deletionTimestamp", NULL));
+	snprintf(be->name, sizeof(be->name), "%s", k8s_str(pod, "metadata", "name", NULL));
+	return true;
+}
+
+static uint16_t first_container_port(const json_t *sts)
+{
+	json_t *cs = k8s_get(sts, "spec", "template", "spec", "containers", NULL), *c;
+	size_t i;
+
+	json_array_foreach(cs, i, c) {
+		json_t *p = json_array_get(json_object_get(c, "ports"), 0);
+		json_int_t v = json_integer_value(json_object_get(p, "containerPort"));
+		if (v >= 1 && v <= 65535)
+			return (uint16_t)v;
+	}
+	return 0;
+}
+
+static int set_name(struct k8s_result *r, char *dst, const char *prefix, const char *suffix)
+{
+	if ((size_t)snprintf(dst, CFG_NAME_MAX, "%s%s", prefix, suffix) >= CFG_NAME_MAX)
+		return k8s_result_fail(r, "InvalidSpec",
+				       "mapping name %s%s is longer than %d characters: use a "
+				       "shorter name or prefix",
+				       prefix, suffix, CFG_NAME_MAX - 1);
+	return 1;
+}
+
+static int new_map(struct k8s_build *b, const struct k8s_perpod *pp, uint16_t port)
+{
+	int idx = k8s_build_map(b);
+	struct cfg_mapping *m;
+
+	if (idx < 0)
+		return idx;
+	m = &b->maps[idx];
+	*m = *pp->tmpl;
+	m->backends = NULL;
+	m->n_backends = 0;
+	m->mode = CFG_MODE_PER_POD;
+	m->n_ports = 1;
+	memset(m->ports, 0, sizeof(m->ports));
+	m->ports[0].port = m->ports[0].end_port = port;
+	m->ports[0].proto = pp->proto;
+	m->ordinal = -1;
+	return idx;
+}
+
+int k8s_perpod_build(struct k8s_build *b, struct k8s_result *r, const struct k8s_perpod *pp)
+{
+	const json_t *sts =
+		k8s_cache_get(&b->s->c[K8S_KIND_STATEFULSET], pp->tmpl->ns, pp->sts_name);
+	json_t *pods = b->s->c[K8S_KIND_POD].objs, *pod, *rep;
+	struct cfg_backend *by_ord = NULL, *all = NULL;
+	long replicas, start;
+	uint16_t target;
+	unsigned int n_all = 0;
+	const char *key;
+	char buf[24];
+	int rc = 0;
+
+	if (!sts)
+		return k8s_result_fail(r, "StatefulSetNotFound", "StatefulSet %s/%s not found",
+				       pp->tmpl->ns, pp->sts_name);
+	rep = k8s_get(sts, "spec", "replicas", NULL);
+	replicas = rep ? (long)json_integer_value(rep) : 1; // the API's default
+	start = (long)json_integer_value(k8s_get(sts, "spec", "ordinals", "start", NULL));
+	if (replicas < 0 || replicas > ORDINALS_MAX || start < 0)
+		return k8s_result_fail(
+			r, pp->invalid_reason,
+			"StatefulSet %s/%s: %ld replicas from ordinal %ld: at most %d "
+			"ordinals are served",
+			pp->tmpl->ns, pp->sts_name, replicas, start, ORDINALS_MAX);
+	if (pp->start_port + start + replicas - 1 > 65535)
+		return k8s_result_fail(r, pp->invalid_reason,
+				       "port %u + ordinal %ld is beyond 65535", pp->start_port,
+				       start + replicas - 1);
+	target = pp->target_port ? pp->target_port : first_container_port(sts);
+	if (!target)
+		return k8s_result_fail(r, pp->invalid_reason,
+				       "no target port: none given and StatefulSet %s/%s's first "
+				       "container has no ports",
+				       pp->tmpl->ns, pp->sts_name);
+
+	by_ord = calloc(replicas ? replicas : 1, sizeof(*by_ord));
+	all = calloc(replicas ? replicas : 1, sizeof(*all));
+	if (!by_ord || !all) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	json_object_foreach(pods, key, pod) {
+		struct cfg_backend be;
+		int ord;
+
+		if (strcmp(k8s_str(pod, "metadata", "namespace", NULL), pp->tmpl->ns) != 0)
+			continue;
+		ord = k8s_pod_ordinal(pod, pp->sts_name);
+		if (ord < start || ord >= start + replicas || !pod_backend(pod, &be))
+			continue;
+		// Two Pods with one ordinal only happen mid-replacement: a ready one beats a
+		// draining one.
+		struct cfg_backend *slot = &by_ord[ord - start];
+		if (slot->addr && !slot->serving_only)
+			continue;
+		*slot = be;
+	}
+
+	r->first_map = b->n_maps;
+	for (long i = 0; i < replicas; i++) {
+		long ord = start + i;
+		struct cfg_backend *be = &by_ord[i];
+		int idx = new_map(b, pp, (uint16_t)(pp->start_port + ord));
+		char pod_name[CFG_NAME_MAX + 16];
+
+		if (idx < 0) {
+			rc = idx;
+			goto out;
+		}
+		struct cfg_mapping *m = &b->maps[idx];
+		snprintf(buf, sizeof(buf), "%ld", ord);
+		if ((rc = set_name(r, m->name, pp->map_prefix, buf)) <= 0)
+			goto out;
+		m->ordinal = (int32_t)ord;
+		m->ports[0].service_port = target;
+		if (be->addr) {
+			if ((rc = k8s_map_set_backends(m, be, 1)) < 0)
+				goto out;
+			all[n_all++] = *be;
+		}
+		r->n_ports++;
+		if (be->addr && !be->serving_only)
+			r->n_ports_ready++;
+		snprintf(pod_name, sizeof(pod_name), "%s-%ld", pp->sts_name, ord);
+		for (unsigned int a = 0; a < pp->tmpl->n_addrs; a++) {
+			rc = k8s_result_advertise(r, pp->name_is_pod ? pod_name : m->name, pod_name,
+						  (int32_t)ord, pp->tmpl->addrs[a],
+						  (uint16_t)(pp->start_port + ord), 0, pp->proto);
+			if (rc < 0)
+				goto out;
+		}
+	}
+	if (pp->bootstrap_port) {
+		int idx = new_map(b, pp, pp->bootstrap_port);
+		bool ready = false;
+
+		if (idx < 0) {
+			rc = idx;
+			goto out;
+		}
+		struct cfg_mapping *m = &b->maps[idx];
+		if ((rc = set_name(r, m->name, pp->map_prefix, "bootstrap")) <= 0)
+			goto out;
+		m->ports[0].service_port = target;
+		if (n_all && (rc = k8s_map_set_backends(m, all, n_all)) < 0)
+			goto out;
+		for (unsigned int i = 0; i < n_all; i++)
+			ready |= !all[i].serving_only;
+		r->n_ports++;
+		r->n_ports_ready += ready;
+		for (unsigned int a = 0; a < pp->tmpl->n_addrs; a++) {
+			rc = k8s_result_advertise(r, "bootstrap", NULL, -1, pp->tmpl->addrs[a],
+						  pp->bootstrap_port, 0, pp->proto);
+			if (rc < 0)
+				goto out;
+		}
+	}
+	r->n_maps = b->n_maps - r->first_map;
+	rc = 0;
+out:
+	free(by_ord);
+	free(all);
+	return rc;
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The status writers of the source rows, and the book they share.
+ *
+ * Writes are level-based and deduplicated twice: against the cached object (the API server
+ * already says it: nothing to send) and against the book's "sent" (the same patch was already
+ * submitted and the cache has not caught up yet: do not send it again). Offline mode writes
+ * nothing and logs a line per change instead.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <strait/k8s_client.h>
+#include <strait/k8s_json.h>
+#include <strait/k8s_status.h>
+#include <strait/log.h>
+
+#include "k8s_report.h"
+
+const char *k8s_report_key(enum k8s_kind kind, const char *ns, const char *name, char *buf,
+			   size_t len)
+{
+	snprintf(buf, len, "%s/%s/%s", k8s_kind_info(kind)->kind, ns, name);
+	return buf;
+}
+
+json_t *k8s_report_entry(const struct k8s_report *rep, const char *key)
+{
+	json_t *e = json_object_get(rep->book, key);
+
+	if (!e) {
+		e = json_object();
+		json_object_set_new(rep->book, key, e);
+	}
+	json_object_set_new(rep->seen, key, json_true());
+	return e;
+}
+
+void k8s_report_patch(const struct k8s_report *rep, json_t *entry, const char *path,
+		      json_t *patch, const char *what)
+{
+	if (json_equal(json_object_get(entry, "sent"), patch)) {
+		json_decref(patch);
+		return;
+	}
+	json_object_set(entry, "sent", patch);
+	if (k8s_writer_patch(rep->writer, path, patch, what) < 0)
+		json_object_del(entry, "sent"); // not the leader: nothing was sent
+}
+
+void k8s_report_status(const struct k8s_report *rep, const struct k8s_result *r, json_t *entry,
+		       bool programmed, const char *key)
+{
+	json_t *obj = k8s_cache_get(&rep->store->c[r->kind], r->ns, r->name);
+	json_t *cur = json_object_get(obj, "status"), *sent, *want;
+	char path[512], summary[1024];
+
+	// Transition times come from what we last sent if the cache has not caught up yet,
+	// so that an unchanged condition keeps its time and the same patch is not sent twice.
+	sent = json_object_get(json_object_get(entry, "sent"), "status");
+	want = k8s_status_build(r, sent ? sent : cur, programmed,
+				(uint64_t)json_integer_value(json_object_get(entry, "gen")),
+				rep->publish_error, k8s_wall_us());
+	if (!want)
+		return;
+	k8s_status_summary(want, true, summary, sizeof(summary));
+	if (rep->offline) {
+		if (strcmp(k8s_str(entry, "log", NULL), summary) != 0) {
+			char *js = json_dumps(want, JSON_COMPACT);
+			K8S_LOG(NOTICE, "%s: %s", key, summary);
+			K8S_LOG(INFO, "%s status: %s", key, js ? js : "?");
+			free(js);
+			json_object_set_new(entry, "log", json_string(summary));
+		}
+		json_decref(want);
+		return;
+	}
+	if (k8s_status_same(cur, want)) {
+		// The API has it: forget what we sent, so that a later change by someone else
+		// is put right rather than taken for our own write.
+		json_object_del(entry, "sent");
+		json_decref(want);
+		return;
+	}
+	if (strcmp(k8s_str(entry, "log", NULL), summary) != 0) {
+		K8S_LOG(INFO, "%s: %s", key, summary);
+		json_object_set_new(entry, "log", json_string(summary));
+	}
+	json_t *patch = json_pack("{s:o}", "status", want);
+	snprintf(summary, sizeof(summary), "%s status", key);
+	k8s_report_patch(rep, entry, strcat(k8s_result_path(r, path, sizeof(path) - 8), "/status"),
+			 patch, summary);
+}
+
+void k8s_report_annotation(const struct k8s_report *rep, const struct k8s_result *r,
+			   json_t *entry, bool programmed, const char *key)
+{
+	json_t *obj = k8s_cache_get(&rep->store->c[r->kind], r->ns, r->name);
+	const char *cur = k8s_str(obj, "metadata", "annotations", K8S_ANN_ADVERTISED, NULL);
+	json_t *want = programmed && r->accepted ? r->advertised : NULL;
+	json_t *empty = json_array(), *have = json_loads(cur, 0, NULL);
+	char *text = json_dumps(want ? want : empty, JSON_COMPACT);
+	char path[512], what[2 * K8S_NAME_MAX + 96];
+	bool same = have && json_equal(have, want ? want : empty);
+
+	json_decref(have);
+	json_decref(empty);
+	if (!text)
+		return;
+	if (rep->offline) {
+		if (strcmp(k8s_str(entry, "log", NULL), text) != 0) {
+			K8S_LOG(NOTICE, "%s: %s=%s%s%s", key, K8S_ANN_ADVERTISED, text,
+				r->valid && !r->conflict ? "" : "; ",
+				r->valid && !r->conflict ? "" : r->message);
+			json_object_set_new(entry, "log", json_string(text));
+		}
+	} else if (same) {
+		json_object_del(entry, "sent");
+	} else {
+		json_t *patch = json_pack("{s:{s:{s:s}}}", "metadata", "annotations",
+					  K8S_ANN_ADVERTISED, text);
+		snprintf(what, sizeof(what), "%s annotation %s", key, K8S_ANN_ADVERTISED);
+		k8s_report_patch(rep, entry, k8s_result_path(r, path, sizeof(path)), patch, what);
+	}
+	free(text);
+}
+
+void k8s_report_annotation_orphan(const struct k8s_report *rep, enum k8s_kind kind,
+				  const json_t *obj)
+{
+	struct k8s_result r = {.kind = kind};
+	char path[512], key[2 * K8S_NAME_MAX], what[2 * K8S_NAME_MAX + 64];
+
+	if (!json_object_get(k8s_get(obj, "metadata", "annotations", NULL), K8S_ANN_ADVERTISED))
+		return;
+	snprintf(r.ns, sizeof(r.ns), "%s", k8s_str(obj, "metadata", "namespace", NULL));
+	snprintf(r.name, sizeof(r.name), "%s", k8s_str(obj, "metadata", "name", NULL));
+	k8s_report_key(kind, r.ns, r.name, key, sizeof(key));
+	snprintf(what, sizeof(what), "%s annotation %s removal", key, K8S_ANN_ADVERTISED);
+	k8s_report_patch(
+		rep, k8s_report_entry(rep, key), k8s_result_path(&r, path, sizeof(path)),
+		json_pack("{s:{s:{s:n}}}", "metadata", "annotations", K8S_ANN_ADVERTISED), what);
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Reporting the reconcile results back (k8s_report.c): the status writers a source row can
+ * name (the Mapping-style .status, the StatefulSet-style advertised annotation), and what
+ * they share: the book of what was last sent per object, and the patch submission.
+ *
+ * A writer compares what it wants with the cached object and what it last sent, then submits
+ * a patch to the writer thread (API mode) or logs the result (offline mode). Control thread:
+ * nothing here blocks.
+ */
+#ifndef STRAIT_K8S_REPORT_H
+#define STRAIT_K8S_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include <strait/k8s_cache.h>
+#include <strait/k8s_kinds.h>
+#include <strait/k8s_reconcile.h>
+
+struct k8s_writer;
+
+/** What the status writers see during one reporting pass. */
+struct k8s_report {
+	const struct k8s_store *store; /**< the caches: the objects as the API server has them */
+	struct k8s_writer *writer;     /**< where patches go (API mode) */
+	bool offline;		       /**< offline mode (--manifests): log, write nothing */
+	const char *publish_error;     /**< why the tables could not be published, or NULL */
+	json_t *book; /**< per object key: {fp, gen, sent, ev, log}, kept across passes */
+	json_t *seen; /**< keys reported in this pass: the others are forgotten after it */
+};
+
+/** The book key of an object, "Kind/ns/name", into @p buf. @return @p buf. */
+const char *k8s_report_key(enum k8s_kind kind, const char *ns, const char *name, char *buf,
+			   size_t len);
+
+/** The book entry of @p key (created empty when new), marked seen in this pass. Borrowed. */
+json_t *k8s_report_entry(const struct k8s_report *rep, const char *key);
+
+/**
+ * Submit merge patch @p patch of @p path (stolen) unless the very same one was the last
+ * submitted for this object (@p entry's "sent"). @p what names it in the writer's logs.
+ */
+void k8s_report_patch(const struct k8s_report *rep, json_t *entry, const char *path,
+		      json_t *patch, const char *what);
+
+/**
+ * Status writer: the object's `.status` (conditions Ready, Programmed, Conflict, and the
+ * advertised list; k8s_status_build()), patched on its status subresource.
+ * @param programmed its mappings are in the published tables.
+ * @param key        its book key, for logs.
+ */
+void k8s_report_status(const struct k8s_report *rep, const struct k8s_result *r, json_t *entry,
+		       bool programmed, const char *key);
+
+/** Status writer: the annotation K8S_ANN_ADVERTISED on the object itself ([] when not live). */
+void k8s_report_annotation(const struct k8s_report *rep, const struct k8s_result *r,
+			   json_t *entry, bool programmed, const char *key);
+
+/** Orphan sweep of k8s_report_annotation(): an object that carries K8S_ANN_ADVERTISED but is
+ * no source any more has it removed. API mode. */
+void k8s_report_annotation_orphan(const struct k8s_report *rep, enum k8s_kind kind,
+				  const json_t *obj);
+
+#endif

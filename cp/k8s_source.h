@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Source kinds: the Kubernetes kinds whose objects are sources of mappings. Each has one row,
+ * a struct k8s_source named `k8s_source_<name>`, defined in its own file cp/k8s_<name>.c and
+ * named in its kind's K8S_KINDS row (strait/k8s_kinds.h), which says where it is served. The
+ * reconcile pass (k8s_reconcile.c) and the reporting (k8s.c) go through the rows only.
+ *
+ * Adding a source kind: write cp/k8s_<name>.c with its decoder, builder (k8s_build.h, and the
+ * building blocks k8s_service.h and k8s_perpod.h) and row; name the row in a K8S_KINDS row.
+ */
+#ifndef STRAIT_K8S_SOURCE_H
+#define STRAIT_K8S_SOURCE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include <strait/k8s_kinds.h>
+#include <strait/k8s_reconcile.h>
+
+#include "k8s_report.h"
+
+struct k8s_build;
+
+/** How objects of one kind become mappings, conflict and are reported. Control thread. */
+struct k8s_source {
+	/** Reason of a result whose input is bad (decode's -EINVAL, a port used twice). */
+	const char *invalid_reason;
+	/** Size of the decoded spec decode() fills. */
+	size_t spec_size;
+	/**
+	 * Decode @p obj into @p spec (spec_size bytes, zeroed).
+	 * @return 1: a source, @p spec filled; 0: not a source, skipped (nothing held);
+	 *         -EINVAL with @p err: a source whose input is bad (the result says
+	 *         invalid_reason and @p err); -ENOMEM.
+	 */
+	int (*decode)(const json_t *obj, void *spec, char *err, size_t errlen);
+	/** Release what decode() put in @p spec after it returned 1; NULL when nothing. */
+	void (*spec_free)(void *spec);
+	/**
+	 * Append @p r's mappings to @p b (k8s_build_map(); r->first_map, r->n_maps) and its
+	 * advertised entries, or fail @p r (k8s_result_fail()). @return 0 or -ENOMEM.
+	 */
+	int (*build)(struct k8s_build *b, struct k8s_result *r, void *spec);
+	/** Conflict age: the RFC 3339 time ordering sources (oldest wins; "" = youngest). */
+	const char *(*age)(const json_t *obj);
+	/** Status writer of a result (k8s_report.h). */
+	void (*report)(const struct k8s_report *rep, const struct k8s_result *r, json_t *entry,
+		       bool programmed, const char *key);
+	/** For an object of the kind that is no source in this pass: undo what report() wrote
+	 * (API mode), or NULL. */
+	void (*orphan)(const struct k8s_report *rep, enum k8s_kind kind, const json_t *obj);
+};
+
+/* The rows, declared from K8S_KINDS: k8s_source_mapping, ..., and k8s_source_none. */
+#define K8S_SOURCE_DECLARE(id, kind, av, res, gr, prefix, fb_prefix, fb_av, namespaced, sel, name) \
+	extern const struct k8s_source k8s_source_##name;
+K8S_KINDS(K8S_SOURCE_DECLARE)
+#undef K8S_SOURCE_DECLARE
+
+/** The source row of kind @p k, or NULL when objects of @p k are only read. */
+const struct k8s_source *k8s_source_of(enum k8s_kind k);
+
+#endif

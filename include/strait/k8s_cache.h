@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The local caches the informers fill: per kind, "namespace/name" → the object as the API
+ * server last sent it. They belong to the control thread: every function here is control
+ * thread only (or single-threaded tests and tools).
+ */
+#ifndef STRAIT_K8S_CACHE_H
+#define STRAIT_K8S_CACHE_H
+
+#include <jansson.h>
+
+#include <strait/k8s_kinds.h>
+#include <strait/k8s_queue.h>
+
+/** The local cache of one kind: key (k8s_obj_key) → object. */
+struct k8s_cache {
+	json_t *objs; /**< JSON object used as a hash table */
+};
+
+/** The caches of every kind. */
+struct k8s_store {
+	struct k8s_cache c[K8S_KIND_MAX];
+};
+
+/** Make an empty cache per kind in @p s. @return 0 or -ENOMEM (nothing held). */
+int k8s_store_init(struct k8s_store *s);
+/** Release every cached object of every kind; a store that failed init is fine. */
+void k8s_store_fini(struct k8s_store *s);
+
+/**
+ * Apply one ADDED/MODIFIED/DELETED event (@p type; any other is an add) of @p obj, an object
+ * with metadata.name. Steals nothing: takes its own reference.
+ * @return 1 when the cache changed, 0 when not (same resourceVersion, or the deleted object
+ *         was not cached), -ENOMEM (the cache is unchanged).
+ */
+int k8s_cache_apply(struct k8s_cache *c, enum k8s_update_type type, json_t *obj);
+
+/**
+ * Replace the whole cache with a list (a relist after 410, a reconnect, a manifests reload):
+ * objects missing from @p items are deleted, the others added or updated.
+ * @param items   array of objects, borrowed (the cache takes its own references).
+ * @param changed receives how many objects were added, updated or deleted.
+ * @return 0 or -ENOMEM (the cache is unchanged).
+ */
+int k8s_cache_replace(struct k8s_cache *c, json_t *items, unsigned int *changed);
+
+/** The cached object @p ns/@p name (ns "" for cluster-scoped), borrowed, or NULL. */
+json_t *k8s_cache_get(const struct k8s_cache *c, const char *ns, const char *name);
+
+#endif
