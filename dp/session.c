@@ -29,8 +29,10 @@
 #include <rte_malloc.h>
 #include <rte_tcp.h>
 
-#include "dp_priv.h"
-#include "nat_inlines.h"
+#include "neigh.h"
+#include "session.h"
+#include "session_inlines.h"
+#include "worker.h"
 
 /* Two keys per session take at most this share of the entries of a full table. */
 #define NAT_LOAD_PCT 85

@@ -23,7 +23,15 @@
 
 #include <strait/log.h>
 
-#include "dp_priv.h"
+#include "lifecycle.h"
+#include "loop.h"
+#include "mbuf_priv.h"
+#include "nat.h"
+#include "neigh.h"
+#include "pkt_out.h"
+#include "ports.h"
+#include "session.h"
+#include "slowpath.h"
 
 #define RX_DESC 1024
 #define TX_DESC 1024
@@ -52,46 +60,9 @@ const char *dp_drop_name(enum dp_drop d)
 	return d < DP_DROP_MAX ? drop_names[d] : "?";
 }
 
-struct rte_mempool *dp_mempool(void);
 struct rte_mempool *dp_mempool(void)
 {
 	return dp.pool;
-}
-
-void dp_drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_drop reason)
-{
-	w->stats.drops[reason]++;
-	rte_pktmbuf_free(m);
-}
-
-void dp_to_slowpath(struct dp_worker *w, struct rte_mbuf *m, uint8_t in_port, uint8_t reason)
-{
-	struct dp_mbuf_priv *p = dp_priv(m);
-
-	p->in_port = in_port;
-	p->reason = reason;
-	if (reason == DP_SP_TTL)
-		w->stats.drops[DP_DROP_TTL_EXCEEDED]++;
-	if (rte_ring_sp_enqueue(w->sp_out, m) != 0) {
-		dp_drop(w, m, DP_DROP_SLOWPATH_RING_FULL);
-		return;
-	}
-	w->stats.slowpath++;
-}
-
-void dp_tx_flush(struct dp_worker *w, uint8_t port)
-{
-	uint16_t n = w->n_tx[port], sent;
-
-	if (n == 0)
-		return;
-	sent = rte_eth_tx_burst(w->port_id[port], w->queue, w->tx[port], n);
-	w->stats.tx_pkts[port] += sent;
-	for (uint16_t i = 0; i < sent; i++)
-		w->stats.tx_bytes[port] += rte_pktmbuf_pkt_len(w->tx[port][i]);
-	for (uint16_t i = sent; i < n; i++)
-		dp_drop(w, w->tx[port][i], DP_DROP_TX_FULL);
-	w->n_tx[port] = 0;
 }
 
 static unsigned int worker_clear(struct dp_worker *w, int slot, uint32_t backend_be)
@@ -494,9 +465,6 @@ const struct rte_ether_addr *dp_port_mac(enum dp_port_role r)
 {
 	return &dp.mac[r];
 }
-
-/* Counters the control thread itself keeps (slow path). Defined in slowpath.c. */
-extern struct dp_stats dp_sp_stats;
 
 static void stats_add(struct dp_stats *o, const struct dp_stats *s)
 {
