@@ -12,4 +12,7 @@
 /** Worker i for i < dp_n_workers(), set by dp_init(); NULL after dp_fini(). */
 extern struct dp_worker *dp_workers[CFG_MAX_WORKERS];
 
+/** Whether the workers are running (between dp_start() and dp_stop()). Control thread. */
+bool dp_started(void);
+
 #endif

@@ -278,6 +278,24 @@ unsigned int nat_sessions_expire(struct dp_worker *w, unsigned int budget)
 	return expired;
 }
 
+unsigned int nat_sessions_clear(struct dp_worker *w, int slot, uint32_t backend_be)
+{
+	unsigned int n = 0;
+
+	for (uint32_t i = 0; i < w->sess.hwm; i++) {
+		const struct nat_session *se = &w->sess.recs[i];
+		if (se->proto == 0)
+			continue;
+		if (slot >= 0 && se->slot != slot)
+			continue;
+		if (backend_be && se->addr[DIR_I2O][0] != backend_be)
+			continue;
+		nat_session_free(w, i);
+		n++;
+	}
+	return n;
+}
+
 /*
  * TCP tracking from flags only, as NAT devices do (RFC 5382 REQ-5, RFC 7857 §2.2): a session
  * is established once the responder has answered and the initiator acknowledged; FIN in both
