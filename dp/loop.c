@@ -16,7 +16,7 @@
 #include "mbuf_priv.h"
 #include "nat.h"
 #include "pkt_out.h"
-#include "session.h"
+#include "session_free.h"
 
 volatile bool dp_force_quit;
 

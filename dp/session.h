@@ -2,7 +2,7 @@
 /*
  * The per-lcore session table (session.c; its hot path inline in session_inlines.h): the
  * session record, its keys, the cuckoo hash over them. Worker lcores unless a comment says
- * otherwise.
+ * otherwise. Removing sessions with what they hold in their worker: session_free.h.
  */
 #ifndef STRAIT_DP_SESSION_H
 #define STRAIT_DP_SESSION_H
@@ -15,8 +15,6 @@
 #include <rte_common.h>
 
 #include <strait/tables.h>
-
-struct dp_worker;
 
 /** Direction of a packet relative to the NAT: out2in arrives on ext, in2out on int. */
 enum { DIR_O2I = 0, DIR_I2O = 1 };
@@ -131,19 +129,6 @@ int nat_sessions_del(struct nat_sessions *s, const struct nat_key *k, uint32_t r
 uint32_t nat_session_alloc(struct nat_sessions *s);
 /** Give back a record taken by nat_session_alloc() whose keys were never added. */
 void nat_session_release(struct nat_sessions *s, uint32_t idx);
-/** Remove a session: both keys, its adjacency references, its record. */
-void nat_session_free(struct dp_worker *w, uint32_t idx);
-/**
- * Examine at most @p budget records for expiry against the current tables' timeouts.
- * @return sessions expired.
- */
-unsigned int nat_sessions_expire(struct dp_worker *w, unsigned int budget);
-/**
- * Remove the sessions of worker @p w that match: mapping slot @p slot (-1 = any) and backend
- * address @p backend_be (network order, 0 = any). The worker itself, or the control thread
- * while the workers are stopped. @return sessions removed.
- */
-unsigned int nat_sessions_clear(struct dp_worker *w, int slot, uint32_t backend_be);
 /** The idle timeout of @p se in its state, from its mapping slot's timeouts in @p t. */
 uint32_t nat_session_timeout_s(const struct nat_session *se, const struct tables *t);
 void nat_session_tcp_update(struct nat_session *se, int dir, uint8_t tcp_flags);

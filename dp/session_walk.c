@@ -13,6 +13,7 @@
 
 #include "lifecycle.h"
 #include "session.h"
+#include "session_free.h"
 #include "worker.h"
 
 unsigned int dp_sessions_walk(int slot, int (*cb)(const struct dp_session_info *s, void *arg),
