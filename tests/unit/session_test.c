@@ -20,8 +20,9 @@
 
 #include <rte_eal.h>
 
-#include "dp_priv.h"
+#include "neigh.h"
 #include "session_inlines.h"
+#include "worker.h"
 
 static struct nat_sessions S;
 
