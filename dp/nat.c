@@ -31,9 +31,12 @@
 #include <strait/cksum.h>
 #include <strait/maglev.h>
 
-#include "dp_priv.h"
-#include "nat_inlines.h"
+#include "mbuf_priv.h"
+#include "nat.h"
+#include "neigh.h"
 #include "parse_inlines.h"
+#include "pkt_out.h"
+#include "session_inlines.h"
 
 /* The IPv4 word holding TTL and protocol loses 0x0100 when TTL is decremented: the RFC 1624
  * delta ~m + m' is then the constant 0xfeff (network order), whatever the TTL was. */

@@ -17,7 +17,7 @@
 #include <rte_hash_crc.h>
 #include <rte_seqlock.h>
 
-#include "dp_priv.h"
+#include "neigh.h"
 
 struct neigh_slot {
 	rte_seqlock_t lock;

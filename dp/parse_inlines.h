@@ -22,7 +22,7 @@
 
 #include <strait/cksum.h>
 
-#include "dp_priv.h"
+#include "pkt.h"
 
 /* The header checksum verifies (RFC 1071): 20-byte headers, nearly all of them, inline. */
 static inline bool ip_cksum_ok(const void *ip, uint32_t ihl)

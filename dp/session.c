@@ -18,8 +18,8 @@
  * (a LIFO linked through last_seen, so a reused record is likely still in cache). Creating a
  * session never allocates; a full table is a counted drop, never an eviction (DESIGN §3).
  *
- * Aging walks the record array with a cursor, DP_EXPIRE_BUDGET records per housekeeping pass:
- * bounded work per loop iteration, and every record is seen once per pass over the array.
+ * This file knows the table only, not the worker that owns it: removing a whole session (its
+ * adjacencies and counters too), aging and clearing are session_free.c's.
  */
 #include <errno.h>
 #include <string.h>
@@ -29,8 +29,8 @@
 #include <rte_malloc.h>
 #include <rte_tcp.h>
 
-#include "dp_priv.h"
-#include "nat_inlines.h"
+#include "session.h"
+#include "session_inlines.h"
 
 /* Two keys per session take at most this share of the entries of a full table. */
 #define NAT_LOAD_PCT 85
@@ -217,23 +217,6 @@ void nat_session_release(struct nat_sessions *s, uint32_t idx)
 	s->free_head = idx;
 }
 
-void nat_session_free(struct dp_worker *w, uint32_t idx)
-{
-	struct nat_sessions *s = &w->sess;
-	struct nat_session *se = &s->recs[idx];
-	struct nat_key k;
-
-	for (int d = 0; d < 2; d++) {
-		nat_session_key(se, d, &k);
-		nat_sessions_del(s, &k, idx << 1 | (uint32_t)d);
-		dp_adj_put(w, se->adj[d]);
-	}
-	w->stats.sessions_expired++;
-	w->stats.map[se->slot].sessions_expired++;
-	nat_session_release(s, idx);
-	s->active--;
-}
-
 uint32_t nat_session_timeout_s(const struct nat_session *se, const struct tables *t)
 {
 	const struct cfg_timeouts *to = &t->slot_timeouts[se->slot];
@@ -248,32 +231,6 @@ uint32_t nat_session_timeout_s(const struct nat_session *se, const struct tables
 	default:
 		return to->tcp_transitory;
 	}
-}
-
-unsigned int nat_sessions_expire(struct dp_worker *w, unsigned int budget)
-{
-	struct nat_sessions *s = &w->sess;
-	const struct tables *t = tables_get();
-	unsigned int expired = 0;
-	uint32_t now;
-
-	if (s->hwm == 0 || !t)
-		return 0;
-	now = dp_ticks(w);
-	while (budget--) {
-		uint32_t i = s->expire_cursor;
-		struct nat_session *se = &s->recs[i];
-
-		if (++s->expire_cursor >= s->hwm)
-			s->expire_cursor = 0;
-		if (se->proto == 0)
-			continue;
-		if ((uint32_t)(now - se->last_seen) > dp_ticks_of_s(w, nat_session_timeout_s(se, t))) {
-			nat_session_free(w, i);
-			expired++;
-		}
-	}
-	return expired;
 }
 
 /*

@@ -21,9 +21,13 @@
 #include <strait/cksum.h>
 #include <strait/log.h>
 
-#include "dp_priv.h"
+#include "lifecycle.h"
+#include "mbuf_priv.h"
+#include "neigh.h"
+#include "pkt.h"
+#include "ports.h"
+#include "slowpath.h"
 
-struct rte_mempool *dp_mempool(void);
 struct dp_stats dp_sp_stats;
 
 #define PENDING_SLOTS 64
@@ -289,7 +293,6 @@ static void housekeeping(const struct tables *t)
 	}
 }
 
-void dp_slowpath_refresh(void);
 void dp_slowpath_refresh(void)
 {
 	last_refresh_tsc = 0;

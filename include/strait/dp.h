@@ -21,7 +21,8 @@
 
 /**
  * Drop reasons, one list (X-macro): the enum, the counter arrays, the CLI, telemetry and
- * Prometheus labels all come from it.
+ * Prometheus labels all come from it. A new reason is a line here and the dp_drop() (or
+ * m->drop) that counts it; nothing else restates the list.
  */
 #define DP_DROP_REASONS(X)                                                                 \
 	X(TRUNCATED, "truncated")                                                          \
@@ -58,7 +59,10 @@ enum dp_drop {
 	DP_DROP_MAX
 };
 
-/** Label of a drop reason ("truncated", ...). */
+/**
+ * Label of a drop reason: the second column of DP_DROP_REASONS ("truncated", ...), a static
+ * string; "?" when @p d >= DP_DROP_MAX. Any thread.
+ */
 const char *dp_drop_name(enum dp_drop d);
 
 /** Per-mapping counters of one worker, indexed by tbl_mapping.slot. */
@@ -70,15 +74,19 @@ struct dp_map_stats {
 	uint64_t drops; /**< packets for this mapping dropped (allow-list, full table...) */
 };
 
-/** Counters of one worker. Written only by that worker; the control thread sums them. */
+/**
+ * Counters of one worker. Written only by that worker; the control thread sums them.
+ * Every field is a uint64_t (dp_stats_sum() adds them as an array). [DP_PORT_MAX] arrays are
+ * indexed by enum dp_port_role.
+ */
 struct dp_stats {
 	uint64_t rx_pkts[DP_PORT_MAX], tx_pkts[DP_PORT_MAX];
-	uint64_t rx_bytes[DP_PORT_MAX], tx_bytes[DP_PORT_MAX];
-	uint64_t drops[DP_DROP_MAX];
+	uint64_t rx_bytes[DP_PORT_MAX], tx_bytes[DP_PORT_MAX]; /**< frame bytes (mbuf pkt_len) */
+	uint64_t drops[DP_DROP_MAX]; /**< packets, by enum dp_drop */
 	uint64_t sessions_created, sessions_expired;
 	uint64_t handoff_out, handoff_in; /**< packets passed to / taken from other workers */
 	uint64_t slowpath; /**< packets passed to the control thread */
-	uint64_t busy_tsc, total_tsc; /**< loop cycles with / without work */
+	uint64_t busy_tsc, total_tsc; /**< TSC cycles of loop iterations with work / of all */
 	uint64_t loops;
 	struct dp_map_stats map[CFG_MAX_MAPPINGS];
 };
@@ -87,37 +95,57 @@ struct dp_stats {
 struct dp_params {
 	const struct cfg *cfg;
 	uint16_t port_id[DP_PORT_MAX]; /**< ethdev port ids, resolved from cfg device names */
-	unsigned int n_workers;
-	unsigned int worker_lcore[CFG_MAX_WORKERS];
-	uint32_t sessions_per_worker;
+	unsigned int n_workers; /**< 1 to CFG_MAX_WORKERS */
+	unsigned int worker_lcore[CFG_MAX_WORKERS]; /**< EAL lcore of each worker, [n_workers] */
+	uint32_t sessions_per_worker; /**< session records of each worker's table, 1 to 2^31 - 1 */
 };
 
 /**
  * Set up ports (one rx and one tx queue per worker), mempools, session tables, rings and
  * the QSBR variable. Ports are started.
+ * @param err, errlen where a failure's message goes (NUL-terminated, truncated to errlen).
  * @return 0, -EINVAL (a port has too few queues for the workers: the message says what to
- *         add), -ENOMEM, or a negative errno from ethdev. Control plane, before dp_start().
+ *         add), -ENOMEM (mbuf pool, QSBR variable, a worker's session table or rings), or a
+ *         negative errno from ethdev. Control plane, before dp_start(); after a failure call
+ *         dp_fini().
  */
 int dp_init(const struct dp_params *p, char *err, size_t errlen);
 
-/** Launch the workers on their lcores. @return 0 or -errno. */
+/**
+ * Launch the worker loop on every worker's lcore (rte_eal_remote_launch()).
+ * @return 0, or the negative errno of rte_eal_remote_launch() (-EBUSY: the lcore is not
+ *         idle). Control plane, after dp_init().
+ */
 int dp_start(void);
 
-/** Ask workers to stop and wait for them. Safe to call twice. */
+/** Ask workers to stop (dp_force_quit) and wait for their lcores. Safe to call twice, and
+ * before dp_start(). Control plane. */
 void dp_stop(void);
 
-/** Stop ports and free what dp_init() allocated. */
+/** dp_stop(), then stop and close the ports and free the workers, their session tables and
+ * rings, and the QSBR variable (the mbuf pool stays). Control plane. */
 void dp_fini(void);
 
-/** The workers' QSBR variable, for tables_publish(). */
+/**
+ * The workers' QSBR variable, for tables_publish(): NULL while the workers are not running
+ * (nothing then holds a pointer into the tables). Control plane.
+ */
 struct rte_rcu_qsbr *dp_qsbr(void);
 
-/** Number of workers; worker @p i's counters (read-only, racy but never torn on x86-64). */
+/** Number of workers (dp_params.n_workers); 0 before dp_init(). Any thread. */
 unsigned int dp_n_workers(void);
+/**
+ * Worker @p i's counters, read-only, read while it writes them (racy but never torn on
+ * x86-64). @return NULL when @p i >= dp_n_workers(). Any thread.
+ */
 const struct dp_stats *dp_worker_stats(unsigned int i);
+/** EAL lcore of worker @p i; 0 when @p i >= dp_n_workers(). Any thread. */
 unsigned int dp_worker_lcore(unsigned int i);
 
-/** Sum every worker's counters into @p out (the per-mapping arrays too). */
+/**
+ * Sum every worker's counters and the slow path's into @p out, which is overwritten (the
+ * per-mapping arrays too). Control, telemetry or metrics thread.
+ */
 void dp_stats_sum(struct dp_stats *out);
 
 /**
@@ -127,8 +155,12 @@ void dp_stats_sum(struct dp_stats *out);
  */
 struct dp_stats *dp_stats_sum_new(void);
 
-/** Ethdev port id and MAC of an arm. */
+/** Ethdev port id of arm @p r (enum dp_port_role < DP_PORT_MAX); 0 before dp_init(). */
 uint16_t dp_port_id(enum dp_port_role r);
+/**
+ * MAC of arm @p r as the device reported it when started; all zero before dp_init(). The
+ * pointer stays valid for the life of the process. Any thread.
+ */
 const struct rte_ether_addr *dp_port_mac(enum dp_port_role r);
 
 /** A session as the management interfaces show it. Addresses and ports host order. */
@@ -148,42 +180,51 @@ struct dp_session_info {
  * session records without stopping them: a record may be caught mid-update (shown once with
  * stale counters), never freed memory. Control plane only.
  * @param slot only sessions of this mapping slot, or -1 for all.
- * @return the number of sessions visited.
+ * @param cb gets a copy valid during the call (struct dp_session_info: host order, seconds).
+ * @return the number of sessions visited (cb calls); 0 when no tables are published.
  */
 unsigned int dp_sessions_walk(int slot, int (*cb)(const struct dp_session_info *s, void *arg),
 			      void *arg);
 
 /**
  * Ask every worker to remove sessions: all (@p slot < 0), one mapping's, or those whose
- * backend is @p backend_addr (host order, 0 = any). Waits until every worker has done it.
- * @return the number of sessions removed. Control plane only.
+ * backend is @p backend_addr (host order, 0 = any). Waits until every worker has done it,
+ * at most 2 s each (a worker that misses it is logged and left out of the count); with the
+ * workers stopped, clears their tables itself.
+ * @return the number of sessions removed. Control plane only (never a worker: it would wait
+ *         for itself).
  */
 unsigned int dp_sessions_clear(int slot, uint32_t backend_addr);
 
-/** Number of live sessions over all workers (from counters). */
+/** Number of live sessions over all workers, from their counters (created - expired). Any
+ * thread. */
 uint64_t dp_sessions_active(void);
 
 /**
  * Run the slow path once: ARP requests and replies, ICMP echo to the gateway, ICMP errors
  * (time exceeded) it originates, packets waiting for a neighbour, ARP refresh of next hops.
- * Call often (every millisecond or so) from the control thread.
- * @return packets handled.
+ * Call often (every millisecond or so) from the control thread, and only from it: it is the
+ * one consumer of the workers' slow-path rings and the one producer of worker 0's tx ring.
+ * @return packets handled (taken from the workers' rings).
  */
 unsigned int dp_slowpath_poll(void);
 
 /** A neighbour (ARP) entry for display. */
 struct dp_neigh_info {
 	uint32_t addr; /**< host order */
-	struct rte_ether_addr mac;
-	uint8_t port;
-	bool resolved;
-	uint32_t age_s;
+	struct rte_ether_addr mac; /**< meaningful when resolved */
+	uint8_t port; /**< enum dp_port_role */
+	bool resolved; /**< false: wanted, ARP pending */
+	uint32_t age_s; /**< seconds since the last ARP update; 0 when not resolved */
 };
 
-/** Walk the neighbour table. @return entries visited. Control plane only. */
+/**
+ * Walk the neighbour table: calls @p cb for every entry that has an address (resolved or
+ * wanted), in table order. @return entries visited. Control plane only.
+ */
 unsigned int dp_neigh_walk(void (*cb)(const struct dp_neigh_info *n, void *arg), void *arg);
 
-/** Whether the worker loop should stop (set by dp_stop()). */
+/** Whether the worker loop should stop: set by dp_stop(), cleared by dp_start(). */
 extern volatile bool dp_force_quit;
 
 #endif

@@ -11,7 +11,7 @@
 
 #include <rte_tcp.h>
 
-#include "dp_priv.h"
+#include "pkt.h"
 #include "pkt_build.h"
 
 static const uint8_t MAC[6] = {0x02, 0, 0, 0, 0, 1};

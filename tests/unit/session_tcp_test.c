@@ -14,7 +14,7 @@
 
 #include <rte_tcp.h>
 
-#include "dp_priv.h"
+#include "session.h"
 
 static struct nat_session tcp_session(void)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The per-lcore session table (dp/session.c, dp/nat_inlines.h) and the worker's adjacency
+ * The per-lcore session table (dp/session.c, dp/session_inlines.h) and the worker's adjacency
  * table (dp/neigh.c), on their own: keys whose records hold them, cuckoo moves at high load,
  * a full table that refuses and keeps, records handed out and back, next hops shared.
  * EAL runs with --no-huge (the table lives in rte_malloc memory).
@@ -20,8 +20,9 @@
 
 #include <rte_eal.h>
 
-#include "dp_priv.h"
-#include "nat_inlines.h"
+#include "neigh.h"
+#include "session_inlines.h"
+#include "worker.h"
 
 static struct nat_sessions S;
 

@@ -10,8 +10,8 @@
  * bucket is the primary one XOR a function of the signature (partial-key cuckoo hashing, as
  * MemC3 and rte_hash do), so an entry moves to its other bucket without its key being read.
  */
-#ifndef STRAIT_NAT_INLINES_H
-#define STRAIT_NAT_INLINES_H
+#ifndef STRAIT_DP_SESSION_INLINES_H
+#define STRAIT_DP_SESSION_INLINES_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,7 +22,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "dp_priv.h"
+#include "session.h"
 
 /** Where a key lives: its primary bucket and its signature (never 0: 0 marks a free entry). */
 struct nat_hash {

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* NAT out2in and in2out of a burst (nat.c), on the worker lcore that owns @p w. */
+#ifndef STRAIT_DP_NAT_H
+#define STRAIT_DP_NAT_H
+
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include <strait/dp.h>
+#include <strait/tables.h>
+
+#include "pkt.h"
+#include "worker.h"
+
+/**
+ * Translate a burst that arrived on @p in_port (or was handed over by another worker).
+ * Consumes every mbuf: queued for tx, handed off, passed to the slow path, or freed.
+ */
+void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_port,
+		       struct rte_mbuf **pkts, uint16_t n);
+/** Which worker owns the flow of this packet; w->id when it cannot be told. */
+unsigned int nat_owner(const struct dp_worker *w, const struct tables *t, uint8_t in_port,
+		       const struct pkt_meta *m);
+/**
+ * Create the session for a first packet arriving on ext.
+ * @param bkt, sig the hash of the packet's key (nat_key_hash()), computed by the burst.
+ * @return session index, or -1 with *drop set.
+ */
+int nat_session_create(struct dp_worker *w, const struct tables *t, const struct pkt_meta *m,
+		       const struct tbl_service *svc, uint32_t bkt, uint32_t sig,
+		       enum dp_drop *drop);
+
+#endif

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The packet parser (parse.c, parse_inlines.h): pure, it works on a byte buffer, so that unit
+ * tests and fuzzers need no mbuf. Used by the burst (nat.c) and the slow path (slowpath.c).
+ */
+#ifndef STRAIT_DP_PKT_H
+#define STRAIT_DP_PKT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_byteorder.h>
+
+#include <strait/dp.h>
+
+/* ICMP types (RFC 792) that DPDK 22.11 does not name. */
+#define ICMP_DEST_UNREACH 3
+#define ICMP_FRAG_NEEDED_CODE 4
+#define ICMP_TIME_EXCEEDED 11
+#define ICMP_PARAM_PROBLEM 12
+
+enum pkt_kind { PKT_DROP = 0, PKT_IPV4, PKT_ARP };
+enum pkt_frag { FRAG_NONE = 0, FRAG_FIRST, FRAG_LATER };
+
+/** What the parser found. Offsets from the start of the frame; fields in network order. */
+struct pkt_meta {
+	uint16_t l3_off, l4_off;
+	uint16_t ip_len; /**< IPv4 total length, host order */
+	uint8_t proto;
+	uint8_t frag; /**< enum pkt_frag */
+	uint8_t tcp_flags;
+	uint8_t icmp_type, icmp_code;
+	uint8_t ttl;
+	rte_be32_t src, dst;
+	rte_be16_t sport, dport; /**< TCP/UDP ports; ICMP echo: identifier in both; else 0 */
+	rte_be16_t ip_id;
+	uint8_t drop; /**< enum dp_drop when the result is PKT_DROP */
+};
+
+/**
+ * Parse an Ethernet frame: Ethernet II, ARP, IPv4 (options allowed), TCP, UDP, ICMP.
+ * Checks version, IHL, total length against the frame, the IPv4 header checksum, and that
+ * an unfragmented or first-fragment packet holds a whole L4 header.
+ * @return PKT_IPV4, PKT_ARP, or PKT_DROP with m->drop set. Pure; any thread.
+ */
+enum pkt_kind pkt_parse(const uint8_t *frame, uint32_t len, struct pkt_meta *m);
+
+/** Whether the TCP/UDP/ICMP checksum of a whole (unfragmented) IPv4 packet is right. */
+bool pkt_l4_cksum_ok(const uint8_t *frame, const struct pkt_meta *m);
+
+#endif

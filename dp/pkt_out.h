@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Where a packet leaves a worker (pkt_out.c): queued for tx on a port, passed to the slow
+ * path, or dropped and counted by reason. Worker lcore, the owner of @p w.
+ */
+#ifndef STRAIT_DP_PKT_OUT_H
+#define STRAIT_DP_PKT_OUT_H
+
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+
+#include <strait/dp.h>
+
+#include "worker.h"
+
+/** Send what is queued for @p port (rte_eth_tx_burst); what the PMD refuses is dropped. */
+void dp_tx_flush(struct dp_worker *w, uint8_t port);
+/** Queue @p m for tx on @p port (enum dp_port_role), flushing first when the queue is full. */
+static inline void dp_tx_enqueue(struct dp_worker *w, uint8_t port, struct rte_mbuf *m)
+{
+	if (unlikely(w->n_tx[port] == RTE_DIM(w->tx[port])))
+		dp_tx_flush(w, port);
+	w->tx[port][w->n_tx[port]++] = m;
+}
+/**
+ * Pass @p m to the control thread through w->sp_out, with @p in_port and @p reason (enum
+ * dp_sp_reason) in its private area; dropped (SLOWPATH_RING_FULL) when the ring is full.
+ */
+void dp_to_slowpath(struct dp_worker *w, struct rte_mbuf *m, uint8_t in_port, uint8_t reason);
+/** Free @p m and count it as dropped for @p reason. */
+void dp_drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_drop reason);
+
+#endif

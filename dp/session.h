@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The per-lcore session table (session.c; its hot path inline in session_inlines.h): the
+ * session record, its keys, the cuckoo hash over them. Worker lcores unless a comment says
+ * otherwise. Removing sessions with what they hold in their worker: session_free.h.
+ */
+#ifndef STRAIT_DP_SESSION_H
+#define STRAIT_DP_SESSION_H
+
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_byteorder.h>
+#include <rte_common.h>
+
+#include <strait/tables.h>
+
+/** Direction of a packet relative to the NAT: out2in arrives on ext, in2out on int. */
+enum { DIR_O2I = 0, DIR_I2O = 1 };
+
+/**
+ * A session's key: the 5-tuple as a packet shows it on arrival (network order). 16 bytes.
+ * `family` keeps room for IPv6 keys in the same tables later.
+ */
+struct nat_key {
+	rte_be32_t src, dst;
+	rte_be16_t sport, dport;
+	uint8_t proto;
+	uint8_t family; /**< 4 */
+	uint16_t pad; /**< 0: keys are hashed as bytes */
+};
+
+enum nat_tcp_state {
+	NAT_ST_UDP = 0,
+	NAT_ST_ICMP,
+	NAT_ST_SYN_SENT,
+	NAT_ST_ESTABLISHED,
+	NAT_ST_FIN_WAIT,
+	NAT_ST_CLOSED, /**< FIN both ways or RST: transitory timeout, then gone */
+};
+
+#define NAT_F_SEEN_I2O 0x1
+#define NAT_F_FIN_O2I 0x2
+#define NAT_F_FIN_I2O 0x4
+
+/**
+ * One session, both directions, in one 64-byte cache line: the only line a packet of an
+ * established flow touches besides its hash bucket.
+ *
+ * The two keys are stored as tuples, and each direction's rewrite is the reverse of the other
+ * direction's key: an out2in packet leaves as (src, dst, sport, dport) = key[I2O] reversed,
+ * an in2out packet as key[O2I] reversed. So one tuple pair serves as both keys and both
+ * rewrites. The checksum deltas of the two directions are each other's one's-complement
+ * negation (RFC 1624: the same words change, the other way), so only the out2in ones are
+ * kept. The next hop's MAC lives in the worker's adjacency table (struct dp_adj), shared by
+ * every session through that next hop. Timeouts are the mapping's (tables.slot_timeouts),
+ * read when the session is examined for expiry.
+ */
+struct nat_session {
+	rte_be32_t addr[2][2]; /**< [dir][src, dst]: O2I {client, ext}, I2O {backend, snat} */
+	rte_be16_t port[2][2]; /**< the same for ports */
+	uint8_t proto; /**< IPPROTO_*; 0 = free record */
+	uint8_t state : 3; /**< enum nat_tcp_state */
+	uint8_t flags : 3; /**< NAT_F_* */
+	uint8_t pad0 : 2;
+	uint16_t slot; /**< mapping counter slot (and timeouts) */
+	uint16_t l3_delta; /**< out2in IPv4 header delta of the addresses (RFC 1624), folded */
+	uint16_t l4_delta; /**< out2in TCP/UDP delta: pseudo-header addresses and ports */
+	uint16_t adj[2]; /**< [dir] index into dp_worker.adj of the next hop */
+	uint32_t last_seen; /**< dp_worker ticks (TSC >> tick_shift); next free record if free */
+	uint32_t pkts[2]; /**< [dir] packets, wrap at 2^32 */
+	uint64_t bytes[2]; /**< [dir] IP bytes */
+} __rte_aligned(64);
+
+static_assert(sizeof(struct nat_session) == RTE_CACHE_LINE_SIZE, "session is one cache line");
+
+/**
+ * One bucket of the session hash: 8 entries in one cache line. An entry is a 32-bit
+ * signature of its key (0 = empty) and a reference (record index << 1 | direction); the key
+ * itself is the record's tuple, so a bucket costs 8 bytes per key instead of a key copy.
+ */
+#define NAT_BKT_ENTRIES 8
+struct nat_bucket {
+	uint32_t sig[NAT_BKT_ENTRIES];
+	uint32_t ref[NAT_BKT_ENTRIES];
+} __rte_aligned(64);
+
+static_assert(sizeof(struct nat_bucket) == RTE_CACHE_LINE_SIZE, "bucket is one cache line");
+
+#define NAT_REF_NONE UINT32_MAX
+#define NAT_REC_NONE UINT32_MAX
+
+/**
+ * Per-worker session table: a bucketized cuckoo hash (two candidate buckets per key, 8
+ * entries each) over a record array, both preallocated. Single writer, single reader: the
+ * worker that owns it (the control thread reads records, never buckets).
+ */
+struct nat_sessions {
+	struct nat_bucket *bkt;
+	uint32_t bkt_mask; /**< buckets - 1; buckets is a power of two, >= 2 */
+	struct nat_session *recs;
+	uint32_t max; /**< records */
+	uint32_t hwm; /**< records [0, hwm) have been used at least once */
+	uint32_t free_head; /**< LIFO of freed records, linked through last_seen */
+	uint32_t expire_cursor;
+	uint64_t active;
+	uint64_t insert_fail; /**< keys that found no place (counted as table full) */
+};
+
+int nat_sessions_init(struct nat_sessions *s, const char *name, uint32_t max, int socket);
+void nat_sessions_fini(struct nat_sessions *s);
+/** Memory the table takes for @p max sessions (records and buckets), bytes. */
+size_t nat_sessions_memsize(uint32_t max);
+void nat_session_key(const struct nat_session *se, int dir, struct nat_key *k);
+/** @return the reference (record << 1 | dir) of @p k, or NAT_REF_NONE. */
+uint32_t nat_sessions_lookup(const struct nat_sessions *s, const struct nat_key *k);
+/**
+ * Insert @p k → @p ref; @p k must not be in the table. Moves other keys between their two
+ * buckets when both of this key's are full (cuckoo, breadth-first, bounded).
+ * @return 0, or -ENOSPC when no place was found within the bound.
+ */
+int nat_sessions_add(struct nat_sessions *s, const struct nat_key *k, uint32_t ref);
+/** The same for a key whose hash is known (nat_key_hash(): primary bucket, signature). */
+int nat_sessions_add_h(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint32_t ref);
+/** Remove the entry @p k → @p ref. @return 0 or -ENOENT. */
+int nat_sessions_del(struct nat_sessions *s, const struct nat_key *k, uint32_t ref);
+/** Take a free record. @return its index, or NAT_REC_NONE when all are in use. */
+uint32_t nat_session_alloc(struct nat_sessions *s);
+/** Give back a record taken by nat_session_alloc() whose keys were never added. */
+void nat_session_release(struct nat_sessions *s, uint32_t idx);
+/** The idle timeout of @p se in its state, from its mapping slot's timeouts in @p t. */
+uint32_t nat_session_timeout_s(const struct nat_session *se, const struct tables *t);
+void nat_session_tcp_update(struct nat_session *se, int dir, uint8_t tcp_flags);
+const char *nat_session_state_name(uint8_t state);
+
+#endif

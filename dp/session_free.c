@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Sessions leaving a worker's table: one at a time (both keys, the adjacency references, the
+ * counters, the record), the idle ones found by the housekeeping pass, and those a command
+ * clears. On the worker lcore that owns the table.
+ *
+ * Aging walks the record array with a cursor, DP_EXPIRE_BUDGET records per housekeeping pass:
+ * bounded work per loop iteration, and every record is seen once per pass over the array.
+ */
+#include "neigh.h"
+#include "session.h"
+#include "session_free.h"
+#include "worker.h"
+
+void nat_session_free(struct dp_worker *w, uint32_t idx)
+{
+	struct nat_sessions *s = &w->sess;
+	struct nat_session *se = &s->recs[idx];
+	struct nat_key k;
+
+	for (int d = 0; d < 2; d++) {
+		nat_session_key(se, d, &k);
+		nat_sessions_del(s, &k, idx << 1 | (uint32_t)d);
+		dp_adj_put(w, se->adj[d]);
+	}
+	w->stats.sessions_expired++;
+	w->stats.map[se->slot].sessions_expired++;
+	nat_session_release(s, idx);
+	s->active--;
+}
+
+unsigned int nat_sessions_expire(struct dp_worker *w, unsigned int budget)
+{
+	struct nat_sessions *s = &w->sess;
+	const struct tables *t = tables_get();
+	unsigned int expired = 0;
+	uint32_t now;
+
+	if (s->hwm == 0 || !t)
+		return 0;
+	now = dp_ticks(w);
+	while (budget--) {
+		uint32_t i = s->expire_cursor;
+		struct nat_session *se = &s->recs[i];
+
+		if (++s->expire_cursor >= s->hwm)
+			s->expire_cursor = 0;
+		if (se->proto == 0)
+			continue;
+		if ((uint32_t)(now - se->last_seen) > dp_ticks_of_s(w, nat_session_timeout_s(se, t))) {
+			nat_session_free(w, i);
+			expired++;
+		}
+	}
+	return expired;
+}
+
+unsigned int nat_sessions_clear(struct dp_worker *w, int slot, uint32_t backend_be)
+{
+	unsigned int n = 0;
+
+	for (uint32_t i = 0; i < w->sess.hwm; i++) {
+		const struct nat_session *se = &w->sess.recs[i];
+		if (se->proto == 0)
+			continue;
+		if (slot >= 0 && se->slot != slot)
+			continue;
+		if (backend_be && se->addr[DIR_I2O][0] != backend_be)
+			continue;
+		nat_session_free(w, i);
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Sessions leaving a worker's table (session_free.c), with what they hold in the worker:
+ * adjacency references and counters. On the worker lcore that owns @p w unless a comment says
+ * otherwise.
+ */
+#ifndef STRAIT_DP_SESSION_FREE_H
+#define STRAIT_DP_SESSION_FREE_H
+
+#include <stdint.h>
+
+#include "worker.h"
+
+/** Remove a session: both keys, its adjacency references, its record. */
+void nat_session_free(struct dp_worker *w, uint32_t idx);
+/**
+ * Examine at most @p budget records for expiry against the current tables' timeouts.
+ * @return sessions expired.
+ */
+unsigned int nat_sessions_expire(struct dp_worker *w, unsigned int budget);
+/**
+ * Remove the sessions of worker @p w that match: mapping slot @p slot (-1 = any) and backend
+ * address @p backend_be (network order, 0 = any). The worker itself, or the control thread
+ * while the workers are stopped. @return sessions removed.
+ */
+unsigned int nat_sessions_clear(struct dp_worker *w, int slot, uint32_t backend_be);
+
+#endif

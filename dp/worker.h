@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A worker: the state one lcore owns (its queues, session table, adjacencies, fragments,
+ * counters, rings to other lcores), its clock, and its allocation (worker.c). Everything here
+ * runs on the owning worker lcore unless a comment says otherwise.
+ */
+#ifndef STRAIT_DP_WORKER_H
+#define STRAIT_DP_WORKER_H
+
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include <strait/dp.h>
+
+#include "rss.h"
+#include "session.h"
+
+#define DP_BURST 32
+#define DP_RING_SIZE 1024
+#define DP_FRAG_SLOTS 1024 /**< per worker; power of two */
+#define DP_SNAT_PORT_MIN 1024u
+#define DP_SNAT_PORT_TRIES 64
+/* With RSS steering a port must also land on our queue: about 1 in n_workers does. */
+#define DP_SNAT_PORT_TRIES_RSS(n) (64u * (n))
+
+/** A non-first fragment finds its session through the first one (RFC 791 id). */
+struct dp_frag_entry {
+	rte_be32_t src, dst;
+	rte_be16_t id;
+	uint8_t proto;
+	uint8_t dir;
+	uint32_t sess;
+	uint64_t expire_tsc;
+};
+
+/** Commands from the control thread to a worker. */
+enum dp_cmd_type { DP_CMD_CLEAR = 1 };
+struct dp_cmd {
+	enum dp_cmd_type type;
+	int slot; /**< -1 = any mapping */
+	uint32_t backend_addr; /**< network order, 0 = any */
+	uint32_t result; /**< sessions removed */
+	volatile int done;
+};
+
+/**
+ * A next hop as sessions use it (VPP's adjacency): egress arm, address, and its MAC, cached
+ * while the neighbour table's generation stays the same. Every session through the same next
+ * hop shares one, so a session holds a 16-bit index instead of a MAC. Per worker, written
+ * only by it. Taken and given back with dp_adj_get() and dp_adj_put() (neigh.h).
+ */
+struct dp_adj {
+	/* dmac then smac: the first 12 bytes of the Ethernet header, copied as one */
+	struct rte_ether_addr dmac; /**< the next hop's MAC */
+	struct rte_ether_addr smac; /**< our port's MAC */
+	rte_be32_t nh; /**< next hop address; 0 = never used */
+	uint8_t port; /**< enum dp_port_role */
+	uint8_t pad[3];
+	uint32_t gen; /**< neigh_gen() when dmac was read; 0 = look it up */
+	uint32_t refs; /**< session directions using it; 0 = reusable for another address */
+	uint32_t pad2;
+};
+
+static_assert(offsetof(struct dp_adj, smac) == RTE_ETHER_ADDR_LEN, "L2 rewrite is contiguous");
+
+#define DP_ADJ_SLOTS 4096 /**< per worker; power of two, <= 65536 */
+#define DP_ADJ_PROBES 64
+
+struct dp_worker {
+	unsigned int id, lcore;
+	uint16_t queue;
+	uint16_t port_id[DP_PORT_MAX];
+	struct rte_ether_addr mac[DP_PORT_MAX];
+	unsigned int n_workers;
+	uint16_t snat_lo, snat_hi, snat_next; /**< this worker's SNAT port partition */
+	struct dp_rss rss_int; /**< the int port's RSS, when it has one (real NICs) */
+	struct nat_sessions sess;
+	struct rte_ring *handoff_in[CFG_MAX_WORKERS]; /**< [from] */
+	struct rte_ring *handoff_out[CFG_MAX_WORKERS]; /**< [to] */
+	struct rte_ring *sp_out; /**< to the control thread */
+	struct rte_ring *ctl_tx; /**< from the control thread: frames to send */
+	struct rte_ring *cmd_in; /**< from the control thread: struct dp_cmd * */
+	struct rte_mbuf *tx[DP_PORT_MAX][2 * DP_BURST];
+	uint16_t n_tx[DP_PORT_MAX];
+	uint64_t hz; /**< TSC ticks per second */
+	uint64_t now; /**< TSC at the start of this loop iteration */
+	uint64_t tick_hz; /**< the hz that tick_shift was derived from */
+	uint32_t tick_shift; /**< session ticks are now >> tick_shift: 16 to 31 per second */
+	struct dp_frag_entry frag[DP_FRAG_SLOTS];
+	struct dp_adj adj[DP_ADJ_SLOTS];
+	struct dp_stats stats;
+} __rte_cache_aligned;
+
+/*
+ * Session time: 32-bit ticks of 1/16 s to 1/31 s (the TSC shifted), so that a record keeps
+ * its last-seen time in 4 bytes; 2^32 ticks are over four years, longer than any timeout.
+ * The shift follows w->hz, which unit tests set directly.
+ */
+static inline void dp_clock_sync(struct dp_worker *w)
+{
+	if (unlikely(w->tick_hz != w->hz)) {
+		uint32_t shift = 0;
+		while ((w->hz >> (shift + 1)) >= 16)
+			shift++;
+		w->tick_shift = shift;
+		w->tick_hz = w->hz;
+	}
+}
+
+/** Session ticks of w->now. */
+static inline uint32_t dp_ticks(struct dp_worker *w)
+{
+	dp_clock_sync(w);
+	return (uint32_t)(w->now >> w->tick_shift);
+}
+
+/** Ticks in @p s seconds (exact to a tick). */
+static inline uint64_t dp_ticks_of_s(const struct dp_worker *w, uint32_t s)
+{
+	return (uint64_t)s * w->hz >> w->tick_shift;
+}
+
+/**
+ * Allocate a worker: session table of @p sessions, rings, SNAT partition @p id of
+ * @p n_workers. Ports, MACs and hand-over rings are the caller's to fill. Control thread.
+ * @return the worker, or NULL with a message in @p err.
+ */
+struct dp_worker *dp_worker_new(unsigned int id, unsigned int n_workers, unsigned int lcore,
+				 uint32_t sessions, char *err, size_t errlen);
+/** Free a worker and the rings it sends on (handoff_out); NULL is a no-op. */
+void dp_worker_free(struct dp_worker *w);
+
+#endif
