@@ -8,6 +8,10 @@
  * data plane through the same table builder. Addresses are IPv4 in host byte order; ports
  * are host order; durations are seconds.
  *
+ * A Mapping's keys are listed once, in CFG_MAPPING_FIELDS (and its sub-lists), and the session
+ * timeouts once, in CFG_TIMEOUTS: the config file, the CLI, the Kubernetes CRD decoder, `show`
+ * and the CRD schema test all read those lists.
+ *
  * Errors name the file, the line and the key, e.g.
  * `strait.yaml:12: mappings[1].ports[0].port: 70000 is out of range 1-65535`.
  * Unknown keys are rejected in the config file (a typo must not be silently ignored).
@@ -278,56 +282,73 @@ struct cfg {
 };
 
 /**
- * Load a config file.
- * @param path file to read.
- * @param out  filled on success; release with cfg_free(). Zeroed on failure.
- * @param err  buffer for a one-line message naming file, line and key.
- * @return 0, -ENOENT/-EACCES when the file cannot be read, -EINVAL on a bad value.
- * Control plane only.
+ * Load a config file: the whole file is read, then checked against the schema (config.c) and
+ * each `mappings:` entry against the Mapping field list (CFG_MAPPING_FIELDS).
+ * @param path   file to read.
+ * @param out    filled on success (addresses host order, durations seconds); release with
+ *               cfg_free(). Zeroed on failure.
+ * @param err    buffer of @p errlen bytes for a one-line message naming file, line and key
+ *               (`FILE:LINE: KEY.PATH: what`); may be NULL. Truncated to fit.
+ * @return 0; -ENOENT/-EACCES (any -errno of fopen()/fread()) when the file cannot be read;
+ *         -EINVAL on a syntax error, an unknown or duplicate key, a missing required key or a
+ *         bad value; -ENOMEM.
+ * Control plane only (not thread-safe against itself on the same @p out).
  */
 int cfg_load_file(const char *path, struct cfg *out, char *err, size_t errlen);
 
 /**
- * Load a config from memory (the embedded default, tests). @p name is used in messages.
- * @return 0 or -EINVAL. Control plane only.
+ * Load a config from @p len bytes at @p buf (the embedded default, tests); as cfg_load_file(),
+ * with @p name (NULL = "<string>") as the file name in messages.
+ * @return 0, -EINVAL (see cfg_load_file()) or -ENOMEM. Control plane only.
  */
 int cfg_load_string(const char *name, const char *buf, size_t len, struct cfg *out, char *err,
 		    size_t errlen);
 
 /**
  * Parse one mapping written as YAML (block or flow style, e.g. the argument of the CLI's
- * `add mapping {name: web, addresses: [...], ...}`), with the same keys and checks as an
- * entry of the config file's `mappings:`.
- * @return 0 or -EINVAL with @p err set. @p out owns its backends (cfg_mapping_free()).
+ * `add mapping {name: web, addresses: [...], ...}`, or a CRD spec as JSON), with the same keys
+ * (CFG_MAPPING_FIELDS) and checks as an entry of the config file's `mappings:`. Messages name
+ * @p name, the line and the key path from the mapping (`cli:1: ports[0].port: ...`).
+ * @return 0; -EINVAL with @p err set on a bad mapping; -ENOMEM. On success @p out owns its
+ *         backends (cfg_mapping_free()); on failure it is zeroed. Control plane only.
  */
 int cfg_mapping_parse(const char *name, const char *buf, size_t len, struct cfg_mapping *out,
 		      char *err, size_t errlen);
 
-/** Release what a mapping owns (its backends); the struct itself is the caller's. */
+/** Release what a mapping owns (its backends); the struct itself is the caller's. Idempotent. */
 void cfg_mapping_free(struct cfg_mapping *m);
 
-/** Deep copy @p src into @p dst. @return 0 or -ENOMEM. */
+/**
+ * Deep copy @p src into @p dst (which owns nothing yet: it is overwritten, not freed).
+ * @return 0 or -ENOMEM (then @p dst is untouched). Any thread, with @p src not changing.
+ */
 int cfg_mapping_copy(struct cfg_mapping *dst, const struct cfg_mapping *src);
 
-/** Release everything a cfg owns. Safe on a zeroed cfg. */
+/** Release everything a cfg owns (its mappings and their backends). Safe on a zeroed cfg. */
 void cfg_free(struct cfg *c);
 
 /**
- * Parse "a.b.c.d" into host order. @return 0 or -EINVAL.
+ * Parse "a.b.c.d" into @p addr, host byte order. Strict: four decimal octets 0-255, no
+ * leading zeros (inet_aton() would read them as octal), nothing before or after.
+ * @return 0, or -EINVAL (then @p addr is untouched). Any thread; no allocation.
  */
 int cfg_parse_ipv4(const char *s, uint32_t *addr);
 
-/** Parse "a.b.c.d/len" (or a bare address as /32). @return 0 or -EINVAL. */
+/**
+ * Parse "a.b.c.d/len" (len 0-32, no leading zero) or a bare address (as /32) into @p c, host
+ * byte order; host bits are kept as written (an address plus its subnet).
+ * @return 0, or -EINVAL (then @p c is untouched). Any thread; no allocation.
+ */
 int cfg_parse_cidr(const char *s, struct cfg_cidr *c);
 
-/** Whether host-order @p addr lies in @p c. */
+/** Whether host-order @p addr lies in @p c. Any thread, fast path. */
 static inline bool cfg_cidr_contains(const struct cfg_cidr *c, uint32_t addr)
 {
 	uint32_t mask = c->len == 0 ? 0 : ~0u << (32 - c->len);
 	return (addr & mask) == (c->addr & mask);
 }
 
-/** Format host-order @p addr into @p buf (>= 16 bytes). @return buf. */
+/** Format host-order @p addr as "a.b.c.d" into @p buf (>= 16 bytes). @return buf. Any thread. */
 char *cfg_ipv4_str(uint32_t addr, char *buf);
 
 /** The embedded default config (config/strait.yaml), NUL-terminated. */
