@@ -136,7 +136,7 @@ static unsigned int *cfg_count(void *base, const struct cfg_field *f)
 static int cfg_fields_read(struct cfg_walk *w, const yaml_node_t *n, const char *path,
 			   const struct cfg_field *fields, void *base);
 
-/** A list of @p f's type: entries checked by @p item into @p dst, each @p stride bytes. */
+/** A list field (ADDRS, CIDRS, PORTS) @p f with value @p v into @p base, and its count. */
 static int cfg_list_read(struct cfg_walk *w, const yaml_node_t *v, const char *sub,
 			 const struct cfg_field *f, void *base)
 {
