@@ -148,6 +148,28 @@ static int cfg_metrics_listen_check(const struct cfg_ctx *x, const yaml_node_t *
 	return cfg_err(x, n, path, "\"%s\" is not host:port", cfg_show(n, s));
 }
 
+/*
+ * Only Kubernetes resolves a Service or a StatefulSet into backends: a config file mapping of
+ * mode service or perPod would load and then never forward a packet. Say so at load time.
+ */
+static int cfg_static_only(struct cfg_ctx *x, const yaml_node_t *n, const char *path,
+			   const struct cfg_mapping *m)
+{
+	char sub[CFG_KEYPATH_MAX];
+	yaml_node_t *mode = cfg_get(x, n, "mode");
+
+	if (m->mode == CFG_MODE_STATIC)
+		return 0;
+	if (mode == NULL)
+		return cfg_missing(x, n, path, "backends",
+				   ": a config file mapping is static (a Service is resolved only "
+				   "for a Kubernetes Mapping)");
+	return cfg_err(x, mode, cfg_key_path(sub, path, "mode"),
+		       "%s is resolved only for a Kubernetes Mapping: a config file mapping is "
+		       "static (a backends list)",
+		       cfg_mode_name(m->mode));
+}
+
 static int cfg_mappings_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg *c)
 {
 	char sub[CFG_KEYPATH_MAX], item[CFG_KEYPATH_MAX], name_path[CFG_KEYPATH_MAX];
@@ -169,6 +191,8 @@ static int cfg_mappings_parse(struct cfg_ctx *x, const yaml_node_t *root, struct
 		rc = cfg_mapping_node(x, n, cfg_idx_path(item, sub, i), m);
 		c->n_mappings++; // even on failure: cfg_free() releases its backends
 		if (rc)
+			return rc;
+		if ((rc = cfg_static_only(x, n, item, m)))
 			return rc;
 		// Kubernetes identifies a Mapping by namespace and name; so do the CLI's
 		// `del mapping` and the metrics labels.
