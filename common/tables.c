@@ -202,12 +202,10 @@ struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const
 		tm->mode = (uint8_t)cm->mode;
 		tm->n_allowed = cm->n_allowed;
 		memcpy(tm->allowed, cm->allowed, sizeof(cm->allowed[0]) * cm->n_allowed);
-		tm->timeouts.udp = timeout_or(cm->timeouts.udp, c->timeouts.udp);
-		tm->timeouts.tcp_established =
-			timeout_or(cm->timeouts.tcp_established, c->timeouts.tcp_established);
-		tm->timeouts.tcp_transitory =
-			timeout_or(cm->timeouts.tcp_transitory, c->timeouts.tcp_transitory);
-		tm->timeouts.icmp = timeout_or(cm->timeouts.icmp, c->timeouts.icmp);
+#define TBL_TIMEOUT_(member, ckey, crdkey, word, def, states)                                      \
+	tm->timeouts.member = timeout_or(cm->timeouts.member, c->timeouts.member);
+		CFG_TIMEOUTS(TBL_TIMEOUT_)
+#undef TBL_TIMEOUT_
 		t->slot_timeouts[slot] = tm->timeouts;
 		tm->n_addrs = cm->n_addrs;
 		memcpy(tm->addrs, cm->addrs, sizeof(cm->addrs[0]) * cm->n_addrs);

@@ -202,7 +202,7 @@ static cmdline_parse_inst_t cmd_del_map = {
 	.tokens = {(void *)&cmd_del_del, (void *)&cmd_del_mapping, (void *)&cmd_del_name, NULL},
 };
 
-/* ---- set timeout {udp|tcp-est|tcp-trans|icmp} SECONDS ------------------------------------ */
+/* ---- set timeout {udp|tcp-est|...} SECONDS: the CLI words of CFG_TIMEOUTS -------------- */
 
 struct cmd_timeout_result {
 	cmdline_fixed_string_t set;
@@ -234,18 +234,30 @@ static cmdline_parse_token_string_t cmd_timeout_set =
 static cmdline_parse_token_string_t cmd_timeout_timeout =
 	TOKEN_STRING_INITIALIZER(struct cmd_timeout_result, timeout, "timeout");
 static cmdline_parse_token_string_t cmd_timeout_which =
-	TOKEN_STRING_INITIALIZER(struct cmd_timeout_result, which, "udp#tcp-est#tcp-trans#icmp");
+	TOKEN_STRING_INITIALIZER(struct cmd_timeout_result, which, CFG_TIMEOUT_CLI_WORDS);
 static cmdline_parse_token_num_t cmd_timeout_seconds =
 	TOKEN_NUM_INITIALIZER(struct cmd_timeout_result, seconds, RTE_UINT32);
 
 static cmdline_parse_inst_t cmd_set_timeout = {
 	.f = cmd_timeout_parsed,
 	.data = NULL,
-	.help_str = "set timeout {udp|tcp-est|tcp-trans|icmp} SECONDS: the idle timeout of new "
-		    "sessions of mappings without their own (1-604800 s)",
+	.help_str = NULL, // cmd_timeout_help()
 	.tokens = {(void *)&cmd_timeout_set, (void *)&cmd_timeout_timeout,
 		   (void *)&cmd_timeout_which, (void *)&cmd_timeout_seconds, NULL},
 };
+
+// The words come from CFG_TIMEOUTS; the usage is read when a command runs, not before main().
+RTE_INIT(cmd_timeout_help)
+{
+	static char help[256];
+	char words[128];
+
+	snprintf(help, sizeof(help),
+		 "set timeout {%s} SECONDS: the idle timeout of new sessions of mappings without "
+		 "their own (1-604800 s)",
+		 cfg_timeout_words(words, sizeof(words), "|"));
+	cmd_set_timeout.help_str = help;
+}
 
 static cmdline_parse_inst_t *cli_nat_cmds[] = {
 	&cmd_clear_sessions_all,

@@ -192,7 +192,6 @@ static json_t *map_ports(const struct cfg_mapping *m)
 
 static json_t *show_mappings(void)
 {
-	static const char *const mode[] = {"static", "service", "perPod"};
 	json_t *doc = json_array();
 	struct dp_stats *s = dp_stats_sum_new();
 	char buf[16];
@@ -215,8 +214,8 @@ static json_t *show_mappings(void)
 		cli_set_str(row, "source", source_name(src));
 		json_object_set_new(row, "addresses", addrs);
 		json_object_set_new(row, "ports", map_ports(m));
-		cli_set_str(row, "mode", mode[m->mode]);
-		cli_set_str(row, "nat", m->nat == CFG_NAT_FULL ? "fullNat" : "preserveSource");
+		cli_set_str(row, "mode", cfg_mode_name(m->mode));
+		cli_set_str(row, "nat", cfg_nat_name(m->nat));
 		json_object_set_new(row, "ordinal",
 				    m->ordinal >= 0 ? json_integer(m->ordinal) : json_null());
 		cli_set_u64(row, "backends", m->n_backends);
@@ -487,10 +486,10 @@ static json_t *show_config(void)
 	json_object_set_new(doc, "ports", ports);
 	cli_set_int(doc, "workers", c->workers);
 	cli_set_u64(doc, "sessions_max", c->sessions_max);
-	cli_set_u64(to, "udp", c->timeouts.udp);
-	cli_set_u64(to, "tcp_established", c->timeouts.tcp_established);
-	cli_set_u64(to, "tcp_transitory", c->timeouts.tcp_transitory);
-	cli_set_u64(to, "icmp", c->timeouts.icmp);
+	// Keyed as in the config file.
+#define SHOW_TIMEOUT_(member, ckey, crdkey, word, def, states) cli_set_u64(to, ckey, c->timeouts.member);
+	CFG_TIMEOUTS(SHOW_TIMEOUT_)
+#undef SHOW_TIMEOUT_
 	json_object_set_new(doc, "timeouts", to);
 	json_object_set_new(k8s, "enabled", json_boolean(c->k8s.enabled));
 	cli_set_str(k8s, "state", cp_k8s_state());

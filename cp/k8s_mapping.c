@@ -4,8 +4,9 @@
  * (cfg_mapping_parse()), so that a Mapping means exactly the same thing, and is refused for
  * exactly the same reasons with the same messages, whether it comes from the config file, the
  * CLI or Kubernetes. Two differences of the API are applied first: fields strait does not know
- * are dropped (the API ignores unknown fields: a newer Mapping must not break an older
- * gateway), and `mode` is required, as in the CRD.
+ * (not CRD keys of cfg_mapping_fields, the one list of a Mapping's keys) are dropped (the API
+ * ignores unknown fields: a newer Mapping must not break an older gateway), and `mode` is
+ * required, as in the CRD.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,34 +24,37 @@
 #include "k8s_service.h"
 #include "k8s_source.h"
 
-static const char *const spec_keys[] = {
-	"addresses",	   "allowedSources", "mode",	   "serviceName",   "ports",
-	"statefulSetName", "startPort",	     "targetPort", "bootstrapPort", "nat",
-	"backends",	   "timeouts",	     NULL,
-};
-static const char *const port_keys[] = {"port", "endPort", "servicePort", "protocol", NULL};
-static const char *const timeout_keys[] = {"udp", "tcpEstablished", "tcpTransitory", "icmp", NULL};
-
-static bool listed(const char *const keys[], const char *k)
+/*
+ * A copy of @p v with only the CRD's keys of @p fields (cfg_mapping_fields and its sub-tables:
+ * the one list of a Mapping's keys), into objects and lists of objects whose keys are CRD keys
+ * too. Anything else is copied as it is: the parser says what is wrong with it.
+ */
+static json_t *only(const json_t *v, const struct cfg_field *fields)
 {
-	for (unsigned int i = 0; keys[i]; i++)
-		if (strcmp(keys[i], k) == 0)
-			return true;
-	return false;
-}
-
-/* A copy of @p obj with only @p keys (non-objects are copied as they are: the parser says). */
-static json_t *only(const json_t *obj, const char *const keys[])
-{
+	const struct cfg_field *f;
 	const char *k;
-	json_t *v, *out;
+	json_t *e, *out;
+	size_t i;
 
-	if (!json_is_object(obj))
-		return json_deep_copy(obj);
+	if (json_is_array(v)) {
+		out = json_array();
+		json_array_foreach((json_t *)v, i, e)
+			if (out)
+				json_array_append_new(out, only(e, fields));
+		return out;
+	}
+	if (!json_is_object(v))
+		return json_deep_copy(v);
 	out = json_object();
-	json_object_foreach((json_t *)obj, k, v)
-		if (out && listed(keys, k))
-			json_object_set(out, k, v);
+	json_object_foreach((json_t *)v, k, e) {
+		f = cfg_field_find(fields, k);
+		if (!out || !f || !(f->flags & CFG_F_CRD))
+			continue;
+		if (f->sub && (f->sub[0].flags & CFG_F_CRD))
+			json_object_set_new(out, k, only(e, f->sub));
+		else
+			json_object_set(out, k, e);
+	}
 	return out;
 }
 
@@ -87,19 +91,9 @@ int k8s_mapping_decode(const json_t *obj, struct cfg_mapping *m, uint8_t *proto,
 		snprintf(err, errlen, "spec.mode: required key missing (service or perPod)");
 		return -EINVAL;
 	}
-	f = only(spec, spec_keys);
+	f = only(spec, cfg_mapping_fields);
 	if (!f)
 		return -ENOMEM;
-	v = json_object_get(f, "ports");
-	if (json_is_array(v)) {
-		size_t i;
-		json_t *it;
-		json_array_foreach(v, i, it)
-			json_array_set_new(v, i, only(it, port_keys));
-	}
-	v = json_object_get(f, "timeouts");
-	if (v)
-		json_object_set_new(f, "timeouts", only(v, timeout_keys));
 	// The parser wants a name; the real ones are the derived mappings' (checked later).
 	json_object_set_new(f, "name", json_string("x"));
 	// ", " and ": " separators: JSON that is also YAML 1.1 flow syntax for libyaml.

@@ -268,19 +268,11 @@ int cp_timeout_set(const char *which, uint32_t seconds)
 {
 	char err[256];
 	struct cfg_timeouts saved = st.cfg.timeouts;
+	uint32_t *to = cfg_timeout_by_word(&st.cfg.timeouts, which);
 
-	if (seconds == 0 || seconds > 86400 * 7)
+	if (seconds == 0 || seconds > 86400 * 7 || to == NULL)
 		return -EINVAL;
-	if (strcmp(which, "udp") == 0)
-		st.cfg.timeouts.udp = seconds;
-	else if (strcmp(which, "tcp-est") == 0)
-		st.cfg.timeouts.tcp_established = seconds;
-	else if (strcmp(which, "tcp-trans") == 0)
-		st.cfg.timeouts.tcp_transitory = seconds;
-	else if (strcmp(which, "icmp") == 0)
-		st.cfg.timeouts.icmp = seconds;
-	else
-		return -EINVAL;
+	*to = seconds;
 	if (publish(st.maps, st.n, err, sizeof(err)) < 0) {
 		st.cfg.timeouts = saved;
 		return -EINVAL;

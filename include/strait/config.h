@@ -8,6 +8,10 @@
  * data plane through the same table builder. Addresses are IPv4 in host byte order; ports
  * are host order; durations are seconds.
  *
+ * A Mapping's keys are listed once, in CFG_MAPPING_FIELDS (and its sub-lists), and the session
+ * timeouts once, in CFG_TIMEOUTS: the config file, the CLI, the Kubernetes CRD decoder, `show`
+ * and the CRD schema test all read those lists.
+ *
  * Errors name the file, the line and the key, e.g.
  * `strait.yaml:12: mappings[1].ports[0].port: 70000 is out of range 1-65535`.
  * Unknown keys are rejected in the config file (a typo must not be silently ignored).
@@ -53,13 +57,56 @@ struct cfg_port {
 	unsigned int n_routes;
 };
 
+/** The longest timeout accepted anywhere, seconds: a year. Larger values are certainly typos,
+ *  and this keeps seconds * TSC hz far from 2^64. */
+#define CFG_TIMEOUT_MAX 31536000
+
+/**
+ * The session timeouts, one line each and nothing else to edit to add one (but the data plane's
+ * use of it and the CRD schema):
+ *
+ *   X(member, config key, CRD key, CLI word, default seconds, session states it governs)
+ *
+ * - member: of struct cfg_timeouts (uint32_t seconds; in a mapping 0 = the global one);
+ * - config key: in the config file's `sessions.timeouts` (1..CFG_TIMEOUT_MAX);
+ * - CRD key: in a Mapping's `timeouts` (config file, CLI and Kubernetes; 0..CFG_TIMEOUT_MAX);
+ * - CLI word: of `set timeout WORD SECONDS`;
+ * - default: the global value when the config file does not set it;
+ * - states: the data plane session states (nat_session_state_name()) that expire after it.
+ * Member order is the order of struct cfg_timeouts (positional initialisers rely on it).
+ */
+#define CFG_TIMEOUTS(X)                                                                            \
+	X(udp, "udp", "udp", "udp", 300, "udp") /* RFC 4787 REQ-5 */                               \
+	X(tcp_established, "tcp_established", "tcpEstablished", "tcp-est", 7440,                   \
+	  "established") /* RFC 5382 REQ-5 */                                                      \
+	X(tcp_transitory, "tcp_transitory", "tcpTransitory", "tcp-trans", 240,                     \
+	  "syn_sent fin_wait closed") /* RFC 5382 REQ-5, RFC 7857 */                               \
+	X(icmp, "icmp", "icmp", "icmp", 60, "icmp") /* RFC 5508 REQ-1 */
+
+#define CFG_TIMEOUT_MEMBER_(member, ckey, crdkey, word, def, states) uint32_t member;
 /** Per-protocol session timeouts, seconds; 0 in a mapping means "use the global one". */
 struct cfg_timeouts {
-	uint32_t udp;
-	uint32_t tcp_established;
-	uint32_t tcp_transitory;
-	uint32_t icmp;
+	CFG_TIMEOUTS(CFG_TIMEOUT_MEMBER_)
 };
+
+/**
+ * The CLI words of CFG_TIMEOUTS joined by '#', as a cmdline string token wants them
+ * ("udp#tcp-est#..."): a string literal, usable in a static initializer.
+ */
+#define CFG_TIMEOUT_WORD_HASH_(member, ckey, crdkey, word, def, states) "#" word
+#define CFG_TIMEOUT_CLI_WORDS (("" CFG_TIMEOUTS(CFG_TIMEOUT_WORD_HASH_)) + 1)
+
+/**
+ * The member of @p t that CLI word @p word (a CFG_TIMEOUTS CLI word, e.g. "tcp-est") names.
+ * @return a pointer into @p t, or NULL when @p word names no timeout. Any thread.
+ */
+uint32_t *cfg_timeout_by_word(struct cfg_timeouts *t, const char *word);
+
+/**
+ * Write the CLI words of CFG_TIMEOUTS into @p buf joined by @p sep ("udp|tcp-est|..."),
+ * truncated to @p size bytes with the NUL. @return buf. Any thread.
+ */
+char *cfg_timeout_words(char *buf, size_t size, const char *sep);
 
 enum cfg_nat_mode { CFG_NAT_FULL = 0, CFG_NAT_PRESERVE_SOURCE = 1 };
 enum cfg_mapping_mode { CFG_MODE_STATIC = 0, CFG_MODE_SERVICE = 1, CFG_MODE_PER_POD = 2 };
@@ -105,6 +152,115 @@ struct cfg_mapping {
 	unsigned int line; /**< line of the definition in its file, 0 if none */
 };
 
+/** Flags of a Mapping field (struct cfg_field). */
+#define CFG_F_REQUIRED 0x1u /**< the key must be present */
+#define CFG_F_CRD 0x2u	    /**< also a key of the Mapping CRD (else config file and CLI only) */
+
+/** How a Mapping field's value is read and checked (struct cfg_field.type). */
+enum cfg_field_type {
+	CFG_FT_NAME,	     /**< DNS-1123 subdomain < CFG_NAME_MAX bytes: char[CFG_NAME_MAX] */
+	CFG_FT_LABEL,	     /**< DNS-1123 label or "": char[CFG_NAME_MAX] */
+	CFG_FT_ADDR,	     /**< IPv4 address: uint32_t, host order */
+	CFG_FT_ADDRS,	     /**< list of IPv4 addresses: uint32_t[], host order, + n_<member> */
+	CFG_FT_CIDRS,	     /**< list of IPv4 prefixes: struct cfg_cidr[] + n_<member> */
+	CFG_FT_INT,	     /**< decimal integer in min..max: any integer member (size) */
+	CFG_FT_ENUM,	     /**< one of names[]: the index, in an enum member */
+	CFG_FT_MODE,	     /**< service or perPod (default service); static with a backends list */
+	CFG_FT_SERVICE_PORT, /**< IntOrString: a port number, or a port name (service_port_name) */
+	CFG_FT_PROTO,	     /**< tcp or udp, any case: uint8_t IPPROTO_* */
+	CFG_FT_PORTS,	     /**< list of objects of sub[]: struct cfg_map_port[] + n_<member> */
+	CFG_FT_OBJECT,	     /**< object of sub[] (e.g. the CFG_TIMEOUTS CRD keys): a struct */
+	CFG_FT_BACKENDS,     /**< names[] (pods, nodePorts) into backend_kind, or a list of objects
+			      *  of sub[] (a static mapping): struct cfg_backend * + n_<member> */
+};
+
+/**
+ * One key of a Mapping (or of an object inside one): the table that the config file, the CLI's
+ * `add mapping`, the Kubernetes CRD decoder, `show` and the CRD schema test all read.
+ */
+struct cfg_field {
+	const char *key;	  /**< YAML key; JSON key of the CRD when CFG_F_CRD */
+	enum cfg_field_type type;
+	size_t off;		  /**< of the member in its struct (cfg_mapping, cfg_map_port, ...) */
+	size_t size;		  /**< of that member, bytes */
+	size_t count_off;	  /**< lists: of the `unsigned int` entry count */
+	long long min, max;	  /**< integers: value range; lists: entries */
+	const char *const *names; /**< ENUM, MODE, BACKENDS: NULL-terminated names, index = value */
+	const struct cfg_field *sub; /**< entries of an object or of a list of objects */
+	unsigned int flags;	  /**< CFG_F_* */
+};
+
+/**
+ * The keys of a Mapping, in the order they are checked (so the first error reported is the
+ * first in this list), one line each:
+ *
+ *   X(key, type, member, min, max, names or sub-table, flags)
+ *
+ * type is a CFG_FT_ suffix, member one of struct cfg_mapping (lists: with its n_<member>
+ * count). Adding a field of an existing type: a member above, a line here, the CRD schema
+ * (config/crd/mapping.yaml) when CFG_F_CRD, and its use in tables.[ch] and the data plane.
+ * What depends on several fields (the mode's needs) is checked after them, in mapping_schema.c.
+ */
+#define CFG_MAPPING_FIELDS(X)                                                                      \
+	X("name", NAME, name, 0, 0, NULL, CFG_F_REQUIRED)                                          \
+	X("namespace", LABEL, ns, 0, 0, NULL, 0)                                                   \
+	X("addresses", ADDRS, addrs, 1, CFG_MAX_ADDRS, NULL, CFG_F_REQUIRED | CFG_F_CRD)           \
+	X("allowedSources", CIDRS, allowed, 0, CFG_MAX_CIDRS, NULL, CFG_F_CRD)                     \
+	X("mode", MODE, mode, 0, 0, cfg_mode_names, CFG_F_CRD)                                     \
+	X("serviceName", LABEL, service_name, 0, 0, NULL, CFG_F_CRD)                               \
+	X("statefulSetName", NAME, statefulset_name, 0, 0, NULL, CFG_F_CRD)                        \
+	X("startPort", INT, start_port, 1, 65535, NULL, CFG_F_CRD)                                 \
+	X("targetPort", INT, target_port, 1, 65535, NULL, CFG_F_CRD)                               \
+	X("bootstrapPort", INT, bootstrap_port, 1, 65535, NULL, CFG_F_CRD)                         \
+	X("ports", PORTS, ports, 0, CFG_MAX_MAP_PORTS, cfg_map_port_fields, CFG_F_CRD)             \
+	X("nat", ENUM, nat, 0, 0, cfg_nat_names, CFG_F_CRD)                                        \
+	X("timeouts", OBJECT, timeouts, 0, 0, cfg_timeout_fields, CFG_F_CRD)                     \
+	X("ordinal", INT, ordinal, -1, INT32_MAX, NULL, 0)                                         \
+	X("backends", BACKENDS, backends, 1, CFG_MAX_BACKENDS, cfg_backend_fields, CFG_F_CRD)
+
+/** The keys of a `ports:` entry of a Mapping (struct cfg_map_port), as CFG_MAPPING_FIELDS. */
+#define CFG_MAP_PORT_FIELDS(X)                                                                     \
+	X("port", INT, port, 1, 65535, NULL, CFG_F_REQUIRED | CFG_F_CRD)                           \
+	X("endPort", INT, end_port, 1, 65535, NULL, CFG_F_CRD) /* default port, >= port */         \
+	X("servicePort", SERVICE_PORT, service_port, 1, 65535, NULL, CFG_F_CRD)                    \
+	X("protocol", PROTO, proto, 0, 0, cfg_proto_names, CFG_F_CRD)
+
+/** The keys of an entry of a static Mapping's `backends:` list (struct cfg_backend). */
+#define CFG_BACKEND_FIELDS(X)                                                                      \
+	X("address", ADDR, addr, 0, 0, NULL, CFG_F_REQUIRED)                                       \
+	X("port", INT, port, 1, 65535, NULL, 0)                                                    \
+	X("weight", INT, weight, 1, 256, NULL, 0) /* Maglev's table grows with it: 256 bounds it */
+
+/** The fields of CFG_MAPPING_FIELDS, ended by a NULL key. */
+extern const struct cfg_field cfg_mapping_fields[];
+/** The keys of a `ports:` entry (struct cfg_map_port), ended by a NULL key. */
+extern const struct cfg_field cfg_map_port_fields[];
+/** The keys of a static `backends:` entry (struct cfg_backend), ended by a NULL key. */
+extern const struct cfg_field cfg_backend_fields[];
+/** A mapping's `timeouts:` keys (the CRD keys of CFG_TIMEOUTS, 0..CFG_TIMEOUT_MAX). */
+extern const struct cfg_field cfg_timeout_fields[];
+
+/** `mode` values, index + 1 = enum cfg_mapping_mode (static has no name: a backends list). */
+extern const char *const cfg_mode_names[];
+/** `nat` values, index = enum cfg_nat_mode. */
+extern const char *const cfg_nat_names[];
+/** `backends` values when not a list, index = enum cfg_backend_kind. */
+extern const char *const cfg_backend_kind_names[];
+/** `protocol` values (any case), index 0 = IPPROTO_TCP, 1 = IPPROTO_UDP. */
+extern const char *const cfg_proto_names[];
+
+/** The name of a mapping mode as `show` prints it: static, service, perPod; "?" if unknown. */
+const char *cfg_mode_name(enum cfg_mapping_mode mode);
+
+/** The name of a NAT mode as written in a Mapping: fullNat, preserveSource; "?" if unknown. */
+const char *cfg_nat_name(enum cfg_nat_mode nat);
+
+/**
+ * The field of @p key in @p fields (a NULL-key-ended table, e.g. cfg_mapping_fields).
+ * @return the field, or NULL when @p key is not one. Any thread.
+ */
+const struct cfg_field *cfg_field_find(const struct cfg_field *fields, const char *key);
+
 struct cfg_kubernetes {
 	bool enabled;
 	char kubeconfig[CFG_PATH_MAX];
@@ -117,7 +273,7 @@ struct cfg {
 	struct cfg_port ext, intl; /**< `ports.ext`, `ports.int` */
 	unsigned int workers; /**< worker lcores, 1..CFG_MAX_WORKERS, default 1 */
 	uint32_t sessions_max; /**< per gateway, split over workers; default 1048576 */
-	struct cfg_timeouts timeouts; /**< defaults 300/7440/240/60 (RFC 4787, 5382, 7857) */
+	struct cfg_timeouts timeouts; /**< defaults: CFG_TIMEOUTS */
 	struct cfg_kubernetes k8s;
 	char cli_socket[CFG_PATH_MAX]; /**< "" = no socket */
 	char metrics_listen[CFG_PATH_MAX]; /**< "host:port", "" = no metrics */
@@ -126,56 +282,73 @@ struct cfg {
 };
 
 /**
- * Load a config file.
- * @param path file to read.
- * @param out  filled on success; release with cfg_free(). Zeroed on failure.
- * @param err  buffer for a one-line message naming file, line and key.
- * @return 0, -ENOENT/-EACCES when the file cannot be read, -EINVAL on a bad value.
- * Control plane only.
+ * Load a config file: the whole file is read, then checked against the schema (config.c) and
+ * each `mappings:` entry against the Mapping field list (CFG_MAPPING_FIELDS).
+ * @param path   file to read.
+ * @param out    filled on success (addresses host order, durations seconds); release with
+ *               cfg_free(). Zeroed on failure.
+ * @param err    buffer of @p errlen bytes for a one-line message naming file, line and key
+ *               (`FILE:LINE: KEY.PATH: what`); may be NULL. Truncated to fit.
+ * @return 0; -ENOENT/-EACCES (any -errno of fopen()/fread()) when the file cannot be read;
+ *         -EINVAL on a syntax error, an unknown or duplicate key, a missing required key or a
+ *         bad value; -ENOMEM.
+ * Control plane only (not thread-safe against itself on the same @p out).
  */
 int cfg_load_file(const char *path, struct cfg *out, char *err, size_t errlen);
 
 /**
- * Load a config from memory (the embedded default, tests). @p name is used in messages.
- * @return 0 or -EINVAL. Control plane only.
+ * Load a config from @p len bytes at @p buf (the embedded default, tests); as cfg_load_file(),
+ * with @p name (NULL = "<string>") as the file name in messages.
+ * @return 0, -EINVAL (see cfg_load_file()) or -ENOMEM. Control plane only.
  */
 int cfg_load_string(const char *name, const char *buf, size_t len, struct cfg *out, char *err,
 		    size_t errlen);
 
 /**
  * Parse one mapping written as YAML (block or flow style, e.g. the argument of the CLI's
- * `add mapping {name: web, addresses: [...], ...}`), with the same keys and checks as an
- * entry of the config file's `mappings:`.
- * @return 0 or -EINVAL with @p err set. @p out owns its backends (cfg_mapping_free()).
+ * `add mapping {name: web, addresses: [...], ...}`, or a CRD spec as JSON), with the same keys
+ * (CFG_MAPPING_FIELDS) and checks as an entry of the config file's `mappings:`. Messages name
+ * @p name, the line and the key path from the mapping (`cli:1: ports[0].port: ...`).
+ * @return 0; -EINVAL with @p err set on a bad mapping; -ENOMEM. On success @p out owns its
+ *         backends (cfg_mapping_free()); on failure it is zeroed. Control plane only.
  */
 int cfg_mapping_parse(const char *name, const char *buf, size_t len, struct cfg_mapping *out,
 		      char *err, size_t errlen);
 
-/** Release what a mapping owns (its backends); the struct itself is the caller's. */
+/** Release what a mapping owns (its backends); the struct itself is the caller's. Idempotent. */
 void cfg_mapping_free(struct cfg_mapping *m);
 
-/** Deep copy @p src into @p dst. @return 0 or -ENOMEM. */
+/**
+ * Deep copy @p src into @p dst (which owns nothing yet: it is overwritten, not freed).
+ * @return 0 or -ENOMEM (then @p dst is untouched). Any thread, with @p src not changing.
+ */
 int cfg_mapping_copy(struct cfg_mapping *dst, const struct cfg_mapping *src);
 
-/** Release everything a cfg owns. Safe on a zeroed cfg. */
+/** Release everything a cfg owns (its mappings and their backends). Safe on a zeroed cfg. */
 void cfg_free(struct cfg *c);
 
 /**
- * Parse "a.b.c.d" into host order. @return 0 or -EINVAL.
+ * Parse "a.b.c.d" into @p addr, host byte order. Strict: four decimal octets 0-255, no
+ * leading zeros (inet_aton() would read them as octal), nothing before or after.
+ * @return 0, or -EINVAL (then @p addr is untouched). Any thread; no allocation.
  */
 int cfg_parse_ipv4(const char *s, uint32_t *addr);
 
-/** Parse "a.b.c.d/len" (or a bare address as /32). @return 0 or -EINVAL. */
+/**
+ * Parse "a.b.c.d/len" (len 0-32, no leading zero) or a bare address (as /32) into @p c, host
+ * byte order; host bits are kept as written (an address plus its subnet).
+ * @return 0, or -EINVAL (then @p c is untouched). Any thread; no allocation.
+ */
 int cfg_parse_cidr(const char *s, struct cfg_cidr *c);
 
-/** Whether host-order @p addr lies in @p c. */
+/** Whether host-order @p addr lies in @p c. Any thread, fast path. */
 static inline bool cfg_cidr_contains(const struct cfg_cidr *c, uint32_t addr)
 {
 	uint32_t mask = c->len == 0 ? 0 : ~0u << (32 - c->len);
 	return (addr & mask) == (c->addr & mask);
 }
 
-/** Format host-order @p addr into @p buf (>= 16 bytes). @return buf. */
+/** Format host-order @p addr as "a.b.c.d" into @p buf (>= 16 bytes). @return buf. Any thread. */
 char *cfg_ipv4_str(uint32_t addr, char *buf);
 
 /** The embedded default config (config/strait.yaml), NUL-terminated. */

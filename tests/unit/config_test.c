@@ -184,9 +184,22 @@ static void load_default_config_has_six_mappings(void **state)
 	assert_int_equal(c.n_mappings, 0);
 }
 
+static void parse_file(const char *path, struct cfg_mapping *m)
+{
+	char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t len;
+
+	assert_non_null(f);
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_int_equal(cfg_mapping_parse(path, buf, len, m, err, sizeof(err)), 0);
+}
+
 static void load_full_example_sets_every_key(void **state)
 {
 	struct cfg c;
+	struct cfg_mapping svc, pp;
 	const struct cfg_mapping *m;
 
 	(void)state;
@@ -224,7 +237,7 @@ static void load_full_example_sets_every_key(void **state)
 	assert_string_equal(c.cli_socket, "/run/strait/test.sock");
 	assert_string_equal(c.metrics_listen, "0.0.0.0:9100");
 
-	assert_int_equal(c.n_mappings, 3);
+	assert_int_equal(c.n_mappings, 1);
 	m = &c.mappings[0];
 	assert_int_equal(m->mode, CFG_MODE_STATIC);
 	assert_int_equal(m->n_backends, 2);
@@ -232,7 +245,12 @@ static void load_full_example_sets_every_key(void **state)
 	assert_backend(&m->backends[1], "10.244.2.7", 80, 2);
 	assert_int_equal(m->line, 17);
 
-	m = &c.mappings[1];
+	cfg_free(&c);
+
+	// Mode service and perPod: Kubernetes (and the CLI) only, see
+	// config_file_mappings_must_be_static.
+	m = &svc;
+	parse_file(STRAIT_TESTDATA "/mapping_service.yaml", &svc);
 	assert_string_equal(m->name, "kafka-external");
 	assert_string_equal(m->ns, "kafka");
 	assert_int_equal(m->n_addrs, 2);
@@ -264,9 +282,12 @@ static void load_full_example_sets_every_key(void **state)
 	assert_int_equal(m->ordinal, -1);
 	assert_null(m->backends);
 	assert_int_equal(m->n_backends, 0);
-	assert_int_equal(m->line, 19);
+	assert_int_equal(m->line, 2);
 
-	m = &c.mappings[2];
+	cfg_mapping_free(&svc);
+
+	m = &pp;
+	parse_file(STRAIT_TESTDATA "/mapping_perpod.yaml", &pp);
 	assert_string_equal(m->name, "brokers");
 	assert_int_equal(m->mode, CFG_MODE_PER_POD);
 	assert_string_equal(m->statefulset_name, "redpanda");
@@ -277,8 +298,8 @@ static void load_full_example_sets_every_key(void **state)
 	assert_int_equal(m->n_ports, 0);
 	assert_int_equal(m->nat, CFG_NAT_FULL);
 	assert_int_equal(m->backend_kind, CFG_BACKENDS_PODS);
-	assert_int_equal(m->line, 31);
-	cfg_free(&c);
+	assert_int_equal(m->line, 2);
+	cfg_mapping_free(&pp);
 }
 
 static void absent_keys_take_their_defaults(void **state)
@@ -632,6 +653,26 @@ static void mode_with_backends_list_is_rejected(void **state)
 		"no mode");
 }
 
+static void config_file_mappings_must_be_static(void **state)
+{
+	(void)state;
+	expect_error(PORTS "mappings:\n"
+			   "- {name: a, addresses: [198.51.100.1], mode: service, serviceName: web,\n"
+			   "   ports: [{port: 80}]}\n",
+		     "t.yaml:4: mappings[0].mode: service is resolved only for a Kubernetes "
+		     "Mapping: a config file mapping is static (a backends list)");
+	expect_error(PORTS "mappings:\n"
+			   "- {name: a, addresses: [198.51.100.1], statefulSetName: k,\n"
+			   "   mode: perPod, startPort: 32000, targetPort: 9092}\n",
+		     "t.yaml:5: mappings[0].mode: perPod is resolved only for a Kubernetes "
+		     "Mapping: a config file mapping is static (a backends list)");
+	expect_error(PORTS "mappings:\n"
+			   "- {name: a, addresses: [198.51.100.1], serviceName: web,\n"
+			   "   ports: [{port: 80}]}\n",
+		     "t.yaml:4: mappings[0].backends: required key missing: a config file mapping "
+		     "is static (a Service is resolved only for a Kubernetes Mapping)");
+}
+
 static void service_mode_needs_service_name(void **state)
 {
 	(void)state;
@@ -928,6 +969,7 @@ int main(void)
 		cmocka_unit_test(static_mapping_needs_ports_and_backends),
 		cmocka_unit_test(mode_with_backends_list_is_rejected),
 		cmocka_unit_test(service_mode_needs_service_name),
+		cmocka_unit_test(config_file_mappings_must_be_static),
 		cmocka_unit_test(port_name_in_static_mapping_is_rejected),
 		cmocka_unit_test(bad_backends_kind_is_rejected),
 		cmocka_unit_test(bad_listen_and_socket_are_rejected),

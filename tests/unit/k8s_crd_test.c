@@ -3,7 +3,9 @@
  * config/crd/mapping.yaml: the OpenAPI v3 schema is applied, by a small validator of the
  * keywords it uses (what kube-apiserver applies to a structural schema), to the SmartNat
  * Mapping of the seed's appendix with only its apiVersion changed, to DESIGN.md's example, to
- * the recorded Mapping, to config/examples, and to Mappings it must refuse.
+ * the recorded Mapping, to config/examples, and to Mappings it must refuse. And the schema is
+ * compared with the one list of a Mapping's keys (cfg_mapping_fields, CFG_MAPPING_FIELDS): a
+ * key, a range, a list size or an enum that one has and the other not fails here.
  */
 #include <errno.h>
 #include <regex.h>
@@ -17,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include <strait/config.h>
 #include <strait/k8s_json.h>
 #include <strait/k8s_kinds.h>
 #include <strait/k8s_manifests.h>
@@ -328,6 +331,157 @@ static void bad_mappings_are_refused_by_the_schema(void **state)
 	json_decref(ok);
 }
 
+/* ---- The schema against the Mapping field list ---- */
+
+/* Spec keys that k8s_mapping_decode() reads itself rather than the Mapping parser. */
+static const char *const decoder_only_keys[] = {"protocol", NULL};
+
+static void expect_integer(const json_t *p, const char *path, long long min, long long max)
+{
+	if (!json_is_integer(json_object_get(p, "minimum")) ||
+	    json_integer_value(json_object_get(p, "minimum")) != min)
+		fail_msg("%s: CRD minimum is not the field list's %lld", path, min);
+	if (!json_is_integer(json_object_get(p, "maximum")) ||
+	    json_integer_value(json_object_get(p, "maximum")) != max)
+		fail_msg("%s: CRD maximum is not the field list's %lld", path, max);
+}
+
+static void expect_type(const json_t *p, const char *path, const char *type)
+{
+	if (strcmp(k8s_str(p, "type", NULL), type) != 0)
+		fail_msg("%s: CRD type is \"%s\", the field list's %s", path,
+			 k8s_str(p, "type", NULL), type);
+}
+
+/* The CRD enum lists @p names, each also upper-cased when @p anycase, and nothing else. */
+static void expect_enum(const json_t *p, const char *path, const char *const names[],
+			bool anycase)
+{
+	json_t *e = json_object_get(p, "enum");
+	size_t n = 0;
+
+	for (unsigned int i = 0; names[i]; i++) {
+		char up[64];
+		bool found = false, found_up = !anycase;
+		size_t j;
+		json_t *it;
+
+		snprintf(up, sizeof(up), "%s", names[i]);
+		for (char *c = up; *c; c++)
+			*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+		json_array_foreach(e, j, it) {
+			found |= !strcmp(json_string_value(it), names[i]);
+			found_up |= !strcmp(json_string_value(it), up);
+		}
+		if (!found || !found_up)
+			fail_msg("%s: %s is not in the CRD enum", path, names[i]);
+		n += anycase ? 2 : 1;
+	}
+	if (json_array_size(e) != n)
+		fail_msg("%s: the CRD enum has %zu values, the field list %zu", path,
+			 json_array_size(e), n);
+}
+
+static void expect_fields(const struct cfg_field *fields, const json_t *obj, const char *path,
+			  const char *const extra[]);
+
+static void expect_field(const struct cfg_field *f, const json_t *p, const char *path)
+{
+	const json_t *items = json_object_get(p, "items");
+
+	switch (f->type) {
+	case CFG_FT_NAME:
+	case CFG_FT_LABEL:
+	case CFG_FT_ADDR:
+		expect_type(p, path, "string");
+		break;
+	case CFG_FT_INT:
+		expect_type(p, path, "integer");
+		expect_integer(p, path, f->min, f->max);
+		break;
+	case CFG_FT_SERVICE_PORT:
+		assert_true(json_is_true(json_object_get(p, "x-kubernetes-int-or-string")));
+		expect_integer(p, path, f->min, f->max);
+		break;
+	case CFG_FT_ENUM:
+	case CFG_FT_MODE:
+	case CFG_FT_BACKENDS: // the CRD has no static mappings: pods or nodePorts
+		expect_type(p, path, "string");
+		expect_enum(p, path, f->names, false);
+		break;
+	case CFG_FT_PROTO:
+		expect_type(p, path, "string");
+		expect_enum(p, path, f->names, true);
+		break;
+	case CFG_FT_OBJECT:
+		expect_type(p, path, "object");
+		expect_fields(f->sub, p, path, NULL);
+		break;
+	case CFG_FT_ADDRS:
+	case CFG_FT_CIDRS:
+	case CFG_FT_PORTS:
+		expect_type(p, path, "array");
+		if (json_integer_value(json_object_get(p, "maxItems")) != f->max)
+			fail_msg("%s: CRD maxItems is not the field list's %lld", path, f->max);
+		if (f->min > 0 && json_integer_value(json_object_get(p, "minItems")) != f->min)
+			fail_msg("%s: CRD minItems is not the field list's %lld", path, f->min);
+		if (f->type == CFG_FT_PORTS) {
+			expect_type(items, path, "object");
+			expect_fields(f->sub, items, path, NULL);
+		} else {
+			expect_type(items, path, "string");
+		}
+		break;
+	}
+}
+
+/* Every CRD key of @p fields is a property of @p obj, and every property a field or @p extra. */
+static void expect_fields(const struct cfg_field *fields, const json_t *obj, const char *path,
+			  const char *const extra[])
+{
+	const json_t *props = json_object_get(obj, "properties"), *p;
+	char sub[256];
+	const char *k;
+
+	for (const struct cfg_field *f = fields; f->key; f++) {
+		if (!(f->flags & CFG_F_CRD))
+			continue;
+		snprintf(sub, sizeof(sub), "%s.%s", path, f->key);
+		p = json_object_get(props, f->key);
+		if (!p)
+			fail_msg("%s: a CRD key of the field list, not in the CRD", sub);
+		expect_field(f, p, sub);
+		if (f->flags & CFG_F_REQUIRED) {
+			bool req = false;
+			size_t i;
+			json_t *it;
+
+			json_array_foreach(json_object_get(obj, "required"), i, it)
+				req |= !strcmp(json_string_value(it), f->key);
+			if (!req)
+				fail_msg("%s: required in the field list, not in the CRD", sub);
+		}
+	}
+	json_object_foreach((json_t *)props, k, p) {
+		const struct cfg_field *f = cfg_field_find(fields, k);
+		bool listed = false;
+
+		for (unsigned int i = 0; extra && extra[i]; i++)
+			listed |= !strcmp(extra[i], k);
+		if (!listed && (!f || !(f->flags & CFG_F_CRD)))
+			fail_msg("%s.%s: in the CRD, not a CRD key of the field list (the decoder "
+				 "would drop it)",
+				 path, k);
+	}
+}
+
+static void crd_schema_matches_the_mapping_field_list(void **state)
+{
+	(void)state;
+	expect_fields(cfg_mapping_fields, k8s_get(schema, "properties", "spec", NULL), "spec",
+		      decoder_only_keys);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +489,7 @@ int main(void)
 		cmocka_unit_test(smartnat_mapping_validates_after_changing_only_apiversion),
 		cmocka_unit_test(design_and_recorded_mappings_validate),
 		cmocka_unit_test(bad_mappings_are_refused_by_the_schema),
+		cmocka_unit_test(crd_schema_matches_the_mapping_field_list),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
