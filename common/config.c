@@ -118,8 +118,16 @@ static int cfg_port_parse(struct cfg_ctx *x, const yaml_node_t *n, const char *p
 static int cfg_timeouts_parse(struct cfg_ctx *x, const yaml_node_t *n, const char *path,
 			      struct cfg_timeouts *t)
 {
+	const yaml_node_t *icmp = cfg_get(x, n, "icmp");
 	int rc;
 
+	// strait 0.1 accepted an icmp timeout that governed nothing: say so rather than
+	// "unknown key", so that an old config's owner knows why.
+	if (icmp)
+		return cfg_err(x, icmp, "sessions.timeouts.icmp",
+			       "strait keeps no ICMP sessions (echo requests to its addresses "
+			       "are answered by the gateway, ICMP errors follow their TCP or UDP "
+			       "session): remove the key");
 	if ((rc = cfg_map(x, n, path, cfg_timeout_keys)))
 		return rc;
 #define CFG_TIMEOUT_PARSE_(member, ckey, crdkey, cli, def, states)                                 \

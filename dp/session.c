@@ -226,8 +226,6 @@ uint32_t nat_session_timeout_s(const struct nat_session *se, const struct tables
 		return to->tcp_established;
 	case NAT_ST_UDP:
 		return to->udp;
-	case NAT_ST_ICMP:
-		return to->icmp;
 	default:
 		return to->tcp_transitory;
 	}
@@ -278,7 +276,6 @@ const char *nat_session_state_name(uint8_t state)
 {
 	static const char *const names[] = {
 		[NAT_ST_UDP] = "udp",
-		[NAT_ST_ICMP] = "icmp",
 		[NAT_ST_SYN_SENT] = "syn_sent",
 		[NAT_ST_ESTABLISHED] = "established",
 		[NAT_ST_FIN_WAIT] = "fin_wait",

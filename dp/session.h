@@ -33,7 +33,6 @@ struct nat_key {
 
 enum nat_tcp_state {
 	NAT_ST_UDP = 0,
-	NAT_ST_ICMP,
 	NAT_ST_SYN_SENT,
 	NAT_ST_ESTABLISHED,
 	NAT_ST_FIN_WAIT,

@@ -80,8 +80,7 @@ struct cfg_port {
 	X(tcp_established, "tcp_established", "tcpEstablished", "tcp-est", 7440,                   \
 	  "established") /* RFC 5382 REQ-5 */                                                      \
 	X(tcp_transitory, "tcp_transitory", "tcpTransitory", "tcp-trans", 240,                     \
-	  "syn_sent fin_wait closed") /* RFC 5382 REQ-5, RFC 7857 */                               \
-	X(icmp, "icmp", "icmp", "icmp", 60, "icmp") /* RFC 5508 REQ-1 */
+	  "syn_sent fin_wait closed") /* RFC 5382 REQ-5, RFC 7857 */
 
 #define CFG_TIMEOUT_MEMBER_(member, ckey, crdkey, word, def, states) uint32_t member;
 /** Per-protocol session timeouts, seconds; 0 in a mapping means "use the global one". */

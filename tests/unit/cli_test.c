@@ -206,7 +206,7 @@ static void bad_commands_print_usage_and_change_nothing(void **state)
 			    "usage: show sessions [mapping NAME] [limit N]\n");
 	assert_string_equal(run("set timeout tcp 5", false, -EINVAL),
 			    "error: unexpected \"tcp\"\n"
-			    "usage: set timeout {udp|tcp-est|tcp-trans|icmp} SECONDS\n");
+			    "usage: set timeout {udp|tcp-est|tcp-trans} SECONDS\n");
 	assert_string_equal(run("del mapping", false, -EINVAL),
 			    "error: incomplete command\nusage: del mapping NAME\n");
 	assert_string_equal(run("add mapping {name: x, addresses: [198.51.100.1]", false, -EINVAL),

@@ -101,7 +101,6 @@ static void assert_static_mapping(const struct cfg_mapping *m, const char *name,
 	assert_int_equal(m->timeouts.udp, 0);
 	assert_int_equal(m->timeouts.tcp_established, 0);
 	assert_int_equal(m->timeouts.tcp_transitory, 0);
-	assert_int_equal(m->timeouts.icmp, 0);
 	assert_int_equal(m->ordinal, ordinal);
 	assert_int_equal(m->line, line);
 	assert_non_null(m->backends);
@@ -146,7 +145,6 @@ static void load_default_config_has_six_mappings(void **state)
 	assert_int_equal(c.timeouts.udp, 300);
 	assert_int_equal(c.timeouts.tcp_established, 7440);
 	assert_int_equal(c.timeouts.tcp_transitory, 240);
-	assert_int_equal(c.timeouts.icmp, 60);
 	assert_false(c.k8s.enabled);
 	assert_string_equal(c.k8s.kubeconfig, "");
 	assert_string_equal(c.k8s.ns, "");
@@ -230,7 +228,6 @@ static void load_full_example_sets_every_key(void **state)
 	assert_int_equal(c.timeouts.udp, 30);
 	assert_int_equal(c.timeouts.tcp_established, 3600);
 	assert_int_equal(c.timeouts.tcp_transitory, 120);
-	assert_int_equal(c.timeouts.icmp, 10);
 	assert_true(c.k8s.enabled);
 	assert_string_equal(c.k8s.kubeconfig, "/etc/strait/kubeconfig");
 	assert_string_equal(c.k8s.ns, "kafka");
@@ -278,7 +275,6 @@ static void load_full_example_sets_every_key(void **state)
 	assert_int_equal(m->timeouts.udp, 60);
 	assert_int_equal(m->timeouts.tcp_established, 600);
 	assert_int_equal(m->timeouts.tcp_transitory, 30);
-	assert_int_equal(m->timeouts.icmp, 5);
 	assert_int_equal(m->ordinal, -1);
 	assert_null(m->backends);
 	assert_int_equal(m->n_backends, 0);
@@ -316,7 +312,6 @@ static void absent_keys_take_their_defaults(void **state)
 	assert_int_equal(c.timeouts.udp, 300);
 	assert_int_equal(c.timeouts.tcp_established, 7440);
 	assert_int_equal(c.timeouts.tcp_transitory, 240);
-	assert_int_equal(c.timeouts.icmp, 60);
 	assert_false(c.k8s.enabled);
 	assert_string_equal(c.cli_socket, "");
 	assert_string_equal(c.metrics_listen, "");
@@ -393,6 +388,19 @@ static void unknown_top_level_key_is_rejected(void **state)
 {
 	(void)state;
 	expect_error(PORTS "worker: 2\n", "t.yaml:3: unknown key \"worker\"");
+}
+
+// No ICMP session exists, so no ICMP timeout: a config that sets one learns why.
+static void icmp_timeout_is_refused_with_the_reason(void **state)
+{
+	(void)state;
+	expect_error(PORTS "sessions: {timeouts: {udp: 30,\n  icmp: 60}}\n",
+		     "t.yaml:4: sessions.timeouts.icmp: strait keeps no ICMP sessions (echo "
+		     "requests to its addresses are answered by the gateway, ICMP errors follow "
+		     "their TCP or UDP session): remove the key");
+	expect_mapping_error("{name: a, addresses: [198.51.100.1], ports: [{port: 80}],"
+			     " backends: [{address: 10.0.0.1}], timeouts: {icmp: 5}}",
+			     "cli:1: timeouts: unknown key \"icmp\"");
 }
 
 static void missing_key_names_line_of_enclosing_mapping(void **state)
@@ -942,6 +950,7 @@ int main(void)
 		cmocka_unit_test(bad_address_is_rejected),
 		cmocka_unit_test(unknown_key_names_enclosing_mapping),
 		cmocka_unit_test(unknown_top_level_key_is_rejected),
+		cmocka_unit_test(icmp_timeout_is_refused_with_the_reason),
 		cmocka_unit_test(missing_key_names_line_of_enclosing_mapping),
 		cmocka_unit_test(syntax_error_reports_libyaml_problem),
 		cmocka_unit_test(invalid_utf8_reports_its_line),
