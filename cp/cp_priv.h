@@ -97,6 +97,13 @@ void cp_snap_fini(void);
 /** CLOCK_MONOTONIC now, in ns. */
 uint64_t cp_snap_now_ns(void);
 
+/* ---- telemetry (cp/telemetry.c) -------------------------------------------------------- */
+
+struct rte_tel_data;
+/** Run the /strait/... telemetry command @p path as the telemetry socket does (tests).
+ * @return the handler's result, or -ENOENT for an unknown path. Any thread. */
+int cp_telemetry_call(const char *path, const char *params, struct rte_tel_data *d);
+
 /* ---- metrics (cp/metrics.c) ------------------------------------------------------------ */
 
 /** Write the Prometheus text exposition (format 0.0.4) to @p f. @return 0 or -ENODEV

@@ -392,6 +392,14 @@ static const struct {
 	 "state. No params."},
 };
 
+int cp_telemetry_call(const char *path, const char *params, struct rte_tel_data *d)
+{
+	for (unsigned int i = 0; i < RTE_DIM(tel_cmds); i++)
+		if (strcmp(path, tel_cmds[i].path) == 0)
+			return tel_cmds[i].fn(path, params, d);
+	return -ENOENT;
+}
+
 RTE_INIT(strait_telemetry_register)
 {
 	for (unsigned int i = 0; i < RTE_DIM(tel_cmds); i++)
