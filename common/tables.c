@@ -19,6 +19,7 @@
 
 #include <strait/log.h>
 #include <strait/maglev.h>
+#include <strait/proto.h>
 #include <strait/tables.h>
 
 struct tables *_Atomic tables_current;
@@ -273,7 +274,7 @@ struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const
 						snprintf(err, errlen,
 							 "mapping %s: %s:%u/%s is already served by mapping %s",
 							 cm->name, cfg_ipv4_str(cm->addrs[a], ab), port,
-							 s->proto == IPPROTO_UDP ? "udp" : "tcp",
+							 strait_proto_name(s->proto),
 							 t->mappings[os->mapping].name);
 						goto fail;
 					}

@@ -3,10 +3,11 @@
  * Prometheus endpoint on `metrics_listen`: /metrics (text exposition format 0.0.4),
  * /healthz and /readyz, served by libmicrohttpd's own thread.
  *
- * That thread follows the telemetry rule (cp/snapshot.c): it reads the workers' plain
- * counters, summed per scrape, and the control thread's snapshot for names and port figures,
- * under the snapshot's read lock, and writes the page into memory before it lets go of the
- * lock and hands the page to the network.
+ * That thread follows the telemetry rule (cp/snapshot.c): it renders the views of
+ * cp/view.h, the workers' plain counters summed per scrape (cp_view_counters()) and the
+ * control thread's snapshot for names, the tables generation and port figures, under the
+ * snapshot's read lock, and writes the page into memory before it lets go of the lock and
+ * hands the page to the network.
  *
  * Per-mapping series carry namespace, name, port, protocol and ordinal labels. A mapping's
  * counter slot is never given to another mapping, so a series never jumps backwards when
@@ -54,7 +55,7 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void map_labels(FILE *f, const struct cp_snap_mapping *m)
+static void map_labels(FILE *f, const struct cp_view_mapping *m)
 {
 	char ord[16] = "";
 
@@ -71,51 +72,54 @@ static void map_labels(FILE *f, const struct cp_snap_mapping *m)
 	fprintf(f, "\",ordinal=\"%s\"", ord);
 }
 
-/* One sample per mapping; @p dir >= 0 adds direction="out2in|in2out". */
+/* One sample per mapping; @p dirs adds direction="out2in|in2out". */
 static void map_samples(FILE *f, const struct cp_snap *snap, const struct dp_stats *s,
-			const char *name, uint64_t (*get)(const struct dp_map_stats *, int),
+			const char *name, uint64_t (*get)(const struct cp_view_map_counters *, int),
 			int dirs)
 {
 	static const char *const dir_name[] = {"out2in", "in2out"};
 
 	for (unsigned int i = 0; i < snap->n_mappings; i++) {
-		const struct cp_snap_mapping *m = &snap->maps[i];
+		const struct cp_view_mapping *m = &snap->maps[i];
+		struct cp_view_map_counters c;
+
+		cp_view_map_counters(s, m->slot, &c);
 		for (int d = 0; d < (dirs ? 2 : 1); d++) {
 			fprintf(f, "%s{", name);
 			map_labels(f, m);
 			if (dirs)
 				fprintf(f, ",direction=\"%s\"", dir_name[d]);
-			fprintf(f, "} %" PRIu64 "\n", get(&s->map[m->slot], d));
+			fprintf(f, "} %" PRIu64 "\n", get(&c, d));
 		}
 	}
 }
 
-static uint64_t get_active(const struct dp_map_stats *m, int d)
+static uint64_t get_active(const struct cp_view_map_counters *c, int d)
 {
 	RTE_SET_USED(d);
-	return m->sessions_created - m->sessions_expired;
+	return c->sessions_active;
 }
 
-static uint64_t get_created(const struct dp_map_stats *m, int d)
+static uint64_t get_created(const struct cp_view_map_counters *c, int d)
 {
 	RTE_SET_USED(d);
-	return m->sessions_created;
+	return c->sessions_created;
 }
 
-static uint64_t get_pkts(const struct dp_map_stats *m, int d)
+static uint64_t get_pkts(const struct cp_view_map_counters *c, int d)
 {
-	return m->pkts[d];
+	return c->pkts[d];
 }
 
-static uint64_t get_bytes(const struct dp_map_stats *m, int d)
+static uint64_t get_bytes(const struct cp_view_map_counters *c, int d)
 {
-	return m->bytes[d];
+	return c->bytes[d];
 }
 
-static uint64_t get_drops(const struct dp_map_stats *m, int d)
+static uint64_t get_drops(const struct cp_view_map_counters *c, int d)
 {
 	RTE_SET_USED(d);
-	return m->drops;
+	return c->drops;
 }
 
 static void port_samples(FILE *f, const struct cp_snap *snap, const char *name, const char *type,
@@ -136,11 +140,12 @@ static void port_samples(FILE *f, const struct cp_snap *snap, const char *name, 
 int cp_metrics_render(FILE *f)
 {
 	const struct cp_snap *snap = cp_snap_get();
+	struct cp_view_counters v;
 	struct dp_stats *s;
 
 	if (!snap)
 		return -ENODEV;
-	s = dp_stats_sum_new();
+	s = cp_view_counters(&v);
 	if (!s) {
 		cp_snap_put();
 		return -ENOMEM;
@@ -164,13 +169,13 @@ int cp_metrics_render(FILE *f)
 	family(f, "strait_drops_total", "counter", "Packets dropped by the gateway, by reason.");
 	for (int d = 0; d < DP_DROP_MAX; d++)
 		fprintf(f, "strait_drops_total{reason=\"%s\"} %" PRIu64 "\n", dp_drop_name(d),
-			s->drops[d]);
+			v.drops[d]);
 	family(f, "strait_handoff_packets_total", "counter",
 	       "Packets passed to the worker that owns their session.");
-	fprintf(f, "strait_handoff_packets_total %" PRIu64 "\n", s->handoff_out);
+	fprintf(f, "strait_handoff_packets_total %" PRIu64 "\n", v.handoff_packets);
 	family(f, "strait_slowpath_packets_total", "counter",
 	       "Packets passed to the control thread (ARP, ICMP to the gateway, TTL exceeded).");
-	fprintf(f, "strait_slowpath_packets_total %" PRIu64 "\n", s->slowpath);
+	fprintf(f, "strait_slowpath_packets_total %" PRIu64 "\n", v.slowpath_packets);
 
 	port_samples(f, snap, "strait_port_rx_packets_total", "counter",
 		     "Packets received by the port (ethdev ipackets).",
@@ -218,7 +223,7 @@ int cp_metrics_render(FILE *f)
 
 	family(f, "strait_tables_generation", "gauge",
 	       "Generation of the published tables (one more per publish).");
-	fprintf(f, "strait_tables_generation %" PRIu64 "\n", cp_generation());
+	fprintf(f, "strait_tables_generation %" PRIu64 "\n", snap->generation);
 	family(f, "strait_mappings", "gauge", "Mappings in the published tables.");
 	fprintf(f, "strait_mappings %u\n", snap->n_mappings);
 	family(f, "strait_kubernetes_state", "gauge",
@@ -421,3 +426,19 @@ void cp_metrics_stop(void)
 }
 
 #endif
+
+static int metrics_module_init(struct cp_ctx *ctx, char *err, size_t errlen)
+{
+	const char *listen = cp_config()->metrics_listen;
+
+	RTE_SET_USED(ctx);
+	return listen[0] ? cp_metrics_start(listen, err, errlen) : 0;
+}
+
+static struct cp_module metrics_module = {
+	.name = "metrics",
+	.order = CP_MOD_METRICS,
+	.init = metrics_module_init,
+	.fini = cp_metrics_stop,
+};
+CP_MODULE_REGISTER(metrics_module)

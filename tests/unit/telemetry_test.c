@@ -23,7 +23,7 @@
 #include "cp_fixture.h"
 
 #define SESSIONS 512
-#define QUERIES 400
+#define QUERIES 200
 
 static int group_setup(void **state)
 {
