@@ -392,34 +392,6 @@ static json_t *show_neighbors(void)
 	return doc;
 }
 
-/* ---- show workers -------------------------------------------------------------------- */
-
-static json_t *show_workers(void)
-{
-	json_t *doc = json_array();
-
-	for (unsigned int i = 0; i < dp_n_workers(); i++) {
-		const struct dp_stats *s = dp_worker_stats(i);
-		json_t *row = json_object();
-		uint64_t busy = s->busy_tsc, total = s->total_tsc;
-
-		cli_set_int(row, "worker", i);
-		cli_set_int(row, "lcore", dp_worker_lcore(i));
-		cli_set_u64(row, "rx_packets", s->rx_pkts[0] + s->rx_pkts[1]);
-		cli_set_u64(row, "tx_packets", s->tx_pkts[0] + s->tx_pkts[1]);
-		cli_set_u64(row, "sessions", s->sessions_created - s->sessions_expired);
-		json_object_set_new(row, "busy_percent", json_real(100.0 * cp_snap_busy_ratio(i)));
-		json_object_set_new(row, "busy_percent_avg",
-				    json_real(total ? 100.0 * (double)busy / (double)total : 0.0));
-		cli_set_u64(row, "loops", s->loops);
-		cli_set_u64(row, "handoff_in", s->handoff_in);
-		cli_set_u64(row, "handoff_out", s->handoff_out);
-		cli_set_u64(row, "slowpath", s->slowpath);
-		json_array_append_new(doc, row);
-	}
-	return doc;
-}
-
 /* ---- show config --------------------------------------------------------------------- */
 
 static json_t *port_config(const struct cfg_port *p)
@@ -520,9 +492,6 @@ SHOW_CMD(mappings, show_mappings,
 SHOW_CMD(backends, show_backends,
 	 "show backends: the backends of every mapping with their weight, state and sessions");
 SHOW_CMD(neighbors, show_neighbors, "show neighbors: the ARP table (MAC, arm, age in s)");
-SHOW_CMD(workers, show_workers,
-	 "show workers: per worker lcore: packets, sessions, busy percent (last second and "
-	 "since start)");
 SHOW_CMD(config, show_config,
 	 "show config: the running configuration (timeouts as changed by set timeout)");
 
@@ -579,6 +548,6 @@ static cmdline_parse_inst_t cmd_show_sessions_ml = {
 static cmdline_parse_inst_t *cli_show_cmds[] = {
 	&cmd_show_ports,      &cmd_show_stats,	    &cmd_show_mappings,	   &cmd_show_sessions,
 	&cmd_show_sessions_m, &cmd_show_sessions_l, &cmd_show_sessions_ml, &cmd_show_backends,
-	&cmd_show_neighbors,  &cmd_show_workers,    &cmd_show_config,	   NULL,
+	&cmd_show_neighbors,  &cmd_show_config,	    NULL,
 };
 CLI_REGISTER(show, cli_show_cmds)

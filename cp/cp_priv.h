@@ -15,6 +15,7 @@
 
 #include <rte_common.h>
 #include <rte_ethdev.h>
+#include <rte_telemetry.h>
 
 #include <strait/config.h>
 #include <strait/tables.h>
@@ -159,8 +160,6 @@ void cp_snap_put(void);
 #define CP_SNAP_QUERY_TIMEOUT_MS 2000
 int cp_snap_sessions(int slot, unsigned int limit, struct cp_view_session *rows,
 		     unsigned int *shown, uint64_t *total);
-/** Busy ratio (0..1) of worker @p i over the last second. Control thread. */
-double cp_snap_busy_ratio(unsigned int worker);
 /** Stop readers; must run before dp_fini(). */
 void cp_snap_fini(void);
 /** CLOCK_MONOTONIC now, in ns. Any thread. */
@@ -171,13 +170,33 @@ const struct cp_view_mapping *cp_snap_mapping_find(const struct cp_snap *s, cons
 
 /* ---- telemetry (cp/telemetry.c) ------------------------------------------------------------ */
 
-struct rte_tel_data;
+/**
+ * Register a /strait/... command on DPDK's telemetry socket (rte_telemetry_register_cmd()).
+ * @p path and @p help (under 128 bytes: 22.11's limit) must be static strings. The handler
+ * runs on the telemetry thread: it reads only the snapshot (cp_snap_get()) and the workers'
+ * counters while holding it. Constructors (RTE_INIT), at most CP_TELEMETRY_MAX_CMDS in all.
+ */
+#define CP_TELEMETRY_MAX_CMDS 32
+void cp_telemetry_register(const char *path, telemetry_cb fn, const char *help);
+/** A new telemetry dict (rte_tel_data_alloc() + start_dict), or NULL on ENOMEM. Any thread. */
+struct rte_tel_data *cp_tel_dict(void);
 /** Run the /strait/... telemetry command @p path as the telemetry socket does (tests).
  * @return the handler's result, or -ENOENT for an unknown path. Any thread. */
 int cp_telemetry_call(const char *path, const char *params, struct rte_tel_data *d);
 
 /* ---- metrics (cp/metrics.c) ------------------------------------------------------------ */
 
+/**
+ * Add a module's families to the /metrics page: @p render writes them (HELP, TYPE, samples)
+ * to @p f, from the snapshot it is given (held for it) and the workers' counters. It runs on
+ * the metrics thread. Constructors (RTE_INIT), at most CP_METRICS_MAX_RENDERERS.
+ */
+#define CP_METRICS_MAX_RENDERERS 16
+void cp_metrics_register(void (*render)(FILE *f, const struct cp_snap *snap));
+/** "# HELP name help" and "# TYPE name type" (counter, gauge). Any thread. */
+void cp_metrics_family(FILE *f, const char *name, const char *type, const char *help);
+/** A label value with backslash, double quote and newline escaped (format 0.0.4). */
+void cp_metrics_label_value(FILE *f, const char *v);
 /** Write the Prometheus text exposition (format 0.0.4) to @p f. @return 0 or -ENODEV
  * (no snapshot), -ENOMEM. Any thread. */
 int cp_metrics_render(FILE *f);

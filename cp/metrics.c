@@ -13,6 +13,7 @@
  * counter slot is never given to another mapping, so a series never jumps backwards when
  * mappings come and go; a deleted and re-added mapping continues its own counters.
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
@@ -37,8 +38,17 @@
 
 static const char *const k8s_states[] = {"disabled", "syncing", "synced", "error"};
 
+static void (*renderers[CP_METRICS_MAX_RENDERERS])(FILE *f, const struct cp_snap *snap);
+static unsigned int n_renderers;
+
+void cp_metrics_register(void (*render)(FILE *f, const struct cp_snap *snap))
+{
+	assert(n_renderers < CP_METRICS_MAX_RENDERERS);
+	renderers[n_renderers++] = render;
+}
+
 /* A label value: backslash, double quote and newline escaped (exposition format 0.0.4). */
-static void label_value(FILE *f, const char *v)
+void cp_metrics_label_value(FILE *f, const char *v)
 {
 	for (; *v; v++) {
 		if (*v == '\\' || *v == '"')
@@ -50,7 +60,7 @@ static void label_value(FILE *f, const char *v)
 	}
 }
 
-static void family(FILE *f, const char *name, const char *type, const char *help)
+void cp_metrics_family(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -62,13 +72,13 @@ static void map_labels(FILE *f, const struct cp_view_mapping *m)
 	if (m->ordinal >= 0)
 		snprintf(ord, sizeof(ord), "%d", m->ordinal);
 	fputs("namespace=\"", f);
-	label_value(f, m->ns);
+	cp_metrics_label_value(f, m->ns);
 	fputs("\",name=\"", f);
-	label_value(f, m->name);
+	cp_metrics_label_value(f, m->name);
 	fputs("\",port=\"", f);
-	label_value(f, m->ports);
+	cp_metrics_label_value(f, m->ports);
 	fputs("\",protocol=\"", f);
-	label_value(f, m->protocol);
+	cp_metrics_label_value(f, m->protocol);
 	fprintf(f, "\",ordinal=\"%s\"", ord);
 }
 
@@ -125,14 +135,14 @@ static uint64_t get_drops(const struct cp_view_map_counters *c, int d)
 static void port_samples(FILE *f, const struct cp_snap *snap, const char *name, const char *type,
 			 const char *help, size_t off)
 {
-	family(f, name, type, help);
+	cp_metrics_family(f, name, type, help);
 	for (int r = 0; r < DP_PORT_MAX; r++) {
 		const struct cp_snap_port *p = &snap->ports[r];
 		uint64_t v;
 
 		memcpy(&v, (const char *)&p->stats + off, sizeof(v));
 		fprintf(f, "%s{port=\"%s\",device=\"", name, p->role);
-		label_value(f, p->device);
+		cp_metrics_label_value(f, p->device);
 		fprintf(f, "\"} %" PRIu64 "\n", v);
 	}
 }
@@ -151,29 +161,29 @@ int cp_metrics_render(FILE *f)
 		return -ENOMEM;
 	}
 
-	family(f, "strait_sessions_active", "gauge", "Sessions alive now, per mapping.");
+	cp_metrics_family(f, "strait_sessions_active", "gauge", "Sessions alive now, per mapping.");
 	map_samples(f, snap, s, "strait_sessions_active", get_active, 0);
-	family(f, "strait_sessions_created_total", "counter", "Sessions created, per mapping.");
+	cp_metrics_family(f, "strait_sessions_created_total", "counter", "Sessions created, per mapping.");
 	map_samples(f, snap, s, "strait_sessions_created_total", get_created, 0);
-	family(f, "strait_packets_total", "counter",
+	cp_metrics_family(f, "strait_packets_total", "counter",
 	       "Packets translated, per mapping and direction (out2in: client to backend).");
 	map_samples(f, snap, s, "strait_packets_total", get_pkts, 1);
-	family(f, "strait_bytes_total", "counter",
+	cp_metrics_family(f, "strait_bytes_total", "counter",
 	       "IPv4 bytes (total length) translated, per mapping and direction.");
 	map_samples(f, snap, s, "strait_bytes_total", get_bytes, 1);
-	family(f, "strait_mapping_drops_total", "counter",
+	cp_metrics_family(f, "strait_mapping_drops_total", "counter",
 	       "Packets for a mapping dropped (allow-list, full session table, no SNAT port, no "
 	       "backend); by reason in strait_drops_total.");
 	map_samples(f, snap, s, "strait_mapping_drops_total", get_drops, 0);
 
-	family(f, "strait_drops_total", "counter", "Packets dropped by the gateway, by reason.");
+	cp_metrics_family(f, "strait_drops_total", "counter", "Packets dropped by the gateway, by reason.");
 	for (int d = 0; d < DP_DROP_MAX; d++)
 		fprintf(f, "strait_drops_total{reason=\"%s\"} %" PRIu64 "\n", dp_drop_name(d),
 			v.drops[d]);
-	family(f, "strait_handoff_packets_total", "counter",
+	cp_metrics_family(f, "strait_handoff_packets_total", "counter",
 	       "Packets passed to the worker that owns their session.");
 	fprintf(f, "strait_handoff_packets_total %" PRIu64 "\n", v.handoff_packets);
-	family(f, "strait_slowpath_packets_total", "counter",
+	cp_metrics_family(f, "strait_slowpath_packets_total", "counter",
 	       "Packets passed to the control thread (ARP, ICMP to the gateway, TTL exceeded).");
 	fprintf(f, "strait_slowpath_packets_total %" PRIu64 "\n", v.slowpath_packets);
 
@@ -198,35 +208,23 @@ int cp_metrics_render(FILE *f)
 	port_samples(f, snap, "strait_port_tx_errors_total", "counter",
 		     "Packets the port failed to send (ethdev oerrors).",
 		     offsetof(struct rte_eth_stats, oerrors));
-	family(f, "strait_port_up", "gauge", "1 when the port's link is up.");
+	cp_metrics_family(f, "strait_port_up", "gauge", "1 when the port's link is up.");
 	for (int r = 0; r < DP_PORT_MAX; r++) {
 		fprintf(f, "strait_port_up{port=\"%s\",device=\"", snap->ports[r].role);
-		label_value(f, snap->ports[r].device);
+		cp_metrics_label_value(f, snap->ports[r].device);
 		fprintf(f, "\"} %d\n", snap->ports[r].link_up ? 1 : 0);
 	}
 
-	family(f, "strait_worker_busy_ratio", "gauge",
-	       "Share of a worker's loop cycles that had packets to handle, over the last second.");
-	for (unsigned int i = 0; i < snap->n_workers; i++)
-		fprintf(f, "strait_worker_busy_ratio{worker=\"%u\",lcore=\"%u\"} %.6f\n", i,
-			snap->lcore[i], snap->busy_ratio[i]);
-	family(f, "strait_worker_busy_cycles_total", "counter",
-	       "TSC cycles of loop iterations that had work.");
-	for (unsigned int i = 0; i < snap->n_workers; i++)
-		fprintf(f,
-			"strait_worker_busy_cycles_total{worker=\"%u\",lcore=\"%u\"} %" PRIu64 "\n",
-			i, snap->lcore[i], dp_worker_stats(i)->busy_tsc);
-	family(f, "strait_worker_cycles_total", "counter", "TSC cycles of all loop iterations.");
-	for (unsigned int i = 0; i < snap->n_workers; i++)
-		fprintf(f, "strait_worker_cycles_total{worker=\"%u\",lcore=\"%u\"} %" PRIu64 "\n",
-			i, snap->lcore[i], dp_worker_stats(i)->total_tsc);
+	// The other modules' families (cp_metrics_register()), in registration order.
+	for (unsigned int i = 0; i < n_renderers; i++)
+		renderers[i](f, snap);
 
-	family(f, "strait_tables_generation", "gauge",
+	cp_metrics_family(f, "strait_tables_generation", "gauge",
 	       "Generation of the published tables (one more per publish).");
 	fprintf(f, "strait_tables_generation %" PRIu64 "\n", snap->generation);
-	family(f, "strait_mappings", "gauge", "Mappings in the published tables.");
+	cp_metrics_family(f, "strait_mappings", "gauge", "Mappings in the published tables.");
 	fprintf(f, "strait_mappings %u\n", snap->n_mappings);
-	family(f, "strait_kubernetes_state", "gauge",
+	cp_metrics_family(f, "strait_kubernetes_state", "gauge",
 	       "Kubernetes watch state: 1 for the current one (a state set).");
 	for (unsigned int i = 0; i < RTE_DIM(k8s_states); i++)
 		fprintf(f, "strait_kubernetes_state{state=\"%s\"} %d\n", k8s_states[i],

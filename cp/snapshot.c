@@ -300,12 +300,6 @@ void cp_snap_put(void)
 	pthread_rwlock_unlock(&snap_lock);
 }
 
-double cp_snap_busy_ratio(unsigned int worker)
-{
-	// The control thread is the only writer: no lock needed to read.
-	return snap_live && worker < snap.n_workers ? snap.busy_ratio[worker] : 0.0;
-}
-
 void cp_snap_fini(void)
 {
 	pthread_mutex_lock(&query.lock);

@@ -14,6 +14,7 @@
  * (so lists are dicts keyed "0", "1", ...), numbers are integers (so ratios are strings), and
  * a reply is at most 16 KiB (so sessions and mappings are listed up to a limit).
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -42,7 +43,7 @@ static void tel_key(char *dst, size_t size, const char *ns, const char *name)
 			*p = '_';
 }
 
-static struct rte_tel_data *tel_dict(void)
+struct rte_tel_data *cp_tel_dict(void)
 {
 	struct rte_tel_data *d = rte_tel_data_alloc();
 
@@ -92,7 +93,7 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "handoff_packets", v.handoff_packets);
 	rte_tel_data_add_dict_u64(d, "slowpath_packets", v.slowpath_packets);
 	for (int p = 0; p < DP_PORT_MAX; p++) {
-		struct rte_tel_data *pd = tel_dict();
+		struct rte_tel_data *pd = cp_tel_dict();
 		if (!pd)
 			continue;
 		rte_tel_data_add_dict_u64(pd, "rx_packets", v.rx_packets[p]);
@@ -101,7 +102,7 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 		rte_tel_data_add_dict_u64(pd, "tx_bytes", v.tx_bytes[p]);
 		rte_tel_data_add_dict_container(d, cp_view_port_role[p], pd, 0);
 	}
-	drops = tel_dict();
+	drops = cp_tel_dict();
 	if (drops) {
 		for (int r = 0; r < DP_DROP_MAX; r++)
 			rte_tel_data_add_dict_u64(drops, dp_drop_name(r), v.drops[r]);
@@ -115,7 +116,7 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 static void tel_mapping_add(struct rte_tel_data *d, const struct cp_view_mapping *m,
 			    const struct dp_stats *s)
 {
-	struct rte_tel_data *md = tel_dict();
+	struct rte_tel_data *md = cp_tel_dict();
 	struct cp_view_map_counters c;
 	char key[2 * CFG_NAME_MAX];
 
@@ -208,7 +209,7 @@ static int tel_sessions(const char *cmd, const char *params, struct rte_tel_data
 	rte_tel_data_start_dict(d);
 	for (unsigned int i = 0; i < shown; i++) {
 		const struct cp_view_session *v = &rows[i];
-		struct rte_tel_data *sd = tel_dict();
+		struct rte_tel_data *sd = cp_tel_dict();
 		char key[16];
 
 		if (!sd)
@@ -246,7 +247,7 @@ static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_start_dict(d);
 	for (int r = 0; r < DP_PORT_MAX; r++) {
 		const struct cp_snap_port *p = &snap->ports[r];
-		struct rte_tel_data *pd = tel_dict();
+		struct rte_tel_data *pd = cp_tel_dict();
 		if (!pd)
 			continue;
 		rte_tel_data_add_dict_string(pd, "device", p->device);
@@ -268,43 +269,6 @@ static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
-static int tel_workers(const char *cmd, const char *params, struct rte_tel_data *d)
-{
-	const struct cp_snap *snap;
-	char key[16], ratio[32];
-
-	RTE_SET_USED(cmd);
-	RTE_SET_USED(params);
-	if (!(snap = cp_snap_get()))
-		return -ENODEV;
-	rte_tel_data_start_dict(d);
-	for (unsigned int i = 0; i < dp_n_workers(); i++) {
-		const struct dp_stats *s = dp_worker_stats(i);
-		struct rte_tel_data *wd = tel_dict();
-		uint64_t busy = s->busy_tsc, total = s->total_tsc;
-
-		if (!wd)
-			continue;
-		rte_tel_data_add_dict_int(wd, "lcore", (int)dp_worker_lcore(i));
-		rte_tel_data_add_dict_u64(wd, "busy_tsc", busy);
-		rte_tel_data_add_dict_u64(wd, "total_tsc", total);
-		snprintf(ratio, sizeof(ratio), "%.4f", total ? (double)busy / (double)total : 0.0);
-		rte_tel_data_add_dict_string(wd, "busy_ratio", ratio);
-		snprintf(ratio, sizeof(ratio), "%.4f",
-			 i < snap->n_workers ? snap->busy_ratio[i] : 0.0);
-		rte_tel_data_add_dict_string(wd, "busy_ratio_1s", ratio);
-		rte_tel_data_add_dict_u64(wd, "loops", s->loops);
-		rte_tel_data_add_dict_u64(wd, "rx_packets", s->rx_pkts[0] + s->rx_pkts[1]);
-		rte_tel_data_add_dict_u64(wd, "tx_packets", s->tx_pkts[0] + s->tx_pkts[1]);
-		rte_tel_data_add_dict_u64(wd, "sessions_active",
-					  s->sessions_created - s->sessions_expired);
-		snprintf(key, sizeof(key), "%u", i);
-		rte_tel_data_add_dict_container(d, key, wd, 0);
-	}
-	cp_snap_put();
-	return 0;
-}
-
 static int tel_tables(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	const struct cp_snap *snap;
@@ -322,7 +286,7 @@ static int tel_tables(const char *cmd, const char *params, struct rte_tel_data *
 }
 
 /* Help texts must stay under 128 bytes (22.11's limit); docs/operations.md has the detail. */
-static const struct {
+static const struct tel_cmd {
 	const char *path;
 	telemetry_cb fn;
 	const char *help;
@@ -339,24 +303,32 @@ static const struct {
 	{"/strait/ports", tel_ports,
 	 "Ethdev counters per arm: packets, bytes, rx_missed, errors, link. No params. "
 	 "Refreshed every second."},
-	{"/strait/workers", tel_workers,
-	 "Per worker: lcore, busy_tsc/total_tsc (TSC cycles), busy_ratio since start and "
-	 "over 1 s (0..1). No params."},
-	{"/strait/tables", tel_tables,
+		{"/strait/tables", tel_tables,
 	 "Published tables: generation (one per publish), mapping count, Kubernetes "
 	 "state. No params."},
 };
 
+/* Every /strait/ command, this file's and the other modules' (cp_telemetry_register()). */
+static struct tel_cmd tel_registered[CP_TELEMETRY_MAX_CMDS];
+static unsigned int tel_n_registered;
+
+void cp_telemetry_register(const char *path, telemetry_cb fn, const char *help)
+{
+	assert(tel_n_registered < CP_TELEMETRY_MAX_CMDS && strlen(help) < 128);
+	tel_registered[tel_n_registered++] = (struct tel_cmd){.path = path, .fn = fn, .help = help};
+	rte_telemetry_register_cmd(path, fn, help);
+}
+
 int cp_telemetry_call(const char *path, const char *params, struct rte_tel_data *d)
 {
-	for (unsigned int i = 0; i < RTE_DIM(tel_cmds); i++)
-		if (strcmp(path, tel_cmds[i].path) == 0)
-			return tel_cmds[i].fn(path, params, d);
+	for (unsigned int i = 0; i < tel_n_registered; i++)
+		if (strcmp(path, tel_registered[i].path) == 0)
+			return tel_registered[i].fn(path, params, d);
 	return -ENOENT;
 }
 
 RTE_INIT(strait_telemetry_register)
 {
 	for (unsigned int i = 0; i < RTE_DIM(tel_cmds); i++)
-		rte_telemetry_register_cmd(tel_cmds[i].path, tel_cmds[i].fn, tel_cmds[i].help);
+		cp_telemetry_register(tel_cmds[i].path, tel_cmds[i].fn, tel_cmds[i].help);
 }
