@@ -163,7 +163,8 @@ int cp_metrics_render(FILE *f)
 
 	cp_metrics_family(f, "strait_sessions_active", "gauge", "Sessions alive now, per mapping.");
 	map_samples(f, snap, s, "strait_sessions_active", get_active, 0);
-	cp_metrics_family(f, "strait_sessions_created_total", "counter", "Sessions created, per mapping.");
+	cp_metrics_family(f, "strait_sessions_created_total", "counter",
+			  "Sessions created, per mapping.");
 	map_samples(f, snap, s, "strait_sessions_created_total", get_created, 0);
 	cp_metrics_family(f, "strait_packets_total", "counter",
 	       "Packets translated, per mapping and direction (out2in: client to backend).");
@@ -176,7 +177,8 @@ int cp_metrics_render(FILE *f)
 	       "backend); by reason in strait_drops_total.");
 	map_samples(f, snap, s, "strait_mapping_drops_total", get_drops, 0);
 
-	cp_metrics_family(f, "strait_drops_total", "counter", "Packets dropped by the gateway, by reason.");
+	cp_metrics_family(f, "strait_drops_total", "counter",
+			  "Packets dropped by the gateway, by reason.");
 	for (int d = 0; d < DP_DROP_MAX; d++)
 		fprintf(f, "strait_drops_total{reason=\"%s\"} %" PRIu64 "\n", dp_drop_name(d),
 			v.drops[d]);

@@ -151,9 +151,9 @@ static void metrics_workers(FILE *f, const struct cp_snap *snap)
 
 	for (unsigned int i = 0; i < n; i++)
 		worker_view(snap, i, &v[i]);
-	cp_metrics_family(
-		f, "strait_worker_busy_ratio", "gauge",
-		"Share of a worker's loop cycles that had packets to handle, over the last second.");
+	cp_metrics_family(f, "strait_worker_busy_ratio", "gauge",
+			  "Share of a worker's loop cycles that had packets to handle, over the "
+			  "last second.");
 	for (unsigned int i = 0; i < n; i++)
 		fprintf(f, "strait_worker_busy_ratio{worker=\"%u\",lcore=\"%u\"} %.6f\n", i,
 			v[i].lcore, v[i].busy_ratio_1s);
@@ -173,7 +173,7 @@ static void metrics_workers(FILE *f, const struct cp_snap *snap)
 RTE_INIT(show_workers_register)
 {
 	cp_telemetry_register("/strait/workers", tel_workers,
-			      "Per worker: lcore, busy_tsc/total_tsc (TSC cycles), busy_ratio since "
-			      "start and over 1 s (0..1). No params.");
+			      "Per worker: lcore, busy_tsc/total_tsc (TSC cycles), busy_ratio "
+			      "since start and over 1 s (0..1). No params.");
 	cp_metrics_register(metrics_workers);
 }

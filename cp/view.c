@@ -168,7 +168,8 @@ static int session_fill(const struct dp_session_info *si, void *arg)
 
 unsigned int cp_view_sessions_walk(int slot, const struct cp_view_mapping *maps,
 				   unsigned int n_maps,
-				   int (*cb)(const struct cp_view_session *v, void *arg), void *arg)
+				   int (*cb)(const struct cp_view_session *v, void *arg),
+				   void *arg)
 {
 	struct sessions_walk w = {.maps = maps, .n_maps = n_maps, .cb = cb, .arg = arg};
 

@@ -93,6 +93,7 @@ void cp_view_map_counters(const struct dp_stats *s, uint16_t slot,
  */
 unsigned int cp_view_sessions_walk(int slot, const struct cp_view_mapping *maps,
 				   unsigned int n_maps,
-				   int (*cb)(const struct cp_view_session *v, void *arg), void *arg);
+				   int (*cb)(const struct cp_view_session *v, void *arg),
+				   void *arg);
 
 #endif
