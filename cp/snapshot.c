@@ -169,6 +169,7 @@ int cp_snap_sessions(int slot, unsigned int limit, struct cp_view_session *rows,
 	uint64_t deadline = now_ns() + CP_SNAP_QUERY_TIMEOUT_MS * 1000000ull;
 	struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000ull),
 			      .tv_nsec = (long)(deadline % 1000000000ull)};
+	bool closed;
 	int ret = 0;
 
 	*shown = 0;
@@ -180,8 +181,9 @@ int cp_snap_sessions(int slot, unsigned int limit, struct cp_view_session *rows,
 	while (!query.closed && query.pending && ret == 0)
 		ret = pthread_cond_timedwait(&query.cond, &query.lock, &ts);
 	if (query.closed || ret != 0) {
+		closed = query.closed;
 		pthread_mutex_unlock(&query.lock);
-		return query.closed ? -ENODEV : -ETIMEDOUT;
+		return closed ? -ENODEV : -ETIMEDOUT;
 	}
 	query.pending = &q;
 	__atomic_store_n(&query.posted, true, __ATOMIC_RELEASE);
@@ -193,9 +195,12 @@ int cp_snap_sessions(int slot, unsigned int limit, struct cp_view_session *rows,
 		__atomic_store_n(&query.posted, false, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&query.cond);
 	}
+	closed = query.closed;
 	pthread_mutex_unlock(&query.lock);
+	// q is ours again: the control thread has answered it or it was withdrawn, both under
+	// the lock.
 	if (!q.done)
-		return query.closed ? -ENODEV : -ETIMEDOUT;
+		return closed ? -ENODEV : -ETIMEDOUT;
 	*shown = q.shown;
 	*total = q.total;
 	return 0;
@@ -246,8 +251,8 @@ void cp_snap_update(void)
 		memset(&fig, 0, sizeof(fig));
 		snap_figures(&fig, now, busy, total);
 	}
-	// The control loop must not wait for a reader (a long /strait/sessions walk): when one
-	// holds the lock, try again on the next loop. Readers meanwhile see the previous
+	// The control loop must not wait for a reader (a scrape formatting a large page): when
+	// one holds the lock, try again on the next loop. Readers meanwhile see the previous
 	// snapshot, which stays valid until it is replaced here.
 	if (snap_live ? pthread_rwlock_trywrlock(&snap_lock) != 0
 		      : pthread_rwlock_wrlock(&snap_lock) != 0) {
