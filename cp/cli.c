@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The CLI core: the command context built from every module's table, the rendering shared by
- * the prompt, the socket and the tests, and the daemon's own commands (help, reload, quit).
+ * The CLI core: the command context built from every module's table, the output of a command
+ * (JSON, or text through cp/cli_render.c) to the prompt, the socket and the tests, the usage
+ * of the closest commands for a bad line, and helpers for the command modules. The daemon's
+ * own commands are in cp/cli_daemon.c.
  *
  * One cmdline context serves every input. Its last instruction is a catch-all ("usage")
  * whose only token accepts a line exactly when no command does: rte_cmdline alone would answer
@@ -25,7 +27,6 @@
 #include <cmdline_socket.h>
 
 #include <strait/cp.h>
-#include <strait/log.h>
 
 #include "cli_priv.h"
 #include "cp_priv.h"
@@ -197,192 +198,6 @@ static void cli_fail_with_usage(struct cmdline *cl, int err, json_t *usage, cons
 	va_end(ap);
 }
 
-/* ---- text rendering ------------------------------------------------------------------ */
-
-/* One value as a table cell or after "key: ": "" and null are "-", booleans yes/no. */
-static char *cli_cell(const json_t *v)
-{
-	char *s = NULL;
-	int ret = 0;
-
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		s = strdup(json_string_length(v) ? json_string_value(v) : "-");
-		break;
-	case JSON_INTEGER:
-		ret = asprintf(&s, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		break;
-	case JSON_REAL:
-		ret = asprintf(&s, "%.2f", json_real_value(v));
-		break;
-	case JSON_TRUE:
-		s = strdup("yes");
-		break;
-	case JSON_FALSE:
-		s = strdup("no");
-		break;
-	case JSON_NULL:
-		s = strdup("-");
-		break;
-	case JSON_ARRAY: {
-		size_t i, len = 0;
-		json_t *e;
-		FILE *f;
-
-		if (json_array_size(v) == 0)
-			return strdup("-");
-		f = open_memstream(&s, &len);
-		if (!f)
-			return NULL;
-		json_array_foreach(v, i, e) {
-			char *c = cli_cell(e);
-			fprintf(f, "%s%s", i ? "," : "", c ? c : "?");
-			free(c);
-		}
-		fclose(f);
-		break;
-	}
-	case JSON_OBJECT:
-		s = json_dumps(v, JSON_COMPACT);
-		break;
-	}
-	if (ret < 0)
-		s = NULL;
-	return s;
-}
-
-static bool cli_is_table(const json_t *v)
-{
-	size_t i;
-	json_t *e;
-
-	if (!json_is_array(v) || json_array_size(v) == 0)
-		return false;
-	json_array_foreach(v, i, e)
-		if (!json_is_object(e))
-			return false;
-	return true;
-}
-
-/* Rows of objects as an aligned table: numbers right-aligned, no trailing blanks. */
-static void cli_text_table(FILE *f, const json_t *rows, int indent)
-{
-	const char *cols[64];
-	size_t width[64], ncols = 0, nrows = json_array_size(rows), i, c;
-	bool right[64];
-	char **cells = calloc(nrows * 64 + 1, sizeof(*cells));
-	const char *k;
-	json_t *row, *v;
-
-	if (!cells)
-		return;
-	json_array_foreach(rows, i, row) {
-		json_object_foreach(row, k, v) {
-			for (c = 0; c < ncols && strcmp(cols[c], k) != 0; c++)
-				;
-			if (c == ncols && ncols < RTE_DIM(cols)) {
-				cols[ncols] = k;
-				width[ncols] = strlen(k);
-				right[ncols] = true;
-				ncols++;
-			}
-		}
-	}
-	json_array_foreach(rows, i, row) {
-		for (c = 0; c < ncols; c++) {
-			v = json_object_get(row, cols[c]);
-			cells[i * 64 + c] = v ? cli_cell(v) : strdup("-");
-			if (cells[i * 64 + c] && strlen(cells[i * 64 + c]) > width[c])
-				width[c] = strlen(cells[i * 64 + c]);
-			if (v && !json_is_number(v) && !json_is_null(v))
-				right[c] = false;
-		}
-	}
-	for (i = 0; i <= nrows; i++) {
-		fprintf(f, "%*s", indent, "");
-		for (c = 0; c < ncols; c++) {
-			char hdr[128];
-			const char *s;
-			size_t pad;
-
-			if (i == 0) {
-				// Headers read better with dashes: "rx-packets", as testpmd prints.
-				snprintf(hdr, sizeof(hdr), "%s", cols[c]);
-				for (char *p = hdr; *p; p++)
-					if (*p == '_')
-						*p = '-';
-				s = hdr;
-			} else {
-				s = cells[(i - 1) * 64 + c] ? cells[(i - 1) * 64 + c] : "?";
-			}
-			pad = width[c] - strlen(s);
-			if (c > 0)
-				fputs("  ", f);
-			if (right[c])
-				fprintf(f, "%*s%s", (int)pad, "", s);
-			else if (c + 1 < ncols)
-				fprintf(f, "%s%*s", s, (int)pad, "");
-			else
-				fputs(s, f);
-		}
-		fputc('\n', f);
-	}
-	for (i = 0; i < nrows * 64; i++)
-		free(cells[i]);
-	free(cells);
-}
-
-static bool cli_nested(const json_t *v)
-{
-	return (json_is_object(v) && json_object_size(v) > 0) || cli_is_table(v);
-}
-
-static void cli_text_object(FILE *f, const json_t *o, int indent)
-{
-	size_t width = 0;
-	const char *k;
-	json_t *v;
-
-	json_object_foreach((json_t *)o, k, v)
-		if (!cli_nested(v) && strlen(k) > width)
-			width = strlen(k);
-	json_object_foreach((json_t *)o, k, v) {
-		if (json_is_object(v) && json_object_size(v) > 0) {
-			fprintf(f, "%*s%s:\n", indent, "", k);
-			cli_text_object(f, v, indent + 2);
-		} else if (cli_is_table(v)) {
-			fprintf(f, "%*s%s:\n", indent, "", k);
-			cli_text_table(f, v, indent + 2);
-		} else {
-			bool none = json_is_object(v) || (json_is_array(v) && !json_array_size(v));
-			char *c = none ? strdup("(none)") : cli_cell(v);
-			fprintf(f, "%*s%s:%*s %s\n", indent, "", k, (int)(width - strlen(k)), "",
-				c ? c : "?");
-			free(c);
-		}
-	}
-}
-
-void cli_render_text(FILE *f, const json_t *doc)
-{
-	const json_t *msg = json_object_get(doc, "message");
-
-	if (json_is_string(msg)) {
-		// An action's result: the sentence is the text; the other fields are for scripts.
-		fprintf(f, "%s\n", json_string_value(msg));
-	} else if (cli_is_table(doc)) {
-		cli_text_table(f, doc, 0);
-	} else if (json_is_array(doc) && json_array_size(doc) == 0) {
-		fputs("(none)\n", f);
-	} else if (json_is_object(doc)) {
-		cli_text_object(f, doc, 0);
-	} else {
-		char *c = cli_cell(doc);
-		fprintf(f, "%s\n", c ? c : "?");
-		free(c);
-	}
-}
-
 /* ---- helpers for the modules ------------------------------------------------------------ */
 
 const char *cli_addr_port(uint32_t addr, uint16_t port, char *buf)
@@ -471,7 +286,7 @@ static cmdline_parse_token_hdr_t cli_any_token = {
 };
 
 /* The syntax part of a help string: up to the first ": " outside braces. */
-static json_t *cli_syntax(const char *help)
+json_t *cli_syntax(const char *help)
 {
 	int depth = 0;
 	size_t i;
@@ -564,105 +379,17 @@ static cmdline_parse_inst_t cmd_usage = {
 	.tokens = {&cli_any_token, NULL},
 };
 
-/* ---- the daemon's own commands ----------------------------------------------------------- */
-
-struct cmd_word_result {
-	cmdline_fixed_string_t word;
-};
-
-static void cmd_help_parsed(void *parsed, struct cmdline *cl, void *data)
-{
-	json_t *doc = json_array();
-
-	RTE_SET_USED(parsed);
-	RTE_SET_USED(data);
-	for (unsigned int i = 0; cli.cmds[i]; i++) {
-		const char *h = cli.cmds[i]->help_str ? cli.cmds[i]->help_str : "";
-		json_t *syn = cli_syntax(h), *row = json_object();
-		const char *rest = h + json_string_length(syn);
-		size_t j;
-		json_t *e;
-		bool dup = false;
-
-		// Instructions that spell one command several ways share a help string.
-		json_array_foreach(doc, j, e)
-			dup |= json_equal(json_object_get(e, "command"), syn);
-		if (dup) {
-			json_decref(syn);
-			json_decref(row);
-			continue;
-		}
-		json_object_set_new(row, "command", syn);
-		cli_set_str(row, "description", rest[0] == ':' ? rest + 2 : rest);
-		json_array_append_new(doc, row);
-	}
-	cli_reply(cl, doc);
-}
-
-static cmdline_parse_token_string_t cmd_help_word =
-	TOKEN_STRING_INITIALIZER(struct cmd_word_result, word, "help");
-
-static cmdline_parse_inst_t cmd_help = {
-	.f = cmd_help_parsed,
-	.data = NULL,
-	.help_str = "help: list the commands",
-	.tokens = {(void *)&cmd_help_word, NULL},
-};
-
-static void cmd_reload_parsed(void *parsed, struct cmdline *cl, void *data)
-{
-	char err[512];
-	int ret;
-
-	RTE_SET_USED(parsed);
-	RTE_SET_USED(data);
-	ret = cp_reload(err, sizeof(err));
-	if (ret < 0) {
-		cli_fail(cl, ret, "reload: %s; the running mappings are kept", err);
-		return;
-	}
-	cp_k8s_reload();
-	json_t *f = json_object();
-	cli_set_u64(f, "generation", cp_generation());
-	cli_done(cl, f, "reloaded %s: tables generation %" PRIu64, cp_config()->path,
-		 cp_generation());
-}
-
-static cmdline_parse_token_string_t cmd_reload_word =
-	TOKEN_STRING_INITIALIZER(struct cmd_word_result, word, "reload");
-
-static cmdline_parse_inst_t cmd_reload = {
-	.f = cmd_reload_parsed,
-	.data = NULL,
-	.help_str = "reload: re-read the config file's mappings (as SIGHUP does)",
-	.tokens = {(void *)&cmd_reload_word, NULL},
-};
-
-static void cmd_quit_parsed(void *parsed, struct cmdline *cl, void *data)
-{
-	RTE_SET_USED(parsed);
-	RTE_SET_USED(data);
-	cp_request_quit();
-	cli_done(cl, NULL, "stopping strait");
-	// rdline prints the prompt again once we return: not on the way out.
-	if (cl == cli.tty)
-		cmdline_set_prompt(cl, "");
-}
-
-static cmdline_parse_token_string_t cmd_quit_word =
-	TOKEN_STRING_INITIALIZER(struct cmd_word_result, word, "quit");
-
-static cmdline_parse_inst_t cmd_quit = {
-	.f = cmd_quit_parsed,
-	.data = NULL,
-	.help_str = "quit: stop the daemon (exit status 0)",
-	.tokens = {(void *)&cmd_quit_word, NULL},
-};
-
-static cmdline_parse_inst_t *cli_core_cmds[] = {&cmd_help, &cmd_reload, &cmd_quit, NULL};
-CLI_REGISTER(core, cli_core_cmds)
-
 /* ---- life cycle -------------------------------------------------------------------------- */
+
+cmdline_parse_inst_t *const *cli_commands(void)
+{
+	return cli.cmds;
+}
+
+bool cli_is_tty(const struct cmdline *cl)
+{
+	return cl && cl == cli.tty;
+}
 
 int cli_init(void)
 {
@@ -769,3 +496,22 @@ int cli_interactive_poll(void)
 	}
 	return 0;
 }
+
+static int cli_module_init(struct cp_ctx *ctx, char *err, size_t errlen)
+{
+	int ret;
+
+	RTE_SET_USED(ctx);
+	ret = cli_init();
+	if (ret < 0)
+		snprintf(err, errlen, "cannot set up the CLI: %s", strerror(-ret));
+	return ret;
+}
+
+static struct cp_module cli_module = {
+	.name = "cli",
+	.order = CP_MOD_CLI,
+	.init = cli_module_init,
+	.fini = cli_fini,
+};
+CP_MODULE_REGISTER(cli_module)

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* What the CLI modules (cp/cli_*.c) share with the CLI core (cp/cli.c). Control thread only. */
+/*
+ * What the CLI command modules (cp/cli_show.c, cp/cli_nat.c, cp/cli_daemon.c) share with the
+ * CLI core (cp/cli.c) and its text renderer (cp/cli_render.c). Control thread only.
+ */
 #ifndef STRAIT_CLI_PRIV_H
 #define STRAIT_CLI_PRIV_H
 
@@ -40,8 +43,18 @@ void cli_done(struct cmdline *cl, json_t *fields, const char *fmt, ...)
 void cli_fail(struct cmdline *cl, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/** Render @p doc as human text: tables for arrays of objects, `key: value` for objects. */
+/** Render @p doc as human text: tables for arrays of objects, `key: value` for objects
+ * (cp/cli_render.c). Writes to @p f only. */
 void cli_render_text(FILE *f, const json_t *doc);
+
+/** The registered commands, NULL-terminated, in registration order; NULL before cli_init(). */
+cmdline_parse_inst_t *const *cli_commands(void);
+
+/** Whether @p cl is the interactive prompt (not the socket or cli_exec()). */
+bool cli_is_tty(const struct cmdline *cl);
+
+/** The syntax part of a help string, up to the first ": " outside braces (a new string). */
+json_t *cli_syntax(const char *help);
 
 /**
  * Find a mapping of the desired state by "NAME" or "NAMESPACE/NAME".
@@ -70,7 +83,8 @@ static inline void cli_set_int(json_t *o, const char *k, long long v)
 /** "a.b.c.d:port" of host-order values into @p buf (>= 22 bytes). */
 const char *cli_addr_port(uint32_t addr, uint16_t port, char *buf);
 
-/** The show stats document (cp_print_stats() renders it at exit). */
+/** The show stats document (cp_print_stats() renders it at exit). @return it, or NULL on
+ * ENOMEM. */
 json_t *cli_stats_doc(void);
 
 #endif

@@ -1,40 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * `show ...` commands. Each builds one JSON document from the desired state (strait/cp.h),
- * the published tables and the data plane's counters; cli.c renders it as text or JSON.
- * These run on the control thread, the only thread that frees tables, so tables_get() is
- * safe here without a grace period.
+ * `show ...` commands. Each renders the views of cp/view.h (mappings, sessions, counters) or
+ * the desired state (strait/cp.h) as one JSON document; cli.c renders that as text or JSON.
+ * These run on the control thread, the only thread that frees tables, so walking the
+ * sessions (which reads the tables) is safe here without a grace period.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <netinet/in.h>
-
 #include <rte_ethdev.h>
 
 #include <strait/cp.h>
 #include <strait/dp.h>
-#include <strait/tables.h>
 
 #include "cli_priv.h"
 #include "cp_priv.h"
 
-static const char *const port_role[DP_PORT_MAX] = {"ext", "int"};
-
-static const char *proto_name(uint8_t p)
-{
-	return p == IPPROTO_TCP	   ? "tcp"
-	       : p == IPPROTO_UDP  ? "udp"
-	       : p == IPPROTO_ICMP ? "icmp"
-				   : "?";
-}
-
-static const char *source_name(enum cp_source s)
-{
-	return s == CP_SRC_CONFIG ? "config" : s == CP_SRC_CLI ? "cli" : "kubernetes";
-}
+static const char *const *const port_role = cp_view_port_role;
 
 static json_t *cidr_list(const struct cfg_cidr *c, unsigned int n)
 {
@@ -46,16 +30,6 @@ static json_t *cidr_list(const struct cfg_cidr *c, unsigned int n)
 		json_array_append_new(a, json_string(s));
 	}
 	return a;
-}
-
-/* Mapping label by counter slot, from the published tables; "" when not published. */
-static const char *slot_label(const struct tables *t, uint16_t slot, char *buf, size_t size)
-{
-	buf[0] = '\0';
-	for (uint32_t i = 0; t && i < t->n_mappings; i++)
-		if (t->mappings[i].slot == slot)
-			return cli_mapping_label(t->mappings[i].ns, t->mappings[i].name, buf, size);
-	return buf;
 }
 
 /* ---- show ports ---------------------------------------------------------------------- */
@@ -100,57 +74,64 @@ static json_t *show_ports(void)
 
 json_t *cli_stats_doc(void)
 {
-	struct dp_stats *s = dp_stats_sum_new();
-	const struct tables *t = tables_get();
+	struct cp_view_counters v;
+	struct dp_stats *s = cp_view_counters(&v);
+	unsigned int n = 0;
+	struct cp_view_mapping *vm = cp_view_mappings(&n);
 	json_t *doc = json_object(), *ports = json_array(), *sess = json_object();
 	json_t *drops = json_object(), *maps = json_array();
-	char label[2 * CFG_NAME_MAX];
 
-	if (!s || !doc) {
+	if (!s || !vm || !doc) {
 		free(s);
+		free(vm);
 		json_decref(doc);
+		json_decref(ports);
+		json_decref(sess);
+		json_decref(drops);
+		json_decref(maps);
 		return NULL;
 	}
 	for (int p = 0; p < DP_PORT_MAX; p++) {
 		json_t *row = json_object();
 		cli_set_str(row, "port", port_role[p]);
-		cli_set_u64(row, "rx_packets", s->rx_pkts[p]);
-		cli_set_u64(row, "tx_packets", s->tx_pkts[p]);
-		cli_set_u64(row, "rx_bytes", s->rx_bytes[p]);
-		cli_set_u64(row, "tx_bytes", s->tx_bytes[p]);
+		cli_set_u64(row, "rx_packets", v.rx_packets[p]);
+		cli_set_u64(row, "tx_packets", v.tx_packets[p]);
+		cli_set_u64(row, "rx_bytes", v.rx_bytes[p]);
+		cli_set_u64(row, "tx_bytes", v.tx_bytes[p]);
 		json_array_append_new(ports, row);
 	}
 	json_object_set_new(doc, "ports", ports);
-	cli_set_u64(sess, "active", s->sessions_created - s->sessions_expired);
-	cli_set_u64(sess, "created", s->sessions_created);
-	cli_set_u64(sess, "expired", s->sessions_expired);
+	cli_set_u64(sess, "active", v.sessions_active);
+	cli_set_u64(sess, "created", v.sessions_created);
+	cli_set_u64(sess, "expired", v.sessions_expired);
 	json_object_set_new(doc, "sessions", sess);
-	cli_set_u64(doc, "handoff_packets", s->handoff_out);
-	cli_set_u64(doc, "slowpath_packets", s->slowpath);
+	cli_set_u64(doc, "handoff_packets", v.handoff_packets);
+	cli_set_u64(doc, "slowpath_packets", v.slowpath_packets);
 	for (int d = 0; d < DP_DROP_MAX; d++) {
 		// Text lists the reasons that happened: 26 lines of zeros would bury them. JSON
 		// keeps every reason so that scripts need no default.
-		if (s->drops[d] || cli_json())
-			cli_set_u64(drops, dp_drop_name(d), s->drops[d]);
+		if (v.drops[d] || cli_json())
+			cli_set_u64(drops, dp_drop_name(d), v.drops[d]);
 	}
 	json_object_set_new(doc, "drops", drops);
-	for (uint32_t i = 0; t && i < t->n_mappings; i++) {
-		const struct tbl_mapping *tm = &t->mappings[i];
-		const struct dp_map_stats *m = &s->map[tm->slot];
+	// The desired state's mappings are the published tables' mappings, in the same order.
+	for (unsigned int i = 0; i < n; i++) {
+		struct cp_view_map_counters c;
 		json_t *row = json_object();
 
-		cli_set_str(row, "mapping",
-			    cli_mapping_label(tm->ns, tm->name, label, sizeof(label)));
-		cli_set_u64(row, "sessions", m->sessions_created - m->sessions_expired);
-		cli_set_u64(row, "created", m->sessions_created);
-		cli_set_u64(row, "pkts_o2i", m->pkts[0]);
-		cli_set_u64(row, "pkts_i2o", m->pkts[1]);
-		cli_set_u64(row, "bytes_o2i", m->bytes[0]);
-		cli_set_u64(row, "bytes_i2o", m->bytes[1]);
-		cli_set_u64(row, "drops", m->drops);
+		cp_view_map_counters(s, vm[i].slot, &c);
+		cli_set_str(row, "mapping", vm[i].label);
+		cli_set_u64(row, "sessions", c.sessions_active);
+		cli_set_u64(row, "created", c.sessions_created);
+		cli_set_u64(row, "pkts_o2i", c.pkts[0]);
+		cli_set_u64(row, "pkts_i2o", c.pkts[1]);
+		cli_set_u64(row, "bytes_o2i", c.bytes[0]);
+		cli_set_u64(row, "bytes_i2o", c.bytes[1]);
+		cli_set_u64(row, "drops", c.drops);
 		json_array_append_new(maps, row);
 	}
 	json_object_set_new(doc, "mappings", maps);
+	free(vm);
 	free(s);
 	return doc;
 }
@@ -166,65 +147,45 @@ void cp_print_stats(FILE *f)
 
 /* ---- show mappings ------------------------------------------------------------------- */
 
-static json_t *map_ports(const struct cfg_mapping *m)
-{
-	json_t *a = json_array();
-	char s[96];
-
-	for (unsigned int i = 0; i < m->n_ports; i++) {
-		const struct cfg_map_port *p = &m->ports[i];
-		int n = p->end_port != p->port
-				? snprintf(s, sizeof(s), "%u-%u/%s", p->port, p->end_port,
-					   proto_name(p->proto))
-				: snprintf(s, sizeof(s), "%u/%s", p->port, proto_name(p->proto));
-		if (p->service_port_name[0])
-			snprintf(s + n, sizeof(s) - (size_t)n, "->%s", p->service_port_name);
-		else if (p->service_port && p->service_port != p->port)
-			snprintf(s + n, sizeof(s) - (size_t)n, "->%u", p->service_port);
-		json_array_append_new(a, json_string(s));
-	}
-	if (m->n_ports == 0 && m->mode == CFG_MODE_PER_POD) {
-		snprintf(s, sizeof(s), "%u+/tcp->%u", m->start_port, m->target_port);
-		json_array_append_new(a, json_string(s));
-	}
-	return a;
-}
-
 static json_t *show_mappings(void)
 {
+	struct cp_view_counters v;
+	struct dp_stats *s = cp_view_counters(&v);
+	unsigned int n = 0;
+	struct cp_view_mapping *vm = cp_view_mappings(&n);
 	json_t *doc = json_array();
-	struct dp_stats *s = dp_stats_sum_new();
 	char buf[16];
 
-	if (!s || !doc) {
+	if (!s || !vm || !doc) {
 		free(s);
+		free(vm);
 		json_decref(doc);
 		return NULL;
 	}
-	for (unsigned int i = 0; i < cp_mapping_count(); i++) {
-		enum cp_source src;
-		const struct cfg_mapping *m = cp_mapping_at(i, &src);
-		int slot = cp_slot_of(m->ns, m->name);
-		json_t *row = json_object(), *addrs = json_array();
+	for (unsigned int i = 0; i < n; i++) {
+		const struct cp_view_mapping *m = &vm[i];
+		struct cp_view_map_counters c;
+		json_t *row = json_object(), *addrs = json_array(), *ports = json_array();
 
+		cp_view_map_counters(s, m->slot, &c);
 		for (unsigned int a = 0; a < m->n_addrs; a++)
 			json_array_append_new(addrs, json_string(cfg_ipv4_str(m->addrs[a], buf)));
+		for (unsigned int p = 0; p < m->n_specs; p++)
+			json_array_append_new(ports, json_string(m->specs[p]));
 		cli_set_str(row, "name", m->name);
 		cli_set_str(row, "namespace", m->ns);
-		cli_set_str(row, "source", source_name(src));
+		cli_set_str(row, "source", cp_view_source_name(m->source));
 		json_object_set_new(row, "addresses", addrs);
-		json_object_set_new(row, "ports", map_ports(m));
+		json_object_set_new(row, "ports", ports);
 		cli_set_str(row, "mode", cfg_mode_name(m->mode));
 		cli_set_str(row, "nat", cfg_nat_name(m->nat));
 		json_object_set_new(row, "ordinal",
 				    m->ordinal >= 0 ? json_integer(m->ordinal) : json_null());
 		cli_set_u64(row, "backends", m->n_backends);
-		cli_set_u64(row, "sessions",
-			    slot >= 0
-				    ? s->map[slot].sessions_created - s->map[slot].sessions_expired
-				    : 0);
+		cli_set_u64(row, "sessions", c.sessions_active);
 		json_array_append_new(doc, row);
 	}
+	free(vm);
 	free(s);
 	return doc;
 }
@@ -232,36 +193,34 @@ static json_t *show_mappings(void)
 /* ---- show sessions ------------------------------------------------------------------- */
 
 struct sessions_walk {
-	const struct tables *t;
 	json_t *rows;
 	uint32_t limit;
 	uint64_t total;
 };
 
-static int sessions_row(const struct dp_session_info *si, void *arg)
+static int sessions_row(const struct cp_view_session *v, void *arg)
 {
 	struct sessions_walk *w = arg;
-	char label[2 * CFG_NAME_MAX], ap[24];
 	json_t *row;
 
 	w->total++;
 	if (json_array_size(w->rows) >= w->limit)
 		return 0; // keep walking: the total is worth knowing
 	row = json_object();
-	cli_set_int(row, "worker", si->worker);
-	cli_set_str(row, "mapping", slot_label(w->t, si->slot, label, sizeof(label)));
-	cli_set_str(row, "proto", proto_name(si->proto));
-	cli_set_str(row, "client", cli_addr_port(si->client_addr, si->client_port, ap));
-	cli_set_str(row, "external", cli_addr_port(si->ext_addr, si->ext_port, ap));
-	cli_set_str(row, "snat", cli_addr_port(si->snat_addr, si->snat_port, ap));
-	cli_set_str(row, "backend", cli_addr_port(si->backend_addr, si->backend_port, ap));
-	cli_set_str(row, "state", si->state);
-	cli_set_u64(row, "idle_s", si->idle_s);
-	cli_set_u64(row, "expires_s", si->expires_in_s);
-	cli_set_u64(row, "pkts_o2i", si->pkts[0]);
-	cli_set_u64(row, "pkts_i2o", si->pkts[1]);
-	cli_set_u64(row, "bytes_o2i", si->bytes[0]);
-	cli_set_u64(row, "bytes_i2o", si->bytes[1]);
+	cli_set_int(row, "worker", v->worker);
+	cli_set_str(row, "mapping", v->mapping);
+	cli_set_str(row, "proto", v->proto);
+	cli_set_str(row, "client", v->client);
+	cli_set_str(row, "external", v->external);
+	cli_set_str(row, "snat", v->snat);
+	cli_set_str(row, "backend", v->backend);
+	cli_set_str(row, "state", v->state);
+	cli_set_u64(row, "idle_s", v->idle_s);
+	cli_set_u64(row, "expires_s", v->expires_s);
+	cli_set_u64(row, "pkts_o2i", v->pkts[0]);
+	cli_set_u64(row, "pkts_i2o", v->pkts[1]);
+	cli_set_u64(row, "bytes_o2i", v->bytes[0]);
+	cli_set_u64(row, "bytes_i2o", v->bytes[1]);
 	json_array_append_new(w->rows, row);
 	return 0;
 }
@@ -282,7 +241,9 @@ static void cmd_sessions_parsed(void *parsed, struct cmdline *cl, void *data)
 {
 	const struct cmd_sessions_result *r = parsed;
 	unsigned int flags = (unsigned int)(uintptr_t)data;
-	struct sessions_walk w = {.t = tables_get(), .limit = CLI_SESSIONS_DEFAULT_LIMIT};
+	struct sessions_walk w = {.limit = CLI_SESSIONS_DEFAULT_LIMIT};
+	struct cp_view_mapping *vm;
+	unsigned int n_maps = 0;
 	char err[256];
 	int slot = -1;
 	json_t *doc;
@@ -298,8 +259,14 @@ static void cmd_sessions_parsed(void *parsed, struct cmdline *cl, void *data)
 	}
 	if (flags & SESS_LIMIT)
 		w.limit = r->limit;
+	vm = cp_view_mappings(&n_maps);
+	if (!vm) {
+		cli_fail(cl, -ENOMEM, "out of memory");
+		return;
+	}
 	w.rows = json_array();
-	dp_sessions_walk(slot, sessions_row, &w);
+	cp_view_sessions_walk(slot, vm, n_maps, sessions_row, &w);
+	free(vm);
 	doc = json_object();
 	cli_set_u64(doc, "total", w.total);
 	cli_set_u64(doc, "limit", w.limit);
@@ -424,34 +391,6 @@ static json_t *show_neighbors(void)
 	return doc;
 }
 
-/* ---- show workers -------------------------------------------------------------------- */
-
-static json_t *show_workers(void)
-{
-	json_t *doc = json_array();
-
-	for (unsigned int i = 0; i < dp_n_workers(); i++) {
-		const struct dp_stats *s = dp_worker_stats(i);
-		json_t *row = json_object();
-		uint64_t busy = s->busy_tsc, total = s->total_tsc;
-
-		cli_set_int(row, "worker", i);
-		cli_set_int(row, "lcore", dp_worker_lcore(i));
-		cli_set_u64(row, "rx_packets", s->rx_pkts[0] + s->rx_pkts[1]);
-		cli_set_u64(row, "tx_packets", s->tx_pkts[0] + s->tx_pkts[1]);
-		cli_set_u64(row, "sessions", s->sessions_created - s->sessions_expired);
-		json_object_set_new(row, "busy_percent", json_real(100.0 * cp_snap_busy_ratio(i)));
-		json_object_set_new(row, "busy_percent_avg",
-				    json_real(total ? 100.0 * (double)busy / (double)total : 0.0));
-		cli_set_u64(row, "loops", s->loops);
-		cli_set_u64(row, "handoff_in", s->handoff_in);
-		cli_set_u64(row, "handoff_out", s->handoff_out);
-		cli_set_u64(row, "slowpath", s->slowpath);
-		json_array_append_new(doc, row);
-	}
-	return doc;
-}
-
 /* ---- show config --------------------------------------------------------------------- */
 
 static json_t *port_config(const struct cfg_port *p)
@@ -552,9 +491,6 @@ SHOW_CMD(mappings, show_mappings,
 SHOW_CMD(backends, show_backends,
 	 "show backends: the backends of every mapping with their weight, state and sessions");
 SHOW_CMD(neighbors, show_neighbors, "show neighbors: the ARP table (MAC, arm, age in s)");
-SHOW_CMD(workers, show_workers,
-	 "show workers: per worker lcore: packets, sessions, busy percent (last second and "
-	 "since start)");
 SHOW_CMD(config, show_config,
 	 "show config: the running configuration (timeouts as changed by set timeout)");
 
@@ -611,6 +547,6 @@ static cmdline_parse_inst_t cmd_show_sessions_ml = {
 static cmdline_parse_inst_t *cli_show_cmds[] = {
 	&cmd_show_ports,      &cmd_show_stats,	    &cmd_show_mappings,	   &cmd_show_sessions,
 	&cmd_show_sessions_m, &cmd_show_sessions_l, &cmd_show_sessions_ml, &cmd_show_backends,
-	&cmd_show_neighbors,  &cmd_show_workers,    &cmd_show_config,	   NULL,
+	&cmd_show_neighbors,  &cmd_show_config,	    NULL,
 };
 CLI_REGISTER(show, cli_show_cmds)

@@ -448,3 +448,34 @@ const char *cp_k8s_state(void)
 		return k.failing || k.publish_failed ? "error" : "synced";
 	}
 }
+
+/* ---- Module registration (cp/module.c) ---- */
+
+static int k8s_module_init(struct cp_ctx *ctx, char *err, size_t errlen)
+{
+	return cp_k8s_init(ctx->args, err, errlen);
+}
+
+static void k8s_module_poll(int wait_ms)
+{
+	RTE_SET_USED(wait_ms);
+	cp_k8s_poll();
+}
+
+static int k8s_module_reload(char *err, size_t errlen)
+{
+	RTE_SET_USED(err);
+	RTE_SET_USED(errlen);
+	cp_k8s_reload(); // logs its own failure: the mappings of the other sources are reloaded
+	return 0;
+}
+
+static struct cp_module k8s_module = {
+	.name = "kubernetes",
+	.order = CP_MOD_K8S,
+	.init = k8s_module_init,
+	.poll = k8s_module_poll,
+	.reload = k8s_module_reload,
+	.fini = cp_k8s_fini,
+};
+CP_MODULE_REGISTER(k8s_module)

@@ -2,8 +2,11 @@
 /*
  * strait [EAL args] -- [--config FILE] [--manifests DIR] [--kubeconfig FILE] [-i]
  *
- * One ordered init list, unwound with goto on failure (DPVS). Exit codes (DESIGN §6):
- * 0 clean stop, 2 bad command line or config, 1 runtime failure.
+ * The daemon: EAL and the command line, then the control plane's one init list (cp/module.c,
+ * the order in enum cp_module_order), the control loop, and the list unwound in reverse.
+ * This file registers the modules that only the daemon has: the config file, the data plane
+ * (lcores, ports, dp_init()) and the workers (dp_start()). Exit codes (DESIGN §6): 0 clean
+ * stop, 2 bad command line or config (an init hook's -EINVAL), 1 runtime failure.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,19 +31,14 @@
 #define EXIT_USAGE 2
 #define EXIT_RUNTIME 1
 
-static volatile sig_atomic_t quit, reload;
+static volatile sig_atomic_t reload;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		reload = 1;
 	else
-		quit = 1;
-}
-
-void cp_request_quit(void)
-{
-	quit = 1;
+		cp_request_quit();
 }
 
 static void usage(FILE *f)
@@ -89,6 +87,123 @@ static int port_lookup(const struct cfg *c, const struct cfg_port *p, const char
 	return -ENODEV;
 }
 
+/* ---- the daemon's own modules ------------------------------------------------------------ */
+
+static struct {
+	struct cfg cfg;
+	struct dp_params dpp;
+} d;
+
+static int config_init(struct cp_ctx *ctx, char *err, size_t errlen)
+{
+	const struct cp_args *a = ctx->args;
+	int ret;
+
+	if (a->config)
+		ret = cfg_load_file(a->config, &d.cfg, err, errlen);
+	else
+		ret = cfg_load_string("<embedded>", strait_default_config,
+				      strlen(strait_default_config), &d.cfg, err, errlen);
+	if (ret < 0)
+		return -EINVAL;
+	if (a->kubeconfig) {
+		snprintf(d.cfg.k8s.kubeconfig, sizeof(d.cfg.k8s.kubeconfig), "%s", a->kubeconfig);
+		d.cfg.k8s.enabled = true;
+	}
+	ctx->cfg = &d.cfg;
+	return 0;
+}
+
+static void config_fini(void)
+{
+	cfg_free(&d.cfg);
+}
+
+static struct cp_module config_module = {
+	.name = "config",
+	.order = CP_MOD_CONFIG,
+	.init = config_init,
+	.fini = config_fini,
+};
+CP_MODULE_REGISTER(config_module)
+
+/* Lcores and ports, then dp_init(). port_lookup() prints its own message (the ports EAL has). */
+static int dataplane_init(struct cp_ctx *ctx, char *err, size_t errlen)
+{
+	struct cfg *cfg = ctx->cfg;
+	unsigned int lcore, n = 0;
+
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		if (n < cfg->workers)
+			d.dpp.worker_lcore[n] = lcore;
+		n++;
+	}
+	if (n < cfg->workers) {
+		snprintf(err, errlen,
+			 "%s: workers: %u needs %u worker lcores, EAL has %u (e.g. -l 0-%u)",
+			 cfg->path, cfg->workers, cfg->workers, n, cfg->workers);
+		return -EINVAL;
+	}
+	if (port_lookup(cfg, &cfg->ext, "ext", &d.dpp.port_id[DP_PORT_EXT]) < 0 ||
+	    port_lookup(cfg, &cfg->intl, "int", &d.dpp.port_id[DP_PORT_INT]) < 0)
+		return -EINVAL;
+	if (d.dpp.port_id[DP_PORT_EXT] == d.dpp.port_id[DP_PORT_INT]) {
+		snprintf(err, errlen, "%s: ports.int.device: the same device as ports.ext",
+			 cfg->path);
+		return -EINVAL;
+	}
+	d.dpp.cfg = cfg;
+	d.dpp.n_workers = cfg->workers;
+	d.dpp.sessions_per_worker = (cfg->sessions_max + cfg->workers - 1) / cfg->workers;
+	return dp_init(&d.dpp, err, errlen);
+}
+
+static struct cp_module dataplane_module = {
+	.name = "dataplane",
+	.order = CP_MOD_DATAPLANE,
+	.init = dataplane_init,
+	.fini = dp_fini,
+};
+CP_MODULE_REGISTER(dataplane_module)
+
+static int workers_init(struct cp_ctx *ctx, char *err, size_t errlen)
+{
+	RTE_SET_USED(ctx);
+	if (dp_start() < 0) {
+		snprintf(err, errlen, "cannot launch workers");
+		return -ECHILD;
+	}
+	return 0;
+}
+
+static void workers_fini(void)
+{
+	dp_stop();
+	printf("strait: stopping\n");
+	cp_print_stats(stdout);
+	fflush(stdout);
+}
+
+static struct cp_module workers_module = {
+	.name = "workers",
+	.order = CP_MOD_WORKERS,
+	.init = workers_init,
+	.fini = workers_fini,
+};
+CP_MODULE_REGISTER(workers_module)
+
+/* SIGHUP: the config file's mappings, then the manifests directory, whatever the first did. */
+static void on_sighup(void)
+{
+	char err[512];
+
+	if (cp_modules_reload(true, err, sizeof(err)) < 0)
+		CP_LOG(ERR, "reload: %s; keeping the running mappings", err);
+	else
+		CP_LOG(NOTICE, "reload: tables generation %lu", (unsigned long)cp_generation());
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -100,10 +215,9 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct cp_args args = {0};
-	struct dp_params dpp = {0};
-	struct cfg cfg;
+	struct cp_ctx ctx = {.args = &args};
 	char err[512];
-	int ret, opt, code = EXIT_RUNTIME;
+	int ret, opt;
 
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
@@ -144,80 +258,14 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	// 1. config
-	if (args.config)
-		ret = cfg_load_file(args.config, &cfg, err, sizeof(err));
-	else
-		ret = cfg_load_string("<embedded>", strait_default_config,
-				      strlen(strait_default_config), &cfg, err, sizeof(err));
+	// The one init list: config, data plane, state, snapshot, CLI, its socket, metrics,
+	// Kubernetes, workers (enum cp_module_order). A failure unwinds what was done.
+	ret = cp_modules_init(&ctx, err, sizeof(err));
 	if (ret < 0) {
-		fprintf(stderr, "strait: %s\n", err);
+		if (err[0])
+			fprintf(stderr, "strait: %s\n", err);
 		rte_eal_cleanup();
-		return EXIT_USAGE;
-	}
-	if (args.kubeconfig) {
-		snprintf(cfg.k8s.kubeconfig, sizeof(cfg.k8s.kubeconfig), "%s", args.kubeconfig);
-		cfg.k8s.enabled = true;
-	}
-
-	// 2. lcores and ports
-	unsigned int lcore, n = 0;
-	RTE_LCORE_FOREACH_WORKER(lcore)
-	{
-		if (n < cfg.workers)
-			dpp.worker_lcore[n] = lcore;
-		n++;
-	}
-	if (n < cfg.workers) {
-		fprintf(stderr,
-			"strait: %s: workers: %u needs %u worker lcores, EAL has %u (e.g. -l 0-%u)\n",
-			cfg.path, cfg.workers, cfg.workers, n, cfg.workers);
-		code = EXIT_USAGE;
-		goto err_cfg;
-	}
-	if (port_lookup(&cfg, &cfg.ext, "ext", &dpp.port_id[DP_PORT_EXT]) < 0 ||
-	    port_lookup(&cfg, &cfg.intl, "int", &dpp.port_id[DP_PORT_INT]) < 0) {
-		code = EXIT_USAGE;
-		goto err_cfg;
-	}
-	if (dpp.port_id[DP_PORT_EXT] == dpp.port_id[DP_PORT_INT]) {
-		fprintf(stderr, "strait: %s: ports.int.device: the same device as ports.ext\n",
-			cfg.path);
-		code = EXIT_USAGE;
-		goto err_cfg;
-	}
-	dpp.cfg = &cfg;
-	dpp.n_workers = cfg.workers;
-	dpp.sessions_per_worker = (cfg.sessions_max + cfg.workers - 1) / cfg.workers;
-
-	// 3. data plane
-	ret = dp_init(&dpp, err, sizeof(err));
-	if (ret < 0) {
-		fprintf(stderr, "strait: %s\n", err);
-		code = ret == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
-		goto err_dp;
-	}
-
-	// 4. desired state → first tables (the config's mappings are checked for conflicts here)
-	ret = cp_state_init(&cfg, err, sizeof(err));
-	if (ret < 0) {
-		fprintf(stderr, "strait: %s: %s\n", cp_config()->path, err);
-		code = ret == -EINVAL || ret == -EEXIST ? EXIT_USAGE : EXIT_RUNTIME;
-		goto err_state;
-	}
-
-	// 5. management and Kubernetes
-	ret = cp_mgmt_init(&args, err, sizeof(err));
-	if (ret < 0) {
-		fprintf(stderr, "strait: %s\n", err);
-		code = ret == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
-		goto err_mgmt;
-	}
-
-	// 6. workers
-	if (dp_start() < 0) {
-		fprintf(stderr, "strait: cannot launch workers\n");
-		goto err_start;
+		return ret == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -227,35 +275,21 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	printf("strait: ready: %u worker(s), %u mapping(s), tables generation %lu\n", cfg.workers,
-	       cp_mapping_count(), (unsigned long)cp_generation());
+	printf("strait: ready: %u worker(s), %u mapping(s), tables generation %lu\n",
+	       cp_config()->workers, cp_mapping_count(), (unsigned long)cp_generation());
 	fflush(stdout);
 
 	// The control loop: slow path, management, Kubernetes. Never blocks for long: the slow
 	// path wants attention every millisecond or so.
-	while (!quit) {
+	while (!cp_quit) {
 		if (reload) {
 			reload = 0;
-			cp_on_sighup();
+			on_sighup();
 		}
 		unsigned int busy = dp_slowpath_poll();
-		cp_mgmt_poll(busy ? 0 : 1);
+		cp_modules_poll(busy ? 0 : 1);
 	}
-	code = 0;
-
-	dp_stop();
-	printf("strait: stopping\n");
-	cp_print_stats(stdout);
-	fflush(stdout);
-err_start:
-	cp_mgmt_fini();
-err_mgmt:
-	cp_state_fini();
-err_state:
-err_dp:
-	dp_fini();
-err_cfg:
-	cfg_free(&cfg);
+	cp_modules_fini();
 	rte_eal_cleanup();
-	return code;
+	return 0;
 }

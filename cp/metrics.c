@@ -3,15 +3,17 @@
  * Prometheus endpoint on `metrics_listen`: /metrics (text exposition format 0.0.4),
  * /healthz and /readyz, served by libmicrohttpd's own thread.
  *
- * That thread follows the telemetry rule (cp/snapshot.c): it reads the workers' plain
- * counters, summed per scrape, and the control thread's snapshot for names and port figures,
- * under the snapshot's read lock, and writes the page into memory before it lets go of the
- * lock and hands the page to the network.
+ * That thread follows the telemetry rule (cp/snapshot.c): it renders the views of
+ * cp/view.h, the workers' plain counters summed per scrape (cp_view_counters()) and the
+ * control thread's snapshot for names, the tables generation and port figures, under the
+ * snapshot's read lock, and writes the page into memory before it lets go of the lock and
+ * hands the page to the network.
  *
  * Per-mapping series carry namespace, name, port, protocol and ordinal labels. A mapping's
  * counter slot is never given to another mapping, so a series never jumps backwards when
  * mappings come and go; a deleted and re-added mapping continues its own counters.
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
@@ -36,8 +38,17 @@
 
 static const char *const k8s_states[] = {"disabled", "syncing", "synced", "error"};
 
+static void (*renderers[CP_METRICS_MAX_RENDERERS])(FILE *f, const struct cp_snap *snap);
+static unsigned int n_renderers;
+
+void cp_metrics_register(void (*render)(FILE *f, const struct cp_snap *snap))
+{
+	assert(n_renderers < CP_METRICS_MAX_RENDERERS);
+	renderers[n_renderers++] = render;
+}
+
 /* A label value: backslash, double quote and newline escaped (exposition format 0.0.4). */
-static void label_value(FILE *f, const char *v)
+void cp_metrics_label_value(FILE *f, const char *v)
 {
 	for (; *v; v++) {
 		if (*v == '\\' || *v == '"')
@@ -49,86 +60,89 @@ static void label_value(FILE *f, const char *v)
 	}
 }
 
-static void family(FILE *f, const char *name, const char *type, const char *help)
+void cp_metrics_family(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void map_labels(FILE *f, const struct cp_snap_mapping *m)
+static void map_labels(FILE *f, const struct cp_view_mapping *m)
 {
 	char ord[16] = "";
 
 	if (m->ordinal >= 0)
 		snprintf(ord, sizeof(ord), "%d", m->ordinal);
 	fputs("namespace=\"", f);
-	label_value(f, m->ns);
+	cp_metrics_label_value(f, m->ns);
 	fputs("\",name=\"", f);
-	label_value(f, m->name);
+	cp_metrics_label_value(f, m->name);
 	fputs("\",port=\"", f);
-	label_value(f, m->ports);
+	cp_metrics_label_value(f, m->ports);
 	fputs("\",protocol=\"", f);
-	label_value(f, m->protocol);
+	cp_metrics_label_value(f, m->protocol);
 	fprintf(f, "\",ordinal=\"%s\"", ord);
 }
 
-/* One sample per mapping; @p dir >= 0 adds direction="out2in|in2out". */
+/* One sample per mapping; @p dirs adds direction="out2in|in2out". */
 static void map_samples(FILE *f, const struct cp_snap *snap, const struct dp_stats *s,
-			const char *name, uint64_t (*get)(const struct dp_map_stats *, int),
+			const char *name, uint64_t (*get)(const struct cp_view_map_counters *, int),
 			int dirs)
 {
 	static const char *const dir_name[] = {"out2in", "in2out"};
 
 	for (unsigned int i = 0; i < snap->n_mappings; i++) {
-		const struct cp_snap_mapping *m = &snap->maps[i];
+		const struct cp_view_mapping *m = &snap->maps[i];
+		struct cp_view_map_counters c;
+
+		cp_view_map_counters(s, m->slot, &c);
 		for (int d = 0; d < (dirs ? 2 : 1); d++) {
 			fprintf(f, "%s{", name);
 			map_labels(f, m);
 			if (dirs)
 				fprintf(f, ",direction=\"%s\"", dir_name[d]);
-			fprintf(f, "} %" PRIu64 "\n", get(&s->map[m->slot], d));
+			fprintf(f, "} %" PRIu64 "\n", get(&c, d));
 		}
 	}
 }
 
-static uint64_t get_active(const struct dp_map_stats *m, int d)
+static uint64_t get_active(const struct cp_view_map_counters *c, int d)
 {
 	RTE_SET_USED(d);
-	return m->sessions_created - m->sessions_expired;
+	return c->sessions_active;
 }
 
-static uint64_t get_created(const struct dp_map_stats *m, int d)
+static uint64_t get_created(const struct cp_view_map_counters *c, int d)
 {
 	RTE_SET_USED(d);
-	return m->sessions_created;
+	return c->sessions_created;
 }
 
-static uint64_t get_pkts(const struct dp_map_stats *m, int d)
+static uint64_t get_pkts(const struct cp_view_map_counters *c, int d)
 {
-	return m->pkts[d];
+	return c->pkts[d];
 }
 
-static uint64_t get_bytes(const struct dp_map_stats *m, int d)
+static uint64_t get_bytes(const struct cp_view_map_counters *c, int d)
 {
-	return m->bytes[d];
+	return c->bytes[d];
 }
 
-static uint64_t get_drops(const struct dp_map_stats *m, int d)
+static uint64_t get_drops(const struct cp_view_map_counters *c, int d)
 {
 	RTE_SET_USED(d);
-	return m->drops;
+	return c->drops;
 }
 
 static void port_samples(FILE *f, const struct cp_snap *snap, const char *name, const char *type,
 			 const char *help, size_t off)
 {
-	family(f, name, type, help);
+	cp_metrics_family(f, name, type, help);
 	for (int r = 0; r < DP_PORT_MAX; r++) {
 		const struct cp_snap_port *p = &snap->ports[r];
 		uint64_t v;
 
 		memcpy(&v, (const char *)&p->stats + off, sizeof(v));
 		fprintf(f, "%s{port=\"%s\",device=\"", name, p->role);
-		label_value(f, p->device);
+		cp_metrics_label_value(f, p->device);
 		fprintf(f, "\"} %" PRIu64 "\n", v);
 	}
 }
@@ -136,41 +150,44 @@ static void port_samples(FILE *f, const struct cp_snap *snap, const char *name, 
 int cp_metrics_render(FILE *f)
 {
 	const struct cp_snap *snap = cp_snap_get();
+	struct cp_view_counters v;
 	struct dp_stats *s;
 
 	if (!snap)
 		return -ENODEV;
-	s = dp_stats_sum_new();
+	s = cp_view_counters(&v);
 	if (!s) {
 		cp_snap_put();
 		return -ENOMEM;
 	}
 
-	family(f, "strait_sessions_active", "gauge", "Sessions alive now, per mapping.");
+	cp_metrics_family(f, "strait_sessions_active", "gauge", "Sessions alive now, per mapping.");
 	map_samples(f, snap, s, "strait_sessions_active", get_active, 0);
-	family(f, "strait_sessions_created_total", "counter", "Sessions created, per mapping.");
+	cp_metrics_family(f, "strait_sessions_created_total", "counter",
+			  "Sessions created, per mapping.");
 	map_samples(f, snap, s, "strait_sessions_created_total", get_created, 0);
-	family(f, "strait_packets_total", "counter",
+	cp_metrics_family(f, "strait_packets_total", "counter",
 	       "Packets translated, per mapping and direction (out2in: client to backend).");
 	map_samples(f, snap, s, "strait_packets_total", get_pkts, 1);
-	family(f, "strait_bytes_total", "counter",
+	cp_metrics_family(f, "strait_bytes_total", "counter",
 	       "IPv4 bytes (total length) translated, per mapping and direction.");
 	map_samples(f, snap, s, "strait_bytes_total", get_bytes, 1);
-	family(f, "strait_mapping_drops_total", "counter",
+	cp_metrics_family(f, "strait_mapping_drops_total", "counter",
 	       "Packets for a mapping dropped (allow-list, full session table, no SNAT port, no "
 	       "backend); by reason in strait_drops_total.");
 	map_samples(f, snap, s, "strait_mapping_drops_total", get_drops, 0);
 
-	family(f, "strait_drops_total", "counter", "Packets dropped by the gateway, by reason.");
+	cp_metrics_family(f, "strait_drops_total", "counter",
+			  "Packets dropped by the gateway, by reason.");
 	for (int d = 0; d < DP_DROP_MAX; d++)
 		fprintf(f, "strait_drops_total{reason=\"%s\"} %" PRIu64 "\n", dp_drop_name(d),
-			s->drops[d]);
-	family(f, "strait_handoff_packets_total", "counter",
+			v.drops[d]);
+	cp_metrics_family(f, "strait_handoff_packets_total", "counter",
 	       "Packets passed to the worker that owns their session.");
-	fprintf(f, "strait_handoff_packets_total %" PRIu64 "\n", s->handoff_out);
-	family(f, "strait_slowpath_packets_total", "counter",
+	fprintf(f, "strait_handoff_packets_total %" PRIu64 "\n", v.handoff_packets);
+	cp_metrics_family(f, "strait_slowpath_packets_total", "counter",
 	       "Packets passed to the control thread (ARP, ICMP to the gateway, TTL exceeded).");
-	fprintf(f, "strait_slowpath_packets_total %" PRIu64 "\n", s->slowpath);
+	fprintf(f, "strait_slowpath_packets_total %" PRIu64 "\n", v.slowpath_packets);
 
 	port_samples(f, snap, "strait_port_rx_packets_total", "counter",
 		     "Packets received by the port (ethdev ipackets).",
@@ -193,35 +210,23 @@ int cp_metrics_render(FILE *f)
 	port_samples(f, snap, "strait_port_tx_errors_total", "counter",
 		     "Packets the port failed to send (ethdev oerrors).",
 		     offsetof(struct rte_eth_stats, oerrors));
-	family(f, "strait_port_up", "gauge", "1 when the port's link is up.");
+	cp_metrics_family(f, "strait_port_up", "gauge", "1 when the port's link is up.");
 	for (int r = 0; r < DP_PORT_MAX; r++) {
 		fprintf(f, "strait_port_up{port=\"%s\",device=\"", snap->ports[r].role);
-		label_value(f, snap->ports[r].device);
+		cp_metrics_label_value(f, snap->ports[r].device);
 		fprintf(f, "\"} %d\n", snap->ports[r].link_up ? 1 : 0);
 	}
 
-	family(f, "strait_worker_busy_ratio", "gauge",
-	       "Share of a worker's loop cycles that had packets to handle, over the last second.");
-	for (unsigned int i = 0; i < snap->n_workers; i++)
-		fprintf(f, "strait_worker_busy_ratio{worker=\"%u\",lcore=\"%u\"} %.6f\n", i,
-			snap->lcore[i], snap->busy_ratio[i]);
-	family(f, "strait_worker_busy_cycles_total", "counter",
-	       "TSC cycles of loop iterations that had work.");
-	for (unsigned int i = 0; i < snap->n_workers; i++)
-		fprintf(f,
-			"strait_worker_busy_cycles_total{worker=\"%u\",lcore=\"%u\"} %" PRIu64 "\n",
-			i, snap->lcore[i], dp_worker_stats(i)->busy_tsc);
-	family(f, "strait_worker_cycles_total", "counter", "TSC cycles of all loop iterations.");
-	for (unsigned int i = 0; i < snap->n_workers; i++)
-		fprintf(f, "strait_worker_cycles_total{worker=\"%u\",lcore=\"%u\"} %" PRIu64 "\n",
-			i, snap->lcore[i], dp_worker_stats(i)->total_tsc);
+	// The other modules' families (cp_metrics_register()), in registration order.
+	for (unsigned int i = 0; i < n_renderers; i++)
+		renderers[i](f, snap);
 
-	family(f, "strait_tables_generation", "gauge",
+	cp_metrics_family(f, "strait_tables_generation", "gauge",
 	       "Generation of the published tables (one more per publish).");
-	fprintf(f, "strait_tables_generation %" PRIu64 "\n", cp_generation());
-	family(f, "strait_mappings", "gauge", "Mappings in the published tables.");
+	fprintf(f, "strait_tables_generation %" PRIu64 "\n", snap->generation);
+	cp_metrics_family(f, "strait_mappings", "gauge", "Mappings in the published tables.");
 	fprintf(f, "strait_mappings %u\n", snap->n_mappings);
-	family(f, "strait_kubernetes_state", "gauge",
+	cp_metrics_family(f, "strait_kubernetes_state", "gauge",
 	       "Kubernetes watch state: 1 for the current one (a state set).");
 	for (unsigned int i = 0; i < RTE_DIM(k8s_states); i++)
 		fprintf(f, "strait_kubernetes_state{state=\"%s\"} %d\n", k8s_states[i],
@@ -421,3 +426,19 @@ void cp_metrics_stop(void)
 }
 
 #endif
+
+static int metrics_module_init(struct cp_ctx *ctx, char *err, size_t errlen)
+{
+	const char *listen = cp_config()->metrics_listen;
+
+	RTE_SET_USED(ctx);
+	return listen[0] ? cp_metrics_start(listen, err, errlen) : 0;
+}
+
+static struct cp_module metrics_module = {
+	.name = "metrics",
+	.order = CP_MOD_METRICS,
+	.init = metrics_module_init,
+	.fini = cp_metrics_stop,
+};
+CP_MODULE_REGISTER(metrics_module)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Management inputs of the control loop. Everything here runs on the control thread, between
+ * The CLI's inputs: the UNIX socket `cli_socket` and the interactive prompt (-i), a module of
+ * the control loop (CP_MOD_MGMT). Everything here runs on the control thread, between
  * two slow-path passes, and must not block for longer than the wait it is given: one poll()
  * over stdin (the interactive prompt), the CLI socket and its clients, with the loop's wait
  * as its timeout. Sockets are non-blocking; a client's response is written as far as the
@@ -48,8 +49,6 @@ static struct {
 	struct mgmt_client clients[MGMT_MAX_CLIENTS];
 	bool interactive; /* -i: the prompt starts on the first poll, after "ready" */
 	bool tty_on;
-	bool metrics_on;
-	bool k8s_on;
 } mg = {.listen_fd = -1};
 
 /* ---- the socket ------------------------------------------------------------------------- */
@@ -298,59 +297,29 @@ static void clients_accept(uint64_t now)
 
 /* ---- the control loop's hooks ---------------------------------------------------------- */
 
-int cp_mgmt_init(const struct cp_args *a, char *err, size_t errlen)
+static int mgmt_init(struct cp_ctx *ctx, char *err, size_t errlen)
 {
 	const struct cfg *c = cp_config();
 	int ret;
 
 	for (int i = 0; i < MGMT_MAX_CLIENTS; i++)
 		mg.clients[i].fd = -1;
-	// The snapshot first: telemetry and metrics read it from their threads.
-	cp_snap_update();
-	ret = cli_init();
-	if (ret < 0) {
-		snprintf(err, errlen, "cannot set up the CLI: %s", strerror(-ret));
-		goto err_snap;
-	}
 	if (c->cli_socket[0]) {
 		ret = cli_socket_open(c->cli_socket, err, errlen);
 		if (ret < 0)
-			goto err_cli;
+			return ret;
 	}
-	if (c->metrics_listen[0]) {
-		ret = cp_metrics_start(c->metrics_listen, err, errlen);
-		if (ret < 0)
-			goto err_socket;
-		mg.metrics_on = true;
-	}
-	ret = cp_k8s_init(a, err, errlen);
-	if (ret < 0)
-		goto err_metrics;
-	mg.k8s_on = true;
-	mg.interactive = a->interactive;
+	mg.interactive = ctx->args->interactive;
 	return 0;
-
-err_metrics:
-	cp_metrics_stop();
-	mg.metrics_on = false;
-err_socket:
-	cli_socket_close();
-err_cli:
-	cli_fini();
-err_snap:
-	cp_snap_fini();
-	return ret;
 }
 
-void cp_mgmt_poll(int wait_ms)
+static void mgmt_poll(int wait_ms)
 {
 	struct pollfd fds[2 + MGMT_MAX_CLIENTS];
 	struct mgmt_client *who[2 + MGMT_MAX_CLIENTS];
 	int n = 0, tty = -1, lsn = -1, free_slots = 0;
 	uint64_t now;
 
-	cp_k8s_poll();
-	cp_snap_update();
 	if (mg.interactive && !mg.tty_on) {
 		mg.interactive = false;
 		mg.tty_on = cli_interactive_start() == 0;
@@ -400,7 +369,7 @@ void cp_mgmt_poll(int wait_ms)
 		clients_accept(now);
 }
 
-void cp_mgmt_fini(void)
+static void mgmt_fini(void)
 {
 	// Responses still queued (the `quit` that stopped us) get one last chance, unblocking.
 	for (int i = 0; i < MGMT_MAX_CLIENTS; i++) {
@@ -410,26 +379,15 @@ void cp_mgmt_fini(void)
 			client_flush(&mg.clients[i]);
 		client_close(&mg.clients[i]);
 	}
-	if (mg.k8s_on)
-		cp_k8s_fini();
-	mg.k8s_on = false;
-	if (mg.metrics_on)
-		cp_metrics_stop();
-	mg.metrics_on = false;
 	cli_socket_close();
-	cli_fini();
-	mg.tty_on = false;
-	// Last: telemetry readers are shut out before main() frees the data plane.
-	cp_snap_fini();
+	mg.interactive = mg.tty_on = false;
 }
 
-void cp_on_sighup(void)
-{
-	char err[512];
-
-	if (cp_reload(err, sizeof(err)) < 0)
-		CP_LOG(ERR, "reload: %s; keeping the running mappings", err);
-	else
-		CP_LOG(NOTICE, "reload: tables generation %lu", (unsigned long)cp_generation());
-	cp_k8s_reload();
-}
+static struct cp_module mgmt_module = {
+	.name = "cli socket",
+	.order = CP_MOD_MGMT,
+	.init = mgmt_init,
+	.poll = mgmt_poll,
+	.fini = mgmt_fini,
+};
+CP_MODULE_REGISTER(mgmt_module)

@@ -14,6 +14,8 @@
 #include <strait/log.h>
 #include <strait/tables.h>
 
+#include "cp_priv.h"
+
 struct entry {
 	struct cfg_mapping m;
 	enum cp_source src;
@@ -296,3 +298,25 @@ int cp_reload(char *err, size_t errlen)
 	cfg_free(&c);
 	return ret;
 }
+
+static int state_module_init(struct cp_ctx *ctx, char *err, size_t errlen)
+{
+	char e[512];
+	int ret = cp_state_init(ctx->cfg, e, sizeof(e));
+
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: %s", cp_config()->path, e);
+		// A conflict between the config file's mappings is a config error (exit code 2).
+		return ret == -EEXIST ? -EINVAL : ret;
+	}
+	return 0;
+}
+
+static struct cp_module state_module = {
+	.name = "state",
+	.order = CP_MOD_STATE,
+	.init = state_module_init,
+	.reload = cp_reload,
+	.fini = cp_state_fini,
+};
+CP_MODULE_REGISTER(state_module)

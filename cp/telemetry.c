@@ -2,24 +2,24 @@
 /*
  * /strait/... commands on DPDK's telemetry socket (`dpdk-telemetry.py -f PREFIX`).
  *
- * The handlers run on the telemetry thread. They read the workers' plain counters
- * (dp_worker_stats(), summed by dp_stats_sum_new()), the tables generation, and the control
- * thread's snapshot (cp/snapshot.c) for mapping names and port figures: never tables_get(),
- * whose tables may be freed under them. They hold the snapshot's read lock throughout, which
- * keeps the data plane's memory alive until they are done.
+ * The handlers run on the telemetry thread. They render the views of cp/view.h: the
+ * control thread's snapshot (cp/snapshot.c) for mappings, the tables generation and port
+ * figures; the workers' plain counters (cp_view_counters()), read while holding the
+ * snapshot's read lock, which keeps the data plane's memory alive until they are done; and
+ * the sessions, which the control thread walks for them (cp_snap_sessions()). Never the
+ * tables nor the desired state: they are the control thread's.
  *
  * DPDK 22.11's telemetry limits the shape: dict keys are [A-Za-z0-9_/] (so mapping names are
  * keys with '-' and '.' made '_', the exact name being a field), arrays cannot hold dicts
  * (so lists are dicts keyed "0", "1", ...), numbers are integers (so ratios are strings), and
  * a reply is at most 16 KiB (so sessions and mappings are listed up to a limit).
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <netinet/in.h>
 
 #include <rte_common.h>
 #include <rte_telemetry.h>
@@ -43,7 +43,7 @@ static void tel_key(char *dst, size_t size, const char *ns, const char *name)
 			*p = '_';
 }
 
-static struct rte_tel_data *tel_dict(void)
+struct rte_tel_data *cp_tel_dict(void)
 {
 	struct rte_tel_data *d = rte_tel_data_alloc();
 
@@ -69,63 +69,43 @@ static void tel_params(const char *params, char *a, size_t asz, char *b, size_t 
 	}
 }
 
-/* The snapshot mapping named "NAME" or "NS/NAME"; NULL if none or ambiguous. */
-static const struct cp_snap_mapping *tel_mapping(const struct cp_snap *s, const char *arg)
-{
-	const struct cp_snap_mapping *found = NULL;
-	const char *slash = strchr(arg, '/');
-	int count = 0;
-
-	for (unsigned int i = 0; i < s->n_mappings; i++) {
-		const struct cp_snap_mapping *m = &s->maps[i];
-		bool match = slash ? strlen(m->ns) == (size_t)(slash - arg) &&
-					     strncmp(m->ns, arg, (size_t)(slash - arg)) == 0 &&
-					     strcmp(m->name, slash + 1) == 0
-				   : strcmp(m->name, arg) == 0;
-		if (match) {
-			found = m;
-			count++;
-		}
-	}
-	return count == 1 ? found : NULL;
-}
-
 static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	static const char *const role[DP_PORT_MAX] = {"ext", "int"};
+	const struct cp_snap *snap;
+	struct cp_view_counters v;
 	struct dp_stats *s;
 	struct rte_tel_data *drops;
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
-	if (!cp_snap_get())
+	if (!(snap = cp_snap_get()))
 		return -ENODEV;
-	s = dp_stats_sum_new();
+	s = cp_view_counters(&v);
 	if (!s) {
 		cp_snap_put();
 		return -ENOMEM;
 	}
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "tables_generation", cp_generation());
-	rte_tel_data_add_dict_u64(d, "sessions_active", s->sessions_created - s->sessions_expired);
-	rte_tel_data_add_dict_u64(d, "sessions_created", s->sessions_created);
-	rte_tel_data_add_dict_u64(d, "sessions_expired", s->sessions_expired);
-	rte_tel_data_add_dict_u64(d, "handoff_packets", s->handoff_out);
-	rte_tel_data_add_dict_u64(d, "slowpath_packets", s->slowpath);
+	rte_tel_data_add_dict_u64(d, "tables_generation", snap->generation);
+	rte_tel_data_add_dict_u64(d, "sessions_active", v.sessions_active);
+	rte_tel_data_add_dict_u64(d, "sessions_created", v.sessions_created);
+	rte_tel_data_add_dict_u64(d, "sessions_expired", v.sessions_expired);
+	rte_tel_data_add_dict_u64(d, "handoff_packets", v.handoff_packets);
+	rte_tel_data_add_dict_u64(d, "slowpath_packets", v.slowpath_packets);
 	for (int p = 0; p < DP_PORT_MAX; p++) {
-		struct rte_tel_data *pd = tel_dict();
+		struct rte_tel_data *pd = cp_tel_dict();
 		if (!pd)
 			continue;
-		rte_tel_data_add_dict_u64(pd, "rx_packets", s->rx_pkts[p]);
-		rte_tel_data_add_dict_u64(pd, "tx_packets", s->tx_pkts[p]);
-		rte_tel_data_add_dict_u64(pd, "rx_bytes", s->rx_bytes[p]);
-		rte_tel_data_add_dict_u64(pd, "tx_bytes", s->tx_bytes[p]);
-		rte_tel_data_add_dict_container(d, role[p], pd, 0);
+		rte_tel_data_add_dict_u64(pd, "rx_packets", v.rx_packets[p]);
+		rte_tel_data_add_dict_u64(pd, "tx_packets", v.tx_packets[p]);
+		rte_tel_data_add_dict_u64(pd, "rx_bytes", v.rx_bytes[p]);
+		rte_tel_data_add_dict_u64(pd, "tx_bytes", v.tx_bytes[p]);
+		rte_tel_data_add_dict_container(d, cp_view_port_role[p], pd, 0);
 	}
-	drops = tel_dict();
+	drops = cp_tel_dict();
 	if (drops) {
 		for (int r = 0; r < DP_DROP_MAX; r++)
-			rte_tel_data_add_dict_u64(drops, dp_drop_name(r), s->drops[r]);
+			rte_tel_data_add_dict_u64(drops, dp_drop_name(r), v.drops[r]);
 		rte_tel_data_add_dict_container(d, "drops", drops, 0);
 	}
 	free(s);
@@ -133,28 +113,28 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
-static void tel_mapping_add(struct rte_tel_data *d, const struct cp_snap_mapping *m,
+static void tel_mapping_add(struct rte_tel_data *d, const struct cp_view_mapping *m,
 			    const struct dp_stats *s)
 {
-	const struct dp_map_stats *ms = &s->map[m->slot];
-	struct rte_tel_data *md = tel_dict();
+	struct rte_tel_data *md = cp_tel_dict();
+	struct cp_view_map_counters c;
 	char key[2 * CFG_NAME_MAX];
 
 	if (!md)
 		return;
+	cp_view_map_counters(s, m->slot, &c);
 	rte_tel_data_add_dict_string(md, "name", m->name);
 	rte_tel_data_add_dict_string(md, "namespace", m->ns);
 	rte_tel_data_add_dict_string(md, "port", m->ports);
 	rte_tel_data_add_dict_string(md, "protocol", m->protocol);
 	rte_tel_data_add_dict_int(md, "ordinal", m->ordinal);
-	rte_tel_data_add_dict_u64(md, "sessions_active",
-				  ms->sessions_created - ms->sessions_expired);
-	rte_tel_data_add_dict_u64(md, "sessions_created", ms->sessions_created);
-	rte_tel_data_add_dict_u64(md, "pkts_o2i", ms->pkts[0]);
-	rte_tel_data_add_dict_u64(md, "pkts_i2o", ms->pkts[1]);
-	rte_tel_data_add_dict_u64(md, "bytes_o2i", ms->bytes[0]);
-	rte_tel_data_add_dict_u64(md, "bytes_i2o", ms->bytes[1]);
-	rte_tel_data_add_dict_u64(md, "drops", ms->drops);
+	rte_tel_data_add_dict_u64(md, "sessions_active", c.sessions_active);
+	rte_tel_data_add_dict_u64(md, "sessions_created", c.sessions_created);
+	rte_tel_data_add_dict_u64(md, "pkts_o2i", c.pkts[0]);
+	rte_tel_data_add_dict_u64(md, "pkts_i2o", c.pkts[1]);
+	rte_tel_data_add_dict_u64(md, "bytes_o2i", c.bytes[0]);
+	rte_tel_data_add_dict_u64(md, "bytes_i2o", c.bytes[1]);
+	rte_tel_data_add_dict_u64(md, "drops", c.drops);
 	tel_key(key, sizeof(key), m->ns, m->name);
 	rte_tel_data_add_dict_container(d, key, md, 0);
 }
@@ -162,6 +142,7 @@ static void tel_mapping_add(struct rte_tel_data *d, const struct cp_snap_mapping
 static int tel_mappings(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	const struct cp_snap *snap;
+	struct cp_view_counters v;
 	struct dp_stats *s;
 	char name[2 * CFG_NAME_MAX], rest[16];
 	int ret = 0;
@@ -170,14 +151,14 @@ static int tel_mappings(const char *cmd, const char *params, struct rte_tel_data
 	tel_params(params, name, sizeof(name), rest, sizeof(rest));
 	if (!(snap = cp_snap_get()))
 		return -ENODEV;
-	s = dp_stats_sum_new();
+	s = cp_view_counters(&v);
 	if (!s) {
 		cp_snap_put();
 		return -ENOMEM;
 	}
 	rte_tel_data_start_dict(d);
 	if (name[0]) {
-		const struct cp_snap_mapping *m = tel_mapping(snap, name);
+		const struct cp_view_mapping *m = cp_snap_mapping_find(snap, name);
 		if (m)
 			tel_mapping_add(d, m, s);
 		else
@@ -192,65 +173,14 @@ static int tel_mappings(const char *cmd, const char *params, struct rte_tel_data
 	return ret;
 }
 
-struct tel_walk {
-	const struct cp_snap *snap;
-	struct rte_tel_data *d;
-	unsigned int limit, shown;
-	uint64_t total;
-};
-
-static void tel_addr_port(struct rte_tel_data *d, const char *k, uint32_t addr, uint16_t port)
-{
-	char a[16], s[24];
-
-	snprintf(s, sizeof(s), "%s:%u", cfg_ipv4_str(addr, a), port);
-	rte_tel_data_add_dict_string(d, k, s);
-}
-
-static int tel_session(const struct dp_session_info *si, void *arg)
-{
-	struct tel_walk *w = arg;
-	struct rte_tel_data *sd;
-	char key[16], label[2 * CFG_NAME_MAX] = "";
-
-	w->total++;
-	if (w->shown >= w->limit || !(sd = tel_dict()))
-		return 0;
-	for (unsigned int i = 0; i < w->snap->n_mappings; i++) {
-		const struct cp_snap_mapping *m = &w->snap->maps[i];
-		if (m->slot == si->slot) {
-			snprintf(label, sizeof(label), "%s%s%s", m->ns, m->ns[0] ? "/" : "",
-				 m->name);
-			break;
-		}
-	}
-	rte_tel_data_add_dict_int(sd, "worker", (int)si->worker);
-	rte_tel_data_add_dict_string(sd, "mapping", label);
-	rte_tel_data_add_dict_string(sd, "proto",
-				     si->proto == IPPROTO_TCP	? "tcp"
-				     : si->proto == IPPROTO_UDP ? "udp"
-								: "icmp");
-	tel_addr_port(sd, "client", si->client_addr, si->client_port);
-	tel_addr_port(sd, "external", si->ext_addr, si->ext_port);
-	tel_addr_port(sd, "snat", si->snat_addr, si->snat_port);
-	tel_addr_port(sd, "backend", si->backend_addr, si->backend_port);
-	rte_tel_data_add_dict_string(sd, "state", si->state);
-	rte_tel_data_add_dict_u64(sd, "idle_s", si->idle_s);
-	rte_tel_data_add_dict_u64(sd, "expires_s", si->expires_in_s);
-	rte_tel_data_add_dict_u64(sd, "pkts_o2i", si->pkts[0]);
-	rte_tel_data_add_dict_u64(sd, "pkts_i2o", si->pkts[1]);
-	rte_tel_data_add_dict_u64(sd, "bytes_o2i", si->bytes[0]);
-	rte_tel_data_add_dict_u64(sd, "bytes_i2o", si->bytes[1]);
-	snprintf(key, sizeof(key), "%u", w->shown++);
-	rte_tel_data_add_dict_container(w->d, key, sd, 0);
-	return 0;
-}
-
 static int tel_sessions(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct tel_walk w = {.d = d, .limit = TEL_SESSIONS_DEFAULT};
+	struct cp_view_session rows[TEL_SESSIONS_MAX];
+	unsigned int limit = TEL_SESSIONS_DEFAULT, shown;
 	char name[2 * CFG_NAME_MAX], lim[16];
-	int slot = -1;
+	const struct cp_snap *snap;
+	uint64_t total;
+	int slot = -1, ret;
 
 	RTE_SET_USED(cmd);
 	tel_params(params, name, sizeof(name), lim, sizeof(lim));
@@ -259,24 +189,50 @@ static int tel_sessions(const char *cmd, const char *params, struct rte_tel_data
 		unsigned long v = strtoul(lim, &end, 10);
 		if (*end || end == lim)
 			return -EINVAL;
-		w.limit = v > TEL_SESSIONS_MAX ? TEL_SESSIONS_MAX : (unsigned int)v;
+		limit = v > TEL_SESSIONS_MAX ? TEL_SESSIONS_MAX : (unsigned int)v;
 	}
-	if (!(w.snap = cp_snap_get()))
+	if (!(snap = cp_snap_get()))
 		return -ENODEV;
 	if (name[0]) {
-		const struct cp_snap_mapping *m = tel_mapping(w.snap, name);
+		const struct cp_view_mapping *m = cp_snap_mapping_find(snap, name);
 		if (!m) {
 			cp_snap_put();
 			return -ENOENT;
 		}
 		slot = m->slot;
 	}
-	rte_tel_data_start_dict(d);
-	// The walk only reads the workers' session records; the read lock keeps them alive.
-	dp_sessions_walk(slot, tel_session, &w);
-	rte_tel_data_add_dict_u64(d, "total", w.total);
-	rte_tel_data_add_dict_u64(d, "shown", w.shown);
 	cp_snap_put();
+	// The control thread walks the sessions: the walk reads the tables.
+	ret = cp_snap_sessions(slot, limit, rows, &shown, &total);
+	if (ret < 0)
+		return ret;
+	rte_tel_data_start_dict(d);
+	for (unsigned int i = 0; i < shown; i++) {
+		const struct cp_view_session *v = &rows[i];
+		struct rte_tel_data *sd = cp_tel_dict();
+		char key[16];
+
+		if (!sd)
+			continue;
+		rte_tel_data_add_dict_int(sd, "worker", (int)v->worker);
+		rte_tel_data_add_dict_string(sd, "mapping", v->mapping);
+		rte_tel_data_add_dict_string(sd, "proto", v->proto);
+		rte_tel_data_add_dict_string(sd, "client", v->client);
+		rte_tel_data_add_dict_string(sd, "external", v->external);
+		rte_tel_data_add_dict_string(sd, "snat", v->snat);
+		rte_tel_data_add_dict_string(sd, "backend", v->backend);
+		rte_tel_data_add_dict_string(sd, "state", v->state);
+		rte_tel_data_add_dict_u64(sd, "idle_s", v->idle_s);
+		rte_tel_data_add_dict_u64(sd, "expires_s", v->expires_s);
+		rte_tel_data_add_dict_u64(sd, "pkts_o2i", v->pkts[0]);
+		rte_tel_data_add_dict_u64(sd, "pkts_i2o", v->pkts[1]);
+		rte_tel_data_add_dict_u64(sd, "bytes_o2i", v->bytes[0]);
+		rte_tel_data_add_dict_u64(sd, "bytes_i2o", v->bytes[1]);
+		snprintf(key, sizeof(key), "%u", i);
+		rte_tel_data_add_dict_container(d, key, sd, 0);
+	}
+	rte_tel_data_add_dict_u64(d, "total", total);
+	rte_tel_data_add_dict_u64(d, "shown", shown);
 	return 0;
 }
 
@@ -291,7 +247,7 @@ static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_start_dict(d);
 	for (int r = 0; r < DP_PORT_MAX; r++) {
 		const struct cp_snap_port *p = &snap->ports[r];
-		struct rte_tel_data *pd = tel_dict();
+		struct rte_tel_data *pd = cp_tel_dict();
 		if (!pd)
 			continue;
 		rte_tel_data_add_dict_string(pd, "device", p->device);
@@ -313,43 +269,6 @@ static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
-static int tel_workers(const char *cmd, const char *params, struct rte_tel_data *d)
-{
-	const struct cp_snap *snap;
-	char key[16], ratio[32];
-
-	RTE_SET_USED(cmd);
-	RTE_SET_USED(params);
-	if (!(snap = cp_snap_get()))
-		return -ENODEV;
-	rte_tel_data_start_dict(d);
-	for (unsigned int i = 0; i < dp_n_workers(); i++) {
-		const struct dp_stats *s = dp_worker_stats(i);
-		struct rte_tel_data *wd = tel_dict();
-		uint64_t busy = s->busy_tsc, total = s->total_tsc;
-
-		if (!wd)
-			continue;
-		rte_tel_data_add_dict_int(wd, "lcore", (int)dp_worker_lcore(i));
-		rte_tel_data_add_dict_u64(wd, "busy_tsc", busy);
-		rte_tel_data_add_dict_u64(wd, "total_tsc", total);
-		snprintf(ratio, sizeof(ratio), "%.4f", total ? (double)busy / (double)total : 0.0);
-		rte_tel_data_add_dict_string(wd, "busy_ratio", ratio);
-		snprintf(ratio, sizeof(ratio), "%.4f",
-			 i < snap->n_workers ? snap->busy_ratio[i] : 0.0);
-		rte_tel_data_add_dict_string(wd, "busy_ratio_1s", ratio);
-		rte_tel_data_add_dict_u64(wd, "loops", s->loops);
-		rte_tel_data_add_dict_u64(wd, "rx_packets", s->rx_pkts[0] + s->rx_pkts[1]);
-		rte_tel_data_add_dict_u64(wd, "tx_packets", s->tx_pkts[0] + s->tx_pkts[1]);
-		rte_tel_data_add_dict_u64(wd, "sessions_active",
-					  s->sessions_created - s->sessions_expired);
-		snprintf(key, sizeof(key), "%u", i);
-		rte_tel_data_add_dict_container(d, key, wd, 0);
-	}
-	cp_snap_put();
-	return 0;
-}
-
 static int tel_tables(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	const struct cp_snap *snap;
@@ -359,7 +278,7 @@ static int tel_tables(const char *cmd, const char *params, struct rte_tel_data *
 	if (!(snap = cp_snap_get()))
 		return -ENODEV;
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "generation", cp_generation());
+	rte_tel_data_add_dict_u64(d, "generation", snap->generation);
 	rte_tel_data_add_dict_u64(d, "mappings", snap->n_mappings);
 	rte_tel_data_add_dict_string(d, "kubernetes", snap->k8s_state ? snap->k8s_state : "");
 	cp_snap_put();
@@ -367,7 +286,7 @@ static int tel_tables(const char *cmd, const char *params, struct rte_tel_data *
 }
 
 /* Help texts must stay under 128 bytes (22.11's limit); docs/operations.md has the detail. */
-static const struct {
+static const struct tel_cmd {
 	const char *path;
 	telemetry_cb fn;
 	const char *help;
@@ -384,16 +303,32 @@ static const struct {
 	{"/strait/ports", tel_ports,
 	 "Ethdev counters per arm: packets, bytes, rx_missed, errors, link. No params. "
 	 "Refreshed every second."},
-	{"/strait/workers", tel_workers,
-	 "Per worker: lcore, busy_tsc/total_tsc (TSC cycles), busy_ratio since start and "
-	 "over 1 s (0..1). No params."},
-	{"/strait/tables", tel_tables,
+		{"/strait/tables", tel_tables,
 	 "Published tables: generation (one per publish), mapping count, Kubernetes "
 	 "state. No params."},
 };
 
+/* Every /strait/ command, this file's and the other modules' (cp_telemetry_register()). */
+static struct tel_cmd tel_registered[CP_TELEMETRY_MAX_CMDS];
+static unsigned int tel_n_registered;
+
+void cp_telemetry_register(const char *path, telemetry_cb fn, const char *help)
+{
+	assert(tel_n_registered < CP_TELEMETRY_MAX_CMDS && strlen(help) < 128);
+	tel_registered[tel_n_registered++] = (struct tel_cmd){.path = path, .fn = fn, .help = help};
+	rte_telemetry_register_cmd(path, fn, help);
+}
+
+int cp_telemetry_call(const char *path, const char *params, struct rte_tel_data *d)
+{
+	for (unsigned int i = 0; i < tel_n_registered; i++)
+		if (strcmp(path, tel_registered[i].path) == 0)
+			return tel_registered[i].fn(path, params, d);
+	return -ENOENT;
+}
+
 RTE_INIT(strait_telemetry_register)
 {
 	for (unsigned int i = 0; i < RTE_DIM(tel_cmds); i++)
-		rte_telemetry_register_cmd(tel_cmds[i].path, tel_cmds[i].fn, tel_cmds[i].help);
+		cp_telemetry_register(tel_cmds[i].path, tel_cmds[i].fn, tel_cmds[i].help);
 }

@@ -6,11 +6,11 @@
  * and through cli_exec() for tests.
  *
  * Commands are testpmd-style `cmdline_parse_inst_t` tables, one NULL-terminated array per
- * module (cp/cli_show.c, cp/cli_nat.c, ...), registered by a constructor with cli_register()
- * and concatenated by cli_init(). Their callbacks call the same control-plane functions as
- * the config file and Kubernetes (strait/cp.h). Every command renders one JSON document
- * (jansson); the human text is drawn from that same document (aligned tables), so text and
- * `--json` never disagree.
+ * module (cp/cli_daemon.c, cp/cli_show.c, cp/cli_nat.c, cp/show_workers.c, ...), registered by
+ * a constructor with cli_register() and concatenated by cli_init(). Their callbacks call the
+ * same control-plane functions as the config file and Kubernetes (strait/cp.h). Every command
+ * renders one JSON document (jansson); the human text is drawn from that same document
+ * (aligned tables, cp/cli_render.c), so text and `--json` never disagree.
  *
  * ## Socket protocol (`cli_socket`, a SOCK_STREAM UNIX socket, mode 0600)
  *
@@ -59,12 +59,14 @@ struct cmdline_inst;
 void cli_register(struct cmdline_inst *const *cmds);
 
 /**
- * Build the command context from the registered tables. @return 0 or -ENOMEM.
- * Control thread, once, after the config and the state are up.
+ * Build the command context from the registered tables; a second call does nothing.
+ * @return 0 or -ENOMEM. Control thread, after the config and the state are up (the CLI
+ * module of the control plane's init list calls it).
  */
 int cli_init(void);
 
-/** Release what cli_init() and cli_interactive_start() made; restores the terminal. */
+/** Release what cli_init() and cli_interactive_start() made; restores the terminal.
+ * Control thread; safe without a cli_init(). */
 void cli_fini(void);
 
 /**
@@ -74,20 +76,22 @@ void cli_fini(void);
  * @param out   receives the output (malloc'ed, NUL-terminated, caller frees); may be NULL.
  * @param len   receives the output length in bytes; may be NULL.
  * @return 0, or the command's error as -errno (-EINVAL for a line that is not a command:
- *         the output then holds the usage of the closest commands). Control thread only.
+ *         the output then holds the usage of the closest commands; -ENODEV before
+ *         cli_init(); -ENOMEM). Control thread only.
  */
 int cli_exec(const char *line, bool json, char **out, size_t *len);
 
 /**
  * Start the interactive prompt `strait> ` on stdin/stdout (rte_cmdline: editing, history,
  * tab completion, `?` for help), the terminal in raw mode until cli_fini().
- * @return 0 or -ENOMEM. Control thread.
+ * @return 0, -ENODEV before cli_init(), or -ENOMEM. Control thread.
  */
 int cli_interactive_start(void);
 
 /**
  * Feed what is waiting on stdin to the prompt: never blocks.
- * @return 0, or -EPIPE once stdin is closed (end of file) or the prompt has exited.
+ * @return 0, or -EPIPE once stdin is closed (end of file) or the prompt has exited (also
+ *         when the prompt was never started). Control thread.
  */
 int cli_interactive_poll(void);
 

@@ -57,7 +57,8 @@ int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsi
  * icmp. @return 0 or -EINVAL. */
 int cp_timeout_set(const char *which, uint32_t seconds);
 
-/** Generation of the published tables (0 before the first publish). */
+/** Generation of the published tables: 1, 2, 3... one per publish (0 before the first).
+ * Control thread; other threads read the snapshot's copy (cp/snapshot.c). */
 uint64_t cp_generation(void);
 
 /** The stable counter slot of mapping ns/name, allocating one. @return slot or -1. */

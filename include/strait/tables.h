@@ -196,8 +196,10 @@ int tables_mapping_find(const struct tables *t, const char *ns, const char *name
  * @param slot_of    callback giving the stable counter slot of a mapping (ns, name).
  * @param generation the new generation number.
  * @param err        message on failure: which mapping and why.
- * @return the tables, or NULL with errno = EINVAL (conflict, no backend), ENOMEM, ENOSPC.
- * Control plane only.
+ * @return the tables, or NULL with errno = EEXIST (two mappings serve one address, port and
+ *         protocol), EINVAL, ENOMEM, ENOSPC (no counter slot left); @p err says which.
+ * Control plane only (cp/tables_build.c, in strait_cp; the rest of this header is in
+ * common/tables.c).
  */
 struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const *maps,
 			    unsigned int n_maps, int (*slot_of)(const char *ns, const char *name),

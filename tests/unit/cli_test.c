@@ -2,7 +2,7 @@
 /*
  * The CLI: command lines go through cli_exec() (the parser and renderers the prompt and the
  * socket use) and the exact text, the JSON fields and the state they leave are checked; the
- * socket protocol is checked on a real UNIX socket served by cp_mgmt_poll().
+ * socket protocol is checked on a real UNIX socket served by cp_modules_poll().
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -427,7 +427,7 @@ static int next_response(struct conn *c, char **out)
 			memmove(c->buf, nl + 1, c->len);
 			return status;
 		}
-		cp_mgmt_poll(1);
+		cp_modules_poll(1);
 		n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT);
 		if (n > 0)
 			c->len += (size_t)n;
@@ -480,7 +480,7 @@ static void socket_serves_framed_responses(void **state)
 	free(out);
 	ssize_t n = -1;
 	for (int spin = 0; spin < 200 && n != 0; spin++) {
-		cp_mgmt_poll(1);
+		cp_modules_poll(1);
 		n = recv(c.fd, c.buf, sizeof(c.buf), MSG_DONTWAIT);
 	}
 	assert_int_equal(n, 0);

@@ -3,8 +3,10 @@
  * Test fixture for the management modules: a whole control plane over a data plane that
  * does not run. EAL with --no-huge and two net_null ports, dp_init() with one worker (never
  * launched: the test injects packets into its pipeline itself), the desired state from a
- * config string, and cp_mgmt_init() (CLI, optional socket; no telemetry thread, no metrics
- * server: --no-telemetry and metrics_listen "").
+ * config string, and the control plane's init list from the desired state on (cp/module.c:
+ * state, snapshot, CLI, optional socket, metrics, Kubernetes; main.c's config, data plane and
+ * workers modules are not linked: the fixture does their part. No telemetry thread, no
+ * metrics server: --no-telemetry and metrics_listen "").
  */
 #ifndef STRAIT_TEST_CP_FIXTURE_H
 #define STRAIT_TEST_CP_FIXTURE_H
@@ -48,12 +50,8 @@ static const char fixture_yaml[] =
 	"servicePort: 9092},\n"
 	"   {port: 30000, endPort: 30009, protocol: udp}], backends: [{address: 10.0.0.13}]}\n";
 
-/* main.c is not linked into the tests: `quit` lands here. */
-static bool fixture_quit;
-void cp_request_quit(void)
-{
-	fixture_quit = true;
-}
+/* `quit` sets the control loop's flag (cp/module.c). */
+#define fixture_quit cp_quit
 
 static int fixture_eal(const char *prog)
 {
@@ -70,8 +68,9 @@ static int fixture_eal(const char *prog)
 static int fixture_up(const char *cli_socket)
 {
 	struct dp_params p = {.n_workers = 1, .sessions_per_worker = 1024};
-	struct cp_args args = {0};
 	struct cfg cfg;
+	struct cp_args args = {0};
+	struct cp_ctx ctx = {.args = &args, .cfg = &cfg};
 	char err[512];
 
 	if (cfg_load_string("fixture.yaml", fixture_yaml, strlen(fixture_yaml), &cfg, err,
@@ -83,8 +82,7 @@ static int fixture_up(const char *cli_socket)
 	p.cfg = &cfg;
 	if (rte_eth_dev_get_port_by_name("net_null0", &p.port_id[DP_PORT_EXT]) ||
 	    rte_eth_dev_get_port_by_name("net_null1", &p.port_id[DP_PORT_INT]) ||
-	    dp_init(&p, err, sizeof(err)) < 0 || cp_state_init(&cfg, err, sizeof(err)) < 0 ||
-	    cp_mgmt_init(&args, err, sizeof(err)) < 0) {
+	    dp_init(&p, err, sizeof(err)) < 0 || cp_modules_init(&ctx, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fixture: %s\n", err);
 		return -1;
 	}
@@ -98,8 +96,7 @@ static int fixture_up(const char *cli_socket)
 
 static void fixture_down(void)
 {
-	cp_mgmt_fini();
-	cp_state_fini();
+	cp_modules_fini();
 	dp_fini();
 }
 

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Desired state → immutable tables (strait/tables.h). A build never touches the published
+ * tables: it allocates everything anew, so that a failed build (a conflict, no memory) leaves
+ * forwarding exactly as it was, and a successful one is published with a single pointer store
+ * (tables_publish(), common/tables.c). Control plane only: cp/state.c is its one caller.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+
+#include <strait/maglev.h>
+#include <strait/proto.h>
+#include <strait/tables.h>
+
+static void route_add(struct tables *t, uint32_t addr, uint8_t len, uint8_t port, uint32_t via)
+{
+	struct tbl_route *r = &t->routes[t->n_routes++];
+	r->mask = len ? ~0u << (32 - len) : 0;
+	r->prefix.addr = addr & r->mask;
+	r->prefix.len = len;
+	r->port = port;
+	r->via = via;
+}
+
+static int route_cmp(const void *a, const void *b)
+{
+	const struct tbl_route *x = a, *y = b;
+	return (int)y->prefix.len - (int)x->prefix.len;
+}
+
+static void vip_add(struct tables *t, uint32_t addr_host)
+{
+	rte_be32_t a = rte_cpu_to_be_32(addr_host);
+	if (!tables_is_vip(t, a))
+		t->vips[t->n_vips++] = a;
+}
+
+static uint32_t timeout_or(uint32_t v, uint32_t dflt)
+{
+	return v ? v : dflt;
+}
+
+struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const *maps,
+			    unsigned int n_maps, int (*slot_of)(const char *ns, const char *name),
+			    uint64_t generation, char *err, size_t errlen)
+{
+	const struct cfg_port *arms[DP_PORT_MAX] = {&c->ext, &c->intl};
+	uint32_t n_svc = 0, n_be = 0, n_keys = 0, n_vips = 0;
+	struct tables *t;
+	char name[RTE_HASH_NAMESIZE];
+	static uint64_t hash_seq;
+	int e = ENOMEM;
+
+	err[0] = '\0';
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		goto fail;
+	t->generation = generation;
+	t->timeouts = c->timeouts;
+
+	for (unsigned int m = 0; m < n_maps; m++) {
+		n_svc += maps[m]->n_ports;
+		n_be += maps[m]->n_ports * maps[m]->n_backends;
+		n_vips += maps[m]->n_addrs;
+		for (unsigned int p = 0; p < maps[m]->n_ports; p++)
+			n_keys += maps[m]->n_addrs *
+				  (maps[m]->ports[p].end_port - maps[m]->ports[p].port + 1u);
+	}
+	n_vips += c->ext.n_addrs;
+	t->mappings = calloc(n_maps ? n_maps : 1, sizeof(*t->mappings));
+	t->services = calloc(n_svc ? n_svc : 1, sizeof(*t->services));
+	t->backends = calloc(n_be ? n_be : 1, sizeof(*t->backends));
+	t->vips = calloc(n_vips ? n_vips : 1, sizeof(*t->vips));
+	t->slot_timeouts = malloc(CFG_MAX_MAPPINGS * sizeof(*t->slot_timeouts));
+	if (!t->mappings || !t->services || !t->backends || !t->vips || !t->slot_timeouts)
+		goto fail;
+	for (unsigned int i = 0; i < CFG_MAX_MAPPINGS; i++)
+		t->slot_timeouts[i] = c->timeouts;
+
+	// Every hash needs a unique name in EAL's registry; a sequence is enough since the
+	// previous tables' hash is freed only after the new one exists.
+	snprintf(name, sizeof(name), "svc_%" PRIu64, ++hash_seq);
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = RTE_MAX(n_keys * 2u, 64u),
+		.key_len = sizeof(struct tbl_svc_key),
+		.hash_func = rte_hash_crc,
+		.socket_id = SOCKET_ID_ANY,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+	t->svc = rte_hash_create(&hp);
+	if (!t->svc) {
+		e = rte_errno ? rte_errno : ENOMEM;
+		snprintf(err, errlen, "cannot create the service table for %u keys: %s", n_keys,
+			 strerror(e));
+		goto fail;
+	}
+
+	for (unsigned int a = 0; a < DP_PORT_MAX; a++) {
+		for (unsigned int i = 0; i < arms[a]->n_addrs; i++) {
+			const struct cfg_cidr *ca = &arms[a]->addrs[i];
+			t->addrs[a][t->n_addrs[a]++] = rte_cpu_to_be_32(ca->addr);
+			route_add(t, ca->addr, ca->len, (uint8_t)a, 0);
+			if (a == DP_PORT_INT)
+				t->int_nets[t->n_int_nets++] = *ca;
+			else
+				vip_add(t, ca->addr);
+		}
+		for (unsigned int i = 0; i < arms[a]->n_routes; i++) {
+			const struct cfg_route *r = &arms[a]->routes[i];
+			route_add(t, r->prefix.addr, r->prefix.len, (uint8_t)a, r->via);
+			if (a == DP_PORT_INT)
+				t->int_nets[t->n_int_nets++] = r->prefix;
+		}
+	}
+	if (c->ext.gateway)
+		route_add(t, 0, 0, DP_PORT_EXT, c->ext.gateway);
+	if (c->intl.gateway)
+		route_add(t, 0, 0, DP_PORT_INT, c->intl.gateway);
+	for (uint32_t i = 0; i < t->n_int_nets; i++) {
+		uint8_t len = t->int_nets[i].len;
+		t->int_pfx[i].mask = len ? ~0u << (32 - len) : 0;
+		t->int_pfx[i].net = t->int_nets[i].addr & t->int_pfx[i].mask;
+	}
+	// Stable sort is not needed: equal-length prefixes of the same config never overlap
+	// in a meaningful way, and the first configured wins among equals either way.
+	qsort(t->routes, t->n_routes, sizeof(t->routes[0]), route_cmp);
+
+	for (unsigned int m = 0; m < n_maps; m++) {
+		const struct cfg_mapping *cm = maps[m];
+		struct tbl_mapping *tm = &t->mappings[t->n_mappings];
+		int slot = slot_of(cm->ns, cm->name);
+
+		if (slot < 0) {
+			e = ENOSPC;
+			snprintf(err, errlen, "mapping %s: no counter slot left (%u mappings at most)",
+				 cm->name, CFG_MAX_MAPPINGS);
+			goto fail;
+		}
+		snprintf(tm->name, sizeof(tm->name), "%s", cm->name);
+		snprintf(tm->ns, sizeof(tm->ns), "%s", cm->ns);
+		tm->ordinal = cm->ordinal;
+		tm->slot = (uint16_t)slot;
+		tm->nat = (uint8_t)cm->nat;
+		tm->mode = (uint8_t)cm->mode;
+		tm->n_allowed = cm->n_allowed;
+		memcpy(tm->allowed, cm->allowed, sizeof(cm->allowed[0]) * cm->n_allowed);
+		tm->timeouts.udp = timeout_or(cm->timeouts.udp, c->timeouts.udp);
+		tm->timeouts.tcp_established =
+			timeout_or(cm->timeouts.tcp_established, c->timeouts.tcp_established);
+		tm->timeouts.tcp_transitory =
+			timeout_or(cm->timeouts.tcp_transitory, c->timeouts.tcp_transitory);
+		tm->timeouts.icmp = timeout_or(cm->timeouts.icmp, c->timeouts.icmp);
+		t->slot_timeouts[slot] = tm->timeouts;
+		tm->n_addrs = cm->n_addrs;
+		memcpy(tm->addrs, cm->addrs, sizeof(cm->addrs[0]) * cm->n_addrs);
+		tm->first_service = t->n_services;
+		for (unsigned int a = 0; a < cm->n_addrs; a++)
+			vip_add(t, cm->addrs[a]);
+
+		for (unsigned int p = 0; p < cm->n_ports; p++) {
+			const struct cfg_map_port *mp = &cm->ports[p];
+			uint32_t idx = t->n_services;
+			struct tbl_service *s = &t->services[t->n_services++];
+
+			s->mapping = t->n_mappings;
+			s->port_lo = mp->port;
+			s->port_hi = mp->end_port ? mp->end_port : mp->port;
+			s->target_port = mp->service_port;
+			s->proto = mp->proto;
+			s->first_backend = t->n_backends;
+			s->n_backends = cm->n_backends;
+			for (unsigned int b = 0; b < cm->n_backends; b++) {
+				struct tbl_backend *tb = &t->backends[t->n_backends++];
+				tb->addr = rte_cpu_to_be_32(cm->backends[b].addr);
+				tb->port = cm->backends[b].port;
+				tb->weight = cm->backends[b].serving_only ? 0 : cm->backends[b].weight;
+				snprintf(tb->name, sizeof(tb->name), "%s", cm->backends[b].name);
+				if (tb->weight) {
+					s->n_eligible++;
+					s->single = (uint16_t)b;
+				}
+			}
+			if (s->n_eligible > 1) {
+				struct maglev_backend *mb = calloc(s->n_backends, sizeof(*mb));
+				s->maglev = malloc(MAGLEV_TABLE_SIZE * sizeof(uint16_t));
+				if (!mb || !s->maglev) {
+					free(mb);
+					goto fail;
+				}
+				for (uint32_t b = 0; b < s->n_backends; b++) {
+					const struct tbl_backend *tb = &t->backends[s->first_backend + b];
+					mb[b].addr = rte_be_to_cpu_32(tb->addr);
+					mb[b].port = tb->port;
+					mb[b].weight = tb->weight;
+				}
+				int r = maglev_build(mb, s->n_backends, s->maglev);
+				free(mb);
+				if (r < 0) {
+					e = -r;
+					goto fail;
+				}
+			}
+			for (unsigned int a = 0; a < cm->n_addrs; a++) {
+				for (uint32_t port = s->port_lo; port <= s->port_hi; port++) {
+					struct tbl_svc_key k = {
+						.addr = rte_cpu_to_be_32(cm->addrs[a]),
+						.port = rte_cpu_to_be_16((uint16_t)port),
+						.proto = s->proto,
+					};
+					void *other;
+					if (rte_hash_lookup_data(t->svc, &k, &other) >= 0) {
+						const struct tbl_service *os = &t->services[(uintptr_t)other];
+						char ab[16];
+						e = EEXIST;
+						snprintf(err, errlen,
+							 "mapping %s: %s:%u/%s is already served by mapping %s",
+							 cm->name, cfg_ipv4_str(cm->addrs[a], ab), port,
+							 strait_proto_name(s->proto),
+							 t->mappings[os->mapping].name);
+						goto fail;
+					}
+					int r = rte_hash_add_key_data(t->svc, &k, (void *)(uintptr_t)idx);
+					if (r < 0) {
+						e = -r;
+						goto fail;
+					}
+				}
+			}
+		}
+		tm->n_services = t->n_services - tm->first_service;
+		t->n_mappings++;
+	}
+	return t;
+fail:
+	if (err[0] == '\0')
+		snprintf(err, errlen, "cannot build tables: %s", strerror(e));
+	tables_free(t);
+	errno = e;
+	return NULL;
+}
