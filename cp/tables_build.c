@@ -140,8 +140,9 @@ struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const
 
 		if (slot < 0) {
 			e = ENOSPC;
-			snprintf(err, errlen, "mapping %s: no counter slot left (%u mappings at most)",
-				 cm->name, CFG_MAX_MAPPINGS);
+			snprintf(err, errlen,
+				 "mapping %s: no counter slot left (%u mappings at most)", cm->name,
+				 CFG_MAX_MAPPINGS);
 			goto fail;
 		}
 		snprintf(tm->name, sizeof(tm->name), "%s", cm->name);
@@ -152,12 +153,10 @@ struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const
 		tm->mode = (uint8_t)cm->mode;
 		tm->n_allowed = cm->n_allowed;
 		memcpy(tm->allowed, cm->allowed, sizeof(cm->allowed[0]) * cm->n_allowed);
-		tm->timeouts.udp = timeout_or(cm->timeouts.udp, c->timeouts.udp);
-		tm->timeouts.tcp_established =
-			timeout_or(cm->timeouts.tcp_established, c->timeouts.tcp_established);
-		tm->timeouts.tcp_transitory =
-			timeout_or(cm->timeouts.tcp_transitory, c->timeouts.tcp_transitory);
-		tm->timeouts.icmp = timeout_or(cm->timeouts.icmp, c->timeouts.icmp);
+#define TBL_TIMEOUT_(member, ckey, crdkey, word, def, states)                                      \
+	tm->timeouts.member = timeout_or(cm->timeouts.member, c->timeouts.member);
+		CFG_TIMEOUTS(TBL_TIMEOUT_)
+#undef TBL_TIMEOUT_
 		t->slot_timeouts[slot] = tm->timeouts;
 		tm->n_addrs = cm->n_addrs;
 		memcpy(tm->addrs, cm->addrs, sizeof(cm->addrs[0]) * cm->n_addrs);
@@ -181,7 +180,8 @@ struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const
 				struct tbl_backend *tb = &t->backends[t->n_backends++];
 				tb->addr = rte_cpu_to_be_32(cm->backends[b].addr);
 				tb->port = cm->backends[b].port;
-				tb->weight = cm->backends[b].serving_only ? 0 : cm->backends[b].weight;
+				tb->weight =
+					cm->backends[b].serving_only ? 0 : cm->backends[b].weight;
 				snprintf(tb->name, sizeof(tb->name), "%s", cm->backends[b].name);
 				if (tb->weight) {
 					s->n_eligible++;
@@ -196,7 +196,8 @@ struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const
 					goto fail;
 				}
 				for (uint32_t b = 0; b < s->n_backends; b++) {
-					const struct tbl_backend *tb = &t->backends[s->first_backend + b];
+					const struct tbl_backend *tb =
+						&t->backends[s->first_backend + b];
 					mb[b].addr = rte_be_to_cpu_32(tb->addr);
 					mb[b].port = tb->port;
 					mb[b].weight = tb->weight;
@@ -217,17 +218,20 @@ struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const
 					};
 					void *other;
 					if (rte_hash_lookup_data(t->svc, &k, &other) >= 0) {
-						const struct tbl_service *os = &t->services[(uintptr_t)other];
+						const struct tbl_service *os =
+							&t->services[(uintptr_t)other];
 						char ab[16];
 						e = EEXIST;
-						snprintf(err, errlen,
-							 "mapping %s: %s:%u/%s is already served by mapping %s",
-							 cm->name, cfg_ipv4_str(cm->addrs[a], ab), port,
-							 strait_proto_name(s->proto),
-							 t->mappings[os->mapping].name);
+						snprintf(
+							err, errlen,
+							"mapping %s: %s:%u/%s is already served by mapping %s",
+							cm->name, cfg_ipv4_str(cm->addrs[a], ab),
+							port, strait_proto_name(s->proto),
+							t->mappings[os->mapping].name);
 						goto fail;
 					}
-					int r = rte_hash_add_key_data(t->svc, &k, (void *)(uintptr_t)idx);
+					int r = rte_hash_add_key_data(t->svc, &k,
+								      (void *)(uintptr_t)idx);
 					if (r < 0) {
 						e = -r;
 						goto fail;

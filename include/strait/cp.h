@@ -53,8 +53,13 @@ int cp_mapping_delete(enum cp_source src, const char *ns, const char *name);
 int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsigned int n,
 			char *err, size_t errlen);
 
-/** Change a global timeout (seconds) for new sessions; @p which is udp, tcp-est, tcp-trans or
- * icmp. @return 0 or -EINVAL. */
+/**
+ * Change a global timeout, in seconds (1..604800); @p which is a CLI word of CFG_TIMEOUTS
+ * (udp, tcp-est, tcp-trans). Publishes new tables: existing sessions of mappings without their
+ * own timeout follow it at their next idle check, as new ones do.
+ * @return 0, or -EINVAL when @p which names no timeout or @p seconds is out of range.
+ * Control thread only.
+ */
 int cp_timeout_set(const char *which, uint32_t seconds);
 
 /** Generation of the published tables: 1, 2, 3... one per publish (0 before the first).
