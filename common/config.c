@@ -282,7 +282,6 @@ static int cfg_root_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg
 	return cfg_mappings_parse(x, root, c);
 }
 
-
 int cfg_load_string(const char *name, const char *buf, size_t len, struct cfg *out, char *err,
 		    size_t errlen)
 {

@@ -67,7 +67,8 @@ int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table
 			for (unsigned int turn = 0; turn < order[i]->weight && filled < m; turn++) {
 				uint32_t c;
 				do {
-					c = (uint32_t)((offset[i] + (uint64_t)next[i] * skip[i]) % m);
+					c = (uint32_t)((offset[i] + (uint64_t)next[i] * skip[i]) %
+						       m);
 					next[i]++;
 				} while (table[c] != UINT16_MAX);
 				table[c] = (uint16_t)(order[i] - b);

@@ -39,14 +39,15 @@ const char *const cfg_proto_names[] = {"tcp", "udp", NULL};
 	 .sub = (sb),                                                                              \
 	 .flags = (fl)},
 #define CFG_FT_NAME_(st, k, m, lo, hi, a, fl) CFG_FIELD_(st, k, NAME, m, 0, lo, hi, NULL, NULL, fl)
-#define CFG_FT_LABEL_(st, k, m, lo, hi, a, fl) CFG_FIELD_(st, k, LABEL, m, 0, lo, hi, NULL, NULL, fl)
+#define CFG_FT_LABEL_(st, k, m, lo, hi, a, fl)                                                     \
+	CFG_FIELD_(st, k, LABEL, m, 0, lo, hi, NULL, NULL, fl)
 #define CFG_FT_ADDR_(st, k, m, lo, hi, a, fl) CFG_FIELD_(st, k, ADDR, m, 0, lo, hi, NULL, NULL, fl)
-#define CFG_FT_INT_(st, k, m, lo, hi, a, fl) CFG_FIELD_(st, k, INT, m, 0, lo, hi, NULL, NULL, fl)
+#define CFG_FT_INT_(st, k, m, lo, hi, a, fl)  CFG_FIELD_(st, k, INT, m, 0, lo, hi, NULL, NULL, fl)
 #define CFG_FT_SERVICE_PORT_(st, k, m, lo, hi, a, fl)                                              \
 	CFG_FIELD_(st, k, SERVICE_PORT, m, 0, lo, hi, NULL, NULL, fl)
-#define CFG_FT_PROTO_(st, k, m, lo, hi, a, fl) CFG_FIELD_(st, k, PROTO, m, 0, lo, hi, a, NULL, fl)
-#define CFG_FT_ENUM_(st, k, m, lo, hi, a, fl) CFG_FIELD_(st, k, ENUM, m, 0, lo, hi, a, NULL, fl)
-#define CFG_FT_MODE_(st, k, m, lo, hi, a, fl) CFG_FIELD_(st, k, MODE, m, 0, lo, hi, a, NULL, fl)
+#define CFG_FT_PROTO_(st, k, m, lo, hi, a, fl)	CFG_FIELD_(st, k, PROTO, m, 0, lo, hi, a, NULL, fl)
+#define CFG_FT_ENUM_(st, k, m, lo, hi, a, fl)	CFG_FIELD_(st, k, ENUM, m, 0, lo, hi, a, NULL, fl)
+#define CFG_FT_MODE_(st, k, m, lo, hi, a, fl)	CFG_FIELD_(st, k, MODE, m, 0, lo, hi, a, NULL, fl)
 #define CFG_FT_OBJECT_(st, k, m, lo, hi, a, fl) CFG_FIELD_(st, k, OBJECT, m, 0, lo, hi, NULL, a, fl)
 #define CFG_FT_ADDRS_(st, k, m, lo, hi, a, fl)                                                     \
 	CFG_FIELD_(st, k, ADDRS, m, offsetof(st, n_##m), lo, hi, NULL, NULL, fl)
@@ -57,9 +58,12 @@ const char *const cfg_proto_names[] = {"tcp", "udp", NULL};
 #define CFG_FT_BACKENDS_(st, k, m, lo, hi, a, fl)                                                  \
 	CFG_FIELD_(st, k, BACKENDS, m, offsetof(st, n_##m), lo, hi, cfg_backend_kind_names, a, fl)
 
-#define CFG_MAPPING_FIELD_(k, t, m, lo, hi, a, fl) CFG_FT_##t##_(struct cfg_mapping, k, m, lo, hi, a, fl)
-#define CFG_MAP_PORT_FIELD_(k, t, m, lo, hi, a, fl) CFG_FT_##t##_(struct cfg_map_port, k, m, lo, hi, a, fl)
-#define CFG_BACKEND_FIELD_(k, t, m, lo, hi, a, fl) CFG_FT_##t##_(struct cfg_backend, k, m, lo, hi, a, fl)
+#define CFG_MAPPING_FIELD_(k, t, m, lo, hi, a, fl)                                                 \
+	CFG_FT_##t##_(struct cfg_mapping, k, m, lo, hi, a, fl)
+#define CFG_MAP_PORT_FIELD_(k, t, m, lo, hi, a, fl)                                                \
+	CFG_FT_##t##_(struct cfg_map_port, k, m, lo, hi, a, fl)
+#define CFG_BACKEND_FIELD_(k, t, m, lo, hi, a, fl)                                                 \
+	CFG_FT_##t##_(struct cfg_backend, k, m, lo, hi, a, fl)
 // In a mapping 0 is allowed: it means "the global timeout".
 #define CFG_TIMEOUT_FIELD_(member, ckey, crdkey, word, def, states)                                \
 	CFG_FT_INT_(struct cfg_timeouts, crdkey, member, 0, CFG_TIMEOUT_MAX, NULL, CFG_F_CRD)
@@ -183,7 +187,8 @@ static int cfg_backends_read(struct cfg_walk *w, const yaml_node_t *v, const cha
 
 	if (!w->is_static) {
 		if (v->type == YAML_MAPPING_NODE)
-			return cfg_err(x, v, sub, "expected pods, nodePorts or a list, got a mapping");
+			return cfg_err(x, v, sub,
+				       "expected pods, nodePorts or a list, got a mapping");
 		if ((rc = cfg_enum(x, v, sub, f->names, false, &e)))
 			return rc;
 		m->backend_kind = e == 0 ? CFG_BACKENDS_PODS : CFG_BACKENDS_NODEPORTS;
@@ -246,8 +251,9 @@ static int cfg_field_read(struct cfg_walk *w, const yaml_node_t *obj, const char
 		return 0;
 	case CFG_FT_MODE:
 		if (w->is_static)
-			return cfg_err(x, v, sub,
-				       "a mapping with a backends list is static and takes no mode");
+			return cfg_err(
+				x, v, sub,
+				"a mapping with a backends list is static and takes no mode");
 		if ((rc = cfg_enum(x, v, sub, f->names, false, &e)))
 			return rc;
 		*(int *)dst = e + 1; // static has no name

@@ -105,8 +105,7 @@ bool cfg_is_null(const yaml_node_t *n)
 	       !strcmp(v, "NULL");
 }
 
-int cfg_scalar(const struct cfg_ctx *x, const yaml_node_t *n, const char *path,
-		      const char **out)
+int cfg_scalar(const struct cfg_ctx *x, const yaml_node_t *n, const char *path, const char **out)
 {
 	const char *v = (const char *)n->data.scalar.value;
 
@@ -121,8 +120,7 @@ int cfg_scalar(const struct cfg_ctx *x, const yaml_node_t *n, const char *path,
 }
 
 // A scalar that must have a value: int, bool, address, enum.
-int cfg_value(const struct cfg_ctx *x, const yaml_node_t *n, const char *path,
-		     const char **out)
+int cfg_value(const struct cfg_ctx *x, const yaml_node_t *n, const char *path, const char **out)
 {
 	int rc = cfg_scalar(x, n, path, out);
 
@@ -131,8 +129,7 @@ int cfg_value(const struct cfg_ctx *x, const yaml_node_t *n, const char *path,
 	return rc;
 }
 
-int cfg_str(const struct cfg_ctx *x, const yaml_node_t *n, const char *path, char *dst,
-		   size_t size)
+int cfg_str(const struct cfg_ctx *x, const yaml_node_t *n, const char *path, char *dst, size_t size)
 {
 	const char *v;
 	int rc = cfg_scalar(x, n, path, &v);
@@ -148,7 +145,7 @@ int cfg_str(const struct cfg_ctx *x, const yaml_node_t *n, const char *path, cha
 }
 
 int cfg_int(const struct cfg_ctx *x, const yaml_node_t *n, const char *path, long long min,
-		   long long max, long long *out)
+	    long long max, long long *out)
 {
 	char s[CFG_SHOW_BUF];
 	const char *v, *d;
@@ -173,8 +170,8 @@ int cfg_int(const struct cfg_ctx *x, const yaml_node_t *n, const char *path, lon
 	return 0;
 }
 
-int cfg_u16(const struct cfg_ctx *x, const yaml_node_t *n, const char *path,
-		   unsigned int min, unsigned int max, uint16_t *out)
+int cfg_u16(const struct cfg_ctx *x, const yaml_node_t *n, const char *path, unsigned int min,
+	    unsigned int max, uint16_t *out)
 {
 	long long v;
 	int rc = cfg_int(x, n, path, min, max, &v);
@@ -185,7 +182,7 @@ int cfg_u16(const struct cfg_ctx *x, const yaml_node_t *n, const char *path,
 }
 
 int cfg_u32(const struct cfg_ctx *x, const yaml_node_t *n, const char *path, uint32_t min,
-		   uint32_t max, uint32_t *out)
+	    uint32_t max, uint32_t *out)
 {
 	long long v;
 	int rc = cfg_int(x, n, path, min, max, &v);
@@ -228,7 +225,7 @@ int cfg_addr(const struct cfg_ctx *x, const yaml_node_t *n, const char *path, ui
 }
 
 int cfg_prefix(const struct cfg_ctx *x, const yaml_node_t *n, const char *path,
-		      struct cfg_cidr *out)
+	       struct cfg_cidr *out)
 {
 	char s[CFG_SHOW_BUF];
 	const char *v;
@@ -243,7 +240,7 @@ int cfg_prefix(const struct cfg_ctx *x, const yaml_node_t *n, const char *path,
 
 /** @p names is NULL-terminated; *out is the index of the match. */
 int cfg_enum(const struct cfg_ctx *x, const yaml_node_t *n, const char *path,
-		    const char *const names[], bool nocase, int *out)
+	     const char *const names[], bool nocase, int *out)
 {
 	char s[CFG_SHOW_BUF], list[128] = "";
 	const char *v;
@@ -268,8 +265,8 @@ yaml_node_t *cfg_item(struct cfg_ctx *x, const yaml_node_t *seq, unsigned int i)
 }
 
 /** Check that @p n is a list (null counts as empty) of at most @p max entries. */
-int cfg_seq(const struct cfg_ctx *x, const yaml_node_t *n, const char *path,
-		   unsigned int max, unsigned int *count)
+int cfg_seq(const struct cfg_ctx *x, const yaml_node_t *n, const char *path, unsigned int max,
+	    unsigned int *count)
 {
 	unsigned int c;
 
@@ -337,8 +334,8 @@ yaml_node_t *cfg_get(struct cfg_ctx *x, const yaml_node_t *n, const char *key)
 	return NULL;
 }
 
-int cfg_missing(const struct cfg_ctx *x, const yaml_node_t *map, const char *path,
-		       const char *key, const char *why)
+int cfg_missing(const struct cfg_ctx *x, const yaml_node_t *map, const char *path, const char *key,
+		const char *why)
 {
 	char sub[CFG_KEYPATH_MAX];
 
@@ -353,7 +350,7 @@ int cfg_need(struct cfg_ctx *x, const yaml_node_t *map, const char *path, const 
 // Optional keys: absent leaves the default that the caller put in *out.
 
 int cfg_key_str(struct cfg_ctx *x, const yaml_node_t *map, const char *path, const char *key,
-		       char *dst, size_t size)
+		char *dst, size_t size)
 {
 	char sub[CFG_KEYPATH_MAX];
 	yaml_node_t *v = cfg_get(x, map, key);
@@ -362,7 +359,7 @@ int cfg_key_str(struct cfg_ctx *x, const yaml_node_t *map, const char *path, con
 }
 
 int cfg_key_u16(struct cfg_ctx *x, const yaml_node_t *map, const char *path, const char *key,
-		       unsigned int min, unsigned int max, uint16_t *out)
+		unsigned int min, unsigned int max, uint16_t *out)
 {
 	char sub[CFG_KEYPATH_MAX];
 	yaml_node_t *v = cfg_get(x, map, key);
@@ -371,7 +368,7 @@ int cfg_key_u16(struct cfg_ctx *x, const yaml_node_t *map, const char *path, con
 }
 
 int cfg_key_u32(struct cfg_ctx *x, const yaml_node_t *map, const char *path, const char *key,
-		       uint32_t min, uint32_t max, uint32_t *out)
+		uint32_t min, uint32_t max, uint32_t *out)
 {
 	char sub[CFG_KEYPATH_MAX];
 	yaml_node_t *v = cfg_get(x, map, key);
@@ -379,8 +376,8 @@ int cfg_key_u32(struct cfg_ctx *x, const yaml_node_t *map, const char *path, con
 	return v ? cfg_u32(x, v, cfg_key_path(sub, path, key), min, max, out) : 0;
 }
 
-int cfg_key_addr(struct cfg_ctx *x, const yaml_node_t *map, const char *path,
-			const char *key, uint32_t *out)
+int cfg_key_addr(struct cfg_ctx *x, const yaml_node_t *map, const char *path, const char *key,
+		 uint32_t *out)
 {
 	char sub[CFG_KEYPATH_MAX];
 	yaml_node_t *v = cfg_get(x, map, key);
@@ -388,8 +385,8 @@ int cfg_key_addr(struct cfg_ctx *x, const yaml_node_t *map, const char *path,
 	return v ? cfg_addr(x, v, cfg_key_path(sub, path, key), out) : 0;
 }
 
-int cfg_key_enum(struct cfg_ctx *x, const yaml_node_t *map, const char *path,
-			const char *key, const char *const names[], int *out)
+int cfg_key_enum(struct cfg_ctx *x, const yaml_node_t *map, const char *path, const char *key,
+		 const char *const names[], int *out)
 {
 	char sub[CFG_KEYPATH_MAX];
 	yaml_node_t *v = cfg_get(x, map, key);
@@ -402,8 +399,8 @@ int cfg_key_enum(struct cfg_ctx *x, const yaml_node_t *map, const char *path,
  * @p sub receives the key path for the caller's messages.
  */
 int cfg_key_seq(struct cfg_ctx *x, const yaml_node_t *map, const char *path, const char *key,
-		       unsigned int max, yaml_node_t **list, unsigned int *count,
-		       char sub[CFG_KEYPATH_MAX])
+		unsigned int max, yaml_node_t **list, unsigned int *count,
+		char sub[CFG_KEYPATH_MAX])
 {
 	cfg_key_path(sub, path, key);
 	*list = cfg_get(x, map, key);
@@ -431,7 +428,7 @@ static bool cfg_name_valid(const char *s, bool dots)
 
 /** A name (@p dots) or a namespace; a namespace may be "" (none, or all). */
 int cfg_name(const struct cfg_ctx *x, const yaml_node_t *n, const char *path, bool dots,
-		    char dst[CFG_NAME_MAX])
+	     char dst[CFG_NAME_MAX])
 {
 	char s[CFG_SHOW_BUF];
 	int rc = cfg_str(x, n, path, dst, CFG_NAME_MAX);
@@ -540,8 +537,8 @@ out:
 }
 
 /* The start shared by every entry point: the context, an empty message, the document. */
-int cfg_begin(struct cfg_ctx *x, const char *name, const char *buf, size_t len,
-		     char *err, size_t errlen, yaml_node_t **root)
+int cfg_begin(struct cfg_ctx *x, const char *name, const char *buf, size_t len, char *err,
+	      size_t errlen, yaml_node_t **root)
 {
 	*x = (struct cfg_ctx){
 		.file = name ? name : "<string>",

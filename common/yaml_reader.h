@@ -18,9 +18,9 @@
 
 #include <strait/config.h>
 
-#define CFG_KEYPATH_MAX 128 /* "mappings[4095].backends[1023].weight" and then some */
-#define CFG_SHOW_MAX 64	    /* bytes of user text echoed into a message */
-#define CFG_SHOW_BUF (CFG_SHOW_MAX + 4)
+#define CFG_KEYPATH_MAX	  128 /* "mappings[4095].backends[1023].weight" and then some */
+#define CFG_SHOW_MAX	  64  /* bytes of user text echoed into a message */
+#define CFG_SHOW_BUF	  (CFG_SHOW_MAX + 4)
 #define CFG_PORT_NAME_MAX 15 /* IANA service name, as Kubernetes checks a port name */
 
 /** One document being read: its name and text for messages, the loaded tree, the message. */
@@ -111,8 +111,8 @@ int cfg_map_table(struct cfg_ctx *x, const yaml_node_t *n, const char *path, con
 /** Value of @p key in mapping @p n (checked with cfg_map()), NULL when absent. */
 yaml_node_t *cfg_get(struct cfg_ctx *x, const yaml_node_t *n, const char *key);
 /** "required key missing" + @p why, at the line of @p map. @return -EINVAL. */
-int cfg_missing(const struct cfg_ctx *x, const yaml_node_t *map, const char *path,
-		const char *key, const char *why);
+int cfg_missing(const struct cfg_ctx *x, const yaml_node_t *map, const char *path, const char *key,
+		const char *why);
 /** cfg_missing() unless @p key is in @p map. */
 int cfg_need(struct cfg_ctx *x, const yaml_node_t *map, const char *path, const char *key);
 

@@ -226,7 +226,7 @@ static int sessions_row(const struct cp_view_session *v, void *arg)
 }
 
 #define SESS_MAPPING 1u
-#define SESS_LIMIT 2u
+#define SESS_LIMIT   2u
 
 struct cmd_sessions_result {
 	cmdline_fixed_string_t show;
@@ -426,7 +426,8 @@ static json_t *show_config(void)
 	cli_set_int(doc, "workers", c->workers);
 	cli_set_u64(doc, "sessions_max", c->sessions_max);
 	// Keyed as in the config file.
-#define SHOW_TIMEOUT_(member, ckey, crdkey, word, def, states) cli_set_u64(to, ckey, c->timeouts.member);
+#define SHOW_TIMEOUT_(member, ckey, crdkey, word, def, states)                                     \
+	cli_set_u64(to, ckey, c->timeouts.member);
 	CFG_TIMEOUTS(SHOW_TIMEOUT_)
 #undef SHOW_TIMEOUT_
 	json_object_set_new(doc, "timeouts", to);
@@ -545,8 +546,16 @@ static cmdline_parse_inst_t cmd_show_sessions_ml = {
 };
 
 static cmdline_parse_inst_t *cli_show_cmds[] = {
-	&cmd_show_ports,      &cmd_show_stats,	    &cmd_show_mappings,	   &cmd_show_sessions,
-	&cmd_show_sessions_m, &cmd_show_sessions_l, &cmd_show_sessions_ml, &cmd_show_backends,
-	&cmd_show_neighbors,  &cmd_show_config,	    NULL,
+	&cmd_show_ports,
+	&cmd_show_stats,
+	&cmd_show_mappings,
+	&cmd_show_sessions,
+	&cmd_show_sessions_m,
+	&cmd_show_sessions_l,
+	&cmd_show_sessions_ml,
+	&cmd_show_backends,
+	&cmd_show_neighbors,
+	&cmd_show_config,
+	NULL,
 };
 CLI_REGISTER(show, cli_show_cmds)

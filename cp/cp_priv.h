@@ -24,10 +24,10 @@
 
 /** The daemon's command line after the EAL arguments. */
 struct cp_args {
-	const char *config;     /**< --config FILE, or NULL for the embedded config */
-	const char *manifests;  /**< --manifests DIR, or NULL */
+	const char *config;	/**< --config FILE, or NULL for the embedded config */
+	const char *manifests;	/**< --manifests DIR, or NULL */
 	const char *kubeconfig; /**< --kubeconfig FILE, or NULL */
-	bool interactive;       /**< -i */
+	bool interactive;	/**< -i */
 };
 
 /* ---- the module list (cp/module.c) ------------------------------------------------------- */
@@ -38,15 +38,15 @@ struct cp_args {
  * the data plane and the workers, the others are in the file named after them.
  */
 enum cp_module_order {
-	CP_MOD_CONFIG,    /**< main.c: the config file (--config, or the embedded one) */
+	CP_MOD_CONFIG,	  /**< main.c: the config file (--config, or the embedded one) */
 	CP_MOD_DATAPLANE, /**< main.c: lcores, ports, dp_init() */
-	CP_MOD_STATE,     /**< state.c: the desired state and the first tables */
+	CP_MOD_STATE,	  /**< state.c: the desired state and the first tables */
 	CP_MOD_SNAPSHOT,  /**< snapshot.c: what telemetry and metrics read; refreshed every pass */
-	CP_MOD_CLI,       /**< cli.c: the command context */
-	CP_MOD_MGMT,      /**< mgmt.c: the CLI socket and the interactive prompt */
-	CP_MOD_METRICS,   /**< metrics.c: /metrics, /healthz, /readyz */
-	CP_MOD_K8S,       /**< k8s.c: Kubernetes (API or --manifests) */
-	CP_MOD_WORKERS,   /**< main.c: dp_start(); its fini stops them and prints the stats */
+	CP_MOD_CLI,	  /**< cli.c: the command context */
+	CP_MOD_MGMT,	  /**< mgmt.c: the CLI socket and the interactive prompt */
+	CP_MOD_METRICS,	  /**< metrics.c: /metrics, /healthz, /readyz */
+	CP_MOD_K8S,	  /**< k8s.c: Kubernetes (API or --manifests) */
+	CP_MOD_WORKERS,	  /**< main.c: dp_start(); its fini stops them and prints the stats */
 	CP_MOD_MAX,
 };
 
@@ -125,11 +125,11 @@ struct cp_snap_port {
 
 /** What threads other than the control thread may read. See cp/snapshot.c. */
 struct cp_snap {
-	uint64_t generation; /**< tables generation the mapping list belongs to */
+	uint64_t generation;   /**< tables generation the mapping list belongs to */
 	const char *k8s_state; /**< cp_k8s_state() */
 	bool k8s_enabled;
 	unsigned int n_mappings;
-	struct cp_view_mapping *maps; /**< the desired state's mappings, in its order */
+	struct cp_view_mapping *maps;		/**< the desired state's mappings, in its order */
 	struct cp_snap_port ports[DP_PORT_MAX]; /**< refreshed every second */
 	unsigned int n_workers;
 	unsigned int lcore[CFG_MAX_WORKERS];

@@ -186,8 +186,8 @@ static void reconcile(void)
 	};
 	for (unsigned int i = 0; i < d.n_res; i++) {
 		const struct k8s_result *r = &d.res[i];
-		json_t *entry = k8s_report_entry(&rep, k8s_report_key(r->kind, r->ns, r->name, key,
-								      sizeof(key)));
+		json_t *entry = k8s_report_entry(
+			&rep, k8s_report_key(r->kind, r->ns, r->name, key, sizeof(key)));
 		bool programmed = r->accepted && !k.publish_failed;
 
 		if (programmed && (json_integer_value(json_object_get(entry, "fp")) !=
@@ -338,7 +338,9 @@ static void api_take(void)
 			k.attempted |= bit;
 			k.failing |= bit;
 			break;
-		case K8S_UPD_RECOVERED: k.failing &= ~bit; break;
+		case K8S_UPD_RECOVERED:
+			k.failing &= ~bit;
+			break;
 		case K8S_UPD_LEADER:
 			// Forget what was sent and reported: start again from the cluster.
 			json_object_clear(k.book);
@@ -440,8 +442,10 @@ void cp_k8s_fini(void)
 const char *cp_k8s_state(void)
 {
 	switch (k.mode) {
-	case MODE_OFF: return "disabled";
-	case MODE_OFFLINE: return "synced";
+	case MODE_OFF:
+		return "disabled";
+	case MODE_OFFLINE:
+		return "synced";
 	default:
 		if (k.attempted != ALL_KINDS)
 			return "syncing";

@@ -7,7 +7,6 @@
 
 #include <strait/k8s_json.h>
 
-
 static json_t *vget(const json_t *obj, va_list ap)
 {
 	const char *key;

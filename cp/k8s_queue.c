@@ -8,7 +8,6 @@
 
 #include <strait/k8s_queue.h>
 
-
 void k8s_queue_init(struct k8s_queue *q)
 {
 	pthread_mutex_init(&q->lock, NULL);

@@ -37,8 +37,8 @@ json_t *k8s_report_entry(const struct k8s_report *rep, const char *key)
 	return e;
 }
 
-void k8s_report_patch(const struct k8s_report *rep, json_t *entry, const char *path,
-		      json_t *patch, const char *what)
+void k8s_report_patch(const struct k8s_report *rep, json_t *entry, const char *path, json_t *patch,
+		      const char *what)
 {
 	if (json_equal(json_object_get(entry, "sent"), patch)) {
 		json_decref(patch);
@@ -93,8 +93,8 @@ void k8s_report_status(const struct k8s_report *rep, const struct k8s_result *r,
 			 patch, summary);
 }
 
-void k8s_report_annotation(const struct k8s_report *rep, const struct k8s_result *r,
-			   json_t *entry, bool programmed, const char *key)
+void k8s_report_annotation(const struct k8s_report *rep, const struct k8s_result *r, json_t *entry,
+			   bool programmed, const char *key)
 {
 	json_t *obj = k8s_cache_get(&rep->store->c[r->kind], r->ns, r->name);
 	const char *cur = k8s_str(obj, "metadata", "annotations", K8S_ANN_ADVERTISED, NULL);
@@ -138,7 +138,7 @@ void k8s_report_annotation_orphan(const struct k8s_report *rep, enum k8s_kind ki
 	snprintf(r.name, sizeof(r.name), "%s", k8s_str(obj, "metadata", "name", NULL));
 	k8s_report_key(kind, r.ns, r.name, key, sizeof(key));
 	snprintf(what, sizeof(what), "%s annotation %s removal", key, K8S_ANN_ADVERTISED);
-	k8s_report_patch(
-		rep, k8s_report_entry(rep, key), k8s_result_path(&r, path, sizeof(path)),
-		json_pack("{s:{s:{s:n}}}", "metadata", "annotations", K8S_ANN_ADVERTISED), what);
+	k8s_report_patch(rep, k8s_report_entry(rep, key), k8s_result_path(&r, path, sizeof(path)),
+			 json_pack("{s:{s:{s:n}}}", "metadata", "annotations", K8S_ANN_ADVERTISED),
+			 what);
 }

@@ -43,8 +43,8 @@ json_t *k8s_report_entry(const struct k8s_report *rep, const char *key);
  * Submit merge patch @p patch of @p path (stolen) unless the very same one was the last
  * submitted for this object (@p entry's "sent"). @p what names it in the writer's logs.
  */
-void k8s_report_patch(const struct k8s_report *rep, json_t *entry, const char *path,
-		      json_t *patch, const char *what);
+void k8s_report_patch(const struct k8s_report *rep, json_t *entry, const char *path, json_t *patch,
+		      const char *what);
 
 /**
  * Status writer: the object's `.status` (conditions Ready, Programmed, Conflict, and the
@@ -56,8 +56,8 @@ void k8s_report_status(const struct k8s_report *rep, const struct k8s_result *r,
 		       bool programmed, const char *key);
 
 /** Status writer: the annotation K8S_ANN_ADVERTISED on the object itself ([] when not live). */
-void k8s_report_annotation(const struct k8s_report *rep, const struct k8s_result *r,
-			   json_t *entry, bool programmed, const char *key);
+void k8s_report_annotation(const struct k8s_report *rep, const struct k8s_result *r, json_t *entry,
+			   bool programmed, const char *key);
 
 /** Orphan sweep of k8s_report_annotation(): an object that carries K8S_ANN_ADVERTISED but is
  * no source any more has it removed. API mode. */

@@ -10,7 +10,7 @@
 const struct k8s_source k8s_source_none = {.invalid_reason = NULL};
 
 static const struct k8s_source *const sources[K8S_KIND_MAX] = {
-#define SOURCE_ROW(id, kind, av, res, gr, prefix, fb_prefix, fb_av, namespaced, sel, name)        \
+#define SOURCE_ROW(id, kind, av, res, gr, prefix, fb_prefix, fb_av, namespaced, sel, name)         \
 	[K8S_KIND_##id] = &k8s_source_##name,
 	K8S_KINDS(SOURCE_ROW)
 #undef SOURCE_ROW

@@ -111,7 +111,9 @@ static json_t *yj_node(struct yj_ctx *x, yaml_node_t *n, int depth, int *rc)
 		return NULL;
 	}
 	switch (n->type) {
-	case YAML_SCALAR_NODE: out = yj_scalar(n); break;
+	case YAML_SCALAR_NODE:
+		out = yj_scalar(n);
+		break;
 	case YAML_SEQUENCE_NODE:
 		out = json_array();
 		for (yaml_node_item_t *it = n->data.sequence.items.start;
@@ -146,7 +148,9 @@ static json_t *yj_node(struct yj_ctx *x, yaml_node_t *n, int depth, int *rc)
 			}
 		}
 		break;
-	default: out = json_null(); break;
+	default:
+		out = json_null();
+		break;
 	}
 	if (!out && *rc == 0)
 		*rc = -ENOMEM;

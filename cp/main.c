@@ -28,7 +28,7 @@
 
 #include "cp_priv.h"
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE   2
 #define EXIT_RUNTIME 1
 
 static volatile sig_atomic_t reload;
@@ -69,15 +69,16 @@ static int port_lookup(const struct cfg *c, const struct cfg_port *p, const char
 		int ret = rte_dev_probe(p->device);
 		if (ret == 0 && rte_eth_dev_get_port_by_name(name, id) == 0)
 			return 0;
-		fprintf(stderr, "strait: %s:%u: ports.%s.device: cannot probe \"%s\": %s\n", c->path,
-			p->device_line, role, p->device, ret < 0 ? rte_strerror(-ret) : "no port");
+		fprintf(stderr, "strait: %s:%u: ports.%s.device: cannot probe \"%s\": %s\n",
+			c->path, p->device_line, role, p->device,
+			ret < 0 ? rte_strerror(-ret) : "no port");
 		return -ENODEV;
 	}
-	fprintf(stderr, "strait: %s:%u: ports.%s.device: no DPDK port named \"%s\"; EAL has:",
-		c->path, p->device_line, role, p->device);
+	fprintf(stderr,
+		"strait: %s:%u: ports.%s.device: no DPDK port named \"%s\"; EAL has:", c->path,
+		p->device_line, role, p->device);
 	uint16_t pid;
-	RTE_ETH_FOREACH_DEV(pid)
-	{
+	RTE_ETH_FOREACH_DEV(pid) {
 		char other[RTE_ETH_NAME_MAX_LEN];
 		if (rte_eth_dev_get_name_by_port(pid, other) == 0)
 			fprintf(stderr, " %s", other);
@@ -133,8 +134,7 @@ static int dataplane_init(struct cp_ctx *ctx, char *err, size_t errlen)
 	struct cfg *cfg = ctx->cfg;
 	unsigned int lcore, n = 0;
 
-	RTE_LCORE_FOREACH_WORKER(lcore)
-	{
+	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (n < cfg->workers)
 			d.dpp.worker_lcore[n] = lcore;
 		n++;

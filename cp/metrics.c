@@ -166,15 +166,17 @@ int cp_metrics_render(FILE *f)
 	cp_metrics_family(f, "strait_sessions_created_total", "counter",
 			  "Sessions created, per mapping.");
 	map_samples(f, snap, s, "strait_sessions_created_total", get_created, 0);
-	cp_metrics_family(f, "strait_packets_total", "counter",
-	       "Packets translated, per mapping and direction (out2in: client to backend).");
+	cp_metrics_family(
+		f, "strait_packets_total", "counter",
+		"Packets translated, per mapping and direction (out2in: client to backend).");
 	map_samples(f, snap, s, "strait_packets_total", get_pkts, 1);
 	cp_metrics_family(f, "strait_bytes_total", "counter",
-	       "IPv4 bytes (total length) translated, per mapping and direction.");
+			  "IPv4 bytes (total length) translated, per mapping and direction.");
 	map_samples(f, snap, s, "strait_bytes_total", get_bytes, 1);
-	cp_metrics_family(f, "strait_mapping_drops_total", "counter",
-	       "Packets for a mapping dropped (allow-list, full session table, no SNAT port, no "
-	       "backend); by reason in strait_drops_total.");
+	cp_metrics_family(
+		f, "strait_mapping_drops_total", "counter",
+		"Packets for a mapping dropped (allow-list, full session table, no SNAT port, no "
+		"backend); by reason in strait_drops_total.");
 	map_samples(f, snap, s, "strait_mapping_drops_total", get_drops, 0);
 
 	cp_metrics_family(f, "strait_drops_total", "counter",
@@ -183,10 +185,11 @@ int cp_metrics_render(FILE *f)
 		fprintf(f, "strait_drops_total{reason=\"%s\"} %" PRIu64 "\n", dp_drop_name(d),
 			v.drops[d]);
 	cp_metrics_family(f, "strait_handoff_packets_total", "counter",
-	       "Packets passed to the worker that owns their session.");
+			  "Packets passed to the worker that owns their session.");
 	fprintf(f, "strait_handoff_packets_total %" PRIu64 "\n", v.handoff_packets);
-	cp_metrics_family(f, "strait_slowpath_packets_total", "counter",
-	       "Packets passed to the control thread (ARP, ICMP to the gateway, TTL exceeded).");
+	cp_metrics_family(
+		f, "strait_slowpath_packets_total", "counter",
+		"Packets passed to the control thread (ARP, ICMP to the gateway, TTL exceeded).");
 	fprintf(f, "strait_slowpath_packets_total %" PRIu64 "\n", v.slowpath_packets);
 
 	port_samples(f, snap, "strait_port_rx_packets_total", "counter",
@@ -222,12 +225,12 @@ int cp_metrics_render(FILE *f)
 		renderers[i](f, snap);
 
 	cp_metrics_family(f, "strait_tables_generation", "gauge",
-	       "Generation of the published tables (one more per publish).");
+			  "Generation of the published tables (one more per publish).");
 	fprintf(f, "strait_tables_generation %" PRIu64 "\n", snap->generation);
 	cp_metrics_family(f, "strait_mappings", "gauge", "Mappings in the published tables.");
 	fprintf(f, "strait_mappings %u\n", snap->n_mappings);
 	cp_metrics_family(f, "strait_kubernetes_state", "gauge",
-	       "Kubernetes watch state: 1 for the current one (a state set).");
+			  "Kubernetes watch state: 1 for the current one (a state set).");
 	for (unsigned int i = 0; i < RTE_DIM(k8s_states); i++)
 		fprintf(f, "strait_kubernetes_state{state=\"%s\"} %d\n", k8s_states[i],
 			snap->k8s_state && strcmp(snap->k8s_state, k8s_states[i]) == 0);

@@ -91,8 +91,8 @@ static void snap_figures(struct cp_snap *s, uint64_t now, uint64_t *busy, uint64
 	for (int r = 0; r < DP_PORT_MAX; r++) {
 		struct cp_snap_port *p = &s->ports[r];
 		struct rte_eth_link link;
-		const struct cfg_port *cp = r == DP_PORT_EXT ? &cp_config()->ext
-							     : &cp_config()->intl;
+		const struct cfg_port *cp =
+			r == DP_PORT_EXT ? &cp_config()->ext : &cp_config()->intl;
 
 		snprintf(p->role, sizeof(p->role), "%s", cp_view_port_role[r]);
 		snprintf(p->device, sizeof(p->device), "%s", cp->device);

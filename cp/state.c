@@ -143,8 +143,9 @@ int cp_mapping_upsert(enum cp_source src, const struct cfg_mapping *m, char *err
 
 	if (i >= 0 && st.maps[i].src != src) {
 		snprintf(err, errlen, "mapping %s is managed by another source (%s)", m->name,
-			 st.maps[i].src == CP_SRC_CONFIG ? "the config file" :
-			 st.maps[i].src == CP_SRC_K8S	 ? "Kubernetes" : "the CLI");
+			 st.maps[i].src == CP_SRC_CONFIG ? "the config file"
+			 : st.maps[i].src == CP_SRC_K8S	 ? "Kubernetes"
+							 : "the CLI");
 		return -EPERM;
 	}
 	if (i < 0) {

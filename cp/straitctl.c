@@ -24,8 +24,8 @@
 
 #include <strait/cli.h>
 
-#define EXIT_FAILED 1
-#define EXIT_USAGE 2
+#define EXIT_FAILED	 1
+#define EXIT_USAGE	 2
 #define EXIT_UNREACHABLE 3
 /* The longest command (`clear sessions` waits for every worker) takes a few seconds. */
 #define ANSWER_TIMEOUT_MS 30000

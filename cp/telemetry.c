@@ -29,9 +29,9 @@
 
 #include "cp_priv.h"
 
-#define TEL_MAPPINGS_MAX 48
+#define TEL_MAPPINGS_MAX     48
 #define TEL_SESSIONS_DEFAULT 16
-#define TEL_SESSIONS_MAX 32
+#define TEL_SESSIONS_MAX     32
 
 /* A dict key from a label: telemetry accepts only [A-Za-z0-9_/]. */
 static void tel_key(char *dst, size_t size, const char *ns, const char *name)
@@ -303,7 +303,7 @@ static const struct tel_cmd {
 	{"/strait/ports", tel_ports,
 	 "Ethdev counters per arm: packets, bytes, rx_missed, errors, link. No params. "
 	 "Refreshed every second."},
-		{"/strait/tables", tel_tables,
+	{"/strait/tables", tel_tables,
 	 "Published tables: generation (one per publish), mapping count, Kubernetes "
 	 "state. No params."},
 };

@@ -21,8 +21,7 @@ const char *cp_view_source_name(enum cp_source s)
 	return s == CP_SRC_CONFIG ? "config" : s == CP_SRC_CLI ? "cli" : "kubernetes";
 }
 
-static void mapping_fill(struct cp_view_mapping *v, const struct cfg_mapping *m,
-			 enum cp_source src)
+static void mapping_fill(struct cp_view_mapping *v, const struct cfg_mapping *m, enum cp_source src)
 {
 	size_t off = 0;
 
@@ -112,8 +111,7 @@ struct dp_stats *cp_view_counters(struct cp_view_counters *v)
 	return s;
 }
 
-void cp_view_map_counters(const struct dp_stats *s, uint16_t slot,
-			  struct cp_view_map_counters *out)
+void cp_view_map_counters(const struct dp_stats *s, uint16_t slot, struct cp_view_map_counters *out)
 {
 	const struct dp_map_stats *m = &s->map[slot];
 
@@ -168,8 +166,7 @@ static int session_fill(const struct dp_session_info *si, void *arg)
 
 unsigned int cp_view_sessions_walk(int slot, const struct cp_view_mapping *maps,
 				   unsigned int n_maps,
-				   int (*cb)(const struct cp_view_session *v, void *arg),
-				   void *arg)
+				   int (*cb)(const struct cp_view_session *v, void *arg), void *arg)
 {
 	struct sessions_walk w = {.maps = maps, .n_maps = n_maps, .cb = cb, .arg = arg};
 

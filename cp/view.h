@@ -19,11 +19,11 @@ struct cp_view_mapping {
 	char name[CFG_NAME_MAX];
 	char ns[CFG_NAME_MAX];
 	char label[2 * CFG_NAME_MAX]; /**< "ns/name", or "name" when ns is "" */
-	uint16_t slot;                /**< index into dp_stats.map */
-	int32_t ordinal;              /**< -1 = none */
-	uint8_t source;               /**< enum cp_source */
-	uint8_t mode;                 /**< enum cfg_mapping_mode */
-	uint8_t nat;                  /**< enum cfg_nat_mode */
+	uint16_t slot;		      /**< index into dp_stats.map */
+	int32_t ordinal;	      /**< -1 = none */
+	uint8_t source;		      /**< enum cp_source */
+	uint8_t mode;		      /**< enum cfg_mapping_mode */
+	uint8_t nat;		      /**< enum cfg_nat_mode */
 	unsigned int n_addrs;
 	uint32_t addrs[CFG_MAX_ADDRS]; /**< host order */
 	unsigned int n_specs;
@@ -55,10 +55,10 @@ struct cp_view_counters {
 struct cp_view_session {
 	unsigned int worker;
 	char mapping[2 * CFG_NAME_MAX]; /**< the mapping's label, "" when it is gone */
-	const char *proto;              /**< strait_proto_name() */
-	const char *state;              /**< "syn_sent", "established", ..., "udp", "icmp" */
+	const char *proto;		/**< strait_proto_name() */
+	const char *state;		/**< "syn_sent", "established", ..., "udp", "icmp" */
 	char client[24], external[24], snat[24], backend[24]; /**< "a.b.c.d:port" */
-	uint32_t idle_s, expires_s;     /**< seconds */
+	uint32_t idle_s, expires_s;			      /**< seconds */
 	uint64_t pkts[2], bytes[2];
 };
 

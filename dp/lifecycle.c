@@ -42,8 +42,8 @@ int dp_init(const struct dp_params *p, char *err, size_t errlen)
 	dp.n_workers = nw;
 	neigh_reset();
 	// rx rings of every queue, tx rings, rings between lcores, and slack for bursts in flight.
-	unsigned int n_mbufs = nw * DP_PORT_MAX * (DP_RX_DESC + DP_TX_DESC) +
-			       nw * nw * DP_RING_SIZE + 8192;
+	unsigned int n_mbufs =
+		nw * DP_PORT_MAX * (DP_RX_DESC + DP_TX_DESC) + nw * nw * DP_RING_SIZE + 8192;
 	ret = dp_ports_setup(p->port_id, nw, n_mbufs, err, errlen);
 	if (ret < 0)
 		return ret;

@@ -28,8 +28,8 @@ static void handoff_poll(struct dp_worker *w, const struct tables *t)
 	for (unsigned int j = 0; j < w->n_workers; j++) {
 		if (!w->handoff_in[j])
 			continue;
-		unsigned int n = rte_ring_sc_dequeue_burst(w->handoff_in[j], (void **)in, DP_BURST,
-							   NULL);
+		unsigned int n =
+			rte_ring_sc_dequeue_burst(w->handoff_in[j], (void **)in, DP_BURST, NULL);
 		if (n == 0)
 			continue;
 		w->stats.handoff_in += n;
@@ -74,7 +74,8 @@ int dp_worker_loop(struct dp_worker *w, struct rte_rcu_qsbr *qsv)
 		if (w->n_workers > 1 && t)
 			handoff_poll(w, t);
 
-		unsigned int n = rte_ring_sc_dequeue_burst(w->ctl_tx, (void **)pkts, DP_BURST, NULL);
+		unsigned int n =
+			rte_ring_sc_dequeue_burst(w->ctl_tx, (void **)pkts, DP_BURST, NULL);
 		for (unsigned int i = 0; i < n; i++)
 			dp_tx_enqueue(w, dp_priv(pkts[i])->out_port & 1, pkts[i]);
 		busy |= n > 0;

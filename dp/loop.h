@@ -7,7 +7,7 @@
 
 #include "worker.h"
 
-#define DP_EXPIRE_BUDGET 64 /**< session slots examined per housekeeping pass */
+#define DP_EXPIRE_BUDGET      64 /**< session slots examined per housekeeping pass */
 #define DP_HOUSEKEEPING_LOOPS 16
 
 /**

@@ -13,9 +13,9 @@
 
 /** Private area of every mbuf (mempool priv_size): slow-path metadata. */
 struct dp_mbuf_priv {
-	uint8_t in_port; /**< enum dp_port_role it arrived on */
+	uint8_t in_port;  /**< enum dp_port_role it arrived on */
 	uint8_t out_port; /**< for DP_SP_NEED_NEIGH and control tx */
-	uint8_t reason; /**< enum dp_sp_reason */
+	uint8_t reason;	  /**< enum dp_sp_reason */
 	uint8_t pad;
 	rte_be32_t nh; /**< next hop to resolve */
 };

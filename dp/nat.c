@@ -189,8 +189,8 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 
 	// The in2out key: replies from the backend to the SNAT address (full NAT) or to the
 	// client itself (preserveSource).
-	k_i2o = (struct nat_key){.src = be->addr, .sport = rte_cpu_to_be_16(bport),
-				 .proto = m->proto, .family = 4};
+	k_i2o = (struct nat_key){
+		.src = be->addr, .sport = rte_cpu_to_be_16(bport), .proto = m->proto, .family = 4};
 	if (mp->nat == CFG_NAT_FULL) {
 		k_i2o.dst = t->addrs[r_be->port][0];
 		// Any port of our partition not already used towards this backend:port; a port
@@ -199,7 +199,8 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 		// replies to our own queue, so that they need no hand-over (rte_softrss with the
 		// port's key and redirection table: what the NIC computes).
 		const bool rss = w->rss_int.enabled;
-		unsigned int tries = rss ? DP_SNAT_PORT_TRIES_RSS(w->n_workers) : DP_SNAT_PORT_TRIES;
+		unsigned int tries =
+			rss ? DP_SNAT_PORT_TRIES_RSS(w->n_workers) : DP_SNAT_PORT_TRIES;
 		for (; tries > 0; tries--) {
 			uint16_t p = w->snat_next;
 			w->snat_next = p >= w->snat_hi ? w->snat_lo : (uint16_t)(p + 1);
@@ -425,8 +426,12 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 	}
 
 	// The quoted packet went the other way: its reverse is a key of this direction.
-	k = (struct nat_key){.src = in_ip->dst_addr, .dst = in_ip->src_addr, .sport = in_ports[1],
-			     .dport = in_ports[0], .proto = in_ip->next_proto_id, .family = 4};
+	k = (struct nat_key){.src = in_ip->dst_addr,
+			     .dst = in_ip->src_addr,
+			     .sport = in_ports[1],
+			     .dport = in_ports[0],
+			     .proto = in_ip->next_proto_id,
+			     .family = 4};
 	ref = nat_sessions_lookup(&w->sess, &k);
 	if (ref == NAT_REF_NONE || (int)(ref & 1) != dir) {
 		dp_drop(w, mb, DP_DROP_ICMP_NO_SESSION);
@@ -600,9 +605,8 @@ static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte
 		dp_drop(w, mb, DP_DROP_NO_MAPPING);
 		return;
 	}
-	if (m->proto == IPPROTO_TCP &&
-	    (m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) !=
-		    RTE_TCP_SYN_FLAG) {
+	if (m->proto == IPPROTO_TCP && (m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG |
+							RTE_TCP_RST_FLAG)) != RTE_TCP_SYN_FLAG) {
 		dp_drop(w, mb, DP_DROP_TCP_NOT_SYN);
 		return;
 	}
@@ -631,8 +635,8 @@ static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte
 struct burst_key {
 	struct nat_key key; /**< built as two words in registers (nat_key_words) */
 	struct nat_hash h;
-	uint32_t ref; /**< stage 2's candidate, NAT_REF_NONE if none yet */
-	uint16_t pkt; /**< index in the burst */
+	uint32_t ref;	/**< stage 2's candidate, NAT_REF_NONE if none yet */
+	uint16_t pkt;	/**< index in the burst */
 	uint8_t second; /**< the primary bucket had no signature match: scan the other */
 };
 
@@ -656,10 +660,10 @@ static __rte_always_inline void stage2(const struct nat_sessions *s, struct burs
 
 /* Stage 3 of a key: check it against its record and rewrite; a miss on ext may start a
  * session. @return whether a session was created. */
-static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables *t,
-				       uint8_t in_port, struct rte_mbuf **pkts,
-				       const struct pkt_meta *meta, const struct burst_key *bk,
-				       uint32_t now, bool created, struct svc_cache *sc)
+static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables *t, uint8_t in_port,
+				       struct rte_mbuf **pkts, const struct pkt_meta *meta,
+				       const struct burst_key *bk, uint32_t now, bool created,
+				       struct svc_cache *sc)
 {
 	const struct nat_sessions *s = &w->sess;
 	const int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
@@ -708,7 +712,9 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 	struct svc_cache sc = {0};
 	bool created = false;
 	const uint32_t now = dp_ticks(w);
-	struct burst_ctx ctx = {.vips = t->vips, .n_vips = t->n_vips, .int_pfx = t->int_pfx,
+	struct burst_ctx ctx = {.vips = t->vips,
+				.n_vips = t->n_vips,
+				.int_pfx = t->int_pfx,
 				.n_int_pfx = t->n_int_nets};
 	memcpy(&ctx.mac_lo, &w->mac[in_port], 4);
 	memcpy(&ctx.mac_hi, (const uint8_t *)&w->mac[in_port] + 4, 2);

@@ -189,7 +189,8 @@ static inline enum pkt_kind pkt_parse_general(const uint8_t *frame, uint32_t len
 			return pkt_drop_reason(m, DP_DROP_BAD_L4_HEADER);
 		m->icmp_type = ih->icmp_type;
 		m->icmp_code = ih->icmp_code;
-		if (ih->icmp_type == RTE_IP_ICMP_ECHO_REQUEST || ih->icmp_type == RTE_IP_ICMP_ECHO_REPLY)
+		if (ih->icmp_type == RTE_IP_ICMP_ECHO_REQUEST ||
+		    ih->icmp_type == RTE_IP_ICMP_ECHO_REPLY)
 			m->sport = m->dport = ih->icmp_ident;
 		break;
 	}
@@ -200,7 +201,7 @@ static inline enum pkt_kind pkt_parse_general(const uint8_t *frame, uint32_t len
 }
 
 static __rte_always_inline enum pkt_kind pkt_parse_inline(const uint8_t *frame, uint32_t len,
-							   struct pkt_meta *m)
+							  struct pkt_meta *m)
 {
 	if (likely(pkt_parse_fast(frame, len, m)))
 		return PKT_IPV4;

@@ -14,10 +14,10 @@
 #include <strait/dp.h>
 
 /* ICMP types (RFC 792) that DPDK 22.11 does not name. */
-#define ICMP_DEST_UNREACH 3
+#define ICMP_DEST_UNREACH     3
 #define ICMP_FRAG_NEEDED_CODE 4
-#define ICMP_TIME_EXCEEDED 11
-#define ICMP_PARAM_PROBLEM 12
+#define ICMP_TIME_EXCEEDED    11
+#define ICMP_PARAM_PROBLEM    12
 
 enum pkt_kind { PKT_DROP = 0, PKT_IPV4, PKT_ARP };
 enum pkt_frag { FRAG_NONE = 0, FRAG_FIRST, FRAG_LATER };

@@ -43,7 +43,8 @@ static void rss_learn(uint16_t port_id, uint16_t reta_size, struct dp_rss *out)
 	struct rte_eth_rss_reta_entry64 conf[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
 
 	memset(out, 0, sizeof(*out));
-	if (reta_size == 0 || reta_size > RTE_ETH_RSS_RETA_SIZE_512 || !rte_is_power_of_2(reta_size))
+	if (reta_size == 0 || reta_size > RTE_ETH_RSS_RETA_SIZE_512 ||
+	    !rte_is_power_of_2(reta_size))
 		return;
 	memset(conf, 0, sizeof(conf));
 	for (unsigned int i = 0; i < reta_size / RTE_ETH_RETA_GROUP_SIZE; i++)
@@ -142,10 +143,10 @@ int dp_ports_setup(const uint16_t port_id[DP_PORT_MAX], unsigned int nq, unsigne
 	int ret;
 
 	memset(&ports, 0, sizeof(ports));
-	ports.pool = rte_pktmbuf_pool_create("dp_mbufs", n_mbufs, 256,
-					     RTE_ALIGN(sizeof(struct dp_mbuf_priv),
-						       RTE_MBUF_PRIV_ALIGN),
-					     RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	ports.pool =
+		rte_pktmbuf_pool_create("dp_mbufs", n_mbufs, 256,
+					RTE_ALIGN(sizeof(struct dp_mbuf_priv), RTE_MBUF_PRIV_ALIGN),
+					RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (!ports.pool) {
 		snprintf(err, errlen, "cannot create the mbuf pool (%u mbufs): %s", n_mbufs,
 			 rte_strerror(rte_errno));

@@ -66,8 +66,8 @@ int nat_sessions_init(struct nat_sessions *s, const char *name, uint32_t max, in
 	s->max = max;
 	s->bkt_mask = nb - 1;
 	s->free_head = NAT_REC_NONE;
-	s->bkt = rte_zmalloc_socket(name, (size_t)nb * sizeof(*s->bkt), RTE_CACHE_LINE_SIZE,
-				    socket);
+	s->bkt =
+		rte_zmalloc_socket(name, (size_t)nb * sizeof(*s->bkt), RTE_CACHE_LINE_SIZE, socket);
 	// Zeroed, so that a record not yet used reads as free (proto 0) to the control thread.
 	s->recs = rte_zmalloc_socket(name, (size_t)max * sizeof(*s->recs), RTE_CACHE_LINE_SIZE,
 				     socket);
@@ -110,7 +110,7 @@ static int bkt_free_entry(const struct nat_bucket *b)
 struct bfs_node {
 	uint32_t bkt;
 	int16_t parent; /**< index in the queue, -1 for a root */
-	uint8_t entry; /**< entry of the parent's bucket whose alternative is this bucket */
+	uint8_t entry;	/**< entry of the parent's bucket whose alternative is this bucket */
 };
 
 static bool bfs_on_path(const struct bfs_node *q, int node, uint32_t bkt)
@@ -155,7 +155,8 @@ int nat_sessions_add_h(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint3
 				continue;
 			if ((e = bkt_free_entry(&s->bkt[alt])) < 0) {
 				if (tail < NAT_BFS_NODES)
-					q[tail++] = (struct bfs_node){alt, (int16_t)head, (uint8_t)i};
+					q[tail++] =
+						(struct bfs_node){alt, (int16_t)head, (uint8_t)i};
 				continue;
 			}
 			// Move from the end of the chain back to its root.

@@ -28,7 +28,7 @@ struct nat_key {
 	rte_be16_t sport, dport;
 	uint8_t proto;
 	uint8_t family; /**< 4 */
-	uint16_t pad; /**< 0: keys are hashed as bytes */
+	uint16_t pad;	/**< 0: keys are hashed as bytes */
 };
 
 enum nat_tcp_state {
@@ -40,8 +40,8 @@ enum nat_tcp_state {
 };
 
 #define NAT_F_SEEN_I2O 0x1
-#define NAT_F_FIN_O2I 0x2
-#define NAT_F_FIN_I2O 0x4
+#define NAT_F_FIN_O2I  0x2
+#define NAT_F_FIN_I2O  0x4
 
 /**
  * One session, both directions, in one 64-byte cache line: the only line a packet of an
@@ -59,17 +59,17 @@ enum nat_tcp_state {
 struct nat_session {
 	rte_be32_t addr[2][2]; /**< [dir][src, dst]: O2I {client, ext}, I2O {backend, snat} */
 	rte_be16_t port[2][2]; /**< the same for ports */
-	uint8_t proto; /**< IPPROTO_*; 0 = free record */
-	uint8_t state : 3; /**< enum nat_tcp_state */
-	uint8_t flags : 3; /**< NAT_F_* */
+	uint8_t proto;	       /**< IPPROTO_*; 0 = free record */
+	uint8_t state : 3;     /**< enum nat_tcp_state */
+	uint8_t flags : 3;     /**< NAT_F_* */
 	uint8_t pad0 : 2;
-	uint16_t slot; /**< mapping counter slot (and timeouts) */
-	uint16_t l3_delta; /**< out2in IPv4 header delta of the addresses (RFC 1624), folded */
-	uint16_t l4_delta; /**< out2in TCP/UDP delta: pseudo-header addresses and ports */
-	uint16_t adj[2]; /**< [dir] index into dp_worker.adj of the next hop */
+	uint16_t slot;	    /**< mapping counter slot (and timeouts) */
+	uint16_t l3_delta;  /**< out2in IPv4 header delta of the addresses (RFC 1624), folded */
+	uint16_t l4_delta;  /**< out2in TCP/UDP delta: pseudo-header addresses and ports */
+	uint16_t adj[2];    /**< [dir] index into dp_worker.adj of the next hop */
 	uint32_t last_seen; /**< dp_worker ticks (TSC >> tick_shift); next free record if free */
-	uint32_t pkts[2]; /**< [dir] packets, wrap at 2^32 */
-	uint64_t bytes[2]; /**< [dir] IP bytes */
+	uint32_t pkts[2];   /**< [dir] packets, wrap at 2^32 */
+	uint64_t bytes[2];  /**< [dir] IP bytes */
 } __rte_aligned(64);
 
 static_assert(sizeof(struct nat_session) == RTE_CACHE_LINE_SIZE, "session is one cache line");
@@ -99,8 +99,8 @@ struct nat_sessions {
 	struct nat_bucket *bkt;
 	uint32_t bkt_mask; /**< buckets - 1; buckets is a power of two, >= 2 */
 	struct nat_session *recs;
-	uint32_t max; /**< records */
-	uint32_t hwm; /**< records [0, hwm) have been used at least once */
+	uint32_t max;	    /**< records */
+	uint32_t hwm;	    /**< records [0, hwm) have been used at least once */
 	uint32_t free_head; /**< LIFO of freed records, linked through last_seen */
 	uint32_t expire_cursor;
 	uint64_t active;

@@ -47,7 +47,8 @@ unsigned int nat_sessions_expire(struct dp_worker *w, unsigned int budget)
 			s->expire_cursor = 0;
 		if (se->proto == 0)
 			continue;
-		if ((uint32_t)(now - se->last_seen) > dp_ticks_of_s(w, nat_session_timeout_s(se, t))) {
+		if ((uint32_t)(now - se->last_seen) >
+		    dp_ticks_of_s(w, nat_session_timeout_s(se, t))) {
 			nat_session_free(w, i);
 			expired++;
 		}

@@ -32,7 +32,7 @@ struct nat_hash {
 
 /** The hash of a key given as its two 64-bit words (memory order). */
 static __rte_always_inline struct nat_hash nat_hash_words(const struct nat_sessions *s, uint64_t w0,
-					     uint64_t w1)
+							  uint64_t w1)
 {
 	uint32_t h = rte_hash_crc_8byte(w1, rte_hash_crc_8byte(w0, 0x5eed5eed));
 	uint64_t x = (w0 * 0x9e3779b97f4a7c15ull ^ w1) * 0xc2b2ae3d27d4eb4full;
@@ -53,15 +53,19 @@ static inline struct nat_hash nat_key_hash(const struct nat_sessions *s, const s
  * The words of the key of a packet, built in registers: a key written field by field and
  * read back as two words would stall on store forwarding (narrow stores, wide load).
  */
-static inline void nat_key_words(rte_be32_t src, rte_be32_t dst, rte_be16_t sport,
-				 rte_be16_t dport, uint8_t proto, uint64_t *w0, uint64_t *w1)
+static inline void nat_key_words(rte_be32_t src, rte_be32_t dst, rte_be16_t sport, rte_be16_t dport,
+				 uint8_t proto, uint64_t *w0, uint64_t *w1)
 {
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
 	*w0 = (uint64_t)src | (uint64_t)dst << 32;
 	*w1 = (uint64_t)sport | (uint64_t)dport << 16 | (uint64_t)proto << 32 | 4ull << 40;
 #else
-	struct nat_key k = {.src = src, .dst = dst, .sport = sport, .dport = dport,
-			    .proto = proto, .family = 4};
+	struct nat_key k = {.src = src,
+			    .dst = dst,
+			    .sport = sport,
+			    .dport = dport,
+			    .proto = proto,
+			    .family = 4};
 	memcpy(w0, &k, 8);
 	memcpy(w1, (const uint8_t *)&k + 8, 8);
 #endif
@@ -79,7 +83,8 @@ static inline unsigned int nat_bkt_match(const struct nat_bucket *b, uint32_t si
 #ifdef RTE_ARCH_X86
 	__m128i v = _mm_set1_epi32((int)sig);
 	__m128i lo = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(const void *)b->sig), v);
-	__m128i hi = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(const void *)(b->sig + 4)), v);
+	__m128i hi =
+		_mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(const void *)(b->sig + 4)), v);
 	return (unsigned int)_mm_movemask_ps(_mm_castsi128_ps(lo)) |
 	       (unsigned int)_mm_movemask_ps(_mm_castsi128_ps(hi)) << 4;
 #else
@@ -118,8 +123,8 @@ static inline uint32_t nat_bkt_find(const struct nat_sessions *s, const struct n
 }
 
 /** A lookup with the hash already known. @return the reference or NAT_REF_NONE. */
-static inline uint32_t nat_sessions_lookup_h(const struct nat_sessions *s,
-					     const struct nat_key *k, struct nat_hash h)
+static inline uint32_t nat_sessions_lookup_h(const struct nat_sessions *s, const struct nat_key *k,
+					     struct nat_hash h)
 {
 	uint32_t ref = nat_bkt_find(s, &s->bkt[h.bkt], h.sig, k);
 

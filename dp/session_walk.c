@@ -74,7 +74,8 @@ unsigned int dp_sessions_clear(int slot, uint32_t backend_addr)
 		struct dp_cmd *c = calloc(1, sizeof(*c));
 		if (!c)
 			continue;
-		*c = (struct dp_cmd){.type = DP_CMD_CLEAR, .slot = slot,
+		*c = (struct dp_cmd){.type = DP_CMD_CLEAR,
+				     .slot = slot,
 				     .backend_addr = rte_cpu_to_be_32(backend_addr)};
 		cmds[i] = c;
 		if (!dp_started()) {

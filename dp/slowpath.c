@@ -30,10 +30,10 @@
 
 struct dp_stats dp_sp_stats;
 
-#define PENDING_SLOTS 64
+#define PENDING_SLOTS	  64
 #define PENDING_PER_NEIGH 8
-#define ARP_RETRY_S 1
-#define ARP_REFRESH_S 30
+#define ARP_RETRY_S	  1
+#define ARP_REFRESH_S	  30
 
 struct pending {
 	rte_be32_t nh;
@@ -98,7 +98,8 @@ static void pending_flush(rte_be32_t nh, const struct rte_ether_addr *mac)
 		if (p->nh != nh || p->n == 0)
 			continue;
 		for (uint16_t j = 0; j < p->n; j++) {
-			struct rte_ether_hdr *eth = rte_pktmbuf_mtod(p->m[j], struct rte_ether_hdr *);
+			struct rte_ether_hdr *eth =
+				rte_pktmbuf_mtod(p->m[j], struct rte_ether_hdr *);
 			rte_ether_addr_copy(mac, &eth->dst_addr);
 			sp_send(p->m[j], p->port);
 		}
@@ -306,7 +307,8 @@ unsigned int dp_slowpath_poll(void)
 
 	for (unsigned int i = 0; i < dp_n_workers(); i++) {
 		struct dp_worker *w = dp_workers[i];
-		unsigned int n = rte_ring_sc_dequeue_burst(w->sp_out, (void **)pkts, DP_BURST, NULL);
+		unsigned int n =
+			rte_ring_sc_dequeue_burst(w->sp_out, (void **)pkts, DP_BURST, NULL);
 		for (unsigned int j = 0; j < n; j++) {
 			struct dp_mbuf_priv *p = dp_priv(pkts[j]);
 			switch (p->reason) {

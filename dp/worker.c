@@ -16,7 +16,7 @@
 #include "worker.h"
 
 struct dp_worker *dp_worker_new(unsigned int id, unsigned int n_workers, unsigned int lcore,
-				 uint32_t sessions, char *err, size_t errlen)
+				uint32_t sessions, char *err, size_t errlen)
 {
 	uint32_t span = (65536u - DP_SNAT_PORT_MIN) / n_workers;
 	int socket = (int)rte_lcore_to_socket_id(lcore);

@@ -20,10 +20,10 @@
 #include "rss.h"
 #include "session.h"
 
-#define DP_BURST 32
-#define DP_RING_SIZE 1024
-#define DP_FRAG_SLOTS 1024 /**< per worker; power of two */
-#define DP_SNAT_PORT_MIN 1024u
+#define DP_BURST	   32
+#define DP_RING_SIZE	   1024
+#define DP_FRAG_SLOTS	   1024 /**< per worker; power of two */
+#define DP_SNAT_PORT_MIN   1024u
 #define DP_SNAT_PORT_TRIES 64
 /* With RSS steering a port must also land on our queue: about 1 in n_workers does. */
 #define DP_SNAT_PORT_TRIES_RSS(n) (64u * (n))
@@ -42,9 +42,9 @@ struct dp_frag_entry {
 enum dp_cmd_type { DP_CMD_CLEAR = 1 };
 struct dp_cmd {
 	enum dp_cmd_type type;
-	int slot; /**< -1 = any mapping */
+	int slot;	       /**< -1 = any mapping */
 	uint32_t backend_addr; /**< network order, 0 = any */
-	uint32_t result; /**< sessions removed */
+	uint32_t result;       /**< sessions removed */
 	volatile int done;
 };
 
@@ -58,17 +58,17 @@ struct dp_adj {
 	/* dmac then smac: the first 12 bytes of the Ethernet header, copied as one */
 	struct rte_ether_addr dmac; /**< the next hop's MAC */
 	struct rte_ether_addr smac; /**< our port's MAC */
-	rte_be32_t nh; /**< next hop address; 0 = never used */
-	uint8_t port; /**< enum dp_port_role */
+	rte_be32_t nh;		    /**< next hop address; 0 = never used */
+	uint8_t port;		    /**< enum dp_port_role */
 	uint8_t pad[3];
-	uint32_t gen; /**< neigh_gen() when dmac was read; 0 = look it up */
+	uint32_t gen;  /**< neigh_gen() when dmac was read; 0 = look it up */
 	uint32_t refs; /**< session directions using it; 0 = reusable for another address */
 	uint32_t pad2;
 };
 
 static_assert(offsetof(struct dp_adj, smac) == RTE_ETHER_ADDR_LEN, "L2 rewrite is contiguous");
 
-#define DP_ADJ_SLOTS 4096 /**< per worker; power of two, <= 65536 */
+#define DP_ADJ_SLOTS  4096 /**< per worker; power of two, <= 65536 */
 #define DP_ADJ_PROBES 64
 
 struct dp_worker {
@@ -80,16 +80,16 @@ struct dp_worker {
 	uint16_t snat_lo, snat_hi, snat_next; /**< this worker's SNAT port partition */
 	struct dp_rss rss_int; /**< the int port's RSS, when it has one (real NICs) */
 	struct nat_sessions sess;
-	struct rte_ring *handoff_in[CFG_MAX_WORKERS]; /**< [from] */
+	struct rte_ring *handoff_in[CFG_MAX_WORKERS];  /**< [from] */
 	struct rte_ring *handoff_out[CFG_MAX_WORKERS]; /**< [to] */
-	struct rte_ring *sp_out; /**< to the control thread */
+	struct rte_ring *sp_out;		       /**< to the control thread */
 	struct rte_ring *ctl_tx; /**< from the control thread: frames to send */
 	struct rte_ring *cmd_in; /**< from the control thread: struct dp_cmd * */
 	struct rte_mbuf *tx[DP_PORT_MAX][2 * DP_BURST];
 	uint16_t n_tx[DP_PORT_MAX];
-	uint64_t hz; /**< TSC ticks per second */
-	uint64_t now; /**< TSC at the start of this loop iteration */
-	uint64_t tick_hz; /**< the hz that tick_shift was derived from */
+	uint64_t hz;	     /**< TSC ticks per second */
+	uint64_t now;	     /**< TSC at the start of this loop iteration */
+	uint64_t tick_hz;    /**< the hz that tick_shift was derived from */
 	uint32_t tick_shift; /**< session ticks are now >> tick_shift: 16 to 31 per second */
 	struct dp_frag_entry frag[DP_FRAG_SLOTS];
 	struct dp_adj adj[DP_ADJ_SLOTS];
@@ -131,7 +131,7 @@ static inline uint64_t dp_ticks_of_s(const struct dp_worker *w, uint32_t s)
  * @return the worker, or NULL with a message in @p err.
  */
 struct dp_worker *dp_worker_new(unsigned int id, unsigned int n_workers, unsigned int lcore,
-				 uint32_t sessions, char *err, size_t errlen);
+				uint32_t sessions, char *err, size_t errlen);
 /** Free a worker and the rings it sends on (handoff_out); NULL is a no-op. */
 void dp_worker_free(struct dp_worker *w);
 

@@ -49,7 +49,7 @@ static inline uint16_t cksum_apply(uint16_t cksum, uint16_t delta)
 {
 	// Two 16-bit terms: the sum fits in 17 bits, so one end-around carry is enough.
 	uint32_t sum = (uint32_t)(uint16_t)~cksum + delta;
-	return (uint16_t)~((sum & 0xffff) + (sum >> 16));
+	return (uint16_t) ~((sum & 0xffff) + (sum >> 16));
 }
 
 /** One's-complement sum of two folded 16-bit values, folded. */

@@ -23,15 +23,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CFG_NAME_MAX 64 /**< bytes, with the NUL: Kubernetes names are <= 63 */
-#define CFG_PATH_MAX 256
-#define CFG_MAX_ADDRS 8 /**< addresses per port or per mapping */
-#define CFG_MAX_ROUTES 32
-#define CFG_MAX_CIDRS 32 /**< allowedSources entries per mapping */
+#define CFG_NAME_MAX	  64 /**< bytes, with the NUL: Kubernetes names are <= 63 */
+#define CFG_PATH_MAX	  256
+#define CFG_MAX_ADDRS	  8 /**< addresses per port or per mapping */
+#define CFG_MAX_ROUTES	  32
+#define CFG_MAX_CIDRS	  32 /**< allowedSources entries per mapping */
 #define CFG_MAX_MAP_PORTS 16 /**< ports entries per mapping */
-#define CFG_MAX_BACKENDS 1024
-#define CFG_MAX_MAPPINGS 4096
-#define CFG_MAX_WORKERS 16
+#define CFG_MAX_BACKENDS  1024
+#define CFG_MAX_MAPPINGS  4096
+#define CFG_MAX_WORKERS	  16
 
 /** IPv4 prefix, host byte order; len 0..32. */
 struct cfg_cidr {
@@ -49,7 +49,7 @@ struct cfg_port {
 	bool present;
 	char device[CFG_PATH_MAX]; /**< DPDK port name (vdev name or PCI address), or a whole
 				    *  vdev string "net_tap0,iface=x" that strait probes itself */
-	unsigned int device_line; /**< line of `device` in the file, for messages */
+	unsigned int device_line;  /**< line of `device` in the file, for messages */
 	struct cfg_cidr addrs[CFG_MAX_ADDRS]; /**< the gateway's own addresses on this arm */
 	unsigned int n_addrs;
 	uint32_t gateway; /**< default next hop, 0 = none */
@@ -93,7 +93,7 @@ struct cfg_timeouts {
  * ("udp#tcp-est#..."): a string literal, usable in a static initializer.
  */
 #define CFG_TIMEOUT_WORD_HASH_(member, ckey, crdkey, word, def, states) "#" word
-#define CFG_TIMEOUT_CLI_WORDS (("" CFG_TIMEOUTS(CFG_TIMEOUT_WORD_HASH_)) + 1)
+#define CFG_TIMEOUT_CLI_WORDS						(("" CFG_TIMEOUTS(CFG_TIMEOUT_WORD_HASH_)) + 1)
 
 /**
  * The member of @p t that CLI word @p word (a CFG_TIMEOUTS CLI word, e.g. "tcp-est") names.
@@ -113,25 +113,25 @@ enum cfg_backend_kind { CFG_BACKENDS_PODS = 0, CFG_BACKENDS_NODEPORTS = 1 };
 
 /** One `ports:` entry of a mapping: external port or range → service port. */
 struct cfg_map_port {
-	uint16_t port; /**< first external port */
-	uint16_t end_port; /**< last external port (== port when not a range) */
-	uint16_t service_port; /**< target port; 0 = same as the external port */
+	uint16_t port;			      /**< first external port */
+	uint16_t end_port;		      /**< last external port (== port when not a range) */
+	uint16_t service_port;		      /**< target port; 0 = same as the external port */
 	char service_port_name[CFG_NAME_MAX]; /**< when servicePort is a name (Kubernetes) */
-	uint8_t proto; /**< IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t proto;			      /**< IPPROTO_TCP or IPPROTO_UDP */
 };
 
 struct cfg_backend {
-	uint32_t addr; /**< host order */
-	uint16_t port; /**< 0 = the mapping port's servicePort */
-	uint16_t weight; /**< >= 1, default 1 */
-	bool serving_only; /**< serving but not ready (terminating): no new sessions */
+	uint32_t addr;		 /**< host order */
+	uint16_t port;		 /**< 0 = the mapping port's servicePort */
+	uint16_t weight;	 /**< >= 1, default 1 */
+	bool serving_only;	 /**< serving but not ready (terminating): no new sessions */
 	char name[CFG_NAME_MAX]; /**< pod name when known, for display */
 };
 
 /** A mapping: the DESIGN §5 spec, with backends resolved. */
 struct cfg_mapping {
 	char name[CFG_NAME_MAX];
-	char ns[CFG_NAME_MAX]; /**< Kubernetes namespace; "" for the config file and CLI */
+	char ns[CFG_NAME_MAX];	       /**< Kubernetes namespace; "" for the config file and CLI */
 	uint32_t addrs[CFG_MAX_ADDRS]; /**< external addresses, host order */
 	unsigned int n_addrs;
 	struct cfg_cidr allowed[CFG_MAX_CIDRS]; /**< allow-list; empty = 0.0.0.0/0 */
@@ -145,7 +145,7 @@ struct cfg_mapping {
 	enum cfg_nat_mode nat;
 	enum cfg_backend_kind backend_kind;
 	struct cfg_timeouts timeouts; /**< 0 = global default */
-	int32_t ordinal; /**< StatefulSet ordinal for per-pod ports, -1 = none */
+	int32_t ordinal;	      /**< StatefulSet ordinal for per-pod ports, -1 = none */
 	struct cfg_backend *backends; /**< owned; n_backends entries */
 	unsigned int n_backends;
 	unsigned int line; /**< line of the definition in its file, 0 if none */
@@ -153,18 +153,18 @@ struct cfg_mapping {
 
 /** Flags of a Mapping field (struct cfg_field). */
 #define CFG_F_REQUIRED 0x1u /**< the key must be present */
-#define CFG_F_CRD 0x2u	    /**< also a key of the Mapping CRD (else config file and CLI only) */
+#define CFG_F_CRD      0x2u /**< also a key of the Mapping CRD (else config file and CLI only) */
 
 /** How a Mapping field's value is read and checked (struct cfg_field.type). */
 enum cfg_field_type {
-	CFG_FT_NAME,	     /**< DNS-1123 subdomain < CFG_NAME_MAX bytes: char[CFG_NAME_MAX] */
-	CFG_FT_LABEL,	     /**< DNS-1123 label or "": char[CFG_NAME_MAX] */
-	CFG_FT_ADDR,	     /**< IPv4 address: uint32_t, host order */
-	CFG_FT_ADDRS,	     /**< list of IPv4 addresses: uint32_t[], host order, + n_<member> */
-	CFG_FT_CIDRS,	     /**< list of IPv4 prefixes: struct cfg_cidr[] + n_<member> */
-	CFG_FT_INT,	     /**< decimal integer in min..max: any integer member (size) */
-	CFG_FT_ENUM,	     /**< one of names[]: the index, in an enum member */
-	CFG_FT_MODE,	     /**< service or perPod (default service); static with a backends list */
+	CFG_FT_NAME,  /**< DNS-1123 subdomain < CFG_NAME_MAX bytes: char[CFG_NAME_MAX] */
+	CFG_FT_LABEL, /**< DNS-1123 label or "": char[CFG_NAME_MAX] */
+	CFG_FT_ADDR,  /**< IPv4 address: uint32_t, host order */
+	CFG_FT_ADDRS, /**< list of IPv4 addresses: uint32_t[], host order, + n_<member> */
+	CFG_FT_CIDRS, /**< list of IPv4 prefixes: struct cfg_cidr[] + n_<member> */
+	CFG_FT_INT,   /**< decimal integer in min..max: any integer member (size) */
+	CFG_FT_ENUM,  /**< one of names[]: the index, in an enum member */
+	CFG_FT_MODE,  /**< service or perPod (default service); static with a backends list */
 	CFG_FT_SERVICE_PORT, /**< IntOrString: a port number, or a port name (service_port_name) */
 	CFG_FT_PROTO,	     /**< tcp or udp, any case: uint8_t IPPROTO_* */
 	CFG_FT_PORTS,	     /**< list of objects of sub[]: struct cfg_map_port[] + n_<member> */
@@ -178,15 +178,15 @@ enum cfg_field_type {
  * `add mapping`, the Kubernetes CRD decoder, `show` and the CRD schema test all read.
  */
 struct cfg_field {
-	const char *key;	  /**< YAML key; JSON key of the CRD when CFG_F_CRD */
+	const char *key; /**< YAML key; JSON key of the CRD when CFG_F_CRD */
 	enum cfg_field_type type;
-	size_t off;		  /**< of the member in its struct (cfg_mapping, cfg_map_port, ...) */
-	size_t size;		  /**< of that member, bytes */
-	size_t count_off;	  /**< lists: of the `unsigned int` entry count */
-	long long min, max;	  /**< integers: value range; lists: entries */
+	size_t off;	    /**< of the member in its struct (cfg_mapping, cfg_map_port, ...) */
+	size_t size;	    /**< of that member, bytes */
+	size_t count_off;   /**< lists: of the `unsigned int` entry count */
+	long long min, max; /**< integers: value range; lists: entries */
 	const char *const *names; /**< ENUM, MODE, BACKENDS: NULL-terminated names, index = value */
 	const struct cfg_field *sub; /**< entries of an object or of a list of objects */
-	unsigned int flags;	  /**< CFG_F_* */
+	unsigned int flags;	     /**< CFG_F_* */
 };
 
 /**
@@ -213,7 +213,7 @@ struct cfg_field {
 	X("bootstrapPort", INT, bootstrap_port, 1, 65535, NULL, CFG_F_CRD)                         \
 	X("ports", PORTS, ports, 0, CFG_MAX_MAP_PORTS, cfg_map_port_fields, CFG_F_CRD)             \
 	X("nat", ENUM, nat, 0, 0, cfg_nat_names, CFG_F_CRD)                                        \
-	X("timeouts", OBJECT, timeouts, 0, 0, cfg_timeout_fields, CFG_F_CRD)                     \
+	X("timeouts", OBJECT, timeouts, 0, 0, cfg_timeout_fields, CFG_F_CRD)                       \
 	X("ordinal", INT, ordinal, -1, INT32_MAX, NULL, 0)                                         \
 	X("backends", BACKENDS, backends, 1, CFG_MAX_BACKENDS, cfg_backend_fields, CFG_F_CRD)
 
@@ -268,15 +268,15 @@ struct cfg_kubernetes {
 
 /** The whole config file. */
 struct cfg {
-	char path[CFG_PATH_MAX]; /**< file it came from, for messages */
-	struct cfg_port ext, intl; /**< `ports.ext`, `ports.int` */
-	unsigned int workers; /**< worker lcores, 1..CFG_MAX_WORKERS, default 1 */
-	uint32_t sessions_max; /**< per gateway, split over workers; default 1048576 */
+	char path[CFG_PATH_MAX];      /**< file it came from, for messages */
+	struct cfg_port ext, intl;    /**< `ports.ext`, `ports.int` */
+	unsigned int workers;	      /**< worker lcores, 1..CFG_MAX_WORKERS, default 1 */
+	uint32_t sessions_max;	      /**< per gateway, split over workers; default 1048576 */
 	struct cfg_timeouts timeouts; /**< defaults: CFG_TIMEOUTS */
 	struct cfg_kubernetes k8s;
-	char cli_socket[CFG_PATH_MAX]; /**< "" = no socket */
+	char cli_socket[CFG_PATH_MAX];	   /**< "" = no socket */
 	char metrics_listen[CFG_PATH_MAX]; /**< "host:port", "" = no metrics */
-	struct cfg_mapping *mappings; /**< owned; n_mappings entries */
+	struct cfg_mapping *mappings;	   /**< owned; n_mappings entries */
 	unsigned int n_mappings;
 };
 

@@ -24,39 +24,39 @@
  * Prometheus labels all come from it. A new reason is a line here and the dp_drop() (or
  * m->drop) that counts it; nothing else restates the list.
  */
-#define DP_DROP_REASONS(X)                                                                 \
-	X(TRUNCATED, "truncated")                                                          \
-	X(BAD_ETHERTYPE, "bad_ethertype")                                                  \
-	X(BAD_VERSION, "bad_version")                                                      \
-	X(BAD_IHL, "bad_ihl")                                                              \
-	X(BAD_TOTAL_LENGTH, "bad_total_length")                                            \
-	X(BAD_IP_CHECKSUM, "bad_ip_checksum")                                              \
-	X(BAD_L4_CHECKSUM, "bad_l4_checksum")                                              \
-	X(BAD_L4_HEADER, "bad_l4_header")                                                  \
-	X(UNSUPPORTED_PROTO, "unsupported_proto")                                          \
-	X(NOT_FOR_US, "not_for_us")                                                        \
-	X(NO_MAPPING, "no_mapping")                                                        \
-	X(NOT_ALLOWED, "not_allowed")                                                      \
-	X(SPOOFED_SOURCE, "spoofed_source")                                                \
-	X(NO_SESSION, "no_session")                                                        \
-	X(TCP_NOT_SYN, "tcp_not_syn")                                                      \
-	X(SESSION_TABLE_FULL, "session_table_full")                                        \
-	X(NO_SNAT_PORT, "no_snat_port")                                                    \
-	X(NO_BACKEND, "no_backend")                                                        \
-	X(NO_ROUTE, "no_route")                                                            \
-	X(TTL_EXCEEDED, "ttl_exceeded")                                                    \
-	X(FRAG_NO_SESSION, "frag_no_session")                                              \
-	X(ICMP_NO_SESSION, "icmp_no_session")                                              \
-	X(HANDOFF_RING_FULL, "handoff_ring_full")                                          \
-	X(SLOWPATH_RING_FULL, "slowpath_ring_full")                                        \
-	X(TX_FULL, "tx_full")                                                              \
+#define DP_DROP_REASONS(X)                                                                         \
+	X(TRUNCATED, "truncated")                                                                  \
+	X(BAD_ETHERTYPE, "bad_ethertype")                                                          \
+	X(BAD_VERSION, "bad_version")                                                              \
+	X(BAD_IHL, "bad_ihl")                                                                      \
+	X(BAD_TOTAL_LENGTH, "bad_total_length")                                                    \
+	X(BAD_IP_CHECKSUM, "bad_ip_checksum")                                                      \
+	X(BAD_L4_CHECKSUM, "bad_l4_checksum")                                                      \
+	X(BAD_L4_HEADER, "bad_l4_header")                                                          \
+	X(UNSUPPORTED_PROTO, "unsupported_proto")                                                  \
+	X(NOT_FOR_US, "not_for_us")                                                                \
+	X(NO_MAPPING, "no_mapping")                                                                \
+	X(NOT_ALLOWED, "not_allowed")                                                              \
+	X(SPOOFED_SOURCE, "spoofed_source")                                                        \
+	X(NO_SESSION, "no_session")                                                                \
+	X(TCP_NOT_SYN, "tcp_not_syn")                                                              \
+	X(SESSION_TABLE_FULL, "session_table_full")                                                \
+	X(NO_SNAT_PORT, "no_snat_port")                                                            \
+	X(NO_BACKEND, "no_backend")                                                                \
+	X(NO_ROUTE, "no_route")                                                                    \
+	X(TTL_EXCEEDED, "ttl_exceeded")                                                            \
+	X(FRAG_NO_SESSION, "frag_no_session")                                                      \
+	X(ICMP_NO_SESSION, "icmp_no_session")                                                      \
+	X(HANDOFF_RING_FULL, "handoff_ring_full")                                                  \
+	X(SLOWPATH_RING_FULL, "slowpath_ring_full")                                                \
+	X(TX_FULL, "tx_full")                                                                      \
 	X(NO_NEIGHBOR, "no_neighbor")
 
 enum dp_drop {
 #define X(e, s) DP_DROP_##e,
 	DP_DROP_REASONS(X)
 #undef X
-	DP_DROP_MAX
+		DP_DROP_MAX
 };
 
 /**
@@ -69,9 +69,9 @@ const char *dp_drop_name(enum dp_drop d);
 struct dp_map_stats {
 	uint64_t sessions_created;
 	uint64_t sessions_expired;
-	uint64_t pkts[2]; /**< [0] out2in (client → backend), [1] in2out */
+	uint64_t pkts[2];  /**< [0] out2in (client → backend), [1] in2out */
 	uint64_t bytes[2]; /**< IP bytes (total length), same directions */
-	uint64_t drops; /**< packets for this mapping dropped (allow-list, full table...) */
+	uint64_t drops;	   /**< packets for this mapping dropped (allow-list, full table...) */
 };
 
 /**
@@ -82,11 +82,11 @@ struct dp_map_stats {
 struct dp_stats {
 	uint64_t rx_pkts[DP_PORT_MAX], tx_pkts[DP_PORT_MAX];
 	uint64_t rx_bytes[DP_PORT_MAX], tx_bytes[DP_PORT_MAX]; /**< frame bytes (mbuf pkt_len) */
-	uint64_t drops[DP_DROP_MAX]; /**< packets, by enum dp_drop */
+	uint64_t drops[DP_DROP_MAX];			       /**< packets, by enum dp_drop */
 	uint64_t sessions_created, sessions_expired;
 	uint64_t handoff_out, handoff_in; /**< packets passed to / taken from other workers */
-	uint64_t slowpath; /**< packets passed to the control thread */
-	uint64_t busy_tsc, total_tsc; /**< TSC cycles of loop iterations with work / of all */
+	uint64_t slowpath;		  /**< packets passed to the control thread */
+	uint64_t busy_tsc, total_tsc;	  /**< TSC cycles of loop iterations with work / of all */
 	uint64_t loops;
 	struct dp_map_stats map[CFG_MAX_MAPPINGS];
 };
@@ -95,7 +95,7 @@ struct dp_stats {
 struct dp_params {
 	const struct cfg *cfg;
 	uint16_t port_id[DP_PORT_MAX]; /**< ethdev port ids, resolved from cfg device names */
-	unsigned int n_workers; /**< 1 to CFG_MAX_WORKERS */
+	unsigned int n_workers;	       /**< 1 to CFG_MAX_WORKERS */
 	unsigned int worker_lcore[CFG_MAX_WORKERS]; /**< EAL lcore of each worker, [n_workers] */
 	uint32_t sessions_per_worker; /**< session records of each worker's table, 1 to 2^31 - 1 */
 };
@@ -211,11 +211,11 @@ unsigned int dp_slowpath_poll(void);
 
 /** A neighbour (ARP) entry for display. */
 struct dp_neigh_info {
-	uint32_t addr; /**< host order */
+	uint32_t addr;		   /**< host order */
 	struct rte_ether_addr mac; /**< meaningful when resolved */
-	uint8_t port; /**< enum dp_port_role */
-	bool resolved; /**< false: wanted, ARP pending */
-	uint32_t age_s; /**< seconds since the last ARP update; 0 when not resolved */
+	uint8_t port;		   /**< enum dp_port_role */
+	bool resolved;		   /**< false: wanted, ARP pending */
+	uint32_t age_s;		   /**< seconds since the last ARP update; 0 when not resolved */
 };
 
 /**

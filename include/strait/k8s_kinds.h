@@ -46,7 +46,7 @@ enum k8s_kind {
 #define K8S_KIND_ENUM(id, ...) K8S_KIND_##id,
 	K8S_KINDS(K8S_KIND_ENUM)
 #undef K8S_KIND_ENUM
-	K8S_KIND_MAX
+		K8S_KIND_MAX
 };
 
 /** Where a kind is served: its K8S_KINDS row, but the source. */

@@ -14,12 +14,12 @@ extern int strait_logtype_dp;
 extern int strait_logtype_cp;
 extern int strait_logtype_k8s;
 
-#define STRAIT_LOG(type, level, fmt, ...)                                                  \
-	rte_log(RTE_LOG_##level, strait_logtype_##type, "strait.%s: " fmt "\n", #type,       \
+#define STRAIT_LOG(type, level, fmt, ...)                                                          \
+	rte_log(RTE_LOG_##level, strait_logtype_##type, "strait.%s: " fmt "\n", #type,             \
 		##__VA_ARGS__)
 
-#define CP_LOG(level, fmt, ...) STRAIT_LOG(cp, level, fmt, ##__VA_ARGS__)
-#define DP_LOG(level, fmt, ...) STRAIT_LOG(dp, level, fmt, ##__VA_ARGS__)
+#define CP_LOG(level, fmt, ...)	 STRAIT_LOG(cp, level, fmt, ##__VA_ARGS__)
+#define DP_LOG(level, fmt, ...)	 STRAIT_LOG(dp, level, fmt, ##__VA_ARGS__)
 #define K8S_LOG(level, fmt, ...) STRAIT_LOG(k8s, level, fmt, ##__VA_ARGS__)
 
 #endif

@@ -22,8 +22,8 @@
 
 /** A backend as Maglev sees it. */
 struct maglev_backend {
-	uint32_t addr; /**< host order */
-	uint16_t port; /**< host order */
+	uint32_t addr;	 /**< host order */
+	uint16_t port;	 /**< host order */
 	uint16_t weight; /**< >= 1; 0 = not eligible for new flows */
 };
 

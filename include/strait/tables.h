@@ -46,21 +46,22 @@ struct tbl_svc_key {
 /** A backend of a service, resolved to what the rewrite needs. */
 struct tbl_backend {
 	rte_be32_t addr;
-	uint16_t port; /**< host order; 0 = the service's target port (+ range offset) */
+	uint16_t port;	 /**< host order; 0 = the service's target port (+ range offset) */
 	uint16_t weight; /**< 0 = serving but not ready: keeps its sessions, gets no new ones */
 	char name[CFG_NAME_MAX]; /**< pod name or "" */
 };
 
 /** One (mapping, ports entry): external port range → backend set. */
 struct tbl_service {
-	uint32_t mapping; /**< index into tables.mappings */
+	uint32_t mapping;	   /**< index into tables.mappings */
 	uint16_t port_lo, port_hi; /**< external ports, host order, inclusive */
-	uint16_t target_port; /**< host order; 0 = same as the external port */
+	uint16_t target_port;	   /**< host order; 0 = same as the external port */
 	uint8_t proto;
 	uint32_t first_backend; /**< index into tables.backends */
 	uint32_t n_backends;
 	uint32_t n_eligible; /**< backends with weight > 0 */
-	uint16_t *maglev; /**< MAGLEV_TABLE_SIZE entries (relative indexes), NULL if n_eligible <= 1 */
+	uint16_t *
+		maglev; /**< MAGLEV_TABLE_SIZE entries (relative indexes), NULL if n_eligible <= 1 */
 	uint16_t single; /**< the only eligible backend (relative) when maglev is NULL */
 };
 
@@ -68,10 +69,10 @@ struct tbl_service {
 struct tbl_mapping {
 	char name[CFG_NAME_MAX];
 	char ns[CFG_NAME_MAX];
-	int32_t ordinal; /**< -1 = none */
-	uint16_t slot; /**< stable counter slot, < CFG_MAX_MAPPINGS */
-	uint8_t nat; /**< enum cfg_nat_mode */
-	uint8_t mode; /**< enum cfg_mapping_mode */
+	int32_t ordinal;    /**< -1 = none */
+	uint16_t slot;	    /**< stable counter slot, < CFG_MAX_MAPPINGS */
+	uint8_t nat;	    /**< enum cfg_nat_mode */
+	uint8_t mode;	    /**< enum cfg_mapping_mode */
 	uint32_t n_allowed; /**< 0 = everyone */
 	struct cfg_cidr allowed[CFG_MAX_CIDRS];
 	struct cfg_timeouts timeouts; /**< resolved: never 0 */
@@ -90,12 +91,12 @@ struct tbl_prefix {
 struct tbl_route {
 	struct cfg_cidr prefix;
 	uint32_t mask; /**< of prefix.len: the lookup tests (addr & mask) == prefix.addr */
-	uint8_t port; /**< enum dp_port_role */
+	uint8_t port;  /**< enum dp_port_role */
 	uint32_t via;
 };
 
 struct tables {
-	uint64_t generation; /**< 1, 2, 3...: one per publish */
+	uint64_t generation;  /**< 1, 2, 3...: one per publish */
 	struct rte_hash *svc; /**< tbl_svc_key → (void *)(uintptr_t)service index */
 	struct tbl_service *services;
 	uint32_t n_services;

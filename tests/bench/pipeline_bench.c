@@ -55,15 +55,15 @@
 #include "dp_priv.h"
 #include "pkt_build.h"
 
-#define BURST DP_BURST
-#define N_BACKENDS 1024
-#define CLIENT_BASE 0x64400000u /* 100.64.0.0 */
-#define VIP "198.51.100.1"
-#define EXT_GW "198.51.100.254"
+#define BURST	     DP_BURST
+#define N_BACKENDS   1024
+#define CLIENT_BASE  0x64400000u /* 100.64.0.0 */
+#define VIP	     "198.51.100.1"
+#define EXT_GW	     "198.51.100.254"
 #define BACKEND_BASE 0x0a001000u /* 10.0.16.0 */
-#define PORT_TCP 8080
-#define PORT_UDP 7777
-#define MAX_SIZES 8
+#define PORT_TCP     8080
+#define PORT_UDP     7777
+#define MAX_SIZES    8
 
 static const uint8_t MAC_EXT[6] = {0x02, 0xe0, 0, 0, 0, 1};
 static const uint8_t MAC_INT[6] = {0x02, 0x10, 0, 0, 0, 1};
@@ -212,11 +212,10 @@ static void tables_setup(void)
 		snprintf(mp->name, sizeof(mp->name), "%s", m == 0 ? "tcp" : "udp");
 		mp->addrs[0] = ip4(VIP);
 		mp->n_addrs = 1;
-		mp->ports[0] = (struct cfg_map_port){
-			.port = m == 0 ? PORT_TCP : PORT_UDP,
-			.end_port = m == 0 ? PORT_TCP : PORT_UDP,
-			.service_port = m == 0 ? 80 : 7,
-			.proto = m == 0 ? IPPROTO_TCP : IPPROTO_UDP};
+		mp->ports[0] = (struct cfg_map_port){.port = m == 0 ? PORT_TCP : PORT_UDP,
+						     .end_port = m == 0 ? PORT_TCP : PORT_UDP,
+						     .service_port = m == 0 ? 80 : 7,
+						     .proto = m == 0 ? IPPROTO_TCP : IPPROTO_UDP};
 		mp->n_ports = 1;
 		mp->backends = backends;
 		mp->n_backends = N_BACKENDS;
@@ -241,8 +240,13 @@ static void tables_setup(void)
 static void tmpl_make(struct tmpl *t, const char *src, const char *dst, uint16_t sport,
 		      uint16_t dport, uint8_t proto, uint8_t flags, const uint8_t *dmac)
 {
-	struct tb_flow f = {.src = src, .dst = dst, .sport = sport, .dport = dport,
-			    .proto = proto, .tcp_flags = flags, .dmac = dmac,
+	struct tb_flow f = {.src = src,
+			    .dst = dst,
+			    .sport = sport,
+			    .dport = dport,
+			    .proto = proto,
+			    .tcp_flags = flags,
+			    .dmac = dmac,
 			    .payload_len = proto == IPPROTO_TCP ? 6 : 18};
 	memset(t, 0, sizeof(*t));
 	t->len = (uint16_t)tb_frame(t->b, &f);
@@ -409,7 +413,8 @@ static void expect_tx(uint8_t out, unsigned int n, const char *what)
 			B.w->n_tx[out], n);
 		for (int d = 0; d < DP_DROP_MAX; d++)
 			if (B.w->stats.drops[d])
-				fprintf(stderr, " %s=%" PRIu64, dp_drop_name(d), B.w->stats.drops[d]);
+				fprintf(stderr, " %s=%" PRIu64, dp_drop_name(d),
+					B.w->stats.drops[d]);
 		fputc('\n', stderr);
 		exit(1);
 	}
@@ -434,7 +439,8 @@ static void fill_tcp(uint32_t n)
 		fill_burst(m, k, DP_PORT_EXT);
 		expect_tx(DP_PORT_INT, k, "fill: SYN");
 		for (unsigned int j = 0; j < k; j++) {
-			const uint8_t *p = rte_pktmbuf_mtod(B.w->tx[DP_PORT_INT][j], const uint8_t *);
+			const uint8_t *p =
+				rte_pktmbuf_mtod(B.w->tx[DP_PORT_INT][j], const uint8_t *);
 			struct flow_i2o *f = &B.i2o[base + j];
 			memcpy(&f->be_addr, p + 14 + 16, 4);
 			memcpy(&f->snat_port, p + 14 + 20, 2);
@@ -607,7 +613,7 @@ static uint64_t run_mixed(const uint32_t *trace, uint64_t n_pkts, uint32_t *next
  * MAX_ATTEMPTS_PER_RUN times the runs asked for), and the median is taken over the least
  * disturbed ones.
  */
-#define DISTURB_MAX 0.03
+#define DISTURB_MAX	     0.03
 #define MAX_ATTEMPTS_PER_RUN 4
 
 struct cpu_sample {
@@ -642,8 +648,9 @@ static void cpu_sample(struct cpu_sample *cs)
 		if (fgets(line, sizeof(line), f)) {
 			char *p = strrchr(line, ')');
 			unsigned long long ut = 0, st = 0;
-			if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-					&ut, &st) == 2)
+			if (p &&
+			    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+				   &ut, &st) == 2)
 				cs->own = ut + st;
 		}
 		fclose(f);
@@ -834,7 +841,8 @@ static void case_new(uint8_t proto, uint32_t cap, unsigned int runs, bool warm)
 		if (w->stats.drops[DP_DROP_SESSION_TABLE_FULL] != extra || w->sess.active != cap)
 			die("%s: full table: %" PRIu64 " full drops for %u packets, %" PRIu64
 			    " sessions",
-			    name, w->stats.drops[DP_DROP_SESSION_TABLE_FULL], extra, w->sess.active);
+			    name, w->stats.drops[DP_DROP_SESSION_TABLE_FULL], extra,
+			    w->sess.active);
 		live = w->sess.active;
 		if (!warming)
 			runs_add(&rs, (double)c / cap, disturbance(&a, &b));
@@ -894,11 +902,29 @@ static uint64_t callgrind_child(const char *case_name, uint32_t sessions, uint64
 	snprintf(mem, sizeof(mem), "%u", mb);
 	char cgout[300];
 	snprintf(cgout, sizeof(cgout), "--callgrind-out-file=%s", out);
-	char *argv[] = {"valgrind", "--tool=callgrind", "--collect-atstart=no",
-			"--toggle-collect=bench_worker_step*", cgout, self_path, "-l", "0",
-			"--no-huge", "--no-pci", "--no-shconf", "-m", mem, "--log-level=*:error",
-			"--", "--child", (char *)case_name, "--sessions", se, "--packets", pk,
-			o.slow_free ? "--slow-free" : NULL, NULL};
+	char *argv[] = {"valgrind",
+			"--tool=callgrind",
+			"--collect-atstart=no",
+			"--toggle-collect=bench_worker_step*",
+			cgout,
+			self_path,
+			"-l",
+			"0",
+			"--no-huge",
+			"--no-pci",
+			"--no-shconf",
+			"-m",
+			mem,
+			"--log-level=*:error",
+			"--",
+			"--child",
+			(char *)case_name,
+			"--sessions",
+			se,
+			"--packets",
+			pk,
+			o.slow_free ? "--slow-free" : NULL,
+			NULL};
 	pid_t pid = fork();
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
@@ -941,8 +967,8 @@ static void callgrind_all(void)
 
 	if (readlink("/proc/self/exe", self_path, sizeof(self_path) - 1) < 0)
 		die("readlink /proc/self/exe: %s", strerror(errno));
-	printf("%-22s %9s %14s  (callgrind, Ir in bench_worker_step, (I(%" PRIu64
-	       ") - I(%" PRIu64 ")) / %" PRIu64 ")\n",
+	printf("%-22s %9s %14s  (callgrind, Ir in bench_worker_step, (I(%" PRIu64 ") - I(%" PRIu64
+	       ")) / %" PRIu64 ")\n",
 	       "case", "sessions", "instr/pkt", p2, p1, p2 - p1);
 	for (size_t i = 0; i < RTE_DIM(cases); i++) {
 		if (!wanted(cases[i]))
@@ -1139,8 +1165,8 @@ static unsigned long hugepages_free_mb(void)
 	for (size_t i = 0; i < RTE_DIM(sizes_kb); i++) {
 		char path[128];
 		unsigned long n = 0;
-		snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%lukB/free_hugepages",
-			 sizes_kb[i]);
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/mm/hugepages/hugepages-%lukB/free_hugepages", sizes_kb[i]);
 		FILE *f = fopen(path, "r");
 		if (f) {
 			if (fscanf(f, "%lu", &n) != 1)
@@ -1209,9 +1235,10 @@ int main(int argc, char **argv)
 
 	// A mempool with a per-lcore cache, as dp_init() makes it: bursts come and go through
 	// the cache, and the ring behind it is touched once per 256 mbufs or so.
-	B.pool = rte_pktmbuf_pool_create("bench_mbufs", 8191, 256,
-					 RTE_ALIGN(sizeof(struct dp_mbuf_priv), RTE_MBUF_PRIV_ALIGN),
-					 RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	B.pool =
+		rte_pktmbuf_pool_create("bench_mbufs", 8191, 256,
+					RTE_ALIGN(sizeof(struct dp_mbuf_priv), RTE_MBUF_PRIV_ALIGN),
+					RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (!B.pool)
 		die("mbuf pool: %s", rte_strerror(rte_errno));
 	tables_setup();

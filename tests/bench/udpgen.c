@@ -33,8 +33,8 @@
 
 #include "pkt_build.h" /* RFC 1071 checksums from scratch, shared with the unit tests */
 
-#define FRAME_LEN 60 /* + 4 bytes of FCS on the wire: 64 */
-#define BATCH 64
+#define FRAME_LEN  60 /* + 4 bytes of FCS on the wire: 64 */
+#define BATCH	   64
 #define SPORT_BASE 1024
 
 static double now_s(void)
@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 	setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
 
 	// One frame per flow, checksums computed once.
-	uint8_t (*frames)[FRAME_LEN] = calloc((size_t)flows, FRAME_LEN);
+	uint8_t(*frames)[FRAME_LEN] = calloc((size_t)flows, FRAME_LEN);
 	if (!frames)
 		return 1;
 	for (int f = 0; f < flows; f++) {

@@ -91,7 +91,8 @@ static void incremental_matches_full_recompute(void **state)
 static void full_checksum_of_valid_header_verifies(void **state)
 {
 	(void)state;
-	uint8_t ip[20] = {0x45, 0, 0, 0x54, 0x12, 0x34, 0x40, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2};
+	uint8_t ip[20] = {0x45, 0, 0,  0x54, 0x12, 0x34, 0x40, 0, 64, 1,
+			  0,	0, 10, 0,    0,	   1,	 10,   0, 0,  2};
 	uint16_t c = cksum_full(ip, 20);
 	memcpy(ip + 10, &c, 2);
 	assert_int_equal(cksum_fold(cksum_raw(ip, 20, 0)), 0xffff);

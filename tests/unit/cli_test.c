@@ -112,8 +112,7 @@ static void show_mappings_json_has_every_field(void **state)
 	assert_string_equal(json_string_value(json_array_get(json_object_get(m, "ports"), 1)),
 			    "30000-30009/udp");
 	assert_true(json_is_null(json_object_get(m, "ordinal")));
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(doc, 2), "ordinal")),
-			 0);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(doc, 2), "ordinal")), 0);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(doc, 0), "backends")),
 			 2);
 	json_decref(doc);
@@ -124,20 +123,19 @@ static void show_sessions_lists_the_flows(void **state)
 	(void)state;
 	fixture_inject(40001, 7777, IPPROTO_UDP);
 	fixture_inject(40002, 32000, IPPROTO_TCP);
-	assert_string_equal(
-		run("show sessions", false, 0),
-		"total: 2\n"
-		"limit: 1000\n"
-		"sessions:\n"
-		"  worker  mapping   proto  client              external       "
-		"     snat           backend         state     idle-s  expires-"
-		"s  pkts-o2i  pkts-i2o  bytes-o2i  bytes-i2o\n"
-		"       0  echo      udp    198.51.100.2:40001  198.51.100.1:77"
-		"77   10.0.0.1:1024  10.0.0.11:7     udp            0        30"
-		"0         1         0         38          0\n"
-		"       0  broker-0  tcp    198.51.100.2:40002  198.51.100.1:32"
-		"000  10.0.0.1:1025  10.0.0.12:9092  syn_sent       0        24"
-		"0         1         0         50          0\n");
+	assert_string_equal(run("show sessions", false, 0),
+			    "total: 2\n"
+			    "limit: 1000\n"
+			    "sessions:\n"
+			    "  worker  mapping   proto  client              external       "
+			    "     snat           backend         state     idle-s  expires-"
+			    "s  pkts-o2i  pkts-i2o  bytes-o2i  bytes-i2o\n"
+			    "       0  echo      udp    198.51.100.2:40001  198.51.100.1:77"
+			    "77   10.0.0.1:1024  10.0.0.11:7     udp            0        30"
+			    "0         1         0         38          0\n"
+			    "       0  broker-0  tcp    198.51.100.2:40002  198.51.100.1:32"
+			    "000  10.0.0.1:1025  10.0.0.12:9092  syn_sent       0        24"
+			    "0         1         0         50          0\n");
 
 	json_t *doc = run_json("show sessions", 0), *s;
 	assert_int_equal(json_integer_value(json_object_get(doc, "total")), 2);

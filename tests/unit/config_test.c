@@ -664,9 +664,10 @@ static void mode_with_backends_list_is_rejected(void **state)
 static void config_file_mappings_must_be_static(void **state)
 {
 	(void)state;
-	expect_error(PORTS "mappings:\n"
-			   "- {name: a, addresses: [198.51.100.1], mode: service, serviceName: web,\n"
-			   "   ports: [{port: 80}]}\n",
+	expect_error(PORTS
+		     "mappings:\n"
+		     "- {name: a, addresses: [198.51.100.1], mode: service, serviceName: web,\n"
+		     "   ports: [{port: 80}]}\n",
 		     "t.yaml:4: mappings[0].mode: service is resolved only for a Kubernetes "
 		     "Mapping: a config file mapping is static (a backends list)");
 	expect_error(PORTS "mappings:\n"

@@ -56,11 +56,21 @@ static const char fixture_yaml[] =
 static int fixture_eal(const char *prog)
 {
 	/* --no-huge implies legacy memory, which --in-memory refuses: --no-shconf instead. */
-	char *argv[] = {(char *)prog,	 "--no-huge",	  "--no-pci",
-			"--no-shconf",	 "--no-telemetry", "-m",
-			"256",		 "-l",		  "0",
-			"--vdev",	 "net_null0",	  "--vdev",
-			"net_null1",	 "--log-level=*:error", NULL};
+	char *argv[] = {(char *)prog,
+			"--no-huge",
+			"--no-pci",
+			"--no-shconf",
+			"--no-telemetry",
+			"-m",
+			"256",
+			"-l",
+			"0",
+			"--vdev",
+			"net_null0",
+			"--vdev",
+			"net_null1",
+			"--log-level=*:error",
+			NULL};
 	return rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0 ? -1 : 0;
 }
 
@@ -104,8 +114,13 @@ static void fixture_down(void)
 static void fixture_inject(uint16_t sport, uint16_t dport, uint8_t proto)
 {
 	struct dp_worker *w = dp_workers[0];
-	struct tb_flow f = {.src = "198.51.100.2", .dst = "198.51.100.1", .sport = sport,
-			    .dport = dport, .proto = proto, .tcp_flags = 0x02, .payload_len = 10,
+	struct tb_flow f = {.src = "198.51.100.2",
+			    .dst = "198.51.100.1",
+			    .sport = sport,
+			    .dport = dport,
+			    .proto = proto,
+			    .tcp_flags = 0x02,
+			    .payload_len = 10,
 			    .dmac = dp_port_mac(DP_PORT_EXT)->addr_bytes};
 	struct rte_mbuf *m = rte_pktmbuf_alloc(dp_mempool());
 	uint8_t frame[256];

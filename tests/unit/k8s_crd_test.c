@@ -228,8 +228,7 @@ static void expect_valid(json_t *obj, const char *what)
 
 static void smartnat_mapping_validates_after_changing_only_apiversion(void **state)
 {
-	json_t *m = markdown_yaml(STRAIT_TESTS_DATA "/seeds/smartnat-appendix1.md",
-				  "Appendix 1");
+	json_t *m = markdown_yaml(STRAIT_TESTS_DATA "/seeds/smartnat-appendix1.md", "Appendix 1");
 
 	(void)state;
 	assert_string_equal(k8s_str(m, "apiVersion", NULL), "smartnat.aureacentral.com/v1alpha1");
@@ -354,8 +353,7 @@ static void expect_type(const json_t *p, const char *path, const char *type)
 }
 
 /* The CRD enum lists @p names, each also upper-cased when @p anycase, and nothing else. */
-static void expect_enum(const json_t *p, const char *path, const char *const names[],
-			bool anycase)
+static void expect_enum(const json_t *p, const char *path, const char *const names[], bool anycase)
 {
 	json_t *e = json_object_get(p, "enum");
 	size_t n = 0;

@@ -17,8 +17,8 @@ static uint16_t table_a[MAGLEV_TABLE_SIZE], table_b[MAGLEV_TABLE_SIZE];
 static void make_backends(struct maglev_backend *b, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
-		b[i] = (struct maglev_backend){.addr = 0x0af40000u + i * 7 + 1, .port = 9092,
-					       .weight = 1};
+		b[i] = (struct maglev_backend){
+			.addr = 0x0af40000u + i * 7 + 1, .port = 9092, .weight = 1};
 }
 
 static void count(const uint16_t *t, unsigned int *c, unsigned int n)

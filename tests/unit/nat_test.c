@@ -62,8 +62,10 @@ static void mapping(struct cfg_mapping *m, const char *name, uint16_t port, uint
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	m->addrs[0] = ip4("198.51.100.1");
 	m->n_addrs = 1;
-	m->ports[0] = (struct cfg_map_port){.port = port, .end_port = end ? end : port,
-					    .service_port = svc_port, .proto = proto};
+	m->ports[0] = (struct cfg_map_port){.port = port,
+					    .end_port = end ? end : port,
+					    .service_port = svc_port,
+					    .proto = proto};
 	m->n_ports = 1;
 	m->backends = b;
 	m->n_backends = nb;
@@ -86,8 +88,8 @@ static int group_setup(void **state)
 {
 	(void)state;
 	/* --no-huge implies legacy memory, which --in-memory refuses: --no-shconf instead. */
-	char *argv[] = {"nat_test", "--no-huge", "--no-pci", "--no-shconf", "-m", "256", "-l", "0",
-			"--log-level=*:error", NULL};
+	char *argv[] = {"nat_test", "--no-huge", "--no-pci", "--no-shconf",	    "-m",
+			"256",	    "-l",	 "0",	     "--log-level=*:error", NULL};
 	if (rte_eal_init(9, argv) < 0)
 		return -1;
 	pool = rte_pktmbuf_pool_create("test", 4096, 0,
@@ -175,11 +177,16 @@ static void inject(uint8_t port, const uint8_t *frame, size_t len)
 	nat_process_burst(w, tables_get(), port, &m, 1);
 }
 
-static size_t flow(uint8_t *buf, const char *src, uint16_t sport, const char *dst,
-		   uint16_t dport, uint8_t proto, uint8_t flags, uint8_t port)
+static size_t flow(uint8_t *buf, const char *src, uint16_t sport, const char *dst, uint16_t dport,
+		   uint8_t proto, uint8_t flags, uint8_t port)
 {
-	struct tb_flow f = {.src = src, .dst = dst, .sport = sport, .dport = dport,
-			    .proto = proto, .tcp_flags = flags, .payload_len = 20,
+	struct tb_flow f = {.src = src,
+			    .dst = dst,
+			    .sport = sport,
+			    .dport = dport,
+			    .proto = proto,
+			    .tcp_flags = flags,
+			    .payload_len = 20,
 			    .dmac = port == DP_PORT_EXT ? MAC_EXT : MAC_INT};
 	return tb_frame(buf, &f);
 }
@@ -270,8 +277,8 @@ static void udp_checksum_zero_stays_zero_through_nat(void **state)
 	(void)state;
 	uint8_t buf[256];
 	struct rte_mbuf *m = NULL;
-	size_t n = flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0,
-			DP_PORT_EXT);
+	size_t n =
+		flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
 	buf[14 + 20 + 6] = buf[14 + 20 + 7] = 0; /* no UDP checksum (RFC 768) */
 	inject(DP_PORT_EXT, buf, n);
 	uint8_t *f = take(DP_PORT_INT, &m);
@@ -284,8 +291,8 @@ static void unmapped_port_is_dropped_and_counted(void **state)
 {
 	(void)state;
 	uint8_t buf[256];
-	size_t n = flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7778, IPPROTO_UDP, 0,
-			DP_PORT_EXT);
+	size_t n =
+		flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7778, IPPROTO_UDP, 0, DP_PORT_EXT);
 	inject(DP_PORT_EXT, buf, n);
 	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
 	assert_int_equal(w->stats.drops[DP_DROP_NO_MAPPING], 1);
@@ -307,8 +314,8 @@ static void source_outside_allow_list_is_dropped(void **state)
 	(void)state;
 	uint8_t buf[256];
 	struct rte_mbuf *m = NULL;
-	size_t n = flow(buf, "198.51.100.2", 5000, "198.51.100.1", 9100, IPPROTO_UDP, 0,
-			DP_PORT_EXT);
+	size_t n =
+		flow(buf, "198.51.100.2", 5000, "198.51.100.1", 9100, IPPROTO_UDP, 0, DP_PORT_EXT);
 	inject(DP_PORT_EXT, buf, n);
 	assert_int_equal(w->stats.drops[DP_DROP_NOT_ALLOWED], 1);
 	assert_int_equal(w->stats.map[3].drops, 1);
@@ -353,8 +360,8 @@ static void session_table_full_drops_new_and_keeps_old(void **state)
 		rte_pktmbuf_free(m);
 	}
 	assert_int_equal(w->sess.active, 8);
-	size_t n = flow(buf, "198.51.100.2", 6100, "198.51.100.1", 7777, IPPROTO_UDP, 0,
-			DP_PORT_EXT);
+	size_t n =
+		flow(buf, "198.51.100.2", 6100, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
 	inject(DP_PORT_EXT, buf, n);
 	assert_int_equal(w->stats.drops[DP_DROP_SESSION_TABLE_FULL], 1);
 	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
@@ -371,8 +378,8 @@ static void udp_session_expires_after_its_timeout(void **state)
 	(void)state;
 	uint8_t buf[256];
 	struct rte_mbuf *m = NULL;
-	size_t n = flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0,
-			DP_PORT_EXT);
+	size_t n =
+		flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
 	inject(DP_PORT_EXT, buf, n);
 	uint8_t *f = take(DP_PORT_INT, &m);
 	char bstr[16];
@@ -396,8 +403,8 @@ static void malformed_packets_are_counted_by_reason(void **state)
 {
 	(void)state;
 	uint8_t good[256], buf[256];
-	size_t n = flow(good, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0,
-			DP_PORT_EXT);
+	size_t n =
+		flow(good, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
 
 	inject(DP_PORT_EXT, good, 20); /* truncated inside the IPv4 header */
 	memcpy(buf, good, n);
@@ -430,8 +437,13 @@ static void ttl_one_goes_to_slow_path(void **state)
 {
 	(void)state;
 	uint8_t buf[256];
-	struct tb_flow fl = {.src = "198.51.100.2", .dst = "198.51.100.1", .sport = 5000,
-			     .dport = 7777, .proto = IPPROTO_UDP, .ttl = 1, .dmac = MAC_EXT};
+	struct tb_flow fl = {.src = "198.51.100.2",
+			     .dst = "198.51.100.1",
+			     .sport = 5000,
+			     .dport = 7777,
+			     .proto = IPPROTO_UDP,
+			     .ttl = 1,
+			     .dmac = MAC_EXT};
 	size_t n = tb_frame(buf, &fl);
 	struct rte_mbuf *m = NULL;
 	inject(DP_PORT_EXT, buf, n);
@@ -473,8 +485,8 @@ static void port_range_maps_offset_to_target(void **state)
 	(void)state;
 	uint8_t buf[256];
 	struct rte_mbuf *m = NULL;
-	size_t n = flow(buf, "198.51.100.2", 5000, "198.51.100.1", 30005, IPPROTO_UDP, 0,
-			DP_PORT_EXT);
+	size_t n =
+		flow(buf, "198.51.100.2", 5000, "198.51.100.1", 30005, IPPROTO_UDP, 0, DP_PORT_EXT);
 	inject(DP_PORT_EXT, buf, n);
 	uint8_t *f = take(DP_PORT_INT, &m);
 	assert_int_equal(rd16(f + 14 + 22), 40005);
@@ -500,8 +512,8 @@ static void preserve_source_keeps_client_address(void **state)
 	(void)state;
 	uint8_t buf[256];
 	struct rte_mbuf *m = NULL;
-	size_t n = flow(buf, "198.51.100.2", 5555, "198.51.100.1", 9000, IPPROTO_UDP, 0,
-			DP_PORT_EXT);
+	size_t n =
+		flow(buf, "198.51.100.2", 5555, "198.51.100.1", 9000, IPPROTO_UDP, 0, DP_PORT_EXT);
 	inject(DP_PORT_EXT, buf, n);
 	uint8_t *f = take(DP_PORT_INT, &m);
 	assert_int_equal(rd32(f + 14 + 12), ip4("198.51.100.2"));
@@ -524,8 +536,8 @@ static void icmp_frag_needed_from_pod_is_translated(void **state)
 	(void)state;
 	uint8_t buf[256], icmp[256];
 	struct rte_mbuf *m = NULL;
-	size_t n = flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0,
-			DP_PORT_EXT);
+	size_t n =
+		flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
 	inject(DP_PORT_EXT, buf, n);
 	uint8_t *f = take(DP_PORT_INT, &m);
 	uint8_t sent[64];
@@ -580,8 +592,8 @@ static void later_fragment_follows_first(void **state)
 	(void)state;
 	uint8_t buf[256];
 	struct rte_mbuf *m = NULL;
-	size_t n = flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0,
-			DP_PORT_EXT);
+	size_t n =
+		flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
 	uint8_t *ip = buf + 14;
 	/* first fragment: MF set, offset 0; keep the UDP length of the whole datagram */
 	ip[6] = 0x20;
@@ -656,8 +668,8 @@ static void unknown_neighbour_parks_packet_in_slow_path(void **state)
 	uint8_t buf[256];
 	struct rte_mbuf *m = NULL;
 	neigh_reset();
-	size_t n = flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0,
-			DP_PORT_EXT);
+	size_t n =
+		flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
 	inject(DP_PORT_EXT, buf, n);
 	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
 	assert_int_equal(rte_ring_dequeue(w->sp_out, (void **)&m), 0);
@@ -719,10 +731,10 @@ static void packet_of_other_worker_is_handed_off(void **state)
 static void rss_snat_port_lands_replies_on_owner_queue(void **state)
 {
 	(void)state;
-	static const uint8_t key[40] = {
-		0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
-		0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
-		0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
+	static const uint8_t key[40] = {0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+					0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+					0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+					0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
 	uint8_t buf[256];
 	char err[256];
 	struct rte_mbuf *m = NULL;
@@ -761,7 +773,6 @@ static void rss_snat_port_lands_replies_on_owner_queue(void **state)
 		rte_pktmbuf_free(m);
 	}
 }
-
 
 int main(void)
 {

@@ -21,9 +21,14 @@ static const uint8_t MAC[6] = {0x02, 0xe0, 0, 0, 0, 1};
 
 static size_t frame(uint8_t *buf, uint8_t proto, uint8_t flags, uint16_t payload)
 {
-	struct tb_flow f = {.src = "198.51.100.2", .dst = "198.51.100.1", .sport = 40000,
-			    .dport = 8080, .proto = proto, .tcp_flags = flags,
-			    .payload_len = payload, .dmac = MAC};
+	struct tb_flow f = {.src = "198.51.100.2",
+			    .dst = "198.51.100.1",
+			    .sport = 40000,
+			    .dport = 8080,
+			    .proto = proto,
+			    .tcp_flags = flags,
+			    .payload_len = payload,
+			    .dmac = MAC};
 	return tb_frame(buf, &f);
 }
 

@@ -18,8 +18,13 @@ static const uint8_t MAC[6] = {0x02, 0, 0, 0, 0, 1};
 
 static size_t udp_frame(uint8_t *buf)
 {
-	struct tb_flow f = {.src = "198.51.100.2", .dst = "198.51.100.1", .sport = 5000,
-			    .dport = 7777, .proto = IPPROTO_UDP, .payload_len = 10, .dmac = MAC};
+	struct tb_flow f = {.src = "198.51.100.2",
+			    .dst = "198.51.100.1",
+			    .sport = 5000,
+			    .dport = 7777,
+			    .proto = IPPROTO_UDP,
+			    .payload_len = 10,
+			    .dmac = MAC};
 	return tb_frame(buf, &f);
 }
 
@@ -53,8 +58,13 @@ static void tcp_flags_are_extracted(void **state)
 	(void)state;
 	uint8_t buf[128];
 	struct pkt_meta m;
-	struct tb_flow f = {.src = "198.51.100.2", .dst = "198.51.100.1", .sport = 1, .dport = 2,
-			    .proto = IPPROTO_TCP, .tcp_flags = RTE_TCP_SYN_FLAG, .dmac = MAC};
+	struct tb_flow f = {.src = "198.51.100.2",
+			    .dst = "198.51.100.1",
+			    .sport = 1,
+			    .dport = 2,
+			    .proto = IPPROTO_TCP,
+			    .tcp_flags = RTE_TCP_SYN_FLAG,
+			    .dmac = MAC};
 	size_t n = tb_frame(buf, &f);
 	assert_int_equal(pkt_parse(buf, (uint32_t)n, &m), PKT_IPV4);
 	assert_int_equal(m.tcp_flags, RTE_TCP_SYN_FLAG);
@@ -135,8 +145,12 @@ static void tcp_data_offset_beyond_segment_is_bad(void **state)
 {
 	(void)state;
 	uint8_t buf[128];
-	struct tb_flow f = {.src = "198.51.100.2", .dst = "198.51.100.1", .sport = 1, .dport = 2,
-			    .proto = IPPROTO_TCP, .dmac = MAC};
+	struct tb_flow f = {.src = "198.51.100.2",
+			    .dst = "198.51.100.1",
+			    .sport = 1,
+			    .dport = 2,
+			    .proto = IPPROTO_TCP,
+			    .dmac = MAC};
 	size_t n = tb_frame(buf, &f);
 	buf[14 + 20 + 12] = 15 << 4; /* 60-byte TCP header in a 20-byte segment */
 	expect_drop(buf, (uint32_t)n, DP_DROP_BAD_L4_HEADER);
@@ -156,7 +170,7 @@ static void fragments_are_classified(void **state)
 	assert_int_equal(m.frag, FRAG_FIRST);
 	assert_int_equal(rte_be_to_cpu_16(m.dport), 7777);
 	assert_true(pkt_l4_cksum_ok(buf, &m)); /* not checkable on a piece: accepted */
-	buf[20] = 0x00, buf[21] = 0x10; /* offset 16 * 8: later fragment, no ports */
+	buf[20] = 0x00, buf[21] = 0x10;	       /* offset 16 * 8: later fragment, no ports */
 	fix_ip_cksum(buf);
 	assert_int_equal(pkt_parse(buf, (uint32_t)n, &m), PKT_IPV4);
 	assert_int_equal(m.frag, FRAG_LATER);

@@ -29,8 +29,8 @@ static struct nat_sessions S;
 static int group_setup(void **state)
 {
 	(void)state;
-	char *argv[] = {"session_test", "--no-huge", "--no-pci", "--no-shconf", "-m", "256", "-l",
-			"0", "--log-level=*:error", NULL};
+	char *argv[] = {"session_test", "--no-huge", "--no-pci", "--no-shconf",		"-m",
+			"256",		"-l",	     "0",	 "--log-level=*:error", NULL};
 	return rte_eal_init(9, argv) < 0 ? -1 : 0;
 }
 
@@ -54,7 +54,9 @@ static struct nat_key key_o2i(uint32_t i)
 	return (struct nat_key){.src = rte_cpu_to_be_32(0x64400000u + (i >> 8)),
 				.dst = rte_cpu_to_be_32(0xc6336401u),
 				.sport = rte_cpu_to_be_16((uint16_t)(1024 + (i & 255))),
-				.dport = rte_cpu_to_be_16(8080), .proto = IPPROTO_TCP, .family = 4};
+				.dport = rte_cpu_to_be_16(8080),
+				.proto = IPPROTO_TCP,
+				.family = 4};
 }
 
 static struct nat_key key_i2o(uint32_t i)
@@ -63,7 +65,8 @@ static struct nat_key key_i2o(uint32_t i)
 				.dst = rte_cpu_to_be_32(0x0a000001u),
 				.sport = rte_cpu_to_be_16(80),
 				.dport = rte_cpu_to_be_16((uint16_t)(1024 + (i >> 10))),
-				.proto = IPPROTO_TCP, .family = 4};
+				.proto = IPPROTO_TCP,
+				.family = 4};
 }
 
 /* A record holding flow i's two keys, both added. @return 0 or the add's error. */

@@ -31,7 +31,7 @@ const char *__lsan_default_suppressions(void)
 }
 
 #define SESSIONS 512
-#define QUERIES 200
+#define QUERIES	 200
 
 static int group_setup(void **state)
 {
