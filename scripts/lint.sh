@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# lint.sh: the checks that read the code without running it, as CI runs them.
+#
+#   format  every tracked .c and .h is as .clang-format (the kernel's style at 100 columns)
+#           says: `clang-format --dry-run -Werror`; fix with `clang-format -i FILE`.
+#   analyze clang's static analyzer (scan-build, Debian's clang-tools) over a whole build of
+#           the daemon, straitctl, the tests and the benchmarks: any finding fails, and is
+#           printed with its file, line and checker. The report is in build-scan/report.
+#
+# Usage: scripts/lint.sh [--format] [--analyze]   (both when neither is given)
+# Installs what is missing (clang, clang-format, clang-tools) with apt-get. Ends with the
+# line `N passed, N failed`; exits 1 if a check failed.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+# shellcheck source-path=SCRIPTDIR source=topo.sh
+source scripts/topo.sh
+
+FORMAT=0 ANALYZE=0
+for arg in "$@"; do
+	case $arg in
+	--format) FORMAT=1 ;;
+	--analyze) ANALYZE=1 ;;
+	*)
+		echo "lint: unknown argument '$arg'" >&2
+		exit 2
+		;;
+	esac
+done
+[ $FORMAT -eq 0 ] && [ $ANALYZE -eq 0 ] && FORMAT=1 ANALYZE=1
+
+topo_require clang-format:clang-format clang:clang scan-build:clang-tools libdpdk-dev \
+	meson:meson ninja:ninja-build pkg-config:pkg-config libjansson-dev libyaml-dev \
+	libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev || exit 1
+
+passed=0 failed=0
+ok() {
+	passed=$((passed + 1))
+	echo "ok - $1"
+}
+not_ok() {
+	failed=$((failed + 1))
+	echo "not ok - $1"
+}
+
+if [ $FORMAT -eq 1 ]; then
+	mapfile -t files < <(git ls-files '*.c' '*.h')
+	out=$(clang-format --dry-run -Werror "${files[@]}" 2>&1)
+	if [ -z "$out" ]; then
+		ok "format: ${#files[@]} files as .clang-format says"
+	else
+		echo "$out" | head -n 60
+		not_ok "format: $(grep -c 'error:' <<<"$out") lines differ from .clang-format" \
+			"(clang-format -i FILE)"
+	fi
+fi
+
+if [ $ANALYZE -eq 1 ]; then
+	# A build of its own: scan-build puts its compiler wrapper in CC at setup time.
+	rm -rf build-scan
+	log=$(mktemp /tmp/strait-scan.XXXXXX)
+	if scan-build meson setup build-scan -Dwerror=false >"$log" 2>&1 &&
+		scan-build --status-bugs -o build-scan/report ninja -C build-scan >>"$log" 2>&1; then
+		ok "analyze: scan-build found nothing in $(grep -c 'Compiling C object' "$log") files"
+	else
+		grep -E 'warning: .*\[[a-z]+\.|error:' "$log" | sort -u
+		tail -n 3 "$log"
+		not_ok "analyze: scan-build findings above (report in build-scan/report)"
+	fi
+	rm -f "$log"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
