@@ -173,7 +173,7 @@ int cfg_int(const struct cfg_ctx *x, const yaml_node_t *n, const char *path, lon
 int cfg_u16(const struct cfg_ctx *x, const yaml_node_t *n, const char *path, unsigned int min,
 	    unsigned int max, uint16_t *out)
 {
-	long long v;
+	long long v = 0;
 	int rc = cfg_int(x, n, path, min, max, &v);
 
 	if (rc == 0)
@@ -184,7 +184,7 @@ int cfg_u16(const struct cfg_ctx *x, const yaml_node_t *n, const char *path, uns
 int cfg_u32(const struct cfg_ctx *x, const yaml_node_t *n, const char *path, uint32_t min,
 	    uint32_t max, uint32_t *out)
 {
-	long long v;
+	long long v = 0;
 	int rc = cfg_int(x, n, path, min, max, &v);
 
 	if (rc == 0)

@@ -223,6 +223,7 @@ static int manifests_apply(char *err, size_t errlen)
 	if (rc < 0)
 		return rc;
 	for (int i = 0; i < K8S_KIND_MAX; i++) {
+		changed = 0; // after a failed kind the rest are only released
 		if (rc == 0)
 			rc = k8s_cache_replace(&k.store.c[i], items[i], &changed);
 		total += changed;

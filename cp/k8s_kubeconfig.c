@@ -90,7 +90,7 @@ static int read_file(const char *path, char **buf, size_t *len)
 	size_t n;
 
 	if (!f)
-		return -errno;
+		return errno ? -errno : -EIO; // 0 would read as "read, with nothing in *buf"
 	b = malloc(K8S_FILE_MAX + 1);
 	if (!b) {
 		fclose(f);
@@ -163,7 +163,7 @@ int k8s_kubeconfig_load(const char *path, struct k8s_conn *out, char *err, size_
 	char *buf = NULL, dirbuf[CFG_PATH_MAX], dir[CFG_PATH_MAX], msg[512];
 	json_t *docs = NULL, *root, *ctx, *cluster, *user;
 	const char *cur, *cl_name, *us_name, *v;
-	size_t len;
+	size_t len = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -291,7 +291,7 @@ int k8s_incluster_load(struct k8s_conn *out, char *err, size_t errlen)
 	const char *dir = getenv("STRAIT_SA_DIR");
 	char path[CFG_PATH_MAX], *ns = NULL;
 	struct stat sb;
-	size_t len;
+	size_t len = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!dir || !dir[0])
@@ -317,7 +317,7 @@ int k8s_incluster_load(struct k8s_conn *out, char *err, size_t errlen)
 	if (stat(out->ca_file, &sb) < 0)
 		out->ca_file[0] = '\0'; // then the system store, as client-go does
 	snprintf(path, sizeof(path), "%s/namespace", dir);
-	if (read_file(path, &ns, &len) == 0) {
+	if (read_file(path, &ns, &len) == 0 && ns) {
 		ns[strcspn(ns, " \r\n")] = '\0';
 		snprintf(out->ns, sizeof(out->ns), "%s", ns);
 		free(ns);

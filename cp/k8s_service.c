@@ -279,7 +279,8 @@ int k8s_service_build(struct k8s_build *b, struct k8s_result *r, const struct cf
 		}
 		if (rc < 0)
 			goto out;
-		qsort(e->be, e->n, sizeof(e->be[0]), be_cmp);
+		if (e->n > 1)
+			qsort(e->be, e->n, sizeof(e->be[0]), be_cmp);
 		e->target = e->n ? e->be[0].port : 0;
 		for (unsigned int k = 1; k < e->n; k++)
 			if (e->be[k].port != e->target)

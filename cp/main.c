@@ -153,6 +153,11 @@ static int dataplane_init(struct cp_ctx *ctx, char *err, size_t errlen)
 			 cfg->path);
 		return -EINVAL;
 	}
+	if (cfg->workers == 0) { // the loader bounds it to 1..CFG_MAX_WORKERS; a cfg is a struct
+		snprintf(err, errlen, "%s: workers: 0 is out of range 1-%u", cfg->path,
+			 CFG_MAX_WORKERS);
+		return -EINVAL;
+	}
 	d.dpp.cfg = cfg;
 	d.dpp.n_workers = cfg->workers;
 	d.dpp.sessions_per_worker = (cfg->sessions_max + cfg->workers - 1) / cfg->workers;

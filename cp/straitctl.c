@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 	char *req, *ans = NULL, *nul;
 	size_t req_len = 0, ans_len = 0, ans_cap = 0;
 	bool json = false;
-	int opt, fd, status;
+	int opt, fd, status, rc;
 
 	while ((opt = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -112,6 +112,7 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		if (strchr(argv[i], '\n')) {
 			fprintf(stderr, "straitctl: a command is one line\n");
+			free(req);
 			return EXIT_USAGE;
 		}
 		strcat(req, argv[i]);
@@ -125,10 +126,12 @@ int main(int argc, char **argv)
 			"straitctl: cannot connect to %s: %s (is strait running, with this "
 			"cli_socket?)\n",
 			path, strerror(errno));
+		free(req);
 		return EXIT_UNREACHABLE;
 	}
 	if (write_all(fd, req, strlen(req)) < 0) {
 		fprintf(stderr, "straitctl: %s: %s\n", path, strerror(errno));
+		free(req);
 		return EXIT_UNREACHABLE;
 	}
 	shutdown(fd, SHUT_WR); // one request: the daemon closes after answering it
@@ -144,13 +147,17 @@ int main(int argc, char **argv)
 			break;
 		if (ans_cap - ans_len < 65536) {
 			ans_cap = ans_cap ? 2 * ans_cap : 131072;
-			ans = realloc(ans, ans_cap);
-			if (!ans)
+			char *grown = realloc(ans, ans_cap);
+			if (!grown) {
+				free(ans);
 				return EXIT_UNREACHABLE;
+			}
+			ans = grown;
 		}
 		if (poll(&p, 1, ANSWER_TIMEOUT_MS) == 0) {
 			fprintf(stderr, "straitctl: %s: no answer in %d s\n", path,
 				ANSWER_TIMEOUT_MS / 1000);
+			free(ans);
 			return EXIT_UNREACHABLE;
 		}
 		n = read(fd, ans + ans_len, ans_cap - ans_len - 1);
@@ -159,6 +166,7 @@ int main(int argc, char **argv)
 		if (n <= 0) {
 			fprintf(stderr, "straitctl: %s: the daemon closed the connection %s\n",
 				path, n < 0 ? strerror(errno) : "before answering");
+			free(ans);
 			return EXIT_UNREACHABLE;
 		}
 		ans_len += (size_t)n;
@@ -166,8 +174,7 @@ int main(int argc, char **argv)
 	close(fd);
 	ans[ans_len] = '\0';
 	status = atoi(nul + 1);
-	if (write_all(status && !json ? 2 : 1, ans, (size_t)(nul - ans)) < 0)
-		return EXIT_FAILED;
+	rc = write_all(status && !json ? 2 : 1, ans, (size_t)(nul - ans));
 	free(ans);
-	return status ? EXIT_FAILED : 0;
+	return rc < 0 || status ? EXIT_FAILED : 0;
 }

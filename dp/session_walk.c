@@ -64,12 +64,26 @@ unsigned int dp_sessions_walk(int slot, int (*cb)(const struct dp_session_info *
 	return n;
 }
 
+/*
+ * Commands a worker did not answer in time: it may still write them, so they are kept, not
+ * freed, until that worker is seen done with them at a later clear (control thread only).
+ */
+static struct dp_cmd *late[CFG_MAX_WORKERS];
+
 unsigned int dp_sessions_clear(int slot, uint32_t backend_addr)
 {
 	struct dp_cmd *cmds[CFG_MAX_WORKERS] = {NULL};
-	unsigned int total = 0;
+	unsigned int total = 0, n = dp_n_workers();
 
-	for (unsigned int i = 0; i < dp_n_workers(); i++) {
+	for (unsigned int i = 0; i < n; i++) {
+		if (late[i] && __atomic_load_n(&late[i]->done, __ATOMIC_ACQUIRE)) {
+			free(late[i]);
+			late[i] = NULL;
+		}
+		if (late[i]) { // one command at a time per worker
+			DP_LOG(ERR, "worker %u has not answered its last clear: skipped", i);
+			continue;
+		}
 		// On the heap: a worker that misses the deadline below may still write it later.
 		struct dp_cmd *c = calloc(1, sizeof(*c));
 		if (!c)
@@ -85,7 +99,7 @@ unsigned int dp_sessions_clear(int slot, uint32_t backend_addr)
 			c->done = 1;
 		}
 	}
-	for (unsigned int i = 0; i < dp_n_workers(); i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		if (!cmds[i])
 			continue;
 		// A worker takes commands every DP_HOUSEKEEPING_LOOPS iterations: microseconds.
@@ -94,7 +108,8 @@ unsigned int dp_sessions_clear(int slot, uint32_t backend_addr)
 			usleep(10);
 		if (!__atomic_load_n(&cmds[i]->done, __ATOMIC_ACQUIRE)) {
 			DP_LOG(ERR, "worker %u did not clear sessions within 2 s", i);
-			continue; // leaked on purpose: the worker may still write it
+			late[i] = cmds[i]; // the worker may still write it
+			continue;
 		}
 		total += cmds[i]->result;
 		free(cmds[i]);

@@ -4,8 +4,10 @@
 #   format  every tracked .c and .h is as .clang-format (the kernel's style at 100 columns)
 #           says: `clang-format --dry-run -Werror`; fix with `clang-format -i FILE`.
 #   analyze clang's static analyzer (scan-build, Debian's clang-tools) over a whole build of
-#           the daemon, straitctl, the tests and the benchmarks: any finding fails, and is
-#           printed with its file, line and checker. The report is in build-scan/report.
+#           the daemon, straitctl and the benchmarks: any finding fails, and is printed with
+#           its file, line and checker. The report is in build-scan/report. The cmocka unit
+#           tests are built but not analyzed: cmocka's failure paths are not declared
+#           noreturn, so every "assert, then use" reads to the analyzer as a NULL use.
 #
 # Usage: scripts/lint.sh [--format] [--analyze]   (both when neither is given)
 # Installs what is missing (clang, clang-format, clang-tools) with apt-get. Ends with the
@@ -61,12 +63,23 @@ if [ $ANALYZE -eq 1 ]; then
 	rm -rf build-scan
 	log=$(mktemp /tmp/strait-scan.XXXXXX)
 	if scan-build meson setup build-scan -Dwerror=false >"$log" 2>&1 &&
-		scan-build --status-bugs -o build-scan/report ninja -C build-scan >>"$log" 2>&1; then
-		ok "analyze: scan-build found nothing in $(grep -c 'Compiling C object' "$log") files"
+		scan-build -o build-scan/report ninja -C build-scan >>"$log" 2>&1; then
+		# FILE CHECKER of every finding, less those scripts/scan-build.allow accepts.
+		findings=$(sed -n 's|^\.\./\([^:]*\):[0-9]*:[0-9]*: warning: .*\[\([a-zA-Z.]*\)\]$|\1 \2|p' \
+			"$log" | grep -v '^tests/unit/' | sort -u)
+		allowed=$(grep -v '^#' scripts/scan-build.allow | awk 'NF { print $1, $2 }' | sort -u)
+		new=$(comm -23 <(echo "$findings") <(echo "$allowed") | sed '/^$/d')
+		if [ -z "$new" ]; then
+			ok "analyze: scan-build, $(grep -c 'Compiling C object' "$log") files, no finding beyond scripts/scan-build.allow"
+		else
+			while read -r f c; do
+				grep -E "^\.\./$f:[0-9]+:[0-9]+: warning: .*\[$c\]$" "$log" | sort -u
+			done <<<"$new"
+			not_ok "analyze: scan-build findings above (report in build-scan/report)"
+		fi
 	else
-		grep -E 'warning: .*\[[a-z]+\.|error:' "$log" | sort -u
-		tail -n 3 "$log"
-		not_ok "analyze: scan-build findings above (report in build-scan/report)"
+		tail -n 20 "$log"
+		not_ok "analyze: the scan-build build failed"
 	fi
 	rm -f "$log"
 fi

@@ -133,7 +133,7 @@ int main(int argc, char **argv)
 	memset(msgs, 0, sizeof(msgs));
 	uint64_t sent = 0;
 	unsigned int next = 0;
-	double t0 = now_s(), t = t0;
+	double t0 = now_s(), t;
 	while ((t = now_s()) - t0 < secs) {
 		unsigned int n = BATCH;
 		if (rate > 0) {
