@@ -8,8 +8,10 @@
 #           its file, line and checker. The report is in build-scan/report. The cmocka unit
 #           tests are built but not analyzed: cmocka's failure paths are not declared
 #           noreturn, so every "assert, then use" reads to the analyzer as a NULL use.
+#   circles no call circle between .c files and no include circle (scripts/circles.py over
+#           the analyzer's build: nm for the calls, the #include lines for the includes).
 #
-# Usage: scripts/lint.sh [--format] [--analyze]   (both when neither is given)
+# Usage: scripts/lint.sh [--format] [--analyze] [--circles]   (all when none is given)
 # Installs what is missing (clang, clang-format, clang-tools) with apt-get. Ends with the
 # line `N passed, N failed`; exits 1 if a check failed.
 set -uo pipefail
@@ -19,18 +21,19 @@ cd "$ROOT"
 # shellcheck source-path=SCRIPTDIR source=topo.sh
 source scripts/topo.sh
 
-FORMAT=0 ANALYZE=0
+FORMAT=0 ANALYZE=0 CIRCLES=0
 for arg in "$@"; do
 	case $arg in
 	--format) FORMAT=1 ;;
 	--analyze) ANALYZE=1 ;;
+	--circles) CIRCLES=1 ;;
 	*)
 		echo "lint: unknown argument '$arg'" >&2
 		exit 2
 		;;
 	esac
 done
-[ $FORMAT -eq 0 ] && [ $ANALYZE -eq 0 ] && FORMAT=1 ANALYZE=1
+[ $FORMAT -eq 0 ] && [ $ANALYZE -eq 0 ] && [ $CIRCLES -eq 0 ] && FORMAT=1 ANALYZE=1 CIRCLES=1
 
 topo_require clang-format:clang-format clang:clang scan-build:clang-tools libdpdk-dev \
 	meson:meson ninja:ninja-build pkg-config:pkg-config libjansson-dev libyaml-dev \
@@ -82,6 +85,17 @@ if [ $ANALYZE -eq 1 ]; then
 		not_ok "analyze: the scan-build build failed"
 	fi
 	rm -f "$log"
+fi
+
+if [ $CIRCLES -eq 1 ]; then
+	b=build-scan
+	[ -d "$b" ] || b=${BUILD:-build}
+	if out=$(python3 scripts/circles.py . "$b" 2>&1); then
+		ok "circles: none ($(tr '\n' ';' <<<"$out" | sed 's/;$//'))"
+	else
+		echo "$out"
+		not_ok "circles: see above (scripts/circles.py . $b)"
+	fi
 fi
 
 echo "$passed passed, $failed failed"
