@@ -207,20 +207,12 @@ static int sessions_row(const struct cp_view_session *v, void *arg)
 	if (json_array_size(w->rows) >= w->limit)
 		return 0; // keep walking: the total is worth knowing
 	row = json_object();
-	cli_set_int(row, "worker", v->worker);
-	cli_set_str(row, "mapping", v->mapping);
-	cli_set_str(row, "proto", v->proto);
-	cli_set_str(row, "client", v->client);
-	cli_set_str(row, "external", v->external);
-	cli_set_str(row, "snat", v->snat);
-	cli_set_str(row, "backend", v->backend);
-	cli_set_str(row, "state", v->state);
-	cli_set_u64(row, "idle_s", v->idle_s);
-	cli_set_u64(row, "expires_s", v->expires_s);
-	cli_set_u64(row, "pkts_o2i", v->pkts[0]);
-	cli_set_u64(row, "pkts_i2o", v->pkts[1]);
-	cli_set_u64(row, "bytes_o2i", v->bytes[0]);
-	cli_set_u64(row, "bytes_i2o", v->bytes[1]);
+#define CLI_SET_INT			  cli_set_int
+#define CLI_SET_STR			  cli_set_str
+#define CLI_SET_U64			  cli_set_u64
+#define SESSION_FIELD_(key, kind, member) CLI_SET_##kind(row, key, v->member);
+	CP_VIEW_SESSION_FIELDS(SESSION_FIELD_)
+#undef SESSION_FIELD_
 	json_array_append_new(w->rows, row);
 	return 0;
 }

@@ -214,20 +214,12 @@ static int tel_sessions(const char *cmd, const char *params, struct rte_tel_data
 
 		if (!sd)
 			continue;
-		rte_tel_data_add_dict_int(sd, "worker", (int)v->worker);
-		rte_tel_data_add_dict_string(sd, "mapping", v->mapping);
-		rte_tel_data_add_dict_string(sd, "proto", v->proto);
-		rte_tel_data_add_dict_string(sd, "client", v->client);
-		rte_tel_data_add_dict_string(sd, "external", v->external);
-		rte_tel_data_add_dict_string(sd, "snat", v->snat);
-		rte_tel_data_add_dict_string(sd, "backend", v->backend);
-		rte_tel_data_add_dict_string(sd, "state", v->state);
-		rte_tel_data_add_dict_u64(sd, "idle_s", v->idle_s);
-		rte_tel_data_add_dict_u64(sd, "expires_s", v->expires_s);
-		rte_tel_data_add_dict_u64(sd, "pkts_o2i", v->pkts[0]);
-		rte_tel_data_add_dict_u64(sd, "pkts_i2o", v->pkts[1]);
-		rte_tel_data_add_dict_u64(sd, "bytes_o2i", v->bytes[0]);
-		rte_tel_data_add_dict_u64(sd, "bytes_i2o", v->bytes[1]);
+#define TEL_ADD_INT(d, k, v)		  rte_tel_data_add_dict_int(d, k, (int)(v))
+#define TEL_ADD_STR			  rte_tel_data_add_dict_string
+#define TEL_ADD_U64			  rte_tel_data_add_dict_u64
+#define SESSION_FIELD_(key, kind, member) TEL_ADD_##kind(sd, key, v->member);
+		CP_VIEW_SESSION_FIELDS(SESSION_FIELD_)
+#undef SESSION_FIELD_
 		snprintf(key, sizeof(key), "%u", i);
 		rte_tel_data_add_dict_container(d, key, sd, 0);
 	}

@@ -56,11 +56,33 @@ struct cp_view_session {
 	unsigned int worker;
 	char mapping[2 * CFG_NAME_MAX]; /**< the mapping's label, "" when it is gone */
 	const char *proto;		/**< strait_proto_name() */
-	const char *state;		/**< "syn_sent", "established", ..., "udp", "icmp" */
+	const char *state;		/**< "syn_sent", "established", ..., "udp" */
 	char client[24], external[24], snat[24], backend[24]; /**< "a.b.c.d:port" */
 	uint32_t idle_s, expires_s;			      /**< seconds */
 	uint64_t pkts[2], bytes[2];
 };
+
+/**
+ * The fields of a session row, in the order every renderer shows them:
+ * X(key, kind, member expression of struct cp_view_session), kind INT, STR or U64. The CLI
+ * (`show sessions`) and telemetry (/strait/sessions) render a row from this list, so a field
+ * added here is in both.
+ */
+#define CP_VIEW_SESSION_FIELDS(X)                                                                  \
+	X("worker", INT, worker)                                                                   \
+	X("mapping", STR, mapping)                                                                 \
+	X("proto", STR, proto)                                                                     \
+	X("client", STR, client)                                                                   \
+	X("external", STR, external)                                                               \
+	X("snat", STR, snat)                                                                       \
+	X("backend", STR, backend)                                                                 \
+	X("state", STR, state)                                                                     \
+	X("idle_s", U64, idle_s)                                                                   \
+	X("expires_s", U64, expires_s)                                                             \
+	X("pkts_o2i", U64, pkts[0])                                                                \
+	X("pkts_i2o", U64, pkts[1])                                                                \
+	X("bytes_o2i", U64, bytes[0])                                                              \
+	X("bytes_i2o", U64, bytes[1])
 
 /** Role names of the arms, by enum dp_port_role: "ext", "int". */
 extern const char *const cp_view_port_role[DP_PORT_MAX];
