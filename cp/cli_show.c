@@ -121,13 +121,9 @@ json_t *cli_stats_doc(void)
 
 		cp_view_map_counters(s, vm[i].slot, &c);
 		cli_set_str(row, "mapping", vm[i].label);
-		cli_set_u64(row, "sessions", c.sessions_active);
-		cli_set_u64(row, "created", c.sessions_created);
-		cli_set_u64(row, "pkts_o2i", c.pkts[0]);
-		cli_set_u64(row, "pkts_i2o", c.pkts[1]);
-		cli_set_u64(row, "bytes_o2i", c.bytes[0]);
-		cli_set_u64(row, "bytes_i2o", c.bytes[1]);
-		cli_set_u64(row, "drops", c.drops);
+#define MAP_COUNTER_(cli_key, tel_key, member) cli_set_u64(row, cli_key, c.member);
+		CP_VIEW_MAP_COUNTER_FIELDS(MAP_COUNTER_)
+#undef MAP_COUNTER_
 		json_array_append_new(maps, row);
 	}
 	json_object_set_new(doc, "mappings", maps);

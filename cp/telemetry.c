@@ -128,13 +128,9 @@ static void tel_mapping_add(struct rte_tel_data *d, const struct cp_view_mapping
 	rte_tel_data_add_dict_string(md, "port", m->ports);
 	rte_tel_data_add_dict_string(md, "protocol", m->protocol);
 	rte_tel_data_add_dict_int(md, "ordinal", m->ordinal);
-	rte_tel_data_add_dict_u64(md, "sessions_active", c.sessions_active);
-	rte_tel_data_add_dict_u64(md, "sessions_created", c.sessions_created);
-	rte_tel_data_add_dict_u64(md, "pkts_o2i", c.pkts[0]);
-	rte_tel_data_add_dict_u64(md, "pkts_i2o", c.pkts[1]);
-	rte_tel_data_add_dict_u64(md, "bytes_o2i", c.bytes[0]);
-	rte_tel_data_add_dict_u64(md, "bytes_i2o", c.bytes[1]);
-	rte_tel_data_add_dict_u64(md, "drops", c.drops);
+#define MAP_COUNTER_(cli_key, tel_key, member) rte_tel_data_add_dict_u64(md, tel_key, c.member);
+	CP_VIEW_MAP_COUNTER_FIELDS(MAP_COUNTER_)
+#undef MAP_COUNTER_
 	tel_key(key, sizeof(key), m->ns, m->name);
 	rte_tel_data_add_dict_container(d, key, md, 0);
 }

@@ -42,6 +42,20 @@ struct cp_view_map_counters {
 	uint64_t drops;
 };
 
+/**
+ * A mapping's counters as `show stats` (CLI key) and /strait/mappings (telemetry key) show
+ * them, in that order: X(cli key, telemetry key, member expression of struct
+ * cp_view_map_counters). Both renderers take their fields from this list.
+ */
+#define CP_VIEW_MAP_COUNTER_FIELDS(X)                                                              \
+	X("sessions", "sessions_active", sessions_active)                                          \
+	X("created", "sessions_created", sessions_created)                                         \
+	X("pkts_o2i", "pkts_o2i", pkts[0])                                                         \
+	X("pkts_i2o", "pkts_i2o", pkts[1])                                                         \
+	X("bytes_o2i", "bytes_o2i", bytes[0])                                                      \
+	X("bytes_i2o", "bytes_i2o", bytes[1])                                                      \
+	X("drops", "drops", drops)
+
 /** The gateway's counters, summed over the workers. */
 struct cp_view_counters {
 	uint64_t rx_packets[DP_PORT_MAX], tx_packets[DP_PORT_MAX];
