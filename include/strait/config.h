@@ -327,6 +327,35 @@ int cfg_mapping_copy(struct cfg_mapping *dst, const struct cfg_mapping *src);
 void cfg_free(struct cfg *c);
 
 /**
+ * The most nodes a YAML document may expand to, aliases followed: YAML_EXPAND_RATIO times its
+ * own nodes, plus YAML_EXPAND_SLACK. Without aliases a document expands to its own nodes.
+ */
+#define YAML_EXPAND_RATIO 10
+#define YAML_EXPAND_SLACK 10000
+/**
+ * Deepest nesting of a YAML document, aliases followed (an alias may refer to its own
+ * ancestor, which nests without end).
+ */
+#define YAML_DEPTH_MAX 64
+
+struct yaml_document_s; /* libyaml's yaml_document_t */
+
+/**
+ * Check a loaded YAML document against an alias bomb ("billion laughs": each alias is a
+ * reference, but every reader that follows it walks the whole aliased node again): its nodes,
+ * counted once per reference from the root, may not pass YAML_EXPAND_RATIO x its own node count
+ * + YAML_EXPAND_SLACK, nor nest deeper than YAML_DEPTH_MAX. The walk stops at the budget, so a
+ * bomb is refused in time proportional to the document's size.
+ * @param doc  a document from yaml_parser_load(); not changed.
+ * @param name file name for messages.
+ * @param err  buffer of @p errlen bytes (may be NULL) for `NAME:LINE: ...`; LINE is that of the
+ *             outermost aliased node (its anchor) on the path that passed the budget.
+ * @return 0, -EINVAL with the message, -ENOMEM. Any thread, @p doc not changing.
+ */
+int cfg_yaml_check_expansion(const struct yaml_document_s *doc, const char *name, char *err,
+			     size_t errlen);
+
+/**
  * Parse "a.b.c.d" into @p addr, host byte order. Strict: four decimal octets 0-255, no
  * leading zeros (inet_aton() would read them as octal), nothing before or after.
  * @return 0, or -EINVAL (then @p addr is untouched). Any thread; no allocation.
