@@ -950,6 +950,35 @@ static void anchors_within_the_budget_still_load(void **state)
 	cfg_free(&c);
 }
 
+static void service_port_range_past_65535_is_rejected(void **state)
+{
+	struct cfg c;
+
+	(void)state;
+	expect_error(PORTS "mappings:\n"
+			   "- name: a\n"
+			   "  addresses: [198.51.100.1]\n"
+			   "  ports: [{port: 30000, endPort: 30600,\n"
+			   "           servicePort: 65000}]\n"
+			   "  backends: [{address: 10.0.0.1}]\n",
+		     "t.yaml:7: mappings[0].ports[0].servicePort: 65000 + (endPort 30600 - port "
+		     "30000) = 65600 is past 65535");
+	expect_mapping_error("{name: web, addresses: [198.51.100.1], ports: [{port: 1, endPort: "
+			     "65535, servicePort: 2}], backends: [{address: 10.0.0.1}]}",
+			     "cli:1: ports[0].servicePort: 2 + (endPort 65535 - port 1) = 65536 is "
+			     "past 65535");
+	// The last port of the range lands on 65535 exactly: fine.
+	assert_int_equal(load(PORTS
+			      "mappings:\n"
+			      "- {name: a, addresses: [198.51.100.1], backends: [{address: "
+			      "10.0.0.1}],\n"
+			      "   ports: [{port: 30000, endPort: 30535, servicePort: 65000}]}\n",
+			      &c),
+			 0);
+	assert_int_equal(c.mappings[0].ports[0].service_port, 65000);
+	cfg_free(&c);
+}
+
 static void mapping_free_and_cfg_free_are_safe_on_zeroed(void **state)
 {
 	struct cfg c;
@@ -1082,6 +1111,7 @@ int main(void)
 		cmocka_unit_test(aliased_backends_past_the_budget_are_refused),
 		cmocka_unit_test(alias_cycle_is_refused),
 		cmocka_unit_test(anchors_within_the_budget_still_load),
+		cmocka_unit_test(service_port_range_past_65535_is_rejected),
 		cmocka_unit_test(mapping_free_and_cfg_free_are_safe_on_zeroed),
 		cmocka_unit_test(parse_ipv4_is_strict),
 		cmocka_unit_test(parse_cidr_keeps_host_bits_and_takes_bare_address),
