@@ -32,6 +32,13 @@
 #define CFG_MAX_BACKENDS  1024
 #define CFG_MAX_MAPPINGS  4096
 #define CFG_MAX_WORKERS	  16
+/**
+ * Most `sessions.max`: 2^28 sessions = 24 GiB at 96 bytes a session (the table's record and
+ * its two entries), well past any one host's share for NAT. It also keeps the per-worker split
+ * (rounded up) and the cuckoo table's bucket count far from 32-bit wrap: at 2^32 - 1 the split
+ * wrapped to 0 sessions a worker.
+ */
+#define CFG_MAX_SESSIONS (1u << 28)
 
 /** IPv4 prefix, host byte order; len 0..32. */
 struct cfg_cidr {
@@ -271,7 +278,7 @@ struct cfg {
 	char path[CFG_PATH_MAX];      /**< file it came from, for messages */
 	struct cfg_port ext, intl;    /**< `ports.ext`, `ports.int` */
 	unsigned int workers;	      /**< worker lcores, 1..CFG_MAX_WORKERS, default 1 */
-	uint32_t sessions_max;	      /**< per gateway, split over workers; default 1048576 */
+	uint32_t sessions_max;	      /**< split over workers; 1..CFG_MAX_SESSIONS, default 2^20 */
 	struct cfg_timeouts timeouts; /**< defaults: CFG_TIMEOUTS */
 	struct cfg_kubernetes k8s;
 	char cli_socket[CFG_PATH_MAX];	   /**< "" = no socket */

@@ -979,6 +979,20 @@ static void service_port_range_past_65535_is_rejected(void **state)
 	cfg_free(&c);
 }
 
+static void sessions_max_is_bounded(void **state)
+{
+	struct cfg c;
+
+	(void)state;
+	expect_error(PORTS "sessions: {max: 4294967295}\n",
+		     "t.yaml:3: sessions.max: 4294967295 is out of range 1-268435456");
+	expect_error(PORTS "sessions: {max: 268435457}\n",
+		     "t.yaml:3: sessions.max: 268435457 is out of range 1-268435456");
+	assert_int_equal(load(PORTS "workers: 16\nsessions: {max: 268435456}\n", &c), 0);
+	assert_int_equal(c.sessions_max, 268435456u);
+	cfg_free(&c);
+}
+
 static void mapping_free_and_cfg_free_are_safe_on_zeroed(void **state)
 {
 	struct cfg c;
@@ -1112,6 +1126,7 @@ int main(void)
 		cmocka_unit_test(alias_cycle_is_refused),
 		cmocka_unit_test(anchors_within_the_budget_still_load),
 		cmocka_unit_test(service_port_range_past_65535_is_rejected),
+		cmocka_unit_test(sessions_max_is_bounded),
 		cmocka_unit_test(mapping_free_and_cfg_free_are_safe_on_zeroed),
 		cmocka_unit_test(parse_ipv4_is_strict),
 		cmocka_unit_test(parse_cidr_keeps_host_bits_and_takes_bare_address),
