@@ -240,7 +240,8 @@ static int cfg_root_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg
 	v = cfg_get(x, root, "sessions");
 	if (v != NULL) {
 		if ((rc = cfg_map(x, v, "sessions", cfg_sessions_keys)) ||
-		    (rc = cfg_key_u32(x, v, "sessions", "max", 1, UINT32_MAX, &c->sessions_max)))
+		    (rc = cfg_key_u32(x, v, "sessions", "max", 1, CFG_MAX_SESSIONS,
+				      &c->sessions_max)))
 			return rc;
 		if (cfg_get(x, v, "timeouts") &&
 		    (rc = cfg_timeouts_parse(x, cfg_get(x, v, "timeouts"), "sessions.timeouts",

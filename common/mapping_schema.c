@@ -304,18 +304,28 @@ static int cfg_fields_read(struct cfg_walk *w, const yaml_node_t *n, const char 
 	return 0;
 }
 
-/* A port range ends at or after its start; without endPort it is the one port. */
+/*
+ * A port range ends at or after its start; without endPort it is the one port. A numeric
+ * servicePort is the target of the first port, and the data plane adds dport - port to it:
+ * the range's last port must map to at most 65535 too.
+ */
 static int cfg_map_port_after(struct cfg_walk *w, const yaml_node_t *obj, const char *path,
 			      const struct cfg_field *f, void *base)
 {
 	struct cfg_map_port *mp = base;
 	char sub[CFG_KEYPATH_MAX];
+	unsigned int span = (unsigned int)mp->end_port - mp->port;
 
 	if (f == cfg_field_find(cfg_map_port_fields, "port")) {
 		mp->end_port = mp->port;
 	} else if (f == cfg_field_find(cfg_map_port_fields, "endPort") && mp->end_port < mp->port) {
 		return cfg_err(w->x, cfg_get(w->x, obj, f->key), cfg_key_path(sub, path, f->key),
 			       "%u is less than port %u", mp->end_port, mp->port);
+	} else if (f == cfg_field_find(cfg_map_port_fields, "servicePort") &&
+		   mp->service_port != 0 && mp->service_port + span > 65535) {
+		return cfg_err(w->x, cfg_get(w->x, obj, f->key), cfg_key_path(sub, path, f->key),
+			       "%u + (endPort %u - port %u) = %u is past 65535", mp->service_port,
+			       mp->end_port, mp->port, mp->service_port + span);
 	}
 	return 0;
 }

@@ -461,6 +461,101 @@ bool cfg_port_name_valid(const char *s)
 
 /* ---- Documents ---- */
 
+/* The alias budget (cfg_yaml_check_expansion()): the walk's state. */
+struct cfg_expand {
+	const yaml_document_t *doc;
+	const uint8_t *refs;	    /* references to each node (index id - 1), saturated at 2 */
+	size_t seen, budget;	    /* nodes counted so far, the most allowed */
+	const yaml_node_t *culprit; /* the outermost aliased node on the failing path */
+	bool deep;		    /* failed on depth rather than size */
+};
+
+/* Count node @p id and what it contains, once per reference; false when over a limit. */
+static bool cfg_expand_walk(struct cfg_expand *e, int id, int depth)
+{
+	const yaml_node_t *n = yaml_document_get_node((yaml_document_t *)e->doc, id);
+	bool ok = true;
+
+	if (n == NULL)
+		return true;
+	if (++e->seen > e->budget || depth > YAML_DEPTH_MAX) {
+		e->deep = depth > YAML_DEPTH_MAX;
+		e->culprit = n;
+		return false;
+	}
+	if (n->type == YAML_SEQUENCE_NODE) {
+		for (yaml_node_item_t *it = n->data.sequence.items.start;
+		     ok && it < n->data.sequence.items.top; it++)
+			ok = cfg_expand_walk(e, *it, depth + 1);
+	} else if (n->type == YAML_MAPPING_NODE) {
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+		     ok && p < n->data.mapping.pairs.top; p++)
+			ok = cfg_expand_walk(e, p->key, depth + 1) &&
+			     cfg_expand_walk(e, p->value, depth + 1);
+	}
+	// Unwinding: the outermost node that is referenced more than once (an anchor) wins.
+	if (!ok && e->refs[id - 1] > 1)
+		e->culprit = n;
+	return ok;
+}
+
+static void cfg_expand_ref(uint8_t *refs, size_t n_nodes, int id)
+{
+	if (id >= 1 && (size_t)id <= n_nodes && refs[id - 1] < 2)
+		refs[id - 1]++;
+}
+
+int cfg_yaml_check_expansion(const struct yaml_document_s *doc, const char *name, char *err,
+			     size_t errlen)
+{
+	size_t n_nodes = (size_t)(doc->nodes.top - doc->nodes.start);
+	struct cfg_expand e = {
+		.doc = doc,
+		.budget = YAML_EXPAND_RATIO * n_nodes + YAML_EXPAND_SLACK,
+	};
+	uint8_t *refs;
+	bool ok;
+
+	if (n_nodes == 0)
+		return 0;
+	refs = calloc(n_nodes, 1);
+	if (refs == NULL) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	for (const yaml_node_t *n = doc->nodes.start; n < doc->nodes.top; n++) {
+		if (n->type == YAML_SEQUENCE_NODE) {
+			for (yaml_node_item_t *it = n->data.sequence.items.start;
+			     it < n->data.sequence.items.top; it++)
+				cfg_expand_ref(refs, n_nodes, *it);
+		} else if (n->type == YAML_MAPPING_NODE) {
+			for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+			     p < n->data.mapping.pairs.top; p++) {
+				cfg_expand_ref(refs, n_nodes, p->key);
+				cfg_expand_ref(refs, n_nodes, p->value);
+			}
+		}
+	}
+	e.refs = refs;
+	ok = cfg_expand_walk(&e, 1, 0); // libyaml's root is node 1
+	free(refs);
+	if (ok)
+		return 0;
+	if (err && errlen) {
+		if (e.deep)
+			snprintf(err, errlen, "%s:%zu: nested deeper than %d levels", name,
+				 e.culprit->start_mark.line + 1, YAML_DEPTH_MAX);
+		else
+			snprintf(err, errlen,
+				 "%s:%zu: aliases expand the document past %zu nodes (%d times "
+				 "its %zu, plus %d): refused as an alias bomb",
+				 name, e.culprit->start_mark.line + 1, e.budget, YAML_EXPAND_RATIO,
+				 n_nodes, YAML_EXPAND_SLACK);
+	}
+	return -EINVAL;
+}
+
 static int cfg_syntax_error(const struct cfg_ctx *x, const yaml_parser_t *p)
 {
 	size_t line = p->problem_mark.line + 1, last;
@@ -518,6 +613,9 @@ static int cfg_doc_load(struct cfg_ctx *x, yaml_node_t **root)
 		rc = -EINVAL;
 		goto err_doc;
 	}
+	// The schema follows aliases wherever it reads: a few lines must not become gigabytes.
+	if ((rc = cfg_yaml_check_expansion(&x->doc, x->file, x->err, x->errlen)))
+		goto err_doc;
 	// A `---` further down would otherwise be ignored along with everything after it.
 	if (!yaml_parser_load(&p, &extra)) {
 		rc = cfg_syntax_error(x, &p);

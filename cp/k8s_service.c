@@ -292,6 +292,18 @@ int k8s_service_build(struct k8s_build *b, struct k8s_result *r, const struct cf
 			e->target = json_is_integer(tp) ? (uint16_t)json_integer_value(tp)
 							: e->svc_port;
 		}
+		// The data plane adds dport - port to the target: a range must end at 65535 or
+		// before (the Mapping schema checks a numeric servicePort; this is the resolved one).
+		if (e->target && e->target + (unsigned int)(mp->end_port - mp->port) > 65535) {
+			rc = k8s_result_fail(
+				r, "InvalidSpec",
+				"spec.ports[%u]: Service %s/%s port %u targets %u: %u + "
+				"(endPort %u - port %u) = %u is past 65535",
+				i, tmpl->ns, tmpl->service_name, e->svc_port, e->target, e->target,
+				mp->end_port, mp->port,
+				e->target + (unsigned int)(mp->end_port - mp->port));
+			goto out;
+		}
 		// One mapping shares one backend list: the entries must have the same endpoints,
 		// each on one port (backends then carry port 0 and each entry its own target).
 		if ((i > 0 && !same_endpoints(&ent[0], e)) || (e->n && !e->target))

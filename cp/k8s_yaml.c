@@ -2,8 +2,9 @@
 /*
  * YAML → JSON, so that objects from files (manifests, kubeconfig) go through the same jansson
  * decoders as objects from the API server. libyaml's document loader resolves aliases to node
- * ids; a depth limit keeps a crafted alias cycle (or a deep nesting) from recursing without
- * bound.
+ * ids, and the JSON gets a copy of the aliased node at every reference: each document is first
+ * checked against an alias bomb (cfg_yaml_check_expansion(): a budget of nodes and a depth, so
+ * that a crafted alias cycle or a deep nesting cannot recurse without bound either).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,9 +13,8 @@
 
 #include <yaml.h>
 
+#include <strait/config.h>
 #include <strait/k8s_manifests.h>
-
-#define YJ_DEPTH_MAX 64
 
 static bool yj_plain(const yaml_node_t *n)
 {
@@ -104,9 +104,9 @@ static json_t *yj_node(struct yj_ctx *x, yaml_node_t *n, int depth, int *rc)
 {
 	json_t *out;
 
-	if (depth > YJ_DEPTH_MAX) {
+	if (depth > YAML_DEPTH_MAX) {
 		snprintf(x->err, x->errlen, "%s:%zu: nested deeper than %d levels", x->name,
-			 n->start_mark.line + 1, YJ_DEPTH_MAX);
+			 n->start_mark.line + 1, YAML_DEPTH_MAX);
 		*rc = -EINVAL;
 		return NULL;
 	}
@@ -191,6 +191,11 @@ int k8s_yaml_to_json(const char *name, const char *buf, size_t len, json_t **doc
 			if (p.stream_end_produced)
 				break;
 			continue;
+		}
+		rc = cfg_yaml_check_expansion(&doc, name, err, errlen);
+		if (rc) {
+			yaml_document_delete(&doc);
+			break;
 		}
 		x.doc = &doc;
 		json_t *v = yj_node(&x, root, 0, &rc);

@@ -32,6 +32,13 @@
 #define CFG_MAX_BACKENDS  1024
 #define CFG_MAX_MAPPINGS  4096
 #define CFG_MAX_WORKERS	  16
+/**
+ * Most `sessions.max`: 2^28 sessions = 24 GiB at 96 bytes a session (the table's record and
+ * its two entries), well past any one host's share for NAT. It also keeps the per-worker split
+ * (rounded up) and the cuckoo table's bucket count far from 32-bit wrap: at 2^32 - 1 the split
+ * wrapped to 0 sessions a worker.
+ */
+#define CFG_MAX_SESSIONS (1u << 28)
 
 /** IPv4 prefix, host byte order; len 0..32. */
 struct cfg_cidr {
@@ -271,7 +278,7 @@ struct cfg {
 	char path[CFG_PATH_MAX];      /**< file it came from, for messages */
 	struct cfg_port ext, intl;    /**< `ports.ext`, `ports.int` */
 	unsigned int workers;	      /**< worker lcores, 1..CFG_MAX_WORKERS, default 1 */
-	uint32_t sessions_max;	      /**< per gateway, split over workers; default 1048576 */
+	uint32_t sessions_max;	      /**< split over workers; 1..CFG_MAX_SESSIONS, default 2^20 */
 	struct cfg_timeouts timeouts; /**< defaults: CFG_TIMEOUTS */
 	struct cfg_kubernetes k8s;
 	char cli_socket[CFG_PATH_MAX];	   /**< "" = no socket */
@@ -325,6 +332,35 @@ int cfg_mapping_copy(struct cfg_mapping *dst, const struct cfg_mapping *src);
 
 /** Release everything a cfg owns (its mappings and their backends). Safe on a zeroed cfg. */
 void cfg_free(struct cfg *c);
+
+/**
+ * The most nodes a YAML document may expand to, aliases followed: YAML_EXPAND_RATIO times its
+ * own nodes, plus YAML_EXPAND_SLACK. Without aliases a document expands to its own nodes.
+ */
+#define YAML_EXPAND_RATIO 10
+#define YAML_EXPAND_SLACK 10000
+/**
+ * Deepest nesting of a YAML document, aliases followed (an alias may refer to its own
+ * ancestor, which nests without end).
+ */
+#define YAML_DEPTH_MAX 64
+
+struct yaml_document_s; /* libyaml's yaml_document_t */
+
+/**
+ * Check a loaded YAML document against an alias bomb ("billion laughs": each alias is a
+ * reference, but every reader that follows it walks the whole aliased node again): its nodes,
+ * counted once per reference from the root, may not pass YAML_EXPAND_RATIO x its own node count
+ * + YAML_EXPAND_SLACK, nor nest deeper than YAML_DEPTH_MAX. The walk stops at the budget, so a
+ * bomb is refused in time proportional to the document's size.
+ * @param doc  a document from yaml_parser_load(); not changed.
+ * @param name file name for messages.
+ * @param err  buffer of @p errlen bytes (may be NULL) for `NAME:LINE: ...`; LINE is that of the
+ *             outermost aliased node (its anchor) on the path that passed the budget.
+ * @return 0, -EINVAL with the message, -ENOMEM. Any thread, @p doc not changing.
+ */
+int cfg_yaml_check_expansion(const struct yaml_document_s *doc, const char *name, char *err,
+			     size_t errlen);
 
 /**
  * Parse "a.b.c.d" into @p addr, host byte order. Strict: four decimal octets 0-255, no

@@ -26,8 +26,9 @@
  * Parse every document of a YAML stream.
  * @param name for messages ("file.yaml").
  * @param docs receives a new array with one JSON value per non-empty document.
- * @return 0, -EINVAL with @p err "name:LINE: problem" on a syntax error or a non-scalar
- *         mapping key, -ENOMEM.
+ * @return 0, -EINVAL with @p err "name:LINE: problem" on a syntax error, a non-scalar
+ *         mapping key, or a document that aliases expand past its budget or nest too deep
+ *         (cfg_yaml_check_expansion()), -ENOMEM. Control plane only.
  */
 int k8s_yaml_to_json(const char *name, const char *buf, size_t len, json_t **docs, char *err,
 		     size_t errlen);

@@ -11,7 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -864,6 +866,133 @@ static void mapping_parse_error_path_starts_at_mapping_keys(void **state)
 	expect_mapping_error("{name: web", "cli:1: syntax error: did not find expected ',' or '}'");
 }
 
+// "Billion laughs": nine lines, each a list of ten aliases of the line before (10^9 scalars).
+#define BILLION_LAUGHS                                                                             \
+	"a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"                               \
+	"b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"                                         \
+	"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"                                         \
+	"d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"                                         \
+	"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"                                         \
+	"f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"                                         \
+	"g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"                                         \
+	"h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"                                         \
+	"i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void alias_bomb_is_refused_quickly(void **state)
+{
+	double t0 = now_s();
+
+	(void)state;
+	// Line 4: d's 11111 nodes are the first to pass the budget of 10 x 29 + 10000.
+	expect_error(BILLION_LAUGHS, "t.yaml:4: aliases expand the document past 10290 nodes (10 "
+				     "times its 29, plus 10000): refused as an alias bomb");
+	assert_true(now_s() - t0 < 5.0);
+}
+
+// Aliases also multiply what the schema stores: one list of 1024 backends, named by 64
+// mappings, is 64 Ki backends from a file of about 1200 lines.
+static void aliased_backends_past_the_budget_are_refused(void **state)
+{
+	size_t cap = 1 << 20, off = 0;
+	char *y = malloc(cap);
+
+	(void)state;
+	assert_non_null(y);
+	off += (size_t)snprintf(y + off, cap - off, PORTS "mappings:\n");
+	for (unsigned int i = 0; i < 64; i++) {
+		off += (size_t)snprintf(y + off, cap - off,
+					"- name: m%u\n  addresses: [198.51.100.1]\n"
+					"  ports: [{port: %u}]\n",
+					i, 1000 + i);
+		if (i > 0) {
+			off += (size_t)snprintf(y + off, cap - off, "  backends: *b\n");
+			continue;
+		}
+		off += (size_t)snprintf(y + off, cap - off, "  backends: &b\n");
+		for (unsigned int b = 0; b < 1024; b++)
+			off += (size_t)snprintf(y + off, cap - off, "  - {address: 10.0.%u.%u}\n",
+						b / 256, b % 256);
+	}
+	expect_error(y, "t.yaml:7: aliases expand the document past 48530 nodes (10 times its "
+			"3853, plus 10000): refused as an alias bomb");
+	free(y);
+}
+
+static void alias_cycle_is_refused(void **state)
+{
+	(void)state;
+	expect_error("a: &a [*a]\n", "t.yaml:1: nested deeper than 64 levels");
+}
+
+static void anchors_within_the_budget_still_load(void **state)
+{
+	struct cfg c;
+
+	(void)state;
+	assert_int_equal(load(PORTS "mappings:\n"
+				    "- {name: a, addresses: [198.51.100.1], ports: [{port: 80}],\n"
+				    "   backends: &b [{address: 10.0.0.1}, {address: 10.0.0.2}]}\n"
+				    "- {name: b, addresses: [198.51.100.2], ports: [{port: 80}],\n"
+				    "   backends: *b}\n",
+			      &c),
+			 0);
+	assert_int_equal(c.n_mappings, 2);
+	assert_int_equal(c.mappings[1].n_backends, 2);
+	assert_int_equal(c.mappings[1].backends[1].addr, ip("10.0.0.2"));
+	cfg_free(&c);
+}
+
+static void service_port_range_past_65535_is_rejected(void **state)
+{
+	struct cfg c;
+
+	(void)state;
+	expect_error(PORTS "mappings:\n"
+			   "- name: a\n"
+			   "  addresses: [198.51.100.1]\n"
+			   "  ports: [{port: 30000, endPort: 30600,\n"
+			   "           servicePort: 65000}]\n"
+			   "  backends: [{address: 10.0.0.1}]\n",
+		     "t.yaml:7: mappings[0].ports[0].servicePort: 65000 + (endPort 30600 - port "
+		     "30000) = 65600 is past 65535");
+	expect_mapping_error("{name: web, addresses: [198.51.100.1], ports: [{port: 1, endPort: "
+			     "65535, servicePort: 2}], backends: [{address: 10.0.0.1}]}",
+			     "cli:1: ports[0].servicePort: 2 + (endPort 65535 - port 1) = 65536 is "
+			     "past 65535");
+	// The last port of the range lands on 65535 exactly: fine.
+	assert_int_equal(load(PORTS
+			      "mappings:\n"
+			      "- {name: a, addresses: [198.51.100.1], backends: [{address: "
+			      "10.0.0.1}],\n"
+			      "   ports: [{port: 30000, endPort: 30535, servicePort: 65000}]}\n",
+			      &c),
+			 0);
+	assert_int_equal(c.mappings[0].ports[0].service_port, 65000);
+	cfg_free(&c);
+}
+
+static void sessions_max_is_bounded(void **state)
+{
+	struct cfg c;
+
+	(void)state;
+	expect_error(PORTS "sessions: {max: 4294967295}\n",
+		     "t.yaml:3: sessions.max: 4294967295 is out of range 1-268435456");
+	expect_error(PORTS "sessions: {max: 268435457}\n",
+		     "t.yaml:3: sessions.max: 268435457 is out of range 1-268435456");
+	assert_int_equal(load(PORTS "workers: 16\nsessions: {max: 268435456}\n", &c), 0);
+	assert_int_equal(c.sessions_max, 268435456u);
+	cfg_free(&c);
+}
+
 static void mapping_free_and_cfg_free_are_safe_on_zeroed(void **state)
 {
 	struct cfg c;
@@ -992,6 +1121,12 @@ int main(void)
 		cmocka_unit_test(mapping_parse_flow_style_matches_config_entry),
 		cmocka_unit_test(mapping_parse_block_style_defaults_to_service),
 		cmocka_unit_test(mapping_parse_error_path_starts_at_mapping_keys),
+		cmocka_unit_test(alias_bomb_is_refused_quickly),
+		cmocka_unit_test(aliased_backends_past_the_budget_are_refused),
+		cmocka_unit_test(alias_cycle_is_refused),
+		cmocka_unit_test(anchors_within_the_budget_still_load),
+		cmocka_unit_test(service_port_range_past_65535_is_rejected),
+		cmocka_unit_test(sessions_max_is_bounded),
 		cmocka_unit_test(mapping_free_and_cfg_free_are_safe_on_zeroed),
 		cmocka_unit_test(parse_ipv4_is_strict),
 		cmocka_unit_test(parse_cidr_keeps_host_bits_and_takes_bare_address),

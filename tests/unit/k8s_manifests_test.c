@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -82,6 +83,38 @@ static void syntax_errors_name_file_and_line(void **state)
 	assert_int_equal(k8s_yaml_to_json("m.yaml", "? [a]\n: 1\n", 10, &docs, err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "m.yaml:1: a mapping key must be a scalar");
+}
+
+// "Billion laughs": nine lines, each a list of ten aliases of the line before (10^9 scalars),
+// in a manifest whose first document is fine.
+static void alias_bomb_is_refused_quickly(void **state)
+{
+	const char *y = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\n"
+			"a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+			"b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+			"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+			"d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+			"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+			"f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+			"g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+			"h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
+			"i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n";
+	struct timespec t0, t1;
+	json_t *docs = NULL;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(k8s_yaml_to_json("m.yaml", y, strlen(y), &docs, err, sizeof(err)),
+			 -EINVAL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_null(docs);
+	assert_string_equal(err, "m.yaml:8: aliases expand the document past 10290 nodes (10 times "
+				 "its 29, plus 10000): refused as an alias bomb");
+	assert_true(t1.tv_sec - t0.tv_sec < 5);
+	// An alias of its own ancestor nests without end.
+	assert_int_equal(k8s_yaml_to_json("m.yaml", "a: &a [*a]\n", 11, &docs, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "m.yaml:1: nested deeper than 64 levels");
 }
 
 static void the_examples_directory_loads(void **state)
@@ -163,6 +196,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(scalars_follow_the_yaml_core_schema),
 		cmocka_unit_test(documents_flow_style_and_aliases),
+		cmocka_unit_test(alias_bomb_is_refused_quickly),
 		cmocka_unit_test(syntax_errors_name_file_and_line),
 		cmocka_unit_test(the_examples_directory_loads),
 		cmocka_unit_test(lists_unknown_kinds_and_bad_objects),

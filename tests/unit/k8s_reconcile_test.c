@@ -543,6 +543,13 @@ static void bad_mappings_are_reported_and_left_out(void **state)
 		"\"kafka\",\"backends\":[{\"address\":\"1.2.3.4\"}],\"ports\":[{\"port\":1}]}",
 		"InvalidSpec",
 		"spec.mode: a mapping with a backends list is static and takes no mode");
+	// Service port kafka (9092) targets 9092 on the endpoints: the range's end would wrap.
+	expect_invalid("{\"addresses\":[\"203.0.113.30\"],\"mode\":\"service\",\"serviceName\":"
+		       "\"kafka\",\"ports\":[{\"port\":1,\"endPort\":60000,\"servicePort\":"
+		       "\"kafka\"}]}",
+		       "InvalidSpec",
+		       "spec.ports[0]: Service kafka/kafka port 9092 targets 9092: 9092 + (endPort "
+		       "60000 - port 1) = 69091 is past 65535");
 	expect_invalid("\"just a string\"", "InvalidSpec", "spec: required, an object");
 }
 
