@@ -41,4 +41,30 @@ struct k8s_watcher *k8s_watcher_start(struct k8s_client *c, const char *ns, stru
 /** Stop the thread (within ~100 ms: it is woken up) and free everything. */
 void k8s_watcher_stop(struct k8s_watcher *w);
 
+/** What an informer's request just did, as its backoff sees it. */
+enum k8s_backoff_event {
+	K8S_BO_WATCH_OPEN, /**< a watch answered 200 (the stream begins) */
+	K8S_BO_WATCH_END,  /**< a watch ended normally (timeoutSeconds, or it carried events) */
+	K8S_BO_LIST_DONE,  /**< a list's last page arrived */
+	K8S_BO_CONTINUE_EXPIRED, /**< a paged list's continue token expired (410): list again */
+	K8S_BO_FAILED, /**< any other failure, a watch the server ended at once included */
+};
+
+/** An informer's backoff: plain data, zero-initialised (seed: any value). */
+struct k8s_backoff {
+	uint32_t nominal_ms; /**< the nominal delay (k8s_backoff_next()), 0 = start over */
+	uint32_t seed;	     /**< jitter PRNG state */
+};
+
+/**
+ * The informer's retry decision, a pure function of its state, what happened and the time (no
+ * clock read, no I/O): tests drive it with a fake clock.
+ * @param b      in/out: the informer's backoff state.
+ * @param ev     what the request just did.
+ * @param now_ms the monotonic time of @p ev, in ms (k8s_now_ms()).
+ * @return the delay before the next request in ms, 0 = at once; <= K8S_BACKOFF_MAX_MS. Never
+ *         fails. Thread: whichever thread owns @p b (the k8s thread for the informers).
+ */
+uint32_t k8s_backoff_on(struct k8s_backoff *b, enum k8s_backoff_event ev, uint64_t now_ms);
+
 #endif
