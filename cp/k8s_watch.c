@@ -11,6 +11,9 @@
  * Each informer is a small state machine: LIST (pages of 500) → WATCH (from the list's
  * resourceVersion, then from the last one seen) → WATCH ... and, on failure, WAIT (backoff)
  * then WATCH again from the last resourceVersion, or LIST when that version is gone (410).
+ * The backoff (k8s_backoff_on(), a pure function of the informer's backoff state, the event and
+ * the time) grows on every failure, an expired continue token included, and starts over only
+ * once the informer has run K8S_BACKOFF_RESET_MS without one, never on a 200 header alone.
  * Errors are logged once per informer and per kind of failure, and recovery once.
  */
 #include <errno.h>
@@ -116,19 +119,24 @@ static void inf_ok(struct informer *f, const char *op, enum k8s_backoff_event ev
 
 uint32_t k8s_backoff_on(struct k8s_backoff *b, enum k8s_backoff_event ev, uint64_t now_ms)
 {
-	(void)now_ms;
+	uint32_t delay;
+
 	switch (ev) {
-	case K8S_BO_WATCH_OPEN:
+	case K8S_BO_WATCH_OPEN: // a 200 header says nothing of how long the watch lasts
 	case K8S_BO_WATCH_END:
 	case K8S_BO_LIST_DONE:
-		b->nominal_ms = 0;
 		return 0;
 	case K8S_BO_CONTINUE_EXPIRED:
-		return 0;
 	case K8S_BO_FAILED:
 		break;
 	}
-	return k8s_backoff_next(&b->nominal_ms, &b->seed);
+	// client-go's ExponentialBackoffManager: no failure for 2 min since the last retry, the
+	// server is healthy and the backoff starts over. Judged at the next failure.
+	if (b->nominal_ms && now_ms >= b->retry_ms && now_ms - b->retry_ms >= K8S_BACKOFF_RESET_MS)
+		b->nominal_ms = 0;
+	delay = k8s_backoff_next(&b->nominal_ms, &b->seed);
+	b->retry_ms = now_ms + delay;
+	return delay;
 }
 
 static size_t inf_body_write(struct informer *f, const char *data, size_t n)
@@ -202,7 +210,9 @@ static size_t inf_write(char *data, size_t size, size_t nmemb, void *arg)
 	if (code != 200)
 		return inf_body_write(f, data, n); // an error Status, decoded at the end
 	if (!f->established) {
-		// The watch is up: a failure before it is over, and the backoff starts afresh.
+		// The watch is up: a failure before it is over. The backoff is not reset here: a
+		// server that accepts watches and closes them at once would be retried every 0.5 s;
+		// it starts over only after K8S_BACKOFF_RESET_MS without a failure.
 		f->established = true;
 		inf_ok(f, "watch", K8S_BO_WATCH_OPEN);
 	}
@@ -322,11 +332,14 @@ static void inf_list_done(struct informer *f, CURLcode res, long code)
 	f->items = NULL;
 	f->cont[0] = '\0';
 	if (res == CURLE_OK && code == 410) {
-		// The continue token expired mid-list: start the list over.
-		uint32_t delay = k8s_backoff_on(&f->bo, K8S_BO_CONTINUE_EXPIRED, k8s_now_ms());
-		K8S_LOG(INFO, "list %s: continue token expired; listing again", f->ki->gr);
+		// The continue token expired mid-list: start the list over, after the backoff (a
+		// server whose tokens always expire would otherwise be listed in a loop).
+		uint64_t now = k8s_now_ms();
+		uint32_t delay = k8s_backoff_on(&f->bo, K8S_BO_CONTINUE_EXPIRED, now);
+		K8S_LOG(INFO, "list %s: continue token expired; listing again in %u ms", f->ki->gr,
+			delay);
 		f->state = delay ? INF_WAIT : INF_START;
-		f->wait_until_ms = k8s_now_ms() + delay;
+		f->wait_until_ms = now + delay;
 		return;
 	}
 	if (res == CURLE_OK && code == 404 && f->ki->fallback_prefix && !f->fallback) {
