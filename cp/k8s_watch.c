@@ -11,6 +11,9 @@
  * Each informer is a small state machine: LIST (pages of 500) → WATCH (from the list's
  * resourceVersion, then from the last one seen) → WATCH ... and, on failure, WAIT (backoff)
  * then WATCH again from the last resourceVersion, or LIST when that version is gone (410).
+ * The backoff (k8s_backoff_on(), a pure function of the informer's backoff state, the event and
+ * the time) grows on every failure, an expired continue token included, and starts over only
+ * once the informer has run K8S_BACKOFF_RESET_MS without one, never on a 200 header alone.
  * Errors are logged once per informer and per kind of failure, and recovery once.
  */
 #include <errno.h>
@@ -55,7 +58,8 @@ struct informer {
 	struct curl_slist *hdrs;
 	char errbuf[CURL_ERROR_SIZE];
 	uint64_t started_ms, wait_until_ms;
-	uint32_t backoff_ms, seed;
+	struct k8s_backoff bo;
+	uint32_t seed;
 	long logged_err; /**< the failure last logged, 0 = none */
 	bool listed_once;
 };
@@ -86,9 +90,10 @@ static void inf_failed(struct informer *f, const char *op, long key, const char 
 	uint32_t delay = 0;
 
 	if (backoff) {
-		delay = k8s_backoff_next(&f->backoff_ms, &f->seed);
+		uint64_t now = k8s_now_ms();
+		delay = k8s_backoff_on(&f->bo, K8S_BO_FAILED, now);
 		f->state = INF_WAIT;
-		f->wait_until_ms = k8s_now_ms() + delay;
+		f->wait_until_ms = now + delay;
 	} else {
 		f->state = INF_START;
 	}
@@ -101,14 +106,37 @@ static void inf_failed(struct informer *f, const char *op, long key, const char 
 	k8s_queue_push(f->w->q, K8S_UPD_FAILED, f->kind, NULL, false);
 }
 
-static void inf_ok(struct informer *f, const char *op)
+/* A request went well: log the recovery once, and tell the backoff. */
+static void inf_ok(struct informer *f, const char *op, enum k8s_backoff_event ev)
 {
 	if (f->logged_err) {
 		K8S_LOG(NOTICE, "%s %s (%s): working again", op, f->ki->gr, inf_scope(f));
 		k8s_queue_push(f->w->q, K8S_UPD_RECOVERED, f->kind, NULL, false);
 	}
 	f->logged_err = 0;
-	f->backoff_ms = 0;
+	(void)k8s_backoff_on(&f->bo, ev, k8s_now_ms());
+}
+
+uint32_t k8s_backoff_on(struct k8s_backoff *b, enum k8s_backoff_event ev, uint64_t now_ms)
+{
+	uint32_t delay;
+
+	switch (ev) {
+	case K8S_BO_WATCH_OPEN: // a 200 header says nothing of how long the watch lasts
+	case K8S_BO_WATCH_END:
+	case K8S_BO_LIST_DONE:
+		return 0;
+	case K8S_BO_CONTINUE_EXPIRED:
+	case K8S_BO_FAILED:
+		break;
+	}
+	// client-go's ExponentialBackoffManager: no failure for 2 min since the last retry, the
+	// server is healthy and the backoff starts over. Judged at the next failure.
+	if (b->nominal_ms && now_ms >= b->retry_ms && now_ms - b->retry_ms >= K8S_BACKOFF_RESET_MS)
+		b->nominal_ms = 0;
+	delay = k8s_backoff_next(&b->nominal_ms, &b->seed);
+	b->retry_ms = now_ms + delay;
+	return delay;
 }
 
 static size_t inf_body_write(struct informer *f, const char *data, size_t n)
@@ -182,9 +210,11 @@ static size_t inf_write(char *data, size_t size, size_t nmemb, void *arg)
 	if (code != 200)
 		return inf_body_write(f, data, n); // an error Status, decoded at the end
 	if (!f->established) {
-		// The watch is up: a failure before it is over, and the backoff starts afresh.
+		// The watch is up: a failure before it is over. The backoff is not reset here: a
+		// server that accepts watches and closes them at once would be retried every 0.5 s;
+		// it starts over only after K8S_BACKOFF_RESET_MS without a failure.
 		f->established = true;
-		inf_ok(f, "watch");
+		inf_ok(f, "watch", K8S_BO_WATCH_OPEN);
 	}
 	int rc = k8s_stream_feed(&f->stream, data, n, inf_event, f);
 	if (rc == -EBADMSG)
@@ -294,7 +324,7 @@ static void inf_list_done(struct informer *f, CURLcode res, long code)
 		f->items = NULL;
 		f->need_list = false;
 		f->listed_once = true;
-		inf_ok(f, "list");
+		inf_ok(f, "list", K8S_BO_LIST_DONE);
 		f->state = INF_START; // and watch from rv
 		return;
 	}
@@ -302,9 +332,14 @@ static void inf_list_done(struct informer *f, CURLcode res, long code)
 	f->items = NULL;
 	f->cont[0] = '\0';
 	if (res == CURLE_OK && code == 410) {
-		// The continue token expired mid-list: start the list over, now.
-		K8S_LOG(INFO, "list %s: continue token expired; listing again", f->ki->gr);
-		f->state = INF_START;
+		// The continue token expired mid-list: start the list over, after the backoff (a
+		// server whose tokens always expire would otherwise be listed in a loop).
+		uint64_t now = k8s_now_ms();
+		uint32_t delay = k8s_backoff_on(&f->bo, K8S_BO_CONTINUE_EXPIRED, now);
+		K8S_LOG(INFO, "list %s: continue token expired; listing again in %u ms", f->ki->gr,
+			delay);
+		f->state = delay ? INF_WAIT : INF_START;
+		f->wait_until_ms = now + delay;
 		return;
 	}
 	if (res == CURLE_OK && code == 404 && f->ki->fallback_prefix && !f->fallback) {
@@ -347,7 +382,7 @@ static void inf_watch_done(struct informer *f, CURLcode res, long code)
 			inf_failed(f, "watch", -4000, "the server ended the watch at once", true);
 			return;
 		}
-		inf_ok(f, "watch");
+		inf_ok(f, "watch", K8S_BO_WATCH_END);
 		f->state = INF_START;
 		return;
 	}
@@ -431,6 +466,7 @@ struct k8s_watcher *k8s_watcher_start(struct k8s_client *c, const char *ns, stru
 		f->state = INF_START;
 		f->need_list = true;
 		f->seed = (uint32_t)(k8s_now_ms() * 2654435761u) ^ (uint32_t)k;
+		f->bo.seed = f->seed;
 		f->h = curl_easy_init();
 		if (!f->h)
 			goto nomem;

@@ -2,7 +2,8 @@
 /*
  * Informers' decoders and caches on the bodies recorded from kube-apiserver v1.20.2: list
  * pages, watch streams (whole, split at every byte, and de-chunked from the raw HTTP/1.1
- * framing), BOOKMARK, the 410 Expired ERROR event, and relists applied as a difference.
+ * framing), BOOKMARK, the 410 Expired ERROR event, and relists applied as a difference; the
+ * informers' backoff on a fake clock.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <strait/k8s_kinds.h>
 #include <strait/k8s_queue.h>
 #include <strait/k8s_stream.h>
+#include <strait/k8s_watch.h>
 
 #include "k8s_testlib.h"
 
@@ -347,6 +349,103 @@ static void queue_keeps_order_and_never_blocks_the_taker(void **state)
 	k8s_queue_fini(&q);
 }
 
+/* ---- Backoff: k8s_backoff_on() on a fake clock ---- */
+
+/* The nominal delay after @p n failures in a row: 500 ms doubled, capped at 30 s. */
+static uint32_t nominal_after(unsigned int n)
+{
+	uint32_t d = K8S_BACKOFF_MIN_MS;
+
+	for (unsigned int i = 1; i < n; i++)
+		d = d >= K8S_BACKOFF_MAX_MS / 2 ? K8S_BACKOFF_MAX_MS : d * 2;
+	return d;
+}
+
+/* A failure at @p *now: the delay is in [nominal/2, nominal]; the clock then waits it out. */
+static void fail_expecting(struct k8s_backoff *b, enum k8s_backoff_event ev, uint64_t *now,
+			   uint32_t nominal)
+{
+	uint32_t d = k8s_backoff_on(b, ev, *now);
+
+	assert_int_equal(b->nominal_ms, nominal);
+	assert_in_range(d, nominal / 2, nominal);
+	*now += d;
+}
+
+/* A watch that answers 200 and is closed at once, @p n times: the delays grow to the cap. */
+static void watch_closed_at_once(struct k8s_backoff *b, uint64_t *now, unsigned int n)
+{
+	for (unsigned int i = 1; i <= n; i++) {
+		assert_int_equal(k8s_backoff_on(b, K8S_BO_WATCH_OPEN, *now), 0);
+		*now += 20; // the server closes it with nothing in it
+		fail_expecting(b, K8S_BO_FAILED, now, nominal_after(i));
+	}
+}
+
+static void backoff_grows_when_watches_are_closed_at_once(void **state)
+{
+	struct k8s_backoff b = {.seed = 7};
+	uint64_t now = 5000000;
+
+	(void)state;
+	// 500 ms, 1 s, 2 s, ... 16 s, then 30 s for good: the 200 header resets nothing.
+	watch_closed_at_once(&b, &now, 12);
+	assert_int_equal(b.nominal_ms, K8S_BACKOFF_MAX_MS);
+	// The relist in between (the list works, the watch does not) resets nothing either.
+	assert_int_equal(k8s_backoff_on(&b, K8S_BO_LIST_DONE, now), 0);
+	fail_expecting(&b, K8S_BO_FAILED, &now, K8S_BACKOFF_MAX_MS);
+}
+
+static void backoff_resets_after_a_healthy_watch(void **state)
+{
+	struct k8s_backoff b = {.seed = 11};
+	uint64_t now = 5000000;
+
+	(void)state;
+	watch_closed_at_once(&b, &now, 10);
+	// A watch that streams events for a while but less than the threshold, then breaks: the
+	// backoff stays where it was.
+	assert_int_equal(k8s_backoff_on(&b, K8S_BO_WATCH_OPEN, now), 0);
+	now += K8S_BACKOFF_RESET_MS / 2;
+	assert_int_equal(k8s_backoff_on(&b, K8S_BO_WATCH_END, now), 0);
+	assert_int_equal(k8s_backoff_on(&b, K8S_BO_WATCH_OPEN, now), 0);
+	now += 1000;
+	fail_expecting(&b, K8S_BO_FAILED, &now, K8S_BACKOFF_MAX_MS);
+	// A watch healthy for the threshold, then a failure: the backoff starts over at 500 ms.
+	assert_int_equal(k8s_backoff_on(&b, K8S_BO_WATCH_OPEN, now), 0);
+	now += K8S_BACKOFF_RESET_MS;
+	fail_expecting(&b, K8S_BO_FAILED, &now, K8S_BACKOFF_MIN_MS);
+	// And grows again from there.
+	assert_int_equal(k8s_backoff_on(&b, K8S_BO_WATCH_OPEN, now), 0);
+	fail_expecting(&b, K8S_BO_FAILED, &now, 2 * K8S_BACKOFF_MIN_MS);
+	// Healthy across normal watch ends (timeoutSeconds) and relists: it counts the same.
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(k8s_backoff_on(&b, K8S_BO_WATCH_OPEN, now), 0);
+		now += K8S_BACKOFF_RESET_MS / 3;
+		assert_int_equal(k8s_backoff_on(&b, K8S_BO_WATCH_END, now), 0);
+	}
+	fail_expecting(&b, K8S_BO_FAILED, &now, K8S_BACKOFF_MIN_MS);
+}
+
+static void continue_token_expiry_goes_through_the_backoff(void **state)
+{
+	struct k8s_backoff b = {.seed = 3};
+	uint64_t now = 5000000;
+
+	(void)state;
+	// A server whose continue tokens always expire: the list restarts after growing delays,
+	// not at once.
+	for (unsigned int i = 1; i <= 10; i++) {
+		now += 50; // a page, then the next one's 410
+		fail_expecting(&b, K8S_BO_CONTINUE_EXPIRED, &now, nominal_after(i));
+	}
+	// It is the same backoff as the other failures.
+	fail_expecting(&b, K8S_BO_FAILED, &now, K8S_BACKOFF_MAX_MS);
+	// And a list that completes does not reset it: only time without failure does.
+	assert_int_equal(k8s_backoff_on(&b, K8S_BO_LIST_DONE, now), 0);
+	fail_expecting(&b, K8S_BO_CONTINUE_EXPIRED, &now, K8S_BACKOFF_MAX_MS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +458,9 @@ int main(void)
 		cmocka_unit_test(relist_applies_the_difference),
 		cmocka_unit_test(cluster_scoped_objects_have_no_namespace_in_their_key),
 		cmocka_unit_test(queue_keeps_order_and_never_blocks_the_taker),
+		cmocka_unit_test(backoff_grows_when_watches_are_closed_at_once),
+		cmocka_unit_test(backoff_resets_after_a_healthy_watch),
+		cmocka_unit_test(continue_token_expiry_goes_through_the_backoff),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
