@@ -110,6 +110,21 @@ static void fixture_down(void)
 	dp_fini();
 }
 
+/* cmocka group setup and teardown of a test that needs no CLI socket: the whole fixture. */
+#define FIXTURE_GROUP(name)                                                                        \
+	static int group_setup(void **state)                                                       \
+	{                                                                                          \
+		(void)state;                                                                       \
+		return fixture_eal(name) < 0 ? -1 : fixture_up("");                                \
+	}                                                                                          \
+	static int group_teardown(void **state)                                                    \
+	{                                                                                          \
+		(void)state;                                                                       \
+		fixture_down();                                                                    \
+		rte_eal_cleanup();                                                                 \
+		return 0;                                                                          \
+	}
+
 /* A first packet of a flow from 198.51.100.2:@p sport to the gateway, through worker 0. */
 static void fixture_inject(uint16_t sport, uint16_t dport, uint8_t proto)
 {

@@ -42,21 +42,7 @@ static long long sample(const char *text, const char *prefix)
 	return -1;
 }
 
-static int group_setup(void **state)
-{
-	(void)state;
-	if (fixture_eal("metrics_test") < 0)
-		return -1;
-	return fixture_up("");
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	fixture_down();
-	rte_eal_cleanup();
-	return 0;
-}
+FIXTURE_GROUP("metrics_test")
 
 /* Every line is a HELP, a TYPE or a sample of the family they announced, each family once. */
 static void page_is_valid_exposition_format(void **state)

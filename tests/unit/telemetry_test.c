@@ -33,21 +33,7 @@ const char *__lsan_default_suppressions(void)
 #define SESSIONS 512
 #define QUERIES	 200
 
-static int group_setup(void **state)
-{
-	(void)state;
-	if (fixture_eal("telemetry_test") < 0)
-		return -1;
-	return fixture_up("");
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	fixture_down();
-	rte_eal_cleanup();
-	return 0;
-}
+FIXTURE_GROUP("telemetry_test")
 
 struct reader {
 	int done;
