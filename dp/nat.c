@@ -286,7 +286,7 @@ static bool adj_refresh(struct dp_worker *w, struct dp_adj *a)
 	struct rte_ether_addr mac;
 	uint32_t g;
 
-	if (!neigh_lookup(a->nh, &mac, &g))
+	if (!neigh_lookup(a->port, a->nh, &mac, &g))
 		return false;
 	a->dmac = mac;
 	a->smac = w->mac[a->port];

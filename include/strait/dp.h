@@ -50,7 +50,12 @@
 	X(HANDOFF_RING_FULL, "handoff_ring_full")                                                  \
 	X(SLOWPATH_RING_FULL, "slowpath_ring_full")                                                \
 	X(TX_FULL, "tx_full")                                                                      \
-	X(NO_NEIGHBOR, "no_neighbor")
+	X(NO_NEIGHBOR, "no_neighbor")                                                              \
+	X(ARP_UNSOLICITED, "arp_unsolicited")                                                      \
+	X(ARP_WRONG_ARM, "arp_wrong_arm")                                                          \
+	X(ICMP_RATE_LIMITED, "icmp_rate_limited")                                                  \
+	X(NEIGH_PARK_FULL, "neigh_park_full")                                                      \
+	X(NEIGH_TABLE_FULL, "neigh_table_full")
 
 enum dp_drop {
 #define X(e, s) DP_DROP_##e,
@@ -208,6 +213,17 @@ uint64_t dp_sessions_active(void);
  * @return packets handled (taken from the workers' rings).
  */
 unsigned int dp_slowpath_poll(void);
+
+/**
+ * Announce that @p addr (network order) is ours on arm @p port (enum dp_port_role): one
+ * gratuitous ARP, a broadcast request with sender and target both @p addr and our MAC (RFC
+ * 5227 §2.3 announcement, as RFC 5944 §4.6 uses it), so that neighbours update their caches
+ * now (a VIP moved to this gateway). dp_slowpath_poll() already announces every address a
+ * new tables generation adds (port addresses, mapping addresses on ext); call this to
+ * announce again (failover). Does nothing when @p port >= DP_PORT_MAX or @p addr is 0.
+ * Control thread only (it is the one producer of worker 0's tx ring).
+ */
+void dp_garp_announce(uint8_t port, rte_be32_t addr);
 
 /** A neighbour (ARP) entry for display. */
 struct dp_neigh_info {
