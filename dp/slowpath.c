@@ -52,6 +52,8 @@ struct dp_stats dp_sp_stats;
 #define ARP_RETRY_S	  1
 #define ARP_REFRESH_S	  30
 
+#define GARP_PER_PASS 64 /**< gratuitous ARPs sent per dp_slowpath_poll() at most */
+
 #define ICMP_MSGS_PER_SEC    1000 /**< Linux net.ipv4.icmp_msgs_per_sec */
 #define ICMP_MSGS_BURST	     50	  /**< Linux net.ipv4.icmp_msgs_burst */
 #define ICMP_DST_INTERVAL_MS 1000 /**< Linux net.ipv4.icmp_ratelimit */
@@ -176,30 +178,46 @@ static const rte_be32_t *addrs_of(const struct tables *t, uint8_t port, uint32_t
 	return t->addrs[port];
 }
 
-/* Announce the addresses new since the last tables seen (all of them at start). */
+static int be32_cmp(const void *a, const void *b)
+{
+	rte_be32_t x = *(const rte_be32_t *)a, y = *(const rte_be32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Announce the addresses new since the last tables seen (all of them at start), at most
+ * GARP_PER_PASS per pass so as not to flood worker 0's tx ring: the rest go at the next. */
 static void announce_new(const struct tables *t)
 {
+	unsigned int budget = GARP_PER_PASS;
+	bool done = true;
+
 	if (!t || t->generation == sp.announced_gen)
 		return;
 	for (uint8_t p = 0; p < DP_PORT_MAX; p++) {
-		uint32_t n;
+		uint32_t n, k = 0;
 		const rte_be32_t *a = addrs_of(t, p, &n);
-		rte_be32_t *copy = malloc((n ? n : 1) * sizeof(*copy));
-		if (!copy)
-			return; // try again at the next poll
+		rte_be32_t *next = malloc((n ? n : 1) * sizeof(*next));
+		if (!next)
+			return; // try again at the next pass
 		for (uint32_t i = 0; i < n; i++) {
-			bool known = false;
-			for (uint32_t j = 0; j < sp.n_announced[p] && !known; j++)
-				known = sp.announced[p][j] == a[i];
-			if (!known)
+			if (!bsearch(&a[i], sp.announced[p], sp.n_announced[p], sizeof(a[i]),
+				     be32_cmp)) {
+				if (budget == 0) {
+					done = false;
+					continue;
+				}
 				dp_garp_announce(p, a[i]);
-			copy[i] = a[i];
+				budget--;
+			}
+			next[k++] = a[i];
 		}
+		qsort(next, k, sizeof(next[0]), be32_cmp);
 		free(sp.announced[p]);
-		sp.announced[p] = copy;
-		sp.n_announced[p] = n;
+		sp.announced[p] = next;
+		sp.n_announced[p] = k;
 	}
-	sp.announced_gen = t->generation;
+	if (done)
+		sp.announced_gen = t->generation;
 }
 
 static void pending_flush(uint8_t port, rte_be32_t nh, const struct rte_ether_addr *mac)
@@ -530,16 +548,18 @@ unsigned int dp_slowpath_poll(void)
 	unsigned int total = 0;
 
 	announce_new(t);
-	// ARP first, all of it: ICMP and parked packets wait, never ARP (strict priority).
+	// ARP first, up to a ring's worth per worker (what was there when the pass began):
+	// ICMP and parked packets wait, never ARP (strict priority), and an ARP flood still
+	// leaves the control loop its other work.
 	for (unsigned int i = 0; i < dp_n_workers(); i++) {
-		unsigned int n;
+		unsigned int n, k = 0;
 		do {
 			n = rte_ring_sc_dequeue_burst(dp_workers[i]->sp_arp, (void **)pkts,
 						      DP_BURST, NULL);
 			for (unsigned int j = 0; j < n; j++)
 				sp_dispatch(t, pkts[j]);
 			total += n;
-		} while (n == DP_BURST);
+		} while (n == DP_BURST && ++k < DP_ARP_RING_SIZE / DP_BURST);
 	}
 	for (unsigned int i = 0; i < dp_n_workers(); i++) {
 		unsigned int n = rte_ring_sc_dequeue_burst(dp_workers[i]->sp_out, (void **)pkts,
