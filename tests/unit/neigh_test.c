@@ -614,6 +614,81 @@ static void parked_packets_are_bounded(void **state)
 	assert_int_equal(released, 8);
 }
 
+static void tcp_in(uint8_t flags)
+{
+	uint8_t buf[256];
+	struct tb_flow fl = {.src = "198.51.100.2",
+			     .dst = "198.51.100.1",
+			     .sport = 40000,
+			     .dport = 8080,
+			     .proto = IPPROTO_TCP,
+			     .tcp_flags = flags,
+			     .payload_len = 10,
+			     .dmac = w->mac[DP_PORT_EXT].addr_bytes};
+	size_t len = tb_frame(buf, &fl);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	assert_non_null(m);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)len), buf, len);
+	nat_process_burst(w, tables_get(), DP_PORT_EXT, &m, 1);
+}
+
+/* The dmac of the one frame the worker queued on int (freed). */
+static void take_int(uint8_t *dmac)
+{
+	assert_int_equal(w->n_tx[DP_PORT_INT], 1);
+	memcpy(dmac, rte_pktmbuf_mtod(w->tx[DP_PORT_INT][0], uint8_t *), 6);
+	rte_pktmbuf_free(w->tx[DP_PORT_INT][0]);
+	w->n_tx[DP_PORT_INT] = 0;
+}
+
+/* A session's worker stops using a backend's MAC once the entry ages out: the next packet
+ * goes to the slow path, which asks again and sends it to the MAC that answers. */
+static void worker_never_keeps_an_aged_out_mac(void **state)
+{
+	(void)state;
+	static const uint8_t MAC_POD[6] = {0x02, 0xb0, 0, 0, 0, 11};
+	static const uint8_t MAC_POD2[6] = {0x02, 0xb0, 0, 0, 0, 12};
+	uint8_t dmac[6];
+	struct rte_mbuf *m = NULL;
+	struct sent s;
+
+	w->now = 1000;
+	w->hz = 1000;
+	dp_slowpath_poll(); /* asks for 10.0.0.11 */
+	drain();
+	arp_in(DP_PORT_INT, RTE_ARP_OP_REPLY, MAC_POD, "10.0.0.11", "10.0.0.1");
+	arp_in(DP_PORT_EXT, RTE_ARP_OP_REQUEST, MAC_HOST, "198.51.100.2", "198.51.100.1");
+	dp_slowpath_poll();
+	drain();
+	tcp_in(0x02);
+	take_int(dmac);
+	assert_memory_equal(dmac, MAC_POD, 6);
+
+	/* the pod is gone: nobody answers the probes, the entry goes at NEIGH_STALE_S */
+	for (unsigned int t = 1; t <= NEIGH_STALE_S; t++) {
+		clock_at(T0 + t * HZ);
+		dp_slowpath_poll();
+		drain();
+	}
+	assert_false(resolved(DP_PORT_INT, "10.0.0.11", NULL));
+	tcp_in(0x10);
+	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(rte_ring_count(w->sp_out), 1);
+
+	/* the slow path parks it and asks; the answer (a new MAC) releases it */
+	dp_slowpath_poll();
+	collect(&s);
+	assert_int_equal(count_arp(&s, DP_PORT_INT, 1, be4("10.0.0.1"), be4("10.0.0.11")), 1);
+	arp_in(DP_PORT_INT, RTE_ARP_OP_REPLY, MAC_POD2, "10.0.0.11", "10.0.0.1");
+	dp_slowpath_poll();
+	assert_int_equal(rte_ring_dequeue(w->ctl_tx, (void **)&m), 0);
+	assert_memory_equal(rte_pktmbuf_mtod(m, uint8_t *), MAC_POD2, 6);
+	rte_pktmbuf_free(m);
+	tcp_in(0x10);
+	take_int(dmac);
+	assert_memory_equal(dmac, MAC_POD2, 6);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -627,6 +702,7 @@ int main(void)
 		T(slot_hash_is_keyed),
 		T(icmp_flood_is_rate_limited_and_arp_gets_through),
 		T(parked_packets_are_bounded),
+		T(worker_never_keeps_an_aged_out_mac),
 	};
 	return cmocka_run_group_tests_name("neigh", tests, group_setup, group_teardown);
 }
