@@ -238,17 +238,17 @@ static void pending_flush(uint8_t port, rte_be32_t nh, const struct rte_ether_ad
 }
 
 /* Learn the sender of an ARP packet on @p port, when we may (see the top of the file).
- * @return 0, or the drop reason that refused it. */
-static enum dp_drop arp_learn(const struct tables *t, uint8_t port, bool request, bool ours,
-			      rte_be32_t sip, const struct rte_ether_addr *sha)
+ * @return -1 (learned, refreshed, or nothing to learn), or the enum dp_drop that refused it. */
+static int arp_learn(const struct tables *t, uint8_t port, bool request, bool ours, rte_be32_t sip,
+		     const struct rte_ether_addr *sha)
 {
 	int ret;
 
 	if (sip == 0 || is_ours(t, port, sip) || rte_is_zero_ether_addr(sha) ||
 	    !rte_is_unicast_ether_addr(sha))
-		return 0; // a probe (RFC 5227), our own address, or no usable MAC: nothing to learn
+		return -1; // a probe (RFC 5227), our own address, or no usable MAC: nothing to learn
 	if (!on_arm(t, port, sip))
-		return (!request || ours) ? DP_DROP_ARP_WRONG_ARM : 0;
+		return (!request || ours) ? DP_DROP_ARP_WRONG_ARM : -1;
 	if ((!request && neigh_outstanding(port, sip)) || (request && ours))
 		ret = neigh_confirm(port, sip, sha, true);
 	else
@@ -256,9 +256,9 @@ static enum dp_drop arp_learn(const struct tables *t, uint8_t port, bool request
 	if (ret == -ENOSPC)
 		return DP_DROP_NEIGH_TABLE_FULL;
 	if (ret == -ENOENT)
-		return request ? 0 : DP_DROP_ARP_UNSOLICITED;
+		return request ? -1 : DP_DROP_ARP_UNSOLICITED;
 	pending_flush(port, sip, sha);
-	return 0;
+	return -1;
 }
 
 static void handle_arp(const struct tables *t, struct rte_mbuf *m, uint8_t port)
@@ -266,7 +266,7 @@ static void handle_arp(const struct tables *t, struct rte_mbuf *m, uint8_t port)
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_arp_hdr *arp = (void *)(eth + 1);
 	rte_be32_t tip, sip;
-	enum dp_drop why;
+	int why;
 	bool ours, request;
 
 	if (rte_pktmbuf_data_len(m) < sizeof(*eth) + sizeof(*arp)) {
@@ -286,10 +286,10 @@ static void handle_arp(const struct tables *t, struct rte_mbuf *m, uint8_t port)
 	ours = is_ours(t, port, tip);
 	why = arp_learn(t, port, request, ours, sip, &arp->arp_data.arp_sha);
 	if (why == DP_DROP_ARP_WRONG_ARM || why == DP_DROP_ARP_UNSOLICITED) {
-		sp_drop(m, why); // an off-arm sender gets no answer either
+		sp_drop(m, (enum dp_drop)why); // an off-arm sender gets no answer either
 		return;
 	}
-	if (why)
+	if (why >= 0)
 		dp_sp_stats.drops[why]++; // still answered
 	if (!ours || !request || sip == tip) {
 		rte_pktmbuf_free(m);
