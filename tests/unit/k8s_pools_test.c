@@ -24,6 +24,7 @@
 #include <strait/k8s_json.h>
 #include <strait/k8s_pools.h>
 #include <strait/k8s_reconcile.h>
+#include <strait/k8s_status.h>
 
 #include "k8s_testlib.h"
 
@@ -220,6 +221,21 @@ static void mapping_outside_its_pools_is_refused_alone(void **state)
 		for (unsigned int a = 0; a < d.maps[i].n_addrs; a++)
 			assert_int_not_equal(d.maps[i].addrs[a], ip("192.0.2.5"));
 	assert_names_only_itself(r);
+	// What it reports: Ready=False and Programmed=False with the reason, and one Event.
+	json_t *st = k8s_status_build(r, NULL, false, 7, NULL, 1000000);
+	json_t *ready = json_array_get(json_object_get(st, "conditions"), 0);
+	assert_string_equal(k8s_str(ready, "type", NULL), "Ready");
+	assert_string_equal(k8s_str(ready, "status", NULL), "False");
+	assert_string_equal(k8s_str(ready, "reason", NULL), "AddressNotAllowed");
+	assert_string_equal(k8s_str(ready, "message", NULL), r->message);
+	assert_int_equal(json_array_size(json_object_get(st, "advertised")), 0);
+	json_decref(st);
+	json_t *ev = k8s_event_build(r, r->reason, r->message, "gw-1_42", 1000000);
+	assert_string_equal(k8s_str(ev, "reason", NULL), "AddressNotAllowed");
+	assert_string_equal(k8s_str(ev, "type", NULL), "Warning");
+	assert_string_equal(k8s_str(ev, "regarding", "name", NULL), "outside");
+	assert_string_equal(k8s_str(ev, "note", NULL), r->message);
+	json_decref(ev);
 	// The others are published.
 	assert_true(res("kafka", "kafka-external")->accepted);
 	assert_non_null(map("kafka-external-0"));
