@@ -22,6 +22,7 @@
 
 #include <strait/k8s_cache.h>
 #include <strait/k8s_json.h>
+#include <strait/k8s_manifests.h>
 #include <strait/k8s_pools.h>
 #include <strait/k8s_reconcile.h>
 #include <strait/k8s_status.h>
@@ -506,6 +507,36 @@ static void a_build_failure_fails_its_object_alone(void **state)
 	fail_name = NULL;
 }
 
+/* --manifests: AddressPool objects from files count as the API's do (cluster-scoped). */
+static void address_pools_from_manifests(void **state)
+{
+	json_t *items[K8S_KIND_MAX];
+	unsigned int files, changed;
+	char dir[64], path[128], err[256];
+
+	(void)state;
+	t_mkdtemp(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/pools.yaml", dir);
+	t_write(path, "apiVersion: strait.io/v1alpha1\n"
+		      "kind: AddressPool\n"
+		      "metadata: {name: public, namespace: ignored}\n"
+		      "spec: {addresses: [203.0.113.0/24], namespaces: [kafka]}\n");
+	assert_int_equal(k8s_manifests_load(dir, items, &files, err, sizeof(err)), 0);
+	t_rmdir(dir);
+	assert_int_equal(json_array_size(items[K8S_KIND_ADDRESSPOOL]), 1);
+	assert_null(k8s_get(json_array_get(items[K8S_KIND_ADDRESSPOOL], 0), "metadata", "namespace",
+			    NULL));
+	assert_int_equal(k8s_cache_replace(&store.c[K8S_KIND_ADDRESSPOOL],
+					   items[K8S_KIND_ADDRESSPOOL], &changed),
+			 0);
+	for (int k = 0; k < K8S_KIND_MAX; k++)
+		json_decref(items[k]);
+	run();
+	assert_true(d.pools.enforce);
+	assert_true(res("kafka", "kafka-external")->accepted);
+	assert_string_equal(sts_res()->reason, "AddressNotAllowed");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +550,7 @@ int main(void)
 		T(port_range_over_its_budget_is_refused_alone),
 		T(total_budget_leaves_the_youngest_out),
 		T(a_build_failure_fails_its_object_alone),
+		T(address_pools_from_manifests),
 #undef T
 	};
 
