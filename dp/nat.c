@@ -479,18 +479,15 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 struct burst_ctx {
 	uint32_t mac_lo; /**< the receiving port's MAC, bytes 0-3 and 4-5 */
 	uint16_t mac_hi;
-	const rte_be32_t *vips;
-	uint32_t n_vips;
+	const rte_be32_t *vip_slots; /**< tables.vip_slots: an O(1) set */
+	uint32_t vip_mask;
 	const struct tbl_prefix *int_pfx;
 	uint32_t n_int_pfx;
 };
 
 static inline bool ctx_is_vip(const struct burst_ctx *c, rte_be32_t a)
 {
-	for (uint32_t i = 0; i < c->n_vips; i++)
-		if (c->vips[i] == a)
-			return true;
-	return false;
+	return tables_vip_in(c->vip_slots, c->vip_mask, a);
 }
 
 static inline bool ctx_is_int_net(const struct burst_ctx *c, rte_be32_t a_be)
@@ -712,8 +709,8 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 	struct svc_cache sc = {0};
 	bool created = false;
 	const uint32_t now = dp_ticks(w);
-	struct burst_ctx ctx = {.vips = t->vips,
-				.n_vips = t->n_vips,
+	struct burst_ctx ctx = {.vip_slots = t->vip_slots,
+				.vip_mask = t->vip_mask,
 				.int_pfx = t->int_pfx,
 				.n_int_pfx = t->n_int_nets};
 	memcpy(&ctx.mac_lo, &w->mac[in_port], 4);

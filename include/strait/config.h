@@ -271,7 +271,36 @@ struct cfg_kubernetes {
 	bool enabled;
 	char kubeconfig[CFG_PATH_MAX];
 	char ns[CFG_NAME_MAX]; /**< namespace filter, "" = all */
+	/** `kubernetes.requireAddressPools`: enforce address pools even when none is defined
+	 *  (then no Kubernetes object may use any address); default false: with no pool at all,
+	 *  Kubernetes objects may use any address (and strait warns once) */
+	bool require_pools;
 };
+
+#define CFG_MAX_POOLS		32 /**< `addressPools` entries (config file and API together) */
+#define CFG_MAX_POOL_CIDRS	16 /**< addresses entries per pool */
+#define CFG_MAX_POOL_NAMESPACES 16 /**< namespaces entries per pool */
+
+/**
+ * An address pool (`addressPools:` in the config file, or a strait.io AddressPool object, as
+ * MetalLB's IPAddressPool): the external addresses that Kubernetes objects of some namespaces
+ * may use. The config file's and the CLI's own mappings are not restricted by pools.
+ */
+struct cfg_pool {
+	char name[CFG_NAME_MAX];
+	struct cfg_cidr cidrs[CFG_MAX_POOL_CIDRS]; /**< host order, no host bits set */
+	unsigned int n_cidrs;
+	char namespaces[CFG_MAX_POOL_NAMESPACES][CFG_NAME_MAX]; /**< none = every namespace */
+	unsigned int n_namespaces;
+	bool auto_assign;  /**< addresses may be allocated from it (default true) */
+	unsigned int line; /**< line of the entry in its file, 0 if none */
+};
+
+/** Whether pool @p p lists host-order @p addr. Any thread. */
+bool cfg_pool_contains(const struct cfg_pool *p, uint32_t addr);
+
+/** Whether pool @p p admits namespace @p ns (no namespaces listed = every one). Any thread. */
+bool cfg_pool_admits_ns(const struct cfg_pool *p, const char *ns);
 
 /** The whole config file. */
 struct cfg {
@@ -285,6 +314,9 @@ struct cfg {
 	char metrics_listen[CFG_PATH_MAX]; /**< "host:port", "" = no metrics */
 	struct cfg_mapping *mappings;	   /**< owned; n_mappings entries */
 	unsigned int n_mappings;
+	/** `addressPools`, no two overlapping; read at start-up (a reload keeps them) */
+	struct cfg_pool pools[CFG_MAX_POOLS];
+	unsigned int n_pools;
 };
 
 /**
