@@ -130,6 +130,7 @@ in_pod 0 timeout 90 "$PY" "$E2E_DIR/edge_icmp.py" send i2e eth0 "$podgw" "$ST/se
 	"$STRAITCTL" "$ST/cli.sock" "$ST/i2e.json" || echo "edge_icmp.py send i2e failed" >&2
 in_client timeout 90 "$PY" "$E2E_DIR/edge_icmp.py" send e2i eth0 "$gwmac" "$ST/sessions.json" \
 	"$STRAITCTL" "$ST/cli.sock" "$ST/e2i.json" || echo "edge_icmp.py send e2i failed" >&2
+# shellcheck disable=SC2317 # called through wait_for
 sniffers_done() { ! _topo_alive "$sn_c" && ! _topo_alive "$sn_p"; }
 wait_for 35 sniffers_done || true
 for dir in i2e e2i; do
@@ -169,8 +170,6 @@ check_eq "af_xdp: the fragment cases ran (edge_frag.py)" 0 "$rc"
 report "$ST/frag.report"
 check_eq "af_xdp: after the fragments, broker-0 answered by pod-0" pod-0 \
 	"$(client_curl "http://$EXT:32000/" || true)"
-check_match "af_xdp: later fragments without their first were counted (frag_no_session)" \
-	'[1-9][0-9]*' "$(ctl_json "d['drops'].get('frag_no_session', 0)" show stats)"
 rc=0
 strait_stop || rc=$?
 check_eq "strait (af_xdp) exits 0" 0 "$rc"
