@@ -161,11 +161,14 @@ def quoted_packet(c, sent_view):
     return raw(pkt)
 
 
+def ihl_of(pkt):
+    return (pkt[0] & 0xF) * 4
+
+
 def truncate_quote(c, pkt):
-    ihl = (pkt[0] & 0xF) * 4
     if c["l4"] == "full":
         return pkt
-    return pkt[:ihl + c["l4"]]
+    return pkt[:ihl_of(pkt) + c["l4"]]
 
 
 def error_message(c, direction, sent_view, sender_ip, gw_ip):
@@ -347,6 +350,17 @@ def cmd_check(direction, pcap, sess_file, result_file):
             errs.append("quoted %s:%s->%s:%s, want %s:%s->%s:%s" % (got_view + want_view))
         if not e["qip_ok"]:
             errs.append("quoted ip header checksum bad")
+        # Everything but the checksums (checked below) is the receiver's own packet's bytes:
+        # TTL, id, options, lengths, sequence number, payload.
+        mask = [10, 11, ihl_of(qb) + (6 if c["proto"] == "udp" else 16)]
+        mask.append(mask[2] + 1)
+        a, b = bytearray(e["quote"]), bytearray(truncate_quote(c, qb))
+        for i in mask:
+            if i < len(a) and i < len(b):
+                a[i] = b[i] = 0
+        if len(a) == len(b) and a != b:
+            errs.append("quoted bytes differ at offset %d" %
+                        next(i for i in range(len(a)) if a[i] != b[i]))
         if e["qopts"] != c["opts"]:
             errs.append("quoted ip options changed")
         ihl = e["qihl"]
@@ -369,7 +383,7 @@ def cmd_check(direction, pcap, sess_file, result_file):
         elif c["l4"] == "full":
             if l4_cksum(want_view[0], want_view[2], 6, e["ql4"]) != 0:
                 errs.append("quoted tcp segment does not verify")
-        line("%s: reaches the %s translated, checksums valid" % (n, where), "ok",
+        line("%s: reaches the %s translated, bytes and checksums right" % (n, where), "ok",
              "; ".join(errs) or "ok")
     mine = [e for e in got if e["dst"] == views(direction, sessions["udp"])[2][1]]
     out.append("info: %s: %d ICMP errors reached the %s, %d of them test cases" %
