@@ -81,10 +81,11 @@ def main():
                    payload)
 
     def frag(dgram, off, end, more):
-        """A fragment of dgram's IP payload bytes [off, end) (off a multiple of 8)."""
+        """A fragment of dgram's IP payload bytes [off, end) (off a multiple of 8); dgram
+        has a 20-byte header."""
         h = IP(dgram[:20])
         body = dgram[20:][off:end]
-        return IP(src=h.src, dst=h.dst, id=h.id, ttl=64, proto=17, frag=off // 8,
+        return IP(src=h.src, dst=h.dst, id=h.id, ttl=64, proto=h.proto, frag=off // 8,
                   flags="MF" if more else 0) / Raw(body)
 
     def frags(dgram):
@@ -184,8 +185,8 @@ def main():
     send([frag(d, 8, 8 + FRAG, True)])
     info("tiny-first: its later fragment: drops that grew: %s" %
          (grew(before, settle(before)) or "none"))
-    # The same for TCP (RFC 1858 3.1: a first fragment too short to hold the flags): 16
-    # bytes of a SYN to the same pod's HTTP port, the rest of its header later.
+    # The same for TCP (RFC 1858 3.1: a first fragment too short to hold the flags): the
+    # first 16 bytes of a SYN's 24-byte header (MSS option), to TCP_PORT.
     t = raw(IP(src=cli_a, dst=ext, id=0x5106, ttl=64) /
             TCP(sport=41006, dport=tcp_port, flags="S", seq=1, options=[("MSS", 1460)]))
     before = drops()
