@@ -36,15 +36,17 @@
 #include "neigh.h"
 #include "parse_inlines.h"
 #include "pkt_out.h"
+#include "session_free.h"
 #include "session_inlines.h"
 
 /* The IPv4 word holding TTL and protocol loses 0x0100 when TTL is decremented: the RFC 1624
  * delta ~m + m' is then the constant 0xfeff (network order), whatever the TTL was. */
 #define TTL_DEC_DELTA RTE_BE16(0xfeff)
 
-static inline uint32_t client_hash(rte_be32_t a)
+/* Keyed: a sender who does not know the secret cannot aim its flows at one worker. */
+static inline uint32_t client_hash(const struct dp_worker *w, rte_be32_t a)
 {
-	return rte_hash_crc_4byte(a, 0x9e3779b9);
+	return dp_steer_hash(&w->rss_int, a);
 }
 
 static inline unsigned int snat_owner(const struct dp_worker *w, rte_be16_t port)
@@ -65,13 +67,13 @@ unsigned int nat_owner(const struct dp_worker *w, const struct tables *t, uint8_
 	if (w->n_workers == 1)
 		return 0;
 	if (in_port == DP_PORT_EXT)
-		return client_hash(m->src) % w->n_workers;
+		return client_hash(w, m->src) % w->n_workers;
 	if (tables_is_local(t, DP_PORT_INT, m->dst)) {
 		if (m->frag == FRAG_LATER)
 			return w->id;
 		return snat_owner(w, m->dport);
 	}
-	return client_hash(m->dst) % w->n_workers;
+	return client_hash(w, m->dst) % w->n_workers;
 }
 
 static inline void key_from_meta(struct nat_key *k, const struct pkt_meta *m)
@@ -138,12 +140,53 @@ static inline rte_be32_t route_nh(const struct tbl_route *r, rte_be32_t dst)
 	return r->via ? rte_cpu_to_be_32(r->via) : dst;
 }
 
+/* A limit split over the workers: each enforces its share, rounded up (0 stays "none"). */
+static inline uint32_t worker_share(const struct dp_worker *w, uint32_t limit)
+{
+	return (uint32_t)(((uint64_t)limit + w->n_workers - 1) / w->n_workers);
+}
+
+/*
+ * newSessionsPerSecond: a token bucket per mapping slot and worker, of the worker's share
+ * of the rate, holding one second of it. @return whether a new session may start now.
+ */
+static bool rate_take(struct dp_worker *w, struct nat_slot *sl, uint32_t limit)
+{
+	uint32_t r = worker_share(w, limit), now = dp_ticks(w);
+	uint64_t tps = dp_ticks_of_s(w, 1);
+
+	if (sl->tokens == 0) {
+		uint64_t add = (uint64_t)(uint32_t)(now - sl->tok_tick) * r / (tps ? tps : 1);
+		if (sl->tok_tick == 0 || add >= r)
+			add = r; // first use, or a whole second since
+		if (add == 0)
+			return false;
+		sl->tokens = (uint32_t)add;
+		sl->tok_tick = now;
+	}
+	sl->tokens--;
+	return true;
+}
+
+/* Make room for one session of slot @p slot: evict the oldest unestablished one of the
+ * slot (its limit) or of the worker (table full). @return false when none is evictable. */
+static bool evict_one(struct dp_worker *w, int slot)
+{
+	uint32_t v = nat_sessions_victim(&w->sess, slot, NULL);
+
+	if (v == NAT_REC_NONE)
+		return false;
+	nat_session_evict(w, v);
+	return true;
+}
+
 int nat_session_create(struct dp_worker *w, const struct tables *t, const struct pkt_meta *m,
 		       const struct tbl_service *svc, uint32_t bkt, uint32_t sig,
 		       enum dp_drop *drop)
 {
 	const struct tbl_mapping *mp = &t->mappings[svc->mapping];
 	struct nat_sessions *s = &w->sess;
+	struct nat_slot *sl = &s->slots[mp->slot];
 	const struct tbl_backend *be;
 	const struct tbl_route *r_be, *r_cl;
 	struct nat_session *se;
@@ -157,18 +200,34 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 		*drop = DP_DROP_NOT_ALLOWED;
 		return -1;
 	}
-	if (s->free_head == NAT_REC_NONE && s->hwm == s->max) {
-		*drop = DP_DROP_SESSION_TABLE_FULL;
-		return -1;
-	}
 	if (svc->n_eligible == 0) {
 		*drop = DP_DROP_NO_BACKEND;
+		return -1;
+	}
+	// The mapping's limits (struct cfg_limits), before anything is evicted for it.
+	if (unlikely(mp->limits.sessions_per_source) &&
+	    nat_sessions_src_count(s, mp->slot, m->src) >= mp->limits.sessions_per_source) {
+		*drop = DP_DROP_SOURCE_SESSION_LIMIT;
+		return -1;
+	}
+	if (unlikely(mp->limits.new_per_second) && !rate_take(w, sl, mp->limits.new_per_second)) {
+		*drop = DP_DROP_NEW_SESSION_RATE;
+		return -1;
+	}
+	if (unlikely(mp->limits.sessions) && sl->active >= worker_share(w, mp->limits.sessions) &&
+	    !evict_one(w, mp->slot)) {
+		*drop = DP_DROP_MAPPING_SESSION_LIMIT;
+		return -1;
+	}
+	if (s->free_head == NAT_REC_NONE && s->hwm == s->max && !evict_one(w, mp->slot) &&
+	    !evict_one(w, -1)) {
+		*drop = DP_DROP_SESSION_TABLE_FULL;
 		return -1;
 	}
 	key_from_meta(&k_o2i, m);
 	if (svc->maglev) {
 		// The whole 5-tuple: one client's connections spread over the backends.
-		uint32_t h = rte_hash_crc(&k_o2i, sizeof(k_o2i), 0x5a17);
+		uint32_t h = maglev_flow_hash(mp->maglev_seed, &k_o2i, sizeof(k_o2i));
 		be = &t->backends[svc->first_backend + maglev_lookup(svc->maglev, h)];
 	} else {
 		be = &t->backends[svc->first_backend + svc->single];
@@ -213,8 +272,22 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 				break;
 		}
 		if (tries == 0) {
-			*drop = DP_DROP_NO_SNAT_PORT;
-			return -1;
+			// Every port tried is taken towards this backend:port: take the one of
+			// the oldest unestablished session that holds one (ours, so its replies
+			// already reach this worker).
+			struct nat_session like = {0};
+			like.addr[DIR_I2O][0] = k_i2o.src;
+			like.addr[DIR_I2O][1] = k_i2o.dst;
+			like.port[DIR_I2O][0] = k_i2o.sport;
+			like.proto = m->proto;
+			uint32_t v = nat_sessions_victim(s, mp->slot, &like);
+			if (v == NAT_REC_NONE) {
+				*drop = DP_DROP_NO_SNAT_PORT;
+				return -1;
+			}
+			k_i2o.dport = s->recs[v].port[DIR_I2O][1];
+			nat_session_evict(w, v);
+			h_i2o = nat_key_hash(s, &k_i2o);
 		}
 	} else {
 		k_i2o.dst = m->src;
@@ -268,6 +341,7 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 		nat_sessions_del(s, &k_o2i, idx << 1 | DIR_O2I);
 		goto full;
 	}
+	nat_sessions_track(s, idx);
 	s->active++;
 	w->stats.sessions_created++;
 	w->stats.map[mp->slot].sessions_created++;
@@ -410,11 +484,11 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 
 	if (w->n_workers > 1) {
 		if (in_port == DP_PORT_EXT)
-			owner = client_hash(in_ip->dst_addr) % w->n_workers;
+			owner = client_hash(w, in_ip->dst_addr) % w->n_workers;
 		else if (tables_is_local(t, DP_PORT_INT, m->dst))
 			owner = snat_owner(w, in_ports[0]);
 		else
-			owner = client_hash(in_ip->src_addr) % w->n_workers;
+			owner = client_hash(w, in_ip->src_addr) % w->n_workers;
 		if (owner != w->id) {
 			dp_priv(mb)->in_port = in_port;
 			if (rte_ring_sp_enqueue(w->handoff_out[owner], mb) != 0)

@@ -203,7 +203,7 @@ static void tables_setup(void)
 	c.ext.gateway = ip4(EXT_GW);
 	c.intl.addrs[0] = (struct cfg_cidr){ip4("10.0.0.1"), 16};
 	c.intl.n_addrs = 1;
-	c.timeouts = (struct cfg_timeouts){300, 7440, 240};
+	c.timeouts = (struct cfg_timeouts){300, 7440, 240, 120};
 	for (unsigned int i = 0; i < N_BACKENDS; i++)
 		backends[i] = (struct cfg_backend){.addr = BACKEND_BASE + i, .weight = 1};
 	for (int m = 0; m < 2; m++) {
