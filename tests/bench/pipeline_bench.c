@@ -816,7 +816,7 @@ static void case_new(uint8_t proto, uint32_t cap, unsigned int runs, bool warm)
 {
 	const char *name = proto == IPPROTO_UDP ? "new-udp" : "new-tcp-syn";
 	const struct tmpl *t = proto == IPPROTO_UDP ? &B.udp_o2i : &B.syn;
-	struct runs rs = {.want = runs};
+	struct runs rs = {.want = runs}, rs_full = {.want = runs};
 	uint64_t live = 0;
 	bool warming = warm;
 
@@ -831,24 +831,36 @@ static void case_new(uint8_t proto, uint32_t cap, unsigned int runs, bool warm)
 		uint64_t c = run_new(t, 0, cap);
 		cpu_sample(&b);
 		struct dp_worker *w = B.w;
-		// Until the table is full every packet starts a session; past it, every one is a
-		// counted drop and no session is evicted.
+		// Until the table is full every packet starts a session. Past it, a UDP packet is
+		// a counted drop; a SYN evicts the oldest unestablished session (early drop) and
+		// takes its place: the cost of a SYN flood on a full table.
 		if (w->stats.sessions_created != cap)
 			die("%s: %" PRIu64 " sessions created in a table of %u (drops %" PRIu64 ")",
 			    name, w->stats.sessions_created, cap, counter_drops());
 		uint32_t extra = RTE_MAX(cap / 8, 32u);
-		run_new(t, cap, extra);
-		if (w->stats.drops[DP_DROP_SESSION_TABLE_FULL] != extra || w->sess.active != cap)
-			die("%s: full table: %" PRIu64 " full drops for %u packets, %" PRIu64
-			    " sessions",
-			    name, w->stats.drops[DP_DROP_SESSION_TABLE_FULL], extra,
-			    w->sess.active);
+		struct cpu_sample fa, fb;
+		cpu_sample(&fa);
+		uint64_t cf = run_new(t, cap, extra);
+		cpu_sample(&fb);
+		uint64_t want_full = proto == IPPROTO_UDP ? extra : 0;
+		uint64_t want_evict = proto == IPPROTO_UDP ? 0 : extra;
+		if (w->stats.drops[DP_DROP_SESSION_TABLE_FULL] != want_full ||
+		    w->stats.sessions_evicted != want_evict || w->sess.active != cap)
+			die("%s: full table: %" PRIu64 " full drops, %" PRIu64
+			    " evictions for %u packets, %" PRIu64 " sessions",
+			    name, w->stats.drops[DP_DROP_SESSION_TABLE_FULL],
+			    w->stats.sessions_evicted, extra, w->sess.active);
 		live = w->sess.active;
-		if (!warming)
+		if (!warming) {
 			runs_add(&rs, (double)c / cap, disturbance(&a, &b));
+			if (proto == IPPROTO_TCP)
+				runs_add(&rs_full, (double)cf / extra, disturbance(&fa, &fb));
+		}
 		warming = false;
 	}
 	report(name, cap, &rs, live);
+	if (proto == IPPROTO_TCP)
+		report("new-tcp-syn-evict", cap, &rs_full, live);
 	worker_drop();
 }
 
