@@ -254,7 +254,7 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 		nat_sessions_del(s, &k_o2i, idx << 1 | DIR_O2I);
 		goto full;
 	}
-	nat_sessions_track(s, idx);
+	nat_sessions_track(s, idx, mp->limits.sessions_per_source != 0);
 	s->active++;
 	w->stats.sessions_created++;
 	w->stats.map[mp->slot].sessions_created++;

@@ -292,18 +292,21 @@ static void syn_unlink(struct nat_sessions *s, uint32_t idx)
 	l->prev = NAT_LNK_OFF;
 }
 
-void nat_sessions_track(struct nat_sessions *s, uint32_t idx)
+void nat_sessions_track(struct nat_sessions *s, uint32_t idx, bool count_src)
 {
-	const struct nat_session *se = &s->recs[idx];
+	struct nat_session *se = &s->recs[idx];
 	struct nat_slot *sl = &s->slots[se->slot];
 	struct nat_link *l = &s->lnk[idx];
 	uint32_t c[2];
 
 	sl->active++;
-	cms_cols(s, se->slot, se->addr[DIR_O2I][0], c);
-	for (int r = 0; r < NAT_CMS_ROWS; r++)
-		if (s->cms[c[r]] < UINT16_MAX)
-			s->cms[c[r]]++;
+	se->src_counted = count_src;
+	if (count_src) {
+		cms_cols(s, se->slot, se->addr[DIR_O2I][0], c);
+		for (int r = 0; r < NAT_CMS_ROWS; r++)
+			if (s->cms[c[r]] < UINT16_MAX)
+				s->cms[c[r]]++;
+	}
 	if (se->proto != IPPROTO_TCP || se->state != NAT_ST_SYN_SENT) {
 		l->prev = NAT_LNK_OFF;
 		return;
@@ -333,6 +336,8 @@ void nat_sessions_untrack(struct nat_sessions *s, uint32_t idx)
 	syn_unlink(s, idx);
 	if (sl->active)
 		sl->active--;
+	if (!se->src_counted)
+		return;
 	cms_cols(s, se->slot, se->addr[DIR_O2I][0], c);
 	for (int r = 0; r < NAT_CMS_ROWS; r++)
 		if (s->cms[c[r]])

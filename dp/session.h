@@ -8,6 +8,7 @@
 #define STRAIT_DP_SESSION_H
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,12 +58,13 @@ enum nat_tcp_state {
  * read when the session is examined for expiry.
  */
 struct nat_session {
-	rte_be32_t addr[2][2]; /**< [dir][src, dst]: O2I {client, ext}, I2O {backend, snat} */
-	rte_be16_t port[2][2]; /**< the same for ports */
-	uint8_t proto;	       /**< IPPROTO_*; 0 = free record */
-	uint8_t state : 3;     /**< enum nat_tcp_state */
-	uint8_t flags : 3;     /**< NAT_F_* */
-	uint8_t pad0 : 2;
+	rte_be32_t addr[2][2];	 /**< [dir][src, dst]: O2I {client, ext}, I2O {backend, snat} */
+	rte_be16_t port[2][2];	 /**< the same for ports */
+	uint8_t proto;		 /**< IPPROTO_*; 0 = free record */
+	uint8_t state : 3;	 /**< enum nat_tcp_state */
+	uint8_t flags : 3;	 /**< NAT_F_* */
+	uint8_t src_counted : 1; /**< counted in the per-source sketch (nat_sessions_track) */
+	uint8_t pad0 : 1;
 	uint16_t slot;	    /**< mapping counter slot (and timeouts) */
 	uint16_t l3_delta;  /**< out2in IPv4 header delta of the addresses (RFC 1624), folded */
 	uint16_t l4_delta;  /**< out2in TCP/UDP delta: pseudo-header addresses and ports */
@@ -163,10 +165,11 @@ int nat_sessions_add_h(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint3
 int nat_sessions_del(struct nat_sessions *s, const struct nat_key *k, uint32_t ref);
 /**
  * Account for live session @p idx (its record filled, its keys added): its mapping slot's
- * count, the per-source counters and, for a TCP session in NAT_ST_SYN_SENT, the tails of the
+ * count, the per-source counters when @p count_src (its mapping has a per-source limit; the
+ * record remembers it), and, for a TCP session in NAT_ST_SYN_SENT, the tails of the
  * unestablished lists.
  */
-void nat_sessions_track(struct nat_sessions *s, uint32_t idx);
+void nat_sessions_track(struct nat_sessions *s, uint32_t idx, bool count_src);
 /** Undo nat_sessions_track() for @p idx, before its record is released. O(1). */
 void nat_sessions_untrack(struct nat_sessions *s, uint32_t idx);
 /**

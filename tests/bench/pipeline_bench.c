@@ -971,8 +971,9 @@ static uint64_t callgrind_child(const char *case_name, uint32_t sessions, uint64
 
 static void callgrind_all(void)
 {
-	static const char *const cases[] = {"est-o2i-uniform", "est-i2o-uniform", "new-udp",
-					    "new-tcp-syn", "mixed-90est-10new"};
+	static const char *const cases[] = {"est-o2i-uniform",	 "est-i2o-uniform",
+					    "new-udp",		 "new-tcp-syn",
+					    "new-tcp-syn-evict", "mixed-90est-10new"};
 	uint32_t n = o.cg_sessions;
 	// Two packet counts: the difference is what the extra packets cost, nothing else.
 	uint64_t p1 = 64 * 1024, p2 = 192 * 1024;
@@ -987,7 +988,7 @@ static void callgrind_all(void)
 			continue;
 		uint32_t s = n;
 		uint64_t a, b;
-		if (strncmp(cases[i], "new-", 4) == 0) {
+		if (strncmp(cases[i], "new-", 4) == 0 && !strstr(cases[i], "evict")) {
 			// New sessions: the table size is the packet count (every packet a new
 			// session until full), so the two runs fill tables of two sizes.
 			a = callgrind_child(cases[i], (uint32_t)p1, p1);
@@ -1011,6 +1012,15 @@ static void child_main(void)
 	uint32_t n = o.child_sessions;
 	uint64_t p = o.child_packets;
 
+	if (strcmp(c, "new-tcp-syn-evict") == 0) {
+		// A full table of n SYN_SENT sessions, then p SYNs that each evict the oldest.
+		worker_make(n);
+		run_new(&B.syn, 0, n);
+		run_new(&B.syn, n, (uint32_t)p);
+		if (B.w->stats.sessions_evicted != p)
+			die("child %s: %" PRIu64 " evictions", c, B.w->stats.sessions_evicted);
+		return;
+	}
 	if (strcmp(c, "new-udp") == 0 || strcmp(c, "new-tcp-syn") == 0) {
 		worker_make((uint32_t)p);
 		run_new(strcmp(c, "new-udp") == 0 ? &B.udp_o2i : &B.syn, 0, (uint32_t)p);
