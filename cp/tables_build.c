@@ -189,6 +189,8 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 		CFG_TIMEOUTS(TBL_TIMEOUT_)
 #undef TBL_TIMEOUT_
 		t->slot_timeouts[slot] = tm->timeouts;
+		tm->limits = cm->limits;
+		tm->maglev_seed = cm->maglev.seed;
 		tm->n_addrs = cm->n_addrs;
 		memcpy(tm->addrs, cm->addrs, sizeof(cm->addrs[0]) * cm->n_addrs);
 		tm->first_service = t->n_services;

@@ -41,6 +41,9 @@
 	X(NO_SESSION, "no_session")                                                                \
 	X(TCP_NOT_SYN, "tcp_not_syn")                                                              \
 	X(SESSION_TABLE_FULL, "session_table_full")                                                \
+	X(MAPPING_SESSION_LIMIT, "mapping_session_limit")                                          \
+	X(SOURCE_SESSION_LIMIT, "source_session_limit")                                            \
+	X(NEW_SESSION_RATE, "new_session_rate")                                                    \
 	X(NO_SNAT_PORT, "no_snat_port")                                                            \
 	X(NO_BACKEND, "no_backend")                                                                \
 	X(NO_ROUTE, "no_route")                                                                    \
@@ -89,6 +92,9 @@ struct dp_stats {
 	uint64_t rx_bytes[DP_PORT_MAX], tx_bytes[DP_PORT_MAX]; /**< frame bytes (mbuf pkt_len) */
 	uint64_t drops[DP_DROP_MAX];			       /**< packets, by enum dp_drop */
 	uint64_t sessions_created, sessions_expired;
+	/** of sessions_expired: unestablished TCP sessions removed early to make room for a new
+	 *  session (table, mapping limit or SNAT ports full), as conntrack's early_drop */
+	uint64_t sessions_evicted;
 	uint64_t handoff_out, handoff_in; /**< packets passed to / taken from other workers */
 	uint64_t slowpath;		  /**< packets passed to the control thread */
 	uint64_t busy_tsc, total_tsc;	  /**< TSC cycles of loop iterations with work / of all */

@@ -76,6 +76,8 @@ struct tbl_mapping {
 	uint32_t n_allowed; /**< 0 = everyone */
 	struct cfg_cidr allowed[CFG_MAX_CIDRS];
 	struct cfg_timeouts timeouts; /**< resolved: never 0 */
+	struct cfg_limits limits;     /**< as configured, 0 = none (dp/nat.c splits them) */
+	uint32_t maglev_seed;	      /**< of maglev_flow_hash() */
 	uint32_t n_addrs;
 	uint32_t addrs[CFG_MAX_ADDRS]; /**< host order */
 	uint32_t first_service, n_services;
