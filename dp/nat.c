@@ -351,11 +351,16 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 		dp_to_slowpath(w, mb, dir == DIR_O2I ? DP_PORT_EXT : DP_PORT_INT, DP_SP_TTL);
 		return;
 	}
-	// An established connection's plain segments change no state: skip the tracker.
-	if (!later && m->proto == IPPROTO_TCP &&
-	    (se->state != NAT_ST_ESTABLISHED ||
-	     (m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG))))
-		nat_session_tcp_update(se, dir, m->tcp_flags);
+	// Flags and, for RST and FIN, the sequence window; a refused segment changes nothing.
+	if (!later && m->proto == IPPROTO_TCP) {
+		const struct rte_tcp_hdr *th = rte_pktmbuf_mtod_offset(mb, void *, m->l4_off);
+		int why = nat_tcp_track(se, &w->sess.td[idx], dir, th,
+					m->ip_len - (uint32_t)(m->l4_off - m->l3_off));
+		if (unlikely(why)) {
+			dp_drop(w, mb, (enum dp_drop)why);
+			return;
+		}
+	}
 	se->last_seen = now;
 	se->pkts[dir]++;
 	se->bytes[dir] += m->ip_len;
@@ -605,9 +610,18 @@ static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte
 		dp_drop(w, mb, DP_DROP_NO_MAPPING);
 		return;
 	}
+	if (m->proto == IPPROTO_TCP && unlikely(!nat_tcp_flags_valid(m->tcp_flags))) {
+		dp_drop(w, mb, DP_DROP_TCP_BAD_FLAGS);
+		return;
+	}
 	if (m->proto == IPPROTO_TCP && (m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG |
 							RTE_TCP_RST_FLAG)) != RTE_TCP_SYN_FLAG) {
 		dp_drop(w, mb, DP_DROP_TCP_NOT_SYN);
+		return;
+	}
+	// Before a session exists: a packet that would expire here starts none (RFC 1812 §5.3.1).
+	if (unlikely(m->ttl <= 1)) {
+		dp_to_slowpath(w, mb, DP_PORT_EXT, DP_SP_TTL);
 		return;
 	}
 	if (!(mb->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_GOOD) &&
@@ -621,6 +635,11 @@ static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte
 		dp_drop(w, mb, why);
 		return;
 	}
+	if (m->proto == IPPROTO_TCP)
+		nat_tcp_track_start(
+			&w->sess.td[idx],
+			rte_pktmbuf_mtod_offset(mb, const struct rte_tcp_hdr *, m->l4_off),
+			m->ip_len - (uint32_t)(m->l4_off - m->l3_off));
 	nat_forward(w, mb, m, (uint32_t)idx, DIR_O2I, now, false);
 }
 
@@ -651,6 +670,8 @@ static __rte_always_inline void stage2(const struct nat_sessions *s, struct burs
 	if (likely(mt)) {
 		bk->ref = b->ref[__builtin_ctz(mt)];
 		rte_prefetch0(&s->recs[bk->ref >> 1]);
+		if (bk->key.proto == IPPROTO_TCP)
+			rte_prefetch0(&s->td[bk->ref >> 1]); // the window tracking
 	} else {
 		bk->ref = NAT_REF_NONE;
 		bk->second = 1;

@@ -272,6 +272,123 @@ static void full_nat_tcp_both_directions_rewrites_and_checksums(void **state)
 	assert_int_equal(w->stats.map[0].pkts[1], 1);
 }
 
+/* Set the TCP sequence number of a frame from flow() and its checksum again. */
+static void set_seq(uint8_t *buf, uint32_t seq)
+{
+	uint8_t *ip = buf + 14, *th = ip + 20;
+	size_t l4_len = (size_t)(ip[2] << 8 | ip[3]) - 20;
+	th[4] = (uint8_t)(seq >> 24);
+	th[5] = (uint8_t)(seq >> 16);
+	th[6] = (uint8_t)(seq >> 8);
+	th[7] = (uint8_t)seq;
+	uint16_t c = tb_l4_cksum(ip, th, l4_len, IPPROTO_TCP);
+	th[16] = (uint8_t)(c >> 8);
+	th[17] = (uint8_t)c;
+}
+
+/* SYN, SYN-ACK, ACK of 198.51.100.2:@p sport → :8080 (sequence numbers 0, 20 bytes each). */
+static void establish(uint16_t sport)
+{
+	uint8_t buf[256];
+	struct rte_mbuf *m = NULL;
+	char bstr[16];
+	size_t n = flow(buf, "198.51.100.2", sport, "198.51.100.1", 8080, IPPROTO_TCP,
+			RTE_TCP_SYN_FLAG, DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	uint8_t *f = take(DP_PORT_INT, &m);
+	cfg_ipv4_str(rd32(f + 14 + 16), bstr);
+	uint16_t snat_port = rd16(f + 14 + 20);
+	rte_pktmbuf_free(m);
+	n = flow(buf, bstr, 80, "10.0.0.1", snat_port, IPPROTO_TCP,
+		 RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, DP_PORT_INT);
+	inject(DP_PORT_INT, buf, n);
+	take(DP_PORT_EXT, &m);
+	rte_pktmbuf_free(m);
+	n = flow(buf, "198.51.100.2", sport, "198.51.100.1", 8080, IPPROTO_TCP, RTE_TCP_ACK_FLAG,
+		 DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	take(DP_PORT_INT, &m);
+	rte_pktmbuf_free(m);
+	assert_int_equal(w->sess.recs[0].state, NAT_ST_ESTABLISHED);
+}
+
+/* One blind RST or FIN must not close an idle connection (RFC 5961 §3). */
+static void out_of_window_rst_and_fin_are_dropped_and_counted(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	struct rte_mbuf *m = NULL;
+	establish(40010);
+	size_t n = flow(buf, "198.51.100.2", 40010, "198.51.100.1", 8080, IPPROTO_TCP,
+			RTE_TCP_RST_FLAG, DP_PORT_EXT);
+	set_seq(buf, 0x40000000u);
+	inject(DP_PORT_EXT, buf, n);
+	n = flow(buf, "198.51.100.2", 40010, "198.51.100.1", 8080, IPPROTO_TCP,
+		 RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, DP_PORT_EXT);
+	set_seq(buf, 0xc0000000u);
+	inject(DP_PORT_EXT, buf, n);
+	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(w->stats.drops[DP_DROP_TCP_OUT_OF_WINDOW], 2);
+	assert_int_equal(w->sess.recs[0].state, NAT_ST_ESTABLISHED);
+
+	/* the client's own RST, at its sequence end, goes through and closes */
+	n = flow(buf, "198.51.100.2", 40010, "198.51.100.1", 8080, IPPROTO_TCP, RTE_TCP_RST_FLAG,
+		 DP_PORT_EXT);
+	set_seq(buf, 21);
+	inject(DP_PORT_EXT, buf, n);
+	take(DP_PORT_INT, &m);
+	rte_pktmbuf_free(m);
+	assert_int_equal(w->sess.recs[0].state, NAT_ST_CLOSED);
+	assert_int_equal(w->stats.drops[DP_DROP_TCP_OUT_OF_WINDOW], 2);
+}
+
+static void bad_tcp_flags_are_dropped_and_counted(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	/* SYN+FIN would start a session today */
+	size_t n = flow(buf, "198.51.100.2", 40011, "198.51.100.1", 8080, IPPROTO_TCP,
+			RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG, DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	assert_int_equal(w->sess.active, 0);
+	establish(40012);
+	n = flow(buf, "198.51.100.2", 40012, "198.51.100.1", 8080, IPPROTO_TCP, 0, DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	n = flow(buf, "198.51.100.2", 40012, "198.51.100.1", 8080, IPPROTO_TCP,
+		 RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG, DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	n = flow(buf, "198.51.100.2", 40012, "198.51.100.1", 8080, IPPROTO_TCP, RTE_TCP_FIN_FLAG,
+		 DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(w->stats.drops[DP_DROP_TCP_BAD_FLAGS], 4);
+	assert_int_equal(w->sess.recs[0].state, NAT_ST_ESTABLISHED);
+}
+
+/* A SYN that would expire at the gateway starts no session (RFC 1812 §5.3.1). */
+static void ttl_one_syn_creates_no_session(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	struct rte_mbuf *m = NULL;
+	struct tb_flow fl = {.src = "198.51.100.2",
+			     .dst = "198.51.100.1",
+			     .sport = 40013,
+			     .dport = 8080,
+			     .proto = IPPROTO_TCP,
+			     .tcp_flags = RTE_TCP_SYN_FLAG,
+			     .ttl = 1,
+			     .dmac = MAC_EXT};
+	size_t n = tb_frame(buf, &fl);
+	inject(DP_PORT_EXT, buf, n);
+	assert_int_equal(w->sess.active, 0);
+	assert_int_equal(w->stats.sessions_created, 0);
+	assert_int_equal(w->stats.drops[DP_DROP_TTL_EXCEEDED], 1);
+	assert_int_equal(rte_ring_dequeue(w->sp_out, (void **)&m), 0);
+	assert_int_equal(dp_priv(m)->reason, DP_SP_TTL);
+	rte_pktmbuf_free(m);
+}
+
 static void udp_checksum_zero_stays_zero_through_nat(void **state)
 {
 	(void)state;
@@ -788,6 +905,9 @@ int main(void)
 		T(udp_session_expires_after_its_timeout),
 		T(malformed_packets_are_counted_by_reason),
 		T(ttl_one_goes_to_slow_path),
+		T(out_of_window_rst_and_fin_are_dropped_and_counted),
+		T(bad_tcp_flags_are_dropped_and_counted),
+		T(ttl_one_syn_creates_no_session),
 		T(many_source_ports_spread_over_all_backends),
 		T(port_range_maps_offset_to_target),
 		T(per_broker_port_reaches_its_one_backend),
