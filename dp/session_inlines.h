@@ -235,50 +235,67 @@ static inline void nat_tcp_track_start(struct nat_tcp_td *td, const struct rte_t
 			  rte_be_to_cpu_32(th->sent_seq) + l4_len - hlen + 1);
 }
 
-/**
- * Check and track one TCP segment of session @p se (window tracking @p td) in direction
- * @p dir, and update its state (nat_session_tcp_update()). @p th: the segment's header, whose
- * data offset the parser checked; @p l4_len: header and payload bytes. @return 0, or
- * DP_DROP_TCP_BAD_FLAGS or DP_DROP_TCP_OUT_OF_WINDOW with the session left as it was.
- * Worker lcore of the session.
- */
-static __rte_always_inline int nat_tcp_track(struct nat_session *se, struct nat_tcp_td *td, int dir,
-					     const struct rte_tcp_hdr *th, uint32_t l4_len)
+/* nat_tcp_track() but for an established session's plain segments. */
+static __rte_noinline int nat_tcp_track_slow(struct nat_session *se, struct nat_tcp_td *td, int dir,
+					     const struct rte_tcp_hdr *th, uint32_t end)
 {
 	const uint8_t f = th->tcp_flags;
 	const uint32_t hlen = (uint32_t)(th->data_off >> 2) & 0x3c;
 	const uint32_t seq = rte_be_to_cpu_32(th->sent_seq);
-	uint32_t end = seq + l4_len - hlen, win;
+	uint32_t win;
 	uint16_t raw;
 
 	if (unlikely(!nat_tcp_flags_valid(f)))
 		return DP_DROP_TCP_BAD_FLAGS;
-	if (unlikely(dir == DIR_I2O && !(se->flags & NAT_F_SEEN_I2O))) {
+	if (dir == DIR_I2O && !(se->flags & NAT_F_SEEN_I2O)) {
 		// The backend's first segment (its SYN-ACK): tracking of its direction starts.
 		nat_tcp_track_syn(td, dir, th, hlen, end + !!(f & RTE_TCP_SYN_FLAG));
 		nat_session_tcp_update(se, dir, f);
 		return 0;
 	}
-	if (unlikely(f & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG))) {
-		if (f & RTE_TCP_SYN_FLAG) {
-			if (dir == DIR_O2I && se->state == NAT_ST_CLOSED && !(f & RTE_TCP_ACK_FLAG))
-				nat_tcp_track_start(td, th,
-						    l4_len); // the client recycles the 5-tuple
-			nat_session_tcp_update(se, dir, f);
-			return 0;
-		}
+	if (f & RTE_TCP_SYN_FLAG) {
+		if (dir == DIR_O2I && se->state == NAT_ST_CLOSED && !(f & RTE_TCP_ACK_FLAG))
+			nat_tcp_track_start(td, th,
+					    end - seq + hlen); // the client recycles the 5-tuple
+		nat_session_tcp_update(se, dir, f);
+		return 0;
+	}
+	if (f & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) {
 		// The receiver's largest window, either side of the sender's sequence end.
 		win = dir == DIR_O2I && !(se->flags & NAT_F_SEEN_I2O)
 			      ? NAT_TCP_DEFAULT_WIN
 			      : (uint32_t)td->maxwin[!dir] << (td->wscale[!dir] & 0xf);
 		if ((uint32_t)(seq - td->end[dir] + win) > 2 * win)
 			return DP_DROP_TCP_OUT_OF_WINDOW;
-		nat_session_tcp_update(se, dir, f);
 		end += f & RTE_TCP_FIN_FLAG;
-	} else if (unlikely(se->state != NAT_ST_ESTABLISHED)) {
-		nat_session_tcp_update(se, dir, f);
 	}
+	nat_session_tcp_update(se, dir, f);
 	raw = rte_be_to_cpu_16(th->rx_win);
+	if ((int32_t)(end - td->end[dir]) > 0)
+		td->end[dir] = end;
+	if (raw > td->maxwin[dir])
+		td->maxwin[dir] = raw;
+	return 0;
+}
+
+/**
+ * Check and track one TCP segment of session @p se (window tracking @p td) in direction
+ * @p dir, and update its state (nat_session_tcp_update()). @p th: the segment's header, whose
+ * data offset the parser checked; @p l4_len: header and payload bytes. @return 0, or
+ * DP_DROP_TCP_BAD_FLAGS or DP_DROP_TCP_OUT_OF_WINDOW with the session left as it was.
+ * Worker lcore of the session. Inline is only what an established flow's plain segment
+ * (ACK, maybe PSH, ECE, CWR) needs: its sequence end and window.
+ */
+static __rte_always_inline int nat_tcp_track(struct nat_session *se, struct nat_tcp_td *td, int dir,
+					     const struct rte_tcp_hdr *th, uint32_t l4_len)
+{
+	const uint32_t end =
+		rte_be_to_cpu_32(th->sent_seq) + l4_len - ((uint32_t)(th->data_off >> 2) & 0x3c);
+	const uint16_t raw = rte_be_to_cpu_16(th->rx_win);
+
+	if (unlikely((th->tcp_flags & NAT_TCP_FLAGS_CHECKED) != RTE_TCP_ACK_FLAG ||
+		     se->state != NAT_ST_ESTABLISHED))
+		return nat_tcp_track_slow(se, td, dir, th, end);
 	if ((int32_t)(end - td->end[dir]) > 0)
 		td->end[dir] = end;
 	if (raw > td->maxwin[dir])
