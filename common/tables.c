@@ -28,6 +28,7 @@ void tables_free(struct tables *t)
 	free(t->backends);
 	free(t->vips);
 	free(t->slot_timeouts);
+	free(t->slot_mss_clamp);
 	free(t);
 }
 

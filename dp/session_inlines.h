@@ -24,6 +24,7 @@
 
 #include <rte_tcp.h>
 
+#include <strait/cksum.h>
 #include <strait/dp.h>
 
 #include "session.h"
@@ -201,6 +202,47 @@ static inline uint16_t nat_tcp_win_units(uint32_t win, uint8_t ws)
 {
 	uint32_t sh = ws & 0xf;
 	return (uint16_t)RTE_MAX((win + (1u << sh) - 1) >> sh, 1u);
+}
+
+/**
+ * Lower the MSS option of a SYN or SYN-ACK header @p th (of @p hlen bytes, checked by the
+ * parser) to @p mss when it is above it, and update the TCP checksum incrementally (RFC 1624,
+ * over the 16-bit words of the header that the value covers: an option may start at any
+ * byte). @return whether the header changed.
+ */
+static inline bool nat_tcp_mss_clamp(struct rte_tcp_hdr *th, uint32_t hlen, uint16_t mss)
+{
+	uint8_t *b = (uint8_t *)th, *o = (uint8_t *)(th + 1), *end = b + hlen;
+
+	while (o < end) {
+		if (*o == 0)
+			break;
+		if (*o == 1) {
+			o++;
+			continue;
+		}
+		if (o + 1 >= end || o[1] < 2 || o + o[1] > end)
+			break;
+		if (o[0] == 2 && o[1] == 4) {
+			uint32_t at = (uint32_t)(o + 2 - b), off = at & ~1u, n = (at & 1) ? 2 : 1;
+			uint16_t w_old[2], w_new[2];
+			uint32_t d = 0;
+			if ((uint32_t)(o[2] << 8 | o[3]) <= mss)
+				return false;
+			// Unaligned, the value straddles two words; the header's length is a multiple
+			// of 4, so the second word is inside it.
+			memcpy(w_old, b + off, 2 * n);
+			o[2] = (uint8_t)(mss >> 8);
+			o[3] = (uint8_t)mss;
+			memcpy(w_new, b + off, 2 * n);
+			for (uint32_t i = 0; i < n; i++)
+				d = cksum_delta16(d, w_old[i], w_new[i]);
+			th->cksum = cksum_apply(th->cksum, cksum_fold(d));
+			return true;
+		}
+		o += o[1];
+	}
+	return false;
 }
 
 /** Start tracking direction @p dir at its first segment @p th (a SYN or SYN-ACK normally),

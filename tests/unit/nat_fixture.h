@@ -129,6 +129,7 @@ static inline int setup(void **state)
 	mapping(&maps[0], "web", 8080, 0, 80, IPPROTO_TCP, be3, 3);
 	mapping(&maps[1], "echo", 7777, 0, 7, IPPROTO_UDP, be3, 3);
 	mapping(&maps[2], "broker-1", 32001, 0, 0, IPPROTO_TCP, be1, 1);
+	maps[2].tcp_mss_clamp = 1200;
 	mapping(&maps[3], "allow", 9100, 0, 0, IPPROTO_UDP, be1, 1);
 	maps[3].allowed[0] = (struct cfg_cidr){ip4("192.0.2.0"), 24};
 	maps[3].n_allowed = 1;

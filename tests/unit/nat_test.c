@@ -151,6 +151,36 @@ static void bad_tcp_flags_are_dropped_and_counted(void **state)
 	assert_int_equal(w->sess.recs[0].state, NAT_ST_ESTABLISHED);
 }
 
+/* A SYN with MSS 1460 to a mapping with tcpMssClamp 1200, and the SYN-ACK back. */
+static void mss_is_clamped_both_ways(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	struct rte_mbuf *m = NULL;
+	for (int dir = 0; dir < 2; dir++) {
+		struct tb_flow fl = {.src = dir ? "10.0.0.12" : "198.51.100.2",
+				     .dst = dir ? "10.0.0.1" : "198.51.100.1",
+				     .sport = dir ? 9092 : 40020,
+				     .dport = dir ? rd16(buf + 14 + 20) : 32001,
+				     .proto = IPPROTO_TCP,
+				     .tcp_flags = RTE_TCP_SYN_FLAG | (dir ? RTE_TCP_ACK_FLAG : 0),
+				     .payload_len = 4,
+				     .dmac = dir ? MAC_INT : MAC_EXT};
+		size_t n = tb_frame(buf, &fl);
+		uint8_t *ip = buf + 14, *th = ip + 20;
+		th[12] = 6 << 4;
+		th[20] = 2, th[21] = 4, th[22] = 1460 >> 8, th[23] = 1460 & 0xff;
+		uint16_t c = tb_l4_cksum(ip, th, 24, IPPROTO_TCP);
+		th[16] = (uint8_t)(c >> 8), th[17] = (uint8_t)c;
+		inject(dir ? DP_PORT_INT : DP_PORT_EXT, buf, n);
+		uint8_t *f = take(dir ? DP_PORT_EXT : DP_PORT_INT, &m); /* checksums from scratch */
+		assert_int_equal(rd16(f + 14 + 20 + 22), 1200);
+		memcpy(buf, f, n); /* the SNAT port for the reply */
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(w->sess.active, 1);
+}
+
 /* A SYN that would expire at the gateway starts no session (RFC 1812 §5.3.1). */
 static void ttl_one_syn_creates_no_session(void **state)
 {
@@ -699,6 +729,7 @@ int main(void)
 		T(out_of_window_rst_and_fin_are_dropped_and_counted),
 		T(bad_tcp_flags_are_dropped_and_counted),
 		T(ttl_one_syn_creates_no_session),
+		T(mss_is_clamped_both_ways),
 		T(many_source_ports_spread_over_all_backends),
 		T(port_range_maps_offset_to_target),
 		T(per_broker_port_reaches_its_one_backend),

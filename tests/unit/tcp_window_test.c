@@ -206,6 +206,34 @@ static void recycled_tuple_starts_tracking_again(void **state)
 			 DP_DROP_TCP_OUT_OF_WINDOW);
 }
 
+/* The MSS option at an even offset, then behind a NOP (odd): lowered, and the checksum
+ * updated incrementally equals the one computed from scratch (RFC 1624). */
+static void mss_clamp_rewrites_option_and_checksum(void **state)
+{
+	(void)state;
+	for (int nop = 0; nop < 2; nop++) {
+		uint8_t b[28] = {0};
+		struct rte_tcp_hdr *th = (void *)b;
+		th->sent_seq = rte_cpu_to_be_32(0x12345678);
+		th->tcp_flags = RTE_TCP_SYN_FLAG;
+		th->data_off = 7 << 4;
+		th->rx_win = rte_cpu_to_be_16(64240);
+		uint8_t *o = b + 20;
+		if (nop)
+			*o++ = 1;
+		o[0] = 2, o[1] = 4, o[2] = 1460 >> 8, o[3] = 1460 & 0xff;
+		th->cksum = 0;
+		th->cksum = cksum_full(b, sizeof(b));
+		assert_false(nat_tcp_mss_clamp(th, 28, 1460)); /* not above: untouched */
+		assert_true(nat_tcp_mss_clamp(th, 28, 1200));
+		assert_int_equal(o[2] << 8 | o[3], 1200);
+		assert_int_equal(cksum_full(b, sizeof(b)), 0); /* still verifies */
+		uint16_t inc = th->cksum;
+		th->cksum = 0;
+		assert_int_equal(cksum_full(b, sizeof(b)), inc);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +244,7 @@ int main(void)
 		cmocka_unit_test(window_scale_of_both_syns_widens_the_window),
 		cmocka_unit_test(bad_flag_combinations_are_refused),
 		cmocka_unit_test(recycled_tuple_starts_tracking_again),
+		cmocka_unit_test(mss_clamp_rewrites_option_and_checksum),
 	};
 	return cmocka_run_group_tests_name("tcp_window", tests, NULL, NULL);
 }
