@@ -331,7 +331,7 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 	}
 	// Flags and, for RST and FIN, the sequence window; a refused segment changes nothing.
 	if (!later && m->proto == IPPROTO_TCP) {
-		const struct rte_tcp_hdr *th = rte_pktmbuf_mtod_offset(mb, void *, m->l4_off);
+		struct rte_tcp_hdr *th = rte_pktmbuf_mtod_offset(mb, void *, m->l4_off);
 		int why = nat_tcp_track(se, &w->sess.td[idx], dir, th,
 					m->ip_len - (uint32_t)(m->l4_off - m->l3_off));
 		if (unlikely(why)) {
@@ -588,17 +588,6 @@ static __rte_noinline void nat_frag_retry(struct dp_worker *w, uint32_t now)
 	}
 }
 
-/* A SYN or SYN-ACK of a mapping with a tcpMssClamp: its MSS option lowered to it. */
-static __rte_noinline void nat_mss_clamp(const struct tables *t, struct rte_mbuf *mb,
-					 const struct pkt_meta *m, uint16_t slot)
-{
-	struct rte_tcp_hdr *th = rte_pktmbuf_mtod_offset(mb, struct rte_tcp_hdr *, m->l4_off);
-
-	if (t->slot_mss_clamp && t->slot_mss_clamp[slot] && m->frag == FRAG_NONE)
-		nat_tcp_mss_clamp(th, (uint32_t)(th->data_off >> 2) & 0x3c,
-				  t->slot_mss_clamp[slot]);
-}
-
 /* The last service looked up in this burst: a burst of new flows is mostly for one port. */
 struct svc_cache {
 	rte_be32_t dst;
@@ -652,7 +641,8 @@ static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte
 		return;
 	}
 	if (m->proto == IPPROTO_TCP) {
-		nat_mss_clamp(t, mb, m, t->mappings[svc->mapping].slot);
+		uint16_t slot = t->mappings[svc->mapping].slot;
+		w->sess.td[idx].mss_clamp = t->slot_mss_clamp ? t->slot_mss_clamp[slot] : 0;
 		nat_tcp_track_start(
 			&w->sess.td[idx],
 			rte_pktmbuf_mtod_offset(mb, const struct rte_tcp_hdr *, m->l4_off),
@@ -736,8 +726,6 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 		dp_drop(w, mb, DP_DROP_NO_SESSION);
 		return false;
 	}
-	if (unlikely(m->tcp_flags & RTE_TCP_SYN_FLAG) && m->proto == IPPROTO_TCP)
-		nat_mss_clamp(t, mb, m, s->recs[r >> 1].slot);
 	nat_forward(w, mb, m, r >> 1, dir, now, false);
 	return false;
 }

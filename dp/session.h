@@ -83,7 +83,7 @@ struct nat_tcp_td {
 	uint32_t end[2];    /**< [dir] highest sequence end (seq + len) dir sent, host order */
 	uint16_t maxwin[2]; /**< [dir] largest window dir advertised, in units of 2^wscale */
 	uint8_t wscale[2];  /**< [dir] shift of dir's window, | NAT_WS_SENT if its SYN had one */
-	uint16_t pad;
+	uint16_t mss_clamp; /**< the mapping's tcpMssClamp when the session started; 0 = none */
 };
 
 #define NAT_WS_SENT 0x80 /**< nat_tcp_td.wscale: the SYN carried the option (RFC 7323 §2.2) */

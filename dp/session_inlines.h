@@ -279,7 +279,7 @@ static inline void nat_tcp_track_start(struct nat_tcp_td *td, const struct rte_t
 
 /* nat_tcp_track() but for an established session's plain segments. */
 static __rte_noinline int nat_tcp_track_slow(struct nat_session *se, struct nat_tcp_td *td, int dir,
-					     const struct rte_tcp_hdr *th, uint32_t end)
+					     struct rte_tcp_hdr *th, uint32_t end)
 {
 	const uint8_t f = th->tcp_flags;
 	const uint32_t hlen = (uint32_t)(th->data_off >> 2) & 0x3c;
@@ -289,6 +289,8 @@ static __rte_noinline int nat_tcp_track_slow(struct nat_session *se, struct nat_
 
 	if (unlikely(!nat_tcp_flags_valid(f)))
 		return DP_DROP_TCP_BAD_FLAGS;
+	if ((f & RTE_TCP_SYN_FLAG) && td->mss_clamp) // the mapping's tcpMssClamp, both ways
+		nat_tcp_mss_clamp(th, hlen, td->mss_clamp);
 	if (dir == DIR_I2O && !(se->flags & NAT_F_SEEN_I2O)) {
 		// The backend's first segment (its SYN-ACK): tracking of its direction starts.
 		nat_tcp_track_syn(td, dir, th, hlen, end + !!(f & RTE_TCP_SYN_FLAG));
@@ -325,11 +327,12 @@ static __rte_noinline int nat_tcp_track_slow(struct nat_session *se, struct nat_
  * @p dir, and update its state (nat_session_tcp_update()). @p th: the segment's header, whose
  * data offset the parser checked; @p l4_len: header and payload bytes. @return 0, or
  * DP_DROP_TCP_BAD_FLAGS or DP_DROP_TCP_OUT_OF_WINDOW with the session left as it was.
+ * A SYN's or SYN-ACK's MSS option is lowered to td->mss_clamp (nat_tcp_mss_clamp()).
  * Worker lcore of the session. Inline is only what an established flow's plain segment
  * (ACK, maybe PSH, ECE, CWR) needs: its sequence end and window.
  */
 static __rte_always_inline int nat_tcp_track(struct nat_session *se, struct nat_tcp_td *td, int dir,
-					     const struct rte_tcp_hdr *th, uint32_t l4_len)
+					     struct rte_tcp_hdr *th, uint32_t l4_len)
 {
 	const uint32_t end =
 		rte_be_to_cpu_32(th->sent_seq) + l4_len - ((uint32_t)(th->data_off >> 2) & 0x3c);

@@ -55,6 +55,7 @@ static void handshake(struct nat_session *se, struct nat_tcp_td *td, int ws_c, i
 	struct seg s;
 	memset(se, 0, sizeof(*se));
 	memset(td, 0xa5, sizeof(*td)); /* a reused record: tracking must start afresh */
+	td->mss_clamp = 0;	       /* set with the session (nat.c) */
 	se->proto = IPPROTO_TCP;
 	se->state = NAT_ST_SYN_SENT;
 	s = seg(1000, RTE_TCP_SYN_FLAG, win, ws_c);
