@@ -284,6 +284,109 @@ static void later_fragments_on_int_are_steered_to_the_owner(void **state)
 	dp_worker_free(wk[1]); /* and worker 0 in teardown */
 }
 
+/* Run what the two workers handed each other until both rings are empty. */
+static void pump(struct dp_worker *wk[2], struct rte_ring *r[2])
+{
+	struct rte_mbuf *m[DP_BURST];
+	unsigned int n, moved;
+	do {
+		moved = 0;
+		for (int to = 0; to < 2; to++) {
+			while ((n = rte_ring_dequeue_burst(r[to], (void **)m, DP_BURST, NULL)) >
+			       0) {
+				for (unsigned int i = 0; i < n; i++) {
+					uint8_t p = dp_priv(m[i])->in_port & 1;
+					nat_process_burst(wk[to], tables_get(), p, &m[i], 1);
+				}
+				moved += n;
+			}
+		}
+	} while (moved);
+}
+
+/* The same through the whole pipeline: a reply datagram to the SNAT address, fragmented,
+ * later fragment first, arriving on either worker: both fragments leave from the owner. */
+static void fragmented_reply_on_int_leaves_from_the_owner(void **state)
+{
+	(void)state;
+	char err[256], bstr[16];
+	uint8_t buf[256];
+	struct dp_worker *wk[2];
+	struct rte_ring *r[2];
+	struct rte_mbuf *m = NULL;
+
+	dp_worker_free(w);
+	w = wk[0] = dp_worker_new(0, 2, 0, 64, err, sizeof(err));
+	wk[1] = dp_worker_new(1, 2, 0, 64, err, sizeof(err));
+	r[0] = rte_ring_create("to_w0", 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	r[1] = rte_ring_create("to_w1", 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	for (int i = 0; i < 2; i++) {
+		assert_non_null(wk[i]);
+		memcpy(&wk[i]->mac[DP_PORT_EXT], MAC_EXT, 6);
+		memcpy(&wk[i]->mac[DP_PORT_INT], MAC_INT, 6);
+		wk[i]->hz = 1000;
+		wk[i]->now = 1000;
+		wk[i]->handoff_out[!i] = r[!i];
+	}
+	inject(DP_PORT_EXT, buf,
+	       flow(buf, "198.51.100.2", 5006, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT));
+	pump(wk, r);
+	int o = wk[0]->sess.active ? 0 : 1;
+	assert_int_equal(wk[o]->sess.active, 1);
+	assert_int_equal(wk[!o]->sess.active, 0);
+	struct dp_worker *own = wk[o];
+	assert_int_equal(own->n_tx[DP_PORT_INT], 1);
+	uint8_t *f = rte_pktmbuf_mtod(own->tx[DP_PORT_INT][0], uint8_t *) + 14;
+	cfg_ipv4_str(rd32(f + 16), bstr);
+	uint16_t snat_port = rd16(f + 20);
+	rte_pktmbuf_free(own->tx[DP_PORT_INT][0]);
+	own->n_tx[DP_PORT_INT] = 0;
+
+	unsigned int steered_by_other = 0;
+	for (uint16_t id = 1; id <= 16; id++) {
+		for (int first = 0; first < 2; first++) { /* the later one first */
+			size_t n = flow(buf, bstr, 7, "10.0.0.1", snat_port, IPPROTO_UDP, 0,
+					DP_PORT_INT);
+			uint8_t *ip = buf + 14;
+			ip[4] = (uint8_t)(id >> 8), ip[5] = (uint8_t)id;
+			if (first) {
+				ip[6] = 0x20;
+			} else {
+				ip[6] = 0, ip[7] = 3, ip[2] = 0, ip[3] = 36;
+				n = 14 + 36;
+			}
+			uint16_t c = tb_ip_cksum(ip, 20);
+			ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
+			w = wk[id & 1]; /* arrives on worker id % 2 */
+			inject(DP_PORT_INT, buf, n);
+			pump(wk, r);
+		}
+		assert_int_equal(wk[!o]->n_tx[DP_PORT_EXT], 0);
+		assert_int_equal(own->n_tx[DP_PORT_EXT], 2);
+		for (int i = 0; i < 2; i++) {
+			m = own->tx[DP_PORT_EXT][i];
+			uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *) + 14;
+			assert_int_equal(rd32(ip + 12), ip4("198.51.100.1"));
+			assert_int_equal(rd32(ip + 16), ip4("198.51.100.2"));
+			assert_int_equal(tb_ip_cksum(ip, 20), rd16(ip + 10));
+			rte_pktmbuf_free(m);
+		}
+		own->n_tx[DP_PORT_EXT] = 0;
+		steered_by_other += wk[!o]->frag.tbl[0].src != 0 || wk[!o]->stats.handoff_out > 0;
+	}
+	assert_int_equal(wk[0]->frag.n_held + wk[1]->frag.n_held, 0);
+	assert_true(steered_by_other > 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(wk[i]->stats.drops[DP_DROP_FRAG_NO_SESSION] +
+					 wk[i]->stats.drops[DP_DROP_NO_SESSION],
+				 0);
+	w = wk[0];
+	wk[0]->handoff_out[1] = wk[1]->handoff_out[0] = NULL; /* the test's rings, freed here */
+	dp_worker_free(wk[1]);
+	rte_ring_free(r[0]);
+	rte_ring_free(r[1]);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -294,6 +397,7 @@ int main(void)
 		T(freed_and_reused_record_is_not_followed),
 		T(frag_needed_mtu_from_outside_is_raised_to_the_floor),
 		T(later_fragments_on_int_are_steered_to_the_owner),
+		T(fragmented_reply_on_int_leaves_from_the_owner),
 	};
 #undef T
 	return cmocka_run_group_tests_name("frag", tests, group_setup, group_teardown);
