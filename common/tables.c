@@ -29,6 +29,7 @@ void tables_free(struct tables *t)
 	free(t->vips);
 	free(t->vip_slots);
 	free(t->slot_timeouts);
+	free(t->slot_mss_clamp);
 	free(t);
 }
 

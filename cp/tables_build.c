@@ -109,7 +109,9 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 	t->backends = calloc(n_be ? n_be : 1, sizeof(*t->backends));
 	t->vips = calloc(n_vips ? n_vips : 1, sizeof(*t->vips));
 	t->slot_timeouts = malloc(CFG_MAX_MAPPINGS * sizeof(*t->slot_timeouts));
-	if (!t->mappings || !t->services || !t->backends || !t->vips || !t->slot_timeouts)
+	t->slot_mss_clamp = calloc(CFG_MAX_MAPPINGS, sizeof(*t->slot_mss_clamp));
+	if (!t->mappings || !t->services || !t->backends || !t->vips || !t->slot_timeouts ||
+	    !t->slot_mss_clamp)
 		goto fail;
 	for (unsigned int i = 0; i < CFG_MAX_MAPPINGS; i++)
 		t->slot_timeouts[i] = c->timeouts;
@@ -191,6 +193,7 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 		t->slot_timeouts[slot] = tm->timeouts;
 		tm->limits = cm->limits;
 		tm->maglev_seed = cm->maglev.seed;
+		t->slot_mss_clamp[slot] = cm->tcp_mss_clamp;
 		tm->n_addrs = cm->n_addrs;
 		memcpy(tm->addrs, cm->addrs, sizeof(cm->addrs[0]) * cm->n_addrs);
 		tm->first_service = t->n_services;

@@ -86,6 +86,7 @@ int dp_worker_loop(struct dp_worker *w, struct rte_rcu_qsbr *qsv)
 		if (++loops % DP_HOUSEKEEPING_LOOPS == 0) {
 			struct dp_cmd *cmd;
 			nat_sessions_expire(w, DP_EXPIRE_BUDGET);
+			frag_expire(w);
 			if (rte_ring_sc_dequeue(w->cmd_in, (void **)&cmd) == 0) {
 				cmd->result = nat_sessions_clear(w, cmd->slot, cmd->backend_addr);
 				__atomic_store_n(&cmd->done, 1, __ATOMIC_RELEASE);

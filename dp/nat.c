@@ -41,6 +41,10 @@
  * delta ~m + m' is then the constant 0xfeff (network order), whatever the TTL was. */
 #define TTL_DEC_DELTA RTE_BE16(0xfeff)
 
+/* The least next-hop MTU taken from an ICMP "fragmentation needed" from outside: 576, the
+ * datagram every IPv4 host must accept (RFC 791, RFC 1122 §3.3.3); Linux's min_pmtu is 552. */
+#define NAT_PMTU_FLOOR 576
+
 /* Keyed: a sender who does not know the secret cannot aim its flows at one worker. */
 static inline uint32_t client_hash(const struct dp_worker *w, rte_be32_t a)
 {
@@ -142,32 +146,6 @@ static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf 
 	dp_tx_enqueue(w, a->port, mb);
 }
 
-static void frag_remember(struct dp_worker *w, const struct pkt_meta *m, uint32_t idx, int dir)
-{
-	uint32_t h = rte_hash_crc_4byte(m->src ^ m->dst, (uint32_t)m->ip_id << 8 | m->proto);
-	struct dp_frag_entry *e = &w->frag[h & (DP_FRAG_SLOTS - 1)];
-
-	e->src = m->src;
-	e->dst = m->dst;
-	e->id = m->ip_id;
-	e->proto = m->proto;
-	e->dir = (uint8_t)dir;
-	e->sess = idx;
-	e->expire_tsc = w->now + 30 * w->hz; // RFC 791 reassembly timeout order
-}
-
-static int frag_find(struct dp_worker *w, const struct pkt_meta *m, int *dir)
-{
-	uint32_t h = rte_hash_crc_4byte(m->src ^ m->dst, (uint32_t)m->ip_id << 8 | m->proto);
-	const struct dp_frag_entry *e = &w->frag[h & (DP_FRAG_SLOTS - 1)];
-
-	if (e->src != m->src || e->dst != m->dst || e->id != m->ip_id || e->proto != m->proto ||
-	    e->expire_tsc < w->now || w->sess.recs[e->sess].proto == 0)
-		return -1;
-	*dir = e->dir;
-	return (int)e->sess;
-}
-
 /* Forward a packet of session @p idx. @p later: a non-first fragment (a constant at each
  * call, so the burst loop's copy has no fragment tests left). */
 static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf *mb,
@@ -181,11 +159,16 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 		dp_to_slowpath(w, mb, dir == DIR_O2I ? DP_PORT_EXT : DP_PORT_INT, DP_SP_TTL);
 		return;
 	}
-	// An established connection's plain segments change no state: skip the tracker.
-	if (!later && m->proto == IPPROTO_TCP &&
-	    (se->state != NAT_ST_ESTABLISHED ||
-	     (m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG))))
-		nat_session_tcp_update(se, dir, m->tcp_flags);
+	// Flags and, for RST and FIN, the sequence window; a refused segment changes nothing.
+	if (!later && m->proto == IPPROTO_TCP) {
+		struct rte_tcp_hdr *th = rte_pktmbuf_mtod_offset(mb, void *, m->l4_off);
+		int why = nat_tcp_track(se, &w->sess.td[idx], dir, th,
+					m->ip_len - (uint32_t)(m->l4_off - m->l3_off));
+		if (unlikely(why)) {
+			dp_drop(w, mb, (enum dp_drop)why);
+			return;
+		}
+	}
 	se->last_seen = now;
 	se->pkts[dir]++;
 	se->bytes[dir] += m->ip_len;
@@ -291,6 +274,13 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 	in_ip->hdr_checksum = 0;
 	in_ip->hdr_checksum = cksum_full(in_ip, in_ihl);
 
+	// A next-hop MTU from outside below the floor is raised to it (RFC 1191 §4 trusts it
+	// as is): a forged "fragmentation needed, MTU 68" would otherwise make the pod send tiny
+	// packets to the SNAT address, which every client shares under full NAT.
+	if (dir == DIR_O2I && m->icmp_type == ICMP_DEST_UNREACH &&
+	    m->icmp_code == ICMP_FRAG_NEEDED_CODE &&
+	    rte_be_to_cpu_16(ih->icmp_seq_nb) < NAT_PMTU_FLOOR)
+		ih->icmp_seq_nb = RTE_BE16(NAT_PMTU_FLOOR); // the next-hop MTU field
 	ip->src_addr = other.dst;
 	ip->dst_addr = other.src;
 	ip->time_to_live--;
@@ -380,29 +370,49 @@ static __rte_always_inline bool classify(struct dp_worker *w, const struct table
 	}
 	if (w->n_workers > 1) {
 		unsigned int owner = nat_owner(w, t, in_port, m);
+		uint8_t steered = 0;
+		// Fragments to the SNAT address: through their datagram's steering worker (frag.h).
+		if (unlikely(m->frag != FRAG_NONE) && in_port == DP_PORT_INT &&
+		    tables_is_local(t, DP_PORT_INT, m->dst))
+			owner = frag_owner(w, mb, m, owner, &steered);
 		if (owner != w->id) {
-			dp_priv(mb)->in_port = in_port;
-			if (rte_ring_sp_enqueue(w->handoff_out[owner], mb) != 0)
+			dp_priv(mb)->in_port = in_port | steered;
+			if (rte_ring_sp_enqueue(w->handoff_out[owner], mb) != 0) {
+				dp_priv(mb)->in_port = in_port;
 				dp_drop(w, mb, DP_DROP_HANDOFF_RING_FULL);
-			else
+			} else {
 				w->stats.handoff_out++;
+			}
 			return true;
 		}
 	}
 	return false;
 }
 
-/* A non-first fragment: it follows its first fragment's session, if that one came first. */
-static void nat_frag_later(struct dp_worker *w, uint8_t in_port, struct rte_mbuf *mb,
-			   const struct pkt_meta *m, uint32_t now)
+/* Held later fragments whose first fragment has now passed: forwarded, or passed on to the
+ * worker that owns their session. */
+static __rte_noinline void nat_frag_retry(struct dp_worker *w, uint32_t now)
 {
-	const int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
-	int fdir, idx = frag_find(w, m, &fdir);
+	struct rte_mbuf *mb;
+	struct pkt_meta m;
+	unsigned int to;
+	uint32_t idx;
+	uint8_t port;
 
-	if (idx < 0 || fdir != dir)
-		dp_drop(w, mb, DP_DROP_FRAG_NO_SESSION);
-	else
-		nat_forward(w, mb, m, (uint32_t)idx, dir, now, true);
+	while ((mb = frag_take_ready(w, &m, &port, &to, &idx)) != NULL) {
+		if (to == w->id) {
+			nat_forward(w, mb, &m, idx, port == DP_PORT_EXT ? DIR_O2I : DIR_I2O, now,
+				    true);
+			continue;
+		}
+		dp_priv(mb)->in_port = port | DP_PRIV_FRAG_STEERED;
+		if (rte_ring_sp_enqueue(w->handoff_out[to], mb) != 0) {
+			dp_priv(mb)->in_port = port;
+			dp_drop(w, mb, DP_DROP_HANDOFF_RING_FULL);
+		} else {
+			w->stats.handoff_out++;
+		}
+	}
 }
 
 /* The last service looked up in this burst: a burst of new flows is mostly for one port. */
@@ -432,9 +442,18 @@ static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte
 		dp_drop(w, mb, DP_DROP_NO_MAPPING);
 		return;
 	}
+	if (m->proto == IPPROTO_TCP && unlikely(!nat_tcp_flags_valid(m->tcp_flags))) {
+		dp_drop(w, mb, DP_DROP_TCP_BAD_FLAGS);
+		return;
+	}
 	if (m->proto == IPPROTO_TCP && (m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG |
 							RTE_TCP_RST_FLAG)) != RTE_TCP_SYN_FLAG) {
 		dp_drop(w, mb, DP_DROP_TCP_NOT_SYN);
+		return;
+	}
+	// Before a session exists: a packet that would expire here starts none (RFC 1812 §5.3.1).
+	if (unlikely(m->ttl <= 1)) {
+		dp_to_slowpath(w, mb, DP_PORT_EXT, DP_SP_TTL);
 		return;
 	}
 	if (!(mb->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_GOOD) &&
@@ -447,6 +466,14 @@ static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte
 		w->stats.map[t->mappings[svc->mapping].slot].drops++;
 		dp_drop(w, mb, why);
 		return;
+	}
+	if (m->proto == IPPROTO_TCP) {
+		uint16_t slot = t->mappings[svc->mapping].slot;
+		w->sess.td[idx].mss_clamp = t->slot_mss_clamp ? t->slot_mss_clamp[slot] : 0;
+		nat_tcp_track_start(
+			&w->sess.td[idx],
+			rte_pktmbuf_mtod_offset(mb, const struct rte_tcp_hdr *, m->l4_off),
+			m->ip_len - (uint32_t)(m->l4_off - m->l3_off));
 	}
 	nat_forward(w, mb, m, (uint32_t)idx, DIR_O2I, now, false);
 }
@@ -478,6 +505,8 @@ static __rte_always_inline void stage2(const struct nat_sessions *s, struct burs
 	if (likely(mt)) {
 		bk->ref = b->ref[__builtin_ctz(mt)];
 		rte_prefetch0(&s->recs[bk->ref >> 1]);
+		if (bk->key.proto == IPPROTO_TCP)
+			rte_prefetch0(&s->td[bk->ref >> 1]); // the window tracking
 	} else {
 		bk->ref = NAT_REF_NONE;
 		bk->second = 1;
@@ -583,8 +612,14 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 	}
 	for (j = nk > NAT_LOOKAHEAD ? nk - NAT_LOOKAHEAD : 0; j < nk; j++)
 		created |= stage3(w, t, in_port, pkts, meta, &bk[j], now, created, &sc);
-	for (j = 0; j < n_later; j++)
-		nat_frag_later(w, in_port, pkts[later[j]], &meta[later[j]], now);
+	for (j = 0; j < n_later; j++) {
+		int idx = nat_frag_later(w, in_port, pkts[later[j]], &meta[later[j]]);
+		if (idx >= 0)
+			nat_forward(w, pkts[later[j]], &meta[later[j]], (uint32_t)idx,
+				    in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O, now, true);
+	}
+	if (unlikely(w->frag.retry))
+		nat_frag_retry(w, now);
 }
 
 void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_port,

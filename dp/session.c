@@ -63,7 +63,8 @@ static uint32_t buckets_for(uint32_t max)
 size_t nat_sessions_memsize(uint32_t max)
 {
 	return (size_t)buckets_for(max) * sizeof(struct nat_bucket) +
-	       (size_t)max * (sizeof(struct nat_session) + sizeof(struct nat_link)) +
+	       (size_t)max * (sizeof(struct nat_session) + sizeof(struct nat_link) +
+			      sizeof(struct nat_tcp_td)) +
 	       CFG_MAX_MAPPINGS * sizeof(struct nat_slot) +
 	       NAT_CMS_ROWS * NAT_CMS_COLS * sizeof(uint16_t);
 }
@@ -91,7 +92,8 @@ int nat_sessions_init(struct nat_sessions *s, const char *name, uint32_t max, in
 				     RTE_CACHE_LINE_SIZE, socket);
 	s->cms = rte_zmalloc_socket(name, NAT_CMS_ROWS * NAT_CMS_COLS * sizeof(*s->cms),
 				    RTE_CACHE_LINE_SIZE, socket);
-	if (!s->bkt || !s->recs || !s->lnk || !s->slots || !s->cms) {
+	s->td = rte_zmalloc_socket(name, (size_t)max * sizeof(*s->td), RTE_CACHE_LINE_SIZE, socket);
+	if (!s->bkt || !s->recs || !s->lnk || !s->slots || !s->cms || !s->td) {
 		nat_sessions_fini(s);
 		return -ENOMEM;
 	}
@@ -112,6 +114,7 @@ void nat_sessions_fini(struct nat_sessions *s)
 	rte_free(s->lnk);
 	rte_free(s->slots);
 	rte_free(s->cms);
+	rte_free(s->td);
 	memset(s, 0, sizeof(*s));
 }
 

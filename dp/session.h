@@ -77,6 +77,20 @@ struct nat_session {
 static_assert(sizeof(struct nat_session) == RTE_CACHE_LINE_SIZE, "session is one cache line");
 
 /**
+ * A TCP session's window tracking (nat_tcp_track(), session_inlines.h: RFC 5961 §3, Linux
+ * conntrack's tcp_in_window), in an array beside the records (nat_sessions.td, same index)
+ * so that a record stays one cache line; only TCP packets touch it. 16 bytes.
+ */
+struct nat_tcp_td {
+	uint32_t end[2];    /**< [dir] highest sequence end (seq + len) dir sent, host order */
+	uint16_t maxwin[2]; /**< [dir] largest window dir advertised, in units of 2^wscale */
+	uint8_t wscale[2];  /**< [dir] shift of dir's window, | NAT_WS_SENT if its SYN had one */
+	uint16_t mss_clamp; /**< the mapping's tcpMssClamp when the session started; 0 = none */
+};
+
+#define NAT_WS_SENT 0x80 /**< nat_tcp_td.wscale: the SYN carried the option (RFC 7323 §2.2) */
+
+/**
  * One bucket of the session hash: 8 entries in one cache line. An entry is a 32-bit
  * signature of its key (0 = empty) and a reference (record index << 1 | direction); the key
  * itself is the record's tuple, so a bucket costs 8 bytes per key instead of a key copy.
@@ -133,9 +147,10 @@ struct nat_sessions {
 	struct nat_bucket *bkt;
 	uint32_t bkt_mask; /**< buckets - 1; buckets is a power of two, >= 2 */
 	struct nat_session *recs;
-	uint32_t max;	    /**< records */
-	uint32_t hwm;	    /**< records [0, hwm) have been used at least once */
-	uint32_t free_head; /**< LIFO of freed records, linked through last_seen */
+	struct nat_tcp_td *td; /**< [record] TCP window tracking */
+	uint32_t max;	       /**< records */
+	uint32_t hwm;	       /**< records [0, hwm) have been used at least once */
+	uint32_t free_head;    /**< LIFO of freed records, linked through last_seen */
 	uint32_t expire_cursor;
 	uint64_t active;
 	uint64_t insert_fail; /**< keys that found no place (counted as table full) */

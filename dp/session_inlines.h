@@ -24,6 +24,11 @@
 #include <emmintrin.h>
 #endif
 
+#include <rte_tcp.h>
+
+#include <strait/cksum.h>
+#include <strait/dp.h>
+
 #include "session.h"
 
 /** Where a key lives: its primary bucket and its signature (never 0: 0 marks a free entry). */
@@ -149,6 +154,216 @@ static inline uint32_t nat_sessions_lookup_h(const struct nat_sessions *s, const
 	if (ref != NAT_REF_NONE)
 		return ref;
 	return nat_bkt_find(s, &s->bkt[nat_bkt_alt(s, h.bkt, h.sig)], h.sig, k);
+}
+
+/*
+ * TCP checks of an existing session, per packet (Linux conntrack's tcp_valid_flags and a
+ * reduced tcp_in_window; RFC 5961 §3 for RST, and FIN likewise):
+ *   - flag combinations no stack sends (SYN+FIN, SYN+RST, FIN without ACK, no flag at all...)
+ *     are refused: conntrack's table, with PSH, ECE and CWR ignored;
+ *   - per direction, the highest sequence end sent (td_end) and the largest window advertised
+ *     (td_maxwin, scaled by the SYN's window scale when both SYNs carried one, RFC 7323
+ *     §2.2); a RST or FIN of direction d is accepted only if its sequence number is within
+ *     the receiver's largest window of td_end[d]: [td_end[d] - win, td_end[d] + win]. A blind
+ *     attacker then needs about 2^32 / (2 win) tries instead of one.
+ * Data segments are not checked, only tracked. The backend's direction is not checked before
+ * its first segment: RFC 793's RST to a SYN may have sequence number 0.
+ */
+#define NAT_TCP_FLAGS_CHECKED                                                                      \
+	(RTE_TCP_FIN_FLAG | RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG |               \
+	 RTE_TCP_URG_FLAG)
+#define NAT_TCP_VALID_BIT(f) (1ull << (f))
+/* conntrack's tcp_valid_flags[] (net/netfilter/nf_conntrack_proto_tcp.c) */
+#define NAT_TCP_VALID_FLAGS                                                                        \
+	(NAT_TCP_VALID_BIT(RTE_TCP_SYN_FLAG) |                                                     \
+	 NAT_TCP_VALID_BIT(RTE_TCP_SYN_FLAG | RTE_TCP_URG_FLAG) |                                  \
+	 NAT_TCP_VALID_BIT(RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG) |                                  \
+	 NAT_TCP_VALID_BIT(RTE_TCP_RST_FLAG) |                                                     \
+	 NAT_TCP_VALID_BIT(RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG) |                                  \
+	 NAT_TCP_VALID_BIT(RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG) |                                  \
+	 NAT_TCP_VALID_BIT(RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_URG_FLAG) |               \
+	 NAT_TCP_VALID_BIT(RTE_TCP_ACK_FLAG) |                                                     \
+	 NAT_TCP_VALID_BIT(RTE_TCP_ACK_FLAG | RTE_TCP_URG_FLAG))
+/* The window assumed for a receiver not seen yet: the largest unscaled one. */
+#define NAT_TCP_DEFAULT_WIN 65535u
+
+/** Whether a combination of TCP flags is one a TCP stack sends. */
+static inline bool nat_tcp_flags_valid(uint8_t f)
+{
+	return (NAT_TCP_VALID_FLAGS >> (f & NAT_TCP_FLAGS_CHECKED)) & 1;
+}
+
+/** The window scale option of a SYN's header @p th (of @p hlen bytes): NAT_WS_SENT | shift
+ * (capped at 14, RFC 7323 §2.3), or 0 when absent. */
+static inline uint8_t nat_tcp_syn_wscale(const struct rte_tcp_hdr *th, uint32_t hlen)
+{
+	const uint8_t *o = (const uint8_t *)(th + 1), *end = (const uint8_t *)th + hlen;
+
+	while (o < end) {
+		if (*o == 0) // end of options
+			break;
+		if (*o == 1) { // no-op
+			o++;
+			continue;
+		}
+		if (o + 1 >= end || o[1] < 2 || o + o[1] > end)
+			break;
+		if (o[0] == 3 && o[1] == 3)
+			return (uint8_t)(NAT_WS_SENT | RTE_MIN(o[2], 14));
+		o += o[1];
+	}
+	return 0;
+}
+
+/** A window in the units of a direction's scale, rounded up (a SYN's window is unscaled). */
+static inline uint16_t nat_tcp_win_units(uint32_t win, uint8_t ws)
+{
+	uint32_t sh = ws & 0xf;
+	return (uint16_t)RTE_MAX((win + (1u << sh) - 1) >> sh, 1u);
+}
+
+/**
+ * Lower the MSS option of a SYN or SYN-ACK header @p th (of @p hlen bytes, checked by the
+ * parser) to @p mss when it is above it, and update the TCP checksum incrementally (RFC 1624,
+ * over the 16-bit words of the header that the value covers: an option may start at any
+ * byte). @return whether the header changed.
+ */
+static inline bool nat_tcp_mss_clamp(struct rte_tcp_hdr *th, uint32_t hlen, uint16_t mss)
+{
+	uint8_t *b = (uint8_t *)th, *o = (uint8_t *)(th + 1), *end = b + hlen;
+
+	while (o < end) {
+		if (*o == 0)
+			break;
+		if (*o == 1) {
+			o++;
+			continue;
+		}
+		if (o + 1 >= end || o[1] < 2 || o + o[1] > end)
+			break;
+		if (o[0] == 2 && o[1] == 4) {
+			uint32_t at = (uint32_t)(o + 2 - b), off = at & ~1u, n = (at & 1) ? 2 : 1;
+			uint16_t w_old[2], w_new[2];
+			uint32_t d = 0;
+			if ((uint32_t)(o[2] << 8 | o[3]) <= mss)
+				return false;
+			// Unaligned, the value straddles two words; the header's length is a multiple
+			// of 4, so the second word is inside it.
+			memcpy(w_old, b + off, 2 * n);
+			o[2] = (uint8_t)(mss >> 8);
+			o[3] = (uint8_t)mss;
+			memcpy(w_new, b + off, 2 * n);
+			for (uint32_t i = 0; i < n; i++)
+				d = cksum_delta16(d, w_old[i], w_new[i]);
+			th->cksum = cksum_apply(th->cksum, cksum_fold(d));
+			return true;
+		}
+		o += o[1];
+	}
+	return false;
+}
+
+/** Start tracking direction @p dir at its first segment @p th (a SYN or SYN-ACK normally),
+ * whose sequence end is @p end. */
+static inline void nat_tcp_track_syn(struct nat_tcp_td *td, int dir, const struct rte_tcp_hdr *th,
+				     uint32_t hlen, uint32_t end)
+{
+	td->end[dir] = end;
+	td->maxwin[dir] = RTE_MAX(rte_be_to_cpu_16(th->rx_win), 1u); // unscaled so far
+	td->wscale[dir] = (th->tcp_flags & RTE_TCP_SYN_FLAG) ? nat_tcp_syn_wscale(th, hlen) : 0;
+	if (dir != DIR_I2O)
+		return;
+	if (!((td->wscale[0] & td->wscale[1]) & NAT_WS_SENT)) {
+		td->wscale[0] = td->wscale[1] = 0; // scaling only if both SYNs asked for it
+		return;
+	}
+	// From now on windows are scaled: the SYNs' ones, in the units of their direction.
+	td->maxwin[0] = nat_tcp_win_units(td->maxwin[0], td->wscale[0]);
+	td->maxwin[1] = nat_tcp_win_units(td->maxwin[1], td->wscale[1]);
+}
+
+/** Start tracking a session at the client's SYN @p th (@p l4_len: header and payload). */
+static inline void nat_tcp_track_start(struct nat_tcp_td *td, const struct rte_tcp_hdr *th,
+				       uint32_t l4_len)
+{
+	const uint32_t hlen = (uint32_t)(th->data_off >> 2) & 0x3c;
+
+	td->end[DIR_I2O] = 0;
+	td->maxwin[DIR_I2O] = 0;
+	td->wscale[DIR_I2O] = 0;
+	nat_tcp_track_syn(td, DIR_O2I, th, hlen,
+			  rte_be_to_cpu_32(th->sent_seq) + l4_len - hlen + 1);
+}
+
+/* nat_tcp_track() but for an established session's plain segments. */
+static __rte_noinline int nat_tcp_track_slow(struct nat_session *se, struct nat_tcp_td *td, int dir,
+					     struct rte_tcp_hdr *th, uint32_t end)
+{
+	const uint8_t f = th->tcp_flags;
+	const uint32_t hlen = (uint32_t)(th->data_off >> 2) & 0x3c;
+	const uint32_t seq = rte_be_to_cpu_32(th->sent_seq);
+	uint32_t win;
+	uint16_t raw;
+
+	if (unlikely(!nat_tcp_flags_valid(f)))
+		return DP_DROP_TCP_BAD_FLAGS;
+	if ((f & RTE_TCP_SYN_FLAG) && td->mss_clamp) // the mapping's tcpMssClamp, both ways
+		nat_tcp_mss_clamp(th, hlen, td->mss_clamp);
+	if (dir == DIR_I2O && !(se->flags & NAT_F_SEEN_I2O)) {
+		// The backend's first segment (its SYN-ACK): tracking of its direction starts.
+		nat_tcp_track_syn(td, dir, th, hlen, end + !!(f & RTE_TCP_SYN_FLAG));
+		nat_session_tcp_update(se, dir, f);
+		return 0;
+	}
+	if (f & RTE_TCP_SYN_FLAG) {
+		if (dir == DIR_O2I && se->state == NAT_ST_CLOSED && !(f & RTE_TCP_ACK_FLAG))
+			nat_tcp_track_start(td, th,
+					    end - seq + hlen); // the client recycles the 5-tuple
+		nat_session_tcp_update(se, dir, f);
+		return 0;
+	}
+	if (f & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) {
+		// The receiver's largest window, either side of the sender's sequence end.
+		win = dir == DIR_O2I && !(se->flags & NAT_F_SEEN_I2O)
+			      ? NAT_TCP_DEFAULT_WIN
+			      : (uint32_t)td->maxwin[!dir] << (td->wscale[!dir] & 0xf);
+		if ((uint32_t)(seq - td->end[dir] + win) > 2 * win)
+			return DP_DROP_TCP_OUT_OF_WINDOW;
+		end += f & RTE_TCP_FIN_FLAG;
+	}
+	nat_session_tcp_update(se, dir, f);
+	raw = rte_be_to_cpu_16(th->rx_win);
+	if ((int32_t)(end - td->end[dir]) > 0)
+		td->end[dir] = end;
+	if (raw > td->maxwin[dir])
+		td->maxwin[dir] = raw;
+	return 0;
+}
+
+/**
+ * Check and track one TCP segment of session @p se (window tracking @p td) in direction
+ * @p dir, and update its state (nat_session_tcp_update()). @p th: the segment's header, whose
+ * data offset the parser checked; @p l4_len: header and payload bytes. @return 0, or
+ * DP_DROP_TCP_BAD_FLAGS or DP_DROP_TCP_OUT_OF_WINDOW with the session left as it was.
+ * A SYN's or SYN-ACK's MSS option is lowered to td->mss_clamp (nat_tcp_mss_clamp()).
+ * Worker lcore of the session. Inline is only what an established flow's plain segment
+ * (ACK, maybe PSH, ECE, CWR) needs: its sequence end and window.
+ */
+static __rte_always_inline int nat_tcp_track(struct nat_session *se, struct nat_tcp_td *td, int dir,
+					     struct rte_tcp_hdr *th, uint32_t l4_len)
+{
+	const uint32_t end =
+		rte_be_to_cpu_32(th->sent_seq) + l4_len - ((uint32_t)(th->data_off >> 2) & 0x3c);
+	const uint16_t raw = rte_be_to_cpu_16(th->rx_win);
+
+	if (unlikely((th->tcp_flags & NAT_TCP_FLAGS_CHECKED) != RTE_TCP_ACK_FLAG ||
+		     se->state != NAT_ST_ESTABLISHED))
+		return nat_tcp_track_slow(se, td, dir, th, end);
+	if ((int32_t)(end - td->end[dir]) > 0)
+		td->end[dir] = end;
+	if (raw > td->maxwin[dir])
+		td->maxwin[dir] = raw;
+	return 0;
 }
 
 #endif

@@ -72,6 +72,7 @@ void dp_worker_free(struct dp_worker *w)
 {
 	if (!w)
 		return;
+	frag_fini(w);
 	nat_sessions_fini(&w->sess);
 	rte_ring_free(w->sp_out);
 	rte_ring_free(w->sp_arp);

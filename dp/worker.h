@@ -17,27 +17,17 @@
 
 #include <strait/dp.h>
 
+#include "frag.h"
 #include "rss.h"
 #include "session.h"
 
 #define DP_BURST	   32
 #define DP_RING_SIZE	   1024
 #define DP_ARP_RING_SIZE   256
-#define DP_FRAG_SLOTS	   1024 /**< per worker; power of two */
 #define DP_SNAT_PORT_MIN   1024u
 #define DP_SNAT_PORT_TRIES 64
 /* With RSS steering a port must also land on our queue: about 1 in n_workers does. */
 #define DP_SNAT_PORT_TRIES_RSS(n) (64u * (n))
-
-/** A non-first fragment finds its session through the first one (RFC 791 id). */
-struct dp_frag_entry {
-	rte_be32_t src, dst;
-	rte_be16_t id;
-	uint8_t proto;
-	uint8_t dir;
-	uint32_t sess;
-	uint64_t expire_tsc;
-};
 
 /** Commands from the control thread to a worker. */
 enum dp_cmd_type { DP_CMD_CLEAR = 1 };
@@ -93,7 +83,7 @@ struct dp_worker {
 	uint64_t now;	     /**< TSC at the start of this loop iteration */
 	uint64_t tick_hz;    /**< the hz that tick_shift was derived from */
 	uint32_t tick_shift; /**< session ticks are now >> tick_shift: 16 to 31 per second */
-	struct dp_frag_entry frag[DP_FRAG_SLOTS];
+	struct dp_frag frag; /**< fragments: frag.h */
 	struct dp_adj adj[DP_ADJ_SLOTS];
 	struct dp_stats stats;
 } __rte_cache_aligned;

@@ -183,6 +183,7 @@ struct cfg_mapping {
 	struct cfg_limits limits;     /**< 0 = no limit */
 	struct cfg_maglev maglev;
 	int32_t ordinal;	      /**< StatefulSet ordinal for per-pod ports, -1 = none */
+	uint16_t tcp_mss_clamp;	      /**< most TCP MSS in SYNs and SYN-ACKs, bytes; 0 = none */
 	struct cfg_backend *backends; /**< owned; n_backends entries */
 	unsigned int n_backends;
 	unsigned int line; /**< line of the definition in its file, 0 if none */
@@ -254,6 +255,7 @@ struct cfg_field {
 	X("limits", OBJECT, limits, 0, 0, cfg_limit_fields, CFG_F_CRD)                             \
 	X("maglev", OBJECT, maglev, 0, 0, cfg_maglev_fields, CFG_F_CRD)                            \
 	X("ordinal", INT, ordinal, -1, INT32_MAX, NULL, 0)                                         \
+	X("tcpMssClamp", INT, tcp_mss_clamp, 536, 65535, NULL, CFG_F_CRD)                          \
 	X("backends", BACKENDS, backends, 1, CFG_MAX_BACKENDS, cfg_backend_fields, CFG_F_CRD)
 
 /** The keys of a `ports:` entry of a Mapping (struct cfg_map_port), as CFG_MAPPING_FIELDS. */

@@ -40,6 +40,8 @@
 	X(SPOOFED_SOURCE, "spoofed_source")                                                        \
 	X(NO_SESSION, "no_session")                                                                \
 	X(TCP_NOT_SYN, "tcp_not_syn")                                                              \
+	X(TCP_BAD_FLAGS, "tcp_bad_flags")                                                          \
+	X(TCP_OUT_OF_WINDOW, "tcp_out_of_window")                                                  \
 	X(SESSION_TABLE_FULL, "session_table_full")                                                \
 	X(MAPPING_SESSION_LIMIT, "mapping_session_limit")                                          \
 	X(SOURCE_SESSION_LIMIT, "source_session_limit")                                            \
@@ -49,6 +51,8 @@
 	X(NO_ROUTE, "no_route")                                                                    \
 	X(TTL_EXCEEDED, "ttl_exceeded")                                                            \
 	X(FRAG_NO_SESSION, "frag_no_session")                                                      \
+	X(FRAG_HOLD_FULL, "frag_hold_full")                                                        \
+	X(FRAG_HOLD_TIMEOUT, "frag_hold_timeout")                                                  \
 	X(ICMP_NO_SESSION, "icmp_no_session")                                                      \
 	X(HANDOFF_RING_FULL, "handoff_ring_full")                                                  \
 	X(SLOWPATH_RING_FULL, "slowpath_ring_full")                                                \

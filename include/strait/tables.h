@@ -127,6 +127,7 @@ struct tables {
 	/** CFG_MAX_MAPPINGS entries, by mapping slot: the mapping's resolved timeouts, or the
 	 *  global defaults for a slot without a mapping (sessions of a deleted mapping) */
 	struct cfg_timeouts *slot_timeouts;
+	uint16_t *slot_mss_clamp; /**< [slot] the mapping's tcpMssClamp, 0 = none */
 };
 
 /** The one published pointer. Read through tables_get(). */

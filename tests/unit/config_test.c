@@ -336,6 +336,18 @@ static void quoted_numbers_and_null_lists_are_accepted(void **state)
 
 /* ---- One case per kind of error ---- */
 
+static void tcp_mss_clamp_is_read_and_range_checked(void **state)
+{
+	(void)state;
+	expect_error(PORTS "mappings:\n"
+			   "- name: a\n"
+			   "  addresses: [198.51.100.1]\n"
+			   "  ports: [{port: 80}]\n"
+			   "  tcpMssClamp: 100\n"
+			   "  backends: [{address: 10.0.0.1}]\n",
+		     "t.yaml:7: mappings[0].tcpMssClamp: 100 is out of range 536-65535");
+}
+
 static void port_out_of_range_names_line_and_key(void **state)
 {
 	(void)state;
@@ -1128,6 +1140,7 @@ int main(void)
 		cmocka_unit_test(absent_keys_take_their_defaults),
 		cmocka_unit_test(quoted_numbers_and_null_lists_are_accepted),
 		cmocka_unit_test(port_out_of_range_names_line_and_key),
+		cmocka_unit_test(tcp_mss_clamp_is_read_and_range_checked),
 		cmocka_unit_test(bad_port_address_names_line_and_key),
 		cmocka_unit_test(prefix_len_over_32_is_rejected),
 		cmocka_unit_test(bad_address_is_rejected),
