@@ -163,14 +163,18 @@ static void perpod_mapping_from_recorded_objects(void **state)
 			snprintf(name, sizeof(name), "kafka-%d", i);
 			assert_string_equal(m->backends[0].name, name);
 		} else {
-			assert_int_equal(m->n_backends, 0); // the port stays, with no backend
+			// Not ready: a draining backend (no new sessions, its sessions stay).
+			assert_int_equal(m->n_backends, 1);
+			assert_int_equal(m->backends[0].addr, ip("10.244.1.12"));
+			assert_true(m->backends[0].serving_only);
 		}
 	}
 	m = map("kafka-external-bootstrap");
 	assert_non_null(m);
 	assert_int_equal(m->ordinal, -1);
 	assert_int_equal(m->ports[0].port, 31999);
-	assert_int_equal(m->n_backends, 2);
+	assert_int_equal(m->n_backends, 3); // kafka-2 drains there too
+	assert_true(m->backends[2].serving_only);
 
 	// status.advertised as the fixture's PATCH wrote it, plus the pod name.
 	json_t *want = t_json("[{\"name\":\"kafka-0\",\"pod\":\"kafka-0\",\"ordinal\":0,"
@@ -336,7 +340,11 @@ static void service_mode_by_port_name_and_number(void **state)
 	assert_int_equal(m->ports[1].port, 514);
 	assert_int_equal(m->ports[1].service_port, 5514);
 	assert_int_equal(m->ports[1].proto, IPPROTO_UDP);
-	assert_int_equal(m->n_backends, 2); // kafka-2's endpoint is not ready nor serving
+	// kafka-2's endpoint is not ready nor serving: it drains (keeps its sessions, gets no
+	// new ones) instead of being removed (which would clear its sessions).
+	assert_int_equal(m->n_backends, 3);
+	assert_true(m->backends[2].serving_only);
+	assert_false(m->backends[0].serving_only);
 	assert_int_equal(m->backends[0].addr, ip("10.244.1.10"));
 	assert_int_equal(m->backends[0].port, 0); // the port's target applies
 	assert_string_equal(m->backends[0].name, "kafka-0");
