@@ -36,6 +36,7 @@
 #include "neigh.h"
 #include "parse_inlines.h"
 #include "pkt_out.h"
+#include "session_clear.h"
 #include "session_inlines.h"
 
 /* The IPv4 word holding TTL and protocol loses 0x0100 when TTL is decremented: the RFC 1624
@@ -363,6 +364,8 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 	ms->bytes[dir] += m->ip_len;
 	if (!later && unlikely(m->frag == FRAG_FIRST))
 		frag_remember(w, m, idx, dir);
+	if (!later)
+		nat_clear_track(w, rte_pktmbuf_mtod(mb, const uint8_t *), m, idx, dir);
 	nat_rewrite(rte_pktmbuf_mtod(mb, uint8_t *), m, se, dir, later);
 	nat_output(w, mb, se->adj[dir]);
 }

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Clears in the worker (session_clear.c): a command from the control thread (struct dp_cmd)
+ * becomes a cursor over the worker's record array that examines at most DP_CLEAR_BUDGET
+ * records per loop iteration, removing the sessions that match the request and, for TCP,
+ * sending the client a RST. Also what a RST needs from the fast path: the sequence number it
+ * takes, tracked per record (nat_clear_track()). On the worker lcore that owns @p w unless a
+ * comment says otherwise.
+ */
+#ifndef STRAIT_DP_SESSION_CLEAR_H
+#define STRAIT_DP_SESSION_CLEAR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mempool.h>
+#include <rte_tcp.h>
+
+#include "pkt.h"
+#include "session.h"
+#include "worker.h"
+
+#define DP_CLEAR_BUDGET 1024 /**< session records a clear examines per loop iteration */
+
+/**
+ * Where RST frames come from: dp_mempool() when NULL. Unit tests, which have no ports, set
+ * it before the first clear. Control thread, before the workers start.
+ */
+extern struct rte_mempool *nat_clear_pool;
+
+/**
+ * Remember the sequence number a RST to the client of session @p idx would take, from a TCP
+ * packet of it about to be forwarded: in2out, seq + payload + SYN + FIN (the client's
+ * RCV.NXT once it has this segment, RFC 9293 §3.4); out2in SYN without ACK, seq + 1 (the ack
+ * a RST to a client in SYN-SENT must carry, §3.10.7.3). @p frame is the packet as received,
+ * @p m its parse. Per packet: one store into w->rst_seq.
+ */
+static __rte_always_inline void nat_clear_track(struct dp_worker *w, const uint8_t *frame,
+						const struct pkt_meta *m, uint32_t idx, int dir)
+{
+	if (m->proto != IPPROTO_TCP)
+		return;
+	const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)(frame + m->l4_off);
+	uint32_t seq = rte_be_to_cpu_32(th->sent_seq);
+	if (dir == DIR_I2O) {
+		uint32_t hlen =
+			(uint32_t)(m->l4_off - m->l3_off) + (uint32_t)(th->data_off >> 4) * 4;
+		uint32_t len = m->ip_len > hlen ? m->ip_len - hlen : 0;
+		w->rst_seq[idx] = seq + len + !!(m->tcp_flags & RTE_TCP_SYN_FLAG) +
+				  !!(m->tcp_flags & RTE_TCP_FIN_FLAG);
+	} else if ((m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG) {
+		w->rst_seq[idx] = seq + 1;
+	}
+}
+
+/** Whether session @p se matches clear request @p r (@p backend_be: r's backend, network
+ * order). Any thread (pure). */
+bool nat_clear_match(const struct dp_clear_req *r, rte_be32_t backend_be,
+		     const struct nat_session *se);
+
+/**
+ * Build the RST that tells session @p idx's client the session is gone, and queue it for tx
+ * on the client's arm (the in2out next hop). Skipped (false) for a session that is not TCP,
+ * already closed, when no mbuf is left or the next hop's MAC is unknown.
+ */
+bool nat_clear_rst(struct dp_worker *w, uint32_t idx);
+
+/**
+ * Take the next clear command from w->cmd_in when none is in progress. Housekeeping pass.
+ * @return whether a clear is in progress afterwards.
+ */
+bool nat_clear_take(struct dp_worker *w);
+
+/**
+ * Advance the clear in progress: examine at most @p budget records from its cursor; at the
+ * end of the array, zero the slot's counters if asked, store the count and mark the command
+ * done (release: the control thread then owns it). Every loop iteration.
+ * @return records examined (0 when no clear is in progress).
+ */
+unsigned int nat_clear_step(struct dp_worker *w, unsigned int budget);
+
+/**
+ * Run command @p c over worker @p w's whole table at once, without RST, and mark it done.
+ * The control thread while the workers are stopped. @return sessions removed.
+ */
+uint64_t nat_clear_run(struct dp_worker *w, struct dp_cmd *c);
+
+#endif
