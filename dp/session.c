@@ -51,7 +51,7 @@ static uint32_t buckets_for(uint32_t max)
 size_t nat_sessions_memsize(uint32_t max)
 {
 	return (size_t)buckets_for(max) * sizeof(struct nat_bucket) +
-	       (size_t)max * sizeof(struct nat_session);
+	       (size_t)max * (sizeof(struct nat_session) + sizeof(uint32_t));
 }
 
 int nat_sessions_init(struct nat_sessions *s, const char *name, uint32_t max, int socket)
@@ -71,7 +71,9 @@ int nat_sessions_init(struct nat_sessions *s, const char *name, uint32_t max, in
 	// Zeroed, so that a record not yet used reads as free (proto 0) to the control thread.
 	s->recs = rte_zmalloc_socket(name, (size_t)max * sizeof(*s->recs), RTE_CACHE_LINE_SIZE,
 				     socket);
-	if (!s->bkt || !s->recs) {
+	s->rst_seq = rte_zmalloc_socket(name, (size_t)max * sizeof(*s->rst_seq),
+					RTE_CACHE_LINE_SIZE, socket);
+	if (!s->bkt || !s->recs || !s->rst_seq) {
 		nat_sessions_fini(s);
 		return -ENOMEM;
 	}
@@ -82,6 +84,7 @@ void nat_sessions_fini(struct nat_sessions *s)
 {
 	rte_free(s->bkt);
 	rte_free(s->recs);
+	rte_free(s->rst_seq);
 	memset(s, 0, sizeof(*s));
 }
 

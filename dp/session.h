@@ -99,6 +99,7 @@ struct nat_sessions {
 	struct nat_bucket *bkt;
 	uint32_t bkt_mask; /**< buckets - 1; buckets is a power of two, >= 2 */
 	struct nat_session *recs;
+	uint32_t *rst_seq;  /**< [record] the seq a RST to the client takes (session_clear.h) */
 	uint32_t max;	    /**< records */
 	uint32_t hwm;	    /**< records [0, hwm) have been used at least once */
 	uint32_t free_head; /**< LIFO of freed records, linked through last_seen */

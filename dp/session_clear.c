@@ -110,11 +110,11 @@ bool nat_clear_rst(struct dp_worker *w, uint32_t idx)
 		// The backend never answered: the client is in SYN-SENT, where a RST is
 		// acceptable when it acknowledges the SYN (RFC 9293 §3.10.7.3).
 		th->tcp_flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
-		th->recv_ack = rte_cpu_to_be_32(w->rst_seq[idx]);
+		th->recv_ack = rte_cpu_to_be_32(w->sess.rst_seq[idx]);
 	} else {
 		// Synchronized: a RST whose seq is the client's RCV.NXT (RFC 5961 §3.2).
 		th->tcp_flags = RTE_TCP_RST_FLAG;
-		th->sent_seq = rte_cpu_to_be_32(w->rst_seq[idx]);
+		th->sent_seq = rte_cpu_to_be_32(w->sess.rst_seq[idx]);
 	}
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	th->cksum = rte_ipv4_udptcp_cksum(ip, th);

@@ -33,7 +33,7 @@ extern struct rte_mempool *nat_clear_pool;
  * packet of it about to be forwarded: in2out, seq + payload + SYN + FIN (the client's
  * RCV.NXT once it has this segment, RFC 9293 §3.4); out2in SYN without ACK, seq + 1 (the ack
  * a RST to a client in SYN-SENT must carry, §3.10.7.3). @p frame is the packet as received,
- * @p m its parse. Per packet: one store into w->rst_seq.
+ * @p m its parse. Per packet: one store into w->sess.rst_seq.
  */
 static __rte_always_inline void nat_clear_track(struct dp_worker *w, const uint8_t *frame,
 						const struct pkt_meta *m, uint32_t idx, int dir)
@@ -46,10 +46,10 @@ static __rte_always_inline void nat_clear_track(struct dp_worker *w, const uint8
 		uint32_t hlen =
 			(uint32_t)(m->l4_off - m->l3_off) + (uint32_t)(th->data_off >> 4) * 4;
 		uint32_t len = m->ip_len > hlen ? m->ip_len - hlen : 0;
-		w->rst_seq[idx] = seq + len + !!(m->tcp_flags & RTE_TCP_SYN_FLAG) +
-				  !!(m->tcp_flags & RTE_TCP_FIN_FLAG);
+		w->sess.rst_seq[idx] = seq + len + !!(m->tcp_flags & RTE_TCP_SYN_FLAG) +
+				       !!(m->tcp_flags & RTE_TCP_FIN_FLAG);
 	} else if ((m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG) {
-		w->rst_seq[idx] = seq + 1;
+		w->sess.rst_seq[idx] = seq + 1;
 	}
 }
 

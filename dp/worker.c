@@ -49,12 +49,6 @@ struct dp_worker *dp_worker_new(unsigned int id, unsigned int n_workers, unsigne
 			 strerror(-ret));
 		goto fail;
 	}
-	w->rst_seq = rte_zmalloc_socket("rst_seq", (size_t)w->sess.max * sizeof(uint32_t),
-					RTE_CACHE_LINE_SIZE, socket);
-	if (!w->rst_seq) {
-		snprintf(err, errlen, "worker %u: cannot allocate its RST sequence numbers", id);
-		goto fail;
-	}
 	snprintf(name, sizeof(name), "sp_w%u", id);
 	w->sp_out = rte_ring_create(name, DP_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	snprintf(name, sizeof(name), "ctx_w%u", id);
@@ -77,7 +71,6 @@ void dp_worker_free(struct dp_worker *w)
 	if (!w)
 		return;
 	nat_sessions_fini(&w->sess);
-	rte_free(w->rst_seq);
 	rte_ring_free(w->sp_out);
 	rte_ring_free(w->ctl_tx);
 	rte_ring_free(w->cmd_in);

@@ -89,7 +89,6 @@ struct dp_worker {
 	struct rte_ring *cmd_in; /**< from the control thread: struct dp_cmd * */
 	struct dp_cmd *clearing; /**< the clear in progress (session_clear.c), NULL if none */
 	uint32_t clear_cursor;	 /**< its next record */
-	uint32_t *rst_seq; /**< [record] TCP: the seq a RST to the client takes (session_clear.h) */
 	struct rte_mbuf *tx[DP_PORT_MAX][2 * DP_BURST];
 	uint16_t n_tx[DP_PORT_MAX];
 	uint64_t hz;	     /**< TSC ticks per second */

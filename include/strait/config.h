@@ -33,8 +33,8 @@
 #define CFG_MAX_MAPPINGS  4096
 #define CFG_MAX_WORKERS	  16
 /**
- * Most `sessions.max`: 2^28 sessions = 24 GiB at 96 bytes a session (the table's record and
- * its two entries), well past any one host's share for NAT. It also keeps the per-worker split
+ * Most `sessions.max`: 2^28 sessions = 25 GiB at 100 bytes a session (the table's record, its
+ * two entries and the 4-byte sequence number a RST takes), well past any one host's share for NAT. It also keeps the per-worker split
  * (rounded up) and the cuckoo table's bucket count far from 32-bit wrap: at 2^32 - 1 the split
  * wrapped to 0 sessions a worker.
  */
