@@ -624,6 +624,7 @@ static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte
 		dp_drop(w, mb, why);
 		return;
 	}
+	nat_clear_track_syn(w, rte_pktmbuf_mtod(mb, const uint8_t *), m, (uint32_t)idx);
 	nat_forward(w, mb, m, (uint32_t)idx, DIR_O2I, now, false);
 }
 

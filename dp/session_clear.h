@@ -29,28 +29,39 @@
 extern struct rte_mempool *nat_clear_pool;
 
 /**
- * Remember the sequence number a RST to the client of session @p idx would take, from a TCP
- * packet of it about to be forwarded: in2out, seq + payload + SYN + FIN (the client's
- * RCV.NXT once it has this segment, RFC 9293 §3.4); out2in SYN without ACK, seq + 1 (the ack
- * a RST to a client in SYN-SENT must carry, §3.10.7.3). @p frame is the packet as received,
- * @p m its parse. Per packet: one store into w->sess.rst_seq.
+ * Remember the sequence number a RST to the client of session @p idx would take, from an
+ * in2out TCP packet of it about to be forwarded: seq + payload + SYN + FIN (the client's
+ * RCV.NXT once it has this segment, RFC 9293 §3.4). @p frame is the packet as received, @p m
+ * its parse. Per packet: one store into w->sess.rst_seq; out2in packets and UDP return at
+ * once.
  */
 static __rte_always_inline void nat_clear_track(struct dp_worker *w, const uint8_t *frame,
 						const struct pkt_meta *m, uint32_t idx, int dir)
 {
+	if (dir != DIR_I2O || m->proto != IPPROTO_TCP)
+		return;
+	const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)(frame + m->l4_off);
+	uint32_t f = m->tcp_flags;
+	// Payload = IP length - IP header - TCP header (data_off >> 4 words). A header longer
+	// than the packet only makes this session's RST wrong.
+	uint32_t len = (uint32_t)m->ip_len - (uint32_t)(m->l4_off - m->l3_off) -
+		       ((uint32_t)th->data_off >> 2 & 0x3c);
+	w->sess.rst_seq[idx] = rte_be_to_cpu_32(th->sent_seq) + len + (f & RTE_TCP_FIN_FLAG) +
+			       (f >> 1 & 1); // + FIN + SYN
+}
+
+/**
+ * The same for the SYN that creates session @p idx (new sessions only): seq + 1, the ack a
+ * RST to a client in SYN-SENT must carry (RFC 9293 §3.10.7.3) while the backend has not
+ * answered.
+ */
+static inline void nat_clear_track_syn(struct dp_worker *w, const uint8_t *frame,
+				       const struct pkt_meta *m, uint32_t idx)
+{
 	if (m->proto != IPPROTO_TCP)
 		return;
 	const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)(frame + m->l4_off);
-	uint32_t seq = rte_be_to_cpu_32(th->sent_seq);
-	if (dir == DIR_I2O) {
-		uint32_t hlen =
-			(uint32_t)(m->l4_off - m->l3_off) + (uint32_t)(th->data_off >> 4) * 4;
-		uint32_t len = m->ip_len > hlen ? m->ip_len - hlen : 0;
-		w->sess.rst_seq[idx] = seq + len + !!(m->tcp_flags & RTE_TCP_SYN_FLAG) +
-				       !!(m->tcp_flags & RTE_TCP_FIN_FLAG);
-	} else if ((m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG) {
-		w->sess.rst_seq[idx] = seq + 1;
-	}
+	w->sess.rst_seq[idx] = rte_be_to_cpu_32(th->sent_seq) + 1;
 }
 
 /** Whether session @p se matches clear request @p r (@p backend_be: r's backend, network
