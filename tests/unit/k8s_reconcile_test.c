@@ -393,6 +393,25 @@ static void terminating_endpoints_serve_but_take_no_new_sessions(void **state)
 	assert_false(m->backends[3].serving_only);
 }
 
+static void remove_orphan_sessions_reaches_every_mapping_of_the_resource(void **state)
+{
+	(void)state;
+	put(K8S_KIND_MAPPING, MAPPING("keep", "2026-11-21T17:00:00Z",
+				      "{\"addresses\":[\"203.0.113.20\"],\"mode\":\"service\","
+				      "\"serviceName\":\"kafka\",\"ports\":[{\"port\":9092}],"
+				      "\"removeOrphanSessions\":false}"));
+	put(K8S_KIND_MAPPING, MAPPING("dflt", "2026-11-21T17:00:00Z",
+				      "{\"addresses\":[\"203.0.113.21\"],\"mode\":\"service\","
+				      "\"serviceName\":\"kafka\",\"ports\":[{\"port\":9092}]}"));
+	run(NULL, 0);
+	assert_non_null(map("keep"));
+	assert_false(map("keep")->remove_orphan_sessions);
+	assert_non_null(map("dflt"));
+	assert_true(map("dflt")->remove_orphan_sessions);
+	// per-pod mappings copy it from the Mapping too (the recorded kafka-external: absent)
+	assert_true(map("kafka-external-0")->remove_orphan_sessions);
+}
+
 static void node_ports_go_to_ready_nodes(void **state)
 {
 	const struct cfg_mapping *m;
@@ -730,6 +749,7 @@ int main(void)
 		T(statefulset_scaled_up_and_down),
 		T(service_mode_by_port_name_and_number),
 		T(terminating_endpoints_serve_but_take_no_new_sessions),
+		T(remove_orphan_sessions_reaches_every_mapping_of_the_resource),
 		T(node_ports_go_to_ready_nodes),
 		T(oldest_wins_a_conflict_then_namespace_and_name),
 		T(config_mappings_always_win),
