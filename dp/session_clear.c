@@ -179,3 +179,10 @@ uint64_t nat_clear_run(struct dp_worker *w, struct dp_cmd *c)
 	finish(w, c);
 	return c->result;
 }
+
+unsigned int nat_sessions_clear(struct dp_worker *w, int slot, uint32_t backend_be)
+{
+	struct dp_cmd c = {.type = DP_CMD_CLEAR, .req = {.slot = slot}, .backend_be = backend_be};
+
+	return (unsigned int)nat_clear_run(w, &c);
+}

@@ -96,4 +96,12 @@ unsigned int nat_clear_step(struct dp_worker *w, unsigned int budget);
  */
 uint64_t nat_clear_run(struct dp_worker *w, struct dp_cmd *c);
 
+/**
+ * Remove at once the sessions of worker @p w of mapping slot @p slot (-1 = any) and backend
+ * address @p backend_be (network order, 0 = any), without RST: nat_clear_run() on a request
+ * made of them. The worker itself, or the control thread while the workers are stopped
+ * (tests). @return sessions removed.
+ */
+unsigned int nat_sessions_clear(struct dp_worker *w, int slot, uint32_t backend_be);
+
 #endif
