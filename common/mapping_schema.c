@@ -65,11 +65,17 @@ const char *const cfg_proto_names[] = {"tcp", "udp", NULL};
 	CFG_FT_##t##_(struct cfg_map_port, k, m, lo, hi, a, fl)
 #define CFG_BACKEND_FIELD_(k, t, m, lo, hi, a, fl)                                                 \
 	CFG_FT_##t##_(struct cfg_backend, k, m, lo, hi, a, fl)
+#define CFG_LIMIT_FIELD_(k, t, m, lo, hi, a, fl)                                                   \
+	CFG_FT_##t##_(struct cfg_limits, k, m, lo, hi, a, fl)
+#define CFG_MAGLEV_FIELD_(k, t, m, lo, hi, a, fl)                                                  \
+	CFG_FT_##t##_(struct cfg_maglev, k, m, lo, hi, a, fl)
 // In a mapping 0 is allowed: it means "the global timeout".
 #define CFG_TIMEOUT_FIELD_(member, ckey, crdkey, word, def, states)                                \
 	CFG_FT_INT_(struct cfg_timeouts, crdkey, member, 0, CFG_TIMEOUT_MAX, NULL, CFG_F_CRD)
 
 const struct cfg_field cfg_timeout_fields[] = {CFG_TIMEOUTS(CFG_TIMEOUT_FIELD_){NULL}};
+const struct cfg_field cfg_limit_fields[] = {CFG_LIMIT_FIELDS(CFG_LIMIT_FIELD_){NULL}};
+const struct cfg_field cfg_maglev_fields[] = {CFG_MAGLEV_FIELDS(CFG_MAGLEV_FIELD_){NULL}};
 const struct cfg_field cfg_map_port_fields[] = {CFG_MAP_PORT_FIELDS(CFG_MAP_PORT_FIELD_){NULL}};
 const struct cfg_field cfg_backend_fields[] = {CFG_BACKEND_FIELDS(CFG_BACKEND_FIELD_){NULL}};
 const struct cfg_field cfg_mapping_fields[] = {CFG_MAPPING_FIELDS(CFG_MAPPING_FIELD_){NULL}};

@@ -27,6 +27,7 @@ void tables_free(struct tables *t)
 	free(t->mappings);
 	free(t->backends);
 	free(t->vips);
+	free(t->vip_slots);
 	free(t->slot_timeouts);
 	free(t);
 }
@@ -51,6 +52,36 @@ const struct tbl_service *tables_svc_lookup(const struct tables *t, rte_be32_t a
 	if (rte_hash_lookup_data(t->svc, &k, &data) < 0)
 		return NULL;
 	return &t->services[(uintptr_t)data];
+}
+
+int tables_vips_index(struct tables *t)
+{
+	uint32_t size = 8, n = 0;
+	rte_be32_t *slots;
+
+	while (size < 2 * (uint64_t)t->n_vips)
+		size *= 2;
+	slots = calloc(size, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < t->n_vips; i++) {
+		rte_be32_t a = t->vips[i];
+		uint32_t j = tables_vip_hash(a) & (size - 1);
+
+		if (a == 0)
+			continue;
+		while (slots[j] != 0 && slots[j] != a)
+			j = (j + 1) & (size - 1);
+		if (slots[j] == a)
+			continue; // a duplicate
+		slots[j] = a;
+		t->vips[n++] = a;
+	}
+	free(t->vip_slots);
+	t->vip_slots = slots;
+	t->vip_mask = size - 1;
+	t->n_vips = n;
+	return 0;
 }
 
 int tables_mapping_find(const struct tables *t, const char *ns, const char *name)

@@ -104,6 +104,7 @@ json_t *cli_stats_doc(void)
 	cli_set_u64(sess, "active", v.sessions_active);
 	cli_set_u64(sess, "created", v.sessions_created);
 	cli_set_u64(sess, "expired", v.sessions_expired);
+	cli_set_u64(sess, "evicted", v.sessions_evicted);
 	json_object_set_new(doc, "sessions", sess);
 	cli_set_u64(doc, "handoff_packets", v.handoff_packets);
 	cli_set_u64(doc, "slowpath_packets", v.slowpath_packets);

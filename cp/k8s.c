@@ -27,6 +27,7 @@
 #include <strait/k8s_status.h>
 #include <strait/k8s_watch.h>
 #include <strait/log.h>
+#include <strait/tables.h>
 
 #include "cp_priv.h"
 #include "k8s_report.h"
@@ -51,9 +52,13 @@ static struct {
 	bool dirty, resubmit;
 	bool have_published; /* published_fp is meaningful */
 	uint64_t published_fp;
+	uint64_t isolated_fp; /* desired set that published as published_fp after isolation */
+	bool warned_no_pools;
+	char pool_err[256]; /* last invalid AddressPool logged */
 	bool publish_failed;
 	bool curl_ready;
 	char publish_err[512];
+	char publish_status[256]; /* publish_err without names, for every object's status */
 	uint64_t retry_ms;
 	/* per source object "Kind/ns/name": {fp, gen, sent, ev, log} */
 	json_t *book;
@@ -126,11 +131,78 @@ static const struct cfg_mapping **reserved_mappings(unsigned int *n)
 	return r;
 }
 
+/* k8s_try_build_fn: a build of the other sources' mappings and @p maps, never published. */
+static int try_build(void *arg, const struct cfg_mapping *maps, unsigned int n, int *failed,
+		     char *err, size_t errlen)
+{
+	unsigned int n_reserved;
+	const struct cfg_mapping **reserved = reserved_mappings(&n_reserved);
+	const struct cfg_mapping **ptrs;
+	struct tables *t;
+	int f = -1, rc = 0;
+
+	(void)arg;
+	*failed = -1;
+	ptrs = reserved ? realloc(reserved, (n_reserved + n + 1) * sizeof(*ptrs)) : NULL;
+	if (!ptrs) {
+		free(reserved);
+		return -ENOMEM;
+	}
+	// The order cp_mappings_replace() builds in: the other sources', then ours.
+	for (unsigned int i = 0; i < n; i++)
+		ptrs[n_reserved + i] = &maps[i];
+	t = tables_build_at(cp_config(), ptrs, n_reserved + n, cp_slot_of, 0, &f, err, errlen);
+	if (t)
+		tables_free(t);
+	else
+		rc = errno ? -errno : -ENOMEM;
+	free(ptrs);
+	if (rc < 0 && f >= (int)n_reserved)
+		*failed = f - (int)n_reserved;
+	return rc;
+}
+
+/* Publish @p d; a build failure on one object's mapping fails that object only. */
+static int publish(struct k8s_desired *d, char *err, size_t errlen)
+{
+	uint64_t wanted = d->fingerprint;
+	char ierr[512];
+	int rc;
+
+	rc = cp_mappings_replace(CP_SRC_K8S, d->maps, d->n_maps, err, errlen);
+	if (rc < 0) {
+		K8S_LOG(DEBUG, "publish: %s; isolating the objects at fault", err);
+		if (k8s_desired_isolate(d, try_build, NULL, ierr, sizeof(ierr)) == 0)
+			rc = cp_mappings_replace(CP_SRC_K8S, d->maps, d->n_maps, err, errlen);
+	}
+	if (rc == 0)
+		k.isolated_fp = d->fingerprint != wanted ? wanted : 0;
+	return rc;
+}
+
+static void pools_log(const struct k8s_desired *d)
+{
+	if (!d->pools.enforce && d->n_res > 0 && !k.warned_no_pools) {
+		K8S_LOG(WARNING,
+			"no address pool is defined: Kubernetes objects may use any "
+			"address as a VIP; define addressPools in the config or AddressPool "
+			"objects to restrict them (docs/kubernetes.md, Address pools)");
+		k.warned_no_pools = true;
+	}
+	if (strcmp(d->pools.invalid, k.pool_err) != 0 && d->pools.invalid[0])
+		K8S_LOG(WARNING, "%u AddressPool objects left out: %s", d->pools.n_invalid,
+			d->pools.invalid);
+	snprintf(k.pool_err, sizeof(k.pool_err), "%s", d->pools.invalid);
+}
+
 static void reconcile(void)
 {
 	const struct cfg *cfg = cp_config();
 	struct k8s_reconcile_params p = {
 		.default_addr = cfg->ext.n_addrs ? cfg->ext.addrs[0].addr : 0,
+		.pools = cfg->pools,
+		.n_pools = cfg->n_pools,
+		.require_pools = cfg->k8s.require_pools,
 	};
 	struct k8s_desired d;
 	char err[512], key[2 * K8S_NAME_MAX + 16];
@@ -151,10 +223,18 @@ static void reconcile(void)
 		return;
 	}
 	k.dirty = false;
+	pools_log(&d);
+	// The same desired set as the one that published after isolation: fail the same
+	// objects again (trial builds only), so that nothing is published again.
+	if (k.have_published && !k.publish_failed && k.isolated_fp &&
+	    d.fingerprint == k.isolated_fp) {
+		char ierr[512];
+		k8s_desired_isolate(&d, try_build, NULL, ierr, sizeof(ierr));
+	}
 	published = k.have_published && d.fingerprint == k.published_fp && !k.publish_failed;
 	if (!published) {
 		uint64_t before = cp_generation();
-		rc = cp_mappings_replace(CP_SRC_K8S, d.maps, d.n_maps, err, sizeof(err));
+		rc = publish(&d, err, sizeof(err));
 		if (rc < 0) {
 			if (!k.publish_failed || strcmp(err, k.publish_err) != 0)
 				K8S_LOG(ERR,
@@ -162,6 +242,12 @@ static void reconcile(void)
 					"continues on tables generation %lu",
 					d.n_maps, err, (unsigned long)before);
 			snprintf(k.publish_err, sizeof(k.publish_err), "%s", err);
+			// What every object's status says: no other object's name in it.
+			snprintf(
+				k.publish_status, sizeof(k.publish_status),
+				"the gateway could not build its tables (%s); forwarding continues "
+				"on tables generation %lu",
+				strerror(-rc), (unsigned long)before);
 			k.publish_failed = true;
 			k.retry_ms = k8s_now_ms() + PUBLISH_RETRY_MS;
 		} else {
@@ -180,7 +266,7 @@ static void reconcile(void)
 		.store = &k.store,
 		.writer = k.writer,
 		.offline = k.mode == MODE_OFFLINE,
-		.publish_error = k.publish_failed ? k.publish_err : NULL,
+		.publish_error = k.publish_failed ? k.publish_status : NULL,
 		.book = k.book,
 		.seen = json_object(),
 	};

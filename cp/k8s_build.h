@@ -23,6 +23,8 @@
 struct k8s_build {
 	const struct k8s_store *s;
 	const struct k8s_reconcile_params *p;
+	const struct k8s_pools *pools; /**< the addresses sources may use */
+	struct k8s_limits limits;      /**< p->limits with the defaults filled in */
 	struct cfg_mapping *maps;
 	unsigned int n_maps, cap_maps;
 	struct k8s_result *res;

@@ -196,21 +196,78 @@ static int self_overlap(struct k8s_build *b, struct k8s_result *r)
 	return rc;
 }
 
+/* Backend entries and Maglev tables that tables_build() allocates for mapping @p m. */
+static void map_cost(const struct cfg_mapping *m, uint64_t *backends, uint64_t *maglev)
+{
+	unsigned int eligible = 0;
+
+	for (unsigned int i = 0; i < m->n_backends; i++)
+		eligible += !m->backends[i].serving_only && m->backends[i].weight > 0;
+	*backends += (uint64_t)m->n_ports * m->n_backends;
+	if (eligible > 1)
+		*maglev += m->n_ports;
+}
+
+/*
+ * What every source's mappings must satisfy, whatever their kind: addresses in a pool that
+ * admits the object's namespace, and the per-object budgets. Run before conflicts, so that an
+ * object left out never blocks another's keys.
+ */
+static void object_admit(struct k8s_build *b, struct k8s_result *r)
+{
+	uint64_t keys = 0, backends = 0, maglev = 0;
+	const struct k8s_limits *l = &b->limits;
+	char a[16];
+
+	for (unsigned int m = r->first_map; m < r->first_map + r->n_maps; m++)
+		for (unsigned int i = 0; i < b->maps[m].n_addrs; i++)
+			if (!k8s_pools_admit(b->pools, r->ns, b->maps[m].addrs[i])) {
+				k8s_result_fail(r, "AddressNotAllowed",
+						"address %s is in no address pool that admits "
+						"namespace %s",
+						cfg_ipv4_str(b->maps[m].addrs[i], a), r->ns);
+				return;
+			}
+	for (unsigned int m = r->first_map; m < r->first_map + r->n_maps; m++) {
+		keys += map_keys(&b->maps[m]);
+		map_cost(&b->maps[m], &backends, &maglev);
+	}
+	if (keys > l->keys)
+		k8s_result_fail(r, "OverBudget",
+				"its ports need %llu service-table entries (addresses x ports), "
+				"over the budget of %u per object",
+				(unsigned long long)keys, l->keys);
+	else if (backends > l->backends)
+		k8s_result_fail(r, "OverBudget",
+				"it needs %llu backend entries (ports x backends), over the budget "
+				"of %u per object",
+				(unsigned long long)backends, l->backends);
+	else if (maglev > l->maglev)
+		k8s_result_fail(r, "OverBudget",
+				"it needs %llu Maglev tables (ports balanced over several "
+				"backends), over the budget of %u per object",
+				(unsigned long long)maglev, l->maglev);
+}
+
 static int settle_conflicts(struct k8s_build *b)
 {
 	const struct k8s_reconcile_params *p = b->p;
 	unsigned int *order = calloc(b->n_res ? b->n_res : 1, sizeof(*order));
 	json_t *names = json_object();
 	struct keyset ks = {0};
-	size_t n_keys = 0;
+	size_t n_keys = 0, total, own;
 	int rc = -ENOMEM;
 
 	if (!order || !names)
 		goto out;
 	for (unsigned int i = 0; i < p->n_reserved; i++)
 		n_keys += map_keys(p->reserved[i]);
-	for (unsigned int i = 0; i < b->n_maps; i++)
-		n_keys += map_keys(&b->maps[i]);
+	total = n_keys; // the other sources' keys count first
+	for (unsigned int i = 0; i < b->n_res; i++)
+		if (b->res[i].valid) // objects left out are not sized, nor claimed
+			for (unsigned int m = b->res[i].first_map;
+			     m < b->res[i].first_map + b->res[i].n_maps; m++)
+				n_keys += map_keys(&b->maps[m]);
 	if (keyset_init(&ks, n_keys) < 0)
 		goto out;
 
@@ -277,6 +334,17 @@ static int settle_conflicts(struct k8s_build *b)
 			snprintf(r->message, sizeof(r->message), "%s", r->conflict_message);
 			continue;
 		}
+		own = 0;
+		for (unsigned int m = r->first_map; m < r->first_map + r->n_maps; m++)
+			own += map_keys(&b->maps[m]);
+		if (total + own > b->limits.total_keys) { // the youngest are left out
+			k8s_result_fail(r, "OverBudget",
+					"its %zu service-table entries would take the gateway "
+					"past its total of %u; older objects come first",
+					own, b->limits.total_keys);
+			continue;
+		}
+		total += own;
 		c.insert = true;
 		for (unsigned int m = r->first_map; m < r->first_map + r->n_maps; m++)
 			map_keys_each(&b->maps[m], claim_key, &c);
@@ -325,7 +393,73 @@ void k8s_desired_free(struct k8s_desired *d)
 	for (unsigned int i = 0; i < d->n_res; i++)
 		json_decref(d->res[i].advertised);
 	free(d->res);
+	k8s_pools_free(&d->pools);
 	memset(d, 0, sizeof(*d));
+}
+
+/* Fail result @p ri after a failed build and drop its mappings from @p d, repacked. */
+static void desired_drop(struct k8s_desired *d, unsigned int ri, int e, const char *map_name)
+{
+	struct k8s_result *r = &d->res[ri];
+	unsigned int first = r->first_map, n = r->n_maps;
+
+	switch (e) {
+	case ENOSPC:
+		k8s_result_fail(r, "NoCounterSlot",
+				"no counter slot left for its mapping %s (%u mappings at most)",
+				map_name, CFG_MAX_MAPPINGS);
+		break;
+	case E2BIG:
+		k8s_result_fail(r, "OverBudget",
+				"its mapping %s would take the service table past its size",
+				map_name);
+		break;
+	case ENOMEM:
+		k8s_result_fail(r, "OutOfMemory",
+				"the gateway ran out of memory building the tables for its "
+				"mapping %s",
+				map_name);
+		break;
+	default:
+		k8s_result_fail(r, "BuildFailed",
+				"the tables could not be built for its mapping %s: %s", map_name,
+				strerror(e));
+	}
+	r->accepted = false;
+	json_array_clear(r->advertised);
+	for (unsigned int m = first; m < first + n; m++)
+		cfg_mapping_free(&d->maps[m]);
+	memmove(&d->maps[first], &d->maps[first + n], (d->n_maps - first - n) * sizeof(d->maps[0]));
+	d->n_maps -= n;
+	r->n_maps = 0;
+	for (unsigned int i = 0; i < d->n_res; i++)
+		if (d->res[i].accepted && d->res[i].first_map > first)
+			d->res[i].first_map -= n;
+	d->fingerprint = fingerprint(d->maps, d->n_maps);
+}
+
+int k8s_desired_isolate(struct k8s_desired *d, k8s_try_build_fn fn, void *arg, char *err,
+			size_t errlen)
+{
+	for (unsigned int round = 0; round <= d->n_res; round++) {
+		char name[CFG_NAME_MAX];
+		int failed = -1, rc;
+
+		err[0] = '\0';
+		rc = fn(arg, d->maps, d->n_maps, &failed, err, errlen);
+		if (rc == 0 || failed < 0 || (unsigned int)failed >= d->n_maps)
+			return rc;
+		unsigned int ri = d->n_res;
+		for (unsigned int i = 0; i < d->n_res && ri == d->n_res; i++)
+			if (d->res[i].accepted && (unsigned int)failed >= d->res[i].first_map &&
+			    (unsigned int)failed < d->res[i].first_map + d->res[i].n_maps)
+				ri = i;
+		if (ri == d->n_res)
+			return rc;
+		snprintf(name, sizeof(name), "%s", d->maps[failed].name);
+		desired_drop(d, ri, -rc, name);
+	}
+	return -ELOOP;
 }
 
 static void maps_truncate(struct k8s_build *b, unsigned int n)
@@ -375,6 +509,8 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 				src->spec_free(spec);
 			if (rc < 0)
 				break;
+			if (r->valid)
+				object_admit(b, r);
 		}
 		if (!r->valid) {
 			maps_truncate(b, mark);
@@ -394,13 +530,23 @@ int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *
 	int rc = -ENOMEM;
 
 	memset(out, 0, sizeof(*out));
+	b.limits.keys = p->limits.keys ? p->limits.keys : K8S_LIMIT_KEYS;
+	b.limits.backends = p->limits.backends ? p->limits.backends : K8S_LIMIT_BACKENDS;
+	b.limits.maglev = p->limits.maglev ? p->limits.maglev : K8S_LIMIT_MAGLEV;
+	b.limits.total_keys = p->limits.total_keys ? p->limits.total_keys : K8S_LIMIT_TOTAL;
+	if (k8s_pools_collect(p->pools, p->n_pools, s->c[K8S_KIND_ADDRESSPOOL].objs,
+			      p->require_pools, &out->pools) < 0)
+		return -ENOMEM;
+	b.pools = &out->pools;
 	for (int kind = 0; kind < K8S_KIND_MAX; kind++)
 		if (k8s_source_of(kind))
 			n_objs += json_object_size(s->c[kind].objs);
 	b.cap_res = (unsigned int)n_objs;
 	b.res = calloc(b.cap_res ? b.cap_res : 1, sizeof(*b.res));
-	if (!b.res)
+	if (!b.res) {
+		k8s_pools_free(&out->pools);
 		return -ENOMEM;
+	}
 
 	// Kind by kind in K8S_KINDS order: the results' order.
 	for (int kind = 0; kind < K8S_KIND_MAX; kind++) {
@@ -440,5 +586,6 @@ fail:
 	for (unsigned int i = 0; i < b.n_res; i++)
 		json_decref(b.res[i].advertised);
 	free(b.res);
+	k8s_pools_free(&out->pools);
 	return rc ? rc : -ENOMEM;
 }

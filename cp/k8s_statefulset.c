@@ -6,6 +6,7 @@
  * without such an annotation is no source; one with a bad annotation is, reported invalid.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -30,6 +31,50 @@ static int ann_port(const json_t *spec, const char *key, uint16_t *out, char *er
 		return -EINVAL;
 	}
 	*out = (uint16_t)json_integer_value(v);
+	return 0;
+}
+
+/* `limits` of the annotation: its snake_case keys, the ranges of CFG_LIMIT_FIELDS. */
+static int ann_limits(const json_t *doc, struct cfg_limits *out, char *err, size_t errlen)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+		long long max;
+	} keys[] = {
+		{"sessions", offsetof(struct cfg_limits, sessions), CFG_MAX_SESSIONS},
+		{"sessions_per_source", offsetof(struct cfg_limits, sessions_per_source), 65535},
+		{"new_sessions_per_second", offsetof(struct cfg_limits, new_per_second),
+		 CFG_MAX_SESSIONS},
+	};
+	json_t *l = json_object_get(doc, "limits"), *v;
+	const char *k;
+
+	if (!l)
+		return 0;
+	if (!json_is_object(l)) {
+		snprintf(err, errlen, "limits: must be an object");
+		return -EINVAL;
+	}
+	json_object_foreach(l, k, v) {
+		size_t i = 0;
+		while (i < (sizeof(keys) / sizeof(keys[0])) && strcmp(keys[i].key, k) != 0)
+			i++;
+		if (i == (sizeof(keys) / sizeof(keys[0]))) {
+			snprintf(err, errlen,
+				 "limits.%s: unknown key (sessions, sessions_per_source, "
+				 "new_sessions_per_second)",
+				 k);
+			return -EINVAL;
+		}
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > keys[i].max) {
+			snprintf(err, errlen, "limits.%s: must be an integer 0-%lld", k,
+				 keys[i].max);
+			return -EINVAL;
+		}
+		*(uint32_t *)(void *)((char *)out + keys[i].off) = (uint32_t)json_integer_value(v);
+	}
 	return 0;
 }
 
@@ -88,6 +133,8 @@ int k8s_portmap_parse(const json_t *sts, struct k8s_portmap_spec *spec, char *er
 		snprintf(msg, sizeof(msg), "address: must be an IPv4 address");
 		goto out;
 	}
+	if (ann_limits(doc, &spec->limits, msg, sizeof(msg)))
+		goto out;
 	v = json_object_get(doc, "protocol");
 	s = json_string_value(v);
 	if (v && s && strcasecmp(s, "udp") == 0) {
@@ -120,6 +167,7 @@ static int sts_build(struct k8s_build *b, struct k8s_result *r, void *spec_)
 	tmpl.addrs[0] = spec->addr ? spec->addr : b->p->default_addr;
 	tmpl.n_addrs = 1;
 	tmpl.ordinal = -1;
+	tmpl.limits = spec->limits;
 	if (!tmpl.addrs[0])
 		return k8s_result_fail(r, "InvalidAnnotation",
 				       "annotation %s: no address given and the config's ext port "

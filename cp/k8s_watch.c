@@ -350,9 +350,10 @@ static void inf_list_done(struct informer *f, CURLcode res, long code)
 		return;
 	}
 	k8s_response_describe(&r, what, sizeof(what));
-	if (code == 404 && f->kind == K8S_KIND_MAPPING)
+	if (code == 404 && (f->kind == K8S_KIND_MAPPING || f->kind == K8S_KIND_ADDRESSPOOL))
 		snprintf(what + strlen(what), sizeof(what) - strlen(what),
-			 " (is the CRD installed? kubectl apply -f config/crd/mapping.yaml)");
+			 " (is the CRD installed? kubectl apply -f config/crd/%s.yaml)",
+			 f->kind == K8S_KIND_MAPPING ? "mapping" : "addresspool");
 	inf_failed(f, "list", k8s_response_error_key(&r), what, true);
 }
 

@@ -184,6 +184,10 @@ int cp_metrics_render(FILE *f)
 	for (int d = 0; d < DP_DROP_MAX; d++)
 		fprintf(f, "strait_drops_total{reason=\"%s\"} %" PRIu64 "\n", dp_drop_name(d),
 			v.drops[d]);
+	cp_metrics_family(f, "strait_sessions_evicted_total", "counter",
+			  "Unestablished TCP sessions removed early to make room for new ones "
+			  "(session table, mapping limit or SNAT ports full).");
+	fprintf(f, "strait_sessions_evicted_total %" PRIu64 "\n", v.sessions_evicted);
 	cp_metrics_family(f, "strait_handoff_packets_total", "counter",
 			  "Packets passed to the worker that owns their session.");
 	fprintf(f, "strait_handoff_packets_total %" PRIu64 "\n", v.handoff_packets);

@@ -35,11 +35,23 @@ static int route_cmp(const void *a, const void *b)
 	return (int)y->prefix.len - (int)x->prefix.len;
 }
 
+/* Duplicates are removed by tables_vips_index(), at the end. */
 static void vip_add(struct tables *t, uint32_t addr_host)
 {
-	rte_be32_t a = rte_cpu_to_be_32(addr_host);
-	if (!tables_is_vip(t, a))
-		t->vips[t->n_vips++] = a;
+	t->vips[t->n_vips++] = rte_cpu_to_be_32(addr_host);
+}
+
+/* Service-table keys of @p m: addresses x ports. */
+static uint64_t mapping_keys(const struct cfg_mapping *m)
+{
+	uint64_t n = 0;
+
+	for (unsigned int p = 0; p < m->n_ports; p++) {
+		const struct cfg_map_port *mp = &m->ports[p];
+		uint32_t hi = mp->end_port > mp->port ? mp->end_port : mp->port;
+		n += (uint64_t)m->n_addrs * (hi - mp->port + 1u);
+	}
+	return n;
 }
 
 static uint32_t timeout_or(uint32_t v, uint32_t dflt)
@@ -51,29 +63,47 @@ struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const
 			    unsigned int n_maps, int (*slot_of)(const char *ns, const char *name),
 			    uint64_t generation, char *err, size_t errlen)
 {
+	return tables_build_at(c, maps, n_maps, slot_of, generation, NULL, err, errlen);
+}
+
+struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *const *maps,
+			       unsigned int n_maps,
+			       int (*slot_of)(const char *ns, const char *name),
+			       uint64_t generation, int *failed, char *err, size_t errlen)
+{
 	const struct cfg_port *arms[DP_PORT_MAX] = {&c->ext, &c->intl};
-	uint32_t n_svc = 0, n_be = 0, n_keys = 0, n_vips = 0;
-	struct tables *t;
+	uint64_t n_svc = 0, n_be = 0, n_keys = 0, n_vips = 0;
+	struct tables *t = NULL;
 	char name[RTE_HASH_NAMESIZE];
 	static uint64_t hash_seq;
-	int e = ENOMEM;
+	int e = ENOMEM, dummy;
 
 	err[0] = '\0';
+	if (!failed)
+		failed = &dummy;
+	*failed = -1;
+	// Counted in 64 bits: 4096 mappings x 8 addresses x 65535 ports is past 2^32.
+	for (unsigned int m = 0; m < n_maps; m++) {
+		n_svc += maps[m]->n_ports;
+		n_be += (uint64_t)maps[m]->n_ports * maps[m]->n_backends;
+		n_vips += maps[m]->n_addrs;
+		n_keys += mapping_keys(maps[m]);
+		if (n_keys > TABLES_MAX_KEYS) {
+			e = E2BIG;
+			*failed = (int)m;
+			snprintf(err, errlen,
+				 "mapping %s: the service table would pass %u keys (addresses x "
+				 "ports)",
+				 maps[m]->name, TABLES_MAX_KEYS);
+			goto fail;
+		}
+	}
+	n_vips += c->ext.n_addrs;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		goto fail;
 	t->generation = generation;
 	t->timeouts = c->timeouts;
-
-	for (unsigned int m = 0; m < n_maps; m++) {
-		n_svc += maps[m]->n_ports;
-		n_be += maps[m]->n_ports * maps[m]->n_backends;
-		n_vips += maps[m]->n_addrs;
-		for (unsigned int p = 0; p < maps[m]->n_ports; p++)
-			n_keys += maps[m]->n_addrs *
-				  (maps[m]->ports[p].end_port - maps[m]->ports[p].port + 1u);
-	}
-	n_vips += c->ext.n_addrs;
 	t->mappings = calloc(n_maps ? n_maps : 1, sizeof(*t->mappings));
 	t->services = calloc(n_svc ? n_svc : 1, sizeof(*t->services));
 	t->backends = calloc(n_be ? n_be : 1, sizeof(*t->backends));
@@ -89,7 +119,7 @@ struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const
 	snprintf(name, sizeof(name), "svc_%" PRIu64, ++hash_seq);
 	struct rte_hash_parameters hp = {
 		.name = name,
-		.entries = RTE_MAX(n_keys * 2u, 64u),
+		.entries = (uint32_t)RTE_MAX(n_keys * 2u, 64u),
 		.key_len = sizeof(struct tbl_svc_key),
 		.hash_func = rte_hash_crc,
 		.socket_id = SOCKET_ID_ANY,
@@ -98,8 +128,8 @@ struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const
 	t->svc = rte_hash_create(&hp);
 	if (!t->svc) {
 		e = rte_errno ? rte_errno : ENOMEM;
-		snprintf(err, errlen, "cannot create the service table for %u keys: %s", n_keys,
-			 strerror(e));
+		snprintf(err, errlen, "cannot create the service table for %" PRIu64 " keys: %s",
+			 n_keys, strerror(e));
 		goto fail;
 	}
 
@@ -138,6 +168,7 @@ struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const
 		struct tbl_mapping *tm = &t->mappings[t->n_mappings];
 		int slot = slot_of(cm->ns, cm->name);
 
+		*failed = (int)m; // a failure from here on is this mapping's
 		if (slot < 0) {
 			e = ENOSPC;
 			snprintf(err, errlen,
@@ -158,6 +189,8 @@ struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const
 		CFG_TIMEOUTS(TBL_TIMEOUT_)
 #undef TBL_TIMEOUT_
 		t->slot_timeouts[slot] = tm->timeouts;
+		tm->limits = cm->limits;
+		tm->maglev_seed = cm->maglev.seed;
 		tm->n_addrs = cm->n_addrs;
 		memcpy(tm->addrs, cm->addrs, sizeof(cm->addrs[0]) * cm->n_addrs);
 		tm->first_service = t->n_services;
@@ -232,8 +265,8 @@ struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const
 					}
 					int r = rte_hash_add_key_data(t->svc, &k,
 								      (void *)(uintptr_t)idx);
-					if (r < 0) {
-						e = -r;
+					if (r < 0) { // the table is sized for every key
+						e = ENOMEM;
 						goto fail;
 					}
 				}
@@ -242,6 +275,9 @@ struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const
 		tm->n_services = t->n_services - tm->first_service;
 		t->n_mappings++;
 	}
+	*failed = -1;
+	if (tables_vips_index(t) < 0)
+		goto fail;
 	return t;
 fail:
 	if (err[0] == '\0')

@@ -17,6 +17,7 @@
 #include "loop.h"
 #include "neigh.h"
 #include "ports.h"
+#include "slowpath.h"
 
 struct dp_worker *dp_workers[CFG_MAX_WORKERS];
 
@@ -24,7 +25,19 @@ static struct {
 	unsigned int n_workers;
 	struct rte_rcu_qsbr *qsv;
 	bool started;
+	struct rte_mempool *test_pool;
 } dp;
+
+struct rte_mempool *dp_sp_mempool(void)
+{
+	return dp.test_pool ? dp.test_pool : dp_mempool();
+}
+
+void dp_test_attach(unsigned int n, struct rte_mempool *mp)
+{
+	dp.n_workers = n;
+	dp.test_pool = mp;
+}
 
 /* What rte_eal_remote_launch() runs on a worker lcore. */
 static int worker_main(void *arg)
@@ -41,6 +54,7 @@ int dp_init(const struct dp_params *p, char *err, size_t errlen)
 	memset(&dp, 0, sizeof(dp));
 	dp.n_workers = nw;
 	neigh_reset();
+	dp_slowpath_reset();
 	// rx rings of every queue, tx rings, rings between lcores, and slack for bursts in flight.
 	unsigned int n_mbufs =
 		nw * DP_PORT_MAX * (DP_RX_DESC + DP_TX_DESC) + nw * nw * DP_RING_SIZE + 8192;

@@ -29,7 +29,6 @@
 #include <rte_udp.h>
 
 #include <strait/cksum.h>
-#include <strait/maglev.h>
 
 #include "mbuf_priv.h"
 #include "nat.h"
@@ -43,9 +42,10 @@
  * delta ~m + m' is then the constant 0xfeff (network order), whatever the TTL was. */
 #define TTL_DEC_DELTA RTE_BE16(0xfeff)
 
-static inline uint32_t client_hash(rte_be32_t a)
+/* Keyed: a sender who does not know the secret cannot aim its flows at one worker. */
+static inline uint32_t client_hash(const struct dp_worker *w, rte_be32_t a)
 {
-	return rte_hash_crc_4byte(a, 0x9e3779b9);
+	return dp_steer_hash(&w->rss_int, a);
 }
 
 static inline unsigned int snat_owner(const struct dp_worker *w, rte_be16_t port)
@@ -66,24 +66,13 @@ unsigned int nat_owner(const struct dp_worker *w, const struct tables *t, uint8_
 	if (w->n_workers == 1)
 		return 0;
 	if (in_port == DP_PORT_EXT)
-		return client_hash(m->src) % w->n_workers;
+		return client_hash(w, m->src) % w->n_workers;
 	if (tables_is_local(t, DP_PORT_INT, m->dst)) {
 		if (m->frag == FRAG_LATER)
 			return w->id;
 		return snat_owner(w, m->dport);
 	}
-	return client_hash(m->dst) % w->n_workers;
-}
-
-static inline void key_from_meta(struct nat_key *k, const struct pkt_meta *m)
-{
-	k->src = m->src;
-	k->dst = m->dst;
-	k->sport = m->sport;
-	k->dport = m->dport;
-	k->proto = m->proto;
-	k->family = 4;
-	k->pad = 0;
+	return client_hash(w, m->dst) % w->n_workers;
 }
 
 /*
@@ -122,172 +111,13 @@ static __rte_always_inline void nat_rewrite(uint8_t *frame, const struct pkt_met
 	}
 }
 
-static bool allowed(const struct tbl_mapping *mp, rte_be32_t src)
-{
-	uint32_t a = rte_be_to_cpu_32(src);
-
-	if (mp->n_allowed == 0)
-		return true;
-	for (uint32_t i = 0; i < mp->n_allowed; i++)
-		if (cfg_cidr_contains(&mp->allowed[i], a))
-			return true;
-	return false;
-}
-
-static inline rte_be32_t route_nh(const struct tbl_route *r, rte_be32_t dst)
-{
-	return r->via ? rte_cpu_to_be_32(r->via) : dst;
-}
-
-int nat_session_create(struct dp_worker *w, const struct tables *t, const struct pkt_meta *m,
-		       const struct tbl_service *svc, uint32_t bkt, uint32_t sig,
-		       enum dp_drop *drop)
-{
-	const struct tbl_mapping *mp = &t->mappings[svc->mapping];
-	struct nat_sessions *s = &w->sess;
-	const struct tbl_backend *be;
-	const struct tbl_route *r_be, *r_cl;
-	struct nat_session *se;
-	struct nat_key k_o2i, k_i2o;
-	uint16_t bport;
-	struct nat_hash h_i2o;
-	uint32_t idx, a;
-	int adj_o2i, adj_i2o;
-
-	if (!allowed(mp, m->src)) {
-		*drop = DP_DROP_NOT_ALLOWED;
-		return -1;
-	}
-	if (s->free_head == NAT_REC_NONE && s->hwm == s->max) {
-		*drop = DP_DROP_SESSION_TABLE_FULL;
-		return -1;
-	}
-	if (svc->n_eligible == 0) {
-		*drop = DP_DROP_NO_BACKEND;
-		return -1;
-	}
-	key_from_meta(&k_o2i, m);
-	if (svc->maglev) {
-		// The whole 5-tuple: one client's connections spread over the backends.
-		uint32_t h = rte_hash_crc(&k_o2i, sizeof(k_o2i), 0x5a17);
-		be = &t->backends[svc->first_backend + maglev_lookup(svc->maglev, h)];
-	} else {
-		be = &t->backends[svc->first_backend + svc->single];
-	}
-	if (be->port)
-		bport = be->port;
-	else if (svc->target_port)
-		bport = (uint16_t)(svc->target_port + (rte_be_to_cpu_16(m->dport) - svc->port_lo));
-	else
-		bport = rte_be_to_cpu_16(m->dport);
-
-	r_be = tables_route(t, rte_be_to_cpu_32(be->addr));
-	r_cl = tables_route(t, rte_be_to_cpu_32(m->src));
-	if (!r_be || !r_cl || t->n_addrs[r_be->port] == 0) {
-		*drop = DP_DROP_NO_ROUTE;
-		return -1;
-	}
-
-	// The in2out key: replies from the backend to the SNAT address (full NAT) or to the
-	// client itself (preserveSource).
-	k_i2o = (struct nat_key){
-		.src = be->addr, .sport = rte_cpu_to_be_16(bport), .proto = m->proto, .family = 4};
-	if (mp->nat == CFG_NAT_FULL) {
-		k_i2o.dst = t->addrs[r_be->port][0];
-		// Any port of our partition not already used towards this backend:port; a port
-		// is reused across backends, so the pool is 64K per backend, not per gateway.
-		// Where the int port does RSS, the port must also make the NIC deliver the
-		// replies to our own queue, so that they need no hand-over (rte_softrss with the
-		// port's key and redirection table: what the NIC computes).
-		const bool rss = w->rss_int.enabled;
-		unsigned int tries =
-			rss ? DP_SNAT_PORT_TRIES_RSS(w->n_workers) : DP_SNAT_PORT_TRIES;
-		for (; tries > 0; tries--) {
-			uint16_t p = w->snat_next;
-			w->snat_next = p >= w->snat_hi ? w->snat_lo : (uint16_t)(p + 1);
-			k_i2o.dport = rte_cpu_to_be_16(p);
-			if (rss && dp_rss_queue(&w->rss_int, k_i2o.src, k_i2o.dst, k_i2o.sport,
-						k_i2o.dport) != w->queue)
-				continue;
-			h_i2o = nat_key_hash(s, &k_i2o);
-			if (nat_sessions_lookup_h(s, &k_i2o, h_i2o) == NAT_REF_NONE)
-				break;
-		}
-		if (tries == 0) {
-			*drop = DP_DROP_NO_SNAT_PORT;
-			return -1;
-		}
-	} else {
-		k_i2o.dst = m->src;
-		k_i2o.dport = m->sport;
-		h_i2o = nat_key_hash(s, &k_i2o);
-		if (nat_sessions_lookup_h(s, &k_i2o, h_i2o) != NAT_REF_NONE) {
-			*drop = DP_DROP_NO_SNAT_PORT;
-			return -1;
-		}
-	}
-
-	adj_o2i = dp_adj_get(w, route_nh(r_be, be->addr), r_be->port);
-	adj_i2o = adj_o2i < 0 ? -1 : dp_adj_get(w, route_nh(r_cl, m->src), r_cl->port);
-	if (adj_i2o < 0) {
-		if (adj_o2i >= 0)
-			dp_adj_put(w, (uint16_t)adj_o2i);
-		*drop = DP_DROP_NO_NEIGHBOR;
-		return -1;
-	}
-
-	idx = nat_session_alloc(s);
-	se = &s->recs[idx];
-	se->addr[DIR_O2I][0] = m->src;
-	se->addr[DIR_O2I][1] = m->dst;
-	se->port[DIR_O2I][0] = m->sport;
-	se->port[DIR_O2I][1] = m->dport;
-	se->addr[DIR_I2O][0] = k_i2o.src;
-	se->addr[DIR_I2O][1] = k_i2o.dst;
-	se->port[DIR_I2O][0] = k_i2o.sport;
-	se->port[DIR_I2O][1] = k_i2o.dport;
-	// out2in deltas: from the tuple it arrives with to the in2out key reversed.
-	a = cksum_delta32(0, m->src, k_i2o.dst);
-	a = cksum_delta32(a, m->dst, k_i2o.src);
-	se->l3_delta = cksum_fold(a);
-	a = cksum_delta16(a, m->sport, k_i2o.dport);
-	a = cksum_delta16(a, m->dport, k_i2o.sport);
-	se->l4_delta = cksum_fold(a);
-	se->adj[DIR_O2I] = (uint16_t)adj_o2i;
-	se->adj[DIR_I2O] = (uint16_t)adj_i2o;
-	se->slot = mp->slot;
-	se->state = m->proto == IPPROTO_TCP ? NAT_ST_SYN_SENT : NAT_ST_UDP;
-	se->flags = 0;
-	se->last_seen = dp_ticks(w);
-	se->pkts[0] = se->pkts[1] = 0;
-	se->bytes[0] = se->bytes[1] = 0;
-	// Last: a record with a protocol is a live session to the control thread's walk.
-	se->proto = m->proto;
-	if (nat_sessions_add_h(s, bkt, sig, idx << 1 | DIR_O2I) < 0)
-		goto full;
-	if (nat_sessions_add_h(s, h_i2o.bkt, h_i2o.sig, idx << 1 | DIR_I2O) < 0) {
-		nat_sessions_del(s, &k_o2i, idx << 1 | DIR_O2I);
-		goto full;
-	}
-	s->active++;
-	w->stats.sessions_created++;
-	w->stats.map[mp->slot].sessions_created++;
-	return (int)idx;
-full:
-	dp_adj_put(w, (uint16_t)adj_o2i);
-	dp_adj_put(w, (uint16_t)adj_i2o);
-	nat_session_release(s, idx);
-	*drop = DP_DROP_SESSION_TABLE_FULL;
-	return -1;
-}
-
 /* The cached MAC of a next hop is stale: look it up again (rare, after any ARP change). */
 static bool adj_refresh(struct dp_worker *w, struct dp_adj *a)
 {
 	struct rte_ether_addr mac;
 	uint32_t g;
 
-	if (!neigh_lookup(a->nh, &mac, &g))
+	if (!neigh_lookup(a->port, a->nh, &mac, &g))
 		return false;
 	a->dmac = mac;
 	a->smac = w->mac[a->port];
@@ -413,11 +243,11 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 
 	if (w->n_workers > 1) {
 		if (in_port == DP_PORT_EXT)
-			owner = client_hash(in_ip->dst_addr) % w->n_workers;
+			owner = client_hash(w, in_ip->dst_addr) % w->n_workers;
 		else if (tables_is_local(t, DP_PORT_INT, m->dst))
 			owner = snat_owner(w, in_ports[0]);
 		else
-			owner = client_hash(in_ip->src_addr) % w->n_workers;
+			owner = client_hash(w, in_ip->src_addr) % w->n_workers;
 		if (owner != w->id) {
 			dp_priv(mb)->in_port = in_port;
 			if (rte_ring_sp_enqueue(w->handoff_out[owner], mb) != 0)
@@ -482,18 +312,15 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 struct burst_ctx {
 	uint32_t mac_lo; /**< the receiving port's MAC, bytes 0-3 and 4-5 */
 	uint16_t mac_hi;
-	const rte_be32_t *vips;
-	uint32_t n_vips;
+	const rte_be32_t *vip_slots; /**< tables.vip_slots: an O(1) set */
+	uint32_t vip_mask;
 	const struct tbl_prefix *int_pfx;
 	uint32_t n_int_pfx;
 };
 
 static inline bool ctx_is_vip(const struct burst_ctx *c, rte_be32_t a)
 {
-	for (uint32_t i = 0; i < c->n_vips; i++)
-		if (c->vips[i] == a)
-			return true;
-	return false;
+	return tables_vip_in(c->vip_slots, c->vip_mask, a);
 }
 
 static inline bool ctx_is_int_net(const struct burst_ctx *c, rte_be32_t a_be)
@@ -716,8 +543,8 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 	struct svc_cache sc = {0};
 	bool created = false;
 	const uint32_t now = dp_ticks(w);
-	struct burst_ctx ctx = {.vips = t->vips,
-				.n_vips = t->n_vips,
+	struct burst_ctx ctx = {.vip_slots = t->vip_slots,
+				.vip_mask = t->vip_mask,
 				.int_pfx = t->int_pfx,
 				.n_int_pfx = t->n_int_nets};
 	memcpy(&ctx.mac_lo, &w->mac[in_port], 4);

@@ -24,7 +24,8 @@ void dp_to_slowpath(struct dp_worker *w, struct rte_mbuf *m, uint8_t in_port, ui
 	p->reason = reason;
 	if (reason == DP_SP_TTL)
 		w->stats.drops[DP_DROP_TTL_EXCEEDED]++;
-	if (rte_ring_sp_enqueue(w->sp_out, m) != 0) {
+	// ARP has its own ring: a flood of anything else cannot crowd it out.
+	if (rte_ring_sp_enqueue(reason == DP_SP_ARP ? w->sp_arp : w->sp_out, m) != 0) {
 		dp_drop(w, m, DP_DROP_SLOWPATH_RING_FULL);
 		return;
 	}

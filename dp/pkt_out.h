@@ -25,8 +25,9 @@ static inline void dp_tx_enqueue(struct dp_worker *w, uint8_t port, struct rte_m
 	w->tx[port][w->n_tx[port]++] = m;
 }
 /**
- * Pass @p m to the control thread through w->sp_out, with @p in_port and @p reason (enum
- * dp_sp_reason) in its private area; dropped (SLOWPATH_RING_FULL) when the ring is full.
+ * Pass @p m to the control thread through w->sp_arp (ARP) or w->sp_out (the rest), with
+ * @p in_port and @p reason (enum dp_sp_reason) in its private area; dropped
+ * (SLOWPATH_RING_FULL) when the ring is full.
  */
 void dp_to_slowpath(struct dp_worker *w, struct rte_mbuf *m, uint8_t in_port, uint8_t reason);
 /** Free @p m and count it as dropped for @p reason. */

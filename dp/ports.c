@@ -13,6 +13,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
 
 #include "mbuf_priv.h"
 #include "ports.h"
@@ -30,7 +31,11 @@ struct rte_mempool *dp_mempool(void)
 	return ports.pool;
 }
 
-/* The 40-byte Toeplitz key of Microsoft's RSS verification suite, as most NICs default. */
+/*
+ * The 40-byte Toeplitz key: random per instance (dp_ports_setup(), rte_rand()), so that a
+ * sender cannot compute which 4-tuples land on one queue. Its first value is the key of
+ * Microsoft's RSS verification suite, as most NICs default.
+ */
 static uint8_t dp_rss_key[40] = {
 	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
 	0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
@@ -143,6 +148,10 @@ int dp_ports_setup(const uint16_t port_id[DP_PORT_MAX], unsigned int nq, unsigne
 	int ret;
 
 	memset(&ports, 0, sizeof(ports));
+	for (unsigned int i = 0; i < sizeof(dp_rss_key); i += 8) {
+		uint64_t r = rte_rand();
+		memcpy(&dp_rss_key[i], &r, RTE_MIN(8u, (unsigned int)sizeof(dp_rss_key) - i));
+	}
 	ports.pool =
 		rte_pktmbuf_pool_create("dp_mbufs", n_mbufs, 256,
 					RTE_ALIGN(sizeof(struct dp_mbuf_priv), RTE_MBUF_PRIV_ALIGN),
@@ -158,6 +167,9 @@ int dp_ports_setup(const uint16_t port_id[DP_PORT_MAX], unsigned int nq, unsigne
 		if (ret < 0)
 			return ret;
 	}
+	// After port_setup(), which rewrites rss_int when the int port does RSS.
+	ports.rss_int.steer_key[0] = rte_rand();
+	ports.rss_int.steer_key[1] = rte_rand();
 	return 0;
 }
 

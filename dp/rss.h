@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A port's RSS as workers predict it: read from the device by ports.c, copied into every
- * worker, used by nat.c to pick SNAT ports whose replies reach the owner's own queue.
+ * worker, used by nat.c to pick SNAT ports whose replies reach the owner's own queue; and the
+ * secret of the software hash that tells a flow's owner from its client address.
  */
 #ifndef STRAIT_DP_RSS_H
 #define STRAIT_DP_RSS_H
@@ -19,6 +20,9 @@
  * computes it, then the redirection table).
  */
 struct dp_rss {
+	/** Secret of the software steering hash (dp_steer_hash()): drawn once at start-up,
+	 *  the same in every worker; set whether or not the port does RSS. */
+	uint64_t steer_key[2];
 	bool enabled;
 	uint16_t reta_size; /**< power of two */
 	uint8_t key[40];
@@ -32,6 +36,19 @@ static inline unsigned int dp_rss_queue(const struct dp_rss *r, rte_be32_t src, 
 	uint32_t t[3] = {rte_be_to_cpu_32(src), rte_be_to_cpu_32(dst),
 			 (uint32_t)rte_be_to_cpu_16(sport) << 16 | rte_be_to_cpu_16(dport)};
 	return r->reta[rte_softrss(t, 3, r->key) & (r->reta_size - 1u)];
+}
+
+/**
+ * Keyed hash of a client address (network order) that tells which worker owns its flows:
+ * multiply-add-shift with a 64-bit secret (Dietzfelbinger et al. 1997: 2-universal for 32-bit
+ * keys), so that a sender who does not know r->steer_key cannot aim every flow at one
+ * worker. A zero key (unit tests) still spreads (Fibonacci hashing). @return 32 bits.
+ */
+static inline uint32_t dp_steer_hash(const struct dp_rss *r, rte_be32_t a)
+{
+	return (uint32_t)(((uint64_t)a * (r->steer_key[0] + 0x9e3779b97f4a7c15ull) +
+			   r->steer_key[1]) >>
+			  32);
 }
 
 #endif

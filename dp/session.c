@@ -16,7 +16,18 @@
  *
  * Records come from a preallocated array: first never-used ones in order, then freed ones
  * (a LIFO linked through last_seen, so a reused record is likely still in cache). Creating a
- * session never allocates; a full table is a counted drop, never an eviction (DESIGN §3).
+ * session never allocates. A full table evicts the oldest unestablished TCP session (SYN
+ * seen, no answer yet), never an established one, as Linux conntrack's early_drop and VPP
+ * NAT44-ED do; with none to evict, the new session is a counted drop.
+ *
+ * Early drop keeps the unestablished sessions in creation order on two doubly linked lists
+ * (the worker's and the mapping slot's) rather than scanning the new key's buckets: a bucket
+ * scan finds a victim only by chance when the table holds both kinds, never one of a given
+ * mapping or SNAT destination, and costs 16 record reads even when the table is not full.
+ * The lists cost 16 bytes a session and O(1) per creation and removal; a session that becomes
+ * established stays listed until a victim search meets it and unlinks it (the TCP state
+ * function does not know the lists), which bounds that search per packet (NAT_EVICT_SCAN)
+ * and keeps it amortized O(1): a session is listed once.
  *
  * This file knows the table only, not the worker that owns it: removing a whole session (its
  * adjacencies and counters too), aging and clearing are session_free.c's.
@@ -27,6 +38,7 @@
 #include <netinet/in.h>
 
 #include <rte_malloc.h>
+#include <rte_random.h>
 #include <rte_tcp.h>
 
 #include "session.h"
@@ -51,7 +63,10 @@ static uint32_t buckets_for(uint32_t max)
 size_t nat_sessions_memsize(uint32_t max)
 {
 	return (size_t)buckets_for(max) * sizeof(struct nat_bucket) +
-	       (size_t)max * (sizeof(struct nat_session) + sizeof(uint32_t));
+	       (size_t)max *
+		       (sizeof(struct nat_session) + sizeof(struct nat_link) + sizeof(uint32_t)) +
+	       CFG_MAX_MAPPINGS * sizeof(struct nat_slot) +
+	       NAT_CMS_ROWS * NAT_CMS_COLS * sizeof(uint16_t);
 }
 
 int nat_sessions_init(struct nat_sessions *s, const char *name, uint32_t max, int socket)
@@ -73,10 +88,23 @@ int nat_sessions_init(struct nat_sessions *s, const char *name, uint32_t max, in
 				     socket);
 	s->rst_seq = rte_zmalloc_socket(name, (size_t)max * sizeof(*s->rst_seq),
 					RTE_CACHE_LINE_SIZE, socket);
-	if (!s->bkt || !s->recs || !s->rst_seq) {
+	s->lnk =
+		rte_malloc_socket(name, (size_t)max * sizeof(*s->lnk), RTE_CACHE_LINE_SIZE, socket);
+	s->slots = rte_malloc_socket(name, CFG_MAX_MAPPINGS * sizeof(*s->slots),
+				     RTE_CACHE_LINE_SIZE, socket);
+	s->cms = rte_zmalloc_socket(name, NAT_CMS_ROWS * NAT_CMS_COLS * sizeof(*s->cms),
+				    RTE_CACHE_LINE_SIZE, socket);
+	if (!s->bkt || !s->recs || !s->lnk || !s->slots || !s->cms || !s->rst_seq) {
 		nat_sessions_fini(s);
 		return -ENOMEM;
 	}
+	// The hash's secret: per table, at start-up, from rte_rand() (seeded by EAL from the
+	// system's entropy), so that nobody outside can tell which 5-tuples share a bucket.
+	s->key[0] = rte_rand();
+	s->key[1] = rte_rand();
+	s->syn_head = s->syn_tail = NAT_REC_NONE;
+	for (uint32_t i = 0; i < CFG_MAX_MAPPINGS; i++)
+		s->slots[i] = (struct nat_slot){.head = NAT_REC_NONE, .tail = NAT_REC_NONE};
 	return 0;
 }
 
@@ -85,6 +113,9 @@ void nat_sessions_fini(struct nat_sessions *s)
 	rte_free(s->bkt);
 	rte_free(s->recs);
 	rte_free(s->rst_seq);
+	rte_free(s->lnk);
+	rte_free(s->slots);
+	rte_free(s->cms);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -203,13 +234,14 @@ uint32_t nat_session_alloc(struct nat_sessions *s)
 {
 	uint32_t i = s->free_head;
 
-	if (i != NAT_REC_NONE) {
+	if (i != NAT_REC_NONE)
 		s->free_head = s->recs[i].last_seen;
-		return i;
-	}
-	if (s->hwm < s->max)
-		return s->hwm++;
-	return NAT_REC_NONE;
+	else if (s->hwm < s->max)
+		i = s->hwm++;
+	else
+		return NAT_REC_NONE;
+	s->lnk[i].prev = NAT_LNK_OFF;
+	return i;
 }
 
 void nat_session_release(struct nat_sessions *s, uint32_t idx)
@@ -221,6 +253,125 @@ void nat_session_release(struct nat_sessions *s, uint32_t idx)
 	s->free_head = idx;
 }
 
+/* The two counters of (slot, source) in the sketch, from one keyed hash. */
+static void cms_cols(const struct nat_sessions *s, uint16_t slot, rte_be32_t src, uint32_t c[2])
+{
+	uint64_t x = nat_nh64(s->key, (uint64_t)src | (uint64_t)slot << 32, 0x736f75726365ull);
+
+	c[0] = (uint32_t)x & (NAT_CMS_COLS - 1);
+	c[1] = NAT_CMS_COLS + ((uint32_t)(x >> 32) & (NAT_CMS_COLS - 1));
+}
+
+uint32_t nat_sessions_src_count(const struct nat_sessions *s, uint16_t slot, rte_be32_t src_be)
+{
+	uint32_t c[2];
+
+	cms_cols(s, slot, src_be, c);
+	return RTE_MIN(s->cms[c[0]], s->cms[c[1]]);
+}
+
+static void syn_unlink(struct nat_sessions *s, uint32_t idx)
+{
+	struct nat_link *l = &s->lnk[idx];
+	struct nat_slot *sl = &s->slots[s->recs[idx].slot];
+
+	if (l->prev == NAT_LNK_OFF)
+		return;
+	if (l->prev != NAT_REC_NONE)
+		s->lnk[l->prev].next = l->next;
+	else
+		s->syn_head = l->next;
+	if (l->next != NAT_REC_NONE)
+		s->lnk[l->next].prev = l->prev;
+	else
+		s->syn_tail = l->prev;
+	if (l->sprev != NAT_REC_NONE)
+		s->lnk[l->sprev].snext = l->snext;
+	else
+		sl->head = l->snext;
+	if (l->snext != NAT_REC_NONE)
+		s->lnk[l->snext].sprev = l->sprev;
+	else
+		sl->tail = l->sprev;
+	l->prev = NAT_LNK_OFF;
+}
+
+void nat_sessions_track(struct nat_sessions *s, uint32_t idx, bool count_src)
+{
+	struct nat_session *se = &s->recs[idx];
+	struct nat_slot *sl = &s->slots[se->slot];
+	struct nat_link *l = &s->lnk[idx];
+	uint32_t c[2];
+
+	sl->active++;
+	se->src_counted = count_src;
+	if (count_src) {
+		cms_cols(s, se->slot, se->addr[DIR_O2I][0], c);
+		for (int r = 0; r < NAT_CMS_ROWS; r++)
+			if (s->cms[c[r]] < UINT16_MAX)
+				s->cms[c[r]]++;
+	}
+	if (se->proto != IPPROTO_TCP || se->state != NAT_ST_SYN_SENT) {
+		l->prev = NAT_LNK_OFF;
+		return;
+	}
+	l->prev = s->syn_tail;
+	l->next = NAT_REC_NONE;
+	if (s->syn_tail != NAT_REC_NONE)
+		s->lnk[s->syn_tail].next = idx;
+	else
+		s->syn_head = idx;
+	s->syn_tail = idx;
+	l->sprev = sl->tail;
+	l->snext = NAT_REC_NONE;
+	if (sl->tail != NAT_REC_NONE)
+		s->lnk[sl->tail].snext = idx;
+	else
+		sl->head = idx;
+	sl->tail = idx;
+}
+
+void nat_sessions_untrack(struct nat_sessions *s, uint32_t idx)
+{
+	const struct nat_session *se = &s->recs[idx];
+	struct nat_slot *sl = &s->slots[se->slot];
+	uint32_t c[2];
+
+	syn_unlink(s, idx);
+	if (sl->active)
+		sl->active--;
+	if (!se->src_counted)
+		return;
+	cms_cols(s, se->slot, se->addr[DIR_O2I][0], c);
+	for (int r = 0; r < NAT_CMS_ROWS; r++)
+		if (s->cms[c[r]])
+			s->cms[c[r]]--;
+}
+
+static bool same_snat(const struct nat_session *a, const struct nat_session *b)
+{
+	return a->addr[DIR_I2O][0] == b->addr[DIR_I2O][0] &&
+	       a->addr[DIR_I2O][1] == b->addr[DIR_I2O][1] &&
+	       a->port[DIR_I2O][0] == b->port[DIR_I2O][0] && a->proto == b->proto;
+}
+
+uint32_t nat_sessions_victim(struct nat_sessions *s, int slot, const struct nat_session *like)
+{
+	uint32_t i = slot < 0 ? s->syn_head : s->slots[slot].head;
+
+	for (unsigned int n = 0; n < NAT_EVICT_SCAN && i != NAT_REC_NONE; n++) {
+		const struct nat_session *se = &s->recs[i];
+		uint32_t next = slot < 0 ? s->lnk[i].next : s->lnk[i].snext;
+
+		if (se->state != NAT_ST_SYN_SENT)
+			syn_unlink(s, i); // established (or closing) since: no longer a candidate
+		else if (!like || same_snat(se, like))
+			return i;
+		i = next;
+	}
+	return NAT_REC_NONE;
+}
+
 uint32_t nat_session_timeout_s(const struct nat_session *se, const struct tables *t)
 {
 	const struct cfg_timeouts *to = &t->slot_timeouts[se->slot];
@@ -230,6 +381,8 @@ uint32_t nat_session_timeout_s(const struct nat_session *se, const struct tables
 		return to->tcp_established;
 	case NAT_ST_UDP:
 		return to->udp;
+	case NAT_ST_SYN_SENT:
+		return to->tcp_syn ? to->tcp_syn : to->tcp_transitory;
 	default:
 		return to->tcp_transitory;
 	}

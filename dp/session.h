@@ -8,6 +8,7 @@
 #define STRAIT_DP_SESSION_H
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,12 +58,13 @@ enum nat_tcp_state {
  * read when the session is examined for expiry.
  */
 struct nat_session {
-	rte_be32_t addr[2][2]; /**< [dir][src, dst]: O2I {client, ext}, I2O {backend, snat} */
-	rte_be16_t port[2][2]; /**< the same for ports */
-	uint8_t proto;	       /**< IPPROTO_*; 0 = free record */
-	uint8_t state : 3;     /**< enum nat_tcp_state */
-	uint8_t flags : 3;     /**< NAT_F_* */
-	uint8_t pad0 : 2;
+	rte_be32_t addr[2][2];	 /**< [dir][src, dst]: O2I {client, ext}, I2O {backend, snat} */
+	rte_be16_t port[2][2];	 /**< the same for ports */
+	uint8_t proto;		 /**< IPPROTO_*; 0 = free record */
+	uint8_t state : 3;	 /**< enum nat_tcp_state */
+	uint8_t flags : 3;	 /**< NAT_F_* */
+	uint8_t src_counted : 1; /**< counted in the per-source sketch (nat_sessions_track) */
+	uint8_t pad0 : 1;
 	uint16_t slot;	    /**< mapping counter slot (and timeouts) */
 	uint16_t l3_delta;  /**< out2in IPv4 header delta of the addresses (RFC 1624), folded */
 	uint16_t l4_delta;  /**< out2in TCP/UDP delta: pseudo-header addresses and ports */
@@ -91,9 +93,41 @@ static_assert(sizeof(struct nat_bucket) == RTE_CACHE_LINE_SIZE, "bucket is one c
 #define NAT_REC_NONE UINT32_MAX
 
 /**
+ * Links of a record in the two lists of unestablished TCP sessions (struct nat_sessions):
+ * the worker's and its mapping slot's. Kept beside the records, not in them, so that the
+ * record stays one cache line; only session creation and removal touch them.
+ */
+struct nat_link {
+	uint32_t prev, next;   /**< worker list; prev NAT_LNK_OFF when on no list */
+	uint32_t sprev, snext; /**< the mapping slot's list */
+};
+
+#define NAT_LNK_OFF (UINT32_MAX - 1)
+
+/** Per mapping slot, per worker: its unestablished list, live sessions, new-session tokens. */
+struct nat_slot {
+	uint32_t head, tail; /**< oldest, newest unestablished session (NAT_REC_NONE: none) */
+	uint32_t active;     /**< live sessions of the mapping on this worker */
+	uint32_t tokens;     /**< newSessionsPerSecond bucket (per worker share) */
+	uint32_t tok_tick;   /**< session tick of the last refill */
+	uint32_t pad;
+};
+
+/** Per-source session counters: a count-min sketch of NAT_CMS_ROWS x NAT_CMS_COLS. */
+#define NAT_CMS_ROWS 2
+#define NAT_CMS_COLS 4096 /**< power of two */
+/** The most unestablished entries a new session examines for a victim (early drop). */
+#define NAT_EVICT_SCAN 16
+
+/**
  * Per-worker session table: a bucketized cuckoo hash (two candidate buckets per key, 8
  * entries each) over a record array, both preallocated. Single writer, single reader: the
  * worker that owns it (the control thread reads records, never buckets).
+ *
+ * Beside it, what protects it from floods (Linux conntrack's early_drop, VPP NAT44-ED's LRU
+ * of transitory sessions): the unestablished TCP sessions in creation order, worker-wide and
+ * per mapping slot, so that a new session under pressure evicts the oldest of them, never an
+ * established one; per-slot live counts and token buckets; a per-source count-min sketch.
  */
 struct nat_sessions {
 	struct nat_bucket *bkt;
@@ -106,6 +140,11 @@ struct nat_sessions {
 	uint32_t expire_cursor;
 	uint64_t active;
 	uint64_t insert_fail; /**< keys that found no place (counted as table full) */
+	uint64_t key[2];      /**< secret of the hash (nat_hash_words()), rte_rand() at init */
+	struct nat_link *lnk; /**< [max] */
+	uint32_t syn_head, syn_tail; /**< the worker's unestablished list, oldest first */
+	struct nat_slot *slots;	     /**< [CFG_MAX_MAPPINGS] */
+	uint16_t *cms; /**< [NAT_CMS_ROWS * NAT_CMS_COLS] sessions per (slot, source) */
 };
 
 int nat_sessions_init(struct nat_sessions *s, const char *name, uint32_t max, int socket);
@@ -125,6 +164,26 @@ int nat_sessions_add(struct nat_sessions *s, const struct nat_key *k, uint32_t r
 int nat_sessions_add_h(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint32_t ref);
 /** Remove the entry @p k → @p ref. @return 0 or -ENOENT. */
 int nat_sessions_del(struct nat_sessions *s, const struct nat_key *k, uint32_t ref);
+/**
+ * Account for live session @p idx (its record filled, its keys added): its mapping slot's
+ * count, the per-source counters when @p count_src (its mapping has a per-source limit; the
+ * record remembers it), and, for a TCP session in NAT_ST_SYN_SENT, the tails of the
+ * unestablished lists.
+ */
+void nat_sessions_track(struct nat_sessions *s, uint32_t idx, bool count_src);
+/** Undo nat_sessions_track() for @p idx, before its record is released. O(1). */
+void nat_sessions_untrack(struct nat_sessions *s, uint32_t idx);
+/**
+ * The oldest unestablished (NAT_ST_SYN_SENT) session to evict: of mapping slot @p slot, or of
+ * the whole worker when @p slot < 0; with @p like non-NULL, only one with the same in2out
+ * backend address, backend port and SNAT address (the holder of a SNAT port that @p like
+ * wants). Entries that have left SYN_SENT are unlinked on the way; at most NAT_EVICT_SCAN
+ * entries are examined (each session enters a list once: amortized O(1) per new session).
+ * @return the record index, or NAT_REC_NONE.
+ */
+uint32_t nat_sessions_victim(struct nat_sessions *s, int slot, const struct nat_session *like);
+/** Sessions of mapping slot @p slot's source @p src_be (network order), an upper bound. */
+uint32_t nat_sessions_src_count(const struct nat_sessions *s, uint16_t slot, rte_be32_t src_be);
 /** Take a free record. @return its index, or NAT_REC_NONE when all are in use. */
 uint32_t nat_session_alloc(struct nat_sessions *s);
 /** Give back a record taken by nat_session_alloc() whose keys were never added. */

@@ -75,7 +75,7 @@ bool nat_clear_rst(struct dp_worker *w, uint32_t idx)
 	uint32_t gen;
 
 	if (se->proto != IPPROTO_TCP || se->state == NAT_ST_CLOSED || !mp ||
-	    !neigh_lookup(a->nh, &dmac, &gen))
+	    !neigh_lookup(a->port, a->nh, &dmac, &gen))
 		return false;
 	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
 	if (!m)

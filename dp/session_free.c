@@ -18,6 +18,7 @@ void nat_session_free(struct dp_worker *w, uint32_t idx)
 	struct nat_session *se = &s->recs[idx];
 	struct nat_key k;
 
+	nat_sessions_untrack(s, idx);
 	for (int d = 0; d < 2; d++) {
 		nat_session_key(se, d, &k);
 		nat_sessions_del(s, &k, idx << 1 | (uint32_t)d);
@@ -27,6 +28,12 @@ void nat_session_free(struct dp_worker *w, uint32_t idx)
 	w->stats.map[se->slot].sessions_expired++;
 	nat_session_release(s, idx);
 	s->active--;
+}
+
+void nat_session_evict(struct dp_worker *w, uint32_t idx)
+{
+	w->stats.sessions_evicted++;
+	nat_session_free(w, idx);
 }
 
 unsigned int nat_sessions_expire(struct dp_worker *w, unsigned int budget)

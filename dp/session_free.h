@@ -14,6 +14,11 @@
 /** Remove a session: both keys, its adjacency references, its record. */
 void nat_session_free(struct dp_worker *w, uint32_t idx);
 /**
+ * Remove an unestablished session early to make room for a new one (Linux conntrack's
+ * early_drop): nat_session_free(), counted in stats.sessions_evicted too.
+ */
+void nat_session_evict(struct dp_worker *w, uint32_t idx);
+/**
  * Examine at most @p budget records for expiry against the current tables' timeouts.
  * @return sessions expired.
  */

@@ -3,12 +3,15 @@
  * The session table's hot path, inline: key hashing, bucket scans and record matching, used
  * by the staged burst (nat.c) and by the table itself (session.c).
  *
- * Two hashes per key. CRC32-C of the key's 16 bytes picks the primary bucket (two crc32
- * instructions). A multiplicative hash gives the 32-bit signature kept in the bucket; it must
- * not be a second CRC: CRC is linear, so CRCs of the same bytes with two seeds differ by a
- * constant, and keys sharing a bucket would share their signatures too. The alternative
- * bucket is the primary one XOR a function of the signature (partial-key cuckoo hashing, as
- * MemC3 and rte_hash do), so an entry moves to its other bucket without its key being read.
+ * One keyed hash per key (NH, the universal hash of UMAC, RFC 4418 §5.2, then a 64-bit
+ * finalizer): its low bits pick the primary bucket, its high 32 bits are the signature kept
+ * in the bucket. The key is a per-table secret drawn at start-up (nat_sessions_init(),
+ * rte_rand()): without it a sender could compute which 5-tuples share a bucket and fill
+ * one pair of buckets with a few packets, since an unkeyed or CRC-seeded hash keeps its
+ * collisions whatever the seed (CRC is linear: CRC(seed, a) ^ CRC(seed, b) does not depend on
+ * the seed). The alternative bucket is the primary one XOR a function of the signature
+ * (partial-key cuckoo hashing, as MemC3 and rte_hash do), so an entry moves to its other
+ * bucket without its key being read.
  */
 #ifndef STRAIT_DP_SESSION_INLINES_H
 #define STRAIT_DP_SESSION_INLINES_H
@@ -17,7 +20,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <rte_hash_crc.h>
 #ifdef RTE_ARCH_X86
 #include <emmintrin.h>
 #endif
@@ -30,14 +32,30 @@ struct nat_hash {
 	uint32_t sig;
 };
 
+/*
+ * NH over the key's four 32-bit halves with the table's secret, then splitmix64's finalizer so
+ * that every output bit depends on every input bit. NH is 2^-32-almost-universal for a key
+ * unknown to the sender: no set of 5-tuples collides more often than chance.
+ */
+static __rte_always_inline uint64_t nat_nh64(const uint64_t key[2], uint64_t w0, uint64_t w1)
+{
+	uint64_t x = (uint64_t)((uint32_t)w0 + (uint32_t)key[0]) *
+			     (uint32_t)((w0 >> 32) + (key[0] >> 32)) +
+		     (uint64_t)((uint32_t)w1 + (uint32_t)key[1]) *
+			     (uint32_t)((w1 >> 32) + (key[1] >> 32));
+	x ^= x >> 31;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 29;
+	return x;
+}
+
 /** The hash of a key given as its two 64-bit words (memory order). */
 static __rte_always_inline struct nat_hash nat_hash_words(const struct nat_sessions *s, uint64_t w0,
 							  uint64_t w1)
 {
-	uint32_t h = rte_hash_crc_8byte(w1, rte_hash_crc_8byte(w0, 0x5eed5eed));
-	uint64_t x = (w0 * 0x9e3779b97f4a7c15ull ^ w1) * 0xc2b2ae3d27d4eb4full;
+	uint64_t x = nat_nh64(s->key, w0, w1);
 	uint32_t sig = (uint32_t)(x >> 32);
-	return (struct nat_hash){.bkt = h & s->bkt_mask, .sig = sig ? sig : 1};
+	return (struct nat_hash){.bkt = (uint32_t)x & s->bkt_mask, .sig = sig ? sig : 1};
 }
 
 static inline struct nat_hash nat_key_hash(const struct nat_sessions *s, const struct nat_key *k)

@@ -22,6 +22,7 @@
 
 #define DP_BURST	   32
 #define DP_RING_SIZE	   1024
+#define DP_ARP_RING_SIZE   256
 #define DP_FRAG_SLOTS	   1024 /**< per worker; power of two */
 #define DP_SNAT_PORT_MIN   1024u
 #define DP_SNAT_PORT_TRIES 64
@@ -84,7 +85,8 @@ struct dp_worker {
 	struct nat_sessions sess;
 	struct rte_ring *handoff_in[CFG_MAX_WORKERS];  /**< [from] */
 	struct rte_ring *handoff_out[CFG_MAX_WORKERS]; /**< [to] */
-	struct rte_ring *sp_out;		       /**< to the control thread */
+	struct rte_ring *sp_out;		       /**< to the control thread: all but ARP */
+	struct rte_ring *sp_arp; /**< to the control thread: ARP, read first */
 	struct rte_ring *ctl_tx; /**< from the control thread: frames to send */
 	struct rte_ring *cmd_in; /**< from the control thread: struct dp_cmd * */
 	struct dp_cmd *clearing; /**< the clear in progress (session_clear.c), NULL if none */

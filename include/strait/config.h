@@ -33,8 +33,9 @@
 #define CFG_MAX_MAPPINGS  4096
 #define CFG_MAX_WORKERS	  16
 /**
- * Most `sessions.max`: 2^28 sessions = 25 GiB at 100 bytes a session (the table's record, its
- * two entries and the 4-byte sequence number a RST takes), well past any one host's share for NAT. It also keeps the per-worker split
+ * Most `sessions.max`: 2^28 sessions = 29 GiB at 116 bytes a session (the table's record, its
+ * two entries, its links on the unestablished lists and the sequence number a RST takes), well
+ * past any one host's share for NAT. It also keeps the per-worker split
  * (rounded up) and the cuckoo table's bucket count far from 32-bit wrap: at 2^32 - 1 the split
  * wrapped to 0 sessions a worker.
  */
@@ -87,7 +88,9 @@ struct cfg_port {
 	X(tcp_established, "tcp_established", "tcpEstablished", "tcp-est", 7440,                   \
 	  "established") /* RFC 5382 REQ-5 */                                                      \
 	X(tcp_transitory, "tcp_transitory", "tcpTransitory", "tcp-trans", 240,                     \
-	  "syn_sent fin_wait closed") /* RFC 5382 REQ-5, RFC 7857 */
+	  "fin_wait closed") /* RFC 5382 REQ-5, RFC 7857 */                                        \
+	X(tcp_syn, "tcp_syn", "tcpSyn", "tcp-syn", 120,                                            \
+	  "syn_sent") /* Linux conntrack SYN_SENT; docs/operations.md says why not 240 */
 
 #define CFG_TIMEOUT_MEMBER_(member, ckey, crdkey, word, def, states) uint32_t member;
 /** Per-protocol session timeouts, seconds; 0 in a mapping means "use the global one". */
@@ -135,6 +138,32 @@ struct cfg_backend {
 	char name[CFG_NAME_MAX]; /**< pod name when known, for display */
 };
 
+/**
+ * A mapping's flood limits (`limits:`), each 0 = none. Counted by each worker on its own
+ * sessions, with no shared write: `sessions` and `newSessionsPerSecond` are split evenly
+ * over the workers (each enforces ceil(limit / workers): clients spread over workers by a
+ * keyed hash, so a flood from many sources meets the whole limit); `sessionsPerSource` is
+ * enforced whole by the one worker that owns every flow of a source (the steering hash is of
+ * the client address).
+ */
+struct cfg_limits {
+	uint32_t sessions;	      /**< live sessions of the mapping, 0..CFG_MAX_SESSIONS */
+	uint32_t sessions_per_source; /**< live sessions of one client address, 0..65535 */
+	uint32_t new_per_second;      /**< new sessions a second, 0..CFG_MAX_SESSIONS */
+};
+
+/** The keys of a mapping's `limits:` (struct cfg_limits), as CFG_MAPPING_FIELDS. */
+#define CFG_LIMIT_FIELDS(X)                                                                        \
+	X("sessions", INT, sessions, 0, CFG_MAX_SESSIONS, NULL, CFG_F_CRD)                         \
+	X("sessionsPerSource", INT, sessions_per_source, 0, 65535, NULL, CFG_F_CRD)                \
+	X("newSessionsPerSecond", INT, new_per_second, 0, CFG_MAX_SESSIONS, NULL, CFG_F_CRD)
+
+/** A mapping's `maglev:` (struct cfg_maglev), as CFG_MAPPING_FIELDS. */
+struct cfg_maglev {
+	uint32_t seed; /**< of the flow hash (maglev_flow_hash()); default MAGLEV_SEED_DEFAULT */
+};
+#define CFG_MAGLEV_FIELDS(X) X("seed", INT, seed, 0, UINT32_MAX, NULL, CFG_F_CRD)
+
 /** A mapping: the DESIGN §5 spec, with backends resolved. */
 struct cfg_mapping {
 	char name[CFG_NAME_MAX];
@@ -152,6 +181,8 @@ struct cfg_mapping {
 	enum cfg_nat_mode nat;
 	enum cfg_backend_kind backend_kind;
 	struct cfg_timeouts timeouts; /**< 0 = global default */
+	struct cfg_limits limits;     /**< 0 = no limit */
+	struct cfg_maglev maglev;
 	int32_t ordinal;	      /**< StatefulSet ordinal for per-pod ports, -1 = none */
 	struct cfg_backend *backends; /**< owned; n_backends entries */
 	unsigned int n_backends;
@@ -225,6 +256,8 @@ struct cfg_field {
 	X("ports", PORTS, ports, 0, CFG_MAX_MAP_PORTS, cfg_map_port_fields, CFG_F_CRD)             \
 	X("nat", ENUM, nat, 0, 0, cfg_nat_names, CFG_F_CRD)                                        \
 	X("timeouts", OBJECT, timeouts, 0, 0, cfg_timeout_fields, CFG_F_CRD)                       \
+	X("limits", OBJECT, limits, 0, 0, cfg_limit_fields, CFG_F_CRD)                             \
+	X("maglev", OBJECT, maglev, 0, 0, cfg_maglev_fields, CFG_F_CRD)                            \
 	X("ordinal", INT, ordinal, -1, INT32_MAX, NULL, 0)                                         \
 	X("backends", BACKENDS, backends, 1, CFG_MAX_BACKENDS, cfg_backend_fields, CFG_F_CRD)      \
 	X("removeOrphanSessions", BOOL, remove_orphan_sessions, 1, 1, NULL, CFG_F_CRD)
@@ -250,6 +283,10 @@ extern const struct cfg_field cfg_map_port_fields[];
 extern const struct cfg_field cfg_backend_fields[];
 /** A mapping's `timeouts:` keys (the CRD keys of CFG_TIMEOUTS, 0..CFG_TIMEOUT_MAX). */
 extern const struct cfg_field cfg_timeout_fields[];
+/** A mapping's `limits:` keys (CFG_LIMIT_FIELDS), ended by a NULL key. */
+extern const struct cfg_field cfg_limit_fields[];
+/** A mapping's `maglev:` keys (CFG_MAGLEV_FIELDS), ended by a NULL key. */
+extern const struct cfg_field cfg_maglev_fields[];
 
 /** `mode` values, index + 1 = enum cfg_mapping_mode (static has no name: a backends list). */
 extern const char *const cfg_mode_names[];
@@ -276,7 +313,36 @@ struct cfg_kubernetes {
 	bool enabled;
 	char kubeconfig[CFG_PATH_MAX];
 	char ns[CFG_NAME_MAX]; /**< namespace filter, "" = all */
+	/** `kubernetes.requireAddressPools`: enforce address pools even when none is defined
+	 *  (then no Kubernetes object may use any address); default false: with no pool at all,
+	 *  Kubernetes objects may use any address (and strait warns once) */
+	bool require_pools;
 };
+
+#define CFG_MAX_POOLS		32 /**< `addressPools` entries (config file and API together) */
+#define CFG_MAX_POOL_CIDRS	16 /**< addresses entries per pool */
+#define CFG_MAX_POOL_NAMESPACES 16 /**< namespaces entries per pool */
+
+/**
+ * An address pool (`addressPools:` in the config file, or a strait.io AddressPool object, as
+ * MetalLB's IPAddressPool): the external addresses that Kubernetes objects of some namespaces
+ * may use. The config file's and the CLI's own mappings are not restricted by pools.
+ */
+struct cfg_pool {
+	char name[CFG_NAME_MAX];
+	struct cfg_cidr cidrs[CFG_MAX_POOL_CIDRS]; /**< host order, no host bits set */
+	unsigned int n_cidrs;
+	char namespaces[CFG_MAX_POOL_NAMESPACES][CFG_NAME_MAX]; /**< none = every namespace */
+	unsigned int n_namespaces;
+	bool auto_assign;  /**< addresses may be allocated from it (default true) */
+	unsigned int line; /**< line of the entry in its file, 0 if none */
+};
+
+/** Whether pool @p p lists host-order @p addr. Any thread. */
+bool cfg_pool_contains(const struct cfg_pool *p, uint32_t addr);
+
+/** Whether pool @p p admits namespace @p ns (no namespaces listed = every one). Any thread. */
+bool cfg_pool_admits_ns(const struct cfg_pool *p, const char *ns);
 
 /** The whole config file. */
 struct cfg {
@@ -294,6 +360,9 @@ struct cfg {
 	char metrics_listen[CFG_PATH_MAX]; /**< "host:port", "" = no metrics */
 	struct cfg_mapping *mappings;	   /**< owned; n_mappings entries */
 	unsigned int n_mappings;
+	/** `addressPools`, no two overlapping; read at start-up (a reload keeps them) */
+	struct cfg_pool pools[CFG_MAX_POOLS];
+	unsigned int n_pools;
 };
 
 /**

@@ -41,6 +41,9 @@
 	X(NO_SESSION, "no_session")                                                                \
 	X(TCP_NOT_SYN, "tcp_not_syn")                                                              \
 	X(SESSION_TABLE_FULL, "session_table_full")                                                \
+	X(MAPPING_SESSION_LIMIT, "mapping_session_limit")                                          \
+	X(SOURCE_SESSION_LIMIT, "source_session_limit")                                            \
+	X(NEW_SESSION_RATE, "new_session_rate")                                                    \
 	X(NO_SNAT_PORT, "no_snat_port")                                                            \
 	X(NO_BACKEND, "no_backend")                                                                \
 	X(NO_ROUTE, "no_route")                                                                    \
@@ -50,7 +53,12 @@
 	X(HANDOFF_RING_FULL, "handoff_ring_full")                                                  \
 	X(SLOWPATH_RING_FULL, "slowpath_ring_full")                                                \
 	X(TX_FULL, "tx_full")                                                                      \
-	X(NO_NEIGHBOR, "no_neighbor")
+	X(NO_NEIGHBOR, "no_neighbor")                                                              \
+	X(ARP_UNSOLICITED, "arp_unsolicited")                                                      \
+	X(ARP_WRONG_ARM, "arp_wrong_arm")                                                          \
+	X(ICMP_RATE_LIMITED, "icmp_rate_limited")                                                  \
+	X(NEIGH_PARK_FULL, "neigh_park_full")                                                      \
+	X(NEIGH_TABLE_FULL, "neigh_table_full")
 
 enum dp_drop {
 #define X(e, s) DP_DROP_##e,
@@ -84,6 +92,9 @@ struct dp_stats {
 	uint64_t rx_bytes[DP_PORT_MAX], tx_bytes[DP_PORT_MAX]; /**< frame bytes (mbuf pkt_len) */
 	uint64_t drops[DP_DROP_MAX];			       /**< packets, by enum dp_drop */
 	uint64_t sessions_created, sessions_expired;
+	/** of sessions_expired: unestablished TCP sessions removed early to make room for a new
+	 *  session (table, mapping limit or SNAT ports full), as conntrack's early_drop */
+	uint64_t sessions_evicted;
 	uint64_t handoff_out, handoff_in; /**< packets passed to / taken from other workers */
 	uint64_t slowpath;		  /**< packets passed to the control thread */
 	uint64_t busy_tsc, total_tsc;	  /**< TSC cycles of loop iterations with work / of all */
@@ -271,6 +282,17 @@ uint64_t dp_sessions_active(void);
  * @return packets handled (taken from the workers' rings).
  */
 unsigned int dp_slowpath_poll(void);
+
+/**
+ * Announce that @p addr (network order) is ours on arm @p port (enum dp_port_role): one
+ * gratuitous ARP, a broadcast request with sender and target both @p addr and our MAC (RFC
+ * 5227 §2.3 announcement, as RFC 5944 §4.6 uses it), so that neighbours update their caches
+ * now (a VIP moved to this gateway). dp_slowpath_poll() already announces every address a
+ * new tables generation adds (port addresses, mapping addresses on ext); call this to
+ * announce again (failover). Does nothing when @p port >= DP_PORT_MAX or @p addr is 0.
+ * Control thread only (it is the one producer of worker 0's tx ring).
+ */
+void dp_garp_announce(uint8_t port, rte_be32_t addr);
 
 /** A neighbour (ARP) entry for display. */
 struct dp_neigh_info {

@@ -24,7 +24,8 @@
  *
  * Pods: only StatefulSet pods matter, and every one carries the selector's label: it keeps a
  * big cluster's other pods off the wire. EndpointSlice: discovery.k8s.io/v1beta1 on <= 1.20.
- * StatefulSets are sources only when annotated (strait/k8s_reconcile.h).
+ * StatefulSets are sources only when annotated (strait/k8s_reconcile.h). AddressPools
+ * (cluster-scoped) are no source: they say which addresses sources may use (k8s_pools.h).
  */
 #define K8S_KINDS(X)                                                                               \
 	X(MAPPING, "Mapping", "strait.io/v1alpha1", "mappings", "mappings.strait.io",              \
@@ -39,7 +40,9 @@
 	  "/apis/apps/v1", NULL, NULL, true, NULL, statefulset)                                    \
 	X(POD, "Pod", "v1", "pods", "pods", "/api/v1", NULL, NULL, true,                           \
 	  "statefulset.kubernetes.io%2Fpod-name", none)                                            \
-	X(NODE, "Node", "v1", "nodes", "nodes", "/api/v1", NULL, NULL, false, NULL, none)
+	X(NODE, "Node", "v1", "nodes", "nodes", "/api/v1", NULL, NULL, false, NULL, none)          \
+	X(ADDRESSPOOL, "AddressPool", "strait.io/v1alpha1", "addresspools",                        \
+	  "addresspools.strait.io", "/apis/strait.io/v1alpha1", NULL, NULL, false, NULL, none)
 
 /** The kinds strait reads: K8S_KIND_MAPPING, K8S_KIND_SERVICE, ... in K8S_KINDS order. */
 enum k8s_kind {

@@ -45,6 +45,7 @@
 #include <strait/config.h>
 #include <strait/k8s_cache.h>
 #include <strait/k8s_kinds.h>
+#include <strait/k8s_pools.h>
 
 #define K8S_NAME_MAX	254 /**< a DNS-1123 subdomain (253) and the NUL */
 #define K8S_REASON_MAX	48
@@ -84,7 +85,23 @@ struct k8s_desired {
 	unsigned int n_maps;
 	struct k8s_result *res; /**< one per source object, owned */
 	unsigned int n_res;
-	uint64_t fingerprint; /**< hash of all of maps: equal sets publish the same tables */
+	uint64_t fingerprint;	/**< hash of all of maps: equal sets publish the same tables */
+	struct k8s_pools pools; /**< the address pools of this pass, owned */
+};
+
+/**
+ * Per-object budgets (reason `OverBudget`): what one object may cost the tables, so that one
+ * object cannot exhaust the gateway's memory or service table for every other. Defaults:
+ */
+#define K8S_LIMIT_KEYS	   65536u     /**< service-table keys: addresses x ports, all its ports */
+#define K8S_LIMIT_BACKENDS 65536u     /**< backend entries: ports entries x backends, summed */
+#define K8S_LIMIT_MAGLEV   64u	      /**< Maglev tables (MAGLEV_TABLE_SIZE x 2 bytes each) */
+#define K8S_LIMIT_TOTAL	   (1u << 22) /**< service-table keys of every source together */
+
+/** The budgets in force; 0 = the K8S_LIMIT_ default. */
+struct k8s_limits {
+	uint32_t keys, backends, maglev; /**< per object */
+	uint32_t total_keys;		 /**< all sources (the other sources' keys count first) */
 };
 
 /** Inputs beside the caches. */
@@ -92,6 +109,10 @@ struct k8s_reconcile_params {
 	uint32_t default_addr; /**< host order: the annotation's default address */
 	const struct cfg_mapping *const *reserved; /**< other sources' mappings: they win */
 	unsigned int n_reserved;
+	const struct cfg_pool *pools; /**< the config file's addressPools (n_pools) */
+	unsigned int n_pools;
+	bool require_pools; /**< kubernetes.requireAddressPools */
+	struct k8s_limits limits;
 };
 
 /**
@@ -105,13 +126,35 @@ int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *
 /** Free everything k8s_reconcile() put in @p d and zero it; @p d itself is the caller's. */
 void k8s_desired_free(struct k8s_desired *d);
 
+/**
+ * A trial build of @p n desired mappings (tables_build() without publishing).
+ * @return 0, or a -errno with @p *failed the index in @p maps of the mapping it failed on
+ *         (-1 when no one mapping is at fault: then nothing can be isolated).
+ */
+typedef int (*k8s_try_build_fn)(void *arg, const struct cfg_mapping *maps, unsigned int n,
+				int *failed, char *err, size_t errlen);
+
+/**
+ * Failure isolation: build @p d's mappings with @p fn; while a build fails on a mapping, fail
+ * the object that owns it (its own reason and message, naming only its own mapping:
+ * `NoCounterSlot` for -ENOSPC, `OverBudget` for -E2BIG, `OutOfMemory` for -ENOMEM, else
+ * `BuildFailed`), drop its mappings and build again, so that the others are published.
+ * Fingerprints are recomputed. At most one build per object plus one.
+ * @return 0 when the remaining mappings build; the failing build's -errno (with @p err) when
+ *         it fails on no one Kubernetes mapping; -ENOMEM.
+ */
+int k8s_desired_isolate(struct k8s_desired *d, k8s_try_build_fn fn, void *arg, char *err,
+			size_t errlen);
+
 /** The port-mapper spec of a StatefulSet annotation. */
 struct k8s_portmap_spec {
 	char prefix[CFG_NAME_MAX];
 	uint16_t start_port, target_port, bootstrap_port; /**< 0 = unset */
 	uint32_t addr;					  /**< host order, 0 = unset */
 	uint8_t proto;					  /**< IPPROTO_TCP or IPPROTO_UDP */
-	const char *annotation;				  /**< which key it came from */
+	struct cfg_limits limits; /**< `limits`: {sessions, sessions_per_source,
+				   *  new_sessions_per_second}, 0 = none */
+	const char *annotation;	  /**< which key it came from */
 };
 
 /**

@@ -15,7 +15,9 @@
 #ifndef STRAIT_MAGLEV_H
 #define STRAIT_MAGLEV_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /** Table size: prime, > 100 x the largest backend set it is meant for (paper §3.4). */
 #define MAGLEV_TABLE_SIZE 65521u
@@ -36,6 +38,33 @@ struct maglev_backend {
  * Control plane only (O(M x sum of weights) worst case, about M x log M typical).
  */
 int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table);
+
+/** The seed of maglev_flow_hash() when a mapping sets none (`maglev: {seed: 0}`). */
+#define MAGLEV_SEED_DEFAULT 0u
+
+/**
+ * The flow hash that picks a new session's entry in the table: @p len bytes at @p key (a
+ * multiple of 8: the 16-byte session key, memory order) mixed 8 bytes at a time by multiply
+ * and xor-shift (not CRC: a CRC keeps its collisions whatever the seed), from @p seed, a
+ * Mapping's `maglev.seed`. Not secret: every gateway of a mapping must pick the same backend
+ * for the same flow (the paper's §3.4 consistency across machines), so the seed is
+ * configuration, not drawn at start-up; an operator who keeps it private keeps senders from
+ * aiming flows at one backend. @return 32 bits. Any lcore; pure.
+ */
+static inline uint32_t maglev_flow_hash(uint32_t seed, const void *key, size_t len)
+{
+	uint64_t h = ((uint64_t)seed + 0x9e3779b97f4a7c15ull) * 0xbf58476d1ce4e5b9ull;
+
+	for (size_t i = 0; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, (const uint8_t *)key + i, 8);
+		h ^= w;
+		h *= 0x94d049bb133111ebull;
+		h ^= h >> 31;
+	}
+	h *= 0xbf58476d1ce4e5b9ull;
+	return (uint32_t)(h >> 32);
+}
 
 /** Pick the table entry for a flow hash. Any lcore; pure. */
 static inline uint16_t maglev_lookup(const uint16_t *table, uint32_t flow_hash)

@@ -76,6 +76,8 @@ struct tbl_mapping {
 	uint32_t n_allowed; /**< 0 = everyone */
 	struct cfg_cidr allowed[CFG_MAX_CIDRS];
 	struct cfg_timeouts timeouts; /**< resolved: never 0 */
+	struct cfg_limits limits;     /**< as configured, 0 = none (dp/nat.c splits them) */
+	uint32_t maglev_seed;	      /**< of maglev_flow_hash() */
 	uint32_t n_addrs;
 	uint32_t addrs[CFG_MAX_ADDRS]; /**< host order */
 	uint32_t first_service, n_services;
@@ -107,9 +109,14 @@ struct tables {
 	/** the gateway's own addresses per arm (network order); [INT][0] is the SNAT address */
 	rte_be32_t addrs[DP_PORT_MAX][CFG_MAX_ADDRS];
 	uint32_t n_addrs[DP_PORT_MAX];
-	/** addresses answered on ARP and ICMP echo on the ext arm: port and mapping addresses */
+	/** addresses answered on ARP and ICMP echo on the ext arm: the ext port's addresses and
+	 *  the addresses of the mappings in these tables (no others), each once */
 	rte_be32_t *vips;
 	uint32_t n_vips;
+	/** vips as an open-addressing set (linear probing, at most half full, 0 = empty slot):
+	 *  vip_mask + 1 entries, a power of two; tables_vips_index() builds it */
+	rte_be32_t *vip_slots;
+	uint32_t vip_mask;
 	struct tbl_route routes[2 * CFG_MAX_ROUTES + 2 * CFG_MAX_ADDRS + 1];
 	uint32_t n_routes; /**< most specific first */
 	/** networks behind the int arm: packets from them arriving on ext are spoofed */
@@ -169,14 +176,51 @@ static inline bool tables_is_local(const struct tables *t, unsigned int port, rt
 	return false;
 }
 
-/** Whether network-order @p addr is answered on the ext arm (port address or mapping VIP). */
-static inline bool tables_is_vip(const struct tables *t, rte_be32_t addr)
+/** The slot where the probe for network-order @p addr starts (a 32-bit murmur3 finalizer). */
+static inline uint32_t tables_vip_hash(rte_be32_t addr)
 {
-	for (uint32_t i = 0; i < t->n_vips; i++)
-		if (t->vips[i] == addr)
+	uint32_t h = addr;
+
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+/**
+ * Whether network-order @p addr is in the VIP set @p slots (@p mask + 1 entries, at most half
+ * full, 0 = empty): O(1) expected, a probe of one or two cache lines. 0.0.0.0 is never in it.
+ * For callers that keep the set's fields in registers across a burst (dp/nat.c). Any lcore.
+ */
+static inline bool tables_vip_in(const rte_be32_t *slots, uint32_t mask, rte_be32_t addr)
+{
+	uint32_t i = tables_vip_hash(addr) & mask;
+	rte_be32_t v;
+
+	while ((v = slots[i]) != 0) {
+		if (v == addr)
 			return true;
+		i = (i + 1) & mask;
+	}
 	return false;
 }
+
+/** Whether network-order @p addr is answered on the ext arm (port address or mapping VIP):
+ *  O(1), tables_vip_in(). Any lcore. */
+static inline bool tables_is_vip(const struct tables *t, rte_be32_t addr)
+{
+	return tables_vip_in(t->vip_slots, t->vip_mask, addr);
+}
+
+/**
+ * Index @p t->vips (@p t->n_vips network-order addresses, duplicates allowed, 0 skipped):
+ * remove the duplicates from the list and build t->vip_slots / t->vip_mask (a power of two at
+ * least twice the count, at least 8 slots), replacing any previous index.
+ * @return 0 or -ENOMEM (then @p t is unchanged). Control plane, before publication.
+ */
+int tables_vips_index(struct tables *t);
 
 /** Whether host-order @p addr is in a network behind the int arm (anti-spoofing on ext). */
 static inline bool tables_is_int_net(const struct tables *t, uint32_t addr)
@@ -189,6 +233,10 @@ static inline bool tables_is_int_net(const struct tables *t, uint32_t addr)
 
 /** Index of the mapping named @p ns/@p name in @p t, or -1. */
 int tables_mapping_find(const struct tables *t, const char *ns, const char *name);
+
+/** Most service-table keys (addresses x ports of every mapping) a tables set holds: the
+ *  service hash is sized twice that; the sum is counted in 64 bits. */
+#define TABLES_MAX_KEYS (1u << 22)
 
 /**
  * Build tables from the config's ports and timeouts and a set of mappings.
@@ -205,5 +253,18 @@ int tables_mapping_find(const struct tables *t, const char *ns, const char *name
 struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const *maps,
 			    unsigned int n_maps, int (*slot_of)(const char *ns, const char *name),
 			    uint64_t generation, char *err, size_t errlen);
+
+/**
+ * tables_build(), and on failure the index in @p maps of the mapping it failed on, so that a
+ * caller can leave that one out and build the rest (failure isolation, k8s.c):
+ * @param failed receives the index, or -1 when the failure is no one mapping's (the service
+ *               table could not be created, memory for the arrays). May be NULL.
+ * Besides tables_build()'s errors: E2BIG (with *failed) when the mappings up to and including
+ * that one need more than TABLES_MAX_KEYS service-table keys.
+ */
+struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *const *maps,
+			       unsigned int n_maps,
+			       int (*slot_of)(const char *ns, const char *name),
+			       uint64_t generation, int *failed, char *err, size_t errlen);
 
 #endif

@@ -203,7 +203,7 @@ static void tables_setup(void)
 	c.ext.gateway = ip4(EXT_GW);
 	c.intl.addrs[0] = (struct cfg_cidr){ip4("10.0.0.1"), 16};
 	c.intl.n_addrs = 1;
-	c.timeouts = (struct cfg_timeouts){300, 7440, 240};
+	c.timeouts = (struct cfg_timeouts){300, 7440, 240, 120};
 	for (unsigned int i = 0; i < N_BACKENDS; i++)
 		backends[i] = (struct cfg_backend){.addr = BACKEND_BASE + i, .weight = 1};
 	for (int m = 0; m < 2; m++) {
@@ -816,7 +816,7 @@ static void case_new(uint8_t proto, uint32_t cap, unsigned int runs, bool warm)
 {
 	const char *name = proto == IPPROTO_UDP ? "new-udp" : "new-tcp-syn";
 	const struct tmpl *t = proto == IPPROTO_UDP ? &B.udp_o2i : &B.syn;
-	struct runs rs = {.want = runs};
+	struct runs rs = {.want = runs}, rs_full = {.want = runs};
 	uint64_t live = 0;
 	bool warming = warm;
 
@@ -831,24 +831,36 @@ static void case_new(uint8_t proto, uint32_t cap, unsigned int runs, bool warm)
 		uint64_t c = run_new(t, 0, cap);
 		cpu_sample(&b);
 		struct dp_worker *w = B.w;
-		// Until the table is full every packet starts a session; past it, every one is a
-		// counted drop and no session is evicted.
+		// Until the table is full every packet starts a session. Past it, a UDP packet is
+		// a counted drop; a SYN evicts the oldest unestablished session (early drop) and
+		// takes its place: the cost of a SYN flood on a full table.
 		if (w->stats.sessions_created != cap)
 			die("%s: %" PRIu64 " sessions created in a table of %u (drops %" PRIu64 ")",
 			    name, w->stats.sessions_created, cap, counter_drops());
 		uint32_t extra = RTE_MAX(cap / 8, 32u);
-		run_new(t, cap, extra);
-		if (w->stats.drops[DP_DROP_SESSION_TABLE_FULL] != extra || w->sess.active != cap)
-			die("%s: full table: %" PRIu64 " full drops for %u packets, %" PRIu64
-			    " sessions",
-			    name, w->stats.drops[DP_DROP_SESSION_TABLE_FULL], extra,
-			    w->sess.active);
+		struct cpu_sample fa, fb;
+		cpu_sample(&fa);
+		uint64_t cf = run_new(t, cap, extra);
+		cpu_sample(&fb);
+		uint64_t want_full = proto == IPPROTO_UDP ? extra : 0;
+		uint64_t want_evict = proto == IPPROTO_UDP ? 0 : extra;
+		if (w->stats.drops[DP_DROP_SESSION_TABLE_FULL] != want_full ||
+		    w->stats.sessions_evicted != want_evict || w->sess.active != cap)
+			die("%s: full table: %" PRIu64 " full drops, %" PRIu64
+			    " evictions for %u packets, %" PRIu64 " sessions",
+			    name, w->stats.drops[DP_DROP_SESSION_TABLE_FULL],
+			    w->stats.sessions_evicted, extra, w->sess.active);
 		live = w->sess.active;
-		if (!warming)
+		if (!warming) {
 			runs_add(&rs, (double)c / cap, disturbance(&a, &b));
+			if (proto == IPPROTO_TCP)
+				runs_add(&rs_full, (double)cf / extra, disturbance(&fa, &fb));
+		}
 		warming = false;
 	}
 	report(name, cap, &rs, live);
+	if (proto == IPPROTO_TCP)
+		report("new-tcp-syn-evict", cap, &rs_full, live);
 	worker_drop();
 }
 
@@ -959,8 +971,9 @@ static uint64_t callgrind_child(const char *case_name, uint32_t sessions, uint64
 
 static void callgrind_all(void)
 {
-	static const char *const cases[] = {"est-o2i-uniform", "est-i2o-uniform", "new-udp",
-					    "new-tcp-syn", "mixed-90est-10new"};
+	static const char *const cases[] = {"est-o2i-uniform",	 "est-i2o-uniform",
+					    "new-udp",		 "new-tcp-syn",
+					    "new-tcp-syn-evict", "mixed-90est-10new"};
 	uint32_t n = o.cg_sessions;
 	// Two packet counts: the difference is what the extra packets cost, nothing else.
 	uint64_t p1 = 64 * 1024, p2 = 192 * 1024;
@@ -975,7 +988,7 @@ static void callgrind_all(void)
 			continue;
 		uint32_t s = n;
 		uint64_t a, b;
-		if (strncmp(cases[i], "new-", 4) == 0) {
+		if (strncmp(cases[i], "new-", 4) == 0 && !strstr(cases[i], "evict")) {
 			// New sessions: the table size is the packet count (every packet a new
 			// session until full), so the two runs fill tables of two sizes.
 			a = callgrind_child(cases[i], (uint32_t)p1, p1);
@@ -999,6 +1012,15 @@ static void child_main(void)
 	uint32_t n = o.child_sessions;
 	uint64_t p = o.child_packets;
 
+	if (strcmp(c, "new-tcp-syn-evict") == 0) {
+		// A full table of n SYN_SENT sessions, then p SYNs that each evict the oldest.
+		worker_make(n);
+		run_new(&B.syn, 0, n);
+		run_new(&B.syn, n, (uint32_t)p);
+		if (B.w->stats.sessions_evicted != p)
+			die("child %s: %" PRIu64 " evictions", c, B.w->stats.sessions_evicted);
+		return;
+	}
 	if (strcmp(c, "new-udp") == 0 || strcmp(c, "new-tcp-syn") == 0) {
 		worker_make((uint32_t)p);
 		run_new(strcmp(c, "new-udp") == 0 ? &B.udp_o2i : &B.syn, 0, (uint32_t)p);

@@ -52,11 +52,12 @@ RESOURCES = {
     ("discovery.k8s.io", "v1beta1", "endpointslices"): ("EndpointSlice", True),
     ("apps", "v1", "statefulsets"): ("StatefulSet", True),
     ("strait.io", "v1alpha1", "mappings"): ("Mapping", True),
+    ("strait.io", "v1alpha1", "addresspools"): ("AddressPool", False),
     ("coordination.k8s.io", "v1", "leases"): ("Lease", True),
     ("events.k8s.io", "v1", "events"): ("Event", True),
 }
 KIND_PLURAL = {v[0]: k[2] for k, v in RESOURCES.items()}
-CRD = {"mappings"}  # custom resources: list items keep kind/apiVersion, as the real server does
+CRD = {"mappings", "addresspools"}  # custom resources: list items keep kind/apiVersion, as the real server does
 STATUS_SUBRESOURCE = {"mappings", "statefulsets", "pods", "services", "nodes"}
 HISTORY_MAX = 200000
 
@@ -292,7 +293,8 @@ class Server:
                     obj = dict(obj, status=old["status"])  # an apply does not touch status
             return self.store.put(plural, copy.deepcopy(obj))
         plural = KIND_PLURAL[op["kind"]]
-        return self.store.delete(plural, op.get("namespace", "default"), op["name"])
+        ns = op.get("namespace", "default") if RESOURCES_NAMESPACED.get(plural, True) else ""
+        return self.store.delete(plural, ns, op["name"])
 
 
 RESOURCES_NAMESPACED = {k[2]: v[1] for k, v in RESOURCES.items()}

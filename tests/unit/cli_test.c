@@ -134,7 +134,7 @@ static void show_sessions_lists_the_flows(void **state)
 			    "77   10.0.0.1:1024  10.0.0.11:7     udp            0        30"
 			    "0         1         0         38          0\n"
 			    "       0  broker-0  tcp    198.51.100.2:40002  198.51.100.1:32"
-			    "000  10.0.0.1:1025  10.0.0.12:9092  syn_sent       0        24"
+			    "000  10.0.0.1:1025  10.0.0.12:9092  syn_sent       0        12"
 			    "0         1         0         50          0\n");
 
 	json_t *doc = run_json("show sessions", 0), *s;
@@ -204,7 +204,7 @@ static void bad_commands_print_usage_and_change_nothing(void **state)
 			    "usage: show sessions [mapping NAME] [limit N]\n");
 	assert_string_equal(run("set timeout tcp 5", false, -EINVAL),
 			    "error: unexpected \"tcp\"\n"
-			    "usage: set timeout {udp|tcp-est|tcp-trans} SECONDS\n");
+			    "usage: set timeout {udp|tcp-est|tcp-trans|tcp-syn} SECONDS\n");
 	assert_string_equal(run("del mapping", false, -EINVAL),
 			    "error: incomplete command\nusage: del mapping NAME\n");
 	assert_string_equal(run("add mapping {name: x, addresses: [198.51.100.1]", false, -EINVAL),

@@ -408,6 +408,59 @@ static void bad_address_is_rejected(void **state)
 		     "t.yaml:4: mappings[0].addresses[0]: \"198.51.100\" is not an IPv4 address");
 }
 
+// limits, maglev.seed and tcpSyn (issue 10): read into the mapping, bad values named.
+static void limits_seed_and_tcp_syn_are_read(void **state)
+{
+	(void)state;
+	struct cfg c;
+	const char *yaml = PORTS "sessions: {timeouts: {tcp_syn: 60}}\n"
+				 "mappings:\n"
+				 "- {name: a, addresses: [198.51.100.1], ports: [{port: 80}],\n"
+				 "   backends: [{address: 10.0.0.1}], timeouts: {tcpSyn: 30},\n"
+				 "   limits: {sessions: 1000, sessionsPerSource: 10,\n"
+				 "            newSessionsPerSecond: 500}, maglev: {seed: 42}}\n";
+
+	assert_int_equal(load(yaml, &c), 0);
+	assert_int_equal(c.timeouts.tcp_syn, 60);
+	assert_int_equal(c.mappings[0].timeouts.tcp_syn, 30);
+	assert_int_equal(c.mappings[0].limits.sessions, 1000);
+	assert_int_equal(c.mappings[0].limits.sessions_per_source, 10);
+	assert_int_equal(c.mappings[0].limits.new_per_second, 500);
+	assert_int_equal(c.mappings[0].maglev.seed, 42);
+	cfg_free(&c);
+	assert_int_equal(load(PORTS, &c), 0);
+	assert_int_equal(c.timeouts.tcp_syn, 120); /* the default */
+	cfg_free(&c);
+}
+
+static void bad_limits_name_line_and_key(void **state)
+{
+	(void)state;
+	expect_error(PORTS "mappings:\n"
+			   "- {name: a, addresses: [198.51.100.1], ports: [{port: 80}],\n"
+			   "   backends: [{address: 10.0.0.1}],\n"
+			   "   limits: {sessionsPerSource: 70000}}\n",
+		     "t.yaml:6: mappings[0].limits.sessionsPerSource: 70000 is out of range "
+		     "0-65535");
+	expect_error(PORTS "mappings:\n"
+			   "- {name: a, addresses: [198.51.100.1], ports: [{port: 80}],\n"
+			   "   backends: [{address: 10.0.0.1}],\n"
+			   "   limits: {sessions: -1}}\n",
+		     "t.yaml:6: mappings[0].limits.sessions: -1 is out of range 0-268435456");
+	expect_error(PORTS "mappings:\n"
+			   "- {name: a, addresses: [198.51.100.1], ports: [{port: 80}],\n"
+			   "   backends: [{address: 10.0.0.1}],\n"
+			   "   limits: {newSessionsPerSecond: fast}}\n",
+		     "t.yaml:6: mappings[0].limits.newSessionsPerSecond: \"fast\" is not an "
+		     "integer");
+	expect_mapping_error("{name: a, addresses: [198.51.100.1], ports: [{port: 80}],"
+			     " backends: [{address: 10.0.0.1}], limits: {session: 5}}",
+			     "cli:1: limits: unknown key \"session\"");
+	expect_mapping_error("{name: a, addresses: [198.51.100.1], ports: [{port: 80}],"
+			     " backends: [{address: 10.0.0.1}], maglev: {seed: 4294967296}}",
+			     "cli:1: maglev.seed: 4294967296 is out of range 0-4294967295");
+}
+
 static void unknown_key_names_enclosing_mapping(void **state)
 {
 	(void)state;
@@ -1110,6 +1163,8 @@ int main(void)
 		cmocka_unit_test(bad_port_address_names_line_and_key),
 		cmocka_unit_test(prefix_len_over_32_is_rejected),
 		cmocka_unit_test(bad_address_is_rejected),
+		cmocka_unit_test(limits_seed_and_tcp_syn_are_read),
+		cmocka_unit_test(bad_limits_name_line_and_key),
 		cmocka_unit_test(unknown_key_names_enclosing_mapping),
 		cmocka_unit_test(unknown_top_level_key_is_rejected),
 		cmocka_unit_test(icmp_timeout_is_refused_with_the_reason),

@@ -23,6 +23,7 @@
 #include <strait/k8s_json.h>
 #include <strait/k8s_kinds.h>
 #include <strait/k8s_manifests.h>
+#include <strait/k8s_pools.h>
 
 #include "k8s_testlib.h"
 
@@ -483,6 +484,47 @@ static void crd_schema_matches_the_mapping_field_list(void **state)
 		      decoder_only_keys);
 }
 
+/* config/crd/addresspool.yaml serves the K8S_KINDS row strait watches, with strait's limits. */
+static void addresspool_crd_declares_the_watched_kind(void **state)
+{
+	const struct k8s_kind_info *ki = k8s_kind_info(K8S_KIND_ADDRESSPOOL);
+	size_t len;
+	char *text = t_read(STRAIT_SOURCE_ROOT "/config/crd/addresspool.yaml", &len);
+	json_t *pc = yaml_doc("addresspool.yaml", text, len), *v, *spec, *pool;
+	char gr[128];
+
+	(void)state;
+	free(text);
+	v = json_array_get(k8s_get(pc, "spec", "versions", NULL), 0);
+	snprintf(gr, sizeof(gr), "%s.%s", k8s_str(pc, "spec", "names", "plural", NULL),
+		 k8s_str(pc, "spec", "group", NULL));
+	assert_string_equal(k8s_str(pc, "metadata", "name", NULL), ki->gr);
+	assert_string_equal(gr, ki->gr);
+	assert_string_equal(k8s_str(pc, "spec", "names", "plural", NULL), ki->resource);
+	assert_string_equal(k8s_str(pc, "spec", "names", "kind", NULL), ki->kind);
+	assert_string_equal(k8s_str(pc, "spec", "scope", NULL), "Cluster");
+	assert_false(ki->namespaced);
+	snprintf(gr, sizeof(gr), "%s/%s", k8s_str(pc, "spec", "group", NULL),
+		 k8s_str(v, "name", NULL));
+	assert_string_equal(gr, ki->api_version);
+	spec = k8s_get(v, "schema", "openAPIV3Schema", "properties", "spec", "properties", NULL);
+	assert_int_equal(json_integer_value(k8s_get(spec, "addresses", "maxItems", NULL)),
+			 CFG_MAX_POOL_CIDRS);
+	assert_int_equal(json_integer_value(k8s_get(spec, "namespaces", "maxItems", NULL)),
+			 CFG_MAX_POOL_NAMESPACES);
+	// An object the schema admits decodes (strait checks again, with its own messages).
+	pool = t_json("{\"metadata\":{\"name\":\"public\"},\"spec\":{\"addresses\":["
+		      "\"203.0.113.0/24\"],\"namespaces\":[\"kafka\"],\"autoAssign\":false}}");
+	struct cfg_pool p;
+	char err[256];
+	assert_int_equal(k8s_pool_decode(pool, &p, err, sizeof(err)), 0);
+	assert_string_equal(p.name, "public");
+	assert_int_equal(p.n_cidrs, 1);
+	assert_false(p.auto_assign);
+	json_decref(pool);
+	json_decref(pc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +533,7 @@ int main(void)
 		cmocka_unit_test(design_and_recorded_mappings_validate),
 		cmocka_unit_test(bad_mappings_are_refused_by_the_schema),
 		cmocka_unit_test(crd_schema_matches_the_mapping_field_list),
+		cmocka_unit_test(addresspool_crd_declares_the_watched_kind),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

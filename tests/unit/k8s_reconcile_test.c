@@ -591,6 +591,19 @@ static void unknown_fields_are_ignored(void **state)
 	run(NULL, 0);
 	assert_true(res("fwd")->accepted);
 	assert_int_equal(map("fwd")->timeouts.udp, 30);
+	put(K8S_KIND_MAPPING,
+	    MAPPING("lim", "2026-11-21T17:00:01Z",
+		    "{\"addresses\":[\"203.0.113.41\"],\"mode\":\"service\",\"serviceName\":"
+		    "\"kafka\",\"ports\":[{\"port\":9092}],\"timeouts\":{\"tcpSyn\":20},"
+		    "\"limits\":{\"sessions\":9,\"sessionsPerSource\":3,\"newSessionsPerSecond\":"
+		    "7},\"maglev\":{\"seed\":5}}"));
+	run(NULL, 0);
+	assert_true(res("lim")->accepted);
+	assert_int_equal(map("lim")->timeouts.tcp_syn, 20);
+	assert_int_equal(map("lim")->limits.sessions, 9);
+	assert_int_equal(map("lim")->limits.sessions_per_source, 3);
+	assert_int_equal(map("lim")->limits.new_per_second, 7);
+	assert_int_equal(map("lim")->maglev.seed, 5);
 }
 
 static void bad_annotations_are_reported(void **state)
@@ -609,6 +622,11 @@ static void bad_annotations_are_reported(void **state)
 		{"{\\\"start_port\\\": 1, \\\"prefix\\\": \\\"B_\\\"}",
 		 "annotation strait.io/port-mapper: prefix: \"B_\" must be lower-case letters, "
 		 "digits, '-' or '.'"},
+		{"{\\\"start_port\\\": 1, \\\"limits\\\": {\\\"sessions_per_source\\\": 70000}}",
+		 "annotation strait.io/port-mapper: limits.sessions_per_source: must be an integer "
+		 "0-65535"},
+		{"{\\\"start_port\\\": 1, \\\"limits\\\": {\\\"sessions\\\": 1, \\\"rate\\\": 2}}",
+		 "annotation strait.io/port-mapper: limits.rate: unknown key"},
 	};
 	char buf[1024];
 
@@ -655,6 +673,15 @@ static void psc_portmapper_keys_and_precedence(void **state)
 	assert_int_equal(k8s_portmap_parse(sts, &spec, e, sizeof(e)), 1);
 	assert_string_equal(spec.annotation, "strait.io/port-mapper");
 	assert_int_equal(spec.start_port, 2);
+	assert_int_equal(spec.limits.sessions, 0);
+	json_decref(sts);
+	sts = t_json("{\"metadata\":{\"annotations\":{\"strait.io/port-mapper\":"
+		     "\"{\\\"start_port\\\":2,\\\"limits\\\":{\\\"sessions\\\":100,"
+		     "\\\"sessions_per_source\\\":5,\\\"new_sessions_per_second\\\":50}}\"}}}");
+	assert_int_equal(k8s_portmap_parse(sts, &spec, e, sizeof(e)), 1);
+	assert_int_equal(spec.limits.sessions, 100);
+	assert_int_equal(spec.limits.sessions_per_source, 5);
+	assert_int_equal(spec.limits.new_per_second, 50);
 	json_decref(sts);
 	sts = t_json("{\"metadata\":{\"annotations\":{\"other\":\"x\"}}}");
 	assert_int_equal(k8s_portmap_parse(sts, &spec, e, sizeof(e)), 0);

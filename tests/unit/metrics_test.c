@@ -118,6 +118,7 @@ static void mapping_series_carry_ports_protocols_and_ordinal(void **state)
 		snprintf(p, sizeof(p), "strait_drops_total{reason=\"%s\"}", dp_drop_name(d));
 		assert_true(sample(text, p) >= 0);
 	}
+	assert_int_equal(sample(text, "strait_sessions_evicted_total"), 0);
 	assert_int_equal(sample(text, "strait_tables_generation"), (long long)cp_generation());
 	assert_int_equal(sample(text, "strait_mappings"), 4);
 	assert_int_equal(sample(text, "strait_port_up{port=\"ext\",device=\"net_null0\"}"), 1);

@@ -119,7 +119,7 @@ static int setup(void **state)
 	cfg.intl.n_addrs = 1;
 	cfg.intl.routes[0] = (struct cfg_route){{ip4("10.244.0.0"), 16}, ip4("10.0.0.2")};
 	cfg.intl.n_routes = 1;
-	cfg.timeouts = (struct cfg_timeouts){300, 7440, 240};
+	cfg.timeouts = (struct cfg_timeouts){300, 7440, 240, 120};
 	for (int i = 0; i < 3; i++)
 		be3[i] = (struct cfg_backend){.addr = ip4("10.0.0.11") + (uint32_t)i, .weight = 1};
 	be1[0] = (struct cfg_backend){.addr = ip4("10.0.0.12"), .port = 9092, .weight = 1};

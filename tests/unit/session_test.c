@@ -242,7 +242,9 @@ static void zero_or_huge_table_is_refused(void **state)
 static void memsize_is_under_128_bytes_a_session(void **state)
 {
 	(void)state;
-	static const uint32_t sizes[] = {1024, 65536, 1000000, 1u << 20, 3u << 20, 1u << 24};
+	/* from 64K sessions: a table also has a fixed 112 KiB (the per-mapping-slot lists and
+	 * token buckets, the per-source sketch), 110 bytes a session at 1024 */
+	static const uint32_t sizes[] = {65536, 1000000, 1u << 20, 3u << 20, 1u << 24};
 	for (size_t i = 0; i < RTE_DIM(sizes); i++) {
 		double per = (double)nat_sessions_memsize(sizes[i]) / sizes[i];
 		print_message("%u sessions: %.1f bytes each\n", sizes[i], per);

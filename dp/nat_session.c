@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A new session, on the worker lcore that owns it (nat_session_create(), called by nat.c's
+ * burst for a first packet on ext): the allow-list, the mapping's flood limits (struct
+ * cfg_limits: sessions per source, new sessions a second, sessions), room in the table, the
+ * backend (Maglev with the mapping's seed), the SNAT port, the adjacencies, the record.
+ *
+ * Under pressure (the table, the mapping's share or every SNAT port towards the backend:port
+ * taken) the new session evicts the oldest unestablished TCP session (session.h: Linux
+ * conntrack's early_drop, VPP NAT44-ED), never an established one or a UDP one; with nothing
+ * to evict it is a counted drop.
+ *
+ * Limits are counted per worker without a shared write: `sessions` and
+ * `newSessionsPerSecond` as ceil(limit / workers) each (clients are spread over workers by a
+ * keyed hash, so many sources meet the whole limit), `sessionsPerSource` whole, since every
+ * session of a source lives on the one worker that its address steers to.
+ */
+#include <netinet/in.h>
+
+#include <strait/cksum.h>
+#include <strait/maglev.h>
+
+#include "nat.h"
+#include "neigh.h"
+#include "session_free.h"
+#include "session_inlines.h"
+
+static inline void key_from_meta(struct nat_key *k, const struct pkt_meta *m)
+{
+	k->src = m->src;
+	k->dst = m->dst;
+	k->sport = m->sport;
+	k->dport = m->dport;
+	k->proto = m->proto;
+	k->family = 4;
+	k->pad = 0;
+}
+
+static bool allowed(const struct tbl_mapping *mp, rte_be32_t src)
+{
+	uint32_t a = rte_be_to_cpu_32(src);
+
+	if (mp->n_allowed == 0)
+		return true;
+	for (uint32_t i = 0; i < mp->n_allowed; i++)
+		if (cfg_cidr_contains(&mp->allowed[i], a))
+			return true;
+	return false;
+}
+
+static inline rte_be32_t route_nh(const struct tbl_route *r, rte_be32_t dst)
+{
+	return r->via ? rte_cpu_to_be_32(r->via) : dst;
+}
+
+/* A limit split over the workers: each enforces its share, rounded up (0 stays "none"). */
+static inline uint32_t worker_share(const struct dp_worker *w, uint32_t limit)
+{
+	return (uint32_t)(((uint64_t)limit + w->n_workers - 1) / w->n_workers);
+}
+
+/*
+ * newSessionsPerSecond: a token bucket per mapping slot and worker, of the worker's share
+ * of the rate, holding one second of it. @return whether a new session may start now.
+ */
+static bool rate_take(struct dp_worker *w, struct nat_slot *sl, uint32_t limit)
+{
+	uint32_t r = worker_share(w, limit), now = dp_ticks(w);
+	uint64_t tps = dp_ticks_of_s(w, 1);
+
+	if (sl->tokens == 0) {
+		uint64_t add = (uint64_t)(uint32_t)(now - sl->tok_tick) * r / (tps ? tps : 1);
+		if (sl->tok_tick == 0 || add >= r)
+			add = r; // first use, or a whole second since
+		if (add == 0)
+			return false;
+		sl->tokens = (uint32_t)add;
+		sl->tok_tick = now;
+	}
+	sl->tokens--;
+	return true;
+}
+
+/* Make room for one session of slot @p slot: evict the oldest unestablished one of the
+ * slot (its limit) or of the worker (table full). @return false when none is evictable. */
+static bool evict_one(struct dp_worker *w, int slot)
+{
+	uint32_t v = nat_sessions_victim(&w->sess, slot, NULL);
+
+	if (v == NAT_REC_NONE)
+		return false;
+	nat_session_evict(w, v);
+	return true;
+}
+
+int nat_session_create(struct dp_worker *w, const struct tables *t, const struct pkt_meta *m,
+		       const struct tbl_service *svc, uint32_t bkt, uint32_t sig,
+		       enum dp_drop *drop)
+{
+	const struct tbl_mapping *mp = &t->mappings[svc->mapping];
+	struct nat_sessions *s = &w->sess;
+	struct nat_slot *sl = &s->slots[mp->slot];
+	const struct tbl_backend *be;
+	const struct tbl_route *r_be, *r_cl;
+	struct nat_session *se;
+	struct nat_key k_o2i, k_i2o;
+	uint16_t bport;
+	struct nat_hash h_i2o;
+	uint32_t idx, a;
+	int adj_o2i, adj_i2o;
+
+	if (!allowed(mp, m->src)) {
+		*drop = DP_DROP_NOT_ALLOWED;
+		return -1;
+	}
+	if (svc->n_eligible == 0) {
+		*drop = DP_DROP_NO_BACKEND;
+		return -1;
+	}
+	// The mapping's limits (struct cfg_limits), before anything is evicted for it.
+	if (unlikely(mp->limits.sessions_per_source) &&
+	    nat_sessions_src_count(s, mp->slot, m->src) >= mp->limits.sessions_per_source) {
+		*drop = DP_DROP_SOURCE_SESSION_LIMIT;
+		return -1;
+	}
+	if (unlikely(mp->limits.new_per_second) && !rate_take(w, sl, mp->limits.new_per_second)) {
+		*drop = DP_DROP_NEW_SESSION_RATE;
+		return -1;
+	}
+	if (unlikely(mp->limits.sessions) && sl->active >= worker_share(w, mp->limits.sessions) &&
+	    !evict_one(w, mp->slot)) {
+		*drop = DP_DROP_MAPPING_SESSION_LIMIT;
+		return -1;
+	}
+	if (s->free_head == NAT_REC_NONE && s->hwm == s->max && !evict_one(w, mp->slot) &&
+	    !evict_one(w, -1)) {
+		*drop = DP_DROP_SESSION_TABLE_FULL;
+		return -1;
+	}
+	key_from_meta(&k_o2i, m);
+	if (svc->maglev) {
+		// The whole 5-tuple: one client's connections spread over the backends.
+		uint32_t h = maglev_flow_hash(mp->maglev_seed, &k_o2i, sizeof(k_o2i));
+		be = &t->backends[svc->first_backend + maglev_lookup(svc->maglev, h)];
+	} else {
+		be = &t->backends[svc->first_backend + svc->single];
+	}
+	if (be->port)
+		bport = be->port;
+	else if (svc->target_port)
+		bport = (uint16_t)(svc->target_port + (rte_be_to_cpu_16(m->dport) - svc->port_lo));
+	else
+		bport = rte_be_to_cpu_16(m->dport);
+
+	r_be = tables_route(t, rte_be_to_cpu_32(be->addr));
+	r_cl = tables_route(t, rte_be_to_cpu_32(m->src));
+	if (!r_be || !r_cl || t->n_addrs[r_be->port] == 0) {
+		*drop = DP_DROP_NO_ROUTE;
+		return -1;
+	}
+
+	// The in2out key: replies from the backend to the SNAT address (full NAT) or to the
+	// client itself (preserveSource).
+	k_i2o = (struct nat_key){
+		.src = be->addr, .sport = rte_cpu_to_be_16(bport), .proto = m->proto, .family = 4};
+	if (mp->nat == CFG_NAT_FULL) {
+		k_i2o.dst = t->addrs[r_be->port][0];
+		// Any port of our partition not already used towards this backend:port; a port
+		// is reused across backends, so the pool is 64K per backend, not per gateway.
+		// Where the int port does RSS, the port must also make the NIC deliver the
+		// replies to our own queue, so that they need no hand-over (rte_softrss with the
+		// port's key and redirection table: what the NIC computes).
+		const bool rss = w->rss_int.enabled;
+		unsigned int tries =
+			rss ? DP_SNAT_PORT_TRIES_RSS(w->n_workers) : DP_SNAT_PORT_TRIES;
+		for (; tries > 0; tries--) {
+			uint16_t p = w->snat_next;
+			w->snat_next = p >= w->snat_hi ? w->snat_lo : (uint16_t)(p + 1);
+			k_i2o.dport = rte_cpu_to_be_16(p);
+			if (rss && dp_rss_queue(&w->rss_int, k_i2o.src, k_i2o.dst, k_i2o.sport,
+						k_i2o.dport) != w->queue)
+				continue;
+			h_i2o = nat_key_hash(s, &k_i2o);
+			if (nat_sessions_lookup_h(s, &k_i2o, h_i2o) == NAT_REF_NONE)
+				break;
+		}
+		if (tries == 0) {
+			// Every port tried is taken towards this backend:port: take the one of
+			// the oldest unestablished session that holds one (ours, so its replies
+			// already reach this worker).
+			struct nat_session like = {0};
+			like.addr[DIR_I2O][0] = k_i2o.src;
+			like.addr[DIR_I2O][1] = k_i2o.dst;
+			like.port[DIR_I2O][0] = k_i2o.sport;
+			like.proto = m->proto;
+			uint32_t v = nat_sessions_victim(s, mp->slot, &like);
+			if (v == NAT_REC_NONE) {
+				*drop = DP_DROP_NO_SNAT_PORT;
+				return -1;
+			}
+			k_i2o.dport = s->recs[v].port[DIR_I2O][1];
+			nat_session_evict(w, v);
+			h_i2o = nat_key_hash(s, &k_i2o);
+		}
+	} else {
+		k_i2o.dst = m->src;
+		k_i2o.dport = m->sport;
+		h_i2o = nat_key_hash(s, &k_i2o);
+		if (nat_sessions_lookup_h(s, &k_i2o, h_i2o) != NAT_REF_NONE) {
+			*drop = DP_DROP_NO_SNAT_PORT;
+			return -1;
+		}
+	}
+
+	adj_o2i = dp_adj_get(w, route_nh(r_be, be->addr), r_be->port);
+	adj_i2o = adj_o2i < 0 ? -1 : dp_adj_get(w, route_nh(r_cl, m->src), r_cl->port);
+	if (adj_i2o < 0) {
+		if (adj_o2i >= 0)
+			dp_adj_put(w, (uint16_t)adj_o2i);
+		*drop = DP_DROP_NO_NEIGHBOR;
+		return -1;
+	}
+
+	idx = nat_session_alloc(s);
+	se = &s->recs[idx];
+	se->addr[DIR_O2I][0] = m->src;
+	se->addr[DIR_O2I][1] = m->dst;
+	se->port[DIR_O2I][0] = m->sport;
+	se->port[DIR_O2I][1] = m->dport;
+	se->addr[DIR_I2O][0] = k_i2o.src;
+	se->addr[DIR_I2O][1] = k_i2o.dst;
+	se->port[DIR_I2O][0] = k_i2o.sport;
+	se->port[DIR_I2O][1] = k_i2o.dport;
+	// out2in deltas: from the tuple it arrives with to the in2out key reversed.
+	a = cksum_delta32(0, m->src, k_i2o.dst);
+	a = cksum_delta32(a, m->dst, k_i2o.src);
+	se->l3_delta = cksum_fold(a);
+	a = cksum_delta16(a, m->sport, k_i2o.dport);
+	a = cksum_delta16(a, m->dport, k_i2o.sport);
+	se->l4_delta = cksum_fold(a);
+	se->adj[DIR_O2I] = (uint16_t)adj_o2i;
+	se->adj[DIR_I2O] = (uint16_t)adj_i2o;
+	se->slot = mp->slot;
+	se->state = m->proto == IPPROTO_TCP ? NAT_ST_SYN_SENT : NAT_ST_UDP;
+	se->flags = 0;
+	se->last_seen = dp_ticks(w);
+	se->pkts[0] = se->pkts[1] = 0;
+	se->bytes[0] = se->bytes[1] = 0;
+	// Last: a record with a protocol is a live session to the control thread's walk.
+	se->proto = m->proto;
+	if (nat_sessions_add_h(s, bkt, sig, idx << 1 | DIR_O2I) < 0)
+		goto full;
+	if (nat_sessions_add_h(s, h_i2o.bkt, h_i2o.sig, idx << 1 | DIR_I2O) < 0) {
+		nat_sessions_del(s, &k_o2i, idx << 1 | DIR_O2I);
+		goto full;
+	}
+	nat_sessions_track(s, idx, mp->limits.sessions_per_source != 0);
+	s->active++;
+	w->stats.sessions_created++;
+	w->stats.map[mp->slot].sessions_created++;
+	return (int)idx;
+full:
+	dp_adj_put(w, (uint16_t)adj_o2i);
+	dp_adj_put(w, (uint16_t)adj_i2o);
+	nat_session_release(s, idx);
+	*drop = DP_DROP_SESSION_TABLE_FULL;
+	return -1;
+}
