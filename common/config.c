@@ -62,7 +62,7 @@ static const char *const cfg_top_keys[] = {"ports",	 "workers",	 "sessions",
 static const char *const cfg_ports_keys[] = {"ext", "int", NULL};
 static const char *const cfg_port_keys[] = {"device", "addresses", "gateway", "routes", NULL};
 static const char *const cfg_route_keys[] = {"prefix", "via", NULL};
-static const char *const cfg_sessions_keys[] = {"max", "timeouts", NULL};
+static const char *const cfg_sessions_keys[] = {"max", "timeouts", "resetOnBackendRemoval", NULL};
 #define CFG_TIMEOUT_CONFIG_KEY_(member, ckey, crdkey, cli, def, states) ckey,
 static const char *const cfg_timeout_keys[] = {CFG_TIMEOUTS(CFG_TIMEOUT_CONFIG_KEY_) NULL};
 static const char *const cfg_k8s_keys[] = {"enabled", "kubeconfig", "namespace",
@@ -373,6 +373,10 @@ static int cfg_root_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg
 		    (rc = cfg_timeouts_parse(x, cfg_get(x, v, "timeouts"), "sessions.timeouts",
 					     &c->timeouts)))
 			return rc;
+		if (cfg_get(x, v, "resetOnBackendRemoval") &&
+		    (rc = cfg_bool(x, cfg_get(x, v, "resetOnBackendRemoval"),
+				   "sessions.resetOnBackendRemoval", &c->reset_on_backend_removal)))
+			return rc;
 	}
 
 	v = cfg_get(x, root, "kubernetes");
@@ -430,6 +434,7 @@ int cfg_load_string(const char *name, const char *buf, size_t len, struct cfg *o
 	snprintf(out->path, sizeof(out->path), "%s", x.file);
 	out->workers = 1;
 	out->sessions_max = CFG_DEFAULT_SESSIONS;
+	out->reset_on_backend_removal = true;
 #define CFG_TIMEOUT_DEFAULT_(member, ckey, crdkey, cli, def, states) out->timeouts.member = def;
 	CFG_TIMEOUTS(CFG_TIMEOUT_DEFAULT_)
 #undef CFG_TIMEOUT_DEFAULT_

@@ -55,6 +55,7 @@ const char *const cfg_proto_names[] = {"tcp", "udp", NULL};
 	CFG_FIELD_(st, k, CIDRS, m, offsetof(st, n_##m), lo, hi, NULL, NULL, fl)
 #define CFG_FT_PORTS_(st, k, m, lo, hi, a, fl)                                                     \
 	CFG_FIELD_(st, k, PORTS, m, offsetof(st, n_##m), lo, hi, NULL, a, fl)
+#define CFG_FT_BOOL_(st, k, m, lo, hi, a, fl) CFG_FIELD_(st, k, BOOL, m, 0, lo, hi, NULL, NULL, fl)
 #define CFG_FT_BACKENDS_(st, k, m, lo, hi, a, fl)                                                  \
 	CFG_FIELD_(st, k, BACKENDS, m, offsetof(st, n_##m), lo, hi, cfg_backend_kind_names, a, fl)
 
@@ -237,6 +238,8 @@ static int cfg_field_read(struct cfg_walk *w, const yaml_node_t *obj, const char
 			*(int *)dst = w->is_static ? CFG_MODE_STATIC : CFG_MODE_SERVICE;
 		else if (f->type == CFG_FT_PROTO)
 			*(uint8_t *)dst = IPPROTO_TCP;
+		else if (f->type == CFG_FT_BOOL)
+			*(bool *)dst = f->min != 0;
 		return 0;
 	}
 	switch (f->type) {
@@ -289,6 +292,8 @@ static int cfg_field_read(struct cfg_walk *w, const yaml_node_t *obj, const char
 		return cfg_list_read(w, v, sub, f, base);
 	case CFG_FT_BACKENDS:
 		return cfg_backends_read(w, v, sub, f, base);
+	case CFG_FT_BOOL:
+		return cfg_bool(x, v, sub, dst);
 	}
 	return cfg_err(x, v, sub, "unhandled field type %d", (int)f->type);
 }

@@ -63,9 +63,10 @@ static cmdline_parse_token_string_t cmd_clear_kw_mapping =
 static cmdline_parse_token_string_t cmd_clear_name =
 	TOKEN_STRING_INITIALIZER(struct cmd_clear_result, name, NULL);
 
-#define CLEAR_HELP                                                                                 \
-	"clear sessions [mapping NAME]: remove every session, or one mapping's; packets of a "     \
-	"removed flow start a new session (TCP: only with a SYN)"
+#define CLEAR_HELP                                                                                   \
+	"clear sessions [mapping NAME]: remove every session, or one mapping's (the workers do it "  \
+	"in bounded steps; the count waits for them, at most 2 s); packets of a removed flow start " \
+	"a new session (TCP: only with a SYN)"
 
 static cmdline_parse_inst_t cmd_clear_sessions_all = {
 	.f = cmd_clear_parsed,

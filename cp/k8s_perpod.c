@@ -76,15 +76,19 @@ static bool pod_ready(const json_t *pod)
 	return false;
 }
 
-/* The backend a Pod offers: false when it offers none (no IP, not ready). */
+/*
+ * The backend a Pod offers: false when it offers none (no IP). Not ready or being deleted:
+ * a draining backend (serving_only): its sessions keep forwarding, new ones go elsewhere; a
+ * readiness blip cuts no established connection (kube-proxy keeps their conntrack entries).
+ */
 static bool pod_backend(const json_t *pod, struct cfg_backend *be)
 {
 	memset(be, 0, sizeof(*be));
 	be->weight = 1;
-	if (!k8s_ipv4(k8s_str(pod, "status", "podIP", NULL), &be->addr) || !pod_ready(pod))
+	if (!k8s_ipv4(k8s_str(pod, "status", "podIP", NULL), &be->addr))
 		return false;
-	// Being deleted but still ready: its connections drain, new ones go elsewhere.
-	be->serving_only = json_is_string(k8s_get(pod, "metadata", "deletionTimestamp", NULL));
+	be->serving_only = !pod_ready(pod) ||
+			   json_is_string(k8s_get(pod, "metadata", "deletionTimestamp", NULL));
 	snprintf(be->name, sizeof(be->name), "%s", k8s_str(pod, "metadata", "name", NULL));
 	return true;
 }

@@ -6,7 +6,9 @@
  * matches the Service port, as kube-proxy does: a Service's targetPort may be a container port
  * *name* that resolves to different numbers on different pods, and only the slices carry the
  * resolved numbers. Endpoints of the same address in several slices (a slice being replaced)
- * are merged, the ready one winning.
+ * are merged, the ready one winning. An endpoint that is not ready, or terminating, stays a
+ * backend that drains (serving_only: no new sessions, its sessions keep forwarding); only one
+ * that no slice lists any more is removed (docs/kubernetes.md, "Endpoint changes").
  *
  * Each ports entry gets its own backend list. When all entries have the same endpoints (the
  * usual case: one Service, one set of pods) they become one mapping, so that the Mapping has
@@ -127,28 +129,22 @@ static int endpoints_collect(struct k8s_build *b, const char *ns, const char *sv
 		json_array_foreach(eps, i, ep) {
 			json_t *cond = json_object_get(ep, "conditions");
 			json_t *ready = json_object_get(cond, "ready");
-			json_t *serving = json_object_get(cond, "serving");
 			json_t *term = json_object_get(cond, "terminating");
 			struct cfg_backend nb = {.port = (uint16_t)port, .weight = 1};
-			// EndpointSlice API: an unset ready means ready; unset serving means
-			// what ready says; unset terminating means not terminating.
+			// EndpointSlice API: an unset ready means ready; unset terminating means
+			// not terminating. serving does not matter here: not selected either way.
 			bool is_ready = !ready || json_is_true(ready);
-			bool is_serving = serving ? json_is_true(serving) : is_ready;
 			bool is_term = json_is_true(term);
 
 			if (!k8s_ipv4(json_string_value(
 					      json_array_get(json_object_get(ep, "addresses"), 0)),
 				      &nb.addr))
 				continue;
-			if (is_ready && !is_term) {
-				nb.serving_only = false;
-			} else if (is_serving && is_term) {
-				nb.serving_only = true; // draining: keeps its sessions, no new ones
-			} else if (is_ready) {
-				nb.serving_only = false;
-			} else {
-				continue;
-			}
+			// Ready and not terminating: selected. Anything else that the slice still
+			// lists (not ready, terminating, serving or not) drains, as kube-proxy's
+			// conntrack entries do: no new sessions, the established ones keep
+			// forwarding. Only an endpoint gone from every slice is removed.
+			nb.serving_only = !(is_ready && !is_term);
 			if (strcmp(k8s_str(ep, "targetRef", "kind", NULL), "Pod") == 0)
 				snprintf(nb.name, sizeof(nb.name), "%s",
 					 k8s_str(ep, "targetRef", "name", NULL));

@@ -6,6 +6,7 @@
  * pure function of "what is desired", which is what a reconciler wants.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,13 +22,27 @@ struct entry {
 	enum cp_source src;
 };
 
+/*
+ * Counter slots: each mapping (namespace/name) has one while it is published, stable across
+ * publishes. When it is no longer published its sessions are cleared (asynchronously, in the
+ * workers) and the workers zero its counters; when that clear is done the slot is free again
+ * and serves the next new mapping from zero. A mapping whose name comes back while its old
+ * slot still drains gets another slot (the pending clear would otherwise remove its sessions).
+ */
+enum slot_state { SLOT_FREE = 0, SLOT_USED, SLOT_DRAINING };
+struct slot {
+	char name[2 * CFG_NAME_MAX];
+	uint8_t state;	 /**< enum slot_state */
+	uint64_t ticket; /**< DRAINING: the clear of its sessions */
+};
+
 static struct {
 	struct cfg cfg;
 	struct entry *maps;
 	unsigned int n, cap;
 	uint64_t generation;
-	char slot_names[CFG_MAX_MAPPINGS][2 * CFG_NAME_MAX];
-	unsigned int n_slots;
+	struct slot slots[CFG_MAX_MAPPINGS];
+	unsigned int n_slots; /**< slots [0, n_slots) have been used */
 } st;
 
 const struct cfg *cp_config(void)
@@ -54,18 +69,175 @@ const struct cfg_mapping *cp_mapping_at(unsigned int i, enum cp_source *src)
 	return &st.maps[i].m;
 }
 
+static int slot_find(const char *key)
+{
+	for (unsigned int i = 0; i < st.n_slots; i++)
+		if (st.slots[i].state == SLOT_USED && strcmp(st.slots[i].name, key) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Free the draining slots whose clear is done. */
+static void slots_reclaim(void)
+{
+	uint64_t upto = dp_sessions_clear_poll();
+
+	for (unsigned int i = 0; i < st.n_slots; i++)
+		if (st.slots[i].state == SLOT_DRAINING && st.slots[i].ticket <= upto)
+			st.slots[i].state = SLOT_FREE;
+}
+
 int cp_slot_of(const char *ns, const char *name)
 {
 	char key[2 * CFG_NAME_MAX];
+	int i;
 
 	snprintf(key, sizeof(key), "%s/%s", ns, name);
+	if ((i = slot_find(key)) >= 0)
+		return i;
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned int j = 0; j < st.n_slots; j++) {
+			if (st.slots[j].state != SLOT_FREE)
+				continue;
+			st.slots[j].state = SLOT_USED;
+			snprintf(st.slots[j].name, sizeof(st.slots[j].name), "%s", key);
+			return (int)j;
+		}
+		if (st.n_slots < CFG_MAX_MAPPINGS) {
+			struct slot *sl = &st.slots[st.n_slots];
+			sl->state = SLOT_USED;
+			snprintf(sl->name, sizeof(sl->name), "%s", key);
+			return (int)st.n_slots++;
+		}
+		slots_reclaim(); // all taken: some may have finished draining
+	}
+	return -1;
+}
+
+int cp_slot_state(int slot)
+{
+	if (slot < 0 || slot >= CFG_MAX_MAPPINGS || (unsigned int)slot >= st.n_slots)
+		return 0;
+	return st.slots[slot].state;
+}
+
+unsigned int cp_slots_in_use(void)
+{
+	unsigned int n = 0;
+
 	for (unsigned int i = 0; i < st.n_slots; i++)
-		if (strcmp(st.slot_names[i], key) == 0)
-			return (int)i;
-	if (st.n_slots == CFG_MAX_MAPPINGS)
-		return -1;
-	snprintf(st.slot_names[st.n_slots], sizeof(st.slot_names[0]), "%s", key);
-	return (int)st.n_slots++;
+		n += st.slots[i].state != SLOT_FREE;
+	return n;
+}
+
+/* A clear of the state's own making: RSTs as the config says. */
+static uint64_t clear_start(struct dp_clear_req *r)
+{
+	r->rst = st.cfg.reset_on_backend_removal;
+	uint64_t t = dp_sessions_clear_start(r);
+	if (!t)
+		CP_LOG(ERR, "out of memory: sessions of slot %d not cleared", r->slot);
+	return t;
+}
+
+/*
+ * Slots of mappings that are no longer published (deleted, or allocated for a build that
+ * failed) start draining: their sessions are cleared, then their counters zeroed. After every
+ * change, once st.maps is what was published.
+ */
+static void slots_sweep(void)
+{
+	static bool live[CFG_MAX_MAPPINGS];
+	char key[2 * CFG_NAME_MAX];
+
+	memset(live, 0, sizeof(live));
+	for (unsigned int i = 0; i < st.n; i++) {
+		snprintf(key, sizeof(key), "%s/%s", st.maps[i].m.ns, st.maps[i].m.name);
+		int s = slot_find(key);
+		if (s >= 0)
+			live[s] = true;
+	}
+	for (unsigned int i = 0; i < st.n_slots; i++) {
+		if (st.slots[i].state != SLOT_USED || live[i])
+			continue;
+		struct dp_clear_req r = {.slot = (int)i, .zero_slot = true};
+		uint64_t t = clear_start(&r);
+		if (!t)
+			continue; // stays USED: the next sweep tries again
+		st.slots[i].state = SLOT_DRAINING;
+		st.slots[i].ticket = t;
+	}
+	slots_reclaim();
+}
+
+static bool same_cidrs(const struct cfg_mapping *a, const struct cfg_mapping *b)
+{
+	if (a->n_allowed != b->n_allowed)
+		return false;
+	for (unsigned int i = 0; i < a->n_allowed; i++)
+		if (a->allowed[i].addr != b->allowed[i].addr ||
+		    a->allowed[i].len != b->allowed[i].len)
+			return false;
+	return true;
+}
+
+static bool same_ports(const struct cfg_mapping *a, const struct cfg_mapping *b)
+{
+	if (a->n_ports != b->n_ports || a->n_addrs != b->n_addrs)
+		return false;
+	for (unsigned int i = 0; i < a->n_ports; i++)
+		if (a->ports[i].port != b->ports[i].port ||
+		    a->ports[i].end_port != b->ports[i].end_port ||
+		    a->ports[i].proto != b->ports[i].proto)
+			return false;
+	for (unsigned int i = 0; i < a->n_addrs; i++)
+		if (a->addrs[i] != b->addrs[i])
+			return false;
+	return true;
+}
+
+/*
+ * A published mapping went from @p old to @p now (same namespace and name): clear what it no
+ * longer wants. A backend that is gone (deleted endpoint: a draining one is still in @p now)
+ * loses its UDP sessions, and its TCP ones unless removeOrphanSessions is false; sessions
+ * from a source the allow-list no longer admits, or to an address or port no longer mapped,
+ * are cleared. Enqueued: the workers do it in bounded steps, nothing waits here.
+ */
+static void clear_changes(const struct cfg_mapping *old, const struct cfg_mapping *now)
+{
+	char key[2 * CFG_NAME_MAX];
+	int slot;
+
+	snprintf(key, sizeof(key), "%s/%s", now->ns, now->name);
+	if ((slot = slot_find(key)) < 0)
+		return;
+	for (unsigned int b = 0; b < old->n_backends; b++) {
+		bool kept = false;
+		for (unsigned int c = 0; c < now->n_backends && !kept; c++)
+			kept = now->backends[c].addr == old->backends[b].addr;
+		if (kept)
+			continue;
+		struct dp_clear_req r = {.slot = slot,
+					 .backend_addr = old->backends[b].addr,
+					 .proto = now->remove_orphan_sessions ? 0 : IPPROTO_UDP};
+		clear_start(&r);
+	}
+	if (same_cidrs(old, now) && same_ports(old, now))
+		return;
+	struct dp_clear_req r = {.slot = slot,
+				 .keep = true,
+				 .n_allowed = now->n_allowed,
+				 .n_addrs = now->n_addrs,
+				 .n_ports = now->n_ports};
+	memcpy(r.allowed, now->allowed, now->n_allowed * sizeof(r.allowed[0]));
+	memcpy(r.addrs, now->addrs, now->n_addrs * sizeof(r.addrs[0]));
+	for (unsigned int i = 0; i < now->n_ports; i++) {
+		r.ports[i].lo = now->ports[i].port;
+		r.ports[i].hi =
+			now->ports[i].end_port ? now->ports[i].end_port : now->ports[i].port;
+		r.ports[i].proto = now->ports[i].proto;
+	}
+	clear_start(&r);
 }
 
 /* Build from @p maps (n) and publish; on failure nothing changes. */
@@ -159,9 +331,11 @@ int cp_mapping_upsert(enum cp_source src, const struct cfg_mapping *m, char *err
 		ret = publish(st.maps, st.n + 1, err, errlen);
 		if (ret < 0) {
 			cfg_mapping_free(&st.maps[i].m);
+			slots_sweep(); // the slot the failed build took
 			return ret;
 		}
 		st.n++;
+		slots_sweep();
 		return 0;
 	}
 	old = st.maps[i];
@@ -175,15 +349,9 @@ int cp_mapping_upsert(enum cp_source src, const struct cfg_mapping *m, char *err
 		st.maps[i] = old;
 		return ret;
 	}
-	// Sessions of backends that are gone are flushed; the rest keep their backend.
-	for (unsigned int b = 0; b < old.m.n_backends; b++) {
-		bool kept = false;
-		for (unsigned int c = 0; c < m->n_backends && !kept; c++)
-			kept = m->backends[c].addr == old.m.backends[b].addr;
-		if (!kept)
-			dp_sessions_clear(cp_slot_of(m->ns, m->name), old.m.backends[b].addr);
-	}
+	clear_changes(&old.m, m);
 	cfg_mapping_free(&old.m);
+	slots_sweep();
 	return 0;
 }
 
@@ -203,8 +371,8 @@ int cp_mapping_delete(enum cp_source src, const char *ns, const char *name)
 		st.maps[i] = gone;
 		return -ENOMEM;
 	}
-	dp_sessions_clear(cp_slot_of(ns, name), 0);
 	cfg_mapping_free(&gone.m);
+	slots_sweep(); // its slot drains: sessions cleared, then counters zeroed
 	return 0;
 }
 
@@ -232,38 +400,31 @@ int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsi
 	ret = publish(next, k, err, errlen);
 	if (ret < 0)
 		goto undo;
-	// As cp_mapping_upsert/delete do: sessions of a mapping that is gone, or of a backend a
-	// mapping no longer has, are flushed (a resync is how Kubernetes removes endpoints).
+	// As cp_mapping_upsert/delete do: a mapping that is gone drains its slot (slots_sweep),
+	// one that stays loses the sessions it no longer wants (a resync is how Kubernetes
+	// removes endpoints).
 	for (unsigned int i = 0; i < st.n; i++) {
 		if (st.maps[i].src != src)
 			continue;
-		const struct cfg_mapping *old = &st.maps[i].m, *now = NULL;
-		for (unsigned int j = kept; j < k && !now; j++)
-			if (!strcmp(next[j].m.name, old->name) && !strcmp(next[j].m.ns, old->ns))
-				now = &next[j].m;
-		if (!now) {
-			dp_sessions_clear(cp_slot_of(old->ns, old->name), 0);
-		} else {
-			for (unsigned int b = 0; b < old->n_backends; b++) {
-				bool still = false;
-				for (unsigned int c = 0; c < now->n_backends && !still; c++)
-					still = now->backends[c].addr == old->backends[b].addr;
-				if (!still)
-					dp_sessions_clear(cp_slot_of(old->ns, old->name),
-							  old->backends[b].addr);
+		const struct cfg_mapping *old = &st.maps[i].m;
+		for (unsigned int j = kept; j < k; j++)
+			if (!strcmp(next[j].m.name, old->name) && !strcmp(next[j].m.ns, old->ns)) {
+				clear_changes(old, &next[j].m);
+				break;
 			}
-		}
 		cfg_mapping_free(&st.maps[i].m);
 	}
 	free(st.maps);
 	st.maps = next;
 	st.n = k;
 	st.cap = cap;
+	slots_sweep();
 	return 0;
 undo:
 	for (unsigned int i = kept; i < k; i++)
 		cfg_mapping_free(&next[i].m);
 	free(next);
+	slots_sweep();
 	return ret;
 }
 
@@ -313,10 +474,22 @@ static int state_module_init(struct cp_ctx *ctx, char *err, size_t errlen)
 	return 0;
 }
 
+void cp_state_poll(void)
+{
+	slots_reclaim();
+}
+
+static void state_module_poll(int wait_ms)
+{
+	(void)wait_ms;
+	cp_state_poll();
+}
+
 static struct cp_module state_module = {
 	.name = "state",
 	.order = CP_MOD_STATE,
 	.init = state_module_init,
+	.poll = state_module_poll,
 	.reload = cp_reload,
 	.fini = cp_state_fini,
 };

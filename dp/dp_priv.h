@@ -4,7 +4,8 @@
  * tests, fuzzers, benchmarks). Files in dp/ include only the headers they use:
  *   pkt.h           the packet parser's interface
  *   session.h       the session record and table (inline hot path: session_inlines.h)
- *   session_free.h  sessions leaving a worker: freed, expired, cleared
+ *   session_free.h  sessions leaving a worker: freed, expired
+ *   session_clear.h clears in the worker: a budgeted cursor, RSTs to clients
  *   rss.h           a port's RSS as workers predict it
  *   mbuf_priv.h     the mbuf private area (slow-path and hand-over metadata)
  *   worker.h        a worker's state, its clock, its allocation
@@ -26,6 +27,7 @@
 #include "worker.h"
 #include "neigh.h"
 #include "session_free.h"
+#include "session_clear.h"
 #include "pkt_out.h"
 #include "nat.h"
 #include "loop.h"

@@ -16,6 +16,7 @@
 #include "mbuf_priv.h"
 #include "nat.h"
 #include "pkt_out.h"
+#include "session_clear.h"
 #include "session_free.h"
 
 volatile bool dp_force_quit;
@@ -80,17 +81,18 @@ int dp_worker_loop(struct dp_worker *w, struct rte_rcu_qsbr *qsv)
 			dp_tx_enqueue(w, dp_priv(pkts[i])->out_port & 1, pkts[i]);
 		busy |= n > 0;
 
+		// A clear in progress: DP_CLEAR_BUDGET records per iteration, its RSTs go out
+		// with this iteration's burst.
+		if (unlikely(w->clearing != NULL))
+			busy |= nat_clear_step(w, DP_CLEAR_BUDGET) > 0;
+
 		for (uint8_t p = 0; p < DP_PORT_MAX; p++)
 			dp_tx_flush(w, p);
 
 		if (++loops % DP_HOUSEKEEPING_LOOPS == 0) {
-			struct dp_cmd *cmd;
 			nat_sessions_expire(w, DP_EXPIRE_BUDGET);
 			frag_expire(w);
-			if (rte_ring_sc_dequeue(w->cmd_in, (void **)&cmd) == 0) {
-				cmd->result = nat_sessions_clear(w, cmd->slot, cmd->backend_addr);
-				__atomic_store_n(&cmd->done, 1, __ATOMIC_RELEASE);
-			}
+			nat_clear_take(w);
 		}
 		uint64_t end = rte_rdtsc();
 		w->stats.total_tsc += end - start;

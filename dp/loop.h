@@ -12,8 +12,9 @@
 
 /**
  * Poll @p w's rx queues, hand-over rings and control rings until dp_force_quit is set:
- * translate, flush tx, and every DP_HOUSEKEEPING_LOOPS iterations expire sessions and take
- * one command (struct dp_cmd). Registers as thread w->id of @p qsv and reports a quiescent
+ * translate, advance the clear in progress (DP_CLEAR_BUDGET records), flush tx, and every
+ * DP_HOUSEKEEPING_LOOPS iterations expire sessions and take the next clear command (struct
+ * dp_cmd) when none is in progress. Registers as thread w->id of @p qsv and reports a quiescent
  * state once per iteration, after which it holds no pointer into the tables. On the worker's
  * own lcore. @return 0 when told to stop.
  */

@@ -35,6 +35,7 @@
 #include "neigh.h"
 #include "parse_inlines.h"
 #include "pkt_out.h"
+#include "session_clear.h"
 #include "session_inlines.h"
 
 /* The IPv4 word holding TTL and protocol loses 0x0100 when TTL is decremented: the RFC 1624

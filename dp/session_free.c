@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Sessions leaving a worker's table: one at a time (both keys, the adjacency references, the
- * counters, the record), the idle ones found by the housekeeping pass, and those a command
- * clears. On the worker lcore that owns the table.
+ * counters, the record), and the idle ones found by the housekeeping pass (clears:
+ * session_clear.c). On the worker lcore that owns the table.
  *
  * Aging walks the record array with a cursor, DP_EXPIRE_BUDGET records per housekeeping pass:
  * bounded work per loop iteration, and every record is seen once per pass over the array.
@@ -61,22 +61,4 @@ unsigned int nat_sessions_expire(struct dp_worker *w, unsigned int budget)
 		}
 	}
 	return expired;
-}
-
-unsigned int nat_sessions_clear(struct dp_worker *w, int slot, uint32_t backend_be)
-{
-	unsigned int n = 0;
-
-	for (uint32_t i = 0; i < w->sess.hwm; i++) {
-		const struct nat_session *se = &w->sess.recs[i];
-		if (se->proto == 0)
-			continue;
-		if (slot >= 0 && se->slot != slot)
-			continue;
-		if (backend_be && se->addr[DIR_I2O][0] != backend_be)
-			continue;
-		nat_session_free(w, i);
-		n++;
-	}
-	return n;
 }

@@ -23,11 +23,5 @@ void nat_session_evict(struct dp_worker *w, uint32_t idx);
  * @return sessions expired.
  */
 unsigned int nat_sessions_expire(struct dp_worker *w, unsigned int budget);
-/**
- * Remove the sessions of worker @p w that match: mapping slot @p slot (-1 = any) and backend
- * address @p backend_be (network order, 0 = any). The worker itself, or the control thread
- * while the workers are stopped. @return sessions removed.
- */
-unsigned int nat_sessions_clear(struct dp_worker *w, int slot, uint32_t backend_be);
 
 #endif

@@ -29,14 +29,16 @@
 /* With RSS steering a port must also land on our queue: about 1 in n_workers does. */
 #define DP_SNAT_PORT_TRIES_RSS(n) (64u * (n))
 
-/** Commands from the control thread to a worker. */
+/** Commands from the control thread to a worker (session_clear.c). */
 enum dp_cmd_type { DP_CMD_CLEAR = 1 };
 struct dp_cmd {
 	enum dp_cmd_type type;
-	int slot;	       /**< -1 = any mapping */
-	uint32_t backend_addr; /**< network order, 0 = any */
-	uint32_t result;       /**< sessions removed */
-	volatile int done;
+	struct dp_clear_req req;
+	rte_be32_t backend_be; /**< req.backend_addr, network order */
+	uint64_t ticket;
+	uint64_t result;   /**< sessions removed; written by the worker before done */
+	volatile int done; /**< set by the worker (release) when finished; then the control
+			    *  thread owns the command again and frees it */
 };
 
 /**
@@ -77,6 +79,8 @@ struct dp_worker {
 	struct rte_ring *sp_arp; /**< to the control thread: ARP, read first */
 	struct rte_ring *ctl_tx; /**< from the control thread: frames to send */
 	struct rte_ring *cmd_in; /**< from the control thread: struct dp_cmd * */
+	struct dp_cmd *clearing; /**< the clear in progress (session_clear.c), NULL if none */
+	uint32_t clear_cursor;	 /**< its next record */
 	struct rte_mbuf *tx[DP_PORT_MAX][2 * DP_BURST];
 	uint16_t n_tx[DP_PORT_MAX];
 	uint64_t hz;	     /**< TSC ticks per second */

@@ -33,8 +33,9 @@
 #define CFG_MAX_MAPPINGS  4096
 #define CFG_MAX_WORKERS	  16
 /**
- * Most `sessions.max`: 2^28 sessions = 28 GiB at 112 bytes a session (the table's record, its
- * two entries and its links on the unestablished lists), well past any one host's share for NAT. It also keeps the per-worker split
+ * Most `sessions.max`: 2^28 sessions = 29 GiB at 116 bytes a session (the table's record, its
+ * two entries, its links on the unestablished lists and the sequence number a RST takes), well
+ * past any one host's share for NAT. It also keeps the per-worker split
  * (rounded up) and the cuckoo table's bucket count far from 32-bit wrap: at 2^32 - 1 the split
  * wrapped to 0 sessions a worker.
  */
@@ -187,6 +188,9 @@ struct cfg_mapping {
 	struct cfg_backend *backends; /**< owned; n_backends entries */
 	unsigned int n_backends;
 	unsigned int line; /**< line of the definition in its file, 0 if none */
+	/** a removed backend's (endpoint deleted) TCP sessions are cleared, default true; its UDP
+	 *  sessions always are (docs/kubernetes.md, "Endpoint changes") */
+	bool remove_orphan_sessions;
 };
 
 /** Flags of a Mapping field (struct cfg_field). */
@@ -209,6 +213,7 @@ enum cfg_field_type {
 	CFG_FT_OBJECT,	     /**< object of sub[] (e.g. the CFG_TIMEOUTS CRD keys): a struct */
 	CFG_FT_BACKENDS,     /**< names[] (pods, nodePorts) into backend_kind, or a list of objects
 			      *  of sub[] (a static mapping): struct cfg_backend * + n_<member> */
+	CFG_FT_BOOL,	     /**< true or false: bool; min is the value when the key is absent */
 };
 
 /**
@@ -256,7 +261,8 @@ struct cfg_field {
 	X("maglev", OBJECT, maglev, 0, 0, cfg_maglev_fields, CFG_F_CRD)                            \
 	X("ordinal", INT, ordinal, -1, INT32_MAX, NULL, 0)                                         \
 	X("tcpMssClamp", INT, tcp_mss_clamp, 536, 65535, NULL, CFG_F_CRD)                          \
-	X("backends", BACKENDS, backends, 1, CFG_MAX_BACKENDS, cfg_backend_fields, CFG_F_CRD)
+	X("backends", BACKENDS, backends, 1, CFG_MAX_BACKENDS, cfg_backend_fields, CFG_F_CRD)      \
+	X("removeOrphanSessions", BOOL, remove_orphan_sessions, 1, 1, NULL, CFG_F_CRD)
 
 /** The keys of a `ports:` entry of a Mapping (struct cfg_map_port), as CFG_MAPPING_FIELDS. */
 #define CFG_MAP_PORT_FIELDS(X)                                                                     \
@@ -347,6 +353,10 @@ struct cfg {
 	unsigned int workers;	      /**< worker lcores, 1..CFG_MAX_WORKERS, default 1 */
 	uint32_t sessions_max;	      /**< split over workers; 1..CFG_MAX_SESSIONS, default 2^20 */
 	struct cfg_timeouts timeouts; /**< defaults: CFG_TIMEOUTS */
+	/** `sessions.resetOnBackendRemoval`, default true: a TCP session cleared by the control
+	 *  plane (backend deleted, mapping deleted, source or port no longer mapped) gets a RST
+	 *  sent to its client */
+	bool reset_on_backend_removal;
 	struct cfg_kubernetes k8s;
 	char cli_socket[CFG_PATH_MAX];	   /**< "" = no socket */
 	char metrics_listen[CFG_PATH_MAX]; /**< "host:port", "" = no metrics */

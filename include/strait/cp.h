@@ -41,7 +41,9 @@ const struct cfg *cp_config(void);
 int cp_mapping_upsert(enum cp_source src, const struct cfg_mapping *m, char *err, size_t errlen);
 
 /**
- * Delete a mapping by namespace and name, then publish, and flush its sessions.
+ * Delete a mapping by namespace and name, then publish; its sessions are cleared (TCP ones
+ * with a RST to the client when sessions.resetOnBackendRemoval) in the workers' own time, and
+ * its counter slot is free for reuse once they are.
  * @return 0 or -ENOENT.
  */
 int cp_mapping_delete(enum cp_source src, const char *ns, const char *name);
@@ -66,8 +68,25 @@ int cp_timeout_set(const char *which, uint32_t seconds);
  * Control thread; other threads read the snapshot's copy (cp/snapshot.c). */
 uint64_t cp_generation(void);
 
-/** The stable counter slot of mapping ns/name, allocating one. @return slot or -1. */
+/**
+ * The stable counter slot of mapping ns/name, allocating one (a free slot first: one whose
+ * mapping is gone and whose sessions are cleared, counters zeroed). @return slot, or -1 when
+ * all CFG_MAX_MAPPINGS are published or still draining.
+ */
 int cp_slot_of(const char *ns, const char *name);
+
+/** State of counter slot @p slot: 0 free (or never used), 1 in use, 2 draining (its mapping
+ * is gone, the clear of its sessions not yet done). */
+int cp_slot_state(int slot);
+
+/** Slots in use or draining. */
+unsigned int cp_slots_in_use(void);
+
+/**
+ * Collect finished session clears (dp_sessions_clear_poll()) and free the slots they drained.
+ * Never blocks; the state module's poll hook calls it every control-loop pass.
+ */
+void cp_state_poll(void);
 
 /** Re-read the config file the daemon started with: its mappings replace the CONFIG ones.
  * @return 0 or -EINVAL with @p err (nothing changed). */

@@ -202,12 +202,75 @@ unsigned int dp_sessions_walk(int slot, int (*cb)(const struct dp_session_info *
 			      void *arg);
 
 /**
- * Ask every worker to remove sessions: all (@p slot < 0), one mapping's, or those whose
- * backend is @p backend_addr (host order, 0 = any). Waits until every worker has done it,
- * at most 2 s each (a worker that misses it is logged and left out of the count); with the
- * workers stopped, clears their tables itself.
- * @return the number of sessions removed. Control plane only (never a worker: it would wait
- *         for itself).
+ * What a clear removes: the sessions that match every condition given. Addresses host order.
+ * Built by the control thread, copied into each worker's command (dp_sessions_clear_start()).
+ */
+struct dp_clear_req {
+	int slot;	       /**< mapping counter slot, -1 = any mapping */
+	uint32_t backend_addr; /**< sessions to this backend only; 0 = any backend */
+	uint8_t proto;	       /**< IPPROTO_TCP or IPPROTO_UDP only; 0 = any protocol */
+	/**
+	 * TCP sessions cleared get a RST sent to the client from the mapping's address and port
+	 * (RFC 9293 §3.10.7: the receiver of an acceptable RST closes at once): seq = the next
+	 * sequence number the backend would send (seq + length of its last segment, tracked per
+	 * session); for a session the backend never answered, RST|ACK with ack = the client's
+	 * SYN + 1. Needs the workers running (a worker sends it).
+	 */
+	bool rst;
+	/** with @p slot >= 0: when the clear is done, every worker zeroes its counters of that slot
+	 *  (struct dp_map_stats), so that the slot can serve another mapping from zero */
+	bool zero_slot;
+	/**
+	 * with @p keep: a session of @p slot stays only if its client is in allowed[] (n_allowed 0
+	 * = anyone), its external address is one of addrs[] and its external port and protocol
+	 * are in one of ports[]; the others are removed (an allow-list or port edit that takes
+	 * effect on the sessions that exist).
+	 */
+	bool keep;
+	uint32_t n_allowed;
+	struct cfg_cidr allowed[CFG_MAX_CIDRS];
+	uint32_t n_addrs;
+	uint32_t addrs[CFG_MAX_ADDRS];
+	uint32_t n_ports;
+	struct {
+		uint16_t lo, hi; /**< external ports, inclusive */
+		uint8_t proto;
+	} ports[CFG_MAX_MAP_PORTS];
+};
+
+/**
+ * Start a clear: queue @p r to every worker and return at once. Each worker examines at most
+ * DP_CLEAR_BUDGET (1024) session records per loop iteration (a cursor over its record array),
+ * so forwarding goes on between the steps and a table push during a clear loses nothing. With
+ * the workers stopped (start-up, unit tests) the control thread clears their tables itself
+ * before returning (no RST is sent then).
+ * @return a ticket (> 0, increasing by one per call) to poll with dp_sessions_clear_done(),
+ *         or 0 when out of memory (nothing queued). Control thread only.
+ */
+uint64_t dp_sessions_clear_start(const struct dp_clear_req *r);
+
+/**
+ * Move queued clears along (commands that found a worker's ring full are sent) and collect
+ * the finished ones. Call on every control-loop pass; never blocks.
+ * @return the highest ticket such that it and every ticket before it are done (0 = none yet).
+ *         Control thread only.
+ */
+uint64_t dp_sessions_clear_poll(void);
+
+/**
+ * Whether clear @p ticket is done on every worker (polls first, as dp_sessions_clear_poll()).
+ * @param removed when done, the sessions it removed over all workers (may be NULL).
+ * Control thread only.
+ */
+bool dp_sessions_clear_done(uint64_t ticket, uint64_t *removed);
+
+/**
+ * Remove sessions and wait: all (@p slot < 0), one mapping's, or those whose backend is
+ * @p backend_addr (host order, 0 = any); no RST. dp_sessions_clear_start() then polls for at
+ * most 2 s (a worker that has not finished by then finishes later: its count is left out).
+ * For the CLI, which reports a count; never the control loop's Kubernetes path (it uses
+ * dp_sessions_clear_start()).
+ * @return the number of sessions removed. Control thread only (never a worker).
  */
 unsigned int dp_sessions_clear(int slot, uint32_t backend_addr);
 

@@ -322,6 +322,37 @@ static void absent_keys_take_their_defaults(void **state)
 	cfg_free(&c);
 }
 
+static void endpoint_change_keys_default_to_true_and_are_checked(void **state)
+{
+	static const char map[] = "{name: a, addresses: [198.51.100.1], ports: [{port: 80}], "
+				  "backends: [{address: 10.0.0.1}]%s}";
+	char yaml[256];
+	struct cfg_mapping m;
+	struct cfg c;
+
+	(void)state;
+	assert_int_equal(load(PORTS, &c), 0);
+	assert_true(c.reset_on_backend_removal);
+	cfg_free(&c);
+	assert_int_equal(load(PORTS "sessions: {resetOnBackendRemoval: false}\n", &c), 0);
+	assert_false(c.reset_on_backend_removal);
+	cfg_free(&c);
+	expect_error(PORTS "sessions: {resetOnBackendRemoval: 1}\n",
+		     "t.yaml:3: sessions.resetOnBackendRemoval: \"1\" is not true or false");
+
+	snprintf(yaml, sizeof(yaml), map, "");
+	assert_int_equal(cfg_mapping_parse("cli", yaml, strlen(yaml), &m, err, sizeof(err)), 0);
+	assert_true(m.remove_orphan_sessions);
+	cfg_mapping_free(&m);
+	snprintf(yaml, sizeof(yaml), map, ", removeOrphanSessions: false");
+	assert_int_equal(cfg_mapping_parse("cli", yaml, strlen(yaml), &m, err, sizeof(err)), 0);
+	assert_false(m.remove_orphan_sessions);
+	cfg_mapping_free(&m);
+	snprintf(yaml, sizeof(yaml), map, ", removeOrphanSessions: sometimes");
+	expect_mapping_error(yaml,
+			     "cli:1: removeOrphanSessions: \"sometimes\" is not true or false");
+}
+
 static void quoted_numbers_and_null_lists_are_accepted(void **state)
 {
 	struct cfg c;
@@ -1138,6 +1169,7 @@ int main(void)
 		cmocka_unit_test(load_default_config_has_six_mappings),
 		cmocka_unit_test(load_full_example_sets_every_key),
 		cmocka_unit_test(absent_keys_take_their_defaults),
+		cmocka_unit_test(endpoint_change_keys_default_to_true_and_are_checked),
 		cmocka_unit_test(quoted_numbers_and_null_lists_are_accepted),
 		cmocka_unit_test(port_out_of_range_names_line_and_key),
 		cmocka_unit_test(tcp_mss_clamp_is_read_and_range_checked),

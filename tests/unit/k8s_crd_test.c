@@ -408,6 +408,9 @@ static void expect_field(const struct cfg_field *f, const json_t *p, const char 
 		expect_type(p, path, "string");
 		expect_enum(p, path, f->names, false);
 		break;
+	case CFG_FT_BOOL:
+		expect_type(p, path, "boolean");
+		break;
 	case CFG_FT_PROTO:
 		expect_type(p, path, "string");
 		expect_enum(p, path, f->names, true);

@@ -163,14 +163,18 @@ static void perpod_mapping_from_recorded_objects(void **state)
 			snprintf(name, sizeof(name), "kafka-%d", i);
 			assert_string_equal(m->backends[0].name, name);
 		} else {
-			assert_int_equal(m->n_backends, 0); // the port stays, with no backend
+			// Not ready: a draining backend (no new sessions, its sessions stay).
+			assert_int_equal(m->n_backends, 1);
+			assert_int_equal(m->backends[0].addr, ip("10.244.1.12"));
+			assert_true(m->backends[0].serving_only);
 		}
 	}
 	m = map("kafka-external-bootstrap");
 	assert_non_null(m);
 	assert_int_equal(m->ordinal, -1);
 	assert_int_equal(m->ports[0].port, 31999);
-	assert_int_equal(m->n_backends, 2);
+	assert_int_equal(m->n_backends, 3); // kafka-2 drains there too
+	assert_true(m->backends[2].serving_only);
 
 	// status.advertised as the fixture's PATCH wrote it, plus the pod name.
 	json_t *want = t_json("[{\"name\":\"kafka-0\",\"pod\":\"kafka-0\",\"ordinal\":0,"
@@ -336,7 +340,11 @@ static void service_mode_by_port_name_and_number(void **state)
 	assert_int_equal(m->ports[1].port, 514);
 	assert_int_equal(m->ports[1].service_port, 5514);
 	assert_int_equal(m->ports[1].proto, IPPROTO_UDP);
-	assert_int_equal(m->n_backends, 2); // kafka-2's endpoint is not ready nor serving
+	// kafka-2's endpoint is not ready nor serving: it drains (keeps its sessions, gets no
+	// new ones) instead of being removed (which would clear its sessions).
+	assert_int_equal(m->n_backends, 3);
+	assert_true(m->backends[2].serving_only);
+	assert_false(m->backends[0].serving_only);
 	assert_int_equal(m->backends[0].addr, ip("10.244.1.10"));
 	assert_int_equal(m->backends[0].port, 0); // the port's target applies
 	assert_string_equal(m->backends[0].name, "kafka-0");
@@ -383,6 +391,25 @@ static void terminating_endpoints_serve_but_take_no_new_sessions(void **state)
 	assert_true(m->backends[2].serving_only);
 	assert_int_equal(m->backends[3].addr, ip("10.244.2.7"));
 	assert_false(m->backends[3].serving_only);
+}
+
+static void remove_orphan_sessions_reaches_every_mapping_of_the_resource(void **state)
+{
+	(void)state;
+	put(K8S_KIND_MAPPING, MAPPING("keep", "2026-11-21T17:00:00Z",
+				      "{\"addresses\":[\"203.0.113.20\"],\"mode\":\"service\","
+				      "\"serviceName\":\"kafka\",\"ports\":[{\"port\":9092}],"
+				      "\"removeOrphanSessions\":false}"));
+	put(K8S_KIND_MAPPING, MAPPING("dflt", "2026-11-21T17:00:00Z",
+				      "{\"addresses\":[\"203.0.113.21\"],\"mode\":\"service\","
+				      "\"serviceName\":\"kafka\",\"ports\":[{\"port\":9092}]}"));
+	run(NULL, 0);
+	assert_non_null(map("keep"));
+	assert_false(map("keep")->remove_orphan_sessions);
+	assert_non_null(map("dflt"));
+	assert_true(map("dflt")->remove_orphan_sessions);
+	// per-pod mappings copy it from the Mapping too (the recorded kafka-external: absent)
+	assert_true(map("kafka-external-0")->remove_orphan_sessions);
 }
 
 static void node_ports_go_to_ready_nodes(void **state)
@@ -749,6 +776,7 @@ int main(void)
 		T(statefulset_scaled_up_and_down),
 		T(service_mode_by_port_name_and_number),
 		T(terminating_endpoints_serve_but_take_no_new_sessions),
+		T(remove_orphan_sessions_reaches_every_mapping_of_the_resource),
 		T(node_ports_go_to_ready_nodes),
 		T(oldest_wins_a_conflict_then_namespace_and_name),
 		T(config_mappings_always_win),

@@ -239,16 +239,17 @@ static void zero_or_huge_table_is_refused(void **state)
 	assert_int_equal(nat_sessions_init(&S, "t", 64u << 20, 0), -ENOMEM);
 }
 
-static void memsize_is_under_128_bytes_a_session(void **state)
+static void memsize_is_under_132_bytes_a_session(void **state)
 {
 	(void)state;
-	/* from 64K sessions: a table also has a fixed 112 KiB (the per-mapping-slot lists and
-	 * token buckets, the per-source sketch), 110 bytes a session at 1024 */
+	/* 64 bytes of record, 16 of unestablished-list links, 16 of TCP window tracking and the
+	 * bucket entries; from 64K sessions on, since a table also has a fixed 112 KiB (the
+	 * per-mapping-slot lists and token buckets, the per-source sketch) */
 	static const uint32_t sizes[] = {65536, 1000000, 1u << 20, 3u << 20, 1u << 24};
 	for (size_t i = 0; i < RTE_DIM(sizes); i++) {
 		double per = (double)nat_sessions_memsize(sizes[i]) / sizes[i];
 		print_message("%u sessions: %.1f bytes each\n", sizes[i], per);
-		assert_true(per <= 128);
+		assert_true(per <= 132);
 	}
 }
 
@@ -296,7 +297,7 @@ int main(void)
 		T(records_come_back_last_freed_first),
 		T(alternative_bucket_is_an_involution),
 		T(zero_or_huge_table_is_refused),
-		T(memsize_is_under_128_bytes_a_session),
+		T(memsize_is_under_132_bytes_a_session),
 		T(adjacency_is_shared_and_reused),
 	};
 	return cmocka_run_group_tests_name("session", tests, group_setup, group_teardown);

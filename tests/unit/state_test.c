@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The desired state's side of endpoint changes and counter slots (cp/state.c), over the whole
+ * control plane of cp_fixture.h (workers not launched: a clear runs in the control thread, at
+ * once). Deterministic: no timing, the fixture injects into worker 0's pipeline itself.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <netinet/in.h>
+
+#include "cp_fixture.h"
+
+FIXTURE_GROUP("state_test")
+
+static struct cfg_backend be[3];
+
+static uint32_t ip4(const char *s)
+{
+	uint32_t a;
+	assert_int_equal(cfg_parse_ipv4(s, &a), 0);
+	return a;
+}
+
+/* A CLI mapping on 198.51.100.1:@p port/tcp over @p n of be[]. */
+static void mk(struct cfg_mapping *m, const char *name, uint16_t port, unsigned int n)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->addrs[0] = ip4("198.51.100.1");
+	m->n_addrs = 1;
+	m->ports[0] = (struct cfg_map_port){.port = port, .end_port = port, .proto = IPPROTO_TCP};
+	m->n_ports = 1;
+	m->backends = be;
+	m->n_backends = n;
+	m->ordinal = -1;
+	m->remove_orphan_sessions = true;
+}
+
+static void upsert(const struct cfg_mapping *m)
+{
+	char err[256];
+	int rc = cp_mapping_upsert(CP_SRC_CLI, m, err, sizeof(err));
+	if (rc != 0)
+		fail_msg("upsert %s: %d %s", m->name, rc, err);
+}
+
+struct count {
+	uint32_t backend;
+	unsigned int n;
+};
+
+static int count_cb(const struct dp_session_info *s, void *arg)
+{
+	struct count *c = arg;
+	c->n += s->backend_addr == c->backend;
+	return 0;
+}
+
+/* Sessions of mapping @p name to backend @p addr. */
+static unsigned int sessions_to(const char *name, const char *addr)
+{
+	struct count c = {.backend = ip4(addr)};
+	dp_sessions_walk(cp_slot_of("", name), count_cb, &c);
+	return c.n;
+}
+
+static void slots_are_reused_over_5000_mappings_that_come_and_go(void **state)
+{
+	(void)state;
+	struct dp_worker *w = dp_workers[0];
+	struct cfg_mapping m;
+	unsigned int before = cp_slots_in_use();
+	int max_slot = -1;
+
+	be[0] = (struct cfg_backend){.addr = ip4("10.0.0.11"), .weight = 1};
+	for (unsigned int i = 0; i < 5000; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "churn-%05u", i);
+		mk(&m, name, 40000, 1);
+		upsert(&m);
+		int slot = cp_slot_of("", name);
+		assert_true(slot >= 0);
+		max_slot = slot > max_slot ? slot : max_slot;
+		// A reused slot's counters start at zero.
+		assert_int_equal(w->stats.map[slot].sessions_created, 0);
+		assert_int_equal(w->stats.map[slot].sessions_expired, 0);
+		fixture_inject((uint16_t)(20000 + i % 1000), 40000, IPPROTO_TCP);
+		assert_int_equal(w->stats.map[slot].sessions_created, 1);
+		assert_int_equal(cp_mapping_delete(CP_SRC_CLI, "", name), 0);
+	}
+	cp_state_poll();
+	assert_int_equal(cp_slots_in_use(), before);
+	assert_true(max_slot < (int)before + 2);
+	assert_int_equal(w->sess.active, 0);
+}
+
+static void not_ready_backend_keeps_sessions_deleted_one_loses_them(void **state)
+{
+	(void)state;
+	struct cfg_mapping m;
+
+	be[0] = (struct cfg_backend){.addr = ip4("10.0.0.11"), .weight = 1};
+	be[1] = (struct cfg_backend){.addr = ip4("10.0.0.12"), .weight = 1};
+	mk(&m, "drain", 40001, 1);
+	upsert(&m);
+	fixture_inject(50000, 40001, IPPROTO_TCP);
+	assert_int_equal(sessions_to("drain", "10.0.0.11"), 1);
+	// .11 goes not ready, .12 comes: .11 keeps its session, new ones go to .12.
+	be[0].serving_only = true;
+	mk(&m, "drain", 40001, 2);
+	upsert(&m);
+	assert_int_equal(sessions_to("drain", "10.0.0.11"), 1);
+	fixture_inject(50001, 40001, IPPROTO_TCP);
+	fixture_inject(50002, 40001, IPPROTO_TCP);
+	assert_int_equal(sessions_to("drain", "10.0.0.11"), 1);
+	assert_int_equal(sessions_to("drain", "10.0.0.12"), 2);
+	// .11 is deleted: its session is cleared, .12's stay.
+	be[0] = be[1];
+	mk(&m, "drain", 40001, 1);
+	upsert(&m);
+	assert_int_equal(sessions_to("drain", "10.0.0.11"), 0);
+	assert_int_equal(sessions_to("drain", "10.0.0.12"), 2);
+	// removeOrphanSessions: false: a deleted backend's TCP sessions stay.
+	be[0] = (struct cfg_backend){.addr = ip4("10.0.0.13"), .weight = 1};
+	mk(&m, "drain", 40001, 1);
+	m.remove_orphan_sessions = false;
+	upsert(&m);
+	assert_int_equal(sessions_to("drain", "10.0.0.12"), 2);
+	assert_int_equal(cp_mapping_delete(CP_SRC_CLI, "", "drain"), 0);
+}
+
+static void allow_list_edit_closes_sessions_of_revoked_sources(void **state)
+{
+	(void)state;
+	struct cfg_mapping m;
+
+	be[0] = (struct cfg_backend){.addr = ip4("10.0.0.11"), .weight = 1};
+	mk(&m, "acl", 40002, 1);
+	m.allowed[0] = (struct cfg_cidr){ip4("198.51.100.0"), 24};
+	m.n_allowed = 1;
+	upsert(&m);
+	fixture_inject(51000, 40002, IPPROTO_TCP);
+	assert_int_equal(sessions_to("acl", "10.0.0.11"), 1);
+	// Another edit that changes no source: the session stays.
+	m.allowed[1] = (struct cfg_cidr){ip4("203.0.113.0"), 24};
+	m.n_allowed = 2;
+	upsert(&m);
+	assert_int_equal(sessions_to("acl", "10.0.0.11"), 1);
+	// 198.51.100.0/24 is revoked: the client's session is closed.
+	m.allowed[0] = m.allowed[1];
+	m.n_allowed = 1;
+	upsert(&m);
+	assert_int_equal(sessions_to("acl", "10.0.0.11"), 0);
+	assert_int_equal(cp_mapping_delete(CP_SRC_CLI, "", "acl"), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(slots_are_reused_over_5000_mappings_that_come_and_go),
+		cmocka_unit_test(not_ready_backend_keeps_sessions_deleted_one_loses_them),
+		cmocka_unit_test(allow_list_edit_closes_sessions_of_revoked_sources),
+	};
+	return cmocka_run_group_tests_name("state", tests, group_setup, group_teardown);
+}
