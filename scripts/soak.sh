@@ -12,8 +12,10 @@
 #     (tests/k8s/soak_driver.py churn): --names-per-s fresh Mapping names created and
 #     deleted again, and in turn the churn EndpointSlice (backends removed and added, their
 #     sessions cleared), the churn Mapping's spec, the stay EndpointSlice (a label) and the
-#     stay Mapping's spec (its udp timeout); 64 UDP flows through Mapping demo/churn so that
-#     there are sessions to clear (their loss is reported, not checked);
+#     stay Mapping's spec (its udp timeout); every 30 s the watch history is forgotten and
+#     the watch connections dropped, so that watches resume into 410 Expired and strait
+#     lists again; 64 UDP flows through Mapping demo/churn so that there are sessions to
+#     clear (their loss is reported, not checked);
 #   - SIGHUP every --hup-interval s; `straitctl show sessions` / `show stats` in a loop;
 #     DPDK telemetry reads (every /strait/* command) and /metrics scrapes in a loop.
 # Then strait is stopped with SIGINT, so LeakSanitizer runs, and the verdict is printed:
@@ -30,7 +32,8 @@
 #                     targets are built)
 #   --rate R          object updates per second through the fake API server (default 200)
 #   --names-per-s K   fresh Mapping names per second (default 5; each costs 2 updates).
-#                     Until counter slots are reclaimed, strait holds 4096 names in all.
+#                     Until counter slots are reclaimed, strait holds 4096 names in its
+#                     lifetime: keep K x N under about 4000 on such a strait.
 #   --udp-pps P       the stay UDP stream's rate (default 2000)
 #   --tcp-rate B      the TCP stream's rate in bytes/s (default 131072)
 #   --hup-interval S  seconds between SIGHUPs (default 3)
@@ -332,7 +335,7 @@ diag() {
 	local ns
 	for ns in c g n p0 p1 p2 p3; do
 		echo "--- ${P}$ns"
-		ip netns exec "${P}$ns" nstat -az 2>/dev/null |
+		ip netns exec "${P}$ns" nstat -asz 2>/dev/null |
 			awk '/^Udp(InDatagrams|OutDatagrams|RcvbufErrors|SndbufErrors|InErrors|NoPorts)|^TcpRetransSegs/ {printf "%s=%s ", $1, $2} END {print ""}'
 		ip netns exec "${P}$ns" ip -s -s link 2>/dev/null | awk '/^[0-9]+:/ {ifc=$2}
 			/RX:|TX:/ {dir=$1; getline; print "  " ifc " " dir " " $0}'
@@ -373,6 +376,7 @@ SAN_N=$(grep -cE "$SAN_RE" "$LOG" 2>/dev/null)
 CTL_SAN_N=$(grep -cE "$SAN_RE" "$ST/ctl-reads.log" 2>/dev/null)
 : "${SAN_N:=0}" "${CTL_SAN_N:=0}"
 RELOADS=$(grep -c 'reload: tables generation' "$LOG" 2>/dev/null)
+RELISTS=$(grep -c 'expired.*listing again' "$LOG" 2>/dev/null)
 RELOAD_ERR=$(grep -c 'reload: .*keeping the running mappings' "$LOG" 2>/dev/null)
 read -r CTL_N CTL_E <"$ST/ctl.count" 2>/dev/null || CTL_N=0 CTL_E=0
 read -r TEL_N TEL_E TEL_REG TEL_ERR <"$ST/telemetry.count" 2>/dev/null || TEL_N=0 TEL_E=0 TEL_REG=0
@@ -460,20 +464,21 @@ stay tcp stream     $(field "$TCP" sent) bytes sent at ${TCP_RATE} B/s, $(field 
 churn udp (info)    ${SPRAY:-no result}
 updates applied     ${UPD} (${UPD_FAIL} refused) in ${RUN_S} s = $((UPD / RUN_S))/s; fresh names ${NAMES} created, ${NAMES_DEL} deleted
 tables generations  $GEN0 -> ${GEN1:-?}: $((${GEN1:-0} - ${GEN0:-0})) published
+relists             $(stat_of compactions) times the watch history was forgotten and the watches dropped, ${RELISTS} lists again after 410 Expired
 converged           $([ $CONVERGED -eq 1 ] && echo yes || echo "no (churn backends '$(churn_backends 2>/dev/null)' want '$want_backends')")
 reloads             ${HUPS} SIGHUP sent, ${RELOADS} reloads logged, ${RELOAD_ERR} failed
 reads               straitctl ${CTL_N} (${CTL_E} failed), telemetry ${TEL_N} (${TEL_E} failed, ${TEL_REG} generation regressions${TEL_ERR:+; last error: $TEL_ERR}), /metrics ${MET_N} (${MET_E} failed)
 worker thread       ${WTID:+tid $WTID on cpu $WCPUS: }$(awk 'NR == 1 { t0 = $1; r0 = $2; w0 = $3 } { if (NR > 1 && $3 - pw > mx) { mx = $3 - pw; at = $1 - t0; dt = $1 - t } pw = $3; t = $1; r = $2; w = $3 }
 	END { if (NR < 2) print "?"; else printf "on a CPU %.1f s of %.1f s, waited for one %.3f s (at most %.0f ms in %.1f s, at +%.0f s)\n", (r - r0) / 1e9, t - t0, (w - w0) / 1e9, mx / 1e6, dt, at }' "$ST/worker-sched.txt" 2>/dev/null)
 strait rss          start $(mb "$RSS_START") MB (after warm-up), end $(mb "$RSS_END") MB, max $(mb "$RSS_MAX") MB; bound $(mb "$RSS_LIMIT") MB
-fake API server     rss $(mb "$FAKE_RSS") MB at the end (its watch history holds every event)
+fake API server     rss $(mb "$FAKE_RSS") MB at the end (it keeps the watch history since the last time it was forgotten)
 sanitizer findings  ${SAN_N} lines in strait's log, ${CTL_SAN_N} in straitctl's
 strait exit         $([ $DIED -eq 1 ] && echo "died during the run" || echo "status $STOP_RC after SIGINT")
 logs                $OUT
 EOF
 echo "soak case=churn seconds=$RUN_S rate=$RATE names_per_s=$NAMES_PER_S udp_sent=${UDP_SENT:-0}" \
 	"udp_lost=${UDP_LOST:-x} tcp_ok=$(field "$TCP" ok) updates=$UPD generations=$((${GEN1:-0} - ${GEN0:-0}))" \
-	"reloads=$RELOADS reads=$((CTL_N + TEL_N + MET_N)) rss_start_kb=$RSS_START rss_end_kb=${RSS_END:-0}" \
+	"reloads=$RELOADS relists=$RELISTS reads=$((CTL_N + TEL_N + MET_N)) rss_start_kb=$RSS_START rss_end_kb=${RSS_END:-0}" \
 	"rss_max_kb=$RSS_MAX sanitizer=$((SAN_N + CTL_SAN_N))"
 
 if [ $((UPD / RUN_S)) -lt 100 ]; then

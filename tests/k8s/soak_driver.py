@@ -9,6 +9,7 @@
 
     soak_driver.py churn CTL_URL --ext ADDR --stay-pod ADDR --churn-pods A,B,C
                    --seconds S --rate R --names-per-s K [--keep N] [--stats FILE]
+                   [--compact-every S]
         R updates per second in all, each one object applied or deleted through the control
         endpoint (one HTTP request on a kept-alive connection, paced on the clock):
         - K fresh Mapping names per second (demo/soak-TAG-I, one TCP port each, on Service
@@ -16,6 +17,9 @@
         - the rest in turn: the churn EndpointSlice (backends removed and added), the churn
           Mapping's spec (udp timeout, allowedSources), the stay EndpointSlice (a label only:
           its endpoint stays) and the stay Mapping's spec (udp timeout only).
+        Every S seconds (default 30, 0 = never) the server's watch history is forgotten and
+        every watch connection dropped: watches resuming from before that get 410 Expired
+        and strait lists again.
         FILE gets a JSON summary every second and at the end: updates applied and failed,
         names created and deleted, the last churn backends and the fresh names still alive
         (what strait must converge to).
@@ -280,10 +284,19 @@ def cmd_churn(a):
     next_dump = t0 + 1
     r = 0
     st["max_batch"] = 0
+    st["compactions"] = 0
+    next_compact = t0 + a.compact_every if a.compact_every > 0 else end
     while True:
         now = time.time()
         if now >= end:
             break
+        if now >= next_compact:
+            # An API server restarted (its watch cache gone) or a watch cache too small for
+            # the churn: the history is forgotten and every watch connection drops; a watch
+            # that resumes from before that gets 410 Expired, and strait lists again.
+            if ctl.post("/ctl/compact", {})[0] and ctl.post("/ctl/close-watches", {})[0]:
+                st["compactions"] += 1
+            next_compact = now + a.compact_every
         # Every update due by now, in one request when the driver is behind (each is still
         # its own object write, resourceVersion and watch event): a loaded machine slows the
         # round trips, not the rate.
@@ -313,6 +326,7 @@ def cmd_churn(a):
     dump(final=True)
     print(json.dumps({k: st[k] for k in ("applied", "failed", "names_created",
                                          "names_deleted", "alive_names", "max_batch",
+                                         "compactions",
                                          "seconds", "last_error")}))
     return 0
 
@@ -649,6 +663,7 @@ def main(argv):
             p.add_argument("--names-per-s", type=float, default=10)
             p.add_argument("--keep", type=int, default=16)
             p.add_argument("--stats")
+            p.add_argument("--compact-every", type=float, default=30)
     p = sub.add_parser("tcp-echo")
     p.add_argument("port", type=int)
     p = sub.add_parser("tcp-stream")
