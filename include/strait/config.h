@@ -33,8 +33,8 @@
 #define CFG_MAX_MAPPINGS  4096
 #define CFG_MAX_WORKERS	  16
 /**
- * Most `sessions.max`: 2^28 sessions = 29 GiB at 116 bytes a session (the table's record, its
- * two entries, its links on the unestablished lists and the sequence number a RST takes), well
+ * Most `sessions.max`: 2^28 sessions = 32 GiB at 128 bytes a session (the table's record, its
+ * two entries, its links on the unestablished lists and its TCP window tracking), well
  * past any one host's share for NAT. It also keeps the per-worker split
  * (rounded up) and the cuckoo table's bucket count far from 32-bit wrap: at 2^32 - 1 the split
  * wrapped to 0 sessions a worker.
