@@ -210,14 +210,9 @@ EOF
 # so that resident memory levels off soon and the leak bound means something.
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:quarantine_size_mb=16:print_summary=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=0
-# strait in a session of its own: with the kernel's autogroups (sched_autogroup_enabled), a
-# session is one scheduling group, and a group's weight on a CPU shrinks with the load the
-# group has elsewhere. In this script's session, with every load generator busy on
-# $TOPO_CPU, the worker would get a few per cent of its own core on a shared machine; alone
-# in its group it gets a fair share. setsid execs in place (strait_start's $! stays strait).
-printf '#!/bin/sh\nexec setsid %q "$@"\n' "$(realpath "$BIN")" >"$ST/strait-session"
-chmod +x "$ST/strait-session"
-strait_start "$ST/strait-session" "$ST/strait.yaml" || die "strait did not start"
+# strait_start runs strait in a session of its own (setsid, scripts/topo.sh): a scheduling
+# group of its own, so the load generators of this script's session do not starve the worker.
+strait_start "$BIN" "$ST/strait.yaml" || die "strait did not start"
 SPID=$STRAIT_PID
 
 sctl() { ASAN_OPTIONS=detect_leaks=0 "$STRAITCTL" -s "$SOCK" "$@"; }
