@@ -3,6 +3,9 @@
 #include <string.h>
 
 #include <rte_hash_crc.h>
+#include <rte_ip.h>
+
+#include <strait/cksum.h>
 
 #include "frag.h"
 #include "mbuf_priv.h"
@@ -50,6 +53,8 @@ static void frag_set(struct dp_worker *w, const struct pkt_meta *m, uint32_t idx
 				  .proto = m->proto,
 				  .family = 4};
 	e->expire_tsc = w->now + DP_FRAG_TIMEOUT_S * w->hz;
+	e->new_id = rte_cpu_to_be_16((uint16_t)(w->frag.next_id++ * w->n_workers + w->id));
+	e->n_ranges = 0;
 	if (w->frag.n_held)
 		w->frag.retry = true;
 }
@@ -72,6 +77,36 @@ int frag_find(struct dp_worker *w, const struct pkt_meta *m, int *dir)
 		return -1;
 	*dir = e->dir;
 	return (int)e->sess;
+}
+
+bool frag_pass(struct dp_worker *w, uint8_t *frame, const struct pkt_meta *m)
+{
+	struct dp_frag_entry *e = frag_entry(w, m);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + m->l3_off);
+
+	if (!e)
+		return true; // no entry (cannot happen after frag_remember/frag_find): as it is
+	const uint32_t start = rte_be_to_cpu_16(ip->fragment_offset) & RTE_IPV4_HDR_OFFSET_MASK;
+	const uint32_t len = (uint32_t)m->ip_len - (uint32_t)(m->l4_off - m->l3_off);
+	const uint32_t end = start + (len + 7) / 8;
+	for (uint32_t i = 0; i < e->n_ranges && i < DP_FRAG_RANGES; i++) {
+		const uint32_t s = e->range[i][0], t = e->range[i][1];
+		if (start == s && end == t)
+			goto renumber; // an exact duplicate: the receiver keeps one
+		if (start < t && s < end)
+			return false;
+	}
+	if (e->n_ranges < DP_FRAG_RANGES) {
+		e->range[e->n_ranges][0] = (uint16_t)start;
+		e->range[e->n_ranges][1] = (uint16_t)RTE_MIN(end, (uint32_t)UINT16_MAX);
+	}
+	if (e->n_ranges <= DP_FRAG_RANGES)
+		e->n_ranges++;
+renumber:
+	ip->hdr_checksum = cksum_apply(ip->hdr_checksum,
+				       cksum_fold(cksum_delta16(0, ip->packet_id, e->new_id)));
+	ip->packet_id = e->new_id;
+	return true;
 }
 
 /* Hold @p mb until its first fragment passes; when full, what is old goes first. */

@@ -34,6 +34,8 @@
 /** In dp_mbuf_priv.in_port of a fragment handed over by its steering worker: process here. */
 #define DP_PRIV_FRAG_STEERED 0x2
 
+#define DP_FRAG_RANGES 8 /**< byte ranges a datagram's entry remembers for the overlap check */
+
 /** A datagram whose first fragment was seen: its session here, or its owner elsewhere. */
 struct dp_frag_entry {
 	rte_be32_t src, dst;
@@ -45,6 +47,10 @@ struct dp_frag_entry {
 	uint16_t pad;
 	struct nat_key key; /**< the first fragment's key: the session it found */
 	uint64_t expire_tsc;
+	rte_be16_t new_id; /**< the IP id its fragments leave with (frag_pass()) */
+	uint8_t n_ranges;  /**< ranges seen so far; past DP_FRAG_RANGES, no more are checked */
+	uint8_t pad2;
+	uint16_t range[DP_FRAG_RANGES][2]; /**< [start, end) of each fragment, in 8-byte units */
 };
 
 /** A later fragment waiting for its first one. */
@@ -60,13 +66,29 @@ struct dp_frag {
 	struct dp_frag_entry tbl[DP_FRAG_SLOTS];
 	struct dp_frag_held held[DP_FRAG_HOLD];
 	uint32_t n_held;
-	bool retry; /**< a first fragment passed since the held ones were last tried */
+	uint16_t next_id; /**< IP ids handed out: next_id * n_workers + worker id */
+	bool retry;	  /**< a first fragment passed since the held ones were last tried */
 };
 
 struct dp_worker;
 
 /** Remember the first fragment @p m of session @p idx (direction @p dir) on this worker. */
 void frag_remember(struct dp_worker *w, const struct pkt_meta *m, uint32_t idx, int dir);
+/**
+ * Check and renumber fragment @p m (first or later) of a datagram whose entry is on this
+ * worker, just before its session's rewrite of @p frame:
+ *   - a fragment whose bytes overlap another fragment's without being an exact duplicate of
+ *     it is refused (@return false: drop it, frag_overlap): the overlapping-fragment attacks
+ *     of RFC 1858 §3 rewrite a header the NAT or a filter behind it already judged;
+ *   - every fragment of the datagram leaves with the IP id its entry was given at the first
+ *     fragment, unique on this worker for the entry's lifetime (and across workers: ids are
+ *     next_id * n_workers + worker id), the IP checksum updated (RFC 1624). Under full NAT
+ *     the datagrams of every client reach a pod from one SNAT address, and two clients' equal
+ *     ids would otherwise be reassembled together (RFC 6864 §4.1: the id is unique per
+ *     source, destination and protocol, which translation breaks).
+ * Worker lcore of @p w.
+ */
+bool frag_pass(struct dp_worker *w, uint8_t *frame, const struct pkt_meta *m);
 /**
  * The session of the later fragment @p m, if its first fragment passed on this worker and
  * that session still exists with the first fragment's 5-tuple.

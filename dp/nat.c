@@ -42,7 +42,7 @@
  * delta ~m + m' is then the constant 0xfeff (network order), whatever the TTL was. */
 #define TTL_DEC_DELTA RTE_BE16(0xfeff)
 
-/* The least next-hop MTU taken from an ICMP "fragmentation needed" from outside: 576, the
+/* The least next-hop MTU an ICMP "fragmentation needed" carries through the NAT: 576, the
  * datagram every IPv4 host must accept (RFC 791, RFC 1122 §3.3.3); Linux's min_pmtu is 552. */
 #define NAT_PMTU_FLOOR 576
 
@@ -175,8 +175,14 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 	se->bytes[dir] += m->ip_len;
 	ms->pkts[dir]++;
 	ms->bytes[dir] += m->ip_len;
-	if (!later && unlikely(m->frag == FRAG_FIRST))
-		frag_remember(w, m, idx, dir);
+	if (unlikely(m->frag != FRAG_NONE)) {
+		if (!later)
+			frag_remember(w, m, idx, dir);
+		if (unlikely(!frag_pass(w, rte_pktmbuf_mtod(mb, uint8_t *), m))) {
+			dp_drop(w, mb, DP_DROP_FRAG_OVERLAP);
+			return;
+		}
+	}
 	nat_rewrite(rte_pktmbuf_mtod(mb, uint8_t *), m, se, dir, later);
 	nat_output(w, mb, se->adj[dir]);
 }
@@ -275,11 +281,11 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 	in_ip->hdr_checksum = 0;
 	in_ip->hdr_checksum = cksum_full(in_ip, in_ihl);
 
-	// A next-hop MTU from outside below the floor is raised to it (RFC 1191 §4 trusts it
-	// as is): a forged "fragmentation needed, MTU 68" would otherwise make the pod send tiny
-	// packets to the SNAT address, which every client shares under full NAT.
-	if (dir == DIR_O2I && m->icmp_type == ICMP_DEST_UNREACH &&
-	    m->icmp_code == ICMP_FRAG_NEEDED_CODE &&
+	// A next-hop MTU below the floor is raised to it, whichever side it comes from
+	// (RFC 1191 §4 trusts it as is): a forged "fragmentation needed, MTU 68" from outside
+	// would make the pod send tiny packets to the SNAT address, which every client shares
+	// under full NAT; from inside, it would do the same to the client's path to the mapping.
+	if (m->icmp_type == ICMP_DEST_UNREACH && m->icmp_code == ICMP_FRAG_NEEDED_CODE &&
 	    rte_be_to_cpu_16(ih->icmp_seq_nb) < NAT_PMTU_FLOOR)
 		ih->icmp_seq_nb = RTE_BE16(NAT_PMTU_FLOOR); // the next-hop MTU field
 	ip->src_addr = other.dst;

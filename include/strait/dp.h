@@ -53,6 +53,7 @@
 	X(FRAG_NO_SESSION, "frag_no_session")                                                      \
 	X(FRAG_HOLD_FULL, "frag_hold_full")                                                        \
 	X(FRAG_HOLD_TIMEOUT, "frag_hold_timeout")                                                  \
+	X(FRAG_OVERLAP, "frag_overlap")                                                            \
 	X(ICMP_NO_SESSION, "icmp_no_session")                                                      \
 	X(HANDOFF_RING_FULL, "handoff_ring_full")                                                  \
 	X(SLOWPATH_RING_FULL, "slowpath_ring_full")                                                \

@@ -55,7 +55,7 @@ static void later_before_first_is_held_then_forwarded(void **state)
 	(void)state;
 	uint8_t first[256], later[256];
 	struct rte_mbuf *out[4];
-	size_t nl = frag(later, 5000, 0x4444, LATER, 3, 16);
+	size_t nl = frag(later, 5000, 0x4444, LATER, 4, 16);
 	size_t nf = frag(first, 5000, 0x4444, FIRST, 0, 0);
 
 	inject(DP_PORT_EXT, later, nl);
@@ -73,38 +73,80 @@ static void later_before_first_is_held_then_forwarded(void **state)
 	assert_int_equal(rd32(f0 + 12), ip4("10.0.0.1"));
 	assert_int_equal(rd32(f1 + 12), ip4("10.0.0.1"));
 	assert_int_equal(rd32(f1 + 16), backend);
-	assert_int_equal(rd16(f1 + 6), 3);		   /* offset 3, last */
+	assert_int_equal(rd16(f1 + 6), 4);		   /* offset 4, last */
 	assert_int_equal(f1[8], 63);			   /* TTL */
 	assert_memory_equal(f1 + 20, later + 14 + 20, 16); /* data untouched */
 	assert_int_equal(rd16(f1 + 2), 36);
+	assert_int_equal(rd16(f1 + 4), rd16(f0 + 4)); /* one datagram: one IP id */
 	rte_pktmbuf_free(out[0]);
 	rte_pktmbuf_free(out[1]);
 }
 
-static void duplicate_and_overlapping_fragments_are_harmless(void **state)
+static void duplicates_pass_and_overlapping_fragments_are_dropped(void **state)
 {
 	(void)state;
 	uint8_t buf[256];
 	struct rte_mbuf *out[8];
 	unsigned int avail = rte_mempool_avail_count(pool);
 
-	/* twice the same later fragment, and one overlapping it, before the first */
-	inject(DP_PORT_EXT, buf, frag(buf, 5001, 0x5555, LATER, 3, 16));
-	inject(DP_PORT_EXT, buf, frag(buf, 5001, 0x5555, LATER, 3, 16));
-	inject(DP_PORT_EXT, buf, frag(buf, 5001, 0x5555, LATER, 2, 24));
+	/* twice the same later fragment, and one overlapping it and the first, before the first */
+	inject(DP_PORT_EXT, buf, frag(buf, 5001, 0x5555, LATER, 4, 16));
+	inject(DP_PORT_EXT, buf, frag(buf, 5001, 0x5555, LATER, 4, 16));
+	inject(DP_PORT_EXT, buf, frag(buf, 5001, 0x5555, LATER, 3, 24));
 	assert_int_equal(w->frag.n_held, 3);
 	inject(DP_PORT_EXT, buf, frag(buf, 5001, 0x5555, FIRST, 0, 0));
-	assert_int_equal(take_all(out, 8), 4); /* no reassembly: the pod sorts them out */
-	for (int i = 0; i < 4; i++)
+	/* the first, the later one and its exact duplicate (the pod keeps one); not the one
+	 * that would overwrite bytes of both (RFC 1858 §3) */
+	assert_int_equal(take_all(out, 8), 3);
+	assert_int_equal(w->stats.drops[DP_DROP_FRAG_OVERLAP], 1);
+	for (int i = 0; i < 3; i++)
 		rte_pktmbuf_free(out[i]);
 	/* and again after the first: it follows the session */
-	inject(DP_PORT_EXT, buf, frag(buf, 5001, 0x5555, LATER, 3, 16));
+	inject(DP_PORT_EXT, buf, frag(buf, 5001, 0x5555, LATER, 4, 16));
 	inject(DP_PORT_EXT, buf, frag(buf, 5001, 0x5555, FIRST, 0, 0));
 	assert_int_equal(take_all(out, 8), 2);
 	for (int i = 0; i < 2; i++)
 		rte_pktmbuf_free(out[i]);
 	assert_int_equal(w->frag.n_held, 0);
 	assert_int_equal(rte_mempool_avail_count(pool), avail); /* nothing leaked */
+}
+
+/* Two clients' datagrams with the same IP id reach the pod from one SNAT address under full
+ * NAT: they must leave with different ids, each datagram's fragments with one id. */
+static void colliding_ids_of_two_clients_leave_with_distinct_ids(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	struct rte_mbuf *out[8];
+	uint16_t id_out[2][2];
+
+	for (int c = 0; c < 2; c++) {
+		const char *client = c ? "198.51.100.3" : "198.51.100.2";
+		for (int first = 1; first >= 0; first--) {
+			size_t n = flow(buf, client, 5010, "198.51.100.1", 7777, IPPROTO_UDP, 0,
+					DP_PORT_EXT);
+			uint8_t *ip = buf + 14;
+			ip[4] = 0x51, ip[5] = 0x05;
+			if (first) {
+				ip[6] = 0x20;
+			} else {
+				ip[6] = 0, ip[7] = 4, ip[2] = 0, ip[3] = 36;
+				n = 14 + 36;
+			}
+			uint16_t ck = tb_ip_cksum(ip, 20);
+			ip[10] = (uint8_t)(ck >> 8), ip[11] = (uint8_t)ck;
+			inject(DP_PORT_EXT, buf, n);
+		}
+		assert_int_equal(take_all(out, 8), 2); /* IP checksums checked there */
+		for (int i = 0; i < 2; i++) {
+			uint8_t *ip = rte_pktmbuf_mtod(out[i], uint8_t *) + 14;
+			assert_int_equal(rd32(ip + 12), ip4("10.0.0.1")); /* full NAT */
+			id_out[c][i] = rd16(ip + 4);
+			rte_pktmbuf_free(out[i]);
+		}
+		assert_int_equal(id_out[c][0], id_out[c][1]);
+	}
+	assert_int_not_equal(id_out[0][0], id_out[1][0]);
 }
 
 static void hold_full_and_old_fragments_are_dropped_and_counted(void **state)
@@ -114,7 +156,7 @@ static void hold_full_and_old_fragments_are_dropped_and_counted(void **state)
 	unsigned int avail = rte_mempool_avail_count(pool);
 
 	for (uint16_t id = 0; id < DP_FRAG_HOLD + 1; id++)
-		inject(DP_PORT_EXT, buf, frag(buf, 5002, (uint16_t)(0x100 + id), LATER, 3, 16));
+		inject(DP_PORT_EXT, buf, frag(buf, 5002, (uint16_t)(0x100 + id), LATER, 4, 16));
 	assert_int_equal(w->frag.n_held, DP_FRAG_HOLD);
 	assert_int_equal(w->stats.drops[DP_DROP_FRAG_HOLD_FULL], 1);
 	/* not yet old */
@@ -127,9 +169,9 @@ static void hold_full_and_old_fragments_are_dropped_and_counted(void **state)
 	assert_int_equal(rte_mempool_avail_count(pool), avail);
 	/* a full hold makes room from what is old */
 	for (uint16_t id = 0; id < DP_FRAG_HOLD; id++)
-		inject(DP_PORT_EXT, buf, frag(buf, 5002, (uint16_t)(0x200 + id), LATER, 3, 16));
+		inject(DP_PORT_EXT, buf, frag(buf, 5002, (uint16_t)(0x200 + id), LATER, 4, 16));
 	w->now += w->hz;
-	inject(DP_PORT_EXT, buf, frag(buf, 5002, 0x300, LATER, 3, 16));
+	inject(DP_PORT_EXT, buf, frag(buf, 5002, 0x300, LATER, 4, 16));
 	assert_int_equal(w->frag.n_held, 1);
 	assert_int_equal(w->stats.drops[DP_DROP_FRAG_HOLD_FULL], 1);
 	assert_int_equal(w->stats.drops[DP_DROP_FRAG_HOLD_TIMEOUT], 2 * DP_FRAG_HOLD);
@@ -155,7 +197,7 @@ static void freed_and_reused_record_is_not_followed(void **state)
 	assert_int_equal(w->sess.active, 1);
 	assert_int_equal(rte_be_to_cpu_16(w->sess.recs[0].port[DIR_O2I][0]), 5004);
 
-	inject(DP_PORT_EXT, buf, frag(buf, 5003, 0x6666, LATER, 3, 16));
+	inject(DP_PORT_EXT, buf, frag(buf, 5003, 0x6666, LATER, 4, 16));
 	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
 	assert_int_equal(w->stats.drops[DP_DROP_FRAG_NO_SESSION], 1);
 }
@@ -352,7 +394,7 @@ static void fragmented_reply_on_int_leaves_from_the_owner(void **state)
 			if (first) {
 				ip[6] = 0x20;
 			} else {
-				ip[6] = 0, ip[7] = 3, ip[2] = 0, ip[3] = 36;
+				ip[6] = 0, ip[7] = 4, ip[2] = 0, ip[3] = 36;
 				n = 14 + 36;
 			}
 			uint16_t c = tb_ip_cksum(ip, 20);
@@ -392,7 +434,8 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(later_before_first_is_held_then_forwarded),
-		T(duplicate_and_overlapping_fragments_are_harmless),
+		T(duplicates_pass_and_overlapping_fragments_are_dropped),
+		T(colliding_ids_of_two_clients_leave_with_distinct_ids),
 		T(hold_full_and_old_fragments_are_dropped_and_counted),
 		T(freed_and_reused_record_is_not_followed),
 		T(frag_needed_mtu_from_outside_is_raised_to_the_floor),

@@ -537,9 +537,9 @@ static void later_fragment_follows_first(void **state)
 	uint32_t backend = rd32(f + 14 + 16);
 	rte_pktmbuf_free(m);
 
-	/* a later fragment: offset 3 (24 bytes), no L4 header, 16 bytes of data */
+	/* a later fragment: offset 4 (32 bytes, past the first one's 28), no L4 header, 16 bytes */
 	ip[6] = 0x00;
-	ip[7] = 3;
+	ip[7] = 4;
 	ip[2] = 0, ip[3] = 20 + 16;
 	c = tb_ip_cksum(ip, 20);
 	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
@@ -579,7 +579,7 @@ static void later_fragment_in_the_first_ones_burst_follows_it(void **state)
 	memcpy(later, first, n);
 	ip = later + 14;
 	ip[6] = 0x00;
-	ip[7] = 3;
+	ip[7] = 4;
 	ip[2] = 0, ip[3] = 20 + 16;
 	c = tb_ip_cksum(ip, 20);
 	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
