@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_version.h>
 
 #include <strait/config.h>
 #include <strait/cp.h>
@@ -43,12 +45,51 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: strait [EAL options] -- [--config FILE] [--manifests DIR]\n"
-		   "                                 [--kubeconfig FILE] [-i]\n"
-		   "  --config FILE      config file (default: the embedded config/strait.yaml)\n"
-		   "  --manifests DIR    read Kubernetes objects from YAML files (offline mode)\n"
-		   "  --kubeconfig FILE  watch the cluster of this kubeconfig\n"
-		   "  -i, --interactive  a testpmd-style prompt on stdin\n");
+	fprintf(f,
+		"usage: strait [EAL options] -- [--config FILE] [--manifests DIR]\n"
+		"                                 [--kubeconfig FILE] [-i]\n"
+		"       strait --help | --version\n"
+		"  --config FILE      config file (default: the embedded config/strait.yaml)\n"
+		"  --manifests DIR    read Kubernetes objects from YAML files (offline mode)\n"
+		"  --kubeconfig FILE  watch the cluster of this kubeconfig\n"
+		"  -i, --interactive  a testpmd-style prompt on stdin\n"
+		"  -h, --help         this text, without starting anything\n"
+		"  -V, --version      the version of strait and of DPDK\n"
+		"EAL options (lcores, --vdev, -a, --no-huge, --file-prefix, ...) come before \"--\":\n"
+		"  DPDK's linux_eal_parameters guide, or `strait --no-pci --no-huge --help --`\n"
+		"  for EAL's own list.\n"
+		"Exit status: 0 clean stop; 1 runtime failure; 2 bad command line or config (the\n"
+		"message names the file, line and key).\n");
+}
+
+static void version(void)
+{
+	printf("strait %s (%s)\n", STRAIT_VERSION, rte_version());
+}
+
+/*
+ * --help and --version before anything else: EAL would take -h/--help as its own (and start
+ * hugepages first), so they are answered without it when they come first or after "--".
+ * @return 0 when answered (exit 0), 1 otherwise.
+ */
+static int early_args(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		bool after = false;
+		for (int j = 1; j < i; j++)
+			after |= strcmp(argv[j], "--") == 0;
+		if (i > 1 && !after)
+			continue; // an EAL option's turn: EAL answers its own --help
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
+			version();
+			return 0;
+		}
+	}
+	return 1;
 }
 
 /*
@@ -217,6 +258,7 @@ int main(int argc, char **argv)
 		{"kubeconfig", required_argument, NULL, 'k'},
 		{"interactive", no_argument, NULL, 'i'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	struct cp_args args = {0};
@@ -224,6 +266,8 @@ int main(int argc, char **argv)
 	char err[512];
 	int ret, opt;
 
+	if (early_args(argc, argv) == 0)
+		return 0;
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
 		fprintf(stderr, "strait: EAL: %s\n", rte_strerror(rte_errno));
@@ -232,7 +276,7 @@ int main(int argc, char **argv)
 	argc -= ret;
 	argv += ret;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:m:k:ih", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:m:k:ihV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			args.config = optarg;
@@ -248,6 +292,10 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			rte_eal_cleanup();
+			return 0;
+		case 'V':
+			version();
 			rte_eal_cleanup();
 			return 0;
 		default:

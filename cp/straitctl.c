@@ -34,6 +34,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: straitctl [-s SOCKET] [-j|--json] COMMAND...\n"
+		"       straitctl --help | --version\n"
 		"  -s, --socket SOCKET  the daemon's cli_socket (default %s)\n"
 		"  -j, --json           print one JSON document instead of text\n"
 		"Commands: straitctl help (e.g. show sessions mapping web limit 10).\n"
@@ -62,6 +63,7 @@ int main(int argc, char **argv)
 		{"socket", required_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *path = CLI_SOCKET_DEFAULT;
@@ -71,7 +73,7 @@ int main(int argc, char **argv)
 	bool json = false;
 	int opt, fd, status, rc;
 
-	while ((opt = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:jhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			path = optarg;
@@ -81,6 +83,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("straitctl %s\n", STRAIT_VERSION);
 			return 0;
 		default:
 			usage(stderr);

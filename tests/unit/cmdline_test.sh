@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# cmdline_test.sh: what a package user meets first. `strait --help` and `--version` answer
+# without initialising EAL (no hugepages, no lcores: they work as any user on any machine),
+# and straitctl's do the same. Ends with `N passed, N failed`.
+# Usage: cmdline_test.sh STRAIT STRAITCTL VERSION
+set -uo pipefail
+STRAIT=$1 STRAITCTL=$2 VERSION=$3
+passed=0 failed=0
+check() { # NAME EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then
+		passed=$((passed + 1))
+		echo "ok - $1"
+	else
+		failed=$((failed + 1))
+		echo "not ok - $1 (expected '$2', got '$3')"
+	fi
+}
+out=$("$STRAIT" --help 2>&1)
+check "strait --help exits 0" 0 $?
+check "strait --help names --config" yes "$(grep -q -- '--config FILE' <<<"$out" && echo yes)"
+check "strait --help gives the exit codes" yes "$(grep -q '^Exit status: 0 clean stop' <<<"$out" && echo yes)"
+check "strait --help does not start EAL" no "$(grep -q '^EAL:' <<<"$out" && echo yes || echo no)"
+out=$("$STRAIT" --version 2>&1)
+check "strait --version exits 0" 0 $?
+check "strait --version prints the version and DPDK's" yes \
+	"$([[ $out =~ ^strait\ $VERSION\ \(DPDK\ [0-9]+\.[0-9]+ ]] && echo yes)"
+out=$("$STRAIT" --no-pci --no-huge -- -V 2>&1)
+check "strait EAL-ARGS -- -V answers before EAL" "$("$STRAIT" --version)" "$out"
+out=$("$STRAITCTL" --version 2>&1)
+check "straitctl --version" "straitctl $VERSION" "$out"
+"$STRAITCTL" --bogus >/dev/null 2>&1
+check "straitctl with an unknown option exits 2" 2 $?
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
