@@ -16,14 +16,14 @@
 # Prints per target "fuzz <target>: N execs, cov C, ft F, ok|FAILED" (a failure is followed
 # by libFuzzer's last lines and the path of the crashing input, kept under --keep or
 # $TMPDIR), then "N passed, N failed". Exit status 1 when a target crashed, leaked, timed
-# out or broke an invariant. Runs niced: the machine is shared.
+# out (a unit over 120 s: -timeout) or broke an invariant. Runs niced: the machine is shared.
 set -u
 
 cd "$(dirname "$0")/.." || exit 2
 root=$(pwd)
 seconds=10
 runs=
-build=build-fuzz
+build="build-fuzz"
 keep=
 targets=
 
@@ -45,6 +45,9 @@ all="parse_fuzz config_fuzz mapping_fuzz k8s_yaml_fuzz watch_fuzz list_fuzz kube
 if [ ! -f "$build/build.ninja" ]; then
 	CC=clang CXX=clang++ nice -n 19 meson setup "$build" -Dfuzz=true -Dwerror=true >/dev/null ||
 		{ echo "fuzz.sh: meson setup $build failed" >&2; exit 2; }
+elif ! grep -q 'tests/fuzz/nat_fuzz:' "$build/build.ninja"; then
+	nice -n 19 meson configure "$build" -Dfuzz=true >/dev/null ||
+		{ echo "fuzz.sh: meson configure $build -Dfuzz=true failed" >&2; exit 2; }
 fi
 ninja_targets=
 for t in $targets; do ninja_targets="$ninja_targets tests/fuzz/$t"; done
@@ -66,7 +69,7 @@ for t in $targets; do
 	rm -rf "$corpus"
 	mkdir -p "$corpus" "$work/$t/artifacts"
 	cp "$root/tests/fuzz/corpus/$t/"* "$corpus/" 2>/dev/null
-	set -- -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 \
+	set -- -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=120 -print_final_stats=1 \
 		-artifact_prefix="$work/$t/artifacts/"
 	[ -n "$runs" ] && set -- "$@" -runs="$runs"
 	# The targets find tests/data through their build's absolute paths: run from anywhere.

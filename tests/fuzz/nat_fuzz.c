@@ -63,6 +63,7 @@ static struct rte_mempool *pool;
 static unsigned int base_in_use;
 static uint16_t snat_start;
 static uint64_t n_inputs, n_tx_total, n_sp_total;
+static uint32_t neigh_gen_at_start; /* neigh_gen() after neigh_up() */
 static bool verbose; /* NAT_FUZZ_VERBOSE=1: what each input did (to check the seeds) */
 
 static struct cfg cfg;
@@ -407,7 +408,11 @@ static void reset(void)
 	memset(w->frag, 0, sizeof(w->frag));
 	w->snat_next = snat_start;
 	w->now = 1000000;
-	neigh_up();
+	// The neighbour table is 4096 lines: set it up again only when the last input changed it.
+	if (neigh_gen() != neigh_gen_at_start) {
+		neigh_up();
+		neigh_gen_at_start = neigh_gen();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
