@@ -395,6 +395,12 @@ def nat_seeds():
         put('parse_fuzz', name, data[3:3 + n])
 
 
+def regression_seeds():
+    """The reproducers of fixed findings (tests/fuzz/regressions/<target>/): seeds too."""
+    for p in files('tests/fuzz/regressions/*/*'):
+        put(os.path.basename(os.path.dirname(p)), 'regression-' + os.path.basename(p), read(p))
+
+
 def main():
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
@@ -407,6 +413,7 @@ def main():
     portmap_seeds()
     cli_seeds()
     nat_seeds()
+    regression_seeds()
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(OUT) for f in fs)
     print('corpus: %d bytes in %s' % (total, os.path.relpath(OUT, ROOT)))
     return 0
