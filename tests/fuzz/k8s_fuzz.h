@@ -7,6 +7,8 @@
 #ifndef STRAIT_FUZZ_K8S_H
 #define STRAIT_FUZZ_K8S_H
 
+#include <netinet/in.h>
+
 #include <strait/k8s_cache.h>
 #include <strait/k8s_reconcile.h>
 
@@ -21,7 +23,10 @@ static inline void fuzz_reconcile(const struct k8s_store *s)
 		.name = "web",
 		.addrs = {FUZZ_EXT_ADDR},
 		.n_addrs = 1,
-		.ports = {{.port = 8080, .end_port = 8080, .service_port = 80, .proto = 6}},
+		.ports = {{.port = 8080,
+			   .end_port = 8080,
+			   .service_port = 80,
+			   .proto = IPPROTO_TCP}},
 		.n_ports = 1,
 		.ordinal = -1,
 	};
