@@ -568,10 +568,13 @@ int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *
 			r->first_map = n;
 			continue;
 		}
-		memmove(&b.maps[n], &b.maps[r->first_map], r->n_maps * sizeof(b.maps[0]));
+		// An accepted source may have no mapping (a StatefulSet of 0 replicas), and then
+		// b.maps may be NULL: no pointer arithmetic on it.
+		if (r->n_maps)
+			memmove(&b.maps[n], &b.maps[r->first_map], r->n_maps * sizeof(b.maps[0]));
 		r->first_map = n;
+		r->fingerprint = fingerprint(r->n_maps ? &b.maps[n] : NULL, r->n_maps);
 		n += r->n_maps;
-		r->fingerprint = fingerprint(&b.maps[r->first_map], r->n_maps);
 	}
 	b.n_maps = n;
 	out->fingerprint = fingerprint(b.maps, b.n_maps);

@@ -308,6 +308,36 @@ static void statefulset_scaled_up_and_down(void **state)
 	json_decref(sts);
 }
 
+/* A port-mapped StatefulSet scaled to 0, the only source: accepted, with no mapping at all
+ * (k8s_reconcile() packed its mappings from a NULL array: UB found by tests/fuzz/watch_fuzz,
+ * reported by the ASan/UBSan build of this test). */
+static void statefulset_scaled_to_zero_is_accepted_with_no_mappings(void **state)
+{
+	const struct k8s_result *r;
+
+	(void)state;
+	del(K8S_KIND_MAPPING, "kafka", "kafka-external");
+	json_t *sts =
+		json_deep_copy(k8s_cache_get(&store.c[K8S_KIND_STATEFULSET], "kafka", "kafka"));
+	json_object_set_new(json_object_get(sts, "spec"), "replicas", json_integer(0));
+	json_object_set_new(json_object_get(sts, "metadata"), "resourceVersion",
+			    json_string("999"));
+	assert_int_equal(k8s_cache_apply(&store.c[K8S_KIND_STATEFULSET], K8S_UPD_MODIFIED, sts), 1);
+	json_decref(sts);
+	run(NULL, 0);
+	assert_int_equal(d.n_res, 1);
+	r = res("kafka");
+	assert_true(r->accepted);
+	assert_int_equal(r->n_maps, 0);
+	assert_int_equal(r->first_map, 0);
+	assert_int_equal(json_array_size(r->advertised), 0);
+	assert_int_equal(d.n_maps, 0);
+	assert_null(d.maps);
+	// The fingerprint of no mapping, for the object as for the whole set (FNV-1a basis).
+	assert_int_equal(r->fingerprint, 0xcbf29ce484222325ull);
+	assert_int_equal(d.fingerprint, 0xcbf29ce484222325ull);
+}
+
 #define MAPPING(name, created, spec)                                                               \
 	"{\"apiVersion\":\"strait.io/"                                                             \
 	"v1alpha1\",\"kind\":\"Mapping\",\"metadata\":{\"name\":\"" name                           \
@@ -774,6 +804,7 @@ int main(void)
 		T(ordinals_come_from_labels_never_from_names_or_order),
 		T(pod_ordinal_rules),
 		T(statefulset_scaled_up_and_down),
+		T(statefulset_scaled_to_zero_is_accepted_with_no_mappings),
 		T(service_mode_by_port_name_and_number),
 		T(terminating_endpoints_serve_but_take_no_new_sessions),
 		T(remove_orphan_sessions_reaches_every_mapping_of_the_resource),
