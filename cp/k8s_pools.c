@@ -92,7 +92,8 @@ int k8s_pools_collect(const struct cfg_pool *cfg, unsigned int n_cfg, const json
 		k8s_pools_free(out);
 		return -ENOMEM;
 	}
-	memcpy(out->v, cfg, n_cfg * sizeof(*cfg));
+	if (n_cfg) // cfg may be NULL then: memcpy wants a pointer whatever the size
+		memcpy(out->v, cfg, n_cfg * sizeof(*cfg));
 	out->n = n_cfg;
 	// The cache is keyed "ns/name" ("/name" for a cluster-scoped kind): name order.
 	json_object_foreach((json_t *)objs, key, obj)

@@ -200,7 +200,8 @@ static void announce_new(const struct tables *t)
 		if (!next)
 			return; // try again at the next pass
 		for (uint32_t i = 0; i < n; i++) {
-			if (!bsearch(&a[i], sp.announced[p], sp.n_announced[p], sizeof(a[i]),
+			if (sp.n_announced[p] == 0 || // none yet (and no array to search)
+			    !bsearch(&a[i], sp.announced[p], sp.n_announced[p], sizeof(a[i]),
 				     be32_cmp)) {
 				if (budget == 0) {
 					done = false;

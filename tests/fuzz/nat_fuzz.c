@@ -115,7 +115,7 @@ static void tables_up(void)
 	cfg.intl.n_addrs = 1;
 	cfg.intl.routes[0] = (struct cfg_route){{ip4("10.244.0.0"), 16}, ip4("10.0.0.2")};
 	cfg.intl.n_routes = 1;
-	cfg.timeouts = (struct cfg_timeouts){300, 7440, 240};
+	cfg.timeouts = (struct cfg_timeouts){300, 7440, 240, 120};
 	for (int i = 0; i < 3; i++)
 		be3[i] = (struct cfg_backend){.addr = ip4("10.0.0.11") + (uint32_t)i, .weight = 1};
 	be_broker[0] = (struct cfg_backend){.addr = ip4("10.0.0.12"), .port = 9092, .weight = 1};
@@ -415,7 +415,8 @@ static void reset(void)
 {
 	nat_sessions_clear(w, -1, 0);
 	FUZZ_CHECK(w->sess.active == 0);
-	memset(w->frag, 0, sizeof(w->frag));
+	frag_fini(w); // held fragments go back to the pool
+	memset(&w->frag, 0, sizeof(w->frag));
 	w->snat_next = snat_start;
 	w->now = 1000000;
 	// The neighbour table is 4096 lines: set it up again only when the last input changed it.
