@@ -25,10 +25,12 @@
 
 #include "session.h"
 
-/** Destinations with a port bitmap, per worker: a power of two, at most 32768. Memory per
- *  worker: DP_SNAT_DESTS x SNAT addresses x (partition ports / 8) bytes, 2 MiB with one worker
- *  and one address. */
-#define DP_SNAT_DESTS 256
+/**
+ * Destinations with a port bitmap, per worker: a power of two, at most 32768. Memory: a bitmap
+ * is SNAT addresses x (65536 - 1024) / workers bits, so DP_SNAT_DESTS x addresses x 8 KiB
+ * over all workers: 8 MiB for one address, 64 MiB for eight.
+ */
+#define DP_SNAT_DESTS 1024
 #define DP_SNAT_HASH  (2 * DP_SNAT_DESTS) /**< hash slots: at most half full */
 
 struct dp_snat_dest {
