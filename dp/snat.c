@@ -7,6 +7,9 @@
  * A port is taken from a rotating cursor per destination (and a new destination starts at the
  * worker's last port, w->snat_next), so a port given back is reused as late as possible.
  *
+ * Invariant: every bit set in a bitmap but the fixed ones is counted in its destination's
+ * `used`, so a destination back in the pool (used 0) has a clean bitmap.
+ *
  * Why bitmaps rather than a free list per destination: a bitmap is 1 bit a port (a list is 16),
  * is reset with a memset when a destination is taken from the pool, and gives a port back
  * in O(1) from the session's in2out tuple alone (no link in the 128-byte record). The scan
@@ -119,8 +122,13 @@ static struct dp_snat_dest *dest_get(struct dp_worker *w, const struct tables *t
 	// A new destination starts where the worker's last port was taken, not at the first
 	// port: one connection after another to an idle backend gets a fresh port each time.
 	d->cursor = (uint32_t)(w->snat_next - w->snat_lo);
-	b = dest_bits(s, d);
 	rows = rows_of(s, t);
+	// A bitmap back in the pool holds no bit but the fixed ones: laid out once per slot
+	// (and again only if the tables' address count changed), not per destination.
+	if (likely(d->rows == rows))
+		return d;
+	d->rows = (uint8_t)rows;
+	b = dest_bits(s, d);
 	memset(b, 0, (size_t)rows * s->wpa * 8u);
 	memset(b + (size_t)rows * s->wpa, 0xff, (size_t)(s->n_addrs - rows) * s->wpa * 8u);
 	if (s->span % 64u)

@@ -37,7 +37,7 @@ struct dp_snat_dest {
 	rte_be32_t addr; /**< backend address, network order */
 	rte_be16_t port; /**< backend port, network order */
 	uint8_t proto;	 /**< IPPROTO_*; 0 = in the pool */
-	uint8_t pad;
+	uint8_t rows;	 /**< rows in use its bitmap was laid out for; 0 = never */
 	uint32_t used;	 /**< bits held by sessions */
 	uint32_t cursor; /**< bit where the next scan starts */
 };
