@@ -229,7 +229,9 @@ int dp_snat_take(struct dp_worker *w, const struct tables *t, struct nat_key *k,
 			d->used++;
 			*h = nat_key_hash(&w->sess, k);
 			// Held by a session made while the pool was empty: its bit now says so.
-			if (nat_sessions_lookup_h(&w->sess, k, *h) != NAT_REF_NONE)
+			// Until the first such session every full-NAT key has its bit.
+			if (unlikely(s->fallbacks != 0) &&
+			    nat_sessions_lookup_h(&w->sess, k, *h) != NAT_REF_NONE)
 				continue;
 			d->cursor = wi * 64u + bit + 1u;
 			if (d->cursor == s->words * 64u)

@@ -49,7 +49,8 @@ struct dp_snat {
 	uint32_t wpa;	    /**< 64-bit words per row (address); bits past span stay set */
 	uint32_t words;	    /**< per bitmap: n_addrs * wpa */
 	uint32_t n_free;    /**< entries of free_dests */
-	uint64_t fallbacks; /**< new full-NAT sessions that found the pool empty and probed */
+	uint64_t fallbacks; /**< new full-NAT sessions that found the pool empty and probed;
+			     *  while 0, no session holds a SNAT port without its bit */
 	uint16_t free_dests[DP_SNAT_DESTS];
 	uint16_t hash[DP_SNAT_HASH]; /**< dest index + 1; 0 = empty slot */
 	struct dp_snat_dest dests[DP_SNAT_DESTS];

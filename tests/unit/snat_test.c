@@ -188,7 +188,8 @@ static void clear_gives_the_ports_back(void **state)
 	fill(IPPROTO_UDP, 20000);
 }
 
-/* With the pool of bitmaps empty, a new session probes as before, counted. */
+/* With the pool of bitmaps empty, a new session probes as before, counted; a bitmap made
+ * later skips the ports those sessions hold. */
 static void empty_pool_falls_back_to_probing(void **state)
 {
 	(void)state;
@@ -197,6 +198,15 @@ static void empty_pool_falls_back_to_probing(void **state)
 	assert_int_equal(open_session(IPPROTO_UDP, 10000, NULL), 1024);
 	assert_int_equal(open_session(IPPROTO_UDP, 10001, NULL), 1025);
 	assert_int_equal(w->snat.fallbacks, 2);
+	/* the pool back, a bitmap from port 1024 on: 1024 and 1025 are the probed sessions' */
+	w->snat.n_free = DP_SNAT_DESTS;
+	w->snat_next = PART_LO;
+	assert_int_equal(open_session(IPPROTO_UDP, 10002, NULL), 1026);
+	/* their bits are held now, and given back when they end */
+	nat_session_free(w, session_of(ip4("10.0.0.1"), 1024));
+	nat_session_free(w, session_of(ip4("10.0.0.1"), 1026));
+	nat_session_free(w, session_of(ip4("10.0.0.1"), 1025));
+	assert_int_equal(w->snat.n_free, DP_SNAT_DESTS);
 }
 
 /* The tables carry the SNAT addresses: the configured ones in order, or int's first. */
