@@ -60,7 +60,9 @@ static const char *const cfg_top_keys[] = {"ports",	 "workers",	 "sessions",
 					   "kubernetes", "cli_socket",	 "metrics_listen",
 					   "mappings",	 "addressPools", NULL};
 static const char *const cfg_ports_keys[] = {"ext", "int", NULL};
-static const char *const cfg_port_keys[] = {"device", "addresses", "gateway", "routes", NULL};
+static const char *const cfg_port_keys[] = {"device", "addresses", "gateway",
+					    "routes", "snat",	   NULL};
+static const char *const cfg_snat_keys[] = {"addresses", NULL};
 static const char *const cfg_route_keys[] = {"prefix", "via", NULL};
 static const char *const cfg_sessions_keys[] = {"max", "timeouts", "resetOnBackendRemoval", NULL};
 #define CFG_TIMEOUT_CONFIG_KEY_(member, ckey, crdkey, cli, def, states) ckey,
@@ -68,6 +70,55 @@ static const char *const cfg_timeout_keys[] = {CFG_TIMEOUTS(CFG_TIMEOUT_CONFIG_K
 static const char *const cfg_k8s_keys[] = {"enabled", "kubeconfig", "namespace",
 					   "requireAddressPools", NULL};
 static const char *const cfg_pool_keys[] = {"name", "addresses", "namespaces", "autoAssign", NULL};
+
+/*
+ * ports.int.snat.addresses: the full-NAT source addresses, each one of the port's own
+ * `addresses` (so that ARP answers them and replies to them are local without more state),
+ * each once. Absent or empty: the first address alone (tables_build.c).
+ */
+static int cfg_snat_parse(struct cfg_ctx *x, const yaml_node_t *n, const char *path,
+			  struct cfg_port *p)
+{
+	char sub[CFG_KEYPATH_MAX], lpath[CFG_KEYPATH_MAX], item[CFG_KEYPATH_MAX];
+	char ab[16];
+	yaml_node_t *sn = cfg_get(x, n, "snat"), *list;
+	unsigned int count;
+	int rc;
+
+	if (!sn)
+		return 0;
+	cfg_key_path(sub, path, "snat");
+	if (strcmp(path, "ports.int") != 0)
+		return cfg_err(x, sn, sub,
+			       "only ports.int has SNAT addresses (the full-NAT source towards "
+			       "backends)");
+	if ((rc = cfg_map(x, sn, sub, cfg_snat_keys)) ||
+	    (rc = cfg_key_seq(x, sn, sub, "addresses", CFG_MAX_ADDRS, &list, &count, lpath)))
+		return rc;
+	for (unsigned int i = 0; i < count; i++) {
+		yaml_node_t *e = cfg_item(x, list, i);
+		uint32_t a;
+		unsigned int j;
+
+		cfg_idx_path(item, lpath, i);
+		if ((rc = cfg_addr(x, e, item, &a)))
+			return rc;
+		for (j = 0; j < p->n_addrs && p->addrs[j].addr != a; j++)
+			;
+		if (j == p->n_addrs)
+			return cfg_err(x, e, item,
+				       "%s is not one of %s.addresses: a SNAT address must be "
+				       "the gateway's own on int",
+				       cfg_ipv4_str(a, ab), path);
+		for (j = 0; j < i; j++)
+			if (p->snat[j] == a)
+				return cfg_err(x, e, item, "%s is listed twice",
+					       cfg_ipv4_str(a, ab));
+		p->snat[i] = a;
+	}
+	p->n_snat = count;
+	return 0;
+}
 
 static int cfg_port_parse(struct cfg_ctx *x, const yaml_node_t *n, const char *path,
 			  struct cfg_port *p)
@@ -115,7 +166,7 @@ static int cfg_port_parse(struct cfg_ctx *x, const yaml_node_t *n, const char *p
 			return rc;
 	}
 	p->n_routes = count;
-	return 0;
+	return cfg_snat_parse(x, n, path, p);
 }
 
 static int cfg_timeouts_parse(struct cfg_ctx *x, const yaml_node_t *n, const char *path,

@@ -154,6 +154,12 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 	}
 	if (c->ext.gateway)
 		route_add(t, 0, 0, DP_PORT_EXT, c->ext.gateway);
+	// Full-NAT source addresses: the configured ones (config.c checked each is an int
+	// address), or the int port's first.
+	for (unsigned int i = 0; i < c->intl.n_snat; i++)
+		t->snat_addrs[t->n_snat++] = rte_cpu_to_be_32(c->intl.snat[i]);
+	if (t->n_snat == 0 && t->n_addrs[DP_PORT_INT])
+		t->snat_addrs[t->n_snat++] = t->addrs[DP_PORT_INT][0];
 	if (c->intl.gateway)
 		route_add(t, 0, 0, DP_PORT_INT, c->intl.gateway);
 	for (uint32_t i = 0; i < t->n_int_nets; i++) {

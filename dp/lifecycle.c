@@ -73,6 +73,13 @@ int dp_init(const struct dp_params *p, char *err, size_t errlen)
 		if (!w)
 			return -ENOMEM;
 		dp_workers[i] = w;
+		if (p->cfg->intl.n_snat > 1 && dp_snat_init(w, p->cfg->intl.n_snat) < 0) {
+			snprintf(err, errlen,
+				 "worker %u: cannot allocate SNAT port bitmaps for %u "
+				 "addresses",
+				 i, p->cfg->intl.n_snat);
+			return -ENOMEM;
+		}
 		for (unsigned int r = 0; r < DP_PORT_MAX; r++) {
 			w->port_id[r] = dp_port_id(r);
 			w->mac[r] = *dp_port_mac(r);

@@ -15,6 +15,7 @@
  * keyed hash, so many sources meet the whole limit), `sessionsPerSource` whole, since every
  * session of a source lives on the one worker that its address steers to.
  */
+#include <errno.h>
 #include <netinet/in.h>
 
 #include <strait/cksum.h>
@@ -24,6 +25,8 @@
 #include "neigh.h"
 #include "session_free.h"
 #include "session_inlines.h"
+#include "snat.h"
+#include "worker.h"
 
 static inline void key_from_meta(struct nat_key *k, const struct pkt_meta *m)
 {
@@ -91,6 +94,54 @@ static bool evict_one(struct dp_worker *w, int slot)
 		return false;
 	nat_session_evict(w, v);
 	return true;
+}
+
+/*
+ * Without a bitmap (the worker's pool of destinations is empty, or the backend is not behind
+ * int): probe up to DP_SNAT_PORT_TRIES ports of our partition at the first SNAT address
+ * against the session table (with RSS, 64 x workers, as about one in n_workers lands on our
+ * queue). @return whether a free one is in @p k (and its hash in @p h).
+ */
+static bool snat_probe(struct dp_worker *w, const struct tables *t, uint8_t port, struct nat_key *k,
+		       struct nat_hash *h)
+{
+	const bool rss = w->rss_int.enabled;
+	unsigned int tries = rss ? DP_SNAT_PORT_TRIES_RSS(w->n_workers) : DP_SNAT_PORT_TRIES;
+
+	k->dst = port == DP_PORT_INT && t->n_snat ? t->snat_addrs[0] : t->addrs[port][0];
+	for (; tries > 0; tries--) {
+		uint16_t p = w->snat_next;
+		w->snat_next = p >= w->snat_hi ? w->snat_lo : (uint16_t)(p + 1);
+		k->dport = rte_cpu_to_be_16(p);
+		if (rss &&
+		    dp_rss_queue(&w->rss_int, k->src, k->dst, k->sport, k->dport) != w->queue)
+			continue;
+		*h = nat_key_hash(&w->sess, k);
+		if (nat_sessions_lookup_h(&w->sess, k, *h) == NAT_REF_NONE)
+			return true;
+	}
+	return false;
+}
+
+/* The oldest unestablished session of @p slot holding a SNAT port of ours towards the backend
+ * of @p k (its src:sport, proto), at any SNAT address; NAT_REC_NONE when none. */
+static uint32_t snat_victim(struct nat_sessions *s, const struct tables *t, uint8_t port, int slot,
+			    const struct nat_key *k)
+{
+	struct nat_session like = {0};
+	uint32_t n = port == DP_PORT_INT && t->n_snat ? t->n_snat : 1;
+
+	like.addr[DIR_I2O][0] = k->src;
+	like.port[DIR_I2O][0] = k->sport;
+	like.proto = k->proto;
+	for (uint32_t a = 0; a < n; a++) {
+		like.addr[DIR_I2O][1] =
+			port == DP_PORT_INT && t->n_snat ? t->snat_addrs[a] : t->addrs[port][0];
+		uint32_t v = nat_sessions_victim(s, slot, &like);
+		if (v != NAT_REC_NONE)
+			return v;
+	}
+	return NAT_REC_NONE;
 }
 
 int nat_session_create(struct dp_worker *w, const struct tables *t, const struct pkt_meta *m,
@@ -164,42 +215,26 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	k_i2o = (struct nat_key){
 		.src = be->addr, .sport = rte_cpu_to_be_16(bport), .proto = m->proto, .family = 4};
 	if (mp->nat == CFG_NAT_FULL) {
-		k_i2o.dst = t->addrs[r_be->port][0];
-		// Any port of our partition not already used towards this backend:port; a port
-		// is reused across backends, so the pool is 64K per backend, not per gateway.
-		// Where the int port does RSS, the port must also make the NIC deliver the
-		// replies to our own queue, so that they need no hand-over (rte_softrss with the
-		// port's key and redirection table: what the NIC computes).
-		const bool rss = w->rss_int.enabled;
-		unsigned int tries =
-			rss ? DP_SNAT_PORT_TRIES_RSS(w->n_workers) : DP_SNAT_PORT_TRIES;
-		for (; tries > 0; tries--) {
-			uint16_t p = w->snat_next;
-			w->snat_next = p >= w->snat_hi ? w->snat_lo : (uint16_t)(p + 1);
-			k_i2o.dport = rte_cpu_to_be_16(p);
-			if (rss && dp_rss_queue(&w->rss_int, k_i2o.src, k_i2o.dst, k_i2o.sport,
-						k_i2o.dport) != w->queue)
-				continue;
-			h_i2o = nat_key_hash(s, &k_i2o);
-			if (nat_sessions_lookup_h(s, &k_i2o, h_i2o) == NAT_REF_NONE)
-				break;
-		}
-		if (tries == 0) {
-			// Every port tried is taken towards this backend:port: take the one of
-			// the oldest unestablished session that holds one (ours, so its replies
-			// already reach this worker).
-			struct nat_session like = {0};
-			like.addr[DIR_I2O][0] = k_i2o.src;
-			like.addr[DIR_I2O][1] = k_i2o.dst;
-			like.port[DIR_I2O][0] = k_i2o.sport;
-			like.proto = m->proto;
-			uint32_t v = nat_sessions_victim(s, mp->slot, &like);
+		// A free (SNAT address, port) of our partition towards this backend:port (snat.c);
+		// a port is reused across backends, so the pool is addresses x 64K per
+		// backend:port, not per gateway. Where the int port does RSS, the port must also
+		// make the NIC deliver the replies to our own queue.
+		int rc = r_be->port == DP_PORT_INT ? dp_snat_take(w, t, &k_i2o, &h_i2o) : -ENOENT;
+		if (rc == -ENOENT && !snat_probe(w, t, r_be->port, &k_i2o, &h_i2o))
+			rc = -ENOSPC;
+		if (rc == -ENOSPC) {
+			// Every port is taken towards this backend:port: take the one of the
+			// oldest unestablished session that holds one (ours, so its replies
+			// already reach this worker), at any of the SNAT addresses.
+			uint32_t v = snat_victim(s, t, r_be->port, mp->slot, &k_i2o);
 			if (v == NAT_REC_NONE) {
 				*drop = DP_DROP_NO_SNAT_PORT;
 				return -1;
 			}
+			k_i2o.dst = s->recs[v].addr[DIR_I2O][1];
 			k_i2o.dport = s->recs[v].port[DIR_I2O][1];
 			nat_session_evict(w, v);
+			dp_snat_hold(w, t, &k_i2o);
 			h_i2o = nat_key_hash(s, &k_i2o);
 		}
 	} else {
@@ -217,6 +252,7 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	if (adj_i2o < 0) {
 		if (adj_o2i >= 0)
 			dp_adj_put(w, (uint16_t)adj_o2i);
+		dp_snat_put(w, t, &k_i2o);
 		*drop = DP_DROP_NO_NEIGHBOR;
 		return -1;
 	}
@@ -260,6 +296,7 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	w->stats.map[mp->slot].sessions_created++;
 	return (int)idx;
 full:
+	dp_snat_put(w, t, &k_i2o);
 	dp_adj_put(w, (uint16_t)adj_o2i);
 	dp_adj_put(w, (uint16_t)adj_i2o);
 	nat_session_release(s, idx);

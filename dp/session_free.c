@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Sessions leaving a worker's table: one at a time (both keys, the adjacency references, the
- * counters, the record), and the idle ones found by the housekeeping pass (clears:
+ * SNAT port, the counters, the record), and the idle ones found by the housekeeping pass (clears:
  * session_clear.c). On the worker lcore that owns the table.
  *
  * Aging walks the record array with a cursor, DP_EXPIRE_BUDGET records per housekeeping pass:
@@ -18,12 +18,17 @@ void nat_session_free(struct dp_worker *w, uint32_t idx)
 	struct nat_session *se = &s->recs[idx];
 	struct nat_key k;
 
+	const struct tables *t = tables_get();
+
 	nat_sessions_untrack(s, idx);
 	for (int d = 0; d < 2; d++) {
 		nat_session_key(se, d, &k);
 		nat_sessions_del(s, &k, idx << 1 | (uint32_t)d);
 		dp_adj_put(w, se->adj[d]);
 	}
+	// k is the in2out key: a full-NAT session gives its SNAT port back (snat.c).
+	if (likely(t != NULL))
+		dp_snat_put(w, t, &k);
 	w->stats.sessions_expired++;
 	w->stats.map[se->slot].sessions_expired++;
 	nat_session_release(s, idx);

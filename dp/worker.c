@@ -38,6 +38,10 @@ struct dp_worker *dp_worker_new(unsigned int id, unsigned int n_workers, unsigne
 	w->snat_lo = (uint16_t)(DP_SNAT_PORT_MIN + id * span);
 	w->snat_hi = (uint16_t)(DP_SNAT_PORT_MIN + (id + 1) * span - 1);
 	w->snat_next = w->snat_lo;
+	if (dp_snat_init(w, 1) < 0) {
+		snprintf(err, errlen, "worker %u: cannot allocate the SNAT port bitmaps", id);
+		goto fail;
+	}
 	snprintf(name, sizeof(name), "sess_w%u", id);
 	ret = nat_sessions_init(&w->sess, name, sessions, socket);
 	if (ret < 0) {
@@ -73,6 +77,7 @@ void dp_worker_free(struct dp_worker *w)
 	if (!w)
 		return;
 	frag_fini(w);
+	dp_snat_fini(w);
 	nat_sessions_fini(&w->sess);
 	rte_ring_free(w->sp_out);
 	rte_ring_free(w->sp_arp);

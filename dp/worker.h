@@ -20,6 +20,7 @@
 #include "frag.h"
 #include "rss.h"
 #include "session.h"
+#include "snat.h"
 
 #define DP_BURST	   32
 #define DP_RING_SIZE	   1024
@@ -72,6 +73,7 @@ struct dp_worker {
 	unsigned int n_workers;
 	uint16_t snat_lo, snat_hi, snat_next; /**< this worker's SNAT port partition */
 	struct dp_rss rss_int; /**< the int port's RSS, when it has one (real NICs) */
+	struct dp_snat snat;   /**< full-NAT SNAT port bitmaps: snat.h */
 	struct nat_sessions sess;
 	struct rte_ring *handoff_in[CFG_MAX_WORKERS];  /**< [from] */
 	struct rte_ring *handoff_out[CFG_MAX_WORKERS]; /**< [to] */
@@ -123,7 +125,7 @@ static inline uint64_t dp_ticks_of_s(const struct dp_worker *w, uint32_t s)
 
 /**
  * Allocate a worker: session table of @p sessions, rings, SNAT partition @p id of
- * @p n_workers. Ports, MACs and hand-over rings are the caller's to fill. Control thread.
+ * @p n_workers, with SNAT port bitmaps for one address (dp_snat_init() for more). Ports, MACs and hand-over rings are the caller's to fill. Control thread.
  * @return the worker, or NULL with a message in @p err.
  */
 struct dp_worker *dp_worker_new(unsigned int id, unsigned int n_workers, unsigned int lcore,

@@ -63,6 +63,10 @@ struct cfg_port {
 	uint32_t gateway; /**< default next hop, 0 = none */
 	struct cfg_route routes[CFG_MAX_ROUTES];
 	unsigned int n_routes;
+	/** ports.int only: snat.addresses, the full-NAT source addresses (host order), each
+	 *  one of addrs; none = addrs[0] alone */
+	uint32_t snat[CFG_MAX_ADDRS];
+	unsigned int n_snat;
 };
 
 /** The longest timeout accepted anywhere, seconds: a year. Larger values are certainly typos,

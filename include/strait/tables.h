@@ -106,9 +106,14 @@ struct tables {
 	uint32_t n_mappings;
 	struct tbl_backend *backends;
 	uint32_t n_backends;
-	/** the gateway's own addresses per arm (network order); [INT][0] is the SNAT address */
+	/** the gateway's own addresses per arm (network order) */
 	rte_be32_t addrs[DP_PORT_MAX][CFG_MAX_ADDRS];
 	uint32_t n_addrs[DP_PORT_MAX];
+	/** full-NAT source addresses (network order): ports.int.snat.addresses, a subset of
+	 *  addrs[DP_PORT_INT], or addrs[DP_PORT_INT][0] alone by default; n_snat is 0 only
+	 *  when int has no address */
+	rte_be32_t snat_addrs[CFG_MAX_ADDRS];
+	uint32_t n_snat;
 	/** addresses answered on ARP and ICMP echo on the ext arm: the ext port's addresses and
 	 *  the addresses of the mappings in these tables (no others), each once */
 	rte_be32_t *vips;
