@@ -148,8 +148,10 @@ int k8s_pools_allocate(const struct k8s_pools *p, const char *ns, const char *po
 
 	if (!sorted)
 		return -ENOMEM;
-	memcpy(sorted, used, n_used * sizeof(*used));
-	qsort(sorted, n_used, sizeof(*sorted), u32_cmp);
+	if (n_used) { // used may be NULL then: memcpy and qsort want a pointer whatever the size
+		memcpy(sorted, used, n_used * sizeof(*used));
+		qsort(sorted, n_used, sizeof(*sorted), u32_cmp);
+	}
 	for (unsigned int i = 0; i < p->n && rc; i++) {
 		const struct cfg_pool *pl = &p->v[i];
 
