@@ -322,6 +322,16 @@ static __rte_noinline int nat_tcp_track_slow(struct nat_session *se, struct nat_
 		nat_session_tcp_update(se, dir, f);
 		return 0;
 	}
+	if ((f & RTE_TCP_RST_FLAG) && dir == DIR_O2I && se->state == NAT_ST_SYN_SENT) {
+		// The client gives up its own handshake: typically its answer to an ACK that is
+		// not for its SYN (RFC 9293 §3.10.7.3: <SEQ=SEG.ACK><CTL=RST>), which a backend
+		// sends from a TIME-WAIT of the same 4-tuple (an SNAT port reused soon). The RST
+		// carries the backend's numbers, not the client's, and must reach it so that the
+		// next SYN is accepted: conntrack lets it through the same way (the RST whose seq
+		// is the last ACK's ack). A blind RST can only abort a handshake, not a session.
+		nat_session_tcp_update(se, dir, f);
+		return 0;
+	}
 	if (f & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) {
 		// The receiver's largest window, either side of the sender's sequence end.
 		win = dir == DIR_O2I && !(se->flags & NAT_F_SEEN_I2O)

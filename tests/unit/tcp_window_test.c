@@ -92,6 +92,41 @@ static void out_of_window_rst_and_fin_are_refused(void **state)
 	assert_int_equal(td.end[DIR_O2I], 1001); /* refused segments are not tracked */
 }
 
+/* A backend in TIME-WAIT of the same 4-tuple (an SNAT port reused soon) answers a new SYN
+ * with an ACK of the old connection; the client answers that with a RST of the backend's
+ * numbers, which must pass (else the backend's TIME-WAIT outlives every retried SYN). */
+static void client_rst_answering_a_stale_ack_passes_in_syn_sent(void **state)
+{
+	(void)state;
+	struct nat_session se;
+	struct nat_tcp_td td;
+	struct seg s;
+
+	memset(&se, 0, sizeof(se));
+	memset(&td, 0, sizeof(td));
+	se.proto = IPPROTO_TCP;
+	se.state = NAT_ST_SYN_SENT;
+	s = seg(1000, RTE_TCP_SYN_FLAG, 65535, -1);
+	nat_tcp_track_start(&td, &s.th, 20);
+	assert_int_equal(nat_tcp_track(&se, &td, DIR_O2I, &s.th, 20), 0);
+	/* the old connection's ACK: seq 777000, ack 3000000000 (nothing to do with 1001) */
+	assert_int_equal(send_seg(&se, &td, DIR_I2O, 777000, RTE_TCP_ACK_FLAG, 65535, 0), 0);
+	assert_int_equal(se.state, NAT_ST_SYN_SENT);
+	assert_int_equal(send_seg(&se, &td, DIR_O2I, 3000000000u, RTE_TCP_RST_FLAG, 0, 0), 0);
+	assert_int_equal(se.state, NAT_ST_CLOSED);
+	/* the retried SYN starts the session again */
+	s = seg(1000, RTE_TCP_SYN_FLAG, 65535, -1);
+	assert_int_equal(nat_tcp_track(&se, &td, DIR_O2I, &s.th, 20), 0);
+	assert_int_equal(se.state, NAT_ST_SYN_SENT);
+	/* but a blind RST of an established session is still refused */
+	struct nat_session est;
+	struct nat_tcp_td etd;
+	handshake(&est, &etd, -1, -1, 65535);
+	assert_int_equal(send_seg(&est, &etd, DIR_O2I, 3000000000u, RTE_TCP_RST_FLAG, 0, 0),
+			 DP_DROP_TCP_OUT_OF_WINDOW);
+	assert_int_equal(est.state, NAT_ST_ESTABLISHED);
+}
+
 static void in_window_rst_closes(void **state)
 {
 	(void)state;
@@ -239,6 +274,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(out_of_window_rst_and_fin_are_refused),
+		cmocka_unit_test(client_rst_answering_a_stale_ack_passes_in_syn_sent),
 		cmocka_unit_test(in_window_rst_closes),
 		cmocka_unit_test(in_window_fin_moves_to_fin_wait),
 		cmocka_unit_test(tracking_follows_the_data),
