@@ -46,10 +46,12 @@
  * datagram every IPv4 host must accept (RFC 791, RFC 1122 §3.3.3); Linux's min_pmtu is 552. */
 #define NAT_PMTU_FLOOR 576
 
-/* Keyed: a sender who does not know the secret cannot aim its flows at one worker. */
-static inline uint32_t client_hash(const struct dp_worker *w, rte_be32_t a)
+/* Keyed: a sender who does not know the secret cannot aim its flows at one worker. The top
+ * bits of the multiply-shift hash are its good ones: the worker is (hash * n) >> 32, not
+ * hash % n (whose low bits left 9 neighbouring client addresses on one worker of two). */
+static inline unsigned int client_owner(const struct dp_worker *w, rte_be32_t a)
 {
-	return dp_steer_hash(&w->rss_int, a);
+	return (unsigned int)(((uint64_t)dp_steer_hash(&w->rss_int, a) * w->n_workers) >> 32);
 }
 
 static inline unsigned int snat_owner(const struct dp_worker *w, rte_be16_t port)
@@ -70,13 +72,13 @@ unsigned int nat_owner(const struct dp_worker *w, const struct tables *t, uint8_
 	if (w->n_workers == 1)
 		return 0;
 	if (in_port == DP_PORT_EXT)
-		return client_hash(w, m->src) % w->n_workers;
+		return client_owner(w, m->src);
 	if (tables_is_local(t, DP_PORT_INT, m->dst)) {
 		if (m->frag == FRAG_LATER)
 			return w->id;
 		return snat_owner(w, m->dport);
 	}
-	return client_hash(w, m->dst) % w->n_workers;
+	return client_owner(w, m->dst);
 }
 
 /*
@@ -230,11 +232,11 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 
 	if (w->n_workers > 1) {
 		if (in_port == DP_PORT_EXT)
-			owner = client_hash(w, in_ip->dst_addr) % w->n_workers;
+			owner = client_owner(w, in_ip->dst_addr);
 		else if (tables_is_local(t, DP_PORT_INT, m->dst))
 			owner = snat_owner(w, in_ports[0]);
 		else
-			owner = client_hash(w, in_ip->src_addr) % w->n_workers;
+			owner = client_owner(w, in_ip->src_addr);
 		if (owner != w->id) {
 			dp_priv(mb)->in_port = in_port;
 			if (rte_ring_sp_enqueue(w->handoff_out[owner], mb) != 0)
