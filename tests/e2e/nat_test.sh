@@ -249,8 +249,10 @@ sendp(Ether(dst=sys.argv[1]) / IP(src="198.51.100.2", dst=sys.argv[2], frag=100,
 EOF
 check_eq "af_xdp: good traffic after the lone fragment" pod-2 \
 	"$(client_curl "http://$EXT:32002/" || true)"
-check_match "af_xdp: the lone later fragment is counted as frag_no_session" '[1-9][0-9]*' \
-	"$(drop_count frag_no_session)"
+# Held for its first fragment (500 ms), then dropped: the housekeeping pass counts it.
+lone_dropped() { [ "$(drop_count frag_hold_timeout)" -ge 1 ] 2>/dev/null; }
+check "af_xdp: the lone later fragment, held for its first one, is counted as frag_hold_timeout" \
+	wait_for 5 lone_dropped
 check_match "af_xdp: echo mapping carried the fragments (>= 3 packets each way)" \
 	'([3-9]|[1-9][0-9]+)' "$(mapping_stat echo pkts_i2o)"
 rc=0
@@ -264,13 +266,17 @@ make_config 2 >"$ST/strait2.yaml"
 for ((c = 3; c <= 10; c++)); do in_client ip addr add "198.51.100.$c/24" dev eth0; done
 STRAIT_LCORES="--lcores 0@0,1@1,2@1" STRAIT_VDEV_OPTS=",qpairs=2" \
 	strait_start "$STRAIT_BIN" "$ST/strait2.yaml"
-ok=0
+ok=0 missed=""
 for ((c = 2; c <= 10; c++)); do
 	for port in 8080 32000 32001 32002; do
-		b=$(client_curl --interface "198.51.100.$c" "http://$EXT:$port/" || true)
-		[[ $b == pod-[0-2] ]] && ok=$((ok + 1))
+		b=$(client_curl --interface "198.51.100.$c" "http://$EXT:$port/" 2>&1 || true)
+		if [[ $b == pod-[0-2] ]]; then ok=$((ok + 1)); else missed+=" .$c:$port (${b:0:60})"; fi
 	done
 done
+if [ -n "$missed" ]; then
+	echo "info: two workers: not answered:$missed"
+	"$STRAITCTL" -s "$ST/cli.sock" show stats | sed -n '/^drops/,/^mappings/p' | sed 's/^/  | /'
+fi
 check_eq "two workers: 36 connections from 9 clients all answered" 36 "$ok"
 client_curl --max-time 120 --interface 198.51.100.7 -H 'Expect:' \
 	-H 'Content-Type: application/octet-stream' --data-binary @"$ST/blob.in" \
