@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Numbered UDP datagrams to an echo server, counting what comes back (stdlib only).
 
-    udp_stream.py HOST PORT COUNT INTERVAL_MS [--start-file F] [--done-file F]
+    udp_stream.py HOST PORT COUNT INTERVAL_MS [--start-file F] [--done-file F] [--sport N]
     udp_stream.py echo PORT        the echo server for it (one per pod)
 
 Sends 20 unnumbered warm-up datagrams first (they create the NAT session and resolve the
@@ -9,7 +9,8 @@ neighbours on the way) and waits for them, then COUNT datagrams numbered 0..COUN
 INTERVAL_MS from the same socket (the same 5-tuple, so one NAT session), then waits 2 s
 for stragglers. --start-file is created when the numbered stream begins (so a test can
 start changing things exactly then); the stream also ends early once --done-file exists and
-at least 500 datagrams went out. Prints one JSON line: sent, received, missing (the first 50
+at least 500 datagrams went out. --sport sends from that source port (a 5-tuple whose NAT
+session a test has already created, so it knows the backend). Prints one JSON line: sent, received, missing (the first 50
 numbers), duplicates, and exits 1 if any is missing.
 
 Both ends take 4 MB socket buffers: on a two-core test machine the test's other processes can
@@ -54,8 +55,12 @@ def main(argv):
     host, port, count, interval = argv[1], int(argv[2]), int(argv[3]), float(argv[4]) / 1000
     start_file = argv[argv.index("--start-file") + 1] if "--start-file" in argv else None
     done_file = argv[argv.index("--done-file") + 1] if "--done-file" in argv else None
+    sport = int(argv[argv.index("--sport") + 1]) if "--sport" in argv else 0
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     big_buffers(s)
+    if sport:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("0.0.0.0", sport))
     s.connect((host, port))
     s.settimeout(0.2)
     got = {}
