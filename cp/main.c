@@ -202,6 +202,7 @@ static int dataplane_init(struct cp_ctx *ctx, char *err, size_t errlen)
 	d.dpp.cfg = cfg;
 	d.dpp.n_workers = cfg->workers;
 	d.dpp.sessions_per_worker = (cfg->sessions_max + cfg->workers - 1) / cfg->workers;
+	dp_slowpath_reset();
 	return dp_init(&d.dpp, err, errlen);
 }
 

@@ -54,7 +54,6 @@ int dp_init(const struct dp_params *p, char *err, size_t errlen)
 	memset(&dp, 0, sizeof(dp));
 	dp.n_workers = nw;
 	neigh_reset();
-	dp_slowpath_reset();
 	// rx rings of every queue, tx rings, rings between lcores, and slack for bursts in flight.
 	unsigned int n_mbufs =
 		nw * DP_PORT_MAX * (DP_RX_DESC + DP_TX_DESC) + nw * nw * DP_RING_SIZE + 8192;

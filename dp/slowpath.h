@@ -10,7 +10,5 @@ extern struct dp_stats dp_sp_stats;
 
 /** Refresh the ARP entries of next hops and backends at the next dp_slowpath_poll(). */
 void dp_slowpath_refresh(void);
-/** Forget parked packets (freed), announced addresses and rate-limit state: dp_init(), tests. */
-void dp_slowpath_reset(void);
 
 #endif

@@ -289,6 +289,13 @@ uint64_t dp_sessions_active(void);
 unsigned int dp_slowpath_poll(void);
 
 /**
+ * Forget the slow path's state: free the packets parked for neighbours, forget the addresses
+ * announced. Before dp_init() (the daemon calls it once; a test that initialises the data
+ * plane again calls it between). Control thread, workers stopped.
+ */
+void dp_slowpath_reset(void);
+
+/**
  * Announce that @p addr (network order) is ours on arm @p port (enum dp_port_role): one
  * gratuitous ARP, a broadcast request with sender and target both @p addr and our MAC (RFC
  * 5227 §2.3 announcement, as RFC 5944 §4.6 uses it), so that neighbours update their caches
