@@ -28,6 +28,7 @@
 #include <strait/k8s_status.h>
 
 #include "k8s_testlib.h"
+#include "k8s_store_fixture.h"
 
 static struct k8s_store store;
 static struct k8s_desired d;
@@ -35,34 +36,10 @@ static struct k8s_reconcile_params params;
 static struct cfg_pool cfg_pools[4];
 static const uint32_t EXT_ADDR = 0xc6336401; // 198.51.100.1
 
-static uint32_t ip(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return ntohl(a.s_addr);
-}
-
-static void load_list(enum k8s_kind k, const char *file)
-{
-	json_t *doc = t_wire_json(file);
-	unsigned int changed;
-
-	assert_int_equal(k8s_cache_replace(&store.c[k], json_object_get(doc, "items"), &changed),
-			 0);
-	json_decref(doc);
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	assert_int_equal(k8s_store_init(&store), 0);
-	load_list(K8S_KIND_MAPPING, "mappings-list.json");
-	load_list(K8S_KIND_SERVICE, "services-list.json");
-	load_list(K8S_KIND_ENDPOINTSLICE, "endpointslices-v1beta1-list.json");
-	load_list(K8S_KIND_STATEFULSET, "statefulsets-list.json");
-	load_list(K8S_KIND_POD, "pods-list.json");
-	load_list(K8S_KIND_NODE, "nodes-list.json");
+	t_store_recorded(&store);
 	memset(&d, 0, sizeof(d));
 	memset(cfg_pools, 0, sizeof(cfg_pools));
 	params = (struct k8s_reconcile_params){.default_addr = EXT_ADDR, .pools = cfg_pools};
@@ -220,7 +197,7 @@ static void mapping_outside_its_pools_is_refused_alone(void **state)
 	assert_null(map("outside"));
 	for (unsigned int i = 0; i < d.n_maps; i++)
 		for (unsigned int a = 0; a < d.maps[i].n_addrs; a++)
-			assert_int_not_equal(d.maps[i].addrs[a], ip("192.0.2.5"));
+			assert_int_not_equal(d.maps[i].addrs[a], t_ip("192.0.2.5"));
 	assert_names_only_itself(r);
 	// What it reports: Ready=False and Programmed=False with the reason, and one Event.
 	json_t *st = k8s_status_build(r, NULL, false, 7, NULL, 1000000);
@@ -268,7 +245,7 @@ static void annotation_address_outside_its_pools_is_refused(void **state)
 	    "\"spec\":{\"replicas\":3}}");
 	run();
 	assert_true(sts_res()->accepted);
-	assert_int_equal(map("broker-0")->addrs[0], ip("203.0.113.11"));
+	assert_int_equal(map("broker-0")->addrs[0], t_ip("203.0.113.11"));
 }
 
 static void a_pool_admits_namespace_a_not_b(void **state)
@@ -298,9 +275,9 @@ static void a_pool_admits_namespace_a_not_b(void **state)
 	assert_string_equal(res("b", "m")->message,
 			    "address 203.0.113.21 is in no address pool that admits namespace b");
 	assert_names_only_itself(res("b", "m"));
-	assert_true(k8s_pools_admit(&d.pools, "a", ip("203.0.113.21")));
-	assert_false(k8s_pools_admit(&d.pools, "b", ip("203.0.113.20")));
-	assert_false(k8s_pools_admit(&d.pools, "a", ip("203.0.114.1")));
+	assert_true(k8s_pools_admit(&d.pools, "a", t_ip("203.0.113.21")));
+	assert_false(k8s_pools_admit(&d.pools, "b", t_ip("203.0.113.20")));
+	assert_false(k8s_pools_admit(&d.pools, "a", t_ip("203.0.114.1")));
 }
 
 static void address_pool_objects_change_the_verdict(void **state)
@@ -355,19 +332,19 @@ static void allocation_picks_a_free_address_of_an_admitting_pool(void **state)
 	cfg_pool(2, "all", "198.51.100.16/31", NULL);
 	assert_int_equal(k8s_pools_collect(cfg_pools, 3, NULL, false, &p), 0);
 	// /30: .0 and .3 are network and broadcast; .1 is used: .2.
-	used[0] = ip("203.0.113.1");
+	used[0] = t_ip("203.0.113.1");
 	assert_int_equal(k8s_pools_allocate(&p, "a", NULL, used, 1, &a), 0);
-	assert_int_equal(a, ip("203.0.113.2"));
+	assert_int_equal(a, t_ip("203.0.113.2"));
 	// Namespace b is not admitted to team-a: the next pool (a /31 keeps both addresses).
 	assert_int_equal(k8s_pools_allocate(&p, "b", NULL, used, 1, &a), 0);
-	assert_int_equal(a, ip("198.51.100.16"));
-	used[1] = ip("198.51.100.16");
-	used[2] = ip("198.51.100.17");
+	assert_int_equal(a, t_ip("198.51.100.16"));
+	used[1] = t_ip("198.51.100.16");
+	used[2] = t_ip("198.51.100.17");
 	assert_int_equal(k8s_pools_allocate(&p, "b", NULL, used, 3, &a), -ENOSPC);
 	assert_int_equal(k8s_pools_allocate(&p, "b", "team-a", used, 0, &a), -ENOENT);
 	assert_int_equal(k8s_pools_allocate(&p, "b", "manual", used, 0, &a), -ENOENT);
 	assert_int_equal(k8s_pools_allocate(&p, "a", "team-a", NULL, 0, &a), 0);
-	assert_int_equal(a, ip("203.0.113.1"));
+	assert_int_equal(a, t_ip("203.0.113.1"));
 	k8s_pools_free(&p);
 }
 

@@ -26,39 +26,16 @@
 #include <strait/k8s_reconcile.h>
 
 #include "k8s_testlib.h"
+#include "k8s_store_fixture.h"
 
 static struct k8s_store store;
 static struct k8s_desired d;
 static const uint32_t EXT_ADDR = 0xc6336401; // 198.51.100.1
 
-static uint32_t ip(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return ntohl(a.s_addr);
-}
-
-static void load_list(enum k8s_kind k, const char *file)
-{
-	json_t *doc = t_wire_json(file);
-	unsigned int changed;
-
-	assert_int_equal(k8s_cache_replace(&store.c[k], json_object_get(doc, "items"), &changed),
-			 0);
-	json_decref(doc);
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	assert_int_equal(k8s_store_init(&store), 0);
-	load_list(K8S_KIND_MAPPING, "mappings-list.json");
-	load_list(K8S_KIND_SERVICE, "services-list.json");
-	load_list(K8S_KIND_ENDPOINTSLICE, "endpointslices-v1beta1-list.json");
-	load_list(K8S_KIND_STATEFULSET, "statefulsets-list.json");
-	load_list(K8S_KIND_POD, "pods-list.json");
-	load_list(K8S_KIND_NODE, "nodes-list.json");
+	t_store_recorded(&store);
 	memset(&d, 0, sizeof(d));
 	return 0;
 }
@@ -144,9 +121,9 @@ static void perpod_mapping_from_recorded_objects(void **state)
 		assert_int_equal(m->ordinal, i);
 		assert_int_equal(m->mode, CFG_MODE_PER_POD);
 		assert_int_equal(m->n_addrs, 1);
-		assert_int_equal(m->addrs[0], ip("203.0.113.10"));
+		assert_int_equal(m->addrs[0], t_ip("203.0.113.10"));
 		assert_int_equal(m->n_allowed, 1);
-		assert_int_equal(m->allowed[0].addr, ip("10.0.0.0"));
+		assert_int_equal(m->allowed[0].addr, t_ip("10.0.0.0"));
 		assert_int_equal(m->allowed[0].len, 16);
 		assert_int_equal(m->timeouts.udp, 300);
 		assert_int_equal(m->timeouts.tcp_established, 7440);
@@ -158,14 +135,14 @@ static void perpod_mapping_from_recorded_objects(void **state)
 		if (i < 2) {
 			assert_int_equal(m->n_backends, 1);
 			assert_int_equal(m->backends[0].addr,
-					 ip(i ? "10.244.1.11" : "10.244.1.10"));
+					 t_ip(i ? "10.244.1.11" : "10.244.1.10"));
 			assert_false(m->backends[0].serving_only);
 			snprintf(name, sizeof(name), "kafka-%d", i);
 			assert_string_equal(m->backends[0].name, name);
 		} else {
 			// Not ready: a draining backend (no new sessions, its sessions stay).
 			assert_int_equal(m->n_backends, 1);
-			assert_int_equal(m->backends[0].addr, ip("10.244.1.12"));
+			assert_int_equal(m->backends[0].addr, t_ip("10.244.1.12"));
 			assert_true(m->backends[0].serving_only);
 		}
 	}
@@ -243,11 +220,11 @@ static void ordinals_come_from_labels_never_from_names_or_order(void **state)
 	run(NULL, 0);
 	m = map("broker-2");
 	assert_int_equal(m->n_backends, 1);
-	assert_int_equal(m->backends[0].addr, ip("10.244.1.99"));
+	assert_int_equal(m->backends[0].addr, t_ip("10.244.1.99"));
 	assert_string_equal(m->backends[0].name, "zzz");
 	m = map("broker-1");
 	assert_int_equal(m->n_backends, 1);
-	assert_int_equal(m->backends[0].addr, ip("10.244.1.50"));
+	assert_int_equal(m->backends[0].addr, t_ip("10.244.1.50"));
 	assert_int_equal(map("broker-0")->n_backends, 0);
 }
 
@@ -375,10 +352,10 @@ static void service_mode_by_port_name_and_number(void **state)
 	assert_int_equal(m->n_backends, 3);
 	assert_true(m->backends[2].serving_only);
 	assert_false(m->backends[0].serving_only);
-	assert_int_equal(m->backends[0].addr, ip("10.244.1.10"));
+	assert_int_equal(m->backends[0].addr, t_ip("10.244.1.10"));
 	assert_int_equal(m->backends[0].port, 0); // the port's target applies
 	assert_string_equal(m->backends[0].name, "kafka-0");
-	assert_int_equal(m->backends[1].addr, ip("10.244.1.11"));
+	assert_int_equal(m->backends[1].addr, t_ip("10.244.1.11"));
 	json_t *want = t_json("[{\"name\":\"kafka\",\"address\":\"203.0.113.20\",\"port\":9094,"
 			      "\"protocol\":\"tcp\"},{\"name\":\"syslog\",\"address\":"
 			      "\"203.0.113.20\",\"port\":514,\"protocol\":\"udp\"}]");
@@ -415,11 +392,11 @@ static void terminating_endpoints_serve_but_take_no_new_sessions(void **state)
 	run(NULL, 0);
 	m = map("svc");
 	assert_int_equal(m->n_backends, 4);
-	assert_int_equal(m->backends[0].addr, ip("10.244.1.10"));
+	assert_int_equal(m->backends[0].addr, t_ip("10.244.1.10"));
 	assert_false(m->backends[0].serving_only);
-	assert_int_equal(m->backends[2].addr, ip("10.244.1.12"));
+	assert_int_equal(m->backends[2].addr, t_ip("10.244.1.12"));
 	assert_true(m->backends[2].serving_only);
-	assert_int_equal(m->backends[3].addr, ip("10.244.2.7"));
+	assert_int_equal(m->backends[3].addr, t_ip("10.244.2.7"));
 	assert_false(m->backends[3].serving_only);
 }
 
@@ -473,7 +450,7 @@ static void node_ports_go_to_ready_nodes(void **state)
 	assert_non_null(m);
 	assert_int_equal(m->ports[0].service_port, 30092);
 	assert_int_equal(m->n_backends, 1);
-	assert_int_equal(m->backends[0].addr, ip("192.168.49.2"));
+	assert_int_equal(m->backends[0].addr, t_ip("192.168.49.2"));
 	assert_int_equal(m->backends[0].port, 0);
 	assert_string_equal(m->backends[0].name, "node-1");
 }
@@ -695,7 +672,7 @@ static void psc_portmapper_keys_and_precedence(void **state)
 	assert_int_equal(spec.start_port, 100);
 	assert_int_equal(spec.bootstrap_port, 99);
 	assert_int_equal(spec.proto, IPPROTO_UDP);
-	assert_int_equal(spec.addr, ip("192.0.2.1"));
+	assert_int_equal(spec.addr, t_ip("192.0.2.1"));
 	json_decref(sts);
 	sts = t_json("{\"metadata\":{\"annotations\":{\"0x5d.org/psc-portmapper\":"
 		     "\"{\\\"start_port\\\":1}\",\"strait.io/"
@@ -791,7 +768,7 @@ static void the_seeds_examples_reconcile(void **state)
 		assert_non_null(m);
 		assert_int_equal(m->ports[0].port, 32000 + i);
 		assert_int_equal(m->ports[0].service_port, 80);
-		assert_int_equal(m->backends[0].addr, ip("10.0.0.11") + (uint32_t)i);
+		assert_int_equal(m->backends[0].addr, t_ip("10.0.0.11") + (uint32_t)i);
 	}
 }
 

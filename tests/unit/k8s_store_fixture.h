@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* A store filled with the recorded lists of tests/data/k8s-wire, as the informers leave it
+ * after their first lists, for the reconcile tests (k8s_reconcile_test.c, k8s_pools_test.c).
+ * Include after <cmocka.h> and "k8s_testlib.h". */
+#ifndef STRAIT_K8S_STORE_FIXTURE_H
+#define STRAIT_K8S_STORE_FIXTURE_H
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <strait/k8s_cache.h>
+
+/* Dotted quad → host-order address. */
+static inline uint32_t t_ip(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return ntohl(a.s_addr);
+}
+
+/* Replace kind @p k's cache in @p store with the items of recorded list @p file. */
+static inline void t_load_list(struct k8s_store *store, enum k8s_kind k, const char *file)
+{
+	json_t *doc = t_wire_json(file);
+	unsigned int changed;
+
+	assert_int_equal(k8s_cache_replace(&store->c[k], json_object_get(doc, "items"), &changed),
+			 0);
+	json_decref(doc);
+}
+
+/* Initialise @p store with every kind's recorded list (AddressPool: none recorded). */
+static inline void t_store_recorded(struct k8s_store *store)
+{
+	assert_int_equal(k8s_store_init(store), 0);
+	t_load_list(store, K8S_KIND_MAPPING, "mappings-list.json");
+	t_load_list(store, K8S_KIND_SERVICE, "services-list.json");
+	t_load_list(store, K8S_KIND_ENDPOINTSLICE, "endpointslices-v1beta1-list.json");
+	t_load_list(store, K8S_KIND_STATEFULSET, "statefulsets-list.json");
+	t_load_list(store, K8S_KIND_POD, "pods-list.json");
+	t_load_list(store, K8S_KIND_NODE, "nodes-list.json");
+}
+
+#endif
