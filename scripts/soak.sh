@@ -157,33 +157,13 @@ wait_for 10 listening ':9000 ' || die "tcp echo :9000 not listening"
 API_PORT=6443
 CTL=http://127.0.0.1:6444
 TOKEN=strait-soak-$RANDOM$RANDOM
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=fake-kube-apiserver \
-	-addext "subjectAltName=IP:127.0.0.1" -keyout "$ST/api.key" -out "$ST/api.crt" \
-	2>"$ST/openssl.log" || die "openssl failed"
+# shellcheck source=../tests/k8s/fake_api.sh
+source "$K8S_DIR/fake_api.sh"
+fake_api_cert || die "openssl failed"
 # Watches end every 30 s (as a real server's timeoutSeconds would) and resume from a
 # BOOKMARK, under churn.
-_topo_spawn fakeapi "${P}g" "$PY" "$K8S_DIR/fake_apiserver.py" --listen "127.0.0.1:$API_PORT" \
-	--ctl 127.0.0.1:6444 --cert "$ST/api.crt" --key "$ST/api.key" --token "$TOKEN" \
-	--version 1.20 --bookmark-interval 2 --max-watch-seconds 30 >/dev/null
-ctl() { in_gw "$PY" "$K8S_DIR/fakectl.py" "$CTL" "$@"; }
-wait_for 10 ctl state >/dev/null 2>&1 || die "fake API server did not start"
-cat >"$ST/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-current-context: fake
-clusters:
-- name: fake
-  cluster:
-    server: https://127.0.0.1:$API_PORT
-    certificate-authority-data: $(base64 -w0 <"$ST/api.crt")
-users:
-- name: strait
-  user:
-    token: $TOKEN
-contexts:
-- name: fake
-  context: {cluster: fake, user: strait, namespace: demo}
-EOF
+fake_api_start --max-watch-seconds 30 || die "fake API server did not start"
+fake_api_kubeconfig "$ST/kubeconfig"
 in_gw "$PY" "$DRIVER" setup "$CTL" --ext "$EXT" --stay-pod "$STAY_POD" \
 	--churn-pods "$CHURN_PODS" || die "could not create the objects"
 

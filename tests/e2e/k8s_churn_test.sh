@@ -64,35 +64,14 @@ ip -n "${P}c" addr add "$CLIENT2/24" dev eth0
 
 # ---- The fake API server (as in k8s_test.sh) ----
 
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=fake-kube-apiserver \
-	-addext "subjectAltName=IP:127.0.0.1" -keyout "$ST/api.key" -out "$ST/api.crt" \
-	2>"$ST/openssl.log"
-_topo_spawn fakeapi "${P}g" "$PY" "$K8S_DIR/fake_apiserver.py" --listen "127.0.0.1:$API_PORT" \
-	--ctl 127.0.0.1:6444 --cert "$ST/api.crt" --key "$ST/api.key" --token "$TOKEN" \
-	--version 1.20 --bookmark-interval 2 >/dev/null
-ctl() { in_gw "$PY" "$K8S_DIR/fakectl.py" "$CTL" "$@"; }
-until_s 10 ctl state >/dev/null 2>&1
+# shellcheck source=../k8s/fake_api.sh
+source "$K8S_DIR/fake_api.sh"
+fake_api_cert
+fake_api_start >/dev/null
 apply() { ctl apply - >/dev/null; }
 # get RESOURCE NAMESPACE NAME PATH: a field of an object ("" if absent)
 get() { ctl get "$1" "$2" "$3" "$4" 2>/dev/null || true; }
-
-cat >"$ST/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-current-context: fake
-clusters:
-- name: fake
-  cluster:
-    server: https://127.0.0.1:$API_PORT
-    certificate-authority-data: $(base64 -w0 <"$ST/api.crt")
-users:
-- name: strait
-  user:
-    token: $TOKEN
-contexts:
-- name: fake
-  context: {cluster: fake, user: strait, namespace: demo}
-EOF
+fake_api_kubeconfig "$ST/kubeconfig"
 
 # ---- Objects ----
 

@@ -49,42 +49,17 @@ for ((i = 0; i < NPODS; i++)); do wait_for 10 listening9 "$i"; done
 
 # ---- The fake API server ----
 
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=fake-kube-apiserver \
-	-addext "subjectAltName=IP:127.0.0.1" -keyout "$ST/api.key" -out "$ST/api.crt" \
-	2>"$ST/openssl.log"
+# shellcheck source=../k8s/fake_api.sh
+source "$K8S_DIR/fake_api.sh"
+fake_api_cert
 rm -f "$ST/api-state.json"
-FAKE_PID=
-fake_start() {
-	FAKE_PID=$(_topo_spawn fakeapi "${P}g" "$PY" "$K8S_DIR/fake_apiserver.py" \
-		--listen "127.0.0.1:$API_PORT" --ctl 127.0.0.1:6444 --cert "$ST/api.crt" \
-		--key "$ST/api.key" --token "$TOKEN" --state "$ST/api-state.json" --version 1.20 \
-		--bookmark-interval 2 --max-watch-seconds 5 "$@")
-	wait_for 10 ctl state >/dev/null 2>&1
-}
-ctl() { in_gw "$PY" "$K8S_DIR/fakectl.py" "$CTL" "$@"; }
+fake_start() { fake_api_start --state "$ST/api-state.json" --max-watch-seconds 5 "$@"; }
 apply() { ctl apply - >/dev/null; }
 # get RESOURCE NAME PATH: a field of an object in namespace demo ("" if absent)
 get() { ctl get "$1" demo "$2" "$3" 2>/dev/null || true; }
 
 fake_start
-
-cat >"$ST/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-current-context: fake
-clusters:
-- name: fake
-  cluster:
-    server: https://127.0.0.1:$API_PORT
-    certificate-authority-data: $(base64 -w0 <"$ST/api.crt")
-users:
-- name: strait
-  user:
-    token: $TOKEN
-contexts:
-- name: fake
-  context: {cluster: fake, user: strait, namespace: demo}
-EOF
+fake_api_kubeconfig "$ST/kubeconfig"
 
 # ---- Objects ----
 
