@@ -26,28 +26,33 @@ int k8s_pool_decode(const json_t *obj, struct cfg_pool *p, char *err, size_t err
 	snprintf(p->name, sizeof(p->name), "%s", k8s_str(obj, "metadata", "name", NULL));
 	if (!json_is_array(addrs) || json_array_size(addrs) == 0 ||
 	    json_array_size(addrs) > CFG_MAX_POOL_CIDRS) {
-		snprintf(err, errlen, "spec.addresses: a list of 1-%u CIDRs is required",
+		snprintf(err, errlen, "spec.addresses: a list of 1-%u CIDRs or ranges is required",
 			 CFG_MAX_POOL_CIDRS);
 		return -EINVAL;
 	}
 	json_array_foreach(addrs, i, v) {
-		struct cfg_cidr *c = &p->cidrs[p->n_cidrs];
-		uint32_t mask;
+		char why[96];
 
-		if (!json_is_string(v) || cfg_parse_cidr(json_string_value(v), c) < 0) {
-			snprintf(err, errlen, "spec.addresses[%zu]: \"%.64s\" is not an IPv4 CIDR",
-				 i, json_is_string(v) ? json_string_value(v) : "");
+		if (!json_is_string(v)) {
+			snprintf(err, errlen, "spec.addresses[%zu]: not a string", i);
 			return -EINVAL;
 		}
-		mask = c->len ? ~0u << (32 - c->len) : 0;
-		if ((c->addr & ~mask) || (c->addr & mask) == 0) {
-			snprintf(err, errlen,
-				 "spec.addresses[%zu]: \"%.64s\" has host bits set or includes "
-				 "0.0.0.0",
-				 i, json_string_value(v));
+		if (cfg_pool_range_parse(json_string_value(v), &p->ranges[i], why, sizeof(why)) <
+		    0) {
+			snprintf(err, errlen, "spec.addresses[%zu]: \"%.64s\" %s", i,
+				 json_string_value(v), why);
 			return -EINVAL;
 		}
-		p->n_cidrs++;
+		for (size_t j = 0; j < i; j++)
+			if (p->ranges[i].first <= p->ranges[j].last &&
+			    p->ranges[j].first <= p->ranges[i].last) {
+				snprintf(err, errlen,
+					 "spec.addresses[%zu]: \"%.64s\" overlaps "
+					 "spec.addresses[%zu]",
+					 i, json_string_value(v), j);
+				return -EINVAL;
+			}
+		p->n_ranges++;
 	}
 	if (nss && (!json_is_array(nss) || json_array_size(nss) > CFG_MAX_POOL_NAMESPACES)) {
 		snprintf(err, errlen, "spec.namespaces: a list of at most %u names is required",
@@ -159,15 +164,15 @@ int k8s_pools_allocate(const struct k8s_pools *p, const char *ns, const char *po
 		    (pool && strcmp(pool, pl->name) != 0))
 			continue;
 		any = true;
-		for (unsigned int c = 0; c < pl->n_cidrs && rc; c++) {
-			uint32_t mask = pl->cidrs[c].len ? ~0u << (32 - pl->cidrs[c].len) : 0;
-			uint64_t lo = pl->cidrs[c].addr & mask, hi = lo + (uint64_t)~mask;
+		for (unsigned int c = 0; c < pl->n_ranges && rc; c++) {
+			const struct cfg_pool_range *g = &pl->ranges[c];
+			uint64_t lo = g->first, hi = g->last;
 
-			if (pl->cidrs[c].len < 31) { // network and broadcast
+			if (g->len && g->len < 31) { // a CIDR's network and broadcast
 				lo++;
 				hi--;
 			}
-			for (uint64_t a = lo ? lo : 1; a <= hi; a++) {
+			for (uint64_t a = lo; a <= hi; a++) {
 				uint32_t v = (uint32_t)a;
 				if (bsearch(&v, sorted, n_used, sizeof(*sorted), u32_cmp))
 					continue;

@@ -7,7 +7,7 @@
  *
  * Pools come from the config file's `addressPools` (struct cfg_pool, strait/config.h) and from
  * cluster-scoped strait.io/v1alpha1 `AddressPool` objects (K8S_KIND_ADDRESSPOOL), the shape of
- * MetalLB's IPAddressPool: `spec.addresses` (IPv4 CIDRs or bare addresses), `spec.namespaces`
+ * MetalLB's IPAddressPool: `spec.addresses` (IPv4 CIDRs, bare addresses or ranges `A.B.C.D-E.F.G.H`), `spec.namespaces`
  * (empty = every namespace), `spec.autoAssign` (default true).
  *
  * Enforcement: on as soon as one pool exists (config or API), or always with

@@ -519,7 +519,7 @@ static void addresspool_crd_declares_the_watched_kind(void **state)
 	char err[256];
 	assert_int_equal(k8s_pool_decode(pool, &p, err, sizeof(err)), 0);
 	assert_string_equal(p.name, "public");
-	assert_int_equal(p.n_cidrs, 1);
+	assert_int_equal(p.n_ranges, 1);
 	assert_false(p.auto_assign);
 	json_decref(pool);
 	json_decref(pc);
