@@ -114,6 +114,14 @@ int cp_slot_of(const char *ns, const char *name)
 	return -1;
 }
 
+int cp_slot_find(const char *ns, const char *name)
+{
+	char key[2 * CFG_NAME_MAX];
+
+	snprintf(key, sizeof(key), "%s/%s", ns, name);
+	return slot_find(key);
+}
+
 int cp_slot_state(int slot)
 {
 	if (slot < 0 || slot >= CFG_MAX_MAPPINGS || (unsigned int)slot >= st.n_slots)

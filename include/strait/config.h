@@ -138,7 +138,9 @@ struct cfg_backend {
 	uint32_t addr;		 /**< host order */
 	uint16_t port;		 /**< 0 = the mapping port's servicePort */
 	uint16_t weight;	 /**< >= 1, default 1 */
-	bool serving_only;	 /**< serving but not ready (terminating): no new sessions */
+	bool serving_only;	 /**< not ready, or terminating: no new sessions (draining) */
+	bool terminating;	 /**< serving_only because it is being deleted (EndpointSlice
+				  *  `terminating`, a Pod's deletionTimestamp): for display */
 	char name[CFG_NAME_MAX]; /**< pod name when known, for display */
 };
 

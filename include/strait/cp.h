@@ -75,6 +75,13 @@ uint64_t cp_generation(void);
  */
 int cp_slot_of(const char *ns, const char *name);
 
+/**
+ * The counter slot of mapping ns/name without allocating one: the read paths' lookup (show,
+ * views, clear), which must not take a slot as a side effect. @return slot, or -1 when the
+ * mapping has none. Control thread.
+ */
+int cp_slot_find(const char *ns, const char *name);
+
 /** State of counter slot @p slot: 0 free (or never used), 1 in use, 2 draining (its mapping
  * is gone, the clear of its sessions not yet done). */
 int cp_slot_state(int slot);
