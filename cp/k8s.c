@@ -283,6 +283,7 @@ static void reconcile(void)
 		report_event(r, entry, key);
 	}
 	report_orphans(&rep);
+	k8s_report_pools(&rep, &d, !k.publish_failed);
 	// Forget objects that are gone (a re-created one starts afresh).
 	const char *bk;
 	json_t *v, *tmp;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <strait/k8s_client.h>
 #include <strait/k8s_json.h>
 #include <strait/k8s_pools.h>
 
@@ -184,4 +185,53 @@ int k8s_pools_allocate(const struct k8s_pools *p, const char *ns, const char *po
 	}
 	free(sorted);
 	return rc && !any ? -ENOENT : rc;
+}
+
+json_t *k8s_pool_status_build(const json_t *obj, const json_t *cur, const uint32_t *used,
+			      size_t n_used, int64_t now_us)
+{
+	int64_t gen = (int64_t)json_integer_value(k8s_get(obj, "metadata", "generation", NULL));
+	const char *st, *reason, *ltt = NULL;
+	uint64_t assigned = 0, size = 0;
+	char err[200] = "", now[32];
+	struct cfg_pool p;
+	json_t *it, *out;
+	size_t i;
+
+	if (k8s_pool_decode(obj, &p, err, sizeof(err)) == 0) {
+		uint32_t *u = malloc((n_used ? n_used : 1) * sizeof(*u));
+
+		if (!u)
+			return NULL;
+		if (n_used) // used may be NULL then
+			memcpy(u, used, n_used * sizeof(*u));
+		qsort(u, n_used, sizeof(*u), u32_cmp);
+		for (size_t k = 0; k < n_used; k++)
+			assigned += (k == 0 || u[k] != u[k - 1]) && cfg_pool_contains(&p, u[k]);
+		free(u);
+		for (unsigned int r = 0; r < p.n_ranges; r++)
+			size += cfg_pool_range_size(&p.ranges[r]);
+		st = "True";
+		reason = "Valid";
+		snprintf(err, sizeof(err), "%llu addresses, %llu used by Kubernetes objects",
+			 (unsigned long long)size, (unsigned long long)assigned);
+	} else {
+		st = "False";
+		reason = strncmp(err, "spec.addresses", 14) == 0 ? "InvalidAddress" : "InvalidSpec";
+	}
+	// metav1.Condition: lastTransitionTime is when status last changed.
+	json_array_foreach(json_object_get(cur, "conditions"), i, it)
+		if (strcmp(k8s_str(it, "type", NULL), "Ready") == 0 &&
+		    strcmp(k8s_str(it, "status", NULL), st) == 0)
+			ltt = k8s_str(it, "lastTransitionTime", NULL);
+	if (!ltt || !ltt[0])
+		ltt = k8s_time_format(now_us, false, now);
+	out = json_pack("{s:I, s:[{s:s, s:s, s:I, s:s, s:s, s:s}], s:I, s:I}", "observedGeneration",
+			(json_int_t)gen, "conditions", "type", "Ready", "status", st,
+			"observedGeneration", (json_int_t)gen, "lastTransitionTime", ltt, "reason",
+			reason, "message", err, "assignedIPv4", (json_int_t)assigned,
+			"availableIPv4", (json_int_t)(size - assigned));
+	if (!out)
+		errno = ENOMEM;
+	return out;
 }

@@ -73,4 +73,23 @@ bool k8s_pools_admit(const struct k8s_pools *p, const char *ns, uint32_t addr);
 int k8s_pools_allocate(const struct k8s_pools *p, const char *ns, const char *pool,
 		       const uint32_t *used, size_t n_used, uint32_t *addr);
 
+/**
+ * The desired `.status` of AddressPool object @p obj, as MetalLB v0.14 reports an
+ * IPAddressPool's (metallb.io/v1beta1 IPAddressPoolStatus: assignedIPv4, availableIPv4) plus a
+ * metav1.Condition `Ready`:
+ * - valid: Ready=True, reason `Valid`; `assignedIPv4` = the pool's addresses that @p used
+ *   holds, `availableIPv4` = its other addresses (a CIDR counts all its addresses, network and
+ *   broadcast included, as MetalLB does without avoidBuggyIPs);
+ * - not valid (k8s_pool_decode() refuses it, so it admits nothing): Ready=False, reason
+ *   `InvalidAddress` for a bad `spec.addresses` entry, else `InvalidSpec`, the message naming
+ *   the field; both counts 0.
+ * @param cur    the object's current .status (for lastTransitionTime), or NULL.
+ * @param used   @p n_used host-order addresses used by programmed Kubernetes objects (any
+ *               order, duplicates allowed; NULL when none).
+ * @param now_us wall clock, for a new transition.
+ * @return {observedGeneration, conditions, assignedIPv4, availableIPv4}, or NULL (ENOMEM).
+ */
+json_t *k8s_pool_status_build(const json_t *obj, const json_t *cur, const uint32_t *used,
+			      size_t n_used, int64_t now_us);
+
 #endif

@@ -22,6 +22,7 @@
 #include <strait/k8s_pools.h>
 #include <strait/k8s_reconcile.h>
 
+#include "k8s_report.h"
 #include "k8s_testlib.h"
 #include "k8s_store_fixture.h"
 
@@ -193,12 +194,104 @@ static void address_pool_objects_take_ranges(void **state)
 	assert_true(MAPPING_RES()->accepted); // the valid pool still counts
 }
 
+/* The AddressPool status: Ready and MetalLB's assignedIPv4 / availableIPv4. */
+static void address_pool_status_counts_and_conditions(void **state)
+{
+	json_t *pool = t_json("{\"metadata\":{\"name\":\"public\",\"generation\":4},\"spec\":{"
+			      "\"addresses\":[\"203.0.113.0/24\",\"192.0.2.10-192.0.2.19\"]}}");
+	json_t *bad = t_json("{\"metadata\":{\"name\":\"bad\",\"generation\":2},\"spec\":{"
+			     "\"addresses\":[\"192.0.2.19-192.0.2.10\"]}}");
+	json_t *badns = t_json("{\"metadata\":{\"name\":\"badns\"},\"spec\":{"
+			       "\"addresses\":[\"192.0.2.1\"],\"namespaces\":[\"\"]}}");
+	const uint32_t used[] = {t_ip("203.0.113.10"), t_ip("192.0.2.19"), t_ip("203.0.113.10"),
+				 t_ip("198.51.100.1")};
+	const int64_t t0 = 1764806400000000, t1 = t0 + 60000000; // 2025-12-04T00:00:00Z, +1 min
+	json_t *st, *st2, *c;
+
+	(void)state;
+	// 256 + 10 addresses; 203.0.113.10 (twice) and 192.0.2.19 used, 198.51.100.1 not ours.
+	st = k8s_pool_status_build(pool, NULL, used, 4, t0);
+	assert_non_null(st);
+	assert_int_equal(json_integer_value(json_object_get(st, "observedGeneration")), 4);
+	assert_int_equal(json_integer_value(json_object_get(st, "assignedIPv4")), 2);
+	assert_int_equal(json_integer_value(json_object_get(st, "availableIPv4")), 264);
+	c = json_array_get(json_object_get(st, "conditions"), 0);
+	assert_int_equal(json_array_size(json_object_get(st, "conditions")), 1);
+	assert_string_equal(k8s_str(c, "type", NULL), "Ready");
+	assert_string_equal(k8s_str(c, "status", NULL), "True");
+	assert_string_equal(k8s_str(c, "reason", NULL), "Valid");
+	assert_string_equal(k8s_str(c, "message", NULL),
+			    "266 addresses, 2 used by Kubernetes objects");
+	assert_string_equal(k8s_str(c, "lastTransitionTime", NULL), "2025-12-04T00:00:00Z");
+	assert_int_equal(json_integer_value(json_object_get(c, "observedGeneration")), 4);
+
+	// Nothing used (no publication): all available; the transition time stays.
+	st2 = k8s_pool_status_build(pool, st, NULL, 0, t1);
+	assert_int_equal(json_integer_value(json_object_get(st2, "assignedIPv4")), 0);
+	assert_int_equal(json_integer_value(json_object_get(st2, "availableIPv4")), 266);
+	c = json_array_get(json_object_get(st2, "conditions"), 0);
+	assert_string_equal(k8s_str(c, "lastTransitionTime", NULL), "2025-12-04T00:00:00Z");
+	json_decref(st2);
+
+	// Invalid: Ready=False with the field, nothing counted; the time moves with the status.
+	st2 = k8s_pool_status_build(bad, st, used, 4, t1);
+	c = json_array_get(json_object_get(st2, "conditions"), 0);
+	assert_string_equal(k8s_str(c, "status", NULL), "False");
+	assert_string_equal(k8s_str(c, "reason", NULL), "InvalidAddress");
+	assert_string_equal(k8s_str(c, "message", NULL),
+			    "spec.addresses[0]: \"192.0.2.19-192.0.2.10\" is a reversed range: "
+			    "192.0.2.19 comes after 192.0.2.10");
+	assert_string_equal(k8s_str(c, "lastTransitionTime", NULL), "2025-12-04T00:01:00Z");
+	assert_int_equal(json_integer_value(json_object_get(st2, "assignedIPv4")), 0);
+	assert_int_equal(json_integer_value(json_object_get(st2, "availableIPv4")), 0);
+	json_decref(st2);
+	st2 = k8s_pool_status_build(badns, NULL, NULL, 0, t1);
+	c = json_array_get(json_object_get(st2, "conditions"), 0);
+	assert_string_equal(k8s_str(c, "reason", NULL), "InvalidSpec");
+	assert_string_equal(k8s_str(c, "message", NULL),
+			    "spec.namespaces[0]: not a namespace name");
+	json_decref(st2);
+	json_decref(st);
+	json_decref(pool);
+	json_decref(bad);
+	json_decref(badns);
+}
+
+/* The reporting pass counts the addresses of the published mappings (offline: logged). */
+static void address_pool_status_is_reported_from_the_published_mappings(void **state)
+{
+	struct k8s_report rep = {.store = &store, .offline = true};
+	const char *log;
+
+	(void)state;
+	params.default_addr = t_ip("198.51.100.1");
+	pool_object("public", "{\"addresses\":[\"203.0.113.0/24\", \"198.51.100.1\"]}");
+	run();
+	assert_true(MAPPING_RES()->accepted);
+	assert_true(STS_RES()->accepted);
+	rep.book = json_object();
+	rep.seen = json_object();
+	k8s_report_pools(&rep, &d, true);
+	log = k8s_str(rep.book, "AddressPool//public", "log", NULL);
+	assert_string_equal(log, "Ready=True (Valid: 257 addresses, 2 used by Kubernetes objects), "
+				 "assignedIPv4 2, availableIPv4 255");
+	assert_non_null(json_object_get(rep.seen, "AddressPool//public"));
+	k8s_report_pools(&rep, &d, false); // not published: nothing is used
+	log = k8s_str(rep.book, "AddressPool//public", "log", NULL);
+	assert_string_equal(log, "Ready=True (Valid: 257 addresses, 0 used by Kubernetes objects), "
+				 "assignedIPv4 0, availableIPv4 257");
+	json_decref(rep.book);
+	json_decref(rep.seen);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(reload_rechecks_every_object_against_the_new_pools),
 		T(address_pool_objects_take_ranges),
+		T(address_pool_status_counts_and_conditions),
+		T(address_pool_status_is_reported_from_the_published_mappings),
 #undef T
 	};
 
