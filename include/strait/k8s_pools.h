@@ -63,8 +63,9 @@ bool k8s_pools_admit(const struct k8s_pools *p, const char *ns, uint32_t addr);
 /**
  * Allocate an address for an object of namespace @p ns: the lowest address, pool by pool in
  * order, of a pool with autoAssign that admits @p ns (and is named @p pool, unless NULL),
- * that is not in @p used. The network and broadcast addresses of a prefix shorter than /31
- * are skipped (MetalLB's avoidBuggyIPs), as is 0.0.0.0.
+ * that is not in @p used. The network and broadcast addresses of a CIDR entry shorter than
+ * /31 are skipped (MetalLB's avoidBuggyIPs); a range entry's ends are not (0.0.0.0 is in no
+ * pool: refused when the pool is read).
  * @param used  @p n_used host-order addresses in use (any order, duplicates allowed).
  * @param addr  receives the address, host order.
  * @return 0; -ENOENT when no such pool exists; -ENOSPC when every address of those pools is in
