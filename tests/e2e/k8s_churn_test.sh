@@ -331,6 +331,13 @@ check "pool for demo only: a Warning Event AddressNotAllowed" until_s 10 \
 check "pool for demo only: :6200 no longer answers" until_s 10 refused 6200
 check_eq "pool for demo only: demo/web still served" "$Y" "$(who 6000)"
 check "pool for demo only: demo/web Ready=True" status_is demo web True
+pool_is() { [ "$(get addresspools "" gateway "status.$1")" = "$2" ]; }
+check "pool for demo only: AddressPool gateway Ready=True" until_s 10 \
+	pool_is conditions.Ready.status True
+# one address in the pool, used by demo's programmed mappings
+check "pool for demo only: AddressPool gateway assignedIPv4 1" until_s 10 pool_is assignedIPv4 1
+check_eq "pool for demo only: AddressPool gateway availableIPv4" 0 \
+	"$(get addresspools "" gateway status.availableIPv4)"
 ctl delete AddressPool "" gateway >/dev/null
 check "pool deleted: other/squatter Ready=True again" until_s 10 status_is other squatter True
 check "pool deleted: :6200 answers again" until_s 10 who_is pod-2 6200
