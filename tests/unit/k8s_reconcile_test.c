@@ -59,10 +59,7 @@ static void run(const struct cfg_mapping *const *reserved, unsigned int n_reserv
 
 static const struct cfg_mapping *map(const char *name)
 {
-	for (unsigned int i = 0; i < d.n_maps; i++)
-		if (strcmp(d.maps[i].name, name) == 0)
-			return &d.maps[i];
-	return NULL;
+	return t_map(&d, name);
 }
 
 static const struct k8s_result *res(const char *name)

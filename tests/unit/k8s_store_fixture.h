@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include <strait/k8s_cache.h>
+#include <strait/k8s_reconcile.h>
 
 /* Dotted quad → host-order address. */
 static inline uint32_t t_ip(const char *s)
@@ -40,6 +41,23 @@ static inline void t_store_recorded(struct k8s_store *store)
 	t_load_list(store, K8S_KIND_STATEFULSET, "statefulsets-list.json");
 	t_load_list(store, K8S_KIND_POD, "pods-list.json");
 	t_load_list(store, K8S_KIND_NODE, "nodes-list.json");
+}
+
+/* Reconcile @p store into @p d (its previous content freed), which must succeed. */
+static inline void t_reconcile(struct k8s_store *store, const struct k8s_reconcile_params *params,
+			       struct k8s_desired *d)
+{
+	k8s_desired_free(d);
+	assert_int_equal(k8s_reconcile(store, params, d), 0);
+}
+
+/* The mapping named @p name in @p d, or NULL. */
+static inline const struct cfg_mapping *t_map(const struct k8s_desired *d, const char *name)
+{
+	for (unsigned int i = 0; i < d->n_maps; i++)
+		if (strcmp(d->maps[i].name, name) == 0)
+			return &d->maps[i];
+	return NULL;
 }
 
 #endif
