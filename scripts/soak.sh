@@ -32,8 +32,8 @@
 #                     targets are built)
 #   --rate R          object updates per second through the fake API server (default 200)
 #   --names-per-s K   fresh Mapping names per second (default 5; each costs 2 updates).
-#                     Until counter slots are reclaimed, strait holds 4096 names in its
-#                     lifetime: keep K x N under about 4000 on such a strait.
+#                     Counter slots (4096) are reclaimed once a gone mapping's sessions
+#                     are cleared, so K x N may exceed them.
 #   --udp-pps P       the stay UDP stream's rate (default 2000)
 #   --tcp-rate B      the TCP stream's rate in bytes/s (default 131072)
 #   --hup-interval S  seconds between SIGHUPs (default 3)
