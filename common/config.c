@@ -67,8 +67,8 @@ static const char *const cfg_route_keys[] = {"prefix", "via", NULL};
 static const char *const cfg_sessions_keys[] = {"max", "timeouts", "resetOnBackendRemoval", NULL};
 #define CFG_TIMEOUT_CONFIG_KEY_(member, ckey, crdkey, cli, def, states) ckey,
 static const char *const cfg_timeout_keys[] = {CFG_TIMEOUTS(CFG_TIMEOUT_CONFIG_KEY_) NULL};
-static const char *const cfg_k8s_keys[] = {"enabled", "kubeconfig", "namespace",
-					   "requireAddressPools", NULL};
+static const char *const cfg_k8s_keys[] = {
+	"enabled", "kubeconfig", "namespace", "requireAddressPools", "defaultLoadBalancer", NULL};
 static const char *const cfg_pool_keys[] = {"name", "addresses", "namespaces", "autoAssign", NULL};
 
 /*
@@ -448,6 +448,10 @@ static int cfg_root_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg
 		if (cfg_get(x, v, "requireAddressPools") &&
 		    (rc = cfg_bool(x, cfg_get(x, v, "requireAddressPools"),
 				   "kubernetes.requireAddressPools", &c->k8s.require_pools)))
+			return rc;
+		if (cfg_get(x, v, "defaultLoadBalancer") &&
+		    (rc = cfg_bool(x, cfg_get(x, v, "defaultLoadBalancer"),
+				   "kubernetes.defaultLoadBalancer", &c->k8s.default_lb)))
 			return rc;
 	}
 

@@ -203,6 +203,7 @@ static void reconcile(void)
 		.pools = cfg->pools,
 		.n_pools = cfg->n_pools,
 		.require_pools = cfg->k8s.require_pools,
+		.default_lb = cfg->k8s.default_lb,
 	};
 	struct k8s_desired d;
 	char err[512], key[2 * K8S_NAME_MAX + 16];

@@ -484,6 +484,8 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 		unsigned int mark = b->n_maps;
 		int dec;
 
+		if (src->ours && !src->ours(obj, b->p))
+			continue;
 		memset(spec, 0, src->spec_size);
 		dec = src->decode(obj, spec, err, sizeof(err));
 		if (dec == 0) // not a source (a StatefulSet without an annotation)

@@ -31,7 +31,7 @@
 	X(MAPPING, "Mapping", "strait.io/v1alpha1", "mappings", "mappings.strait.io",              \
 	  "/apis/strait.io/v1alpha1", NULL, NULL, true, NULL, mapping)                             \
 	X(SERVICE, "Service", "v1", "services", "services", "/api/v1", NULL, NULL, true, NULL,     \
-	  none)                                                                                    \
+	  lbservice)                                                                               \
 	X(ENDPOINTSLICE, "EndpointSlice", "discovery.k8s.io/v1", "endpointslices",                 \
 	  "endpointslices.discovery.k8s.io", "/apis/discovery.k8s.io/v1",                          \
 	  "/apis/discovery.k8s.io/v1beta1", "discovery.k8s.io/v1beta1", true,                      \
