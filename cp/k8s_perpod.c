@@ -14,7 +14,7 @@
  * statefulset.kubernetes.io/pod-name label is "<name>-<n>" and that no StatefulSet controls;
  * the ordinals are then those of the Pods that exist (there is no replicas count to read: a
  * broker's port goes while its Pod object is gone, and comes back with the same number), and
- * the target port defaults to the lowest ordinal's Pod's first container port. The Pod watch
+ * the target port must be given (a Mapping's targetPort). The Pod watch
  * keeps its one label selector (statefulset.kubernetes.io/pod-name): such Pods carry it.
  */
 #include <errno.h>
@@ -155,34 +155,18 @@ static int long_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* First container port of a Pod (its spec.containers), as first_container_port() of a
- * StatefulSet's template. */
-static uint16_t pod_container_port(const json_t *pod)
-{
-	json_t *wrap =
-		json_pack("{s:{s:{s:O}}}", "spec", "template", "spec",
-			  k8s_get(pod, "spec", NULL) ? k8s_get(pod, "spec", NULL) : json_null());
-	uint16_t port = wrap ? first_container_port(wrap) : 0;
-
-	json_decref(wrap);
-	return port;
-}
-
 /*
  * The ordinals without a StatefulSet object (an operator's own pod sets: Strimzi's
  * StrimziPodSets): those of the Pods of namespace @p ns whose pod-name label names set @p name,
- * sorted, unique; @p target gets the lowest one's first container port.
- * @return how many (0: none), or -ENOMEM.
+ * sorted, unique. @return how many (0: none), or -ENOMEM.
  */
-static long podset_ordinals(struct k8s_build *b, const char *ns, const char *name, long **out,
-			    uint16_t *target)
+static long podset_ordinals(struct k8s_build *b, const char *ns, const char *name, long **out)
 {
 	json_t *pods = b->s->c[K8S_KIND_POD].objs, *pod;
-	long *ords = malloc(ORDINALS_MAX * sizeof(*ords)), n = 0, lowest = -1;
+	long *ords = malloc(ORDINALS_MAX * sizeof(*ords)), n = 0;
 	const char *key;
 
 	*out = ords;
-	*target = 0;
 	if (!ords)
 		return -ENOMEM;
 	json_object_foreach(pods, key, pod) {
@@ -192,10 +176,6 @@ static long podset_ordinals(struct k8s_build *b, const char *ns, const char *nam
 		    (ord = k8s_pod_ordinal(pod, name)) < 0 || n == ORDINALS_MAX)
 			continue;
 		ords[n++] = ord;
-		if (lowest < 0 || ord < lowest) {
-			lowest = ord;
-			*target = pod_container_port(pod);
-		}
 	}
 	qsort(ords, (size_t)n, sizeof(*ords), long_cmp);
 	long u = 0;
@@ -220,7 +200,7 @@ int k8s_perpod_build(struct k8s_build *b, struct k8s_result *r, const struct k8s
 
 	if (!sts) {
 		// No StatefulSet: the Pods that carry its pod-name label, if any.
-		replicas = podset_ordinals(b, pp->tmpl->ns, pp->sts_name, &ords, &pod_target);
+		replicas = podset_ordinals(b, pp->tmpl->ns, pp->sts_name, &ords);
 		if (replicas < 0) {
 			free(ords);
 			return (int)replicas;
