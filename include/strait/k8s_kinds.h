@@ -24,7 +24,9 @@
  *
  * Pods: only StatefulSet pods matter, and every one carries the selector's label: it keeps a
  * big cluster's other pods off the wire. EndpointSlice: discovery.k8s.io/v1beta1 on <= 1.20.
- * StatefulSets are sources only when annotated (strait/k8s_reconcile.h). AddressPools
+ * StatefulSets are sources only when annotated, Services only when of type LoadBalancer and
+ * strait's class (strait/k8s_reconcile.h); the Pod selector also catches the Pods that
+ * operators such as Strimzi manage without a StatefulSet (they keep its labels). AddressPools
  * (cluster-scoped) are no source: they say which addresses sources may use (k8s_pools.h).
  */
 #define K8S_KINDS(X)                                                                               \
