@@ -438,7 +438,7 @@ static void lb_report(const struct k8s_report *rep, const struct k8s_result *r, 
 	const json_t *svc = k8s_cache_get(&rep->store->c[r->kind], r->ns, r->name);
 	json_t *cur = k8s_get(svc, "status", "loadBalancer", "ingress", NULL);
 	json_t *want = programmed && r->accepted ? k8s_lb_ingress(r, svc) : NULL;
-	bool same = want ? json_equal(cur, want) : json_array_size(cur) == 0;
+	bool same = want ? k8s_lb_ingress_same(cur, want) : json_array_size(cur) == 0;
 	char *text;
 
 	if (rep->offline) {
@@ -458,7 +458,29 @@ static void lb_report(const struct k8s_report *rep, const struct k8s_result *r, 
 		json_decref(want);
 		return;
 	}
+	if (want) // what the orphan sweep may remove even where ipMode is not served
+		json_object_set_new(entry, "lb", json_true());
 	ingress_patch(rep, entry, r, want, key);
+}
+
+bool k8s_lb_ingress_same(const json_t *cur, const json_t *want)
+{
+	const json_t *c, *w;
+	size_t i;
+
+	if (json_array_size(cur) != json_array_size(want) || !json_is_array(cur))
+		return false;
+	json_array_foreach(want, i, w) {
+		const json_t *cm;
+
+		c = json_array_get(cur, i);
+		cm = json_object_get(c, "ipMode");
+		if (strcmp(k8s_str(c, "ip", NULL), k8s_str(w, "ip", NULL)) != 0 ||
+		    (cm && !json_equal(cm, json_object_get(w, "ipMode"))) ||
+		    !json_equal(json_object_get(c, "ports"), json_object_get(w, "ports")))
+			return false;
+	}
+	return true;
 }
 
 bool k8s_lb_status_ours(const json_t *svc)
@@ -480,13 +502,20 @@ bool k8s_lb_status_ours(const json_t *svc)
 static void lb_orphan(const struct k8s_report *rep, enum k8s_kind kind, const json_t *obj)
 {
 	struct k8s_result r = {.kind = kind};
+	json_t *cls = k8s_get(obj, "spec", "loadBalancerClass", NULL);
 	char key[2 * K8S_NAME_MAX];
 
-	if (!k8s_lb_status_ours(obj))
+	if (!json_array_size(k8s_get(obj, "status", "loadBalancer", "ingress", NULL)))
 		return;
 	snprintf(r.ns, sizeof(r.ns), "%s", k8s_str(obj, "metadata", "namespace", NULL));
 	snprintf(r.name, sizeof(r.name), "%s", k8s_str(obj, "metadata", "name", NULL));
 	k8s_report_key(kind, r.ns, r.name, key, sizeof(key));
+	// Written by strait in an earlier pass (the book says so: an API server before
+	// Kubernetes 1.29 drops ipMode), or an ingress of ipMode Proxy that can only be ours.
+	if (!k8s_lb_status_ours(obj) &&
+	    !(json_is_true(json_object_get(json_object_get(rep->book, key), "lb")) &&
+	      !(json_is_string(cls) && strcmp(json_string_value(cls), K8S_LB_CLASS) != 0)))
+		return;
 	ingress_patch(rep, k8s_report_entry(rep, key), &r, NULL, key);
 }
 

@@ -226,6 +226,14 @@ int k8s_lb_decode(const json_t *svc, struct k8s_lb_info *info, char *err, size_t
 json_t *k8s_lb_ingress(const struct k8s_result *r, const json_t *svc);
 
 /**
+ * Whether the status.loadBalancer.ingress @p cur (the Service's, or NULL) already says what
+ * @p want (k8s_lb_ingress()) does: the same entries in order, each with the same ip and ports,
+ * and the same ipMode unless @p cur has none (API servers before Kubernetes 1.29, which has
+ * the LoadBalancerIPMode field, drop it: it is then no difference to write again). Any thread.
+ */
+bool k8s_lb_ingress_same(const json_t *cur, const json_t *want);
+
+/**
  * Whether @p svc's status.loadBalancer.ingress is strait's to remove when the Service is no
  * source: an entry of ipMode Proxy, and no class or K8S_LB_CLASS (another class's controller
  * owns the status of its Services). Any thread.

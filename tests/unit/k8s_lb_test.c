@@ -177,6 +177,18 @@ static void service_gets_a_pool_address_and_its_endpoints(void **state)
 				  "\"port\":9092,\"protocol\":\"TCP\"},{\"port\":514,"
 				  "\"protocol\":\"UDP\"}]}]");
 	free(text);
+	// What the API server has: the same (ipMode dropped by a server before 1.29), or not.
+	json_t *cur = t_json("[{\"ip\":\"203.0.113.1\",\"ports\":[{\"port\":9092,\"protocol\":"
+			     "\"TCP\"},{\"port\":514,\"protocol\":\"UDP\"}]}]");
+	assert_true(k8s_lb_ingress_same(cur, want));
+	json_object_set_new(json_array_get(cur, 0), "ipMode", json_string("VIP"));
+	assert_false(k8s_lb_ingress_same(cur, want));
+	json_object_set_new(json_array_get(cur, 0), "ipMode", json_string("Proxy"));
+	assert_true(k8s_lb_ingress_same(cur, want));
+	json_object_set_new(json_array_get(cur, 0), "ip", json_string("203.0.113.2"));
+	assert_false(k8s_lb_ingress_same(cur, want));
+	assert_false(k8s_lb_ingress_same(NULL, want));
+	json_decref(cur);
 	json_decref(want);
 }
 
