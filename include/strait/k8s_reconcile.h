@@ -20,7 +20,15 @@
  * - a StatefulSet annotated `strait.io/port-mapper`, `0x5d.org/psc-portmapper` or
  *   `psc-portmapper.0x5d.org/spec` (JSON: prefix, start_port; optional target_port, default the
  *   first container port; address, default the ext port's first address; protocol;
- *   bootstrap_port): as perPod, mappings named `<prefix><i>` (`<sts>-<i>` without a prefix).
+ *   bootstrap_port): as perPod, mappings named `<prefix><i>` (`<sts>-<i>` without a prefix);
+ * - a Service of `type: LoadBalancer` and class K8S_LB_CLASS (or none, with
+ *   kubernetes.defaultLoadBalancer): an address (requested, kept from its status, shared by
+ *   K8S_ANN_LB_SHARE key, or allocated from the pools) and its TCP/UDP ports → its endpoints as
+ *   in mode service, one cfg_mapping `lb-<name>` (cp/k8s_lbservice.c).
+ *
+ * Mode perPod without a StatefulSet of that name: the Pods labelled
+ * `statefulset.kubernetes.io/pod-name=<name>-<n>` that no StatefulSet controls (Strimzi's
+ * StrimziPodSets), ordinals those of the Pods that exist.
  *
  * Endpoint conditions (EndpointSlice API): `ready` (unset = true) → a backend; `serving` and
  * `terminating` → a backend that gets no new sessions (cfg_backend.serving_only); otherwise
