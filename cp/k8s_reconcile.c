@@ -540,9 +540,18 @@ int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *
 			      p->require_pools, &out->pools) < 0)
 		return -ENOMEM;
 	b.pools = &out->pools;
-	for (int kind = 0; kind < K8S_KIND_MAX; kind++)
-		if (k8s_source_of(kind))
+	for (int kind = 0; kind < K8S_KIND_MAX; kind++) {
+		const struct k8s_source *src = k8s_source_of(kind);
+		const char *key;
+		json_t *obj;
+
+		if (src && !src->ours) {
 			n_objs += json_object_size(s->c[kind].objs);
+		} else if (src) { // a cluster's many Services: only the few that are sources
+			json_object_foreach(s->c[kind].objs, key, obj)
+				n_objs += src->ours(obj, p);
+		}
+	}
 	b.cap_res = (unsigned int)n_objs;
 	b.res = calloc(b.cap_res ? b.cap_res : 1, sizeof(*b.res));
 	if (!b.res) {
