@@ -8,6 +8,8 @@
 #   ip, ipMode Proxy, ports), and TCP and UDP reach its endpoints through that address;
 # - two Services with the same strait.io/allow-shared-ip key and different ports share one
 #   address, each port to its own endpoints; one without the key gets another address;
+# - externalTrafficPolicy Local (and the strait.io/address annotation): the pod sees the
+#   client's address; Cluster: the gateway's SNAT address;
 # - a Service of another class, and one asking for an address outside the pools (refused,
 #   with an AddressNotAllowed Event), get nothing;
 # - the Service leaving the class (type ClusterIP) loses its status and its mapping;
@@ -33,8 +35,8 @@ CTL=http://127.0.0.1:6444
 TOKEN=strait-e2e-$RANDOM$RANDOM
 # The pool: on the client's subnet, so that the client reaches its addresses by ARP (strait
 # answers for every mapping's address). .16 is the network address, .23 the broadcast, .20
-# the brokers' Mapping's: the Services get .17, .18, .19, .21 or .22, in the order strait
-# meets them (their status keeps them after).
+# the brokers' Mapping's, .22 the Service local's (annotation): the others get .17, .18, .19
+# or .21, in the order strait meets them (their status keeps them after).
 POOL=198.51.100.16/29
 IN_POOL='^198\.51\.100\.(1[7-9]|2[12])$'
 BROKERS=198.51.100.20
@@ -42,6 +44,19 @@ BROKERS=198.51.100.20
 topo_up "$NPODS"
 topo_servers_start "$NPODS"
 ST=$(_topo_state)
+# In pod 1, a TCP server on 9000 that answers with the address it sees the client at.
+_topo_spawn peer-1 "${P}p1" "$PY" -c '
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 9000))
+s.listen(16)
+while True:
+    c, a = s.accept()
+    c.sendall((a[0] + "\n").encode())
+    c.close()' >/dev/null
+listening9000() { in_pod 1 ss -Hltn | grep -q ':9000 '; }
+wait_for 10 listening9000
 
 # shellcheck source=../k8s/fake_api.sh
 source "$K8S_DIR/fake_api.sh"
@@ -88,6 +103,19 @@ port() { echo "{\"name\": \"http\", \"protocol\": \"TCP\", \"port\": $1, \"targe
 CLASS=strait.io/gateway
 SHARE='"strait.io/allow-shared-ip": "team-a"'
 
+# peer_slice SERVICE: pod 1's port 9000, named peer
+peer_slice() {
+	cat <<EOF
+{"apiVersion": "discovery.k8s.io/v1beta1", "kind": "EndpointSlice",
+ "metadata": {"name": "$1-abcde", "namespace": "demo",
+   "labels": {"kubernetes.io/service-name": "$1"}},
+ "addressType": "IPv4", "ports": [{"name": "peer", "protocol": "TCP", "port": 9000}],
+ "endpoints": [{"addresses": ["$(topo_pod_addr 1)"], "conditions": {"ready": true}}]}
+EOF
+}
+PEER='{"name": "peer", "protocol": "TCP", "port": 9000, "targetPort": 9000}'
+LOCAL_VIP=198.51.100.22
+
 # broker ID POD_INDEX: a Strimzi broker Pod (node pool "broker" of cluster "c")
 broker() {
 	cat <<EOF
@@ -127,6 +155,15 @@ EOF
 	echo ','
 	svc outside LoadBalancer "$CLASS" "" "$(port 8085)" '"loadBalancerIP": "192.0.2.9",'
 	echo ','
+	svc local LoadBalancer "$CLASS" "\"strait.io/address\": \"$LOCAL_VIP\"" "$PEER" \
+		'"externalTrafficPolicy": "Local",'
+	echo ','
+	peer_slice local
+	echo ','
+	svc snat LoadBalancer "$CLASS" "" "$PEER" '"externalTrafficPolicy": "Cluster",'
+	echo ','
+	peer_slice snat
+	echo ','
 	broker 0 0
 	echo ','
 	broker 1 1
@@ -164,6 +201,7 @@ refused() { [ -z "$(http "$1")" ]; }
 ingress() { get services "$1" status.loadBalancer.ingress; }
 ingress_ip() { get services "$1" 'status.loadBalancer.ingress[0].ip'; }
 has_ip() { [[ $(ingress_ip "$1") =~ $IN_POOL ]]; }
+ip_is() { [ "$(ingress_ip "$1")" = "$2" ]; }
 
 # ---- A LoadBalancer Service gets a pool address, its status and its traffic ----
 
@@ -194,6 +232,16 @@ check_eq "team-b: $VIP2:8081 → pod-2" pod-2 "$(http "$VIP2:8081")"
 check_eq "team-c: $VIP2:8082 → pod-3" pod-3 "$(http "$VIP2:8082")"
 check_eq "lone: $VIP3:8083 → pod-3" pod-3 "$(http "$VIP3:8083")"
 check "lone's port is not on the shared address: $VIP2:8083 refused" refused "$VIP2:8083"
+
+# ---- externalTrafficPolicy: Local is preserveSource, Cluster full NAT ----
+
+peer() { client_curl --http0.9 --max-time 3 "http://$1/" 2>/dev/null || true; }
+check "Service local: status gives the annotation's address" wait_for 10 ip_is local "$LOCAL_VIP"
+check_eq "Service local (Local): the pod sees the client's address" "$TOPO_CLIENT_ADDR" \
+	"$(peer "$LOCAL_VIP:9000")"
+check "Service snat: status written" wait_for 10 has_ip snat
+check_eq "Service snat (Cluster): the pod sees the gateway's address" "$TOPO_INT_ADDR" \
+	"$(peer "$(ingress_ip snat):9000")"
 
 # ---- Not ours, and refused ----
 
