@@ -68,8 +68,10 @@ static const char *const cfg_sessions_keys[] = {"max", "timeouts", "resetOnBacke
 #define CFG_TIMEOUT_CONFIG_KEY_(member, ckey, crdkey, cli, def, states) ckey,
 static const char *const cfg_timeout_keys[] = {CFG_TIMEOUTS(CFG_TIMEOUT_CONFIG_KEY_) NULL};
 static const char *const cfg_k8s_keys[] = {
-	"enabled", "kubeconfig", "namespace", "requireAddressPools", "defaultLoadBalancer", NULL};
-static const char *const cfg_pool_keys[] = {"name", "addresses", "namespaces", "autoAssign", NULL};
+	"enabled", "kubeconfig",	  "namespace", "requireAddressPools",
+	"limits",  "defaultLoadBalancer", NULL};
+static const char *const cfg_k8s_limit_keys[] = {"portsPerObject", "backendsPerObject",
+						 "maglevTablesPerObject", "totalPorts", NULL};
 
 /*
  * ports.int.snat.addresses: the full-NAT source addresses, each one of the port's own
@@ -210,129 +212,6 @@ static int cfg_metrics_listen_check(const struct cfg_ctx *x, const yaml_node_t *
 	return cfg_err(x, n, path, "\"%s\" is not host:port", cfg_show(n, s));
 }
 
-/* ---- Address pools ---- */
-
-bool cfg_pool_contains(const struct cfg_pool *p, uint32_t addr)
-{
-	for (unsigned int i = 0; i < p->n_cidrs; i++)
-		if (cfg_cidr_contains(&p->cidrs[i], addr))
-			return true;
-	return false;
-}
-
-bool cfg_pool_admits_ns(const struct cfg_pool *p, const char *ns)
-{
-	if (p->n_namespaces == 0)
-		return true;
-	for (unsigned int i = 0; i < p->n_namespaces; i++)
-		if (strcmp(p->namespaces[i], ns) == 0)
-			return true;
-	return false;
-}
-
-/* Whether two prefixes share an address: the shorter one contains the other's network. */
-static bool cidr_overlap(const struct cfg_cidr *a, const struct cfg_cidr *b)
-{
-	return a->len <= b->len ? cfg_cidr_contains(a, b->addr) : cfg_cidr_contains(b, a->addr);
-}
-
-static int cfg_pool_parse(struct cfg_ctx *x, const yaml_node_t *n, const char *path,
-			  struct cfg_pool *p)
-{
-	char sub[CFG_KEYPATH_MAX], item[CFG_KEYPATH_MAX];
-	yaml_node_t *list, *v;
-	unsigned int count;
-	int rc;
-
-	p->line = (unsigned int)n->start_mark.line + 1;
-	p->auto_assign = true;
-	if ((rc = cfg_map(x, n, path, cfg_pool_keys)) || (rc = cfg_need(x, n, path, "name")) ||
-	    (rc = cfg_name(x, cfg_get(x, n, "name"), cfg_key_path(sub, path, "name"), true,
-			   p->name)))
-		return rc;
-	if ((rc = cfg_need(x, n, path, "addresses")) ||
-	    (rc = cfg_key_seq(x, n, path, "addresses", CFG_MAX_POOL_CIDRS, &list, &count, sub)))
-		return rc;
-	if (count == 0)
-		return cfg_err(x, list, sub, "at least one entry is required");
-	for (unsigned int i = 0; i < count; i++) {
-		yaml_node_t *e = cfg_item(x, list, i);
-		struct cfg_cidr *c = &p->cidrs[i];
-		char a[16], s[CFG_SHOW_BUF];
-
-		if ((rc = cfg_prefix(x, e, cfg_idx_path(item, sub, i), c)))
-			return rc;
-		uint32_t mask = c->len ? ~0u << (32 - c->len) : 0;
-		if (c->addr & ~mask)
-			return cfg_err(x, e, item, "%s has host bits set: the network is %s/%u",
-				       cfg_show(e, s), cfg_ipv4_str(c->addr & mask, a), c->len);
-		if (c->addr == 0)
-			return cfg_err(x, e, item, "%s includes 0.0.0.0, which is never an address",
-				       cfg_show(e, s));
-	}
-	p->n_cidrs = count;
-	if ((rc = cfg_key_seq(x, n, path, "namespaces", CFG_MAX_POOL_NAMESPACES, &list, &count,
-			      sub)))
-		return rc;
-	for (unsigned int i = 0; i < count; i++)
-		if ((rc = cfg_name(x, cfg_item(x, list, i), cfg_idx_path(item, sub, i), false,
-				   p->namespaces[i])))
-			return rc;
-	p->n_namespaces = count;
-	v = cfg_get(x, n, "autoAssign");
-	if (v && (rc = cfg_bool(x, v, cfg_key_path(sub, path, "autoAssign"), &p->auto_assign)))
-		return rc;
-	return 0;
-}
-
-/*
- * `addressPools:` (strait/config.h struct cfg_pool). Two pools may not share an address: the
- * namespaces admitted to an address would depend on which pool was read first.
- */
-static int cfg_pools_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg *c)
-{
-	char sub[CFG_KEYPATH_MAX], item[CFG_KEYPATH_MAX], at[CFG_KEYPATH_MAX];
-	yaml_node_t *list;
-	unsigned int count;
-	int rc;
-
-	if ((rc = cfg_key_seq(x, root, "", "addressPools", CFG_MAX_POOLS, &list, &count, sub)))
-		return rc;
-	for (unsigned int i = 0; i < count; i++) {
-		yaml_node_t *n = cfg_item(x, list, i);
-		struct cfg_pool *p = &c->pools[i];
-
-		if ((rc = cfg_pool_parse(x, n, cfg_idx_path(item, sub, i), p)))
-			return rc;
-		for (unsigned int j = 0; j < i; j++) {
-			const struct cfg_pool *q = &c->pools[j];
-
-			if (strcmp(p->name, q->name) == 0)
-				return cfg_err(x, cfg_get(x, n, "name"),
-					       cfg_key_path(at, item, "name"),
-					       "duplicate pool name \"%s\" (first at line %u)",
-					       p->name, q->line);
-			for (unsigned int a = 0; a < p->n_cidrs; a++)
-				for (unsigned int b = 0; b < q->n_cidrs; b++) {
-					char s1[16], s2[16];
-
-					if (!cidr_overlap(&p->cidrs[a], &q->cidrs[b]))
-						continue;
-					cfg_idx_path(at, cfg_key_path(sub, item, "addresses"), a);
-					return cfg_err(
-						x, cfg_item(x, cfg_get(x, n, "addresses"), a), at,
-						"%s/%u overlaps %s/%u of pool \"%s\" (line %u): an "
-						"address is in one pool at most",
-						cfg_ipv4_str(p->cidrs[a].addr, s1), p->cidrs[a].len,
-						cfg_ipv4_str(q->cidrs[b].addr, s2), q->cidrs[b].len,
-						q->name, q->line);
-				}
-		}
-		c->n_pools++;
-	}
-	return 0;
-}
-
 /*
  * Only Kubernetes resolves a Service or a StatefulSet into backends: a config file mapping of
  * mode service or perPod would load and then never forward a packet. Say so at load time.
@@ -394,6 +273,28 @@ static int cfg_mappings_parse(struct cfg_ctx *x, const yaml_node_t *root, struct
 	return 0;
 }
 
+/* `kubernetes.limits` (struct cfg_k8s_limits): each 1..its CFG_K8S_LIMIT_*_MAX. */
+static int cfg_k8s_limits_parse(struct cfg_ctx *x, const yaml_node_t *n, struct cfg_k8s_limits *l)
+{
+	const char *path = "kubernetes.limits";
+	int rc;
+
+	if ((rc = cfg_map(x, n, path, cfg_k8s_limit_keys)) ||
+	    (rc = cfg_key_u32(x, n, path, "portsPerObject", 1, CFG_K8S_LIMIT_PORTS_MAX,
+			      &l->ports)) ||
+	    (rc = cfg_key_u32(x, n, path, "backendsPerObject", 1, CFG_K8S_LIMIT_BACKENDS_MAX,
+			      &l->backends)) ||
+	    (rc = cfg_key_u32(x, n, path, "maglevTablesPerObject", 1, CFG_K8S_LIMIT_MAGLEV_MAX,
+			      &l->maglev)) ||
+	    (rc = cfg_key_u32(x, n, path, "totalPorts", 1, CFG_K8S_LIMIT_TOTAL_MAX, &l->total)))
+		return rc;
+	if (l->ports > l->total)
+		return cfg_err(
+			x, cfg_get(x, n, "portsPerObject"), "kubernetes.limits.portsPerObject",
+			"%u is more than kubernetes.limits.totalPorts (%u)", l->ports, l->total);
+	return 0;
+}
+
 static int cfg_root_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg *c)
 {
 	yaml_node_t *v;
@@ -449,6 +350,9 @@ static int cfg_root_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg
 		    (rc = cfg_bool(x, cfg_get(x, v, "requireAddressPools"),
 				   "kubernetes.requireAddressPools", &c->k8s.require_pools)))
 			return rc;
+		if (cfg_get(x, v, "limits") &&
+		    (rc = cfg_k8s_limits_parse(x, cfg_get(x, v, "limits"), &c->k8s.limits)))
+			return rc;
 		if (cfg_get(x, v, "defaultLoadBalancer") &&
 		    (rc = cfg_bool(x, cfg_get(x, v, "defaultLoadBalancer"),
 				   "kubernetes.defaultLoadBalancer", &c->k8s.default_lb)))
@@ -490,6 +394,8 @@ int cfg_load_string(const char *name, const char *buf, size_t len, struct cfg *o
 	out->workers = 1;
 	out->sessions_max = CFG_DEFAULT_SESSIONS;
 	out->reset_on_backend_removal = true;
+	out->k8s.limits = (struct cfg_k8s_limits){CFG_K8S_LIMIT_PORTS, CFG_K8S_LIMIT_BACKENDS,
+						  CFG_K8S_LIMIT_MAGLEV, CFG_K8S_LIMIT_TOTAL};
 #define CFG_TIMEOUT_DEFAULT_(member, ckey, crdkey, cli, def, states) out->timeouts.member = def;
 	CFG_TIMEOUTS(CFG_TIMEOUT_DEFAULT_)
 #undef CFG_TIMEOUT_DEFAULT_

@@ -142,4 +142,9 @@ int cfg_key_seq(struct cfg_ctx *x, const yaml_node_t *map, const char *path, con
 int cfg_mapping_node(struct cfg_ctx *x, const yaml_node_t *n, const char *path,
 		     struct cfg_mapping *m);
 
+/* Config sections read in their own files. */
+
+/** `addressPools:` into @p c (config_pools.c). @return 0 or -EINVAL (message in x). */
+int cfg_pools_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg *c);
+
 #endif

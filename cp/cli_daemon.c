@@ -80,7 +80,7 @@ static cmdline_parse_token_string_t cmd_reload_word =
 static cmdline_parse_inst_t cmd_reload = {
 	.f = cmd_reload_parsed,
 	.data = NULL,
-	.help_str = "reload: re-read the config file's mappings (as SIGHUP does)",
+	.help_str = "reload: re-read the config file's mappings and address pools (as SIGHUP does)",
 	.tokens = {(void *)&cmd_reload_word, NULL},
 };
 

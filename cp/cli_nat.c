@@ -40,7 +40,11 @@ static void cmd_clear_parsed(void *parsed, struct cmdline *cl, void *data)
 			return;
 		}
 		const struct cfg_mapping *m = cp_mapping_at((unsigned int)i, NULL);
-		slot = cp_slot_of(m->ns, m->name);
+		slot = cp_slot_find(m->ns, m->name);
+		if (slot < 0) { // -1 would clear every mapping's sessions
+			cli_fail(cl, -ENOENT, "mapping %s has no counter slot", r->name);
+			return;
+		}
 		cli_mapping_label(m->ns, m->name, label, sizeof(label));
 	}
 	n = dp_sessions_clear(slot, 0);

@@ -244,7 +244,11 @@ static void cmd_sessions_parsed(void *parsed, struct cmdline *cl, void *data)
 			return;
 		}
 		const struct cfg_mapping *m = cp_mapping_at((unsigned int)i, NULL);
-		slot = cp_slot_of(m->ns, m->name);
+		slot = cp_slot_find(m->ns, m->name);
+		if (slot < 0) { // -1 would walk every mapping's sessions
+			cli_fail(cl, -ENOENT, "mapping %s has no counter slot", r->name);
+			return;
+		}
 	}
 	if (flags & SESS_LIMIT)
 		w.limit = r->limit;
@@ -301,7 +305,7 @@ static json_t *show_backends(void)
 		w->map_of_slot[s] = -1;
 	for (unsigned int i = 0; i < n; i++) {
 		const struct cfg_mapping *m = cp_mapping_at(i, NULL);
-		int slot = cp_slot_of(m->ns, m->name);
+		int slot = cp_slot_find(m->ns, m->name); // a read: never allocates
 		if (slot >= 0)
 			w->map_of_slot[slot] = (int)i;
 		w->count[i] = calloc(m->n_backends + 1, sizeof(uint64_t));
@@ -322,7 +326,12 @@ static json_t *show_backends(void)
 			cli_set_str(row, "address", cfg_ipv4_str(be->addr, buf));
 			cli_set_int(row, "port", port);
 			cli_set_int(row, "weight", be->weight);
-			cli_set_str(row, "state", be->serving_only ? "serving" : "ready");
+			// ready: gets new sessions; draining: not ready, keeps its sessions;
+			// terminating: being deleted, keeps its sessions until it is gone.
+			cli_set_str(row, "state",
+				    !be->serving_only ? "ready"
+				    : be->terminating ? "terminating"
+						      : "draining");
 			cli_set_str(row, "pod", be->name);
 			cli_set_u64(row, "sessions", w->count[i] ? w->count[i][b] : 0);
 			json_array_append_new(doc, row);

@@ -198,13 +198,7 @@ static void pools_log(const struct k8s_desired *d)
 static void reconcile(void)
 {
 	const struct cfg *cfg = cp_config();
-	struct k8s_reconcile_params p = {
-		.default_addr = cfg->ext.n_addrs ? cfg->ext.addrs[0].addr : 0,
-		.pools = cfg->pools,
-		.n_pools = cfg->n_pools,
-		.require_pools = cfg->k8s.require_pools,
-		.default_lb = cfg->k8s.default_lb,
-	};
+	struct k8s_reconcile_params p = {0};
 	struct k8s_desired d;
 	char err[512], key[2 * K8S_NAME_MAX + 16];
 	const struct cfg_mapping **reserved;
@@ -212,6 +206,7 @@ static void reconcile(void)
 	bool published;
 	int rc;
 
+	k8s_reconcile_params_cfg(&p, cfg); // a reload (SIGHUP) may have changed the pools
 	reserved = reserved_mappings(&p.n_reserved);
 	if (!reserved)
 		return;
@@ -288,6 +283,7 @@ static void reconcile(void)
 		report_event(r, entry, key);
 	}
 	report_orphans(&rep);
+	k8s_report_pools(&rep, &d, !k.publish_failed);
 	// Forget objects that are gone (a re-created one starts afresh).
 	const char *bk;
 	json_t *v, *tmp;

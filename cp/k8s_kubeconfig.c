@@ -82,28 +82,46 @@ int k8s_base64_decode(const char *in, size_t len, char **out, size_t *outlen)
 	return 0;
 }
 
-/* Read a whole small file. @return 0 or -errno. */
+/*
+ * Read a whole small file (at most K8S_FILE_MAX bytes) into a buffer that grows with it, so
+ * that a 2 KB kubeconfig costs a 4 KB buffer, not a megabyte. @return 0 or -errno (-EFBIG
+ * when larger).
+ */
 static int read_file(const char *path, char **buf, size_t *len)
 {
 	FILE *f = fopen(path, "re");
-	char *b;
-	size_t n;
+	size_t cap = 4096, n = 0;
+	char *b = NULL;
+	int e = 0;
 
 	if (!f)
 		return errno ? -errno : -EIO; // 0 would read as "read, with nothing in *buf"
-	b = malloc(K8S_FILE_MAX + 1);
-	if (!b) {
-		fclose(f);
-		return -ENOMEM;
+	for (;;) {
+		char *nb = realloc(b, cap + 1);
+
+		if (!nb) {
+			e = ENOMEM;
+			break;
+		}
+		b = nb;
+		n += fread(b + n, 1, cap + 1 - n, f);
+		if (ferror(f)) {
+			e = EIO;
+			break;
+		}
+		if (n <= cap)
+			break; // at the end: the buffer was not filled
+		if (cap >= K8S_FILE_MAX) {
+			e = EFBIG;
+			break;
+		}
+		cap *= 2;
 	}
-	n = fread(b, 1, K8S_FILE_MAX + 1, f);
-	if (ferror(f) || n > K8S_FILE_MAX) {
-		int e = ferror(f) ? EIO : EFBIG;
-		fclose(f);
+	fclose(f);
+	if (e) {
 		free(b);
 		return -e;
 	}
-	fclose(f);
 	b[n] = '\0';
 	*buf = b;
 	*len = n;

@@ -98,8 +98,8 @@ static bool pod_backend(const json_t *pod, struct cfg_backend *be)
 	be->weight = 1;
 	if (!k8s_ipv4(k8s_str(pod, "status", "podIP", NULL), &be->addr))
 		return false;
-	be->serving_only = !pod_ready(pod) ||
-			   json_is_string(k8s_get(pod, "metadata", "deletionTimestamp", NULL));
+	be->terminating = json_is_string(k8s_get(pod, "metadata", "deletionTimestamp", NULL));
+	be->serving_only = !pod_ready(pod) || be->terminating;
 	snprintf(be->name, sizeof(be->name), "%s", k8s_str(pod, "metadata", "name", NULL));
 	return true;
 }

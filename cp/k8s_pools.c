@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <strait/k8s_client.h>
 #include <strait/k8s_json.h>
 #include <strait/k8s_pools.h>
 
@@ -26,28 +27,33 @@ int k8s_pool_decode(const json_t *obj, struct cfg_pool *p, char *err, size_t err
 	snprintf(p->name, sizeof(p->name), "%s", k8s_str(obj, "metadata", "name", NULL));
 	if (!json_is_array(addrs) || json_array_size(addrs) == 0 ||
 	    json_array_size(addrs) > CFG_MAX_POOL_CIDRS) {
-		snprintf(err, errlen, "spec.addresses: a list of 1-%u CIDRs is required",
+		snprintf(err, errlen, "spec.addresses: a list of 1-%u CIDRs or ranges is required",
 			 CFG_MAX_POOL_CIDRS);
 		return -EINVAL;
 	}
 	json_array_foreach(addrs, i, v) {
-		struct cfg_cidr *c = &p->cidrs[p->n_cidrs];
-		uint32_t mask;
+		char why[96];
 
-		if (!json_is_string(v) || cfg_parse_cidr(json_string_value(v), c) < 0) {
-			snprintf(err, errlen, "spec.addresses[%zu]: \"%.64s\" is not an IPv4 CIDR",
-				 i, json_is_string(v) ? json_string_value(v) : "");
+		if (!json_is_string(v)) {
+			snprintf(err, errlen, "spec.addresses[%zu]: not a string", i);
 			return -EINVAL;
 		}
-		mask = c->len ? ~0u << (32 - c->len) : 0;
-		if ((c->addr & ~mask) || (c->addr & mask) == 0) {
-			snprintf(err, errlen,
-				 "spec.addresses[%zu]: \"%.64s\" has host bits set or includes "
-				 "0.0.0.0",
-				 i, json_string_value(v));
+		if (cfg_pool_range_parse(json_string_value(v), &p->ranges[i], why, sizeof(why)) <
+		    0) {
+			snprintf(err, errlen, "spec.addresses[%zu]: \"%.64s\" %s", i,
+				 json_string_value(v), why);
 			return -EINVAL;
 		}
-		p->n_cidrs++;
+		for (size_t j = 0; j < i; j++)
+			if (p->ranges[i].first <= p->ranges[j].last &&
+			    p->ranges[j].first <= p->ranges[i].last) {
+				snprintf(err, errlen,
+					 "spec.addresses[%zu]: \"%.64s\" overlaps "
+					 "spec.addresses[%zu]",
+					 i, json_string_value(v), j);
+				return -EINVAL;
+			}
+		p->n_ranges++;
 	}
 	if (nss && (!json_is_array(nss) || json_array_size(nss) > CFG_MAX_POOL_NAMESPACES)) {
 		snprintf(err, errlen, "spec.namespaces: a list of at most %u names is required",
@@ -159,15 +165,15 @@ int k8s_pools_allocate(const struct k8s_pools *p, const char *ns, const char *po
 		    (pool && strcmp(pool, pl->name) != 0))
 			continue;
 		any = true;
-		for (unsigned int c = 0; c < pl->n_cidrs && rc; c++) {
-			uint32_t mask = pl->cidrs[c].len ? ~0u << (32 - pl->cidrs[c].len) : 0;
-			uint64_t lo = pl->cidrs[c].addr & mask, hi = lo + (uint64_t)~mask;
+		for (unsigned int c = 0; c < pl->n_ranges && rc; c++) {
+			const struct cfg_pool_range *g = &pl->ranges[c];
+			uint64_t lo = g->first, hi = g->last;
 
-			if (pl->cidrs[c].len < 31) { // network and broadcast
+			if (g->len && g->len < 31) { // a CIDR's network and broadcast
 				lo++;
 				hi--;
 			}
-			for (uint64_t a = lo ? lo : 1; a <= hi; a++) {
+			for (uint64_t a = lo; a <= hi; a++) {
 				uint32_t v = (uint32_t)a;
 				if (bsearch(&v, sorted, n_used, sizeof(*sorted), u32_cmp))
 					continue;
@@ -179,4 +185,53 @@ int k8s_pools_allocate(const struct k8s_pools *p, const char *ns, const char *po
 	}
 	free(sorted);
 	return rc && !any ? -ENOENT : rc;
+}
+
+json_t *k8s_pool_status_build(const json_t *obj, const json_t *cur, const uint32_t *used,
+			      size_t n_used, int64_t now_us)
+{
+	int64_t gen = (int64_t)json_integer_value(k8s_get(obj, "metadata", "generation", NULL));
+	const char *st, *reason, *ltt = NULL;
+	uint64_t assigned = 0, size = 0;
+	char err[200] = "", now[32];
+	struct cfg_pool p;
+	json_t *it, *out;
+	size_t i;
+
+	if (k8s_pool_decode(obj, &p, err, sizeof(err)) == 0) {
+		uint32_t *u = malloc((n_used ? n_used : 1) * sizeof(*u));
+
+		if (!u)
+			return NULL;
+		if (n_used) // used may be NULL then
+			memcpy(u, used, n_used * sizeof(*u));
+		qsort(u, n_used, sizeof(*u), u32_cmp);
+		for (size_t k = 0; k < n_used; k++)
+			assigned += (k == 0 || u[k] != u[k - 1]) && cfg_pool_contains(&p, u[k]);
+		free(u);
+		for (unsigned int r = 0; r < p.n_ranges; r++)
+			size += cfg_pool_range_size(&p.ranges[r]);
+		st = "True";
+		reason = "Valid";
+		snprintf(err, sizeof(err), "%llu addresses, %llu used by Kubernetes objects",
+			 (unsigned long long)size, (unsigned long long)assigned);
+	} else {
+		st = "False";
+		reason = strncmp(err, "spec.addresses", 14) == 0 ? "InvalidAddress" : "InvalidSpec";
+	}
+	// metav1.Condition: lastTransitionTime is when status last changed.
+	json_array_foreach(json_object_get(cur, "conditions"), i, it)
+		if (strcmp(k8s_str(it, "type", NULL), "Ready") == 0 &&
+		    strcmp(k8s_str(it, "status", NULL), st) == 0)
+			ltt = k8s_str(it, "lastTransitionTime", NULL);
+	if (!ltt || !ltt[0])
+		ltt = k8s_time_format(now_us, false, now);
+	out = json_pack("{s:I, s:[{s:s, s:s, s:I, s:s, s:s, s:s}], s:I, s:I}", "observedGeneration",
+			(json_int_t)gen, "conditions", "type", "Ready", "status", st,
+			"observedGeneration", (json_int_t)gen, "lastTransitionTime", ltt, "reason",
+			reason, "message", err, "assignedIPv4", (json_int_t)assigned,
+			"availableIPv4", (json_int_t)(size - assigned));
+	if (!out)
+		errno = ENOMEM;
+	return out;
 }

@@ -233,19 +233,21 @@ static void object_admit(struct k8s_build *b, struct k8s_result *r)
 		map_cost(&b->maps[m], &backends, &maglev);
 	}
 	if (keys > l->keys)
-		k8s_result_fail(r, "OverBudget",
-				"its ports need %llu service-table entries (addresses x ports), "
-				"over the budget of %u per object",
-				(unsigned long long)keys, l->keys);
+		k8s_result_fail(
+			r, "OverBudget",
+			"its ports need %llu service-table entries (addresses x ports), "
+			"over the budget of %u per object (kubernetes.limits.portsPerObject)",
+			(unsigned long long)keys, l->keys);
 	else if (backends > l->backends)
 		k8s_result_fail(r, "OverBudget",
 				"it needs %llu backend entries (ports x backends), over the budget "
-				"of %u per object",
+				"of %u per object (kubernetes.limits.backendsPerObject)",
 				(unsigned long long)backends, l->backends);
 	else if (maglev > l->maglev)
 		k8s_result_fail(r, "OverBudget",
 				"it needs %llu Maglev tables (ports balanced over several "
-				"backends), over the budget of %u per object",
+				"backends), over the budget of %u per object "
+				"(kubernetes.limits.maglevTablesPerObject)",
 				(unsigned long long)maglev, l->maglev);
 }
 
@@ -340,7 +342,8 @@ static int settle_conflicts(struct k8s_build *b)
 		if (total + own > b->limits.total_keys) { // the youngest are left out
 			k8s_result_fail(r, "OverBudget",
 					"its %zu service-table entries would take the gateway "
-					"past its total of %u; older objects come first",
+					"past its total of %u (kubernetes.limits.totalPorts); "
+					"older objects come first",
 					own, b->limits.total_keys);
 			continue;
 		}
@@ -522,6 +525,19 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 	}
 	free(spec);
 	return rc;
+}
+
+void k8s_reconcile_params_cfg(struct k8s_reconcile_params *p, const struct cfg *c)
+{
+	p->default_addr = c->ext.n_addrs ? c->ext.addrs[0].addr : 0;
+	p->pools = c->pools;
+	p->n_pools = c->n_pools;
+	p->require_pools = c->k8s.require_pools;
+	p->default_lb = c->k8s.default_lb;
+	p->limits = (struct k8s_limits){.keys = c->k8s.limits.ports,
+					.backends = c->k8s.limits.backends,
+					.maglev = c->k8s.limits.maglev,
+					.total_keys = c->k8s.limits.total};
 }
 
 int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *p,

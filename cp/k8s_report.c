@@ -13,6 +13,7 @@
 
 #include <strait/k8s_client.h>
 #include <strait/k8s_json.h>
+#include <strait/k8s_pools.h>
 #include <strait/k8s_status.h>
 #include <strait/log.h>
 
@@ -141,4 +142,68 @@ void k8s_report_annotation_orphan(const struct k8s_report *rep, enum k8s_kind ki
 	k8s_report_patch(rep, k8s_report_entry(rep, key), k8s_result_path(&r, path, sizeof(path)),
 			 json_pack("{s:{s:{s:n}}}", "metadata", "annotations", K8S_ANN_ADVERTISED),
 			 what);
+}
+
+/* One AddressPool's status: as k8s_report_status(), for an object that is no source. */
+static void report_pool(const struct k8s_report *rep, const json_t *obj, const uint32_t *used,
+			size_t n_used)
+{
+	struct k8s_result r = {.kind = K8S_KIND_ADDRESSPOOL};
+	json_t *cur = json_object_get(obj, "status"), *sent, *want, *entry, *cond;
+	char key[2 * K8S_NAME_MAX], path[512], summary[512];
+
+	snprintf(r.name, sizeof(r.name), "%s", k8s_str(obj, "metadata", "name", NULL));
+	k8s_report_key(r.kind, "", r.name, key, sizeof(key));
+	entry = k8s_report_entry(rep, key);
+	sent = json_object_get(json_object_get(entry, "sent"), "status");
+	want = k8s_pool_status_build(obj, sent ? sent : cur, used, n_used, k8s_wall_us());
+	if (!want)
+		return;
+	cond = json_array_get(json_object_get(want, "conditions"), 0);
+	snprintf(summary, sizeof(summary),
+		 "Ready=%s (%s: %s), assignedIPv4 %lld, availableIPv4 %lld",
+		 k8s_str(cond, "status", NULL), k8s_str(cond, "reason", NULL),
+		 k8s_str(cond, "message", NULL),
+		 (long long)json_integer_value(json_object_get(want, "assignedIPv4")),
+		 (long long)json_integer_value(json_object_get(want, "availableIPv4")));
+	if (strcmp(k8s_str(entry, "log", NULL), summary) != 0) {
+		if (rep->offline)
+			K8S_LOG(NOTICE, "%s: %s", key, summary);
+		else
+			K8S_LOG(INFO, "%s: %s", key, summary);
+		json_object_set_new(entry, "log", json_string(summary));
+	}
+	if (rep->offline || k8s_status_same(cur, want)) {
+		json_object_del(entry, "sent");
+		json_decref(want);
+		return;
+	}
+	char what[sizeof(key) + 8];
+	snprintf(what, sizeof(what), "%s status", key);
+	k8s_report_patch(rep, entry, strcat(k8s_result_path(&r, path, sizeof(path) - 8), "/status"),
+			 json_pack("{s:o}", "status", want), what);
+}
+
+void k8s_report_pools(const struct k8s_report *rep, const struct k8s_desired *d, bool programmed)
+{
+	const json_t *objs = rep->store->c[K8S_KIND_ADDRESSPOOL].objs;
+	size_t n = 0;
+	uint32_t *used;
+	const char *k;
+	json_t *obj;
+
+	if (json_object_size(objs) == 0)
+		return;
+	for (unsigned int i = 0; programmed && i < d->n_maps; i++)
+		n += d->maps[i].n_addrs;
+	used = malloc((n ? n : 1) * sizeof(*used));
+	if (!used)
+		return;
+	n = 0;
+	for (unsigned int i = 0; programmed && i < d->n_maps; i++)
+		for (unsigned int a = 0; a < d->maps[i].n_addrs; a++)
+			used[n++] = d->maps[i].addrs[a];
+	json_object_foreach((json_t *)objs, k, obj)
+		report_pool(rep, obj, used, n);
+	free(used);
 }

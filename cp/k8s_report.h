@@ -64,4 +64,11 @@ void k8s_report_annotation(const struct k8s_report *rep, const struct k8s_result
 void k8s_report_annotation_orphan(const struct k8s_report *rep, enum k8s_kind kind,
 				  const json_t *obj);
 
+/**
+ * Status writer of the AddressPool objects (not a source kind: no result): each one's
+ * k8s_pool_status_build(), with the addresses of @p d's mappings as the used ones when
+ * @p programmed (the tables published), none otherwise. Deduplicated as the others are.
+ */
+void k8s_report_pools(const struct k8s_report *rep, const struct k8s_desired *d, bool programmed);
+
 #endif

@@ -145,6 +145,7 @@ static int endpoints_collect(struct k8s_build *b, const char *ns, const char *sv
 			// conntrack entries do: no new sessions, the established ones keep
 			// forwarding. Only an endpoint gone from every slice is removed.
 			nb.serving_only = !(is_ready && !is_term);
+			nb.terminating = is_term;
 			if (strcmp(k8s_str(ep, "targetRef", "kind", NULL), "Pod") == 0)
 				snprintf(nb.name, sizeof(nb.name), "%s",
 					 k8s_str(ep, "targetRef", "name", NULL));
@@ -197,7 +198,8 @@ static bool same_endpoints(const struct entry *a, const struct entry *b)
 		return false;
 	for (unsigned int i = 0; i < a->n; i++)
 		if (a->be[i].addr != b->be[i].addr ||
-		    a->be[i].serving_only != b->be[i].serving_only)
+		    a->be[i].serving_only != b->be[i].serving_only ||
+		    a->be[i].terminating != b->be[i].terminating)
 			return false;
 	return true;
 }

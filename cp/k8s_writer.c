@@ -116,7 +116,9 @@ static bool job_run(struct k8s_writer *w, struct job *j)
 	       (r.code >= 400 && r.code < 500 && r.code != 401 && r.code != 403 && r.code != 409 &&
 		r.code != 429);
 	if (key != j->logged_err && key != 0)
-		K8S_LOG(WARNING, "%s: %s%s", j->what, k8s_response_describe(&r, what, sizeof(what)),
+		rte_log(k8s_write_failure_level(&r, j->type == JOB_PATCH), strait_logtype_k8s,
+			"strait.k8s: %s: %s%s\n", j->what,
+			k8s_response_describe(&r, what, sizeof(what)),
 			done ? "" : "; retrying with backoff");
 	else if (key == 0 && j->logged_err)
 		K8S_LOG(NOTICE, "%s: written after earlier failures", j->what);
@@ -125,6 +127,15 @@ static bool job_run(struct k8s_writer *w, struct job *j)
 	j->logged_err = key;
 	k8s_response_free(&r);
 	return done;
+}
+
+uint32_t k8s_write_failure_level(const struct k8s_response *r, bool patch)
+{
+	// A patch of an object deleted meanwhile (a Mapping removed while its status was on
+	// the way): ordinary churn, nothing anyone needs to act on.
+	if (patch && r->result == CURLE_OK && r->code == 404)
+		return RTE_LOG_DEBUG;
+	return RTE_LOG_WARNING;
 }
 
 static void lease_round(struct k8s_writer *w)

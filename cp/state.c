@@ -114,6 +114,14 @@ int cp_slot_of(const char *ns, const char *name)
 	return -1;
 }
 
+int cp_slot_find(const char *ns, const char *name)
+{
+	char key[2 * CFG_NAME_MAX];
+
+	snprintf(key, sizeof(key), "%s/%s", ns, name);
+	return slot_find(key);
+}
+
 int cp_slot_state(int slot)
 {
 	if (slot < 0 || slot >= CFG_MAX_MAPPINGS || (unsigned int)slot >= st.n_slots)
@@ -456,9 +464,24 @@ int cp_reload(char *err, size_t errlen)
 	ret = cfg_load_file(st.cfg.path, &c, err, errlen);
 	if (ret < 0)
 		return ret;
-	ret = cp_mappings_replace(CP_SRC_CONFIG, c.mappings, c.n_mappings, err, errlen);
+	ret = cp_reload_from(&c, err, errlen);
 	cfg_free(&c);
 	return ret;
+}
+
+int cp_reload_from(const struct cfg *c, char *err, size_t errlen)
+{
+	int ret = cp_mappings_replace(CP_SRC_CONFIG, c->mappings, c->n_mappings, err, errlen);
+
+	if (ret < 0)
+		return ret;
+	// What the Kubernetes reconcile pass reads from the config (cp/k8s.c reconcile()): the
+	// Kubernetes module's reload, after this one, checks every object again.
+	memcpy(st.cfg.pools, c->pools, sizeof(st.cfg.pools));
+	st.cfg.n_pools = c->n_pools;
+	st.cfg.k8s.require_pools = c->k8s.require_pools;
+	st.cfg.k8s.limits = c->k8s.limits;
+	return 0;
 }
 
 static int state_module_init(struct cp_ctx *ctx, char *err, size_t errlen)

@@ -29,7 +29,7 @@ static void mapping_fill(struct cp_view_mapping *v, const struct cfg_mapping *m,
 	snprintf(v->name, sizeof(v->name), "%s", m->name);
 	snprintf(v->ns, sizeof(v->ns), "%s", m->ns);
 	snprintf(v->label, sizeof(v->label), "%s%s%s", m->ns, m->ns[0] ? "/" : "", m->name);
-	v->slot = (uint16_t)cp_slot_of(m->ns, m->name);
+	v->slot = (uint16_t)cp_slot_find(m->ns, m->name); // published: it has one
 	v->ordinal = m->ordinal;
 	v->source = (uint8_t)src;
 	v->mode = (uint8_t)m->mode;

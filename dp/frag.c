@@ -2,8 +2,8 @@
 /* IPv4 fragments through the NAT: see frag.h. Worker lcore of @p w. */
 #include <string.h>
 
-#include <rte_hash_crc.h>
 #include <rte_ip.h>
+#include <rte_random.h>
 
 #include <strait/cksum.h>
 
@@ -13,14 +13,49 @@
 #include "session_inlines.h"
 #include "worker.h"
 
+/*
+ * The slot hash: multilinear over (source, destination, id and protocol) with random 64-bit
+ * keys, the top 32 bits (Dietzfelbinger's vector multiply-shift, a universal family): the
+ * sender picks the source (spoofed) and the id, and with a CRC of them it could aim a
+ * fragment at the slot of another client's datagram and evict it. One key set for all
+ * workers, drawn before they start: the steering worker of a fragment is this hash too.
+ * Static defaults: a fixture that never calls frag_reset_secret() still spreads.
+ */
+static uint64_t frag_key[4] = {0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull, 0x94d049bb133111ebull,
+			       0x2545f4914f6cdd1dull};
+
+void frag_set_secret(uint64_t secret)
+{
+	for (unsigned int i = 0; i < RTE_DIM(frag_key); i++) {
+		uint64_t z = (secret += 0x9e3779b97f4a7c15ull); // splitmix64
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		frag_key[i] = z ^ (z >> 31);
+	}
+}
+
+void frag_reset_secret(void)
+{
+	frag_set_secret(rte_rand());
+}
+
 static inline uint32_t frag_hash(const struct pkt_meta *m)
 {
-	return rte_hash_crc_4byte(m->src ^ m->dst, (uint32_t)m->ip_id << 8 | m->proto);
+	uint64_t h = frag_key[0] + (uint64_t)m->src * frag_key[1] + (uint64_t)m->dst * frag_key[2] +
+		     (uint64_t)((uint32_t)m->ip_id << 8 | m->proto) * frag_key[3];
+
+	return (uint32_t)(h >> 32);
+}
+
+uint32_t frag_slot_index(const struct pkt_meta *m)
+{
+	return frag_hash(m) & (DP_FRAG_SLOTS - 1);
 }
 
 static inline struct dp_frag_entry *frag_slot(struct dp_worker *w, const struct pkt_meta *m)
 {
-	return &w->frag.tbl[frag_hash(m) & (DP_FRAG_SLOTS - 1)];
+	return &w->frag.tbl[frag_slot_index(m)];
 }
 
 /* The live entry of @p m's datagram, or NULL. */

@@ -72,6 +72,16 @@ struct dp_frag {
 
 struct dp_worker;
 
+/**
+ * Draw the keys of the fragment table's slot hash (rte_rand()); dp_init(), before any worker
+ * runs: every worker must hash a fragment alike (frag_owner() steers by it). Control thread.
+ */
+void frag_reset_secret(void);
+/** Derive the keys from @p secret instead (tests: a known placement). Control thread. */
+void frag_set_secret(uint64_t secret);
+/** The slot of @p m's datagram (source, destination, id, protocol) in struct dp_frag.tbl. */
+uint32_t frag_slot_index(const struct pkt_meta *m);
+
 /** Remember the first fragment @p m of session @p idx (direction @p dir) on this worker. */
 void frag_remember(struct dp_worker *w, const struct pkt_meta *m, uint32_t idx, int dir);
 /**

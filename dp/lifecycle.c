@@ -15,6 +15,7 @@
 
 #include "lifecycle.h"
 #include "loop.h"
+#include "frag.h"
 #include "neigh.h"
 #include "ports.h"
 #include "slowpath.h"
@@ -54,6 +55,7 @@ int dp_init(const struct dp_params *p, char *err, size_t errlen)
 	memset(&dp, 0, sizeof(dp));
 	dp.n_workers = nw;
 	neigh_reset();
+	frag_reset_secret();
 	// rx rings of every queue, tx rings, rings between lcores, and slack for bursts in flight.
 	unsigned int n_mbufs =
 		nw * DP_PORT_MAX * (DP_RX_DESC + DP_TX_DESC) + nw * nw * DP_RING_SIZE + 8192;

@@ -138,7 +138,9 @@ struct cfg_backend {
 	uint32_t addr;		 /**< host order */
 	uint16_t port;		 /**< 0 = the mapping port's servicePort */
 	uint16_t weight;	 /**< >= 1, default 1 */
-	bool serving_only;	 /**< serving but not ready (terminating): no new sessions */
+	bool serving_only;	 /**< not ready, or terminating: no new sessions (draining) */
+	bool terminating;	 /**< serving_only because it is being deleted (EndpointSlice
+				  *  `terminating`, a Pod's deletionTimestamp): for display */
 	char name[CFG_NAME_MAX]; /**< pod name when known, for display */
 };
 
@@ -327,11 +329,43 @@ struct cfg_kubernetes {
 	 *  that Services of type LoadBalancer without a spec.loadBalancerClass are its too
 	 *  (besides those of class strait.io/gateway); default false */
 	bool default_lb;
+	/** `kubernetes.limits`: what one Kubernetes object may cost the tables (reason
+	 *  `OverBudget`); defaults CFG_K8S_LIMIT_*, bounds CFG_K8S_LIMIT_*_MAX */
+	struct cfg_k8s_limits {
+		uint32_t ports;	   /**< `portsPerObject`: service-table entries, addresses x
+				    *  ports of all its ports entries */
+		uint32_t backends; /**< `backendsPerObject`: backend entries, ports entries x
+				    *  backends, summed over its mappings */
+		uint32_t maglev;   /**< `maglevTablesPerObject`: Maglev tables (one per ports
+				    *  entry balanced over several backends, MAGLEV_TABLE_SIZE x
+				    *  2 bytes each) */
+		uint32_t total;	   /**< `totalPorts`: service-table entries of every source
+				    *  together (the config file's and the CLI's count first) */
+	} limits;
 };
 
+/* `kubernetes.limits` defaults and upper bounds (the lower bound is 1). */
+#define CFG_K8S_LIMIT_PORTS	   65536u
+#define CFG_K8S_LIMIT_PORTS_MAX	   (1u << 22) /**< TABLES_MAX_KEYS */
+#define CFG_K8S_LIMIT_BACKENDS	   65536u
+#define CFG_K8S_LIMIT_BACKENDS_MAX (1u << 24)
+#define CFG_K8S_LIMIT_MAGLEV	   64u
+#define CFG_K8S_LIMIT_MAGLEV_MAX   4096u /**< 512 MiB of Maglev tables */
+#define CFG_K8S_LIMIT_TOTAL	   (1u << 22)
+#define CFG_K8S_LIMIT_TOTAL_MAX	   (1u << 22) /**< TABLES_MAX_KEYS */
+
 #define CFG_MAX_POOLS		32 /**< `addressPools` entries (config file and API together) */
-#define CFG_MAX_POOL_CIDRS	16 /**< addresses entries per pool */
+#define CFG_MAX_POOL_CIDRS	16 /**< addresses entries (CIDRs or ranges) per pool */
 #define CFG_MAX_POOL_NAMESPACES 16 /**< namespaces entries per pool */
+
+/**
+ * One `addresses` entry of a pool: an IPv4 CIDR (a bare address is a /32) or, as MetalLB's
+ * IPAddressPool accepts, a range `A.B.C.D-E.F.G.H` (both ends included).
+ */
+struct cfg_pool_range {
+	uint32_t first, last; /**< host order, first <= last, first != 0 */
+	uint8_t len;	      /**< the prefix length when written as a CIDR; 0 for a range */
+};
 
 /**
  * An address pool (`addressPools:` in the config file, or a strait.io AddressPool object, as
@@ -340,13 +374,34 @@ struct cfg_kubernetes {
  */
 struct cfg_pool {
 	char name[CFG_NAME_MAX];
-	struct cfg_cidr cidrs[CFG_MAX_POOL_CIDRS]; /**< host order, no host bits set */
-	unsigned int n_cidrs;
+	struct cfg_pool_range ranges[CFG_MAX_POOL_CIDRS]; /**< as written, none overlapping */
+	unsigned int n_ranges;
 	char namespaces[CFG_MAX_POOL_NAMESPACES][CFG_NAME_MAX]; /**< none = every namespace */
 	unsigned int n_namespaces;
 	bool auto_assign;  /**< addresses may be allocated from it (default true) */
 	unsigned int line; /**< line of the entry in its file, 0 if none */
 };
+
+/**
+ * Parse one pool `addresses` entry @p s: `A.B.C.D/N` (no host bits set), `A.B.C.D` (a /32)
+ * or `A.B.C.D-E.F.G.H` (spaces around '-' allowed, as MetalLB does).
+ * @param why receives, on -EINVAL, what is wrong, to follow the entry in a message:
+ *            "is not an IPv4 CIDR or range (A.B.C.D-E.F.G.H)", "has host bits set: the
+ *            network is 10.0.0.0/24", "is a reversed range: 10.0.0.9 comes after 10.0.0.1",
+ *            "includes 0.0.0.0, which is never an address".
+ * @return 0 or -EINVAL. Any thread.
+ */
+int cfg_pool_range_parse(const char *s, struct cfg_pool_range *r, char *why, size_t whylen);
+
+/** Pool entry @p r as written back ("10.0.0.0/24", "10.0.0.1-10.0.0.9") into @p buf. */
+#define CFG_POOL_RANGE_STR 32
+char *cfg_pool_range_str(const struct cfg_pool_range *r, char buf[CFG_POOL_RANGE_STR]);
+
+/** The number of addresses of @p r (1 to 2^32 - 1). */
+static inline uint64_t cfg_pool_range_size(const struct cfg_pool_range *r)
+{
+	return (uint64_t)r->last - r->first + 1;
+}
 
 /** Whether pool @p p lists host-order @p addr. Any thread. */
 bool cfg_pool_contains(const struct cfg_pool *p, uint32_t addr);
@@ -370,7 +425,7 @@ struct cfg {
 	char metrics_listen[CFG_PATH_MAX]; /**< "host:port", "" = no metrics */
 	struct cfg_mapping *mappings;	   /**< owned; n_mappings entries */
 	unsigned int n_mappings;
-	/** `addressPools`, no two overlapping; read at start-up (a reload keeps them) */
+	/** `addressPools`, no two overlapping; a reload (SIGHUP) re-reads them */
 	struct cfg_pool pools[CFG_MAX_POOLS];
 	unsigned int n_pools;
 };

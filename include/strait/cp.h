@@ -75,6 +75,13 @@ uint64_t cp_generation(void);
  */
 int cp_slot_of(const char *ns, const char *name);
 
+/**
+ * The counter slot of mapping ns/name without allocating one: the read paths' lookup (show,
+ * views, clear), which must not take a slot as a side effect. @return slot, or -1 when the
+ * mapping has none. Control thread.
+ */
+int cp_slot_find(const char *ns, const char *name);
+
 /** State of counter slot @p slot: 0 free (or never used), 1 in use, 2 draining (its mapping
  * is gone, the clear of its sessions not yet done). */
 int cp_slot_state(int slot);
@@ -88,9 +95,20 @@ unsigned int cp_slots_in_use(void);
  */
 void cp_state_poll(void);
 
-/** Re-read the config file the daemon started with: its mappings replace the CONFIG ones.
+/** Re-read the config file the daemon started with (SIGHUP, `reload`): cp_reload_from() it.
  * @return 0 or -EINVAL with @p err (nothing changed). */
 int cp_reload(char *err, size_t errlen);
+
+/**
+ * Apply a reloaded config @p c: its mappings replace the CONFIG ones and, when they publish,
+ * its `addressPools`, `kubernetes.requireAddressPools` and `kubernetes.limits` replace the
+ * running ones (cp_config()), for the next Kubernetes reconcile pass (the Kubernetes module's
+ * reload asks for one). Nothing else of @p c is taken: ports, workers and sessions need a
+ * restart. @p c stays the caller's.
+ * @return 0, or the -errno of cp_mappings_replace() with @p err (nothing changed). Control
+ *         thread.
+ */
+int cp_reload_from(const struct cfg *c, char *err, size_t errlen);
 
 /** Number of mappings of all sources, and mapping @p i (stable until the next change). */
 unsigned int cp_mapping_count(void);

@@ -7,7 +7,7 @@
  *
  * Pools come from the config file's `addressPools` (struct cfg_pool, strait/config.h) and from
  * cluster-scoped strait.io/v1alpha1 `AddressPool` objects (K8S_KIND_ADDRESSPOOL), the shape of
- * MetalLB's IPAddressPool: `spec.addresses` (IPv4 CIDRs or bare addresses), `spec.namespaces`
+ * MetalLB's IPAddressPool: `spec.addresses` (IPv4 CIDRs, bare addresses or ranges `A.B.C.D-E.F.G.H`), `spec.namespaces`
  * (empty = every namespace), `spec.autoAssign` (default true).
  *
  * Enforcement: on as soon as one pool exists (config or API), or always with
@@ -63,8 +63,9 @@ bool k8s_pools_admit(const struct k8s_pools *p, const char *ns, uint32_t addr);
 /**
  * Allocate an address for an object of namespace @p ns: the lowest address, pool by pool in
  * order, of a pool with autoAssign that admits @p ns (and is named @p pool, unless NULL),
- * that is not in @p used. The network and broadcast addresses of a prefix shorter than /31
- * are skipped (MetalLB's avoidBuggyIPs), as is 0.0.0.0.
+ * that is not in @p used. The network and broadcast addresses of a CIDR entry shorter than
+ * /31 are skipped (MetalLB's avoidBuggyIPs); a range entry's ends are not (0.0.0.0 is in no
+ * pool: refused when the pool is read).
  * @param used  @p n_used host-order addresses in use (any order, duplicates allowed).
  * @param addr  receives the address, host order.
  * @return 0; -ENOENT when no such pool exists; -ENOSPC when every address of those pools is in
@@ -72,5 +73,24 @@ bool k8s_pools_admit(const struct k8s_pools *p, const char *ns, uint32_t addr);
  */
 int k8s_pools_allocate(const struct k8s_pools *p, const char *ns, const char *pool,
 		       const uint32_t *used, size_t n_used, uint32_t *addr);
+
+/**
+ * The desired `.status` of AddressPool object @p obj, as MetalLB v0.14 reports an
+ * IPAddressPool's (metallb.io/v1beta1 IPAddressPoolStatus: assignedIPv4, availableIPv4) plus a
+ * metav1.Condition `Ready`:
+ * - valid: Ready=True, reason `Valid`; `assignedIPv4` = the pool's addresses that @p used
+ *   holds, `availableIPv4` = its other addresses (a CIDR counts all its addresses, network and
+ *   broadcast included, as MetalLB does without avoidBuggyIPs);
+ * - not valid (k8s_pool_decode() refuses it, so it admits nothing): Ready=False, reason
+ *   `InvalidAddress` for a bad `spec.addresses` entry, else `InvalidSpec`, the message naming
+ *   the field; both counts 0.
+ * @param cur    the object's current .status (for lastTransitionTime), or NULL.
+ * @param used   @p n_used host-order addresses used by programmed Kubernetes objects (any
+ *               order, duplicates allowed; NULL when none).
+ * @param now_us wall clock, for a new transition.
+ * @return {observedGeneration, conditions, assignedIPv4, availableIPv4}, or NULL (ENOMEM).
+ */
+json_t *k8s_pool_status_build(const json_t *obj, const json_t *cur, const uint32_t *used,
+			      size_t n_used, int64_t now_us);
 
 #endif

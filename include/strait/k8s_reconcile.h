@@ -99,14 +99,15 @@ struct k8s_desired {
 
 /**
  * Per-object budgets (reason `OverBudget`): what one object may cost the tables, so that one
- * object cannot exhaust the gateway's memory or service table for every other. Defaults:
+ * object cannot exhaust the gateway's memory or service table for every other. Defaults, the
+ * config's `kubernetes.limits` (struct cfg_k8s_limits) when not set:
  */
-#define K8S_LIMIT_KEYS	   65536u     /**< service-table keys: addresses x ports, all its ports */
-#define K8S_LIMIT_BACKENDS 65536u     /**< backend entries: ports entries x backends, summed */
-#define K8S_LIMIT_MAGLEV   64u	      /**< Maglev tables (MAGLEV_TABLE_SIZE x 2 bytes each) */
-#define K8S_LIMIT_TOTAL	   (1u << 22) /**< service-table keys of every source together */
+#define K8S_LIMIT_KEYS	   CFG_K8S_LIMIT_PORTS	  /**< `portsPerObject` */
+#define K8S_LIMIT_BACKENDS CFG_K8S_LIMIT_BACKENDS /**< `backendsPerObject` */
+#define K8S_LIMIT_MAGLEV   CFG_K8S_LIMIT_MAGLEV	  /**< `maglevTablesPerObject` */
+#define K8S_LIMIT_TOTAL	   CFG_K8S_LIMIT_TOTAL	  /**< `totalPorts` */
 
-/** The budgets in force; 0 = the K8S_LIMIT_ default. */
+/** The budgets in force (kubernetes.limits); 0 = the K8S_LIMIT_ default. */
 struct k8s_limits {
 	uint32_t keys, backends, maglev; /**< per object */
 	uint32_t total_keys;		 /**< all sources (the other sources' keys count first) */
@@ -123,6 +124,14 @@ struct k8s_reconcile_params {
 	bool default_lb;    /**< kubernetes.defaultLoadBalancer: class-less LoadBalancer Services */
 	struct k8s_limits limits;
 };
+
+/**
+ * The inputs of @p p that come from config @p c (the running one, cp_config(), which a reload
+ * replaces): the annotation's default address (the first `ports.ext` address), the
+ * `addressPools` (borrowed from @p c), `kubernetes.requireAddressPools`,
+ * `kubernetes.defaultLoadBalancer` and `kubernetes.limits`. The reserved mappings are left as they are.
+ */
+void k8s_reconcile_params_cfg(struct k8s_reconcile_params *p, const struct cfg *c);
 
 /**
  * Compute the desired mappings and a result per source object from the caches.

@@ -111,6 +111,13 @@ int k8s_writer_patch(struct k8s_writer *w, const char *path, json_t *patch, cons
  */
 int k8s_writer_event(struct k8s_writer *w, const char *ns, json_t *event);
 
+/**
+ * The log level of a failed write @p r (a non-2xx answer or a transport error): RTE_LOG_DEBUG
+ * for a 404 to a status or annotation patch (@p patch: the object was deleted while its write
+ * was on the way, ordinary churn), RTE_LOG_WARNING otherwise. Any thread.
+ */
+uint32_t k8s_write_failure_level(const struct k8s_response *r, bool patch);
+
 /** Whether this instance holds the Lease now. Any thread. */
 bool k8s_writer_is_leader(struct k8s_writer *w);
 

@@ -181,7 +181,7 @@ end_time() { awk '/^end / {print $2}' "$ST/$1.out" 2>/dev/null; }
 first_pod() { awk '/^ok / {print $3; exit}' "$ST/$1.out"; }
 # Answers from another pod than the first one (a connection never changes backend).
 strays() { awk '/^ok / {if (!p) p = $3; else if ($3 != p) n++} END {print n + 0}' "$ST/$1.out"; }
-backend_state() { # backend_state MAPPING ADDRESS: ready, serving, or "" (not a backend)
+backend_state() { # backend_state MAPPING ADDRESS: ready, draining, terminating, or "" (not a backend)
 	sctl show backends | "$PY" -c '
 import json, sys
 print(" ".join(sorted({b["state"] for b in json.load(sys.stdin)
@@ -215,7 +215,7 @@ echo "info: the long-lived connection reached $X; the blip is on it, $Y stays re
 slice demo "$(endpoint "$xi" false true false)" "$(endpoint "$yi" true true false)" | apply
 t_blip=$(now)
 n0=$(answered conn)
-check "blip: $X is draining (show backends: serving)" until_s 10 state_is demo/web "$XA" serving
+check "blip: $X is draining (show backends: draining)" until_s 10 state_is demo/web "$XA" draining
 others=0
 for ((i = 0; i < 10; i++)); do [ "$(who 6000)" = "$Y" ] || others=$((others + 1)); done
 check_eq "blip: 10 new connections all reach $Y" 0 "$others"

@@ -58,7 +58,7 @@ RESOURCES = {
 }
 KIND_PLURAL = {v[0]: k[2] for k, v in RESOURCES.items()}
 CRD = {"mappings", "addresspools"}  # custom resources: list items keep kind/apiVersion, as the real server does
-STATUS_SUBRESOURCE = {"mappings", "statefulsets", "pods", "services", "nodes"}
+STATUS_SUBRESOURCE = {"mappings", "addresspools", "statefulsets", "pods", "services", "nodes"}
 HISTORY_MAX = 200000
 
 VERSION_120 = {

@@ -377,6 +377,50 @@ static void show_ports_workers_config_neighbors_backends_render(void **state)
 			    "prod/kafka  10.0.0.13  9092       1  ready  -           0\n");
 }
 
+/* show backends labels each backend by its state; the read paths take no counter slot. */
+static void show_backends_labels_states_and_reads_take_no_slot(void **state)
+{
+	struct cfg_backend be[3] = {
+		{.weight = 1},
+		{.weight = 1, .serving_only = true},			  // not ready
+		{.weight = 1, .serving_only = true, .terminating = true}, // being deleted
+	};
+	struct cfg_mapping m = {
+		.n_addrs = 1, .n_ports = 1, .backends = be, .n_backends = 3, .ordinal = -1};
+	char err[256];
+	json_t *doc, *row;
+	size_t i;
+	unsigned int slots;
+	const char *want[3] = {"ready", "draining", "terminating"};
+	int seen = 0;
+
+	(void)state;
+	snprintf(m.name, sizeof(m.name), "drain");
+	assert_int_equal(cfg_parse_ipv4("198.51.100.1", &m.addrs[0]), 0);
+	m.ports[0] = (struct cfg_map_port){.port = 8500, .end_port = 8500, .proto = IPPROTO_TCP};
+	for (unsigned int b = 0; b < 3; b++)
+		be[b].addr = (10u << 24) + 11 + b;
+	assert_int_equal(cp_mapping_upsert(CP_SRC_CLI, &m, err, sizeof(err)), 0);
+	slots = cp_slots_in_use();
+	doc = run_json("show backends", 0);
+	json_array_foreach(doc, i, row) {
+		if (strcmp(json_string_value(json_object_get(row, "mapping")), "drain") != 0)
+			continue;
+		assert_string_equal(json_string_value(json_object_get(row, "state")), want[seen]);
+		seen++;
+	}
+	assert_int_equal(seen, 3);
+	json_decref(doc);
+	run("show sessions mapping drain", false, 0);
+	run("show mappings", false, 0);
+	assert_int_equal(cp_slots_in_use(), slots);
+	// The lookup finds the mapping's slot, and takes none for a name that has none.
+	assert_int_equal(cp_slot_find("", "drain"), cp_slot_of("", "drain"));
+	assert_int_equal(cp_slot_find("", "no-such-mapping"), -1);
+	assert_int_equal(cp_slots_in_use(), slots);
+	assert_int_equal(cp_mapping_delete(CP_SRC_CLI, "", "drain"), 0);
+}
+
 static void help_lists_each_command_once(void **state)
 {
 	(void)state;
@@ -498,6 +542,7 @@ int main(void)
 		cmocka_unit_test_setup(set_timeout_changes_the_running_config, setup),
 		cmocka_unit_test_setup(show_stats_text_hides_zero_drops_json_keeps_them, setup),
 		cmocka_unit_test_setup(show_ports_workers_config_neighbors_backends_render, setup),
+		cmocka_unit_test_setup(show_backends_labels_states_and_reads_take_no_slot, setup),
 		cmocka_unit_test_setup(help_lists_each_command_once, setup),
 		cmocka_unit_test_setup(quit_asks_the_loop_to_stop, setup),
 		cmocka_unit_test_setup(socket_serves_framed_responses, setup),

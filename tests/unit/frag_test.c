@@ -7,6 +7,8 @@
  */
 #include "nat_fixture.h"
 
+#include <rte_hash_crc.h>
+
 #include "frag.h"
 
 #define FIRST 1
@@ -429,6 +431,71 @@ static void fragmented_reply_on_int_leaves_from_the_owner(void **state)
 	rte_ring_free(r[1]);
 }
 
+/* A client's first fragments aimed at the slot of another datagram's entry: 16 datagrams of
+ * one flow whose ids share its slot under a CRC of (source ^ destination, id, protocol), as the table
+ * hashed before. Under the keyed hash they spread, the victim's entry stays, and its later
+ * fragment goes through at once instead of waiting for a first fragment that already
+ * passed (frag_hold_timeout, the datagram lost). */
+static void fragments_aimed_at_another_datagrams_slot_do_not_evict_it(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	struct rte_mbuf *out[4];
+	rte_be32_t src = rte_cpu_to_be_32(ip4("198.51.100.2"));
+	rte_be32_t dst = rte_cpu_to_be_32(ip4("198.51.100.1"));
+	const uint16_t victim = 0x6000;
+	uint32_t slot = rte_hash_crc_4byte(src ^ dst,
+					   (uint32_t)rte_cpu_to_be_16(victim) << 8 | IPPROTO_UDP) &
+			(DP_FRAG_SLOTS - 1);
+	unsigned int n = 0;
+
+	frag_set_secret(0x5eed);
+	inject(DP_PORT_EXT, buf, frag(buf, 5010, victim, FIRST, 0, 0));
+	assert_int_equal(take_all(out, 4), 1);
+	rte_pktmbuf_free(out[0]);
+	for (uint32_t id = victim + 1; n < 16 && id < 0x10000; id++) {
+		uint32_t be = rte_cpu_to_be_16((uint16_t)id);
+		if ((rte_hash_crc_4byte(src ^ dst, be << 8 | IPPROTO_UDP) & (DP_FRAG_SLOTS - 1)) !=
+		    slot)
+			continue;
+		inject(DP_PORT_EXT, buf, frag(buf, 5011, (uint16_t)id, FIRST, 0, 0));
+		assert_int_equal(take_all(out, 4), 1);
+		rte_pktmbuf_free(out[0]);
+		n++;
+	}
+	assert_int_equal(n, 16);
+	inject(DP_PORT_EXT, buf, frag(buf, 5010, victim, LATER, 4, 16));
+	assert_int_equal(w->frag.n_held, 0);
+	assert_int_equal(take_all(out, 4), 1);
+	rte_pktmbuf_free(out[0]);
+	frag_reset_secret();
+}
+
+/* Two secrets place the same datagrams in different slots. */
+static void fragment_slot_hash_is_keyed(void **state)
+{
+	(void)state;
+	struct pkt_meta m = {.src = rte_cpu_to_be_32(ip4("198.51.100.2")),
+			     .dst = rte_cpu_to_be_32(ip4("198.51.100.1")),
+			     .proto = IPPROTO_UDP};
+	uint32_t a[64];
+	unsigned int differ = 0;
+
+	frag_set_secret(1);
+	for (unsigned int i = 0; i < RTE_DIM(a); i++) {
+		m.ip_id = rte_cpu_to_be_16((uint16_t)i);
+		a[i] = frag_slot_index(&m);
+		assert_true(a[i] < DP_FRAG_SLOTS);
+	}
+	frag_set_secret(2);
+	for (unsigned int i = 0; i < RTE_DIM(a); i++) {
+		m.ip_id = rte_cpu_to_be_16((uint16_t)i);
+		differ += frag_slot_index(&m) != a[i];
+	}
+	assert_true(differ > RTE_DIM(a) / 2);
+	frag_reset_secret();
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -441,6 +508,8 @@ int main(void)
 		T(frag_needed_mtu_from_outside_is_raised_to_the_floor),
 		T(later_fragments_on_int_are_steered_to_the_owner),
 		T(fragmented_reply_on_int_leaves_from_the_owner),
+		T(fragments_aimed_at_another_datagrams_slot_do_not_evict_it),
+		T(fragment_slot_hash_is_keyed),
 	};
 #undef T
 	return cmocka_run_group_tests_name("frag", tests, group_setup, group_teardown);

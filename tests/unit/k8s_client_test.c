@@ -106,6 +106,42 @@ static void kubeconfig_relative_paths_resolve_against_its_directory(void **state
 	k8s_conn_free(&c);
 }
 
+/* The file is read into a buffer that grows: one past several doublings loads whole, one
+ * past the 1 MB bound is refused with EFBIG, not cut. */
+static void kubeconfig_of_any_size_up_to_1mb_loads_whole(void **state)
+{
+	const char *head = "current-context: x\n"
+			   "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
+			   "users: [{name: u, user: {token: t0k}}]\n";
+	const char *tail = "clusters: [{name: c, cluster: {server: 'https://k:6443'}}]\n";
+	size_t sizes[] = {300 * 1024, (1 << 20) + 1};
+	struct k8s_conn c;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		size_t n = sizes[i], hl = strlen(head), tl = strlen(tail);
+		char *yaml = malloc(n + 1);
+
+		assert_non_null(yaml);
+		memcpy(yaml, head, hl);
+		// a comment line padding the middle, so that the last key sits past 4 KB
+		memset(yaml + hl, '#', n - hl - tl);
+		yaml[n - tl - 1] = '\n';
+		memcpy(yaml + n - tl, tail, tl + 1);
+		t_write(path, yaml);
+		free(yaml);
+		if (i == 0) {
+			assert_int_equal(k8s_kubeconfig_load(path, &c, err, sizeof(err)), 0);
+			assert_string_equal(c.server, "https://k:6443");
+			assert_string_equal(c.token, "t0k");
+			k8s_conn_free(&c);
+		} else {
+			assert_int_equal(k8s_kubeconfig_load(path, &c, err, sizeof(err)), -EFBIG);
+			assert_non_null(strstr(err, "cannot read"));
+		}
+	}
+}
+
 static void expect_kubeconfig_error(const char *yaml, int rc, const char *msg_part)
 {
 	struct k8s_conn c;
@@ -344,6 +380,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(kubeconfig_token_and_ca_data_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			kubeconfig_relative_paths_resolve_against_its_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(kubeconfig_of_any_size_up_to_1mb_loads_whole, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(kubeconfig_errors_name_file_and_key, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(incluster_uses_env_and_service_account_dir, setup,

@@ -512,6 +512,23 @@ static void addresspool_crd_declares_the_watched_kind(void **state)
 			 CFG_MAX_POOL_CIDRS);
 	assert_int_equal(json_integer_value(k8s_get(spec, "namespaces", "maxItems", NULL)),
 			 CFG_MAX_POOL_NAMESPACES);
+	// Ranges (MetalLB's form) pass the pattern; the status subresource holds strait's status.
+	json_t *item = k8s_get(spec, "addresses", "items", NULL), *s;
+	s = json_string("192.0.2.10-192.0.2.20");
+	assert_true(valid(item, s, "a"));
+	json_decref(s);
+	s = json_string("192.0.2.10 - 192.0.2.20");
+	assert_true(valid(item, s, "a"));
+	json_decref(s);
+	s = json_string("192.0.2.10-");
+	assert_false(valid(item, s, "a"));
+	json_decref(s);
+	assert_non_null(k8s_get(v, "subresources", "status", NULL));
+	json_t *status =
+		k8s_get(v, "schema", "openAPIV3Schema", "properties", "status", "properties", NULL);
+	assert_string_equal(k8s_str(status, "assignedIPv4", "type", NULL), "integer");
+	assert_string_equal(k8s_str(status, "availableIPv4", "type", NULL), "integer");
+	assert_non_null(k8s_get(status, "conditions", "items", NULL));
 	// An object the schema admits decodes (strait checks again, with its own messages).
 	pool = t_json("{\"metadata\":{\"name\":\"public\"},\"spec\":{\"addresses\":["
 		      "\"203.0.113.0/24\"],\"namespaces\":[\"kafka\"],\"autoAssign\":false}}");
@@ -519,7 +536,7 @@ static void addresspool_crd_declares_the_watched_kind(void **state)
 	char err[256];
 	assert_int_equal(k8s_pool_decode(pool, &p, err, sizeof(err)), 0);
 	assert_string_equal(p.name, "public");
-	assert_int_equal(p.n_cidrs, 1);
+	assert_int_equal(p.n_ranges, 1);
 	assert_false(p.auto_assign);
 	json_decref(pool);
 	json_decref(pc);

@@ -92,8 +92,10 @@ static void pool(unsigned int i, const char *name, const char *cidr, const char 
 
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	assert_int_equal(cfg_parse_cidr(cidr, &p->cidrs[0]), 0);
-	p->n_cidrs = 1;
+	char why[96];
+
+	assert_int_equal(cfg_pool_range_parse(cidr, &p->ranges[0], why, sizeof(why)), 0);
+	p->n_ranges = 1;
 	if (ns) {
 		snprintf(p->namespaces[0], CFG_NAME_MAX, "%s", ns);
 		p->n_namespaces = 1;
@@ -127,7 +129,12 @@ static void only_strait_services_are_sources(void **state)
 	run();
 	assert_null(svc_res("kafka")); // another class
 	assert_null(svc_res("plain")); // no class, strait not the default
-	params.default_lb = true;      // kubernetes.defaultLoadBalancer
+	// kubernetes.defaultLoadBalancer, through the config as the daemon passes it.
+	struct cfg c = {.k8s = {.default_lb = true}};
+	k8s_reconcile_params_cfg(&params, &c);
+	assert_true(params.default_lb);
+	params.pools = cfg_pools;
+	params.n_pools = 1;
 	run();
 	assert_null(svc_res("kafka"));
 	assert_non_null(svc_res("plain"));

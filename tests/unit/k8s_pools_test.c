@@ -124,8 +124,9 @@ static void cfg_pool(unsigned int i, const char *name, const char *cidr, const c
 
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	assert_int_equal(cfg_parse_cidr(cidr, &p->cidrs[0]), 0);
-	p->n_cidrs = 1;
+	char why[96];
+	assert_int_equal(cfg_pool_range_parse(cidr, &p->ranges[0], why, sizeof(why)), 0);
+	p->n_ranges = 1;
 	if (ns) {
 		snprintf(p->namespaces[0], CFG_NAME_MAX, "%s", ns);
 		p->n_namespaces = 1;
@@ -311,7 +312,8 @@ static void address_pool_objects_change_the_verdict(void **state)
 	assert_int_equal(d.pools.n, 1);
 	assert_int_equal(d.pools.n_invalid, 1);
 	assert_string_equal(d.pools.invalid, "AddressPool bad: spec.addresses[0]: "
-					     "\"203.0.113.0/33\" is not an IPv4 CIDR");
+					     "\"203.0.113.0/33\" is not an IPv4 CIDR or range "
+					     "(A.B.C.D-E.F.G.H)");
 
 	del_pool("gateway");
 	del_pool("bad");
@@ -364,7 +366,8 @@ static void port_range_over_its_budget_is_refused_alone(void **state)
 	assert_false(r->accepted);
 	assert_string_equal(r->reason, "OverBudget");
 	assert_string_equal(r->message, "its ports need 80000 service-table entries (addresses x "
-					"ports), over the budget of 65536 per object");
+					"ports), over the budget of 65536 per object "
+					"(kubernetes.limits.portsPerObject)");
 	assert_null(map("wide"));
 	assert_names_only_itself(r);
 	assert_true(res("kafka", "kafka-external")->accepted);
@@ -377,7 +380,7 @@ static void port_range_over_its_budget_is_refused_alone(void **state)
 	run();
 	assert_string_equal(res("kafka", "wide")->message,
 			    "it needs 3 backend entries (ports x backends), over the budget of "
-			    "1 per object");
+			    "1 per object (kubernetes.limits.backendsPerObject)");
 	params.limits.backends = 0;
 	run();
 	assert_true(res("kafka", "wide")->accepted);
@@ -400,7 +403,8 @@ static void total_budget_leaves_the_youngest_out(void **state)
 	assert_false(r->accepted);
 	assert_string_equal(r->reason, "OverBudget");
 	assert_string_equal(r->message, "its 5 service-table entries would take the gateway past "
-					"its total of 10; older objects come first");
+					"its total of 10 (kubernetes.limits.totalPorts); older "
+					"objects come first");
 	assert_names_only_itself(r);
 	assert_true(res("kafka", "kafka-external")->accepted);
 	assert_true(sts_res()->accepted);

@@ -17,6 +17,7 @@
 #include <strait/k8s_json.h>
 #include <strait/k8s_reconcile.h>
 #include <strait/k8s_status.h>
+#include <strait/log.h>
 
 #include "k8s_testlib.h"
 
@@ -216,6 +217,23 @@ static void events_are_events_k8s_io_v1(void **state)
 	json_decref(e);
 }
 
+/* A status patch that meets a 404 (the Mapping was deleted meanwhile) is churn: DEBUG, not
+ * WARNING; other failures, and a 404 to an Event, stay warnings. */
+static void a_404_on_a_status_patch_is_logged_at_debug(void **state)
+{
+	struct k8s_response r = {.code = 404, .result = CURLE_OK};
+
+	(void)state;
+	assert_int_equal(k8s_write_failure_level(&r, true), RTE_LOG_DEBUG);
+	assert_int_equal(k8s_write_failure_level(&r, false), RTE_LOG_WARNING);
+	r.code = 403;
+	assert_int_equal(k8s_write_failure_level(&r, true), RTE_LOG_WARNING);
+	r.code = 500;
+	assert_int_equal(k8s_write_failure_level(&r, true), RTE_LOG_WARNING);
+	r = (struct k8s_response){.code = 0, .result = CURLE_COULDNT_CONNECT};
+	assert_int_equal(k8s_write_failure_level(&r, true), RTE_LOG_WARNING);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +242,7 @@ int main(void)
 		T(transition_time_moves_only_when_status_changes),
 		T(conflicts_invalid_specs_and_failed_publishes),
 		T(events_are_events_k8s_io_v1),
+		T(a_404_on_a_status_patch_is_logged_at_debug),
 #undef T
 	};
 

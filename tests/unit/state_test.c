@@ -159,12 +159,71 @@ static void allow_list_edit_closes_sessions_of_revoked_sources(void **state)
 	assert_int_equal(cp_mapping_delete(CP_SRC_CLI, "", "acl"), 0);
 }
 
+/* A reload takes the config's address pools and Kubernetes budgets, only when it publishes. */
+static void reload_takes_the_address_pools_and_limits(void **state)
+{
+	static const char more[] = "addressPools:\n"
+				   "- {name: public, addresses: [203.0.113.10-203.0.113.20]}\n"
+				   "kubernetes: {requireAddressPools: true, limits: "
+				   "{backendsPerObject: 5}}\n";
+	size_t n = strlen(fixture_yaml);
+	char *yaml = malloc(n + sizeof(more));
+	struct cfg c;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(cp_config()->n_pools, 0);
+	assert_int_equal(cp_config()->k8s.limits.backends, CFG_K8S_LIMIT_BACKENDS);
+	memcpy(yaml, fixture_yaml, n);
+	memcpy(yaml + n, more, sizeof(more));
+	assert_int_equal(cfg_load_string("r.yaml", yaml, strlen(yaml), &c, err, sizeof(err)), 0);
+	assert_int_equal(cp_reload_from(&c, err, sizeof(err)), 0);
+	assert_int_equal(cp_config()->n_pools, 1);
+	assert_string_equal(cp_config()->pools[0].name, "public");
+	assert_int_equal(cp_config()->pools[0].ranges[0].first, ip4("203.0.113.10"));
+	assert_true(cp_config()->k8s.require_pools);
+	assert_int_equal(cp_config()->k8s.limits.backends, 5);
+
+	// A reload that does not publish (its mapping clash clashes with the CLI mapping squat
+	// on 198.51.100.1:8090/tcp) changes nothing, pools included.
+	static const char clash[] = "- {name: clash, addresses: [198.51.100.1], ports: [{port: "
+				    "8090}], backends: [{address: 10.0.0.11}]}\n"
+				    "addressPools:\n"
+				    "- {name: other, addresses: [192.0.2.0/24]}\n";
+	struct cfg_mapping m;
+	be[0] = (struct cfg_backend){.addr = ip4("10.0.0.11"), .weight = 1};
+	mk(&m, "squat", 8090, 1);
+	upsert(&m);
+	free(yaml);
+	yaml = malloc(n + sizeof(clash));
+	memcpy(yaml, fixture_yaml, n);
+	memcpy(yaml + n, clash, sizeof(clash));
+	cfg_free(&c);
+	assert_int_equal(cfg_load_string("r.yaml", yaml, strlen(yaml), &c, err, sizeof(err)), 0);
+	assert_int_not_equal(cp_reload_from(&c, err, sizeof(err)), 0);
+	assert_int_equal(cp_config()->n_pools, 1);
+	assert_string_equal(cp_config()->pools[0].name, "public");
+	assert_int_equal(cp_config()->k8s.limits.backends, 5);
+	assert_int_equal(cp_mapping_delete(CP_SRC_CLI, "", "squat"), 0);
+
+	// Back to the fixture's config: no pool, default budgets.
+	cfg_free(&c);
+	assert_int_equal(cfg_load_string("fixture.yaml", fixture_yaml, n, &c, err, sizeof(err)), 0);
+	assert_int_equal(cp_reload_from(&c, err, sizeof(err)), 0);
+	assert_int_equal(cp_config()->n_pools, 0);
+	assert_false(cp_config()->k8s.require_pools);
+	assert_int_equal(cp_config()->k8s.limits.backends, CFG_K8S_LIMIT_BACKENDS);
+	cfg_free(&c);
+	free(yaml);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(slots_are_reused_over_5000_mappings_that_come_and_go),
 		cmocka_unit_test(not_ready_backend_keeps_sessions_deleted_one_loses_them),
 		cmocka_unit_test(allow_list_edit_closes_sessions_of_revoked_sources),
+		cmocka_unit_test(reload_takes_the_address_pools_and_limits),
 	};
 	return cmocka_run_group_tests_name("state", tests, group_setup, group_teardown);
 }
