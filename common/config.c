@@ -68,7 +68,8 @@ static const char *const cfg_sessions_keys[] = {"max", "timeouts", "resetOnBacke
 #define CFG_TIMEOUT_CONFIG_KEY_(member, ckey, crdkey, cli, def, states) ckey,
 static const char *const cfg_timeout_keys[] = {CFG_TIMEOUTS(CFG_TIMEOUT_CONFIG_KEY_) NULL};
 static const char *const cfg_k8s_keys[] = {
-	"enabled", "kubeconfig", "namespace", "requireAddressPools", "limits", NULL};
+	"enabled", "kubeconfig",	  "namespace", "requireAddressPools",
+	"limits",  "defaultLoadBalancer", NULL};
 static const char *const cfg_k8s_limit_keys[] = {"portsPerObject", "backendsPerObject",
 						 "maglevTablesPerObject", "totalPorts", NULL};
 
@@ -351,6 +352,10 @@ static int cfg_root_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg
 			return rc;
 		if (cfg_get(x, v, "limits") &&
 		    (rc = cfg_k8s_limits_parse(x, cfg_get(x, v, "limits"), &c->k8s.limits)))
+			return rc;
+		if (cfg_get(x, v, "defaultLoadBalancer") &&
+		    (rc = cfg_bool(x, cfg_get(x, v, "defaultLoadBalancer"),
+				   "kubernetes.defaultLoadBalancer", &c->k8s.default_lb)))
 			return rc;
 	}
 

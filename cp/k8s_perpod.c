@@ -8,6 +8,14 @@
  * carries in its labels (apps.kubernetes.io/pod-index, else statefulset.kubernetes.io/pod-name);
  * list order means nothing, and a Pod of an ordinal at or beyond replicas (scale-down in
  * progress) gets no port.
+ *
+ * Without a StatefulSet object (operators that manage their Pods themselves and keep the
+ * StatefulSet labels: Strimzi's StrimziPodSets), the set named is that of the Pods whose
+ * statefulset.kubernetes.io/pod-name label is "<name>-<n>" and that no StatefulSet controls;
+ * the ordinals are then those of the Pods that exist (there is no replicas count to read: a
+ * broker's port goes while its Pod object is gone, and comes back with the same number), and
+ * the target port must be given (a Mapping's targetPort). The Pod watch
+ * keeps its one label selector (statefulset.kubernetes.io/pod-name): such Pods carry it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,16 +42,18 @@ static long decimal(const char *s)
 	return v;
 }
 
-static bool owned_by(const json_t *pod, const char *sts)
+/* 1: the Pod's controller is StatefulSet @p sts; 0: another StatefulSet; -1: no StatefulSet
+ * controls it (none, or another kind: Strimzi's StrimziPodSet). */
+static int owned_by(const json_t *pod, const char *sts)
 {
 	json_t *refs = k8s_get(pod, "metadata", "ownerReferences", NULL), *ref;
 	size_t i;
 
 	json_array_foreach(refs, i, ref)
-		if (json_is_true(json_object_get(ref, "controller")))
-			return strcmp(k8s_str(ref, "kind", NULL), "StatefulSet") == 0 &&
-			       strcmp(k8s_str(ref, "name", NULL), sts) == 0;
-	return false;
+		if (json_is_true(json_object_get(ref, "controller")) &&
+		    strcmp(k8s_str(ref, "kind", NULL), "StatefulSet") == 0)
+			return strcmp(k8s_str(ref, "name", NULL), sts) == 0;
+	return -1;
 }
 
 int k8s_pod_ordinal(const json_t *pod, const char *sts)
@@ -54,11 +64,12 @@ int k8s_pod_ordinal(const json_t *pod, const char *sts)
 	size_t len = strlen(sts);
 	bool named =
 		strncmp(pname, sts, len) == 0 && pname[len] == '-' && decimal(pname + len + 1) >= 0;
-	bool refs = json_array_size(k8s_get(pod, "metadata", "ownerReferences", NULL)) > 0;
+	int owner = owned_by(pod, sts);
 
-	// The owner reference says whose Pod it is; Pods written by hand (manifests) have
-	// none, and then the pod-name label must name the StatefulSet.
-	if (refs ? !owned_by(pod, sts) : !named)
+	// A StatefulSet's controller reference says whose Pod it is. Pods no StatefulSet
+	// controls (written by hand, or by an operator that manages Pods itself and keeps the
+	// labels, as Strimzi's StrimziPodSets do) are the set's when the pod-name label names it.
+	if (owner == 0 || (owner < 0 && !named))
 		return -1;
 	if (decimal(idx) >= 0)
 		return (int)decimal(idx);
@@ -137,41 +148,102 @@ static int new_map(struct k8s_build *b, const struct k8s_perpod *pp, uint16_t po
 	return idx;
 }
 
+static int long_cmp(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The ordinals without a StatefulSet object (an operator's own pod sets: Strimzi's
+ * StrimziPodSets): those of the Pods of namespace @p ns whose pod-name label names set @p name,
+ * sorted, unique. @return how many (0: none), or -ENOMEM.
+ */
+static long podset_ordinals(struct k8s_build *b, const char *ns, const char *name, long **out)
+{
+	json_t *pods = b->s->c[K8S_KIND_POD].objs, *pod;
+	long *ords = malloc(ORDINALS_MAX * sizeof(*ords)), n = 0;
+	const char *key;
+
+	*out = ords;
+	if (!ords)
+		return -ENOMEM;
+	json_object_foreach(pods, key, pod) {
+		int ord;
+
+		if (strcmp(k8s_str(pod, "metadata", "namespace", NULL), ns) != 0 ||
+		    (ord = k8s_pod_ordinal(pod, name)) < 0 || n == ORDINALS_MAX)
+			continue;
+		ords[n++] = ord;
+	}
+	qsort(ords, (size_t)n, sizeof(*ords), long_cmp);
+	long u = 0;
+	for (long i = 0; i < n; i++)
+		if (u == 0 || ords[u - 1] != ords[i])
+			ords[u++] = ords[i];
+	return u;
+}
+
 int k8s_perpod_build(struct k8s_build *b, struct k8s_result *r, const struct k8s_perpod *pp)
 {
 	const json_t *sts =
 		k8s_cache_get(&b->s->c[K8S_KIND_STATEFULSET], pp->tmpl->ns, pp->sts_name);
 	json_t *pods = b->s->c[K8S_KIND_POD].objs, *pod, *rep;
 	struct cfg_backend *by_ord = NULL, *all = NULL;
-	long replicas, start;
-	uint16_t target;
+	long replicas, start, *ords = NULL;
+	uint16_t target, pod_target = 0;
 	unsigned int n_all = 0;
 	const char *key;
 	char buf[24];
 	int rc = 0;
 
-	if (!sts)
-		return k8s_result_fail(r, "StatefulSetNotFound", "StatefulSet %s/%s not found",
-				       pp->tmpl->ns, pp->sts_name);
-	rep = k8s_get(sts, "spec", "replicas", NULL);
-	replicas = rep ? (long)json_integer_value(rep) : 1; // the API's default
-	start = (long)json_integer_value(k8s_get(sts, "spec", "ordinals", "start", NULL));
-	if (replicas < 0 || replicas > ORDINALS_MAX || start < 0)
-		return k8s_result_fail(
-			r, pp->invalid_reason,
-			"StatefulSet %s/%s: %ld replicas from ordinal %ld: at most %d "
-			"ordinals are served",
-			pp->tmpl->ns, pp->sts_name, replicas, start, ORDINALS_MAX);
-	if (pp->start_port + start + replicas - 1 > 65535)
-		return k8s_result_fail(r, pp->invalid_reason,
-				       "port %u + ordinal %ld is beyond 65535", pp->start_port,
-				       start + replicas - 1);
-	target = pp->target_port ? pp->target_port : first_container_port(sts);
-	if (!target)
-		return k8s_result_fail(r, pp->invalid_reason,
-				       "no target port: none given and StatefulSet %s/%s's first "
-				       "container has no ports",
-				       pp->tmpl->ns, pp->sts_name);
+	if (!sts) {
+		// No StatefulSet: the Pods that carry its pod-name label, if any.
+		replicas = podset_ordinals(b, pp->tmpl->ns, pp->sts_name, &ords);
+		if (replicas < 0) {
+			free(ords);
+			return (int)replicas;
+		}
+		if (replicas == 0) {
+			free(ords);
+			return k8s_result_fail(r, "StatefulSetNotFound",
+					       "StatefulSet %s/%s not found, and no Pod labelled "
+					       "%s=%s-<ordinal>",
+					       pp->tmpl->ns, pp->sts_name, LABEL_POD_NAME,
+					       pp->sts_name);
+		}
+	} else {
+		rep = k8s_get(sts, "spec", "replicas", NULL);
+		replicas = rep ? (long)json_integer_value(rep) : 1; // the API's default
+		start = (long)json_integer_value(k8s_get(sts, "spec", "ordinals", "start", NULL));
+		if (replicas < 0 || replicas > ORDINALS_MAX || start < 0)
+			return k8s_result_fail(
+				r, pp->invalid_reason,
+				"StatefulSet %s/%s: %ld replicas from ordinal %ld: at most %d "
+				"ordinals are served",
+				pp->tmpl->ns, pp->sts_name, replicas, start, ORDINALS_MAX);
+		ords = malloc((replicas ? replicas : 1) * sizeof(*ords));
+		if (!ords)
+			return -ENOMEM;
+		for (long i = 0; i < replicas; i++)
+			ords[i] = start + i;
+		pod_target = first_container_port(sts);
+	}
+	if (replicas && pp->start_port + ords[replicas - 1] > 65535) {
+		rc = k8s_result_fail(r, pp->invalid_reason, "port %u + ordinal %ld is beyond 65535",
+				     pp->start_port, ords[replicas - 1]);
+		goto out;
+	}
+	target = pp->target_port ? pp->target_port : pod_target;
+	if (!target) {
+		rc = k8s_result_fail(r, pp->invalid_reason,
+				     "no target port: none given and %s %s/%s's first container "
+				     "has no ports",
+				     sts ? "StatefulSet" : "the Pods of", pp->tmpl->ns,
+				     pp->sts_name);
+		goto out;
+	}
 
 	by_ord = calloc(replicas ? replicas : 1, sizeof(*by_ord));
 	all = calloc(replicas ? replicas : 1, sizeof(*all));
@@ -181,16 +253,19 @@ int k8s_perpod_build(struct k8s_build *b, struct k8s_result *r, const struct k8s
 	}
 	json_object_foreach(pods, key, pod) {
 		struct cfg_backend be;
-		int ord;
+		long ord, *at;
 
 		if (strcmp(k8s_str(pod, "metadata", "namespace", NULL), pp->tmpl->ns) != 0)
 			continue;
 		ord = k8s_pod_ordinal(pod, pp->sts_name);
-		if (ord < start || ord >= start + replicas || !pod_backend(pod, &be))
+		if (ord < 0 || !replicas)
+			continue;
+		at = bsearch(&ord, ords, (size_t)replicas, sizeof(*ords), long_cmp);
+		if (!at || !pod_backend(pod, &be))
 			continue;
 		// Two Pods with one ordinal only happen mid-replacement: a ready one beats a
 		// draining one.
-		struct cfg_backend *slot = &by_ord[ord - start];
+		struct cfg_backend *slot = &by_ord[at - ords];
 		if (slot->addr && !slot->serving_only)
 			continue;
 		*slot = be;
@@ -198,7 +273,7 @@ int k8s_perpod_build(struct k8s_build *b, struct k8s_result *r, const struct k8s
 
 	r->first_map = b->n_maps;
 	for (long i = 0; i < replicas; i++) {
-		long ord = start + i;
+		long ord = ords[i];
 		struct cfg_backend *be = &by_ord[i];
 		int idx = new_map(b, pp, (uint16_t)(pp->start_port + ord));
 		char pod_name[CFG_NAME_MAX + 16];
@@ -258,6 +333,7 @@ int k8s_perpod_build(struct k8s_build *b, struct k8s_result *r, const struct k8s
 	r->n_maps = b->n_maps - r->first_map;
 	rc = 0;
 out:
+	free(ords);
 	free(by_ord);
 	free(all);
 	return rc;

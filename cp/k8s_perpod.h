@@ -25,8 +25,10 @@ struct k8s_perpod {
 
 /**
  * Ordinals → ports → pods: one mapping per ordinal of StatefulSet @p pp->sts_name in
- * [spec.ordinals.start, + spec.replicas), plus the bootstrap mapping when asked for.
- * @return 0 (@p r failed when the StatefulSet or a port is missing) or -ENOMEM.
+ * [spec.ordinals.start, + spec.replicas), plus the bootstrap mapping when asked for. Without
+ * such a StatefulSet: one per ordinal of the Pods labelled
+ * statefulset.kubernetes.io/pod-name=<sts_name>-<n> that no StatefulSet controls (Strimzi).
+ * @return 0 (@p r failed when neither exists, or a port is missing) or -ENOMEM.
  */
 int k8s_perpod_build(struct k8s_build *b, struct k8s_result *r, const struct k8s_perpod *pp);
 

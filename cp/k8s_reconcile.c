@@ -487,6 +487,8 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 		unsigned int mark = b->n_maps;
 		int dec;
 
+		if (src->ours && !src->ours(obj, b->p))
+			continue;
 		memset(spec, 0, src->spec_size);
 		dec = src->decode(obj, spec, err, sizeof(err));
 		if (dec == 0) // not a source (a StatefulSet without an annotation)
@@ -531,6 +533,7 @@ void k8s_reconcile_params_cfg(struct k8s_reconcile_params *p, const struct cfg *
 	p->pools = c->pools;
 	p->n_pools = c->n_pools;
 	p->require_pools = c->k8s.require_pools;
+	p->default_lb = c->k8s.default_lb;
 	p->limits = (struct k8s_limits){.keys = c->k8s.limits.ports,
 					.backends = c->k8s.limits.backends,
 					.maglev = c->k8s.limits.maglev,
@@ -553,9 +556,18 @@ int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *
 			      p->require_pools, &out->pools) < 0)
 		return -ENOMEM;
 	b.pools = &out->pools;
-	for (int kind = 0; kind < K8S_KIND_MAX; kind++)
-		if (k8s_source_of(kind))
+	for (int kind = 0; kind < K8S_KIND_MAX; kind++) {
+		const struct k8s_source *src = k8s_source_of(kind);
+		const char *key;
+		json_t *obj;
+
+		if (src && !src->ours) {
 			n_objs += json_object_size(s->c[kind].objs);
+		} else if (src) { // a cluster's many Services: only the few that are sources
+			json_object_foreach(s->c[kind].objs, key, obj)
+				n_objs += src->ours(obj, p);
+		}
+	}
 	b.cap_res = (unsigned int)n_objs;
 	b.res = calloc(b.cap_res ? b.cap_res : 1, sizeof(*b.res));
 	if (!b.res) {

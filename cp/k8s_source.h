@@ -29,6 +29,12 @@ struct k8s_source {
 	/** Size of the decoded spec decode() fills. */
 	size_t spec_size;
 	/**
+	 * Whether @p obj is a source in this pass by what only the parameters tell (a
+	 * LoadBalancer Service without a class is strait's when it is the default), checked
+	 * before decode(); NULL = decode() alone decides.
+	 */
+	bool (*ours)(const json_t *obj, const struct k8s_reconcile_params *p);
+	/**
 	 * Decode @p obj into @p spec (spec_size bytes, zeroed).
 	 * @return 1: a source, @p spec filled; 0: not a source, skipped (nothing held);
 	 *         -EINVAL with @p err: a source whose input is bad (the result says

@@ -325,6 +325,10 @@ struct cfg_kubernetes {
 	 *  (then no Kubernetes object may use any address); default false: with no pool at all,
 	 *  Kubernetes objects may use any address (and strait warns once) */
 	bool require_pools;
+	/** `kubernetes.defaultLoadBalancer`: strait is the cluster's default load balancer, so
+	 *  that Services of type LoadBalancer without a spec.loadBalancerClass are its too
+	 *  (besides those of class strait.io/gateway); default false */
+	bool default_lb;
 	/** `kubernetes.limits`: what one Kubernetes object may cost the tables (reason
 	 *  `OverBudget`); defaults CFG_K8S_LIMIT_*, bounds CFG_K8S_LIMIT_*_MAX */
 	struct cfg_k8s_limits {

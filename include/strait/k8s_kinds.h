@@ -24,14 +24,16 @@
  *
  * Pods: only StatefulSet pods matter, and every one carries the selector's label: it keeps a
  * big cluster's other pods off the wire. EndpointSlice: discovery.k8s.io/v1beta1 on <= 1.20.
- * StatefulSets are sources only when annotated (strait/k8s_reconcile.h). AddressPools
+ * StatefulSets are sources only when annotated, Services only when of type LoadBalancer and
+ * strait's class (strait/k8s_reconcile.h); the Pod selector also catches the Pods that
+ * operators such as Strimzi manage without a StatefulSet (they keep its labels). AddressPools
  * (cluster-scoped) are no source: they say which addresses sources may use (k8s_pools.h).
  */
 #define K8S_KINDS(X)                                                                               \
 	X(MAPPING, "Mapping", "strait.io/v1alpha1", "mappings", "mappings.strait.io",              \
 	  "/apis/strait.io/v1alpha1", NULL, NULL, true, NULL, mapping)                             \
 	X(SERVICE, "Service", "v1", "services", "services", "/api/v1", NULL, NULL, true, NULL,     \
-	  none)                                                                                    \
+	  lbservice)                                                                               \
 	X(ENDPOINTSLICE, "EndpointSlice", "discovery.k8s.io/v1", "endpointslices",                 \
 	  "endpointslices.discovery.k8s.io", "/apis/discovery.k8s.io/v1",                          \
 	  "/apis/discovery.k8s.io/v1beta1", "discovery.k8s.io/v1beta1", true,                      \

@@ -20,7 +20,15 @@
  * - a StatefulSet annotated `strait.io/port-mapper`, `0x5d.org/psc-portmapper` or
  *   `psc-portmapper.0x5d.org/spec` (JSON: prefix, start_port; optional target_port, default the
  *   first container port; address, default the ext port's first address; protocol;
- *   bootstrap_port): as perPod, mappings named `<prefix><i>` (`<sts>-<i>` without a prefix).
+ *   bootstrap_port): as perPod, mappings named `<prefix><i>` (`<sts>-<i>` without a prefix);
+ * - a Service of `type: LoadBalancer` and class K8S_LB_CLASS (or none, with
+ *   kubernetes.defaultLoadBalancer): an address (requested, kept from its status, shared by
+ *   K8S_ANN_LB_SHARE key, or allocated from the pools) and its TCP/UDP ports → its endpoints as
+ *   in mode service, one cfg_mapping `lb-<name>` (cp/k8s_lbservice.c).
+ *
+ * Mode perPod without a StatefulSet of that name: the Pods labelled
+ * `statefulset.kubernetes.io/pod-name=<name>-<n>` that no StatefulSet controls (Strimzi's
+ * StrimziPodSets), ordinals those of the Pods that exist.
  *
  * Endpoint conditions (EndpointSlice API): `ready` (unset = true) → a backend; `serving` and
  * `terminating` → a backend that gets no new sessions (cfg_backend.serving_only); otherwise
@@ -113,14 +121,15 @@ struct k8s_reconcile_params {
 	const struct cfg_pool *pools; /**< the config file's addressPools (n_pools) */
 	unsigned int n_pools;
 	bool require_pools; /**< kubernetes.requireAddressPools */
+	bool default_lb;    /**< kubernetes.defaultLoadBalancer: class-less LoadBalancer Services */
 	struct k8s_limits limits;
 };
 
 /**
  * The inputs of @p p that come from config @p c (the running one, cp_config(), which a reload
  * replaces): the annotation's default address (the first `ports.ext` address), the
- * `addressPools` (borrowed from @p c), `kubernetes.requireAddressPools` and
- * `kubernetes.limits`. The reserved mappings are left as they are.
+ * `addressPools` (borrowed from @p c), `kubernetes.requireAddressPools`,
+ * `kubernetes.defaultLoadBalancer` and `kubernetes.limits`. The reserved mappings are left as they are.
  */
 void k8s_reconcile_params_cfg(struct k8s_reconcile_params *p, const struct cfg *c);
 
@@ -182,6 +191,71 @@ int k8s_portmap_parse(const json_t *sts, struct k8s_portmap_spec *spec, char *er
  */
 int k8s_mapping_decode(const json_t *obj, struct cfg_mapping *m, uint8_t *proto, char *err,
 		       size_t errlen);
+
+/** The spec.loadBalancerClass of the LoadBalancer Services strait serves. */
+#define K8S_LB_CLASS "strait.io/gateway"
+/** Service annotations: the address (as spec.loadBalancerIP), the address pool to allocate
+ * from, and MetalLB's sharing key (Services with the same key may share an address). */
+#define K8S_ANN_LB_ADDRESS "strait.io/address"
+#define K8S_ANN_LB_POOL	   "strait.io/address-pool"
+#define K8S_ANN_LB_SHARE   "strait.io/allow-shared-ip"
+
+/** What strait reads of a LoadBalancer Service (k8s_lb_decode()). */
+struct k8s_lb_info {
+	uint32_t want;		   /**< requested address, host order; 0 = allocate one */
+	const char *want_from;	   /**< which field requested it, for messages */
+	uint32_t status_addr;	   /**< status.loadBalancer.ingress[0].ip, host order, 0 = none */
+	char pool[CFG_NAME_MAX];   /**< K8S_ANN_LB_POOL, "" = any pool admitting the namespace */
+	char share[CFG_NAME_MAX];  /**< K8S_ANN_LB_SHARE, "" = not shared */
+	bool local;		   /**< externalTrafficPolicy: Local → preserveSource */
+	bool affinity_client_ip;   /**< sessionAffinity: ClientIP */
+	uint32_t affinity_timeout; /**< sessionAffinityConfig.clientIP.timeoutSeconds, s
+				    *  (default 10800, the API's) */
+	struct cfg_map_port ports[CFG_MAX_MAP_PORTS]; /**< port = endPort = servicePort */
+	unsigned int n_ports;
+};
+
+/**
+ * Whether Service @p svc is one strait serves: `spec.type: LoadBalancer` and
+ * `spec.loadBalancerClass` K8S_LB_CLASS, or no class when @p default_lb
+ * (kubernetes.defaultLoadBalancer; the Kubernetes API's rule for class-less Services: the
+ * cluster's default load balancer implementation serves them). Any thread.
+ */
+bool k8s_lb_is_ours(const json_t *svc, bool default_lb);
+
+/**
+ * Decode a LoadBalancer Service (Kubernetes core/v1 ServiceSpec and the K8S_ANN_LB_
+ * annotations) into @p info (zeroed first).
+ * @return 0, or -EINVAL with @p err naming the field ("spec.ports[1].protocol: SCTP is not
+ *         served (TCP or UDP)", "spec.loadBalancerIP: \"x\" is not an IPv4 address").
+ */
+int k8s_lb_decode(const json_t *svc, struct k8s_lb_info *info, char *err, size_t errlen);
+
+/**
+ * The `status.loadBalancer.ingress` strait writes for LoadBalancer Service @p svc served as
+ * result @p r: `[{ip, ipMode: "Proxy", ports: [{port, protocol}]}]` (core/v1
+ * LoadBalancerIngress; ipMode Proxy, KEP-1860: traffic reaches the nodes through the gateway,
+ * not with the address as destination), the address the first of @p r->advertised; every
+ * port of spec.ports in order, protocol TCP when unset.
+ * @return a new reference, or NULL when @p r has no mapping (nothing to announce) or no
+ *         memory. Control thread.
+ */
+json_t *k8s_lb_ingress(const struct k8s_result *r, const json_t *svc);
+
+/**
+ * Whether the status.loadBalancer.ingress @p cur (the Service's, or NULL) already says what
+ * @p want (k8s_lb_ingress()) does: the same entries in order, each with the same ip and ports,
+ * and the same ipMode unless @p cur has none (API servers before Kubernetes 1.29, which has
+ * the LoadBalancerIPMode field, drop it: it is then no difference to write again). Any thread.
+ */
+bool k8s_lb_ingress_same(const json_t *cur, const json_t *want);
+
+/**
+ * Whether @p svc's status.loadBalancer.ingress is strait's to remove when the Service is no
+ * source: an entry of ipMode Proxy, and no class or K8S_LB_CLASS (another class's controller
+ * owns the status of its Services). Any thread.
+ */
+bool k8s_lb_status_ours(const json_t *svc);
 
 /**
  * The StatefulSet ordinal of a Pod: label apps.kubernetes.io/pod-index, else the numeric

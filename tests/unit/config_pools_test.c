@@ -84,7 +84,14 @@ static void pools_load(void **state)
 	assert_int_equal(load(PORTS, &c), 0);
 	assert_int_equal(c.n_pools, 0);
 	assert_false(c.k8s.require_pools);
+	assert_false(c.k8s.default_lb);
 	cfg_free(&c);
+
+	assert_int_equal(load(PORTS "kubernetes: {defaultLoadBalancer: true}\n", &c), 0);
+	assert_true(c.k8s.default_lb);
+	cfg_free(&c);
+	expect_error(PORTS "kubernetes: {defaultLoadBalancer: maybe}\n",
+		     "t.yaml:3: kubernetes.defaultLoadBalancer: \"maybe\" is not true or false");
 }
 
 /* kubernetes.limits: the per-object budgets, defaults = the former constants. */

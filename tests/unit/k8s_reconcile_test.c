@@ -241,6 +241,18 @@ static void pod_ordinal_rules(void **state)
 		   "\"name\":\"other\",\"controller\":true}]}}");
 	assert_int_equal(k8s_pod_ordinal(p, "web"), -1); // someone else's pod
 	json_decref(p);
+	// Strimzi: a StrimziPodSet controls the Pod, which keeps the StatefulSet labels.
+	p = t_json("{\"metadata\":{\"name\":\"c-broker-7\",\"labels\":{\"statefulset.kubernetes.io/"
+		   "pod-name\":\"c-broker-7\"},\"ownerReferences\":[{\"kind\":\"StrimziPodSet\","
+		   "\"name\":\"c-broker\",\"controller\":true}]}}");
+	assert_int_equal(k8s_pod_ordinal(p, "c-broker"), 7);
+	assert_int_equal(k8s_pod_ordinal(p, "c"), -1);
+	json_decref(p);
+	p = t_json("{\"metadata\":{\"labels\":{\"statefulset.kubernetes.io/pod-name\":\"c-b-7\","
+		   "\"apps.kubernetes.io/pod-index\":\"3\"},\"ownerReferences\":[{\"kind\":"
+		   "\"ReplicaSet\",\"name\":\"c-b\",\"controller\":true}]}}");
+	assert_int_equal(k8s_pod_ordinal(p, "c-b"), 3); // the pod-index label wins
+	json_decref(p);
 	p = t_json("{\"metadata\":{\"name\":\"web-3\"}}");
 	assert_int_equal(k8s_pod_ordinal(p, "web"), -1); // a name is not an ordinal
 	json_decref(p);
@@ -561,7 +573,9 @@ static void bad_mappings_are_reported_and_left_out(void **state)
 		"InvalidSpec", "203.0.113.30:9092/tcp is used twice by this object's ports");
 	expect_invalid("{\"addresses\":[\"203.0.113.30\"],\"mode\":\"perPod\",\"statefulSetName\":"
 		       "\"nope\",\"startPort\":40000,\"targetPort\":80}",
-		       "StatefulSetNotFound", "StatefulSet kafka/nope not found");
+		       "StatefulSetNotFound",
+		       "StatefulSet kafka/nope not found, and no Pod labelled "
+		       "statefulset.kubernetes.io/pod-name=nope-<ordinal>");
 	expect_invalid("{\"addresses\":[\"203.0.113.30\"],\"mode\":\"perPod\",\"statefulSetName\":"
 		       "\"kafka\",\"startPort\":65534,\"targetPort\":80}",
 		       "InvalidSpec", "port 65534 + ordinal 2 is beyond 65535");
