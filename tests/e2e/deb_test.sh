@@ -3,15 +3,14 @@
 #
 # Builds strait_*.deb from a copy of the tree with `dpkg-buildpackage -b -us -uc` (niced, one
 # job, nocheck: the unit tests run in the suite), runs lintian on it (no error or warning
-# tag), installs
-# it into a fresh Debian 12 root (minbase and systemd) made by mmdebstrap with
-# `apt-get install ./strait_*.deb`
-# (dependencies from Debian), checks what it installed (binaries, man pages, the conffile,
-# the unit), `systemd-analyze verify`s the unit, then starts the installed binary with the
-# installed config in that root on the demo topology, and checks the demo's traffic,
-# the installed straitctl, and a clean stop.
+# tag), installs it into a fresh Debian 12 root (minbase and systemd) made by mmdebstrap
+# with `apt-get install ./strait_*.deb` (dependencies from Debian), checks what it installed
+# (binaries, man pages, the conffile, the unit), `systemd-analyze verify`s the unit, then
+# starts the installed binary with the installed config in that root on the demo topology,
+# and checks the demo's traffic, the installed straitctl, and a clean stop.
 #
 # Usage: deb_test.sh [STRAIT_BINARY]   (unused: the package builds its own)
+#        STRAIT_DEB=strait_0.1.0-1_amd64.deb deb_test.sh: skip the build, test that package
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
