@@ -29,7 +29,8 @@ case $prefix in
 *[!A-Za-z0-9._-]* | "") prefix=strait ;;
 esac
 
-if awk -v d="$HUGE_DIR" '$2 == d && $3 == "hugetlbfs" { f = 1 } END { exit !f }' /proc/mounts; then
+if awk -v d="$HUGE_DIR" '$2 == d && $3 == "hugetlbfs" { f = 1 } END { exit !f }' \
+	"${STRAIT_POD_MOUNTS:-/proc/mounts}"; then
 	set -- --huge-dir "$HUGE_DIR" --in-memory "$@"
 else
 	set -- --no-huge -m "${STRAIT_MEMORY_MB:-512}" "$@"

@@ -2,7 +2,8 @@
 # strait_pod_test.sh: the container entrypoint (scripts/strait-pod.sh) turns what the pod
 # gives into EAL arguments: lcores from the CPU affinity (taskset stands in for the cgroup's
 # cpuset), --file-prefix from POD_NAME, -a for each PCIDEVICE_* address (else --no-pci),
-# hugepages or --no-huge, the default config. STRAIT_POD_DRY_RUN prints instead of exec.
+# hugepages (a hugetlbfs in a stand-in /proc/mounts) or --no-huge, the default config.
+# STRAIT_POD_DRY_RUN prints instead of exec.
 # Ends with `N passed, N failed`.
 # Usage: strait_pod_test.sh SCRIPT
 set -uo pipefail
@@ -33,5 +34,11 @@ check "each PCIDEVICE_* address allowed, the args and strait's own options kept"
 	"strait -l $cpu --file-prefix strait -a 0000:3b:02.1 -a 0000:3b:0a.1 --no-huge -m 512 --log-level 7 -- --config /x.yaml" \
 	"$(run PCIDEVICE_INTEL_COM_STRAIT_EXT=0000:3b:0a.1 PCIDEVICE_INTEL_COM_STRAIT_INT=0000:3b:02.1 \
 		taskset -c "$cpu" sh "$POD" --log-level 7 -- --config /x.yaml)"
+mounts=$(mktemp)
+printf 'proc /proc proc rw 0 0\nnodev /dev/hugepages hugetlbfs rw,pagesize=1024M 0 0\n' >"$mounts"
+check "a hugetlbfs at /dev/hugepages (the pod's HugePages emptyDir): hugepages, no files" \
+	"strait -l $cpu --file-prefix strait --no-pci --huge-dir /dev/hugepages --in-memory -- --config /etc/strait/strait.yaml" \
+	"$(run STRAIT_POD_MOUNTS="$mounts" STRAIT_HUGE_DIR=/dev/hugepages taskset -c "$cpu" sh "$POD")"
+rm -f "$mounts"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
