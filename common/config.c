@@ -62,6 +62,7 @@ static const char *const cfg_top_keys[] = {"ports",	 "workers",	 "sessions",
 static const char *const cfg_ports_keys[] = {"ext", "int", NULL};
 static const char *const cfg_port_keys[] = {"device", "addresses", "gateway",
 					    "routes", "snat",	   NULL};
+static const char *const cfg_device_keys[] = {"fromEnv", "netdev", "driver", NULL};
 static const char *const cfg_snat_keys[] = {"addresses", NULL};
 static const char *const cfg_route_keys[] = {"prefix", "via", NULL};
 static const char *const cfg_sessions_keys[] = {"max", "timeouts", "resetOnBackendRemoval", NULL};
@@ -122,6 +123,78 @@ static int cfg_snat_parse(struct cfg_ctx *x, const yaml_node_t *n, const char *p
 	return 0;
 }
 
+/*
+ * ports.*.device: a DPDK port name or vdev string (a scalar), or how the pod hands the port
+ * over: {fromEnv: VAR}, the PCI address the SR-IOV network device plugin puts in
+ * PCIDEVICE_<RESOURCE> (a comma-separated list when it allocated several: the first), or
+ * {netdev: NAME, driver: af_packet|af_xdp}, a kernel interface (a kernel-mode VF that Multus
+ * moved into the pod) that strait opens as the vdev "net_<driver>_<NAME>,iface=<NAME>".
+ */
+static int cfg_device_parse(struct cfg_ctx *x, const yaml_node_t *n, const char *path,
+			    struct cfg_port *p)
+{
+	static const char *const drivers[] = {"af_packet", "af_xdp", NULL};
+	char sub[CFG_KEYPATH_MAX], var[CFG_NAME_MAX], ifname[CFG_NAME_MAX];
+	const yaml_node_t *env, *dev;
+	const char *val;
+	int driver = 0, rc, len;
+
+	p->device_line = (unsigned int)n->start_mark.line + 1;
+	if (n->type != YAML_MAPPING_NODE) {
+		if ((rc = cfg_str(x, n, path, p->device, sizeof(p->device))))
+			return rc;
+		if (p->device[0] == '\0')
+			return cfg_err(x, n, path, "must not be empty");
+		return 0;
+	}
+	if ((rc = cfg_map(x, n, path, cfg_device_keys)))
+		return rc;
+	env = cfg_get(x, n, "fromEnv");
+	dev = cfg_get(x, n, "netdev");
+	if (!env == !dev)
+		return cfg_err(x, n, path,
+			       "give either fromEnv (a PCIDEVICE_* variable of the SR-IOV device "
+			       "plugin) or netdev (a kernel interface), not %s",
+			       env ? "both" : "neither");
+	if (env) {
+		cfg_key_path(sub, path, "fromEnv");
+		if (cfg_get(x, n, "driver"))
+			return cfg_err(x, cfg_get(x, n, "driver"),
+				       cfg_key_path(sub, path, "driver"),
+				       "only with netdev: a fromEnv device is a PCI address");
+		if ((rc = cfg_str(x, env, sub, var, sizeof(var))))
+			return rc;
+		if (var[0] == '\0')
+			return cfg_err(x, env, sub, "must not be empty");
+		val = getenv(var);
+		if (!val || val[0] == '\0')
+			return cfg_err(x, env, sub,
+				       "environment variable %s is %s (the SR-IOV device plugin "
+				       "sets it when the pod requests the resource)",
+				       var, val ? "empty" : "not set");
+		len = (int)strcspn(val, ",");
+		if (len == 0 || (size_t)len >= sizeof(p->device) ||
+		    strspn(val, "0123456789abcdefABCDEF:.") < (size_t)len)
+			return cfg_err(x, env, sub, "%s=\"%.*s\" is not a PCI address", var,
+				       len > 64 ? 64 : len, val);
+		snprintf(p->device, sizeof(p->device), "%.*s", len, val);
+		return 0;
+	}
+	cfg_key_path(sub, path, "netdev");
+	if ((rc = cfg_str(x, dev, sub, ifname, sizeof(ifname))) ||
+	    (rc = cfg_key_enum(x, n, path, "driver", drivers, &driver)))
+		return rc;
+	len = (int)strlen(ifname);
+	if (len == 0 || len >= 16 || strcspn(ifname, "/ ,=:") < (size_t)len)
+		return cfg_err(x, dev, sub,
+			       "\"%s\" is not an interface name (1-15 characters, no '/', ' ', "
+			       "',', '=', ':')",
+			       ifname);
+	snprintf(p->device, sizeof(p->device), "net_%s_%s,iface=%s", drivers[driver], ifname,
+		 ifname);
+	return 0;
+}
+
 static int cfg_port_parse(struct cfg_ctx *x, const yaml_node_t *n, const char *path,
 			  struct cfg_port *p)
 {
@@ -132,12 +205,9 @@ static int cfg_port_parse(struct cfg_ctx *x, const yaml_node_t *n, const char *p
 
 	p->present = true;
 	if ((rc = cfg_map(x, n, path, cfg_port_keys)) || (rc = cfg_need(x, n, path, "device")) ||
-	    (rc = cfg_key_str(x, n, path, "device", p->device, sizeof(p->device))))
+	    (rc = cfg_device_parse(x, cfg_get(x, n, "device"), cfg_key_path(sub, path, "device"),
+				   p)))
 		return rc;
-	p->device_line = (unsigned int)cfg_get(x, n, "device")->start_mark.line + 1;
-	if (p->device[0] == '\0')
-		return cfg_err(x, cfg_get(x, n, "device"), cfg_key_path(sub, path, "device"),
-			       "must not be empty");
 
 	// The gateway's own address on each arm: ARP answers and, on `int`, the full-NAT source.
 	if ((rc = cfg_need(x, n, path, "addresses")) ||

@@ -94,7 +94,8 @@ static int early_args(int argc, char **argv)
 
 /*
  * The port of an arm: a device EAL already has (--vdev, -a), or a vdev string in the config
- * ("net_af_xdp0,iface=eth1") that is probed here, so a config file alone can describe a port.
+ * ("net_af_xdp0,iface=eth1") or a PCI address that is probed here, so a config file alone can
+ * describe a port.
  */
 static int port_lookup(const struct cfg *c, const struct cfg_port *p, const char *role,
 		       uint16_t *id)
@@ -105,6 +106,10 @@ static int port_lookup(const struct cfg *c, const struct cfg_port *p, const char
 
 	snprintf(name, sizeof(name), "%.*s", (int)n, p->device);
 	if (rte_eth_dev_get_port_by_name(name, id) == 0)
+		return 0;
+	// A PCI address EAL has not probed (no -a for it: `device: {fromEnv: PCIDEVICE_...}`).
+	if (!comma && strchr(name, ':') && rte_dev_probe(name) == 0 &&
+	    rte_eth_dev_get_port_by_name(name, id) == 0)
 		return 0;
 	if (comma) {
 		int ret = rte_dev_probe(p->device);

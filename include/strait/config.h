@@ -55,9 +55,13 @@ struct cfg_route {
 /** One arm of the gateway (`ports.ext` or `ports.int`). */
 struct cfg_port {
 	bool present;
-	char device[CFG_PATH_MAX]; /**< DPDK port name (vdev name or PCI address), or a whole
-				    *  vdev string "net_tap0,iface=x" that strait probes itself */
-	unsigned int device_line;  /**< line of `device` in the file, for messages */
+	/** DPDK port name (vdev name or PCI address), or a whole vdev string
+	 *  "net_tap0,iface=x" that strait probes itself. The file's `device: {fromEnv: VAR}`
+	 *  is read here as the first PCI address of getenv(VAR) (the SR-IOV network device
+	 *  plugin's PCIDEVICE_<RESOURCE>, a comma-separated list), `device: {netdev: IF,
+	 *  driver: af_packet|af_xdp}` as the vdev string "net_af_packet_IF,iface=IF". */
+	char device[CFG_PATH_MAX];
+	unsigned int device_line;	      /**< line of `device` in the file, for messages */
 	struct cfg_cidr addrs[CFG_MAX_ADDRS]; /**< the gateway's own addresses on this arm */
 	unsigned int n_addrs;
 	uint32_t gateway; /**< default next hop, 0 = none */

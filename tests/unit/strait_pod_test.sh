@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# strait_pod_test.sh: the container entrypoint (scripts/strait-pod.sh) turns what the pod
+# gives into EAL arguments: lcores from the CPU affinity (taskset stands in for the cgroup's
+# cpuset), --file-prefix from POD_NAME, -a for each PCIDEVICE_* address (else --no-pci),
+# hugepages (a hugetlbfs in a stand-in /proc/mounts) or --no-huge, the default config.
+# STRAIT_POD_DRY_RUN prints instead of exec.
+# Ends with `N passed, N failed`.
+# Usage: strait_pod_test.sh SCRIPT
+set -uo pipefail
+POD=$1
+passed=0 failed=0
+check() { # NAME EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then
+		passed=$((passed + 1))
+		echo "ok - $1"
+	else
+		failed=$((failed + 1))
+		echo "not ok - $1 (expected '$2', got '$3')"
+	fi
+}
+run() { env -i PATH="$PATH" STRAIT_POD_DRY_RUN=1 STRAIT_HUGE_DIR=/nonexistent "$@"; }
+cpu=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status | cut -d, -f1 | cut -d- -f1)
+
+check "no pod variables: defaults" \
+	"strait -l $cpu --file-prefix strait --no-pci --no-huge -m 512 -- --config /etc/strait/strait.yaml" \
+	"$(run taskset -c "$cpu" sh "$POD")"
+check "POD_NAME is the file prefix, STRAIT_MEMORY_MB the memory" \
+	"strait -l $cpu --file-prefix strait-x7k2p --no-pci --no-huge -m 1024 -- --config /etc/strait/strait.yaml" \
+	"$(run POD_NAME=strait-x7k2p STRAIT_MEMORY_MB=1024 taskset -c "$cpu" sh "$POD")"
+check "a POD_NAME that is no file name is not used" \
+	"strait -l $cpu --file-prefix strait --no-pci --no-huge -m 512 -- --config /etc/strait/strait.yaml" \
+	"$(run 'POD_NAME=a/b' taskset -c "$cpu" sh "$POD")"
+check "each PCIDEVICE_* address allowed, the args and strait's own options kept" \
+	"strait -l $cpu --file-prefix strait -a 0000:3b:02.1 -a 0000:3b:0a.1 --no-huge -m 512 --log-level 7 -- --config /x.yaml" \
+	"$(run PCIDEVICE_INTEL_COM_STRAIT_EXT=0000:3b:0a.1 PCIDEVICE_INTEL_COM_STRAIT_INT=0000:3b:02.1 \
+		taskset -c "$cpu" sh "$POD" --log-level 7 -- --config /x.yaml)"
+mounts=$(mktemp)
+printf 'proc /proc proc rw 0 0\nnodev /dev/hugepages hugetlbfs rw,pagesize=1024M 0 0\n' >"$mounts"
+check "a hugetlbfs at /dev/hugepages (the pod's HugePages emptyDir): hugepages, no files" \
+	"strait -l $cpu --file-prefix strait --no-pci --huge-dir /dev/hugepages --in-memory -- --config /etc/strait/strait.yaml" \
+	"$(run STRAIT_POD_MOUNTS="$mounts" STRAIT_HUGE_DIR=/dev/hugepages taskset -c "$cpu" sh "$POD")"
+rm -f "$mounts"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
