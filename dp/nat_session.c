@@ -39,6 +39,28 @@ static inline void key_from_meta(struct nat_key *k, const struct pkt_meta *m)
 	k->pad = 0;
 }
 
+/*
+ * The Maglev flow hash of a new session, keyed as the mapping's affinity says (enum
+ * cfg_affinity): the whole 5-tuple (16 bytes: a client's connections spread over the
+ * backends), or 8 bytes: the client address, with the destination port for clientIPAndPort
+ * (no protocol in either, so a client's TCP and UDP flows land together).
+ */
+static inline uint32_t nat_affinity_hash(const struct tbl_mapping *mp, const struct nat_key *k)
+{
+	struct {
+		rte_be32_t src;
+		rte_be16_t dport;
+		uint16_t zero;
+	} ck;
+
+	if (likely(mp->affinity == CFG_AFFINITY_FIVE_TUPLE))
+		return maglev_flow_hash(mp->maglev_seed, k, sizeof(*k));
+	ck.src = k->src;
+	ck.dport = mp->affinity == CFG_AFFINITY_CLIENT_IP_AND_PORT ? k->dport : 0;
+	ck.zero = 0;
+	return maglev_flow_hash(mp->maglev_seed, &ck, sizeof(ck));
+}
+
 static bool allowed(const struct tbl_mapping *mp, rte_be32_t src)
 {
 	uint32_t a = rte_be_to_cpu_32(src);
@@ -190,8 +212,7 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	}
 	key_from_meta(&k_o2i, m);
 	if (svc->maglev) {
-		// The whole 5-tuple: one client's connections spread over the backends.
-		uint32_t h = maglev_flow_hash(mp->maglev_seed, &k_o2i, sizeof(k_o2i));
+		uint32_t h = nat_affinity_hash(mp, &k_o2i);
 		be = &t->backends[svc->first_backend + maglev_lookup(svc->maglev, h)];
 	} else {
 		be = &t->backends[svc->first_backend + svc->single];

@@ -152,9 +152,11 @@ struct k8s_portmap_spec {
 	uint16_t start_port, target_port, bootstrap_port; /**< 0 = unset */
 	uint32_t addr;					  /**< host order, 0 = unset */
 	uint8_t proto;					  /**< IPPROTO_TCP or IPPROTO_UDP */
-	struct cfg_limits limits; /**< `limits`: {sessions, sessions_per_source,
+	struct cfg_limits limits;   /**< `limits`: {sessions, sessions_per_source,
 				   *  new_sessions_per_second}, 0 = none */
-	const char *annotation;	  /**< which key it came from */
+	enum cfg_affinity affinity; /**< `affinity`: fiveTuple (default), clientIP,
+				     *  clientIPAndPort (strait/config.h) */
+	const char *annotation;	    /**< which key it came from */
 };
 
 /**
