@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A new session, on the worker lcore that owns it (nat_session_create(), called by nat.c's
- * burst for a first packet on ext): the allow-list, the mapping's flood limits (struct
+ * burst for a first packet on ext, or on int to a mapping's address: hairpin, full NAT): the allow-list, the mapping's flood limits (struct
  * cfg_limits: sessions per source, new sessions a second, sessions), room in the table, the
  * backend (Maglev with the mapping's seed), the SNAT port, the adjacencies, the record.
  *
@@ -167,7 +167,7 @@ static uint32_t snat_victim(struct nat_sessions *s, const struct tables *t, uint
 }
 
 int nat_session_create(struct dp_worker *w, const struct tables *t, const struct pkt_meta *m,
-		       const struct tbl_service *svc, uint32_t bkt, uint32_t sig,
+		       const struct tbl_service *svc, uint32_t bkt, uint32_t sig, bool hairpin,
 		       enum dp_drop *drop)
 {
 	const struct tbl_mapping *mp = &t->mappings[svc->mapping];
@@ -235,7 +235,7 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	// client itself (preserveSource).
 	k_i2o = (struct nat_key){
 		.src = be->addr, .sport = rte_cpu_to_be_16(bport), .proto = m->proto, .family = 4};
-	if (mp->nat == CFG_NAT_FULL) {
+	if (mp->nat == CFG_NAT_FULL || unlikely(hairpin)) {
 		// A free (SNAT address, port) of our partition towards this backend:port (snat.c);
 		// a port is reused across backends, so the pool is addresses x 64K per
 		// backend:port, not per gateway. Where the int port does RSS, the port must also
@@ -300,6 +300,7 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	se->slot = mp->slot;
 	se->state = m->proto == IPPROTO_TCP ? NAT_ST_SYN_SENT : NAT_ST_UDP;
 	se->flags = 0;
+	se->hairpin = hairpin;
 	se->last_seen = dp_ticks(w);
 	se->pkts[0] = se->pkts[1] = 0;
 	se->bytes[0] = se->bytes[1] = 0;
