@@ -186,6 +186,11 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 		*drop = DP_DROP_NOT_ALLOWED;
 		return -1;
 	}
+	// Source rules (an l7mp VirtualService's): the first match names the backend group.
+	if (unlikely(mp->n_rules) && !(svc = tables_rule_pick(t, mp, svc, m->src, m->sport))) {
+		*drop = DP_DROP_NO_RULE;
+		return -1;
+	}
 	if (svc->n_eligible == 0) {
 		*drop = DP_DROP_NO_BACKEND;
 		return -1;

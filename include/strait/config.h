@@ -32,6 +32,8 @@
 #define CFG_MAX_BACKENDS  1024
 #define CFG_MAX_MAPPINGS  4096
 #define CFG_MAX_WORKERS	  16
+#define CFG_MAX_RULES	  32 /**< source rules per mapping (an l7mp VirtualService's) */
+#define CFG_MAX_GROUPS	  8  /**< backend groups per mapping (the rules' targets) */
 /**
  * Most `sessions.max`: 2^28 sessions = 32 GiB at 128 bytes a session (the table's record, its
  * two entries, its links on the unestablished lists and its TCP window tracking), well
@@ -155,7 +157,22 @@ struct cfg_backend {
 	uint16_t port;		 /**< 0 = the mapping port's servicePort */
 	uint16_t weight;	 /**< >= 1, default 1 */
 	bool serving_only;	 /**< serving but not ready (terminating): no new sessions */
+	uint8_t group;		 /**< backend group (< CFG_MAX_GROUPS) a source rule names; 0 */
 	char name[CFG_NAME_MAX]; /**< pod name when known, for display */
+};
+
+/**
+ * A source rule of a mapping (an l7mp VirtualService's `rules[].match`, flattened): a new
+ * session whose client address is in @p src and whose source port is in
+ * @p sport_lo..@p sport_hi goes to the backends of @p group, or is refused when @p group is
+ * -1. A mapping's rules are tried in order, once, at session creation; the first that matches
+ * decides; with rules and none matching, the session is refused. No rules: every client
+ * reaches group 0 (the whole backend list). Host order.
+ */
+struct cfg_rule {
+	struct cfg_cidr src;	     /**< client prefix; len 0 = any */
+	uint16_t sport_lo, sport_hi; /**< client source ports, inclusive; 0-65535 = any */
+	int16_t group;		     /**< backend group, < CFG_MAX_GROUPS; -1 = refuse */
 };
 
 /**
@@ -212,6 +229,11 @@ struct cfg_mapping {
 	/** a removed backend's (endpoint deleted) TCP sessions are cleared, default true; its UDP
 	 *  sessions always are (docs/kubernetes.md, "Endpoint changes") */
 	bool remove_orphan_sessions;
+	/** source rules (struct cfg_rule), none = everyone to the whole backend list; set by
+	 *  the VirtualService source (cp/k8s_virtualservice.c), no config file key */
+	struct cfg_rule rules[CFG_MAX_RULES];
+	unsigned int n_rules;
+	unsigned int n_groups; /**< backend groups: 1 + the largest cfg_backend.group, 0 = 1 */
 };
 
 /** Flags of a Mapping field (struct cfg_field). */
