@@ -75,7 +75,10 @@ struct k8s_result {
 	unsigned int first_map, n_maps; /**< its mappings in k8s_desired.maps when accepted */
 	unsigned int n_ports;		/**< external ports (or ordinals) it serves */
 	unsigned int n_ports_ready;	/**< of which with at least one ready backend */
-	json_t *advertised;   /**< [{name, pod, ordinal, address, port, endPort, protocol}] */
+	json_t *advertised; /**< [{name, pod, ordinal, address, port, endPort, protocol}] */
+	/** fields of the object that strait does not serve and left out (an l7mp
+	 *  VirtualService's rewrite, ingress...), "" = none: condition `Unsupported` */
+	char unsupported[K8S_MESSAGE_MAX];
 	uint64_t fingerprint; /**< hash of its mappings: changes when what it programs changes */
 };
 
