@@ -135,6 +135,31 @@ static void external_session_cannot_be_driven_from_int(void **state)
 	assert_int_equal(w->sess.active, 1);
 }
 
+/* With two workers, a packet on int to a mapping's address goes to the worker of its source
+ * address, as the same client's packets on ext would (and not all to the VIP's worker). */
+static void hairpin_is_steered_by_the_client_address(void **state)
+{
+	(void)state;
+	char err[256];
+	const struct tables *t = tables_get();
+	unsigned int seen = 0;
+
+	dp_worker_free(w);
+	w = dp_worker_new(0, 2, 0, 64, err, sizeof(err));
+	assert_non_null(w);
+	for (uint32_t c = 0; c < 32; c++) {
+		struct pkt_meta m = {.src = rte_cpu_to_be_32(ip4("10.0.0.20") + c),
+				     .dst = rte_cpu_to_be_32(ip4("198.51.100.1")),
+				     .sport = rte_cpu_to_be_16(40000),
+				     .dport = rte_cpu_to_be_16(8080),
+				     .proto = IPPROTO_TCP};
+		unsigned int o = nat_owner(w, t, DP_PORT_INT, &m);
+		assert_int_equal(o, nat_owner(w, t, DP_PORT_EXT, &m));
+		seen |= 1u << o;
+	}
+	assert_int_equal(seen, 3); /* both workers own some pods' flows */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +171,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(external_session_cannot_be_driven_from_int,
 						hp_setup, teardown),
+		cmocka_unit_test_setup_teardown(hairpin_is_steered_by_the_client_address, hp_setup,
+						teardown),
 	};
 	return cmocka_run_group_tests_name("hairpin", tests, group_setup, group_teardown);
 }
