@@ -21,6 +21,7 @@
 const char *const cfg_mode_names[] = {"service", "perPod", NULL};
 const char *const cfg_nat_names[] = {"fullNat", "preserveSource", NULL};
 const char *const cfg_backend_kind_names[] = {"pods", "nodePorts", NULL};
+const char *const cfg_affinity_names[] = {"fiveTuple", "clientIP", "clientIPAndPort", NULL};
 const char *const cfg_proto_names[] = {"tcp", "udp", NULL};
 
 /* ---- The tables -------------------------------------------------------------------------- */
@@ -108,6 +109,22 @@ const char *cfg_mode_name(enum cfg_mapping_mode mode)
 const char *cfg_nat_name(enum cfg_nat_mode nat)
 {
 	return nat == CFG_NAT_FULL || nat == CFG_NAT_PRESERVE_SOURCE ? cfg_nat_names[nat] : "?";
+}
+
+const char *cfg_affinity_name(enum cfg_affinity a)
+{
+	return (unsigned int)a <= CFG_AFFINITY_CLIENT_IP_AND_PORT ? cfg_affinity_names[a] : "?";
+}
+
+int cfg_affinity_parse(const char *s, enum cfg_affinity *out)
+{
+	for (int i = 0; s && cfg_affinity_names[i]; i++) {
+		if (strcmp(s, cfg_affinity_names[i]) == 0) {
+			*out = (enum cfg_affinity)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 /* ---- The reader -------------------------------------------------------------------------- */

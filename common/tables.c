@@ -26,6 +26,7 @@ void tables_free(struct tables *t)
 	free(t->services);
 	free(t->mappings);
 	free(t->backends);
+	free(t->rules);
 	free(t->vips);
 	free(t->vip_slots);
 	free(t->slot_timeouts);

@@ -392,11 +392,10 @@ static int lb_build(struct k8s_build *b, struct k8s_result *r, void *spec)
 	tmpl.remove_orphan_sessions = true;
 	memcpy(tmpl.ports, s->ports, sizeof(tmpl.ports));
 	tmpl.n_ports = s->n_ports;
-	// sessionAffinity: ClientIP (s->affinity_client_ip) is served by the mapping's
-	// consistent-hash key on the client address (the affinity work's cfg_mapping.affinity:
-	// tmpl.affinity = s->affinity_client_ip ? CFG_AFFINITY_CLIENT_IP : CFG_AFFINITY_FIVE_TUPLE).
-	// Its timeoutSeconds (s->affinity_timeout) has no equivalent: the hash holds as long as
-	// the endpoints do.
+	// sessionAffinity: ClientIP is the consistent-hash key on the client address. Its
+	// timeoutSeconds (s->affinity_timeout) has no equivalent: the hash holds as long as the
+	// endpoints do.
+	tmpl.affinity = s->affinity_client_ip ? CFG_AFFINITY_CLIENT_IP : CFG_AFFINITY_FIVE_TUPLE;
 	return k8s_service_build(b, r, &tmpl);
 }
 

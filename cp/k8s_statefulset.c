@@ -135,6 +135,12 @@ int k8s_portmap_parse(const json_t *sts, struct k8s_portmap_spec *spec, char *er
 	}
 	if (ann_limits(doc, &spec->limits, msg, sizeof(msg)))
 		goto out;
+	v = json_object_get(doc, "affinity");
+	if (v && cfg_affinity_parse(json_string_value(v), &spec->affinity) < 0) {
+		snprintf(msg, sizeof(msg),
+			 "affinity: must be fiveTuple, clientIP or clientIPAndPort");
+		goto out;
+	}
 	v = json_object_get(doc, "protocol");
 	s = json_string_value(v);
 	if (v && s && strcasecmp(s, "udp") == 0) {
@@ -168,6 +174,7 @@ static int sts_build(struct k8s_build *b, struct k8s_result *r, void *spec_)
 	tmpl.n_addrs = 1;
 	tmpl.ordinal = -1;
 	tmpl.limits = spec->limits;
+	tmpl.affinity = spec->affinity;
 	if (!tmpl.addrs[0])
 		return k8s_result_fail(r, "InvalidAnnotation",
 				       "annotation %s: no address given and the config's ext port "

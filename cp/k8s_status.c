@@ -101,8 +101,12 @@ json_t *k8s_status_build(const struct k8s_result *r, const json_t *cur, bool pro
 	out = json_object();
 	if (!conds || !out)
 		goto nomem;
-	const struct cond *all[] = {&ready, &prog, &conf};
-	for (unsigned int i = 0; i < 3; i++)
+	// Unsupported: only on objects that have fields strait leaves out (l7mp's rewrite...).
+	struct cond unsup = {"Unsupported", true, "UnsupportedField", ""};
+	snprintf(unsup.message, sizeof(unsup.message), "not served at L4, ignored: %.480s",
+		 r->unsupported);
+	const struct cond *all[] = {&ready, &prog, &conf, &unsup};
+	for (unsigned int i = 0; i < (r->unsupported[0] ? 4u : 3u); i++)
 		if (json_array_append_new(conds,
 					  cond_json(all[i], cur_conds, r->generation, now_us)))
 			goto nomem;

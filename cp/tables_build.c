@@ -59,6 +59,36 @@ static uint32_t timeout_or(uint32_t v, uint32_t dflt)
 	return v ? v : dflt;
 }
 
+/* Backend groups of a mapping: each ports entry gets one service per group (tables.h). */
+static unsigned int map_groups(const struct cfg_mapping *cm)
+{
+	return cm->n_rules && cm->n_groups > 1 ? cm->n_groups : 1;
+}
+
+/* The mapping's source rules into t->rules, each group checked against its groups. */
+static int rules_add(struct tables *t, struct tbl_mapping *tm, const struct cfg_mapping *cm,
+		     char *err, size_t errlen)
+{
+	tm->first_rule = t->n_rules;
+	tm->n_rules = cm->n_rules;
+	tm->n_groups = map_groups(cm);
+	for (unsigned int i = 0; i < cm->n_rules; i++) {
+		const struct cfg_rule *cr = &cm->rules[i];
+		struct tbl_rule *r = &t->rules[t->n_rules++];
+		if (cr->group >= (int)tm->n_groups || cr->sport_lo > cr->sport_hi) {
+			snprintf(err, errlen, "mapping %s: rule %u names group %d of %u", cm->name,
+				 i, cr->group, tm->n_groups);
+			return EINVAL;
+		}
+		r->mask = cr->src.len ? ~0u << (32 - cr->src.len) : 0;
+		r->net = cr->src.addr & r->mask;
+		r->sport_lo = cr->sport_lo;
+		r->sport_hi = cr->sport_hi;
+		r->group = cr->group;
+	}
+	return 0;
+}
+
 struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const *maps,
 			    unsigned int n_maps, int (*slot_of)(const char *ns, const char *name),
 			    uint64_t generation, char *err, size_t errlen)
@@ -83,8 +113,10 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 		failed = &dummy;
 	*failed = -1;
 	// Counted in 64 bits: 4096 mappings x 8 addresses x 65535 ports is past 2^32.
+	uint64_t n_rules = 0;
 	for (unsigned int m = 0; m < n_maps; m++) {
-		n_svc += maps[m]->n_ports;
+		n_svc += (uint64_t)maps[m]->n_ports * map_groups(maps[m]);
+		n_rules += maps[m]->n_rules;
 		n_be += (uint64_t)maps[m]->n_ports * maps[m]->n_backends;
 		n_vips += maps[m]->n_addrs;
 		n_keys += mapping_keys(maps[m]);
@@ -107,11 +139,12 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 	t->mappings = calloc(n_maps ? n_maps : 1, sizeof(*t->mappings));
 	t->services = calloc(n_svc ? n_svc : 1, sizeof(*t->services));
 	t->backends = calloc(n_be ? n_be : 1, sizeof(*t->backends));
+	t->rules = calloc(n_rules ? n_rules : 1, sizeof(*t->rules));
 	t->vips = calloc(n_vips ? n_vips : 1, sizeof(*t->vips));
 	t->slot_timeouts = malloc(CFG_MAX_MAPPINGS * sizeof(*t->slot_timeouts));
 	t->slot_mss_clamp = calloc(CFG_MAX_MAPPINGS, sizeof(*t->slot_mss_clamp));
-	if (!t->mappings || !t->services || !t->backends || !t->vips || !t->slot_timeouts ||
-	    !t->slot_mss_clamp)
+	if (!t->mappings || !t->services || !t->backends || !t->rules || !t->vips ||
+	    !t->slot_timeouts || !t->slot_mss_clamp)
 		goto fail;
 	for (unsigned int i = 0; i < CFG_MAX_MAPPINGS; i++)
 		t->slot_timeouts[i] = c->timeouts;
@@ -199,6 +232,7 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 		t->slot_timeouts[slot] = tm->timeouts;
 		tm->limits = cm->limits;
 		tm->maglev_seed = cm->maglev.seed;
+		tm->affinity = (uint8_t)cm->affinity;
 		t->slot_mss_clamp[slot] = cm->tcp_mss_clamp;
 		tm->n_addrs = cm->n_addrs;
 		memcpy(tm->addrs, cm->addrs, sizeof(cm->addrs[0]) * cm->n_addrs);
@@ -206,7 +240,10 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 		for (unsigned int a = 0; a < cm->n_addrs; a++)
 			vip_add(t, cm->addrs[a]);
 
-		for (unsigned int p = 0; p < cm->n_ports; p++) {
+		if ((e = rules_add(t, tm, cm, err, errlen)) != 0)
+			goto fail;
+		for (unsigned int sp = 0; sp < cm->n_ports * tm->n_groups; sp++) {
+			const unsigned int p = sp / tm->n_groups, g = sp % tm->n_groups;
 			const struct cfg_map_port *mp = &cm->ports[p];
 			uint32_t idx = t->n_services;
 			struct tbl_service *s = &t->services[t->n_services++];
@@ -217,8 +254,9 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 			s->target_port = mp->service_port;
 			s->proto = mp->proto;
 			s->first_backend = t->n_backends;
-			s->n_backends = cm->n_backends;
 			for (unsigned int b = 0; b < cm->n_backends; b++) {
+				if (tm->n_groups > 1 && cm->backends[b].group != g)
+					continue; // another group's
 				struct tbl_backend *tb = &t->backends[t->n_backends++];
 				tb->addr = rte_cpu_to_be_32(cm->backends[b].addr);
 				tb->port = cm->backends[b].port;
@@ -227,8 +265,9 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 				snprintf(tb->name, sizeof(tb->name), "%s", cm->backends[b].name);
 				if (tb->weight) {
 					s->n_eligible++;
-					s->single = (uint16_t)b;
+					s->single = (uint16_t)s->n_backends;
 				}
+				s->n_backends++;
 			}
 			if (s->n_eligible > 1) {
 				struct maglev_backend *mb = calloc(s->n_backends, sizeof(*mb));
@@ -251,7 +290,8 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 					goto fail;
 				}
 			}
-			for (unsigned int a = 0; a < cm->n_addrs; a++) {
+			// The lookup finds group 0's service; the rules find the others'.
+			for (unsigned int a = 0; a < cm->n_addrs && g == 0; a++) {
 				for (uint32_t port = s->port_lo; port <= s->port_hi; port++) {
 					struct tbl_svc_key k = {
 						.addr = rte_cpu_to_be_32(cm->addrs[a]),

@@ -6,7 +6,9 @@
  *   2. scan each primary bucket for the key's signature and prefetch the record it names
  *      (or, rarely, prefetch the alternative bucket and scan that one next);
  *   3. check each key against its record, then rewrite with the record's precomputed
- *      checksum deltas and queue for tx. Misses on ext start a session; on int, a drop.
+ *      checksum deltas and queue for tx. Misses on ext start a session; on int, a drop,
+ *      but for a packet to a mapping's address (hairpin: RFC 4787 REQ-9, RFC 5382 REQ-8),
+ *      which starts a full-NAT session whose out2in packets arrive on int.
  *
  * Ownership: every session belongs to one worker, its single writer. The owner of a flow can
  * be told from any of its packets, so whichever worker receives a packet can pass it on:
@@ -78,6 +80,10 @@ unsigned int nat_owner(const struct dp_worker *w, const struct tables *t, uint8_
 			return w->id;
 		return snat_owner(w, m->dport);
 	}
+	// Hairpin: a client behind int to a mapping's address is steered by its own address,
+	// as on ext (its replies come to a SNAT port of the same worker).
+	if (unlikely(tables_is_vip(t, m->dst)))
+		return client_owner(w, m->src);
 	return client_owner(w, m->dst);
 }
 
@@ -159,7 +165,8 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 	struct dp_map_stats *ms = &w->stats.map[se->slot];
 
 	if (unlikely(m->ttl <= 1)) {
-		dp_to_slowpath(w, mb, dir == DIR_O2I ? DP_PORT_EXT : DP_PORT_INT, DP_SP_TTL);
+		dp_to_slowpath(w, mb, dir == DIR_O2I && !se->hairpin ? DP_PORT_EXT : DP_PORT_INT,
+			       DP_SP_TTL);
 		return;
 	}
 	// Flags and, for RST and FIN, the sequence window; a refused segment changes nothing.
@@ -432,10 +439,11 @@ struct svc_cache {
 	const struct tbl_service *svc;
 };
 
-/* A first packet on ext without a session: the checks of DESIGN §3, then a new session. */
-static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte_mbuf *mb,
-			 const struct pkt_meta *m, struct nat_hash h, uint32_t now,
-			 struct svc_cache *sc)
+/* A first packet without a session, on ext or (hairpin) on int to a mapping's address: the
+ * checks of DESIGN §3, then a new session. */
+static void nat_miss(struct dp_worker *w, const struct tables *t, struct rte_mbuf *mb,
+		     const struct pkt_meta *m, struct nat_hash h, uint32_t now,
+		     struct svc_cache *sc, uint8_t in_port)
 {
 	const struct tbl_service *svc;
 	enum dp_drop why;
@@ -462,7 +470,7 @@ static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte
 	}
 	// Before a session exists: a packet that would expire here starts none (RFC 1812 §5.3.1).
 	if (unlikely(m->ttl <= 1)) {
-		dp_to_slowpath(w, mb, DP_PORT_EXT, DP_SP_TTL);
+		dp_to_slowpath(w, mb, in_port, DP_SP_TTL);
 		return;
 	}
 	if (!(mb->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_GOOD) &&
@@ -470,7 +478,7 @@ static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte
 		dp_drop(w, mb, DP_DROP_BAD_L4_CHECKSUM);
 		return;
 	}
-	int idx = nat_session_create(w, t, m, svc, h.bkt, h.sig, &why);
+	int idx = nat_session_create(w, t, m, svc, h.bkt, h.sig, in_port == DP_PORT_INT, &why);
 	if (idx < 0) {
 		w->stats.map[t->mappings[svc->mapping].slot].drops++;
 		dp_drop(w, mb, why);
@@ -550,15 +558,21 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 	if (unlikely(r == NAT_REF_NONE) && created)
 		r = nat_sessions_lookup_h(s, &bk->key, bk->h);
 	if (unlikely(r == NAT_REF_NONE)) {
-		if (in_port != DP_PORT_EXT) {
+		// On int, only a packet to a mapping's address may start a session (hairpin).
+		if (in_port != DP_PORT_EXT && !tables_is_vip(t, m->dst)) {
 			dp_drop(w, mb, DP_DROP_NO_SESSION);
 			return false;
 		}
 		uint64_t before = w->stats.sessions_created;
-		nat_miss_ext(w, t, mb, m, bk->h, now, sc);
+		nat_miss(w, t, mb, m, bk->h, now, sc, in_port);
 		return w->stats.sessions_created != before;
 	}
 	if (unlikely((int)(r & 1) != dir)) {
+		// A hairpin session's client is behind int: its out2in packets arrive there.
+		if (in_port == DP_PORT_INT && s->recs[r >> 1].hairpin) {
+			nat_forward(w, mb, m, r >> 1, DIR_O2I, now, false);
+			return false;
+		}
 		dp_drop(w, mb, DP_DROP_NO_SESSION);
 		return false;
 	}

@@ -23,12 +23,14 @@ void nat_process_burst(struct dp_worker *w, const struct tables *t, uint8_t in_p
 unsigned int nat_owner(const struct dp_worker *w, const struct tables *t, uint8_t in_port,
 		       const struct pkt_meta *m);
 /**
- * Create the session for a first packet arriving on ext.
+ * Create the session for a first packet arriving on ext, or on int to a mapping's address
+ * (@p hairpin: a client behind int, RFC 4787 REQ-9 / RFC 5382 REQ-8: always full NAT, so that
+ * the backend's replies come back through the gateway whatever the mapping's `nat`).
  * @param bkt, sig the hash of the packet's key (nat_key_hash()), computed by the burst.
  * @return session index, or -1 with *drop set.
  */
 int nat_session_create(struct dp_worker *w, const struct tables *t, const struct pkt_meta *m,
-		       const struct tbl_service *svc, uint32_t bkt, uint32_t sig,
+		       const struct tbl_service *svc, uint32_t bkt, uint32_t sig, bool hairpin,
 		       enum dp_drop *drop);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A new session, on the worker lcore that owns it (nat_session_create(), called by nat.c's
- * burst for a first packet on ext): the allow-list, the mapping's flood limits (struct
+ * burst for a first packet on ext, or on int to a mapping's address: hairpin, full NAT): the allow-list, the mapping's flood limits (struct
  * cfg_limits: sessions per source, new sessions a second, sessions), room in the table, the
  * backend (Maglev with the mapping's seed), the SNAT port, the adjacencies, the record.
  *
@@ -37,6 +37,28 @@ static inline void key_from_meta(struct nat_key *k, const struct pkt_meta *m)
 	k->proto = m->proto;
 	k->family = 4;
 	k->pad = 0;
+}
+
+/*
+ * The Maglev flow hash of a new session, keyed as the mapping's affinity says (enum
+ * cfg_affinity): the whole 5-tuple (16 bytes: a client's connections spread over the
+ * backends), or 8 bytes: the client address, with the destination port for clientIPAndPort
+ * (no protocol in either, so a client's TCP and UDP flows land together).
+ */
+static inline uint32_t nat_affinity_hash(const struct tbl_mapping *mp, const struct nat_key *k)
+{
+	struct {
+		rte_be32_t src;
+		rte_be16_t dport;
+		uint16_t zero;
+	} ck;
+
+	if (likely(mp->affinity == CFG_AFFINITY_FIVE_TUPLE))
+		return maglev_flow_hash(mp->maglev_seed, k, sizeof(*k));
+	ck.src = k->src;
+	ck.dport = mp->affinity == CFG_AFFINITY_CLIENT_IP_AND_PORT ? k->dport : 0;
+	ck.zero = 0;
+	return maglev_flow_hash(mp->maglev_seed, &ck, sizeof(ck));
 }
 
 static bool allowed(const struct tbl_mapping *mp, rte_be32_t src)
@@ -145,7 +167,7 @@ static uint32_t snat_victim(struct nat_sessions *s, const struct tables *t, uint
 }
 
 int nat_session_create(struct dp_worker *w, const struct tables *t, const struct pkt_meta *m,
-		       const struct tbl_service *svc, uint32_t bkt, uint32_t sig,
+		       const struct tbl_service *svc, uint32_t bkt, uint32_t sig, bool hairpin,
 		       enum dp_drop *drop)
 {
 	const struct tbl_mapping *mp = &t->mappings[svc->mapping];
@@ -162,6 +184,11 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 
 	if (!allowed(mp, m->src)) {
 		*drop = DP_DROP_NOT_ALLOWED;
+		return -1;
+	}
+	// Source rules (an l7mp VirtualService's): the first match names the backend group.
+	if (unlikely(mp->n_rules) && !(svc = tables_rule_pick(t, mp, svc, m->src, m->sport))) {
+		*drop = DP_DROP_NO_RULE;
 		return -1;
 	}
 	if (svc->n_eligible == 0) {
@@ -190,8 +217,7 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	}
 	key_from_meta(&k_o2i, m);
 	if (svc->maglev) {
-		// The whole 5-tuple: one client's connections spread over the backends.
-		uint32_t h = maglev_flow_hash(mp->maglev_seed, &k_o2i, sizeof(k_o2i));
+		uint32_t h = nat_affinity_hash(mp, &k_o2i);
 		be = &t->backends[svc->first_backend + maglev_lookup(svc->maglev, h)];
 	} else {
 		be = &t->backends[svc->first_backend + svc->single];
@@ -214,7 +240,7 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	// client itself (preserveSource).
 	k_i2o = (struct nat_key){
 		.src = be->addr, .sport = rte_cpu_to_be_16(bport), .proto = m->proto, .family = 4};
-	if (mp->nat == CFG_NAT_FULL) {
+	if (mp->nat == CFG_NAT_FULL || unlikely(hairpin)) {
 		// A free (SNAT address, port) of our partition towards this backend:port (snat.c);
 		// a port is reused across backends, so the pool is addresses x 64K per
 		// backend:port, not per gateway. Where the int port does RSS, the port must also
@@ -279,6 +305,7 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	se->slot = mp->slot;
 	se->state = m->proto == IPPROTO_TCP ? NAT_ST_SYN_SENT : NAT_ST_UDP;
 	se->flags = 0;
+	se->hairpin = hairpin;
 	se->last_seen = dp_ticks(w);
 	se->pkts[0] = se->pkts[1] = 0;
 	se->bytes[0] = se->bytes[1] = 0;

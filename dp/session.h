@@ -64,8 +64,8 @@ struct nat_session {
 	uint8_t state : 3;	 /**< enum nat_tcp_state */
 	uint8_t flags : 3;	 /**< NAT_F_* */
 	uint8_t src_counted : 1; /**< counted in the per-source sketch (nat_sessions_track) */
-	uint8_t pad0 : 1;
-	uint16_t slot;	    /**< mapping counter slot (and timeouts) */
+	uint8_t hairpin : 1;	 /**< client behind int (RFC 4787 REQ-9): O2I arrives on int */
+	uint16_t slot;		 /**< mapping counter slot (and timeouts) */
 	uint16_t l3_delta;  /**< out2in IPv4 header delta of the addresses (RFC 1624), folded */
 	uint16_t l4_delta;  /**< out2in TCP/UDP delta: pseudo-header addresses and ports */
 	uint16_t adj[2];    /**< [dir] index into dp_worker.adj of the next hop */

@@ -32,6 +32,8 @@
 #define CFG_MAX_BACKENDS  1024
 #define CFG_MAX_MAPPINGS  4096
 #define CFG_MAX_WORKERS	  16
+#define CFG_MAX_RULES	  32 /**< source rules per mapping (an l7mp VirtualService's) */
+#define CFG_MAX_GROUPS	  8  /**< backend groups per mapping (the rules' targets) */
 /**
  * Most `sessions.max`: 2^28 sessions = 32 GiB at 128 bytes a session (the table's record, its
  * two entries, its links on the unestablished lists and its TCP window tracking), well
@@ -128,6 +130,22 @@ char *cfg_timeout_words(char *buf, size_t size, const char *sep);
 enum cfg_nat_mode { CFG_NAT_FULL = 0, CFG_NAT_PRESERVE_SOURCE = 1 };
 enum cfg_mapping_mode { CFG_MODE_STATIC = 0, CFG_MODE_SERVICE = 1, CFG_MODE_PER_POD = 2 };
 enum cfg_backend_kind { CFG_BACKENDS_PODS = 0, CFG_BACKENDS_NODEPORTS = 1 };
+/**
+ * A mapping's `affinity`: what the Maglev flow hash of a new session is keyed on, and so which
+ * new flows land on one backend (as long as the backend set does not change):
+ * - fiveTuple (default): the whole 5-tuple, a client's connections spread over the backends;
+ * - clientIP: the client's address alone, every flow of a client (any port, any protocol:
+ *   SIP signalling and its RTP streams) on one backend, as Kubernetes' Service
+ *   `sessionAffinity: ClientIP` and l7mp's ConsistentHash keyed on `/IP/src_addr`;
+ * - clientIPAndPort: the client's address and the destination (external) port, so one
+ *   client's flows to one port share a backend and its flows to another port may not.
+ * Existing sessions keep their backend whatever it is.
+ */
+enum cfg_affinity {
+	CFG_AFFINITY_FIVE_TUPLE = 0,
+	CFG_AFFINITY_CLIENT_IP = 1,
+	CFG_AFFINITY_CLIENT_IP_AND_PORT = 2,
+};
 
 /** One `ports:` entry of a mapping: external port or range → service port. */
 struct cfg_map_port {
@@ -145,7 +163,22 @@ struct cfg_backend {
 	bool serving_only;	 /**< not ready, or terminating: no new sessions (draining) */
 	bool terminating;	 /**< serving_only because it is being deleted (EndpointSlice
 				  *  `terminating`, a Pod's deletionTimestamp): for display */
+	uint8_t group;		 /**< backend group (< CFG_MAX_GROUPS) a source rule names; 0 */
 	char name[CFG_NAME_MAX]; /**< pod name when known, for display */
+};
+
+/**
+ * A source rule of a mapping (an l7mp VirtualService's `rules[].match`, flattened): a new
+ * session whose client address is in @p src and whose source port is in
+ * @p sport_lo..@p sport_hi goes to the backends of @p group, or is refused when @p group is
+ * -1. A mapping's rules are tried in order, once, at session creation; the first that matches
+ * decides; with rules and none matching, the session is refused. No rules: every client
+ * reaches group 0 (the whole backend list). Host order.
+ */
+struct cfg_rule {
+	struct cfg_cidr src;	     /**< client prefix; len 0 = any */
+	uint16_t sport_lo, sport_hi; /**< client source ports, inclusive; 0-65535 = any */
+	int16_t group;		     /**< backend group, < CFG_MAX_GROUPS; -1 = refuse */
 };
 
 /**
@@ -193,6 +226,7 @@ struct cfg_mapping {
 	struct cfg_timeouts timeouts; /**< 0 = global default */
 	struct cfg_limits limits;     /**< 0 = no limit */
 	struct cfg_maglev maglev;
+	enum cfg_affinity affinity;   /**< the Maglev hash's key, default fiveTuple */
 	int32_t ordinal;	      /**< StatefulSet ordinal for per-pod ports, -1 = none */
 	uint16_t tcp_mss_clamp;	      /**< most TCP MSS in SYNs and SYN-ACKs, bytes; 0 = none */
 	struct cfg_backend *backends; /**< owned; n_backends entries */
@@ -201,6 +235,11 @@ struct cfg_mapping {
 	/** a removed backend's (endpoint deleted) TCP sessions are cleared, default true; its UDP
 	 *  sessions always are (docs/kubernetes.md, "Endpoint changes") */
 	bool remove_orphan_sessions;
+	/** source rules (struct cfg_rule), none = everyone to the whole backend list; set by
+	 *  the VirtualService source (cp/k8s_virtualservice.c), no config file key */
+	struct cfg_rule rules[CFG_MAX_RULES];
+	unsigned int n_rules;
+	unsigned int n_groups; /**< backend groups: 1 + the largest cfg_backend.group, 0 = 1 */
 };
 
 /** Flags of a Mapping field (struct cfg_field). */
@@ -269,6 +308,7 @@ struct cfg_field {
 	X("timeouts", OBJECT, timeouts, 0, 0, cfg_timeout_fields, CFG_F_CRD)                       \
 	X("limits", OBJECT, limits, 0, 0, cfg_limit_fields, CFG_F_CRD)                             \
 	X("maglev", OBJECT, maglev, 0, 0, cfg_maglev_fields, CFG_F_CRD)                            \
+	X("affinity", ENUM, affinity, 0, 0, cfg_affinity_names, CFG_F_CRD)                         \
 	X("ordinal", INT, ordinal, -1, INT32_MAX, NULL, 0)                                         \
 	X("tcpMssClamp", INT, tcp_mss_clamp, 536, 65535, NULL, CFG_F_CRD)                          \
 	X("backends", BACKENDS, backends, 1, CFG_MAX_BACKENDS, cfg_backend_fields, CFG_F_CRD)      \
@@ -304,6 +344,16 @@ extern const struct cfg_field cfg_maglev_fields[];
 extern const char *const cfg_mode_names[];
 /** `nat` values, index = enum cfg_nat_mode. */
 extern const char *const cfg_nat_names[];
+/** `affinity` values (fiveTuple, clientIP, clientIPAndPort), index = enum cfg_affinity. */
+extern const char *const cfg_affinity_names[];
+/** The name of an affinity as written in a Mapping: fiveTuple, clientIP, clientIPAndPort; "?"
+ *  if unknown. Any thread. */
+const char *cfg_affinity_name(enum cfg_affinity a);
+/**
+ * The value of affinity name @p s (one of cfg_affinity_names, exact case).
+ * @return 0 with @p out set, or -EINVAL when @p s names none. Any thread.
+ */
+int cfg_affinity_parse(const char *s, enum cfg_affinity *out);
 /** `backends` values when not a list, index = enum cfg_backend_kind. */
 extern const char *const cfg_backend_kind_names[];
 /** `protocol` values (any case), index 0 = IPPROTO_TCP, 1 = IPPROTO_UDP. */

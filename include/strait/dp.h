@@ -37,6 +37,7 @@
 	X(NOT_FOR_US, "not_for_us")                                                                \
 	X(NO_MAPPING, "no_mapping")                                                                \
 	X(NOT_ALLOWED, "not_allowed")                                                              \
+	X(NO_RULE, "no_rule")                                                                      \
 	X(SPOOFED_SOURCE, "spoofed_source")                                                        \
 	X(NO_SESSION, "no_session")                                                                \
 	X(TCP_NOT_SYN, "tcp_not_syn")                                                              \

@@ -40,6 +40,8 @@
 	  "kubernetes.io%2Fservice-name", none)                                                    \
 	X(STATEFULSET, "StatefulSet", "apps/v1", "statefulsets", "statefulsets.apps",              \
 	  "/apis/apps/v1", NULL, NULL, true, NULL, statefulset)                                    \
+	X(VIRTUALSERVICE, "VirtualService", "l7mp.io/v1", "virtualservices",                       \
+	  "virtualservices.l7mp.io", "/apis/l7mp.io/v1", NULL, NULL, true, NULL, virtualservice)   \
 	X(POD, "Pod", "v1", "pods", "pods", "/api/v1", NULL, NULL, true,                           \
 	  "statefulset.kubernetes.io%2Fpod-name", none)                                            \
 	X(NODE, "Node", "v1", "nodes", "nodes", "/api/v1", NULL, NULL, false, NULL, none)          \

@@ -83,7 +83,10 @@ struct k8s_result {
 	unsigned int first_map, n_maps; /**< its mappings in k8s_desired.maps when accepted */
 	unsigned int n_ports;		/**< external ports (or ordinals) it serves */
 	unsigned int n_ports_ready;	/**< of which with at least one ready backend */
-	json_t *advertised;   /**< [{name, pod, ordinal, address, port, endPort, protocol}] */
+	json_t *advertised; /**< [{name, pod, ordinal, address, port, endPort, protocol}] */
+	/** fields of the object that strait does not serve and left out (an l7mp
+	 *  VirtualService's rewrite, ingress...), "" = none: condition `Unsupported` */
+	char unsupported[K8S_MESSAGE_MAX];
 	uint64_t fingerprint; /**< hash of its mappings: changes when what it programs changes */
 };
 
@@ -170,9 +173,11 @@ struct k8s_portmap_spec {
 	uint16_t start_port, target_port, bootstrap_port; /**< 0 = unset */
 	uint32_t addr;					  /**< host order, 0 = unset */
 	uint8_t proto;					  /**< IPPROTO_TCP or IPPROTO_UDP */
-	struct cfg_limits limits; /**< `limits`: {sessions, sessions_per_source,
+	struct cfg_limits limits;   /**< `limits`: {sessions, sessions_per_source,
 				   *  new_sessions_per_second}, 0 = none */
-	const char *annotation;	  /**< which key it came from */
+	enum cfg_affinity affinity; /**< `affinity`: fiveTuple (default), clientIP,
+				     *  clientIPAndPort (strait/config.h) */
+	const char *annotation;	    /**< which key it came from */
 };
 
 /**

@@ -65,6 +65,17 @@ struct tbl_service {
 	uint16_t single; /**< the only eligible backend (relative) when maglev is NULL */
 };
 
+/**
+ * A source rule (struct cfg_rule) as the fast path tests it: (src & mask) == net and
+ * sport_lo <= sport <= sport_hi. Host order.
+ */
+struct tbl_rule {
+	uint32_t net; /**< already masked */
+	uint32_t mask;
+	uint16_t sport_lo, sport_hi;
+	int32_t group; /**< offset from the looked-up service to the group's one; -1 = refuse */
+};
+
 /** A mapping as the data plane and the management interfaces see it. */
 struct tbl_mapping {
 	char name[CFG_NAME_MAX];
@@ -78,9 +89,15 @@ struct tbl_mapping {
 	struct cfg_timeouts timeouts; /**< resolved: never 0 */
 	struct cfg_limits limits;     /**< as configured, 0 = none (dp/nat.c splits them) */
 	uint32_t maglev_seed;	      /**< of maglev_flow_hash() */
+	uint8_t affinity;	      /**< enum cfg_affinity: the key maglev_flow_hash() reads */
 	uint32_t n_addrs;
 	uint32_t addrs[CFG_MAX_ADDRS]; /**< host order */
 	uint32_t first_service, n_services;
+	/** source rules, in order, into tables.rules; 0 = none (every client to the service
+	 *  that the lookup found). With rules, each ports entry has n_groups services in a
+	 *  row, the lookup finding the first (group 0): group g is that service + g. */
+	uint32_t first_rule, n_rules;
+	uint32_t n_groups;
 };
 
 /** An IPv4 prefix as the fast path tests it: (addr & mask) == net. Host order. */
@@ -106,6 +123,8 @@ struct tables {
 	uint32_t n_mappings;
 	struct tbl_backend *backends;
 	uint32_t n_backends;
+	struct tbl_rule *rules; /**< every mapping's source rules (tbl_mapping.first_rule) */
+	uint32_t n_rules;
 	/** the gateway's own addresses per arm (network order) */
 	rte_be32_t addrs[DP_PORT_MAX][CFG_MAX_ADDRS];
 	uint32_t n_addrs[DP_PORT_MAX];
@@ -227,6 +246,31 @@ static inline bool tables_is_vip(const struct tables *t, rte_be32_t addr)
  * @return 0 or -ENOMEM (then @p t is unchanged). Control plane, before publication.
  */
 int tables_vips_index(struct tables *t);
+
+/**
+ * The service of a new session's client under the source rules of @p mp (struct cfg_rule):
+ * the first rule matching network-order @p src and @p sport names a group, whose service is
+ * @p svc (the one tables_svc_lookup() found, group 0) + the group. @return @p svc when @p mp
+ * has no rules, the group's service, or NULL when the first matching rule refuses or no rule
+ * matches. O(rules): a mask, a compare and two port compares each. Any lcore.
+ */
+static inline const struct tbl_service *tables_rule_pick(const struct tables *t,
+							 const struct tbl_mapping *mp,
+							 const struct tbl_service *svc,
+							 rte_be32_t src, rte_be16_t sport)
+{
+	uint32_t a = rte_be_to_cpu_32(src);
+	uint16_t p = rte_be_to_cpu_16(sport);
+
+	if (mp->n_rules == 0)
+		return svc;
+	for (uint32_t i = 0; i < mp->n_rules; i++) {
+		const struct tbl_rule *r = &t->rules[mp->first_rule + i];
+		if ((a & r->mask) == r->net && p >= r->sport_lo && p <= r->sport_hi)
+			return r->group < 0 ? NULL : svc + r->group;
+	}
+	return NULL;
+}
 
 /** Whether host-order @p addr is in a network behind the int arm (anti-spoofing on ext). */
 static inline bool tables_is_int_net(const struct tables *t, uint32_t addr)

@@ -221,6 +221,21 @@ static void tables_setup(void)
 		mp->n_backends = N_BACKENDS;
 		mp->ordinal = -1;
 	}
+	// The udp mapping's affinity and source rules, to measure what they cost a new session
+	// (docs/benchmarks.md): BENCH_AFFINITY=fiveTuple|clientIP|clientIPAndPort, BENCH_RULES=N
+	// (N rules, only the last matching the benchmark's clients, as a worst case).
+	const char *aff = getenv("BENCH_AFFINITY"), *nr = getenv("BENCH_RULES");
+	if (aff && cfg_affinity_parse(aff, &maps[1].affinity) < 0)
+		die("BENCH_AFFINITY=%s: not an affinity", aff);
+	if (nr) {
+		unsigned long n = strtoul(nr, NULL, 10);
+		if (n < 1 || n > CFG_MAX_RULES)
+			die("BENCH_RULES=%s: 1-%d", nr, CFG_MAX_RULES);
+		for (unsigned long i = 0; i + 1 < n; i++)
+			maps[1].rules[i] = (struct cfg_rule){{ip4("192.0.2.0"), 24}, 0, 65535, 0};
+		maps[1].rules[n - 1] = (struct cfg_rule){{0, 0}, 0, 65535, 0};
+		maps[1].n_rules = (unsigned int)n;
+	}
 	struct tables *t = tables_build(&c, p, 2, slot_of, 1, err, sizeof(err));
 	if (!t)
 		die("tables_build: %s", err);

@@ -5,6 +5,7 @@
 #   - the gateway answers ping on both arms;
 #   - a 20 MB TCP transfer both ways arrives with the same sha256; UDP echo returns the bytes;
 #   - many client connections spread over every backend; per-broker ports reach their pod;
+#   - a pod reaches a mapping through its external address (hairpin, full NAT);
 #   - a source outside a mapping's allow-list gets nothing;
 #   - a UDP session expires after its timeout;
 #   - ICMP errors from a pod reach the client translated: the kernel of the client matches
@@ -79,6 +80,16 @@ for ((i = 0; i < NPODS; i++)); do
 	check_eq "broker port $((32000 + i)) answered by pod-$i" "pod-$i" \
 		"$(client_curl "http://$EXT:$((32000 + i))/" || true)"
 done
+
+# --- hairpin (RFC 4787 REQ-9, RFC 5382 REQ-8) ------------------------------------------
+# A pod connects to the external address (its default route is via the gateway's int
+# address): full NAT to the backend, the reply back through strait from the external address.
+check_match "hairpin: pod-0 reaches $EXT:8080 through strait" 'pod-[0-2]' \
+	"$(in_pod 0 curl -s --max-time 3 "http://$EXT:8080/" 2>&1 || true)"
+check_eq "hairpin: pod-0 reaches broker port 32001, answered by pod-1" pod-1 \
+	"$(in_pod 0 curl -s --max-time 3 "http://$EXT:32001/" 2>&1 || true)"
+check_eq "hairpin: pod-1 reaches its own broker port 32001 (backend = client)" pod-1 \
+	"$(in_pod 1 curl -s --max-time 3 "http://$EXT:32001/" 2>&1 || true)"
 
 head -c 1400 /dev/urandom >"$ST/udp.in"
 client_udp "$EXT" 7777 <"$ST/udp.in" >"$ST/udp.out" || true

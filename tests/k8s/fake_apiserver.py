@@ -53,12 +53,13 @@ RESOURCES = {
     ("apps", "v1", "statefulsets"): ("StatefulSet", True),
     ("strait.io", "v1alpha1", "mappings"): ("Mapping", True),
     ("strait.io", "v1alpha1", "addresspools"): ("AddressPool", False),
+    ("l7mp.io", "v1", "virtualservices"): ("VirtualService", True),
     ("coordination.k8s.io", "v1", "leases"): ("Lease", True),
     ("events.k8s.io", "v1", "events"): ("Event", True),
 }
 KIND_PLURAL = {v[0]: k[2] for k, v in RESOURCES.items()}
-CRD = {"mappings", "addresspools"}  # custom resources: list items keep kind/apiVersion, as the real server does
-STATUS_SUBRESOURCE = {"mappings", "addresspools", "statefulsets", "pods", "services", "nodes"}
+CRD = {"mappings", "addresspools", "virtualservices"}  # custom resources: list items keep kind/apiVersion, as the real server does
+STATUS_SUBRESOURCE = {"mappings", "addresspools", "statefulsets", "pods", "services", "nodes", "virtualservices"}
 HISTORY_MAX = 200000
 
 VERSION_120 = {

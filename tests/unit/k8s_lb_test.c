@@ -213,6 +213,7 @@ static void local_policy_is_preserve_source_and_affinity_is_kept(void **state)
 		""));
 	run();
 	assert_int_equal(map("lb-kafka")->nat, CFG_NAT_PRESERVE_SOURCE);
+	assert_int_equal(map("lb-kafka")->affinity, CFG_AFFINITY_CLIENT_IP);
 	svc = k8s_cache_get(&store.c[K8S_KIND_SERVICE], "kafka", "kafka");
 	assert_int_equal(k8s_lb_decode(svc, &info, err, sizeof(err)), 0);
 	assert_true(info.local);

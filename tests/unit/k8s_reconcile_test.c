@@ -614,7 +614,7 @@ static void unknown_fields_are_ignored(void **state)
 		    "{\"addresses\":[\"203.0.113.41\"],\"mode\":\"service\",\"serviceName\":"
 		    "\"kafka\",\"ports\":[{\"port\":9092}],\"timeouts\":{\"tcpSyn\":20},"
 		    "\"limits\":{\"sessions\":9,\"sessionsPerSource\":3,\"newSessionsPerSecond\":"
-		    "7},\"maglev\":{\"seed\":5}}"));
+		    "7},\"maglev\":{\"seed\":5},\"affinity\":\"clientIP\"}"));
 	run(NULL, 0);
 	assert_true(res("lim")->accepted);
 	assert_int_equal(map("lim")->timeouts.tcp_syn, 20);
@@ -622,6 +622,7 @@ static void unknown_fields_are_ignored(void **state)
 	assert_int_equal(map("lim")->limits.sessions_per_source, 3);
 	assert_int_equal(map("lim")->limits.new_per_second, 7);
 	assert_int_equal(map("lim")->maglev.seed, 5);
+	assert_int_equal(map("lim")->affinity, CFG_AFFINITY_CLIENT_IP);
 }
 
 static void bad_annotations_are_reported(void **state)
@@ -645,6 +646,9 @@ static void bad_annotations_are_reported(void **state)
 		 "0-65535"},
 		{"{\\\"start_port\\\": 1, \\\"limits\\\": {\\\"sessions\\\": 1, \\\"rate\\\": 2}}",
 		 "annotation strait.io/port-mapper: limits.rate: unknown key"},
+		{"{\\\"start_port\\\": 1, \\\"affinity\\\": \\\"sticky\\\"}",
+		 "annotation strait.io/port-mapper: affinity: must be fiveTuple, clientIP or "
+		 "clientIPAndPort"},
 	};
 	char buf[1024];
 
@@ -695,11 +699,13 @@ static void psc_portmapper_keys_and_precedence(void **state)
 	json_decref(sts);
 	sts = t_json("{\"metadata\":{\"annotations\":{\"strait.io/port-mapper\":"
 		     "\"{\\\"start_port\\\":2,\\\"limits\\\":{\\\"sessions\\\":100,"
-		     "\\\"sessions_per_source\\\":5,\\\"new_sessions_per_second\\\":50}}\"}}}");
+		     "\\\"sessions_per_source\\\":5,\\\"new_sessions_per_second\\\":50},"
+		     "\\\"affinity\\\":\\\"clientIPAndPort\\\"}\"}}}");
 	assert_int_equal(k8s_portmap_parse(sts, &spec, e, sizeof(e)), 1);
 	assert_int_equal(spec.limits.sessions, 100);
 	assert_int_equal(spec.limits.sessions_per_source, 5);
 	assert_int_equal(spec.limits.new_per_second, 50);
+	assert_int_equal(spec.affinity, CFG_AFFINITY_CLIENT_IP_AND_PORT);
 	json_decref(sts);
 	sts = t_json("{\"metadata\":{\"annotations\":{\"other\":\"x\"}}}");
 	assert_int_equal(k8s_portmap_parse(sts, &spec, e, sizeof(e)), 0);
