@@ -35,6 +35,7 @@
 #include "neigh.h"
 #include "parse_inlines.h"
 #include "pkt_out.h"
+#include "reject.h"
 #include "session_clear.h"
 #include "session_inlines.h"
 
@@ -473,7 +474,10 @@ static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte
 	int idx = nat_session_create(w, t, m, svc, h.bkt, h.sig, &why);
 	if (idx < 0) {
 		w->stats.map[t->mappings[svc->mapping].slot].drops++;
-		dp_drop(w, mb, why);
+		if (why == DP_DROP_REJECTED)
+			dp_reject(w, mb, m);
+		else
+			dp_drop(w, mb, why);
 		return;
 	}
 	if (m->proto == IPPROTO_TCP) {
