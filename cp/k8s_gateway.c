@@ -352,10 +352,10 @@ static int gw_build(struct k8s_build *b, struct k8s_result *r, void *spec)
 	return 0;
 }
 
-/* The conditions of the Gateway and of its listeners, from its result. */
-static json_t *gw_status(const struct k8s_report *rep, const struct k8s_result *r, const json_t *gw,
-			 const json_t *cur, bool programmed)
+json_t *k8s_gateway_status(const struct k8s_report *rep, const struct k8s_result *r,
+			   const json_t *cur, bool programmed)
 {
+	const json_t *gw = k8s_cache_get(&rep->store->c[r->kind], r->ns, r->name);
 	const json_t *cc = json_object_get(cur, "conditions"), *l, *it;
 	bool accepted = r->valid || (strcmp(r->reason, "UnsupportedAddress") != 0 &&
 				     strcmp(r->reason, "ListenersNotValid") != 0);
@@ -457,11 +457,11 @@ static void gw_report(const struct k8s_report *rep, const struct k8s_result *r, 
 
 	if (!gw || strcmp(r->reason, K8S_GW_NOT_OURS) == 0)
 		return;
-	k8s_gw_status_write(rep, r->kind, r->ns, r->name, entry,
-			    gw_status(rep, r, gw,
-				      k8s_gw_status_cur(rep, r->kind, r->ns, r->name, entry),
-				      programmed),
-			    key);
+	k8s_gw_status_write(
+		rep, r->kind, r->ns, r->name, entry,
+		k8s_gateway_status(rep, r, k8s_gw_status_cur(rep, r->kind, r->ns, r->name, entry),
+				   programmed),
+		key);
 }
 
 const struct k8s_source k8s_source_gateway = {

@@ -122,6 +122,25 @@ json_t *k8s_gw_cond(const char *type, bool status, const char *reason, const cha
 void k8s_gw_status_write(const struct k8s_report *rep, enum k8s_kind kind, const char *ns,
 			 const char *name, json_t *entry, json_t *want, const char *key);
 
+struct k8s_result;
+
+/**
+ * The desired .status of Gateway result @p r: conditions Accepted and Programmed, addresses,
+ * and per listener supportedKinds, attachedRoutes and conditions Accepted, Conflicted,
+ * ResolvedRefs, Programmed. @p cur: the current status (transition times), or NULL.
+ * @return a new object, or NULL (ENOMEM).
+ */
+json_t *k8s_gateway_status(const struct k8s_report *rep, const struct k8s_result *r,
+			   const json_t *cur, bool programmed);
+
+/**
+ * The desired .status of TCPRoute/UDPRoute result @p r: parents[] (other controllers' entries
+ * of @p cur kept) with conditions Accepted and ResolvedRefs per parentRef of ours.
+ * @return a new object, or NULL (ENOMEM, or not ours).
+ */
+json_t *k8s_route_status(const struct k8s_report *rep, const struct k8s_result *r,
+			 const json_t *cur);
+
 /** The status the book says was last sent for @p entry, else the cached object's. Borrowed. */
 const json_t *k8s_gw_status_cur(const struct k8s_report *rep, enum k8s_kind kind, const char *ns,
 				const char *name, json_t *entry);

@@ -68,11 +68,10 @@ static json_t *parent_ref(const json_t *ref)
 	return o;
 }
 
-static void route_report(const struct k8s_report *rep, const struct k8s_result *r, json_t *entry,
-			 bool programmed, const char *key)
+json_t *k8s_route_status(const struct k8s_report *rep, const struct k8s_result *r,
+			 const json_t *cur)
 {
 	const json_t *route = k8s_cache_get(&rep->store->c[r->kind], r->ns, r->name), *ref, *c;
-	const json_t *cur = k8s_gw_status_cur(rep, r->kind, r->ns, r->name, entry);
 	json_t *parents = json_array(), *refs = json_array();
 	bool resolved;
 	const char *rreason;
@@ -80,11 +79,10 @@ static void route_report(const struct k8s_report *rep, const struct k8s_result *
 	int64_t now = k8s_wall_us();
 	size_t i, j;
 
-	(void)programmed;
 	if (!route || strcmp(r->reason, K8S_GW_NOT_OURS) == 0 || !parents || !refs) {
 		json_decref(parents);
 		json_decref(refs);
-		return;
+		return NULL;
 	}
 	resolved = k8s_gw_route_refs(rep->store, r->kind, route, &rreason, rmsg, sizeof(rmsg));
 	// Other controllers' entries stay as they are (a merge patch replaces the list).
@@ -121,8 +119,17 @@ static void route_report(const struct k8s_report *rep, const struct k8s_result *
 							 "conditions", conds));
 	}
 	json_decref(refs);
-	k8s_gw_status_write(rep, r->kind, r->ns, r->name, entry,
-			    json_pack("{s:o}", "parents", parents), key);
+	return json_pack("{s:o}", "parents", parents);
+}
+
+static void route_report(const struct k8s_report *rep, const struct k8s_result *r, json_t *entry,
+			 bool programmed, const char *key)
+{
+	(void)programmed;
+	k8s_gw_status_write(
+		rep, r->kind, r->ns, r->name, entry,
+		k8s_route_status(rep, r, k8s_gw_status_cur(rep, r->kind, r->ns, r->name, entry)),
+		key);
 }
 
 /* A route that is no source in this pass cannot have been ours: decode() takes every route,
