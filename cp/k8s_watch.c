@@ -349,6 +349,24 @@ static void inf_list_done(struct informer *f, CURLcode res, long code)
 		f->state = INF_START;
 		return;
 	}
+	if (res == CURLE_OK && code == 404 &&
+	    strncmp(f->ki->prefix, "/apis/gateway.networking.k8s.io/", 32) == 0) {
+		// The Gateway API CRDs are optional: not installed is an empty list, looked for
+		// again every minute (the cache then says "synced", not "error").
+		json_t *none = json_array();
+		if (!f->listed_once)
+			K8S_LOG(NOTICE,
+				"%s is not served (Gateway API CRDs not installed); "
+				"looking again every 60 s",
+				f->ki->gr);
+		f->fallback = false;
+		f->listed_once = true;
+		if (none)
+			k8s_queue_push(f->w->q, K8S_UPD_RELIST, f->kind, none, false);
+		f->state = INF_WAIT;
+		f->wait_until_ms = k8s_now_ms() + 60000;
+		return;
+	}
 	k8s_response_describe(&r, what, sizeof(what));
 	if (code == 404 && (f->kind == K8S_KIND_MAPPING || f->kind == K8S_KIND_ADDRESSPOOL))
 		snprintf(what + strlen(what), sizeof(what) - strlen(what),

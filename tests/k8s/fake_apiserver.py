@@ -13,6 +13,7 @@ Lease create/update with resourceVersion preconditions, Event create.
     fake_apiserver.py --listen 127.0.0.1:6443 --ctl 127.0.0.1:6444 --cert C --key K
                       --token T [--state FILE] [--version 1.20] [--preload FILE]
                       [--bookmark-interval S] [--max-watch-seconds S]
+                      [--gateway-routes v1|v1alpha2]
 
 HTTPS with the given certificate (tests generate a self-signed one with openssl); bearer
 token authentication. --version 1.20 serves EndpointSlices only as discovery.k8s.io/v1beta1,
@@ -20,7 +21,8 @@ like the recorded server. --state FILE persists objects and the resourceVersion 
 restart (the watch history does not survive, as in a real apiserver whose watch cache is
 gone: a watch from before the restart gets 410 Expired). --preload FILE applies a JSON list
 of {"op": "apply"|"delete", ...} after loading the state (changes made "while strait was
-not looking").
+not looking"). Gateway API kinds are served as the v1.6 standard-channel CRDs do; with
+--gateway-routes v1alpha2, TCPRoute/UDPRoute only as v1alpha2 (Gateway API before v1.6).
 
 The test drives it through a plain-HTTP control endpoint (--ctl), see Ctl below, or with
 fakectl.py.
@@ -53,12 +55,22 @@ RESOURCES = {
     ("apps", "v1", "statefulsets"): ("StatefulSet", True),
     ("strait.io", "v1alpha1", "mappings"): ("Mapping", True),
     ("strait.io", "v1alpha1", "addresspools"): ("AddressPool", False),
+    ("", "v1", "namespaces"): ("Namespace", False),
+    ("gateway.networking.k8s.io", "v1", "gatewayclasses"): ("GatewayClass", False),
+    ("gateway.networking.k8s.io", "v1", "gateways"): ("Gateway", True),
+    ("gateway.networking.k8s.io", "v1", "tcproutes"): ("TCPRoute", True),
+    ("gateway.networking.k8s.io", "v1alpha2", "tcproutes"): ("TCPRoute", True),
+    ("gateway.networking.k8s.io", "v1", "udproutes"): ("UDPRoute", True),
+    ("gateway.networking.k8s.io", "v1alpha2", "udproutes"): ("UDPRoute", True),
+    ("gateway.networking.k8s.io", "v1beta1", "referencegrants"): ("ReferenceGrant", True),
     ("coordination.k8s.io", "v1", "leases"): ("Lease", True),
     ("events.k8s.io", "v1", "events"): ("Event", True),
 }
 KIND_PLURAL = {v[0]: k[2] for k, v in RESOURCES.items()}
-CRD = {"mappings", "addresspools"}  # custom resources: list items keep kind/apiVersion, as the real server does
-STATUS_SUBRESOURCE = {"mappings", "statefulsets", "pods", "services", "nodes"}
+GATEWAY_API = {"gatewayclasses", "gateways", "tcproutes", "udproutes", "referencegrants"}
+CRD = {"mappings", "addresspools"} | GATEWAY_API  # custom resources: list items keep kind/apiVersion, as the real server does
+STATUS_SUBRESOURCE = {"mappings", "statefulsets", "pods", "services", "nodes", "gatewayclasses",
+                      "gateways", "tcproutes", "udproutes"}
 HISTORY_MAX = 200000
 
 VERSION_120 = {
@@ -271,6 +283,10 @@ class Server:
         if (group, version, plural) not in RESOURCES:
             return False
         if self.version == "1.20" and group == "discovery.k8s.io" and version == "v1":
+            return False
+        # TCPRoute/UDPRoute v1 came with Gateway API v1.6.0: most clusters serve v1alpha2 only.
+        if (self.args.gateway_routes == "v1alpha2" and group == "gateway.networking.k8s.io" and
+                version == "v1" and plural in ("tcproutes", "udproutes")):
             return False
         return True
 
@@ -761,6 +777,9 @@ def main():
     ap.add_argument("--state")
     ap.add_argument("--version", default="1.20")
     ap.add_argument("--preload")
+    ap.add_argument("--gateway-routes", choices=["v1", "v1alpha2"], default="v1",
+                    help="the versions of TCPRoute/UDPRoute served: v1 (and v1alpha2), or "
+                    "v1alpha2 only (Gateway API before v1.6)")
     ap.add_argument("--bookmark-interval", type=float, default=60.0)
     # A real apiserver ends a watch at the client's timeoutSeconds; tests want that sooner,
     # to see watches resumed from a BOOKMARK's resourceVersion without waiting minutes.
