@@ -23,6 +23,7 @@
 #include <strait/k8s_cache.h>
 #include <strait/k8s_json.h>
 #include <strait/k8s_kinds.h>
+#include <strait/k8s_manifests.h>
 #include <strait/k8s_reconcile.h>
 
 #include "k8s_testlib.h"
@@ -613,6 +614,114 @@ static void routes_are_read_in_v1_and_v1alpha2(void **state)
 			 K8S_KIND_REFERENCEGRANT);
 }
 
+/* The first document of tests/data/gateway-api/@p file, in namespace default. */
+static json_t *upstream(const char *file)
+{
+	char path[512], err[256];
+	size_t len;
+	json_t *docs;
+
+	snprintf(path, sizeof(path), "%s/gateway-api/%s", STRAIT_TESTS_DATA, file);
+	char *text = t_read(path, &len);
+	assert_int_equal(k8s_yaml_to_json(file, text, len, &docs, err, sizeof(err)), 0);
+	free(text);
+	json_t *o = json_incref(json_array_get(docs, 0));
+	json_decref(docs);
+	assert_non_null(o);
+	json_object_set_new(json_object_get(o, "metadata"), "namespace", json_string("default"));
+	return o;
+}
+
+static void upstream_examples_are_served(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *gw, *route, *class;
+		enum k8s_kind kind;
+		uint8_t proto;
+	} ex[] = {
+		{"example-tcp-routing-gateway.yaml", "example-tcp-routing-tcp-route.yaml",
+		 "my-tcp-gateway-class", K8S_KIND_TCPROUTE, IPPROTO_TCP},
+		{"example-udp-routing-gateway.yaml", "example-udp-routing-udp-route.yaml",
+		 "my-udp-gateway-class", K8S_KIND_UDPROUTE, IPPROTO_UDP},
+	};
+
+	service("default", "my-foo-service", 1, 2);
+	for (unsigned int i = 0; i < 2; i++) {
+		json_t *gw = upstream(ex[i].gw), *rt = upstream(ex[i].route);
+		put(K8S_KIND_GATEWAYCLASS,
+		    "{'metadata':{'name':'%s'},'spec':{'controllerName':'%s'}}", ex[i].class,
+		    K8S_GW_CONTROLLER);
+		assert_int_equal(
+			k8s_kind_of(k8s_str(gw, "apiVersion", NULL), k8s_str(gw, "kind", NULL)),
+			K8S_KIND_GATEWAY);
+		assert_int_equal(
+			k8s_kind_of(k8s_str(rt, "apiVersion", NULL), k8s_str(rt, "kind", NULL)),
+			(int)ex[i].kind);
+		assert_true(k8s_cache_apply(&store.c[K8S_KIND_GATEWAY], K8S_UPD_ADDED, gw) >= 0);
+		assert_true(k8s_cache_apply(&store.c[ex[i].kind], K8S_UPD_ADDED, rt) >= 0);
+		json_decref(gw);
+		json_decref(rt);
+	}
+	run();
+	// No spec.addresses and no pool: the ext port's address; both on 8080 (TCP and UDP).
+	const struct cfg_mapping *t = map("gw-my-tcp-gateway-foo");
+	const struct cfg_mapping *u = map("gw-my-udp-gateway-foo");
+	assert_non_null(t);
+	assert_non_null(u);
+	assert_int_equal(t->addrs[0], EXT_ADDR);
+	assert_int_equal(t->ports[0].port, 8080);
+	assert_int_equal(t->ports[0].proto, IPPROTO_TCP);
+	assert_int_equal(u->ports[0].proto, IPPROTO_UDP);
+	assert_int_equal(t->n_backends, 2);
+	assert_int_equal(u->n_backends, 2);
+	assert_true(res(K8S_KIND_GATEWAY, "default", "my-tcp-gateway")->accepted);
+	json_t *st = route_status(K8S_KIND_TCPROUTE, "default", "tcp-app-1");
+	assert_string_equal(pcond(st, 0, "Accepted"), "True:Accepted");
+	assert_string_equal(pcond(st, 0, "ResolvedRefs"), "True:ResolvedRefs");
+	json_decref(st);
+}
+
+/* The versions the rows read are the ones the v1.6.1 CRDs serve. */
+static void crds_serve_the_versions_strait_reads(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *file;
+		enum k8s_kind kind;
+	} crd[] = {
+		{"gateway.networking.k8s.io_gatewayclasses.yaml", K8S_KIND_GATEWAYCLASS},
+		{"gateway.networking.k8s.io_gateways.yaml", K8S_KIND_GATEWAY},
+		{"gateway.networking.k8s.io_tcproutes.yaml", K8S_KIND_TCPROUTE},
+		{"gateway.networking.k8s.io_udproutes.yaml", K8S_KIND_UDPROUTE},
+		{"gateway.networking.k8s.io_referencegrants.yaml", K8S_KIND_REFERENCEGRANT},
+	};
+
+	for (unsigned int i = 0; i < 5; i++) {
+		const struct k8s_kind_info *ki = k8s_kind_info(crd[i].kind);
+		json_t *c = upstream(crd[i].file), *v;
+		bool found = false, fb = !ki->fallback_api_version;
+		size_t j;
+
+		assert_string_equal(k8s_str(c, "spec", "names", "plural", NULL), ki->resource);
+		assert_string_equal(k8s_str(c, "spec", "names", "kind", NULL), ki->kind);
+		assert_int_equal(strcmp(k8s_str(c, "spec", "scope", NULL), "Namespaced") == 0,
+				 ki->namespaced);
+		json_array_foreach(k8s_get(c, "spec", "versions", NULL), j, v) {
+			char av[128];
+			snprintf(av, sizeof(av), "gateway.networking.k8s.io/%s",
+				 k8s_str(v, "name", NULL));
+			if (strcmp(av, ki->api_version) == 0)
+				found = json_is_true(json_object_get(v, "served"));
+			if (ki->fallback_api_version && strcmp(av, ki->fallback_api_version) == 0)
+				fb = true; // v1alpha2: not served by v1.6.1, by older releases
+		}
+		assert_true(found);
+		assert_true(fb);
+		json_decref(c);
+	}
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -630,6 +739,8 @@ int main(void)
 		T(gateway_of_another_class_is_left_alone),
 		T(address_from_a_pool_or_refused_outside_the_pools),
 		T(routes_are_read_in_v1_and_v1alpha2),
+		T(upstream_examples_are_served),
+		T(crds_serve_the_versions_strait_reads),
 	};
 	return cmocka_run_group_tests_name("k8s_gateway", tests, NULL, NULL);
 }
