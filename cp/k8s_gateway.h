@@ -135,8 +135,9 @@ json_t *k8s_gateway_status(const struct k8s_report *rep, const struct k8s_result
 
 /**
  * The desired .status of TCPRoute/UDPRoute result @p r: parents[] (other controllers' entries
- * of @p cur kept) with conditions Accepted and ResolvedRefs per parentRef of ours.
- * @return a new object, or NULL (ENOMEM, or not ours).
+ * of @p cur kept) with conditions Accepted and ResolvedRefs per parentRef of ours; for a route
+ * with no parent of ours, @p cur's parents without strait's entries.
+ * @return a new object, or NULL (ENOMEM; or not ours and @p cur has no entry of strait's).
  */
 json_t *k8s_route_status(const struct k8s_report *rep, const struct k8s_result *r,
 			 const json_t *cur);

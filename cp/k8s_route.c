@@ -79,10 +79,26 @@ json_t *k8s_route_status(const struct k8s_report *rep, const struct k8s_result *
 	int64_t now = k8s_wall_us();
 	size_t i, j;
 
-	if (!route || strcmp(r->reason, K8S_GW_NOT_OURS) == 0 || !parents || !refs) {
+	if (!route || !parents || !refs) {
 		json_decref(parents);
 		json_decref(refs);
 		return NULL;
+	}
+	if (strcmp(r->reason, K8S_GW_NOT_OURS) == 0) {
+		// No parent of ours (any more): take back the entries strait wrote, if any.
+		bool had = false;
+		json_decref(refs);
+		json_array_foreach(json_object_get(cur, "parents"), i, c) {
+			if (strcmp(k8s_str(c, "controllerName", NULL), K8S_GW_CONTROLLER) == 0)
+				had = true;
+			else
+				json_array_append(parents, (json_t *)c);
+		}
+		if (!had) {
+			json_decref(parents);
+			return NULL;
+		}
+		return json_pack("{s:o}", "parents", parents);
 	}
 	resolved = k8s_gw_route_refs(rep->store, r->kind, route, &rreason, rmsg, sizeof(rmsg));
 	// Other controllers' entries stay as they are (a merge patch replaces the list).
@@ -132,8 +148,8 @@ static void route_report(const struct k8s_report *rep, const struct k8s_result *
 		key);
 }
 
-/* A route that is no source in this pass cannot have been ours: decode() takes every route,
- * and a route that is not ours is a valid result that writes nothing. Nothing to undo. */
+/* decode() takes every route: a route whose parents are no longer ours is a result whose
+ * status writer takes back strait's entries (k8s_route_status()); no orphan sweep needed. */
 
 const struct k8s_source k8s_source_tcproute = {
 	.invalid_reason = "Invalid",

@@ -15,7 +15,8 @@
 # - a non-TCP (HTTP) listener: Accepted=False UnsupportedProtocol, its route
 #   NotAllowedByListeners;
 # - TCPRoute/UDPRoute served as v1alpha2 only (Gateway API before v1.6): found by discovery,
-#   status written at v1alpha2.
+#   status written at v1alpha2;
+# - no Gateway API CRDs at all: the kinds are empty lists, the state is synced, not error.
 #
 # Usage: gateway_test.sh [STRAIT_BINARY]   (meson passes the binary; default build/strait)
 set -euo pipefail
@@ -262,5 +263,32 @@ check "[v1alpha2] route status written at v1alpha2" status_at_v1alpha2
 rc=0
 strait_stop || rc=$?
 check_eq "[v1alpha2] strait exit status" 0 "$rc"
+kill "$FAKE_PID" 2>/dev/null || true
+wait "$FAKE_PID" 2>/dev/null || true
+
+# ---- Part 3: no Gateway API CRDs installed: synced, not an error; Mappings still served ----
+
+rm -f "$ST/api-state.json"
+fake_api_start --state "$ST/api-state.json" --max-watch-seconds 5 --gateway-routes none
+{
+	echo '['
+	service demo svc-a 0
+	cat <<EOF
+,{"apiVersion": "strait.io/v1alpha1", "kind": "Mapping", "metadata": {"name": "web", "namespace": "demo"},
+ "spec": {"addresses": ["$EXT"], "mode": "service", "serviceName": "svc-a", "ports": [{"port": 8080, "servicePort": 80}]}}
+]
+EOF
+} | apply
+strait_start "$BIN" "$ST/strait.yaml"
+k8s_state() { sctl show config | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["kubernetes"]["state"])'; }
+k8s_state_is() { [ "$(k8s_state)" = "$1" ]; }
+check "[no CRDs] a Mapping is still served (:8080 → pod-0)" wait_for 20 answers 8080 pod-0
+check "[no CRDs] the Kubernetes state is synced, not error" wait_for 10 k8s_state_is synced
+check "[no CRDs] logged: Gateway API CRDs not installed" \
+	grep -q 'gateways.gateway.networking.k8s.io is not served (Gateway API CRDs not installed)' "$STRAIT_LOG"
+rc=0
+strait_stop || rc=$?
+check_eq "[no CRDs] strait exit status" 0 "$rc"
+
 
 e2e_finish

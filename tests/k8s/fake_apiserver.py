@@ -13,7 +13,7 @@ Lease create/update with resourceVersion preconditions, Event create.
     fake_apiserver.py --listen 127.0.0.1:6443 --ctl 127.0.0.1:6444 --cert C --key K
                       --token T [--state FILE] [--version 1.20] [--preload FILE]
                       [--bookmark-interval S] [--max-watch-seconds S]
-                      [--gateway-routes v1|v1alpha2]
+                      [--gateway-routes v1|v1alpha2|none]
 
 HTTPS with the given certificate (tests generate a self-signed one with openssl); bearer
 token authentication. --version 1.20 serves EndpointSlices only as discovery.k8s.io/v1beta1,
@@ -22,7 +22,8 @@ restart (the watch history does not survive, as in a real apiserver whose watch 
 gone: a watch from before the restart gets 410 Expired). --preload FILE applies a JSON list
 of {"op": "apply"|"delete", ...} after loading the state (changes made "while strait was
 not looking"). Gateway API kinds are served as the v1.6 standard-channel CRDs do; with
---gateway-routes v1alpha2, TCPRoute/UDPRoute only as v1alpha2 (Gateway API before v1.6).
+--gateway-routes v1alpha2, TCPRoute/UDPRoute only as v1alpha2 (Gateway API before v1.6);
+with none, no Gateway API kind (CRDs not installed).
 
 The test drives it through a plain-HTTP control endpoint (--ctl), see Ctl below, or with
 fakectl.py.
@@ -284,6 +285,8 @@ class Server:
             return False
         if self.version == "1.20" and group == "discovery.k8s.io" and version == "v1":
             return False
+        if self.args.gateway_routes == "none" and plural in GATEWAY_API:
+            return False  # the Gateway API CRDs are not installed
         # TCPRoute/UDPRoute v1 came with Gateway API v1.6.0: most clusters serve v1alpha2 only.
         if (self.args.gateway_routes == "v1alpha2" and group == "gateway.networking.k8s.io" and
                 version == "v1" and plural in ("tcproutes", "udproutes")):
@@ -777,9 +780,10 @@ def main():
     ap.add_argument("--state")
     ap.add_argument("--version", default="1.20")
     ap.add_argument("--preload")
-    ap.add_argument("--gateway-routes", choices=["v1", "v1alpha2"], default="v1",
-                    help="the versions of TCPRoute/UDPRoute served: v1 (and v1alpha2), or "
-                    "v1alpha2 only (Gateway API before v1.6)")
+    ap.add_argument("--gateway-routes", choices=["v1", "v1alpha2", "none"], default="v1",
+                    help="the versions of TCPRoute/UDPRoute served: v1 (and v1alpha2), "
+                    "v1alpha2 only (Gateway API before v1.6), or none: no Gateway API kind "
+                    "at all (CRDs not installed)")
     ap.add_argument("--bookmark-interval", type=float, default=60.0)
     # A real apiserver ends a watch at the client's timeoutSeconds; tests want that sooner,
     # to see watches resumed from a BOOKMARK's resourceVersion without waiting minutes.

@@ -562,6 +562,17 @@ static void gateway_of_another_class_is_left_alone(void **state)
 	assert_true(res(K8S_KIND_GATEWAY, "gw-ns", "gw")->valid); // no Event
 	struct k8s_report r = rep();
 	assert_null(k8s_route_status(&r, res(K8S_KIND_TCPROUTE, "gw-ns", "r"), NULL));
+	// A route that was ours: strait's entry is taken back, another controller's kept.
+	json_t *cur = t_json("{\"parents\": [{\"controllerName\": \"example.com/other\"},"
+			     " {\"controllerName\": \"strait.io/gateway-controller\"}]}");
+	json_t *st = k8s_route_status(&r, res(K8S_KIND_TCPROUTE, "gw-ns", "r"), cur);
+	assert_non_null(st);
+	assert_int_equal(json_array_size(json_object_get(st, "parents")), 1);
+	assert_string_equal(
+		k8s_str(json_array_get(json_object_get(st, "parents"), 0), "controllerName", NULL),
+		"example.com/other");
+	json_decref(st);
+	json_decref(cur);
 	for (unsigned int i = 0; i < d.n_res; i++)
 		assert_false(d.res[i].kind == K8S_KIND_GATEWAYCLASS &&
 			     strcmp(d.res[i].name, "other") == 0);
