@@ -144,9 +144,22 @@ scenarios() {
 	local label=$1 routes=$2
 	check "[$label] synced: simple TCPRoute :8101 answered by pod-0" wait_for 20 answers 8101 pod-0
 
-	# Gateway and GatewayClass status.
-	check_eq "[$label] GatewayClass strait: Accepted" True \
-		"$(get gatewayclasses "" strait status.conditions.Accepted.status)"
+	# Gateway and GatewayClass status: written once this strait holds the Lease.
+	class_accepted() { [ "$(get gatewayclasses "" strait status.conditions.Accepted.status)" = True ]; }
+	gw_programmed() { [ "$(gw_cond gw Programmed status)" = True ]; }
+	route_written() {
+		local r
+		for r in demo/simple demo/missing demo/web demo/byport demo/multi-old other/same; do
+			[ -n "$(route_cond "$routes" "${r%/*}" "${r#*/}" Accepted reason)" ] || return 1
+		done
+		for r in usimple umissing; do
+			[ -n "$(route_cond udproutes demo "$r" Accepted reason)" ] || return 1
+		done
+		[ -n "$(get gateways demo gw-all 'status.listeners[1].attachedRoutes')" ]
+	}
+	check "[$label] GatewayClass strait: Accepted" wait_for 10 class_accepted
+	check "[$label] Gateway gw: status written" wait_for 10 gw_programmed
+	check "[$label] routes: status written" wait_for 10 route_written
 	check_eq "[$label] GatewayClass of another controller: no status" "" \
 		"$(get gatewayclasses "" someone-else status.conditions.Accepted.status)"
 	check_eq "[$label] Gateway gw: Accepted" True:Accepted "$(gw_cond gw Accepted status):$(gw_cond gw Accepted reason)"
