@@ -46,7 +46,7 @@
 	  "statefulset.kubernetes.io%2Fpod-name", none)                                            \
 	X(NODE, "Node", "v1", "nodes", "nodes", "/api/v1", NULL, NULL, false, NULL, none)          \
 	X(ADDRESSPOOL, "AddressPool", "strait.io/v1alpha1", "addresspools",                        \
-	  "addresspools.strait.io", "/apis/strait.io/v1alpha1", NULL, NULL, false, NULL, none)    \
+	  "addresspools.strait.io", "/apis/strait.io/v1alpha1", NULL, NULL, false, NULL, none)     \
 	X(NAMESPACE, "Namespace", "v1", "namespaces", "namespaces", "/api/v1", NULL, NULL, false,  \
 	  NULL, none)                                                                              \
 	X(GATEWAYCLASS, "GatewayClass", "gateway.networking.k8s.io/v1", "gatewayclasses",          \
@@ -63,9 +63,9 @@
 	  "udproutes.gateway.networking.k8s.io", "/apis/gateway.networking.k8s.io/v1",             \
 	  "/apis/gateway.networking.k8s.io/v1alpha2", "gateway.networking.k8s.io/v1alpha2", true,  \
 	  NULL, udproute)                                                                          \
-	X(REFERENCEGRANT, "ReferenceGrant", "gateway.networking.k8s.io/v1beta1", "referencegrants", \
-	  "referencegrants.gateway.networking.k8s.io", "/apis/gateway.networking.k8s.io/v1beta1",  \
-	  NULL, NULL, true, NULL, none)
+	X(REFERENCEGRANT, "ReferenceGrant", "gateway.networking.k8s.io/v1beta1",                   \
+	  "referencegrants", "referencegrants.gateway.networking.k8s.io",                          \
+	  "/apis/gateway.networking.k8s.io/v1beta1", NULL, NULL, true, NULL, none)
 
 /** The kinds strait reads: K8S_KIND_MAPPING, K8S_KIND_SERVICE, ... in K8S_KINDS order. */
 enum k8s_kind {
