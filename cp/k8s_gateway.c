@@ -185,6 +185,9 @@ static int gw_addresses(struct k8s_build *b, struct k8s_result *r, const json_t 
 	return 1;
 }
 
+/* backendRefs of a route: the CRDs' most (16 rules of 16 in v1alpha2; v1 has one rule). */
+#define GROUPS_MAX 256
+
 /* One backendRef's endpoints and weight. */
 struct group {
 	struct cfg_backend *be;
@@ -204,7 +207,7 @@ static int route_backends(struct k8s_build *b, enum k8s_kind rkind, const json_t
 			  uint16_t lport, uint8_t proto, struct cfg_mapping *m, bool *ready)
 {
 	const char *rns = k8s_str(route, "metadata", "namespace", NULL);
-	struct group g[64];
+	struct group g[GROUPS_MAX];
 	unsigned int ng = 0, n_be = 0, k = 0;
 	double reject = 0, top = 0;
 	struct cfg_backend *all = NULL;
@@ -225,13 +228,11 @@ static int route_backends(struct k8s_build *b, enum k8s_kind rkind, const json_t
 			const char *name = k8s_str(ref, "name", NULL);
 			long port = (long)json_integer_value(json_object_get(ref, "port"));
 			char why[256];
-			struct group *gp = &g[ng];
+			struct group one = {.w = w}, *gp = &one;
 
 			if (w <= 0)
 				continue;
-			memset(gp, 0, sizeof(*gp));
-			gp->w = w;
-			if (ng < 64 && !k8s_str(ref, "group", NULL)[0] &&
+			if (ng < GROUPS_MAX && !k8s_str(ref, "group", NULL)[0] &&
 			    strcmp(kind, "Service") == 0 && port >= 1 && port <= 65535 &&
 			    k8s_gw_ref_permitted(b->s, rkind, route, ns, name)) {
 				rc = k8s_service_endpoints(b, ns, name, (uint16_t)port, proto,
@@ -249,7 +250,7 @@ static int route_backends(struct k8s_build *b, enum k8s_kind rkind, const json_t
 			if (w / gp->n_ready > top)
 				top = w / gp->n_ready;
 			n_be += gp->n;
-			ng++;
+			g[ng++] = one;
 		}
 	rc = 0;
 	if (ng == 0 && reject == 0)
