@@ -364,3 +364,37 @@ out:
 		free(ent[i].be);
 	return rc;
 }
+
+int k8s_service_endpoints(struct k8s_build *b, const char *ns, const char *name, uint16_t port,
+			  uint8_t proto, struct cfg_backend **be, unsigned int *n, char *why,
+			  size_t len)
+{
+	const json_t *svc = k8s_cache_get(&b->s->c[K8S_KIND_SERVICE], ns, name);
+	struct cfg_map_port mp = {.port = port, .end_port = port, .proto = proto};
+	struct entry e = {0};
+	const json_t *sp;
+
+	*be = NULL;
+	*n = 0;
+	if (!svc) {
+		snprintf(why, len, "Service %s/%s not found", ns, name);
+		return 0;
+	}
+	sp = svc_port_find(svc, &mp);
+	if (!sp) {
+		snprintf(why, len, "Service %s/%s has no port %u/%s", ns, name, port,
+			 proto == IPPROTO_UDP ? "UDP" : "TCP");
+		return 0;
+	}
+	e.port_name = k8s_str(sp, "name", NULL);
+	e.svc_port = port;
+	if (endpoints_collect(b, ns, name, &e, proto) < 0) {
+		free(e.be);
+		return -ENOMEM;
+	}
+	if (e.n > 1)
+		qsort(e.be, e.n, sizeof(e.be[0]), be_cmp);
+	*be = e.be;
+	*n = e.n;
+	return 1;
+}

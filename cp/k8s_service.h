@@ -16,4 +16,15 @@
  */
 int k8s_service_build(struct k8s_build *b, struct k8s_result *r, const struct cfg_mapping *tmpl);
 
+/**
+ * The endpoints of port @p port/@p proto (by number) of Service @p ns/@p name, each with its
+ * resolved target port (EndpointSlice ports, as kube-proxy) and weight 1, sorted by address.
+ * @param be  receives a malloc'd array (NULL when none), the caller frees it.
+ * @return 1 (found; *n may be 0: no endpoint yet), 0 with @p why when the Service or the port
+ *         is missing, -ENOMEM.
+ */
+int k8s_service_endpoints(struct k8s_build *b, const char *ns, const char *name, uint16_t port,
+			  uint8_t proto, struct cfg_backend **be, unsigned int *n, char *why,
+			  size_t len);
+
 #endif

@@ -291,8 +291,20 @@ static void inf_start(struct informer *f)
 	curl_multi_add_handle(f->w->multi, f->h);
 }
 
+/* The CRD set a kind belongs to when strait reads it only if installed (a 404 on its list is
+ * an empty list), or NULL: the Gateway API's kinds and l7mp's VirtualService. */
+static const char *optional_crds(const struct k8s_kind_info *ki)
+{
+	if (strncmp(ki->prefix, "/apis/gateway.networking.k8s.io/", 32) == 0)
+		return "Gateway API";
+	if (strncmp(ki->prefix, "/apis/l7mp.io/", 14) == 0)
+		return "l7mp";
+	return NULL;
+}
+
 static void inf_list_done(struct informer *f, CURLcode res, long code)
 {
+	const char *optional;
 	struct k8s_response r = {.code = code, .result = res, .body = f->body, .len = f->len};
 	char what[768], rv[128], cont[2048];
 	json_t *items;
@@ -347,6 +359,23 @@ static void inf_list_done(struct informer *f, CURLcode res, long code)
 			f->ki->prefix, f->ki->fallback_prefix);
 		f->fallback = true;
 		f->state = INF_START;
+		return;
+	}
+	if (res == CURLE_OK && code == 404 && (optional = optional_crds(f->ki)) != NULL) {
+		// The Gateway API and l7mp CRDs are optional: not installed is an empty list,
+		// looked for again every minute (the cache then says "synced", not "error").
+		json_t *none = json_array();
+		if (!f->listed_once)
+			K8S_LOG(NOTICE,
+				"%s is not served (%s CRDs not installed); "
+				"looking again every 60 s",
+				f->ki->gr, optional);
+		f->fallback = false;
+		f->listed_once = true;
+		if (none)
+			k8s_queue_push(f->w->q, K8S_UPD_RELIST, f->kind, none, false);
+		f->state = INF_WAIT;
+		f->wait_until_ms = k8s_now_ms() + 60000;
 		return;
 	}
 	k8s_response_describe(&r, what, sizeof(what));

@@ -220,7 +220,9 @@ static void clear_changes(const struct cfg_mapping *old, const struct cfg_mappin
 	if ((slot = slot_find(key)) < 0)
 		return;
 	for (unsigned int b = 0; b < old->n_backends; b++) {
-		bool kept = false;
+		// A reject backend (address 0, Gateway API) holds no session; and backend_addr 0
+		// would mean every backend of the slot.
+		bool kept = old->backends[b].addr == 0;
 		for (unsigned int c = 0; c < now->n_backends && !kept; c++)
 			kept = now->backends[c].addr == old->backends[b].addr;
 		if (kept)

@@ -37,6 +37,7 @@
 #include "neigh.h"
 #include "parse_inlines.h"
 #include "pkt_out.h"
+#include "reject.h"
 #include "session_clear.h"
 #include "session_inlines.h"
 
@@ -481,7 +482,10 @@ static void nat_miss(struct dp_worker *w, const struct tables *t, struct rte_mbu
 	int idx = nat_session_create(w, t, m, svc, h.bkt, h.sig, in_port == DP_PORT_INT, &why);
 	if (idx < 0) {
 		w->stats.map[t->mappings[svc->mapping].slot].drops++;
-		dp_drop(w, mb, why);
+		if (why == DP_DROP_REJECTED)
+			dp_reject(w, mb, m);
+		else
+			dp_drop(w, mb, why);
 		return;
 	}
 	if (m->proto == IPPROTO_TCP) {

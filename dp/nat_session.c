@@ -222,6 +222,12 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	} else {
 		be = &t->backends[svc->first_backend + svc->single];
 	}
+	if (unlikely(be->addr == 0)) {
+		// A reject backend (a Gateway API backendRef that does not resolve): its share of
+		// the flows is refused (dp_reject()).
+		*drop = DP_DROP_REJECTED;
+		return -1;
+	}
 	if (be->port)
 		bport = be->port;
 	else if (svc->target_port)

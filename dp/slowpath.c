@@ -499,6 +499,8 @@ static void housekeeping(const struct tables *t)
 		if (t->routes[i].via)
 			request_counted(t, t->routes[i].port, rte_cpu_to_be_32(t->routes[i].via));
 	for (uint32_t i = 0; i < t->n_backends; i++) {
+		if (!t->backends[i].addr) // a reject backend
+			continue;
 		const struct tbl_route *r = tables_route(t, rte_be_to_cpu_32(t->backends[i].addr));
 		if (r && !r->via)
 			request_counted(t, r->port, t->backends[i].addr);

@@ -49,6 +49,7 @@
 	X(NEW_SESSION_RATE, "new_session_rate")                                                    \
 	X(NO_SNAT_PORT, "no_snat_port")                                                            \
 	X(NO_BACKEND, "no_backend")                                                                \
+	X(REJECTED, "rejected") /* a reject backend: unresolved backendRef (TCP: RST sent) */      \
 	X(NO_ROUTE, "no_route")                                                                    \
 	X(TTL_EXCEEDED, "ttl_exceeded")                                                            \
 	X(FRAG_NO_SESSION, "frag_no_session")                                                      \

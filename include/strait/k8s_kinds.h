@@ -28,6 +28,10 @@
  * strait's class (strait/k8s_reconcile.h); the Pod selector also catches the Pods that
  * operators such as Strimzi manage without a StatefulSet (they keep its labels). AddressPools
  * (cluster-scoped) are no source: they say which addresses sources may use (k8s_pools.h).
+ * Gateway API (cp/k8s_gateway.h): Gateways are the sources of mappings (one per listener);
+ * GatewayClasses and the routes are sources of status only (no mapping); TCPRoute/UDPRoute
+ * gateway.networking.k8s.io/v1alpha2 where v1 is not served; Namespaces and ReferenceGrants
+ * are read for allowedRoutes selectors and cross-namespace backendRefs.
  */
 #define K8S_KINDS(X)                                                                               \
 	X(MAPPING, "Mapping", "strait.io/v1alpha1", "mappings", "mappings.strait.io",              \
@@ -46,7 +50,26 @@
 	  "statefulset.kubernetes.io%2Fpod-name", none)                                            \
 	X(NODE, "Node", "v1", "nodes", "nodes", "/api/v1", NULL, NULL, false, NULL, none)          \
 	X(ADDRESSPOOL, "AddressPool", "strait.io/v1alpha1", "addresspools",                        \
-	  "addresspools.strait.io", "/apis/strait.io/v1alpha1", NULL, NULL, false, NULL, none)
+	  "addresspools.strait.io", "/apis/strait.io/v1alpha1", NULL, NULL, false, NULL, none)     \
+	X(NAMESPACE, "Namespace", "v1", "namespaces", "namespaces", "/api/v1", NULL, NULL, false,  \
+	  NULL, none)                                                                              \
+	X(GATEWAYCLASS, "GatewayClass", "gateway.networking.k8s.io/v1", "gatewayclasses",          \
+	  "gatewayclasses.gateway.networking.k8s.io", "/apis/gateway.networking.k8s.io/v1", NULL,  \
+	  NULL, false, NULL, gatewayclass)                                                         \
+	X(GATEWAY, "Gateway", "gateway.networking.k8s.io/v1", "gateways",                          \
+	  "gateways.gateway.networking.k8s.io", "/apis/gateway.networking.k8s.io/v1", NULL, NULL,  \
+	  true, NULL, gateway)                                                                     \
+	X(TCPROUTE, "TCPRoute", "gateway.networking.k8s.io/v1", "tcproutes",                       \
+	  "tcproutes.gateway.networking.k8s.io", "/apis/gateway.networking.k8s.io/v1",             \
+	  "/apis/gateway.networking.k8s.io/v1alpha2", "gateway.networking.k8s.io/v1alpha2", true,  \
+	  NULL, tcproute)                                                                          \
+	X(UDPROUTE, "UDPRoute", "gateway.networking.k8s.io/v1", "udproutes",                       \
+	  "udproutes.gateway.networking.k8s.io", "/apis/gateway.networking.k8s.io/v1",             \
+	  "/apis/gateway.networking.k8s.io/v1alpha2", "gateway.networking.k8s.io/v1alpha2", true,  \
+	  NULL, udproute)                                                                          \
+	X(REFERENCEGRANT, "ReferenceGrant", "gateway.networking.k8s.io/v1beta1",                   \
+	  "referencegrants", "referencegrants.gateway.networking.k8s.io",                          \
+	  "/apis/gateway.networking.k8s.io/v1beta1", NULL, NULL, true, NULL, none)
 
 /** The kinds strait reads: K8S_KIND_MAPPING, K8S_KIND_SERVICE, ... in K8S_KINDS order. */
 enum k8s_kind {

@@ -13,6 +13,7 @@ Lease create/update with resourceVersion preconditions, Event create.
     fake_apiserver.py --listen 127.0.0.1:6443 --ctl 127.0.0.1:6444 --cert C --key K
                       --token T [--state FILE] [--version 1.20] [--preload FILE]
                       [--bookmark-interval S] [--max-watch-seconds S]
+                      [--gateway-routes v1|v1alpha2|none]
 
 HTTPS with the given certificate (tests generate a self-signed one with openssl); bearer
 token authentication. --version 1.20 serves EndpointSlices only as discovery.k8s.io/v1beta1,
@@ -20,7 +21,10 @@ like the recorded server. --state FILE persists objects and the resourceVersion 
 restart (the watch history does not survive, as in a real apiserver whose watch cache is
 gone: a watch from before the restart gets 410 Expired). --preload FILE applies a JSON list
 of {"op": "apply"|"delete", ...} after loading the state (changes made "while strait was
-not looking").
+not looking"). Gateway API kinds are served as the v1.6 standard-channel CRDs do; with
+--gateway-routes v1alpha2, TCPRoute/UDPRoute only as v1alpha2 (Gateway API before v1.6);
+with none, no Gateway API kind (CRDs not installed). --no-l7mp: no l7mp VirtualService
+(its CRD not installed).
 
 The test drives it through a plain-HTTP control endpoint (--ctl), see Ctl below, or with
 fakectl.py.
@@ -54,12 +58,22 @@ RESOURCES = {
     ("strait.io", "v1alpha1", "mappings"): ("Mapping", True),
     ("strait.io", "v1alpha1", "addresspools"): ("AddressPool", False),
     ("l7mp.io", "v1", "virtualservices"): ("VirtualService", True),
+    ("", "v1", "namespaces"): ("Namespace", False),
+    ("gateway.networking.k8s.io", "v1", "gatewayclasses"): ("GatewayClass", False),
+    ("gateway.networking.k8s.io", "v1", "gateways"): ("Gateway", True),
+    ("gateway.networking.k8s.io", "v1", "tcproutes"): ("TCPRoute", True),
+    ("gateway.networking.k8s.io", "v1alpha2", "tcproutes"): ("TCPRoute", True),
+    ("gateway.networking.k8s.io", "v1", "udproutes"): ("UDPRoute", True),
+    ("gateway.networking.k8s.io", "v1alpha2", "udproutes"): ("UDPRoute", True),
+    ("gateway.networking.k8s.io", "v1beta1", "referencegrants"): ("ReferenceGrant", True),
     ("coordination.k8s.io", "v1", "leases"): ("Lease", True),
     ("events.k8s.io", "v1", "events"): ("Event", True),
 }
 KIND_PLURAL = {v[0]: k[2] for k, v in RESOURCES.items()}
-CRD = {"mappings", "addresspools", "virtualservices"}  # custom resources: list items keep kind/apiVersion, as the real server does
-STATUS_SUBRESOURCE = {"mappings", "addresspools", "statefulsets", "pods", "services", "nodes", "virtualservices"}
+GATEWAY_API = {"gatewayclasses", "gateways", "tcproutes", "udproutes", "referencegrants"}
+CRD = {"mappings", "addresspools", "virtualservices"} | GATEWAY_API  # custom resources: list items keep kind/apiVersion, as the real server does
+STATUS_SUBRESOURCE = {"mappings", "addresspools", "statefulsets", "pods", "services", "nodes",
+                      "virtualservices", "gatewayclasses", "gateways", "tcproutes", "udproutes"}
 HISTORY_MAX = 200000
 
 VERSION_120 = {
@@ -272,6 +286,14 @@ class Server:
         if (group, version, plural) not in RESOURCES:
             return False
         if self.version == "1.20" and group == "discovery.k8s.io" and version == "v1":
+            return False
+        if self.args.gateway_routes == "none" and plural in GATEWAY_API:
+            return False  # the Gateway API CRDs are not installed
+        if self.args.no_l7mp and group == "l7mp.io":
+            return False
+        # TCPRoute/UDPRoute v1 came with Gateway API v1.6.0: most clusters serve v1alpha2 only.
+        if (self.args.gateway_routes == "v1alpha2" and group == "gateway.networking.k8s.io" and
+                version == "v1" and plural in ("tcproutes", "udproutes")):
             return False
         return True
 
@@ -762,6 +784,12 @@ def main():
     ap.add_argument("--state")
     ap.add_argument("--version", default="1.20")
     ap.add_argument("--preload")
+    ap.add_argument("--no-l7mp", action="store_true",
+                    help="do not serve l7mp.io VirtualServices (CRD not installed)")
+    ap.add_argument("--gateway-routes", choices=["v1", "v1alpha2", "none"], default="v1",
+                    help="the versions of TCPRoute/UDPRoute served: v1 (and v1alpha2), "
+                    "v1alpha2 only (Gateway API before v1.6), or none: no Gateway API kind "
+                    "at all (CRDs not installed)")
     ap.add_argument("--bookmark-interval", type=float, default=60.0)
     # A real apiserver ends a watch at the client's timeoutSeconds; tests want that sooner,
     # to see watches resumed from a BOOKMARK's resourceVersion without waiting minutes.

@@ -88,19 +88,7 @@ static void put(const char *text)
 
 static void pool(unsigned int i, const char *name, const char *cidr, const char *ns)
 {
-	struct cfg_pool *p = &cfg_pools[i];
-
-	memset(p, 0, sizeof(*p));
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	char why[96];
-
-	assert_int_equal(cfg_pool_range_parse(cidr, &p->ranges[0], why, sizeof(why)), 0);
-	p->n_ranges = 1;
-	if (ns) {
-		snprintf(p->namespaces[0], CFG_NAME_MAX, "%s", ns);
-		p->n_namespaces = 1;
-	}
-	p->auto_assign = true;
+	t_pool_set(&cfg_pools[i], name, cidr, ns);
 	if (params.n_pools <= i)
 		params.n_pools = i + 1;
 }

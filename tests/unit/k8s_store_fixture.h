@@ -43,6 +43,24 @@ static inline void t_store_recorded(struct k8s_store *store)
 	t_load_list(store, K8S_KIND_NODE, "nodes-list.json");
 }
 
+/* Fill pool @p p: named @p name, one entry @p range (CIDR or A-B), admitting namespace @p ns
+ * (NULL: every namespace), autoAssign. */
+static inline void t_pool_set(struct cfg_pool *p, const char *name, const char *range,
+			      const char *ns)
+{
+	char why[96];
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	assert_int_equal(cfg_pool_range_parse(range, &p->ranges[0], why, sizeof(why)), 0);
+	p->n_ranges = 1;
+	if (ns) {
+		snprintf(p->namespaces[0], CFG_NAME_MAX, "%s", ns);
+		p->n_namespaces = 1;
+	}
+	p->auto_assign = true;
+}
+
 /* Reconcile @p store into @p d (its previous content freed), which must succeed. */
 static inline void t_reconcile(struct k8s_store *store, const struct k8s_reconcile_params *params,
 			       struct k8s_desired *d)
