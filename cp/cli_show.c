@@ -105,6 +105,7 @@ json_t *cli_stats_doc(void)
 	cli_set_u64(sess, "created", v.sessions_created);
 	cli_set_u64(sess, "expired", v.sessions_expired);
 	cli_set_u64(sess, "evicted", v.sessions_evicted);
+	cli_set_u64(sess, "pickups", v.sessions_picked_up);
 	json_object_set_new(doc, "sessions", sess);
 	cli_set_u64(doc, "handoff_packets", v.handoff_packets);
 	cli_set_u64(doc, "slowpath_packets", v.slowpath_packets);

@@ -199,6 +199,7 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 		t->slot_timeouts[slot] = tm->timeouts;
 		tm->limits = cm->limits;
 		tm->maglev_seed = cm->maglev.seed;
+		tm->pickup = cm->pickup && cm->nat == CFG_NAT_PRESERVE_SOURCE;
 		t->slot_mss_clamp[slot] = cm->tcp_mss_clamp;
 		tm->n_addrs = cm->n_addrs;
 		memcpy(tm->addrs, cm->addrs, sizeof(cm->addrs[0]) * cm->n_addrs);

@@ -455,8 +455,13 @@ static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte
 		dp_drop(w, mb, DP_DROP_TCP_BAD_FLAGS);
 		return;
 	}
-	if (m->proto == IPPROTO_TCP && (m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG |
-							RTE_TCP_RST_FLAG)) != RTE_TCP_SYN_FLAG) {
+	const uint8_t hs =
+		m->proto == IPPROTO_TCP
+			? m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)
+			: RTE_TCP_SYN_FLAG;
+	// Not a SYN: only a mid-flow ACK (no SYN, no RST) of a mapping with pickup starts one.
+	if (hs != RTE_TCP_SYN_FLAG &&
+	    (hs != RTE_TCP_ACK_FLAG || !t->mappings[svc->mapping].pickup)) {
 		dp_drop(w, mb, DP_DROP_TCP_NOT_SYN);
 		return;
 	}
@@ -478,11 +483,14 @@ static void nat_miss_ext(struct dp_worker *w, const struct tables *t, struct rte
 	}
 	if (m->proto == IPPROTO_TCP) {
 		uint16_t slot = t->mappings[svc->mapping].slot;
+		const struct rte_tcp_hdr *th =
+			rte_pktmbuf_mtod_offset(mb, const struct rte_tcp_hdr *, m->l4_off);
 		w->sess.td[idx].mss_clamp = t->slot_mss_clamp ? t->slot_mss_clamp[slot] : 0;
-		nat_tcp_track_start(
-			&w->sess.td[idx],
-			rte_pktmbuf_mtod_offset(mb, const struct rte_tcp_hdr *, m->l4_off),
-			m->ip_len - (uint32_t)(m->l4_off - m->l3_off));
+		if (hs == RTE_TCP_ACK_FLAG)
+			nat_session_pickup(w, (uint32_t)idx, th);
+		else
+			nat_tcp_track_start(&w->sess.td[idx], th,
+					    m->ip_len - (uint32_t)(m->l4_off - m->l3_off));
 	}
 	nat_forward(w, mb, m, (uint32_t)idx, DIR_O2I, now, false);
 }

@@ -195,6 +195,11 @@ struct cfg_mapping {
 	/** a removed backend's (endpoint deleted) TCP sessions are cleared, default true; its UDP
 	 *  sessions always are (docs/kubernetes.md, "Endpoint changes") */
 	bool remove_orphan_sessions;
+	/** a mid-flow TCP segment (ACK, no SYN or RST) without a session starts an established
+	 *  one (Katran's and GLB's pickup): only with nat preserveSource, since then the backend
+	 *  (Maglev, the mapping's seed) and the rewrite are the same on every gateway; default
+	 *  false (docs/ha.md) */
+	bool pickup;
 };
 
 /** Flags of a Mapping field (struct cfg_field). */
@@ -266,7 +271,8 @@ struct cfg_field {
 	X("ordinal", INT, ordinal, -1, INT32_MAX, NULL, 0)                                         \
 	X("tcpMssClamp", INT, tcp_mss_clamp, 536, 65535, NULL, CFG_F_CRD)                          \
 	X("backends", BACKENDS, backends, 1, CFG_MAX_BACKENDS, cfg_backend_fields, CFG_F_CRD)      \
-	X("removeOrphanSessions", BOOL, remove_orphan_sessions, 1, 1, NULL, CFG_F_CRD)
+	X("removeOrphanSessions", BOOL, remove_orphan_sessions, 1, 1, NULL, CFG_F_CRD)             \
+	X("pickup", BOOL, pickup, 0, 0, NULL, CFG_F_CRD)
 
 /** The keys of a `ports:` entry of a Mapping (struct cfg_map_port), as CFG_MAPPING_FIELDS. */
 #define CFG_MAP_PORT_FIELDS(X)                                                                     \

@@ -100,6 +100,8 @@ struct dp_stats {
 	/** of sessions_expired: unestablished TCP sessions removed early to make room for a new
 	 *  session (table, mapping limit or SNAT ports full), as conntrack's early_drop */
 	uint64_t sessions_evicted;
+	/** of sessions_created: TCP sessions started by a mid-flow segment (mapping pickup) */
+	uint64_t sessions_picked_up;
 	uint64_t handoff_out, handoff_in; /**< packets passed to / taken from other workers */
 	uint64_t slowpath;		  /**< packets passed to the control thread */
 	uint64_t busy_tsc, total_tsc;	  /**< TSC cycles of loop iterations with work / of all */

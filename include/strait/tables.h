@@ -78,6 +78,7 @@ struct tbl_mapping {
 	struct cfg_timeouts timeouts; /**< resolved: never 0 */
 	struct cfg_limits limits;     /**< as configured, 0 = none (dp/nat.c splits them) */
 	uint32_t maglev_seed;	      /**< of maglev_flow_hash() */
+	bool pickup; /**< a mid-flow TCP ACK may start an established session (preserveSource) */
 	uint32_t n_addrs;
 	uint32_t addrs[CFG_MAX_ADDRS]; /**< host order */
 	uint32_t first_service, n_services;
