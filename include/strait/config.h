@@ -25,7 +25,9 @@
 
 #define CFG_NAME_MAX	  64 /**< bytes, with the NUL: Kubernetes names are <= 63 */
 #define CFG_PATH_MAX	  256
-#define CFG_MAX_ADDRS	  8 /**< addresses per port or per mapping */
+#define CFG_MAX_ADDRS	  8  /**< addresses per port or per mapping */
+#define CFG_IFNAME_MAX	  16 /**< a Linux interface name with its NUL (IFNAMSIZ) */
+#define CFG_MAX_HELD	  64 /**< addresses of a kernel TAP followed (cfg_port.held) */
 #define CFG_MAX_ROUTES	  32
 #define CFG_MAX_CIDRS	  32 /**< allowedSources entries per mapping */
 #define CFG_MAX_MAP_PORTS 16 /**< ports entries per mapping */
@@ -67,7 +69,19 @@ struct cfg_port {
 	 *  one of addrs; none = addrs[0] alone */
 	uint32_t snat[CFG_MAX_ADDRS];
 	unsigned int n_snat;
+	/** `kernel.tap`: the kernel TAP interface of the arm's exception path (docs/ha.md), at
+	 *  most IFNAMSIZ - 1 bytes; "" = none */
+	char kernel_tap[CFG_IFNAME_MAX];
+	/** Not a key: the addresses the kernel TAP holds now (host order, netlink, followed by
+	 *  cp/kernel_port.c); tables_build() serves them, and in ha mode vrrp serves the gated
+	 *  addresses (cfg_ha_gated()) only while they are here. */
+	uint32_t held[CFG_MAX_HELD];
+	unsigned int n_held;
 };
+
+/** `ha.mode`: none (default), or vrrp: a gateway serves its VRRP addresses only while its
+ *  kernel TAP holds them (keepalived adds them when it becomes master). */
+enum cfg_ha_mode { CFG_HA_NONE = 0, CFG_HA_VRRP = 1 };
 
 /** The longest timeout accepted anywhere, seconds: a year. Larger values are certainly typos,
  *  and this keeps seconds * TSC hz far from 2^64. */
@@ -375,7 +389,31 @@ struct cfg {
 	/** `addressPools`, no two overlapping; read at start-up (a reload keeps them) */
 	struct cfg_pool pools[CFG_MAX_POOLS];
 	unsigned int n_pools;
+	enum cfg_ha_mode ha_mode; /**< `ha.mode` */
 };
+
+/**
+ * Whether host-order @p addr is served only while the kernel TAP of its arm holds it: in ha
+ * mode vrrp, every mapping address and every address of @p p (an arm) but its first (the
+ * gateway's own, which keepalived and BIRD speak from). @p is_mapping: @p addr is a mapping's.
+ * Any thread.
+ */
+static inline bool cfg_ha_gated(const struct cfg *c, const struct cfg_port *p, uint32_t addr,
+				bool is_mapping)
+{
+	if (c->ha_mode != CFG_HA_VRRP)
+		return false;
+	return is_mapping || p->n_addrs == 0 || p->addrs[0].addr != addr;
+}
+
+/** Whether host-order @p addr is one the kernel TAP of arm @p p holds now. Any thread. */
+static inline bool cfg_port_holds(const struct cfg_port *p, uint32_t addr)
+{
+	for (unsigned int i = 0; i < p->n_held; i++)
+		if (p->held[i] == addr)
+			return true;
+	return false;
+}
 
 /**
  * Load a config file: the whole file is read, then checked against the schema (config.c) and

@@ -134,6 +134,9 @@ struct tables {
 	 *  global defaults for a slot without a mapping (sessions of a deleted mapping) */
 	struct cfg_timeouts *slot_timeouts;
 	uint16_t *slot_mss_clamp; /**< [slot] the mapping's tcpMssClamp, 0 = none */
+	/** bit 1 << arm: the arm has a kernel TAP (cfg_port.kernel_tap), to which packets for
+	 *  the gateway that strait does not handle itself go (dp/kernel.h, docs/ha.md) */
+	uint8_t kernel_ports;
 };
 
 /** The one published pointer. Read through tables_get(). */
