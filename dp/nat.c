@@ -362,7 +362,7 @@ static __rte_always_inline bool classify(struct dp_worker *w, const struct table
 		return true;
 	}
 	if (unlikely(!for_mac)) {
-		// Multicast and broadcast (BFD echo aside, routing daemons' hellos): the kernel's.
+		// Multicast and broadcast (routing daemons' hellos, DHCP): the kernel's.
 		if ((eth[0] & 1) && dp_kernel_wants(t, in_port, m->dst))
 			dp_to_slowpath(w, mb, in_port, DP_SP_KERNEL);
 		else
