@@ -15,8 +15,10 @@
 # takes the VIPs, B serves them, new connections work; the established TCP and UDP flows that
 # survived and their outage (median, max) are printed, and most must survive. Its own small
 # topology (two gateway namespaces): scripts/topo.sh's has one gateway.
+# shellcheck disable=SC2317 # functions called through check and wait_for
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_require_root
 topo_require keepalived:keepalived socat:socat python3:python3 ethtool:ethtool nft:nftables
 
@@ -210,6 +212,7 @@ echo "$! pod-udp" >>"$ST/pids"
 
 gw_config 198.51.100.11 10.0.0.3 >"$ST/a.yaml"
 gw_config 198.51.100.12 10.0.0.4 >"$ST/b.yaml"
+# shellcheck disable=SC2034 # lib.sh's checks print the tail of the gateway's log
 STRAIT_LOG=$ST/a.log
 A_PID=$(gw_start "${P}g" "${P}a" "$ST/a.yaml" "$ST/a.log")
 B_PID=$(gw_start "$NS_B" "${P}b" "$ST/b.yaml" "$ST/b.log")
@@ -271,6 +274,7 @@ FLOWS=$!
 sleep 4
 kill -9 "$A_PID"
 check "B becomes master after A's strait dies" wait_for 15 holds_vips "$NS_B"
+# shellcheck disable=SC2034 # the same, now the survivor's
 STRAIT_LOG=$ST/b.log
 check "a new connection through B works" wait_for 10 echo_once after
 B_MAC=$(ip -n "$NS_B" link show gx | awk '/link\/ether/ {print $2}')
