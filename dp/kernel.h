@@ -29,10 +29,10 @@ extern struct dp_stats dp_kernel_stats;
 bool dp_kernel_deliver(const struct tables *t, struct rte_mbuf *m, uint8_t port);
 
 /**
- * Whether a worker passes a packet for the gateway that it does not handle itself (@p dst,
- * network order; @p mcast_mac: its destination MAC is multicast or broadcast) to the kernel
- * TAP of @p port: the arm has one, and @p dst is one of its addresses, IPv4 multicast or
- * the limited broadcast. Worker lcore (reads the tables only); not on an established flow's
+ * Whether a worker passes a packet for the gateway that it does not handle itself (to @p dst,
+ * network order) to the kernel TAP of @p port: the arm has one, and @p dst is one of its
+ * addresses, IPv4 multicast (224.0.0.0/4) or the limited broadcast. The caller has checked
+ * the frame's destination MAC (ours, or multicast or broadcast). Worker lcore (reads the tables only); not on an established flow's
  * path: only where the packet would otherwise be dropped.
  */
 static inline bool dp_kernel_wants(const struct tables *t, uint8_t port, rte_be32_t dst)
