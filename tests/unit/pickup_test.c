@@ -110,7 +110,7 @@ static void mid_flow_ack_is_picked_up_to_the_same_backend(void **state)
 	n = client_seg(buf, 41001, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG);
 	set_seq_ack(buf, 1000021, 5000021);
 	inject(DP_PORT_EXT, buf, n);
-	f = take(DP_PORT_INT, &m);
+	take(DP_PORT_INT, &m);
 	rte_pktmbuf_free(m);
 	assert_int_equal(w->stats.drops[DP_DROP_TCP_OUT_OF_WINDOW], 0);
 	assert_int_equal(w->sess.recs[0].state, NAT_ST_FIN_WAIT);
