@@ -56,14 +56,17 @@ char *cfg_timeout_words(char *buf, size_t size, const char *sep)
 
 /* ---- Config file (DESIGN §7) ---- */
 
-static const char *const cfg_top_keys[] = {"ports",	 "workers",	 "sessions",
-					   "kubernetes", "cli_socket",	 "metrics_listen",
-					   "mappings",	 "addressPools", NULL};
+static const char *const cfg_top_keys[] = {
+	"ports",	  "workers",  "sessions",     "kubernetes", "cli_socket",
+	"metrics_listen", "mappings", "addressPools", "ha",	    NULL};
 static const char *const cfg_ports_keys[] = {"ext", "int", NULL};
-static const char *const cfg_port_keys[] = {"device", "addresses", "gateway",
-					    "routes", "snat",	   NULL};
+static const char *const cfg_port_keys[] = {"device", "addresses", "gateway", "routes",
+					    "snat",   "kernel",	   NULL};
 static const char *const cfg_device_keys[] = {"fromEnv", "netdev", "driver", NULL};
 static const char *const cfg_snat_keys[] = {"addresses", NULL};
+static const char *const cfg_kernel_keys[] = {"tap", NULL};
+static const char *const cfg_ha_keys[] = {"mode", NULL};
+static const char *const cfg_ha_modes[] = {"none", "vrrp", NULL};
 static const char *const cfg_route_keys[] = {"prefix", "via", NULL};
 static const char *const cfg_sessions_keys[] = {"max", "timeouts", "resetOnBackendRemoval", NULL};
 #define CFG_TIMEOUT_CONFIG_KEY_(member, ckey, crdkey, cli, def, states) ckey,
@@ -195,6 +198,35 @@ static int cfg_device_parse(struct cfg_ctx *x, const yaml_node_t *n, const char 
 	return 0;
 }
 
+/*
+ * ports.X.kernel: {tap: NAME}: the arm's kernel TAP (docs/ha.md). NAME as Linux's
+ * dev_valid_name() takes it: 1 to IFNAMSIZ - 1 bytes, not "." or "..", no '/', ':' or space.
+ */
+static int cfg_kernel_parse(struct cfg_ctx *x, const yaml_node_t *n, const char *path,
+			    struct cfg_port *p)
+{
+	char sub[CFG_KEYPATH_MAX], tpath[CFG_KEYPATH_MAX];
+	yaml_node_t *kn = cfg_get(x, n, "kernel"), *tap;
+	int rc;
+
+	if (!kn)
+		return 0;
+	cfg_key_path(sub, path, "kernel");
+	if ((rc = cfg_map(x, kn, sub, cfg_kernel_keys)) || (rc = cfg_need(x, kn, sub, "tap")))
+		return rc;
+	tap = cfg_get(x, kn, "tap");
+	cfg_key_path(tpath, sub, "tap");
+	if ((rc = cfg_str(x, tap, tpath, p->kernel_tap, sizeof(p->kernel_tap))))
+		return rc;
+	if (p->kernel_tap[0] == '\0' || strcmp(p->kernel_tap, ".") == 0 ||
+	    strcmp(p->kernel_tap, "..") == 0 || strpbrk(p->kernel_tap, "/: \t\n") != NULL)
+		return cfg_err(x, tap, tpath,
+			       "\"%s\" is not an interface name (1 to 15 bytes, no '/', ':' or "
+			       "space)",
+			       p->kernel_tap);
+	return 0;
+}
+
 static int cfg_port_parse(struct cfg_ctx *x, const yaml_node_t *n, const char *path,
 			  struct cfg_port *p)
 {
@@ -238,7 +270,9 @@ static int cfg_port_parse(struct cfg_ctx *x, const yaml_node_t *n, const char *p
 			return rc;
 	}
 	p->n_routes = count;
-	return cfg_snat_parse(x, n, path, p);
+	if ((rc = cfg_snat_parse(x, n, path, p)))
+		return rc;
+	return cfg_kernel_parse(x, n, path, p);
 }
 
 static int cfg_timeouts_parse(struct cfg_ctx *x, const yaml_node_t *n, const char *path,
@@ -365,6 +399,32 @@ static int cfg_k8s_limits_parse(struct cfg_ctx *x, const yaml_node_t *n, struct 
 	return 0;
 }
 
+/* ha: {mode: none|vrrp}; after the ports: vrrp gates addresses on the TAPs (docs/ha.md). */
+static int cfg_ha_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg *c)
+{
+	yaml_node_t *v = cfg_get(x, root, "ha"), *mode;
+	int m = CFG_HA_NONE, rc;
+
+	if (c->ext.kernel_tap[0] && strcmp(c->ext.kernel_tap, c->intl.kernel_tap) == 0)
+		return cfg_err(x,
+			       cfg_get(x, cfg_get(x, cfg_get(x, root, "ports"), "int"), "kernel"),
+			       "ports.int.kernel.tap", "\"%s\" is ports.ext's TAP too",
+			       c->intl.kernel_tap);
+	if (!v)
+		return 0;
+	if ((rc = cfg_map(x, v, "ha", cfg_ha_keys)) || (rc = cfg_need(x, v, "ha", "mode")))
+		return rc;
+	mode = cfg_get(x, v, "mode");
+	if ((rc = cfg_enum(x, mode, "ha.mode", cfg_ha_modes, false, &m)))
+		return rc;
+	c->ha_mode = (enum cfg_ha_mode)m;
+	if (c->ha_mode == CFG_HA_VRRP && c->ext.kernel_tap[0] == '\0')
+		return cfg_err(x, mode, "ha.mode",
+			       "vrrp needs ports.ext.kernel.tap: the mapping addresses are served "
+			       "while that TAP holds them");
+	return 0;
+}
+
 static int cfg_root_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg *c)
 {
 	yaml_node_t *v;
@@ -383,6 +443,8 @@ static int cfg_root_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg
 		return rc;
 
 	if ((rc = cfg_key_u32(x, root, "", "workers", 1, CFG_MAX_WORKERS, &c->workers)))
+		return rc;
+	if ((rc = cfg_ha_parse(x, root, c)))
 		return rc;
 
 	v = cfg_get(x, root, "sessions");

@@ -420,7 +420,16 @@ int cfg_mapping_node(struct cfg_ctx *x, const yaml_node_t *n, const char *path,
 	w.is_static = backends && backends->type == YAML_SEQUENCE_NODE;
 	if ((rc = cfg_fields_read(&w, n, path, cfg_mapping_fields, m)))
 		return rc;
-	return cfg_mode_check(x, n, path, m);
+	if ((rc = cfg_mode_check(x, n, path, m)))
+		return rc;
+	if (m->pickup && m->nat != CFG_NAT_PRESERVE_SOURCE) {
+		char sub[CFG_KEYPATH_MAX];
+		// Under full NAT the pod saw this gateway's SNAT address and port: another
+		// gateway cannot continue the flow without the session (session sync).
+		return cfg_err(x, cfg_get(x, n, "pickup"), cfg_key_path(sub, path, "pickup"),
+			       "needs nat: preserveSource (a fullNat flow cannot move)");
+	}
+	return 0;
 }
 
 /* ---- Public ------------------------------------------------------------------------------ */

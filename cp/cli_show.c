@@ -98,6 +98,8 @@ json_t *cli_stats_doc(void)
 		cli_set_u64(row, "tx_packets", v.tx_packets[p]);
 		cli_set_u64(row, "rx_bytes", v.rx_bytes[p]);
 		cli_set_u64(row, "tx_bytes", v.tx_bytes[p]);
+		cli_set_u64(row, "kernel_in", v.kernel_in[p]);
+		cli_set_u64(row, "kernel_out", v.kernel_out[p]);
 		json_array_append_new(ports, row);
 	}
 	json_object_set_new(doc, "ports", ports);
@@ -105,6 +107,7 @@ json_t *cli_stats_doc(void)
 	cli_set_u64(sess, "created", v.sessions_created);
 	cli_set_u64(sess, "expired", v.sessions_expired);
 	cli_set_u64(sess, "evicted", v.sessions_evicted);
+	cli_set_u64(sess, "pickups", v.sessions_picked_up);
 	json_object_set_new(doc, "sessions", sess);
 	cli_set_u64(doc, "handoff_packets", v.handoff_packets);
 	cli_set_u64(doc, "slowpath_packets", v.slowpath_packets);

@@ -188,6 +188,18 @@ int cp_metrics_render(FILE *f)
 			  "Unestablished TCP sessions removed early to make room for new ones "
 			  "(session table, mapping limit or SNAT ports full).");
 	fprintf(f, "strait_sessions_evicted_total %" PRIu64 "\n", v.sessions_evicted);
+	cp_metrics_family(f, "strait_sessions_picked_up_total", "counter",
+			  "TCP sessions started by a mid-flow segment of a flow that began on "
+			  "another gateway (mapping pickup).");
+	fprintf(f, "strait_sessions_picked_up_total %" PRIu64 "\n", v.sessions_picked_up);
+	cp_metrics_family(f, "strait_kernel_frames_total", "counter",
+			  "Frames to (in) and from (out) each port's kernel TAP (docs/ha.md).");
+	for (int p = 0; p < DP_PORT_MAX; p++)
+		fprintf(f,
+			"strait_kernel_frames_total{port=\"%s\",direction=\"in\"} %" PRIu64 "\n"
+			"strait_kernel_frames_total{port=\"%s\",direction=\"out\"} %" PRIu64 "\n",
+			cp_view_port_role[p], v.kernel_in[p], cp_view_port_role[p],
+			v.kernel_out[p]);
 	cp_metrics_family(f, "strait_handoff_packets_total", "counter",
 			  "Packets passed to the worker that owns their session.");
 	fprintf(f, "strait_handoff_packets_total %" PRIu64 "\n", v.handoff_packets);

@@ -454,6 +454,31 @@ int cp_timeout_set(const char *which, uint32_t seconds)
 	return 0;
 }
 
+int cp_state_set_held(unsigned int port, const uint32_t *addrs, unsigned int n)
+{
+	struct cfg_port *p = port == 0 ? &st.cfg.ext : port == 1 ? &st.cfg.intl : NULL;
+	uint32_t saved[CFG_MAX_HELD];
+	unsigned int n_saved;
+	char err[256];
+	int rc;
+
+	if (!p || n > CFG_MAX_HELD)
+		return -EINVAL;
+	if (n == p->n_held && memcmp(addrs, p->held, n * sizeof(*addrs)) == 0)
+		return 0;
+	n_saved = p->n_held;
+	memcpy(saved, p->held, sizeof(saved));
+	memcpy(p->held, addrs, n * sizeof(*addrs));
+	p->n_held = n;
+	if ((rc = publish(st.maps, st.n, err, sizeof(err))) < 0) {
+		CP_LOG(ERR, "kernel addresses of %s: %s", port == 0 ? "ext" : "int", err);
+		memcpy(p->held, saved, sizeof(saved));
+		p->n_held = n_saved;
+		return rc;
+	}
+	return 1;
+}
+
 int cp_reload(char *err, size_t errlen)
 {
 	struct cfg c;

@@ -54,6 +54,27 @@ static uint64_t mapping_keys(const struct cfg_mapping *m)
 	return n;
 }
 
+/* Whether host-order @p addr (of arm @p p, or a mapping's) is served now: always, but in ha
+ * mode vrrp a gated address only while the arm's kernel TAP holds it (docs/ha.md). */
+static bool served(const struct cfg *c, const struct cfg_port *p, uint32_t addr, bool is_mapping)
+{
+	return !cfg_ha_gated(c, p, addr, is_mapping) || cfg_port_holds(p, addr);
+}
+
+/* The addresses the arm's kernel TAP holds that are not its configured ones (keepalived's,
+ * an operator's `ip addr add`): the gateway's own too, as many as fit. */
+static void held_add(struct tables *t, const struct cfg_port *p, unsigned int a)
+{
+	for (unsigned int i = 0; i < p->n_held && t->n_addrs[a] < CFG_MAX_ADDRS; i++) {
+		rte_be32_t be = rte_cpu_to_be_32(p->held[i]);
+		if (tables_is_local(t, a, be))
+			continue; // configured (and served): already in
+		t->addrs[a][t->n_addrs[a]++] = be;
+		if (a == DP_PORT_EXT)
+			vip_add(t, p->held[i]);
+	}
+}
+
 static uint32_t timeout_or(uint32_t v, uint32_t dflt)
 {
 	return v ? v : dflt;
@@ -107,6 +128,7 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 	char name[RTE_HASH_NAMESIZE];
 	static uint64_t hash_seq;
 	int e = ENOMEM, dummy;
+	uint8_t kernel_ports = 0;
 
 	err[0] = '\0';
 	if (!failed)
@@ -130,11 +152,15 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 			goto fail;
 		}
 	}
-	n_vips += c->ext.n_addrs;
+	n_vips += c->ext.n_addrs + c->ext.n_held;
+	for (unsigned int a = 0; a < DP_PORT_MAX; a++)
+		if (arms[a]->kernel_tap[0])
+			kernel_ports |= (uint8_t)(1u << a);
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		goto fail;
 	t->generation = generation;
+	t->kernel_ports = kernel_ports;
 	t->timeouts = c->timeouts;
 	t->mappings = calloc(n_maps ? n_maps : 1, sizeof(*t->mappings));
 	t->services = calloc(n_svc ? n_svc : 1, sizeof(*t->services));
@@ -171,13 +197,17 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 	for (unsigned int a = 0; a < DP_PORT_MAX; a++) {
 		for (unsigned int i = 0; i < arms[a]->n_addrs; i++) {
 			const struct cfg_cidr *ca = &arms[a]->addrs[i];
-			t->addrs[a][t->n_addrs[a]++] = rte_cpu_to_be_32(ca->addr);
+			// The prefix is on the arm whether or not this gateway serves the address.
 			route_add(t, ca->addr, ca->len, (uint8_t)a, 0);
 			if (a == DP_PORT_INT)
 				t->int_nets[t->n_int_nets++] = *ca;
-			else
+			if (!served(c, arms[a], ca->addr, false))
+				continue;
+			t->addrs[a][t->n_addrs[a]++] = rte_cpu_to_be_32(ca->addr);
+			if (a == DP_PORT_EXT)
 				vip_add(t, ca->addr);
 		}
+		held_add(t, arms[a], a);
 		for (unsigned int i = 0; i < arms[a]->n_routes; i++) {
 			const struct cfg_route *r = &arms[a]->routes[i];
 			route_add(t, r->prefix.addr, r->prefix.len, (uint8_t)a, r->via);
@@ -189,8 +219,10 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 		route_add(t, 0, 0, DP_PORT_EXT, c->ext.gateway);
 	// Full-NAT source addresses: the configured ones (config.c checked each is an int
 	// address), or the int port's first.
+	// In ha mode vrrp, only those the int TAP holds (cfg_ha_gated()).
 	for (unsigned int i = 0; i < c->intl.n_snat; i++)
-		t->snat_addrs[t->n_snat++] = rte_cpu_to_be_32(c->intl.snat[i]);
+		if (served(c, &c->intl, c->intl.snat[i], false))
+			t->snat_addrs[t->n_snat++] = rte_cpu_to_be_32(c->intl.snat[i]);
 	if (t->n_snat == 0 && t->n_addrs[DP_PORT_INT])
 		t->snat_addrs[t->n_snat++] = t->addrs[DP_PORT_INT][0];
 	if (c->intl.gateway)
@@ -233,12 +265,14 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 		tm->limits = cm->limits;
 		tm->maglev_seed = cm->maglev.seed;
 		tm->affinity = (uint8_t)cm->affinity;
+		tm->pickup = cm->pickup && cm->nat == CFG_NAT_PRESERVE_SOURCE;
 		t->slot_mss_clamp[slot] = cm->tcp_mss_clamp;
 		tm->n_addrs = cm->n_addrs;
 		memcpy(tm->addrs, cm->addrs, sizeof(cm->addrs[0]) * cm->n_addrs);
 		tm->first_service = t->n_services;
 		for (unsigned int a = 0; a < cm->n_addrs; a++)
-			vip_add(t, cm->addrs[a]);
+			if (served(c, &c->ext, cm->addrs[a], true))
+				vip_add(t, cm->addrs[a]);
 
 		if ((e = rules_add(t, tm, cm, err, errlen)) != 0)
 			goto fail;

@@ -106,6 +106,9 @@ struct dp_stats *cp_view_counters(struct cp_view_counters *v)
 	v->sessions_created = s->sessions_created;
 	v->sessions_expired = s->sessions_expired;
 	v->sessions_evicted = s->sessions_evicted;
+	v->sessions_picked_up = s->sessions_picked_up;
+	memcpy(v->kernel_in, s->kernel_in, sizeof(v->kernel_in));
+	memcpy(v->kernel_out, s->kernel_out, sizeof(v->kernel_out));
 	v->handoff_packets = s->handoff_out;
 	v->slowpath_packets = s->slowpath;
 	memcpy(v->drops, s->drops, sizeof(v->drops));

@@ -61,7 +61,10 @@ struct cp_view_counters {
 	uint64_t rx_packets[DP_PORT_MAX], tx_packets[DP_PORT_MAX];
 	uint64_t rx_bytes[DP_PORT_MAX], tx_bytes[DP_PORT_MAX];
 	uint64_t sessions_active, sessions_created, sessions_expired;
-	uint64_t sessions_evicted; /**< of sessions_expired: early drops (dp_stats) */
+	uint64_t sessions_evicted;   /**< of sessions_expired: early drops (dp_stats) */
+	uint64_t sessions_picked_up; /**< of sessions_created: mid-flow pickups (dp_stats) */
+	/** frames to / from each arm's kernel TAP (dp_stats.kernel_in, kernel_out) */
+	uint64_t kernel_in[DP_PORT_MAX], kernel_out[DP_PORT_MAX];
 	uint64_t handoff_packets, slowpath_packets;
 	uint64_t drops[DP_DROP_MAX]; /**< by enum dp_drop, named by dp_drop_name() */
 };

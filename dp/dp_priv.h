@@ -16,6 +16,7 @@
  *   ports.h         ports, the mbuf pool, RSS set-up
  *   lifecycle.h     the workers from dp_init() to dp_fini()
  *   slowpath.h      the slow path's counters
+ *   kernel.h        the kernel exception path (the TAPs' frames)
  */
 #ifndef STRAIT_DP_PRIV_H
 #define STRAIT_DP_PRIV_H
@@ -34,5 +35,6 @@
 #include "ports.h"
 #include "lifecycle.h"
 #include "slowpath.h"
+#include "kernel.h"
 
 #endif

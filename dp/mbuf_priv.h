@@ -20,7 +20,7 @@ struct dp_mbuf_priv {
 	rte_be32_t nh; /**< next hop to resolve */
 };
 
-enum dp_sp_reason { DP_SP_ARP = 1, DP_SP_LOCAL, DP_SP_TTL, DP_SP_NEED_NEIGH };
+enum dp_sp_reason { DP_SP_ARP = 1, DP_SP_LOCAL, DP_SP_TTL, DP_SP_NEED_NEIGH, DP_SP_KERNEL };
 
 static inline struct dp_mbuf_priv *dp_priv(struct rte_mbuf *m)
 {

@@ -33,6 +33,7 @@
 #include <strait/cksum.h>
 
 #include "mbuf_priv.h"
+#include "kernel.h"
 #include "nat.h"
 #include "neigh.h"
 #include "parse_inlines.h"
@@ -264,7 +265,10 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 			     .family = 4};
 	ref = nat_sessions_lookup(&w->sess, &k);
 	if (ref == NAT_REF_NONE || (int)(ref & 1) != dir) {
-		dp_drop(w, mb, DP_DROP_ICMP_NO_SESSION);
+		if (ref == NAT_REF_NONE && dp_kernel_wants(t, in_port, m->dst))
+			dp_to_slowpath(w, mb, in_port, DP_SP_KERNEL); // about the host's packet
+		else
+			dp_drop(w, mb, DP_DROP_ICMP_NO_SESSION);
 		return;
 	}
 	if (m->ttl <= 1) {
@@ -349,20 +353,28 @@ static __rte_always_inline bool classify(struct dp_worker *w, const struct table
 		return true;
 	}
 	kind = pkt_parse_inline(rte_pktmbuf_mtod(mb, uint8_t *), rte_pktmbuf_data_len(mb), m);
-	if (unlikely(kind != PKT_IPV4)) {
-		if (kind == PKT_DROP)
-			dp_drop(w, mb, (enum dp_drop)m->drop);
-		else
-			dp_to_slowpath(w, mb, in_port, DP_SP_ARP);
-		return true;
-	}
 	const uint8_t *eth = rte_pktmbuf_mtod(mb, const uint8_t *);
 	uint32_t lo;
 	uint16_t hi;
 	memcpy(&lo, eth, 4);
 	memcpy(&hi, eth + 4, 2);
-	if (unlikely(((lo ^ c->mac_lo) | (uint32_t)(hi ^ c->mac_hi)) != 0)) {
-		dp_drop(w, mb, DP_DROP_NOT_FOR_US);
+	const bool for_mac = ((lo ^ c->mac_lo) | (uint32_t)(hi ^ c->mac_hi)) == 0;
+	if (unlikely(kind != PKT_IPV4)) {
+		if (kind != PKT_DROP)
+			dp_to_slowpath(w, mb, in_port, DP_SP_ARP);
+		else if (m->drop == DP_DROP_UNSUPPORTED_PROTO && (for_mac || (eth[0] & 1)) &&
+			 dp_kernel_wants(t, in_port, m->dst))
+			dp_to_slowpath(w, mb, in_port, DP_SP_KERNEL); // VRRP, OSPF, IGMP...
+		else
+			dp_drop(w, mb, (enum dp_drop)m->drop);
+		return true;
+	}
+	if (unlikely(!for_mac)) {
+		// Multicast and broadcast (routing daemons' hellos, DHCP): the kernel's.
+		if ((eth[0] & 1) && dp_kernel_wants(t, in_port, m->dst))
+			dp_to_slowpath(w, mb, in_port, DP_SP_KERNEL);
+		else
+			dp_drop(w, mb, DP_DROP_NOT_FOR_US);
 		return true;
 	}
 	if (in_port == DP_PORT_EXT && unlikely(ctx_is_int_net(c, m->src))) {
@@ -374,6 +386,9 @@ static __rte_always_inline bool classify(struct dp_worker *w, const struct table
 		    (in_port == DP_PORT_EXT ? tables_is_vip(t, m->dst)
 					    : tables_is_local(t, in_port, m->dst)))
 			dp_to_slowpath(w, mb, in_port, DP_SP_LOCAL);
+		else if (m->icmp_type == RTE_IP_ICMP_ECHO_REPLY &&
+			 dp_kernel_wants(t, in_port, m->dst))
+			dp_to_slowpath(w, mb, in_port, DP_SP_KERNEL); // the host's own ping
 		else if (m->icmp_type == RTE_IP_ICMP_ECHO_REQUEST ||
 			 m->icmp_type == RTE_IP_ICMP_ECHO_REPLY)
 			dp_drop(w, mb, DP_DROP_NOT_FOR_US);
@@ -457,15 +472,24 @@ static void nat_miss(struct dp_worker *w, const struct tables *t, struct rte_mbu
 	}
 
 	if (!svc) {
-		dp_drop(w, mb, DP_DROP_NO_MAPPING);
+		// BGP, BFD, ssh... to the gateway's own addresses: its kernel's, when it has one.
+		if (dp_kernel_wants(t, DP_PORT_EXT, m->dst))
+			dp_to_slowpath(w, mb, DP_PORT_EXT, DP_SP_KERNEL);
+		else
+			dp_drop(w, mb, DP_DROP_NO_MAPPING);
 		return;
 	}
 	if (m->proto == IPPROTO_TCP && unlikely(!nat_tcp_flags_valid(m->tcp_flags))) {
 		dp_drop(w, mb, DP_DROP_TCP_BAD_FLAGS);
 		return;
 	}
-	if (m->proto == IPPROTO_TCP && (m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG |
-							RTE_TCP_RST_FLAG)) != RTE_TCP_SYN_FLAG) {
+	const uint8_t hs =
+		m->proto == IPPROTO_TCP
+			? m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)
+			: RTE_TCP_SYN_FLAG;
+	// Not a SYN: only a mid-flow ACK (no SYN, no RST) of a mapping with pickup starts one.
+	if (hs != RTE_TCP_SYN_FLAG &&
+	    (hs != RTE_TCP_ACK_FLAG || !t->mappings[svc->mapping].pickup)) {
 		dp_drop(w, mb, DP_DROP_TCP_NOT_SYN);
 		return;
 	}
@@ -490,13 +514,34 @@ static void nat_miss(struct dp_worker *w, const struct tables *t, struct rte_mbu
 	}
 	if (m->proto == IPPROTO_TCP) {
 		uint16_t slot = t->mappings[svc->mapping].slot;
+		const struct rte_tcp_hdr *th =
+			rte_pktmbuf_mtod_offset(mb, const struct rte_tcp_hdr *, m->l4_off);
 		w->sess.td[idx].mss_clamp = t->slot_mss_clamp ? t->slot_mss_clamp[slot] : 0;
-		nat_tcp_track_start(
-			&w->sess.td[idx],
-			rte_pktmbuf_mtod_offset(mb, const struct rte_tcp_hdr *, m->l4_off),
-			m->ip_len - (uint32_t)(m->l4_off - m->l3_off));
+		if (hs == RTE_TCP_ACK_FLAG)
+			nat_session_pickup(w, (uint32_t)idx, th);
+		else
+			nat_tcp_track_start(&w->sess.td[idx], th,
+					    m->ip_len - (uint32_t)(m->l4_off - m->l3_off));
 	}
 	nat_forward(w, mb, m, (uint32_t)idx, DIR_O2I, now, false);
+}
+
+/* Whether a TCP or UDP packet on int without a session is the kernel's: to one of the int
+ * addresses; on a SNAT address, whose other ports belong to sessions (a late packet of an
+ * expired one is no_session, not the kernel's), only below the SNAT ports (DP_SNAT_PORT_MIN:
+ * BGP's 179) or to BFD's (RFC 5881 §4: 3784, 3785; RFC 5883 §5: 4784). */
+static __rte_noinline bool int_for_kernel(const struct tables *t, const struct pkt_meta *m)
+{
+	const uint16_t dport = rte_be_to_cpu_16(m->dport);
+
+	if (!dp_kernel_wants(t, DP_PORT_INT, m->dst))
+		return false;
+	if (dport < DP_SNAT_PORT_MIN || dport == 3784 || dport == 3785 || dport == 4784)
+		return true;
+	for (uint32_t i = 0; i < t->n_snat; i++)
+		if (t->snat_addrs[i] == m->dst)
+			return false;
+	return true;
 }
 
 /* How many packets ahead of its rewrite a packet's bucket is scanned and its record
@@ -562,9 +607,13 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 	if (unlikely(r == NAT_REF_NONE) && created)
 		r = nat_sessions_lookup_h(s, &bk->key, bk->h);
 	if (unlikely(r == NAT_REF_NONE)) {
-		// On int, only a packet to a mapping's address may start a session (hairpin).
+		// On int, only a packet to a mapping's address may start a session (hairpin);
+		// the rest is the kernel's (BGP, BFD to the int address) or dropped.
 		if (in_port != DP_PORT_EXT && !tables_is_vip(t, m->dst)) {
-			dp_drop(w, mb, DP_DROP_NO_SESSION);
+			if (int_for_kernel(t, m))
+				dp_to_slowpath(w, mb, in_port, DP_SP_KERNEL);
+			else
+				dp_drop(w, mb, DP_DROP_NO_SESSION);
 			return false;
 		}
 		uint64_t before = w->stats.sessions_created;

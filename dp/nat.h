@@ -32,5 +32,15 @@ unsigned int nat_owner(const struct dp_worker *w, const struct tables *t, uint8_
 int nat_session_create(struct dp_worker *w, const struct tables *t, const struct pkt_meta *m,
 		       const struct tbl_service *svc, uint32_t bkt, uint32_t sig, bool hairpin,
 		       enum dp_drop *drop);
+/**
+ * Make session @p idx, just created for a mid-flow TCP segment @p th of the client (an ACK
+ * without SYN or RST, on a mapping with pickup), an established one whose flow began on
+ * another gateway: both directions seen, and window tracking as liberal as Linux conntrack's
+ * pickup of a flow it did not see open (nf_conntrack_tcp_loose; RFC 7323 scales unknown):
+ * each direction's end from the segment (the client's seq, the backend's the segment's
+ * ack), the largest window and scale, so that a FIN or RST of the flow is in window.
+ * Worker lcore of the session.
+ */
+void nat_session_pickup(struct dp_worker *w, uint32_t idx, const struct rte_tcp_hdr *th);
 
 #endif

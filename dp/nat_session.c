@@ -336,3 +336,18 @@ full:
 	*drop = DP_DROP_SESSION_TABLE_FULL;
 	return -1;
 }
+
+void nat_session_pickup(struct dp_worker *w, uint32_t idx, const struct rte_tcp_hdr *th)
+{
+	struct nat_session *se = &w->sess.recs[idx];
+	struct nat_tcp_td *td = &w->sess.td[idx];
+
+	// Left on the unestablished lists: the next victim search unlinks it (session.c).
+	se->state = NAT_ST_ESTABLISHED;
+	se->flags = NAT_F_SEEN_I2O;
+	td->end[DIR_O2I] = rte_be_to_cpu_32(th->sent_seq);
+	td->end[DIR_I2O] = rte_be_to_cpu_32(th->recv_ack);
+	td->maxwin[DIR_O2I] = td->maxwin[DIR_I2O] = UINT16_MAX;
+	td->wscale[DIR_O2I] = td->wscale[DIR_I2O] = NAT_TCP_PICKUP_WSCALE;
+	w->stats.sessions_picked_up++;
+}

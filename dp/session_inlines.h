@@ -186,6 +186,9 @@ static inline uint32_t nat_sessions_lookup_h(const struct nat_sessions *s, const
 	 NAT_TCP_VALID_BIT(RTE_TCP_ACK_FLAG | RTE_TCP_URG_FLAG))
 /* The window assumed for a receiver not seen yet: the largest unscaled one. */
 #define NAT_TCP_DEFAULT_WIN 65535u
+/** Window scale assumed both ways for a session picked up mid-flow (nat_session_pickup()):
+ *  RFC 7323's largest, so that any window the flow may use is inside the one tracked. */
+#define NAT_TCP_PICKUP_WSCALE 14
 
 /** Whether a combination of TCP flags is one a TCP stack sends. */
 static inline bool nat_tcp_flags_valid(uint8_t f)

@@ -37,6 +37,7 @@
 #include <strait/cksum.h>
 #include <strait/log.h>
 
+#include "kernel.h"
 #include "lifecycle.h"
 #include "mbuf_priv.h"
 #include "neigh.h"
@@ -285,7 +286,13 @@ static void handle_arp(const struct tables *t, struct rte_mbuf *m, uint8_t port)
 		return;
 	}
 	ours = is_ours(t, port, tip);
+	// A reply may answer the kernel's own request (its exception path): it gets a copy.
+	bool to_kernel = !request && dp_kernel_deliver(t, m, port);
 	why = arp_learn(t, port, request, ours, sip, &arp->arp_data.arp_sha);
+	if (to_kernel && why == DP_DROP_ARP_UNSOLICITED) {
+		rte_pktmbuf_free(m); // not ours to learn, the kernel's
+		return;
+	}
 	if (why == DP_DROP_ARP_WRONG_ARM || why == DP_DROP_ARP_UNSOLICITED) {
 		sp_drop(m, (enum dp_drop)why); // an off-arm sender gets no answer either
 		return;
@@ -539,6 +546,11 @@ static void sp_dispatch(const struct tables *t, struct rte_mbuf *m)
 	case DP_SP_NEED_NEIGH:
 		park(t, m);
 		break;
+	case DP_SP_KERNEL:
+		if (!dp_kernel_deliver(t, m, p->in_port & 1))
+			dp_sp_stats.drops[DP_DROP_NOT_FOR_US]++; // its TAP went away meanwhile
+		rte_pktmbuf_free(m);
+		break;
 	default:
 		rte_pktmbuf_free(m);
 	}
@@ -571,6 +583,7 @@ unsigned int dp_slowpath_poll(void)
 			sp_dispatch(t, pkts[j]);
 		total += n;
 	}
+	dp_kernel_poll();
 	housekeeping(t);
 	return total;
 }

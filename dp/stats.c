@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel.h"
 #include "lifecycle.h"
 #include "slowpath.h"
 #include "worker.h"
@@ -44,6 +45,7 @@ void dp_stats_sum(struct dp_stats *out)
 	for (unsigned int i = 0; i < dp_n_workers(); i++)
 		stats_add(out, &dp_workers[i]->stats);
 	stats_add(out, &dp_sp_stats);
+	stats_add(out, &dp_kernel_stats);
 }
 
 struct dp_stats *dp_stats_sum_new(void)

@@ -25,7 +25,9 @@
 
 #define CFG_NAME_MAX	  64 /**< bytes, with the NUL: Kubernetes names are <= 63 */
 #define CFG_PATH_MAX	  256
-#define CFG_MAX_ADDRS	  8 /**< addresses per port or per mapping */
+#define CFG_MAX_ADDRS	  8  /**< addresses per port or per mapping */
+#define CFG_IFNAME_MAX	  16 /**< a Linux interface name with its NUL (IFNAMSIZ) */
+#define CFG_MAX_HELD	  64 /**< addresses of a kernel TAP followed (cfg_port.held) */
 #define CFG_MAX_ROUTES	  32
 #define CFG_MAX_CIDRS	  32 /**< allowedSources entries per mapping */
 #define CFG_MAX_MAP_PORTS 16 /**< ports entries per mapping */
@@ -73,7 +75,19 @@ struct cfg_port {
 	 *  one of addrs; none = addrs[0] alone */
 	uint32_t snat[CFG_MAX_ADDRS];
 	unsigned int n_snat;
+	/** `kernel.tap`: the kernel TAP interface of the arm's exception path (docs/ha.md), at
+	 *  most IFNAMSIZ - 1 bytes; "" = none */
+	char kernel_tap[CFG_IFNAME_MAX];
+	/** Not a key: the addresses the kernel TAP holds now (host order, netlink, followed by
+	 *  cp/kernel_port.c); tables_build() serves them, and in ha mode vrrp serves the gated
+	 *  addresses (cfg_ha_gated()) only while they are here. */
+	uint32_t held[CFG_MAX_HELD];
+	unsigned int n_held;
 };
+
+/** `ha.mode`: none (default), or vrrp: a gateway serves its VRRP addresses only while its
+ *  kernel TAP holds them (keepalived adds them when it becomes master). */
+enum cfg_ha_mode { CFG_HA_NONE = 0, CFG_HA_VRRP = 1 };
 
 /** The longest timeout accepted anywhere, seconds: a year. Larger values are certainly typos,
  *  and this keeps seconds * TSC hz far from 2^64. */
@@ -240,6 +254,11 @@ struct cfg_mapping {
 	struct cfg_rule rules[CFG_MAX_RULES];
 	unsigned int n_rules;
 	unsigned int n_groups; /**< backend groups: 1 + the largest cfg_backend.group, 0 = 1 */
+	/** a mid-flow TCP segment (ACK, no SYN or RST) without a session starts an established
+	 *  one (Katran's and GLB's pickup): only with nat preserveSource, since then the backend
+	 *  (Maglev, the mapping's seed) and the rewrite are the same on every gateway; default
+	 *  false (docs/ha.md) */
+	bool pickup;
 };
 
 /** Flags of a Mapping field (struct cfg_field). */
@@ -312,7 +331,8 @@ struct cfg_field {
 	X("ordinal", INT, ordinal, -1, INT32_MAX, NULL, 0)                                         \
 	X("tcpMssClamp", INT, tcp_mss_clamp, 536, 65535, NULL, CFG_F_CRD)                          \
 	X("backends", BACKENDS, backends, 1, CFG_MAX_BACKENDS, cfg_backend_fields, CFG_F_CRD)      \
-	X("removeOrphanSessions", BOOL, remove_orphan_sessions, 1, 1, NULL, CFG_F_CRD)
+	X("removeOrphanSessions", BOOL, remove_orphan_sessions, 1, 1, NULL, CFG_F_CRD)             \
+	X("pickup", BOOL, pickup, 0, 0, NULL, CFG_F_CRD)
 
 /** The keys of a `ports:` entry of a Mapping (struct cfg_map_port), as CFG_MAPPING_FIELDS. */
 #define CFG_MAP_PORT_FIELDS(X)                                                                     \
@@ -482,7 +502,31 @@ struct cfg {
 	/** `addressPools`, no two overlapping; a reload (SIGHUP) re-reads them */
 	struct cfg_pool pools[CFG_MAX_POOLS];
 	unsigned int n_pools;
+	enum cfg_ha_mode ha_mode; /**< `ha.mode` */
 };
+
+/**
+ * Whether host-order @p addr is served only while the kernel TAP of its arm holds it: in ha
+ * mode vrrp, every mapping address and every address of @p p (an arm) but its first (the
+ * gateway's own, which keepalived and BIRD speak from). @p is_mapping: @p addr is a mapping's.
+ * Any thread.
+ */
+static inline bool cfg_ha_gated(const struct cfg *c, const struct cfg_port *p, uint32_t addr,
+				bool is_mapping)
+{
+	if (c->ha_mode != CFG_HA_VRRP)
+		return false;
+	return is_mapping || p->n_addrs == 0 || p->addrs[0].addr != addr;
+}
+
+/** Whether host-order @p addr is one the kernel TAP of arm @p p holds now. Any thread. */
+static inline bool cfg_port_holds(const struct cfg_port *p, uint32_t addr)
+{
+	for (unsigned int i = 0; i < p->n_held; i++)
+		if (p->held[i] == addr)
+			return true;
+	return false;
+}
 
 /**
  * Load a config file: the whole file is read, then checked against the schema (config.c) and

@@ -64,6 +64,16 @@ int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsi
  */
 int cp_timeout_set(const char *which, uint32_t seconds);
 
+/**
+ * Set the addresses (host order, @p n <= CFG_MAX_HELD) that the kernel TAP of arm @p port
+ * (enum dp_port_role) holds now (cfg_port.held; cp/kernel_port.c follows them by netlink),
+ * and publish new tables when they changed: an address that appears is served (ARP, and a
+ * gratuitous ARP at once from the slow path), one that goes is no longer (docs/ha.md).
+ * @return 1 when published, 0 when nothing changed, -EINVAL (bad @p port or @p n) or the
+ * build's -errno (then the previous set stays). Control thread only.
+ */
+int cp_state_set_held(unsigned int port, const uint32_t *addrs, unsigned int n);
+
 /** Generation of the published tables: 1, 2, 3... one per publish (0 before the first).
  * Control thread; other threads read the snapshot's copy (cp/snapshot.c). */
 uint64_t cp_generation(void);

@@ -65,7 +65,10 @@
 	X(ARP_WRONG_ARM, "arp_wrong_arm")                                                          \
 	X(ICMP_RATE_LIMITED, "icmp_rate_limited")                                                  \
 	X(NEIGH_PARK_FULL, "neigh_park_full")                                                      \
-	X(NEIGH_TABLE_FULL, "neigh_table_full")
+	X(NEIGH_TABLE_FULL, "neigh_table_full")                                                    \
+	X(KERNEL_NOT_LOCAL, "kernel_not_local")                                                    \
+	X(KERNEL_TAP_FULL, "kernel_tap_full")                                                      \
+	X(KERNEL_BAD_FRAME, "kernel_bad_frame")
 
 enum dp_drop {
 #define X(e, s) DP_DROP_##e,
@@ -102,6 +105,11 @@ struct dp_stats {
 	/** of sessions_expired: unestablished TCP sessions removed early to make room for a new
 	 *  session (table, mapping limit or SNAT ports full), as conntrack's early_drop */
 	uint64_t sessions_evicted;
+	/** of sessions_created: TCP sessions started by a mid-flow segment (mapping pickup) */
+	uint64_t sessions_picked_up;
+	/** the kernel exception path (docs/ha.md), per arm: frames written to its TAP (in to
+	 *  the kernel), and frames the kernel sent on it out of the port */
+	uint64_t kernel_in[DP_PORT_MAX], kernel_out[DP_PORT_MAX];
 	uint64_t handoff_out, handoff_in; /**< packets passed to / taken from other workers */
 	uint64_t slowpath;		  /**< packets passed to the control thread */
 	uint64_t busy_tsc, total_tsc;	  /**< TSC cycles of loop iterations with work / of all */
@@ -307,6 +315,25 @@ void dp_slowpath_reset(void);
  * Control thread only (it is the one producer of worker 0's tx ring).
  */
 void dp_garp_announce(uint8_t port, rte_be32_t addr);
+
+/**
+ * Attach @p fd, a non-blocking Linux TAP (/dev/net/tun with IFF_TAP | IFF_NO_PI: one read or
+ * write is one Ethernet frame), as the kernel exception path of arm @p port (docs/ha.md);
+ * -1 detaches. The caller keeps the descriptor and closes it after detaching. Control
+ * thread; with the tables' kernel_ports bit of the arm set, workers pass it the frames for
+ * the gateway they do not handle themselves.
+ */
+void dp_kernel_attach(uint8_t port, int fd);
+
+/** The descriptor attached to arm @p port, or -1. Control thread. */
+int dp_kernel_fd(uint8_t port);
+
+/**
+ * Read what the kernel sent on the attached TAPs, up to 32 frames each, and send it out of
+ * their ports (worker 0's control tx ring); dp_slowpath_poll() calls it.
+ * @return frames read. Control thread.
+ */
+unsigned int dp_kernel_poll(void);
 
 /** A neighbour (ARP) entry for display. */
 struct dp_neigh_info {

@@ -90,6 +90,7 @@ struct tbl_mapping {
 	struct cfg_limits limits;     /**< as configured, 0 = none (dp/nat.c splits them) */
 	uint32_t maglev_seed;	      /**< of maglev_flow_hash() */
 	uint8_t affinity;	      /**< enum cfg_affinity: the key maglev_flow_hash() reads */
+	bool pickup; /**< a mid-flow TCP ACK may start an established session (preserveSource) */
 	uint32_t n_addrs;
 	uint32_t addrs[CFG_MAX_ADDRS]; /**< host order */
 	uint32_t first_service, n_services;
@@ -152,6 +153,9 @@ struct tables {
 	 *  global defaults for a slot without a mapping (sessions of a deleted mapping) */
 	struct cfg_timeouts *slot_timeouts;
 	uint16_t *slot_mss_clamp; /**< [slot] the mapping's tcpMssClamp, 0 = none */
+	/** bit 1 << arm: the arm has a kernel TAP (cfg_port.kernel_tap), to which packets for
+	 *  the gateway that strait does not handle itself go (dp/kernel.h, docs/ha.md) */
+	uint8_t kernel_ports;
 };
 
 /** The one published pointer. Read through tables_get(). */

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The kernel exception path, control-plane half (kernel_port.c): the pure pieces that the
+ * unit test reaches without a TAP or root (kernel_port_test.c).
+ */
+#ifndef STRAIT_CP_KERNEL_PORT_H
+#define STRAIT_CP_KERNEL_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct nlmsghdr;
+
+/**
+ * Read an rtnetlink address message (RTM_NEWADDR or RTM_DELADDR, rtnetlink(7)): an IPv4
+ * address (IFA_LOCAL, else IFA_ADDRESS) of interface *@p ifindex.
+ * @param addr receives the address, host order.
+ * @return 1 (added), -1 (removed), 0 (another message, family or a malformed one: ignore).
+ * Any thread.
+ */
+int kernel_addr_msg(const struct nlmsghdr *nlh, int *ifindex, uint32_t *addr);
+
+/**
+ * Add (@p add) or remove host-order @p addr in the set @p set of *@p n addresses, kept sorted
+ * and at most @p max long (an address past that is not added).
+ * @return whether the set changed. Any thread.
+ */
+bool kernel_held_apply(uint32_t *set, unsigned int *n, unsigned int max, uint32_t addr, bool add);
+
+#endif

@@ -1,0 +1,291 @@
+#!/usr/bin/env bash
+# tests/e2e/ha_vrrp_test.sh STRAIT_BINARY: two strait gateways, VRRP active/standby with stock
+# keepalived over the kernel TAPs (docs/ha.md), and a failover under load.
+#
+#   ${P}c client 198.51.100.2 ─┐                         ┌─ ${P}p0 pod 10.0.0.11, default via
+#                              ├ bx ── ${P}g (A) ── bi ──┤         the int VIP 10.0.0.1
+#                              └ bx ── ${P}h (B) ── bi ──┘
+#   A: ext 198.51.100.11, int 10.0.0.3 (+ VIPs while master), keepalived priority 150
+#   B: ext 198.51.100.12, int 10.0.0.4, keepalived priority 100
+#   mapping web 198.51.100.1:8080 → pod:80 (TCP echo), echo :7777 → pod:7 (UDP echo), both
+#   preserveSource; web with pickup: true, so TCP flows continue on the survivor.
+#
+# Checks: A masters both VIPs and the client's ARP for the mapping address resolves to A
+# (the standby serves nothing); traffic works; after SIGKILL of strait on A, B's keepalived
+# takes the VIPs, B serves them, new connections work; the established TCP and UDP flows that
+# survived and their outage (median, max) are printed, and most must survive. Its own small
+# topology (two gateway namespaces): scripts/topo.sh's has one gateway.
+# shellcheck disable=SC2317 # functions called through check and wait_for
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_require_root
+topo_require keepalived:keepalived socat:socat python3:python3 ethtool:ethtool nft:nftables
+
+STRAIT_BIN=$(readlink -f "${1:-build/strait}")
+NS_B="${P}h"
+ST=$(_topo_state)
+KA_PIDS=()
+B_PID=
+
+# topo_down knows ${P}c/g/n/pN: gateway B's namespace and keepalived are this test's to stop.
+eval "$(declare -f topo_down | sed '1s/topo_down/_topo_down_orig/')"
+topo_down() {
+	local pid
+	if [ -n "$B_PID" ] && kill -INT "$B_PID" 2>/dev/null; then # its counters, in its log
+		for _ in 1 2 3 4 5 6 7 8 9 10; do _topo_alive "$B_PID" || break; sleep 0.3; done
+	fi
+	for pid in $(ip netns pids "$NS_B" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+	for pid in "${KA_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+	ip netns del "$NS_B" 2>/dev/null || true
+	rm -rf "/var/run/dpdk/${P}b" 2>/dev/null || true
+	_topo_down_orig
+}
+
+ha_topo_up() {
+	local ns
+	mkdir -p "$ST"
+	for ns in "${P}c" "${P}g" "$NS_B" "${P}n" "${P}p0"; do
+		ip netns add "$ns"
+		_topo_ipv6_off "$ns" lo
+		ip -n "$ns" link set lo up
+	done
+	ip -n "${P}n" link add bx type bridge forward_delay 0
+	ip -n "${P}n" link add bi type bridge forward_delay 0
+	_topo_sysctl "${P}n" net/bridge/bridge-nf-call-iptables=0 \
+		net/bridge/bridge-nf-call-arptables=0
+	ip -n "${P}c" link add eth0 type veth peer name c0 netns "${P}n"
+	ip -n "${P}p0" link add eth0 type veth peer name p0 netns "${P}n"
+	ip -n "${P}g" link add gx type veth peer name ax netns "${P}n"
+	ip -n "${P}g" link add gi type veth peer name ai netns "${P}n"
+	ip -n "$NS_B" link add gx type veth peer name bx0 netns "${P}n"
+	ip -n "$NS_B" link add gi type veth peer name bi0 netns "${P}n"
+	for ns in c0 ax bx0; do ip -n "${P}n" link set "$ns" master bx; done
+	for ns in p0 ai bi0; do ip -n "${P}n" link set "$ns" master bi; done
+	for ns in c0 p0 ax ai bx0 bi0; do
+		ip netns exec "${P}n" ethtool -K "$ns" gro off tx off tso off gso off >/dev/null
+		_topo_ipv6_off "${P}n" "$ns"
+		ip -n "${P}n" link set "$ns" up
+	done
+	ip -n "${P}n" link set bx up
+	ip -n "${P}n" link set bi up
+	for ns in "${P}c" "${P}p0"; do
+		ip netns exec "$ns" ethtool -K eth0 tx off tso off gso off >/dev/null
+		_topo_ipv6_off "$ns" eth0
+	done
+	for ns in "${P}g" "$NS_B"; do
+		for i in gx gi; do
+			ip netns exec "$ns" ethtool -K "$i" gro off tx off tso off gso off >/dev/null
+			_topo_ipv6_off "$ns" "$i"
+			ip -n "$ns" link set "$i" promisc on
+			ip -n "$ns" link set "$i" up
+		done
+		# The kernel must not answer on strait's ports itself: with net_af_packet it sees
+		# their frames too, and once keepalived puts a VIP on a TAP the address is local
+		# to it on every interface (it answered the client's SYN with a RST). af_packet
+		# takes its copy before the netdev ingress hook, which drops the rest.
+		ip netns exec "$ns" nft -f - <<'EOF'
+table netdev strait_ports {
+	chain gx { type filter hook ingress device "gx" priority 0; policy drop; }
+	chain gi { type filter hook ingress device "gi" priority 0; policy drop; }
+}
+EOF
+	done
+	ip -n "${P}c" addr add 198.51.100.2/24 dev eth0
+	ip -n "${P}c" link set eth0 up
+	ip -n "${P}p0" addr add 10.0.0.11/24 dev eth0
+	ip -n "${P}p0" link set eth0 up
+	ip -n "${P}p0" route add default via 10.0.0.1
+}
+
+# gw_config OWN_EXT OWN_INT: a gateway's config.
+gw_config() {
+	cat <<EOF
+ports:
+  ext: {device: net_af_packet0, addresses: [$1/24], kernel: {tap: strait-ext}}
+  int: {device: net_af_packet1, addresses: [$2/24, 10.0.0.1/24], snat: {addresses: [10.0.0.1]},
+        kernel: {tap: strait-int}}
+ha: {mode: vrrp}
+workers: 1
+sessions: {max: 65536}
+mappings:
+- {name: web, addresses: [198.51.100.1], ports: [{port: 8080, servicePort: 80}],
+   backends: [{address: 10.0.0.11}], nat: preserveSource, pickup: true}
+- {name: echo, addresses: [198.51.100.1], ports: [{port: 7777, servicePort: 7, protocol: udp}],
+   backends: [{address: 10.0.0.11}], nat: preserveSource}
+EOF
+}
+
+# ka_config PRIORITY: keepalived's, both VIPs in one sync group; VRRPv3, 0.5 s adverts.
+ka_config() {
+	cat <<EOF
+global_defs {
+	vrrp_version 3
+	vrrp_garp_master_delay 1
+	vrrp_garp_master_repeat 2
+}
+vrrp_sync_group G {
+	group {
+		EXT
+		INT
+	}
+}
+vrrp_instance EXT {
+	state BACKUP
+	interface strait-ext
+	virtual_router_id 51
+	priority $1
+	advert_int 0.5
+	virtual_ipaddress {
+		198.51.100.1/32
+	}
+}
+vrrp_instance INT {
+	state BACKUP
+	interface strait-int
+	virtual_router_id 52
+	priority $1
+	advert_int 0.5
+	virtual_ipaddress {
+		10.0.0.1/24
+	}
+}
+EOF
+}
+
+# gw_start NS PREFIX CONFIG LOG: strait in NS; prints its PID once ready.
+gw_start() {
+	local ns=$1 prefix=$2 config=$3 log=$4 pid i
+	ip netns exec "$ns" setsid env --default-signal=INT "$STRAIT_BIN" -l 0,1 --no-pci --no-huge \
+		-m 256 --file-prefix "$prefix" \
+		--vdev "net_af_packet0,iface=gx,framecnt=1024" \
+		--vdev "net_af_packet1,iface=gi,framecnt=1024" -- --config "$config" \
+		>"$log" 2>&1 </dev/null &
+	pid=$!
+	echo "$pid strait" >>"$ST/pids"
+	for ((i = 0; i < 200; i++)); do
+		grep -qF 'strait: ready' "$log" && { echo "$pid"; return 0; }
+		_topo_alive "$pid" || break
+		sleep 0.1
+	done
+	echo "strait in $ns did not start:" >&2
+	sed 's/^/  | /' "$log" >&2
+	return 1
+}
+
+ka_start() {
+	local ns=$1 name=$2
+	ka_config "$3" >"$ST/ka-$name.conf"
+	ip netns exec "$ns" keepalived --dont-fork --log-console --log-detail --vrrp --no-syslog \
+		--use-file "$ST/ka-$name.conf" --pid "$ST/ka-$name.pid" \
+		--vrrp_pid "$ST/ka-$name-vrrp.pid" >"$ST/ka-$name.log" 2>&1 </dev/null &
+	KA_PIDS+=($!)
+}
+
+holds_vips() { # NS: the TAPs of NS hold both VIPs
+	ip -n "$1" -4 addr show dev strait-ext 2>/dev/null | grep -qF 198.51.100.1/32 &&
+		ip -n "$1" -4 addr show dev strait-int 2>/dev/null | grep -qF 10.0.0.1/24
+}
+
+client_mac() { # the MAC the client has for the mapping address
+	ip -n "${P}c" neigh show 198.51.100.1 |
+		awk '{for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}'
+}
+not_holds_vips() { ! holds_vips "$1"; }
+no_ping() { ! ip netns exec "${P}c" ping -c1 -W1 198.51.100.1 >/dev/null 2>&1; }
+
+echo_once() { # one TCP round trip through the mapping
+	[ "$(echo "hi $1" | timeout 3 ip netns exec "${P}c" socat -t1 - TCP:198.51.100.1:8080,connect-timeout=1 2>/dev/null)" = "hi $1" ]
+}
+
+ha_topo_up
+PY=$(_topo_python)
+# The pod: TCP echo on 80, UDP echo on 7.
+ip netns exec "${P}p0" socat TCP-LISTEN:80,fork,reuseaddr EXEC:cat >/dev/null 2>&1 &
+echo "$! pod-tcp" >>"$ST/pids"
+ip netns exec "${P}p0" "$PY" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 7))
+while True:
+    d, a = s.recvfrom(2048); s.sendto(d, a)' >/dev/null 2>&1 &
+echo "$! pod-udp" >>"$ST/pids"
+
+gw_config 198.51.100.11 10.0.0.3 >"$ST/a.yaml"
+gw_config 198.51.100.12 10.0.0.4 >"$ST/b.yaml"
+# shellcheck disable=SC2034 # lib.sh's checks print the tail of the gateway's log
+STRAIT_LOG=$ST/a.log
+A_PID=$(gw_start "${P}g" "${P}a" "$ST/a.yaml" "$ST/a.log")
+B_PID=$(gw_start "$NS_B" "${P}b" "$ST/b.yaml" "$ST/b.log")
+check "the TAPs exist with the gateways' own addresses" \
+	bash -c "ip -n ${P}g -4 addr show dev strait-ext | grep -qF 198.51.100.11/24 &&
+		ip -n $NS_B -4 addr show dev strait-int | grep -qF 10.0.0.4/24"
+check "standby before keepalived: nothing answers for the mapping address" no_ping
+
+ka_start "${P}g" a 150
+ka_start "$NS_B" b 100
+check "A becomes master (its TAPs hold both VIPs)" wait_for 20 holds_vips "${P}g"
+check "B stays backup" not_holds_vips "$NS_B"
+check "a connection through A works" wait_for 10 echo_once before
+A_MAC=$(ip -n "${P}g" link show gx | awk '/link\/ether/ {print $2}')
+check_eq "the client's ARP for the mapping address is A's" "$A_MAC" "$(client_mac)"
+
+# Long-lived flows: 10 TCP connections and 20 UDP flows, a message every 50 ms each, for
+# 14 s; strait on A is killed at 4 s.
+cat >"$ST/flows.py" <<'EOF'
+import socket, sys, time, select, statistics
+DUR, NT, NU = float(sys.argv[1]), 10, 20
+tcp, udp = [], []
+for i in range(NT):
+    s = socket.create_connection(("198.51.100.1", 8080), timeout=3); s.setblocking(False)
+    tcp.append({"s": s, "last": time.time(), "gap": 0.0, "dead": False, "buf": b""})
+for i in range(NU):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setblocking(False)
+    s.connect(("198.51.100.1", 7777))
+    udp.append({"s": s, "last": time.time(), "gap": 0.0, "dead": False})
+start = time.time(); nxt = start
+while time.time() - start < DUR:
+    now = time.time()
+    if now >= nxt:
+        nxt += 0.05
+        for f in tcp + udp:
+            if f["dead"]: continue
+            try: f["s"].send(b"m\n")
+            except (BlockingIOError, ConnectionRefusedError): pass
+            except OSError: f["dead"] = True
+    r, _, _ = select.select([f["s"] for f in tcp + udp if not f["dead"]], [], [], 0.01)
+    now = time.time()
+    for f in tcp + udp:
+        if f["s"] not in r: continue
+        try: d = f["s"].recv(65536)
+        except (BlockingIOError, ConnectionRefusedError): continue
+        except OSError: f["dead"] = True; continue
+        if f in tcp and not d: f["dead"] = True; continue
+        f["gap"] = max(f["gap"], now - f["last"]); f["last"] = now
+end = time.time()
+def report(name, fl):
+    alive = [f for f in fl if not f["dead"] and end - f["last"] < 1.0]
+    gaps = sorted(f["gap"] * 1000 for f in alive)
+    print("%s %d %d %d %d" % (name, len(alive), len(fl), statistics.median(gaps) if gaps else -1,
+                              max(gaps) if gaps else -1))
+report("tcp", tcp); report("udp", udp)
+EOF
+ip netns exec "${P}c" "$PY" "$ST/flows.py" 14 >"$ST/flows.out" 2>"$ST/flows.err" &
+FLOWS=$!
+sleep 4
+kill -9 "$A_PID"
+check "B becomes master after A's strait dies" wait_for 15 holds_vips "$NS_B"
+# shellcheck disable=SC2034 # the same, now the survivor's
+STRAIT_LOG=$ST/b.log
+check "a new connection through B works" wait_for 10 echo_once after
+B_MAC=$(ip -n "$NS_B" link show gx | awk '/link\/ether/ {print $2}')
+check_eq "the client's ARP for the mapping address moved to B" "$B_MAC" "$(client_mac)"
+wait "$FLOWS" || true
+cat "$ST/flows.err" >&2 || true
+read -r _ TCP_OK TCP_N TCP_MED TCP_MAX < <(grep '^tcp' "$ST/flows.out" || echo "tcp 0 0 -1 -1")
+read -r _ UDP_OK UDP_N UDP_MED UDP_MAX < <(grep '^udp' "$ST/flows.out" || echo "udp 0 0 -1 -1")
+echo "# failover (SIGKILL of strait on the master, keepalived VRRPv3 advert 0.5 s):"
+echo "#   TCP flows survived $TCP_OK/$TCP_N, outage median $TCP_MED ms, max $TCP_MAX ms"
+echo "#   UDP flows survived $UDP_OK/$UDP_N, outage median $UDP_MED ms, max $UDP_MAX ms"
+check "most TCP flows survive (pickup on B)" test "$((TCP_OK * 2))" -gt "$TCP_N"
+check "most UDP flows survive" test "$((UDP_OK * 2))" -gt "$UDP_N"
+e2e_finish
