@@ -9,6 +9,7 @@ errors with quoted headers, fragments, ARP, TTL 1) with correct checksums. Deter
 running it again rewrites the same files. Usage: python3 tests/fuzz/make_corpus.py
 """
 import glob
+import re
 import hashlib
 import json
 import os
@@ -21,9 +22,21 @@ OUT = os.path.join(ROOT, 'tests', 'fuzz', 'corpus')
 WIRE = os.path.join(ROOT, 'tests', 'data', 'k8s-wire')
 
 # Kinds in K8S_KINDS order (include/strait/k8s_kinds.h): the first byte of list_fuzz.
-KINDS = ['Mapping', 'Service', 'EndpointSlice', 'StatefulSet', 'Pod', 'Node']
-LISTS = ['mappings-list.json', 'services-list.json', 'endpointslices-v1beta1-list.json',
-         'statefulsets-list.json', 'pods-list.json', 'nodes-list.json']
+# The recorded list of each kind that has one (tests/data/k8s-wire).
+LISTS = {'Mapping': 'mappings-list.json', 'Service': 'services-list.json',
+         'EndpointSlice': 'endpointslices-v1beta1-list.json',
+         'StatefulSet': 'statefulsets-list.json', 'Pod': 'pods-list.json',
+         'Node': 'nodes-list.json'}
+
+
+def kind_order():
+    """The kinds in K8S_KINDS order (include/strait/k8s_kinds.h): watch_fuzz and list_fuzz
+    take the kind's index from an input's first byte."""
+    with open(os.path.join(ROOT, 'include', 'strait', 'k8s_kinds.h')) as f:
+        return re.findall(r'X\([A-Z_]+, "([A-Za-z]+)"', f.read())
+
+
+KINDS = kind_order()
 
 
 def read(path):
@@ -128,10 +141,11 @@ def watch_seeds():
     except (ValueError, IndexError):
         pass
     # One stream per kind from its recorded list: ADDED, MODIFIED, DELETED, a BOOKMARK.
-    for k, name in enumerate(LISTS):
+    for kind, name in LISTS.items():
+        k = KINDS.index(kind)
         doc = json.loads(read(os.path.join(WIRE, name)))
         items = [strip(it) for it in doc['items']][:3]
-        kind, api = KINDS[k], doc.get('apiVersion', 'v1')
+        api = doc.get('apiVersion', 'v1')
         for it in items:
             it.setdefault('kind', kind)
             it.setdefault('apiVersion', api)
@@ -146,7 +160,8 @@ def watch_seeds():
 
 
 def list_seeds():
-    for k, name in enumerate(LISTS):
+    for kind, name in LISTS.items():
+        k = KINDS.index(kind)
         body = read(os.path.join(WIRE, name))
         doc = json.loads(body)
         for it in doc['items']:
@@ -156,6 +171,49 @@ def list_seeds():
         put('list_fuzz', os.path.basename(p), b'\x01' + read(p))
     put('list_fuzz', 'empty-null', b'\x02{"kind":"List","metadata":{"resourceVersion":"7",'
         b'"continue":"abc"},"items":null}')
+
+
+def extra_objects():
+    """Objects of the kinds with no recorded list: the Gateway API examples (with a
+    GatewayClass of strait's), the l7mp seed, a LoadBalancer Service and a Namespace."""
+    import yaml  # python3-yaml
+    objs = []
+    for p in files('tests/data/gateway-api/example-*.yaml', 'tests/data/l7mp/*.yaml'):
+        objs += [o for o in yaml.safe_load_all(read(p)) if isinstance(o, dict)]
+    objs.append({'apiVersion': 'gateway.networking.k8s.io/v1', 'kind': 'GatewayClass',
+                 'metadata': {'name': 'my-tcp-gateway-class'},
+                 'spec': {'controllerName': 'strait.io/gateway-controller'}})
+    objs.append({'apiVersion': 'gateway.networking.k8s.io/v1beta1', 'kind': 'ReferenceGrant',
+                 'metadata': {'name': 'g', 'namespace': 'default'},
+                 'spec': {'from': [{'group': 'gateway.networking.k8s.io', 'kind': 'TCPRoute',
+                                    'namespace': 'other'}],
+                          'to': [{'group': '', 'kind': 'Service'}]}})
+    objs.append({'apiVersion': 'v1', 'kind': 'Namespace',
+                 'metadata': {'name': 'default', 'labels': {'team': 'a'}}})
+    objs.append({'apiVersion': 'v1', 'kind': 'Service',
+                 'metadata': {'name': 'lb', 'namespace': 'default',
+                              'annotations': {'strait.io/allow-shared-ip': 'k'}},
+                 'spec': {'type': 'LoadBalancer', 'loadBalancerClass': 'strait.io/gateway',
+                          'externalTrafficPolicy': 'Local', 'sessionAffinity': 'ClientIP',
+                          'ports': [{'port': 9092, 'protocol': 'TCP', 'targetPort': 9092}]}})
+    return objs
+
+
+def new_kind_seeds():
+    by_kind = {}
+    for o in extra_objects():
+        by_kind.setdefault(o['kind'], []).append(o)
+    for kind, items in sorted(by_kind.items()):
+        if kind not in KINDS:
+            continue
+        k = KINDS.index(kind)
+        api = items[0].get('apiVersion', 'v1')
+        doc = {'kind': kind + 'List', 'apiVersion': api, 'metadata': {'resourceVersion': '5'},
+               'items': items}
+        put('list_fuzz', 'extra-%s' % kind.lower(),
+            bytes([k]) + json.dumps(doc, separators=(',', ':')).encode())
+        put('watch_fuzz', 'extra-events-%s' % kind.lower(),
+            bytes([k]) + event_lines('ADDED', items) + event_lines('MODIFIED', items[:1]))
 
 
 KUBECONFIGS = [
@@ -409,6 +467,7 @@ def main():
     yaml_seeds()
     watch_seeds()
     list_seeds()
+    new_kind_seeds()
     kubeconfig_seeds()
     portmap_seeds()
     cli_seeds()
