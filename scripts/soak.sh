@@ -74,7 +74,7 @@ done
 
 topo_require "${TOPO_DEPS[@]}" openssl:openssl base64:coreutils libdpdk-dev dpdk \
 	meson:meson ninja:ninja-build pkg-config:pkg-config libjansson-dev libyaml-dev \
-	libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev || exit 1
+	libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev libmnl-dev || exit 1
 
 # ---- build ------------------------------------------------------------------------------------
 if [ ! -f "$BUILD/build.ninja" ]; then
