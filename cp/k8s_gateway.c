@@ -252,7 +252,6 @@ static int route_backends(struct k8s_build *b, enum k8s_kind rkind, const json_t
 			n_be += gp->n;
 			g[ng++] = one;
 		}
-	rc = 0;
 	if (ng == 0 && reject == 0)
 		reject = 1; // nothing to send to: every connection is refused
 	if (reject > top)
@@ -332,8 +331,8 @@ static int gw_build(struct k8s_build *b, struct k8s_result *r, void *spec)
 		struct cfg_mapping *m = &b->maps[idx];
 		if (snprintf(m->name, sizeof(m->name), "gw-%s-%s", r->name, lname) >=
 		    (int)sizeof(m->name))
-			rc = snprintf(m->name, sizeof(m->name), "gw-%.40s-%u", r->name,
-				      (unsigned int)li % 100);
+			snprintf(m->name, sizeof(m->name), "gw-%.40s-%u", r->name,
+				 (unsigned int)li % 100);
 		snprintf(m->ns, sizeof(m->ns), "%s", r->ns);
 		m->mode = CFG_MODE_SERVICE;
 		m->remove_orphan_sessions = true;
