@@ -54,16 +54,12 @@ static int teardown(void **state)
 
 static void run(void)
 {
-	k8s_desired_free(&d);
-	assert_int_equal(k8s_reconcile(&store, &params, &d), 0);
+	t_reconcile(&store, &params, &d);
 }
 
 static const struct cfg_mapping *map(const char *name)
 {
-	for (unsigned int i = 0; i < d.n_maps; i++)
-		if (strcmp(d.maps[i].name, name) == 0)
-			return &d.maps[i];
-	return NULL;
+	return t_map(&d, name);
 }
 
 static const struct k8s_result *svc_res(const char *name)
