@@ -43,8 +43,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	k8s_desired_free(&d);
-	k8s_store_fini(&store);
+	t_store_done(&store, &d);
 	return 0;
 }
 

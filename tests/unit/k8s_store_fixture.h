@@ -61,6 +61,13 @@ static inline void t_pool_set(struct cfg_pool *p, const char *name, const char *
 	p->auto_assign = true;
 }
 
+/* Free what a test's reconcile left in @p d and the store @p store (a teardown). */
+static inline void t_store_done(struct k8s_store *store, struct k8s_desired *d)
+{
+	k8s_desired_free(d);
+	k8s_store_fini(store);
+}
+
 /* Reconcile @p store into @p d (its previous content freed), which must succeed. */
 static inline void t_reconcile(struct k8s_store *store, const struct k8s_reconcile_params *params,
 			       struct k8s_desired *d)
