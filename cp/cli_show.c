@@ -58,6 +58,7 @@ static json_t *show_ports(void)
 		cli_set_str(row, "mac", mac);
 		json_object_set_new(row, "addresses", cidr_list(p->addrs, p->n_addrs));
 		cli_set_str(row, "link", link.link_status ? "up" : "down");
+		cli_set_str(row, "steering", dp_port_steering(r));
 		cli_set_u64(row, "rx_packets", st.ipackets);
 		cli_set_u64(row, "tx_packets", st.opackets);
 		cli_set_u64(row, "rx_bytes", st.ibytes);

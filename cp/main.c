@@ -208,7 +208,11 @@ static int dataplane_init(struct cp_ctx *ctx, char *err, size_t errlen)
 	d.dpp.n_workers = cfg->workers;
 	d.dpp.sessions_per_worker = (cfg->sessions_max + cfg->workers - 1) / cfg->workers;
 	dp_slowpath_reset();
-	return dp_init(&d.dpp, err, errlen);
+	int ret = dp_init(&d.dpp, err, errlen);
+	if (ret == 0 && cfg->workers > 1)
+		CP_LOG(INFO, "ports: int steering: %s; ext steering: %s",
+		       dp_port_steering(DP_PORT_INT), dp_port_steering(DP_PORT_EXT));
+	return ret;
 }
 
 static struct cp_module dataplane_module = {

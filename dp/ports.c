@@ -15,6 +15,7 @@
 #include <rte_mbuf.h>
 #include <rte_random.h>
 
+#include "flow.h"
 #include "mbuf_priv.h"
 #include "ports.h"
 
@@ -24,6 +25,7 @@ static struct {
 	struct rte_mempool *pool;
 	bool started[DP_PORT_MAX];
 	struct dp_rss rss_int;
+	char steering[DP_PORT_MAX][160];
 } ports;
 
 struct rte_mempool *dp_mempool(void)
@@ -61,6 +63,38 @@ static void rss_learn(uint16_t port_id, uint16_t reta_size, struct dp_rss *out)
 	memcpy(out->key, dp_rss_key, sizeof(out->key));
 	out->reta_size = reta_size;
 	out->enabled = true;
+}
+
+/*
+ * Where a packet of a flow another worker owns lands, and who moves it. On the int port with
+ * several workers, rte_flow rules send the replies to each SNAT partition to its owner's
+ * queue where the device takes them (then a SNAT port need not be chosen by its RSS hash:
+ * rss_int.enabled is cleared); otherwise RSS as predicted, or wherever the device puts them,
+ * and the handoff ring.
+ */
+static void port_steer(enum dp_port_role r, uint16_t port_id, unsigned int nq, bool rss)
+{
+	char *s = ports.steering[r];
+	const size_t len = sizeof(ports.steering[r]);
+	char why[128] = "";
+	int n;
+
+	if (nq < 2) {
+		snprintf(s, len, "none (one worker)");
+		return;
+	}
+	if (r == DP_PORT_INT) {
+		n = dp_flow_steer_snat(port_id, nq, why, sizeof(why));
+		if (n > 0) {
+			ports.rss_int.enabled = false;
+			snprintf(s, len, "rte_flow: %d rules", n);
+			return;
+		}
+		snprintf(s, len, "%s, handoff ring (rte_flow refused: %s)", rss ? "rss" : "device",
+			 why);
+		return;
+	}
+	snprintf(s, len, "%s, handoff ring", rss ? "rss" : "device");
 }
 
 static int port_setup(enum dp_port_role r, uint16_t port_id, unsigned int nq, char *err,
@@ -136,6 +170,7 @@ static int port_setup(enum dp_port_role r, uint16_t port_id, unsigned int nq, ch
 	rte_eth_macaddr_get(port_id, &ports.mac[r]);
 	if (rss && r == DP_PORT_INT)
 		rss_learn(port_id, info.reta_size, &ports.rss_int);
+	port_steer(r, port_id, nq, rss);
 	return 0;
 fail:
 	snprintf(err, errlen, "port %s (%s): setup failed: %s", role[r], name, strerror(-ret));
@@ -177,6 +212,7 @@ void dp_ports_close(void)
 {
 	for (unsigned int r = 0; r < DP_PORT_MAX; r++) {
 		if (ports.started[r]) {
+			dp_flow_unsteer(ports.port_id[r]);
 			rte_eth_dev_stop(ports.port_id[r]);
 			rte_eth_dev_close(ports.port_id[r]);
 		}
@@ -186,6 +222,11 @@ void dp_ports_close(void)
 const struct dp_rss *dp_ports_rss_int(void)
 {
 	return &ports.rss_int;
+}
+
+const char *dp_port_steering(enum dp_port_role r)
+{
+	return ports.steering[r];
 }
 
 uint16_t dp_port_id(enum dp_port_role r)

@@ -181,6 +181,13 @@ void dp_stats_sum(struct dp_stats *out);
  */
 struct dp_stats *dp_stats_sum_new(void);
 
+/**
+ * How packets of arm @p r reach the worker that owns their flow, as set up by dp_init():
+ * "none (one worker)", "rte_flow: N rules" (the int port's SNAT partitions steered by the
+ * device, rte_flow API), or "rss, handoff ring" / "device, handoff ring" with, on the int
+ * port, why the device refused the rules. "" before dp_init(). Any thread.
+ */
+const char *dp_port_steering(enum dp_port_role r);
 /** Ethdev port id of arm @p r (enum dp_port_role < DP_PORT_MAX); 0 before dp_init(). */
 uint16_t dp_port_id(enum dp_port_role r);
 /**

@@ -300,6 +300,11 @@ for w in 0 1; do
 done
 check_match "packets were handed between workers" '[1-9][0-9]*' \
 	"$(ctl_json "sum(x['handoff_out'] for x in d)" show workers)"
+# af_packet has no rte_flow: the int port falls back to the handoff ring and says why.
+check_eq "two workers: int steering is the handoff ring, rte_flow refused" \
+	"device, handoff ring (rte_flow refused: tcp dst 1024/0xfc00 -> queue 0: Function not implemented)" \
+	"$(ctl_json "d[1]['steering']" show ports)"
+check_eq "two workers: ext steering" "device, handoff ring" "$(ctl_json "d[0]['steering']" show ports)"
 rc=0
 strait_stop || rc=$?
 check_eq "strait (2 workers) exits 0" 0 "$rc"
