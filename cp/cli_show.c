@@ -180,6 +180,9 @@ static json_t *show_mappings(void)
 		json_object_set_new(row, "ports", ports);
 		cli_set_str(row, "mode", cfg_mode_name(m->mode));
 		cli_set_str(row, "nat", cfg_nat_name(m->nat));
+		cli_set_str(row, "affinity", cfg_affinity_name(m->affinity));
+		json_object_set_new(row, "pickup", json_boolean(m->pickup));
+		cli_set_u64(row, "rules", m->n_rules);
 		json_object_set_new(row, "ordinal",
 				    m->ordinal >= 0 ? json_integer(m->ordinal) : json_null());
 		cli_set_u64(row, "backends", m->n_backends);

@@ -34,6 +34,9 @@ static void mapping_fill(struct cp_view_mapping *v, const struct cfg_mapping *m,
 	v->source = (uint8_t)src;
 	v->mode = (uint8_t)m->mode;
 	v->nat = (uint8_t)m->nat;
+	v->affinity = (uint8_t)m->affinity;
+	v->pickup = m->pickup;
+	v->n_rules = m->n_rules;
 	v->n_addrs = m->n_addrs;
 	memcpy(v->addrs, m->addrs, m->n_addrs * sizeof(m->addrs[0]));
 	v->n_backends = m->n_backends;

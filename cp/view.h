@@ -24,6 +24,9 @@ struct cp_view_mapping {
 	uint8_t source;		      /**< enum cp_source */
 	uint8_t mode;		      /**< enum cfg_mapping_mode */
 	uint8_t nat;		      /**< enum cfg_nat_mode */
+	uint8_t affinity;	      /**< enum cfg_affinity */
+	bool pickup;		      /**< mid-flow TCP pickup (preserveSource only) */
+	unsigned int n_rules;	      /**< source rules (l7mp matches); 0 = none */
 	unsigned int n_addrs;
 	uint32_t addrs[CFG_MAX_ADDRS]; /**< host order */
 	unsigned int n_specs;

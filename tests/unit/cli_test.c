@@ -86,16 +86,16 @@ static void show_mappings_is_an_aligned_table(void **state)
 	(void)state;
 	assert_string_equal(
 		run("show mappings", false, 0),
-		"name      namespace  source  addresses     ports       "
-		"                    mode    nat      ordinal  backends  sessions\n"
-		"web       -          config  198.51.100.1  8080/tcp->80"
-		"                    static  fullNat        -         2         0\n"
-		"echo      -          config  198.51.100.1  7777/udp->7 "
-		"                    static  fullNat        -         1         0\n"
-		"broker-0  -          config  198.51.100.1  32000/tcp->9092"
-		"                 static  fullNat        0         1         0\n"
-		"kafka     prod       config  198.51.100.1  9094/tcp->9092,30000-30009/udp"
-		"  static  fullNat        -         1         0\n");
+		"name      namespace  source  addresses     ports                           mode    nat "
+		"     affinity   pickup  rules  ordinal  backends  sessions\n"
+		"web       -          config  198.51.100.1  8080/tcp->80                    static  fullNat "
+		" fiveTuple  no          0        -         2         0\n"
+		"echo      -          config  198.51.100.1  7777/udp->7                     static  fullNat "
+		" clientIP   no          0        -         1         0\n"
+		"broker-0  -          config  198.51.100.1  32000/tcp->9092                 static  fullNat "
+		" fiveTuple  no          0        0         1         0\n"
+		"kafka     prod       config  198.51.100.1  9094/tcp->9092,30000-30009/udp  static  fullNat "
+		" fiveTuple  no          0        -         1         0\n");
 }
 
 static void show_mappings_json_has_every_field(void **state)
@@ -112,6 +112,11 @@ static void show_mappings_json_has_every_field(void **state)
 	assert_string_equal(json_string_value(json_array_get(json_object_get(m, "ports"), 1)),
 			    "30000-30009/udp");
 	assert_true(json_is_null(json_object_get(m, "ordinal")));
+	assert_string_equal(json_string_value(json_object_get(m, "affinity")), "fiveTuple");
+	assert_true(json_is_false(json_object_get(m, "pickup")));
+	assert_int_equal(json_integer_value(json_object_get(m, "rules")), 0);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(doc, 1), "affinity")),
+			    "clientIP");
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(doc, 2), "ordinal")), 0);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(doc, 0), "backends")),
 			 2);
