@@ -81,23 +81,8 @@ void k8s_gw_status_write(const struct k8s_report *rep, enum k8s_kind kind, const
 	if (!want)
 		return;
 	summary(want, text, sizeof(text), 0);
-	if (rep->offline) {
-		if (strcmp(k8s_str(entry, "log", NULL), text) != 0) {
-			K8S_LOG(NOTICE, "%s: %s", key, text);
-			json_object_set_new(entry, "log", json_string(text));
-		}
-		json_decref(want);
+	if (!k8s_report_status_due(rep, entry, cur, want, text, key))
 		return;
-	}
-	if (k8s_status_same(cur, want)) {
-		json_object_del(entry, "sent");
-		json_decref(want);
-		return;
-	}
-	if (strcmp(k8s_str(entry, "log", NULL), text) != 0) {
-		K8S_LOG(INFO, "%s: %s", key, text);
-		json_object_set_new(entry, "log", json_string(text));
-	}
 	snprintf(r.ns, sizeof(r.ns), "%s", ns);
 	snprintf(r.name, sizeof(r.name), "%s", name);
 	k8s_result_path(&r, path, sizeof(path) - 8);

@@ -50,6 +50,34 @@ void k8s_report_patch(const struct k8s_report *rep, json_t *entry, const char *p
 		json_object_del(entry, "sent"); // not the leader: nothing was sent
 }
 
+bool k8s_report_status_due(const struct k8s_report *rep, json_t *entry, const json_t *cur,
+			   json_t *want, const char *summary, const char *key)
+{
+	const bool changed = strcmp(k8s_str(entry, "log", NULL), summary) != 0;
+
+	if (rep->offline) {
+		if (changed) {
+			char *js = json_dumps(want, JSON_COMPACT);
+			K8S_LOG(NOTICE, "%s: %s", key, summary);
+			K8S_LOG(INFO, "%s status: %s", key, js ? js : "?");
+			free(js);
+			json_object_set_new(entry, "log", json_string(summary));
+		}
+		json_decref(want);
+		return false;
+	}
+	if (k8s_status_same(cur, want)) {
+		json_object_del(entry, "sent");
+		json_decref(want);
+		return false;
+	}
+	if (changed) {
+		K8S_LOG(INFO, "%s: %s", key, summary);
+		json_object_set_new(entry, "log", json_string(summary));
+	}
+	return true;
+}
+
 void k8s_report_status(const struct k8s_report *rep, const struct k8s_result *r, json_t *entry,
 		       bool programmed, const char *key)
 {
@@ -66,28 +94,8 @@ void k8s_report_status(const struct k8s_report *rep, const struct k8s_result *r,
 	if (!want)
 		return;
 	k8s_status_summary(want, true, summary, sizeof(summary));
-	if (rep->offline) {
-		if (strcmp(k8s_str(entry, "log", NULL), summary) != 0) {
-			char *js = json_dumps(want, JSON_COMPACT);
-			K8S_LOG(NOTICE, "%s: %s", key, summary);
-			K8S_LOG(INFO, "%s status: %s", key, js ? js : "?");
-			free(js);
-			json_object_set_new(entry, "log", json_string(summary));
-		}
-		json_decref(want);
+	if (!k8s_report_status_due(rep, entry, cur, want, summary, key))
 		return;
-	}
-	if (k8s_status_same(cur, want)) {
-		// The API has it: forget what we sent, so that a later change by someone else
-		// is put right rather than taken for our own write.
-		json_object_del(entry, "sent");
-		json_decref(want);
-		return;
-	}
-	if (strcmp(k8s_str(entry, "log", NULL), summary) != 0) {
-		K8S_LOG(INFO, "%s: %s", key, summary);
-		json_object_set_new(entry, "log", json_string(summary));
-	}
 	json_t *patch = json_pack("{s:o}", "status", want);
 	snprintf(summary, sizeof(summary), "%s status", key);
 	k8s_report_patch(rep, entry, strcat(k8s_result_path(r, path, sizeof(path) - 8), "/status"),

@@ -47,6 +47,17 @@ void k8s_report_patch(const struct k8s_report *rep, json_t *entry, const char *p
 		      const char *what);
 
 /**
+ * What every status writer does with the status it wants, @p want (owned), against the
+ * object's current one @p cur (from the cache): offline, log @p summary (and the status) when
+ * it changed and drop @p want; when the API already has it, forget what was sent (so that
+ * another writer's later change is put right, not taken for ours) and drop @p want; otherwise
+ * log @p summary when it changed. @p key names the object in the logs. Control thread.
+ * @return true when @p want is still to be patched (the caller still owns it), else false.
+ */
+bool k8s_report_status_due(const struct k8s_report *rep, json_t *entry, const json_t *cur,
+			   json_t *want, const char *summary, const char *key);
+
+/**
  * Status writer: the object's `.status` (conditions Ready, Programmed, Conflict, and the
  * advertised list; k8s_status_build()), patched on its status subresource.
  * @param programmed its mappings are in the published tables.
