@@ -604,6 +604,8 @@ int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *
 		n += r->n_maps;
 	}
 	b.n_maps = n;
+	json_decref(b.slices_by_svc);
+	json_decref(b.pods_by_set);
 	out->fingerprint = fingerprint(b.maps, b.n_maps);
 	out->maps = b.maps;
 	out->n_maps = b.n_maps;
@@ -611,6 +613,8 @@ int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *
 	out->n_res = b.n_res;
 	return 0;
 fail:
+	json_decref(b.slices_by_svc);
+	json_decref(b.pods_by_set);
 	maps_truncate(&b, 0);
 	free(b.maps);
 	for (unsigned int i = 0; i < b.n_res; i++)
