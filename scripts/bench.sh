@@ -140,6 +140,11 @@ elif [ $CPSCALE -eq 1 ]; then
 	step cp-scale "$CB" --services 2000 --brokers 2000 --changes 1000 --burst 100
 	step cp-scale-no-reuse "$CB" --services 2000 --brokers 2000 --changes 200 --burst 100 \
 		--no-reuse
+	# The same objects through the offline mode's loader (--manifests DIR's files).
+	MD=$(mktemp -d /tmp/strait-cpscale.XXXXXX)
+	step cp-scale-write "$CB" --services 2000 --brokers 2000 --write-manifests "$MD"
+	step cp-scale-manifests "$CB" --services 2000 --brokers 2000 --manifests "$MD" --changes 0
+	rm -rf "$MD"
 fi
 
 echo "=== results"

@@ -38,6 +38,8 @@
 #include <strait/cp.h>
 #include <strait/dp.h>
 #include <strait/k8s_cache.h>
+#include <strait/k8s_kinds.h>
+#include <strait/k8s_manifests.h>
 #include <strait/k8s_reconcile.h>
 #include <strait/maglev.h>
 #include <strait/tables.h>
@@ -60,6 +62,7 @@ static const char bench_yaml[] = "ports:\n"
 static struct {
 	unsigned int services, brokers, changes, burst;
 	unsigned int seed;
+	const char *manifests_out, *manifests_in;
 } opt = {.services = 2000, .brokers = 8000, .changes = 20000, .burst = 100, .seed = 1};
 
 static uint64_t now_ns(void)
@@ -276,10 +279,45 @@ static uint64_t heap_bytes(void)
 	return sum;
 }
 
+/* Each kind's objects into @p dir as one List document (JSON is YAML): the offline mode's
+ * input (k8s_manifests.h). @return 0 or -1. */
+static int manifests_write(const struct objs *o, const char *dir)
+{
+	const struct {
+		enum k8s_kind k;
+		json_t *items;
+	} kinds[] = {{K8S_KIND_MAPPING, o->mappings},
+		     {K8S_KIND_SERVICE, o->services},
+		     {K8S_KIND_ENDPOINTSLICE, o->slices},
+		     {K8S_KIND_STATEFULSET, o->sts},
+		     {K8S_KIND_POD, o->pods}};
+	char path[512];
+
+	for (size_t i = 0; i < RTE_DIM(kinds); i++) {
+		const struct k8s_kind_info *ki = k8s_kind_info(kinds[i].k);
+		size_t j;
+		json_t *it;
+
+		json_array_foreach(kinds[i].items, j, it) {
+			json_object_set_new(it, "apiVersion", json_string(ki->api_version));
+			json_object_set_new(it, "kind", json_string(ki->kind));
+		}
+		json_t *list = json_pack("{s:s, s:s, s:O}", "apiVersion", "v1", "kind", "List",
+					 "items", kinds[i].items);
+		snprintf(path, sizeof(path), "%s/%02zu-%s.yaml", dir, i, ki->resource);
+		int rc = json_dump_file(list, path, JSON_COMPACT);
+		json_decref(list);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: cp_scale_bench [--services N] [--brokers N] [--changes N] "
-			"[--burst N] [--seed N] [--no-reuse]\n");
+	fprintf(stderr,
+		"usage: cp_scale_bench [--services N] [--brokers N] [--changes N] "
+		"[--burst N] [--seed N] [--no-reuse] [--write-manifests DIR | --manifests DIR]\n");
 	exit(2);
 }
 
@@ -308,6 +346,8 @@ int main(int argc, char **argv)
 					   {"burst", required_argument, NULL, 'u'},
 					   {"seed", required_argument, NULL, 'r'},
 					   {"no-reuse", no_argument, NULL, 'n'},
+					   {"write-manifests", required_argument, NULL, 'w'},
+					   {"manifests", required_argument, NULL, 'm'},
 					   {NULL, 0, NULL, 0}};
 	char *eal[] = {argv[0],
 		       "--no-huge",
@@ -353,6 +393,12 @@ int main(int argc, char **argv)
 		case 'n':
 			tables_reuse_maglev = false;
 			break;
+		case 'w':
+			opt.manifests_out = optarg;
+			break;
+		case 'm':
+			opt.manifests_in = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -385,9 +431,41 @@ int main(int argc, char **argv)
 	       tables_reuse_maglev ? "on" : "off");
 	fflush(stdout);
 
+	if (opt.manifests_out) {
+		int rc = manifests_write(&o, opt.manifests_out);
+		printf("bench case=cp-scale manifests=%s written=%s\n", opt.manifests_out,
+		       rc < 0 ? "no" : "yes");
+		dp_stop();
+		return rc < 0 ? 1 : 0;
+	}
 	// First publication: every list into the caches (as the informers' first lists), one
-	// reconcile, one publication.
+	// reconcile, one publication; with --manifests, the lists are read from the files first
+	// (the offline mode's k8s_manifests_load()).
 	uint64_t heap0 = heap_bytes(), t0 = now_ns();
+	if (opt.manifests_in) {
+		json_t *items[K8S_KIND_MAX];
+		unsigned int n_files;
+		if (k8s_manifests_load(opt.manifests_in, items, &n_files, err, sizeof(err)) < 0) {
+			fprintf(stderr, "cp_scale_bench: %s\n", err);
+			return 1;
+		}
+		json_decref(o.mappings);
+		json_decref(o.services);
+		json_decref(o.slices);
+		json_decref(o.sts);
+		json_decref(o.pods);
+		o.mappings = items[K8S_KIND_MAPPING];
+		o.services = items[K8S_KIND_SERVICE];
+		o.slices = items[K8S_KIND_ENDPOINTSLICE];
+		o.sts = items[K8S_KIND_STATEFULSET];
+		o.pods = items[K8S_KIND_POD];
+		for (int k = 0; k < K8S_KIND_MAX; k++)
+			if (items[k] != o.mappings && items[k] != o.services &&
+			    items[k] != o.slices && items[k] != o.sts && items[k] != o.pods)
+				json_decref(items[k]);
+		printf("bench case=cp-scale phase=manifests files=%u load_ms=%.1f\n", n_files,
+		       (double)(now_ns() - t0) / 1e6);
+	}
 	if (k8s_store_init(&store) < 0 ||
 	    k8s_cache_replace(&store.c[K8S_KIND_MAPPING], o.mappings, &changed) < 0 ||
 	    k8s_cache_replace(&store.c[K8S_KIND_SERVICE], o.services, &changed) < 0 ||
@@ -401,11 +479,12 @@ int main(int argc, char **argv)
 	uint64_t t1 = now_ns(), heap1 = heap_bytes();
 	const struct tables *t = tables_get();
 	uint64_t bytes = tables_bytes(t, heap1 > heap0 ? heap1 - heap0 : 0, &n_maglev);
-	printf("bench case=cp-scale phase=first-publication mappings_published=%u services=%u "
+	printf("bench case=cp-scale phase=first-publication source=%s mappings_published=%u "
+	       "services=%u "
 	       "backends=%u maglev_tables=%u first_publication_ms=%.1f tables_bytes=%" PRIu64
 	       " generation=%" PRIu64 "\n",
-	       t->n_mappings, t->n_services, t->n_backends, n_maglev, (double)(t1 - t0) / 1e6,
-	       bytes, t->generation);
+	       opt.manifests_in ? "manifests" : "memory", t->n_mappings, t->n_services,
+	       t->n_backends, n_maglev, (double)(t1 - t0) / 1e6, bytes, t->generation);
 	fflush(stdout);
 
 	// Churn.
