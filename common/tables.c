@@ -5,15 +5,84 @@
  * (cp/tables_build.c).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_hash.h>
 #include <rte_rcu_qsbr.h>
 
+#include <strait/maglev.h>
 #include <strait/tables.h>
 
 struct tables *_Atomic tables_current;
+
+bool tables_reuse_maglev = true;
+
+/* A Maglev table's allocation: this header, then MAGLEV_TABLE_SIZE entries. */
+struct maglev_blk {
+	uint64_t key;  /* tables_backends_key() of the backend list it was built from */
+	uint32_t refs; /* services (of any tables) that point to it */
+	uint32_t pad;
+	uint16_t table[];
+};
+
+static struct maglev_blk *blk_of(const uint16_t *m)
+{
+	return (struct maglev_blk *)(uintptr_t)((const char *)m -
+						offsetof(struct maglev_blk, table));
+}
+
+uint16_t *tables_maglev_alloc(uint64_t key)
+{
+	struct maglev_blk *b = malloc(sizeof(*b) + MAGLEV_TABLE_SIZE * sizeof(uint16_t));
+
+	if (!b)
+		return NULL;
+	b->key = key;
+	b->refs = 1;
+	b->pad = 0;
+	return b->table;
+}
+
+void tables_maglev_get(uint16_t *m)
+{
+	blk_of(m)->refs++;
+}
+
+void tables_maglev_put(uint16_t *m)
+{
+	struct maglev_blk *b;
+
+	if (!m)
+		return;
+	b = blk_of(m);
+	if (--b->refs == 0)
+		free(b);
+}
+
+uint64_t tables_maglev_key(const uint16_t *m)
+{
+	return blk_of(m)->key;
+}
+
+uint32_t tables_maglev_refs(const uint16_t *m)
+{
+	return blk_of(m)->refs;
+}
+
+uint64_t tables_backends_key(const struct tbl_backend *b, uint32_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t w = (uint64_t)b[i].addr << 32 | (uint64_t)b[i].port << 16 | b[i].weight;
+		h ^= w;
+		h *= 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 29;
+	}
+	return h;
+}
 
 void tables_free(struct tables *t)
 {
@@ -22,7 +91,7 @@ void tables_free(struct tables *t)
 	if (t->svc)
 		rte_hash_free(t->svc);
 	for (uint32_t i = 0; i < t->n_services; i++)
-		free(t->services[i].maglev);
+		tables_maglev_put(t->services[i].maglev);
 	free(t->services);
 	free(t->mappings);
 	free(t->backends);

@@ -29,6 +29,14 @@ struct k8s_build {
 	unsigned int n_maps, cap_maps;
 	struct k8s_result *res;
 	unsigned int n_res, cap_res;
+	/** "namespace/service-name" → [IPv4 EndpointSlices of that Service], in cache order,
+	 *  built on first use in a pass (k8s_service.c) and released with the pass: each Service
+	 *  reads its own slices instead of scanning every slice of the cluster */
+	json_t *slices_by_svc;
+	/** "namespace/set" → [Pods of that StatefulSet or pod set], in cache order, the same
+	 *  way (k8s_perpod.c): the controlling StatefulSet's name, else the pod-name label's
+	 *  "<set>-<ordinal>" prefix */
+	json_t *pods_by_set;
 };
 
 /** Append a zeroed mapping (ordinal -1); @return its index, or -ENOMEM. Pointers into

@@ -76,6 +76,62 @@ int k8s_pod_ordinal(const json_t *pod, const char *sts)
 	return named ? (int)decimal(pname + len + 1) : -1;
 }
 
+/* The set @p pod can belong to (k8s_pod_ordinal()'s candidates): its controlling
+ * StatefulSet, else the "<set>" of its pod-name label "<set>-<digits>"; "" for none. */
+static void pod_set_key(const json_t *pod, char *k, size_t size)
+{
+	json_t *refs = k8s_get(pod, "metadata", "ownerReferences", NULL), *ref;
+	const char *ns = k8s_str(pod, "metadata", "namespace", NULL);
+	const char *pname = k8s_str(pod, "metadata", "labels", LABEL_POD_NAME, NULL), *dash;
+	size_t i;
+
+	json_array_foreach(refs, i, ref)
+		if (json_is_true(json_object_get(ref, "controller")) &&
+		    strcmp(k8s_str(ref, "kind", NULL), "StatefulSet") == 0) {
+			snprintf(k, size, "%s/%s", ns, k8s_str(ref, "name", NULL));
+			return;
+		}
+	dash = strrchr(pname, '-');
+	if (!dash || decimal(dash + 1) < 0) {
+		k[0] = '\0';
+		return;
+	}
+	snprintf(k, size, "%s/%.*s", ns, (int)(dash - pname), pname);
+}
+
+/* The Pods of set @p ns/@p name from the pass's index (k8s_build.h), built on first use: one
+ * scan of the Pods per pass, not one per set. @p *list: the array, or NULL for none.
+ * @return 0 or -ENOMEM. */
+static int set_pods(struct k8s_build *b, const char *ns, const char *name, json_t **list)
+{
+	json_t *pods = b->s->c[K8S_KIND_POD].objs, *pod, *ix = b->pods_by_set, *l;
+	char k[2 * K8S_NAME_MAX + 2];
+	const char *key;
+
+	if (!ix) {
+		if (!(ix = json_object()))
+			return -ENOMEM;
+		json_object_foreach(pods, key, pod) {
+			pod_set_key(pod, k, sizeof(k));
+			if (!k[0])
+				continue;
+			if (!(l = json_object_get(ix, k)) &&
+			    json_object_set_new(ix, k, l = json_array()) < 0) {
+				json_decref(ix);
+				return -ENOMEM;
+			}
+			if (json_array_append(l, pod) < 0) {
+				json_decref(ix);
+				return -ENOMEM;
+			}
+		}
+		b->pods_by_set = ix;
+	}
+	snprintf(k, sizeof(k), "%s/%s", ns, name);
+	*list = json_object_get(ix, k);
+	return 0;
+}
+
 static bool pod_ready(const json_t *pod)
 {
 	json_t *conds = k8s_get(pod, "status", "conditions", NULL), *c;
@@ -162,14 +218,14 @@ static int long_cmp(const void *a, const void *b)
  */
 static long podset_ordinals(struct k8s_build *b, const char *ns, const char *name, long **out)
 {
-	json_t *pods = b->s->c[K8S_KIND_POD].objs, *pod;
+	json_t *pods, *pod;
 	long *ords = malloc(ORDINALS_MAX * sizeof(*ords)), n = 0;
-	const char *key;
+	size_t pi;
 
 	*out = ords;
-	if (!ords)
+	if (!ords || set_pods(b, ns, name, &pods) < 0)
 		return -ENOMEM;
-	json_object_foreach(pods, key, pod) {
+	json_array_foreach(pods, pi, pod) {
 		int ord;
 
 		if (strcmp(k8s_str(pod, "metadata", "namespace", NULL), ns) != 0 ||
@@ -189,13 +245,13 @@ int k8s_perpod_build(struct k8s_build *b, struct k8s_result *r, const struct k8s
 {
 	const json_t *sts =
 		k8s_cache_get(&b->s->c[K8S_KIND_STATEFULSET], pp->tmpl->ns, pp->sts_name);
-	json_t *pods = b->s->c[K8S_KIND_POD].objs, *pod, *rep;
+	json_t *pods = NULL, *pod, *rep;
 	struct cfg_backend *by_ord = NULL, *all = NULL;
 	long replicas, start, *ords = NULL;
 	uint16_t target, pod_target = 0;
 	unsigned int n_all = 0;
-	const char *key;
 	char buf[24];
+	size_t pi;
 	int rc = 0;
 
 	if (!sts) {
@@ -251,7 +307,9 @@ int k8s_perpod_build(struct k8s_build *b, struct k8s_result *r, const struct k8s
 		rc = -ENOMEM;
 		goto out;
 	}
-	json_object_foreach(pods, key, pod) {
+	if ((rc = set_pods(b, pp->tmpl->ns, pp->sts_name, &pods)) < 0)
+		goto out;
+	json_array_foreach(pods, pi, pod) {
 		struct cfg_backend be;
 		long ord, *at;
 

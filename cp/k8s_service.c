@@ -97,22 +97,60 @@ static int be_cmp(const void *a, const void *b)
 }
 
 /* Endpoints of every slice of the Service that carry the port named @p name/@p proto. */
+/* The pass's index of IPv4 EndpointSlices by "namespace/service-name" (k8s_build.h), built
+ * on first use: one scan of the slices per pass, not one per Service. NULL without memory. */
+static json_t *slices_index(struct k8s_build *b)
+{
+	json_t *objs = b->s->c[K8S_KIND_ENDPOINTSLICE].objs, *sl, *ix;
+	const char *key;
+	char k[2 * K8S_NAME_MAX + 2];
+
+	if (b->slices_by_svc)
+		return b->slices_by_svc;
+	if (!(ix = json_object()))
+		return NULL;
+	json_object_foreach(objs, key, sl) {
+		json_t *list;
+
+		if (strcmp(k8s_str(sl, "addressType", NULL), "IPv4") != 0)
+			continue;
+		snprintf(k, sizeof(k), "%s/%s", k8s_str(sl, "metadata", "namespace", NULL),
+			 k8s_str(sl, "metadata", "labels", "kubernetes.io/service-name", NULL));
+		if (!(list = json_object_get(ix, k))) {
+			if (json_object_set_new(ix, k, list = json_array()) < 0) {
+				json_decref(ix);
+				return NULL;
+			}
+		}
+		if (json_array_append(list, sl) < 0) {
+			json_decref(ix);
+			return NULL;
+		}
+	}
+	return b->slices_by_svc = ix;
+}
+
 static int endpoints_collect(struct k8s_build *b, const char *ns, const char *svc, struct entry *e,
 			     uint8_t proto)
 {
-	json_t *objs = b->s->c[K8S_KIND_ENDPOINTSLICE].objs, *sl;
+	json_t *ix = slices_index(b), *slices, *sl;
+	char k[2 * K8S_NAME_MAX + 2];
 	unsigned int cap = 0;
-	const char *key;
+	size_t si;
 
-	json_object_foreach(objs, key, sl) {
+	if (!ix)
+		return -ENOMEM;
+	snprintf(k, sizeof(k), "%s/%s", ns, svc);
+	slices = json_object_get(ix, k); // NULL (no slice): an empty loop
+	json_array_foreach(slices, si, sl) {
 		json_t *ports, *p, *eps, *ep;
 		long port = -1;
 		size_t i;
 
+		// The index's key is only a prefix match when a name holds a '/': check.
 		if (strcmp(k8s_str(sl, "metadata", "namespace", NULL), ns) != 0 ||
 		    strcmp(k8s_str(sl, "metadata", "labels", "kubernetes.io/service-name", NULL),
-			   svc) != 0 ||
-		    strcmp(k8s_str(sl, "addressType", NULL), "IPv4") != 0)
+			   svc) != 0)
 			continue;
 		ports = json_object_get(sl, "ports");
 		json_array_foreach(ports, i, p) {

@@ -36,6 +36,11 @@ struct slot {
 	uint64_t ticket; /**< DRAINING: the clear of its sessions */
 };
 
+/* The USED slots by name: hash chains of slot index + 1 (0 ends a chain, so that the zeroed
+ * state is an empty index). A build asks for every mapping's slot: a scan of the slots for
+ * each would cost mappings x slots string compares per publication. */
+#define SLOT_IX_SIZE (2 * CFG_MAX_MAPPINGS)
+
 static struct {
 	struct cfg cfg;
 	struct entry *maps;
@@ -43,7 +48,45 @@ static struct {
 	uint64_t generation;
 	struct slot slots[CFG_MAX_MAPPINGS];
 	unsigned int n_slots; /**< slots [0, n_slots) have been used */
+	uint16_t slot_head[SLOT_IX_SIZE];
+	uint16_t slot_next[CFG_MAX_MAPPINGS];
 } st;
+
+/* FNV-1a of @p key. */
+static uint32_t name_hash(const char *key)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *key; key++)
+		h = (h ^ (uint8_t)*key) * 16777619u;
+	return h;
+}
+
+/* The hash of mapping @p ns/@p name. */
+static uint32_t map_hash(const char *ns, const char *name)
+{
+	return name_hash(ns) * 31u ^ name_hash(name);
+}
+
+/* Slot @p i became USED under its name: index it. */
+static void slot_index_add(unsigned int i)
+{
+	uint32_t h = name_hash(st.slots[i].name) % SLOT_IX_SIZE;
+
+	st.slot_next[i] = st.slot_head[h];
+	st.slot_head[h] = (uint16_t)(i + 1);
+}
+
+/* Slot @p i is no longer USED: drop it from the index. */
+static void slot_index_del(unsigned int i)
+{
+	uint16_t *p = &st.slot_head[name_hash(st.slots[i].name) % SLOT_IX_SIZE];
+
+	while (*p && *p != i + 1)
+		p = &st.slot_next[*p - 1];
+	if (*p)
+		*p = st.slot_next[i];
+}
 
 const struct cfg *cp_config(void)
 {
@@ -71,9 +114,9 @@ const struct cfg_mapping *cp_mapping_at(unsigned int i, enum cp_source *src)
 
 static int slot_find(const char *key)
 {
-	for (unsigned int i = 0; i < st.n_slots; i++)
-		if (st.slots[i].state == SLOT_USED && strcmp(st.slots[i].name, key) == 0)
-			return (int)i;
+	for (uint16_t i = st.slot_head[name_hash(key) % SLOT_IX_SIZE]; i; i = st.slot_next[i - 1])
+		if (st.slots[i - 1].state == SLOT_USED && strcmp(st.slots[i - 1].name, key) == 0)
+			return (int)i - 1;
 	return -1;
 }
 
@@ -101,12 +144,14 @@ int cp_slot_of(const char *ns, const char *name)
 				continue;
 			st.slots[j].state = SLOT_USED;
 			snprintf(st.slots[j].name, sizeof(st.slots[j].name), "%s", key);
+			slot_index_add(j);
 			return (int)j;
 		}
 		if (st.n_slots < CFG_MAX_MAPPINGS) {
 			struct slot *sl = &st.slots[st.n_slots];
 			sl->state = SLOT_USED;
 			snprintf(sl->name, sizeof(sl->name), "%s", key);
+			slot_index_add(st.n_slots);
 			return (int)st.n_slots++;
 		}
 		slots_reclaim(); // all taken: some may have finished draining
@@ -172,6 +217,7 @@ static void slots_sweep(void)
 		uint64_t t = clear_start(&r);
 		if (!t)
 			continue; // stays USED: the next sweep tries again
+		slot_index_del(i);
 		st.slots[i].state = SLOT_DRAINING;
 		st.slots[i].ticket = t;
 	}
@@ -219,7 +265,10 @@ static void clear_changes(const struct cfg_mapping *old, const struct cfg_mappin
 	snprintf(key, sizeof(key), "%s/%s", now->ns, now->name);
 	if ((slot = slot_find(key)) < 0)
 		return;
-	for (unsigned int b = 0; b < old->n_backends; b++) {
+	bool same = old->n_backends == now->n_backends;
+	for (unsigned int b = 0; same && b < old->n_backends; b++)
+		same = old->backends[b].addr == now->backends[b].addr;
+	for (unsigned int b = 0; !same && b < old->n_backends; b++) {
 		// A reject backend (address 0, Gateway API) holds no session; and backend_addr 0
 		// would mean every backend of the slot.
 		bool kept = old->backends[b].addr == 0;
@@ -413,17 +462,39 @@ int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsi
 	// As cp_mapping_upsert/delete do: a mapping that is gone drains its slot (slots_sweep),
 	// one that stays loses the sessions it no longer wants (a resync is how Kubernetes
 	// removes endpoints).
+	// The new entries by name (chains of index + 1), so that matching each old mapping costs
+	// one lookup, not a scan of the new list.
+	uint32_t ix_size = 2 * (k - kept) + 1;
+	unsigned int *head = calloc(ix_size, sizeof(*head));
+	unsigned int *chain = calloc(k - kept + 1, sizeof(*chain));
+	for (unsigned int j = kept; head && chain && j < k; j++) {
+		uint32_t h = map_hash(next[j].m.ns, next[j].m.name) % ix_size;
+		chain[j - kept] = head[h];
+		head[h] = j - kept + 1;
+	}
 	for (unsigned int i = 0; i < st.n; i++) {
 		if (st.maps[i].src != src)
 			continue;
 		const struct cfg_mapping *old = &st.maps[i].m;
-		for (unsigned int j = kept; j < k; j++)
-			if (!strcmp(next[j].m.name, old->name) && !strcmp(next[j].m.ns, old->ns)) {
-				clear_changes(old, &next[j].m);
+		unsigned int j = head && chain ? head[map_hash(old->ns, old->name) % ix_size] : 0;
+		for (; head && chain && j; j = chain[j - 1]) {
+			const struct cfg_mapping *nm = &next[kept + j - 1].m;
+			if (!strcmp(nm->name, old->name) && !strcmp(nm->ns, old->ns)) {
+				clear_changes(old, nm);
+				break;
+			}
+		}
+		// Without memory for the index: the scan.
+		for (unsigned int jj = kept; (!head || !chain) && jj < k; jj++)
+			if (!strcmp(next[jj].m.name, old->name) &&
+			    !strcmp(next[jj].m.ns, old->ns)) {
+				clear_changes(old, &next[jj].m);
 				break;
 			}
 		cfg_mapping_free(&st.maps[i].m);
 	}
+	free(head);
+	free(chain);
 	free(st.maps);
 	st.maps = next;
 	st.n = k;

@@ -110,6 +110,113 @@ static int rules_add(struct tables *t, struct tbl_mapping *tm, const struct cfg_
 	return 0;
 }
 
+/*
+ * Maglev tables shared by backend list (tables_reuse_maglev): an open-addressing index of the
+ * services whose table can be shared, keyed by tables_backends_key(). A match is confirmed by
+ * comparing the lists, so two lists that merely hash alike never share.
+ */
+struct mg_ent {
+	uint64_t key;
+	const struct tbl_backend *be;
+	uint32_t n;
+	uint16_t *maglev; /* NULL: an empty slot */
+};
+
+struct mg_index {
+	struct mg_ent *e;
+	uint32_t mask;
+};
+
+static bool same_backends(const struct tbl_backend *a, const struct tbl_backend *b, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (a[i].addr != b[i].addr || a[i].port != b[i].port || a[i].weight != b[i].weight)
+			return false;
+	return true;
+}
+
+static uint16_t *mg_find(const struct mg_index *x, uint64_t key, const struct tbl_backend *be,
+			 uint32_t n)
+{
+	if (!x->e)
+		return NULL;
+	for (uint32_t i = (uint32_t)key & x->mask; x->e[i].maglev; i = (i + 1) & x->mask)
+		if (x->e[i].key == key && x->e[i].n == n && same_backends(x->e[i].be, be, n))
+			return x->e[i].maglev;
+	return NULL;
+}
+
+static void mg_add(struct mg_index *x, uint64_t key, const struct tbl_backend *be, uint32_t n,
+		   uint16_t *maglev)
+{
+	uint32_t i;
+
+	if (!x->e || mg_find(x, key, be, n))
+		return;
+	for (i = (uint32_t)key & x->mask; x->e[i].maglev; i = (i + 1) & x->mask)
+		;
+	x->e[i] = (struct mg_ent){.key = key, .be = be, .n = n, .maglev = maglev};
+}
+
+/* The index over @p prev's Maglev tables, with room for @p n_new more. Without memory (or with
+ * reuse off) the index is empty: every table is computed. */
+static void mg_index_init(struct mg_index *x, const struct tables *prev, uint64_t n_new)
+{
+	uint64_t want = n_new + (prev ? prev->n_services : 0), size = 16;
+
+	x->e = NULL;
+	x->mask = 0;
+	if (!tables_reuse_maglev)
+		return;
+	while (size < 2 * want)
+		size *= 2;
+	if (size > UINT32_MAX || !(x->e = calloc(size, sizeof(*x->e))))
+		return;
+	x->mask = (uint32_t)(size - 1);
+	for (uint32_t i = 0; prev && i < prev->n_services; i++) {
+		const struct tbl_service *s = &prev->services[i];
+		if (s->maglev)
+			mg_add(x, tables_maglev_key(s->maglev), &prev->backends[s->first_backend],
+			       s->n_backends, s->maglev);
+	}
+}
+
+/* @p s's Maglev table: shared from the index when a service has the same backend list, else
+ * computed (and indexed). @return 0 or a positive errno. */
+static int service_maglev(struct tables *t, struct tbl_service *s, struct mg_index *mi)
+{
+	const struct tbl_backend *be = &t->backends[s->first_backend];
+	uint64_t key = tables_backends_key(be, s->n_backends);
+	uint16_t *m = mg_find(mi, key, be, s->n_backends);
+	struct maglev_backend *mb;
+	int r;
+
+	if (m) {
+		tables_maglev_get(m);
+		s->maglev = m;
+		t->n_maglev_reused++;
+		return 0;
+	}
+	mb = calloc(s->n_backends, sizeof(*mb));
+	s->maglev = tables_maglev_alloc(key);
+	if (!mb || !s->maglev) {
+		free(mb);
+		return ENOMEM;
+	}
+	for (uint32_t b = 0; b < s->n_backends; b++) {
+		mb[b].addr = rte_be_to_cpu_32(be[b].addr);
+		mb[b].port = be[b].port;
+		mb[b].weight = be[b].weight;
+	}
+	r = maglev_build(mb, s->n_backends, s->maglev);
+	free(mb);
+	if (r < 0)
+		return -r;
+	t->n_maglev_built++;
+	mg_add(mi, key, be, s->n_backends, s->maglev);
+	return 0;
+}
+
 struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const *maps,
 			    unsigned int n_maps, int (*slot_of)(const char *ns, const char *name),
 			    uint64_t generation, char *err, size_t errlen)
@@ -129,6 +236,7 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 	static uint64_t hash_seq;
 	int e = ENOMEM, dummy;
 	uint8_t kernel_ports = 0;
+	struct mg_index mi = {0};
 
 	err[0] = '\0';
 	if (!failed)
@@ -186,6 +294,8 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 		.socket_id = SOCKET_ID_ANY,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
+	// The published tables outlive this build: only this thread publishes and frees them.
+	mg_index_init(&mi, tables_get(), n_svc);
 	t->svc = rte_hash_create(&hp);
 	if (!t->svc) {
 		e = rte_errno ? rte_errno : ENOMEM;
@@ -303,27 +413,8 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 				}
 				s->n_backends++;
 			}
-			if (s->n_eligible > 1) {
-				struct maglev_backend *mb = calloc(s->n_backends, sizeof(*mb));
-				s->maglev = malloc(MAGLEV_TABLE_SIZE * sizeof(uint16_t));
-				if (!mb || !s->maglev) {
-					free(mb);
-					goto fail;
-				}
-				for (uint32_t b = 0; b < s->n_backends; b++) {
-					const struct tbl_backend *tb =
-						&t->backends[s->first_backend + b];
-					mb[b].addr = rte_be_to_cpu_32(tb->addr);
-					mb[b].port = tb->port;
-					mb[b].weight = tb->weight;
-				}
-				int r = maglev_build(mb, s->n_backends, s->maglev);
-				free(mb);
-				if (r < 0) {
-					e = -r;
-					goto fail;
-				}
-			}
+			if (s->n_eligible > 1 && (e = service_maglev(t, s, &mi)) != 0)
+				goto fail;
 			// The lookup finds group 0's service; the rules find the others'.
 			for (unsigned int a = 0; a < cm->n_addrs && g == 0; a++) {
 				for (uint32_t port = s->port_lo; port <= s->port_hi; port++) {
@@ -359,10 +450,13 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 		t->n_mappings++;
 	}
 	*failed = -1;
+	e = ENOMEM;
 	if (tables_vips_index(t) < 0)
 		goto fail;
+	free(mi.e);
 	return t;
 fail:
+	free(mi.e);
 	if (err[0] == '\0')
 		snprintf(err, errlen, "cannot build tables: %s", strerror(e));
 	tables_free(t);

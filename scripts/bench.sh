@@ -6,9 +6,12 @@
 #      new sessions per second, a 90/10 mix;
 #   2. the same cases' instructions per packet under valgrind's callgrind;
 #   3. the end-to-end benchmark (tests/bench/e2e_bench.sh): strait against the kernel's
-#      nftables NAT on one netns topology (64-byte UDP pps and loss, TCP, RTT).
+#      nftables NAT on one netns topology (64-byte UDP pps and loss, TCP, RTT);
+#   4. the control plane at scale (tests/bench/cp_scale_bench.c): Kubernetes objects to the
+#      first publication, tables memory, endpoint churn (updates/s, change-to-worker p50/p99),
+#      with Maglev table reuse and without (--no-reuse: every table computed, as before).
 #
-# Usage: scripts/bench.sh [--quick] [--no-pipeline] [--no-callgrind] [--no-e2e]
+# Usage: scripts/bench.sh [--quick] [--no-pipeline] [--no-callgrind] [--no-e2e] [--no-cpscale]
 #   --quick  small sizes of each (1K and 64K sessions, 2-second end-to-end runs): a smoke
 #            test for CI that takes a couple of minutes and fails only if a benchmark
 #            itself breaks, never on a figure.
@@ -27,13 +30,14 @@ cd "$ROOT"
 source scripts/topo.sh
 
 BUILD=${BUILD:-build}
-QUICK=0 PIPELINE=1 CALLGRIND=1 E2E=1
+QUICK=0 PIPELINE=1 CALLGRIND=1 E2E=1 CPSCALE=1
 for arg in "$@"; do
 	case $arg in
 	--quick) QUICK=1 ;;
 	--no-pipeline) PIPELINE=0 ;;
 	--no-callgrind) CALLGRIND=0 ;;
 	--no-e2e) E2E=0 ;;
+	--no-cpscale) CPSCALE=0 ;;
 	*)
 		echo "bench: unknown argument '$arg'" >&2
 		exit 2
@@ -125,6 +129,22 @@ else
 	[ $CALLGRIND -eq 1 ] && step callgrind "$PB" "${EAL[@]}" -- --callgrind
 	[ $E2E -eq 1 ] && step e2e bash tests/bench/e2e_bench.sh --runs 3 --duration 10 \
 		"$BUILD/strait"
+fi
+
+# The control plane at scale: its own EAL (two lcores: the control thread and one worker).
+CB=$BUILD/tests/bench/cp_scale_bench
+if [ $CPSCALE -eq 1 ] && [ $QUICK -eq 1 ]; then
+	step cp-scale "$CB" --services 500 --brokers 500 --changes 200 --burst 10
+elif [ $CPSCALE -eq 1 ]; then
+	# 4,000 mappings: 2,000 Services and 2,000 broker ports (CFG_MAX_MAPPINGS is 4,096).
+	step cp-scale "$CB" --services 2000 --brokers 2000 --changes 1000 --burst 100
+	step cp-scale-no-reuse "$CB" --services 2000 --brokers 2000 --changes 200 --burst 100 \
+		--no-reuse
+	# The same objects through the offline mode's loader (--manifests DIR's files).
+	MD=$(mktemp -d /tmp/strait-cpscale.XXXXXX)
+	step cp-scale-write "$CB" --services 2000 --brokers 2000 --write-manifests "$MD"
+	step cp-scale-manifests "$CB" --services 2000 --brokers 2000 --manifests "$MD" --changes 0
+	rm -rf "$MD"
 fi
 
 echo "=== results"

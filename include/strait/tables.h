@@ -60,8 +60,10 @@ struct tbl_service {
 	uint32_t first_backend; /**< index into tables.backends */
 	uint32_t n_backends;
 	uint32_t n_eligible; /**< backends with weight > 0 */
-	uint16_t *
-		maglev; /**< MAGLEV_TABLE_SIZE entries (relative indexes), NULL if n_eligible <= 1 */
+	/** MAGLEV_TABLE_SIZE entries (relative indexes), NULL if n_eligible <= 1; from
+	 *  tables_maglev_alloc(), possibly shared with other services and other generations
+	 *  that have the same backend list (tables_build()), so never written once built */
+	uint16_t *maglev;
 	uint16_t single; /**< the only eligible backend (relative) when maglev is NULL */
 };
 
@@ -156,6 +158,9 @@ struct tables {
 	/** bit 1 << arm: the arm has a kernel TAP (cfg_port.kernel_tap), to which packets for
 	 *  the gateway that strait does not handle itself go (dp/kernel.h, docs/ha.md) */
 	uint8_t kernel_ports;
+	/** what the build did for the services' Maglev tables: computed (maglev_build()) or
+	 *  shared with a service of the published tables or of this build (same backends) */
+	uint32_t n_maglev_built, n_maglev_reused;
 };
 
 /** The one published pointer. Read through tables_get(). */
@@ -176,6 +181,37 @@ void tables_publish(struct tables *t, struct rte_rcu_qsbr *qsv);
 
 /** Free a tables object that was never published or is past its grace period. */
 void tables_free(struct tables *t);
+
+/**
+ * Whether tables_build() shares a Maglev table with a service of the published tables (or of
+ * the same build) whose backend list (addresses, ports, weights, in order) is identical,
+ * instead of computing it again: default true. false computes every table, as before reuse
+ * existed: for benchmarks (tests/bench/cp_scale_bench.c --no-reuse) and tests only.
+ */
+extern bool tables_reuse_maglev;
+
+/**
+ * A Maglev table of MAGLEV_TABLE_SIZE entries, uninitialised, with a reference count of 1
+ * and @p key (tables_backends_key() of the backends it will be built from) attached.
+ * @return the table, or NULL (no memory). Control thread only, as are the three below: the
+ * count is not atomic (builds and tables_free() run on the control thread; workers only read
+ * the entries).
+ */
+uint16_t *tables_maglev_alloc(uint64_t key);
+/** Take one more reference on @p m (from tables_maglev_alloc()): one per service using it. */
+void tables_maglev_get(uint16_t *m);
+/** Drop a reference on @p m; the last frees it. NULL is ignored. */
+void tables_maglev_put(uint16_t *m);
+/** The key given to tables_maglev_alloc() for @p m. */
+uint64_t tables_maglev_key(const uint16_t *m);
+/** The references held on @p m (tests). */
+uint32_t tables_maglev_refs(const uint16_t *m);
+/**
+ * A 64-bit hash of @p n backends' (address, port, weight) in order: the inputs of a service's
+ * Maglev table (maglev_build() reads nothing else). Equal lists give equal keys; a key match
+ * is confirmed by comparing the lists. Pure, any thread.
+ */
+uint64_t tables_backends_key(const struct tbl_backend *b, uint32_t n);
 
 /**
  * Look up a service for a packet's destination. Any lcore, lock-free.

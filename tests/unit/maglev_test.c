@@ -30,6 +30,82 @@ static void count(const uint16_t *t, unsigned int *c, unsigned int n)
 	}
 }
 
+/* The paper's Pseudocode 1 as written (permutation[i][j] = (offset + j x skip) mod M, one
+ * division per probe), with maglev.c's hashes and canonical order: what maglev_build() must
+ * give entry for entry, since every gateway of a mapping (and every version of strait in one
+ * HA pair) must pick the same backend for the same flow. */
+static uint64_t ref_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+static void ref_build(const struct maglev_backend *b, unsigned int n, uint16_t *table)
+{
+	const uint32_t m = MAGLEV_TABLE_SIZE;
+	unsigned int order[64];
+	uint32_t offset[64], skip[64], next[64] = {0}, filled = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		order[i] = i;
+	for (unsigned int i = 1; i < n; i++) // insertion sort by (addr, port)
+		for (unsigned int j = i; j > 0; j--) {
+			const struct maglev_backend *x = &b[order[j - 1]], *y = &b[order[j]];
+			if (((uint64_t)x->addr << 16 | x->port) <=
+			    ((uint64_t)y->addr << 16 | y->port))
+				break;
+			unsigned int t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t id = (uint64_t)b[order[i]].addr << 16 | b[order[i]].port;
+		offset[i] = (uint32_t)(ref_mix64(id ^ 0x5bd1e995u) % m);
+		skip[i] = (uint32_t)(ref_mix64(id ^ 0xc2b2ae3d27d4eb4full) % (m - 1)) + 1;
+	}
+	for (uint32_t i = 0; i < m; i++)
+		table[i] = UINT16_MAX;
+	while (filled < m)
+		for (unsigned int i = 0; i < n && filled < m; i++)
+			for (unsigned int t = 0; t < b[order[i]].weight && filled < m; t++) {
+				uint32_t c;
+				do
+					c = (uint32_t)((offset[i] + (uint64_t)next[i]++ * skip[i]) %
+						       m);
+				while (table[c] != UINT16_MAX);
+				table[c] = (uint16_t)order[i];
+				filled++;
+			}
+}
+
+static void the_table_is_the_papers_permutation_fill(void **state)
+{
+	struct maglev_backend b[64];
+
+	(void)state;
+	for (unsigned int n = 1; n <= 64; n = n * 2 + 1) {
+		make_backends(b, n);
+		for (unsigned int i = 0; i < n; i++) {
+			b[i].port = (uint16_t)(9092 + i % 3);
+			b[i].weight = (uint16_t)(i % 4); // 0 (not eligible) to 3
+		}
+		b[n - 1].weight = 1;
+		// Reverse the list: the canonical order, not the caller's, decides.
+		for (unsigned int i = 0; i < n / 2; i++) {
+			struct maglev_backend t = b[i];
+			b[i] = b[n - 1 - i];
+			b[n - 1 - i] = t;
+		}
+		assert_int_equal(maglev_build(b, n, table_a), 0);
+		ref_build(b, n, table_b);
+		assert_memory_equal(table_a, table_b, sizeof(table_a));
+	}
+}
+
 static void equal_weights_share_the_table_evenly(void **state)
 {
 	(void)state;
@@ -137,6 +213,7 @@ static void adding_one_backend_moves_about_its_share(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(the_table_is_the_papers_permutation_fill),
 		cmocka_unit_test(equal_weights_share_the_table_evenly),
 		cmocka_unit_test(weight_two_gets_twice_the_entries),
 		cmocka_unit_test(zero_weight_gets_nothing),

@@ -99,6 +99,74 @@ static void slots_are_reused_over_5000_mappings_that_come_and_go(void **state)
 	assert_int_equal(w->sess.active, 0);
 }
 
+/* A resync (cp_mappings_replace) of thousands of mappings matches each one to its new self by
+ * namespace and name (cp/state.c indexes both the slots and the new list): every slot stays
+ * where it was, and only the mapping that lost a backend has that backend's sessions cleared. */
+static void a_resync_of_3000_mappings_keeps_slots_and_clears_only_the_changed_one(void **state)
+{
+	enum { N = 3000 };
+	static struct cfg_mapping ms[N];
+	static int slot[N];
+	static struct cfg_backend two[2], one[1];
+	char err[256];
+
+	(void)state;
+	two[0] = (struct cfg_backend){.addr = ip4("10.0.0.11"), .weight = 1};
+	two[1] = (struct cfg_backend){.addr = ip4("10.0.0.12"), .weight = 1};
+	one[0] = two[1];
+	for (unsigned int i = 0; i < N; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "rs-%04u", i);
+		mk(&ms[i], name, (uint16_t)(41000 + i), 2);
+		snprintf(ms[i].ns, sizeof(ms[i].ns), "ns%u", i % 7);
+		ms[i].backends = two;
+	}
+	assert_int_equal(cp_mappings_replace(CP_SRC_K8S, ms, N, err, sizeof(err)), 0);
+	for (unsigned int i = 0; i < N; i++) {
+		slot[i] = cp_slot_find(ms[i].ns, ms[i].name);
+		assert_true(slot[i] >= 0);
+		for (unsigned int j = 0; j < i; j += 97)
+			assert_int_not_equal(slot[i], slot[j]);
+	}
+	// Sessions of mappings 1234 and 1235, on both backends (Maglev spreads the ports).
+	unsigned int before[2] = {0, 0};
+	for (uint16_t p = 0; p < 64; p++) {
+		fixture_inject((uint16_t)(52000 + p), 41000 + 1234, IPPROTO_TCP);
+		fixture_inject((uint16_t)(52000 + p), 41000 + 1235, IPPROTO_TCP);
+	}
+	struct count c11 = {.backend = ip4("10.0.0.11")}, c12 = {.backend = ip4("10.0.0.12")};
+	dp_sessions_walk(slot[1234], count_cb, &c11);
+	before[0] = c11.n;
+	dp_sessions_walk(slot[1235], count_cb, &c12);
+	before[1] = c12.n;
+	assert_true(before[0] > 0 && before[1] > 0);
+
+	// 1234 loses 10.0.0.11; the list comes back in another order.
+	ms[1234].backends = one;
+	ms[1234].n_backends = 1;
+	for (unsigned int i = 0; i < N / 2; i++) {
+		struct cfg_mapping t = ms[i];
+		ms[i] = ms[N - 1 - i];
+		ms[N - 1 - i] = t;
+	}
+	assert_int_equal(cp_mappings_replace(CP_SRC_K8S, ms, N, err, sizeof(err)), 0);
+	for (unsigned int i = 0; i < N; i++)
+		assert_int_equal(cp_slot_find(ms[i].ns, ms[i].name), slot[N - 1 - i]);
+	c11.n = 0;
+	dp_sessions_walk(slot[1234], count_cb, &c11);
+	assert_int_equal(c11.n, 0);
+	c12.n = 0;
+	dp_sessions_walk(slot[1235], count_cb, &c12);
+	assert_int_equal(c12.n, before[1]);
+	struct count c1235 = {.backend = ip4("10.0.0.11")};
+	dp_sessions_walk(slot[1235], count_cb, &c1235);
+	assert_true(c1235.n > 0); // 1235 kept 10.0.0.11, and its sessions
+
+	assert_int_equal(cp_mappings_replace(CP_SRC_K8S, NULL, 0, err, sizeof(err)), 0);
+	cp_state_poll();
+	assert_int_equal(cp_slot_find(ms[0].ns, ms[0].name), -1);
+}
+
 static void not_ready_backend_keeps_sessions_deleted_one_loses_them(void **state)
 {
 	(void)state;
@@ -221,6 +289,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(slots_are_reused_over_5000_mappings_that_come_and_go),
+		cmocka_unit_test(
+			a_resync_of_3000_mappings_keeps_slots_and_clears_only_the_changed_one),
 		cmocka_unit_test(not_ready_backend_keeps_sessions_deleted_one_loses_them),
 		cmocka_unit_test(allow_list_edit_closes_sessions_of_revoked_sources),
 		cmocka_unit_test(reload_takes_the_address_pools_and_limits),

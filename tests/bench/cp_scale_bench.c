@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cp_scale_bench: the control plane at scale (issue 12, item 4).
+ *
+ * Generates, in memory, the Kubernetes objects of S Services behind service-mode Mappings
+ * (each Service with one EndpointSlice of 10-50 endpoints) and B per-broker ports
+ * (perPod Mappings over StatefulSets of 10 brokers, one Pod each), and drives the real
+ * path of the control thread: k8s_cache_replace() per kind -> k8s_reconcile() ->
+ * cp_mappings_replace(CP_SRC_K8S) (cp/state.c: tables_build(), tables_publish() with the
+ * data plane's rte_rcu_qsbr). One real worker (dp_start(), lcore 1, polling two net_null
+ * ports) reports quiescent states: tables_publish() returns once it has passed one after the
+ * pointer store, so from then on every worker reads the new generation. "Visible on every
+ * worker" below is that return.
+ *
+ * Then endpoint churn: each change flips one endpoint's ready condition in one EndpointSlice
+ * (k8s_cache_apply(MODIFIED)); changes come in bursts of --burst, and a burst is reconciled
+ * and published once (as the control loop does: cp/k8s.c reconciles once per drained queue).
+ * A change's latency is from its k8s_cache_apply() to the return of the publication that
+ * carries it.
+ *
+ * Output: `bench case=cp-scale ...` lines (scripts/bench.sh, docs/benchmarks.md).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+
+#include <strait/config.h>
+#include <strait/cp.h>
+#include <strait/dp.h>
+#include <strait/k8s_cache.h>
+#include <strait/k8s_kinds.h>
+#include <strait/k8s_manifests.h>
+#include <strait/k8s_reconcile.h>
+#include <strait/maglev.h>
+#include <strait/tables.h>
+
+#define NS	     "bench"
+#define BROKERS_PER  10
+#define SVC_ADDR     "203.0.113.10"
+#define BROKER_ADDR  "203.0.113.11"
+#define SVC_PORT0    10000
+#define BROKER_PORT0 20000
+
+static const char bench_yaml[] = "ports:\n"
+				 "  ext: {device: net_null0, addresses: [203.0.113.1/24]}\n"
+				 "  int: {device: net_null1, addresses: [10.0.0.1/8]}\n"
+				 "workers: 1\n"
+				 "sessions: {max: 1024}\n"
+				 "cli_socket: \"\"\n"
+				 "metrics_listen: \"\"\n";
+
+static struct {
+	unsigned int services, brokers, changes, burst;
+	unsigned int seed;
+	const char *manifests_out, *manifests_in;
+} opt = {.services = 2000, .brokers = 8000, .changes = 20000, .burst = 100, .seed = 1};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned int svc_endpoints(unsigned int i)
+{
+	return 10 + (i * 37u) % 41u; // 10..50
+}
+
+static json_t *meta(const char *name)
+{
+	return json_pack("{s:s, s:s, s:s}", "name", name, "namespace", NS, "resourceVersion", "1");
+}
+
+static json_t *endpoint(unsigned int i, unsigned int e, bool ready)
+{
+	char ip[32];
+
+	snprintf(ip, sizeof(ip), "10.%u.%u.%u", 100 + i / 256, i % 256, e + 1);
+	return json_pack("{s:[s], s:{s:b, s:b, s:b}}", "addresses", ip, "conditions", "ready",
+			 ready, "serving", true, "terminating", false);
+}
+
+static json_t *slice(unsigned int i, const bool *ready, unsigned int rv)
+{
+	char name[64], svc[64], rvs[16];
+	json_t *eps = json_array(), *s;
+
+	snprintf(name, sizeof(name), "svc-%u-x", i);
+	snprintf(svc, sizeof(svc), "svc-%u", i);
+	snprintf(rvs, sizeof(rvs), "%u", rv);
+	for (unsigned int e = 0; e < svc_endpoints(i); e++)
+		json_array_append_new(eps, endpoint(i, e, ready[e]));
+	s = json_pack("{s:o, s:s, s:[{s:s, s:s, s:i}], s:o}", "metadata", meta(name), "addressType",
+		      "IPv4", "ports", "name", "http", "protocol", "TCP", "port", 8080, "endpoints",
+		      eps);
+	json_object_set_new(json_object_get(s, "metadata"), "labels",
+			    json_pack("{s:s}", "kubernetes.io/service-name", svc));
+	json_object_set_new(json_object_get(s, "metadata"), "resourceVersion", json_string(rvs));
+	return s;
+}
+
+/* The objects of every kind, as lists. */
+struct objs {
+	json_t *mappings, *services, *slices, *sts, *pods;
+	bool **ready; /* [service][endpoint] */
+	unsigned int *slice_rv;
+	unsigned long n_endpoints;
+};
+
+static void objs_make(struct objs *o)
+{
+	char name[64];
+
+	o->mappings = json_array();
+	o->services = json_array();
+	o->slices = json_array();
+	o->sts = json_array();
+	o->pods = json_array();
+	o->ready = calloc(opt.services, sizeof(*o->ready));
+	o->slice_rv = calloc(opt.services, sizeof(*o->slice_rv));
+	for (unsigned int i = 0; i < opt.services; i++) {
+		snprintf(name, sizeof(name), "svc-%u", i);
+		json_array_append_new(o->mappings,
+				      json_pack("{s:o, s:{s:[s], s:s, s:s, s:[{s:i, s:i}], s:s}}",
+						"metadata", meta(name), "spec", "addresses",
+						SVC_ADDR, "mode", "service", "serviceName", name,
+						"ports", "port", SVC_PORT0 + (int)i, "servicePort",
+						80, "backends", "pods"));
+		json_array_append_new(
+			o->services, json_pack("{s:o, s:{s:[{s:s, s:s, s:i, s:i}], s:s, s:{s:s}}}",
+					       "metadata", meta(name), "spec", "ports", "name",
+					       "http", "protocol", "TCP", "port", 80, "targetPort",
+					       8080, "type", "ClusterIP", "selector", "app", name));
+		o->ready[i] = malloc(50 * sizeof(bool));
+		for (unsigned int e = 0; e < 50; e++)
+			o->ready[i][e] = true;
+		o->slice_rv[i] = 1;
+		json_array_append_new(o->slices, slice(i, o->ready[i], 1));
+		o->n_endpoints += svc_endpoints(i);
+	}
+	unsigned int n_sets = (opt.brokers + BROKERS_PER - 1) / BROKERS_PER;
+	for (unsigned int j = 0; j < n_sets; j++) {
+		unsigned int n = opt.brokers - j * BROKERS_PER < BROKERS_PER
+					 ? opt.brokers - j * BROKERS_PER
+					 : BROKERS_PER;
+		snprintf(name, sizeof(name), "b%u", j);
+		json_array_append_new(o->mappings,
+				      json_pack("{s:o, s:{s:[s], s:s, s:s, s:i, s:i, s:s}}",
+						"metadata", meta(name), "spec", "addresses",
+						BROKER_ADDR, "mode", "perPod", "statefulSetName",
+						name, "startPort",
+						BROKER_PORT0 + (int)(j * BROKERS_PER), "targetPort",
+						9092, "backends", "pods"));
+		json_array_append_new(o->sts, json_pack("{s:o, s:{s:i, s:s, s:{s:{s:s}}}}",
+							"metadata", meta(name), "spec", "replicas",
+							(int)n, "serviceName", name, "selector",
+							"matchLabels", "app", name));
+		for (unsigned int k = 0; k < n; k++) {
+			unsigned int p = j * BROKERS_PER + k;
+			char pod[80], ip[32], idx[16];
+			snprintf(pod, sizeof(pod), "%s-%u", name, k);
+			snprintf(ip, sizeof(ip), "10.%u.%u.%u", 200 + p / 65536, (p / 256) % 256,
+				 p % 256);
+			snprintf(idx, sizeof(idx), "%u", k);
+			json_t *m = meta(pod);
+			json_object_set_new(m, "labels",
+					    json_pack("{s:s, s:s, s:s}", "app", name,
+						      "statefulset.kubernetes.io/pod-name", pod,
+						      "apps.kubernetes.io/pod-index", idx));
+			json_object_set_new(m, "ownerReferences",
+					    json_pack("[{s:s, s:s, s:b}]", "kind", "StatefulSet",
+						      "name", name, "controller", true));
+			json_array_append_new(o->pods,
+					      json_pack("{s:o, s:{s:s, s:s, s:[{s:s, s:s}]}}",
+							"metadata", m, "status", "phase", "Running",
+							"podIP", ip, "conditions", "type", "Ready",
+							"status", "True"));
+			o->n_endpoints++;
+		}
+	}
+}
+
+static uint64_t now_ns(void);
+static uint64_t reconcile_ns, replace_ns; /* summed over the churn's publications */
+static uint64_t cpu_ns;			  /* the control thread's CPU time in them */
+
+/* The calling thread's CPU time: what the control thread used, whatever else ran. */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Reconcile @p s and publish through the state. @return 0 or -errno. */
+static int reconcile_publish(struct k8s_store *s, unsigned int *n_maps)
+{
+	uint64_t t0 = now_ns(), t1, c0 = thread_cpu_ns();
+	struct k8s_reconcile_params p = {0};
+	struct k8s_desired d;
+	char err[512];
+	int rc;
+
+	k8s_reconcile_params_cfg(&p, cp_config());
+	if ((rc = k8s_reconcile(s, &p, &d)) < 0)
+		return rc;
+	t1 = now_ns();
+	rc = cp_mappings_replace(CP_SRC_K8S, d.maps, d.n_maps, err, sizeof(err));
+	reconcile_ns += t1 - t0;
+	replace_ns += now_ns() - t1;
+	cpu_ns += thread_cpu_ns() - c0;
+	if (rc < 0)
+		fprintf(stderr, "cp_scale_bench: publish: %s\n", err);
+	*n_maps = d.n_maps;
+	k8s_desired_free(&d);
+	return rc;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Bytes of the published tables: every array they own, counted, Maglev tables once each (two
+ * services may share one), plus the service hash (@p hash_bytes, from the EAL heap). */
+static uint64_t tables_bytes(const struct tables *t, uint64_t hash_bytes, unsigned int *n_maglev)
+{
+	uint64_t b = sizeof(*t) + (uint64_t)t->n_services * sizeof(t->services[0]) +
+		     (uint64_t)t->n_mappings * sizeof(t->mappings[0]) +
+		     (uint64_t)t->n_backends * sizeof(t->backends[0]) +
+		     (uint64_t)t->n_rules * sizeof(t->rules[0]) +
+		     (uint64_t)t->n_vips * sizeof(t->vips[0]) +
+		     ((uint64_t)t->vip_mask + 1) * sizeof(t->vip_slots[0]) +
+		     (uint64_t)CFG_MAX_MAPPINGS *
+			     (sizeof(t->slot_timeouts[0]) + sizeof(t->slot_mss_clamp[0]));
+	uintptr_t *p = calloc(t->n_services + 1, sizeof(*p));
+	unsigned int n = 0, distinct = 0;
+
+	for (uint32_t i = 0; p && i < t->n_services; i++)
+		if (t->services[i].maglev)
+			p[n++] = (uintptr_t)t->services[i].maglev;
+	if (p)
+		qsort(p, n, sizeof(*p), ptr_cmp);
+	for (unsigned int i = 0; p && i < n; i++)
+		distinct += i == 0 || p[i] != p[i - 1];
+	free(p);
+	*n_maglev = distinct;
+	return b + (uint64_t)distinct * MAGLEV_TABLE_SIZE * sizeof(uint16_t) + hash_bytes;
+}
+
+static uint64_t heap_bytes(void)
+{
+	struct rte_malloc_socket_stats s;
+	uint64_t sum = 0;
+
+	for (int sock = 0; sock < RTE_MAX_NUMA_NODES; sock++)
+		if (rte_malloc_get_socket_stats(sock, &s) == 0)
+			sum += s.heap_allocsz_bytes;
+	return sum;
+}
+
+/* Each kind's objects into @p dir as one List document (JSON is YAML): the offline mode's
+ * input (k8s_manifests.h). @return 0 or -1. */
+static int manifests_write(const struct objs *o, const char *dir)
+{
+	const struct {
+		enum k8s_kind k;
+		json_t *items;
+	} kinds[] = {{K8S_KIND_MAPPING, o->mappings},
+		     {K8S_KIND_SERVICE, o->services},
+		     {K8S_KIND_ENDPOINTSLICE, o->slices},
+		     {K8S_KIND_STATEFULSET, o->sts},
+		     {K8S_KIND_POD, o->pods}};
+	char path[512];
+
+	for (size_t i = 0; i < RTE_DIM(kinds); i++) {
+		const struct k8s_kind_info *ki = k8s_kind_info(kinds[i].k);
+		size_t j;
+		json_t *it;
+
+		json_array_foreach(kinds[i].items, j, it) {
+			json_object_set_new(it, "apiVersion", json_string(ki->api_version));
+			json_object_set_new(it, "kind", json_string(ki->kind));
+		}
+		json_t *list = json_pack("{s:s, s:s, s:O}", "apiVersion", "v1", "kind", "List",
+					 "items", kinds[i].items);
+		snprintf(path, sizeof(path), "%s/%02zu-%s.yaml", dir, i, ki->resource);
+		int rc = json_dump_file(list, path, JSON_COMPACT);
+		json_decref(list);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: cp_scale_bench [--services N] [--brokers N] [--changes N] "
+		"[--burst N] [--seed N] [--no-reuse] [--write-manifests DIR | --manifests DIR]\n");
+	exit(2);
+}
+
+static void cpu_line(void)
+{
+	char model[128] = "unknown", line[256];
+	FILE *f = popen("lscpu 2>/dev/null", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "Model name:", 11) == 0) {
+			char *v = line + 11;
+			v += strspn(v, " \t");
+			v[strcspn(v, "\n")] = '\0';
+			snprintf(model, sizeof(model), "%s", v);
+		}
+	if (f)
+		pclose(f);
+	printf("bench case=cp-scale cpu=\"%s\" tsc_hz=%" PRIu64 "\n", model, rte_get_tsc_hz());
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {{"services", required_argument, NULL, 's'},
+					   {"brokers", required_argument, NULL, 'b'},
+					   {"changes", required_argument, NULL, 'c'},
+					   {"burst", required_argument, NULL, 'u'},
+					   {"seed", required_argument, NULL, 'r'},
+					   {"no-reuse", no_argument, NULL, 'n'},
+					   {"write-manifests", required_argument, NULL, 'w'},
+					   {"manifests", required_argument, NULL, 'm'},
+					   {NULL, 0, NULL, 0}};
+	char *eal[] = {argv[0],
+		       "--no-huge",
+		       "--no-pci",
+		       "--no-shconf",
+		       "--no-telemetry",
+		       "-m",
+		       "512",
+		       "-l",
+		       "0,1",
+		       "--vdev",
+		       "net_null0",
+		       "--vdev",
+		       "net_null1",
+		       "--log-level=*:error",
+		       NULL};
+	struct dp_params dpp = {.n_workers = 1, .sessions_per_worker = 1024, .worker_lcore = {1}};
+	struct k8s_store store;
+	struct objs o = {0};
+	struct cfg cfg;
+	char err[512];
+	unsigned int changed, n_maps = 0, n_maglev;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		unsigned long v = optarg ? strtoul(optarg, NULL, 10) : 0;
+		switch (c) {
+		case 's':
+			opt.services = (unsigned int)v;
+			break;
+		case 'b':
+			opt.brokers = (unsigned int)v;
+			break;
+		case 'c':
+			opt.changes = (unsigned int)v;
+			break;
+		case 'u':
+			opt.burst = v ? (unsigned int)v : 1;
+			break;
+		case 'r':
+			opt.seed = (unsigned int)v;
+			break;
+		case 'n':
+			tables_reuse_maglev = false;
+			break;
+		case 'w':
+			opt.manifests_out = optarg;
+			break;
+		case 'm':
+			opt.manifests_in = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (opt.services == 0)
+		usage();
+	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0) {
+		fprintf(stderr, "cp_scale_bench: EAL init failed\n");
+		return 1;
+	}
+	cpu_line();
+	if (cfg_load_string("cp_scale_bench.yaml", bench_yaml, strlen(bench_yaml), &cfg, err,
+			    sizeof(err)) < 0) {
+		fprintf(stderr, "cp_scale_bench: %s\n", err);
+		return 1;
+	}
+	dpp.cfg = &cfg;
+	if (rte_eth_dev_get_port_by_name("net_null0", &dpp.port_id[DP_PORT_EXT]) ||
+	    rte_eth_dev_get_port_by_name("net_null1", &dpp.port_id[DP_PORT_INT]) ||
+	    dp_init(&dpp, err, sizeof(err)) < 0 || cp_state_init(&cfg, err, sizeof(err)) < 0 ||
+	    dp_start() < 0) {
+		fprintf(stderr, "cp_scale_bench: %s\n", err);
+		return 1;
+	}
+
+	objs_make(&o);
+	printf("bench case=cp-scale services=%u brokers=%u mappings=%u endpoints=%lu "
+	       "maglev_reuse=%s\n",
+	       opt.services, opt.brokers, opt.services + opt.brokers, o.n_endpoints,
+	       tables_reuse_maglev ? "on" : "off");
+	fflush(stdout);
+
+	if (opt.manifests_out) {
+		int rc = manifests_write(&o, opt.manifests_out);
+		printf("bench case=cp-scale manifests=%s written=%s\n", opt.manifests_out,
+		       rc < 0 ? "no" : "yes");
+		dp_stop();
+		return rc < 0 ? 1 : 0;
+	}
+	// First publication: every list into the caches (as the informers' first lists), one
+	// reconcile, one publication; with --manifests, the lists are read from the files first
+	// (the offline mode's k8s_manifests_load()).
+	uint64_t heap0 = heap_bytes(), t0 = now_ns();
+	if (opt.manifests_in) {
+		json_t *items[K8S_KIND_MAX];
+		unsigned int n_files;
+		if (k8s_manifests_load(opt.manifests_in, items, &n_files, err, sizeof(err)) < 0) {
+			fprintf(stderr, "cp_scale_bench: %s\n", err);
+			return 1;
+		}
+		json_decref(o.mappings);
+		json_decref(o.services);
+		json_decref(o.slices);
+		json_decref(o.sts);
+		json_decref(o.pods);
+		o.mappings = items[K8S_KIND_MAPPING];
+		o.services = items[K8S_KIND_SERVICE];
+		o.slices = items[K8S_KIND_ENDPOINTSLICE];
+		o.sts = items[K8S_KIND_STATEFULSET];
+		o.pods = items[K8S_KIND_POD];
+		for (int k = 0; k < K8S_KIND_MAX; k++)
+			if (items[k] != o.mappings && items[k] != o.services &&
+			    items[k] != o.slices && items[k] != o.sts && items[k] != o.pods)
+				json_decref(items[k]);
+		printf("bench case=cp-scale phase=manifests files=%u load_ms=%.1f\n", n_files,
+		       (double)(now_ns() - t0) / 1e6);
+	}
+	if (k8s_store_init(&store) < 0 ||
+	    k8s_cache_replace(&store.c[K8S_KIND_MAPPING], o.mappings, &changed) < 0 ||
+	    k8s_cache_replace(&store.c[K8S_KIND_SERVICE], o.services, &changed) < 0 ||
+	    k8s_cache_replace(&store.c[K8S_KIND_ENDPOINTSLICE], o.slices, &changed) < 0 ||
+	    k8s_cache_replace(&store.c[K8S_KIND_STATEFULSET], o.sts, &changed) < 0 ||
+	    k8s_cache_replace(&store.c[K8S_KIND_POD], o.pods, &changed) < 0 ||
+	    reconcile_publish(&store, &n_maps) < 0) {
+		fprintf(stderr, "cp_scale_bench: first publication failed\n");
+		return 1;
+	}
+	uint64_t t1 = now_ns(), heap1 = heap_bytes();
+	const struct tables *t = tables_get();
+	uint64_t bytes = tables_bytes(t, heap1 > heap0 ? heap1 - heap0 : 0, &n_maglev);
+	printf("bench case=cp-scale phase=first-publication source=%s mappings_published=%u "
+	       "services=%u "
+	       "backends=%u maglev_tables=%u first_publication_ms=%.1f tables_bytes=%" PRIu64
+	       " generation=%" PRIu64 "\n",
+	       opt.manifests_in ? "manifests" : "memory", t->n_mappings, t->n_services,
+	       t->n_backends, n_maglev, (double)(t1 - t0) / 1e6, bytes, t->generation);
+	fflush(stdout);
+
+	// Churn.
+	uint64_t *lat = calloc(opt.changes ? opt.changes : 1, sizeof(*lat));
+	uint64_t *applied = calloc(opt.burst, sizeof(*applied));
+	uint64_t gen0 = cp_generation(), c0 = now_ns(), busy = 0;
+	unsigned int done = 0;
+	uint64_t built = 0, reused = 0;
+	reconcile_ns = replace_ns = cpu_ns = 0;
+	srand(opt.seed);
+	while (done < opt.changes) {
+		unsigned int n = opt.changes - done < opt.burst ? opt.changes - done : opt.burst;
+		uint64_t b0 = now_ns();
+		for (unsigned int k = 0; k < n; k++) {
+			unsigned int i = (unsigned int)rand() % opt.services;
+			unsigned int e = (unsigned int)rand() % svc_endpoints(i);
+			o.ready[i][e] = !o.ready[i][e];
+			json_t *s = slice(i, o.ready[i], ++o.slice_rv[i]);
+			applied[k] = now_ns();
+			if (k8s_cache_apply(&store.c[K8S_KIND_ENDPOINTSLICE], K8S_UPD_MODIFIED, s) <
+			    0) {
+				fprintf(stderr, "cp_scale_bench: apply failed\n");
+				return 1;
+			}
+			json_decref(s);
+		}
+		if (reconcile_publish(&store, &n_maps) < 0)
+			return 1;
+		uint64_t seen = now_ns();
+		built += tables_get()->n_maglev_built;
+		reused += tables_get()->n_maglev_reused;
+		for (unsigned int k = 0; k < n; k++)
+			lat[done + k] = seen - applied[k];
+		busy += seen - b0;
+		done += n;
+	}
+	uint64_t c1 = now_ns();
+	if (opt.changes) {
+		qsort(lat, opt.changes, sizeof(*lat), u64_cmp);
+		uint64_t p50 = lat[opt.changes / 2], p99 = lat[(opt.changes * 99ull) / 100];
+		if ((opt.changes * 99ull) / 100 >= opt.changes)
+			p99 = lat[opt.changes - 1];
+		uint64_t gens = cp_generation() - gen0;
+		printf("bench case=cp-scale phase=churn changes=%u burst=%u generations=%" PRIu64
+		       " updates_per_s=%.0f publication_ms=%.2f p50_change_to_worker_ms=%.2f "
+		       "p99_change_to_worker_ms=%.2f reconcile_ms=%.2f build_publish_ms=%.2f cpu_ms_per_publication=%.2f maglev_built=%" PRIu64
+		       " maglev_reused=%" PRIu64 "\n",
+		       opt.changes, opt.burst, gens, opt.changes / ((double)(c1 - c0) / 1e9),
+		       gens ? (double)busy / 1e6 / (double)gens : 0.0, (double)p50 / 1e6,
+		       (double)p99 / 1e6, gens ? (double)reconcile_ns / 1e6 / (double)gens : 0.0,
+		       gens ? (double)replace_ns / 1e6 / (double)gens : 0.0,
+		       gens ? (double)cpu_ns / 1e6 / (double)gens : 0.0, built, reused);
+	}
+	free(lat);
+	free(applied);
+	dp_stop();
+	return 0;
+}
