@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# tests/e2e/ha_bgp_test.sh STRAIT_BINARY: two strait gateways in `ha: {mode: bgp}`, active/active
+# behind an upstream router that runs stock BIRD 2 with ECMP and BFD (docs/ha.md); topology in
+# scripts/ha_bgp_topo.sh, BIRD configs config/ha/bird-gateway.conf and bird-router.conf.
+#
+# Checks: each gateway's BIRD announces the mapping address (a /32 that strait puts on its ext
+# TAP while ready) over BGP through strait's kernel exception path, and the router installs
+# one route with both gateways as nexthops; 20 TCP connections of the client spread over both
+# (the pod echoes back the SNAT address it saw, so each flow knows its gateway); SIGKILL of
+# strait on A: BFD takes A's nexthop away within a bound (the time is printed), every flow
+# pinned to B keeps working (those on A die: full NAT without session sync), new connections
+# all succeed through B; strait restarted on A: re-announced, both nexthops again, and new
+# connections reach A again.
+# shellcheck disable=SC2317 # functions called through check and wait_for
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR/../.. source=scripts/ha_bgp_topo.sh
+source "$E2E_ROOT/scripts/ha_bgp_topo.sh"
+e2e_require_root
+topo_require bird:bird2 python3:python3 ethtool:ethtool nft:nftables
+
+STRAIT_BIN=$(readlink -f "${1:-build/strait}")
+ST=$(_topo_state)
+
+# topo_down knows ${P}c/g/n/pN: the router, gateway B and the birds are this test's to stop.
+eval "$(declare -f topo_down | sed '1s/topo_down/_topo_down_orig/')"
+topo_down() {
+	hab_down_extra
+	_topo_down_orig
+}
+
+two_nexthops() { [ "$(hab_nexthops | tr '\n' ' ')" = "198.51.100.11 198.51.100.12 " ]; }
+only_b() { [ "$(hab_nexthops | tr '\n' ' ')" = "198.51.100.12 " ]; }
+
+# One connection through the mapping: prints the SNAT address the pod saw, then checks the echo.
+conn_once() {
+	timeout 3 ip netns exec "${P}c" "$PY" -c '
+import socket, sys
+s = socket.create_connection(("192.0.2.1", 8080), timeout=2)
+f = s.makefile("rwb")
+peer = f.readline().decode().strip()
+f.write(b"ping\n"); f.flush()
+assert f.readline() == b"ping\n"
+print(peer)' 2>/dev/null
+}
+conn_ok() { conn_once >/dev/null; }
+
+hab_topo_up
+PY=$(_topo_python)
+hab_pod_start
+hab_gw_config 198.51.100.11 10.0.0.3 >"$ST/a.yaml"
+hab_gw_config 198.51.100.12 10.0.0.4 >"$ST/b.yaml"
+hab_bird_gw_conf 198.51.100.11 >"$ST/bird-a.conf"
+hab_bird_gw_conf 198.51.100.12 >"$ST/bird-b.conf"
+# shellcheck disable=SC2034 # lib.sh's checks print the tail of the gateway's log
+STRAIT_LOG=$ST/a.log
+A_PID=$(hab_gw_start "${P}g" "${P}a" "$ST/a.yaml" "$ST/a.log")
+hab_gw_start "$HAB_NS_B" "${P}b" "$ST/b.yaml" "$ST/b.log" >/dev/null
+check "ready: strait put the mapping address on A's ext TAP" wait_for 5 \
+	bash -c "ip -n ${P}g -4 addr show dev strait-ext | grep -qF 192.0.2.1/32"
+hab_bird_start "$HAB_NS_R" router "$E2E_ROOT/config/ha/bird-router.conf"
+hab_bird_start "${P}g" a "$ST/bird-a.conf"
+hab_bird_start "$HAB_NS_B" b "$ST/bird-b.conf"
+check "the router has both gateways as ECMP nexthops for 192.0.2.1" wait_for 30 two_nexthops
+echo "# router: $(ip -n "$HAB_NS_R" -4 route show 192.0.2.1/32 | tr '\n' ' ')"
+check "BFD sessions up on the router" bash -c \
+	"birdc -s $ST/bird-router.ctl show bfd sessions | grep -c ' Up ' | grep -qx 2"
+check "a connection through the router works" wait_for 10 conn_ok
+
+# 20 long-lived TCP flows, a message every 50 ms each, for 12 s; strait on A dies at 4 s.
+cat >"$ST/flows.py" <<'EOF'
+import socket, sys, time, select
+DUR, N = float(sys.argv[1]), 20
+fl = []
+for i in range(N):
+    s = socket.create_connection(("192.0.2.1", 8080), timeout=3)
+    f = s.makefile("rb"); peer = f.readline().decode().strip()
+    s.setblocking(False)
+    fl.append({"s": s, "peer": peer, "last": time.time(), "gap": 0.0, "dead": False})
+print("ready", flush=True)
+start = time.time(); nxt = start
+while time.time() - start < DUR:
+    now = time.time()
+    if now >= nxt:
+        nxt += 0.05
+        for f in fl:
+            if f["dead"]: continue
+            try: f["s"].send(b"m\n")
+            except BlockingIOError: pass
+            except OSError: f["dead"] = True
+    r, _, _ = select.select([f["s"] for f in fl if not f["dead"]], [], [], 0.01)
+    now = time.time()
+    for f in fl:
+        if f["s"] not in r: continue
+        try: d = f["s"].recv(65536)
+        except BlockingIOError: continue
+        except OSError: f["dead"] = True; continue
+        if not d: f["dead"] = True; continue
+        f["gap"] = max(f["gap"], now - f["last"]); f["last"] = now
+end = time.time()
+for peer in ("10.0.0.3", "10.0.0.4"):
+    mine = [f for f in fl if f["peer"] == peer]
+    alive = [f for f in mine if not f["dead"] and end - f["last"] < 1.0]
+    gap = max([f["gap"] for f in alive] or [0]) * 1000
+    print("%s %d %d %d" % (peer, len(alive), len(mine), gap))
+EOF
+ip netns exec "${P}c" "$PY" "$ST/flows.py" 12 >"$ST/flows.out" 2>"$ST/flows.err" &
+FLOWS=$!
+wait_for 10 grep -q ready "$ST/flows.out" || true
+sleep 3
+T0=$(date +%s%N)
+kill -9 "$A_PID"
+T1=
+for ((i = 0; i < 500; i++)); do # up to about 10 s, every 20 ms
+	if only_b; then T1=$(date +%s%N); break; fi
+	sleep 0.02
+done
+WITHDRAW_MS=-1
+[ -n "$T1" ] && WITHDRAW_MS=$(((T1 - T0) / 1000000))
+echo "# SIGKILL of strait on A: the router dropped A's nexthop after $WITHDRAW_MS ms (BFD 100 ms x 3)"
+check "BFD withdraws A's nexthop (measured $WITHDRAW_MS ms, bound 2000 ms)" \
+	test "$WITHDRAW_MS" -ge 0 -a "$WITHDRAW_MS" -le 2000
+# shellcheck disable=SC2034 # the survivor's log from here
+STRAIT_LOG=$ST/b.log
+NEW_OK=0
+NEW_B=0
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	if peer=$(conn_once); then
+		NEW_OK=$((NEW_OK + 1))
+		[ "$peer" = 10.0.0.4 ] && NEW_B=$((NEW_B + 1))
+	fi
+done
+check_eq "new connections after the withdrawal: all succeed" 10 "$NEW_OK"
+check_eq "new connections after the withdrawal: all through B" 10 "$NEW_B"
+wait "$FLOWS" || true
+cat "$ST/flows.err" >&2 || true
+read -r _ A_OK A_N _ < <(grep '^10.0.0.3 ' "$ST/flows.out" || echo "x 0 0 -1")
+read -r _ B_OK B_N B_GAP < <(grep '^10.0.0.4 ' "$ST/flows.out" || echo "x 0 0 -1")
+echo "# flows: $A_N of 20 on A ($A_OK survived: full NAT, no session sync yet),"
+echo "#        $B_N on B ($B_OK survived, largest gap $B_GAP ms)"
+check "the flows spread over both gateways" test "$A_N" -gt 0 -a "$B_N" -gt 0
+check_eq "every flow pinned to the survivor B keeps working" "$B_N" "$B_OK"
+
+STRAIT_LOG=$ST/a.log
+A_PID=$(hab_gw_start "${P}g" "${P}a" "$ST/a.yaml" "$ST/a.log")
+T0=$(date +%s%N)
+check "strait restarted on A: re-announced, both nexthops again" wait_for 30 two_nexthops
+echo "# re-announced $((($(date +%s%N) - T0) / 1000000)) ms after A's strait was ready again"
+SEEN_A=0
+for i in $(seq 1 16); do
+	[ "$(conn_once || true)" = 10.0.0.3 ] && SEEN_A=$((SEEN_A + 1))
+done
+check "new connections reach A again ($SEEN_A of 16)" test "$SEEN_A" -gt 0
+e2e_finish
