@@ -10,11 +10,16 @@
 #   ${P}g/${P}h: strait (af_packet on gx/gi, TAP strait-ext), BIRD over the TAP (AS 65001)
 #                               bi (bridge in ${P}n) ──┬── gi of A 10.0.0.3, gi of B 10.0.0.4
 #                                                      └── ${P}p0 pod 10.0.0.11
-#   mapping web 192.0.2.1:8080 → pod:80, full NAT: each gateway's own int address is its SNAT
-#   address, so the pod answers the gateway that carried the flow.
+#   mappings web 192.0.2.1:8080 → pod:80 (TCP) and echo 192.0.2.1:7777 → pod:7 (UDP), full
+#   NAT: each gateway's own int address is its SNAT address, so the pod answers the gateway
+#   that carried the flow, and tells it (the TCP server's first line, the UDP echo's prefix).
 #
 #   hab_topo_up                 namespaces, veths, bridges, addresses, the router's sysctls
-#   hab_pod_start               the pod's TCP server on :80: "PEER\n" then an echo
+#   hab_pod_start               the pod's TCP server on :80 ("PEER\n" then an echo) and UDP
+#                               echo on :7 ("PEER " then the datagram)
+#   hab_flows_script            the client's long-lived flows (python, stdout), run as
+#                               FILE DUR NTCP NUDP: prints "ready", then per protocol and
+#                               gateway "PROTO GW SURVIVED TOTAL GAP_MEDIAN_MS GAP_MAX_MS"
 #   hab_gw_config OWN_EXT OWN_INT      strait's config of a gateway (stdout)
 #   hab_gw_start NS PREFIX CONFIG LOG  strait in NS; prints its PID once ready
 #   hab_bird_start NS NAME CONF        bird -f in NS (pid recorded)
@@ -129,6 +134,65 @@ while True:
 		>/dev/null 2>&1 &
 	echo "$! pod-tcp" >>"$ST/pids"
 	HAB_PIDS+=($!)
+	ip netns exec "${P}p0" "$py" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 7))
+while True:
+    d, a = s.recvfrom(2048); s.sendto(a[0].encode() + b" " + d, a)' >/dev/null 2>&1 &
+	echo "$! pod-udp" >>"$ST/pids"
+	HAB_PIDS+=($!)
+}
+
+hab_flows_script() {
+	cat <<'PY'
+import socket, sys, time, select, statistics
+DUR, NT, NU = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+VIP = "192.0.2.1"
+fl = []
+for i in range(NT):
+    s = socket.create_connection((VIP, 8080), timeout=3)
+    f = s.makefile("rb"); gw = f.readline().decode().strip()
+    s.setblocking(False)
+    fl.append({"p": "tcp", "s": s, "gw": gw})
+for i in range(NU):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect((VIP, 7777)); s.settimeout(1)
+    gw = "?"
+    for _ in range(3):
+        try:
+            s.send(b"hello"); gw = s.recv(2048).split(b" ", 1)[0].decode(); break
+        except OSError: pass
+    s.setblocking(False)
+    fl.append({"p": "udp", "s": s, "gw": gw})
+for f in fl: f.update(last=time.time(), gap=0.0, dead=False)
+print("ready", flush=True)
+start = time.time(); nxt = start
+while time.time() - start < DUR:
+    now = time.time()
+    if now >= nxt:
+        nxt += 0.05
+        for f in fl:
+            if f["dead"]: continue
+            try: f["s"].send(b"m\n")
+            except (BlockingIOError, ConnectionRefusedError): pass
+            except OSError: f["dead"] = True
+    r, _, _ = select.select([f["s"] for f in fl if not f["dead"]], [], [], 0.01)
+    now = time.time()
+    for f in fl:
+        if f["s"] not in r: continue
+        try: d = f["s"].recv(65536)
+        except (BlockingIOError, ConnectionRefusedError): continue
+        except OSError: f["dead"] = True; continue
+        if f["p"] == "tcp" and not d: f["dead"] = True; continue
+        f["gap"] = max(f["gap"], now - f["last"]); f["last"] = now
+end = time.time()
+for p in ("tcp", "udp"):
+    for gw in ("10.0.0.3", "10.0.0.4"):
+        mine = [f for f in fl if f["p"] == p and f["gw"] == gw]
+        alive = [f for f in mine if not f["dead"] and end - f["last"] < 1.0]
+        gaps = sorted(f["gap"] * 1000 for f in alive)
+        print("%s %s %d %d %d %d" % (p, gw, len(alive), len(mine),
+              statistics.median(gaps) if gaps else -1, max(gaps) if gaps else -1))
+PY
 }
 
 hab_gw_config() {
@@ -142,6 +206,8 @@ workers: 1
 sessions: {max: 65536}
 mappings:
 - {name: web, addresses: [$HAB_VIP], ports: [{port: 8080, servicePort: 80}],
+   backends: [{address: 10.0.0.11}], nat: fullNat}
+- {name: echo, addresses: [$HAB_VIP], ports: [{port: 7777, servicePort: 7, protocol: udp}],
    backends: [{address: 10.0.0.11}], nat: fullNat}
 EOF
 }

@@ -7,8 +7,9 @@
 # TAP while ready) over BGP through strait's kernel exception path, and the router installs
 # one route with both gateways as nexthops; 20 TCP connections of the client spread over both
 # (the pod echoes back the SNAT address it saw, so each flow knows its gateway); SIGKILL of
-# strait on A: BFD takes A's nexthop away within a bound (the time is printed), every flow
-# pinned to B keeps working (those on A die: full NAT without session sync), new connections
+# strait on A: BFD takes A's nexthop away within a bound (the time is printed), every TCP flow
+# pinned to B keeps working (those on A die: full NAT without session sync), every one of 20
+# UDP flows survives (A's start a new session on B; their outage is printed), new connections
 # all succeed through B; strait restarted on A: re-announced, both nexthops again, and new
 # connections reach A again.
 # shellcheck disable=SC2317 # functions called through check and wait_for
@@ -68,44 +69,10 @@ check "BFD sessions up on the router" bash -c \
 	"birdc -s $ST/bird-router.ctl show bfd sessions | grep -c ' Up ' | grep -qx 2"
 check "a connection through the router works" wait_for 10 conn_ok
 
-# 20 long-lived TCP flows, a message every 50 ms each, for 12 s; strait on A dies at 4 s.
-cat >"$ST/flows.py" <<'EOF'
-import socket, sys, time, select
-DUR, N = float(sys.argv[1]), 20
-fl = []
-for i in range(N):
-    s = socket.create_connection(("192.0.2.1", 8080), timeout=3)
-    f = s.makefile("rb"); peer = f.readline().decode().strip()
-    s.setblocking(False)
-    fl.append({"s": s, "peer": peer, "last": time.time(), "gap": 0.0, "dead": False})
-print("ready", flush=True)
-start = time.time(); nxt = start
-while time.time() - start < DUR:
-    now = time.time()
-    if now >= nxt:
-        nxt += 0.05
-        for f in fl:
-            if f["dead"]: continue
-            try: f["s"].send(b"m\n")
-            except BlockingIOError: pass
-            except OSError: f["dead"] = True
-    r, _, _ = select.select([f["s"] for f in fl if not f["dead"]], [], [], 0.01)
-    now = time.time()
-    for f in fl:
-        if f["s"] not in r: continue
-        try: d = f["s"].recv(65536)
-        except BlockingIOError: continue
-        except OSError: f["dead"] = True; continue
-        if not d: f["dead"] = True; continue
-        f["gap"] = max(f["gap"], now - f["last"]); f["last"] = now
-end = time.time()
-for peer in ("10.0.0.3", "10.0.0.4"):
-    mine = [f for f in fl if f["peer"] == peer]
-    alive = [f for f in mine if not f["dead"] and end - f["last"] < 1.0]
-    gap = max([f["gap"] for f in alive] or [0]) * 1000
-    print("%s %d %d %d" % (peer, len(alive), len(mine), gap))
-EOF
-ip netns exec "${P}c" "$PY" "$ST/flows.py" 12 >"$ST/flows.out" 2>"$ST/flows.err" &
+# 20 long-lived TCP flows and 20 UDP flows, a message every 50 ms each, for 12 s; strait on A
+# dies at about 4 s.
+hab_flows_script >"$ST/flows.py"
+ip netns exec "${P}c" "$PY" "$ST/flows.py" 12 20 20 >"$ST/flows.out" 2>"$ST/flows.err" &
 FLOWS=$!
 wait_for 10 grep -q ready "$ST/flows.out" || true
 sleep 3
@@ -135,12 +102,17 @@ check_eq "new connections after the withdrawal: all succeed" 10 "$NEW_OK"
 check_eq "new connections after the withdrawal: all through B" 10 "$NEW_B"
 wait "$FLOWS" || true
 cat "$ST/flows.err" >&2 || true
-read -r _ A_OK A_N _ < <(grep '^10.0.0.3 ' "$ST/flows.out" || echo "x 0 0 -1")
-read -r _ B_OK B_N B_GAP < <(grep '^10.0.0.4 ' "$ST/flows.out" || echo "x 0 0 -1")
-echo "# flows: $A_N of 20 on A ($A_OK survived: full NAT, no session sync yet),"
-echo "#        $B_N on B ($B_OK survived, largest gap $B_GAP ms)"
-check "the flows spread over both gateways" test "$A_N" -gt 0 -a "$B_N" -gt 0
-check_eq "every flow pinned to the survivor B keeps working" "$B_N" "$B_OK"
+read -r _ _ A_OK A_N _ _ < <(grep '^tcp 10.0.0.3 ' "$ST/flows.out" || echo "x x 0 0 -1 -1")
+read -r _ _ B_OK B_N _ B_GAP < <(grep '^tcp 10.0.0.4 ' "$ST/flows.out" || echo "x x 0 0 -1 -1")
+read -r _ _ UA_OK UA_N UA_MED UA_MAX < <(grep '^udp 10.0.0.3 ' "$ST/flows.out" || echo "x x 0 0 -1 -1")
+read -r _ _ UB_OK UB_N _ _ < <(grep '^udp 10.0.0.4 ' "$ST/flows.out" || echo "x x 0 0 -1 -1")
+echo "# TCP flows: $A_N of 20 on A ($A_OK survived: full NAT, no session sync yet),"
+echo "#            $B_N on B ($B_OK survived, largest gap $B_GAP ms)"
+echo "# UDP flows: $UA_N of 20 on A ($UA_OK survived on B: a new full-NAT session there, outage"
+echo "#            median $UA_MED ms, max $UA_MAX ms), $UB_N on B ($UB_OK survived)"
+check "the TCP flows spread over both gateways" test "$A_N" -gt 0 -a "$B_N" -gt 0
+check_eq "every TCP flow pinned to the survivor B keeps working" "$B_N" "$B_OK"
+check_eq "every UDP flow survives (A's move to B)" "$((UA_N + UB_N))" "$((UA_OK + UB_OK))"
 
 STRAIT_LOG=$ST/a.log
 A_PID=$(hab_gw_start "${P}g" "${P}a" "$ST/a.yaml" "$ST/a.log")
