@@ -52,7 +52,7 @@ hab_down_extra() {
 		wait "$pid" 2>/dev/null || true # our children: reaped quietly
 	done
 	for ns in "$HAB_NS_B" "$HAB_NS_R"; do ip netns del "$ns" 2>/dev/null || true; done
-	rm -rf "/var/run/dpdk/${P}a" "/var/run/dpdk/${P}b" 2>/dev/null || true
+	rm -rf "/var/run/dpdk/${P}a" "/var/run/dpdk/${P}b" "/var/run/dpdk/${P}k" 2>/dev/null || true
 }
 
 hab_topo_up() {

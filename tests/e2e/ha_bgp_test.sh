@@ -47,8 +47,28 @@ print(peer)' 2>/dev/null
 }
 conn_ok() { conn_once >/dev/null; }
 
-hab_topo_up
+# The Kubernetes recipe (config/ha/daemonset-bgp.yaml; its schema: deploy_test.sh): every
+# node's strait config loads (up to the absent VF) and BIRD parses every node's config.
 PY=$(_topo_python)
+mkdir -p "$ST/k8s"
+"$PY" -c '
+import sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d.get("kind") == "ConfigMap":
+        for k, v in d["data"].items(): open(sys.argv[2] + "/" + k, "w").write(v)
+' "$E2E_ROOT/config/ha/daemonset-bgp.yaml" "$ST/k8s"
+for f in "$ST"/k8s/*.yaml; do
+	msg=$(PCIDEVICE_INTEL_COM_STRAIT_EXT=0000:3b:02.1 PCIDEVICE_INTEL_COM_STRAIT_INT=0000:3b:0a.1 \
+		timeout 20 "$STRAIT_BIN" --no-pci --no-huge -m 128 --lcores 0@0,1@0,2@1 --file-prefix "${P}k" -- \
+		--config "$f" 2>&1 || true)
+	check_match "k8s recipe: $(basename "$f") loads (ha: {mode: bgp})" \
+		".*ports.ext.device: no DPDK port named \"0000:3b:02.1\".*" "$(tr '\n' ' ' <<<"$msg")"
+done
+for f in "$ST"/k8s/*.conf; do
+	check "k8s recipe: BIRD parses $(basename "$f")" bird -p -c "$f"
+done
+
+hab_topo_up
 hab_pod_start
 hab_gw_config 198.51.100.11 10.0.0.3 >"$ST/a.yaml"
 hab_gw_config 198.51.100.12 10.0.0.4 >"$ST/b.yaml"
