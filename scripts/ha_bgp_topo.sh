@@ -20,7 +20,7 @@
 #   hab_flows_script            the client's long-lived flows (python, stdout), run as
 #                               FILE DUR NTCP NUDP: prints "ready", then per protocol and
 #                               gateway "PROTO GW SURVIVED TOTAL GAP_MEDIAN_MS GAP_MAX_MS"
-#   hab_gw_config OWN_EXT OWN_INT      strait's config of a gateway (stdout)
+#   hab_gw_config OWN_EXT OWN_INT [CLI_SOCKET]  strait's config of a gateway (stdout)
 #   hab_gw_start NS PREFIX CONFIG LOG  strait in NS; prints its PID once ready
 #   hab_bird_start NS NAME CONF        bird -f in NS (pid recorded)
 #   hab_bird_gw_conf OWN_EXT    config/ha/bird-gateway.conf for that gateway (stdout)
@@ -202,6 +202,7 @@ ports:
         kernel: {tap: strait-ext}}
   int: {device: net_af_packet1, addresses: [$2/24]}
 ha: {mode: bgp}
+cli_socket: ${3:-""}
 workers: 1
 sessions: {max: 65536}
 mappings:

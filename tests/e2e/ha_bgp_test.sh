@@ -11,7 +11,8 @@
 # pinned to B keeps working (those on A die: full NAT without session sync), every one of 20
 # UDP flows survives (A's start a new session on B; their outage is printed), new connections
 # all succeed through B; strait restarted on A: re-announced, both nexthops again, and new
-# connections reach A again.
+# connections reach A again. A mapping added on A's CLI is announced by A alone and withdrawn
+# when deleted. The Kubernetes recipe's per-node configs load (strait and BIRD).
 # shellcheck disable=SC2317 # functions called through check and wait_for
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -70,7 +71,7 @@ done
 
 hab_topo_up
 hab_pod_start
-hab_gw_config 198.51.100.11 10.0.0.3 >"$ST/a.yaml"
+hab_gw_config 198.51.100.11 10.0.0.3 "$ST/a.sock" >"$ST/a.yaml"
 hab_gw_config 198.51.100.12 10.0.0.4 >"$ST/b.yaml"
 hab_bird_gw_conf 198.51.100.11 >"$ST/bird-a.conf"
 hab_bird_gw_conf 198.51.100.12 >"$ST/bird-b.conf"
@@ -88,6 +89,16 @@ echo "# router: $(ip -n "$HAB_NS_R" -4 route show 192.0.2.1/32 | tr '\n' ' ')"
 check "BFD sessions up on the router" bash -c \
 	"birdc -s $ST/bird-router.ctl show bfd sessions | grep -c ' Up ' | grep -qx 2"
 check "a connection through the router works" wait_for 10 conn_ok
+
+# The announcement follows the mappings: one added on A's CLI only is announced by A alone,
+# and withdrawn when it is deleted.
+STRAITCTL=$(dirname "$STRAIT_BIN")/straitctl
+extra_via_a() { [ "$(ip -n "$HAB_NS_R" -4 route show 192.0.2.2/32 | awk '{print $3}')" = 198.51.100.11 ]; }
+extra_gone() { [ -z "$(ip -n "$HAB_NS_R" -4 route show 192.0.2.2/32)" ]; }
+"$STRAITCTL" -s "$ST/a.sock" add mapping '{name: extra, addresses: [192.0.2.2], ports: [{port: 9000, servicePort: 80}], backends: [{address: 10.0.0.11}]}' >/dev/null
+check "a mapping added on A's CLI: the router routes it via A alone" wait_for 10 extra_via_a
+"$STRAITCTL" -s "$ST/a.sock" del mapping extra >/dev/null
+check "... and deleted: withdrawn" wait_for 10 extra_gone
 
 # 20 long-lived TCP flows and 20 UDP flows, a message every 50 ms each, for 12 s; strait on A
 # dies at about 4 s.
