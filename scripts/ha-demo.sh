@@ -118,7 +118,7 @@ run() {
 		fi
 	done <"$ST/newconn.out"
 	echo "   new connections: $during_ok of $during_n in the 2 s after the fault (slowest" \
-		"$slow ms: a SYN to A retransmitted), $after_ok of $after_n after the withdrawal"
+		"$slow ms; 1 s is a SYN to A retransmitted), $after_ok of $after_n after the withdrawal"
 	[ "$after_ok" = "$after_n" ] || FAILED=1
 	[ "$wms" -ge 0 ] || FAILED=1
 	# Restore A.
