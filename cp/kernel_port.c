@@ -61,7 +61,8 @@ static struct {
 	bool dirty[DP_PORT_MAX], resync;
 	uint32_t announced[CFG_MAX_HELD]; /**< ha mode bgp: the /32s put on the ext TAP */
 	unsigned int n_announced;
-	int ready; /**< ha mode bgp: readiness at the last poll, -1 before the first */
+	int ready;	      /**< ha mode bgp: readiness at the last poll, -1 before the first */
+	uint64_t announce_ns; /**< ha mode bgp: when announce_sync() last looked */
 } kp = {.tap = {-1, -1}, .ready = -1};
 
 /* ---- pure pieces (kernel_port.h) --------------------------------------------------------- */
@@ -267,30 +268,37 @@ static bool port_own(const struct cfg_port *p, uint32_t addr)
 	return false;
 }
 
-/* Put the mapping addresses on the ext TAP while ready, take them off when not. */
+#define ANNOUNCE_PERIOD_NS (100 * 1000 * 1000ULL) /**< announce_sync() at most this often */
+
+/* Put the mapping addresses on the ext TAP while ready, take them off when not; every
+ * ANNOUNCE_PERIOD_NS (the control loop turns every millisecond or so, readiness follows the
+ * snapshot, refreshed every second). */
 static void announce_sync(void)
 {
 	const struct cfg *c = cp_config();
 	uint32_t want[CFG_MAX_HELD], add[CFG_MAX_HELD], del[CFG_MAX_HELD];
-	unsigned int n_want = 0, n_add, n_del, n = cp_mapping_count();
+	unsigned int n_want = 0, n_add, n_del, n;
+	uint64_t now = cp_snap_now_ns();
 	char why[256], ab[16];
 	bool ready;
 	int rc;
 
-	if (c->ha_mode != CFG_HA_BGP || kp.tap[DP_PORT_EXT] < 0)
+	if (c->ha_mode != CFG_HA_BGP || kp.tap[DP_PORT_EXT] < 0 ||
+	    (kp.ready >= 0 && now - kp.announce_ns < ANNOUNCE_PERIOD_NS))
 		return;
+	kp.announce_ns = now;
 	ready = cp_metrics_ready(why, sizeof(why));
-	for (unsigned int i = 0; ready && i < n; i++) {
+	n = ready ? cp_mapping_count() : 0;
+	for (unsigned int i = 0; i < n; i++) {
 		const struct cfg_mapping *m = cp_mapping_at(i, NULL);
 		for (unsigned int k = 0; m && k < m->n_addrs; k++)
 			if (!port_own(&c->ext, m->addrs[k]))
 				kernel_held_apply(want, &n_want, CFG_MAX_HELD, m->addrs[k], true);
 	}
-	if ((int)ready != kp.ready)
-		CP_LOG(INFO, "ha bgp: %s",
-		       ready	? "ready: announcing the mapping addresses"
-		       : why[0] ? why
-				: "not ready: withdrawing");
+	if (ready && kp.ready != 1)
+		CP_LOG(INFO, "ha bgp: ready, announcing %u mapping addresses", n_want);
+	else if (!ready && kp.ready != 0)
+		CP_LOG(INFO, "ha bgp: not ready (%s), withdrawing the mapping addresses", why);
 	kp.ready = ready;
 	kernel_set_diff(want, n_want, kp.announced, kp.n_announced, add, &n_add, del, &n_del);
 	for (unsigned int i = 0; i < n_del; i++) {
