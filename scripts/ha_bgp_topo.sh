@@ -51,7 +51,7 @@ hab_down_extra() {
 		kill -9 "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true # our children: reaped quietly
 	done
-	for ns in "$HAB_NS_B" "$HAB_NS_R"; do ip netns del "$ns" 2>/dev/null || true; done
+	for ns in "$HAB_NS_B" "$HAB_NS_R" "${P}k"; do ip netns del "$ns" 2>/dev/null || true; done
 	rm -rf "/var/run/dpdk/${P}a" "/var/run/dpdk/${P}b" "/var/run/dpdk/${P}k" 2>/dev/null || true
 }
 

@@ -12,7 +12,7 @@
 # UDP flows survives (A's start a new session on B; their outage is printed), new connections
 # all succeed through B; strait restarted on A: re-announced, both nexthops again, and new
 # connections reach A again. A mapping added on A's CLI is announced by A alone and withdrawn
-# when deleted. The Kubernetes recipe's per-node configs load (strait and BIRD).
+# when deleted. The Kubernetes recipes' per-node configs load (strait, BIRD, keepalived).
 # shellcheck disable=SC2317 # functions called through check and wait_for
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -20,7 +20,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source-path=SCRIPTDIR/../.. source=scripts/ha_bgp_topo.sh
 source "$E2E_ROOT/scripts/ha_bgp_topo.sh"
 e2e_require_root
-topo_require bird:bird2 python3:python3 ethtool:ethtool nft:nftables
+topo_require bird:bird2 keepalived:keepalived python3:python3 ethtool:ethtool nft:nftables
 
 STRAIT_BIN=$(readlink -f "${1:-build/strait}")
 ST=$(_topo_state)
@@ -48,26 +48,37 @@ print(peer)' 2>/dev/null
 }
 conn_ok() { conn_once >/dev/null; }
 
-# The Kubernetes recipe (config/ha/daemonset-bgp.yaml; its schema: deploy_test.sh): every
-# node's strait config loads (up to the absent VF) and BIRD parses every node's config.
+# The Kubernetes recipes (config/ha/daemonset-*.yaml; their schema: deploy_test.sh): every
+# node's strait config loads (up to the absent VF), BIRD and keepalived parse every node's.
 PY=$(_topo_python)
 mkdir -p "$ST/k8s"
-"$PY" -c '
-import sys, yaml
+for f in "$E2E_ROOT"/config/ha/daemonset-*.yaml; do
+	"$PY" -c '
+import os, sys, yaml
 for d in yaml.safe_load_all(open(sys.argv[1])):
     if d and d.get("kind") == "ConfigMap":
-        for k, v in d["data"].items(): open(sys.argv[2] + "/" + k, "w").write(v)
-' "$E2E_ROOT/config/ha/daemonset-bgp.yaml" "$ST/k8s"
-for f in "$ST"/k8s/*.yaml; do
+        out = os.path.join(sys.argv[2], d["metadata"]["name"]); os.makedirs(out, exist_ok=True)
+        for k, v in d["data"].items(): open(os.path.join(out, k), "w").write(v)
+' "$f" "$ST/k8s"
+done
+for f in "$ST"/k8s/*/*.yaml; do
 	msg=$(PCIDEVICE_INTEL_COM_STRAIT_EXT=0000:3b:02.1 PCIDEVICE_INTEL_COM_STRAIT_INT=0000:3b:0a.1 \
 		timeout 20 "$STRAIT_BIN" --no-pci --no-huge -m 128 --lcores 0@0,1@0,2@1 --file-prefix "${P}k" -- \
 		--config "$f" 2>&1 || true)
-	check_match "k8s recipe: $(basename "$f") loads (ha: {mode: bgp})" \
+	check_match "k8s recipe: ${f#"$ST"/k8s/} loads" \
 		".*ports.ext.device: no DPDK port named \"0000:3b:02.1\".*" "$(tr '\n' ' ' <<<"$msg")"
 done
-for f in "$ST"/k8s/*.conf; do
-	check "k8s recipe: BIRD parses $(basename "$f")" bird -p -c "$f"
+for f in "$ST"/k8s/strait-bird/*.conf; do
+	check "k8s recipe: BIRD parses ${f#"$ST"/k8s/}" bird -p -c "$f"
 done
+# keepalived checks that the interfaces exist: a veth pair with the TAPs' names, in a namespace.
+ip netns add "${P}k"
+ip -n "${P}k" link add strait-ext type veth peer name strait-int
+for f in "$ST"/k8s/strait-keepalived/*.conf; do
+	check "k8s recipe: keepalived parses ${f#"$ST"/k8s/}" \
+		ip netns exec "${P}k" keepalived -t -f "$f"
+done
+ip netns del "${P}k"
 
 hab_topo_up
 hab_pod_start
