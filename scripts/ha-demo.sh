@@ -154,7 +154,7 @@ bgp_demo() {
 
 case $MODE in
 bgp) bgp_demo ;;
-vrrp) bash "$ROOT/tests/e2e/ha_vrrp_test.sh" "$STRAIT_BIN" | grep -E '^(#|not ok|[0-9]+ passed)' ;;
+vrrp) bash "$ROOT/tests/e2e/ha_vrrp_test.sh" "$STRAIT_BIN" | grep -E '^(#|not ok|[0-9]+ passed)' || FAILED=1 ;;
 all)
 	bash "$ROOT/tests/e2e/ha_vrrp_test.sh" "$STRAIT_BIN" | grep -E '^(#|not ok|[0-9]+ passed)' || FAILED=1
 	bgp_demo
