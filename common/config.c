@@ -66,7 +66,7 @@ static const char *const cfg_device_keys[] = {"fromEnv", "netdev", "driver", NUL
 static const char *const cfg_snat_keys[] = {"addresses", NULL};
 static const char *const cfg_kernel_keys[] = {"tap", NULL};
 static const char *const cfg_ha_keys[] = {"mode", NULL};
-static const char *const cfg_ha_modes[] = {"none", "vrrp", NULL};
+static const char *const cfg_ha_modes[] = {"none", "vrrp", "bgp", NULL};
 static const char *const cfg_route_keys[] = {"prefix", "via", NULL};
 static const char *const cfg_sessions_keys[] = {"max", "timeouts", "resetOnBackendRemoval", NULL};
 #define CFG_TIMEOUT_CONFIG_KEY_(member, ckey, crdkey, cli, def, states) ckey,
@@ -399,7 +399,8 @@ static int cfg_k8s_limits_parse(struct cfg_ctx *x, const yaml_node_t *n, struct 
 	return 0;
 }
 
-/* ha: {mode: none|vrrp}; after the ports: vrrp gates addresses on the TAPs (docs/ha.md). */
+/* ha: {mode: none|vrrp|bgp}; after the ports: vrrp gates addresses on the TAPs, bgp puts the
+ * mapping addresses on the ext TAP while ready for BIRD to announce (docs/ha.md). */
 static int cfg_ha_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg *c)
 {
 	yaml_node_t *v = cfg_get(x, root, "ha"), *mode;
@@ -422,6 +423,10 @@ static int cfg_ha_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg *
 		return cfg_err(x, mode, "ha.mode",
 			       "vrrp needs ports.ext.kernel.tap: the mapping addresses are served "
 			       "while that TAP holds them");
+	if (c->ha_mode == CFG_HA_BGP && c->ext.kernel_tap[0] == '\0')
+		return cfg_err(x, mode, "ha.mode",
+			       "bgp needs ports.ext.kernel.tap: the mapping addresses are put on "
+			       "that TAP for BIRD to announce");
 	return 0;
 }
 

@@ -20,6 +20,12 @@
  * holds is cfg_port.held (cp_state_set_held()), which the tables serve: an address that
  * keepalived adds is answered on ARP and announced with a gratuitous ARP at once (the slow
  * path announces what a new tables generation adds), and is no longer when it is removed.
+ *
+ * In ha mode bgp, every mapping address (of every source: config, CLI, Kubernetes) is put on
+ * the ext TAP as a /32 while strait is ready (cp_metrics_ready(), the /readyz answer), and
+ * taken off when it is not or the mapping goes; BIRD's `protocol direct` sees them and its BGP
+ * export announces them (docs/ha.md, config/ha/bird-gateway.conf). When strait dies the TAP
+ * goes with its descriptor, so do the addresses, and BFD tells the router at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,7 +59,11 @@ static struct {
 	uint32_t held[DP_PORT_MAX][CFG_MAX_HELD];
 	unsigned int n_held[DP_PORT_MAX];
 	bool dirty[DP_PORT_MAX], resync;
-} kp = {.tap = {-1, -1}};
+	uint32_t announced[CFG_MAX_HELD]; /**< ha mode bgp: the /32s put on the ext TAP */
+	unsigned int n_announced;
+	int ready;	      /**< ha mode bgp: readiness at the last poll, -1 before the first */
+	uint64_t announce_ns; /**< ha mode bgp: when announce_sync() last looked */
+} kp = {.tap = {-1, -1}, .ready = -1};
 
 /* ---- pure pieces (kernel_port.h) --------------------------------------------------------- */
 
@@ -116,6 +126,23 @@ bool kernel_held_apply(uint32_t *set, unsigned int *n, unsigned int max, uint32_
 	return true;
 }
 
+void kernel_set_diff(const uint32_t *want, unsigned int n_want, const uint32_t *have,
+		     unsigned int n_have, uint32_t *add, unsigned int *n_add, uint32_t *del,
+		     unsigned int *n_del)
+{
+	unsigned int i = 0, j = 0;
+
+	*n_add = *n_del = 0;
+	while (i < n_want || j < n_have) {
+		if (j == n_have || (i < n_want && want[i] < have[j]))
+			add[(*n_add)++] = want[i++];
+		else if (i == n_want || have[j] < want[i])
+			del[(*n_del)++] = have[j++];
+		else
+			i++, j++;
+	}
+}
+
 /* ---- rtnetlink --------------------------------------------------------------------------- */
 
 /* Send @p nlh on the request socket and read up to its ack (or the end of a dump), giving
@@ -156,15 +183,18 @@ static int link_up(int ifindex, const struct rte_ether_addr *mac)
 	return nl_talk(nlh, NULL, NULL);
 }
 
-static int addr_add(int ifindex, const struct cfg_cidr *c)
+/* Add (RTM_NEWADDR) or remove (RTM_DELADDR) address @p c of interface @p ifindex. */
+static int addr_req(uint16_t type, int ifindex, const struct cfg_cidr *c)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifaddrmsg *ifa;
 	uint32_t be = htonl(c->addr);
 
-	nlh->nlmsg_type = RTM_NEWADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	if (type == RTM_NEWADDR)
+		nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_REPLACE;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = AF_INET;
 	ifa->ifa_prefixlen = c->len;
@@ -173,6 +203,11 @@ static int addr_add(int ifindex, const struct cfg_cidr *c)
 	mnl_attr_put_u32(nlh, IFA_LOCAL, be);
 	mnl_attr_put_u32(nlh, IFA_ADDRESS, be);
 	return nl_talk(nlh, NULL, NULL);
+}
+
+static int addr_add(int ifindex, const struct cfg_cidr *c)
+{
+	return addr_req(RTM_NEWADDR, ifindex, c);
 }
 
 /* One address message: into the held set of the arm whose TAP it is about. */
@@ -220,6 +255,68 @@ static void publish_held(void)
 			CP_LOG(INFO, "kernel port %s: %u addresses", p == 0 ? "ext" : "int",
 			       kp.n_held[p]);
 		kp.dirty[p] = false;
+	}
+}
+
+/* ---- ha mode bgp: the announced addresses ----------------------------------------------- */
+
+static bool port_own(const struct cfg_port *p, uint32_t addr)
+{
+	for (unsigned int i = 0; i < p->n_addrs; i++)
+		if (p->addrs[i].addr == addr)
+			return true;
+	return false;
+}
+
+#define ANNOUNCE_PERIOD_NS (100 * 1000 * 1000ULL) /**< announce_sync() at most this often */
+
+/* Put the mapping addresses on the ext TAP while ready, take them off when not; every
+ * ANNOUNCE_PERIOD_NS (the control loop turns every millisecond or so, readiness follows the
+ * snapshot, refreshed every second). */
+static void announce_sync(void)
+{
+	const struct cfg *c = cp_config();
+	uint32_t want[CFG_MAX_HELD], add[CFG_MAX_HELD], del[CFG_MAX_HELD];
+	unsigned int n_want = 0, n_add, n_del, n;
+	uint64_t now = cp_snap_now_ns();
+	char why[256], ab[16];
+	bool ready;
+	int rc;
+
+	if (c->ha_mode != CFG_HA_BGP || kp.tap[DP_PORT_EXT] < 0 ||
+	    (kp.ready >= 0 && now - kp.announce_ns < ANNOUNCE_PERIOD_NS))
+		return;
+	kp.announce_ns = now;
+	ready = cp_metrics_ready(why, sizeof(why));
+	n = ready ? cp_mapping_count() : 0;
+	for (unsigned int i = 0; i < n; i++) {
+		const struct cfg_mapping *m = cp_mapping_at(i, NULL);
+		for (unsigned int k = 0; m && k < m->n_addrs; k++)
+			if (!port_own(&c->ext, m->addrs[k]))
+				kernel_held_apply(want, &n_want, CFG_MAX_HELD, m->addrs[k], true);
+	}
+	if (ready && kp.ready != 1)
+		CP_LOG(INFO, "ha bgp: ready, announcing %u mapping addresses", n_want);
+	else if (!ready && kp.ready != 0)
+		CP_LOG(INFO, "ha bgp: not ready (%s), withdrawing the mapping addresses", why);
+	kp.ready = ready;
+	kernel_set_diff(want, n_want, kp.announced, kp.n_announced, add, &n_add, del, &n_del);
+	for (unsigned int i = 0; i < n_del; i++) {
+		struct cfg_cidr a = {.addr = del[i], .len = 32};
+		if ((rc = addr_req(RTM_DELADDR, kp.ifindex[DP_PORT_EXT], &a)) < 0 &&
+		    rc != -EADDRNOTAVAIL)
+			CP_LOG(WARNING, "ha bgp: cannot remove %s/32 from the ext TAP: %s",
+			       cfg_ipv4_str(del[i], ab), strerror(-rc));
+		kernel_held_apply(kp.announced, &kp.n_announced, CFG_MAX_HELD, del[i], false);
+	}
+	for (unsigned int i = 0; i < n_add; i++) {
+		struct cfg_cidr a = {.addr = add[i], .len = 32};
+		if ((rc = addr_add(kp.ifindex[DP_PORT_EXT], &a)) < 0) {
+			CP_LOG(WARNING, "ha bgp: cannot add %s/32 to the ext TAP: %s",
+			       cfg_ipv4_str(add[i], ab), strerror(-rc));
+			continue; // tried again at the next poll
+		}
+		kernel_held_apply(kp.announced, &kp.n_announced, CFG_MAX_HELD, add[i], true);
 	}
 }
 
@@ -348,6 +445,7 @@ static void kernel_poll(int wait_ms)
 		kp.resync = true; // notifications were lost: read the whole state again
 	if (kp.resync && resync() < 0)
 		kp.resync = true;
+	announce_sync();
 	publish_held();
 }
 

@@ -27,4 +27,15 @@ int kernel_addr_msg(const struct nlmsghdr *nlh, int *ifindex, uint32_t *addr);
  */
 bool kernel_held_apply(uint32_t *set, unsigned int *n, unsigned int max, uint32_t addr, bool add);
 
+/**
+ * The difference of two sorted sets of host-order addresses (kernel_held_apply()'s): into
+ * @p add (*@p n_add) those of @p want that @p have lacks, into @p del (*@p n_del) those of
+ * @p have that @p want lacks; each output has room for as many as its source. In ha mode
+ * bgp, @p want is the mapping addresses while strait is ready (none otherwise) and @p have
+ * those it has put on the ext TAP. Any thread.
+ */
+void kernel_set_diff(const uint32_t *want, unsigned int n_want, const uint32_t *have,
+		     unsigned int n_have, uint32_t *add, unsigned int *n_add, uint32_t *del,
+		     unsigned int *n_del);
+
 #endif

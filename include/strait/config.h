@@ -85,9 +85,11 @@ struct cfg_port {
 	unsigned int n_held;
 };
 
-/** `ha.mode`: none (default), or vrrp: a gateway serves its VRRP addresses only while its
- *  kernel TAP holds them (keepalived adds them when it becomes master). */
-enum cfg_ha_mode { CFG_HA_NONE = 0, CFG_HA_VRRP = 1 };
+/** `ha.mode`: none (default); vrrp: a gateway serves its VRRP addresses only while its
+ *  kernel TAP holds them (keepalived adds them when it becomes master); bgp: every gateway
+ *  serves all its addresses, and puts each mapping address as a /32 on the ext TAP while it
+ *  is ready (`/readyz`), for BIRD to announce (cp/kernel_port.c, docs/ha.md). */
+enum cfg_ha_mode { CFG_HA_NONE = 0, CFG_HA_VRRP = 1, CFG_HA_BGP = 2 };
 
 /** The longest timeout accepted anywhere, seconds: a year. Larger values are certainly typos,
  *  and this keeps seconds * TSC hz far from 2^64. */

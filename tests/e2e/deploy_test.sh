@@ -33,7 +33,7 @@ if ! cmp -s "$E2E_ROOT/tests/deploy/package.json" "$NPM_DIR/package.json" ||
 fi
 
 out=$(NODE_PATH=$NPM_DIR/node_modules node "$E2E_ROOT/tests/deploy/validate.js" \
-	"$E2E_ROOT"/config/deploy/*.yaml "$E2E_ROOT"/config/crd/*.yaml 2>&1) || true
+	"$E2E_ROOT"/config/deploy/*.yaml "$E2E_ROOT"/config/crd/*.yaml "$E2E_ROOT"/config/ha/*.yaml 2>&1) || true
 while IFS= read -r line; do
 	case $line in
 	"ok - "*) _e2e_ok "schema: ${line#ok - }" ;;

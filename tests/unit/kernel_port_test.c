@@ -90,7 +90,32 @@ static void config_keys_and_their_errors(void **state)
 		     "t.yaml:3: ha.mode: vrrp needs ports.ext.kernel.tap: the mapping addresses "
 		     "are served while that TAP holds them");
 	expect_error(PORTS "}\nha: {mode: carp}\n",
-		     "t.yaml:3: ha.mode: \"carp\" is not one of none, vrrp");
+		     "t.yaml:3: ha.mode: \"carp\" is not one of none, vrrp, bgp");
+	expect_error(PORTS "}\nha: {mode: bgp}\n",
+		     "t.yaml:3: ha.mode: bgp needs ports.ext.kernel.tap: the mapping addresses are "
+		     "put on that TAP for BIRD to announce");
+}
+
+/* ha mode bgp: every gateway serves everything (nothing gated); what it announces is the
+ * kernel port's business (kernel_set_diff()). */
+static void bgp_mode_is_parsed_and_gates_nothing(void **state)
+{
+	(void)state;
+	static const char bgp[] =
+		PORTS ", gateway: 198.51.100.254, kernel: {tap: strait-ext}}\n"
+		      "  int: {device: net_af_packet1, addresses: [10.0.0.3/24, "
+		      "10.0.0.5/24]}\n"
+		      "ha: {mode: bgp}\n"
+		      "mappings:\n"
+		      "- {name: web, addresses: [192.0.2.1], ports: [{port: 80}], "
+		      "backends: [{address: 10.0.0.11}]}\n";
+	struct cfg c;
+
+	assert_int_equal(cfg_load_string("t.yaml", bgp, strlen(bgp), &c, err, sizeof(err)), 0);
+	assert_int_equal(c.ha_mode, CFG_HA_BGP);
+	assert_false(cfg_ha_gated(&c, &c.ext, ip("192.0.2.1"), true));
+	assert_false(cfg_ha_gated(&c, &c.intl, ip("10.0.0.5"), false));
+	cfg_free(&c);
 }
 
 /* An address message as the kernel sends it (ip addr add/del, keepalived). */
@@ -158,6 +183,35 @@ static void held_set_stays_sorted_and_bounded(void **state)
 	assert_false(kernel_held_apply(set, &n, 3, 20, false));
 	assert_int_equal(n, 2);
 	assert_int_equal(set[1], 30);
+}
+
+/* The /32s to put on or take off the ext TAP in ha mode bgp. */
+static void announce_diff_adds_and_removes(void **state)
+{
+	(void)state;
+	const uint32_t want[] = {10, 20, 40}, have[] = {20, 30, 50};
+	uint32_t add[3], del[3];
+	unsigned int n_add = 99, n_del = 99;
+
+	kernel_set_diff(want, 3, have, 3, add, &n_add, del, &n_del);
+	assert_int_equal(n_add, 2);
+	assert_int_equal(add[0], 10);
+	assert_int_equal(add[1], 40);
+	assert_int_equal(n_del, 2);
+	assert_int_equal(del[0], 30);
+	assert_int_equal(del[1], 50);
+	/* not ready: want nothing, so all that was announced goes */
+	kernel_set_diff(want, 0, have, 3, add, &n_add, del, &n_del);
+	assert_int_equal(n_add, 0);
+	assert_int_equal(n_del, 3);
+	assert_int_equal(del[2], 50);
+	/* ready again, nothing announced yet: all of it */
+	kernel_set_diff(want, 3, have, 0, add, &n_add, del, &n_del);
+	assert_int_equal(n_add, 3);
+	assert_int_equal(n_del, 0);
+	assert_int_equal(add[2], 40);
+	kernel_set_diff(want, 3, want, 3, add, &n_add, del, &n_del);
+	assert_int_equal(n_add + n_del, 0);
 }
 
 /* ---- the tables --------------------------------------------------------------------------- */
@@ -302,6 +356,8 @@ int main(void)
 		cmocka_unit_test(config_keys_and_their_errors),
 		cmocka_unit_test(address_messages_are_read),
 		cmocka_unit_test(held_set_stays_sorted_and_bounded),
+		cmocka_unit_test(bgp_mode_is_parsed_and_gates_nothing),
+		cmocka_unit_test(announce_diff_adds_and_removes),
 		cmocka_unit_test_setup(vrrp_serves_vips_only_while_the_tap_holds_them,
 				       tables_setup),
 		cmocka_unit_test_setup(held_addresses_are_served_in_any_mode, tables_setup),

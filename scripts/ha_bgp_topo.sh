@@ -1,0 +1,250 @@
+# shellcheck shell=bash
+# scripts/ha_bgp_topo.sh: the BGP ECMP topology of strait's high availability (docs/ha.md) in
+# network namespaces, for tests/e2e/ha_bgp_test.sh and scripts/ha-demo.sh. Source it after
+# scripts/topo.sh (tests/e2e/lib.sh does that); it defines functions and runs nothing.
+#
+#   ${P}c client 203.0.113.2 ── ${P}r router 203.0.113.1 | 198.51.100.254, BIRD: ECMP + BFD
+#                                        │ rx
+#                               bx (bridge in ${P}n) ──┬── gx ${P}g gateway A 198.51.100.11
+#                                                      └── gx ${P}h gateway B 198.51.100.12
+#   ${P}g/${P}h: strait (af_packet on gx/gi, TAP strait-ext), BIRD over the TAP (AS 65001)
+#                               bi (bridge in ${P}n) ──┬── gi of A 10.0.0.3, gi of B 10.0.0.4
+#                                                      └── ${P}p0 pod 10.0.0.11
+#   mappings web 192.0.2.1:8080 → pod:80 (TCP) and echo 192.0.2.1:7777 → pod:7 (UDP), full
+#   NAT: each gateway's own int address is its SNAT address, so the pod answers the gateway
+#   that carried the flow, and tells it (the TCP server's first line, the UDP echo's prefix).
+#
+#   hab_topo_up                 namespaces, veths, bridges, addresses, the router's sysctls
+#   hab_pod_start               the pod's TCP server on :80 ("PEER\n" then an echo) and UDP
+#                               echo on :7 ("PEER " then the datagram)
+#   hab_flows_script            the client's long-lived flows (python, stdout), run as
+#                               FILE DUR NTCP NUDP: prints "ready", then per protocol and
+#                               gateway "PROTO GW SURVIVED TOTAL GAP_MEDIAN_MS GAP_MAX_MS"
+#   hab_gw_config OWN_EXT OWN_INT [CLI_SOCKET]  strait's config of a gateway (stdout)
+#   hab_gw_start NS PREFIX CONFIG LOG  strait in NS; prints its PID once ready
+#   hab_bird_start NS NAME CONF        bird -f in NS (pid recorded)
+#   hab_bird_gw_conf OWN_EXT    config/ha/bird-gateway.conf for that gateway (stdout)
+#   hab_nexthops                the router's nexthops for 192.0.2.1, one per line
+#   hab_down_extra              stop what topo_down does not know (${P}r, ${P}h, birds)
+# The caller sets STRAIT_BIN and ST (the state directory, from _topo_state).
+
+HAB_VIP=192.0.2.1
+HAB_NS_R="${P}r"
+HAB_NS_B="${P}h"
+HAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HAB_PIDS=()
+
+hab_down_extra() {
+	local pid ns i
+	# SIGINT: strait prints its counters into its log; bird leaves on SIGTERM.
+	for pid in "${HAB_PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+	for ((i = 0; i < 20; i++)); do
+		ns=0
+		for pid in "${HAB_PIDS[@]}"; do _topo_alive "$pid" && ns=1; done
+		[ $ns -eq 0 ] && break
+		sleep 0.1
+	done
+	for ns in "$HAB_NS_B" "$HAB_NS_R"; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+	done
+	for pid in "${HAB_PIDS[@]}"; do
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true # our children: reaped quietly
+	done
+	for ns in "$HAB_NS_B" "$HAB_NS_R" "${P}k"; do ip netns del "$ns" 2>/dev/null || true; done
+	rm -rf "/var/run/dpdk/${P}a" "/var/run/dpdk/${P}b" "/var/run/dpdk/${P}k" 2>/dev/null || true
+}
+
+hab_topo_up() {
+	local ns i
+	mkdir -p "$ST"
+	for ns in "${P}c" "$HAB_NS_R" "${P}g" "$HAB_NS_B" "${P}n" "${P}p0"; do
+		ip netns add "$ns"
+		_topo_ipv6_off "$ns" lo
+		ip -n "$ns" link set lo up
+	done
+	ip -n "${P}n" link add bx type bridge forward_delay 0
+	ip -n "${P}n" link add bi type bridge forward_delay 0
+	_topo_sysctl "${P}n" net/bridge/bridge-nf-call-iptables=0 \
+		net/bridge/bridge-nf-call-arptables=0
+	ip -n "${P}c" link add eth0 type veth peer name c0 netns "$HAB_NS_R"
+	ip -n "$HAB_NS_R" link add rx type veth peer name r0 netns "${P}n"
+	ip -n "${P}p0" link add eth0 type veth peer name p0 netns "${P}n"
+	ip -n "${P}g" link add gx type veth peer name ax netns "${P}n"
+	ip -n "${P}g" link add gi type veth peer name ai netns "${P}n"
+	ip -n "$HAB_NS_B" link add gx type veth peer name bx0 netns "${P}n"
+	ip -n "$HAB_NS_B" link add gi type veth peer name bi0 netns "${P}n"
+	for i in r0 ax bx0; do ip -n "${P}n" link set "$i" master bx; done
+	for i in p0 ai bi0; do ip -n "${P}n" link set "$i" master bi; done
+	for i in r0 p0 ax ai bx0 bi0; do
+		ip netns exec "${P}n" ethtool -K "$i" gro off tx off tso off gso off >/dev/null
+		_topo_ipv6_off "${P}n" "$i"
+		ip -n "${P}n" link set "$i" up
+	done
+	ip -n "${P}n" link set bx up
+	ip -n "${P}n" link set bi up
+	for ns in "${P}c:eth0" "${P}p0:eth0" "$HAB_NS_R:c0" "$HAB_NS_R:rx"; do
+		ip netns exec "${ns%%:*}" ethtool -K "${ns#*:}" tx off tso off gso off >/dev/null
+		_topo_ipv6_off "${ns%%:*}" "${ns#*:}"
+		ip -n "${ns%%:*}" link set "${ns#*:}" up
+	done
+	for ns in "${P}g" "$HAB_NS_B"; do
+		for i in gx gi; do
+			ip netns exec "$ns" ethtool -K "$i" gro off tx off tso off gso off >/dev/null
+			_topo_ipv6_off "$ns" "$i"
+			ip -n "$ns" link set "$i" promisc on
+			ip -n "$ns" link set "$i" up
+		done
+		# The kernel must not answer on strait's ports itself (docs/ha.md): the mapping
+		# addresses are on the TAP, so local to the gateway's kernel on every interface.
+		ip netns exec "$ns" nft -f - <<'EOF'
+table netdev strait_ports {
+	chain gx { type filter hook ingress device "gx" priority 0; policy drop; }
+	chain gi { type filter hook ingress device "gi" priority 0; policy drop; }
+}
+EOF
+	done
+	ip -n "${P}c" addr add 203.0.113.2/24 dev eth0
+	ip -n "${P}c" route add default via 203.0.113.1
+	ip -n "$HAB_NS_R" addr add 203.0.113.1/24 dev c0
+	ip -n "$HAB_NS_R" addr add 198.51.100.254/24 dev rx
+	# A router: forwarding, and ECMP by the L4 hash (5-tuple), not by addresses alone.
+	_topo_sysctl "$HAB_NS_R" net/ipv4/ip_forward=1 net/ipv4/fib_multipath_hash_policy=1
+	ip -n "${P}p0" addr add 10.0.0.11/24 dev eth0
+}
+
+hab_pod_start() {
+	local py
+	py=$(_topo_python)
+	ip netns exec "${P}p0" "$py" -c '
+import socket, threading
+def serve(c, a):
+    try:
+        c.sendall((a[0] + "\n").encode())
+        while True:
+            d = c.recv(4096)
+            if not d: break
+            c.sendall(d)
+    except OSError: pass
+    c.close()
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 80)); s.listen(128)
+while True:
+    c, a = s.accept(); threading.Thread(target=serve, args=(c, a), daemon=True).start()' \
+		>/dev/null 2>&1 &
+	echo "$! pod-tcp" >>"$ST/pids"
+	HAB_PIDS+=($!)
+	ip netns exec "${P}p0" "$py" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 7))
+while True:
+    d, a = s.recvfrom(2048); s.sendto(a[0].encode() + b" " + d, a)' >/dev/null 2>&1 &
+	echo "$! pod-udp" >>"$ST/pids"
+	HAB_PIDS+=($!)
+}
+
+hab_flows_script() {
+	cat <<'PY'
+import socket, sys, time, select, statistics
+DUR, NT, NU = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+VIP = "192.0.2.1"
+fl = []
+for i in range(NT):
+    s = socket.create_connection((VIP, 8080), timeout=3)
+    f = s.makefile("rb"); gw = f.readline().decode().strip()
+    s.setblocking(False)
+    fl.append({"p": "tcp", "s": s, "gw": gw})
+for i in range(NU):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect((VIP, 7777)); s.settimeout(1)
+    gw = "?"
+    for _ in range(3):
+        try:
+            s.send(b"hello"); gw = s.recv(2048).split(b" ", 1)[0].decode(); break
+        except OSError: pass
+    s.setblocking(False)
+    fl.append({"p": "udp", "s": s, "gw": gw})
+for f in fl: f.update(last=time.time(), gap=0.0, dead=False)
+print("ready", flush=True)
+start = time.time(); nxt = start
+while time.time() - start < DUR:
+    now = time.time()
+    if now >= nxt:
+        nxt += 0.05
+        for f in fl:
+            if f["dead"]: continue
+            try: f["s"].send(b"m\n")
+            except (BlockingIOError, ConnectionRefusedError): pass
+            except OSError: f["dead"] = True
+    r, _, _ = select.select([f["s"] for f in fl if not f["dead"]], [], [], 0.01)
+    now = time.time()
+    for f in fl:
+        if f["s"] not in r: continue
+        try: d = f["s"].recv(65536)
+        except (BlockingIOError, ConnectionRefusedError): continue
+        except OSError: f["dead"] = True; continue
+        if f["p"] == "tcp" and not d: f["dead"] = True; continue
+        f["gap"] = max(f["gap"], now - f["last"]); f["last"] = now
+end = time.time()
+for p in ("tcp", "udp"):
+    for gw in ("10.0.0.3", "10.0.0.4"):
+        mine = [f for f in fl if f["p"] == p and f["gw"] == gw]
+        alive = [f for f in mine if not f["dead"] and end - f["last"] < 1.0]
+        gaps = sorted(f["gap"] * 1000 for f in alive)
+        print("%s %s %d %d %d %d" % (p, gw, len(alive), len(mine),
+              statistics.median(gaps) if gaps else -1, max(gaps) if gaps else -1))
+PY
+}
+
+hab_gw_config() {
+	cat <<EOF
+ports:
+  ext: {device: net_af_packet0, addresses: [$1/24], gateway: 198.51.100.254,
+        kernel: {tap: strait-ext}}
+  int: {device: net_af_packet1, addresses: [$2/24]}
+ha: {mode: bgp}
+cli_socket: ${3:-""}
+workers: 1
+sessions: {max: 65536}
+mappings:
+- {name: web, addresses: [$HAB_VIP], ports: [{port: 8080, servicePort: 80}],
+   backends: [{address: 10.0.0.11}], nat: fullNat}
+- {name: echo, addresses: [$HAB_VIP], ports: [{port: 7777, servicePort: 7, protocol: udp}],
+   backends: [{address: 10.0.0.11}], nat: fullNat}
+EOF
+}
+
+hab_gw_start() {
+	local ns=$1 prefix=$2 config=$3 log=$4 pid i
+	ip netns exec "$ns" setsid env --default-signal=INT "$STRAIT_BIN" -l 0,1 --no-pci --no-huge \
+		-m 256 --file-prefix "$prefix" \
+		--vdev "net_af_packet0,iface=gx,framecnt=1024" \
+		--vdev "net_af_packet1,iface=gi,framecnt=1024" -- --config "$config" \
+		>"$log" 2>&1 </dev/null &
+	pid=$!
+	echo "$pid strait" >>"$ST/pids"
+	HAB_PIDS+=("$pid")
+	for ((i = 0; i < 200; i++)); do
+		grep -qF 'strait: ready' "$log" && { echo "$pid"; return 0; }
+		_topo_alive "$pid" || break
+		sleep 0.1
+	done
+	echo "strait in $ns did not start:" >&2
+	sed 's/^/  | /' "$log" >&2
+	return 1
+}
+
+hab_bird_gw_conf() {
+	sed "s/198\.51\.100\.11/$1/g" "$HAB_ROOT/config/ha/bird-gateway.conf"
+}
+
+hab_bird_start() {
+	local ns=$1 name=$2 conf=$3
+	ip netns exec "$ns" bird -f -c "$conf" -s "$ST/bird-$name.ctl" -P "$ST/bird-$name.pid" \
+		>"$ST/bird-$name.log" 2>&1 </dev/null &
+	HAB_PIDS+=($!)
+}
+
+hab_nexthops() {
+	ip -n "$HAB_NS_R" -4 route show "$HAB_VIP/32" 2>/dev/null |
+		grep -oE 'via 198\.51\.100\.[0-9]+' | awk '{print $2}' | sort
+}
