@@ -242,7 +242,7 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 	if (!failed)
 		failed = &dummy;
 	*failed = -1;
-	// Counted in 64 bits: 4096 mappings x 8 addresses x 65535 ports is past 2^32.
+	// Counted in 64 bits: 16384 mappings x 8 addresses x 65535 ports is past 2^32.
 	uint64_t n_rules = 0;
 	for (unsigned int m = 0; m < n_maps; m++) {
 		n_svc += (uint64_t)maps[m]->n_ports * map_groups(maps[m]);

@@ -32,7 +32,7 @@
 #define CFG_MAX_CIDRS	  32 /**< allowedSources entries per mapping */
 #define CFG_MAX_MAP_PORTS 16 /**< ports entries per mapping */
 #define CFG_MAX_BACKENDS  1024
-#define CFG_MAX_MAPPINGS  4096
+#define CFG_MAX_MAPPINGS  16384
 #define CFG_MAX_WORKERS	  16
 #define CFG_MAX_RULES	  32 /**< source rules per mapping (an l7mp VirtualService's) */
 #define CFG_MAX_GROUPS	  8  /**< backend groups per mapping (the rules' targets) */

@@ -452,7 +452,7 @@ static void a_build_failure_fails_its_object_alone(void **state)
 	assert_string_equal(r->reason, "NoCounterSlot");
 	assert_string_equal(
 		r->message,
-		"no counter slot left for its mapping broker-1 (4096 mappings at most)");
+		"no counter slot left for its mapping broker-1 (16384 mappings at most)");
 	assert_int_equal(r->n_maps, 0);
 	assert_null(map("broker-0"));
 	assert_null(map("broker-1"));

@@ -243,9 +243,10 @@ static void memsize_is_under_132_bytes_a_session(void **state)
 {
 	(void)state;
 	/* 64 bytes of record, 16 of unestablished-list links, 16 of TCP window tracking and the
-	 * bucket entries; from 64K sessions on, since a table also has a fixed 112 KiB (the
-	 * per-mapping-slot lists and token buckets, the per-source sketch) */
-	static const uint32_t sizes[] = {65536, 1000000, 1u << 20, 3u << 20, 1u << 24};
+	 * bucket entries; from 128K sessions on, since a table also has a fixed 400 KiB (the
+	 * per-mapping-slot lists and token buckets of CFG_MAX_MAPPINGS slots, the per-source
+	 * sketch) */
+	static const uint32_t sizes[] = {131072, 1000000, 1u << 20, 3u << 20, 1u << 24};
 	for (size_t i = 0; i < RTE_DIM(sizes); i++) {
 		double per = (double)nat_sessions_memsize(sizes[i]) / sizes[i];
 		print_message("%u sessions: %.1f bytes each\n", sizes[i], per);

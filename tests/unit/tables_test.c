@@ -191,7 +191,7 @@ static void a_failed_build_names_the_mapping_at_fault(void **state)
 	assert_null(tables_build_at(&cfg, p, 3, slot_of, 1, &failed, err, sizeof(err)));
 	assert_int_equal(errno, ENOSPC);
 	assert_int_equal(failed, 1);
-	assert_string_equal(err, "mapping b: no counter slot left (4096 mappings at most)");
+	assert_string_equal(err, "mapping b: no counter slot left (16384 mappings at most)");
 	no_slot_for = NULL;
 	assert_non_null(p[0]);
 	struct tables *t = tables_build_at(&cfg, p, 3, slot_of, 1, &failed, err, sizeof(err));
