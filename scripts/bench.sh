@@ -136,14 +136,14 @@ CB=$BUILD/tests/bench/cp_scale_bench
 if [ $CPSCALE -eq 1 ] && [ $QUICK -eq 1 ]; then
 	step cp-scale "$CB" --services 500 --brokers 500 --changes 200 --burst 10
 elif [ $CPSCALE -eq 1 ]; then
-	# 4,000 mappings: 2,000 Services and 2,000 broker ports (CFG_MAX_MAPPINGS is 4,096).
-	step cp-scale "$CB" --services 2000 --brokers 2000 --changes 1000 --burst 100
-	step cp-scale-no-reuse "$CB" --services 2000 --brokers 2000 --changes 200 --burst 100 \
+	# 10,000 mappings: 2,000 Services and 8,000 broker ports (the scale).
+	step cp-scale "$CB" --services 2000 --brokers 8000 --changes 1000 --burst 100
+	step cp-scale-no-reuse "$CB" --services 2000 --brokers 8000 --changes 200 --burst 100 \
 		--no-reuse
 	# The same objects through the offline mode's loader (--manifests DIR's files).
 	MD=$(mktemp -d /tmp/strait-cpscale.XXXXXX)
-	step cp-scale-write "$CB" --services 2000 --brokers 2000 --write-manifests "$MD"
-	step cp-scale-manifests "$CB" --services 2000 --brokers 2000 --manifests "$MD" --changes 0
+	step cp-scale-write "$CB" --services 2000 --brokers 8000 --write-manifests "$MD"
+	step cp-scale-manifests "$CB" --services 2000 --brokers 8000 --manifests "$MD" --changes 0
 	rm -rf "$MD"
 fi
 
