@@ -322,13 +322,22 @@ struct burst_ctx {
 	uint16_t mac_hi;
 	const rte_be32_t *vip_slots; /**< tables.vip_slots: an O(1) set */
 	uint32_t vip_mask;
+	uint64_t vip_last; /**< the last address found in the set; UINT64_MAX: none yet (no
+			       address matches it, 0.0.0.0 neither) */
 	const struct tbl_prefix *int_pfx;
 	uint32_t n_int_pfx;
 };
 
-static inline bool ctx_is_vip(const struct burst_ctx *c, rte_be32_t a)
+/* A burst is mostly for one or a few mappings' addresses: the last one found answers without
+ * hashing (the set is the burst's tables', which do not change during the burst). */
+static inline bool ctx_is_vip(struct burst_ctx *c, rte_be32_t a)
 {
-	return tables_vip_in(c->vip_slots, c->vip_mask, a);
+	if (likely((uint64_t)a == c->vip_last))
+		return true;
+	if (!tables_vip_in(c->vip_slots, c->vip_mask, a))
+		return false;
+	c->vip_last = a;
+	return true;
 }
 
 static inline bool ctx_is_int_net(const struct burst_ctx *c, rte_be32_t a_be)
@@ -343,8 +352,8 @@ static inline bool ctx_is_int_net(const struct burst_ctx *c, rte_be32_t a_be)
 
 /* A packet that starts no lookup: everything but a TCP/UDP packet that may have a session. */
 static __rte_always_inline bool classify(struct dp_worker *w, const struct tables *t,
-					 const struct burst_ctx *c, uint8_t in_port,
-					 struct rte_mbuf *mb, struct pkt_meta *m)
+					 struct burst_ctx *c, uint8_t in_port, struct rte_mbuf *mb,
+					 struct pkt_meta *m)
 {
 	enum pkt_kind kind;
 
@@ -646,6 +655,7 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 	const uint32_t now = dp_ticks(w);
 	struct burst_ctx ctx = {.vip_slots = t->vip_slots,
 				.vip_mask = t->vip_mask,
+				.vip_last = UINT64_MAX,
 				.int_pfx = t->int_pfx,
 				.n_int_pfx = t->n_int_nets};
 	memcpy(&ctx.mac_lo, &w->mac[in_port], 4);
