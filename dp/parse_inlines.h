@@ -28,10 +28,18 @@
 static inline bool ip_cksum_ok(const void *ip, uint32_t ihl)
 {
 	if (likely(ihl == sizeof(struct rte_ipv4_hdr))) {
-		uint32_t w[5];
-		memcpy(w, ip, sizeof(w));
-		uint64_t sum = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
-		sum = (sum & 0xffffffff) + (sum >> 32);
+		// Two 64-bit words and one 32-bit word in registers (not five 32-bit words through
+		// a copy on the stack): a one's complement sum of 64-bit words with the carry
+		// added back is the same sum as of 16-bit words, folded (RFC 1071 §2 (B), (C)).
+		uint64_t a, b;
+		uint32_t c;
+		memcpy(&a, ip, 8);
+		memcpy(&b, (const uint8_t *)ip + 8, 8);
+		memcpy(&c, (const uint8_t *)ip + 16, 4);
+		uint64_t sum = a + b;
+		sum += sum < a;				    // end-around carry
+		sum = (sum & 0xffffffff) + (sum >> 32) + c; // < 2^34
+		sum = (sum & 0xffffffff) + (sum >> 32);	    // < 2^32 + 4
 		return cksum_fold((uint32_t)sum + (uint32_t)(sum >> 32)) == 0xffff;
 	}
 	return cksum_fold(cksum_raw(ip, ihl, 0)) == 0xffff;
