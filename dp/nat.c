@@ -326,7 +326,31 @@ struct burst_ctx {
 			       address matches it, 0.0.0.0 neither) */
 	const struct tbl_prefix *int_pfx;
 	uint32_t n_int_pfx;
+	uint32_t int_cover_mask; /**< host order: the longest prefix covering every int_pfx */
+	uint32_t int_cover_net;	 /**< (none: mask 0, net 1, which no address matches) */
 };
+
+/* The longest prefix that holds every prefix of @p c: an address outside it is outside all of
+ * them, in one test instead of a loop (the anti-spoofing check of every ext packet). */
+static inline void ctx_int_cover(struct burst_ctx *c)
+{
+	uint32_t mask = UINT32_MAX, diff = 0, net;
+
+	if (c->n_int_pfx == 0) {
+		c->int_cover_mask = 0;
+		c->int_cover_net = 1;
+		return;
+	}
+	net = c->int_pfx[0].net;
+	for (uint32_t i = 0; i < c->n_int_pfx; i++) {
+		mask &= c->int_pfx[i].mask;
+		diff |= c->int_pfx[i].net ^ net;
+	}
+	if (diff) // only the bits above the highest one where two networks differ
+		mask &= ~(UINT32_MAX >> __builtin_clz(diff));
+	c->int_cover_mask = mask;
+	c->int_cover_net = net & mask;
+}
 
 /* A burst is mostly for one or a few mappings' addresses: the last one found answers without
  * hashing (the set is the burst's tables', which do not change during the burst). */
@@ -344,6 +368,8 @@ static inline bool ctx_is_int_net(const struct burst_ctx *c, rte_be32_t a_be)
 {
 	uint32_t a = rte_be_to_cpu_32(a_be);
 
+	if (likely((a & c->int_cover_mask) != c->int_cover_net))
+		return false;
 	for (uint32_t i = 0; i < c->n_int_pfx; i++)
 		if ((a & c->int_pfx[i].mask) == c->int_pfx[i].net)
 			return true;
@@ -658,6 +684,8 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 				.vip_last = UINT64_MAX,
 				.int_pfx = t->int_pfx,
 				.n_int_pfx = t->n_int_nets};
+	if (in_port == DP_PORT_EXT)
+		ctx_int_cover(&ctx);
 	memcpy(&ctx.mac_lo, &w->mac[in_port], 4);
 	memcpy(&ctx.mac_hi, (const uint8_t *)&w->mac[in_port] + 4, 2);
 

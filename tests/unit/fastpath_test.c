@@ -53,11 +53,51 @@ static void vip_remembered_in_a_burst_refuses_other_addresses(void **state)
 	free_tx(DP_PORT_INT);
 }
 
+/* The anti-spoofing test first checks the one prefix that covers all the int networks (here
+ * 10.0.0.0/24 and 10.244.0.0/16: 10.0.0.0/8): sources inside the cover but in neither network
+ * pass, sources at the edges of each network are refused, in one burst. */
+static void spoofed_sources_inside_and_outside_the_int_cover(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *src;
+		bool spoofed;
+	} c[] = {{"10.0.0.0", true},	   {"10.0.0.255", true},      {"10.0.1.0", false},
+		 {"10.1.2.3", false},	   {"10.243.255.255", false}, {"10.244.0.0", true},
+		 {"10.244.255.255", true}, {"10.245.0.0", false},     {"11.0.0.1", false},
+		 {"9.255.255.255", false}};
+	uint8_t f[RTE_DIM(c)][256];
+	size_t len[RTE_DIM(c)];
+	unsigned int spoofed = 0;
+
+	cfg.ext.gateway = ip4("198.51.100.2"); /* a route back to every client */
+	publish();
+	for (unsigned int i = 0; i < RTE_DIM(c); i++) {
+		len[i] = flow(f[i], c[i].src, 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0,
+			      DP_PORT_EXT);
+		spoofed += c[i].spoofed;
+	}
+	inject_burst(DP_PORT_EXT, f, len, RTE_DIM(c));
+	assert_int_equal(w->stats.drops[DP_DROP_SPOOFED_SOURCE], spoofed);
+	assert_int_equal(w->n_tx[DP_PORT_INT], RTE_DIM(c) - spoofed);
+	for (unsigned int i = 0, k = 0; i < RTE_DIM(c); i++) {
+		if (c[i].spoofed)
+			continue;
+		struct rte_mbuf *mb = w->tx[DP_PORT_INT][k++];
+		const uint8_t *o = rte_pktmbuf_mtod(mb, const uint8_t *);
+		uint32_t be = rd32(o + 14 + 16);
+		assert_true(be >= ip4("10.0.0.11") && be <= ip4("10.0.0.13"));
+		assert_int_equal(rd16(o + 14 + 22), 7);
+	}
+	free_tx(DP_PORT_INT);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(vip_remembered_in_a_burst_refuses_other_addresses),
+		T(spoofed_sources_inside_and_outside_the_int_cover),
 	};
 	return cmocka_run_group_tests_name("fastpath", tests, group_setup, group_teardown);
 }
