@@ -62,6 +62,7 @@ static __rte_always_inline bool pkt_parse_fast(const uint8_t *frame, uint32_t le
 	const struct rte_ipv4_hdr *ip = (const void *)(frame + sizeof(struct rte_ether_hdr));
 	const uint8_t *l4 = (const uint8_t *)(ip + 1);
 	uint16_t type, ip_len, l4_len;
+	uint8_t flags;
 
 	if (unlikely(len < sizeof(struct rte_ether_hdr) + sizeof(*ip) + sizeof(struct rte_udp_hdr)))
 		return false;
@@ -82,16 +83,35 @@ static __rte_always_inline bool pkt_parse_fast(const uint8_t *frame, uint32_t le
 		unsigned int doff = (th->data_off >> 4) * 4u;
 		if (doff < sizeof(*th) || doff > l4_len)
 			return false;
-		m->tcp_flags = th->tcp_flags;
+		flags = th->tcp_flags;
 	} else if (ip->next_proto_id == IPPROTO_UDP) {
 		uint16_t ulen = rte_be_to_cpu_16(((const struct rte_udp_hdr *)l4)->dgram_len);
 		if (l4_len < sizeof(struct rte_udp_hdr) || ulen < sizeof(struct rte_udp_hdr) ||
 		    ulen > l4_len)
 			return false;
-		m->tcp_flags = 0;
+		flags = 0;
 	} else {
 		return false;
 	}
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	{
+		// The meta in five stores instead of fifteen: the fields are laid out in groups
+		// (static_asserts in pkt.h) that are written as words built in registers.
+		const uint64_t w0 = sizeof(struct rte_ether_hdr) |
+				    (uint64_t)(sizeof(struct rte_ether_hdr) + sizeof(*ip)) << 16 |
+				    (uint64_t)ip_len << 32 | (uint64_t)ip->next_proto_id << 48 |
+				    (uint64_t)FRAG_NONE << 56;
+		// tcp_flags, icmp_type 0, icmp_code 0, ttl
+		const uint32_t w1 = flags | (uint32_t)ip->time_to_live << 24;
+		const uint32_t w3 = ip->packet_id; // ip_id, drop 0 (and the padding byte)
+		memcpy(&m->l3_off, &w0, 8);
+		memcpy(&m->tcp_flags, &w1, 4);
+		memcpy(&m->src, &ip->src_addr, 8); // src, dst
+		memcpy(&m->sport, l4, 4); // sport, dport: the first 4 bytes of both headers
+		memcpy(&m->ip_id, &w3, 4);
+	}
+#else
+	m->tcp_flags = flags;
 	m->l3_off = sizeof(struct rte_ether_hdr);
 	m->l4_off = sizeof(struct rte_ether_hdr) + sizeof(*ip);
 	m->ip_len = ip_len;
@@ -105,6 +125,7 @@ static __rte_always_inline bool pkt_parse_fast(const uint8_t *frame, uint32_t le
 	memcpy(&m->sport, l4, 4); // sport, dport: the first 4 bytes of both headers
 	m->ip_id = ip->packet_id;
 	m->drop = 0;
+#endif
 	return true;
 }
 
