@@ -705,7 +705,19 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 			later[n_later++] = i;
 			continue;
 		}
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+		{
+			// The key's words from the meta: src and dst, sport and dport are adjacent
+			// there as in the key (pkt.h), and the parser's fast path stored each pair
+			// as one word, so the loads are forwarded from those stores.
+			uint32_t ports;
+			memcpy(&w0, &m->src, 8);
+			memcpy(&ports, &m->sport, 4);
+			w1 = ports | (uint64_t)m->proto << 32 | 4ull << 40;
+		}
+#else
 		nat_key_words(m->src, m->dst, m->sport, m->dport, m->proto, &w0, &w1);
+#endif
 		memcpy(&b->key, &w0, 8);
 		memcpy((uint8_t *)&b->key + 8, &w1, 8);
 		b->h = nat_hash_words(s, w0, w1);
