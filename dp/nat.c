@@ -322,19 +322,54 @@ struct burst_ctx {
 	uint16_t mac_hi;
 	const rte_be32_t *vip_slots; /**< tables.vip_slots: an O(1) set */
 	uint32_t vip_mask;
+	uint64_t vip_last; /**< the last address found in the set; UINT64_MAX: none yet (no
+			       address matches it, 0.0.0.0 neither) */
 	const struct tbl_prefix *int_pfx;
 	uint32_t n_int_pfx;
+	uint32_t int_cover_mask; /**< host order: the longest prefix covering every int_pfx */
+	uint32_t int_cover_net;	 /**< (none: mask 0, net 1, which no address matches) */
 };
 
-static inline bool ctx_is_vip(const struct burst_ctx *c, rte_be32_t a)
+/* The longest prefix that holds every prefix of @p c: an address outside it is outside all of
+ * them, in one test instead of a loop (the anti-spoofing check of every ext packet). */
+static inline void ctx_int_cover(struct burst_ctx *c)
 {
-	return tables_vip_in(c->vip_slots, c->vip_mask, a);
+	uint32_t mask = UINT32_MAX, diff = 0, net;
+
+	if (c->n_int_pfx == 0) {
+		c->int_cover_mask = 0;
+		c->int_cover_net = 1;
+		return;
+	}
+	net = c->int_pfx[0].net;
+	for (uint32_t i = 0; i < c->n_int_pfx; i++) {
+		mask &= c->int_pfx[i].mask;
+		diff |= c->int_pfx[i].net ^ net;
+	}
+	if (diff) // only the bits above the highest one where two networks differ
+		mask &= ~(UINT32_MAX >> __builtin_clz(diff));
+	c->int_cover_mask = mask;
+	c->int_cover_net = net & mask;
+}
+
+/* A burst is mostly for one or a few mappings' addresses: the last one found answers without
+ * hashing (the set is the burst's tables', which do not change during the burst). */
+static inline bool ctx_is_vip(struct burst_ctx *c, rte_be32_t a)
+{
+	if (likely((uint64_t)a == c->vip_last))
+		return true;
+	if (!tables_vip_in(c->vip_slots, c->vip_mask, a))
+		return false;
+	c->vip_last = a;
+	return true;
 }
 
 static inline bool ctx_is_int_net(const struct burst_ctx *c, rte_be32_t a_be)
 {
 	uint32_t a = rte_be_to_cpu_32(a_be);
 
+	if (likely((a & c->int_cover_mask) != c->int_cover_net))
+		return false;
 	for (uint32_t i = 0; i < c->n_int_pfx; i++)
 		if ((a & c->int_pfx[i].mask) == c->int_pfx[i].net)
 			return true;
@@ -343,8 +378,8 @@ static inline bool ctx_is_int_net(const struct burst_ctx *c, rte_be32_t a_be)
 
 /* A packet that starts no lookup: everything but a TCP/UDP packet that may have a session. */
 static __rte_always_inline bool classify(struct dp_worker *w, const struct tables *t,
-					 const struct burst_ctx *c, uint8_t in_port,
-					 struct rte_mbuf *mb, struct pkt_meta *m)
+					 struct burst_ctx *c, uint8_t in_port, struct rte_mbuf *mb,
+					 struct pkt_meta *m)
 {
 	enum pkt_kind kind;
 
@@ -646,8 +681,11 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 	const uint32_t now = dp_ticks(w);
 	struct burst_ctx ctx = {.vip_slots = t->vip_slots,
 				.vip_mask = t->vip_mask,
+				.vip_last = UINT64_MAX,
 				.int_pfx = t->int_pfx,
 				.n_int_pfx = t->n_int_nets};
+	if (in_port == DP_PORT_EXT)
+		ctx_int_cover(&ctx);
 	memcpy(&ctx.mac_lo, &w->mac[in_port], 4);
 	memcpy(&ctx.mac_hi, (const uint8_t *)&w->mac[in_port] + 4, 2);
 
@@ -667,7 +705,19 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 			later[n_later++] = i;
 			continue;
 		}
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+		{
+			// The key's words from the meta: src and dst, sport and dport are adjacent
+			// there as in the key (pkt.h), and the parser's fast path stored each pair
+			// as one word, so the loads are forwarded from those stores.
+			uint32_t ports;
+			memcpy(&w0, &m->src, 8);
+			memcpy(&ports, &m->sport, 4);
+			w1 = ports | (uint64_t)m->proto << 32 | 4ull << 40;
+		}
+#else
 		nat_key_words(m->src, m->dst, m->sport, m->dport, m->proto, &w0, &w1);
+#endif
 		memcpy(&b->key, &w0, 8);
 		memcpy((uint8_t *)&b->key + 8, &w1, 8);
 		b->h = nat_hash_words(s, w0, w1);
@@ -679,15 +729,23 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 
 	// Stages 2 and 3, software-pipelined: key j's bucket is scanned and its record
 	// prefetched NAT_LOOKAHEAD keys before key j is rewritten.
-	for (j = 0; j < nk && j < NAT_LOOKAHEAD; j++)
-		stage2(s, &bk[j]);
-	for (; j < nk; j++) {
-		stage2(s, &bk[j]);
-		created |= stage3(w, t, in_port, pkts, meta, &bk[j - NAT_LOOKAHEAD], now, created,
-				  &sc);
+	if (NAT_LOOKAHEAD >= DP_BURST) {
+		// The whole burst ahead: two plain loops (no lookahead arithmetic per key).
+		for (j = 0; j < nk; j++)
+			stage2(s, &bk[j]);
+		for (j = 0; j < nk; j++)
+			created |= stage3(w, t, in_port, pkts, meta, &bk[j], now, created, &sc);
+	} else {
+		for (j = 0; j < nk && j < NAT_LOOKAHEAD; j++)
+			stage2(s, &bk[j]);
+		for (; j < nk; j++) {
+			stage2(s, &bk[j]);
+			created |= stage3(w, t, in_port, pkts, meta, &bk[j - NAT_LOOKAHEAD], now,
+					  created, &sc);
+		}
+		for (j = nk > NAT_LOOKAHEAD ? nk - NAT_LOOKAHEAD : 0; j < nk; j++)
+			created |= stage3(w, t, in_port, pkts, meta, &bk[j], now, created, &sc);
 	}
-	for (j = nk > NAT_LOOKAHEAD ? nk - NAT_LOOKAHEAD : 0; j < nk; j++)
-		created |= stage3(w, t, in_port, pkts, meta, &bk[j], now, created, &sc);
 	for (j = 0; j < n_later; j++) {
 		int idx = nat_frag_later(w, in_port, pkts[later[j]], &meta[later[j]]);
 		if (idx >= 0)

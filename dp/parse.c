@@ -20,10 +20,15 @@ bool pkt_l4_cksum_ok(const uint8_t *frame, const struct pkt_meta *m)
 		return cksum_fold(cksum_raw(l4, l4_len, 0)) == 0xffff;
 	if (m->proto == IPPROTO_UDP && ((const struct rte_udp_hdr *)l4)->dgram_cksum == 0)
 		return true; // RFC 768: no checksum
-	// Pseudo-header (RFC 793 §3.1, RFC 768): addresses, protocol, L4 length.
-	acc = cksum_raw(&ip->src_addr, 8, 0);
-	acc += rte_cpu_to_be_16((uint16_t)m->proto);
-	acc += rte_cpu_to_be_16((uint16_t)l4_len);
-	acc = cksum_raw(l4, l4_len, cksum_fold(acc));
+	// Pseudo-header (RFC 793 §3.1, RFC 768): addresses, protocol, L4 length, summed in
+	// registers (the addresses as one 64-bit word's two halves) and carried into the one
+	// pass over the segment: a one's complement sum in any grouping (RFC 1071 §2).
+	uint64_t a, s;
+	memcpy(&a, &ip->src_addr, 8);
+	s = (a & 0xffffffff) + (a >> 32) + rte_cpu_to_be_16((uint16_t)m->proto) +
+	    rte_cpu_to_be_16((uint16_t)l4_len); // < 2^34
+	s = (s & 0xffffffff) + (s >> 32);	// < 2^32 + 4: the second fold cannot carry
+	acc = (uint32_t)s + (uint32_t)(s >> 32);
+	acc = cksum_raw(l4, l4_len, acc);
 	return cksum_fold(acc) == 0xffff;
 }

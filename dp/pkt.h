@@ -6,7 +6,9 @@
 #ifndef STRAIT_DP_PKT_H
 #define STRAIT_DP_PKT_H
 
+#include <assert.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_byteorder.h>
@@ -36,6 +38,21 @@ struct pkt_meta {
 	rte_be16_t ip_id;
 	uint8_t drop; /**< enum dp_drop when the result is PKT_DROP */
 };
+
+/* The parser's fast path writes the meta in groups (parse_inlines.h): keep them adjacent. */
+static_assert(offsetof(struct pkt_meta, l4_off) == 2 && offsetof(struct pkt_meta, ip_len) == 4 &&
+		      offsetof(struct pkt_meta, proto) == 6 && offsetof(struct pkt_meta, frag) == 7,
+	      "pkt_meta: l3_off..frag in one 64-bit word");
+static_assert(offsetof(struct pkt_meta, tcp_flags) == 8 &&
+		      offsetof(struct pkt_meta, icmp_type) == 9 &&
+		      offsetof(struct pkt_meta, icmp_code) == 10 &&
+		      offsetof(struct pkt_meta, ttl) == 11,
+	      "pkt_meta: tcp_flags..ttl in one 32-bit word");
+static_assert(offsetof(struct pkt_meta, dst) == offsetof(struct pkt_meta, src) + 4 &&
+		      offsetof(struct pkt_meta, dport) == offsetof(struct pkt_meta, sport) + 2 &&
+		      offsetof(struct pkt_meta, drop) == offsetof(struct pkt_meta, ip_id) + 2 &&
+		      sizeof(struct pkt_meta) >= offsetof(struct pkt_meta, ip_id) + 4,
+	      "pkt_meta: src/dst, sport/dport, ip_id/drop adjacent");
 
 /**
  * Parse an Ethernet frame: Ethernet II, ARP, IPv4 (options allowed), TCP, UDP, ICMP.

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The edges of the fast path's shortcuts (docs/benchmarks.md, "The fast path, further"): what
+ * a burst remembers from one packet to the next, and what is skipped when nothing changed,
+ * must give the same bytes, counters and drops as checking every packet from scratch.
+ * Real mbufs through nat_process_burst(), as nat_test.c.
+ */
+#include "nat_fixture.h"
+
+/* Send @p n frames (each of @p len[i] bytes) as one burst received on @p port. */
+static void inject_burst(uint8_t port, uint8_t (*frames)[256], const size_t *len, unsigned int n)
+{
+	struct rte_mbuf *m[DP_BURST];
+
+	assert_true(n <= DP_BURST);
+	for (unsigned int i = 0; i < n; i++) {
+		m[i] = rte_pktmbuf_alloc(pool);
+		assert_non_null(m[i]);
+		memcpy(rte_pktmbuf_append(m[i], (uint16_t)len[i]), frames[i], len[i]);
+	}
+	nat_process_burst(w, tables_get(), port, m, (uint16_t)n);
+}
+
+static void free_tx(uint8_t port)
+{
+	for (int i = 0; i < w->n_tx[port]; i++)
+		rte_pktmbuf_free(w->tx[port][i]);
+	w->n_tx[port] = 0;
+}
+
+/* The mapping address found for one packet answers for the next ones of the burst; any other
+ * address, 0.0.0.0 included (the "none yet" of the remembered one), is still looked up and
+ * refused, before and after a mapping's address in the same burst. */
+static void vip_remembered_in_a_burst_refuses_other_addresses(void **state)
+{
+	(void)state;
+	static const char *const dst[] = {"0.0.0.0",	   "198.51.100.1", "0.0.0.0",
+					  "198.51.100.77", "198.51.100.1", "203.0.113.1"};
+	uint8_t f[RTE_DIM(dst)][256];
+	size_t len[RTE_DIM(dst)];
+
+	for (unsigned int i = 0; i < RTE_DIM(dst); i++)
+		len[i] = flow(f[i], "198.51.100.2", (uint16_t)(5000 + i), dst[i], 7777, IPPROTO_UDP,
+			      0, DP_PORT_EXT);
+	inject_burst(DP_PORT_EXT, f, len, RTE_DIM(dst));
+	assert_int_equal(w->stats.drops[DP_DROP_NOT_FOR_US], 4);
+	assert_int_equal(w->n_tx[DP_PORT_INT], 2);
+	assert_int_equal(w->sess.active, 2);
+	for (int i = 0; i < 2; i++) {
+		const uint8_t *o = rte_pktmbuf_mtod(w->tx[DP_PORT_INT][i], const uint8_t *);
+		assert_int_equal(rd16(o + 14 + 22), 7); /* the mapping's service port */
+	}
+	free_tx(DP_PORT_INT);
+}
+
+/* The anti-spoofing test first checks the one prefix that covers all the int networks (here
+ * 10.0.0.0/24 and 10.244.0.0/16: 10.0.0.0/8): sources inside the cover but in neither network
+ * pass, sources at the edges of each network are refused, in one burst. */
+static void spoofed_sources_inside_and_outside_the_int_cover(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *src;
+		bool spoofed;
+	} c[] = {{"10.0.0.0", true},	   {"10.0.0.255", true},      {"10.0.1.0", false},
+		 {"10.1.2.3", false},	   {"10.243.255.255", false}, {"10.244.0.0", true},
+		 {"10.244.255.255", true}, {"10.245.0.0", false},     {"11.0.0.1", false},
+		 {"9.255.255.255", false}};
+	uint8_t f[RTE_DIM(c)][256];
+	size_t len[RTE_DIM(c)];
+	unsigned int spoofed = 0;
+
+	cfg.ext.gateway = ip4("198.51.100.2"); /* a route back to every client */
+	publish();
+	for (unsigned int i = 0; i < RTE_DIM(c); i++) {
+		len[i] = flow(f[i], c[i].src, 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0,
+			      DP_PORT_EXT);
+		spoofed += c[i].spoofed;
+	}
+	inject_burst(DP_PORT_EXT, f, len, RTE_DIM(c));
+	assert_int_equal(w->stats.drops[DP_DROP_SPOOFED_SOURCE], spoofed);
+	assert_int_equal(w->n_tx[DP_PORT_INT], RTE_DIM(c) - spoofed);
+	for (unsigned int i = 0, k = 0; i < RTE_DIM(c); i++) {
+		if (c[i].spoofed)
+			continue;
+		struct rte_mbuf *mb = w->tx[DP_PORT_INT][k++];
+		const uint8_t *o = rte_pktmbuf_mtod(mb, const uint8_t *);
+		uint32_t be = rd32(o + 14 + 16);
+		assert_true(be >= ip4("10.0.0.11") && be <= ip4("10.0.0.13"));
+		assert_int_equal(rd16(o + 14 + 22), 7);
+	}
+	free_tx(DP_PORT_INT);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(vip_remembered_in_a_burst_refuses_other_addresses),
+		T(spoofed_sources_inside_and_outside_the_int_cover),
+	};
+	return cmocka_run_group_tests_name("fastpath", tests, group_setup, group_teardown);
+}
