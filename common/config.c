@@ -65,7 +65,7 @@ static const char *const cfg_port_keys[] = {"device", "addresses", "gateway", "r
 static const char *const cfg_device_keys[] = {"fromEnv", "netdev", "driver", NULL};
 static const char *const cfg_snat_keys[] = {"addresses", NULL};
 static const char *const cfg_kernel_keys[] = {"tap", NULL};
-static const char *const cfg_ha_keys[] = {"mode", NULL};
+static const char *const cfg_ha_keys[] = {"mode", "drainSeconds", NULL};
 static const char *const cfg_ha_modes[] = {"none", "vrrp", "bgp", NULL};
 static const char *const cfg_route_keys[] = {"prefix", "via", NULL};
 static const char *const cfg_sessions_keys[] = {"max", "timeouts", "resetOnBackendRemoval", NULL};
@@ -427,6 +427,11 @@ static int cfg_ha_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg *
 		return cfg_err(x, mode, "ha.mode",
 			       "bgp needs ports.ext.kernel.tap: the mapping addresses are put on "
 			       "that TAP for BIRD to announce");
+	if ((rc = cfg_key_u32(x, v, "ha", "drainSeconds", 0, CFG_HA_DRAIN_MAX, &c->ha_drain_s)))
+		return rc;
+	if (cfg_get(x, v, "drainSeconds") && c->ha_mode != CFG_HA_BGP)
+		return cfg_err(x, cfg_get(x, v, "drainSeconds"), "ha.drainSeconds",
+			       "only with mode bgp: a drain withdraws the announced addresses");
 	return 0;
 }
 
@@ -531,6 +536,7 @@ int cfg_load_string(const char *name, const char *buf, size_t len, struct cfg *o
 	out->workers = 1;
 	out->sessions_max = CFG_DEFAULT_SESSIONS;
 	out->reset_on_backend_removal = true;
+	out->ha_drain_s = CFG_HA_DRAIN_DEFAULT;
 	out->k8s.limits = (struct cfg_k8s_limits){CFG_K8S_LIMIT_PORTS, CFG_K8S_LIMIT_BACKENDS,
 						  CFG_K8S_LIMIT_MAGLEV, CFG_K8S_LIMIT_TOTAL};
 #define CFG_TIMEOUT_DEFAULT_(member, ckey, crdkey, cli, def, states) out->timeouts.member = def;

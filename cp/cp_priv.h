@@ -96,6 +96,10 @@ void cp_modules_fini(void);
 extern volatile sig_atomic_t cp_quit;
 /** Ask the control loop to stop. Async-signal-safe. */
 void cp_request_quit(void);
+/** Set while a stop drains (ha.drainSeconds): /readyz answers not ready ("draining") and ha
+ *  mode bgp withdraws the mapping addresses, the workers still forward. Control thread sets,
+ *  any thread reads. */
+extern volatile sig_atomic_t cp_draining;
 
 /* ---- Kubernetes (cp/k8s.c) ----------------------------------------------------------------- */
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -34,12 +35,45 @@
 #define EXIT_RUNTIME 1
 
 static volatile sig_atomic_t reload;
+static volatile sig_atomic_t stops; /**< SIGTERM and SIGINT received */
 
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		reload = 1;
-	else
+	else if (stops < 2)
+		stops++;
+}
+
+/*
+ * A stop asked by a signal. In ha mode bgp with ha.drainSeconds, the first one drains: not
+ * ready (so that the mapping addresses come off the ext TAP at the next announcement poll and
+ * BIRD withdraws them at once, rather than the router waiting for BFD to notice a dead
+ * gateway), forwarding what still comes for that long; then, or at a second signal, stop.
+ */
+static void stop_poll(void)
+{
+	static uint64_t end;
+	const struct cfg *c = cp_config();
+	uint64_t now;
+
+	if (stops == 0 || cp_quit)
+		return;
+	now = rte_get_timer_cycles();
+	if (!cp_draining) {
+		if (stops > 1 || c->ha_mode != CFG_HA_BGP || c->ha_drain_s == 0) {
+			cp_request_quit();
+			return;
+		}
+		cp_draining = 1;
+		end = now + (uint64_t)c->ha_drain_s * rte_get_timer_hz();
+		printf("strait: draining: withdrawing the mapping addresses, stopping in %u s "
+		       "(a second signal stops at once)\n",
+		       c->ha_drain_s);
+		fflush(stdout);
+		return;
+	}
+	if (stops > 1 || now >= end)
 		cp_request_quit();
 }
 
@@ -351,6 +385,7 @@ int main(int argc, char **argv)
 		}
 		unsigned int busy = dp_slowpath_poll();
 		cp_modules_poll(busy ? 0 : 1);
+		stop_poll();
 	}
 	cp_modules_fini();
 	rte_eal_cleanup();

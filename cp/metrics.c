@@ -284,6 +284,8 @@ bool cp_metrics_ready(char *why, size_t len)
 		WHY("no tables published");
 	if (snap->k8s_enabled && (!snap->k8s_state || strcmp(snap->k8s_state, "synced") != 0))
 		WHY("kubernetes %s", snap->k8s_state ? snap->k8s_state : "starting");
+	if (cp_draining)
+		WHY("draining: stopping");
 #undef WHY
 	cp_snap_put();
 	return off == 0;

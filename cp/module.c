@@ -19,6 +19,7 @@
 #include "cp_priv.h"
 
 volatile sig_atomic_t cp_quit;
+volatile sig_atomic_t cp_draining;
 
 static struct cp_module *modules[CP_MOD_MAX];
 static bool started[CP_MOD_MAX];

@@ -90,6 +90,8 @@ struct cfg_port {
  *  serves all its addresses, and puts each mapping address as a /32 on the ext TAP while it
  *  is ready (`/readyz`), for BIRD to announce (cp/kernel_port.c, docs/ha.md). */
 enum cfg_ha_mode { CFG_HA_NONE = 0, CFG_HA_VRRP = 1, CFG_HA_BGP = 2 };
+#define CFG_HA_DRAIN_DEFAULT 2	 /**< `ha.drainSeconds` default, s */
+#define CFG_HA_DRAIN_MAX     300 /**< `ha.drainSeconds` bound, s */
 
 /** The longest timeout accepted anywhere, seconds: a year. Larger values are certainly typos,
  *  and this keeps seconds * TSC hz far from 2^64. */
@@ -505,6 +507,9 @@ struct cfg {
 	struct cfg_pool pools[CFG_MAX_POOLS];
 	unsigned int n_pools;
 	enum cfg_ha_mode ha_mode; /**< `ha.mode` */
+	/** `ha.drainSeconds` (mode bgp): on SIGTERM/SIGINT, seconds of not-ready forwarding after
+	 *  the mapping addresses are withdrawn, before strait stops; 0 = stop at once */
+	unsigned int ha_drain_s;
 };
 
 /**

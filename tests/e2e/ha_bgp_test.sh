@@ -166,4 +166,27 @@ for i in $(seq 1 16); do
 	[ "$(conn_once || true)" = 10.0.0.3 ] && SEEN_A=$((SEEN_A + 1))
 done
 check "new connections reach A again ($SEEN_A of 16)" test "$SEEN_A" -gt 0
+
+# A graceful stop drains (ha.drainSeconds, default 2 s): A withdraws while it still forwards,
+# and the router moves to B before A is gone, without waiting for BFD; then A stops.
+kill -TERM "$A_PID"
+T0=$(date +%s%N)
+T1=
+for ((i = 0; i < 100; i++)); do # up to about 2 s, every 20 ms
+	if only_b; then T1=$(date +%s%N); break; fi
+	sleep 0.02
+done
+ALIVE=no
+kill -0 "$A_PID" 2>/dev/null && ALIVE=yes
+DRAIN_MS=-1
+[ -n "$T1" ] && DRAIN_MS=$(((T1 - T0) / 1000000))
+echo "# SIGTERM of strait on A: the router dropped A's nexthop after $DRAIN_MS ms (A still running: $ALIVE)"
+check "SIGTERM: A's nexthop is withdrawn while A still runs (measured $DRAIN_MS ms)" \
+	test "$DRAIN_MS" -ge 0 -a "$ALIVE" = yes
+check "SIGTERM: strait says it drains" grep -q 'strait: draining: withdrawing the mapping addresses, stopping in 2 s' "$ST/a.log"
+NEW_OK=0
+for i in 1 2 3 4 5; do conn_once >/dev/null && NEW_OK=$((NEW_OK + 1)); done
+check_eq "new connections while A drains: all succeed" 5 "$NEW_OK"
+check "SIGTERM: A stops by itself after the drain" wait_for 10 eval '! kill -0 "$A_PID" 2>/dev/null'
+check "SIGTERM: A stopped cleanly" grep -q 'strait: stopping' "$ST/a.log"
 e2e_finish

@@ -96,6 +96,28 @@ static void config_keys_and_their_errors(void **state)
 		     "put on that TAP for BIRD to announce");
 }
 
+/* ha.drainSeconds: how long a stop withdraws and forwards first (mode bgp only). */
+static void drain_seconds_are_bounded_and_bgp_only(void **state)
+{
+	(void)state;
+	static const char bgp[] = PORTS ", kernel: {tap: strait-ext}}\nha: {mode: bgp}\n";
+	static const char bgp5[] =
+		PORTS ", kernel: {tap: strait-ext}}\nha: {mode: bgp, drainSeconds: 5}\n";
+	struct cfg c;
+
+	assert_int_equal(cfg_load_string("t.yaml", bgp, strlen(bgp), &c, err, sizeof(err)), 0);
+	assert_int_equal(c.ha_drain_s, CFG_HA_DRAIN_DEFAULT);
+	cfg_free(&c);
+	assert_int_equal(cfg_load_string("t.yaml", bgp5, strlen(bgp5), &c, err, sizeof(err)), 0);
+	assert_int_equal(c.ha_drain_s, 5);
+	cfg_free(&c);
+	expect_error(PORTS ", kernel: {tap: strait-ext}}\nha: {mode: bgp, drainSeconds: 301}\n",
+		     "t.yaml:3: ha.drainSeconds: 301 is out of range 0-300");
+	expect_error(PORTS ", kernel: {tap: strait-ext}}\nha: {mode: vrrp, drainSeconds: 1}\n",
+		     "t.yaml:3: ha.drainSeconds: only with mode bgp: a drain withdraws the "
+		     "announced addresses");
+}
+
 /* ha mode bgp: every gateway serves everything (nothing gated); what it announces is the
  * kernel port's business (kernel_set_diff()). */
 static void bgp_mode_is_parsed_and_gates_nothing(void **state)
@@ -354,6 +376,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(config_keys_and_their_errors),
+		cmocka_unit_test(drain_seconds_are_bounded_and_bgp_only),
 		cmocka_unit_test(address_messages_are_read),
 		cmocka_unit_test(held_set_stays_sorted_and_bounded),
 		cmocka_unit_test(bgp_mode_is_parsed_and_gates_nothing),

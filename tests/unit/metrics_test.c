@@ -186,6 +186,20 @@ static void readyz_names_a_port_that_is_down(void **state)
 	assert_true(cp_metrics_ready(why, sizeof(why)));
 }
 
+/* A stop that drains (ha.drainSeconds) answers not ready, saying so, at once. */
+static void readyz_is_not_ready_while_draining(void **state)
+{
+	(void)state;
+	char why[256];
+
+	assert_true(cp_metrics_ready(why, sizeof(why)));
+	cp_draining = 1;
+	assert_false(cp_metrics_ready(why, sizeof(why)));
+	assert_string_equal(why, "draining: stopping");
+	cp_draining = 0;
+	assert_true(cp_metrics_ready(why, sizeof(why)));
+}
+
 static void metrics_listen_must_be_host_and_port(void **state)
 {
 	(void)state;
@@ -205,6 +219,7 @@ int main(void)
 		cmocka_unit_test(packets_and_sessions_count_what_went_through),
 		cmocka_unit_test(kubernetes_state_is_a_state_set),
 		cmocka_unit_test(readyz_names_a_port_that_is_down),
+		cmocka_unit_test(readyz_is_not_ready_while_draining),
 		cmocka_unit_test(metrics_listen_must_be_host_and_port),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
