@@ -24,8 +24,8 @@
 # --forward-mode=txonly on its own net_af_xdp vdev over the client's eth0 (its own
 # --file-prefix, --no-pci --no-huge), 60-byte frames (64 on the wire), --txonly-multi-flow
 # (256 source addresses 198.51.X.2 to one UDP port). Into the idle gateway it offered 1.7x
-# what udpgen did from the same CPU, side by side (910 vs 540 kpps): AF_XDP's generic
-# transmit builds an skb per frame as sendmmsg() does, but without the socket layer. trafgen
+# what udpgen did from the same CPU, in consecutive windows (910 vs 540 kpps): AF_XDP's
+# generic transmit builds an skb per frame as sendmmsg() does, without the socket layer. trafgen
 # (netsniff-ng's packaged generator) offered less than udpgen here (464 vs 534 kpps), so it
 # is not used. --gen udpgen keeps the old generator for the as-fast-as-possible run too.
 #
@@ -234,7 +234,8 @@ CMAC=$(in_client cat /sys/class/net/eth0/address)
 PMAC=$(in_pod 0 cat /sys/class/net/eth0/address)
 testpmd_on() {
 	local opts=$STRAIT_VDEV_OPTS i
-	[ "$PMD" = net_af_packet ] && [[ $opts != *framecnt=* ]] && opts=",framecnt=$STRAIT_AFP_FRAMES$opts"
+	[ "$PMD" = net_af_packet ] && [[ $opts != *framecnt=* ]] &&
+		opts=",framecnt=$STRAIT_AFP_FRAMES$opts"
 	in_client ip route replace 10.0.0.0/24 via "$VIP" || return 1
 	in_client ip neigh replace "$VIP" lladdr "$PMAC" dev eth0 nud permanent || return 1
 	in_pod 0 ip neigh replace "$TOPO_INT_ADDR" lladdr "$CMAC" dev eth0 nud permanent || return 1
