@@ -49,7 +49,7 @@
 # to CPU 1.
 #
 # Usage: e2e_bench.sh [--quick] [--runs N] [--duration S] [--rate PPS]
-#                     [--pmd net_af_packet|net_af_xdp] [--gen dpdk|udpgen] [--no-testpmd]
+#                     [--pmd net_af_xdp|net_af_packet] [--gen dpdk|udpgen] [--no-testpmd]
 #                     [STRAIT_BINARY]
 # Prints a table per run, the medians and ratios, and one line per result:
 #   bench case=e2e-udp64 side=strait sessions=256 pps=... offered_pps=... loss=...
@@ -63,7 +63,10 @@ RUNS=3
 DUR=10
 RATE=50000 # pps of the fixed-rate UDP run: below what both sides forward, loss should be 0
 QUICK=0
-PMD=net_af_packet
+# af_xdp by default: strait's TCP on it was 2.4x its af_packet figure and its 64-byte pps
+# 1.9x (docs/benchmarks.md, 2026-12-04); af_xdp hands strait frames without af_packet's two
+# copies and per-burst sendto() ring walk. --pmd net_af_packet for the old figures.
+PMD=net_af_xdp
 GEN=udpgen
 command -v dpdk-testpmd >/dev/null 2>&1 && GEN=dpdk
 TESTPMD=1
