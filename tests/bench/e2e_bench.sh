@@ -357,7 +357,7 @@ for ((r = 1; r <= RUNS; r++)); do
 			measure_tcp "$POD"
 			testpmd_off
 			V[$side,gbps,$r]=$R_GBPS V[$side,cpu0,$r]=$R_CPU0 V[$side,cpu1,$r]=$R_CPU1
-			printf '%-10s %-4s %12s %12s %8s %12s %9s\n' $side $r - - - - "$R_GBPS"
+			printf '%-10s %-4s %12s %12s %8s %12s %9s\n' "$side" "$r" - - - - "$R_GBPS"
 			continue
 			;;
 		esac
@@ -382,13 +382,13 @@ for ((r = 1; r <= RUNS; r++)); do
 		V[$side,gbps,$r]=$R_GBPS V[$side,cpu0,$r]=$R_CPU0 V[$side,cpu1,$r]=$R_CPU1
 		measure_rtt
 		V[$side,p50,$r]=$R_P50 V[$side,p99,$r]=$R_P99
-		if [ $side = strait ]; then
+		if [ "$side" = strait ]; then
 			strait_off
 			grep -E '^drops:' "$STRAIT_LOG" | sed 's/^/  strait /' >&2
 		else
 			kernel_off
 		fi
-		printf '%-10s %-4s %12s %12s %8s %12s %9s %10s %10s\n' $side $r "${V[$side,pps,$r]}" \
+		printf '%-10s %-4s %12s %12s %8s %12s %9s %10s %10s\n' "$side" "$r" "${V[$side,pps,$r]}" \
 			"${V[$side,offered,$r]}" "${V[$side,loss,$r]}" "${V[$side,rloss,$r]}" \
 			"${V[$side,gbps,$r]}" "$R_P50" "$R_P99"
 	done
@@ -434,7 +434,7 @@ for side in "${SIDES[@]}"; do
 	bott=$(awk -v p="${M[$side,pps]}" -v o="${M[$side,offered]}" -v s="$side" \
 		-v c="${M[gen,pps]}" -v g="$g" 'BEGIN { gen = o > 0 && p >= 0.95 * o
 		if (g == "dpdk" && o < 0.9 * c) gen = 0; print (gen ? "generator" : s) }')
-	printf '%-10s %12s %12s %8s %12s %9s %10s %10s  %s\n' $side "${M[$side,pps]}" \
+	printf '%-10s %12s %12s %8s %12s %9s %10s %10s  %s\n' "$side" "${M[$side,pps]}" \
 		"${M[$side,offered]}" "${M[$side,loss]}" "${M[$side,rloss]}" "${M[$side,gbps]}" \
 		"${M[$side,p50]}" "${M[$side,p99]}" "$bott"
 	ceil=
@@ -442,6 +442,7 @@ for side in "${SIDES[@]}"; do
 		gen_ceiling_pps=${M[gen,pps]} offered_vs_ceiling=$(ratio "${M[$side,offered]}" \
 		"${M[gen,pps]}")"
 	[ "$g" = dpdk ] && g=$GENNAME
+	# shellcheck disable=SC2086 # ceil is a list of key=value words
 	echo "bench case=e2e-udp64 side=$side gen=$g sessions=$FLOWS pps=${M[$side,pps]}" \
 		"offered_pps=${M[$side,offered]} loss=${M[$side,loss]}" $ceil "bottleneck=$bott runs=$RUNS"
 	rbott=$(awk -v l="${M[$side,rloss]}" -v s="$side" 'BEGIN { print (l <= 0.001 ? "none" : s) }')
