@@ -6,7 +6,10 @@
 #      new sessions per second, a 90/10 mix;
 #   2. the same cases' instructions per packet under valgrind's callgrind;
 #   3. the end-to-end benchmark (tests/bench/e2e_bench.sh): strait against the kernel's
-#      nftables NAT on one netns topology (64-byte UDP pps and loss, TCP, RTT);
+#      nftables NAT on one netns topology (64-byte UDP pps and loss, TCP, RTT), with the
+#      generator's own ceiling (dpdk-testpmd txonly on an af_xdp vdev, case=e2e-gen) and the
+#      TCP ceiling of any DPDK application on the same vdevs (dpdk-testpmd io-forward,
+#      case=e2e-tcp side=testpmd-io); every e2e line says which side was the bottleneck;
 #   4. the control plane at scale (tests/bench/cp_scale_bench.c): Kubernetes objects to the
 #      first publication, tables memory, endpoint churn (updates/s, change-to-worker p50/p99),
 #      with Maglev table reuse and without (--no-reuse: every table computed, as before).
@@ -48,7 +51,7 @@ done
 
 topo_require libdpdk-dev dpdk meson:meson ninja:ninja-build pkg-config:pkg-config \
 	libjansson-dev libyaml-dev libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev libmnl-dev \
-	valgrind:valgrind sockperf:sockperf iperf3:iperf3 nft:nftables \
+	valgrind:valgrind dpdk-testpmd:dpdk sockperf:sockperf iperf3:iperf3 nft:nftables \
 	conntrack:conntrack ethtool:ethtool taskset:util-linux || exit 1
 if [ ! -f "$BUILD/build.ninja" ]; then
 	meson setup "$BUILD" || exit 1
