@@ -490,6 +490,12 @@ int main(int argc, char **argv)
 	// Churn.
 	uint64_t *lat = calloc(opt.changes ? opt.changes : 1, sizeof(*lat));
 	uint64_t *applied = calloc(opt.burst, sizeof(*applied));
+	if (!lat || !applied) {
+		fprintf(stderr, "cp_scale_bench: out of memory\n");
+		free(lat);
+		free(applied);
+		return 1;
+	}
 	uint64_t gen0 = cp_generation(), c0 = now_ns(), busy = 0;
 	unsigned int done = 0;
 	uint64_t built = 0, reused = 0;
@@ -507,12 +513,17 @@ int main(int argc, char **argv)
 			if (k8s_cache_apply(&store.c[K8S_KIND_ENDPOINTSLICE], K8S_UPD_MODIFIED, s) <
 			    0) {
 				fprintf(stderr, "cp_scale_bench: apply failed\n");
+				free(lat);
+				free(applied);
 				return 1;
 			}
 			json_decref(s);
 		}
-		if (reconcile_publish(&store, &n_maps) < 0)
+		if (reconcile_publish(&store, &n_maps) < 0) {
+			free(lat);
+			free(applied);
 			return 1;
+		}
 		uint64_t seen = now_ns();
 		built += tables_get()->n_maglev_built;
 		reused += tables_get()->n_maglev_reused;
