@@ -27,6 +27,7 @@
 #include <strait/config.h>
 #include <strait/tables.h>
 
+#include "eal_fixture.h"
 #include "kernel_port.h"
 
 #define PORTS "ports:\n  ext: {device: net_af_packet0, addresses: [198.51.100.2/24]"
@@ -351,18 +352,8 @@ static void held_addresses_are_served_in_any_mode(void **state)
 
 static int group_setup(void **state)
 {
-	char *argv[] = {"kernel_port_test",
-			"--no-huge",
-			"--no-pci",
-			"--no-shconf",
-			"-m",
-			"128",
-			"-l",
-			"0",
-			"--log-level=*:error",
-			NULL};
 	(void)state;
-	return rte_eal_init(9, argv) < 0 ? -1 : 0;
+	return t_eal_init("kernel_port_test");
 }
 
 static int group_teardown(void **state)

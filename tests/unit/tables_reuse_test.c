@@ -27,6 +27,8 @@
 #include <strait/maglev.h>
 #include <strait/tables.h>
 
+#include "eal_fixture.h"
+
 static struct cfg cfg;
 
 static uint32_t ip(const char *s)
@@ -39,24 +41,10 @@ static uint32_t ip(const char *s)
 
 static int group_setup(void **state)
 {
-	char *argv[] = {"tables_reuse_test",
-			"--no-huge",
-			"--no-pci",
-			"--no-shconf",
-			"-m",
-			"128",
-			"-l",
-			"0",
-			"--log-level=*:error",
-			NULL};
 	(void)state;
-	if (rte_eal_init(9, argv) < 0)
+	if (t_eal_init("tables_reuse_test") < 0)
 		return -1;
-	cfg.ext.addrs[0] = (struct cfg_cidr){ip("198.51.100.1"), 24};
-	cfg.ext.n_addrs = 1;
-	cfg.intl.addrs[0] = (struct cfg_cidr){ip("10.0.0.1"), 24};
-	cfg.intl.n_addrs = 1;
-	cfg.timeouts = (struct cfg_timeouts){300, 7440, 240};
+	t_tables_cfg(&cfg);
 	return 0;
 }
 
