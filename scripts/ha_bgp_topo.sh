@@ -28,6 +28,9 @@
 #   hab_down_extra              stop what topo_down does not know (${P}r, ${P}h, birds)
 # The caller sets STRAIT_BIN and ST (the state directory, from _topo_state).
 
+# shellcheck source-path=SCRIPTDIR source=ha_topo.sh
+source "$(dirname "${BASH_SOURCE[0]}")/ha_topo.sh"
+
 HAB_VIP=192.0.2.1
 HAB_NS_R="${P}r"
 HAB_NS_B="${P}h"
@@ -56,53 +59,13 @@ hab_down_extra() {
 }
 
 hab_topo_up() {
-	local ns i
-	mkdir -p "$ST"
-	for ns in "${P}c" "$HAB_NS_R" "${P}g" "$HAB_NS_B" "${P}n" "${P}p0"; do
-		ip netns add "$ns"
-		_topo_ipv6_off "$ns" lo
-		ip -n "$ns" link set lo up
-	done
-	ip -n "${P}n" link add bx type bridge forward_delay 0
-	ip -n "${P}n" link add bi type bridge forward_delay 0
-	_topo_sysctl "${P}n" net/bridge/bridge-nf-call-iptables=0 \
-		net/bridge/bridge-nf-call-arptables=0
+	local ns
+	ha_fabric_up "$HAB_NS_B" "$HAB_NS_R" rx r0 "$HAB_NS_R"
 	ip -n "${P}c" link add eth0 type veth peer name c0 netns "$HAB_NS_R"
-	ip -n "$HAB_NS_R" link add rx type veth peer name r0 netns "${P}n"
-	ip -n "${P}p0" link add eth0 type veth peer name p0 netns "${P}n"
-	ip -n "${P}g" link add gx type veth peer name ax netns "${P}n"
-	ip -n "${P}g" link add gi type veth peer name ai netns "${P}n"
-	ip -n "$HAB_NS_B" link add gx type veth peer name bx0 netns "${P}n"
-	ip -n "$HAB_NS_B" link add gi type veth peer name bi0 netns "${P}n"
-	for i in r0 ax bx0; do ip -n "${P}n" link set "$i" master bx; done
-	for i in p0 ai bi0; do ip -n "${P}n" link set "$i" master bi; done
-	for i in r0 p0 ax ai bx0 bi0; do
-		ip netns exec "${P}n" ethtool -K "$i" gro off tx off tso off gso off >/dev/null
-		_topo_ipv6_off "${P}n" "$i"
-		ip -n "${P}n" link set "$i" up
-	done
-	ip -n "${P}n" link set bx up
-	ip -n "${P}n" link set bi up
-	for ns in "${P}c:eth0" "${P}p0:eth0" "$HAB_NS_R:c0" "$HAB_NS_R:rx"; do
+	for ns in "${P}c:eth0" "$HAB_NS_R:c0"; do
 		ip netns exec "${ns%%:*}" ethtool -K "${ns#*:}" tx off tso off gso off >/dev/null
 		_topo_ipv6_off "${ns%%:*}" "${ns#*:}"
 		ip -n "${ns%%:*}" link set "${ns#*:}" up
-	done
-	for ns in "${P}g" "$HAB_NS_B"; do
-		for i in gx gi; do
-			ip netns exec "$ns" ethtool -K "$i" gro off tx off tso off gso off >/dev/null
-			_topo_ipv6_off "$ns" "$i"
-			ip -n "$ns" link set "$i" promisc on
-			ip -n "$ns" link set "$i" up
-		done
-		# The kernel must not answer on strait's ports itself (docs/ha.md): the mapping
-		# addresses are on the TAP, so local to the gateway's kernel on every interface.
-		ip netns exec "$ns" nft -f - <<'EOF'
-table netdev strait_ports {
-	chain gx { type filter hook ingress device "gx" priority 0; policy drop; }
-	chain gi { type filter hook ingress device "gi" priority 0; policy drop; }
-}
-EOF
 	done
 	ip -n "${P}c" addr add 203.0.113.2/24 dev eth0
 	ip -n "${P}c" route add default via 203.0.113.1
@@ -214,23 +177,10 @@ EOF
 }
 
 hab_gw_start() {
-	local ns=$1 prefix=$2 config=$3 log=$4 pid i
-	ip netns exec "$ns" setsid env --default-signal=INT "$STRAIT_BIN" -l 0,1 --no-pci --no-huge \
-		-m 256 --file-prefix "$prefix" \
-		--vdev "net_af_packet0,iface=gx,framecnt=1024" \
-		--vdev "net_af_packet1,iface=gi,framecnt=1024" -- --config "$config" \
-		>"$log" 2>&1 </dev/null &
-	pid=$!
-	echo "$pid strait" >>"$ST/pids"
+	local pid
+	pid=$(ha_gw_start "$@") || return 1
 	HAB_PIDS+=("$pid")
-	for ((i = 0; i < 200; i++)); do
-		grep -qF 'strait: ready' "$log" && { echo "$pid"; return 0; }
-		_topo_alive "$pid" || break
-		sleep 0.1
-	done
-	echo "strait in $ns did not start:" >&2
-	sed 's/^/  | /' "$log" >&2
-	return 1
+	echo "$pid"
 }
 
 hab_bird_gw_conf() {

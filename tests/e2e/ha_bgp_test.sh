@@ -187,6 +187,7 @@ check "SIGTERM: strait says it drains" grep -q 'strait: draining: withdrawing th
 NEW_OK=0
 for i in 1 2 3 4 5; do conn_once >/dev/null && NEW_OK=$((NEW_OK + 1)); done
 check_eq "new connections while A drains: all succeed" 5 "$NEW_OK"
-check "SIGTERM: A stops by itself after the drain" wait_for 10 eval '! kill -0 "$A_PID" 2>/dev/null'
+a_gone() { ! kill -0 "$A_PID" 2>/dev/null; }
+check "SIGTERM: A stops by itself after the drain" wait_for 10 a_gone
 check "SIGTERM: A stopped cleanly" grep -q 'strait: stopping' "$ST/a.log"
 e2e_finish

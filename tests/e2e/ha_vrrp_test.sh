@@ -19,6 +19,8 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR/../.. source=scripts/ha_topo.sh
+source "$E2E_ROOT/scripts/ha_topo.sh"
 e2e_require_root
 topo_require keepalived:keepalived socat:socat python3:python3 ethtool:ethtool nft:nftables
 
@@ -43,58 +45,9 @@ topo_down() {
 }
 
 ha_topo_up() {
-	local ns
-	mkdir -p "$ST"
-	for ns in "${P}c" "${P}g" "$NS_B" "${P}n" "${P}p0"; do
-		ip netns add "$ns"
-		_topo_ipv6_off "$ns" lo
-		ip -n "$ns" link set lo up
-	done
-	ip -n "${P}n" link add bx type bridge forward_delay 0
-	ip -n "${P}n" link add bi type bridge forward_delay 0
-	_topo_sysctl "${P}n" net/bridge/bridge-nf-call-iptables=0 \
-		net/bridge/bridge-nf-call-arptables=0
-	ip -n "${P}c" link add eth0 type veth peer name c0 netns "${P}n"
-	ip -n "${P}p0" link add eth0 type veth peer name p0 netns "${P}n"
-	ip -n "${P}g" link add gx type veth peer name ax netns "${P}n"
-	ip -n "${P}g" link add gi type veth peer name ai netns "${P}n"
-	ip -n "$NS_B" link add gx type veth peer name bx0 netns "${P}n"
-	ip -n "$NS_B" link add gi type veth peer name bi0 netns "${P}n"
-	for ns in c0 ax bx0; do ip -n "${P}n" link set "$ns" master bx; done
-	for ns in p0 ai bi0; do ip -n "${P}n" link set "$ns" master bi; done
-	for ns in c0 p0 ax ai bx0 bi0; do
-		ip netns exec "${P}n" ethtool -K "$ns" gro off tx off tso off gso off >/dev/null
-		_topo_ipv6_off "${P}n" "$ns"
-		ip -n "${P}n" link set "$ns" up
-	done
-	ip -n "${P}n" link set bx up
-	ip -n "${P}n" link set bi up
-	for ns in "${P}c" "${P}p0"; do
-		ip netns exec "$ns" ethtool -K eth0 tx off tso off gso off >/dev/null
-		_topo_ipv6_off "$ns" eth0
-	done
-	for ns in "${P}g" "$NS_B"; do
-		for i in gx gi; do
-			ip netns exec "$ns" ethtool -K "$i" gro off tx off tso off gso off >/dev/null
-			_topo_ipv6_off "$ns" "$i"
-			ip -n "$ns" link set "$i" promisc on
-			ip -n "$ns" link set "$i" up
-		done
-		# The kernel must not answer on strait's ports itself: with net_af_packet it sees
-		# their frames too, and once keepalived puts a VIP on a TAP the address is local
-		# to it on every interface (it answered the client's SYN with a RST). af_packet
-		# takes its copy before the netdev ingress hook, which drops the rest.
-		ip netns exec "$ns" nft -f - <<'EOF'
-table netdev strait_ports {
-	chain gx { type filter hook ingress device "gx" priority 0; policy drop; }
-	chain gi { type filter hook ingress device "gi" priority 0; policy drop; }
-}
-EOF
-	done
+	ha_fabric_up "$NS_B" "${P}c" eth0 c0
 	ip -n "${P}c" addr add 198.51.100.2/24 dev eth0
-	ip -n "${P}c" link set eth0 up
 	ip -n "${P}p0" addr add 10.0.0.11/24 dev eth0
-	ip -n "${P}p0" link set eth0 up
 	ip -n "${P}p0" route add default via 10.0.0.1
 }
 
@@ -153,26 +106,6 @@ vrrp_instance INT {
 EOF
 }
 
-# gw_start NS PREFIX CONFIG LOG: strait in NS; prints its PID once ready.
-gw_start() {
-	local ns=$1 prefix=$2 config=$3 log=$4 pid i
-	ip netns exec "$ns" setsid env --default-signal=INT "$STRAIT_BIN" -l 0,1 --no-pci --no-huge \
-		-m 256 --file-prefix "$prefix" \
-		--vdev "net_af_packet0,iface=gx,framecnt=1024" \
-		--vdev "net_af_packet1,iface=gi,framecnt=1024" -- --config "$config" \
-		>"$log" 2>&1 </dev/null &
-	pid=$!
-	echo "$pid strait" >>"$ST/pids"
-	for ((i = 0; i < 200; i++)); do
-		grep -qF 'strait: ready' "$log" && { echo "$pid"; return 0; }
-		_topo_alive "$pid" || break
-		sleep 0.1
-	done
-	echo "strait in $ns did not start:" >&2
-	sed 's/^/  | /' "$log" >&2
-	return 1
-}
-
 ka_start() {
 	local ns=$1 name=$2
 	ka_config "$3" >"$ST/ka-$name.conf"
@@ -214,8 +147,8 @@ gw_config 198.51.100.11 10.0.0.3 >"$ST/a.yaml"
 gw_config 198.51.100.12 10.0.0.4 >"$ST/b.yaml"
 # shellcheck disable=SC2034 # lib.sh's checks print the tail of the gateway's log
 STRAIT_LOG=$ST/a.log
-A_PID=$(gw_start "${P}g" "${P}a" "$ST/a.yaml" "$ST/a.log")
-B_PID=$(gw_start "$NS_B" "${P}b" "$ST/b.yaml" "$ST/b.log")
+A_PID=$(ha_gw_start "${P}g" "${P}a" "$ST/a.yaml" "$ST/a.log")
+B_PID=$(ha_gw_start "$NS_B" "${P}b" "$ST/b.yaml" "$ST/b.log")
 check "the TAPs exist with the gateways' own addresses" \
 	bash -c "ip -n ${P}g -4 addr show dev strait-ext | grep -qF 198.51.100.11/24 &&
 		ip -n $NS_B -4 addr show dev strait-int | grep -qF 10.0.0.4/24"

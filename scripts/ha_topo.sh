@@ -1,0 +1,89 @@
+# shellcheck shell=bash
+# scripts/ha_topo.sh: what strait's two HA topologies share (tests/e2e/ha_vrrp_test.sh and
+# scripts/ha_bgp_topo.sh): two gateway namespaces between two bridges. Source it after
+# scripts/topo.sh (tests/e2e/lib.sh does that); it defines a function and runs nothing.
+#
+#   ha_fabric_up NS_B UP_NS UP_IF UP_PEER [NS...]
+#       namespaces ${P}c (client), ${P}g (gateway A), NS_B (gateway B), ${P}n (the bridges),
+#       ${P}p0 (a pod) and NS...; in ${P}n the bridges bx (ext side) and bi (int side);
+#       UP_NS's UP_IF on bx (its peer there: UP_PEER), each gateway's gx on bx and gi on bi,
+#       the pod's eth0 on bi; offloads, IPv6 off; links up; on the gateways gx and gi
+#       promiscuous, the kernel's own ingress on them dropped. No addresses.
+#   ha_gw_start NS PREFIX CONFIG LOG
+#       strait ($STRAIT_BIN) in NS on af_packet over gx (ext) and gi (int), its own
+#       --file-prefix PREFIX, output to LOG; prints its PID once ready (recorded in $ST/pids
+#       for topo_down); returns 1 with the log on stderr if it did not start.
+# The caller sets ST (the state directory, from _topo_state) and STRAIT_BIN.
+
+ha_fabric_up() {
+	local nsb=$1 up_ns=$2 up_if=$3 up_peer=$4 ns i
+	shift 4
+	mkdir -p "$ST"
+	for ns in "${P}c" "${P}g" "$nsb" "${P}n" "${P}p0" "$@"; do
+		ip netns add "$ns"
+		_topo_ipv6_off "$ns" lo
+		ip -n "$ns" link set lo up
+	done
+	ip -n "${P}n" link add bx type bridge forward_delay 0
+	ip -n "${P}n" link add bi type bridge forward_delay 0
+	_topo_sysctl "${P}n" net/bridge/bridge-nf-call-iptables=0 \
+		net/bridge/bridge-nf-call-arptables=0
+	ip -n "$up_ns" link add "$up_if" type veth peer name "$up_peer" netns "${P}n"
+	ip -n "${P}p0" link add eth0 type veth peer name p0 netns "${P}n"
+	ip -n "${P}g" link add gx type veth peer name ax netns "${P}n"
+	ip -n "${P}g" link add gi type veth peer name ai netns "${P}n"
+	ip -n "$nsb" link add gx type veth peer name bx0 netns "${P}n"
+	ip -n "$nsb" link add gi type veth peer name bi0 netns "${P}n"
+	for i in "$up_peer" ax bx0; do ip -n "${P}n" link set "$i" master bx; done
+	for i in p0 ai bi0; do ip -n "${P}n" link set "$i" master bi; done
+	for i in "$up_peer" p0 ax ai bx0 bi0; do
+		ip netns exec "${P}n" ethtool -K "$i" gro off tx off tso off gso off >/dev/null
+		_topo_ipv6_off "${P}n" "$i"
+		ip -n "${P}n" link set "$i" up
+	done
+	ip -n "${P}n" link set bx up
+	ip -n "${P}n" link set bi up
+	for ns in "$up_ns:$up_if" "${P}p0:eth0"; do
+		ip netns exec "${ns%%:*}" ethtool -K "${ns#*:}" tx off tso off gso off >/dev/null
+		_topo_ipv6_off "${ns%%:*}" "${ns#*:}"
+		ip -n "${ns%%:*}" link set "${ns#*:}" up
+	done
+	for ns in "${P}g" "$nsb"; do
+		for i in gx gi; do
+			ip netns exec "$ns" ethtool -K "$i" gro off tx off tso off gso off >/dev/null
+			_topo_ipv6_off "$ns" "$i"
+			ip -n "$ns" link set "$i" promisc on
+			ip -n "$ns" link set "$i" up
+		done
+		# The kernel must not answer on strait's ports itself: with net_af_packet it sees
+		# their frames too, and once a mapping address is on a TAP (keepalived's VIP, or
+		# the /32 that BIRD announces) it is local to the gateway on every interface (it
+		# answered the client's SYN with a RST). af_packet takes its copy before the
+		# netdev ingress hook, which drops the rest.
+		ip netns exec "$ns" nft -f - <<'NFT'
+table netdev strait_ports {
+	chain gx { type filter hook ingress device "gx" priority 0; policy drop; }
+	chain gi { type filter hook ingress device "gi" priority 0; policy drop; }
+}
+NFT
+	done
+}
+
+ha_gw_start() {
+	local ns=$1 prefix=$2 config=$3 log=$4 pid i
+	ip netns exec "$ns" setsid env --default-signal=INT "$STRAIT_BIN" -l 0,1 --no-pci --no-huge \
+		-m 256 --file-prefix "$prefix" \
+		--vdev "net_af_packet0,iface=gx,framecnt=1024" \
+		--vdev "net_af_packet1,iface=gi,framecnt=1024" -- --config "$config" \
+		>"$log" 2>&1 </dev/null &
+	pid=$!
+	echo "$pid strait" >>"$ST/pids"
+	for ((i = 0; i < 200; i++)); do
+		grep -qF 'strait: ready' "$log" && { echo "$pid"; return 0; }
+		_topo_alive "$pid" || break
+		sleep 0.1
+	done
+	echo "strait in $ns did not start:" >&2
+	sed 's/^/  | /' "$log" >&2
+	return 1
+}
