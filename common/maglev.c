@@ -25,16 +25,27 @@ static int backend_cmp(const void *a, const void *b)
 	return kx < ky ? -1 : kx > ky;
 }
 
-int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table)
+bool maglev_table_size_ok(uint32_t m)
 {
-	const uint32_t m = MAGLEV_TABLE_SIZE;
+	static const uint32_t primes[] = {
+		MAGLEV_TABLE_SIZE_MIN, 509, 1021, 2039, 4093, 8191, 16381, 32749,
+		MAGLEV_TABLE_SIZE};
+
+	for (unsigned int i = 0; i < sizeof(primes) / sizeof(primes[0]); i++)
+		if (primes[i] == m)
+			return true;
+	return false;
+}
+
+int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table, uint32_t m)
+{
 	const struct maglev_backend **order;
 	uint32_t *offset, *skip, *next;
 	uint32_t filled = 0;
 	unsigned int i, eligible = 0;
 	int ret = 0;
 
-	if (n == 0 || n > 65535)
+	if (n == 0 || n > 65535 || m < 2 || m > MAGLEV_TABLE_SIZE)
 		return -EINVAL;
 	for (i = 0; i < n; i++)
 		eligible += b[i].weight > 0;

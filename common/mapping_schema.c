@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 
 #include <strait/config.h>
+#include <strait/maglev.h>
 
 #include "yaml_reader.h"
 
@@ -349,6 +350,12 @@ static int cfg_map_port_after(struct cfg_walk *w, const yaml_node_t *obj, const 
 	} else if (f == cfg_field_find(cfg_map_port_fields, "endPort") && mp->end_port < mp->port) {
 		return cfg_err(w->x, cfg_get(w->x, obj, f->key), cfg_key_path(sub, path, f->key),
 			       "%u is less than port %u", mp->end_port, mp->port);
+	} else if (f == cfg_field_find(cfg_maglev_fields, "tableSize") &&
+		   ((const struct cfg_maglev *)base)->table_size != 0 && // 0: not given
+		   !maglev_table_size_ok(((const struct cfg_maglev *)base)->table_size)) {
+		return cfg_err(w->x, cfg_get(w->x, obj, f->key), cfg_key_path(sub, path, f->key),
+			       "%u is not one of " MAGLEV_TABLE_SIZES,
+			       ((const struct cfg_maglev *)base)->table_size);
 	} else if (f == cfg_field_find(cfg_map_port_fields, "servicePort") &&
 		   mp->service_port != 0 && mp->service_port + span > 65535) {
 		return cfg_err(w->x, cfg_get(w->x, obj, f->key), cfg_key_path(sub, path, f->key),

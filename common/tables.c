@@ -19,11 +19,11 @@ struct tables *_Atomic tables_current;
 
 bool tables_reuse_maglev = true;
 
-/* A Maglev table's allocation: this header, then MAGLEV_TABLE_SIZE entries. */
+/* A Maglev table's allocation: this header, then its size entries. */
 struct maglev_blk {
 	uint64_t key;  /* tables_backends_key() of the backend list it was built from */
 	uint32_t refs; /* services (of any tables) that point to it */
-	uint32_t pad;
+	uint32_t size; /* entries: maglev_table_size() of the list's weights */
 	uint16_t table[];
 };
 
@@ -33,16 +33,24 @@ static struct maglev_blk *blk_of(const uint16_t *m)
 						offsetof(struct maglev_blk, table));
 }
 
-uint16_t *tables_maglev_alloc(uint64_t key)
+uint16_t *tables_maglev_alloc(uint64_t key, uint32_t size)
 {
-	struct maglev_blk *b = malloc(sizeof(*b) + MAGLEV_TABLE_SIZE * sizeof(uint16_t));
+	struct maglev_blk *b;
 
+	if (size == 0 || size > MAGLEV_TABLE_SIZE)
+		return NULL;
+	b = malloc(sizeof(*b) + size * sizeof(uint16_t));
 	if (!b)
 		return NULL;
 	b->key = key;
 	b->refs = 1;
-	b->pad = 0;
+	b->size = size;
 	return b->table;
+}
+
+uint32_t tables_maglev_size(const uint16_t *m)
+{
+	return blk_of(m)->size;
 }
 
 void tables_maglev_get(uint16_t *m)

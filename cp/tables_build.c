@@ -136,12 +136,13 @@ static bool same_backends(const struct tbl_backend *a, const struct tbl_backend 
 }
 
 static uint16_t *mg_find(const struct mg_index *x, uint64_t key, const struct tbl_backend *be,
-			 uint32_t n)
+			 uint32_t n, uint32_t size)
 {
 	if (!x->e)
 		return NULL;
 	for (uint32_t i = (uint32_t)key & x->mask; x->e[i].maglev; i = (i + 1) & x->mask)
-		if (x->e[i].key == key && x->e[i].n == n && same_backends(x->e[i].be, be, n))
+		if (x->e[i].key == key && x->e[i].n == n &&
+		    tables_maglev_size(x->e[i].maglev) == size && same_backends(x->e[i].be, be, n))
 			return x->e[i].maglev;
 	return NULL;
 }
@@ -151,7 +152,7 @@ static void mg_add(struct mg_index *x, uint64_t key, const struct tbl_backend *b
 {
 	uint32_t i;
 
-	if (!x->e || mg_find(x, key, be, n))
+	if (!x->e || mg_find(x, key, be, n, tables_maglev_size(maglev)))
 		return;
 	for (i = (uint32_t)key & x->mask; x->e[i].maglev; i = (i + 1) & x->mask)
 		;
@@ -187,28 +188,31 @@ static int service_maglev(struct tables *t, struct tbl_service *s, struct mg_ind
 {
 	const struct tbl_backend *be = &t->backends[s->first_backend];
 	uint64_t key = tables_backends_key(be, s->n_backends);
-	uint16_t *m = mg_find(mi, key, be, s->n_backends);
+	const uint32_t size = t->mappings[s->mapping].maglev_size;
+	uint16_t *m = mg_find(mi, key, be, s->n_backends, size);
 	struct maglev_backend *mb;
 	int r;
 
 	if (m) {
 		tables_maglev_get(m);
 		s->maglev = m;
+		s->maglev_size = (uint16_t)tables_maglev_size(m);
 		t->n_maglev_reused++;
 		return 0;
 	}
 	mb = calloc(s->n_backends, sizeof(*mb));
-	s->maglev = tables_maglev_alloc(key);
+	s->maglev = tables_maglev_alloc(key, size);
 	if (!mb || !s->maglev) {
 		free(mb);
 		return ENOMEM;
 	}
+	s->maglev_size = (uint16_t)size;
 	for (uint32_t b = 0; b < s->n_backends; b++) {
 		mb[b].addr = rte_be_to_cpu_32(be[b].addr);
 		mb[b].port = be[b].port;
 		mb[b].weight = be[b].weight;
 	}
-	r = maglev_build(mb, s->n_backends, s->maglev);
+	r = maglev_build(mb, s->n_backends, s->maglev, size);
 	free(mb);
 	if (r < 0)
 		return -r;
@@ -374,6 +378,8 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 		t->slot_timeouts[slot] = tm->timeouts;
 		tm->limits = cm->limits;
 		tm->maglev_seed = cm->maglev.seed;
+		tm->maglev_size =
+			cm->maglev.table_size ? cm->maglev.table_size : MAGLEV_TABLE_SIZE_DEFAULT;
 		tm->affinity = (uint8_t)cm->affinity;
 		tm->pickup = cm->pickup && cm->nat == CFG_NAT_PRESERVE_SOURCE;
 		t->slot_mss_clamp[slot] = cm->tcp_mss_clamp;

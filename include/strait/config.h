@@ -222,8 +222,12 @@ struct cfg_limits {
 /** A mapping's `maglev:` (struct cfg_maglev), as CFG_MAPPING_FIELDS. */
 struct cfg_maglev {
 	uint32_t seed; /**< of the flow hash (maglev_flow_hash()); default MAGLEV_SEED_DEFAULT */
+	uint32_t table_size; /**< `tableSize`, one of MAGLEV_TABLE_SIZES; 0 = default
+			      *  (MAGLEV_TABLE_SIZE_DEFAULT) */
 };
-#define CFG_MAGLEV_FIELDS(X) X("seed", INT, seed, 0, UINT32_MAX, NULL, CFG_F_CRD)
+#define CFG_MAGLEV_FIELDS(X)                                                                       \
+	X("seed", INT, seed, 0, UINT32_MAX, NULL, CFG_F_CRD)                                       \
+	X("tableSize", INT, table_size, 251, 65521, NULL, CFG_F_CRD)
 
 /** A mapping: the DESIGN §5 spec, with backends resolved. */
 struct cfg_mapping {
@@ -415,7 +419,7 @@ struct cfg_kubernetes {
 		uint32_t backends; /**< `backendsPerObject`: backend entries, ports entries x
 				    *  backends, summed over its mappings */
 		uint32_t maglev;   /**< `maglevTablesPerObject`: Maglev tables (one per ports
-				    *  entry balanced over several backends, MAGLEV_TABLE_SIZE x
+				    *  entry balanced over several backends, maglev.tableSize x
 				    *  2 bytes each) */
 		uint32_t total;	   /**< `totalPorts`: service-table entries of every source
 				    *  together (the config file's and the CLI's count first) */

@@ -15,12 +15,25 @@
 #ifndef STRAIT_MAGLEV_H
 #define STRAIT_MAGLEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-/** Table size: prime, > 100 x the largest backend set it is meant for (paper §3.4). */
+/**
+ * Largest table: a prime, > 100 x the largest weighted backend set it is meant for (paper
+ * §3.4); smaller sets get a smaller prime (maglev_table_size()).
+ */
 #define MAGLEV_TABLE_SIZE 65521u
+/** Smallest table size a mapping may ask for (`maglev.tableSize`). */
+#define MAGLEV_TABLE_SIZE_MIN 251u
+/**
+ * Table size of a mapping that sets none: 16381 entries (32 KiB), > 100 x up to 163 backends
+ * of weight 1 (Cilium's default for the same reason); a mapping with more asks for more.
+ */
+#define MAGLEV_TABLE_SIZE_DEFAULT 16381u
+/** The sizes a mapping may choose, as text for messages. */
+#define MAGLEV_TABLE_SIZES "251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521"
 
 /** A backend as Maglev sees it. */
 struct maglev_backend {
@@ -30,14 +43,24 @@ struct maglev_backend {
 };
 
 /**
- * Fill @p table (MAGLEV_TABLE_SIZE entries) with indexes into @p b.
+ * Whether @p m is a table size a mapping may choose (`maglev.tableSize`): one of the primes
+ * MAGLEV_TABLE_SIZES. The paper (§3.4) wants M > 100 x the backends (weights summed) for
+ * shares within 1 % and a change's disruption near 1/N. The size is the mapping's, not the
+ * backend count's: a size that followed the backends would reshuffle every new flow when a
+ * scale-up crossed a step. Pure.
+ */
+bool maglev_table_size_ok(uint32_t m);
+
+/**
+ * Fill @p table (@p m entries) with indexes into @p b.
  * @param b   @p n backends; order does not matter for the result's assignment of entries
  *            to (address, port) pairs.
  * @param n   1..65535.
- * @return 0, or -EINVAL when n is 0 or no backend has a weight > 0.
+ * @param m   the table's size: a prime, 2..MAGLEV_TABLE_SIZE (maglev_table_size()).
+ * @return 0, or -EINVAL when n is 0, m is out of range or no backend has a weight > 0.
  * Control plane only (O(M x sum of weights) worst case, about M x log M typical).
  */
-int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table);
+int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table, uint32_t m);
 
 /** The seed of maglev_flow_hash() when a mapping sets none (`maglev: {seed: 0}`). */
 #define MAGLEV_SEED_DEFAULT 0u
@@ -66,10 +89,14 @@ static inline uint32_t maglev_flow_hash(uint32_t seed, const void *key, size_t l
 	return (uint32_t)(h >> 32);
 }
 
-/** Pick the table entry for a flow hash. Any lcore; pure. */
-static inline uint16_t maglev_lookup(const uint16_t *table, uint32_t flow_hash)
+/**
+ * Pick the entry of a table of @p m entries for a flow hash: the hash scaled to [0, m) by a
+ * multiply and a shift (Lemire's reduction: uniform as the hash is, and no division by a
+ * size known only at run time). Any lcore; pure.
+ */
+static inline uint16_t maglev_lookup(const uint16_t *table, uint32_t m, uint32_t flow_hash)
 {
-	return table[flow_hash % MAGLEV_TABLE_SIZE];
+	return table[((uint64_t)flow_hash * m) >> 32];
 }
 
 #endif

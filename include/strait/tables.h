@@ -60,11 +60,12 @@ struct tbl_service {
 	uint32_t first_backend; /**< index into tables.backends */
 	uint32_t n_backends;
 	uint32_t n_eligible; /**< backends with weight > 0 */
-	/** MAGLEV_TABLE_SIZE entries (relative indexes), NULL if n_eligible <= 1; from
+	/** maglev_size entries (relative indexes), NULL if n_eligible <= 1; from
 	 *  tables_maglev_alloc(), possibly shared with other services and other generations
 	 *  that have the same backend list (tables_build()), so never written once built */
 	uint16_t *maglev;
-	uint16_t single; /**< the only eligible backend (relative) when maglev is NULL */
+	uint16_t single;      /**< the only eligible backend (relative) when maglev is NULL */
+	uint16_t maglev_size; /**< entries of maglev (maglev_table_size()), 0 when NULL */
 };
 
 /**
@@ -91,6 +92,7 @@ struct tbl_mapping {
 	struct cfg_timeouts timeouts; /**< resolved: never 0 */
 	struct cfg_limits limits;     /**< as configured, 0 = none (dp/nat.c splits them) */
 	uint32_t maglev_seed;	      /**< of maglev_flow_hash() */
+	uint32_t maglev_size;	      /**< entries of its services' Maglev tables */
 	uint8_t affinity;	      /**< enum cfg_affinity: the key maglev_flow_hash() reads */
 	bool pickup; /**< a mid-flow TCP ACK may start an established session (preserveSource) */
 	uint32_t n_addrs;
@@ -191,13 +193,15 @@ void tables_free(struct tables *t);
 extern bool tables_reuse_maglev;
 
 /**
- * A Maglev table of MAGLEV_TABLE_SIZE entries, uninitialised, with a reference count of 1
- * and @p key (tables_backends_key() of the backends it will be built from) attached.
- * @return the table, or NULL (no memory). Control thread only, as are the three below: the
- * count is not atomic (builds and tables_free() run on the control thread; workers only read
- * the entries).
+ * A Maglev table of @p size entries (1..MAGLEV_TABLE_SIZE), uninitialised, with a reference
+ * count of 1 and @p key (tables_backends_key() of the backends it will be built from)
+ * attached. @return the table, or NULL (no memory, or @p size out of range). Control thread
+ * only, as are the four below: the count is not atomic (builds and tables_free() run on the
+ * control thread; workers only read the entries).
  */
-uint16_t *tables_maglev_alloc(uint64_t key);
+uint16_t *tables_maglev_alloc(uint64_t key, uint32_t size);
+/** The size given to tables_maglev_alloc() for @p m. */
+uint32_t tables_maglev_size(const uint16_t *m);
 /** Take one more reference on @p m (from tables_maglev_alloc()): one per service using it. */
 void tables_maglev_get(uint16_t *m);
 /** Drop a reference on @p m; the last frees it. NULL is ignored. */

@@ -255,17 +255,22 @@ static uint64_t tables_bytes(const struct tables *t, uint64_t hash_bytes, unsign
 			     (sizeof(t->slot_timeouts[0]) + sizeof(t->slot_mss_clamp[0]));
 	uintptr_t *p = calloc(t->n_services + 1, sizeof(*p));
 	unsigned int n = 0, distinct = 0;
+	uint64_t entries = 0;
 
 	for (uint32_t i = 0; p && i < t->n_services; i++)
 		if (t->services[i].maglev)
 			p[n++] = (uintptr_t)t->services[i].maglev;
 	if (p)
 		qsort(p, n, sizeof(*p), ptr_cmp);
-	for (unsigned int i = 0; p && i < n; i++)
-		distinct += i == 0 || p[i] != p[i - 1];
+	for (unsigned int i = 0; p && i < n; i++) {
+		if (i > 0 && p[i] == p[i - 1])
+			continue;
+		distinct++;
+		entries += tables_maglev_size((const uint16_t *)p[i]);
+	}
 	free(p);
 	*n_maglev = distinct;
-	return b + (uint64_t)distinct * MAGLEV_TABLE_SIZE * sizeof(uint16_t) + hash_bytes;
+	return b + entries * sizeof(uint16_t) + hash_bytes;
 }
 
 static uint64_t heap_bytes(void)

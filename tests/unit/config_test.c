@@ -430,7 +430,8 @@ static void limits_seed_and_tcp_syn_are_read(void **state)
 				 "- {name: a, addresses: [198.51.100.1], ports: [{port: 80}],\n"
 				 "   backends: [{address: 10.0.0.1}], timeouts: {tcpSyn: 30},\n"
 				 "   limits: {sessions: 1000, sessionsPerSource: 10,\n"
-				 "            newSessionsPerSecond: 500}, maglev: {seed: 42}}\n";
+				 "            newSessionsPerSecond: 500}, maglev: {seed: 42,\n"
+				 "   tableSize: 4093}}\n";
 
 	assert_int_equal(load(yaml, &c), 0);
 	assert_int_equal(c.timeouts.tcp_syn, 60);
@@ -439,6 +440,7 @@ static void limits_seed_and_tcp_syn_are_read(void **state)
 	assert_int_equal(c.mappings[0].limits.sessions_per_source, 10);
 	assert_int_equal(c.mappings[0].limits.new_per_second, 500);
 	assert_int_equal(c.mappings[0].maglev.seed, 42);
+	assert_int_equal(c.mappings[0].maglev.table_size, 4093);
 	cfg_free(&c);
 	assert_int_equal(load(PORTS, &c), 0);
 	assert_int_equal(c.timeouts.tcp_syn, 120); /* the default */
@@ -465,6 +467,17 @@ static void bad_limits_name_line_and_key(void **state)
 			   "   limits: {newSessionsPerSecond: fast}}\n",
 		     "t.yaml:6: mappings[0].limits.newSessionsPerSecond: \"fast\" is not an "
 		     "integer");
+	expect_error(PORTS "mappings:\n"
+			   "- {name: a, addresses: [198.51.100.1], ports: [{port: 80}],\n"
+			   "   backends: [{address: 10.0.0.1}],\n"
+			   "   maglev: {tableSize: 4096}}\n",
+		     "t.yaml:6: mappings[0].maglev.tableSize: 4096 is not one of 251, 509, 1021, "
+		     "2039, 4093, 8191, 16381, 32749, 65521");
+	expect_error(PORTS "mappings:\n"
+			   "- {name: a, addresses: [198.51.100.1], ports: [{port: 80}],\n"
+			   "   backends: [{address: 10.0.0.1}],\n"
+			   "   maglev: {tableSize: 65537}}\n",
+		     "t.yaml:6: mappings[0].maglev.tableSize: 65537 is out of range 251-65521");
 	expect_mapping_error("{name: a, addresses: [198.51.100.1], ports: [{port: 80}],"
 			     " backends: [{address: 10.0.0.1}], limits: {session: 5}}",
 			     "cli:1: limits: unknown key \"session\"");

@@ -100,7 +100,7 @@ static void the_table_is_the_papers_permutation_fill(void **state)
 			b[i] = b[n - 1 - i];
 			b[n - 1 - i] = t;
 		}
-		assert_int_equal(maglev_build(b, n, table_a), 0);
+		assert_int_equal(maglev_build(b, n, table_a, MAGLEV_TABLE_SIZE), 0);
 		ref_build(b, n, table_b);
 		assert_memory_equal(table_a, table_b, sizeof(table_a));
 	}
@@ -112,7 +112,7 @@ static void equal_weights_share_the_table_evenly(void **state)
 	struct maglev_backend b[7];
 	unsigned int c[7];
 	make_backends(b, 7);
-	assert_int_equal(maglev_build(b, 7, table_a), 0);
+	assert_int_equal(maglev_build(b, 7, table_a, MAGLEV_TABLE_SIZE), 0);
 	count(table_a, c, 7);
 	/* Pseudocode 1 hands out entries in turns: shares differ by at most one entry. */
 	for (int i = 0; i < 7; i++) {
@@ -128,7 +128,7 @@ static void weight_two_gets_twice_the_entries(void **state)
 	unsigned int c[3];
 	make_backends(b, 3);
 	b[1].weight = 2;
-	assert_int_equal(maglev_build(b, 3, table_a), 0);
+	assert_int_equal(maglev_build(b, 3, table_a, MAGLEV_TABLE_SIZE), 0);
 	count(table_a, c, 3);
 	assert_int_equal(c[0] + c[1] + c[2], MAGLEV_TABLE_SIZE);
 	assert_true(c[1] >= 2 * c[0] - 2 && c[1] <= 2 * c[0] + 2);
@@ -142,7 +142,7 @@ static void zero_weight_gets_nothing(void **state)
 	unsigned int c[3];
 	make_backends(b, 3);
 	b[2].weight = 0;
-	assert_int_equal(maglev_build(b, 3, table_a), 0);
+	assert_int_equal(maglev_build(b, 3, table_a, MAGLEV_TABLE_SIZE), 0);
 	count(table_a, c, 3);
 	assert_int_equal(c[2], 0);
 }
@@ -153,8 +153,8 @@ static void no_eligible_backend_is_einval(void **state)
 	struct maglev_backend b[2];
 	make_backends(b, 2);
 	b[0].weight = b[1].weight = 0;
-	assert_int_equal(maglev_build(b, 2, table_a), -EINVAL);
-	assert_int_equal(maglev_build(b, 0, table_a), -EINVAL);
+	assert_int_equal(maglev_build(b, 2, table_a, MAGLEV_TABLE_SIZE), -EINVAL);
+	assert_int_equal(maglev_build(b, 0, table_a, MAGLEV_TABLE_SIZE), -EINVAL);
 }
 
 static void list_order_does_not_change_assignment(void **state)
@@ -164,8 +164,8 @@ static void list_order_does_not_change_assignment(void **state)
 	make_backends(b, 5);
 	for (int i = 0; i < 5; i++)
 		r[i] = b[4 - i];
-	assert_int_equal(maglev_build(b, 5, table_a), 0);
-	assert_int_equal(maglev_build(r, 5, table_b), 0);
+	assert_int_equal(maglev_build(b, 5, table_a, MAGLEV_TABLE_SIZE), 0);
+	assert_int_equal(maglev_build(r, 5, table_b, MAGLEV_TABLE_SIZE), 0);
 	for (unsigned int i = 0; i < MAGLEV_TABLE_SIZE; i++)
 		assert_int_equal(b[table_a[i]].addr, r[table_b[i]].addr);
 }
@@ -179,8 +179,9 @@ static void removing_one_backend_moves_few_other_flows(void **state)
 	struct maglev_backend b[N];
 	unsigned int moved_other = 0, owned_by_removed = 0;
 	make_backends(b, N);
-	assert_int_equal(maglev_build(b, N, table_a), 0);
-	assert_int_equal(maglev_build(b, N - 1, table_b), 0); /* the last one removed */
+	assert_int_equal(maglev_build(b, N, table_a, MAGLEV_TABLE_SIZE), 0);
+	assert_int_equal(maglev_build(b, N - 1, table_b, MAGLEV_TABLE_SIZE),
+			 0); /* the last one removed */
 	for (unsigned int i = 0; i < MAGLEV_TABLE_SIZE; i++) {
 		if (table_a[i] == N - 1)
 			owned_by_removed++;
@@ -200,14 +201,51 @@ static void adding_one_backend_moves_about_its_share(void **state)
 	struct maglev_backend b[N + 1];
 	unsigned int moved = 0;
 	make_backends(b, N + 1);
-	assert_int_equal(maglev_build(b, N, table_a), 0);
-	assert_int_equal(maglev_build(b, N + 1, table_b), 0);
+	assert_int_equal(maglev_build(b, N, table_a, MAGLEV_TABLE_SIZE), 0);
+	assert_int_equal(maglev_build(b, N + 1, table_b, MAGLEV_TABLE_SIZE), 0);
 	for (unsigned int i = 0; i < MAGLEV_TABLE_SIZE; i++)
 		moved += b[table_a[i]].addr != b[table_b[i]].addr;
 	print_message("adding backend %d of %d moved %u entries (ideal %u)\n", N + 1, N + 1, moved,
 		      MAGLEV_TABLE_SIZE / (N + 1));
 	assert_true(moved >= MAGLEV_TABLE_SIZE / (N + 1));
 	assert_true(moved < MAGLEV_TABLE_SIZE / (N + 1) + MAGLEV_TABLE_SIZE / 50);
+}
+
+/* The sizes a mapping may choose, and a small table's balance and disruption (M > 100 N). */
+static void table_sizes_are_the_listed_primes(void **state)
+{
+	(void)state;
+	static const uint32_t ok[] = {251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521};
+	for (unsigned int i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		assert_true(maglev_table_size_ok(ok[i]));
+	assert_false(maglev_table_size_ok(0));
+	assert_false(maglev_table_size_ok(4096));
+	assert_false(maglev_table_size_ok(65537));
+	assert_true(maglev_table_size_ok(MAGLEV_TABLE_SIZE_DEFAULT));
+}
+
+static void a_small_table_balances_and_moves_little(void **state)
+{
+	(void)state;
+	enum { N = 10, M = 1021 };
+	struct maglev_backend b[N];
+	unsigned int c[N] = {0}, moved_other = 0;
+	make_backends(b, N);
+	assert_int_equal(maglev_build(b, N, table_a, M), 0);
+	assert_int_equal(maglev_build(b, N - 1, table_b, M), 0);
+	for (unsigned int i = 0; i < M; i++) {
+		c[table_a[i]]++;
+		if (table_a[i] != N - 1 && b[table_a[i]].addr != b[table_b[i]].addr)
+			moved_other++;
+	}
+	for (unsigned int i = 0; i < N; i++)
+		assert_true(c[i] == M / N || c[i] == M / N + 1);
+	print_message("M %u: removing 1 of %u moved %u other entries (%.2f%%)\n", M, N, moved_other,
+		      100.0 * moved_other / M);
+	assert_true(moved_other < M / 20); /* < 5 % of flows disturbed at M = 100 N */
+	// Out-of-range sizes are refused.
+	assert_int_equal(maglev_build(b, N, table_a, 1), -EINVAL);
+	assert_int_equal(maglev_build(b, N, table_a, MAGLEV_TABLE_SIZE + 1), -EINVAL);
 }
 
 int main(void)
@@ -221,6 +259,8 @@ int main(void)
 		cmocka_unit_test(list_order_does_not_change_assignment),
 		cmocka_unit_test(removing_one_backend_moves_few_other_flows),
 		cmocka_unit_test(adding_one_backend_moves_about_its_share),
+		cmocka_unit_test(table_sizes_are_the_listed_primes),
+		cmocka_unit_test(a_small_table_balances_and_moves_little),
 	};
 	return cmocka_run_group_tests_name("maglev", tests, NULL, NULL);
 }

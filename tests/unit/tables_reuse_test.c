@@ -111,8 +111,9 @@ static void assert_same_as_computed(const struct tables *t, struct cfg_mapping *
 	assert_int_equal(fresh->n_maglev_reused, 0);
 	assert_non_null(t->services[s].maglev);
 	assert_ptr_not_equal(fresh->services[s].maglev, t->services[s].maglev);
+	assert_int_equal(fresh->services[s].maglev_size, t->services[s].maglev_size);
 	assert_memory_equal(fresh->services[s].maglev, t->services[s].maglev,
-			    MAGLEV_TABLE_SIZE * sizeof(uint16_t));
+			    t->services[s].maglev_size * sizeof(uint16_t));
 	assert_int_equal(fresh->services[s].n_backends, t->services[s].n_backends);
 	assert_memory_equal(&fresh->backends[fresh->services[s].first_backend],
 			    &t->backends[t->services[s].first_backend],
@@ -146,7 +147,8 @@ static void an_unchanged_service_keeps_its_table_and_a_changed_one_is_rebuilt(vo
 	assert_same_as_computed(t2, m, 2, 0);
 	assert_same_as_computed(t2, m, 2, 1);
 	// The unready backend gets no entry in the rebuilt table.
-	for (uint32_t i = 0; i < MAGLEV_TABLE_SIZE; i++)
+	assert_int_equal(t2->services[1].maglev_size, MAGLEV_TABLE_SIZE_DEFAULT);
+	for (uint32_t i = 0; i < t2->services[1].maglev_size; i++)
 		assert_int_not_equal(t2->services[1].maglev[i], 2);
 
 	// Publishing t2 frees t1: a's table lives on in t2, whole.
@@ -183,6 +185,48 @@ static void identical_lists_share_within_a_build_and_others_do_not(void **state)
 			assert_ptr_not_equal(t->services[i].maglev, t->services[j].maglev);
 	for (unsigned int s = 0; s < 5; s++)
 		assert_same_as_computed(t, m, 5, s);
+	tables_free(t);
+}
+
+/* A mapping's maglev.tableSize sizes its tables; the same backend list at another size is
+ * another table, and a lookup stays within the table. */
+static void the_mappings_table_size_is_used_and_not_shared(void **state)
+{
+	struct cfg_backend be[3][3];
+	struct cfg_mapping m[3];
+
+	(void)state;
+	tables_publish(NULL, NULL);
+	mapping(&m[0], "default", 80, be[0], 3, 11);
+	mapping(&m[1], "small", 81, be[1], 3, 11);
+	m[1].maglev.table_size = 251;
+	mapping(&m[2], "large", 82, be[2], 3, 11);
+	m[2].maglev.table_size = MAGLEV_TABLE_SIZE;
+	struct tables *t = build(m, 3, 1);
+
+	assert_int_equal(t->n_maglev_built, 3);
+	assert_int_equal(t->n_maglev_reused, 0);
+	assert_int_equal(t->services[0].maglev_size, MAGLEV_TABLE_SIZE_DEFAULT);
+	assert_int_equal(t->services[1].maglev_size, 251);
+	assert_int_equal(t->services[2].maglev_size, MAGLEV_TABLE_SIZE);
+	assert_int_equal(tables_maglev_size(t->services[1].maglev), 251);
+	for (unsigned int s = 0; s < 3; s++) {
+		unsigned int count[3] = {0};
+		for (uint32_t i = 0; i < t->services[s].maglev_size; i++)
+			count[t->services[s].maglev[i]]++;
+		// Three backends of weight 1 share any table to one entry.
+		for (unsigned int b = 0; b < 3; b++)
+			assert_true(count[b] >= t->services[s].maglev_size / 3u &&
+				    count[b] <= t->services[s].maglev_size / 3u + 1u);
+		// The extremes of the flow hash land on the first and the last entry.
+		assert_int_equal(
+			maglev_lookup(t->services[s].maglev, t->services[s].maglev_size, 0),
+			t->services[s].maglev[0]);
+		assert_int_equal(maglev_lookup(t->services[s].maglev, t->services[s].maglev_size,
+					       UINT32_MAX),
+				 t->services[s].maglev[t->services[s].maglev_size - 1]);
+		assert_same_as_computed(t, m, 3, s);
+	}
 	tables_free(t);
 }
 
@@ -233,6 +277,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(an_unchanged_service_keeps_its_table_and_a_changed_one_is_rebuilt),
 		cmocka_unit_test(identical_lists_share_within_a_build_and_others_do_not),
+		cmocka_unit_test(the_mappings_table_size_is_used_and_not_shared),
 		cmocka_unit_test(a_failed_build_gives_back_the_tables_it_shared),
 		cmocka_unit_test(reuse_off_computes_every_table),
 	};
