@@ -218,7 +218,8 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	key_from_meta(&k_o2i, m);
 	if (svc->maglev) {
 		uint32_t h = nat_affinity_hash(mp, &k_o2i);
-		be = &t->backends[svc->first_backend + maglev_lookup(svc->maglev, svc->maglev_size, h)];
+		be = &t->backends[svc->first_backend +
+				  maglev_lookup(svc->maglev, svc->maglev_size, h)];
 	} else {
 		be = &t->backends[svc->first_backend + svc->single];
 	}
