@@ -193,9 +193,13 @@ static int leaf(const json_t *p, uint8_t proto, struct l7mp_set *out, char *err,
 				return fail(err, errlen, sub, "\"%s\" is not dotted whole octets",
 					    json_string_value(v) ? json_string_value(v) : "?");
 		} else if (strcmp(op, "test") == 0) {
+			// A value that is no string (a number, an object) is no address either.
+			if (!json_is_string(v))
+				return fail(err, errlen, sub, "%s",
+					    "must be an IPv4 address or CIDR, as a string");
 			if (cfg_parse_cidr(json_string_value(v), &b.src) < 0)
 				return fail(err, errlen, sub, "%s is not an IPv4 address or CIDR",
-					    json_string_value(v) ? json_string_value(v) : "?");
+					    json_string_value(v));
 			b.src.addr &= mask_of(b.src.len);
 		} else {
 			snprintf(sub, sizeof(sub), "%s.op", path);

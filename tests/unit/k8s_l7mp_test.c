@@ -224,6 +224,10 @@ static void what_is_not_served_is_refused_by_path(void **state)
 		 "\"value\":\"x\"}]}",
 		 "spec.listener.rules[0].match.apply[0].op: \"matches\" on /IP/src_addr is not "
 		 "served (starts, test)"},
+		// A number where the CIDR goes (watch_fuzz found it: the parser got NULL).
+		{"{\"op\":\"test\",\"path\":\"/IP/src_addr\",\"value\":10}",
+		 "spec.listener.rules[0].match.value: must be an IPv4 address or CIDR, as a "
+		 "string"},
 		{"{\"op\":\"test\",\"path\":\"/UDP/src_port\",\"value\":\"9-x\"}",
 		 "spec.listener.rules[0].match.value: must be a port or a range \"LO-HI\" within "
 		 "0-65535"},
