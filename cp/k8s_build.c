@@ -92,3 +92,26 @@ const char *k8s_age_created(const json_t *obj)
 {
 	return k8s_str(obj, "metadata", "creationTimestamp", NULL);
 }
+
+const char *k8s_build_dep_key(enum k8s_kind kind, const char *key, char *buf, size_t len)
+{
+	snprintf(buf, len, "%d:%s", (int)kind, key);
+	return buf;
+}
+
+void k8s_build_dep(struct k8s_build *b, enum k8s_kind kind, const char *ns, const char *name)
+{
+	char key[2 * K8S_NAME_MAX + 2], dep[2 * K8S_NAME_MAX + 16];
+
+	if (!b->deps)
+		return;
+	snprintf(key, sizeof(key), "%s%s%s", ns, ns[0] ? "/" : "", name);
+	if (json_array_append_new(b->deps,
+				  json_string(k8s_build_dep_key(kind, key, dep, sizeof(dep)))) < 0)
+		b->dep_lost = true;
+}
+
+void k8s_build_dep_kind(struct k8s_build *b, enum k8s_kind kind)
+{
+	b->dep_kinds |= 1ull << kind;
+}

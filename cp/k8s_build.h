@@ -37,7 +37,26 @@ struct k8s_build {
 	 *  way (k8s_perpod.c): the controlling StatefulSet's name, else the pod-name label's
 	 *  "<set>-<ordinal>" prefix */
 	json_t *pods_by_set;
+	/** What the source being built read (k8s_build_dep()): "<kind>:<key>" strings, NULL when
+	 *  not recorded (a source kind without memo, k8s_source.memo) */
+	json_t *deps;
+	uint64_t dep_kinds; /**< kinds read whole (k8s_build_dep_kind()), bit per kind */
+	bool dep_lost;	    /**< a dependency could not be recorded: do not memoize */
 };
+
+/**
+ * Record that the source being built read object @p ns/@p name of @p kind, or its absence
+ * (for K8S_KIND_ENDPOINTSLICE: the slices of Service @p ns/@p name; for K8S_KIND_POD: the
+ * Pods of set @p ns/@p name, k8s_perpod_set_key()). The memo recomputes the source when one
+ * changes (k8s_memo.h). A no-op when b->deps is NULL.
+ */
+void k8s_build_dep(struct k8s_build *b, enum k8s_kind kind, const char *ns, const char *name);
+
+/** Record that the source being built read every object of @p kind (Nodes). */
+void k8s_build_dep_kind(struct k8s_build *b, enum k8s_kind kind);
+
+/** The dependency string of @p kind's key @p key ("ns/name"): "<kind>:<key>" into @p buf. */
+const char *k8s_build_dep_key(enum k8s_kind kind, const char *key, char *buf, size_t len);
 
 /** Append a zeroed mapping (ordinal -1); @return its index, or -ENOMEM. Pointers into
  * b->maps are invalidated. */

@@ -16,6 +16,7 @@
 
 int k8s_store_init(struct k8s_store *s)
 {
+	memset(s, 0, sizeof(*s));
 	for (int k = 0; k < K8S_KIND_MAX; k++) {
 		s->c[k].objs = json_object();
 		if (!s->c[k].objs) {
@@ -30,8 +31,27 @@ void k8s_store_fini(struct k8s_store *s)
 {
 	for (int k = 0; k < K8S_KIND_MAX; k++) {
 		json_decref(s->c[k].objs);
+		json_decref(s->c[k].dirty);
 		s->c[k].objs = NULL;
+		s->c[k].dirty = NULL;
 	}
+	if (s->memo && s->memo_free)
+		s->memo_free(s->memo);
+	s->memo = NULL;
+}
+
+/* Log that @p key changed; @p old is what it was before (NULL: absent). Only the first
+ * change since the reconcile took the log is kept: the reconcile needs what it last saw. */
+static void dirty_mark(struct k8s_cache *c, const char *key, json_t *old)
+{
+	if (!c->dirty && !(c->dirty = json_object())) {
+		c->dirty_lost = true;
+		return;
+	}
+	if (json_object_get(c->dirty, key))
+		return;
+	if (json_object_set_new(c->dirty, key, old ? json_incref(old) : json_null()) < 0)
+		c->dirty_lost = true;
 }
 
 static bool same_version(const json_t *a, const json_t *b)
@@ -55,12 +75,25 @@ int k8s_cache_apply(struct k8s_cache *c, enum k8s_update_type type, json_t *obj)
 	if (type == K8S_UPD_DELETED) {
 		if (!old)
 			return 0;
+		dirty_mark(c, key, old);
 		json_object_del(c->objs, key);
 		return 1;
 	}
-	if (old && same_version(old, obj))
+	if (old && same_version(old, obj)) {
+		// The cached object itself, given again: it may have been changed in place (tests
+		// do), which no version tells. Log it, so that what read it is recomputed.
+		if (old == obj)
+			dirty_mark(c, key, old);
 		return 0;
-	return json_object_set(c->objs, key, obj) ? -ENOMEM : 1;
+	}
+	json_incref(old); // the log's reference must outlive the replacement
+	if (json_object_set(c->objs, key, obj)) {
+		json_decref(old);
+		return -ENOMEM;
+	}
+	dirty_mark(c, key, old);
+	json_decref(old);
+	return 1;
 }
 
 int k8s_cache_replace(struct k8s_cache *c, json_t *items, unsigned int *changed)
@@ -75,17 +108,25 @@ int k8s_cache_replace(struct k8s_cache *c, json_t *items, unsigned int *changed)
 		return -ENOMEM;
 	json_array_foreach(items, i, it) {
 		k8s_obj_key(it, kbuf, sizeof(kbuf));
-		old = json_object_get(c->objs, kbuf);
-		if (!old || !same_version(old, it))
-			(*changed)++;
 		if (json_object_set(next, kbuf, it)) {
 			json_decref(next);
 			return -ENOMEM;
 		}
 	}
-	json_object_foreach(c->objs, key, old)
-		if (!json_object_get(next, key))
+	// Count and log once the new set is whole (nothing is logged for a failed replace); a
+	// key listed twice counts once, with its last object, as it is cached.
+	json_object_foreach(next, key, it) {
+		old = json_object_get(c->objs, key);
+		if (!old || !same_version(old, it)) {
 			(*changed)++;
+			dirty_mark(c, key, old);
+		}
+	}
+	json_object_foreach(c->objs, key, old)
+		if (!json_object_get(next, key)) {
+			(*changed)++;
+			dirty_mark(c, key, old);
+		}
 	json_decref(c->objs);
 	c->objs = next;
 	return 0;

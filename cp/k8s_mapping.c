@@ -189,6 +189,7 @@ const struct k8s_source k8s_source_mapping = {
 	.decode = mapping_decode,
 	.spec_free = mapping_spec_free,
 	.build = mapping_build,
+	.memo = true,
 	.age = k8s_age_created,
 	.report = k8s_report_status,
 };

@@ -78,7 +78,7 @@ int k8s_pod_ordinal(const json_t *pod, const char *sts)
 
 /* The set @p pod can belong to (k8s_pod_ordinal()'s candidates): its controlling
  * StatefulSet, else the "<set>" of its pod-name label "<set>-<digits>"; "" for none. */
-static void pod_set_key(const json_t *pod, char *k, size_t size)
+void k8s_perpod_set_key(const json_t *pod, char *k, size_t size)
 {
 	json_t *refs = k8s_get(pod, "metadata", "ownerReferences", NULL), *ref;
 	const char *ns = k8s_str(pod, "metadata", "namespace", NULL);
@@ -112,7 +112,7 @@ static int set_pods(struct k8s_build *b, const char *ns, const char *name, json_
 		if (!(ix = json_object()))
 			return -ENOMEM;
 		json_object_foreach(pods, key, pod) {
-			pod_set_key(pod, k, sizeof(k));
+			k8s_perpod_set_key(pod, k, sizeof(k));
 			if (!k[0])
 				continue;
 			if (!(l = json_object_get(ix, k)) &&
@@ -127,6 +127,7 @@ static int set_pods(struct k8s_build *b, const char *ns, const char *name, json_
 		}
 		b->pods_by_set = ix;
 	}
+	k8s_build_dep(b, K8S_KIND_POD, ns, name);
 	snprintf(k, sizeof(k), "%s/%s", ns, name);
 	*list = json_object_get(ix, k);
 	return 0;
@@ -246,6 +247,8 @@ int k8s_perpod_build(struct k8s_build *b, struct k8s_result *r, const struct k8s
 	const json_t *sts =
 		k8s_cache_get(&b->s->c[K8S_KIND_STATEFULSET], pp->tmpl->ns, pp->sts_name);
 	json_t *pods = NULL, *pod, *rep;
+
+	k8s_build_dep(b, K8S_KIND_STATEFULSET, pp->tmpl->ns, pp->sts_name);
 	struct cfg_backend *by_ord = NULL, *all = NULL;
 	long replicas, start, *ords = NULL;
 	uint16_t target, pod_target = 0;

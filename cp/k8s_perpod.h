@@ -32,4 +32,11 @@ struct k8s_perpod {
  */
 int k8s_perpod_build(struct k8s_build *b, struct k8s_result *r, const struct k8s_perpod *pp);
 
+/**
+ * The set Pod @p pod can belong to, "namespace/set" into @p k (@p size bytes): its
+ * controlling StatefulSet, else the "<set>" of its pod-name label "<set>-<digits>"; "" for
+ * none. The key of k8s_build_dep(K8S_KIND_POD) (the incremental reconcile's Pod groups).
+ */
+void k8s_perpod_set_key(const json_t *pod, char *k, size_t size);
+
 #endif

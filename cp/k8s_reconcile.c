@@ -22,7 +22,13 @@
 #include <strait/k8s_reconcile.h>
 
 #include "k8s_build.h"
+#include "k8s_memo.h"
 #include "k8s_source.h"
+
+bool k8s_reconcile_incremental = true;
+unsigned long k8s_reconcile_builds;
+
+static uint64_t fingerprint(const struct cfg_mapping *maps, unsigned int n);
 
 static void result_init(struct k8s_result *r, enum k8s_kind kind, const struct k8s_source *src,
 			const json_t *obj)
@@ -480,8 +486,33 @@ static void maps_truncate(struct k8s_build *b, unsigned int n)
 		cfg_mapping_free(&b->maps[--b->n_maps]);
 }
 
-/* The results and mappings of every object of source kind @p kind. */
-static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct k8s_source *src)
+/* Append what memo entry @p e keeps to @p b, as its build would. @return 0 or -ENOMEM. */
+static int memo_emit(struct k8s_build *b, const struct k8s_memo_entry *e)
+{
+	struct k8s_result *r = &b->res[b->n_res];
+
+	*r = e->res;
+	r->first_map = b->n_maps;
+	r->n_maps = 0;
+	if (!(r->advertised = json_copy(e->res.advertised)))
+		return -ENOMEM;
+	b->n_res++;
+	for (unsigned int i = 0; i < e->n_maps; i++) {
+		int m = k8s_build_map(b);
+		if (m < 0 || cfg_mapping_copy(&b->maps[m], &e->maps[i]) < 0) {
+			if (m >= 0)
+				b->n_maps--;
+			return -ENOMEM;
+		}
+		r->n_maps++;
+	}
+	return 0;
+}
+
+/* The results and mappings of every object of source kind @p kind; @p memo: the sources to
+ * take from the incremental reconcile's memo, and where to keep the others (NULL: none). */
+static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct k8s_source *src,
+			  struct k8s_memo *memo)
 {
 	void *spec = calloc(1, src->spec_size);
 	const char *key;
@@ -490,18 +521,38 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 
 	if (!spec)
 		return -ENOMEM;
+	if (!src->memo)
+		memo = NULL;
 	json_object_foreach(b->s->c[kind].objs, key, obj) {
 		char err[K8S_MESSAGE_MAX] = "";
 		struct k8s_result *r = &b->res[b->n_res];
 		unsigned int mark = b->n_maps;
+		const struct k8s_memo_entry *e;
 		int dec;
 
 		if (src->ours && !src->ours(obj, b->p))
 			continue;
+		if (memo && (e = k8s_memo_get(memo, kind, key))) {
+			if (e->source && (rc = memo_emit(b, e)) < 0)
+				break;
+			continue;
+		}
+		k8s_reconcile_builds++;
+		if (memo) {
+			b->dep_kinds = 0;
+			b->dep_lost = false;
+			if (!(b->deps = json_array()))
+				b->dep_lost = true;
+		}
 		memset(spec, 0, src->spec_size);
 		dec = src->decode(obj, spec, err, sizeof(err));
-		if (dec == 0) // not a source (a StatefulSet without an annotation)
+		if (dec == 0) { // not a source (a StatefulSet without an annotation)
+			if (memo && !b->dep_lost)
+				k8s_memo_put(memo, kind, key, NULL, NULL, 0, NULL, 0);
+			json_decref(b->deps);
+			b->deps = NULL;
 			continue;
+		}
 		if (dec == -ENOMEM) {
 			rc = dec;
 			break;
@@ -530,10 +581,35 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 			maps_truncate(b, mark);
 			r->n_maps = 0;
 			json_array_clear(r->advertised);
+		} else {
+			r->fingerprint =
+				fingerprint(r->n_maps ? &b->maps[r->first_map] : NULL, r->n_maps);
 		}
+		if (memo && !b->dep_lost)
+			k8s_memo_put(memo, kind, key, r, r->n_maps ? &b->maps[r->first_map] : NULL,
+				     r->n_maps, b->deps, b->dep_kinds);
+		json_decref(b->deps);
+		b->deps = NULL;
 	}
+	json_decref(b->deps);
+	b->deps = NULL;
 	free(spec);
 	return rc;
+}
+
+/* What the sources' builds read beside the caches (not the reserved mappings: only the
+ * conflicts, settled afresh every pass, read them). */
+static uint64_t params_hash(const struct k8s_reconcile_params *p)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	uint8_t flags[2] = {p->require_pools, p->default_lb};
+
+	h = fnv(h, &p->default_addr, sizeof(p->default_addr));
+	h = fnv(h, &p->n_pools, sizeof(p->n_pools));
+	if (p->n_pools)
+		h = fnv(h, p->pools, p->n_pools * sizeof(*p->pools));
+	h = fnv(h, flags, sizeof(flags));
+	return fnv(h, &p->limits, sizeof(p->limits));
 }
 
 void k8s_reconcile_params_cfg(struct k8s_reconcile_params *p, const struct cfg *c)
@@ -549,10 +625,11 @@ void k8s_reconcile_params_cfg(struct k8s_reconcile_params *p, const struct cfg *
 					.total_keys = c->k8s.limits.total};
 }
 
-int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *p,
+int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		  struct k8s_desired *out)
 {
 	struct k8s_build b = {.s = s, .p = p};
+	struct k8s_memo *memo = k8s_memo_begin(s, params_hash(p));
 	size_t n_objs = 0;
 	int rc = -ENOMEM;
 
@@ -562,8 +639,11 @@ int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *
 	b.limits.maglev = p->limits.maglev ? p->limits.maglev : K8S_LIMIT_MAGLEV;
 	b.limits.total_keys = p->limits.total_keys ? p->limits.total_keys : K8S_LIMIT_TOTAL;
 	if (k8s_pools_collect(p->pools, p->n_pools, s->c[K8S_KIND_ADDRESSPOOL].objs,
-			      p->require_pools, &out->pools) < 0)
+			      p->require_pools, &out->pools) < 0) {
+		if (memo) // the pass is lost, and with it the changes it took
+			k8s_memo_flush(memo);
 		return -ENOMEM;
+	}
 	b.pools = &out->pools;
 	for (int kind = 0; kind < K8S_KIND_MAX; kind++) {
 		const struct k8s_source *src = k8s_source_of(kind);
@@ -580,6 +660,8 @@ int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *
 	b.cap_res = (unsigned int)n_objs;
 	b.res = calloc(b.cap_res ? b.cap_res : 1, sizeof(*b.res));
 	if (!b.res) {
+		if (memo)
+			k8s_memo_flush(memo);
 		k8s_pools_free(&out->pools);
 		return -ENOMEM;
 	}
@@ -587,7 +669,7 @@ int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *
 	// Kind by kind in K8S_KINDS order: the results' order.
 	for (int kind = 0; kind < K8S_KIND_MAX; kind++) {
 		const struct k8s_source *src = k8s_source_of(kind);
-		if (src && (rc = reconcile_kind(&b, kind, src)) < 0)
+		if (src && (rc = reconcile_kind(&b, kind, src, memo)) < 0)
 			goto fail;
 	}
 	if ((rc = settle_conflicts(&b)) < 0)
@@ -602,6 +684,7 @@ int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *
 				cfg_mapping_free(&b.maps[m]);
 			r->n_maps = 0;
 			r->first_map = n;
+			r->fingerprint = 0;
 			continue;
 		}
 		// An accepted source may have no mapping (a StatefulSet of 0 replicas), and then
@@ -609,8 +692,7 @@ int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *
 		if (r->n_maps)
 			memmove(&b.maps[n], &b.maps[r->first_map], r->n_maps * sizeof(b.maps[0]));
 		r->first_map = n;
-		r->fingerprint = fingerprint(r->n_maps ? &b.maps[n] : NULL, r->n_maps);
-		n += r->n_maps;
+		n += r->n_maps; // r->fingerprint: of these mappings, since its build
 	}
 	b.n_maps = n;
 	// Every mapping is in one accepted result's fingerprint: the whole set's is theirs.
@@ -628,6 +710,8 @@ int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *
 	out->n_res = b.n_res;
 	return 0;
 fail:
+	if (memo) // the pass is lost, and with it the changes it took
+		k8s_memo_flush(memo);
 	json_decref(b.slices_by_svc);
 	json_decref(b.pods_by_set);
 	maps_truncate(&b, 0);

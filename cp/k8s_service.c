@@ -96,6 +96,12 @@ static int be_cmp(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+void k8s_service_slice_key(const json_t *slice, char *k, size_t size)
+{
+	snprintf(k, size, "%s/%s", k8s_str(slice, "metadata", "namespace", NULL),
+		 k8s_str(slice, "metadata", "labels", "kubernetes.io/service-name", NULL));
+}
+
 /* Endpoints of every slice of the Service that carry the port named @p name/@p proto. */
 /* The pass's index of IPv4 EndpointSlices by "namespace/service-name" (k8s_build.h), built
  * on first use: one scan of the slices per pass, not one per Service. NULL without memory. */
@@ -140,6 +146,7 @@ static int endpoints_collect(struct k8s_build *b, const char *ns, const char *sv
 
 	if (!ix)
 		return -ENOMEM;
+	k8s_build_dep(b, K8S_KIND_ENDPOINTSLICE, ns, svc);
 	snprintf(k, sizeof(k), "%s/%s", ns, svc);
 	slices = json_object_get(ix, k); // NULL (no slice): an empty loop
 	json_array_foreach(slices, si, sl) {
@@ -201,6 +208,7 @@ static int nodes_collect(struct k8s_build *b, struct entry *e, uint16_t node_por
 	unsigned int cap = 0;
 	const char *key;
 
+	k8s_build_dep_kind(b, K8S_KIND_NODE);
 	json_object_foreach(objs, key, node) {
 		json_t *conds = k8s_get(node, "status", "conditions", NULL), *c, *addrs, *a;
 		struct cfg_backend nb = {.port = node_port, .weight = 1};
@@ -268,6 +276,7 @@ int k8s_service_build(struct k8s_build *b, struct k8s_result *r, const struct cf
 	bool single = true;
 	int rc = 0;
 
+	k8s_build_dep(b, K8S_KIND_SERVICE, tmpl->ns, tmpl->service_name);
 	if (!svc)
 		return k8s_result_fail(r, "ServiceNotFound", "Service %s/%s not found", tmpl->ns,
 				       tmpl->service_name);
@@ -412,6 +421,7 @@ int k8s_service_endpoints(struct k8s_build *b, const char *ns, const char *name,
 	struct entry e = {0};
 	const json_t *sp;
 
+	k8s_build_dep(b, K8S_KIND_SERVICE, ns, name);
 	*be = NULL;
 	*n = 0;
 	if (!svc) {

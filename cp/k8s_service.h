@@ -27,4 +27,8 @@ int k8s_service_endpoints(struct k8s_build *b, const char *ns, const char *name,
 			  uint8_t proto, struct cfg_backend **be, unsigned int *n, char *why,
 			  size_t len);
 
+/** The Service EndpointSlice @p slice belongs to, "namespace/service-name" into @p k (@p size
+ * bytes): the key of k8s_build_dep(K8S_KIND_ENDPOINTSLICE). */
+void k8s_service_slice_key(const json_t *slice, char *k, size_t size);
+
 #endif

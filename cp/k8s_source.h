@@ -50,6 +50,13 @@ struct k8s_source {
 	int (*build)(struct k8s_build *b, struct k8s_result *r, void *spec);
 	/** Conflict age: the RFC 3339 time ordering sources (oldest wins; "" = youngest). */
 	const char *(*age)(const json_t *obj);
+	/**
+	 * Whether a result and mappings may be kept from one pass to the next until the object
+	 * or what build() read changes (the incremental reconcile, k8s_memo.h): true only when
+	 * build() reads the store through the recording helpers alone (k8s_build_dep(): the
+	 * building blocks k8s_service.h and k8s_perpod.h record what they read).
+	 */
+	bool memo;
 	/** Status writer of a result (k8s_report.h). */
 	void (*report)(const struct k8s_report *rep, const struct k8s_result *r, json_t *entry,
 		       bool programmed, const char *key);

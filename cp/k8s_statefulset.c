@@ -206,6 +206,7 @@ const struct k8s_source k8s_source_statefulset = {
 	.spec_size = sizeof(struct k8s_portmap_spec),
 	.decode = sts_decode,
 	.build = sts_build,
+	.memo = true,
 	.age = k8s_age_created,
 	.report = k8s_report_annotation,
 	.orphan = k8s_report_annotation_orphan,

@@ -8,6 +8,8 @@
 #ifndef STRAIT_K8S_CACHE_H
 #define STRAIT_K8S_CACHE_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include <strait/k8s_kinds.h>
@@ -16,21 +18,37 @@
 /** The local cache of one kind: key (k8s_obj_key) → object. */
 struct k8s_cache {
 	json_t *objs; /**< JSON object used as a hash table */
+	/**
+	 * What changed since the incremental reconcile last took it (k8s_reconcile()): key →
+	 * the object as it was before its first change since then (JSON null: it was absent).
+	 * Filled by k8s_cache_apply() and k8s_cache_replace() for every change they count;
+	 * NULL until the first change. At most one entry per key, so bounded by the cache.
+	 */
+	json_t *dirty;
+	/** A change could not be logged in @c dirty (no memory): the next reconcile recomputes
+	 *  every source. */
+	bool dirty_lost;
 };
 
 /** The caches of every kind. */
 struct k8s_store {
 	struct k8s_cache c[K8S_KIND_MAX];
+	/** The incremental reconcile's memo of this store's sources (cp/k8s_memo.c), NULL
+	 *  until the first k8s_reconcile(); released by k8s_store_fini() with memo_free. */
+	void *memo;
+	void (*memo_free)(void *memo);
 };
 
 /** Make an empty cache per kind in @p s. @return 0 or -ENOMEM (nothing held). */
 int k8s_store_init(struct k8s_store *s);
-/** Release every cached object of every kind; a store that failed init is fine. */
+/** Release every cached object of every kind, the change logs and the reconcile's memo; a
+ * store that failed init is fine. */
 void k8s_store_fini(struct k8s_store *s);
 
 /**
  * Apply one ADDED/MODIFIED/DELETED event (@p type; any other is an add) of @p obj, an object
  * with metadata.name. Steals nothing: takes its own reference.
+ * A change is logged in c->dirty (the incremental reconcile's input).
  * @return 1 when the cache changed, 0 when not (same resourceVersion, or the deleted object
  *         was not cached), -ENOMEM (the cache is unchanged).
  */
@@ -40,7 +58,8 @@ int k8s_cache_apply(struct k8s_cache *c, enum k8s_update_type type, json_t *obj)
  * Replace the whole cache with a list (a relist after 410, a reconnect, a manifests reload):
  * objects missing from @p items are deleted, the others added or updated.
  * @param items   array of objects, borrowed (the cache takes its own references).
- * @param changed receives how many objects were added, updated or deleted.
+ * @param changed receives how many objects were added, updated or deleted (each logged in
+ *                c->dirty; an object of the same resourceVersion is no change).
  * @return 0 or -ENOMEM (the cache is unchanged).
  */
 int k8s_cache_replace(struct k8s_cache *c, json_t *items, unsigned int *changed);

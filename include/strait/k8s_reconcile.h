@@ -138,11 +138,29 @@ void k8s_reconcile_params_cfg(struct k8s_reconcile_params *p, const struct cfg *
 
 /**
  * Compute the desired mappings and a result per source object from the caches.
+ *
+ * Incremental: the sources of a kind whose row allows it (Mappings, annotated StatefulSets)
+ * are taken from the store's memo (s->memo, cp/k8s_memo.h) unless the object, or an object
+ * their last build read (its Service, EndpointSlices, StatefulSet, Pods, Nodes), changed
+ * since the last call on @p s, as the caches' change logs tell (struct k8s_cache.dirty, which
+ * this call empties); a change of @p p (a reload) or of an AddressPool recomputes every
+ * source. The output is the same as a full pass's, result for result and byte for byte;
+ * conflicts are settled afresh every call. Objects must change only through
+ * k8s_cache_apply() / k8s_cache_replace(), never in place.
  * @param out filled on success; release with k8s_desired_free().
- * @return 0 or -ENOMEM. Invalid objects are results, not errors.
+ * @return 0 or -ENOMEM (the memo is then emptied: the next call recomputes everything).
+ *         Invalid objects are results, not errors.
  */
-int k8s_reconcile(const struct k8s_store *s, const struct k8s_reconcile_params *p,
+int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		  struct k8s_desired *out);
+
+/** false: every k8s_reconcile() recomputes every source (the benchmark's baseline, tests);
+ *  default true. Control thread. */
+extern bool k8s_reconcile_incremental;
+
+/** Sources decoded and built by k8s_reconcile() since start, not taken from the memo: how
+ *  tests see that an unchanged source is not recomputed and a changed one is. */
+extern unsigned long k8s_reconcile_builds;
 
 /** Free everything k8s_reconcile() put in @p d and zero it; @p d itself is the caller's. */
 void k8s_desired_free(struct k8s_desired *d);

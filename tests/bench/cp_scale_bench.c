@@ -320,9 +320,9 @@ static int manifests_write(const struct objs *o, const char *dir)
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: cp_scale_bench [--services N] [--brokers N] [--changes N] "
-		"[--burst N] [--seed N] [--no-reuse] [--write-manifests DIR | --manifests DIR]\n");
+	fprintf(stderr, "usage: cp_scale_bench [--services N] [--brokers N] [--changes N] "
+			"[--burst N] [--seed N] [--no-reuse] [--no-incremental] "
+			"[--write-manifests DIR | --manifests DIR]\n");
 	exit(2);
 }
 
@@ -351,6 +351,7 @@ int main(int argc, char **argv)
 					   {"burst", required_argument, NULL, 'u'},
 					   {"seed", required_argument, NULL, 'r'},
 					   {"no-reuse", no_argument, NULL, 'n'},
+					   {"no-incremental", no_argument, NULL, 'i'},
 					   {"write-manifests", required_argument, NULL, 'w'},
 					   {"manifests", required_argument, NULL, 'm'},
 					   {NULL, 0, NULL, 0}};
@@ -398,6 +399,9 @@ int main(int argc, char **argv)
 		case 'n':
 			tables_reuse_maglev = false;
 			break;
+		case 'i':
+			k8s_reconcile_incremental = false;
+			break;
 		case 'w':
 			opt.manifests_out = optarg;
 			break;
@@ -431,9 +435,9 @@ int main(int argc, char **argv)
 
 	objs_make(&o);
 	printf("bench case=cp-scale services=%u brokers=%u mappings=%u endpoints=%lu "
-	       "maglev_reuse=%s\n",
+	       "maglev_reuse=%s incremental=%s\n",
 	       opt.services, opt.brokers, opt.services + opt.brokers, o.n_endpoints,
-	       tables_reuse_maglev ? "on" : "off");
+	       tables_reuse_maglev ? "on" : "off", k8s_reconcile_incremental ? "on" : "off");
 	fflush(stdout);
 
 	if (opt.manifests_out) {
@@ -504,6 +508,7 @@ int main(int argc, char **argv)
 	uint64_t gen0 = cp_generation(), c0 = now_ns(), busy = 0;
 	unsigned int done = 0;
 	uint64_t built = 0, reused = 0;
+	unsigned long builds0 = k8s_reconcile_builds;
 	reconcile_ns = replace_ns = cpu_ns = 0;
 	srand(opt.seed);
 	while (done < opt.changes) {
@@ -546,13 +551,16 @@ int main(int argc, char **argv)
 		uint64_t gens = cp_generation() - gen0;
 		printf("bench case=cp-scale phase=churn changes=%u burst=%u generations=%" PRIu64
 		       " updates_per_s=%.0f publication_ms=%.2f p50_change_to_worker_ms=%.2f "
-		       "p99_change_to_worker_ms=%.2f reconcile_ms=%.2f build_publish_ms=%.2f cpu_ms_per_publication=%.2f maglev_built=%" PRIu64
-		       " maglev_reused=%" PRIu64 "\n",
+		       "p99_change_to_worker_ms=%.2f reconcile_ms=%.2f build_publish_ms=%.2f "
+		       "cpu_ms_per_publication=%.2f sources_built_per_publication=%.1f "
+		       "maglev_built=%" PRIu64 " maglev_reused=%" PRIu64 "\n",
 		       opt.changes, opt.burst, gens, opt.changes / ((double)(c1 - c0) / 1e9),
 		       gens ? (double)busy / 1e6 / (double)gens : 0.0, (double)p50 / 1e6,
 		       (double)p99 / 1e6, gens ? (double)reconcile_ns / 1e6 / (double)gens : 0.0,
 		       gens ? (double)replace_ns / 1e6 / (double)gens : 0.0,
-		       gens ? (double)cpu_ns / 1e6 / (double)gens : 0.0, built, reused);
+		       gens ? (double)cpu_ns / 1e6 / (double)gens : 0.0,
+		       gens ? (double)(k8s_reconcile_builds - builds0) / (double)gens : 0.0, built,
+		       reused);
 	}
 	free(lat);
 	free(applied);

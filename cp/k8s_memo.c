@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The incremental reconcile's memo (k8s_memo.h): entries by "<kind>:<key>" (the same string
+ * as a dependency on that object, k8s_build_dep_key()), and the reverse index dependency →
+ * entries that read it, so that a change costs the entries it touches, not a scan.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <strait/k8s_kinds.h>
+
+#include "k8s_build.h"
+#include "k8s_memo.h"
+#include "k8s_perpod.h"
+#include "k8s_service.h"
+
+struct k8s_memo {
+	uint64_t params_hash;
+	json_t *entries; /* "<kind>:<key>" → integer: struct k8s_memo_entry * */
+	json_t *rev;	 /* dependency → {entry key: null} */
+	unsigned int kind_users[K8S_KIND_MAX]; /* entries that read kind k whole */
+};
+
+#define DEP_MAX (2 * K8S_NAME_MAX + 16)
+
+static struct k8s_memo_entry *entry_of(json_t *v)
+{
+	return v ? (struct k8s_memo_entry *)(intptr_t)json_integer_value(v) : NULL;
+}
+
+static void entry_free(struct k8s_memo_entry *e)
+{
+	for (unsigned int i = 0; i < e->n_maps; i++)
+		cfg_mapping_free(&e->maps[i]);
+	free(e->maps);
+	json_decref(e->res.advertised);
+	json_decref(e->deps);
+	free(e);
+}
+
+/* Drop entry @p ekey, if any, and its reverse-index links. */
+static void drop(struct k8s_memo *m, const char *ekey)
+{
+	struct k8s_memo_entry *e = entry_of(json_object_get(m->entries, ekey));
+	json_t *d;
+	size_t i;
+
+	if (!e)
+		return;
+	json_array_foreach(e->deps, i, d) {
+		json_t *set = json_object_get(m->rev, json_string_value(d));
+		json_object_del(set, ekey);
+		if (set && json_object_size(set) == 0)
+			json_object_del(m->rev, json_string_value(d));
+	}
+	for (int k = 0; k < K8S_KIND_MAX; k++)
+		if (e->dep_kinds & (1ull << k))
+			m->kind_users[k]--;
+	entry_free(e);
+	json_object_del(m->entries, ekey);
+}
+
+/* Drop every entry whose key is in JSON array @p keys. */
+static void drop_all(struct k8s_memo *m, json_t *keys)
+{
+	json_t *k;
+	size_t i;
+
+	json_array_foreach(keys, i, k)
+		drop(m, json_string_value(k));
+}
+
+/* Drop the entries that read dependency @p dep. @return 0 or -ENOMEM. */
+static int invalidate(struct k8s_memo *m, const char *dep)
+{
+	json_t *set = json_object_get(m->rev, dep), *keys, *v;
+	const char *ek;
+
+	if (!set)
+		return 0;
+	if (!(keys = json_array()))
+		return -ENOMEM;
+	json_object_foreach(set, ek, v)
+		if (json_array_append_new(keys, json_string(ek)) < 0) {
+			json_decref(keys);
+			return -ENOMEM;
+		}
+	drop_all(m, keys);
+	json_decref(keys);
+	return 0;
+}
+
+/* Drop the entries that read kind @p kind whole. @return 0 or -ENOMEM. */
+static int invalidate_kind(struct k8s_memo *m, enum k8s_kind kind)
+{
+	json_t *keys = json_array(), *v;
+	const char *ek;
+
+	if (!keys)
+		return -ENOMEM;
+	json_object_foreach(m->entries, ek, v)
+		if (entry_of(v)->dep_kinds & (1ull << kind) &&
+		    json_array_append_new(keys, json_string(ek)) < 0) {
+			json_decref(keys);
+			return -ENOMEM;
+		}
+	drop_all(m, keys);
+	json_decref(keys);
+	return 0;
+}
+
+void k8s_memo_flush(struct k8s_memo *m)
+{
+	const char *ek;
+	json_t *v;
+
+	json_object_foreach(m->entries, ek, v)
+		entry_free(entry_of(v));
+	json_object_clear(m->entries);
+	json_object_clear(m->rev);
+	memset(m->kind_users, 0, sizeof(m->kind_users));
+}
+
+static void memo_free(void *p)
+{
+	struct k8s_memo *m = p;
+
+	k8s_memo_flush(m);
+	json_decref(m->entries);
+	json_decref(m->rev);
+	free(m);
+}
+
+/* The groups changed object @p obj (borrowed, may be NULL or JSON null) of @p kind is read
+ * through: itself, or its Service's slices, or its set's Pods. */
+static int invalidate_obj(struct k8s_memo *m, enum k8s_kind kind, const char *key,
+			  const json_t *obj)
+{
+	char g[2 * K8S_NAME_MAX + 2], dep[DEP_MAX];
+
+	if (!obj || json_is_null(obj))
+		return 0;
+	if (kind == K8S_KIND_ENDPOINTSLICE)
+		k8s_service_slice_key(obj, g, sizeof(g));
+	else if (kind == K8S_KIND_POD)
+		k8s_perpod_set_key(obj, g, sizeof(g));
+	else
+		return 0;
+	(void)key;
+	return g[0] ? invalidate(m, k8s_build_dep_key(kind, g, dep, sizeof(dep))) : 0;
+}
+
+/* Drop what the logged changes of kind @p kind make stale. @return 0 or -ENOMEM. */
+static int invalidate_changes(struct k8s_memo *m, const struct k8s_cache *c, enum k8s_kind kind)
+{
+	char dep[DEP_MAX];
+	const char *key;
+	json_t *old;
+	int rc = 0;
+
+	json_object_foreach(c->dirty, key, old) {
+		k8s_build_dep_key(kind, key, dep, sizeof(dep));
+		drop(m, dep);			     // the object's own entry, when it is a source
+		if ((rc = invalidate(m, dep)) < 0 || // read by name (a Service, a StatefulSet)
+		    (rc = invalidate_obj(m, kind, key, old)) < 0 ||
+		    (rc = invalidate_obj(m, kind, key, json_object_get(c->objs, key))) < 0)
+			return rc;
+	}
+	if (json_object_size(c->dirty) && m->kind_users[kind])
+		rc = invalidate_kind(m, kind);
+	return rc;
+}
+
+struct k8s_memo *k8s_memo_begin(struct k8s_store *s, uint64_t params_hash)
+{
+	struct k8s_memo *m = s->memo;
+	bool flush = !k8s_reconcile_incremental;
+
+	if (!m) {
+		m = calloc(1, sizeof(*m));
+		if (m && (!(m->entries = json_object()) || !(m->rev = json_object()))) {
+			json_decref(m->entries);
+			free(m);
+			m = NULL;
+		}
+		if (m) {
+			s->memo = m;
+			s->memo_free = memo_free;
+			m->params_hash = params_hash;
+		}
+	}
+	if (m && m->params_hash != params_hash)
+		flush = true;
+	for (int k = 0; k < K8S_KIND_MAX; k++)
+		flush |= s->c[k].dirty_lost ||
+			 (k == K8S_KIND_ADDRESSPOOL && json_object_size(s->c[k].dirty));
+	for (int k = 0; m && !flush && k < K8S_KIND_MAX; k++)
+		if (json_object_size(s->c[k].dirty) && invalidate_changes(m, &s->c[k], k) < 0)
+			flush = true;
+	if (m && flush)
+		k8s_memo_flush(m);
+	if (m)
+		m->params_hash = params_hash;
+	for (int k = 0; k < K8S_KIND_MAX; k++) {
+		json_object_clear(s->c[k].dirty);
+		s->c[k].dirty_lost = false;
+	}
+	return m;
+}
+
+const struct k8s_memo_entry *k8s_memo_get(struct k8s_memo *m, enum k8s_kind kind, const char *key)
+{
+	char ek[DEP_MAX];
+
+	return entry_of(json_object_get(m->entries, k8s_build_dep_key(kind, key, ek, sizeof(ek))));
+}
+
+void k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
+		  const struct k8s_result *r, const struct cfg_mapping *maps, unsigned int n,
+		  json_t *deps, uint64_t dep_kinds)
+{
+	struct k8s_memo_entry *e = calloc(1, sizeof(*e));
+	char ek[DEP_MAX];
+	json_t *d;
+	size_t i;
+
+	k8s_build_dep_key(kind, key, ek, sizeof(ek));
+	drop(m, ek);
+	if (!e)
+		return;
+	e->source = r != NULL;
+	if (r) {
+		e->res = *r;
+		e->res.advertised = json_deep_copy(r->advertised);
+		if (!e->res.advertised)
+			goto fail;
+	}
+	if (n && !(e->maps = calloc(n, sizeof(*e->maps))))
+		goto fail;
+	for (; e->n_maps < n; e->n_maps++)
+		if (cfg_mapping_copy(&e->maps[e->n_maps], &maps[e->n_maps]) < 0)
+			goto fail;
+	e->deps = deps ? json_deep_copy(deps) : json_array();
+	e->dep_kinds = dep_kinds;
+	if (!e->deps)
+		goto fail;
+	json_t *v = json_integer((json_int_t)(intptr_t)e);
+	if (json_object_set_new(m->entries, ek, v) < 0)
+		goto fail;
+	for (int k = 0; k < K8S_KIND_MAX; k++)
+		if (dep_kinds & (1ull << k))
+			m->kind_users[k]++;
+	json_array_foreach(e->deps, i, d) {
+		const char *dk = json_string_value(d);
+		json_t *set = json_object_get(m->rev, dk);
+		if (!set && json_object_set_new(m->rev, dk, set = json_object()) < 0) {
+			drop(m, ek); // unlinks what was linked, frees e
+			return;
+		}
+		if (json_object_set_new(set, ek, json_null()) < 0) {
+			drop(m, ek);
+			return;
+		}
+	}
+	return;
+fail:
+	entry_free(e);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The incremental reconcile's memo (k8s_memo.c): per source object of a kind whose row says
+ * `memo` (k8s_source.h), the result and mappings its last build gave, and what that build
+ * read (k8s_build_dep()). A pass takes a source from the memo unless the object itself, or
+ * something it read, changed since: the caches' change logs (struct k8s_cache.dirty) name
+ * what changed, and k8s_memo_begin() drops every entry that depends on it. What a memo'd
+ * source gives is what its build would give again: the same inputs, the same function.
+ *
+ * Everything is dropped (every source recomputed) when the reconcile's parameters change (a
+ * reload), when an AddressPool changes (every object's admission), when a change could not be
+ * logged, and when k8s_reconcile_incremental is false.
+ *
+ * Control thread only; the memo lives in its store (k8s_store.memo) and goes with it.
+ */
+#ifndef STRAIT_K8S_MEMO_H
+#define STRAIT_K8S_MEMO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include <strait/config.h>
+#include <strait/k8s_cache.h>
+#include <strait/k8s_reconcile.h>
+
+/** One source object's last build. */
+struct k8s_memo_entry {
+	bool source;		  /**< decode() said it is a source; false: skipped */
+	struct k8s_result res;	  /**< before conflicts; advertised owned */
+	struct cfg_mapping *maps; /**< owned, n_maps (none when the result is not valid) */
+	unsigned int n_maps;
+	json_t *deps;	    /**< what build() read: "<kind>:<key>" strings */
+	uint64_t dep_kinds; /**< kinds read whole */
+};
+
+struct k8s_memo;
+
+/**
+ * Start a pass over store @p s: create its memo on first use, drop every entry made stale by
+ * the changes the caches logged since the last pass (and everything when @p params_hash
+ * differs from the last pass's), and empty the logs. @return the memo, or NULL without
+ * memory for it (the pass then recomputes every source).
+ */
+struct k8s_memo *k8s_memo_begin(struct k8s_store *s, uint64_t params_hash);
+
+/** The entry of object @p key of @p kind, or NULL (recompute it). */
+const struct k8s_memo_entry *k8s_memo_get(struct k8s_memo *m, enum k8s_kind kind, const char *key);
+
+/**
+ * Keep what the build of object @p key of @p kind gave: @p r (NULL: not a source; its
+ * advertised entries are copied) and its @p n mappings @p maps (copied), read @p deps
+ * (borrowed) and @p dep_kinds. Without memory nothing is kept (it is recomputed next pass).
+ */
+void k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
+		  const struct k8s_result *r, const struct cfg_mapping *maps, unsigned int n,
+		  json_t *deps, uint64_t dep_kinds);
+
+/** Drop every entry (after a failed pass). */
+void k8s_memo_flush(struct k8s_memo *m);
+
+#endif
