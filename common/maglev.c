@@ -73,14 +73,21 @@ int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table
 	for (i = 0; i < m; i++)
 		table[i] = UINT16_MAX;
 
+	// next[i] is backend i's position in its permutation, (offset + j * skip) mod m for its
+	// j-th probe: stepped by skip (< m) and wrapped by one subtraction, not computed with a
+	// 64-bit division per probe (most of a table's build time, and a table is built per
+	// changed endpoint set: cp_scale_bench). The same positions, so the same table.
+	for (i = 0; i < n; i++)
+		next[i] = offset[i];
 	while (filled < m) {
 		for (i = 0; i < n && filled < m; i++) {
 			for (unsigned int turn = 0; turn < order[i]->weight && filled < m; turn++) {
 				uint32_t c;
 				do {
-					c = (uint32_t)((offset[i] + (uint64_t)next[i] * skip[i]) %
-						       m);
-					next[i]++;
+					c = next[i];
+					next[i] += skip[i];
+					if (next[i] >= m)
+						next[i] -= m;
 				} while (table[c] != UINT16_MAX);
 				table[c] = (uint16_t)(order[i] - b);
 				filled++;
