@@ -537,7 +537,6 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 				break;
 			continue;
 		}
-		k8s_reconcile_builds++;
 		if (memo) {
 			b->dep_kinds = 0;
 			b->dep_lost = false;
@@ -557,6 +556,7 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 			rc = dec;
 			break;
 		}
+		k8s_reconcile_builds++;
 		result_init(r, kind, src, obj);
 		r->advertised = json_array();
 		if (!r->advertised) {

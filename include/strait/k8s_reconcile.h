@@ -158,7 +158,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
  *  default true. Control thread. */
 extern bool k8s_reconcile_incremental;
 
-/** Sources decoded and built by k8s_reconcile() since start, not taken from the memo: how
+/** Sources (objects that decode as one) built by k8s_reconcile() since start, not taken from the memo: how
  *  tests see that an unchanged source is not recomputed and a changed one is. */
 extern unsigned long k8s_reconcile_builds;
 

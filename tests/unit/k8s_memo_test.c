@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The incremental reconcile (cp/k8s_memo.c, issue 12 item 4): a pass rebuilds only the sources
+ * whose object, or an object their last build read, changed since the last pass (counted by
+ * k8s_reconcile_builds), and gives what a full pass gives, result for result and byte for byte,
+ * down to the published tables' backends and Maglev table.
+ *
+ * Objects: Mappings svc-0..3 in mode service over Services svc-0..3, one EndpointSlice each
+ * (svc-<i>-x, endpoints 10.1.<i>.1..3, ready), and Mapping b in mode perPod over StatefulSet b
+ * (2 replicas, Pods b-0 and b-1).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cmocka.h>
+
+#include <rte_eal.h>
+
+#include <strait/k8s_cache.h>
+#include <strait/k8s_json.h>
+#include <strait/k8s_reconcile.h>
+#include <strait/tables.h>
+
+#include "eal_fixture.h"
+#include "k8s_testlib.h"
+#include "k8s_store_fixture.h"
+
+#define N_SVC 4
+
+static struct k8s_store store;
+static struct k8s_desired d;
+static struct k8s_reconcile_params params = {.default_addr = 0xc6336401}; // 198.51.100.1
+static unsigned int version;
+
+static void put(enum k8s_kind k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Put an object (printf-formatted JSON) into its cache, a new version each time. */
+static void put(enum k8s_kind k, const char *fmt, ...)
+{
+	char text[2048], rv[16];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	json_t *o = t_json(text);
+	snprintf(rv, sizeof(rv), "m%u", ++version);
+	json_object_set_new(json_object_get(o, "metadata"), "resourceVersion", json_string(rv));
+	assert_int_equal(k8s_cache_apply(&store.c[k], K8S_UPD_MODIFIED, o), 1);
+	json_decref(o);
+}
+
+/* EndpointSlice @p name of Service svc-@p svc: endpoints 10.1.<svc>.1..3, ready unless
+ * bit e of @p unready. */
+static void slice(const char *name, unsigned int svc, unsigned int unready)
+{
+	char eps[512] = "";
+	size_t n = 0;
+
+	for (unsigned int e = 0; e < 3; e++)
+		n += (size_t)snprintf(eps + n, sizeof(eps) - n,
+				      "%s{\"addresses\":[\"10.1.%u.%u\"],\"conditions\":"
+				      "{\"ready\":%s}}",
+				      e ? "," : "", svc, e + 1,
+				      unready & (1u << e) ? "false" : "true");
+	put(K8S_KIND_ENDPOINTSLICE,
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"%s\",\"labels\":"
+	    "{\"kubernetes.io/service-name\":\"svc-%u\"}},\"addressType\":\"IPv4\","
+	    "\"ports\":[{\"name\":\"http\",\"protocol\":\"TCP\",\"port\":8080}],"
+	    "\"endpoints\":[%s]}",
+	    name, svc, eps);
+}
+
+static void service(unsigned int i, unsigned int port)
+{
+	put(K8S_KIND_SERVICE,
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"svc-%u\"},\"spec\":{\"ports\":"
+	    "[{\"name\":\"http\",\"protocol\":\"TCP\",\"port\":%u,\"targetPort\":8080}]}}",
+	    i, port);
+}
+
+static void pod(unsigned int k, bool ready)
+{
+	put(K8S_KIND_POD,
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"b-%u\",\"labels\":"
+	    "{\"statefulset.kubernetes.io/pod-name\":\"b-%u\",\"apps.kubernetes.io/pod-index\":"
+	    "\"%u\"},\"ownerReferences\":[{\"kind\":\"StatefulSet\",\"name\":\"b\","
+	    "\"controller\":true}]},\"status\":{\"phase\":\"Running\",\"podIP\":\"10.2.0.%u\","
+	    "\"conditions\":[{\"type\":\"Ready\",\"status\":\"%s\"}]}}",
+	    k, k, k, k + 1, ready ? "True" : "False");
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	assert_int_equal(k8s_store_init(&store), 0);
+	memset(&d, 0, sizeof(d));
+	k8s_reconcile_incremental = true;
+	for (unsigned int i = 0; i < N_SVC; i++) {
+		char name[32];
+		put(K8S_KIND_MAPPING,
+		    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"svc-%u\"},\"spec\":{\"addresses\":"
+		    "[\"198.51.100.7\"],\"mode\":\"service\",\"serviceName\":\"svc-%u\",\"ports\":"
+		    "[{\"port\":%u,\"servicePort\":80}]}}",
+		    i, i, 1000 + i);
+		service(i, 80);
+		snprintf(name, sizeof(name), "svc-%u-x", i);
+		slice(name, i, 0);
+	}
+	put(K8S_KIND_MAPPING,
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"b\"},\"spec\":{\"addresses\":"
+	    "[\"198.51.100.7\"],\"mode\":\"perPod\",\"statefulSetName\":\"b\",\"startPort\":2000,"
+	    "\"targetPort\":9092}}");
+	put(K8S_KIND_STATEFULSET,
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"b\"},\"spec\":{\"replicas\":2,"
+	    "\"serviceName\":\"b\"}}");
+	pod(0, true);
+	pod(1, true);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	k8s_reconcile_incremental = true;
+	t_store_done(&store, &d);
+	return 0;
+}
+
+/* Reconcile; @return how many sources were built (not taken from the memo). */
+static unsigned long pass(void)
+{
+	unsigned long b0 = k8s_reconcile_builds;
+
+	t_reconcile(&store, &params, &d);
+	return k8s_reconcile_builds - b0;
+}
+
+static const struct k8s_result *res(const struct k8s_desired *x, const char *name)
+{
+	for (unsigned int i = 0; i < x->n_res; i++)
+		if (strcmp(x->res[i].name, name) == 0)
+			return &x->res[i];
+	fail_msg("no result for %s", name);
+	return NULL;
+}
+
+/* @p d is what a full pass over the same caches gives: every result, every mapping, bytes. */
+static void assert_as_full_pass(void)
+{
+	struct k8s_desired full = {0};
+	unsigned long b0 = k8s_reconcile_builds;
+
+	k8s_reconcile_incremental = false;
+	assert_int_equal(k8s_reconcile(&store, &params, &full), 0);
+	k8s_reconcile_incremental = true;
+	assert_int_equal(k8s_reconcile_builds - b0, N_SVC + 1); // all of them
+	assert_int_equal(full.n_res, d.n_res);
+	assert_int_equal(full.n_maps, d.n_maps);
+	assert_true(full.fingerprint == d.fingerprint);
+	for (unsigned int i = 0; i < d.n_res; i++) {
+		const struct k8s_result *a = &d.res[i], *b = &full.res[i];
+		assert_string_equal(a->name, b->name);
+		assert_int_equal(a->valid, b->valid);
+		assert_int_equal(a->accepted, b->accepted);
+		assert_string_equal(a->reason, b->reason);
+		assert_string_equal(a->message, b->message);
+		assert_int_equal(a->n_ports_ready, b->n_ports_ready);
+		assert_true(a->fingerprint == b->fingerprint);
+		assert_true(json_equal(a->advertised, b->advertised));
+	}
+	for (unsigned int i = 0; i < d.n_maps; i++) {
+		struct cfg_mapping x = d.maps[i], y = full.maps[i];
+		assert_int_equal(x.n_backends, y.n_backends);
+		assert_memory_equal(x.backends, y.backends, x.n_backends * sizeof(*x.backends));
+		x.backends = y.backends = NULL;
+		assert_memory_equal(&x, &y, sizeof(x));
+	}
+	k8s_desired_free(&full);
+}
+
+static void an_unchanged_source_is_not_recomputed(void **state)
+{
+	(void)state;
+	assert_int_equal(pass(), N_SVC + 1);
+	assert_int_equal(d.n_res, N_SVC + 1);
+	assert_int_equal(d.n_maps, N_SVC + 2); // b-0, b-1
+	assert_int_equal(pass(), 0);
+	assert_int_equal(pass(), 0);
+	assert_as_full_pass();
+	// The full pass recomputed everything, but changed nothing: the memo still holds.
+	assert_int_equal(pass(), 0);
+}
+
+static void an_endpoint_change_rebuilds_its_service_only(void **state)
+{
+	(void)state;
+	pass();
+	slice("svc-2-x", 2, 1u << 1); // 10.1.2.2 not ready
+	assert_int_equal(pass(), 1);
+	const struct cfg_mapping *m = t_map(&d, "svc-2");
+	assert_non_null(m);
+	assert_int_equal(m->n_backends, 3);
+	assert_int_equal(m->backends[1].addr, t_ip("10.1.2.2"));
+	assert_true(m->backends[1].serving_only);
+	assert_false(m->backends[0].serving_only);
+	assert_int_equal(res(&d, "svc-2")->n_ports_ready, 1);
+	assert_as_full_pass();
+
+	// A second slice for svc-1, then one moved from svc-1 to svc-3: both rebuilt.
+	slice("extra", 1, 0);
+	assert_int_equal(pass(), 1);
+	slice("extra", 3, 0);
+	assert_int_equal(pass(), 2);
+	assert_as_full_pass();
+
+	// Two changes of the same Service before a pass: one build.
+	slice("svc-0-x", 0, 1);
+	slice("svc-0-x", 0, 3);
+	assert_int_equal(pass(), 1);
+	assert_true(t_map(&d, "svc-0")->backends[1].serving_only);
+
+	// A deleted slice: its Service has no endpoint left.
+	json_t *o = json_pack("{s:{s:s, s:s}}", "metadata", "namespace", "t", "name", "svc-0-x");
+	assert_int_equal(k8s_cache_apply(&store.c[K8S_KIND_ENDPOINTSLICE], K8S_UPD_DELETED, o), 1);
+	json_decref(o);
+	assert_int_equal(pass(), 1);
+	assert_int_equal(res(&d, "svc-0")->n_ports_ready, 0);
+	assert_as_full_pass();
+}
+
+static void a_pod_statefulset_or_service_change_rebuilds_its_readers(void **state)
+{
+	(void)state;
+	pass();
+	pod(1, false);
+	assert_int_equal(pass(), 1); // Mapping b only
+	assert_int_equal(res(&d, "b")->n_ports_ready, 1);
+	assert_as_full_pass();
+
+	put(K8S_KIND_STATEFULSET,
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"b\"},\"spec\":{\"replicas\":1,"
+	    "\"serviceName\":\"b\"}}");
+	assert_int_equal(pass(), 1);
+	assert_int_equal(res(&d, "b")->n_maps, 1);
+	assert_as_full_pass();
+
+	service(3, 81); // servicePort 80 is gone: svc-3 fails
+	assert_int_equal(pass(), 1);
+	assert_false(res(&d, "svc-3")->valid);
+	assert_string_equal(res(&d, "svc-3")->reason, "ServicePortNotFound");
+	assert_as_full_pass();
+
+	// The Mapping itself.
+	put(K8S_KIND_MAPPING,
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"svc-1\"},\"spec\":{\"addresses\":"
+	    "[\"198.51.100.7\"],\"mode\":\"service\",\"serviceName\":\"svc-1\",\"ports\":"
+	    "[{\"port\":1500,\"servicePort\":80}]}}");
+	assert_int_equal(pass(), 1);
+	assert_int_equal(t_map(&d, "svc-1")->ports[0].port, 1500);
+	assert_as_full_pass();
+}
+
+static void other_parameters_or_a_relist_rebuild_what_they_touch(void **state)
+{
+	(void)state;
+	pass();
+	// The reconcile's parameters (a reload): every source.
+	params.default_addr = 0xc6336402;
+	assert_int_equal(pass(), N_SVC + 1);
+	assert_int_equal(pass(), 0);
+	params.default_addr = 0xc6336401;
+	assert_int_equal(pass(), N_SVC + 1);
+
+	// A relist with the same versions changes nothing; with one new version, one source.
+	json_t *items = json_array(), *it;
+	const char *key;
+	json_object_foreach(store.c[K8S_KIND_ENDPOINTSLICE].objs, key, it)
+		json_array_append_new(items, json_deep_copy(it));
+	unsigned int changed;
+	assert_int_equal(k8s_cache_replace(&store.c[K8S_KIND_ENDPOINTSLICE], items, &changed), 0);
+	assert_int_equal(changed, 0);
+	assert_int_equal(pass(), 0);
+	json_t *again = json_deep_copy(json_array_get(items, 2)); // the cache holds items[2]
+	json_object_set_new(json_object_get(again, "metadata"), "resourceVersion",
+			    json_string("relisted"));
+	json_array_set_new(items, 2, again);
+	assert_int_equal(k8s_cache_replace(&store.c[K8S_KIND_ENDPOINTSLICE], items, &changed), 0);
+	assert_int_equal(changed, 1);
+	assert_int_equal(pass(), 1);
+	json_decref(items);
+	assert_as_full_pass();
+}
+
+/* The service of mapping @p name in @p t. */
+static const struct tbl_service *svc_of(const struct tables *t, const char *name)
+{
+	for (uint32_t i = 0; i < t->n_services; i++)
+		if (strcmp(t->mappings[t->services[i].mapping].name, name) == 0)
+			return &t->services[i];
+	fail_msg("no service for %s", name);
+	return NULL;
+}
+
+static int slot_of(const char *ns, const char *name)
+{
+	static char names[16][2 * CFG_NAME_MAX];
+	static int n;
+	char k[2 * CFG_NAME_MAX];
+
+	snprintf(k, sizeof(k), "%s/%s", ns, name);
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], k) == 0)
+			return i;
+	snprintf(names[n], sizeof(names[n]), "%s", k);
+	return n++;
+}
+
+static struct tables *build(const struct k8s_desired *x, uint64_t gen)
+{
+	const struct cfg_mapping *p[16];
+	struct cfg c = {0};
+	char err[256];
+
+	t_tables_cfg(&c);
+	for (unsigned int i = 0; i < x->n_maps; i++)
+		p[i] = &x->maps[i];
+	struct tables *t = tables_build(&c, p, x->n_maps, slot_of, gen, err, sizeof(err));
+	assert_non_null(t);
+	return t;
+}
+
+static void an_endpoint_change_reaches_the_published_tables(void **state)
+{
+	(void)state;
+	pass();
+	struct tables *t1 = build(&d, 1);
+	tables_publish(t1, NULL);
+	const struct tbl_service *s = svc_of(t1, "svc-1");
+	assert_int_equal(s->n_eligible, 3);
+
+	slice("svc-1-x", 1, 1u << 2); // 10.1.1.3 not ready
+	assert_int_equal(pass(), 1);
+	struct tables *t2 = build(&d, 2);
+	const struct tbl_service *s2 = svc_of(t2, "svc-1");
+	assert_int_equal(s2->n_backends, 3);
+	assert_int_equal(s2->n_eligible, 2);
+	assert_int_equal(t2->backends[s2->first_backend + 2].addr, htonl(t_ip("10.1.1.3")));
+	assert_int_equal(t2->backends[s2->first_backend + 2].weight, 0);
+	for (uint32_t i = 0; i < s2->maglev_size; i++)
+		assert_int_not_equal(s2->maglev[i], 2);
+	// The other services' tables are those of the previous generation.
+	assert_ptr_equal(svc_of(t2, "svc-0")->maglev, svc_of(t1, "svc-0")->maglev);
+
+	// Byte for byte what a full reconcile and a build without reuse give.
+	struct k8s_desired full = {0};
+	k8s_reconcile_incremental = false;
+	assert_int_equal(k8s_reconcile(&store, &params, &full), 0);
+	k8s_reconcile_incremental = true;
+	tables_reuse_maglev = false;
+	struct tables *t3 = build(&full, 3);
+	tables_reuse_maglev = true;
+	const struct tbl_service *s3 = svc_of(t3, "svc-1");
+	assert_int_equal(s3->maglev_size, s2->maglev_size);
+	assert_memory_equal(s3->maglev, s2->maglev, s2->maglev_size * sizeof(uint16_t));
+	assert_memory_equal(&t3->backends[s3->first_backend], &t2->backends[s2->first_backend],
+			    3 * sizeof(struct tbl_backend));
+	tables_free(t3);
+	k8s_desired_free(&full);
+	tables_publish(t2, NULL);
+	tables_publish(NULL, NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(an_unchanged_source_is_not_recomputed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(an_endpoint_change_rebuilds_its_service_only, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			a_pod_statefulset_or_service_change_rebuilds_its_readers, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			other_parameters_or_a_relist_rebuild_what_they_touch, setup, teardown),
+		cmocka_unit_test_setup_teardown(an_endpoint_change_reaches_the_published_tables,
+						setup, teardown),
+	};
+
+	if (t_eal_init("k8s_memo_test") < 0)
+		return 1;
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	rte_eal_cleanup();
+	return rc;
+}
