@@ -443,23 +443,89 @@ int cp_mapping_delete(enum cp_source src, const char *ns, const char *name)
 	return 0;
 }
 
+/* Whether @p a and @p b program the same: every byte of the struct (mappings are built from
+ * zeroed structs, so padding is equal) and of the backends. */
+static bool same_mapping(const struct cfg_mapping *a, const struct cfg_mapping *b)
+{
+	struct cfg_mapping x = *a, y = *b;
+
+	if (a->n_backends != b->n_backends ||
+	    (a->n_backends &&
+	     memcmp(a->backends, b->backends, a->n_backends * sizeof(*a->backends))))
+		return false;
+	x.backends = y.backends = NULL;
+	return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+/* Chained index of @p n entries by name (index + 1 chains, 0 ends): head[hash % size]. */
+struct name_ix {
+	unsigned int *head, *chain;
+	uint32_t size;
+};
+
+static int name_ix_init(struct name_ix *x, const struct entry *e, unsigned int n)
+{
+	x->size = 2 * n + 1;
+	x->head = calloc(x->size, sizeof(*x->head));
+	x->chain = calloc(n + 1, sizeof(*x->chain));
+	if (!x->head || !x->chain)
+		return -ENOMEM;
+	for (unsigned int j = 0; j < n; j++) {
+		uint32_t h = map_hash(e[j].m.ns, e[j].m.name) % x->size;
+		x->chain[j] = x->head[h];
+		x->head[h] = j + 1;
+	}
+	return 0;
+}
+
+static void name_ix_fini(struct name_ix *x)
+{
+	free(x->head);
+	free(x->chain);
+}
+
+/* The entry of @p e (indexed by @p x) named @p ns/@p name whose source is @p src, or -1. */
+static int name_ix_find(const struct name_ix *x, const struct entry *e, enum cp_source src,
+			const char *ns, const char *name)
+{
+	for (unsigned int j = x->head[map_hash(ns, name) % x->size]; j; j = x->chain[j - 1])
+		if (e[j - 1].src == src && !strcmp(e[j - 1].m.name, name) &&
+		    !strcmp(e[j - 1].m.ns, ns))
+			return (int)j - 1;
+	return -1;
+}
+
 int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsigned int n,
 			char *err, size_t errlen)
 {
 	// The list's capacity is what is allocated here: st.n changes below.
 	unsigned int cap = st.n + n + 1;
+	struct name_ix old_ix = {0}, new_ix = {0};
+	bool *kept_old = NULL, *moved = NULL;
 	struct entry *next;
 	unsigned int k = 0;
-	int ret;
+	int ret = -ENOMEM;
 
-	next = calloc(cap, sizeof(*next));
+	next = malloc(cap * sizeof(*next));
 	if (!next)
 		return -ENOMEM;
+	// The old entries by name, so that a mapping that is unchanged (most of them, when one
+	// object of thousands changed) moves over as it is instead of being copied.
+	if (name_ix_init(&old_ix, st.maps, st.n) < 0 ||
+	    !(kept_old = calloc(st.n + 1, sizeof(*kept_old))) ||
+	    !(moved = calloc(cap, sizeof(*moved))))
+		goto undo;
 	for (unsigned int i = 0; i < st.n; i++)
 		if (st.maps[i].src != src)
 			next[k++] = st.maps[i];
 	unsigned int kept = k;
 	for (unsigned int i = 0; i < n; i++) {
+		int j = name_ix_find(&old_ix, st.maps, src, maps[i].ns, maps[i].name);
+		if (j >= 0 && !kept_old[j] && same_mapping(&st.maps[j].m, &maps[i])) {
+			next[k] = st.maps[j];
+			kept_old[j] = moved[k++] = true;
+			continue;
+		}
 		if ((ret = cfg_mapping_copy(&next[k].m, &maps[i])) < 0)
 			goto undo;
 		next[k++].src = src;
@@ -469,40 +535,26 @@ int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsi
 		goto undo;
 	// As cp_mapping_upsert/delete do: a mapping that is gone drains its slot (slots_sweep),
 	// one that stays loses the sessions it no longer wants (a resync is how Kubernetes
-	// removes endpoints).
-	// The new entries by name (chains of index + 1), so that matching each old mapping costs
-	// one lookup, not a scan of the new list.
-	uint32_t ix_size = 2 * (k - kept) + 1;
-	unsigned int *head = calloc(ix_size, sizeof(*head));
-	unsigned int *chain = calloc(k - kept + 1, sizeof(*chain));
-	for (unsigned int j = kept; head && chain && j < k; j++) {
-		uint32_t h = map_hash(next[j].m.ns, next[j].m.name) % ix_size;
-		chain[j - kept] = head[h];
-		head[h] = j - kept + 1;
-	}
+	// removes endpoints); one that moved over unchanged has nothing to lose. The new entries
+	// by name, so that matching each old mapping costs one lookup, not a scan of the new list.
+	bool have_ix = name_ix_init(&new_ix, next, k) == 0;
 	for (unsigned int i = 0; i < st.n; i++) {
-		if (st.maps[i].src != src)
+		if (st.maps[i].src != src || kept_old[i])
 			continue;
 		const struct cfg_mapping *old = &st.maps[i].m;
-		unsigned int j = head && chain ? head[map_hash(old->ns, old->name) % ix_size] : 0;
-		for (; head && chain && j; j = chain[j - 1]) {
-			const struct cfg_mapping *nm = &next[kept + j - 1].m;
-			if (!strcmp(nm->name, old->name) && !strcmp(nm->ns, old->ns)) {
-				clear_changes(old, nm);
-				break;
-			}
-		}
+		int j = have_ix ? name_ix_find(&new_ix, next, src, old->ns, old->name) : -1;
 		// Without memory for the index: the scan.
-		for (unsigned int jj = kept; (!head || !chain) && jj < k; jj++)
-			if (!strcmp(next[jj].m.name, old->name) &&
-			    !strcmp(next[jj].m.ns, old->ns)) {
-				clear_changes(old, &next[jj].m);
-				break;
-			}
+		for (unsigned int jj = kept; !have_ix && jj < k && j < 0; jj++)
+			if (!strcmp(next[jj].m.name, old->name) && !strcmp(next[jj].m.ns, old->ns))
+				j = (int)jj;
+		if (j >= 0)
+			clear_changes(old, &next[j].m);
 		cfg_mapping_free(&st.maps[i].m);
 	}
-	free(head);
-	free(chain);
+	name_ix_fini(&new_ix);
+	name_ix_fini(&old_ix);
+	free(kept_old);
+	free(moved);
 	free(st.maps);
 	st.maps = next;
 	st.n = k;
@@ -510,8 +562,12 @@ int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsi
 	slots_sweep();
 	return 0;
 undo:
-	for (unsigned int i = kept; i < k; i++)
-		cfg_mapping_free(&next[i].m);
+	for (unsigned int i = kept_old ? 0 : k; i < k; i++)
+		if (next[i].src == src && !moved[i])
+			cfg_mapping_free(&next[i].m);
+	name_ix_fini(&old_ix);
+	free(kept_old);
+	free(moved);
 	free(next);
 	slots_sweep();
 	return ret;

@@ -167,6 +167,61 @@ static void a_resync_of_3000_mappings_keeps_slots_and_clears_only_the_changed_on
 	assert_int_equal(cp_slot_find(ms[0].ns, ms[0].name), -1);
 }
 
+/* The state's copy of mapping @p ns/@p name, or NULL. */
+static const struct cfg_mapping *state_map(const char *ns, const char *name)
+{
+	for (unsigned int i = 0; i < cp_mapping_count(); i++) {
+		const struct cfg_mapping *m = cp_mapping_at(i, NULL);
+		if (!strcmp(m->ns, ns) && !strcmp(m->name, name))
+			return m;
+	}
+	return NULL;
+}
+
+/* A resync moves the mappings it finds unchanged (byte for byte, backends too) into the new
+ * list as they are, without a copy (the control plane at scale: one object of thousands
+ * changed), and copies the changed ones. */
+static void a_resync_moves_unchanged_mappings_and_copies_changed_ones(void **state)
+{
+	static struct cfg_backend two[2], other[2];
+	struct cfg_mapping ms[3];
+	const struct cfg_backend *held[3];
+	char err[256];
+
+	(void)state;
+	two[0] = (struct cfg_backend){.addr = ip4("10.0.0.11"), .weight = 1};
+	two[1] = (struct cfg_backend){.addr = ip4("10.0.0.12"), .weight = 1};
+	other[0] = two[0];
+	other[1] = (struct cfg_backend){.addr = ip4("10.0.0.13"), .weight = 1};
+	for (unsigned int i = 0; i < 3; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "mv-%u", i);
+		mk(&ms[i], name, (uint16_t)(43000 + i), 2);
+		snprintf(ms[i].ns, sizeof(ms[i].ns), "mv");
+		ms[i].backends = two;
+	}
+	assert_int_equal(cp_mappings_replace(CP_SRC_K8S, ms, 3, err, sizeof(err)), 0);
+	for (unsigned int i = 0; i < 3; i++) {
+		held[i] = state_map("mv", ms[i].name)->backends;
+		assert_ptr_not_equal(held[i], two); // the state's own copy
+	}
+	uint64_t gen = cp_generation();
+
+	ms[1].backends = other;
+	assert_int_equal(cp_mappings_replace(CP_SRC_K8S, ms, 3, err, sizeof(err)), 0);
+	assert_int_equal(cp_generation(), gen + 1);
+	assert_ptr_equal(state_map("mv", "mv-0")->backends, held[0]);
+	assert_ptr_equal(state_map("mv", "mv-2")->backends, held[2]);
+	const struct cfg_mapping *m1 = state_map("mv", "mv-1");
+	assert_ptr_not_equal(m1->backends, other);
+	assert_int_equal(m1->backends[1].addr, ip4("10.0.0.13"));
+	assert_int_equal(tables_get()->n_mappings >= 3, 1);
+
+	assert_int_equal(cp_mappings_replace(CP_SRC_K8S, NULL, 0, err, sizeof(err)), 0);
+	cp_state_poll();
+	assert_null(state_map("mv", "mv-0"));
+}
+
 static void not_ready_backend_keeps_sessions_deleted_one_loses_them(void **state)
 {
 	(void)state;
@@ -291,6 +346,7 @@ int main(void)
 		cmocka_unit_test(slots_are_reused_over_5000_mappings_that_come_and_go),
 		cmocka_unit_test(
 			a_resync_of_3000_mappings_keeps_slots_and_clears_only_the_changed_one),
+		cmocka_unit_test(a_resync_moves_unchanged_mappings_and_copies_changed_ones),
 		cmocka_unit_test(not_ready_backend_keeps_sessions_deleted_one_loses_them),
 		cmocka_unit_test(allow_list_edit_closes_sessions_of_revoked_sources),
 		cmocka_unit_test(reload_takes_the_address_pools_and_limits),
