@@ -40,6 +40,7 @@ bool maglev_table_size_ok(uint32_t m)
 int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table, uint32_t m)
 {
 	const struct maglev_backend **order;
+	uint64_t taken[(MAGLEV_TABLE_SIZE + 63) / 64];
 	uint32_t *offset, *skip, *next;
 	uint32_t filled = 0;
 	unsigned int i, eligible = 0;
@@ -70,8 +71,10 @@ int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table
 		offset[i] = (uint32_t)(mix64(id ^ 0x5bd1e995u) % m);
 		skip[i] = (uint32_t)(mix64(id ^ 0xc2b2ae3d27d4eb4full) % (m - 1)) + 1;
 	}
-	for (i = 0; i < m; i++)
-		table[i] = UINT16_MAX;
+	// Which entries are taken: a bit each (8 KiB at most, in L1), tested instead of the
+	// table's own entries (up to 128 KiB); every entry is written once, so the table needs
+	// no clearing first.
+	memset(taken, 0, ((m + 63) / 64) * sizeof(*taken));
 
 	// next[i] is backend i's position in its permutation, (offset + j * skip) mod m for its
 	// j-th probe: stepped by skip (< m) and wrapped by one subtraction, not computed with a
@@ -88,7 +91,8 @@ int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table
 					next[i] += skip[i];
 					if (next[i] >= m)
 						next[i] -= m;
-				} while (table[c] != UINT16_MAX);
+				} while (taken[c >> 6] >> (c & 63) & 1);
+				taken[c >> 6] |= 1ull << (c & 63);
 				table[c] = (uint16_t)(order[i] - b);
 				filled++;
 			}
