@@ -7,9 +7,14 @@
  * (offline mode, --manifests DIR). Nothing here names a source kind.
  *
  * Nothing here blocks: the queue is only try-locked and the writer only takes submissions.
- * A reconcile is a full pass over the caches, run only when something changed; the tables are
- * republished only when the resulting mappings differ from the published ones, so echoes of
- * our own status writes and unrelated object changes cost no table generation.
+ * A reconcile runs only when something changed, and rebuilds only the sources whose objects
+ * (or what they read) changed since the last one (k8s_reconcile(): the caches log the
+ * changes, the store keeps the others' results); the tables are republished only when the
+ * resulting mappings differ from the published ones, so echoes of our own status writes and
+ * unrelated object changes cost no table generation. Changes are coalesced: each poll takes
+ * every update queued since the last (all that arrived while a publication was built, since
+ * building and publishing run here, on this thread) and reconciles and publishes once for
+ * all of them; several changes to one object cost one build of its source.
  */
 #include <errno.h>
 #include <stdio.h>

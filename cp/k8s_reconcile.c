@@ -120,6 +120,62 @@ static int map_keys_each(const struct cfg_mapping *m,
 	return 0;
 }
 
+/* Open-addressing set of mapping names (namespace, name) → owner, as struct keyset: the
+ * strings are borrowed from the mappings, which outlive the set. */
+struct nameset {
+	const struct cfg_mapping **m; /* NULL = empty */
+	int32_t *owner;
+	size_t mask;
+};
+
+static int nameset_init(struct nameset *s, size_t n)
+{
+	size_t size = 64;
+
+	while (size < 2 * n)
+		size *= 2;
+	s->m = calloc(size, sizeof(*s->m));
+	s->owner = calloc(size, sizeof(*s->owner));
+	s->mask = size - 1;
+	return s->m && s->owner ? 0 : -ENOMEM;
+}
+
+static void nameset_fini(struct nameset *s)
+{
+	free(s->m);
+	free(s->owner);
+}
+
+static size_t name_hash(const struct cfg_mapping *m)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (const char *c = m->ns; *c; c++)
+		h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+	h = (h ^ '/') * 0x100000001b3ull;
+	for (const char *c = m->name; *c; c++)
+		h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+	return key_hash(h);
+}
+
+/* @return the slot of @p m's name: found (s->m[i] set) or where to insert. */
+static size_t nameset_slot(const struct nameset *s, const struct cfg_mapping *m)
+{
+	size_t i = name_hash(m) & s->mask;
+
+	while (s->m[i] && (strcmp(s->m[i]->name, m->name) || strcmp(s->m[i]->ns, m->ns)))
+		i = (i + 1) & s->mask;
+	return i;
+}
+
+static void nameset_put(struct nameset *s, const struct cfg_mapping *m, int32_t owner)
+{
+	size_t i = nameset_slot(s, m);
+
+	s->m[i] = m;
+	s->owner[i] = owner;
+}
+
 struct claim {
 	struct keyset *ks;
 	int32_t owner;
@@ -183,6 +239,8 @@ static int self_overlap(struct k8s_build *b, struct k8s_result *r)
 
 	for (unsigned int m = r->first_map; m < r->first_map + r->n_maps; m++)
 		n += map_keys(&b->maps[m]);
+	if (n <= 1) // one key cannot be used twice
+		return 0;
 	if (keyset_init(&own, n) == 0) {
 		struct claim c = {.ks = &own, .owner = 0, .insert = true, .hit = INT32_MIN};
 		char a[16];
@@ -261,12 +319,12 @@ static int settle_conflicts(struct k8s_build *b)
 {
 	const struct k8s_reconcile_params *p = b->p;
 	unsigned int *order = calloc(b->n_res ? b->n_res : 1, sizeof(*order));
-	json_t *names = json_object();
+	struct nameset names = {0};
 	struct keyset ks = {0};
 	size_t n_keys = 0, total, own;
 	int rc = -ENOMEM;
 
-	if (!order || !names)
+	if (!order || nameset_init(&names, p->n_reserved + b->n_maps) < 0)
 		goto out;
 	for (unsigned int i = 0; i < p->n_reserved; i++)
 		n_keys += map_keys(p->reserved[i]);
@@ -281,11 +339,9 @@ static int settle_conflicts(struct k8s_build *b)
 
 	for (unsigned int i = 0; i < p->n_reserved; i++) {
 		struct claim c = {.ks = &ks, .owner = -1 - (int32_t)i, .insert = true};
-		char key[2 * CFG_NAME_MAX + 2];
 		// Other sources were checked against each other by tables_build(): no clash.
 		map_keys_each(p->reserved[i], claim_key, &c);
-		snprintf(key, sizeof(key), "%s/%s", p->reserved[i]->ns, p->reserved[i]->name);
-		json_object_set_new(names, key, json_integer(-1 - (int64_t)i));
+		nameset_put(&names, p->reserved[i], -1 - (int32_t)i);
 	}
 
 	for (unsigned int i = 0; i < b->n_res; i++)
@@ -295,7 +351,6 @@ static int settle_conflicts(struct k8s_build *b)
 	for (unsigned int o = 0; o < b->n_res; o++) {
 		struct k8s_result *r = &b->res[order[o]];
 		struct claim c = {.ks = &ks, .owner = (int32_t)order[o], .hit = INT32_MIN};
-		char key[2 * CFG_NAME_MAX + 2];
 		const char *clash_name = NULL;
 		int32_t name_owner = 0;
 
@@ -307,11 +362,10 @@ static int settle_conflicts(struct k8s_build *b)
 			continue;
 		for (unsigned int m = r->first_map; m < r->first_map + r->n_maps && !clash_name;
 		     m++) {
-			snprintf(key, sizeof(key), "%s/%s", b->maps[m].ns, b->maps[m].name);
-			json_t *v = json_object_get(names, key);
-			if (v) {
+			size_t slot = nameset_slot(&names, &b->maps[m]);
+			if (names.m[slot]) {
 				clash_name = b->maps[m].name;
-				name_owner = (int32_t)json_integer_value(v);
+				name_owner = names.owner[slot];
 			}
 		}
 		for (unsigned int m = r->first_map;
@@ -357,16 +411,14 @@ static int settle_conflicts(struct k8s_build *b)
 		c.insert = true;
 		for (unsigned int m = r->first_map; m < r->first_map + r->n_maps; m++)
 			map_keys_each(&b->maps[m], claim_key, &c);
-		for (unsigned int m = r->first_map; m < r->first_map + r->n_maps; m++) {
-			snprintf(key, sizeof(key), "%s/%s", b->maps[m].ns, b->maps[m].name);
-			json_object_set_new(names, key, json_integer(order[o]));
-		}
+		for (unsigned int m = r->first_map; m < r->first_map + r->n_maps; m++)
+			nameset_put(&names, &b->maps[m], (int32_t)order[o]);
 		r->accepted = true;
 	}
 	rc = 0;
 out:
 	keyset_fini(&ks);
-	json_decref(names);
+	nameset_fini(&names);
 	free(order);
 	return rc;
 }
