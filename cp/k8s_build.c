@@ -95,7 +95,19 @@ const char *k8s_age_created(const json_t *obj)
 
 const char *k8s_build_dep_key(enum k8s_kind kind, const char *key, char *buf, size_t len)
 {
-	snprintf(buf, len, "%d:%s", (int)kind, key);
+	// Formatted by hand: a pass looks up every source object's entry (thousands).
+	size_t n = strlen(key), at = 0;
+	unsigned int k = (unsigned int)kind;
+
+	if (len < 4 + n + 1 || k > 99) {
+		snprintf(buf, len, "%u:%s", k, key);
+		return buf;
+	}
+	if (k >= 10)
+		buf[at++] = (char)('0' + k / 10);
+	buf[at++] = (char)('0' + k % 10);
+	buf[at++] = ':';
+	memcpy(buf + at, key, n + 1);
 	return buf;
 }
 
