@@ -3,6 +3,9 @@
  * The incremental reconcile's memo (k8s_memo.h): entries by "<kind>:<key>" (the same string
  * as a dependency on that object, k8s_build_dep_key()), and the reverse index dependency →
  * entries that read it, so that a change costs the entries it touches, not a scan.
+ *
+ * Memory: a copy of every memo'd source's result (~2 KB) and mappings (~2.3 KB each, plus
+ * backends): ~30 MB at 2,800 sources and 10,000 mappings (cp_scale_bench).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -135,8 +138,7 @@ static void memo_free(void *p)
 
 /* The groups changed object @p obj (borrowed, may be NULL or JSON null) of @p kind is read
  * through: itself, or its Service's slices, or its set's Pods. */
-static int invalidate_obj(struct k8s_memo *m, enum k8s_kind kind, const char *key,
-			  const json_t *obj)
+static int invalidate_obj(struct k8s_memo *m, enum k8s_kind kind, const json_t *obj)
 {
 	char g[2 * K8S_NAME_MAX + 2], dep[DEP_MAX];
 
@@ -148,7 +150,6 @@ static int invalidate_obj(struct k8s_memo *m, enum k8s_kind kind, const char *ke
 		k8s_perpod_set_key(obj, g, sizeof(g));
 	else
 		return 0;
-	(void)key;
 	return g[0] ? invalidate(m, k8s_build_dep_key(kind, g, dep, sizeof(dep))) : 0;
 }
 
@@ -164,8 +165,8 @@ static int invalidate_changes(struct k8s_memo *m, const struct k8s_cache *c, enu
 		k8s_build_dep_key(kind, key, dep, sizeof(dep));
 		drop(m, dep);			     // the object's own entry, when it is a source
 		if ((rc = invalidate(m, dep)) < 0 || // read by name (a Service, a StatefulSet)
-		    (rc = invalidate_obj(m, kind, key, old)) < 0 ||
-		    (rc = invalidate_obj(m, kind, key, json_object_get(c->objs, key))) < 0)
+		    (rc = invalidate_obj(m, kind, old)) < 0 ||
+		    (rc = invalidate_obj(m, kind, json_object_get(c->objs, key))) < 0)
 			return rc;
 	}
 	if (json_object_size(c->dirty) && m->kind_users[kind])

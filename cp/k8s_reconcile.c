@@ -11,6 +11,10 @@
  * nodePorts) and each claims all its (address, protocol, port) keys or, if any is taken, none:
  * a half-served Mapping would be worse than a clearly refused one. Keys of other sources
  * (config file, CLI) are claimed first.
+ *
+ * Incremental: a source whose row allows it is taken from the store's memo (k8s_memo.h) when
+ * neither its object nor anything its last build read changed since the last pass; the others
+ * are decoded and built, and kept. Conflicts are settled over every source, every pass.
  */
 #include <errno.h>
 #include <stdio.h>
