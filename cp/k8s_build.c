@@ -19,16 +19,25 @@ const char *k8s_proto_name(uint8_t proto)
 	return proto == IPPROTO_UDP ? "udp" : "tcp";
 }
 
+int k8s_build_reserve(struct k8s_build *b, unsigned int n)
+{
+	if (b->cap_maps - b->n_maps >= n)
+		return 0;
+	unsigned int cap = b->cap_maps ? b->cap_maps : 64;
+	while (cap - b->n_maps < n)
+		cap *= 2;
+	struct cfg_mapping *m = realloc(b->maps, cap * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	b->maps = m;
+	b->cap_maps = cap;
+	return 0;
+}
+
 int k8s_build_map(struct k8s_build *b)
 {
-	if (b->n_maps == b->cap_maps) {
-		unsigned int cap = b->cap_maps ? b->cap_maps * 2 : 64;
-		struct cfg_mapping *m = realloc(b->maps, cap * sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		b->maps = m;
-		b->cap_maps = cap;
-	}
+	if (k8s_build_reserve(b, 1) < 0)
+		return -ENOMEM;
 	memset(&b->maps[b->n_maps], 0, sizeof(b->maps[0]));
 	b->maps[b->n_maps].ordinal = -1;
 	return (int)b->n_maps++;

@@ -58,6 +58,10 @@ void k8s_build_dep_kind(struct k8s_build *b, enum k8s_kind kind);
 /** The dependency string of @p kind's key @p key ("ns/name"): "<kind>:<key>" into @p buf. */
 const char *k8s_build_dep_key(enum k8s_kind kind, const char *key, char *buf, size_t len);
 
+/** Make room for @p n more mappings in b->maps (doubling). @return 0 or -ENOMEM. Pointers
+ * into b->maps are invalidated. */
+int k8s_build_reserve(struct k8s_build *b, unsigned int n);
+
 /** Append a zeroed mapping (ordinal -1); @return its index, or -ENOMEM. Pointers into
  * b->maps are invalidated. */
 int k8s_build_map(struct k8s_build *b);

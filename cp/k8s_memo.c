@@ -24,6 +24,7 @@ struct k8s_memo {
 	json_t *entries; /* "<kind>:<key>" → integer: struct k8s_memo_entry * */
 	json_t *rev;	 /* dependency → {entry key: null} */
 	unsigned int kind_users[K8S_KIND_MAX]; /* entries that read kind k whole */
+	unsigned int maps_hint;		       /* mappings built by the last pass */
 };
 
 #define DEP_MAX (2 * K8S_NAME_MAX + 16)
@@ -112,6 +113,16 @@ static int invalidate_kind(struct k8s_memo *m, enum k8s_kind kind)
 	drop_all(m, keys);
 	json_decref(keys);
 	return 0;
+}
+
+unsigned int k8s_memo_maps_hint(const struct k8s_memo *m)
+{
+	return m->maps_hint;
+}
+
+void k8s_memo_set_maps_hint(struct k8s_memo *m, unsigned int n)
+{
+	m->maps_hint = n;
 }
 
 void k8s_memo_flush(struct k8s_memo *m)

@@ -57,6 +57,10 @@ void k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
 		  const struct k8s_result *r, const struct cfg_mapping *maps, unsigned int n,
 		  json_t *deps, uint64_t dep_kinds);
 
+/** How many mappings the last pass built (before conflicts): the next one's first size. */
+unsigned int k8s_memo_maps_hint(const struct k8s_memo *m);
+void k8s_memo_set_maps_hint(struct k8s_memo *m, unsigned int n);
+
 /** Drop every entry (after a failed pass). */
 void k8s_memo_flush(struct k8s_memo *m);
 

@@ -553,13 +553,13 @@ static int memo_emit(struct k8s_build *b, const struct k8s_memo_entry *e)
 	if (!(r->advertised = json_copy(e->res.advertised)))
 		return -ENOMEM;
 	b->n_res++;
+	if (k8s_build_reserve(b, e->n_maps) < 0)
+		return -ENOMEM;
 	for (unsigned int i = 0; i < e->n_maps; i++) {
-		int m = k8s_build_map(b);
-		if (m < 0 || cfg_mapping_copy(&b->maps[m], &e->maps[i]) < 0) {
-			if (m >= 0)
-				b->n_maps--;
+		// Copied whole: no need to zero it first as k8s_build_map() does.
+		if (cfg_mapping_copy(&b->maps[b->n_maps], &e->maps[i]) < 0)
 			return -ENOMEM;
-		}
+		b->n_maps++;
 		r->n_maps++;
 	}
 	return 0;
@@ -715,6 +715,9 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 	}
 	b.cap_res = (unsigned int)n_objs;
 	b.res = calloc(b.cap_res ? b.cap_res : 1, sizeof(*b.res));
+	// As many mappings as the last pass built, at once: not grown by doubling and copying.
+	if (memo && k8s_build_reserve(&b, k8s_memo_maps_hint(memo)) < 0)
+		b.cap_maps = 0; // grown as it goes
 	if (!b.res) {
 		if (memo)
 			k8s_memo_flush(memo);
@@ -728,6 +731,8 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		if (src && (rc = reconcile_kind(&b, kind, src, memo)) < 0)
 			goto fail;
 	}
+	if (memo)
+		k8s_memo_set_maps_hint(memo, b.n_maps);
 	if ((rc = settle_conflicts(&b)) < 0)
 		goto fail;
 
