@@ -154,8 +154,9 @@ static const struct k8s_result *res(const struct k8s_desired *x, const char *nam
 	return NULL;
 }
 
-/* @p d is what a full pass over the same caches gives: every result, every mapping, bytes. */
-static void assert_as_full_pass(void)
+/* @p d is what a full pass over the same caches (@p n_sources sources) gives: every result,
+ * every mapping, bytes. */
+static void assert_as_full_pass_n(unsigned int n_sources)
 {
 	struct k8s_desired full = {0};
 	unsigned long b0 = k8s_reconcile_builds;
@@ -163,7 +164,7 @@ static void assert_as_full_pass(void)
 	k8s_reconcile_incremental = false;
 	assert_int_equal(k8s_reconcile(&store, &params, &full), 0);
 	k8s_reconcile_incremental = true;
-	assert_int_equal(k8s_reconcile_builds - b0, N_SVC + 1); // all of them
+	assert_int_equal(k8s_reconcile_builds - b0, n_sources); // all of them
 	assert_int_equal(full.n_res, d.n_res);
 	assert_int_equal(full.n_maps, d.n_maps);
 	assert_true(full.fingerprint == d.fingerprint);
@@ -186,6 +187,11 @@ static void assert_as_full_pass(void)
 		assert_memory_equal(&x, &y, sizeof(x));
 	}
 	k8s_desired_free(&full);
+}
+
+static void assert_as_full_pass(void)
+{
+	assert_as_full_pass_n(N_SVC + 1);
 }
 
 static void an_unchanged_source_is_not_recomputed(void **state)
@@ -301,6 +307,44 @@ static void other_parameters_or_a_relist_rebuild_what_they_touch(void **state)
 	assert_as_full_pass();
 }
 
+static void node(const char *name, const char *ip, bool ready)
+{
+	put(K8S_KIND_NODE,
+	    "{\"metadata\":{\"name\":\"%s\"},\"status\":{\"conditions\":[{\"type\":"
+	    "\"Ready\",\"status\":\"%s\"}],\"addresses\":[{\"type\":\"InternalIP\","
+	    "\"address\":\"%s\"}]}}",
+	    name, ready ? "True" : "False", ip);
+}
+
+/* A Mapping over node ports reads every Node: any Node's change rebuilds it, and only it. */
+static void a_node_change_rebuilds_the_node_port_mappings_only(void **state)
+{
+	(void)state;
+	put(K8S_KIND_SERVICE,
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"np\"},\"spec\":{\"type\":"
+	    "\"NodePort\",\"ports\":[{\"name\":\"http\",\"protocol\":\"TCP\",\"port\":80,"
+	    "\"targetPort\":8080,\"nodePort\":30080}]}}");
+	put(K8S_KIND_MAPPING,
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"np\"},\"spec\":{\"addresses\":"
+	    "[\"198.51.100.8\"],\"mode\":\"service\",\"serviceName\":\"np\",\"backends\":"
+	    "\"nodePorts\",\"ports\":[{\"port\":3000,\"servicePort\":80}]}}");
+	node("n1", "192.168.49.2", true);
+	node("n2", "192.168.49.3", true);
+	assert_int_equal(pass(), N_SVC + 2);
+	assert_int_equal(t_map(&d, "np")->n_backends, 2);
+
+	node("n2", "192.168.49.3", false);
+	assert_int_equal(pass(), 1);
+	assert_int_equal(t_map(&d, "np")->n_backends, 1);
+	assert_int_equal(t_map(&d, "np")->backends[0].addr, t_ip("192.168.49.2"));
+	assert_as_full_pass_n(N_SVC + 2);
+
+	// An EndpointSlice change leaves it alone.
+	slice("svc-0-x", 0, 1);
+	assert_int_equal(pass(), 1);
+	assert_int_equal(t_map(&d, "np")->n_backends, 1);
+}
+
 /* The service of mapping @p name in @p t. */
 static const struct tbl_service *svc_of(const struct tables *t, const char *name)
 {
@@ -391,6 +435,8 @@ int main(void)
 			a_pod_statefulset_or_service_change_rebuilds_its_readers, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			other_parameters_or_a_relist_rebuild_what_they_touch, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_node_change_rebuilds_the_node_port_mappings_only,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(an_endpoint_change_reaches_the_published_tables,
 						setup, teardown),
 	};
