@@ -10,6 +10,7 @@
 
 #include <rte_ring_elem.h>
 
+#include "kernel.h"
 #include "nat_fixture.h"
 #include "session.h"
 #include "sync.h"
@@ -266,6 +267,28 @@ static void bulk_dumps_own_sessions(void **state)
 	}
 }
 
+/* UDP to the sync port of the int address, which is also the SNAT address here: the kernel's
+ * (the sync socket), not a session's port (no_session) as any other port above 1023. */
+static void sync_port_on_a_snat_address_goes_to_the_kernel(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	size_t n = flow(buf, "10.0.0.4", 3780, "10.0.0.1", 3780, IPPROTO_UDP, 0, DP_PORT_INT);
+
+	snprintf(cfg.intl.kernel_tap, sizeof(cfg.intl.kernel_tap), "k-int");
+	publish();
+	dp_sync_port = 0;
+	inject(DP_PORT_INT, buf, n);
+	assert_int_equal(w->stats.drops[DP_DROP_NO_SESSION], 1);
+	assert_int_equal(rte_ring_count(w->sp_out), 0);
+	dp_sync_port = 3780;
+	inject(DP_PORT_INT, buf, n);
+	dp_sync_port = 0;
+	assert_int_equal(w->stats.drops[DP_DROP_NO_SESSION], 1);
+	assert_int_equal(rte_ring_count(w->sp_out), 1);
+	assert_int_equal(w->stats.slowpath, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +304,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(full_ring_counts_and_never_waits, sync_setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(bulk_dumps_own_sessions, sync_setup, teardown),
+		cmocka_unit_test_setup_teardown(sync_port_on_a_snat_address_goes_to_the_kernel,
+						sync_setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
