@@ -289,6 +289,37 @@ static void sync_port_on_a_snat_address_goes_to_the_kernel(void **state)
 	assert_int_equal(w->stats.slowpath, 1);
 }
 
+/* With two workers, a record is this worker's only if both directions are: the client
+ * address steers to it, and (full NAT) the SNAT port is in its partition. */
+static void records_of_another_worker_are_refused(void **state)
+{
+	(void)state;
+	uint32_t mine = 0, theirs = 0;
+
+	w->n_workers = 2;
+	for (uint32_t a = ip4("198.51.100.2"); a < ip4("198.51.100.200") && !(mine && theirs);
+	     a++) {
+		unsigned int o =
+			(unsigned int)(((uint64_t)dp_steer_hash(&w->rss_int, rte_cpu_to_be_32(a)) *
+					2) >>
+				       32);
+		if (o == 0 && !mine)
+			mine = a;
+		if (o == 1 && !theirs)
+			theirs = a;
+	}
+	assert_true(mine && theirs);
+	struct sync_rec r = rec_broker(40000, 2000, NAT_ST_ESTABLISHED);
+	r.addr[DIR_O2I][0] = rte_cpu_to_be_32(theirs);
+	assert_int_equal(dp_sync_apply(w, tables_get(), &r), SYNC_C_FAIL_WRONG_WORKER);
+	r.addr[DIR_O2I][0] = rte_cpu_to_be_32(mine);
+	r.port[DIR_I2O][1] = rte_cpu_to_be_16(60000); // worker 1's half of the SNAT ports
+	assert_int_equal(dp_sync_apply(w, tables_get(), &r), SYNC_C_FAIL_WRONG_WORKER);
+	r.port[DIR_I2O][1] = rte_cpu_to_be_16(2000);
+	assert_int_equal(dp_sync_apply(w, tables_get(), &r), SYNC_C_INSTALLED);
+	w->n_workers = 1;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +337,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bulk_dumps_own_sessions, sync_setup, teardown),
 		cmocka_unit_test_setup_teardown(sync_port_on_a_snat_address_goes_to_the_kernel,
 						sync_setup, teardown),
+		cmocka_unit_test_setup_teardown(records_of_another_worker_are_refused, sync_setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
