@@ -492,6 +492,14 @@ static void fill_tcp(uint32_t n)
 	}
 	if (B.w->sess.active != n)
 		die("fill: %" PRIu64 " sessions active, %u expected", B.w->sess.active, n);
+	if (B.w->sync) {
+		// Each handshake's refresh (a state change) is sent at the next walk: one whole
+		// walk now, so that the measured runs see the steady state of established flows.
+		nat_sessions_expire(B.w, B.w->sess.hwm);
+		dp_sync_flush(B.w);
+		while (rte_ring_count(B.w->sync->ev))
+			sync_drain();
+	}
 	B.n_flows = n;
 }
 
