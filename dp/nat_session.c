@@ -329,7 +329,8 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	s->active++;
 	w->stats.sessions_created++;
 	w->stats.map[mp->slot].sessions_created++;
-	dp_sync_on_create(w, idx);
+	if (dp_sync_on(w))
+		dp_sync_on_create(w, idx);
 	return (int)idx;
 full:
 	dp_snat_put(w, t, &k_i2o);

@@ -21,7 +21,8 @@ void nat_session_free(struct dp_worker *w, uint32_t idx)
 
 	const struct tables *t = tables_get();
 
-	dp_sync_on_free(w, idx); // before the record goes: its tuples are the event
+	if (dp_sync_on(w))
+		dp_sync_on_free(w, idx); // before the record goes: its tuples are the event
 	nat_sessions_untrack(s, idx);
 	for (int d = 0; d < 2; d++) {
 		nat_session_key(se, d, &k);
