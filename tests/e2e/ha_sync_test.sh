@@ -16,7 +16,8 @@
 #
 # Checks: A masters both VIPs; 10 TCP and 20 UDP flows through A are installed on B (its sync
 # counters); after SIGKILL of strait on A, B takes the VIPs, all TCP flows and at least 19 of
-# 20 UDP flows survive, new connections work; the outage (median, max) is printed.
+# 20 UDP flows survive, new connections work; the outage (median, max) is printed; strait
+# restarted on A gets B's sessions back (hello, bulk resync).
 # shellcheck disable=SC2317 # functions called through check and wait_for
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -242,4 +243,13 @@ echo "#   UDP flows survived $UDP_OK/$UDP_N, outage median $UDP_MED ms, max $UDP
 check_eq "every TCP flow survives (synced sessions on B)" "10/10" "$TCP_OK/$TCP_N"
 check "at least 19 of 20 UDP flows survive" test "$UDP_OK" -ge 19
 check "no sync datagram was malformed" test "$(sync_stat "$ST/b.sock" rx_bad)" -eq 0
+
+# strait restarted on A: its hello makes B dump its sessions (the flows it took over, closing
+# or idle now but still in its table), which A installs: a bulk resync.
+a_has_bulk() { [ "$(sync_stat "$ST/a.sock" installed)" -ge 30 ]; }
+B_BULKS=$(sync_stat "$ST/b.sock" bulk_resyncs)
+A_PID=$(ha_gw_start "${P}g" "${P}a" "$ST/a.yaml" "$ST/a2.log")
+check "restarted A gets B's sessions by a bulk resync" wait_for 15 a_has_bulk
+check "B counted the bulk resync" test "$(sync_stat "$ST/b.sock" bulk_resyncs)" -gt "$B_BULKS"
+echo "# after A's restart: B sent its table (bulk resyncs $B_BULKS -> $(sync_stat "$ST/b.sock" bulk_resyncs)); A installed $(sync_stat "$ST/a.sock" installed)"
 e2e_finish
