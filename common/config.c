@@ -65,7 +65,8 @@ static const char *const cfg_port_keys[] = {"device", "addresses", "gateway", "r
 static const char *const cfg_device_keys[] = {"fromEnv", "netdev", "driver", NULL};
 static const char *const cfg_snat_keys[] = {"addresses", NULL};
 static const char *const cfg_kernel_keys[] = {"tap", NULL};
-static const char *const cfg_ha_keys[] = {"mode", "drainSeconds", NULL};
+static const char *const cfg_ha_keys[] = {"mode", "drainSeconds", "sync", NULL};
+static const char *const cfg_sync_keys[] = {"peers", "port", "key", NULL};
 static const char *const cfg_ha_modes[] = {"none", "vrrp", "bgp", NULL};
 static const char *const cfg_route_keys[] = {"prefix", "via", NULL};
 static const char *const cfg_sessions_keys[] = {"max", "timeouts", "resetOnBackendRemoval", NULL};
@@ -399,6 +400,51 @@ static int cfg_k8s_limits_parse(struct cfg_ctx *x, const yaml_node_t *n, struct 
 	return 0;
 }
 
+/* ha.sync: {peers: [int addresses], port, key}; after ports and workers (docs/ha.md). */
+static int cfg_sync_parse(struct cfg_ctx *x, const yaml_node_t *v, struct cfg *c)
+{
+	struct cfg_ha_sync *s = &c->ha_sync;
+	char sub[CFG_KEYPATH_MAX], item[CFG_KEYPATH_MAX];
+	yaml_node_t *list;
+	unsigned int count;
+	int rc;
+
+	if ((rc = cfg_map(x, v, "ha.sync", cfg_sync_keys)) ||
+	    (rc = cfg_need(x, v, "ha.sync", "peers")) ||
+	    (rc = cfg_key_seq(x, v, "ha.sync", "peers", CFG_SYNC_MAX_PEERS, &list, &count, sub)))
+		return rc;
+	if (count == 0)
+		return cfg_err(x, list, sub, "at least one entry is required");
+	if (c->intl.kernel_tap[0] == '\0')
+		return cfg_err(x, v, "ha.sync",
+			       "needs ports.int.kernel.tap: the sync datagrams go through the int "
+			       "TAP (the exception path)");
+	for (unsigned int i = 0; i < count; i++) {
+		yaml_node_t *e = cfg_item(x, list, i);
+		if ((rc = cfg_addr(x, e, cfg_idx_path(item, sub, i), &s->peers[i])))
+			return rc;
+		for (unsigned int a = 0; a < c->intl.n_addrs; a++)
+			if (c->intl.addrs[a].addr == s->peers[i])
+				return cfg_err(x, e, item,
+					       "is an address of ports.int: a peer is "
+					       "another gateway");
+	}
+	s->n_peers = count;
+	s->port = CFG_SYNC_PORT;
+	if ((rc = cfg_key_u16(x, v, "ha.sync", "port", 1, 65535, &s->port)) ||
+	    (rc = cfg_key_str(x, v, "ha.sync", "key", s->key, sizeof(s->key))))
+		return rc;
+	if (cfg_get(x, v, "key") && strlen(s->key) < CFG_SYNC_KEY_MIN)
+		return cfg_err(x, cfg_get(x, v, "key"), "ha.sync.key", "shorter than %u bytes",
+			       CFG_SYNC_KEY_MIN);
+	if (c->workers > 1 && s->key[0] == '\0')
+		return cfg_missing(x, v, "ha.sync", "key",
+				   ": with more than one worker, every gateway must give a flow to "
+				   "the same worker");
+	s->enabled = true;
+	return 0;
+}
+
 /* ha: {mode: none|vrrp|bgp}; after the ports: vrrp gates addresses on the TAPs, bgp puts the
  * mapping addresses on the ext TAP while ready for BIRD to announce (docs/ha.md). */
 static int cfg_ha_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg *c)
@@ -432,6 +478,8 @@ static int cfg_ha_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg *
 	if (cfg_get(x, v, "drainSeconds") && c->ha_mode != CFG_HA_BGP)
 		return cfg_err(x, cfg_get(x, v, "drainSeconds"), "ha.drainSeconds",
 			       "only with mode bgp: a drain withdraws the announced addresses");
+	if (cfg_get(x, v, "sync") && (rc = cfg_sync_parse(x, cfg_get(x, v, "sync"), c)))
+		return rc;
 	return 0;
 }
 

@@ -119,6 +119,12 @@ json_t *cli_stats_doc(void)
 			cli_set_u64(drops, dp_drop_name(d), v.drops[d]);
 	}
 	json_object_set_new(doc, "drops", drops);
+	if (dp_sync_enabled() || cli_json()) { // session sync (docs/ha.md)
+		json_t *sy = json_object();
+		for (int c = 0; c < SYNC_C_MAX; c++)
+			cli_set_u64(sy, sync_counter_name(c), v.sync[c]);
+		json_object_set_new(doc, "sync", sy);
+	}
 	// The desired state's mappings are the published tables' mappings, in the same order.
 	for (unsigned int i = 0; i < n; i++) {
 		struct cp_view_map_counters c;

@@ -42,6 +42,7 @@ enum cp_module_order {
 	CP_MOD_DATAPLANE, /**< main.c: lcores, ports, dp_init() */
 	CP_MOD_STATE,	  /**< state.c: the desired state and the first tables */
 	CP_MOD_KERNEL,	  /**< kernel_port.c: the kernel TAPs, their addresses (netlink) */
+	CP_MOD_SYNC,	  /**< sync.c: session sync with the peer gateways (ha.sync) */
 	CP_MOD_SNAPSHOT,  /**< snapshot.c: what telemetry and metrics read; refreshed every pass */
 	CP_MOD_CLI,	  /**< cli.c: the command context */
 	CP_MOD_MGMT,	  /**< mgmt.c: the CLI socket and the interactive prompt */

@@ -192,6 +192,12 @@ int cp_metrics_render(FILE *f)
 			  "TCP sessions started by a mid-flow segment of a flow that began on "
 			  "another gateway (mapping pickup).");
 	fprintf(f, "strait_sessions_picked_up_total %" PRIu64 "\n", v.sessions_picked_up);
+	for (int c = 0; c < SYNC_C_MAX; c++) { // session sync (docs/ha.md)
+		char name[64];
+		snprintf(name, sizeof(name), "strait_sync_%s_total", sync_counter_name(c));
+		cp_metrics_family(f, name, "counter", sync_counter_help(c));
+		fprintf(f, "%s %" PRIu64 "\n", name, v.sync[c]);
+	}
 	cp_metrics_family(f, "strait_kernel_frames_total", "counter",
 			  "Frames to (in) and from (out) each port's kernel TAP (docs/ha.md).");
 	for (int p = 0; p < DP_PORT_MAX; p++)

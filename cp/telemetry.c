@@ -110,6 +110,12 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 			rte_tel_data_add_dict_u64(drops, dp_drop_name(r), v.drops[r]);
 		rte_tel_data_add_dict_container(d, "drops", drops, 0);
 	}
+	struct rte_tel_data *sy = cp_tel_dict();
+	if (sy) {
+		for (int c = 0; c < SYNC_C_MAX; c++)
+			rte_tel_data_add_dict_u64(sy, sync_counter_name(c), v.sync[c]);
+		rte_tel_data_add_dict_container(d, "sync", sy, 0);
+	}
 	free(s);
 	cp_snap_put();
 	return 0;

@@ -12,6 +12,7 @@
 #include <strait/dp.h>
 #include <strait/proto.h>
 
+#include "sync_cp.h"
 #include "view.h"
 
 const char *const cp_view_port_role[DP_PORT_MAX] = {"ext", "int"};
@@ -115,6 +116,7 @@ struct dp_stats *cp_view_counters(struct cp_view_counters *v)
 	v->handoff_packets = s->handoff_out;
 	v->slowpath_packets = s->slowpath;
 	memcpy(v->drops, s->drops, sizeof(v->drops));
+	cp_sync_counters(s->sync, v->sync);
 	return s;
 }
 

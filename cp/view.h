@@ -70,6 +70,7 @@ struct cp_view_counters {
 	uint64_t kernel_in[DP_PORT_MAX], kernel_out[DP_PORT_MAX];
 	uint64_t handoff_packets, slowpath_packets;
 	uint64_t drops[DP_DROP_MAX]; /**< by enum dp_drop, named by dp_drop_name() */
+	uint64_t sync[SYNC_C_MAX]; /**< session sync (strait/sync.h), workers and control thread */
 };
 
 /** A live session. Packets and bytes: [0] out2in, [1] in2out. */

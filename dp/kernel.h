@@ -20,6 +20,10 @@
  * summed with the workers' and the slow path's (dp_stats_sum()). */
 extern struct dp_stats dp_kernel_stats;
 
+/** UDP port of session sync (dp_sync_init()), 0 when off: to an int address, the kernel's
+ *  even on a SNAT address. Set before the workers start; read-only after. */
+extern uint16_t dp_sync_port;
+
 /**
  * Write frame @p m, which arrived on @p port, to the port's TAP when the exception path
  * takes it (kernel.c says which); counted kernel_in[port], or dropped by reason

@@ -18,6 +18,7 @@
 #include "pkt_out.h"
 #include "session_clear.h"
 #include "session_free.h"
+#include "sync.h"
 
 volatile bool dp_force_quit;
 
@@ -88,11 +89,15 @@ int dp_worker_loop(struct dp_worker *w, struct rte_rcu_qsbr *qsv)
 
 		for (uint8_t p = 0; p < DP_PORT_MAX; p++)
 			dp_tx_flush(w, p);
+		if (dp_sync_on(w))
+			dp_sync_flush(w); // this iteration's session events, one enqueue
 
 		if (++loops % DP_HOUSEKEEPING_LOOPS == 0) {
 			nat_sessions_expire(w, DP_EXPIRE_BUDGET);
 			frag_expire(w);
 			nat_clear_take(w);
+			if (dp_sync_on(w))
+				dp_sync_poll(w, t);
 		}
 		uint64_t end = rte_rdtsc();
 		w->stats.total_tsc += end - start;

@@ -573,6 +573,8 @@ static __rte_noinline bool int_for_kernel(const struct tables *t, const struct p
 		return false;
 	if (dport < DP_SNAT_PORT_MIN || dport == 3784 || dport == 3785 || dport == 4784)
 		return true;
+	if (dport == dp_sync_port && m->proto == IPPROTO_UDP) // session sync (dp/sync.c)
+		return true;
 	for (uint32_t i = 0; i < t->n_snat; i++)
 		if (t->snat_addrs[i] == m->dst)
 			return false;

@@ -26,6 +26,7 @@
 #include "session_free.h"
 #include "session_inlines.h"
 #include "snat.h"
+#include "sync.h"
 #include "worker.h"
 
 static inline void key_from_meta(struct nat_key *k, const struct pkt_meta *m)
@@ -328,6 +329,8 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	s->active++;
 	w->stats.sessions_created++;
 	w->stats.map[mp->slot].sessions_created++;
+	if (dp_sync_on(w))
+		dp_sync_on_create(w, idx);
 	return (int)idx;
 full:
 	dp_snat_put(w, t, &k_i2o);

@@ -10,6 +10,7 @@
 #include "neigh.h"
 #include "session.h"
 #include "session_free.h"
+#include "sync.h"
 #include "worker.h"
 
 void nat_session_free(struct dp_worker *w, uint32_t idx)
@@ -20,6 +21,8 @@ void nat_session_free(struct dp_worker *w, uint32_t idx)
 
 	const struct tables *t = tables_get();
 
+	if (dp_sync_on(w))
+		dp_sync_on_free(w, idx); // before the record goes: its tuples are the event
 	nat_sessions_untrack(s, idx);
 	for (int d = 0; d < 2; d++) {
 		nat_session_key(se, d, &k);
@@ -63,6 +66,8 @@ unsigned int nat_sessions_expire(struct dp_worker *w, unsigned int budget)
 		    dp_ticks_of_s(w, nat_session_timeout_s(se, t))) {
 			nat_session_free(w, i);
 			expired++;
+		} else if (dp_sync_on(w)) {
+			dp_sync_on_walk(w, i, now);
 		}
 	}
 	return expired;

@@ -13,6 +13,7 @@
 #include <rte_ring.h>
 
 #include "session.h"
+#include "sync.h"
 #include "worker.h"
 
 struct dp_worker *dp_worker_new(unsigned int id, unsigned int n_workers, unsigned int lcore,
@@ -77,6 +78,7 @@ void dp_worker_free(struct dp_worker *w)
 	if (!w)
 		return;
 	frag_fini(w);
+	dp_sync_worker_fini(w);
 	dp_snat_fini(w);
 	nat_sessions_fini(&w->sess);
 	rte_ring_free(w->sp_out);

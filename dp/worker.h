@@ -22,6 +22,8 @@
 #include "session.h"
 #include "snat.h"
 
+struct dp_sync_w;
+
 #define DP_BURST	   32
 #define DP_RING_SIZE	   1024
 #define DP_ARP_RING_SIZE   256
@@ -81,6 +83,7 @@ struct dp_worker {
 	struct rte_ring *sp_arp; /**< to the control thread: ARP, read first */
 	struct rte_ring *ctl_tx; /**< from the control thread: frames to send */
 	struct rte_ring *cmd_in; /**< from the control thread: struct dp_cmd * */
+	struct dp_sync_w *sync;	 /**< session sync (sync.h); NULL when off */
 	struct dp_cmd *clearing; /**< the clear in progress (session_clear.c), NULL if none */
 	uint32_t clear_cursor;	 /**< its next record */
 	struct rte_mbuf *tx[DP_PORT_MAX][2 * DP_BURST];

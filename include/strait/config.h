@@ -90,8 +90,25 @@ struct cfg_port {
  *  serves all its addresses, and puts each mapping address as a /32 on the ext TAP while it
  *  is ready (`/readyz`), for BIRD to announce (cp/kernel_port.c, docs/ha.md). */
 enum cfg_ha_mode { CFG_HA_NONE = 0, CFG_HA_VRRP = 1, CFG_HA_BGP = 2 };
-#define CFG_HA_DRAIN_DEFAULT 2	 /**< `ha.drainSeconds` default, s */
-#define CFG_HA_DRAIN_MAX     300 /**< `ha.drainSeconds` bound, s */
+#define CFG_HA_DRAIN_DEFAULT 2	  /**< `ha.drainSeconds` default, s */
+#define CFG_HA_DRAIN_MAX     300  /**< `ha.drainSeconds` bound, s */
+#define CFG_SYNC_MAX_PEERS   8	  /**< `ha.sync.peers` entries at most */
+#define CFG_SYNC_PORT	     3780 /**< `ha.sync.port` default (UDP) */
+#define CFG_SYNC_KEY_MIN     16	  /**< `ha.sync.key` length bounds, bytes */
+#define CFG_SYNC_KEY_MAX     64
+
+/** `ha.sync` (docs/ha.md, "Session sync"): stream the NAT sessions to the peer gateways over
+ *  UDP from the int address, through the int TAP. */
+struct cfg_ha_sync {
+	bool enabled;			    /**< the key is present */
+	uint32_t peers[CFG_SYNC_MAX_PEERS]; /**< `peers`: the other gateways' int addresses, host
+					     *  order */
+	unsigned int n_peers;
+	uint16_t port; /**< `port`: UDP, the same on every gateway (sent from and to) */
+	/** `key`: the secret of the workers' steering hash, the same on every gateway, so that
+	 *  a flow's owner is the same worker on all (required with more than one worker) */
+	char key[CFG_SYNC_KEY_MAX + 1];
+};
 
 /** The longest timeout accepted anywhere, seconds: a year. Larger values are certainly typos,
  *  and this keeps seconds * TSC hz far from 2^64. */
@@ -514,6 +531,7 @@ struct cfg {
 	/** `ha.drainSeconds` (mode bgp): on SIGTERM/SIGINT, seconds of not-ready forwarding after
 	 *  the mapping addresses are withdrawn, before strait stops; 0 = stop at once */
 	unsigned int ha_drain_s;
+	struct cfg_ha_sync ha_sync; /**< `ha.sync` */
 };
 
 /**

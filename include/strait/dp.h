@@ -17,6 +17,7 @@
 #include <rte_ether.h>
 
 #include <strait/config.h>
+#include <strait/sync.h>
 #include <strait/tables.h>
 
 /**
@@ -114,6 +115,7 @@ struct dp_stats {
 	uint64_t slowpath;		  /**< packets passed to the control thread */
 	uint64_t busy_tsc, total_tsc;	  /**< TSC cycles of loop iterations with work / of all */
 	uint64_t loops;
+	uint64_t sync[SYNC_C_MAX]; /**< session sync, the workers' counters (strait/sync.h) */
 	struct dp_map_stats map[CFG_MAX_MAPPINGS];
 };
 

@@ -54,6 +54,7 @@
 
 #include "dp_priv.h"
 #include "pkt_build.h"
+#include "sync.h"
 
 #define BURST	     DP_BURST
 #define N_BACKENDS   1024
@@ -83,6 +84,7 @@ struct bcase {
 
 struct opts {
 	bool quick, callgrind, slow_free;
+	bool sync; /* session sync on: the worker stages an event per new session (dp/sync.c) */
 	unsigned int runs;
 	uint64_t packets; /* per run: established and mixed cases */
 	uint32_t sizes[MAX_SIZES];
@@ -347,6 +349,17 @@ static void worker_make(uint32_t sessions)
 	memcpy(&B.w->mac[DP_PORT_INT], MAC_INT, 6);
 	dp_workers[0] = B.w;
 	B.loops = 0;
+	if (o.sync && dp_sync_worker_init(B.w) < 0)
+		die("dp_sync_worker_init: out of memory");
+}
+
+/* --sync: the control thread's side, outside the timed region: empty the event ring. */
+static void sync_drain(void)
+{
+	static struct sync_rec ev[DP_SYNC_EV_RING];
+
+	if (B.w->sync)
+		rte_ring_sc_dequeue_burst_elem(B.w->sync->ev, ev, sizeof(ev[0]), RTE_DIM(ev), NULL);
 }
 
 static void worker_drop(void)
@@ -395,6 +408,8 @@ __attribute__((noinline)) void bench_worker_step(struct rte_mbuf **pkts, uint16_
 		w->stats.rx_bytes[port] += rte_pktmbuf_pkt_len(pkts[i]);
 	nat_process_burst(w, t, port, pkts, n);
 	tx_drain(w);
+	if (w->sync)
+		dp_sync_flush(w);
 	if (++B.loops % DP_HOUSEKEEPING_LOOPS == 0)
 		nat_sessions_expire(w, DP_EXPIRE_BUDGET);
 	if (refill) {
@@ -477,6 +492,14 @@ static void fill_tcp(uint32_t n)
 	}
 	if (B.w->sess.active != n)
 		die("fill: %" PRIu64 " sessions active, %u expected", B.w->sess.active, n);
+	if (B.w->sync) {
+		// Each handshake's refresh (a state change) is sent at the next walk: one whole
+		// walk now, so that the measured runs see the steady state of established flows.
+		nat_sessions_expire(B.w, B.w->sess.hwm);
+		dp_sync_flush(B.w);
+		while (rte_ring_count(B.w->sync->ev))
+			sync_drain();
+	}
 	B.n_flows = n;
 }
 
@@ -556,6 +579,7 @@ static uint64_t run_est(int dir, const uint32_t *trace, uint64_t n_pkts)
 		uint64_t t0 = rte_rdtsc();
 		bench_worker_step(cur, n, in, t0, next);
 		cycles += rte_rdtsc() - t0;
+		sync_drain();
 		memcpy(cur, next, sizeof(cur));
 	}
 	rte_pktmbuf_free_bulk(cur, BURST);
@@ -581,6 +605,7 @@ static uint64_t run_new(const struct tmpl *t, uint32_t first, uint32_t n)
 		uint64_t t0 = rte_rdtsc();
 		bench_worker_step(cur, c, DP_PORT_EXT, t0, next);
 		cycles += rte_rdtsc() - t0;
+		sync_drain();
 		memcpy(cur, next, sizeof(cur));
 	}
 	rte_pktmbuf_free_bulk(cur, BURST);
@@ -607,6 +632,7 @@ static uint64_t run_mixed(const uint32_t *trace, uint64_t n_pkts, uint32_t *next
 		uint64_t t0 = rte_rdtsc();
 		bench_worker_step(cur, n, DP_PORT_EXT, t0, next);
 		cycles += rte_rdtsc() - t0;
+		sync_drain();
 		memcpy(cur, next, sizeof(cur));
 	}
 	rte_pktmbuf_free_bulk(cur, BURST);
@@ -950,7 +976,8 @@ static uint64_t callgrind_child(const char *case_name, uint32_t sessions, uint64
 			se,
 			"--packets",
 			pk,
-			o.slow_free ? "--slow-free" : NULL,
+			o.slow_free ? "--slow-free" : (o.sync ? "--sync" : NULL),
+			o.slow_free && o.sync ? "--sync" : NULL,
 			NULL};
 	pid_t pid = fork();
 	if (pid < 0)
@@ -1069,6 +1096,7 @@ static void usage(void)
 		"usage: pipeline_bench [EAL options] -- [--quick] [--runs N] [--packets N]\n"
 		"                      [--sizes N,N,...] [--new-sessions N] [--mixed-sessions N]\n"
 		"                      [--zipf-theta T] [--case SUBSTRING] [--callgrind] [--slow-free]\n"
+		"                      [--sync]\n"
 		"  --quick            small sizes (1K, 64K sessions; 256K packets per run)\n"
 		"  --runs N           measured runs per case, median reported (default 5)\n"
 		"  --packets N        packets per run of the established and mixed cases\n"
@@ -1078,6 +1106,7 @@ static void usage(void)
 		"  --case SUBSTRING   only the cases whose name contains SUBSTRING\n"
 		"  --callgrind        instructions per packet under valgrind (two runs each)\n"
 		"  --slow-free        tx completion mbuf by mbuf (a PMD without MBUF_FAST_FREE)\n"
+		"  --sync             session sync on (ha.sync): a worker event per new session\n"
 		"Without EAL options: -l 1 (or 0), hugepages when some are free, else --no-huge.\n");
 	exit(2);
 }
@@ -1110,6 +1139,7 @@ static void parse_opts(int argc, char **argv)
 		{"case", required_argument, NULL, 'c'},
 		{"callgrind", no_argument, NULL, 'g'},
 		{"slow-free", no_argument, NULL, 'F'},
+		{"sync", no_argument, NULL, 'Y'},
 		{"child", required_argument, NULL, 'C'},
 		{"sessions", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
@@ -1164,6 +1194,9 @@ static void parse_opts(int argc, char **argv)
 			break;
 		case 'F':
 			o.slow_free = true;
+			break;
+		case 'Y':
+			o.sync = true;
 			break;
 		case 'C':
 			o.child = optarg;

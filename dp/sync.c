@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Session sync, the workers' half: sync.h. Also the control thread's entry points of
+ * strait/sync.h (dp_sync_init(), dp_sync_drain(), dp_sync_push()).
+ *
+ * Which worker owns a received session: the one the fast path would hand its packets to
+ * (nat.c, nat_owner()): out2in by the steering hash of the client address, in2out of a
+ * full-NAT session by the SNAT port's partition. On the sender both are the same worker (the
+ * session's); on the receiver they are too when both gateways run the same worker count and
+ * the same steering secret (ha.sync.key), which a record that would split is refused for
+ * (install_wrong_worker).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <netinet/in.h>
+
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include <strait/cksum.h>
+
+#include "kernel.h"
+#include "lifecycle.h"
+#include "neigh.h"
+#include "session_free.h"
+#include "session_inlines.h"
+#include "snat.h"
+#include "sync.h"
+
+static_assert(sizeof(struct sync_rec) == SYNC_REC_LEN, "a record is 40 bytes in memory too");
+
+static bool sync_enabled;
+
+/* As nat.c's client_owner() and snat_owner(), which the fast path inlines. */
+static unsigned int owner_of_client(const struct dp_worker *w, rte_be32_t a)
+{
+	return (unsigned int)(((uint64_t)dp_steer_hash(&w->rss_int, a) * w->n_workers) >> 32);
+}
+
+static unsigned int owner_of_snat_port(const struct dp_worker *w, rte_be16_t port)
+{
+	uint32_t p = rte_be_to_cpu_16(port);
+	uint32_t span = (65536u - DP_SNAT_PORT_MIN) / w->n_workers, o;
+
+	if (p < DP_SNAT_PORT_MIN)
+		return w->id;
+	o = (p - DP_SNAT_PORT_MIN) / span;
+	return o < w->n_workers ? o : w->n_workers - 1;
+}
+
+int dp_sync_worker_init(struct dp_worker *w)
+{
+	int socket = (int)rte_lcore_to_socket_id(w->lcore);
+	char name[RTE_RING_NAMESIZE];
+	struct dp_sync_w *s;
+
+	dp_sync_worker_fini(w);
+	s = rte_zmalloc_socket("dp_sync", sizeof(*s), RTE_CACHE_LINE_SIZE, socket);
+	if (!s)
+		return -ENOMEM;
+	snprintf(name, sizeof(name), "syncev_w%u", w->id);
+	s->ev = rte_ring_create_elem(name, sizeof(struct sync_rec), DP_SYNC_EV_RING, socket,
+				     RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "syncin_w%u", w->id);
+	s->in = rte_ring_create_elem(name, sizeof(struct sync_rec), DP_SYNC_IN_RING, socket,
+				     RING_F_SP_ENQ | RING_F_SC_DEQ);
+	s->mark = rte_zmalloc_socket("dp_sync_mark", (size_t)w->sess.max * sizeof(*s->mark),
+				     RTE_CACHE_LINE_SIZE, socket);
+	w->sync = s;
+	if (!s->ev || !s->in || !s->mark) {
+		dp_sync_worker_fini(w);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void dp_sync_worker_fini(struct dp_worker *w)
+{
+	struct dp_sync_w *s = w ? w->sync : NULL;
+
+	if (!s)
+		return;
+	rte_ring_free(s->ev);
+	rte_ring_free(s->in);
+	rte_free(s->mark);
+	rte_free(s);
+	w->sync = NULL;
+}
+
+static inline uint32_t ticks_to_ms(const struct dp_worker *w, uint32_t ticks)
+{
+	uint64_t tps = dp_ticks_of_s(w, 1);
+	uint64_t ms = tps ? (uint64_t)ticks * 1000u / tps : 0;
+	return ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+}
+
+static inline uint32_t ms_to_ticks(const struct dp_worker *w, uint32_t ms)
+{
+	return (uint32_t)(dp_ticks_of_s(w, 1) * ms / 1000u);
+}
+
+static void rec_of(struct dp_worker *w, uint32_t idx, uint8_t type, struct sync_rec *r)
+{
+	const struct nat_session *se = &w->sess.recs[idx];
+	const struct nat_tcp_td *td = &w->sess.td[idx];
+
+	r->type = type;
+	r->proto = se->proto;
+	r->state = se->state;
+	r->flags = (uint8_t)(se->flags | (se->hairpin ? SYNC_F_HAIRPIN : 0));
+	memcpy(r->addr, se->addr, sizeof(r->addr));
+	memcpy(r->port, se->port, sizeof(r->port));
+	r->idle_ms = ticks_to_ms(w, dp_ticks(w) - se->last_seen);
+	if (se->proto == IPPROTO_TCP) {
+		r->td_end[0] = td->end[0];
+		r->td_end[1] = td->end[1];
+	} else {
+		r->td_end[0] = r->td_end[1] = 0;
+	}
+}
+
+/* A copy of a peer's session that has carried no packet here: its events are the peer's. */
+static inline bool is_backup(const struct dp_worker *w, uint32_t idx)
+{
+	const struct nat_session *se = &w->sess.recs[idx];
+	return w->sync->mark[idx].synced && (se->pkts[0] | se->pkts[1]) == 0;
+}
+
+static void stage(struct dp_worker *w, uint32_t idx, uint8_t type)
+{
+	struct dp_sync_w *s = w->sync;
+	struct dp_sync_mark *mk = &s->mark[idx];
+
+	if (s->n_stage == DP_SYNC_STAGE)
+		dp_sync_flush(w);
+	rec_of(w, idx, type, &s->stage[s->n_stage++]);
+	mk->sent_at = dp_ticks(w);
+	mk->state = w->sess.recs[idx].state;
+}
+
+void dp_sync_flush(struct dp_worker *w)
+{
+	struct dp_sync_w *s = w->sync;
+	unsigned int n;
+
+	if (!s || s->n_stage == 0)
+		return;
+	n = rte_ring_sp_enqueue_burst_elem(s->ev, s->stage, sizeof(struct sync_rec), s->n_stage,
+					   NULL);
+	w->stats.sync[SYNC_C_EVENTS] += n;
+	w->stats.sync[SYNC_C_RING_FULL] += s->n_stage - n;
+	s->n_stage = 0;
+}
+
+void dp_sync_on_create(struct dp_worker *w, uint32_t idx)
+{
+	if (!dp_sync_on(w))
+		return;
+	w->sync->mark[idx].synced = 0;
+	stage(w, idx, SYNC_REC_UPSERT);
+}
+
+void dp_sync_on_free(struct dp_worker *w, uint32_t idx)
+{
+	if (!dp_sync_on(w))
+		return;
+	if (!w->sync->quiet && !is_backup(w, idx))
+		stage(w, idx, SYNC_REC_DELETE);
+	w->sync->mark[idx].synced = 0;
+}
+
+/*
+ * The expiry walk passed a live session: a refresh when its state changed since the last
+ * event (the handshake done, a FIN, a RST), or when it carried packets since the last one
+ * and DP_SYNC_REFRESH_S have passed (conntrackd's refresh, bounded per session).
+ */
+void dp_sync_on_walk(struct dp_worker *w, uint32_t idx, uint32_t now)
+{
+	const struct nat_session *se = &w->sess.recs[idx];
+	const struct dp_sync_mark *mk;
+
+	if (!dp_sync_on(w) || is_backup(w, idx))
+		return;
+	mk = &w->sync->mark[idx];
+	if (se->state != mk->state ||
+	    ((int32_t)(se->last_seen - mk->sent_at) > 0 &&
+	     (uint32_t)(now - mk->sent_at) >= dp_ticks_of_s(w, DP_SYNC_REFRESH_S)))
+		stage(w, idx, SYNC_REC_UPSERT);
+}
+
+static bool same_i2o(const struct nat_session *se, const struct sync_rec *r)
+{
+	return memcmp(se->addr[DIR_I2O], r->addr[DIR_I2O], sizeof(r->addr[DIR_I2O])) == 0 &&
+	       memcmp(se->port[DIR_I2O], r->port[DIR_I2O], sizeof(r->port[DIR_I2O])) == 0;
+}
+
+static void key_of(const struct sync_rec *r, int dir, struct nat_key *k)
+{
+	*k = (struct nat_key){.src = r->addr[dir][0],
+			      .dst = r->addr[dir][1],
+			      .sport = r->port[dir][0],
+			      .dport = r->port[dir][1],
+			      .proto = r->proto,
+			      .family = 4};
+}
+
+static inline rte_be32_t route_nh(const struct tbl_route *r, rte_be32_t dst)
+{
+	return r->via ? rte_cpu_to_be_32(r->via) : dst;
+}
+
+/* The state a record brings to a session held here. */
+static void refresh(struct dp_worker *w, uint32_t idx, const struct sync_rec *r)
+{
+	struct nat_session *se = &w->sess.recs[idx];
+	struct nat_tcp_td *td = &w->sess.td[idx];
+
+	se->state = r->state;
+	se->flags = r->flags & 0x7;
+	se->last_seen = dp_ticks(w) - ms_to_ticks(w, r->idle_ms);
+	if (r->proto == IPPROTO_TCP) {
+		// Liberal windows, as a pickup's (nat_session_pickup()): the peer's sequence ends
+		// are as old as its last event, so any window the flow may use must be inside.
+		td->end[0] = r->td_end[0];
+		td->end[1] = r->td_end[1];
+		td->maxwin[0] = td->maxwin[1] = UINT16_MAX;
+		td->wscale[0] = td->wscale[1] = NAT_TCP_PICKUP_WSCALE;
+	}
+	w->sync->mark[idx].sent_at = dp_ticks(w);
+	w->sync->mark[idx].state = r->state;
+	w->sync->mark[idx].synced = 1;
+}
+
+static bool is_snat_addr(const struct tables *t, rte_be32_t a)
+{
+	for (uint32_t i = 0; i < t->n_snat; i++)
+		if (t->snat_addrs[i] == a)
+			return true;
+	return false;
+}
+
+static enum sync_counter install(struct dp_worker *w, const struct tables *t,
+				 const struct sync_rec *r)
+{
+	struct nat_sessions *s = &w->sess;
+	const struct tbl_service *svc;
+	const struct tbl_mapping *mp;
+	const struct tbl_route *r_be, *r_cl;
+	struct nat_key k_o2i, k_i2o;
+	struct nat_hash h_o2i, h_i2o;
+	struct nat_session *se;
+	const bool hairpin = r->flags & SYNC_F_HAIRPIN;
+	// Full NAT (or hairpin): the in2out destination is a SNAT address, not the client.
+	const bool snat = r->addr[DIR_I2O][1] != r->addr[DIR_O2I][0] ||
+			  r->port[DIR_I2O][1] != r->port[DIR_O2I][0];
+	uint32_t idx, a;
+	int adj_o2i, adj_i2o;
+
+	key_of(r, DIR_O2I, &k_o2i);
+	key_of(r, DIR_I2O, &k_i2o);
+	h_i2o = nat_key_hash(s, &k_i2o);
+	if (nat_sessions_lookup_h(s, &k_i2o, h_i2o) != NAT_REF_NONE)
+		return SYNC_C_FAIL_CONFLICT;
+	svc = tables_svc_lookup(t, r->addr[DIR_O2I][1], r->port[DIR_O2I][1], r->proto);
+	if (!svc)
+		return SYNC_C_FAIL_NO_MAPPING;
+	mp = &t->mappings[svc->mapping];
+	if (w->n_workers > 1 && (owner_of_client(w, r->addr[DIR_O2I][0]) != w->id ||
+				 (snat && owner_of_snat_port(w, r->port[DIR_I2O][1]) != w->id)))
+		return SYNC_C_FAIL_WRONG_WORKER;
+	if (s->free_head == NAT_REC_NONE && s->hwm == s->max)
+		return SYNC_C_FAIL_TABLE_FULL;
+	r_be = tables_route(t, rte_be_to_cpu_32(r->addr[DIR_I2O][0]));
+	r_cl = tables_route(t, rte_be_to_cpu_32(r->addr[DIR_O2I][0]));
+	if (!r_be || !r_cl)
+		return SYNC_C_FAIL_NO_ROUTE;
+	adj_o2i = dp_adj_get(w, route_nh(r_be, r->addr[DIR_I2O][0]), r_be->port);
+	adj_i2o = adj_o2i < 0 ? -1 : dp_adj_get(w, route_nh(r_cl, r->addr[DIR_O2I][0]), r_cl->port);
+	if (adj_i2o < 0) {
+		if (adj_o2i >= 0)
+			dp_adj_put(w, (uint16_t)adj_o2i);
+		return SYNC_C_FAIL_NO_ROUTE;
+	}
+	idx = nat_session_alloc(s);
+	se = &s->recs[idx];
+	memcpy(se->addr, r->addr, sizeof(se->addr));
+	memcpy(se->port, r->port, sizeof(se->port));
+	// out2in deltas, as nat_session_create() computes them.
+	a = cksum_delta32(0, k_o2i.src, k_i2o.dst);
+	a = cksum_delta32(a, k_o2i.dst, k_i2o.src);
+	se->l3_delta = cksum_fold(a);
+	a = cksum_delta16(a, k_o2i.sport, k_i2o.dport);
+	a = cksum_delta16(a, k_o2i.dport, k_i2o.sport);
+	se->l4_delta = cksum_fold(a);
+	se->adj[DIR_O2I] = (uint16_t)adj_o2i;
+	se->adj[DIR_I2O] = (uint16_t)adj_i2o;
+	se->slot = mp->slot;
+	se->hairpin = hairpin;
+	se->pkts[0] = se->pkts[1] = 0;
+	se->bytes[0] = se->bytes[1] = 0;
+	s->td[idx] = (struct nat_tcp_td){0};
+	s->td[idx].mss_clamp = t->slot_mss_clamp ? t->slot_mss_clamp[mp->slot] : 0;
+	refresh(w, idx, r);
+	se->proto = r->proto;
+	h_o2i = nat_key_hash(s, &k_o2i);
+	if (nat_sessions_add_h(s, h_o2i.bkt, h_o2i.sig, idx << 1 | DIR_O2I) < 0)
+		goto full;
+	if (nat_sessions_add_h(s, h_i2o.bkt, h_i2o.sig, idx << 1 | DIR_I2O) < 0) {
+		nat_sessions_del(s, &k_o2i, idx << 1 | DIR_O2I);
+		goto full;
+	}
+	if (snat) {
+		// The SNAT port is this session's: a local new session must not take it. An
+		// address that is no row of the bitmaps now (a VRRP VIP the standby does not
+		// hold yet) makes every take check the table too (snat.c, `fallbacks`).
+		if (is_snat_addr(t, k_i2o.dst))
+			dp_snat_hold(w, t, &k_i2o);
+		else
+			w->snat.fallbacks++;
+	}
+	nat_sessions_track(s, idx, mp->limits.sessions_per_source != 0);
+	s->active++;
+	w->stats.sessions_created++;
+	w->stats.map[mp->slot].sessions_created++;
+	return SYNC_C_INSTALLED;
+full:
+	dp_adj_put(w, (uint16_t)adj_o2i);
+	dp_adj_put(w, (uint16_t)adj_i2o);
+	se->proto = 0;
+	w->sync->mark[idx].synced = 0;
+	nat_session_release(s, idx);
+	return SYNC_C_FAIL_TABLE_FULL;
+}
+
+enum sync_counter dp_sync_apply(struct dp_worker *w, const struct tables *t,
+				const struct sync_rec *r)
+{
+	struct nat_key k;
+	uint32_t ref, idx;
+
+	key_of(r, DIR_O2I, &k);
+	ref = nat_sessions_lookup(&w->sess, &k);
+	if (ref == NAT_REF_NONE) {
+		if (r->type == SYNC_REC_DELETE)
+			return SYNC_C_DELETED;
+		return install(w, t, r);
+	}
+	idx = ref >> 1;
+	if ((ref & 1) != DIR_O2I || !same_i2o(&w->sess.recs[idx], r) || !is_backup(w, idx))
+		return SYNC_C_FAIL_CONFLICT;
+	if (r->type == SYNC_REC_DELETE) {
+		w->sync->quiet = true;
+		nat_session_free(w, idx);
+		w->sync->quiet = false;
+		return SYNC_C_DELETED;
+	}
+	refresh(w, idx, r);
+	return SYNC_C_UPDATED;
+}
+
+void dp_sync_poll(struct dp_worker *w, const struct tables *t)
+{
+	struct dp_sync_w *s = w->sync;
+	struct sync_rec in[DP_SYNC_POLL_RECS];
+	unsigned int n;
+
+	if (!s)
+		return;
+	n = rte_ring_sc_dequeue_burst_elem(s->in, in, sizeof(in[0]), RTE_DIM(in), NULL);
+	for (unsigned int i = 0; i < n; i++) {
+		if (in[i].type == SYNC_REC_BULK) {
+			s->bulk = true;
+			s->bulk_cursor = 0;
+			continue;
+		}
+		if (t)
+			w->stats.sync[dp_sync_apply(w, t, &in[i])]++;
+	}
+	dp_sync_flush(w);
+	// A bulk dump: every session of ours, a bounded number of records a pass; a full ring
+	// stops it where it is until the next pass (nothing of a dump is lost).
+	for (unsigned int b = 0; s->bulk && b < DP_SYNC_BULK_RECS; b++) {
+		uint32_t i = s->bulk_cursor;
+		if (i >= w->sess.hwm) {
+			s->bulk = false;
+			break;
+		}
+		if (w->sess.recs[i].proto != 0 && !is_backup(w, i)) {
+			struct sync_rec r;
+			rec_of(w, i, SYNC_REC_UPSERT, &r);
+			if (rte_ring_sp_enqueue_elem(s->ev, &r, sizeof(r)) != 0)
+				break;
+			w->stats.sync[SYNC_C_EVENTS]++;
+			s->mark[i].sent_at = dp_ticks(w);
+			s->mark[i].state = w->sess.recs[i].state;
+		}
+		s->bulk_cursor = i + 1;
+	}
+}
+
+/* ---- control thread (strait/sync.h) ------------------------------------------------------ */
+
+uint16_t dp_sync_port;
+
+int dp_sync_init(const uint64_t steer_key[2], uint16_t port)
+{
+	unsigned int n = dp_n_workers();
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (dp_sync_worker_init(dp_workers[i]) < 0) {
+			dp_sync_fini();
+			return -ENOMEM;
+		}
+		if (steer_key) {
+			dp_workers[i]->rss_int.steer_key[0] = steer_key[0];
+			dp_workers[i]->rss_int.steer_key[1] = steer_key[1];
+		}
+	}
+	sync_enabled = n > 0;
+	dp_sync_port = port;
+	return 0;
+}
+
+void dp_sync_fini(void)
+{
+	for (unsigned int i = 0; i < dp_n_workers(); i++)
+		dp_sync_worker_fini(dp_workers[i]);
+	sync_enabled = false;
+	dp_sync_port = 0;
+}
+
+bool dp_sync_enabled(void)
+{
+	return sync_enabled;
+}
+
+unsigned int dp_sync_drain(unsigned int wid, struct sync_rec *out, unsigned int max)
+{
+	if (wid >= dp_n_workers() || !dp_workers[wid]->sync)
+		return 0;
+	return rte_ring_sc_dequeue_burst_elem(dp_workers[wid]->sync->ev, out, sizeof(*out), max,
+					      NULL);
+}
+
+static int push_one(struct dp_worker *w, const struct sync_rec *r, uint64_t counters[SYNC_C_MAX])
+{
+	if (!w || !w->sync)
+		return -ENOBUFS;
+	struct sync_rec c = *r;
+
+	if (rte_ring_sp_enqueue_elem(w->sync->in, &c, sizeof(c)) != 0) {
+		counters[SYNC_C_PUSH_RING_FULL]++;
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+int dp_sync_push(const struct sync_rec *r, uint64_t counters[SYNC_C_MAX])
+{
+	unsigned int n = dp_n_workers();
+	int rc = 0;
+
+	if (n == 0)
+		return -ENOBUFS;
+	if (r->type == SYNC_REC_BULK) {
+		for (unsigned int i = 0; i < n; i++)
+			if (push_one(dp_workers[i], r, counters) < 0)
+				rc = -ENOBUFS;
+		return rc;
+	}
+	return push_one(
+		dp_workers[n == 1 ? 0 : owner_of_client(dp_workers[0], r->addr[DIR_O2I][0])], r,
+		counters);
+}
+
+static const char *const counter_names[] = {
+#define X(e, s, h) s,
+	SYNC_COUNTERS(X)
+#undef X
+};
+static const char *const counter_helps[] = {
+#define X(e, s, h) h,
+	SYNC_COUNTERS(X)
+#undef X
+};
+
+const char *sync_counter_name(enum sync_counter c)
+{
+	return (unsigned int)c < SYNC_C_MAX ? counter_names[c] : "?";
+}
+
+const char *sync_counter_help(enum sync_counter c)
+{
+	return (unsigned int)c < SYNC_C_MAX ? counter_helps[c] : "";
+}
