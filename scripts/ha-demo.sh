@@ -12,7 +12,7 @@
 # surviving flows of each one's longest gap), and the new connections that succeeded during
 # the failover and after the move. A table of every run closes the output.
 #
-# bgp (default): strait on both, active/active, BIRD 2 with BFD 100 ms x 3 to a BIRD router
+# bgp (default): strait on both, active/active, BIRD 2 with BFD (config/ha/) to a BIRD router
 #   with ECMP (as tests/e2e/ha_bgp_test.sh), full NAT (each gateway its own SNAT address).
 #   Faults: sigkill (kill -9 of strait on A), linkdown (A's ext link down), stop (SIGINT:
 #   strait drains for ha.drainSeconds, then stops).
@@ -228,8 +228,9 @@ bgp_up() {
 	MON_TEXT="] $HAB_VIP via 198.51.100.12 "
 	hab_monitor_start "$HAB_NS_R" route "$ST/moved.mon"
 	BFD_MS=$(awk '/min tx interval/ {print $4; exit}' "$ROOT/config/ha/bird-router.conf")
+	BFD_MS="$BFD_MS ms x $(awk '/multiplier/ {print $2 + 0; exit}' "$ROOT/config/ha/bird-router.conf")"
 	echo "# BGP ECMP active/active, BIRD $(bird --version 2>&1 | awk '{print $NF}')," \
-		"BFD $BFD_MS ms x 3, full NAT; $CPU"
+		"BFD $BFD_MS, full NAT; $CPU"
 	echo "# router: $(ip -n "$HAB_NS_R" -4 route show 192.0.2.1/32 | tr -s ' \t\n' ' ')"
 }
 
@@ -254,7 +255,7 @@ soak_demo() {
 		>"$ST/flows.out" 2>"$ST/flows.err" || true
 	local n
 	n=$(route_changes)
-	echo "# soak $s s, BFD $BFD_MS ms x 3, $HA_DEMO_NTCP TCP and $HA_DEMO_NUDP UDP flows:" \
+	echo "# soak $s s, BFD $BFD_MS, $HA_DEMO_NTCP TCP and $HA_DEMO_NUDP UDP flows:" \
 		"$n changes of the router's route to $HAB_VIP (a BFD false alarm makes two)"
 	grep -E '^(tcp|udp) all ' "$ST/flows.out" | sed 's/^/#   /'
 	[ "$n" = 0 ] || FAILED=1
