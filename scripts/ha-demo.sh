@@ -72,10 +72,10 @@ demo_down() {
 }
 trap demo_down EXIT
 
-wait_until() { # TIMEOUT_S CMD...
-	local t=$1 i
+wait_until() { # TIMEOUT_S CMD...: bounded by the clock, whatever CMD takes
+	local end=$((SECONDS + $1))
 	shift
-	for ((i = 0; i < t * 10; i++)); do "$@" && return 0; sleep 0.1; done
+	while ((SECONDS < end)); do "$@" && return 0; sleep 0.1; done
 	return 1
 }
 
@@ -301,7 +301,13 @@ restore_kernel() {
 		ip -n "${P}g" addr del "$HAK_VIP/32" dev gx 2>/dev/null || true
 		ip -n "${P}g" addr del "$HAK_INT_VIP/24" dev gi 2>/dev/null || true
 		;;
-	linkdown) ip -n "${P}g" link set gx up; hak_ka_stop a ;;
+	linkdown)
+		# The link's loss took the static default route with it, as on any Linux host
+		# (ifupdown or NetworkManager put it back).
+		ip -n "${P}g" link set gx up
+		ip -n "${P}g" route replace default via 198.51.100.254
+		hak_ka_stop a
+		;;
 	stop) hak_ka_stop a ;;
 	esac
 	hak_ka_start "${P}g" a 150 gx gi
