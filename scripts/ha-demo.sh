@@ -108,8 +108,11 @@ f = s.makefile("rwb"); f.readline(); f.write(b"ping\n"); f.flush()
 assert f.readline() == b"ping\n"' "$VIP" >/dev/null 2>&1
 }
 
-# Per mode: VIP, DUR (the flows' seconds), DURING_MS (the "during the failover" window),
-# LABEL, and the functions fault_MODE FAULT, moved_MODE, restore_MODE FAULT.
+# A mode (a later one too, e.g. session sync with HA_DEMO_NAT=fullNat) sets MODE_NOW, LABEL,
+# VIP, DUR (the flows' seconds), DURING_MS (the "during the failover" window), MOVED_WHAT
+# and MON_TEXT (the line of $ST/moved.mon, from hab_monitor_start, that marks the move),
+# defines fault_MODE FAULT, moved_MODE (polled) and restore_MODE FAULT, and calls run FAULT
+# per fault; the flows (HA_DEMO_NTCP, HA_DEMO_NUDP) and the figures are run's.
 
 # run FAULT: one failover with traffic; prints its figures and adds a row to SUMMARY.
 run() {
