@@ -31,6 +31,10 @@
 # soak: the bgp topology under the flows for HA_DEMO_SOAK_S s (300) without a fault: counts
 #   the changes of the router's route (BFD false alarms; exit 1 if any).
 #
+# Environment: HA_DEMO_NAT, HA_DEMO_KERNEL_NAT (above), HA_DEMO_NTCP and HA_DEMO_NUDP (the
+# flows, 20 and 40), HA_DEMO_VRRP_TRACK=0 (vrrp without keepalived's track_interface on the
+# ports' kernel interfaces: then a link loss never moves the VIPs, docs/ha.md), HA_DEMO_SOAK_S.
+#
 # Exit 0 when in every run the traffic moved to B and every new connection after the move
 # succeeded, and in bgp every flow pinned to B and every UDP flow survived.
 # shellcheck disable=SC2317 # functions called through trap, wait_until and by name
