@@ -18,13 +18,19 @@
 #   hab_pod_start               the pod's TCP server on :80 ("PEER\n" then an echo) and UDP
 #                               echo on :7 ("PEER " then the datagram)
 #   hab_flows_script            the client's long-lived flows (python, stdout), run as
-#                               FILE DUR NTCP NUDP: prints "ready", then per protocol and
-#                               gateway "PROTO GW SURVIVED TOTAL GAP_MEDIAN_MS GAP_MAX_MS"
+#                               FILE DUR NTCP NUDP [VIP]: prints "ready", then per protocol
+#                               and source address the pod saw (10.0.0.3 and 10.0.0.4 always,
+#                               then any other, then "all" flows)
+#                               "PROTO GW SURVIVED TOTAL GAP_MEDIAN_MS GAP_MAX_MS"
 #   hab_gw_config OWN_EXT OWN_INT [CLI_SOCKET]  strait's config of a gateway (stdout)
 #   hab_gw_start NS PREFIX CONFIG LOG  strait in NS; prints its PID once ready
 #   hab_bird_start NS NAME CONF        bird -f in NS (pid recorded)
 #   hab_bird_gw_conf OWN_EXT    config/ha/bird-gateway.conf for that gateway (stdout)
 #   hab_nexthops                the router's nexthops for 192.0.2.1, one per line
+#   hab_monitor_start NS OBJECT FILE  `ip -ts monitor OBJECT` (route, address) in NS, to FILE
+#   hab_monitor_ms FILE TEXT T0_NS  ms from T0_NS (date +%s%N) to the first event of FILE at or
+#                               after it that contains TEXT and is not a deletion (-1 if none):
+#                               the kernel's timestamp of the change, not a poll
 #   hab_down_extra              stop what topo_down does not know (${P}r, ${P}h, birds)
 # The caller sets STRAIT_BIN and ST (the state directory, from _topo_state).
 
@@ -110,7 +116,7 @@ hab_flows_script() {
 	cat <<'PY'
 import socket, sys, time, select, statistics
 DUR, NT, NU = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-VIP = "192.0.2.1"
+VIP = sys.argv[4] if len(sys.argv) > 4 else "192.0.2.1"
 fl = []
 for i in range(NT):
     s = socket.create_connection((VIP, 8080), timeout=3)
@@ -148,9 +154,10 @@ while time.time() - start < DUR:
         if f["p"] == "tcp" and not d: f["dead"] = True; continue
         f["gap"] = max(f["gap"], now - f["last"]); f["last"] = now
 end = time.time()
+gws = ["10.0.0.3", "10.0.0.4"] + sorted({f["gw"] for f in fl} - {"10.0.0.3", "10.0.0.4"})
 for p in ("tcp", "udp"):
-    for gw in ("10.0.0.3", "10.0.0.4"):
-        mine = [f for f in fl if f["p"] == p and f["gw"] == gw]
+    for gw in gws + ["all"]:
+        mine = [f for f in fl if f["p"] == p and gw in (f["gw"], "all")]
         alive = [f for f in mine if not f["dead"] and end - f["last"] < 1.0]
         gaps = sorted(f["gap"] * 1000 for f in alive)
         print("%s %s %d %d %d %d" % (p, gw, len(alive), len(mine),
@@ -192,6 +199,24 @@ hab_bird_start() {
 	ip netns exec "$ns" bird -f -c "$conf" -s "$ST/bird-$name.ctl" -P "$ST/bird-$name.pid" \
 		>"$ST/bird-$name.log" 2>&1 </dev/null &
 	HAB_PIDS+=($!)
+}
+
+hab_monitor_start() {
+	ip -n "$1" -ts monitor "$2" >"$3" 2>/dev/null </dev/null &
+	HAB_PIDS+=($!)
+}
+
+hab_monitor_ms() {
+	local t0=$3 ts ns
+	while read -r ts; do
+		ts=${ts#[}
+		ns=$(date -d "${ts%]}" +%s%N) || continue
+		if ((ns >= t0)); then
+			echo $(((ns - t0) / 1000000))
+			return 0
+		fi
+	done < <(grep -F -- "$2" "$1" | grep -v '] Deleted' | awk '{print $1}')
+	echo -1
 }
 
 hab_nexthops() {

@@ -79,7 +79,7 @@ ha_gw_start() {
 	pid=$!
 	echo "$pid strait" >>"$ST/pids"
 	for ((i = 0; i < 200; i++)); do
-		grep -qF 'strait: ready' "$log" && { echo "$pid"; return 0; }
+		grep -qsF 'strait: ready' "$log" && { echo "$pid"; return 0; }
 		_topo_alive "$pid" || break
 		sleep 0.1
 	done
