@@ -57,7 +57,9 @@ static void send_ctl(struct sync_ftfw *f, struct sync_peer *p, uint8_t type, uin
 static void send_ack(struct sync_ftfw *f, struct sync_peer *p, uint64_t now_ms)
 {
 	p->ack_ms = now_ms;
-	send_ctl(f, p, SYNC_MSG_ACK, 0, p->rx_expect - 1);
+	// The seq field names the stream acknowledged (its sender id): a peer that hails us
+	// stops when it sees its own id (sync_ftfw_input()).
+	send_ctl(f, p, SYNC_MSG_ACK, p->rx_known ? p->rx_sender : 0, p->rx_expect - 1);
 	f->c[SYNC_C_TX_ACKS]++;
 	p->rx_unacked = 0;
 }
@@ -134,10 +136,13 @@ static void on_data(struct sync_ftfw *f, struct sync_peer *p, const struct sync_
 
 	if (!p->rx_known || h->sender != p->rx_sender) {
 		// A peer we have not heard from since it (or we) started: its stream starts here.
+		// Its hello may have been lost, and our ACKs will now name its id, which stops its
+		// hailing: it gets our table now.
 		p->rx_known = true;
 		p->rx_sender = h->sender;
 		p->rx_expect = h->seq;
 		p->rx_high = h->seq - 1;
+		bulk(f, p);
 	}
 	f->c[SYNC_C_RX_DATAGRAMS]++;
 	f->c[SYNC_C_RX_RECORDS] += h->count;
@@ -191,6 +196,8 @@ void sync_ftfw_input(struct sync_ftfw *f, uint32_t addr, const void *buf, size_t
 		break;
 	case SYNC_MSG_ACK:
 		f->c[SYNC_C_RX_ACKS]++;
+		if (h.seq == f->id)
+			p->hello_done = true; // it knows this incarnation: no more hellos
 		if (seq_diff(h.ack, p->tx_acked) > 0 && seq_diff(h.ack, f->tx_next - 1) <= 0) {
 			p->tx_acked = h.ack;
 			p->tx_progress_ms = now_ms;
@@ -215,6 +222,7 @@ void sync_ftfw_input(struct sync_ftfw *f, uint32_t addr, const void *buf, size_t
 		p->rx_high = h.seq - 1;
 		p->rx_unacked = 0;
 		bulk(f, p);
+		send_ack(f, p, now_ms); // names its id: its hailing stops
 		break;
 	default:
 		break;
@@ -229,9 +237,12 @@ void sync_ftfw_timer(struct sync_ftfw *f, uint64_t now_ms)
 		if (p->heard && now_ms - p->heard_ms >= SYNC_DEAD_MS) {
 			// Silent: nothing to resend to it; hail it until it answers.
 			p->heard = false;
+			p->hello_done = false;
 			p->tx_acked = f->tx_next - 1;
 		}
-		if (!p->heard && (p->hello_ms == 0 || now_ms - p->hello_ms >= SYNC_HELLO_MS)) {
+		// Until the peer answers with an ACK that names this incarnation (hearing anything
+		// else from it is not enough: our hello may have been lost while its own reached us).
+		if (!p->hello_done && (p->hello_ms == 0 || now_ms - p->hello_ms >= SYNC_HELLO_MS)) {
 			send_ctl(f, p, SYNC_MSG_HELLO, f->tx_next, 0);
 			f->c[SYNC_C_HELLOS]++;
 			p->hello_ms = now_ms ? now_ms : 1;

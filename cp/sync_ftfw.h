@@ -14,10 +14,12 @@
  *   - sending: the peer's cumulative ACK; what it has not acknowledged after SYNC_RTO_MS is
  *     sent again (SYNC_RESEND_BURST at most at a time), as are the datagrams a NACK names; a
  *     datagram no longer in the buffer means a bulk resync (every session dumped again);
- *   - a HELLO (sent at start, then every SYNC_HELLO_MS until the peer is heard) says "I
- *     (re)started": the peer answers with a bulk resync. A new sender id in a DATA resets
- *     the receiving state too. An ACK goes to every peer heard at least every SYNC_HELLO_MS
- *     (a keepalive); a peer silent for SYNC_DEAD_MS is hailed again.
+ *   - a HELLO (sent at start, then every SYNC_HELLO_MS until the peer answers with an ACK
+ *     whose seq field is this sender's id) says "I (re)started": the peer answers with a
+ *     bulk resync and that ACK. A DATA from a sender id not known yet (the peer restarted and
+ *     its HELLO was lost) resets the receiving state and starts a bulk resync too. An ACK
+ *     goes to every peer heard at least every SYNC_HELLO_MS (a keepalive), its seq field the
+ *     id of the stream it acknowledges; a peer silent for SYNC_DEAD_MS is hailed again.
  */
 #ifndef STRAIT_CP_SYNC_FTFW_H
 #define STRAIT_CP_SYNC_FTFW_H
@@ -60,6 +62,7 @@ struct sync_peer {
 	uint32_t tx_acked;	 /**< every DATA up to it acknowledged */
 	uint64_t tx_progress_ms; /**< last ACK progress or resend */
 	bool heard;		 /**< anything from the peer since it was last hailed */
+	bool hello_done;	 /**< the peer ACKed with our id: it knows this incarnation */
 	uint64_t heard_ms;
 	uint64_t hello_ms; /**< last HELLO sent */
 	uint64_t ack_ms;   /**< last ACK sent (one a SYNC_HELLO_MS at least: a keepalive) */

@@ -261,6 +261,8 @@ static int ftfw_teardown(void **state)
 static void sequence_and_cumulative_ack(void **state)
 {
 	(void)state;
+	const uint64_t b_acks = B.f.c[SYNC_C_TX_ACKS], a_acks = A.f.c[SYNC_C_RX_ACKS];
+
 	for (unsigned int i = 0; i < 10 * SYNC_MAX_RECS + 3; i++) {
 		struct sync_rec r = rec((uint16_t)(i + 1));
 		sync_ftfw_add(&A.f, &r, 10);
@@ -271,12 +273,12 @@ static void sequence_and_cumulative_ack(void **state)
 	run(10, 0, 0);
 	assert_int_equal(B.delivered, 10 * SYNC_MAX_RECS + 3);
 	assert_int_equal(B.last_cport, 10 * SYNC_MAX_RECS + 3);
-	assert_int_equal(B.f.c[SYNC_C_TX_ACKS], 1); /* after 8 */
+	assert_int_equal(B.f.c[SYNC_C_TX_ACKS] - b_acks, 1); /* after 8 */
 	assert_int_equal(A.f.peers[0].tx_acked, 8);
 	sync_ftfw_timer(&B.f, 10 + SYNC_ACK_DELAY_MS);
 	run(10 + SYNC_ACK_DELAY_MS, 0, 0);
 	assert_int_equal(A.f.peers[0].tx_acked, 11);
-	assert_int_equal(A.f.c[SYNC_C_RX_ACKS], 2);
+	assert_int_equal(A.f.c[SYNC_C_RX_ACKS] - a_acks, 2);
 	/* all acknowledged: the timer resends nothing */
 	sync_ftfw_timer(&A.f, 10 + SYNC_RTO_MS * 2);
 	run(10 + SYNC_RTO_MS * 2, 0, 0);
@@ -382,6 +384,61 @@ static void restart_and_silence(void **state)
 	assert_int_equal(A.f.c[SYNC_C_HELLOS], 2);
 }
 
+/* A restarts and its hello is lost, while the hello B hails it with arrives: A answers B (a
+ * bulk of its own) but must keep hailing until B's ACK names A's new id, or B never sends A
+ * its table (ha_sync_test's restarted master got none of B's sessions this way). */
+static void lost_hello_is_repeated_until_answered(void **state)
+{
+	(void)state;
+	const uint64_t t0 = 1 + SYNC_DEAD_MS; /* the old A was last heard at 1 */
+	uint32_t pa = ADDR_B;
+	struct sync_io ia = {.arg = &A, .send = io_send, .deliver = io_deliver, .bulk = io_bulk};
+
+	sync_ftfw_fini(&A.f);
+	assert_int_equal(sync_ftfw_init(&A.f, 0xdddd, 1, &pa, 1, &ia), 0);
+	sync_ftfw_timer(&A.f, t0);
+	assert_int_equal(n_net, 1);
+	n_net = 0;		   /* A's hello is lost */
+	sync_ftfw_timer(&B.f, t0); /* B found the old A silent: it hails */
+	assert_int_equal(n_net, 1);
+	run(t0, 0, 0);
+	assert_int_equal(A.bulks, 1); /* B asked: A sends its (empty) table */
+	assert_int_equal(B.bulks, 0);
+	assert_true(B.f.peers[0].hello_done);
+	sync_ftfw_timer(&A.f, t0 + SYNC_HELLO_MS);
+	run(t0 + SYNC_HELLO_MS, 0, 0);
+	assert_int_equal(B.bulks, 1); /* A's second hello got B's table */
+	assert_int_equal(A.f.c[SYNC_C_HELLOS], 2);
+	assert_true(A.f.peers[0].hello_done);
+	/* answered: no more hellos */
+	sync_ftfw_timer(&A.f, t0 + 2 * SYNC_HELLO_MS);
+	run(t0 + 2 * SYNC_HELLO_MS, 0, 0);
+	assert_int_equal(A.f.c[SYNC_C_HELLOS], 2);
+}
+
+/* B restarts and its hello is lost; its first data reaches A: A sends its table all the same
+ * (B's hailing stops once A's ACKs name its id). */
+static void data_from_an_unknown_incarnation_gets_a_bulk(void **state)
+{
+	(void)state;
+	uint32_t pb = ADDR_A;
+	struct sync_io ib = {.arg = &B, .send = io_send, .deliver = io_deliver, .bulk = io_bulk};
+	struct sync_rec r = rec(9);
+
+	sync_ftfw_fini(&B.f);
+	assert_int_equal(sync_ftfw_init(&B.f, 0xeeee, 1, &pb, 1, &ib), 0);
+	sync_ftfw_timer(&B.f, 50);
+	n_net = 0; /* lost */
+	sync_ftfw_add(&B.f, &r, 60);
+	sync_ftfw_flush(&B.f, 60);
+	run(60, 0, 0);
+	assert_int_equal(A.bulks, 1);
+	assert_int_equal(A.delivered, 1);
+	sync_ftfw_timer(&A.f, 60 + SYNC_ACK_DELAY_MS);
+	run(60 + SYNC_ACK_DELAY_MS, 0, 0);
+	assert_true(B.f.peers[0].hello_done);
+}
+
 /* ---- config: ha.sync --------------------------------------------------------------------- */
 
 #define SYNC_PORTS                                                                                 \
@@ -469,6 +526,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(strangers_and_garbage_are_counted, ftfw_setup,
 						ftfw_teardown),
 		cmocka_unit_test_setup_teardown(restart_and_silence, ftfw_setup, ftfw_teardown),
+		cmocka_unit_test_setup_teardown(lost_hello_is_repeated_until_answered, ftfw_setup,
+						ftfw_teardown),
+		cmocka_unit_test_setup_teardown(data_from_an_unknown_incarnation_gets_a_bulk,
+						ftfw_setup, ftfw_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
