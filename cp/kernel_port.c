@@ -26,6 +26,12 @@
  * taken off when it is not or the mapping goes; BIRD's `protocol direct` sees them and its BGP
  * export announces them (docs/ha.md, config/ha/bird-gateway.conf). When strait dies the TAP
  * goes with its descriptor, so do the addresses, and BFD tells the router at once.
+ *
+ * The TAP's carrier follows its port's link (carrier_sync(), every CARRIER_PERIOD_NS): a TAP
+ * is a software interface whose carrier is on while strait holds it open, whatever the port
+ * does, so without this keepalived would keep advertising on the TAP of a port whose link is
+ * gone. With the carrier off, the kernel sees the TAP as NO-CARRIER (operstate
+ * LOWER_LAYER_DOWN), keepalived puts its instance in FAULT, and the kernel sends nothing on it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +47,7 @@
 #include <sys/ioctl.h>
 
 #include <libmnl/libmnl.h>
+#include <rte_ethdev.h>
 
 #include <strait/config.h>
 #include <strait/cp.h>
@@ -63,7 +70,10 @@ static struct {
 	unsigned int n_announced;
 	int ready;	      /**< ha mode bgp: readiness at the last poll, -1 before the first */
 	uint64_t announce_ns; /**< ha mode bgp: when announce_sync() last looked */
-} kp = {.tap = {-1, -1}, .ready = -1};
+	int carrier[DP_PORT_MAX];	  /**< the carrier set on each TAP: 1, 0, -1 not yet */
+	bool carrier_broken[DP_PORT_MAX]; /**< TUNSETCARRIER failed: said once, not tried again */
+	uint64_t carrier_ns;		  /**< when carrier_sync() last looked */
+} kp = {.tap = {-1, -1}, .ready = -1, .carrier = {-1, -1}};
 
 /* ---- pure pieces (kernel_port.h) --------------------------------------------------------- */
 
@@ -141,6 +151,20 @@ void kernel_set_diff(const uint32_t *want, unsigned int n_want, const uint32_t *
 		else
 			i++, j++;
 	}
+}
+
+int kernel_carrier_next(int carrier, int link_rc, bool link_up)
+{
+	if (link_rc < 0 || carrier == (int)link_up)
+		return -1;
+	return link_up ? 1 : 0;
+}
+
+int kernel_tap_set_carrier(int fd, bool on)
+{
+	int v = on;
+
+	return ioctl(fd, TUNSETCARRIER, &v) < 0 ? -errno : 0;
 }
 
 /* ---- rtnetlink --------------------------------------------------------------------------- */
@@ -320,6 +344,45 @@ static void announce_sync(void)
 	}
 }
 
+/* ---- the carrier ------------------------------------------------------------------------- */
+
+#define CARRIER_PERIOD_NS (100 * 1000 * 1000ULL) /**< carrier_sync() at most this often */
+
+/* Set each TAP's carrier from its port's link, every CARRIER_PERIOD_NS: the link as
+ * rte_eth_link_get_nowait() reads it (as the snapshot does for /readyz and `show ports`, but
+ * that one is refreshed only every second), a change logged once. */
+static void carrier_sync(void)
+{
+	uint64_t now = cp_snap_now_ns();
+
+	if (kp.carrier_ns && now - kp.carrier_ns < CARRIER_PERIOD_NS)
+		return;
+	kp.carrier_ns = now;
+	for (unsigned int p = 0; p < DP_PORT_MAX; p++) {
+		struct rte_eth_link link;
+		int rc, next;
+
+		if (kp.tap[p] < 0 || kp.carrier_broken[p])
+			continue;
+		memset(&link, 0, sizeof(link));
+		rc = rte_eth_link_get_nowait(dp_port_id((enum dp_port_role)p), &link);
+		next = kernel_carrier_next(kp.carrier[p], rc, link.link_status == RTE_ETH_LINK_UP);
+		if (next < 0)
+			continue;
+		if ((rc = kernel_tap_set_carrier(kp.tap[p], next)) < 0) {
+			CP_LOG(WARNING,
+			       "kernel port %s: cannot set the TAP's carrier (TUNSETCARRIER, Linux "
+			       "5.0): %s; it stays on whatever the port's link",
+			       p ? "int" : "ext", strerror(-rc));
+			kp.carrier_broken[p] = true;
+			continue;
+		}
+		CP_LOG(INFO, "kernel port %s: port link %s, TAP carrier %s", p ? "int" : "ext",
+		       next ? "up" : "down", next ? "on" : "off");
+		kp.carrier[p] = next;
+	}
+}
+
 /* ---- the TAPs ---------------------------------------------------------------------------- */
 
 static void ipv6_off(const char *name)
@@ -392,6 +455,8 @@ static void kernel_fini(void)
 		dp_kernel_attach((uint8_t)p, -1);
 		close(kp.tap[p]); // the TAP goes with its last descriptor
 		kp.tap[p] = -1;
+		kp.carrier[p] = -1;
+		kp.carrier_broken[p] = false;
 	}
 	if (kp.mon)
 		mnl_socket_close(kp.mon);
@@ -425,6 +490,7 @@ static int kernel_init(struct cp_ctx *ctx, char *err, size_t errlen)
 		goto fail;
 	}
 	publish_held();
+	carrier_sync();
 	return 0;
 fail:
 	kernel_fini();
@@ -446,6 +512,7 @@ static void kernel_poll(int wait_ms)
 	if (kp.resync && resync() < 0)
 		kp.resync = true;
 	announce_sync();
+	carrier_sync();
 	publish_held();
 }
 

@@ -38,4 +38,25 @@ void kernel_set_diff(const uint32_t *want, unsigned int n_want, const uint32_t *
 		     unsigned int n_have, uint32_t *add, unsigned int *n_add, uint32_t *del,
 		     unsigned int *n_del);
 
+/**
+ * What to do with a TAP's carrier after reading its port's link (docs/ha.md, VRRP section):
+ * the carrier follows the link, so that keepalived on the TAP sees a link loss (NO-CARRIER,
+ * operstate LOWER_LAYER_DOWN: a fault) as it would on a kernel-driven port.
+ * @param carrier the carrier last set: 1 on, 0 off, -1 not set yet (then it is set either way,
+ *        to know where it stands).
+ * @param link_rc rte_eth_link_get_nowait()'s return: 0, or a negative errno when the link is
+ *        not known (then nothing changes).
+ * @param link_up the link status read (RTE_ETH_LINK_UP), meaningful when @p link_rc is 0.
+ * @return 1 (set the carrier on), 0 (set it off) or -1 (leave it). Any thread.
+ */
+int kernel_carrier_next(int carrier, int link_rc, bool link_up);
+
+/**
+ * Set the carrier of the TAP whose /dev/net/tun descriptor is @p fd: TUNSETCARRIER (Linux
+ * 5.0, drivers/net/tun.c), netif_carrier_on() / netif_carrier_off() on the interface.
+ * @return 0, or -errno (-EINVAL from a kernel without TUNSETCARRIER, -EBADFD if @p fd is not
+ * attached to an interface). Any thread.
+ */
+int kernel_tap_set_carrier(int fd, bool on);
+
 #endif

@@ -4,7 +4,9 @@
  * TAP or root: its config keys (ports.X.kernel.tap, ha.mode) and their messages, the
  * rtnetlink address messages it follows (built here with libmnl as the kernel sends them),
  * the held set, and what the tables serve from it: in ha mode vrrp a mapping address or a
- * port's second address only while the TAP holds it, in any mode what the TAP holds besides.
+ * port's second address only while the TAP holds it, in any mode what the TAP holds besides;
+ * and the TAP's carrier, which follows the port's link: the decision, and TUNSETCARRIER on a
+ * real TAP when the test may create one (root, /dev/net/tun; skipped otherwise).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -15,9 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <arpa/inet.h>
+#include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 #include <libmnl/libmnl.h>
@@ -350,6 +359,82 @@ static void held_addresses_are_served_in_any_mode(void **state)
 	tables_free(t);
 }
 
+/* The carrier follows the link: set at the first look whatever it is, then only on a change,
+ * and left alone while the link cannot be read. */
+static void carrier_follows_the_link(void **state)
+{
+	(void)state;
+	assert_int_equal(kernel_carrier_next(-1, 0, true), 1);
+	assert_int_equal(kernel_carrier_next(-1, 0, false), 0);
+	assert_int_equal(kernel_carrier_next(1, 0, true), -1);
+	assert_int_equal(kernel_carrier_next(1, 0, false), 0);
+	assert_int_equal(kernel_carrier_next(0, 0, false), -1);
+	assert_int_equal(kernel_carrier_next(0, 0, true), 1);
+	assert_int_equal(kernel_carrier_next(1, -ENODEV, false), -1);
+	assert_int_equal(kernel_carrier_next(0, -ENOTSUP, true), -1);
+	assert_int_equal(kernel_carrier_next(-1, -ENODEV, true), -1);
+}
+
+/* /sys/class/net/@p name/carrier: 0 or 1 (the interface is up), -1 when unreadable. */
+static int sys_carrier(const char *name)
+{
+	char path[96];
+	int v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/carrier", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* TUNSETCARRIER on a real TAP (transient: gone with its descriptor), read back from sysfs as
+ * keepalived's netlink would see it; and the error of a descriptor with no TAP attached. */
+static void tap_carrier_is_set(void **state)
+{
+	(void)state;
+	struct ifreq ifr = {0};
+	char name[IFNAMSIZ], path[96];
+	int fd, s;
+	FILE *f;
+
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		skip(); // no /dev/net/tun here
+	assert_int_equal(kernel_tap_set_carrier(fd, false), -EBADFD);
+	snprintf(name, sizeof(name), "stc%d", (int)getpid());
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		close(fd);
+		skip(); // not root (CAP_NET_ADMIN)
+	}
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
+	if ((f = fopen(path, "w"))) { // quiet: no router solicitation on it
+		fputs("1\n", f);
+		fclose(f);
+	}
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(s >= 0);
+	assert_int_equal(ioctl(s, SIOCGIFFLAGS, &ifr), 0);
+	ifr.ifr_flags |= IFF_UP;
+	assert_int_equal(ioctl(s, SIOCSIFFLAGS, &ifr), 0);
+	close(s);
+
+	assert_int_equal(sys_carrier(name), 1); // a TAP has carrier while held open
+	assert_int_equal(kernel_tap_set_carrier(fd, false), 0);
+	assert_int_equal(sys_carrier(name), 0);
+	assert_int_equal(kernel_tap_set_carrier(fd, false), 0); // idempotent
+	assert_int_equal(sys_carrier(name), 0);
+	assert_int_equal(kernel_tap_set_carrier(fd, true), 0);
+	assert_int_equal(sys_carrier(name), 1);
+	close(fd);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -372,6 +457,8 @@ int main(void)
 		cmocka_unit_test(held_set_stays_sorted_and_bounded),
 		cmocka_unit_test(bgp_mode_is_parsed_and_gates_nothing),
 		cmocka_unit_test(announce_diff_adds_and_removes),
+		cmocka_unit_test(carrier_follows_the_link),
+		cmocka_unit_test(tap_carrier_is_set),
 		cmocka_unit_test_setup(vrrp_serves_vips_only_while_the_tap_holds_them,
 				       tables_setup),
 		cmocka_unit_test_setup(held_addresses_are_served_in_any_mode, tables_setup),
