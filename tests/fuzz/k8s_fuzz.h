@@ -17,7 +17,7 @@
 #define FUZZ_EXT_ADDR 0xc6336401u /* 198.51.100.1 */
 
 /* Reconcile @p s; check what came out; free it. */
-static inline void fuzz_reconcile(const struct k8s_store *s)
+static inline void fuzz_reconcile(struct k8s_store *s)
 {
 	static struct cfg_mapping reserved = {
 		.name = "web",
