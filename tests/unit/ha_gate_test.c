@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include "nat_fixture.h"
+#include "sync.h"
 
 #define PART_LO 1024u
 #define PART_N	256u
@@ -240,6 +241,48 @@ static void a_vip_taken_over_gives_its_ports_to_existing_destinations(void **sta
 	assert_int_equal(the_dest()->rows, 1);
 }
 
+/* A's session synced to B (UDP, client 198.51.100.2:5000 -> the "range" mapping, SNAT A's
+ * 10.0.0.20:1029) is installed while B holds only its own VIP: A's address is no row of B's
+ * bitmaps (every new port is checked against the table, `fallbacks`) and not B's to answer;
+ * once B holds it (the takeover), the backend's answer to it goes back to the client from
+ * the mapping address. */
+static void a_synced_session_translates_after_the_takeover(void **state)
+{
+	uint8_t buf[128], *f;
+	struct rte_mbuf *m;
+	struct sync_rec r = {.type = SYNC_REC_UPSERT, .proto = IPPROTO_UDP, .idle_ms = 100};
+	size_t n;
+
+	(void)state;
+	gateway_b();
+	hold(1, "10.0.0.10", NULL);
+	snat_worker(2);
+	assert_int_equal(dp_sync_worker_init(w), 0);
+	r.addr[DIR_O2I][0] = rte_cpu_to_be_32(ip4("198.51.100.2"));
+	r.addr[DIR_O2I][1] = rte_cpu_to_be_32(ip4("198.51.100.1"));
+	r.port[DIR_O2I][0] = rte_cpu_to_be_16(5000);
+	r.port[DIR_O2I][1] = rte_cpu_to_be_16(30000);
+	r.addr[DIR_I2O][0] = rte_cpu_to_be_32(ip4("10.0.0.12"));
+	r.addr[DIR_I2O][1] = rte_cpu_to_be_32(ip4("10.0.0.20"));
+	r.port[DIR_I2O][0] = rte_cpu_to_be_16(40000);
+	r.port[DIR_I2O][1] = rte_cpu_to_be_16(PART_LO + 5);
+	assert_int_equal(dp_sync_apply(w, tables_get(), &r), SYNC_C_INSTALLED);
+	assert_int_equal(w->snat.fallbacks, 1); /* not a row of B's bitmaps yet */
+
+	assert_false(int_local("10.0.0.20")); /* B answers no ARP for it: A's answers reach A */
+
+	hold(2, "10.0.0.10", "10.0.0.20");
+	assert_true(int_local("10.0.0.20"));
+	n = flow(buf, "10.0.0.12", 40000, "10.0.0.20", PART_LO + 5, IPPROTO_UDP, 0, DP_PORT_INT);
+	inject(DP_PORT_INT, buf, n);
+	f = take(DP_PORT_EXT, &m);
+	assert_int_equal(rd32(f + 14 + 12), ip4("198.51.100.1"));
+	assert_int_equal(rd32(f + 14 + 16), ip4("198.51.100.2"));
+	assert_int_equal(rd16(f + 14 + 20), 30000);
+	assert_int_equal(rd16(f + 14 + 22), 5000);
+	rte_pktmbuf_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +292,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			a_vip_taken_over_gives_its_ports_to_existing_destinations, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_synced_session_translates_after_the_takeover,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
