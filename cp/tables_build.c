@@ -65,7 +65,8 @@ static uint64_t mapping_keys(const struct cfg_mapping *m)
 }
 
 /* Whether host-order @p addr (of arm @p p, or a mapping's) is served now: always, but in ha
- * mode vrrp a gated address only while the arm's kernel TAP holds it (docs/ha.md). */
+ * mode vrrp (or bgp, a SNAT VIP) a gated address only while the arm's kernel TAP holds it
+ * (cfg_ha_gated(), docs/ha.md). */
 static bool served(const struct cfg *c, const struct cfg_port *p, uint32_t addr, bool is_mapping)
 {
 	return !cfg_ha_gated(c, p, addr, is_mapping) || cfg_port_holds(p, addr);
@@ -343,7 +344,9 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 		route_add(t, 0, 0, DP_PORT_EXT, c->ext.gateway);
 	// Full-NAT source addresses: the configured ones (config.c checked each is an int
 	// address), or the int port's first.
-	// In ha mode vrrp, only those the int TAP holds (cfg_ha_gated()).
+	// In ha mode vrrp, or bgp with an int TAP, a gated one only while the int TAP holds it
+	// (cfg_ha_gated()), in config order: one that appears (a takeover) after the others
+	// keeps their rows in the workers' SNAT bitmaps (dp/snat.c), if listed after them.
 	for (unsigned int i = 0; i < c->intl.n_snat; i++)
 		if (served(c, &c->intl, c->intl.snat[i], false))
 			t->snat_addrs[t->n_snat++] = rte_cpu_to_be_32(c->intl.snat[i]);

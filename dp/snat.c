@@ -97,6 +97,40 @@ static inline uint32_t rows_of(const struct dp_snat *s, const struct tables *t)
 	return t->n_snat < s->n_addrs ? t->n_snat : s->n_addrs;
 }
 
+/* Lay bitmap row @p r of @p b out as free (the partition's tail bits past the span fixed). */
+static inline void row_clear(const struct dp_snat *s, uint64_t *b, uint32_t r)
+{
+	memset(b + (size_t)r * s->wpa, 0, s->wpa * 8u);
+	if (s->span % 64u)
+		b[r * s->wpa + s->wpa - 1u] = ~0ull << (s->span % 64u);
+}
+
+/* A destination in use whose row count is not the tables' any more (a SNAT address appeared
+ * or went at a republication: a VRRP VIP taken over or given back, docs/ha.md): a new last
+ * row is laid out free (it was fixed, all set, so a give-back of a port there by a session
+ * synced while the address was not ours would have counted a bit never taken); a row gone is
+ * fixed again, its ports no longer counted in `used` (no take may return that address, and
+ * row_of() no longer finds it for a give-back). Rows are positions in t->snat_addrs: an
+ * address that appears or goes in the middle moves the ones after it (tables_build.c). */
+static __rte_noinline void dest_fit(struct dp_snat *s, struct dp_snat_dest *d, uint32_t rows)
+{
+	uint64_t *b = dest_bits(s, d);
+	uint32_t tail =
+		s->span % 64u ? (uint32_t)__builtin_popcountll(~0ull << (s->span % 64u)) : 0;
+
+	for (uint32_t r = d->rows; r < rows; r++)
+		row_clear(s, b, r);
+	for (uint32_t r = rows; r < d->rows; r++) {
+		uint32_t n = 0;
+		for (uint32_t i = 0; i < s->wpa; i++)
+			n += (uint32_t)__builtin_popcountll(b[r * s->wpa + i]);
+		n -= tail;
+		d->used = d->used > n ? d->used - n : 0;
+		memset(b + (size_t)r * s->wpa, 0xff, s->wpa * 8u);
+	}
+	d->rows = (uint8_t)rows;
+}
+
 /* The destination of @p k, taken from the pool (bitmap reset) when @p create; NULL if none. */
 static struct dp_snat_dest *dest_get(struct dp_worker *w, const struct tables *t,
 				     const struct nat_key *k, bool create)
@@ -109,8 +143,13 @@ static struct dp_snat_dest *dest_get(struct dp_worker *w, const struct tables *t
 	if (unlikely(s->bits == NULL))
 		return NULL;
 	i = dest_slot(s, k);
-	if (s->hash[i])
-		return &s->dests[s->hash[i] - 1u];
+	rows = rows_of(s, t);
+	if (s->hash[i]) {
+		d = &s->dests[s->hash[i] - 1u];
+		if (unlikely(d->rows != rows))
+			dest_fit(s, d, rows);
+		return d;
+	}
 	if (!create || s->n_free == 0)
 		return NULL;
 	d = &s->dests[s->free_dests[--s->n_free]];
@@ -122,18 +161,15 @@ static struct dp_snat_dest *dest_get(struct dp_worker *w, const struct tables *t
 	// A new destination starts where the worker's last port was taken, not at the first
 	// port: one connection after another to an idle backend gets a fresh port each time.
 	d->cursor = (uint32_t)(w->snat_next - w->snat_lo);
-	rows = rows_of(s, t);
 	// A bitmap back in the pool holds no bit but the fixed ones: laid out once per slot
 	// (and again only if the tables' address count changed), not per destination.
 	if (likely(d->rows == rows))
 		return d;
 	d->rows = (uint8_t)rows;
 	b = dest_bits(s, d);
-	memset(b, 0, (size_t)rows * s->wpa * 8u);
+	for (uint32_t r = 0; r < rows; r++)
+		row_clear(s, b, r);
 	memset(b + (size_t)rows * s->wpa, 0xff, (size_t)(s->n_addrs - rows) * s->wpa * 8u);
-	if (s->span % 64u)
-		for (uint32_t r = 0; r < rows; r++)
-			b[r * s->wpa + s->wpa - 1u] = ~0ull << (s->span % 64u);
 	return d;
 }
 

@@ -79,16 +79,17 @@ struct cfg_port {
 	 *  most IFNAMSIZ - 1 bytes; "" = none */
 	char kernel_tap[CFG_IFNAME_MAX];
 	/** Not a key: the addresses the kernel TAP holds now (host order, netlink, followed by
-	 *  cp/kernel_port.c); tables_build() serves them, and in ha mode vrrp serves the gated
-	 *  addresses (cfg_ha_gated()) only while they are here. */
+	 *  cp/kernel_port.c); tables_build() serves them, and in ha mode vrrp or bgp serves the
+	 *  gated addresses (cfg_ha_gated()) only while they are here. */
 	uint32_t held[CFG_MAX_HELD];
 	unsigned int n_held;
 };
 
 /** `ha.mode`: none (default); vrrp: a gateway serves its VRRP addresses only while its
  *  kernel TAP holds them (keepalived adds them when it becomes master); bgp: every gateway
- *  serves all its addresses, and puts each mapping address as a /32 on the ext TAP while it
- *  is ready (`/readyz`), for BIRD to announce (cp/kernel_port.c, docs/ha.md). */
+ *  serves all its addresses (but a SNAT address other than the int arm's first, with an int
+ *  TAP: a VRRP address, cfg_ha_gated()), and puts each mapping address as a /32 on the ext
+ *  TAP while it is ready (`/readyz`), for BIRD to announce (cp/kernel_port.c, docs/ha.md). */
 enum cfg_ha_mode { CFG_HA_NONE = 0, CFG_HA_VRRP = 1, CFG_HA_BGP = 2 };
 #define CFG_HA_DRAIN_DEFAULT 2	  /**< `ha.drainSeconds` default, s */
 #define CFG_HA_DRAIN_MAX     300  /**< `ha.drainSeconds` bound, s */
@@ -534,15 +535,35 @@ struct cfg {
 	struct cfg_ha_sync ha_sync; /**< `ha.sync` */
 };
 
+/** Whether host-order @p addr is one of the full-NAT source addresses of arm @p p
+ *  (`ports.int.snat.addresses`; none on ports.ext). Any thread. */
+static inline bool cfg_port_is_snat(const struct cfg_port *p, uint32_t addr)
+{
+	for (unsigned int i = 0; i < p->n_snat; i++)
+		if (p->snat[i] == addr)
+			return true;
+	return false;
+}
+
 /**
- * Whether host-order @p addr is served only while the kernel TAP of its arm holds it: in ha
- * mode vrrp, every mapping address and every address of @p p (an arm) but its first (the
- * gateway's own, which keepalived and BIRD speak from). @p is_mapping: @p addr is a mapping's.
- * Any thread.
+ * Whether host-order @p addr is served only while the kernel TAP of its arm holds it
+ * (docs/ha.md): it then answers ARP, is a destination and, for a SNAT address, is the source
+ * of new full-NAT sessions only while keepalived has put it on the TAP.
+ * - ha mode vrrp: every mapping address and every address of @p p (an arm) but its first (the
+ *   gateway's own, which keepalived and BIRD speak from).
+ * - ha mode bgp: an address of @p p listed in `snat.addresses` (so ports.int) that is not its
+ *   first, when @p p has a kernel TAP (`kernel.tap`): each gateway's SNAT address is a VRRP
+ *   address on the int arm, so that it moves, with the synced sessions, to a survivor
+ *   ("Full NAT in BGP mode"). Without an int TAP nothing could hold it: served always, as in
+ *   mode none. Mapping addresses are never gated in mode bgp (BIRD announces them).
+ * @p is_mapping: @p addr is a mapping's. Any thread.
  */
 static inline bool cfg_ha_gated(const struct cfg *c, const struct cfg_port *p, uint32_t addr,
 				bool is_mapping)
 {
+	if (c->ha_mode == CFG_HA_BGP)
+		return !is_mapping && p->kernel_tap[0] && p->n_addrs && p->addrs[0].addr != addr &&
+		       cfg_port_is_snat(p, addr);
 	if (c->ha_mode != CFG_HA_VRRP)
 		return false;
 	return is_mapping || p->n_addrs == 0 || p->addrs[0].addr != addr;

@@ -128,7 +128,8 @@ static void drain_seconds_are_bounded_and_bgp_only(void **state)
 		     "announced addresses");
 }
 
-/* ha mode bgp: every gateway serves everything (nothing gated); what it announces is the
+/* ha mode bgp without an int TAP: every gateway serves everything (nothing gated; with an int
+ * TAP its int SNAT addresses but the first are: ha_gate_test.c); what it announces is the
  * kernel port's business (kernel_set_diff()). */
 static void bgp_mode_is_parsed_and_gates_nothing(void **state)
 {

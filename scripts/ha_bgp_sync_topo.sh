@@ -1,0 +1,83 @@
+# shellcheck shell=bash
+# scripts/ha_bgp_sync_topo.sh: full NAT in BGP mode (docs/ha.md, "Full NAT in BGP mode: SNAT
+# addresses on VRRP and session sync") on the ECMP topology of scripts/ha_bgp_topo.sh (source
+# that first); it defines functions and runs nothing.
+#
+#   each gateway's SNAT address is a VRRP address on its int TAP: A masters 10.0.0.13 and
+#   backs up B's 10.0.0.14, B the other way round (keepalived, two VRRPv3 instances, 0.5 s
+#   adverts); both list both in ports.int.snat.addresses, their own first; ha.sync streams
+#   each gateway's sessions to the other (UDP 3780 between 10.0.0.3 and 10.0.0.4).
+#
+#   habs_gw_config OWN_EXT OWN_INT OWN_VIP PEER_VIP PEER_INT SOCKET  a gateway's config
+#   habs_ka_start NS NAME OWN_VIP OWN_VRID PEER_VIP PEER_VRID  keepalived on NS's int TAP,
+#                               master of OWN_VIP, backup of PEER_VIP (pid recorded)
+#   habs_holds NS VIP           whether NS's int TAP holds VIP (keepalived put it there)
+
+# shellcheck disable=SC2034 # used by the tests that source this
+HABS_VIP_A=10.0.0.13
+# shellcheck disable=SC2034
+HABS_VIP_B=10.0.0.14
+
+habs_gw_config() {
+	cat <<EOF2
+ports:
+  ext: {device: net_af_packet0, addresses: [$1/24], gateway: 198.51.100.254,
+        kernel: {tap: strait-ext}}
+  int: {device: net_af_packet1, addresses: [$2/24, $3/24, $4/24],
+        snat: {addresses: [$3, $4]}, kernel: {tap: strait-int}}
+ha: {mode: bgp, sync: {peers: [$5], port: 3780}}
+cli_socket: $6
+workers: 1
+sessions: {max: 65536}
+mappings:
+- {name: web, addresses: [$HAB_VIP], ports: [{port: 8080, servicePort: 80}],
+   backends: [{address: 10.0.0.11}], nat: fullNat}
+- {name: echo, addresses: [$HAB_VIP], ports: [{port: 7777, servicePort: 7, protocol: udp}],
+   backends: [{address: 10.0.0.11}], nat: fullNat}
+EOF2
+}
+
+# keepalived's config: two instances on the int TAP, no sync group (each address moves alone).
+_habs_ka_config() {
+	cat <<EOF2
+global_defs {
+	vrrp_version 3
+	vrrp_garp_master_delay 1
+	vrrp_garp_master_repeat 2
+}
+vrrp_instance OWN {
+	state BACKUP
+	interface strait-int
+	virtual_router_id $2
+	priority 150
+	advert_int 0.5
+	virtual_ipaddress {
+		$1/24
+	}
+}
+vrrp_instance PEER {
+	state BACKUP
+	interface strait-int
+	virtual_router_id $4
+	priority 100
+	advert_int 0.5
+	virtual_ipaddress {
+		$3/24
+	}
+}
+EOF2
+}
+
+habs_ka_start() {
+	local ns=$1 name=$2
+	_habs_ka_config "$3" "$4" "$5" "$6" >"$ST/ka-$name.conf"
+	ip netns exec "$ns" keepalived --dont-fork --log-console --log-detail --vrrp --no-syslog \
+		--use-file "$ST/ka-$name.conf" --pid "$ST/ka-$name.pid" \
+		--vrrp_pid "$ST/ka-$name-vrrp.pid" >"$ST/ka-$name.log" 2>&1 </dev/null &
+	HAB_PIDS+=($!)
+	echo "$! keepalived-$name" >>"$ST/pids"
+}
+
+habs_holds() {
+	ip -n "$1" -4 addr show dev strait-int 2>/dev/null | grep -qF "inet $2/"
+}
