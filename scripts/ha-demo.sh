@@ -296,7 +296,20 @@ fault_vrrp() {
 	stop) kill -INT "$A_PID" ;;
 	esac
 }
+# B's session sync counters and its drops by reason (non-zero), after a run (strait's vrrp).
+b_counters() {
+	"$(dirname "$STRAIT_BIN")/straitctl" -s "$ST/gw-10.0.0.4.sock" -j show stats 2>/dev/null |
+		"$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+s = {k: v for k, v in d.get("sync", {}).items() if v}
+dr = d.get("drops", {})
+dr = {k: v for k, v in (dr.items() if isinstance(dr, dict) else []) if v}
+print("   B: sync", " ".join("%s=%s" % kv for kv in sorted(s.items())))
+print("   B: drops", " ".join("%s=%s" % kv for kv in sorted(dr.items())) or "none")' || true
+}
 restore_vrrp() {
+	b_counters
 	[ "$1" = linkdown ] && ip -n "${P}g" link set gx up
 	hak_ka_stop a
 	if [ "$1" != linkdown ]; then

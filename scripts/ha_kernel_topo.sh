@@ -28,7 +28,8 @@
 #                               {mode: vrrp}` (TAPs strait-ext/strait-int; mappings web :8080 →
 #                               pod:80 TCP and echo :7777 → pod:7 UDP with `nat: NAT`, `pickup:
 #                               true` unless NAT is fullNat; with PEER_INT, session sync to the
-#                               other gateway's int address, `ha.sync` on UDP 3780) (stdout)
+#                               other gateway's int address, `ha.sync` on UDP 3780); CLI socket
+#                               $ST/gw-OWN_INT.sock (stdout)
 #   hak_kernel_gw_up NS OWN_EXT OWN_INT NAT  a plain Linux gateway: ha_fabric_up's drop chain
 #                               removed, addresses on gx/gi, forwarding, and the same two
 #                               mappings in nftables: DNAT to the pod, and with NAT fullNat SNAT
@@ -149,6 +150,7 @@ ports:
   int: {device: net_af_packet1, addresses: [$2/24, $HAK_INT_VIP/24],
         snat: {addresses: [$HAK_INT_VIP]}, kernel: {tap: strait-int}}
 ha: $ha
+cli_socket: $ST/gw-$2.sock
 workers: 1
 sessions: {max: 65536}
 mappings:
