@@ -296,9 +296,22 @@ fault_vrrp() {
 	stop) kill -INT "$A_PID" ;;
 	esac
 }
+# A gateway's stats (JSON) by its int address (strait's vrrp).
+gw_stats() { "$(dirname "$STRAIT_BIN")/straitctl" -s "$ST/gw-$1.sock" -j show stats 2>/dev/null; }
+gw_stat() { # INT_ADDR SECTION NAME: one counter (-1 if none)
+	gw_stats "$1" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]][sys.argv[2]])' \
+		"$2" "$3" 2>/dev/null || echo -1
+}
+# A restarted strait on A holds B's sessions (the bulk resync after its hello): all of them
+# installed, so that it picks no SNAT port that one of B's holds.
+a_has_b_sessions() {
+	local b
+	b=$(gw_stat 10.0.0.4 sessions active)
+	[ "$b" -ge 0 ] && [ "$(gw_stat 10.0.0.3 sync installed)" -ge "$b" ]
+}
 # B's session sync counters and its drops by reason (non-zero), after a run (strait's vrrp).
 b_counters() {
-	"$(dirname "$STRAIT_BIN")/straitctl" -s "$ST/gw-10.0.0.4.sock" -j show stats 2>/dev/null |
+	gw_stats 10.0.0.4 |
 		"$PY" -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -315,6 +328,13 @@ restore_vrrp() {
 	if [ "$1" != linkdown ]; then
 		wait_until 10 bash -c "! kill -0 $A_PID 2>/dev/null" || true
 		start_a
+		if [ "$HA_DEMO_NAT" = fullNat ] && [ "${HA_DEMO_RESYNC_WAIT:-1}" = 1 ]; then
+			local t=$SECONDS
+			wait_until 20 a_has_b_sessions || echo "   A did not get B's sessions in 20 s"
+			echo "   restarted A installed $(gw_stat 10.0.0.3 sync installed) of B's" \
+				"$(gw_stat 10.0.0.4 sessions active) sessions ($((SECONDS - t)) s)," \
+				"conflicts $(gw_stat 10.0.0.3 sync install_conflict)"
+		fi
 	fi
 	hak_ka_start "${P}g" a 150 strait-ext strait-int "${VRRP_TRACK[@]}"
 	wait_until 30 a_master || { echo "   A did not become master again" >&2; FAILED=1; }
