@@ -213,6 +213,8 @@ two_nexthops() { [ "$(hab_nexthops | tr '\n' ' ')" = "198.51.100.11 198.51.100.1
 moved_bgp() { [ "$(hab_nexthops | tr '\n' ' ')" = "198.51.100.12 " ]; }
 A_PID=
 start_a() { A_PID=$(hab_gw_start "${P}g" "${P}a" "$ST/a.yaml" "$ST/a.log"); }
+B_PID=
+start_b() { B_PID=$(hab_gw_start "$HAB_NS_B" "${P}b" "$ST/b.yaml" "$ST/b.log"); }
 fault_bgp() {
 	case $1 in
 	sigkill) kill -9 "$A_PID" ;;
@@ -302,13 +304,6 @@ gw_stat() { # INT_ADDR SECTION NAME: one counter (-1 if none)
 	gw_stats "$1" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]][sys.argv[2]])' \
 		"$2" "$3" 2>/dev/null || echo -1
 }
-# A restarted strait on A holds B's sessions (the bulk resync after its hello): all of them
-# installed, so that it picks no SNAT port that one of B's holds.
-a_has_b_sessions() {
-	local b
-	b=$(gw_stat 10.0.0.4 sessions active)
-	[ "$b" -ge 0 ] && [ "$(gw_stat 10.0.0.3 sync installed)" -ge "$b" ]
-}
 # B's session sync counters and its drops by reason (non-zero), after a run (strait's vrrp).
 b_counters() {
 	gw_stats 10.0.0.4 |
@@ -327,14 +322,21 @@ restore_vrrp() {
 	hak_ka_stop a
 	if [ "$1" != linkdown ]; then
 		wait_until 10 bash -c "! kill -0 $A_PID 2>/dev/null" || true
-		start_a
-		if [ "$HA_DEMO_NAT" = fullNat ] && [ "${HA_DEMO_RESYNC_WAIT:-1}" = 1 ]; then
-			local t=$SECONDS
-			wait_until 20 a_has_b_sessions || echo "   A did not get B's sessions in 20 s"
-			echo "   restarted A installed $(gw_stat 10.0.0.3 sync installed) of B's" \
-				"$(gw_stat 10.0.0.4 sessions active) sessions ($((SECONDS - t)) s)," \
-				"conflicts $(gw_stat 10.0.0.3 sync install_conflict)"
+		# With session sync, B keeps backup copies of the sessions that A held when it died
+		# and had not deleted (closed connections waiting out their timeout), with A's SNAT
+		# ports; the restarted A does not get them back (a bulk resync carries B's own
+		# sessions only) and gives the same ports to the next run's flows, whose records
+		# B then refuses (install_conflict): those flows would die at the next failover
+		# (docs/ha.md). Until strait lets a peer's newer record replace its own stale backup,
+		# the demo starts each run after a restart from a fresh pair: B restarted too.
+		if [ "$HA_DEMO_NAT" = fullNat ] && [ "${HA_DEMO_RESTART_B:-1}" = 1 ]; then
+			hak_ka_stop b
+			kill -INT "$B_PID" 2>/dev/null || true
+			wait_until 10 bash -c "! kill -0 $B_PID 2>/dev/null" || true
+			start_b
+			hak_ka_start "$HAB_NS_B" b 100 strait-ext strait-int "${VRRP_TRACK[@]}"
 		fi
+		start_a
 	fi
 	hak_ka_start "${P}g" a 150 strait-ext strait-int "${VRRP_TRACK[@]}"
 	wait_until 30 a_master || { echo "   A did not become master again" >&2; FAILED=1; }
@@ -397,7 +399,7 @@ vrrp_up() {
 	hak_vrrp_gw_config 198.51.100.11 10.0.0.3 "$HA_DEMO_NAT" $peer_a >"$ST/a.yaml"
 	hak_vrrp_gw_config 198.51.100.12 10.0.0.4 "$HA_DEMO_NAT" $peer_b >"$ST/b.yaml"
 	start_a
-	hab_gw_start "$HAB_NS_B" "${P}b" "$ST/b.yaml" "$ST/b.log" >/dev/null
+	start_b
 	hak_ka_start "${P}g" a 150 strait-ext strait-int "${VRRP_TRACK[@]}"
 	hak_ka_start "$HAB_NS_B" b 100 strait-ext strait-int "${VRRP_TRACK[@]}"
 	wait_until 30 a_master || { echo "ha-demo: A is not master" >&2; exit 1; }
