@@ -301,10 +301,6 @@ fault_vrrp() {
 }
 # A gateway's stats (JSON) by its int address (strait's vrrp).
 gw_stats() { "$(dirname "$STRAIT_BIN")/straitctl" -s "$ST/gw-$1.sock" -j show stats 2>/dev/null; }
-gw_stat() { # INT_ADDR SECTION NAME: one counter (-1 if none)
-	gw_stats "$1" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]][sys.argv[2]])' \
-		"$2" "$3" 2>/dev/null || echo -1
-}
 # B's session sync counters and its drops by reason (non-zero), after a run (strait's vrrp).
 b_counters() {
 	gw_stats 10.0.0.4 |
