@@ -10,9 +10,11 @@
 # default route and, with `nat: fullNat`, the SNAT address. A: ext 198.51.100.11, int
 # 10.0.0.3, keepalived priority 150; B: 198.51.100.12, 10.0.0.4, priority 100.
 #
-#   hak_ka_config PRIORITY EXT_IF INT_IF [EXT_TRACK INT_TRACK]   stock keepalived (VRRPv2,
-#                               advert_int 1, preempt), the two VIPs in one vrrp_sync_group,
-#                               and each instance's track_interface if given (stdout)
+#   hak_ka_config PRIORITY EXT_IF INT_IF [EXT_TRACK INT_TRACK]   stock keepalived (preempt,
+#                               advert_int $HAK_ADVERT: 1 by default, VRRPv2; a sub-second one
+#                               is VRRPv3, which counts in centiseconds), the two VIPs in one
+#                               vrrp_sync_group, and each instance's track_interface if given
+#                               (stdout)
 #   hak_ka_start NS NAME PRIORITY EXT_IF INT_IF [EXT_TRACK INT_TRACK]   keepalived
 #                               --dont-fork in NS; sets
 #                               HAK_KA_PID[NAME] (its parent process; the VRRP child's PID is in
@@ -22,10 +24,12 @@
 #                               priority 0 advert of a graceful stop
 #   hak_ka_kill NAME            SIGKILL of both (also when frozen)
 #   hak_holds_vip NS IF         IF in NS holds the ext VIP
-#   hak_vrrp_gw_config OWN_EXT OWN_INT NAT  strait's config of a gateway in `ha: {mode: vrrp}`
-#                               (TAPs strait-ext/strait-int; mappings web :8080 → pod:80 TCP and
-#                               echo :7777 → pod:7 UDP with `nat: NAT`, `pickup: true` unless
-#                               NAT is fullNat) (stdout)
+#   hak_vrrp_gw_config OWN_EXT OWN_INT NAT [PEER_INT]  strait's config of a gateway in `ha:
+#                               {mode: vrrp}` (TAPs strait-ext/strait-int; mappings web :8080 →
+#                               pod:80 TCP and echo :7777 → pod:7 UDP with `nat: NAT`, `pickup:
+#                               true` unless NAT is fullNat; with PEER_INT, session sync to the
+#                               other gateway's int address, `ha.sync` on UDP 3780); CLI socket
+#                               $ST/gw-OWN_INT.sock (stdout)
 #   hak_kernel_gw_up NS OWN_EXT OWN_INT NAT  a plain Linux gateway: ha_fabric_up's drop chain
 #                               removed, addresses on gx/gi, forwarding, and the same two
 #                               mappings in nftables: DNAT to the pod, and with NAT fullNat SNAT
@@ -37,9 +41,11 @@
 HAK_VIP=198.51.100.1
 HAK_INT_VIP=10.0.0.1
 declare -A HAK_KA_PID=()
+: "${HAK_ADVERT:=1}"
 
 hak_ka_config() {
 	local tx='' ti=''
+	[ "$HAK_ADVERT" = 1 ] || printf 'global_defs {\n\tvrrp_version 3\n}\n'
 	[ -n "${4:-}" ] && tx="track_interface {
 		$4
 	}"
@@ -58,7 +64,7 @@ vrrp_instance EXT {
 	interface $2
 	virtual_router_id 51
 	priority $1
-	advert_int 1
+	advert_int $HAK_ADVERT
 	virtual_ipaddress {
 		$HAK_VIP/32
 	}
@@ -69,7 +75,7 @@ vrrp_instance INT {
 	interface $3
 	virtual_router_id 52
 	priority $1
-	advert_int 1
+	advert_int $HAK_ADVERT
 	virtual_ipaddress {
 		$HAK_INT_VIP/24
 	}
@@ -134,15 +140,17 @@ hak_holds_vip() {
 }
 
 hak_vrrp_gw_config() {
-	local pickup=''
+	local pickup='' ha='{mode: vrrp}'
 	[ "$3" = fullNat ] || pickup=', pickup: true'
+	[ -n "${4:-}" ] && ha="{mode: vrrp, sync: {peers: [$4], port: 3780}}"
 	cat <<EOF
 ports:
   ext: {device: net_af_packet0, addresses: [$1/24], gateway: 198.51.100.254,
         kernel: {tap: strait-ext}}
   int: {device: net_af_packet1, addresses: [$2/24, $HAK_INT_VIP/24],
         snat: {addresses: [$HAK_INT_VIP]}, kernel: {tap: strait-int}}
-ha: {mode: vrrp}
+ha: $ha
+cli_socket: $ST/gw-$2.sock
 workers: 1
 sessions: {max: 65536}
 mappings:

@@ -73,7 +73,7 @@ mappings:
 EOF
 }
 
-# ka_config PRIORITY: keepalived's, both VIPs in one sync group; VRRPv3, 0.5 s adverts.
+# ka_config PRIORITY: keepalived's, both VIPs in one sync group; VRRPv3, 0.2 s adverts.
 ka_config() {
 	cat <<EOF
 global_defs {
@@ -92,7 +92,7 @@ vrrp_instance EXT {
 	interface strait-ext
 	virtual_router_id 51
 	priority $1
-	advert_int 0.5
+	advert_int 0.2
 	virtual_ipaddress {
 		198.51.100.1/32
 	}
@@ -102,7 +102,7 @@ vrrp_instance INT {
 	interface strait-int
 	virtual_router_id 52
 	priority $1
-	advert_int 0.5
+	advert_int 0.2
 	virtual_ipaddress {
 		10.0.0.1/24
 	}
@@ -237,7 +237,7 @@ wait "$FLOWS" || true
 cat "$ST/flows.err" >&2 || true
 read -r _ TCP_OK TCP_N TCP_MED TCP_MAX < <(grep '^tcp' "$ST/flows.out" || echo "tcp 0 0 -1 -1")
 read -r _ UDP_OK UDP_N UDP_MED UDP_MAX < <(grep '^udp' "$ST/flows.out" || echo "udp 0 0 -1 -1")
-echo "# failover with session sync, full NAT (SIGKILL of strait on the master, VRRPv3 0.5 s):"
+echo "# failover with session sync, full NAT (SIGKILL of strait on the master, VRRPv3 0.2 s):"
 echo "#   TCP flows survived $TCP_OK/$TCP_N, outage median $TCP_MED ms, max $TCP_MAX ms"
 echo "#   UDP flows survived $UDP_OK/$UDP_N, outage median $UDP_MED ms, max $UDP_MAX ms"
 check_eq "every TCP flow survives (synced sessions on B)" "10/10" "$TCP_OK/$TCP_N"
