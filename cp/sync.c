@@ -145,13 +145,14 @@ static void sync_poll(int wait_ms)
 		return;
 	now = now_ms();
 	for (int i = 0; i < SYNC_RX_PER_PASS; i++) {
-		struct sockaddr_in from;
+		struct sockaddr_in from = {0};
 		socklen_t fl = sizeof(from);
 		ssize_t n = recvfrom(sy.fd, buf, sizeof(buf), MSG_DONTWAIT,
 				     (struct sockaddr *)&from, &fl);
 		if (n < 0)
 			break;
-		if (ntohs(from.sin_port) != sy.port) {
+		if (fl < sizeof(from) || from.sin_family != AF_INET ||
+		    ntohs(from.sin_port) != sy.port) {
 			sy.f.c[SYNC_C_RX_UNKNOWN_PEER]++;
 			continue;
 		}
