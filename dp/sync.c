@@ -242,6 +242,14 @@ static bool is_snat_addr(const struct tables *t, rte_be32_t a)
 	return false;
 }
 
+/* Remove backup @p idx without telling the peers (it is theirs). */
+static void free_backup(struct dp_worker *w, uint32_t idx)
+{
+	w->sync->quiet = true;
+	nat_session_free(w, idx);
+	w->sync->quiet = false;
+}
+
 static enum sync_counter install(struct dp_worker *w, const struct tables *t,
 				 const struct sync_rec *r)
 {
@@ -256,14 +264,22 @@ static enum sync_counter install(struct dp_worker *w, const struct tables *t,
 	// Full NAT (or hairpin): the in2out destination is a SNAT address, not the client.
 	const bool snat = r->addr[DIR_I2O][1] != r->addr[DIR_O2I][0] ||
 			  r->port[DIR_I2O][1] != r->port[DIR_O2I][0];
-	uint32_t idx, a;
+	uint32_t idx, a, ref;
 	int adj_o2i, adj_i2o;
 
 	key_of(r, DIR_O2I, &k_o2i);
 	key_of(r, DIR_I2O, &k_i2o);
 	h_i2o = nat_key_hash(s, &k_i2o);
-	if (nat_sessions_lookup_h(s, &k_i2o, h_i2o) != NAT_REF_NONE)
-		return SYNC_C_FAIL_CONFLICT;
+	ref = nat_sessions_lookup_h(s, &k_i2o, h_i2o);
+	if (ref != NAT_REF_NONE) {
+		// A backup on the same SNAT key is stale: the peer that sent this record uses the
+		// key for this flow now (it restarted, and the flow it had there ended unseen).
+		// A session of ours keeps it.
+		if (!is_backup(w, ref >> 1))
+			return SYNC_C_FAIL_CONFLICT;
+		free_backup(w, ref >> 1);
+		w->stats.sync[SYNC_C_REPLACED]++;
+	}
 	svc = tables_svc_lookup(t, r->addr[DIR_O2I][1], r->port[DIR_O2I][1], r->proto);
 	if (!svc)
 		return SYNC_C_FAIL_NO_MAPPING;
@@ -349,12 +365,19 @@ enum sync_counter dp_sync_apply(struct dp_worker *w, const struct tables *t,
 		return install(w, t, r);
 	}
 	idx = ref >> 1;
-	if ((ref & 1) != DIR_O2I || !same_i2o(&w->sess.recs[idx], r) || !is_backup(w, idx))
+	if ((ref & 1) != DIR_O2I || !is_backup(w, idx))
 		return SYNC_C_FAIL_CONFLICT;
+	if (!same_i2o(&w->sess.recs[idx], r)) {
+		// The same client flow on another SNAT key or backend: the backup is stale, the
+		// newer record wins (a delete names a session we do not hold).
+		if (r->type == SYNC_REC_DELETE)
+			return SYNC_C_FAIL_CONFLICT;
+		free_backup(w, idx);
+		w->stats.sync[SYNC_C_REPLACED]++;
+		return install(w, t, r);
+	}
 	if (r->type == SYNC_REC_DELETE) {
-		w->sync->quiet = true;
-		nat_session_free(w, idx);
-		w->sync->quiet = false;
+		free_backup(w, idx);
 		return SYNC_C_DELETED;
 	}
 	refresh(w, idx, r);

@@ -320,13 +320,10 @@ restore_vrrp() {
 	if [ "$1" != linkdown ]; then
 		wait_until 10 bash -c "! kill -0 $A_PID 2>/dev/null" || true
 		# With session sync, B keeps backup copies of the sessions that A held when it died
-		# and had not deleted (closed connections waiting out their timeout), with A's SNAT
-		# ports; the restarted A does not get them back (a bulk resync carries B's own
-		# sessions only) and gives the same ports to the next run's flows, whose records
-		# B then refuses (install_conflict): those flows would die at the next failover
-		# (docs/ha.md). Until strait lets a peer's newer record replace its own stale backup,
-		# the demo starts each run after a restart from a fresh pair: B restarted too.
-		if [ "$HA_DEMO_NAT" = fullNat ] && [ "${HA_DEMO_RESTART_B:-1}" = 1 ]; then
+		# and had not deleted, with A's SNAT ports; the restarted A gives the same ports to
+		# the next run's flows, whose records replace those stale backups on B (`replaced`,
+		# docs/ha.md). HA_DEMO_RESTART_B=1 starts each run from a fresh pair instead.
+		if [ "$HA_DEMO_NAT" = fullNat ] && [ "${HA_DEMO_RESTART_B:-0}" = 1 ]; then
 			hak_ka_stop b
 			kill -INT "$B_PID" 2>/dev/null || true
 			wait_until 10 bash -c "! kill -0 $B_PID 2>/dev/null" || true

@@ -108,6 +108,8 @@ struct sync_hdr {
 	X(INSTALLED, "installed", "received sessions installed as backups")                        \
 	X(UPDATED, "updated", "received refreshes applied to a session held")                      \
 	X(DELETED, "deleted", "received deletions applied")                                        \
+	X(REPLACED, "replaced",                                                                    \
+	  "backups a received session replaced (the same client flow or SNAT key, stale)")         \
 	X(FAIL_NO_MAPPING, "install_no_mapping",                                                   \
 	  "received sessions refused: no such mapping here")                                       \
 	X(FAIL_CONFLICT, "install_conflict",                                                       \
