@@ -23,9 +23,11 @@
  * backend are copied on every build (68,000 backends at the issue's scale). */
 static void str_copy(char *dst, size_t size, const char *src)
 {
-	size_t n = strnlen(src, size - 1);
+	size_t n = 0;
 
-	memcpy(dst, src, n);
+	// A byte loop: strnlen()'s bound may exceed @p src's array (-Wstringop-overread, -O3).
+	for (; src[n] != '\0' && n < size - 1; n++)
+		dst[n] = src[n];
 	dst[n] = '\0';
 }
 
