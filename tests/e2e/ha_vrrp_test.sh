@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # tests/e2e/ha_vrrp_test.sh STRAIT_BINARY: two strait gateways, VRRP active/standby with stock
-# keepalived over the kernel TAPs (docs/ha.md), and a failover under load.
+# keepalived over the kernel TAPs (docs/ha.md), and a failover under load. With HA_VRRP_SYNC=1
+# (tests/e2e/ha_sync_test.sh), session sync for full NAT (docs/ha.md, "Session sync").
 #
 #   ${P}c client 198.51.100.2 ─┐                         ┌─ ${P}p0 pod 10.0.0.11, default via
 #                              ├ bx ── ${P}g (A) ── bi ──┤         the int VIP 10.0.0.1
 #                              └ bx ── ${P}h (B) ── bi ──┘
 #   A: ext 198.51.100.11, int 10.0.0.3 (+ VIPs while master), keepalived priority 150
 #   B: ext 198.51.100.12, int 10.0.0.4, keepalived priority 100
-#   mapping web 198.51.100.1:8080 → pod:80 (TCP echo), echo :7777 → pod:7 (UDP echo), both
-#   preserveSource; web with pickup: true, so TCP flows continue on the survivor.
+#   mapping web 198.51.100.1:8080 → pod:80 (TCP echo), echo :7777 → pod:7 (UDP echo):
+#   - without sync: preserveSource, web with pickup: true, so TCP flows continue on the
+#     survivor; VRRPv3 0.5 s adverts;
+#   - with sync: fullNat (SNAT to the int VIP 10.0.0.1), `ha.sync` on both (UDP 3780 between
+#     10.0.0.3 and 10.0.0.4, through the int TAPs); VRRPv3 0.2 s adverts.
 #
 # Checks: A masters both VIPs and the client's ARP for the mapping address resolves to A
-# (the standby serves nothing); traffic works; after SIGKILL of strait on A, B's keepalived
-# takes the VIPs, B serves them, new connections work; the established TCP and UDP flows that
-# survived and their outage (median, max) are printed, and most must survive. Its own small
-# topology (two gateway namespaces): scripts/topo.sh's has one gateway.
+# (the standby serves nothing); traffic works; 10 TCP and 20 UDP flows through A (with sync:
+# installed on B, its sync counters); after SIGKILL of strait on A, B's keepalived takes the
+# VIPs, B serves them, new connections work; the flows that survived and their outage
+# (median, max) are printed: most must survive (with sync: all TCP flows, 19 of 20 UDP
+# flows); with sync, strait restarted on A gets B's sessions back (hello, bulk resync). Its
+# own small topology (two gateway namespaces): scripts/topo.sh's has one gateway.
 # shellcheck disable=SC2317 # functions called through check and wait_for
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -25,6 +31,8 @@ e2e_require_root
 topo_require keepalived:keepalived socat:socat python3:python3 ethtool:ethtool nft:nftables
 
 STRAIT_BIN=$(readlink -f "${1:-build/strait}")
+SYNC=${HA_VRRP_SYNC:-0}
+if [ "$SYNC" = 1 ]; then NAT=fullNat ADVERT=0.2; else NAT=preserveSource ADVERT=0.5; fi
 NS_B="${P}h"
 ST=$(_topo_state)
 KA_PIDS=()
@@ -51,25 +59,28 @@ ha_topo_up() {
 	ip -n "${P}p0" route add default via 10.0.0.1
 }
 
-# gw_config OWN_EXT OWN_INT: a gateway's config.
+# gw_config OWN_EXT OWN_INT PEER_INT SOCKET: a gateway's config.
 gw_config() {
+	local ha="{mode: vrrp}" pickup=", pickup: true"
+	[ "$SYNC" = 1 ] && ha="{mode: vrrp, sync: {peers: [$3], port: 3780}}" pickup=""
 	cat <<EOF
 ports:
   ext: {device: net_af_packet0, addresses: [$1/24], kernel: {tap: strait-ext}}
   int: {device: net_af_packet1, addresses: [$2/24, 10.0.0.1/24], snat: {addresses: [10.0.0.1]},
         kernel: {tap: strait-int}}
-ha: {mode: vrrp}
+ha: $ha
 workers: 1
 sessions: {max: 65536}
+cli_socket: $4
 mappings:
 - {name: web, addresses: [198.51.100.1], ports: [{port: 8080, servicePort: 80}],
-   backends: [{address: 10.0.0.11}], nat: preserveSource, pickup: true}
+   backends: [{address: 10.0.0.11}], nat: $NAT$pickup}
 - {name: echo, addresses: [198.51.100.1], ports: [{port: 7777, servicePort: 7, protocol: udp}],
-   backends: [{address: 10.0.0.11}], nat: preserveSource}
+   backends: [{address: 10.0.0.11}], nat: $NAT}
 EOF
 }
 
-# ka_config PRIORITY: keepalived's, both VIPs in one sync group; VRRPv3, 0.5 s adverts.
+# ka_config PRIORITY: keepalived's, both VIPs in one sync group; VRRPv3, $ADVERT s adverts.
 ka_config() {
 	cat <<EOF
 global_defs {
@@ -88,7 +99,7 @@ vrrp_instance EXT {
 	interface strait-ext
 	virtual_router_id 51
 	priority $1
-	advert_int 0.5
+	advert_int $ADVERT
 	virtual_ipaddress {
 		198.51.100.1/32
 	}
@@ -98,7 +109,7 @@ vrrp_instance INT {
 	interface strait-int
 	virtual_router_id 52
 	priority $1
-	advert_int 0.5
+	advert_int $ADVERT
 	virtual_ipaddress {
 		10.0.0.1/24
 	}
@@ -127,6 +138,18 @@ client_mac() { # the MAC the client has for the mapping address
 not_holds_vips() { ! holds_vips "$1"; }
 no_ping() { ! ip netns exec "${P}c" ping -c1 -W1 198.51.100.1 >/dev/null 2>&1; }
 
+sync_stat() { # SOCK NAME: a session sync counter of a gateway (show stats)
+	"$STRAITCTL" -s "$1" -j show stats 2>/dev/null |
+		"$PY" -c 'import json, sys; print(json.load(sys.stdin)["sync"][sys.argv[1]])' "$2" ||
+		echo -1
+}
+# B holds A's 30 flows (the TCP ones established: a refresh each) and A heard B's acks.
+b_has_flows() {
+	[ "$(sync_stat "$ST/b.sock" installed)" -ge 30 ] &&
+		[ "$(sync_stat "$ST/b.sock" updated)" -ge 10 ] &&
+		[ "$(sync_stat "$ST/a.sock" rx_acks)" -ge 1 ]
+}
+
 echo_once() { # one TCP round trip through the mapping
 	[ "$(echo "hi $1" | timeout 3 ip netns exec "${P}c" socat -t1 - TCP:198.51.100.1:8080,connect-timeout=1 2>/dev/null)" = "hi $1" ]
 }
@@ -143,8 +166,9 @@ while True:
     d, a = s.recvfrom(2048); s.sendto(d, a)' >/dev/null 2>&1 &
 echo "$! pod-udp" >>"$ST/pids"
 
-gw_config 198.51.100.11 10.0.0.3 >"$ST/a.yaml"
-gw_config 198.51.100.12 10.0.0.4 >"$ST/b.yaml"
+gw_config 198.51.100.11 10.0.0.3 10.0.0.4 "$ST/a.sock" >"$ST/a.yaml"
+gw_config 198.51.100.12 10.0.0.4 10.0.0.3 "$ST/b.sock" >"$ST/b.yaml"
+STRAITCTL=$(dirname "$STRAIT_BIN")/straitctl
 # shellcheck disable=SC2034 # lib.sh's checks print the tail of the gateway's log
 STRAIT_LOG=$ST/a.log
 A_PID=$(ha_gw_start "${P}g" "${P}a" "$ST/a.yaml" "$ST/a.log")
@@ -163,7 +187,8 @@ A_MAC=$(ip -n "${P}g" link show gx | awk '/link\/ether/ {print $2}')
 check_eq "the client's ARP for the mapping address is A's" "$A_MAC" "$(client_mac)"
 
 # Long-lived flows: 10 TCP connections and 20 UDP flows, a message every 50 ms each, for
-# 14 s; strait on A is killed at 4 s.
+# 20 s (14 s without sync); strait on A is killed once B holds them all (at most 10 s in;
+# without sync, at 4 s).
 cat >"$ST/flows.py" <<'EOF'
 import socket, sys, time, select, statistics
 DUR, NT, NU = float(sys.argv[1]), 10, 20
@@ -202,9 +227,19 @@ def report(name, fl):
                               max(gaps) if gaps else -1))
 report("tcp", tcp); report("udp", udp)
 EOF
-ip netns exec "${P}c" "$PY" "$ST/flows.py" 14 >"$ST/flows.out" 2>"$ST/flows.err" &
+ip netns exec "${P}c" "$PY" "$ST/flows.py" "$([ "$SYNC" = 1 ] && echo 20 || echo 14)" \
+	>"$ST/flows.out" 2>"$ST/flows.err" &
 FLOWS=$!
-sleep 4
+if [ "$SYNC" = 1 ]; then
+	check "B holds A's sessions (sync installed and refreshed them)" wait_for 10 b_has_flows
+	echo "# before the kill: A sent $(sync_stat "$ST/a.sock" tx_records) records in" \
+		"$(sync_stat "$ST/a.sock" tx_datagrams) datagrams; B installed" \
+		"$(sync_stat "$ST/b.sock" installed), refreshed $(sync_stat "$ST/b.sock" updated)," \
+		"conflicts $(sync_stat "$ST/b.sock" install_conflict)," \
+		"bad $(sync_stat "$ST/b.sock" rx_bad)"
+else
+	sleep 4
+fi
 kill -9 "$A_PID"
 check "B becomes master after A's strait dies" wait_for 15 holds_vips "$NS_B"
 # shellcheck disable=SC2034 # the same, now the survivor's
@@ -216,9 +251,29 @@ wait "$FLOWS" || true
 cat "$ST/flows.err" >&2 || true
 read -r _ TCP_OK TCP_N TCP_MED TCP_MAX < <(grep '^tcp' "$ST/flows.out" || echo "tcp 0 0 -1 -1")
 read -r _ UDP_OK UDP_N UDP_MED UDP_MAX < <(grep '^udp' "$ST/flows.out" || echo "udp 0 0 -1 -1")
-echo "# failover (SIGKILL of strait on the master, keepalived VRRPv3 advert 0.5 s):"
+if [ "$SYNC" = 1 ]; then
+	echo "# failover with session sync, full NAT (SIGKILL of strait on the master, VRRPv3 $ADVERT s):"
+else
+	echo "# failover (SIGKILL of strait on the master, keepalived VRRPv3 advert $ADVERT s):"
+fi
 echo "#   TCP flows survived $TCP_OK/$TCP_N, outage median $TCP_MED ms, max $TCP_MAX ms"
 echo "#   UDP flows survived $UDP_OK/$UDP_N, outage median $UDP_MED ms, max $UDP_MAX ms"
-check "most TCP flows survive (pickup on B)" test "$((TCP_OK * 2))" -gt "$TCP_N"
-check "most UDP flows survive" test "$((UDP_OK * 2))" -gt "$UDP_N"
+if [ "$SYNC" != 1 ]; then
+	check "most TCP flows survive (pickup on B)" test "$((TCP_OK * 2))" -gt "$TCP_N"
+	check "most UDP flows survive" test "$((UDP_OK * 2))" -gt "$UDP_N"
+	e2e_finish
+	exit
+fi
+check_eq "every TCP flow survives (synced sessions on B)" "10/10" "$TCP_OK/$TCP_N"
+check "at least 19 of 20 UDP flows survive" test "$UDP_OK" -ge 19
+check "no sync datagram was malformed" test "$(sync_stat "$ST/b.sock" rx_bad)" -eq 0
+
+# strait restarted on A: its hello makes B dump its sessions (the flows it took over, closing
+# or idle now but still in its table), which A installs: a bulk resync.
+a_has_bulk() { [ "$(sync_stat "$ST/a.sock" installed)" -ge 30 ]; }
+B_BULKS=$(sync_stat "$ST/b.sock" bulk_resyncs)
+A_PID=$(ha_gw_start "${P}g" "${P}a" "$ST/a.yaml" "$ST/a2.log")
+check "restarted A gets B's sessions by a bulk resync" wait_for 15 a_has_bulk
+check "B counted the bulk resync" test "$(sync_stat "$ST/b.sock" bulk_resyncs)" -gt "$B_BULKS"
+echo "# after A's restart: B sent its table (bulk resyncs $B_BULKS -> $(sync_stat "$ST/b.sock" bulk_resyncs)); A installed $(sync_stat "$ST/a.sock" installed)"
 e2e_finish
