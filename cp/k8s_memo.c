@@ -19,6 +19,10 @@
 #include "k8s_perpod.h"
 #include "k8s_service.h"
 
+/* The switch of include/strait/k8s_reconcile.h: here, where it is read, so that the memo
+ * does not call back into the reconcile. */
+bool k8s_reconcile_incremental = true;
+
 struct k8s_memo {
 	uint64_t params_hash;
 	json_t *entries; /* "<kind>:<key>" → integer: struct k8s_memo_entry * */

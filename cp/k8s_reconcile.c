@@ -29,7 +29,6 @@
 #include "k8s_memo.h"
 #include "k8s_source.h"
 
-bool k8s_reconcile_incremental = true;
 unsigned long k8s_reconcile_builds;
 
 static uint64_t fingerprint(const struct cfg_mapping *maps, unsigned int n);

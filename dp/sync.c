@@ -29,27 +29,9 @@
 #include "session_inlines.h"
 #include "snat.h"
 #include "sync.h"
+#include "sync_priv.h"
 
 static_assert(sizeof(struct sync_rec) == SYNC_REC_LEN, "a record is 40 bytes in memory too");
-
-static bool sync_enabled;
-
-/* As nat.c's client_owner() and snat_owner(), which the fast path inlines. */
-static unsigned int owner_of_client(const struct dp_worker *w, rte_be32_t a)
-{
-	return (unsigned int)(((uint64_t)dp_steer_hash(&w->rss_int, a) * w->n_workers) >> 32);
-}
-
-static unsigned int owner_of_snat_port(const struct dp_worker *w, rte_be16_t port)
-{
-	uint32_t p = rte_be_to_cpu_16(port);
-	uint32_t span = (65536u - DP_SNAT_PORT_MIN) / w->n_workers, o;
-
-	if (p < DP_SNAT_PORT_MIN)
-		return w->id;
-	o = (p - DP_SNAT_PORT_MIN) / span;
-	return o < w->n_workers ? o : w->n_workers - 1;
-}
 
 int dp_sync_worker_init(struct dp_worker *w)
 {
@@ -88,107 +70,6 @@ void dp_sync_worker_fini(struct dp_worker *w)
 	rte_free(s->mark);
 	rte_free(s);
 	w->sync = NULL;
-}
-
-static inline uint32_t ticks_to_ms(const struct dp_worker *w, uint32_t ticks)
-{
-	uint64_t tps = dp_ticks_of_s(w, 1);
-	uint64_t ms = tps ? (uint64_t)ticks * 1000u / tps : 0;
-	return ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
-}
-
-static inline uint32_t ms_to_ticks(const struct dp_worker *w, uint32_t ms)
-{
-	return (uint32_t)(dp_ticks_of_s(w, 1) * ms / 1000u);
-}
-
-static void rec_of(struct dp_worker *w, uint32_t idx, uint8_t type, struct sync_rec *r)
-{
-	const struct nat_session *se = &w->sess.recs[idx];
-	const struct nat_tcp_td *td = &w->sess.td[idx];
-
-	r->type = type;
-	r->proto = se->proto;
-	r->state = se->state;
-	r->flags = (uint8_t)(se->flags | (se->hairpin ? SYNC_F_HAIRPIN : 0));
-	memcpy(r->addr, se->addr, sizeof(r->addr));
-	memcpy(r->port, se->port, sizeof(r->port));
-	r->idle_ms = ticks_to_ms(w, dp_ticks(w) - se->last_seen);
-	if (se->proto == IPPROTO_TCP) {
-		r->td_end[0] = td->end[0];
-		r->td_end[1] = td->end[1];
-	} else {
-		r->td_end[0] = r->td_end[1] = 0;
-	}
-}
-
-/* A copy of a peer's session that has carried no packet here: its events are the peer's. */
-static inline bool is_backup(const struct dp_worker *w, uint32_t idx)
-{
-	const struct nat_session *se = &w->sess.recs[idx];
-	return w->sync->mark[idx].synced && (se->pkts[0] | se->pkts[1]) == 0;
-}
-
-static void stage(struct dp_worker *w, uint32_t idx, uint8_t type)
-{
-	struct dp_sync_w *s = w->sync;
-	struct dp_sync_mark *mk = &s->mark[idx];
-
-	if (s->n_stage == DP_SYNC_STAGE)
-		dp_sync_flush(w);
-	rec_of(w, idx, type, &s->stage[s->n_stage++]);
-	mk->sent_at = dp_ticks(w);
-	mk->state = w->sess.recs[idx].state;
-}
-
-void dp_sync_flush(struct dp_worker *w)
-{
-	struct dp_sync_w *s = w->sync;
-	unsigned int n;
-
-	if (!s || s->n_stage == 0)
-		return;
-	n = rte_ring_sp_enqueue_burst_elem(s->ev, s->stage, sizeof(struct sync_rec), s->n_stage,
-					   NULL);
-	w->stats.sync[SYNC_C_EVENTS] += n;
-	w->stats.sync[SYNC_C_RING_FULL] += s->n_stage - n;
-	s->n_stage = 0;
-}
-
-void dp_sync_on_create(struct dp_worker *w, uint32_t idx)
-{
-	if (!dp_sync_on(w))
-		return;
-	w->sync->mark[idx].synced = 0;
-	stage(w, idx, SYNC_REC_UPSERT);
-}
-
-void dp_sync_on_free(struct dp_worker *w, uint32_t idx)
-{
-	if (!dp_sync_on(w))
-		return;
-	if (!w->sync->quiet && !is_backup(w, idx))
-		stage(w, idx, SYNC_REC_DELETE);
-	w->sync->mark[idx].synced = 0;
-}
-
-/*
- * The expiry walk passed a live session: a refresh when its state changed since the last
- * event (the handshake done, a FIN, a RST), or when it carried packets since the last one
- * and DP_SYNC_REFRESH_S have passed (conntrackd's refresh, bounded per session).
- */
-void dp_sync_on_walk(struct dp_worker *w, uint32_t idx, uint32_t now)
-{
-	const struct nat_session *se = &w->sess.recs[idx];
-	const struct dp_sync_mark *mk;
-
-	if (!dp_sync_on(w) || is_backup(w, idx))
-		return;
-	mk = &w->sync->mark[idx];
-	if (se->state != mk->state ||
-	    ((int32_t)(se->last_seen - mk->sent_at) > 0 &&
-	     (uint32_t)(now - mk->sent_at) >= dp_ticks_of_s(w, DP_SYNC_REFRESH_S)))
-		stage(w, idx, SYNC_REC_UPSERT);
 }
 
 static bool same_i2o(const struct nat_session *se, const struct sync_rec *r)
@@ -413,7 +294,7 @@ void dp_sync_poll(struct dp_worker *w, const struct tables *t)
 		}
 		if (w->sess.recs[i].proto != 0 && !is_backup(w, i)) {
 			struct sync_rec r;
-			rec_of(w, i, SYNC_REC_UPSERT, &r);
+			dp_sync_rec_of(w, i, SYNC_REC_UPSERT, &r);
 			if (rte_ring_sp_enqueue_elem(s->ev, &r, sizeof(r)) != 0)
 				break;
 			w->stats.sync[SYNC_C_EVENTS]++;
@@ -427,77 +308,6 @@ void dp_sync_poll(struct dp_worker *w, const struct tables *t)
 /* ---- control thread (strait/sync.h) ------------------------------------------------------ */
 
 uint16_t dp_sync_port;
-
-int dp_sync_init(const uint64_t steer_key[2], uint16_t port)
-{
-	unsigned int n = dp_n_workers();
-
-	for (unsigned int i = 0; i < n; i++) {
-		if (dp_sync_worker_init(dp_workers[i]) < 0) {
-			dp_sync_fini();
-			return -ENOMEM;
-		}
-		if (steer_key) {
-			dp_workers[i]->rss_int.steer_key[0] = steer_key[0];
-			dp_workers[i]->rss_int.steer_key[1] = steer_key[1];
-		}
-	}
-	sync_enabled = n > 0;
-	dp_sync_port = port;
-	return 0;
-}
-
-void dp_sync_fini(void)
-{
-	for (unsigned int i = 0; i < dp_n_workers(); i++)
-		dp_sync_worker_fini(dp_workers[i]);
-	sync_enabled = false;
-	dp_sync_port = 0;
-}
-
-bool dp_sync_enabled(void)
-{
-	return sync_enabled;
-}
-
-unsigned int dp_sync_drain(unsigned int wid, struct sync_rec *out, unsigned int max)
-{
-	if (wid >= dp_n_workers() || !dp_workers[wid]->sync)
-		return 0;
-	return rte_ring_sc_dequeue_burst_elem(dp_workers[wid]->sync->ev, out, sizeof(*out), max,
-					      NULL);
-}
-
-static int push_one(struct dp_worker *w, const struct sync_rec *r, uint64_t counters[SYNC_C_MAX])
-{
-	if (!w || !w->sync)
-		return -ENOBUFS;
-	struct sync_rec c = *r;
-
-	if (rte_ring_sp_enqueue_elem(w->sync->in, &c, sizeof(c)) != 0) {
-		counters[SYNC_C_PUSH_RING_FULL]++;
-		return -ENOBUFS;
-	}
-	return 0;
-}
-
-int dp_sync_push(const struct sync_rec *r, uint64_t counters[SYNC_C_MAX])
-{
-	unsigned int n = dp_n_workers();
-	int rc = 0;
-
-	if (n == 0)
-		return -ENOBUFS;
-	if (r->type == SYNC_REC_BULK) {
-		for (unsigned int i = 0; i < n; i++)
-			if (push_one(dp_workers[i], r, counters) < 0)
-				rc = -ENOBUFS;
-		return rc;
-	}
-	return push_one(
-		dp_workers[n == 1 ? 0 : owner_of_client(dp_workers[0], r->addr[DIR_O2I][0])], r,
-		counters);
-}
 
 static const char *const counter_names[] = {
 #define X(e, s, h) s,
