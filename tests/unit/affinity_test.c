@@ -26,15 +26,7 @@ static unsigned int backend_of(const char *client, uint16_t sport, uint16_t dpor
 /* A worker with room for 1024 sessions (the fixture's has 8). */
 static void big_worker(void)
 {
-	char err[256];
-
-	dp_worker_free(w);
-	w = dp_worker_new(0, 1, 0, 1024, err, sizeof(err));
-	assert_non_null(w);
-	memcpy(&w->mac[DP_PORT_EXT], MAC_EXT, 6);
-	memcpy(&w->mac[DP_PORT_INT], MAC_INT, 6);
-	w->hz = 1000;
-	dp_workers[0] = w;
+	fixture_worker(1024);
 }
 
 /* Clients 198.51.100.10.. (@p n of them) known as neighbours on ext. */

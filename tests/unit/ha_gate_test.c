@@ -161,21 +161,7 @@ static void bgp_snat_addresses_follow_the_int_tap(void **state)
 
 static void snat_worker(unsigned int n_snat)
 {
-	char err[256];
-
-	dp_worker_free(w);
-	w = dp_worker_new(0, 1, 0, 4096, err, sizeof(err));
-	if (!w)
-		fail_msg("dp_worker_new: %s", err);
-	memcpy(&w->mac[DP_PORT_EXT], MAC_EXT, 6);
-	memcpy(&w->mac[DP_PORT_INT], MAC_INT, 6);
-	w->now = 1000;
-	w->hz = 1000;
-	dp_workers[0] = w;
-	w->snat_lo = PART_LO;
-	w->snat_hi = PART_LO + PART_N - 1u;
-	w->snat_next = PART_LO;
-	assert_int_equal(dp_snat_init(w, n_snat), 0);
+	fixture_snat_worker(n_snat, PART_LO, PART_N);
 }
 
 /* A first packet from client 198.51.100.2:@p sport to the "range" mapping (UDP 30000 ->

@@ -109,10 +109,37 @@ static inline int group_teardown(void **state)
 }
 
 /* A fresh worker and tables before each test. */
+/* Replace the fixture's worker (if any) with worker 0 of 1, room for @p sessions sessions,
+ * the ext and int MACs, and a clock of 1 tick = 1 ms at 1000 (timeouts are easy to step over). */
+static inline void fixture_worker(uint32_t sessions)
+{
+	char err[256];
+
+	dp_worker_free(w);
+	w = dp_worker_new(0, 1, 0, sessions, err, sizeof(err));
+	if (!w)
+		fail_msg("dp_worker_new: %s", err);
+	memcpy(&w->mac[DP_PORT_EXT], MAC_EXT, 6);
+	memcpy(&w->mac[DP_PORT_INT], MAC_INT, 6);
+	w->now = 1000;
+	w->hz = 1000;
+	dp_workers[0] = w;
+}
+
+/* Replace the fixture's worker with one of 4096 sessions whose SNAT partition is the @p n
+ * ports from @p lo, with port bitmaps for @p n_snat SNAT addresses (dp/snat.c). */
+static inline void fixture_snat_worker(unsigned int n_snat, uint16_t lo, uint16_t n)
+{
+	fixture_worker(4096);
+	w->snat_lo = lo;
+	w->snat_hi = (uint16_t)(lo + n - 1u);
+	w->snat_next = lo;
+	assert_int_equal(dp_snat_init(w, n_snat), 0);
+}
+
 static inline int setup(void **state)
 {
 	(void)state;
-	char err[256];
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.ext.addrs[0] = (struct cfg_cidr){ip4("198.51.100.1"), 24};
@@ -138,14 +165,8 @@ static inline int setup(void **state)
 	maps[5].nat = CFG_NAT_PRESERVE_SOURCE;
 	publish();
 
-	w = dp_worker_new(0, 1, 0, 8, err, sizeof(err));
-	if (!w)
-		fail_msg("dp_worker_new: %s", err);
-	memcpy(&w->mac[DP_PORT_EXT], MAC_EXT, 6);
-	memcpy(&w->mac[DP_PORT_INT], MAC_INT, 6);
-	w->now = 1000;
-	w->hz = 1000; /* 1 tick = 1 ms: timeouts are easy to step over */
-	dp_workers[0] = w;
+	w = NULL;
+	fixture_worker(8);
 	neigh_reset();
 	neigh_update(rte_cpu_to_be_32(ip4("198.51.100.2")), DP_PORT_EXT,
 		     (const struct rte_ether_addr *)MAC_CLIENT);
