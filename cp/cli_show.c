@@ -109,6 +109,7 @@ json_t *cli_stats_doc(void)
 	cli_set_u64(sess, "expired", v.sessions_expired);
 	cli_set_u64(sess, "evicted", v.sessions_evicted);
 	cli_set_u64(sess, "pickups", v.sessions_picked_up);
+	cli_set_u64(sess, "snat_probed", v.sessions_snat_probed);
 	json_object_set_new(doc, "sessions", sess);
 	cli_set_u64(doc, "handoff_packets", v.handoff_packets);
 	cli_set_u64(doc, "slowpath_packets", v.slowpath_packets);

@@ -192,6 +192,10 @@ int cp_metrics_render(FILE *f)
 			  "TCP sessions started by a mid-flow segment of a flow that began on "
 			  "another gateway (mapping pickup).");
 	fprintf(f, "strait_sessions_picked_up_total %" PRIu64 "\n", v.sessions_picked_up);
+	cp_metrics_family(f, "strait_sessions_snat_probed_total", "counter",
+			  "Full-NAT sessions whose SNAT port was found by probing the session "
+			  "table: the worker's pool of SNAT port bitmaps was in use.");
+	fprintf(f, "strait_sessions_snat_probed_total %" PRIu64 "\n", v.sessions_snat_probed);
 	for (int c = 0; c < SYNC_C_MAX; c++) { // session sync (docs/ha.md)
 		char name[64];
 		snprintf(name, sizeof(name), "strait_sync_%s_total", sync_counter_name(c));

@@ -92,6 +92,7 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "sessions_expired", v.sessions_expired);
 	rte_tel_data_add_dict_u64(d, "sessions_evicted", v.sessions_evicted);
 	rte_tel_data_add_dict_u64(d, "sessions_picked_up", v.sessions_picked_up);
+	rte_tel_data_add_dict_u64(d, "sessions_snat_probed", v.sessions_snat_probed);
 	rte_tel_data_add_dict_u64(d, "handoff_packets", v.handoff_packets);
 	rte_tel_data_add_dict_u64(d, "slowpath_packets", v.slowpath_packets);
 	for (int p = 0; p < DP_PORT_MAX; p++) {

@@ -111,6 +111,7 @@ struct dp_stats *cp_view_counters(struct cp_view_counters *v)
 	v->sessions_expired = s->sessions_expired;
 	v->sessions_evicted = s->sessions_evicted;
 	v->sessions_picked_up = s->sessions_picked_up;
+	v->sessions_snat_probed = s->sessions_snat_probed;
 	memcpy(v->kernel_in, s->kernel_in, sizeof(v->kernel_in));
 	memcpy(v->kernel_out, s->kernel_out, sizeof(v->kernel_out));
 	v->handoff_packets = s->handoff_out;

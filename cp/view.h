@@ -66,6 +66,8 @@ struct cp_view_counters {
 	uint64_t sessions_active, sessions_created, sessions_expired;
 	uint64_t sessions_evicted;   /**< of sessions_expired: early drops (dp_stats) */
 	uint64_t sessions_picked_up; /**< of sessions_created: mid-flow pickups (dp_stats) */
+	/** of sessions_created: full-NAT ports probed, the SNAT bitmap pool empty (dp_stats) */
+	uint64_t sessions_snat_probed;
 	/** frames to / from each arm's kernel TAP (dp_stats.kernel_in, kernel_out) */
 	uint64_t kernel_in[DP_PORT_MAX], kernel_out[DP_PORT_MAX];
 	uint64_t handoff_packets, slowpath_packets;

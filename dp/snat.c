@@ -237,6 +237,7 @@ int dp_snat_take(struct dp_worker *w, const struct tables *t, struct nat_key *k,
 
 	if (t->n_snat == 0 || (d = dest_get(w, t, k, true)) == NULL) {
 		s->fallbacks++;
+		w->stats.sessions_snat_probed++;
 		return -ENOENT;
 	}
 	b = dest_bits(s, d);

@@ -9,7 +9,8 @@
  * The bitmaps come from a pool allocated with the worker (DP_SNAT_DESTS destinations), found
  * through a small open-addressing hash of destinations; a destination whose last bit is given
  * back returns to the pool. When the pool is empty a new session falls back to probing ports
- * against the session table (nat_session.c), counted in dp_snat.fallbacks.
+ * against the session table (nat_session.c), counted in dp_snat.fallbacks and in the
+ * worker's dp_stats.sessions_snat_probed.
  *
  * Everything here runs on the worker lcore that owns the state, but dp_snat_init() and
  * dp_snat_fini() (control thread, before the worker runs / after it stopped).

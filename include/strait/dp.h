@@ -108,6 +108,10 @@ struct dp_stats {
 	uint64_t sessions_evicted;
 	/** of sessions_created: TCP sessions started by a mid-flow segment (mapping pickup) */
 	uint64_t sessions_picked_up;
+	/** of sessions_created: full-NAT sessions made while the worker's SNAT port pool had no
+	 *  bitmap free for their destination (dp/snat.h), their port probed against the session
+	 *  table instead: a sign that DP_SNAT_DESTS is too small for the backends in use */
+	uint64_t sessions_snat_probed;
 	/** the kernel exception path (docs/ha.md), per arm: frames written to its TAP (in to
 	 *  the kernel), and frames the kernel sent on it out of the port */
 	uint64_t kernel_in[DP_PORT_MAX], kernel_out[DP_PORT_MAX];

@@ -321,7 +321,8 @@ static void show_stats_text_hides_zero_drops_json_keeps_them(void **state)
 {
 	(void)state;
 	const char *out = run("show stats", false, 0);
-	assert_non_null(strstr(out, "sessions:\n  active:  0\n"));
+	assert_non_null(strstr(out, "sessions:\n  active:      0\n"));
+	assert_non_null(strstr(out, "  snat_probed: 0\n"));
 	assert_non_null(strstr(out, "drops:            (none)\n"));
 	assert_non_null(strstr(out, "mappings:\n  mapping     sessions  created"));
 	json_t *doc = run_json("show stats", 0);

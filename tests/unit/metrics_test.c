@@ -119,6 +119,7 @@ static void mapping_series_carry_ports_protocols_and_ordinal(void **state)
 		assert_true(sample(text, p) >= 0);
 	}
 	assert_int_equal(sample(text, "strait_sessions_evicted_total"), 0);
+	assert_int_equal(sample(text, "strait_sessions_snat_probed_total"), 0);
 	assert_int_equal(sample(text, "strait_tables_generation"), (long long)cp_generation());
 	assert_int_equal(sample(text, "strait_mappings"), 4);
 	assert_int_equal(sample(text, "strait_port_up{port=\"ext\",device=\"net_null0\"}"), 1);

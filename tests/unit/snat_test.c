@@ -184,6 +184,7 @@ static void empty_pool_falls_back_to_probing(void **state)
 	assert_int_equal(open_session(IPPROTO_UDP, 10000, NULL), 1024);
 	assert_int_equal(open_session(IPPROTO_UDP, 10001, NULL), 1025);
 	assert_int_equal(w->snat.fallbacks, 2);
+	assert_int_equal(w->stats.sessions_snat_probed, 2);
 	/* the pool back, a bitmap from port 1024 on: 1024 and 1025 are the probed sessions' */
 	w->snat.n_free = DP_SNAT_DESTS;
 	w->snat_next = PART_LO;
