@@ -10,11 +10,9 @@
 # default route and, with `nat: fullNat`, the SNAT address. A: ext 198.51.100.11, int
 # 10.0.0.3, keepalived priority 150; B: 198.51.100.12, 10.0.0.4, priority 100.
 #
-#   hak_ka_config PRIORITY EXT_IF INT_IF [EXT_TRACK INT_TRACK]   stock keepalived (preempt,
-#                               advert_int $HAK_ADVERT: 1 by default, VRRPv2; a sub-second one
-#                               is VRRPv3, which counts in centiseconds), the two VIPs in one
-#                               vrrp_sync_group, and each instance's track_interface if given
-#                               (stdout)
+#   hak_ka_config PRIORITY EXT_IF INT_IF [EXT_TRACK INT_TRACK]   scripts/ha_topo.sh's
+#                               ha_ka_config with advert_int $HAK_ADVERT (1 by default:
+#                               VRRPv2; a sub-second one is VRRPv3) (stdout)
 #   hak_ka_start NS NAME PRIORITY EXT_IF INT_IF [EXT_TRACK INT_TRACK]   keepalived
 #                               --dont-fork in NS; sets
 #                               HAK_KA_PID[NAME] (its parent process; the VRRP child's PID is in
@@ -43,46 +41,7 @@ HAK_INT_VIP=10.0.0.1
 declare -A HAK_KA_PID=()
 : "${HAK_ADVERT:=1}"
 
-hak_ka_config() {
-	local tx='' ti=''
-	[ "$HAK_ADVERT" = 1 ] || printf 'global_defs {\n\tvrrp_version 3\n}\n'
-	[ -n "${4:-}" ] && tx="track_interface {
-		$4
-	}"
-	[ -n "${5:-}" ] && ti="track_interface {
-		$5
-	}"
-	cat <<EOF
-vrrp_sync_group G {
-	group {
-		EXT
-		INT
-	}
-}
-vrrp_instance EXT {
-	state BACKUP
-	interface $2
-	virtual_router_id 51
-	priority $1
-	advert_int $HAK_ADVERT
-	virtual_ipaddress {
-		$HAK_VIP/32
-	}
-	$tx
-}
-vrrp_instance INT {
-	state BACKUP
-	interface $3
-	virtual_router_id 52
-	priority $1
-	advert_int $HAK_ADVERT
-	virtual_ipaddress {
-		$HAK_INT_VIP/24
-	}
-	$ti
-}
-EOF
-}
+hak_ka_config() { ha_ka_config "$1" "$HAK_ADVERT" "$2" "$3" "${4:-}" "${5:-}"; }
 
 hak_ka_start() {
 	local ns=$1 name=$2

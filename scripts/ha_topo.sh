@@ -13,6 +13,13 @@
 #       strait ($STRAIT_BIN) in NS on af_packet over gx (ext) and gi (int), its own
 #       --file-prefix PREFIX, output to LOG; prints its PID once ready (recorded in $ST/pids
 #       for topo_down); returns 1 with the log on stderr if it did not start.
+#   ha_ka_config PRIORITY ADVERT EXT_IF INT_IF [EXT_TRACK INT_TRACK]
+#       stock keepalived's config (stdout) of a gateway: the ext VIP 198.51.100.1/32 on
+#       EXT_IF (virtual_router_id 51) and the int VIP 10.0.0.1/24 on INT_IF (52), in one
+#       vrrp_sync_group, state BACKUP (preempt), PRIORITY, advert_int ADVERT (1: VRRPv2, as
+#       stock; a sub-second one VRRPv3, which counts in centiseconds), each instance's
+#       track_interface if given; with HA_KA_GARP="DELAY REPEAT", vrrp_garp_master_delay and
+#       vrrp_garp_master_repeat (stock 5 and 5).
 # The caller sets ST (the state directory, from _topo_state) and STRAIT_BIN.
 
 ha_fabric_up() {
@@ -86,4 +93,50 @@ ha_gw_start() {
 	echo "strait in $ns did not start:" >&2
 	sed 's/^/  | /' "$log" >&2
 	return 1
+}
+
+ha_ka_config() {
+	local tx='' ti='' g=''
+	[ "$2" = 1 ] || g="	vrrp_version 3
+"
+	[ -n "${HA_KA_GARP:-}" ] && g="$g	vrrp_garp_master_delay ${HA_KA_GARP% *}
+	vrrp_garp_master_repeat ${HA_KA_GARP#* }
+"
+	[ -n "$g" ] && printf 'global_defs {\n%s}\n' "$g"
+	[ -n "${5:-}" ] && tx="track_interface {
+		$5
+	}"
+	[ -n "${6:-}" ] && ti="track_interface {
+		$6
+	}"
+	cat <<EOF
+vrrp_sync_group G {
+	group {
+		EXT
+		INT
+	}
+}
+vrrp_instance EXT {
+	state BACKUP
+	interface $3
+	virtual_router_id 51
+	priority $1
+	advert_int $2
+	virtual_ipaddress {
+		198.51.100.1/32
+	}
+	$tx
+}
+vrrp_instance INT {
+	state BACKUP
+	interface $4
+	virtual_router_id 52
+	priority $1
+	advert_int $2
+	virtual_ipaddress {
+		10.0.0.1/24
+	}
+	$ti
+}
+EOF
 }

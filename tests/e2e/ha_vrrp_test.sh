@@ -81,41 +81,7 @@ EOF
 }
 
 # ka_config PRIORITY: keepalived's, both VIPs in one sync group; VRRPv3, $ADVERT s adverts.
-ka_config() {
-	cat <<EOF
-global_defs {
-	vrrp_version 3
-	vrrp_garp_master_delay 1
-	vrrp_garp_master_repeat 2
-}
-vrrp_sync_group G {
-	group {
-		EXT
-		INT
-	}
-}
-vrrp_instance EXT {
-	state BACKUP
-	interface strait-ext
-	virtual_router_id 51
-	priority $1
-	advert_int $ADVERT
-	virtual_ipaddress {
-		198.51.100.1/32
-	}
-}
-vrrp_instance INT {
-	state BACKUP
-	interface strait-int
-	virtual_router_id 52
-	priority $1
-	advert_int $ADVERT
-	virtual_ipaddress {
-		10.0.0.1/24
-	}
-}
-EOF
-}
+ka_config() { HA_KA_GARP="1 2" ha_ka_config "$1" "$ADVERT" strait-ext strait-int; }
 
 ka_start() {
 	local ns=$1 name=$2
