@@ -139,13 +139,16 @@ static bool adj_refresh(struct dp_worker *w, struct dp_adj *a)
 	return true;
 }
 
-/* L2 for a translated packet: the next hop's MAC, cached while no ARP entry changed. */
-static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf *mb, uint16_t adj)
+/* L2 for a translated packet: the next hop's MAC, cached while no ARP entry changed. @p gen:
+ * neigh_gen(), read once per burst by the burst loop (a change during a burst is seen by the
+ * next one, as if it had come a burst later). */
+static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf *mb, uint16_t adj,
+					   uint32_t gen)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(mb, struct rte_ether_hdr *);
 	struct dp_adj *a = &w->adj[adj];
 
-	if (unlikely(a->gen != neigh_gen()) && !adj_refresh(w, a)) {
+	if (unlikely(a->gen != gen) && !adj_refresh(w, a)) {
 		struct dp_mbuf_priv *p = dp_priv(mb);
 		p->out_port = a->port;
 		p->nh = a->nh;
@@ -161,7 +164,7 @@ static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf 
  * call, so the burst loop's copy has no fragment tests left). */
 static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf *mb,
 					    const struct pkt_meta *m, uint32_t idx, int dir,
-					    uint32_t now, bool later)
+					    uint32_t now, uint32_t gen, bool later)
 {
 	struct nat_session *se = &w->sess.recs[idx];
 	struct dp_map_stats *ms = &w->stats.map[se->slot];
@@ -195,7 +198,7 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 		}
 	}
 	nat_rewrite(rte_pktmbuf_mtod(mb, uint8_t *), m, se, dir, later);
-	nat_output(w, mb, se->adj[dir]);
+	nat_output(w, mb, se->adj[dir], gen);
 }
 
 /*
@@ -310,7 +313,7 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 	ih->icmp_cksum = 0;
 	ih->icmp_cksum = cksum_full(ih, icmp_len);
 	se->last_seen = dp_ticks(w);
-	nat_output(w, mb, se->adj[dir]);
+	nat_output(w, mb, se->adj[dir], neigh_gen());
 }
 
 /*
@@ -469,7 +472,7 @@ static __rte_noinline void nat_frag_retry(struct dp_worker *w, uint32_t now)
 	while ((mb = frag_take_ready(w, &m, &port, &to, &idx)) != NULL) {
 		if (to == w->id) {
 			nat_forward(w, mb, &m, idx, port == DP_PORT_EXT ? DIR_O2I : DIR_I2O, now,
-				    true);
+				    neigh_gen(), true);
 			continue;
 		}
 		dp_priv(mb)->in_port = port | DP_PRIV_FRAG_STEERED;
@@ -493,7 +496,7 @@ struct svc_cache {
 /* A first packet without a session, on ext or (hairpin) on int to a mapping's address: the
  * checks of DESIGN §3, then a new session. */
 static void nat_miss(struct dp_worker *w, const struct tables *t, struct rte_mbuf *mb,
-		     const struct pkt_meta *m, struct nat_hash h, uint32_t now,
+		     const struct pkt_meta *m, struct nat_hash h, uint32_t now, uint32_t gen,
 		     struct svc_cache *sc, uint8_t in_port)
 {
 	const struct tbl_service *svc;
@@ -558,7 +561,7 @@ static void nat_miss(struct dp_worker *w, const struct tables *t, struct rte_mbu
 			nat_tcp_track_start(&w->sess.td[idx], th,
 					    m->ip_len - (uint32_t)(m->l4_off - m->l3_off));
 	}
-	nat_forward(w, mb, m, (uint32_t)idx, DIR_O2I, now, false);
+	nat_forward(w, mb, m, (uint32_t)idx, DIR_O2I, now, gen, false);
 }
 
 /* Whether a TCP or UDP packet on int without a session is the kernel's: to one of the int
@@ -621,8 +624,8 @@ static __rte_always_inline void stage2(const struct nat_sessions *s, struct burs
  * session. @return whether a session was created. */
 static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables *t, uint8_t in_port,
 				       struct rte_mbuf **pkts, const struct pkt_meta *meta,
-				       const struct burst_key *bk, uint32_t now, bool created,
-				       struct svc_cache *sc)
+				       const struct burst_key *bk, uint32_t now, uint32_t gen,
+				       bool created, struct svc_cache *sc)
 {
 	const struct nat_sessions *s = &w->sess;
 	const int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
@@ -654,19 +657,19 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 			return false;
 		}
 		uint64_t before = w->stats.sessions_created;
-		nat_miss(w, t, mb, m, bk->h, now, sc, in_port);
+		nat_miss(w, t, mb, m, bk->h, now, gen, sc, in_port);
 		return w->stats.sessions_created != before;
 	}
 	if (unlikely((int)(r & 1) != dir)) {
 		// A hairpin session's client is behind int: its out2in packets arrive there.
 		if (in_port == DP_PORT_INT && s->recs[r >> 1].hairpin) {
-			nat_forward(w, mb, m, r >> 1, DIR_O2I, now, false);
+			nat_forward(w, mb, m, r >> 1, DIR_O2I, now, gen, false);
 			return false;
 		}
 		dp_drop(w, mb, DP_DROP_NO_SESSION);
 		return false;
 	}
-	nat_forward(w, mb, m, r >> 1, dir, now, false);
+	nat_forward(w, mb, m, r >> 1, dir, now, gen, false);
 	return false;
 }
 
@@ -681,6 +684,7 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 	struct svc_cache sc = {0};
 	bool created = false;
 	const uint32_t now = dp_ticks(w);
+	const uint32_t gen = neigh_gen(); // once a burst (nat_output())
 	struct burst_ctx ctx = {.vip_slots = t->vip_slots,
 				.vip_mask = t->vip_mask,
 				.vip_last = UINT64_MAX,
@@ -736,23 +740,25 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 		for (j = 0; j < nk; j++)
 			stage2(s, &bk[j]);
 		for (j = 0; j < nk; j++)
-			created |= stage3(w, t, in_port, pkts, meta, &bk[j], now, created, &sc);
+			created |=
+				stage3(w, t, in_port, pkts, meta, &bk[j], now, gen, created, &sc);
 	} else {
 		for (j = 0; j < nk && j < NAT_LOOKAHEAD; j++)
 			stage2(s, &bk[j]);
 		for (; j < nk; j++) {
 			stage2(s, &bk[j]);
 			created |= stage3(w, t, in_port, pkts, meta, &bk[j - NAT_LOOKAHEAD], now,
-					  created, &sc);
+					  gen, created, &sc);
 		}
 		for (j = nk > NAT_LOOKAHEAD ? nk - NAT_LOOKAHEAD : 0; j < nk; j++)
-			created |= stage3(w, t, in_port, pkts, meta, &bk[j], now, created, &sc);
+			created |=
+				stage3(w, t, in_port, pkts, meta, &bk[j], now, gen, created, &sc);
 	}
 	for (j = 0; j < n_later; j++) {
 		int idx = nat_frag_later(w, in_port, pkts[later[j]], &meta[later[j]]);
 		if (idx >= 0)
 			nat_forward(w, pkts[later[j]], &meta[later[j]], (uint32_t)idx,
-				    in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O, now, true);
+				    in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O, now, gen, true);
 	}
 	if (unlikely(w->frag.retry))
 		nat_frag_retry(w, now);
