@@ -595,9 +595,9 @@ static __rte_noinline bool int_for_kernel(const struct tables *t, const struct p
 struct burst_key {
 	struct nat_key key; /**< built as two words in registers (nat_key_words) */
 	struct nat_hash h;
-	uint32_t ref;	/**< stage 2's candidate, NAT_REF_NONE if none yet */
-	uint16_t pkt;	/**< index in the burst */
-	uint8_t second; /**< the primary bucket had no signature match: scan the other */
+	uint32_t ref; /**< stage 2's candidate; NAT_REF_NONE: the primary bucket had no
+			   signature match, stage 3 scans the other */
+	uint16_t pkt; /**< index in the burst */
 };
 
 /* Stage 2 of a key: a signature match in its primary bucket names a record: prefetch it.
@@ -615,7 +615,6 @@ static __rte_always_inline void stage2(const struct nat_sessions *s, struct burs
 			rte_prefetch0(&s->td[bk->ref >> 1]); // the window tracking
 	} else {
 		bk->ref = NAT_REF_NONE;
-		bk->second = 1;
 		rte_prefetch0(&s->bkt[nat_bkt_alt(s, bk->h.bkt, bk->h.sig)]);
 	}
 }
@@ -633,7 +632,7 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 	const struct pkt_meta *m = &meta[bk->pkt];
 	uint32_t r = bk->ref;
 
-	if (unlikely(bk->second)) {
+	if (unlikely(r == NAT_REF_NONE)) { // not in the primary bucket
 		const struct nat_bucket *b = &s->bkt[nat_bkt_alt(s, bk->h.bkt, bk->h.sig)];
 		unsigned int mt = nat_bkt_match(b, bk->h.sig);
 		if (mt)
@@ -728,7 +727,6 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 		memcpy((uint8_t *)&b->key + 8, &w1, 8);
 		b->h = nat_hash_words(s, w0, w1);
 		b->pkt = i;
-		b->second = 0;
 		rte_prefetch0(&s->bkt[b->h.bkt]);
 		nk++;
 	}
