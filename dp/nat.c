@@ -157,7 +157,7 @@ static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf 
 		return;
 	}
 	memcpy(eth, &a->dmac, 2 * RTE_ETHER_ADDR_LEN);
-	dp_tx_enqueue(w, a->port, mb);
+	dp_tx_enqueue_room(w, a->port, mb); // the burst made room (dp_tx_room())
 }
 
 /* Forward a packet of session @p idx. @p later: a non-first fragment (a constant at each
@@ -471,6 +471,7 @@ static __rte_noinline void nat_frag_retry(struct dp_worker *w, uint32_t now)
 
 	while ((mb = frag_take_ready(w, &m, &port, &to, &idx)) != NULL) {
 		if (to == w->id) {
+			dp_tx_room(w, 1); // not one of the burst's packets
 			nat_forward(w, mb, &m, idx, port == DP_PORT_EXT ? DIR_O2I : DIR_I2O, now,
 				    neigh_gen(), true);
 			continue;
@@ -696,6 +697,9 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 
 	if (n > DP_BURST)
 		n = DP_BURST;
+	// Each packet of the burst leaves at most once, on either port (translated, an ICMP
+	// error, a reject): room for all of them now, no test per packet.
+	dp_tx_room(w, n);
 
 	// Stage 1: parse and classify the whole burst; hash the keys, prefetch their buckets.
 	for (uint16_t i = 0; i < n; i++) {
