@@ -633,6 +633,14 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 	const struct pkt_meta *m = &meta[bk->pkt];
 	uint32_t r = bk->ref;
 
+	// Nearly every packet: stage 2's candidate is a record of this direction with this key.
+	// Checked with the direction a constant (the record's fields at fixed offsets); anything
+	// else takes the general steps below, from the start.
+	if (likely(r != NAT_REF_NONE && (r & 1) == (uint32_t)dir &&
+		   nat_session_match(&s->recs[r >> 1], (uint32_t)dir, &bk->key))) {
+		nat_forward(w, mb, m, r >> 1, dir, now, gen, false);
+		return false;
+	}
 	if (unlikely(r == NAT_REF_NONE)) { // not in the primary bucket
 		const struct nat_bucket *b = &s->bkt[nat_bkt_alt(s, bk->h.bkt, bk->h.sig)];
 		unsigned int mt = nat_bkt_match(b, bk->h.sig);
