@@ -596,9 +596,10 @@ static __rte_noinline bool int_for_kernel(const struct tables *t, const struct p
 struct burst_key {
 	struct nat_key key; /**< built as two words in registers (nat_key_words) */
 	struct nat_hash h;
-	uint32_t ref; /**< stage 2's candidate; NAT_REF_NONE: the primary bucket had no
+	uint32_t ref;		  /**< stage 2's candidate; NAT_REF_NONE: the primary bucket had no
 			   signature match, stage 3 scans the other */
-	uint16_t pkt; /**< index in the burst */
+	struct rte_mbuf *mb;	  /**< the packet (stored, not its index: no lookups of the */
+	const struct pkt_meta *m; /**< burst's arrays in stage 3), and its meta */
 };
 
 /* Stage 2 of a key: a signature match in its primary bucket names a record: prefetch it.
@@ -623,14 +624,13 @@ static __rte_always_inline void stage2(const struct nat_sessions *s, struct burs
 /* Stage 3 of a key: check it against its record and rewrite; a miss on ext may start a
  * session. @return whether a session was created. */
 static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables *t, uint8_t in_port,
-				       struct rte_mbuf **pkts, const struct pkt_meta *meta,
 				       const struct burst_key *bk, uint32_t now, uint32_t gen,
 				       bool created, struct svc_cache *sc)
 {
 	const struct nat_sessions *s = &w->sess;
 	const int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
-	struct rte_mbuf *mb = pkts[bk->pkt];
-	const struct pkt_meta *m = &meta[bk->pkt];
+	struct rte_mbuf *mb = bk->mb;
+	const struct pkt_meta *m = bk->m;
 	uint32_t r = bk->ref;
 
 	// Nearly every packet: stage 2's candidate is a record of this direction with this key.
@@ -738,7 +738,8 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 		memcpy(&b->key, &w0, 8);
 		memcpy((uint8_t *)&b->key + 8, &w1, 8);
 		b->h = nat_hash_words(s, w0, w1);
-		b->pkt = i;
+		b->mb = pkts[i];
+		b->m = m;
 		rte_prefetch0(&s->bkt[b->h.bkt]);
 		nk++;
 	}
@@ -750,19 +751,17 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 		for (j = 0; j < nk; j++)
 			stage2(s, &bk[j]);
 		for (j = 0; j < nk; j++)
-			created |=
-				stage3(w, t, in_port, pkts, meta, &bk[j], now, gen, created, &sc);
+			created |= stage3(w, t, in_port, &bk[j], now, gen, created, &sc);
 	} else {
 		for (j = 0; j < nk && j < NAT_LOOKAHEAD; j++)
 			stage2(s, &bk[j]);
 		for (; j < nk; j++) {
 			stage2(s, &bk[j]);
-			created |= stage3(w, t, in_port, pkts, meta, &bk[j - NAT_LOOKAHEAD], now,
-					  gen, created, &sc);
+			created |= stage3(w, t, in_port, &bk[j - NAT_LOOKAHEAD], now, gen, created,
+					  &sc);
 		}
 		for (j = nk > NAT_LOOKAHEAD ? nk - NAT_LOOKAHEAD : 0; j < nk; j++)
-			created |=
-				stage3(w, t, in_port, pkts, meta, &bk[j], now, gen, created, &sc);
+			created |= stage3(w, t, in_port, &bk[j], now, gen, created, &sc);
 	}
 	for (j = 0; j < n_later; j++) {
 		int idx = nat_frag_later(w, in_port, pkts[later[j]], &meta[later[j]]);
