@@ -95,10 +95,11 @@ unsigned int nat_owner(const struct dp_worker *w, const struct tables *t, uint8_
  * store. The checksums change by the session's precomputed deltas (negated in2out) and the
  * constant of the TTL decrement (RFC 1624).
  */
-static __rte_always_inline void nat_rewrite(uint8_t *frame, const struct pkt_meta *m,
-					    const struct nat_session *se, int dir, bool later)
+static __rte_always_inline void nat_rewrite(uint8_t *frame, uint16_t l3_off, uint16_t l4_off,
+					    uint8_t proto, const struct nat_session *se, int dir,
+					    bool later)
 {
-	struct rte_ipv4_hdr *ip = (void *)(frame + m->l3_off);
+	struct rte_ipv4_hdr *ip = (void *)(frame + l3_off);
 	const int other = !dir;
 	uint16_t l3 = dir == DIR_O2I ? se->l3_delta : (uint16_t)~se->l3_delta;
 	uint16_t l4 = dir == DIR_O2I ? se->l4_delta : (uint16_t)~se->l4_delta;
@@ -114,12 +115,12 @@ static __rte_always_inline void nat_rewrite(uint8_t *frame, const struct pkt_met
 		return;
 	memcpy(&p, se->port[other], 4);
 	p = p >> 16 | p << 16;
-	if (m->proto == IPPROTO_TCP) {
-		struct rte_tcp_hdr *th = (void *)(frame + m->l4_off);
+	if (proto == IPPROTO_TCP) {
+		struct rte_tcp_hdr *th = (void *)(frame + l4_off);
 		memcpy(th, &p, 4); // src_port, dst_port
 		th->cksum = cksum_apply(th->cksum, l4);
-	} else if (m->proto == IPPROTO_UDP) {
-		struct rte_udp_hdr *uh = (void *)(frame + m->l4_off);
+	} else if (proto == IPPROTO_UDP) {
+		struct rte_udp_hdr *uh = (void *)(frame + l4_off);
 		memcpy(uh, &p, 4); // src_port, dst_port
 		uh->dgram_cksum = cksum_apply_udp(uh->dgram_cksum, l4);
 	}
@@ -142,10 +143,10 @@ static bool adj_refresh(struct dp_worker *w, struct dp_adj *a)
 /* L2 for a translated packet: the next hop's MAC, cached while no ARP entry changed. @p gen:
  * neigh_gen(), read once per burst by the burst loop (a change during a burst is seen by the
  * next one, as if it had come a burst later). */
-static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf *mb, uint16_t adj,
-					   uint32_t gen)
+static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf *mb, uint8_t *frame,
+					   uint16_t adj, uint32_t gen)
 {
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(mb, struct rte_ether_hdr *);
+	struct rte_ether_hdr *eth = (void *)frame; // rte_pktmbuf_mtod(mb)
 	struct dp_adj *a = &w->adj[adj];
 
 	if (unlikely(a->gen != gen) && !adj_refresh(w, a)) {
@@ -168,6 +169,7 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 {
 	struct nat_session *se = &w->sess.recs[idx];
 	struct dp_map_stats *ms = &w->stats.map[se->slot];
+	uint8_t *frame = rte_pktmbuf_mtod(mb, uint8_t *);
 
 	if (unlikely(m->ttl <= 1)) {
 		dp_to_slowpath(w, mb, dir == DIR_O2I && !se->hairpin ? DP_PORT_EXT : DP_PORT_INT,
@@ -176,7 +178,7 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 	}
 	// Flags and, for RST and FIN, the sequence window; a refused segment changes nothing.
 	if (!later && m->proto == IPPROTO_TCP) {
-		struct rte_tcp_hdr *th = rte_pktmbuf_mtod_offset(mb, void *, m->l4_off);
+		struct rte_tcp_hdr *th = (void *)(frame + m->l4_off);
 		int why = nat_tcp_track(se, &w->sess.td[idx], dir, th,
 					m->ip_len - (uint32_t)(m->l4_off - m->l3_off));
 		if (unlikely(why)) {
@@ -192,13 +194,13 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 	if (unlikely(m->frag != FRAG_NONE)) {
 		if (!later)
 			frag_remember(w, m, idx, dir);
-		if (unlikely(!frag_pass(w, rte_pktmbuf_mtod(mb, uint8_t *), m))) {
+		if (unlikely(!frag_pass(w, frame, m))) {
 			dp_drop(w, mb, DP_DROP_FRAG_OVERLAP);
 			return;
 		}
 	}
-	nat_rewrite(rte_pktmbuf_mtod(mb, uint8_t *), m, se, dir, later);
-	nat_output(w, mb, se->adj[dir], gen);
+	nat_rewrite(frame, m->l3_off, m->l4_off, m->proto, se, dir, later);
+	nat_output(w, mb, frame, se->adj[dir], gen);
 }
 
 /*
@@ -313,7 +315,7 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 	ih->icmp_cksum = 0;
 	ih->icmp_cksum = cksum_full(ih, icmp_len);
 	se->last_seen = dp_ticks(w);
-	nat_output(w, mb, se->adj[dir], neigh_gen());
+	nat_output(w, mb, frame, se->adj[dir], neigh_gen());
 }
 
 /*
