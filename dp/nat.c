@@ -638,8 +638,10 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 	// Nearly every packet: stage 2's candidate is a record of this direction with this key.
 	// Checked with the direction a constant (the record's fields at fixed offsets); anything
 	// else takes the general steps below, from the start.
-	if (likely(r != NAT_REF_NONE && (r & 1) == (uint32_t)dir &&
-		   nat_session_match(&s->recs[r >> 1], (uint32_t)dir, &bk->key))) {
+	// (NAT_REF_NONE is odd: out2in, the direction test alone excludes it.)
+	static_assert(NAT_REF_NONE & 1, "NAT_REF_NONE is no out2in reference");
+	const bool cand = dir == DIR_O2I ? (r & 1) == 0 : r != NAT_REF_NONE && (r & 1) == 1;
+	if (likely(cand && nat_session_match(&s->recs[r >> 1], (uint32_t)dir, &bk->key))) {
 		nat_forward(w, mb, m, r >> 1, dir, now, gen, false);
 		return false;
 	}
