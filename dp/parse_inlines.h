@@ -36,11 +36,26 @@ static inline bool ip_cksum_ok(const void *ip, uint32_t ihl)
 		memcpy(&a, ip, 8);
 		memcpy(&b, (const uint8_t *)ip + 8, 8);
 		memcpy(&c, (const uint8_t *)ip + 16, 4);
+#if defined(__x86_64__) && defined(__GNUC__)
+		// The same sum with the carries in the flags: add, add with carry, add the carry;
+		// then the two halves likewise (the last add of a carry cannot carry again).
+		uint64_t s = a;
+		uint32_t lo, hi;
+		__asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq $0, %0"
+			: "+r"(s)
+			: "r"(b), "r"((uint64_t)c)
+			: "cc");
+		lo = (uint32_t)s;
+		hi = (uint32_t)(s >> 32);
+		__asm__("addl %1, %0\n\tadcl $0, %0" : "+r"(lo) : "r"(hi) : "cc");
+		return cksum_fold(lo) == 0xffff;
+#else
 		uint64_t sum = a + b;
 		sum += sum < a;				    // end-around carry
 		sum = (sum & 0xffffffff) + (sum >> 32) + c; // < 2^34
 		sum = (sum & 0xffffffff) + (sum >> 32);	    // < 2^32 + 4
 		return cksum_fold((uint32_t)sum + (uint32_t)(sum >> 32)) == 0xffff;
+#endif
 	}
 	return cksum_fold(cksum_raw(ip, ihl, 0)) == 0xffff;
 }

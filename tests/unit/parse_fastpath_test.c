@@ -83,6 +83,26 @@ static void fast_path_meta_equals_general_path_meta(void **state)
 	expect_same(buf, n);
 }
 
+/* The header checksum check where every add carries: all words 0xffff but one, which takes
+ * every value (the words' sums then carry out of each 64-bit and 32-bit add, the x86 asm's
+ * add-with-carry chain included), against the RFC 1071 sum. */
+static void ip_header_checksum_carries_at_every_word(void **state)
+{
+	(void)state;
+	uint8_t h[20];
+
+	for (unsigned int pos = 0; pos < sizeof(h); pos += 2)
+		for (uint32_t v = 0; v <= 0xffff; v++) {
+			memset(h, 0xff, sizeof(h));
+			h[pos] = (uint8_t)(v >> 8);
+			h[pos + 1] = (uint8_t)v;
+			assert_int_equal(ip_cksum_ok(h, sizeof(h)),
+					 cksum_fold(cksum_raw(h, sizeof(h), 0)) == 0xffff);
+		}
+	memset(h, 0xff, sizeof(h));
+	assert_true(ip_cksum_ok(h, sizeof(h))); /* ten words of -0 */
+}
+
 /* The fast path takes a frame exactly when the general path finds it plain (IPv4, IHL 5, not a
  * fragment, TCP or UDP), and then agrees with it field for field. */
 static void agree(const uint8_t *buf, size_t len)
@@ -293,6 +313,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fast_path_meta_equals_general_path_meta),
 		cmocka_unit_test(ip_header_checksum_agrees_with_rfc1071_sum),
+		cmocka_unit_test(ip_header_checksum_carries_at_every_word),
 		cmocka_unit_test(l4_checksum_with_the_pseudo_header_agrees_with_rfc1071),
 		cmocka_unit_test(declined_frames_get_the_general_verdict),
 		cmocka_unit_test(fast_path_bounds_agree_with_the_general_path),
