@@ -714,6 +714,10 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 	dp_tx_room(w, n);
 
 	// Stage 1: parse and classify the whole burst; hash the keys, prefetch their buckets.
+	// The table's secret and mask in locals: to the compiler, the parse's and the keys'
+	// stores (bytes) could change them, and it would load them again for every packet.
+	const uint64_t hkey[2] = {s->key[0], s->key[1]};
+	const uint32_t hmask = s->bkt_mask;
 	for (uint16_t i = 0; i < n; i++) {
 		struct pkt_meta *m = &meta[i];
 		struct burst_key *b = &bk[nk];
@@ -741,7 +745,11 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 #endif
 		memcpy(&b->key, &w0, 8);
 		memcpy((uint8_t *)&b->key + 8, &w1, 8);
-		b->h = nat_hash_words(s, w0, w1);
+		{
+			uint64_t x = nat_nh64(hkey, w0, w1);
+			uint32_t sig = (uint32_t)(x >> 32);
+			b->h = (struct nat_hash){.bkt = (uint32_t)x & hmask, .sig = sig ? sig : 1};
+		}
 		b->mb = pkts[i];
 		b->m = m;
 		rte_prefetch0(&s->bkt[b->h.bkt]);
