@@ -65,8 +65,7 @@ int dp_worker_loop(struct dp_worker *w, struct rte_rcu_qsbr *qsv)
 				continue;
 			busy = true;
 			w->stats.rx_pkts[p] += n;
-			for (uint16_t i = 0; i < n; i++)
-				w->stats.rx_bytes[p] += rte_pktmbuf_pkt_len(pkts[i]);
+			w->stats.rx_bytes[p] += dp_pkts_bytes(pkts, n);
 			if (likely(t != NULL))
 				nat_process_burst(w, t, p, pkts, n);
 			else

@@ -95,10 +95,11 @@ unsigned int nat_owner(const struct dp_worker *w, const struct tables *t, uint8_
  * store. The checksums change by the session's precomputed deltas (negated in2out) and the
  * constant of the TTL decrement (RFC 1624).
  */
-static __rte_always_inline void nat_rewrite(uint8_t *frame, const struct pkt_meta *m,
-					    const struct nat_session *se, int dir, bool later)
+static __rte_always_inline void nat_rewrite(uint8_t *frame, uint16_t l3_off, uint16_t l4_off,
+					    uint8_t proto, const struct nat_session *se, int dir,
+					    bool later)
 {
-	struct rte_ipv4_hdr *ip = (void *)(frame + m->l3_off);
+	struct rte_ipv4_hdr *ip = (void *)(frame + l3_off);
 	const int other = !dir;
 	uint16_t l3 = dir == DIR_O2I ? se->l3_delta : (uint16_t)~se->l3_delta;
 	uint16_t l4 = dir == DIR_O2I ? se->l4_delta : (uint16_t)~se->l4_delta;
@@ -114,12 +115,12 @@ static __rte_always_inline void nat_rewrite(uint8_t *frame, const struct pkt_met
 		return;
 	memcpy(&p, se->port[other], 4);
 	p = p >> 16 | p << 16;
-	if (m->proto == IPPROTO_TCP) {
-		struct rte_tcp_hdr *th = (void *)(frame + m->l4_off);
+	if (proto == IPPROTO_TCP) {
+		struct rte_tcp_hdr *th = (void *)(frame + l4_off);
 		memcpy(th, &p, 4); // src_port, dst_port
 		th->cksum = cksum_apply(th->cksum, l4);
-	} else if (m->proto == IPPROTO_UDP) {
-		struct rte_udp_hdr *uh = (void *)(frame + m->l4_off);
+	} else if (proto == IPPROTO_UDP) {
+		struct rte_udp_hdr *uh = (void *)(frame + l4_off);
 		memcpy(uh, &p, 4); // src_port, dst_port
 		uh->dgram_cksum = cksum_apply_udp(uh->dgram_cksum, l4);
 	}
@@ -139,13 +140,16 @@ static bool adj_refresh(struct dp_worker *w, struct dp_adj *a)
 	return true;
 }
 
-/* L2 for a translated packet: the next hop's MAC, cached while no ARP entry changed. */
-static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf *mb, uint16_t adj)
+/* L2 for a translated packet: the next hop's MAC, cached while no ARP entry changed. @p gen:
+ * neigh_gen(), read once per burst by the burst loop (a change during a burst is seen by the
+ * next one, as if it had come a burst later). */
+static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf *mb, uint8_t *frame,
+					   uint16_t adj, uint32_t gen)
 {
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(mb, struct rte_ether_hdr *);
+	struct rte_ether_hdr *eth = (void *)frame; // rte_pktmbuf_mtod(mb)
 	struct dp_adj *a = &w->adj[adj];
 
-	if (unlikely(a->gen != neigh_gen()) && !adj_refresh(w, a)) {
+	if (unlikely(a->gen != gen) && !adj_refresh(w, a)) {
 		struct dp_mbuf_priv *p = dp_priv(mb);
 		p->out_port = a->port;
 		p->nh = a->nh;
@@ -154,17 +158,18 @@ static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf 
 		return;
 	}
 	memcpy(eth, &a->dmac, 2 * RTE_ETHER_ADDR_LEN);
-	dp_tx_enqueue(w, a->port, mb);
+	dp_tx_enqueue_room(w, a->port, mb); // the burst made room (dp_tx_room())
 }
 
 /* Forward a packet of session @p idx. @p later: a non-first fragment (a constant at each
  * call, so the burst loop's copy has no fragment tests left). */
 static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf *mb,
 					    const struct pkt_meta *m, uint32_t idx, int dir,
-					    uint32_t now, bool later)
+					    uint32_t now, uint32_t gen, bool later)
 {
 	struct nat_session *se = &w->sess.recs[idx];
 	struct dp_map_stats *ms = &w->stats.map[se->slot];
+	uint8_t *frame = rte_pktmbuf_mtod(mb, uint8_t *);
 
 	if (unlikely(m->ttl <= 1)) {
 		dp_to_slowpath(w, mb, dir == DIR_O2I && !se->hairpin ? DP_PORT_EXT : DP_PORT_INT,
@@ -173,7 +178,7 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 	}
 	// Flags and, for RST and FIN, the sequence window; a refused segment changes nothing.
 	if (!later && m->proto == IPPROTO_TCP) {
-		struct rte_tcp_hdr *th = rte_pktmbuf_mtod_offset(mb, void *, m->l4_off);
+		struct rte_tcp_hdr *th = (void *)(frame + m->l4_off);
 		int why = nat_tcp_track(se, &w->sess.td[idx], dir, th,
 					m->ip_len - (uint32_t)(m->l4_off - m->l3_off));
 		if (unlikely(why)) {
@@ -189,13 +194,13 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 	if (unlikely(m->frag != FRAG_NONE)) {
 		if (!later)
 			frag_remember(w, m, idx, dir);
-		if (unlikely(!frag_pass(w, rte_pktmbuf_mtod(mb, uint8_t *), m))) {
+		if (unlikely(!frag_pass(w, frame, m))) {
 			dp_drop(w, mb, DP_DROP_FRAG_OVERLAP);
 			return;
 		}
 	}
-	nat_rewrite(rte_pktmbuf_mtod(mb, uint8_t *), m, se, dir, later);
-	nat_output(w, mb, se->adj[dir]);
+	nat_rewrite(frame, m->l3_off, m->l4_off, m->proto, se, dir, later);
+	nat_output(w, mb, frame, se->adj[dir], gen);
 }
 
 /*
@@ -310,7 +315,7 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 	ih->icmp_cksum = 0;
 	ih->icmp_cksum = cksum_full(ih, icmp_len);
 	se->last_seen = dp_ticks(w);
-	nat_output(w, mb, se->adj[dir]);
+	nat_output(w, mb, frame, se->adj[dir], neigh_gen());
 }
 
 /*
@@ -468,8 +473,9 @@ static __rte_noinline void nat_frag_retry(struct dp_worker *w, uint32_t now)
 
 	while ((mb = frag_take_ready(w, &m, &port, &to, &idx)) != NULL) {
 		if (to == w->id) {
+			dp_tx_room(w, 1); // not one of the burst's packets
 			nat_forward(w, mb, &m, idx, port == DP_PORT_EXT ? DIR_O2I : DIR_I2O, now,
-				    true);
+				    neigh_gen(), true);
 			continue;
 		}
 		dp_priv(mb)->in_port = port | DP_PRIV_FRAG_STEERED;
@@ -493,7 +499,7 @@ struct svc_cache {
 /* A first packet without a session, on ext or (hairpin) on int to a mapping's address: the
  * checks of DESIGN §3, then a new session. */
 static void nat_miss(struct dp_worker *w, const struct tables *t, struct rte_mbuf *mb,
-		     const struct pkt_meta *m, struct nat_hash h, uint32_t now,
+		     const struct pkt_meta *m, struct nat_hash h, uint32_t now, uint32_t gen,
 		     struct svc_cache *sc, uint8_t in_port)
 {
 	const struct tbl_service *svc;
@@ -558,7 +564,7 @@ static void nat_miss(struct dp_worker *w, const struct tables *t, struct rte_mbu
 			nat_tcp_track_start(&w->sess.td[idx], th,
 					    m->ip_len - (uint32_t)(m->l4_off - m->l3_off));
 	}
-	nat_forward(w, mb, m, (uint32_t)idx, DIR_O2I, now, false);
+	nat_forward(w, mb, m, (uint32_t)idx, DIR_O2I, now, gen, false);
 }
 
 /* Whether a TCP or UDP packet on int without a session is the kernel's: to one of the int
@@ -592,9 +598,10 @@ static __rte_noinline bool int_for_kernel(const struct tables *t, const struct p
 struct burst_key {
 	struct nat_key key; /**< built as two words in registers (nat_key_words) */
 	struct nat_hash h;
-	uint32_t ref;	/**< stage 2's candidate, NAT_REF_NONE if none yet */
-	uint16_t pkt;	/**< index in the burst */
-	uint8_t second; /**< the primary bucket had no signature match: scan the other */
+	uint32_t ref;		  /**< stage 2's candidate; NAT_REF_NONE: the primary bucket had no
+			   signature match, stage 3 scans the other */
+	struct rte_mbuf *mb;	  /**< the packet (stored, not its index: no lookups of the */
+	const struct pkt_meta *m; /**< burst's arrays in stage 3), and its meta */
 };
 
 /* Stage 2 of a key: a signature match in its primary bucket names a record: prefetch it.
@@ -612,7 +619,6 @@ static __rte_always_inline void stage2(const struct nat_sessions *s, struct burs
 			rte_prefetch0(&s->td[bk->ref >> 1]); // the window tracking
 	} else {
 		bk->ref = NAT_REF_NONE;
-		bk->second = 1;
 		rte_prefetch0(&s->bkt[nat_bkt_alt(s, bk->h.bkt, bk->h.sig)]);
 	}
 }
@@ -620,17 +626,26 @@ static __rte_always_inline void stage2(const struct nat_sessions *s, struct burs
 /* Stage 3 of a key: check it against its record and rewrite; a miss on ext may start a
  * session. @return whether a session was created. */
 static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables *t, uint8_t in_port,
-				       struct rte_mbuf **pkts, const struct pkt_meta *meta,
-				       const struct burst_key *bk, uint32_t now, bool created,
-				       struct svc_cache *sc)
+				       const struct burst_key *bk, uint32_t now, uint32_t gen,
+				       bool created, struct svc_cache *sc)
 {
 	const struct nat_sessions *s = &w->sess;
 	const int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
-	struct rte_mbuf *mb = pkts[bk->pkt];
-	const struct pkt_meta *m = &meta[bk->pkt];
+	struct rte_mbuf *mb = bk->mb;
+	const struct pkt_meta *m = bk->m;
 	uint32_t r = bk->ref;
 
-	if (unlikely(bk->second)) {
+	// Nearly every packet: stage 2's candidate is a record of this direction with this key.
+	// Checked with the direction a constant (the record's fields at fixed offsets); anything
+	// else takes the general steps below, from the start.
+	// (NAT_REF_NONE is odd: out2in, the direction test alone excludes it.)
+	static_assert(NAT_REF_NONE & 1, "NAT_REF_NONE is no out2in reference");
+	const bool cand = dir == DIR_O2I ? (r & 1) == 0 : r != NAT_REF_NONE && (r & 1) == 1;
+	if (likely(cand && nat_session_match(&s->recs[r >> 1], (uint32_t)dir, &bk->key))) {
+		nat_forward(w, mb, m, r >> 1, dir, now, gen, false);
+		return false;
+	}
+	if (unlikely(r == NAT_REF_NONE)) { // not in the primary bucket
 		const struct nat_bucket *b = &s->bkt[nat_bkt_alt(s, bk->h.bkt, bk->h.sig)];
 		unsigned int mt = nat_bkt_match(b, bk->h.sig);
 		if (mt)
@@ -654,19 +669,19 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 			return false;
 		}
 		uint64_t before = w->stats.sessions_created;
-		nat_miss(w, t, mb, m, bk->h, now, sc, in_port);
+		nat_miss(w, t, mb, m, bk->h, now, gen, sc, in_port);
 		return w->stats.sessions_created != before;
 	}
 	if (unlikely((int)(r & 1) != dir)) {
 		// A hairpin session's client is behind int: its out2in packets arrive there.
 		if (in_port == DP_PORT_INT && s->recs[r >> 1].hairpin) {
-			nat_forward(w, mb, m, r >> 1, DIR_O2I, now, false);
+			nat_forward(w, mb, m, r >> 1, DIR_O2I, now, gen, false);
 			return false;
 		}
 		dp_drop(w, mb, DP_DROP_NO_SESSION);
 		return false;
 	}
-	nat_forward(w, mb, m, r >> 1, dir, now, false);
+	nat_forward(w, mb, m, r >> 1, dir, now, gen, false);
 	return false;
 }
 
@@ -681,6 +696,7 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 	struct svc_cache sc = {0};
 	bool created = false;
 	const uint32_t now = dp_ticks(w);
+	const uint32_t gen = neigh_gen(); // once a burst (nat_output())
 	struct burst_ctx ctx = {.vip_slots = t->vip_slots,
 				.vip_mask = t->vip_mask,
 				.vip_last = UINT64_MAX,
@@ -693,8 +709,15 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 
 	if (n > DP_BURST)
 		n = DP_BURST;
+	// Each packet of the burst leaves at most once, on either port (translated, an ICMP
+	// error, a reject): room for all of them now, no test per packet.
+	dp_tx_room(w, n);
 
 	// Stage 1: parse and classify the whole burst; hash the keys, prefetch their buckets.
+	// The table's secret and mask in locals: to the compiler, the parse's and the keys'
+	// stores (bytes) could change them, and it would load them again for every packet.
+	const uint64_t hkey[2] = {s->key[0], s->key[1]};
+	const uint32_t hmask = s->bkt_mask;
 	for (uint16_t i = 0; i < n; i++) {
 		struct pkt_meta *m = &meta[i];
 		struct burst_key *b = &bk[nk];
@@ -722,9 +745,13 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 #endif
 		memcpy(&b->key, &w0, 8);
 		memcpy((uint8_t *)&b->key + 8, &w1, 8);
-		b->h = nat_hash_words(s, w0, w1);
-		b->pkt = i;
-		b->second = 0;
+		{
+			uint64_t x = nat_nh64(hkey, w0, w1);
+			uint32_t sig = (uint32_t)(x >> 32);
+			b->h = (struct nat_hash){.bkt = (uint32_t)x & hmask, .sig = sig ? sig : 1};
+		}
+		b->mb = pkts[i];
+		b->m = m;
 		rte_prefetch0(&s->bkt[b->h.bkt]);
 		nk++;
 	}
@@ -736,23 +763,23 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 		for (j = 0; j < nk; j++)
 			stage2(s, &bk[j]);
 		for (j = 0; j < nk; j++)
-			created |= stage3(w, t, in_port, pkts, meta, &bk[j], now, created, &sc);
+			created |= stage3(w, t, in_port, &bk[j], now, gen, created, &sc);
 	} else {
 		for (j = 0; j < nk && j < NAT_LOOKAHEAD; j++)
 			stage2(s, &bk[j]);
 		for (; j < nk; j++) {
 			stage2(s, &bk[j]);
-			created |= stage3(w, t, in_port, pkts, meta, &bk[j - NAT_LOOKAHEAD], now,
-					  created, &sc);
+			created |= stage3(w, t, in_port, &bk[j - NAT_LOOKAHEAD], now, gen, created,
+					  &sc);
 		}
 		for (j = nk > NAT_LOOKAHEAD ? nk - NAT_LOOKAHEAD : 0; j < nk; j++)
-			created |= stage3(w, t, in_port, pkts, meta, &bk[j], now, created, &sc);
+			created |= stage3(w, t, in_port, &bk[j], now, gen, created, &sc);
 	}
 	for (j = 0; j < n_later; j++) {
 		int idx = nat_frag_later(w, in_port, pkts[later[j]], &meta[later[j]]);
 		if (idx >= 0)
 			nat_forward(w, pkts[later[j]], &meta[later[j]], (uint32_t)idx,
-				    in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O, now, true);
+				    in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O, now, gen, true);
 	}
 	if (unlikely(w->frag.retry))
 		nat_frag_retry(w, now);

@@ -36,11 +36,26 @@ static inline bool ip_cksum_ok(const void *ip, uint32_t ihl)
 		memcpy(&a, ip, 8);
 		memcpy(&b, (const uint8_t *)ip + 8, 8);
 		memcpy(&c, (const uint8_t *)ip + 16, 4);
+#if defined(__x86_64__) && defined(__GNUC__)
+		// The same sum with the carries in the flags: add, add with carry, add the carry;
+		// then the two halves likewise (the last add of a carry cannot carry again).
+		uint64_t s = a;
+		uint32_t lo, hi;
+		__asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq $0, %0"
+			: "+r"(s)
+			: "r"(b), "r"((uint64_t)c)
+			: "cc");
+		lo = (uint32_t)s;
+		hi = (uint32_t)(s >> 32);
+		__asm__("addl %1, %0\n\tadcl $0, %0" : "+r"(lo) : "r"(hi) : "cc");
+		return cksum_fold(lo) == 0xffff;
+#else
 		uint64_t sum = a + b;
 		sum += sum < a;				    // end-around carry
 		sum = (sum & 0xffffffff) + (sum >> 32) + c; // < 2^34
 		sum = (sum & 0xffffffff) + (sum >> 32);	    // < 2^32 + 4
 		return cksum_fold((uint32_t)sum + (uint32_t)(sum >> 32)) == 0xffff;
+#endif
 	}
 	return cksum_fold(cksum_raw(ip, ihl, 0)) == 0xffff;
 }
@@ -61,17 +76,28 @@ static __rte_always_inline bool pkt_parse_fast(const uint8_t *frame, uint32_t le
 {
 	const struct rte_ipv4_hdr *ip = (const void *)(frame + sizeof(struct rte_ether_hdr));
 	const uint8_t *l4 = (const uint8_t *)(ip + 1);
-	uint16_t type, ip_len, l4_len;
+	uint16_t ip_len, l4_len;
 	uint8_t flags;
 
 	if (unlikely(len < sizeof(struct rte_ether_hdr) + sizeof(*ip) + sizeof(struct rte_udp_hdr)))
 		return false;
-	memcpy(&type, frame + 12, 2);
 	ip_len = rte_be_to_cpu_16(ip->total_length);
-	// version 4, IHL 5; no MF, no offset (DF may be set); the datagram within the frame
-	if (type != RTE_BE16(RTE_ETHER_TYPE_IPV4) || ip->version_ihl != 0x45 ||
-	    (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) ||
-	    ip_len > len - sizeof(struct rte_ether_hdr) || ip_len < sizeof(*ip) ||
+	// IPv4, version 4, IHL 5: the ethertype and the version byte in one test of one load
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	uint32_t w12;
+	memcpy(&w12, frame + 12, 4); // ether_type, version_ihl, type_of_service
+	if ((w12 & 0xffffff) != ((uint32_t)RTE_BE16(RTE_ETHER_TYPE_IPV4) | 0x45u << 16))
+		return false;
+#else
+	uint16_t type;
+	memcpy(&type, frame + 12, 2);
+	if (type != RTE_BE16(RTE_ETHER_TYPE_IPV4) || ip->version_ihl != 0x45)
+		return false;
+#endif
+	// No MF, no offset (DF may be set); the datagram within the frame and at least its header
+	// (one unsigned test: below 20, ip_len - 20 wraps; len >= 42 was checked above).
+	if ((ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) ||
+	    (uint32_t)ip_len - sizeof(*ip) > len - sizeof(struct rte_ether_hdr) - sizeof(*ip) ||
 	    !ip_cksum_ok(ip, sizeof(*ip)))
 		return false;
 	// ip_len >= 20 was checked: a lying total length below the header must not wrap here.
@@ -81,13 +107,14 @@ static __rte_always_inline bool pkt_parse_fast(const uint8_t *frame, uint32_t le
 		if (l4_len < sizeof(*th))
 			return false;
 		unsigned int doff = (th->data_off >> 4) * 4u;
-		if (doff < sizeof(*th) || doff > l4_len)
+		if (doff - sizeof(*th) > l4_len - sizeof(*th)) // doff < 20 wraps; l4_len >= 20
 			return false;
 		flags = th->tcp_flags;
 	} else if (ip->next_proto_id == IPPROTO_UDP) {
 		uint16_t ulen = rte_be_to_cpu_16(((const struct rte_udp_hdr *)l4)->dgram_len);
-		if (l4_len < sizeof(struct rte_udp_hdr) || ulen < sizeof(struct rte_udp_hdr) ||
-		    ulen > l4_len)
+		if (l4_len < sizeof(struct rte_udp_hdr) ||
+		    (uint32_t)ulen - sizeof(struct rte_udp_hdr) >
+			    (uint32_t)l4_len - sizeof(struct rte_udp_hdr)) // ulen < 8 wraps
 			return false;
 		flags = 0;
 	} else {

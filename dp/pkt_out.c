@@ -40,8 +40,7 @@ void dp_tx_flush(struct dp_worker *w, uint8_t port)
 		return;
 	sent = rte_eth_tx_burst(w->port_id[port], w->queue, w->tx[port], n);
 	w->stats.tx_pkts[port] += sent;
-	for (uint16_t i = 0; i < sent; i++)
-		w->stats.tx_bytes[port] += rte_pktmbuf_pkt_len(w->tx[port][i]);
+	w->stats.tx_bytes[port] += dp_pkts_bytes(w->tx[port], sent);
 	for (uint16_t i = sent; i < n; i++)
 		dp_drop(w, w->tx[port][i], DP_DROP_TX_FULL);
 	w->n_tx[port] = 0;

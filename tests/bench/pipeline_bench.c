@@ -380,8 +380,7 @@ static void tx_drain(struct dp_worker *w)
 		if (n == 0)
 			continue;
 		w->stats.tx_pkts[p] += n;
-		for (uint16_t i = 0; i < n; i++)
-			w->stats.tx_bytes[p] += rte_pktmbuf_pkt_len(w->tx[p][i]);
+		w->stats.tx_bytes[p] += dp_pkts_bytes(w->tx[p], n);
 		if (o.slow_free)
 			rte_pktmbuf_free_bulk(w->tx[p], n);
 		else
@@ -404,8 +403,7 @@ __attribute__((noinline)) void bench_worker_step(struct rte_mbuf **pkts, uint16_
 
 	w->now = now;
 	w->stats.rx_pkts[port] += n;
-	for (uint16_t i = 0; i < n; i++)
-		w->stats.rx_bytes[port] += rte_pktmbuf_pkt_len(pkts[i]);
+	w->stats.rx_bytes[port] += dp_pkts_bytes(pkts, n);
 	nat_process_burst(w, t, port, pkts, n);
 	tx_drain(w);
 	if (w->sync)

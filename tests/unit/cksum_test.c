@@ -128,6 +128,54 @@ static void wide_sum_matches_16_bit_sum_at_every_length(void **state)
 	}
 }
 
+/* cksum_add16() (two instructions on x86), cksum_fold() and cksum_apply() give the bits of the
+ * plain arithmetic they replace: every a against b at and around the carry's edges and on a
+ * grid, and 32-bit accumulators around each fold's carry. */
+static uint16_t ref_add16(uint16_t a, uint16_t b)
+{
+	uint32_t sum = (uint32_t)a + b;
+	return (uint16_t)((sum & 0xffff) + (sum >> 16));
+}
+
+static uint16_t ref_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+static void add_fold_and_apply_agree_with_plain_arithmetic(void **state)
+{
+	(void)state;
+	static const uint16_t edge[] = {0, 1, 2, 0x7fff, 0x8000, 0xfeff, 0xfffe, 0xffff};
+
+	for (uint32_t a = 0; a <= 0xffff; a++) {
+		for (uint32_t b = 0; b <= 0xffff; b += 257) {
+			assert_int_equal(cksum_add16((uint16_t)a, (uint16_t)b),
+					 ref_add16((uint16_t)a, (uint16_t)b));
+			assert_int_equal(cksum_apply((uint16_t)a, (uint16_t)b),
+					 (uint16_t)~ref_add16((uint16_t)~a, (uint16_t)b));
+		}
+		for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+			uint16_t b = edge[i];
+			assert_int_equal(cksum_add16((uint16_t)a, b), ref_add16((uint16_t)a, b));
+			assert_int_equal(cksum_add16(b, (uint16_t)a), ref_add16(b, (uint16_t)a));
+			assert_int_equal(cksum_apply((uint16_t)a, b),
+					 (uint16_t)~ref_add16((uint16_t)~a, b));
+		}
+	}
+	for (uint32_t hi = 0; hi <= 0xffff; hi++)
+		for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+			uint32_t sum = hi << 16 | edge[i];
+			assert_int_equal(cksum_fold(sum), ref_fold(sum));
+		}
+	srand(1624);
+	for (int i = 0; i < 1000000; i++) {
+		uint32_t sum = (uint32_t)rand() << 16 ^ (uint32_t)rand();
+		assert_int_equal(cksum_fold(sum), ref_fold(sum));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +187,7 @@ int main(void)
 		cmocka_unit_test(incremental_matches_full_recompute),
 		cmocka_unit_test(full_checksum_of_valid_header_verifies),
 		cmocka_unit_test(wide_sum_matches_16_bit_sum_at_every_length),
+		cmocka_unit_test(add_fold_and_apply_agree_with_plain_arithmetic),
 	};
 	return cmocka_run_group_tests_name("cksum", tests, NULL, NULL);
 }

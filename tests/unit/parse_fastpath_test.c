@@ -83,6 +83,100 @@ static void fast_path_meta_equals_general_path_meta(void **state)
 	expect_same(buf, n);
 }
 
+/* The header checksum check where every add carries: all words 0xffff but one, which takes
+ * every value (the words' sums then carry out of each 64-bit and 32-bit add, the x86 asm's
+ * add-with-carry chain included), against the RFC 1071 sum. */
+static void ip_header_checksum_carries_at_every_word(void **state)
+{
+	(void)state;
+	uint8_t h[20];
+
+	for (unsigned int pos = 0; pos < sizeof(h); pos += 2)
+		for (uint32_t v = 0; v <= 0xffff; v++) {
+			memset(h, 0xff, sizeof(h));
+			h[pos] = (uint8_t)(v >> 8);
+			h[pos + 1] = (uint8_t)v;
+			assert_int_equal(ip_cksum_ok(h, sizeof(h)),
+					 cksum_fold(cksum_raw(h, sizeof(h), 0)) == 0xffff);
+		}
+	memset(h, 0xff, sizeof(h));
+	assert_true(ip_cksum_ok(h, sizeof(h))); /* ten words of -0 */
+}
+
+/* The fast path takes a frame exactly when the general path finds it plain (IPv4, IHL 5, not a
+ * fragment, TCP or UDP), and then agrees with it field for field. */
+static void agree(const uint8_t *buf, size_t len)
+{
+	struct pkt_meta f, g;
+	bool fast = pkt_parse_fast(buf, (uint32_t)len, &f);
+	enum pkt_kind k = pkt_parse_general(buf, (uint32_t)len, &g);
+	bool plain = k == PKT_IPV4 && g.frag == FRAG_NONE && g.l4_off == 14 + 20 &&
+		     (g.proto == IPPROTO_TCP || g.proto == IPPROTO_UDP);
+
+	assert_int_equal(fast, plain);
+	if (fast)
+		expect_same(buf, len);
+}
+
+/* The fast path's merged tests (ethertype and version in one load, each length bound as one
+ * unsigned comparison) at and around every bound: frame length, IP total length, TCP data
+ * offset, UDP length, the version/IHL byte, the ethertype, and any TOS. */
+static void fast_path_bounds_agree_with_the_general_path(void **state)
+{
+	(void)state;
+	uint8_t buf[256], good[256];
+	size_t n = frame(good, IPPROTO_UDP, 0, 10); /* 14 + 20 + 8 + 10 */
+
+	for (size_t len = 0; len <= n + 4; len++)
+		agree(good, len);
+	for (unsigned int tl = 0; tl <= n - 14 + 4; tl++) {
+		memcpy(buf, good, n);
+		buf[14 + 2] = (uint8_t)(tl >> 8);
+		buf[14 + 3] = (uint8_t)tl;
+		refresh_ip_cksum(buf);
+		agree(buf, n);
+		agree(buf, n + 2); /* with Ethernet padding */
+	}
+	for (unsigned int ul = 0; ul <= 8 + 10 + 4; ul++) {
+		memcpy(buf, good, n);
+		buf[14 + 20 + 4] = (uint8_t)(ul >> 8);
+		buf[14 + 20 + 5] = (uint8_t)ul;
+		agree(buf, n);
+	}
+	for (unsigned int v = 0; v < 256; v++) {
+		memcpy(buf, good, n);
+		buf[14] = (uint8_t)v;
+		refresh_ip_cksum(buf);
+		agree(buf, n);
+	}
+	static const uint16_t types[] = {0x0800, 0x0806, 0x86dd, 0x0008, 0x0801, 0x0900};
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		memcpy(buf, good, n);
+		buf[12] = (uint8_t)(types[i] >> 8);
+		buf[13] = (uint8_t)types[i];
+		agree(buf, n);
+	}
+	memcpy(buf, good, n);
+	buf[14 + 1] = 0xff; /* TOS: any */
+	refresh_ip_cksum(buf);
+	assert_true(pkt_parse_fast(buf, (uint32_t)n, &(struct pkt_meta){0}));
+	agree(buf, n);
+
+	n = frame(good, IPPROTO_TCP, RTE_TCP_ACK_FLAG, 8); /* 28 bytes of segment */
+	for (unsigned int doff = 0; doff < 16; doff++) {
+		memcpy(buf, good, n);
+		buf[14 + 20 + 12] = (uint8_t)(doff << 4);
+		agree(buf, n);
+	}
+	for (unsigned int tl = 0; tl <= n - 14 + 4; tl++) {
+		memcpy(buf, good, n);
+		buf[14 + 2] = (uint8_t)(tl >> 8);
+		buf[14 + 3] = (uint8_t)tl;
+		refresh_ip_cksum(buf);
+		agree(buf, n);
+	}
+}
+
 /* What the fast path declines, the general path still handles, with the right reason. */
 static void declined_frames_get_the_general_verdict(void **state)
 {
@@ -219,8 +313,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fast_path_meta_equals_general_path_meta),
 		cmocka_unit_test(ip_header_checksum_agrees_with_rfc1071_sum),
+		cmocka_unit_test(ip_header_checksum_carries_at_every_word),
 		cmocka_unit_test(l4_checksum_with_the_pseudo_header_agrees_with_rfc1071),
 		cmocka_unit_test(declined_frames_get_the_general_verdict),
+		cmocka_unit_test(fast_path_bounds_agree_with_the_general_path),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
 }
