@@ -338,8 +338,8 @@ static int publish(struct entry *maps, unsigned int n, const int32_t *prev_of, c
 	// Only the tables this state built from st.maps: st.maps[j] built prev->mappings[j].
 	if (!prev || prev != st.published || prev->n_mappings != st.n)
 		prev_of = NULL;
-	t = tables_build_from(&st.cfg, ptrs, n, cp_slot_of, prev, prev_of, st.generation + 1,
-			      NULL, err, errlen);
+	t = tables_build_from(&st.cfg, ptrs, n, cp_slot_of, prev, prev_of, st.generation + 1, NULL,
+			      err, errlen);
 	free(ptrs);
 	if (!t)
 		return -errno;

@@ -264,7 +264,8 @@ static int svc_keys_add(struct tables *t, const struct cfg_mapping *cm, uint32_t
 				snprintf(err, errlen,
 					 "mapping %s: %s:%u/%s is already served by mapping %s",
 					 cm->name, cfg_ipv4_str(cm->addrs[a], ab), port,
-					 strait_proto_name(s->proto), t->mappings[os->mapping].name);
+					 strait_proto_name(s->proto),
+					 t->mappings[os->mapping].name);
 				return EEXIST;
 			}
 			// The table is sized for every key.
