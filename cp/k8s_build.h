@@ -19,6 +19,8 @@
 #include <strait/k8s_cache.h>
 #include <strait/k8s_reconcile.h>
 
+struct k8s_memo;
+
 /** The desired state being built: mappings are appended, results were sized up front. */
 struct k8s_build {
 	const struct k8s_store *s;
@@ -29,10 +31,13 @@ struct k8s_build {
 	unsigned int n_maps, cap_maps;
 	struct k8s_result *res;
 	unsigned int n_res, cap_res;
-	/** "namespace/service-name" → [IPv4 EndpointSlices of that Service], in cache order,
-	 *  built on first use in a pass (k8s_service.c) and released with the pass: each Service
-	 *  reads its own slices instead of scanning every slice of the cluster */
+	/** "namespace/service-name" → [keys of the IPv4 EndpointSlices of that Service], in
+	 *  cache order, built on first use in a pass (k8s_service.c), or taken from the memo
+	 *  that kept it from an earlier pass (k8s_memo_slices()): each Service reads its own
+	 *  slices instead of scanning every slice of the cluster */
 	json_t *slices_by_svc;
+	/** the incremental reconcile's memo (k8s_memo.h), NULL without */
+	struct k8s_memo *memo;
 	/** "namespace/set" → [Pods of that StatefulSet or pod set], in cache order, the same
 	 *  way (k8s_perpod.c): the controlling StatefulSet's name, else the pod-name label's
 	 *  "<set>-<ordinal>" prefix */

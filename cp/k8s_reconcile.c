@@ -685,6 +685,8 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 {
 	struct k8s_build b = {.s = s, .p = p};
 	struct k8s_memo *memo = k8s_memo_begin(s, params_hash(p));
+
+	b.memo = memo;
 	size_t n_objs = 0;
 	int rc = -ENOMEM;
 
