@@ -55,6 +55,9 @@ static struct {
 	const struct tables *published;
 	struct slot slots[CFG_MAX_MAPPINGS];
 	unsigned int n_slots; /**< slots [0, n_slots) have been used */
+	/** a slot was taken since the last slots_sweep(): it may belong to no published mapping
+	 *  (a failed or trial build's) */
+	bool slots_taken;
 	uint16_t slot_head[SLOT_IX_SIZE];
 	uint16_t slot_next[CFG_MAX_MAPPINGS];
 } st;
@@ -169,6 +172,7 @@ int cp_slot_of(const char *ns, const char *name)
 			st.slots[j].state = SLOT_USED;
 			snprintf(st.slots[j].name, sizeof(st.slots[j].name), "%s", key);
 			slot_index_add(j);
+			st.slots_taken = true;
 			return (int)j;
 		}
 		if (st.n_slots < CFG_MAX_MAPPINGS) {
@@ -176,6 +180,7 @@ int cp_slot_of(const char *ns, const char *name)
 			sl->state = SLOT_USED;
 			snprintf(sl->name, sizeof(sl->name), "%s", key);
 			slot_index_add(st.n_slots);
+			st.slots_taken = true;
 			return (int)st.n_slots++;
 		}
 		slots_reclaim(); // all taken: some may have finished draining
@@ -227,6 +232,7 @@ static void slots_sweep(void)
 	static bool live[CFG_MAX_MAPPINGS];
 	char key[2 * CFG_NAME_MAX];
 
+	st.slots_taken = false;
 	memset(live, 0, sizeof(live));
 	for (unsigned int i = 0; i < st.n; i++) {
 		ns_key(key, sizeof(key), st.maps[i]->m.ns, st.maps[i]->m.name);
@@ -567,8 +573,7 @@ int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsi
 	// The old entries by name, so that a mapping that is unchanged (most of them, when one
 	// object of thousands changed) moves over as it is instead of being copied, and its
 	// entry in the published tables too (prev_of: where it was in st.maps).
-	if (name_ix_init(&old_ix, st.maps, st.n) < 0 ||
-	    !(kept_old = calloc(st.n + 1, sizeof(*kept_old))) ||
+	if (!(kept_old = calloc(st.n + 1, sizeof(*kept_old))) ||
 	    !(moved = calloc(cap, sizeof(*moved))) || !(prev_of = malloc(cap * sizeof(*prev_of))))
 		goto undo;
 	for (unsigned int i = 0; i < st.n; i++)
@@ -577,8 +582,26 @@ int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsi
 			next[k++] = st.maps[i];
 		}
 	unsigned int kept = k;
+	// A desired set in the order of the last one (the reconcile's is: kinds, then cache
+	// order) matches by position: maps[i] is st.maps[i + off], where this source's entries
+	// start, or the index finds it (and the offset follows).
+	int64_t off = 0;
+	while (off < st.n && st.maps[off]->src != src)
+		off++;
 	for (unsigned int i = 0; i < n; i++) {
-		int j = name_ix_find(&old_ix, st.maps, src, maps[i].ns, maps[i].name);
+		const int64_t g = (int64_t)i + off;
+		int j = -1;
+		if (g >= 0 && g < st.n && st.maps[g]->src == src && !kept_old[g] &&
+		    !strcmp(st.maps[g]->m.name, maps[i].name) &&
+		    !strcmp(st.maps[g]->m.ns, maps[i].ns)) {
+			j = (int)g;
+		} else {
+			if (!old_ix.head && name_ix_init(&old_ix, st.maps, st.n) < 0)
+				goto undo;
+			j = name_ix_find(&old_ix, st.maps, src, maps[i].ns, maps[i].name);
+			if (j >= 0)
+				off = j - (int64_t)i;
+		}
 		if (j >= 0 && !kept_old[j] && same_mapping(&st.maps[j]->m, &maps[i])) {
 			prev_of[k] = j;
 			next[k] = st.maps[j];
@@ -597,20 +620,25 @@ int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsi
 	// As cp_mapping_upsert/delete do: a mapping that is gone drains its slot (slots_sweep),
 	// one that stays loses the sessions it no longer wants (a resync is how Kubernetes
 	// removes endpoints); one that moved over unchanged has nothing to lose. The new entries
-	// by name, so that matching each old mapping costs one lookup, not a scan of the new list.
-	bool have_ix = name_ix_init(&new_ix, next, k) == 0;
+	// by name, so that matching each old mapping costs one lookup, not a scan of the new list;
+	// for a few, the scan of the new entries that were copied (the only ones that can match).
+	unsigned int n_gone = 0;
+	bool removed = false;
+	for (unsigned int i = 0; i < st.n; i++)
+		n_gone += st.maps[i]->src == src && !kept_old[i];
+	bool have_ix = n_gone > 8 && name_ix_init(&new_ix, next, k) == 0;
 	for (unsigned int i = 0; i < st.n; i++) {
 		if (st.maps[i]->src != src || kept_old[i])
 			continue;
 		const struct cfg_mapping *old = &st.maps[i]->m;
 		int j = have_ix ? name_ix_find(&new_ix, next, src, old->ns, old->name) : -1;
-		// Without memory for the index: the scan.
 		for (unsigned int jj = kept; !have_ix && jj < k && j < 0; jj++)
-			if (!strcmp(next[jj]->m.name, old->name) &&
+			if (!moved[jj] && !strcmp(next[jj]->m.name, old->name) &&
 			    !strcmp(next[jj]->m.ns, old->ns))
 				j = (int)jj;
 		if (j >= 0)
 			clear_changes(old, &next[j]->m);
+		removed |= j < 0;
 		entry_free(st.maps[i]);
 	}
 	name_ix_fini(&new_ix);
@@ -622,7 +650,11 @@ int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsi
 	st.maps = next;
 	st.n = k;
 	st.cap = cap;
-	slots_sweep();
+	// Every published name kept its slot and no other slot was taken: none to drain.
+	if (removed || st.slots_taken)
+		slots_sweep();
+	else
+		slots_reclaim();
 	return 0;
 undo:
 	for (unsigned int i = kept_old ? 0 : k; i < k; i++)

@@ -251,6 +251,24 @@ static void a_resync_moves_unchanged_mappings_and_copies_changed_ones(void **sta
 	// generation (tables_build_from()), are what a build from scratch makes of the list.
 	assert_published_as_from_scratch();
 
+	// The same set in another order (matched by name, not by position): every one moves.
+	struct cfg_mapping rev[3] = {ms[2], ms[1], ms[0]};
+	held[1] = state_map("mv", "mv-1")->backends;
+	assert_int_equal(cp_mappings_replace(CP_SRC_K8S, rev, 3, err, sizeof(err)), 0);
+	for (unsigned int i = 0; i < 3; i++)
+		assert_ptr_equal(state_map("mv", ms[i].name)->backends, held[i]);
+	assert_published_as_from_scratch();
+	// The middle one gone: the others move past it, its slot drains.
+	int slot1 = cp_slot_find("mv", "mv-1");
+	assert_true(slot1 >= 0);
+	rev[1] = ms[0];
+	assert_int_equal(cp_mappings_replace(CP_SRC_K8S, rev, 2, err, sizeof(err)), 0);
+	assert_null(state_map("mv", "mv-1"));
+	assert_ptr_equal(state_map("mv", "mv-0")->backends, held[0]);
+	assert_ptr_equal(state_map("mv", "mv-2")->backends, held[2]);
+	assert_int_equal(cp_slot_find("mv", "mv-1"), -1);
+	assert_published_as_from_scratch();
+
 	assert_int_equal(cp_mappings_replace(CP_SRC_K8S, NULL, 0, err, sizeof(err)), 0);
 	cp_state_poll();
 	assert_null(state_map("mv", "mv-0"));
