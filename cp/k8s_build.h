@@ -38,6 +38,9 @@ struct k8s_build {
 	json_t *slices_by_svc;
 	/** the incremental reconcile's memo (k8s_memo.h), NULL without */
 	struct k8s_memo *memo;
+	/** per kind whose source has k8s_source.ours: its answer for each cached object, in
+	 *  cache order, from the pass's first look (sizing the results), or NULL (asked again) */
+	bool *ours[K8S_KIND_MAX];
 	/** "namespace/set" → [Pods of that StatefulSet or pod set], in cache order, the same
 	 *  way (k8s_perpod.c): the controlling StatefulSet's name, else the pod-name label's
 	 *  "<set>-<ordinal>" prefix */

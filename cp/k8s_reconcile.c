@@ -578,6 +578,7 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 		return -ENOMEM;
 	if (!src->memo)
 		memo = NULL;
+	size_t at = 0;
 	json_object_foreach(b->s->c[kind].objs, key, obj) {
 		char err[K8S_MESSAGE_MAX] = "";
 		struct k8s_result *r = &b->res[b->n_res];
@@ -585,7 +586,8 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 		const struct k8s_memo_entry *e;
 		int dec;
 
-		if (src->ours && !src->ours(obj, b->p))
+		const size_t i = at++;
+		if (src->ours && !(b->ours[kind] ? b->ours[kind][i] : src->ours(obj, b->p)))
 			continue;
 		if (memo && (e = k8s_memo_get(memo, kind, key))) {
 			if (e->source && (rc = memo_emit(b, e)) < 0)
@@ -680,6 +682,14 @@ void k8s_reconcile_params_cfg(struct k8s_reconcile_params *p, const struct cfg *
 					.total_keys = c->k8s.limits.total};
 }
 
+static void ours_free(struct k8s_build *b)
+{
+	for (int k = 0; k < K8S_KIND_MAX; k++) {
+		free(b->ours[k]);
+		b->ours[k] = NULL;
+	}
+}
+
 int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		  struct k8s_desired *out)
 {
@@ -710,8 +720,15 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		if (src && !src->ours) {
 			n_objs += json_object_size(s->c[kind].objs);
 		} else if (src) { // a cluster's many Services: only the few that are sources
-			json_object_foreach(s->c[kind].objs, key, obj)
-				n_objs += src->ours(obj, p);
+			size_t i = 0;
+			// Remembered for reconcile_kind(): the caches do not change in between.
+			b.ours[kind] = malloc(json_object_size(s->c[kind].objs) + 1);
+			json_object_foreach(s->c[kind].objs, key, obj) {
+				bool yes = src->ours(obj, p);
+				if (b.ours[kind])
+					b.ours[kind][i++] = yes;
+				n_objs += yes;
+			}
 		}
 	}
 	b.cap_res = (unsigned int)n_objs;
@@ -720,6 +737,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 	if (memo && k8s_build_reserve(&b, k8s_memo_maps_hint(memo)) < 0)
 		b.cap_maps = 0; // grown as it goes
 	if (!b.res) {
+		ours_free(&b);
 		if (memo)
 			k8s_memo_flush(memo);
 		k8s_pools_free(&out->pools);
@@ -762,6 +780,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 	for (unsigned int i = 0; i < b.n_res; i++)
 		if (b.res[i].accepted)
 			all = fnv(all, &b.res[i].fingerprint, sizeof(b.res[i].fingerprint));
+	ours_free(&b);
 	json_decref(b.slices_by_svc);
 	json_decref(b.pods_by_set);
 	// No mapping: the FNV basis, as fingerprint() gives for none.
@@ -774,6 +793,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 fail:
 	if (memo) // the pass is lost, and with it the changes it took
 		k8s_memo_flush(memo);
+	ours_free(&b);
 	json_decref(b.slices_by_svc);
 	json_decref(b.pods_by_set);
 	maps_truncate(&b, 0);
