@@ -499,7 +499,13 @@ static void desired_drop(struct k8s_desired *d, unsigned int ri, int e, const ch
 				strerror(e));
 	}
 	r->accepted = false;
-	json_array_clear(r->advertised);
+	// The list may be the memo's (memo_emit() shares it): replaced, not cleared. Without
+	// memory it stays, unread: only an accepted result's list is reported (k8s_report.c).
+	json_t *none = json_array();
+	if (none) {
+		json_decref(r->advertised);
+		r->advertised = none;
+	}
 	for (unsigned int m = first; m < first + n; m++)
 		cfg_mapping_free(&d->maps[m]);
 	memmove(&d->maps[first], &d->maps[first + n], (d->n_maps - first - n) * sizeof(d->maps[0]));
@@ -549,8 +555,9 @@ static int memo_emit(struct k8s_build *b, const struct k8s_memo_entry *e)
 	*r = e->res;
 	r->first_map = b->n_maps;
 	r->n_maps = 0;
-	if (!(r->advertised = json_copy(e->res.advertised)))
-		return -ENOMEM;
+	// Shared with the memo, which never changes it (a pass replaces a failed result's list,
+	// k8s_desired_isolate()): no copy of every source's list per pass.
+	r->advertised = json_incref(e->res.advertised);
 	b->n_res++;
 	if (k8s_build_reserve(b, e->n_maps) < 0)
 		return -ENOMEM;

@@ -304,6 +304,41 @@ static void a_kept_slice_index_follows_the_cache_order(void **state)
 	assert_as_full_pass();
 }
 
+/* k8s_try_build_fn failing on svc-2's mapping. */
+static int fail_svc2(void *arg, const struct cfg_mapping *maps, unsigned int n, int *failed,
+		     char *err, size_t errlen)
+{
+	(void)arg;
+	for (unsigned int i = 0; i < n; i++)
+		if (strcmp(maps[i].name, "svc-2") == 0) {
+			*failed = (int)i;
+			snprintf(err, errlen, "no");
+			return -ENOSPC;
+		}
+	*failed = -1;
+	return 0;
+}
+
+/* A result taken from the memo shares its advertised list with it: failing the object in
+ * the desired set (isolation) leaves the memo's list whole for the next pass. */
+static void isolating_a_memoed_source_leaves_the_memo_whole(void **state)
+{
+	char err[128];
+
+	(void)state;
+	pass();
+	pass(); // every result from the memo
+	size_t n_adv = json_array_size(res(&d, "svc-2")->advertised);
+	assert_true(n_adv > 0);
+	assert_int_equal(k8s_desired_isolate(&d, fail_svc2, NULL, err, sizeof(err)), 0);
+	assert_false(res(&d, "svc-2")->accepted);
+	assert_int_equal(json_array_size(res(&d, "svc-2")->advertised), 0);
+	assert_int_equal(pass(), 0);
+	assert_true(res(&d, "svc-2")->accepted);
+	assert_int_equal(json_array_size(res(&d, "svc-2")->advertised), n_adv);
+	assert_as_full_pass();
+}
+
 static void a_pod_statefulset_or_service_change_rebuilds_its_readers(void **state)
 {
 	(void)state;
@@ -489,6 +524,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(an_unchanged_source_is_not_recomputed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(isolating_a_memoed_source_leaves_the_memo_whole,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(a_kept_slice_index_follows_the_cache_order, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(an_endpoint_change_rebuilds_its_service_only, setup,
