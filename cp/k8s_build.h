@@ -19,8 +19,6 @@
 #include <strait/k8s_cache.h>
 #include <strait/k8s_reconcile.h>
 
-struct k8s_memo;
-
 /** The desired state being built: mappings are appended, results were sized up front. */
 struct k8s_build {
 	const struct k8s_store *s;
@@ -32,12 +30,10 @@ struct k8s_build {
 	struct k8s_result *res;
 	unsigned int n_res, cap_res;
 	/** "namespace/service-name" → [keys of the IPv4 EndpointSlices of that Service], in
-	 *  cache order, built on first use in a pass (k8s_service.c), or taken from the memo
-	 *  that kept it from an earlier pass (k8s_memo_slices()): each Service reads its own
-	 *  slices instead of scanning every slice of the cluster */
+	 *  cache order, built on first use in a pass (k8s_service.c), or the one the memo kept
+	 *  from an earlier pass (k8s_memo_slices(), set and kept by k8s_reconcile.c): each
+	 *  Service reads its own slices instead of scanning every slice of the cluster */
 	json_t *slices_by_svc;
-	/** the incremental reconcile's memo (k8s_memo.h), NULL without */
-	struct k8s_memo *memo;
 	/** per kind whose source has k8s_source.ours: its answer for each cached object, in
 	 *  cache order, from the pass's first look (sizing the results), or NULL (asked again) */
 	bool *ours[K8S_KIND_MAX];

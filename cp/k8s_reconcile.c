@@ -703,7 +703,8 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 	struct k8s_build b = {.s = s, .p = p};
 	struct k8s_memo *memo = k8s_memo_begin(s, params_hash(p));
 
-	b.memo = memo;
+	// The slice index an earlier pass built, if still true (k8s_memo_begin() drops it).
+	b.slices_by_svc = memo ? json_incref(k8s_memo_slices(memo)) : NULL;
 	size_t n_objs = 0;
 	int rc = -ENOMEM;
 
@@ -716,6 +717,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 			      p->require_pools, &out->pools) < 0) {
 		if (memo) // the pass is lost, and with it the changes it took
 			k8s_memo_flush(memo);
+		json_decref(b.slices_by_svc);
 		return -ENOMEM;
 	}
 	b.pools = &out->pools;
@@ -745,6 +747,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		b.cap_maps = 0; // grown as it goes
 	if (!b.res) {
 		ours_free(&b);
+		json_decref(b.slices_by_svc);
 		if (memo)
 			k8s_memo_flush(memo);
 		k8s_pools_free(&out->pools);
@@ -757,8 +760,10 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		if (src && (rc = reconcile_kind(&b, kind, src, memo)) < 0)
 			goto fail;
 	}
-	if (memo)
+	if (memo) {
 		k8s_memo_set_maps_hint(memo, b.n_maps);
+		k8s_memo_set_slices(memo, b.slices_by_svc); // for the next passes
+	}
 	if ((rc = settle_conflicts(&b)) < 0)
 		goto fail;
 

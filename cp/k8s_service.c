@@ -26,7 +26,6 @@
 #include <strait/k8s_reconcile.h>
 
 #include "k8s_build.h"
-#include "k8s_memo.h"
 #include "k8s_service.h"
 
 struct entry {
@@ -114,8 +113,6 @@ static json_t *slices_index(struct k8s_build *b)
 
 	if (b->slices_by_svc)
 		return b->slices_by_svc;
-	if (b->memo && (ix = k8s_memo_slices(b->memo)))
-		return b->slices_by_svc = json_incref(ix);
 	if (!(ix = json_object()))
 		return NULL;
 	json_object_foreach(objs, key, sl) {
@@ -137,8 +134,6 @@ static json_t *slices_index(struct k8s_build *b)
 			return NULL;
 		}
 	}
-	if (b->memo)
-		k8s_memo_set_slices(b->memo, ix);
 	return b->slices_by_svc = ix;
 }
 
