@@ -361,6 +361,21 @@ static int publish(struct entry *const *maps, unsigned int n, const int32_t *pre
 	return 0;
 }
 
+/* publish() of the list as it is, after a change of the config only (timeouts, the addresses
+ * a kernel TAP holds: an HA takeover): every entry from the published tables, which the build
+ * takes unless the global timeouts changed. */
+static int publish_same(char *err, size_t errlen)
+{
+	int32_t *same = malloc((st.n + 1) * sizeof(*same));
+	int rc;
+
+	for (unsigned int i = 0; same && i < st.n; i++)
+		same[i] = (int32_t)i;
+	rc = publish(st.maps, st.n, same, err, errlen); // NULL: every entry built
+	free(same);
+	return rc;
+}
+
 /* A copy of @p m from @p src in an allocation of its own, or NULL (no memory). */
 static struct entry *entry_new(enum cp_source src, const struct cfg_mapping *m)
 {
@@ -680,7 +695,7 @@ int cp_timeout_set(const char *which, uint32_t seconds)
 	if (seconds == 0 || seconds > 86400 * 7 || to == NULL)
 		return -EINVAL;
 	*to = seconds;
-	if (publish(st.maps, st.n, NULL, err, sizeof(err)) < 0) {
+	if (publish_same(err, sizeof(err)) < 0) {
 		st.cfg.timeouts = saved;
 		return -EINVAL;
 	}
@@ -703,7 +718,7 @@ int cp_state_set_held(unsigned int port, const uint32_t *addrs, unsigned int n)
 	memcpy(saved, p->held, sizeof(saved));
 	memcpy(p->held, addrs, n * sizeof(*addrs));
 	p->n_held = n;
-	if ((rc = publish(st.maps, st.n, NULL, err, sizeof(err))) < 0) {
+	if ((rc = publish_same(err, sizeof(err))) < 0) {
 		CP_LOG(ERR, "kernel addresses of %s: %s", port == 0 ? "ext" : "int", err);
 		memcpy(p->held, saved, sizeof(saved));
 		p->n_held = n_saved;

@@ -209,6 +209,9 @@ static void assert_published_as_from_scratch(void)
 	}
 	assert_memory_equal(f->slot_timeouts, t->slot_timeouts,
 			    CFG_MAX_MAPPINGS * sizeof(*t->slot_timeouts));
+	assert_int_equal(f->n_vips, t->n_vips);
+	assert_memory_equal(f->vips, t->vips, t->n_vips * sizeof(*t->vips));
+	assert_memory_equal(f->addrs, t->addrs, sizeof(t->addrs));
 	tables_free(f);
 }
 
@@ -267,6 +270,16 @@ static void a_resync_moves_unchanged_mappings_and_copies_changed_ones(void **sta
 	assert_ptr_equal(state_map("mv", "mv-0")->backends, held[0]);
 	assert_ptr_equal(state_map("mv", "mv-2")->backends, held[2]);
 	assert_int_equal(cp_slot_find("mv", "mv-1"), -1);
+	assert_published_as_from_scratch();
+	// A kernel TAP takes an address (an HA takeover): the same list published again, every
+	// entry taken from the published tables, the new address in.
+	uint32_t took = ip4("203.0.113.99");
+	uint64_t before = cp_generation();
+	assert_int_equal(cp_state_set_held(0, &took, 1), 1);
+	assert_int_equal(cp_generation(), before + 1);
+	assert_true(tables_is_local(tables_get(), 0, htonl(took)));
+	assert_published_as_from_scratch();
+	assert_int_equal(cp_state_set_held(0, NULL, 0), 1);
 	assert_published_as_from_scratch();
 
 	assert_int_equal(cp_mappings_replace(CP_SRC_K8S, NULL, 0, err, sizeof(err)), 0);
