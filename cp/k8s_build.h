@@ -29,10 +29,14 @@ struct k8s_build {
 	unsigned int n_maps, cap_maps;
 	struct k8s_result *res;
 	unsigned int n_res, cap_res;
-	/** "namespace/service-name" → [IPv4 EndpointSlices of that Service], in cache order,
-	 *  built on first use in a pass (k8s_service.c) and released with the pass: each Service
-	 *  reads its own slices instead of scanning every slice of the cluster */
+	/** "namespace/service-name" → [keys of the IPv4 EndpointSlices of that Service], in
+	 *  cache order, built on first use in a pass (k8s_service.c), or the one the memo kept
+	 *  from an earlier pass (k8s_memo_slices(), set and kept by k8s_reconcile.c): each
+	 *  Service reads its own slices instead of scanning every slice of the cluster */
 	json_t *slices_by_svc;
+	/** per kind whose source has k8s_source.ours: its answer for each cached object, in
+	 *  cache order, from the pass's first look (sizing the results), or NULL (asked again) */
+	bool *ours[K8S_KIND_MAX];
 	/** "namespace/set" → [Pods of that StatefulSet or pod set], in cache order, the same
 	 *  way (k8s_perpod.c): the controlling StatefulSet's name, else the pod-name label's
 	 *  "<set>-<ordinal>" prefix */

@@ -77,6 +77,7 @@ int k8s_cache_apply(struct k8s_cache *c, enum k8s_update_type type, json_t *obj)
 			return 0;
 		dirty_mark(c, key, old);
 		json_object_del(c->objs, key);
+		c->reordered = true;
 		return 1;
 	}
 	if (old && same_version(old, obj)) {
@@ -92,6 +93,7 @@ int k8s_cache_apply(struct k8s_cache *c, enum k8s_update_type type, json_t *obj)
 		return -ENOMEM;
 	}
 	dirty_mark(c, key, old);
+	c->reordered |= old == NULL; // appended
 	json_decref(old);
 	return 1;
 }
@@ -129,6 +131,7 @@ int k8s_cache_replace(struct k8s_cache *c, json_t *items, unsigned int *changed)
 		}
 	json_decref(c->objs);
 	c->objs = next;
+	c->reordered = true; // in the list's order now
 	return 0;
 }
 

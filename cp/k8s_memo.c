@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <strait/k8s_json.h>
 #include <strait/k8s_kinds.h>
 
 #include "k8s_build.h"
@@ -29,6 +30,8 @@ struct k8s_memo {
 	json_t *rev;	 /* dependency → {entry key: null} */
 	unsigned int kind_users[K8S_KIND_MAX]; /* entries that read kind k whole */
 	unsigned int maps_hint;		       /* mappings built by the last pass */
+	/* the EndpointSlice index of the last pass (k8s_memo_slices()), or NULL */
+	json_t *slices;
 };
 
 #define DEP_MAX (2 * K8S_NAME_MAX + 16)
@@ -139,6 +142,42 @@ void k8s_memo_flush(struct k8s_memo *m)
 	json_object_clear(m->entries);
 	json_object_clear(m->rev);
 	memset(m->kind_users, 0, sizeof(m->kind_users));
+	json_decref(m->slices);
+	m->slices = NULL;
+}
+
+/* Whether a logged change of EndpointSlices moves one in or out of the index of slices by
+ * Service (k8s_memo_slices()): added, deleted, another Service, namespace or addressType. */
+static bool slices_regrouped(const struct k8s_cache *c)
+{
+	const char *key;
+	json_t *old;
+
+	if (c->reordered || c->dirty_lost)
+		return true;
+	json_object_foreach(c->dirty, key, old) {
+		const json_t *now = json_object_get(c->objs, key);
+		if (!now || json_is_null(old))
+			return true;
+		if (strcmp(k8s_str(old, "addressType", NULL), k8s_str(now, "addressType", NULL)) ||
+		    strcmp(k8s_str(old, "metadata", "namespace", NULL),
+			   k8s_str(now, "metadata", "namespace", NULL)) ||
+		    strcmp(k8s_str(old, "metadata", "labels", "kubernetes.io/service-name", NULL),
+			   k8s_str(now, "metadata", "labels", "kubernetes.io/service-name", NULL)))
+			return true;
+	}
+	return false;
+}
+
+json_t *k8s_memo_slices(struct k8s_memo *m)
+{
+	return m->slices;
+}
+
+void k8s_memo_set_slices(struct k8s_memo *m, json_t *ix)
+{
+	json_decref(m->slices);
+	m->slices = json_incref(ix);
 }
 
 static void memo_free(void *p)
@@ -217,11 +256,14 @@ struct k8s_memo *k8s_memo_begin(struct k8s_store *s, uint64_t params_hash)
 			flush = true;
 	if (m && flush)
 		k8s_memo_flush(m);
+	if (m && m->slices && slices_regrouped(&s->c[K8S_KIND_ENDPOINTSLICE]))
+		k8s_memo_set_slices(m, NULL);
 	if (m)
 		m->params_hash = params_hash;
 	for (int k = 0; k < K8S_KIND_MAX; k++) {
 		json_object_clear(s->c[k].dirty);
 		s->c[k].dirty_lost = false;
+		s->c[k].reordered = false;
 	}
 	return m;
 }

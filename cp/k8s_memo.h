@@ -61,7 +61,19 @@ void k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
 unsigned int k8s_memo_maps_hint(const struct k8s_memo *m);
 void k8s_memo_set_maps_hint(struct k8s_memo *m, unsigned int n);
 
-/** Drop every entry (after a failed pass). */
+/** Drop every entry (after a failed pass), and the slice index. */
 void k8s_memo_flush(struct k8s_memo *m);
+
+/**
+ * The index of IPv4 EndpointSlices by Service that a pass built ("namespace/service-name" →
+ * [slice keys], in cache order: k8s_service.c), kept for the next passes while no slice is
+ * added, deleted or moves to another Service, namespace or addressType and the cache keeps
+ * its order (k8s_cache.reordered): k8s_memo_begin() drops it otherwise. A pass that builds
+ * one Service then looks its slices up instead of indexing every slice of the cluster.
+ * @return the index, borrowed, or NULL (none kept: build it and k8s_memo_set_slices()).
+ */
+json_t *k8s_memo_slices(struct k8s_memo *m);
+/** Keep @p ix (a reference is taken; NULL drops the kept one). */
+void k8s_memo_set_slices(struct k8s_memo *m, json_t *ix);
 
 #endif

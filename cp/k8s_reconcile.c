@@ -499,7 +499,13 @@ static void desired_drop(struct k8s_desired *d, unsigned int ri, int e, const ch
 				strerror(e));
 	}
 	r->accepted = false;
-	json_array_clear(r->advertised);
+	// The list may be the memo's (memo_emit() shares it): replaced, not cleared. Without
+	// memory it stays, unread: only an accepted result's list is reported (k8s_report.c).
+	json_t *none = json_array();
+	if (none) {
+		json_decref(r->advertised);
+		r->advertised = none;
+	}
 	for (unsigned int m = first; m < first + n; m++)
 		cfg_mapping_free(&d->maps[m]);
 	memmove(&d->maps[first], &d->maps[first + n], (d->n_maps - first - n) * sizeof(d->maps[0]));
@@ -549,8 +555,9 @@ static int memo_emit(struct k8s_build *b, const struct k8s_memo_entry *e)
 	*r = e->res;
 	r->first_map = b->n_maps;
 	r->n_maps = 0;
-	if (!(r->advertised = json_copy(e->res.advertised)))
-		return -ENOMEM;
+	// Shared with the memo, which never changes it (a pass replaces a failed result's list,
+	// k8s_desired_isolate()): no copy of every source's list per pass.
+	r->advertised = json_incref(e->res.advertised);
 	b->n_res++;
 	if (k8s_build_reserve(b, e->n_maps) < 0)
 		return -ENOMEM;
@@ -578,6 +585,7 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 		return -ENOMEM;
 	if (!src->memo)
 		memo = NULL;
+	size_t at = 0;
 	json_object_foreach(b->s->c[kind].objs, key, obj) {
 		char err[K8S_MESSAGE_MAX] = "";
 		struct k8s_result *r = &b->res[b->n_res];
@@ -585,7 +593,8 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 		const struct k8s_memo_entry *e;
 		int dec;
 
-		if (src->ours && !src->ours(obj, b->p))
+		const size_t i = at++;
+		if (src->ours && !(b->ours[kind] ? b->ours[kind][i] : src->ours(obj, b->p)))
 			continue;
 		if (memo && (e = k8s_memo_get(memo, kind, key))) {
 			if (e->source && (rc = memo_emit(b, e)) < 0)
@@ -680,11 +689,22 @@ void k8s_reconcile_params_cfg(struct k8s_reconcile_params *p, const struct cfg *
 					.total_keys = c->k8s.limits.total};
 }
 
+static void ours_free(struct k8s_build *b)
+{
+	for (int k = 0; k < K8S_KIND_MAX; k++) {
+		free(b->ours[k]);
+		b->ours[k] = NULL;
+	}
+}
+
 int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		  struct k8s_desired *out)
 {
 	struct k8s_build b = {.s = s, .p = p};
 	struct k8s_memo *memo = k8s_memo_begin(s, params_hash(p));
+
+	// The slice index an earlier pass built, if still true (k8s_memo_begin() drops it).
+	b.slices_by_svc = memo ? json_incref(k8s_memo_slices(memo)) : NULL;
 	size_t n_objs = 0;
 	int rc = -ENOMEM;
 
@@ -697,6 +717,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 			      p->require_pools, &out->pools) < 0) {
 		if (memo) // the pass is lost, and with it the changes it took
 			k8s_memo_flush(memo);
+		json_decref(b.slices_by_svc);
 		return -ENOMEM;
 	}
 	b.pools = &out->pools;
@@ -708,8 +729,15 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		if (src && !src->ours) {
 			n_objs += json_object_size(s->c[kind].objs);
 		} else if (src) { // a cluster's many Services: only the few that are sources
-			json_object_foreach(s->c[kind].objs, key, obj)
-				n_objs += src->ours(obj, p);
+			size_t i = 0;
+			// Remembered for reconcile_kind(): the caches do not change in between.
+			b.ours[kind] = malloc(json_object_size(s->c[kind].objs) + 1);
+			json_object_foreach(s->c[kind].objs, key, obj) {
+				bool yes = src->ours(obj, p);
+				if (b.ours[kind])
+					b.ours[kind][i++] = yes;
+				n_objs += yes;
+			}
 		}
 	}
 	b.cap_res = (unsigned int)n_objs;
@@ -718,6 +746,8 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 	if (memo && k8s_build_reserve(&b, k8s_memo_maps_hint(memo)) < 0)
 		b.cap_maps = 0; // grown as it goes
 	if (!b.res) {
+		ours_free(&b);
+		json_decref(b.slices_by_svc);
 		if (memo)
 			k8s_memo_flush(memo);
 		k8s_pools_free(&out->pools);
@@ -730,8 +760,10 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		if (src && (rc = reconcile_kind(&b, kind, src, memo)) < 0)
 			goto fail;
 	}
-	if (memo)
+	if (memo) {
 		k8s_memo_set_maps_hint(memo, b.n_maps);
+		k8s_memo_set_slices(memo, b.slices_by_svc); // for the next passes
+	}
 	if ((rc = settle_conflicts(&b)) < 0)
 		goto fail;
 
@@ -760,6 +792,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 	for (unsigned int i = 0; i < b.n_res; i++)
 		if (b.res[i].accepted)
 			all = fnv(all, &b.res[i].fingerprint, sizeof(b.res[i].fingerprint));
+	ours_free(&b);
 	json_decref(b.slices_by_svc);
 	json_decref(b.pods_by_set);
 	// No mapping: the FNV basis, as fingerprint() gives for none.
@@ -772,6 +805,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 fail:
 	if (memo) // the pass is lost, and with it the changes it took
 		k8s_memo_flush(memo);
+	ours_free(&b);
 	json_decref(b.slices_by_svc);
 	json_decref(b.pods_by_set);
 	maps_truncate(&b, 0);

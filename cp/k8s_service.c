@@ -128,7 +128,8 @@ static json_t *slices_index(struct k8s_build *b)
 				return NULL;
 			}
 		}
-		if (json_array_append(list, sl) < 0) {
+		// Keys, not the objects: a MODIFIED slice is another object under the same key.
+		if (json_array_append_new(list, json_string(key)) < 0) {
 			json_decref(ix);
 			return NULL;
 		}
@@ -139,7 +140,7 @@ static json_t *slices_index(struct k8s_build *b)
 static int endpoints_collect(struct k8s_build *b, const char *ns, const char *svc, struct entry *e,
 			     uint8_t proto)
 {
-	json_t *ix = slices_index(b), *slices, *sl;
+	json_t *ix = slices_index(b), *slices, *sk;
 	char k[2 * K8S_NAME_MAX + 2];
 	unsigned int cap = 0;
 	size_t si;
@@ -149,11 +150,15 @@ static int endpoints_collect(struct k8s_build *b, const char *ns, const char *sv
 	k8s_build_dep(b, K8S_KIND_ENDPOINTSLICE, ns, svc);
 	snprintf(k, sizeof(k), "%s/%s", ns, svc);
 	slices = json_object_get(ix, k); // NULL (no slice): an empty loop
-	json_array_foreach(slices, si, sl) {
+	json_array_foreach(slices, si, sk) {
+		json_t *sl = json_object_get(b->s->c[K8S_KIND_ENDPOINTSLICE].objs,
+					     json_string_value(sk));
 		json_t *ports, *p, *eps, *ep;
 		long port = -1;
 		size_t i;
 
+		if (!sl)
+			continue; // not kept past a deletion (k8s_memo_begin()): not reached
 		// The index's key is only a prefix match when a name holds a '/': check.
 		if (strcmp(k8s_str(sl, "metadata", "namespace", NULL), ns) != 0 ||
 		    strcmp(k8s_str(sl, "metadata", "labels", "kubernetes.io/service-name", NULL),

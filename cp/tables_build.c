@@ -138,6 +138,11 @@ struct mg_ent {
 struct mg_index {
 	struct mg_ent *e;
 	uint32_t mask;
+	/* false until the first service that needs a table: a build whose every service is
+	 * taken from the previous generation (tables_build_from()) never indexes it */
+	bool ready;
+	const struct tables *prev;
+	uint64_t n_new;
 };
 
 static bool same_backends(const struct tbl_backend *a, const struct tbl_backend *b, uint32_t n)
@@ -180,6 +185,7 @@ static void mg_index_init(struct mg_index *x, const struct tables *prev, uint64_
 
 	x->e = NULL;
 	x->mask = 0;
+	x->ready = true;
 	if (!tables_reuse_maglev)
 		return;
 	while (size < 2 * want)
@@ -202,10 +208,13 @@ static int service_maglev(struct tables *t, struct tbl_service *s, struct mg_ind
 	const struct tbl_backend *be = &t->backends[s->first_backend];
 	uint64_t key = tables_backends_key(be, s->n_backends);
 	const uint32_t size = t->mappings[s->mapping].maglev_size;
-	uint16_t *m = mg_find(mi, key, be, s->n_backends, size);
 	struct maglev_backend *mb;
+	uint16_t *m;
 	int r;
 
+	if (!mi->ready)
+		mg_index_init(mi, mi->prev, mi->n_new);
+	m = mg_find(mi, key, be, s->n_backends, size);
 	if (m) {
 		tables_maglev_get(m);
 		s->maglev = m;
@@ -234,6 +243,96 @@ static int service_maglev(struct tables *t, struct tbl_service *s, struct mg_ind
 	return 0;
 }
 
+/* The service table's keys of service @p idx (group 0 of a ports entry of @p cm): every
+ * address x port. @return 0, EEXIST (another mapping serves one; @p err says which) or ENOMEM. */
+static int svc_keys_add(struct tables *t, const struct cfg_mapping *cm, uint32_t idx, char *err,
+			size_t errlen)
+{
+	const struct tbl_service *s = &t->services[idx];
+
+	for (unsigned int a = 0; a < cm->n_addrs; a++) {
+		for (uint32_t port = s->port_lo; port <= s->port_hi; port++) {
+			struct tbl_svc_key k = {
+				.addr = rte_cpu_to_be_32(cm->addrs[a]),
+				.port = rte_cpu_to_be_16((uint16_t)port),
+				.proto = s->proto,
+			};
+			void *other;
+			if (rte_hash_lookup_data(t->svc, &k, &other) >= 0) {
+				const struct tbl_service *os = &t->services[(uintptr_t)other];
+				char ab[16];
+				snprintf(err, errlen,
+					 "mapping %s: %s:%u/%s is already served by mapping %s",
+					 cm->name, cfg_ipv4_str(cm->addrs[a], ab), port,
+					 strait_proto_name(s->proto),
+					 t->mappings[os->mapping].name);
+				return EEXIST;
+			}
+			// The table is sized for every key.
+			if (rte_hash_add_key_data(t->svc, &k, (void *)(uintptr_t)idx) < 0)
+				return ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Mapping @p cm as entry t->n_mappings, taken from @p prev's entry @p pi, which was built from a
+ * mapping equal to @p cm byte for byte under the same global timeouts: its entry, services,
+ * backends and rules copied as blocks (indexes moved), its Maglev tables shared (a reference
+ * each), its counter slot kept. What depends on more than the mapping is done again: the VIPs
+ * (whether an address is served now) and the service table's keys (conflicts with the other
+ * mappings of this build). @return 0 or a positive errno with @p err.
+ */
+static int mapping_reuse(struct tables *t, const struct cfg *c, const struct cfg_mapping *cm,
+			 const struct tables *prev, uint32_t pi, char *err, size_t errlen)
+{
+	const struct tbl_mapping *pm = &prev->mappings[pi];
+	struct tbl_mapping *tm = &t->mappings[t->n_mappings];
+	const struct tbl_service *ps = &prev->services[pm->first_service];
+	int e;
+
+	*tm = *pm;
+	tm->first_service = t->n_services;
+	tm->first_rule = t->n_rules;
+	if (pm->n_rules)
+		memcpy(&t->rules[t->n_rules], &prev->rules[pm->first_rule],
+		       pm->n_rules * sizeof(*t->rules));
+	t->n_rules += pm->n_rules;
+	t->slot_timeouts[tm->slot] = tm->timeouts;
+	t->slot_mss_clamp[tm->slot] = cm->tcp_mss_clamp;
+	for (unsigned int a = 0; a < cm->n_addrs; a++)
+		if (served(c, &c->ext, cm->addrs[a], true))
+			vip_add(t, cm->addrs[a]);
+	if (pm->n_services) {
+		// A mapping's services, and their backends, are consecutive.
+		const uint32_t b0 = ps[0].first_backend;
+		const uint32_t nb = ps[pm->n_services - 1].first_backend +
+				    ps[pm->n_services - 1].n_backends - b0;
+		if (nb)
+			memcpy(&t->backends[t->n_backends], &prev->backends[b0],
+			       nb * sizeof(*t->backends));
+		for (uint32_t j = 0; j < pm->n_services; j++) {
+			struct tbl_service *s = &t->services[t->n_services + j];
+			*s = ps[j];
+			s->mapping = t->n_mappings;
+			s->first_backend = s->first_backend - b0 + t->n_backends;
+			if (s->maglev) {
+				tables_maglev_get(s->maglev);
+				t->n_maglev_reused++;
+			}
+		}
+		t->n_backends += nb;
+	}
+	// Counted before the keys: a failure frees these services' references.
+	t->n_services += pm->n_services;
+	for (uint32_t j = 0; j < pm->n_services; j += tm->n_groups)
+		if ((e = svc_keys_add(t, cm, tm->first_service + j, err, errlen)) != 0)
+			return e;
+	t->n_mappings++;
+	return 0;
+}
+
 struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const *maps,
 			    unsigned int n_maps, int (*slot_of)(const char *ns, const char *name),
 			    uint64_t generation, char *err, size_t errlen)
@@ -245,6 +344,16 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 			       unsigned int n_maps,
 			       int (*slot_of)(const char *ns, const char *name),
 			       uint64_t generation, int *failed, char *err, size_t errlen)
+{
+	return tables_build_from(c, maps, n_maps, slot_of, NULL, NULL, generation, failed, err,
+				 errlen);
+}
+
+struct tables *tables_build_from(const struct cfg *c, const struct cfg_mapping *const *maps,
+				 unsigned int n_maps,
+				 int (*slot_of)(const char *ns, const char *name),
+				 const struct tables *prev, const int32_t *prev_of,
+				 uint64_t generation, int *failed, char *err, size_t errlen)
 {
 	const struct cfg_port *arms[DP_PORT_MAX] = {&c->ext, &c->intl};
 	uint64_t n_svc = 0, n_be = 0, n_keys = 0, n_vips = 0;
@@ -312,7 +421,13 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
 	// The published tables outlive this build: only this thread publishes and frees them.
-	mg_index_init(&mi, tables_get(), n_svc);
+	// Indexed when the first service needs a table.
+	mi.prev = tables_get();
+	mi.n_new = n_svc;
+	// Entries of @p prev resolved their timeouts from the global ones: reused only if those
+	// are still the same.
+	if (!prev || !prev_of || memcmp(&prev->timeouts, &c->timeouts, sizeof(c->timeouts)) != 0)
+		prev_of = NULL;
 	t->svc = rte_hash_create(&hp);
 	if (!t->svc) {
 		e = rte_errno ? rte_errno : ENOMEM;
@@ -368,9 +483,16 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 	for (unsigned int m = 0; m < n_maps; m++) {
 		const struct cfg_mapping *cm = maps[m];
 		struct tbl_mapping *tm = &t->mappings[t->n_mappings];
-		int slot = slot_of(cm->ns, cm->name);
+		int slot;
 
 		*failed = (int)m; // a failure from here on is this mapping's
+		if (prev_of && prev_of[m] >= 0 && (uint32_t)prev_of[m] < prev->n_mappings) {
+			if ((e = mapping_reuse(t, c, cm, prev, (uint32_t)prev_of[m], err,
+					       errlen)) != 0)
+				goto fail;
+			continue;
+		}
+		slot = slot_of(cm->ns, cm->name);
 		if (slot < 0) {
 			e = ENOSPC;
 			snprintf(err, errlen,
@@ -437,35 +559,8 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 			if (s->n_eligible > 1 && (e = service_maglev(t, s, &mi)) != 0)
 				goto fail;
 			// The lookup finds group 0's service; the rules find the others'.
-			for (unsigned int a = 0; a < cm->n_addrs && g == 0; a++) {
-				for (uint32_t port = s->port_lo; port <= s->port_hi; port++) {
-					struct tbl_svc_key k = {
-						.addr = rte_cpu_to_be_32(cm->addrs[a]),
-						.port = rte_cpu_to_be_16((uint16_t)port),
-						.proto = s->proto,
-					};
-					void *other;
-					if (rte_hash_lookup_data(t->svc, &k, &other) >= 0) {
-						const struct tbl_service *os =
-							&t->services[(uintptr_t)other];
-						char ab[16];
-						e = EEXIST;
-						snprintf(
-							err, errlen,
-							"mapping %s: %s:%u/%s is already served by mapping %s",
-							cm->name, cfg_ipv4_str(cm->addrs[a], ab),
-							port, strait_proto_name(s->proto),
-							t->mappings[os->mapping].name);
-						goto fail;
-					}
-					int r = rte_hash_add_key_data(t->svc, &k,
-								      (void *)(uintptr_t)idx);
-					if (r < 0) { // the table is sized for every key
-						e = ENOMEM;
-						goto fail;
-					}
-				}
-			}
+			if (g == 0 && (e = svc_keys_add(t, cm, idx, err, errlen)) != 0)
+				goto fail;
 		}
 		tm->n_services = t->n_services - tm->first_service;
 		t->n_mappings++;

@@ -28,6 +28,11 @@ struct k8s_cache {
 	/** A change could not be logged in @c dirty (no memory): the next reconcile recomputes
 	 *  every source. */
 	bool dirty_lost;
+	/** Since the incremental reconcile last took the log: a key was added or deleted, or the
+	 *  whole cache replaced, so that iterating @c objs may give another order than before
+	 *  (a MODIFIED object keeps its place). What the reconcile keeps in cache order across
+	 *  passes (the EndpointSlices by Service) is rebuilt then. */
+	bool reordered;
 };
 
 /** The caches of every kind. */

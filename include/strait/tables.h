@@ -361,4 +361,26 @@ struct tables *tables_build_at(const struct cfg *c, const struct cfg_mapping *co
 			       int (*slot_of)(const char *ns, const char *name),
 			       uint64_t generation, int *failed, char *err, size_t errlen);
 
+/**
+ * tables_build_at() that takes the entries of unchanged mappings from a previous generation
+ * instead of building them again: a publication then costs what changed (Maglev tables, names,
+ * backend resolution, counter slots) plus a block copy per unchanged mapping and the service
+ * table's keys, not a build of every mapping. The result is the same as tables_build_at()'s,
+ * byte for byte in every array the data plane reads (tables_incr_test.c), Maglev tables shared
+ * with @p prev (a reference each) rather than looked up by backend list.
+ * @param prev    the generation to take entries from, alive for the call (the published one:
+ *                only the control thread publishes and frees), or NULL: a build from scratch.
+ * @param prev_of @p n_maps entries or NULL (none reused): for maps[i], the index in
+ *                @p prev->mappings of an entry built from a mapping equal to maps[i] byte for
+ *                byte, backends too (its counter slot still the mapping's: slot_of is not
+ *                asked for it), or -1 to build maps[i]. Ignored when the global timeouts
+ *                (@p c->timeouts) differ from @p prev's, which resolved its entries' timeouts.
+ * Other parameters, the result and the errors: tables_build_at(). Control thread only.
+ */
+struct tables *tables_build_from(const struct cfg *c, const struct cfg_mapping *const *maps,
+				 unsigned int n_maps,
+				 int (*slot_of)(const char *ns, const char *name),
+				 const struct tables *prev, const int32_t *prev_of,
+				 uint64_t generation, int *failed, char *err, size_t errlen);
+
 #endif

@@ -59,18 +59,18 @@ static void put(enum k8s_kind k, const char *fmt, ...)
 	json_decref(o);
 }
 
-/* EndpointSlice @p name of Service svc-@p svc: endpoints 10.1.<svc>.1..3, ready unless
+/* EndpointSlice @p name of Service svc-@p svc: endpoints 10.@p net.<svc>.1..3, ready unless
  * bit e of @p unready. */
-static void slice(const char *name, unsigned int svc, unsigned int unready)
+static void slice_in(const char *name, unsigned int svc, unsigned int net, unsigned int unready)
 {
 	char eps[512] = "";
 	size_t n = 0;
 
 	for (unsigned int e = 0; e < 3; e++)
 		n += (size_t)snprintf(eps + n, sizeof(eps) - n,
-				      "%s{\"addresses\":[\"10.1.%u.%u\"],\"conditions\":"
+				      "%s{\"addresses\":[\"10.%u.%u.%u\"],\"conditions\":"
 				      "{\"ready\":%s}}",
-				      e ? "," : "", svc, e + 1,
+				      e ? "," : "", net, svc, e + 1,
 				      unready & (1u << e) ? "false" : "true");
 	put(K8S_KIND_ENDPOINTSLICE,
 	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"%s\",\"labels\":"
@@ -78,6 +78,12 @@ static void slice(const char *name, unsigned int svc, unsigned int unready)
 	    "\"ports\":[{\"name\":\"http\",\"protocol\":\"TCP\",\"port\":8080}],"
 	    "\"endpoints\":[%s]}",
 	    name, svc, eps);
+}
+
+/* slice_in() with endpoints 10.1.<svc>.1..3. */
+static void slice(const char *name, unsigned int svc, unsigned int unready)
+{
+	slice_in(name, svc, 1, unready);
 }
 
 static void service(unsigned int i, unsigned int port)
@@ -241,6 +247,95 @@ static void an_endpoint_change_rebuilds_its_service_only(void **state)
 	json_decref(o);
 	assert_int_equal(pass(), 1);
 	assert_int_equal(res(&d, "svc-0")->n_ports_ready, 0);
+	assert_as_full_pass();
+}
+
+/* The EndpointSlice index by Service (k8s_memo_slices()) is kept from pass to pass while
+ * slices only change in place; when a slice is added, deleted or the cache reordered
+ * (deleted and put back, a relist in another order) it is built again: a Service reads every
+ * slice it has, as a full pass does. */
+static void a_kept_slice_index_follows_the_cache_order(void **state)
+{
+	(void)state;
+	pass();
+	slice_in("a-extra", 1, 9, 0); // a second slice for svc-1: added, the index built again
+	assert_int_equal(pass(), 1);
+	slice("svc-1-x", 1, 1); // changed in place: the kept index serves
+	assert_int_equal(pass(), 1);
+	assert_as_full_pass();
+	pass();
+
+	// svc-1-x deleted and put back before a pass: after a-extra in the cache now.
+	json_t *o = json_pack("{s:{s:s, s:s}}", "metadata", "namespace", "t", "name", "svc-1-x");
+	assert_int_equal(k8s_cache_apply(&store.c[K8S_KIND_ENDPOINTSLICE], K8S_UPD_DELETED, o), 1);
+	json_decref(o);
+	slice("svc-1-x", 1, 2);
+	assert_int_equal(pass(), 1);
+	const struct cfg_mapping *m = t_map(&d, "svc-1");
+	assert_int_equal(m->n_backends, 6);
+	assert_true(m->backends[1].serving_only); // 10.1.1.2: backends in address order
+	assert_false(m->backends[4].serving_only);
+	assert_as_full_pass();
+	pass();
+
+	// A relist that gives the slices in another order, svc-1-x changed: in the list's order.
+	json_t *items = json_array(), *sl;
+	const char *key;
+	slice("svc-1-x", 1, 4);
+	pass();
+	json_object_foreach(store.c[K8S_KIND_ENDPOINTSLICE].objs, key, sl)
+		json_array_insert(items, 0, sl);
+	for (size_t i = 0; i < json_array_size(items); i++) {
+		json_t *it = json_array_get(items, i), *c;
+		if (strcmp(k8s_str(it, "metadata", "name", NULL), "svc-1-x") != 0)
+			continue;
+		c = json_deep_copy(it);
+		json_object_set_new(json_object_get(c, "metadata"), "resourceVersion",
+				    json_string("relisted"));
+		json_object_set_new(json_array_get(json_object_get(c, "endpoints"), 0),
+				    "conditions", json_pack("{s:b}", "ready", 0));
+		json_array_set_new(items, i, c);
+	}
+	unsigned int n_changed;
+	assert_int_equal(k8s_cache_replace(&store.c[K8S_KIND_ENDPOINTSLICE], items, &n_changed), 0);
+	json_decref(items);
+	assert_int_equal(n_changed, 1);
+	assert_int_equal(pass(), 1);
+	assert_as_full_pass();
+}
+
+/* k8s_try_build_fn failing on svc-2's mapping. */
+static int fail_svc2(void *arg, const struct cfg_mapping *maps, unsigned int n, int *failed,
+		     char *err, size_t errlen)
+{
+	(void)arg;
+	for (unsigned int i = 0; i < n; i++)
+		if (strcmp(maps[i].name, "svc-2") == 0) {
+			*failed = (int)i;
+			snprintf(err, errlen, "no");
+			return -ENOSPC;
+		}
+	*failed = -1;
+	return 0;
+}
+
+/* A result taken from the memo shares its advertised list with it: failing the object in
+ * the desired set (isolation) leaves the memo's list whole for the next pass. */
+static void isolating_a_memoed_source_leaves_the_memo_whole(void **state)
+{
+	char err[128];
+
+	(void)state;
+	pass();
+	pass(); // every result from the memo
+	size_t n_adv = json_array_size(res(&d, "svc-2")->advertised);
+	assert_true(n_adv > 0);
+	assert_int_equal(k8s_desired_isolate(&d, fail_svc2, NULL, err, sizeof(err)), 0);
+	assert_false(res(&d, "svc-2")->accepted);
+	assert_int_equal(json_array_size(res(&d, "svc-2")->advertised), 0);
+	assert_int_equal(pass(), 0);
+	assert_true(res(&d, "svc-2")->accepted);
+	assert_int_equal(json_array_size(res(&d, "svc-2")->advertised), n_adv);
 	assert_as_full_pass();
 }
 
@@ -428,6 +523,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(an_unchanged_source_is_not_recomputed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(isolating_a_memoed_source_leaves_the_memo_whole,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(a_kept_slice_index_follows_the_cache_order, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(an_endpoint_change_rebuilds_its_service_only, setup,
 						teardown),

@@ -181,6 +181,40 @@ static const struct cfg_mapping *state_map(const char *ns, const char *name)
 /* A resync moves the mappings it finds unchanged (byte for byte, backends too) into the new
  * list as they are, without a copy (the control plane at scale: one object of thousands
  * changed), and copies the changed ones. */
+/* The published tables equal a build from scratch of the state's mappings, in the arrays the
+ * data plane reads (tables_incr_test.c compares every one). */
+static void assert_published_as_from_scratch(void)
+{
+	const struct tables *t = tables_get();
+	const struct cfg_mapping *p[64];
+	unsigned int n = cp_mapping_count();
+	char err[256];
+
+	assert_true(n <= 64);
+	for (unsigned int i = 0; i < n; i++)
+		p[i] = cp_mapping_at(i, NULL);
+	struct tables *f = tables_build(cp_config(), p, n, cp_slot_of, 0, err, sizeof(err));
+	assert_non_null(f);
+	assert_int_equal(f->n_mappings, t->n_mappings);
+	assert_int_equal(f->n_services, t->n_services);
+	assert_int_equal(f->n_backends, t->n_backends);
+	assert_memory_equal(f->mappings, t->mappings, n * sizeof(*t->mappings));
+	assert_memory_equal(f->backends, t->backends, t->n_backends * sizeof(*t->backends));
+	for (uint32_t i = 0; i < t->n_services; i++) {
+		struct tbl_service a = f->services[i], b = t->services[i];
+		if (a.maglev)
+			assert_memory_equal(a.maglev, b.maglev, a.maglev_size * sizeof(uint16_t));
+		a.maglev = b.maglev = NULL;
+		assert_memory_equal(&a, &b, sizeof(a));
+	}
+	assert_memory_equal(f->slot_timeouts, t->slot_timeouts,
+			    CFG_MAX_MAPPINGS * sizeof(*t->slot_timeouts));
+	assert_int_equal(f->n_vips, t->n_vips);
+	assert_memory_equal(f->vips, t->vips, t->n_vips * sizeof(*t->vips));
+	assert_memory_equal(f->addrs, t->addrs, sizeof(t->addrs));
+	tables_free(f);
+}
+
 static void a_resync_moves_unchanged_mappings_and_copies_changed_ones(void **state)
 {
 	static struct cfg_backend two[2], other[2];
@@ -216,6 +250,37 @@ static void a_resync_moves_unchanged_mappings_and_copies_changed_ones(void **sta
 	assert_ptr_not_equal(m1->backends, other);
 	assert_int_equal(m1->backends[1].addr, ip4("10.0.0.13"));
 	assert_int_equal(tables_get()->n_mappings >= 3, 1);
+	// The published tables, which took the unchanged mappings' entries from the previous
+	// generation (tables_build_from()), are what a build from scratch makes of the list.
+	assert_published_as_from_scratch();
+
+	// The same set in another order (matched by name, not by position): every one moves.
+	struct cfg_mapping rev[3] = {ms[2], ms[1], ms[0]};
+	held[1] = state_map("mv", "mv-1")->backends;
+	assert_int_equal(cp_mappings_replace(CP_SRC_K8S, rev, 3, err, sizeof(err)), 0);
+	for (unsigned int i = 0; i < 3; i++)
+		assert_ptr_equal(state_map("mv", ms[i].name)->backends, held[i]);
+	assert_published_as_from_scratch();
+	// The middle one gone: the others move past it, its slot drains.
+	int slot1 = cp_slot_find("mv", "mv-1");
+	assert_true(slot1 >= 0);
+	rev[1] = ms[0];
+	assert_int_equal(cp_mappings_replace(CP_SRC_K8S, rev, 2, err, sizeof(err)), 0);
+	assert_null(state_map("mv", "mv-1"));
+	assert_ptr_equal(state_map("mv", "mv-0")->backends, held[0]);
+	assert_ptr_equal(state_map("mv", "mv-2")->backends, held[2]);
+	assert_int_equal(cp_slot_find("mv", "mv-1"), -1);
+	assert_published_as_from_scratch();
+	// A kernel TAP takes an address (an HA takeover): the same list published again, every
+	// entry taken from the published tables, the new address in.
+	uint32_t took = ip4("203.0.113.99");
+	uint64_t before = cp_generation();
+	assert_int_equal(cp_state_set_held(0, &took, 1), 1);
+	assert_int_equal(cp_generation(), before + 1);
+	assert_true(tables_is_local(tables_get(), 0, htonl(took)));
+	assert_published_as_from_scratch();
+	assert_int_equal(cp_state_set_held(0, NULL, 0), 1);
+	assert_published_as_from_scratch();
 
 	assert_int_equal(cp_mappings_replace(CP_SRC_K8S, NULL, 0, err, sizeof(err)), 0);
 	cp_state_poll();
