@@ -712,11 +712,12 @@ int cp_state_set_held(unsigned int port, const uint32_t *addrs, unsigned int n)
 
 	if (!p || n > CFG_MAX_HELD)
 		return -EINVAL;
-	if (n == p->n_held && memcmp(addrs, p->held, n * sizeof(*addrs)) == 0)
+	if (n == p->n_held && (n == 0 || memcmp(addrs, p->held, n * sizeof(*addrs)) == 0))
 		return 0;
 	n_saved = p->n_held;
 	memcpy(saved, p->held, sizeof(saved));
-	memcpy(p->held, addrs, n * sizeof(*addrs));
+	if (n > 0) // addrs may be NULL when there are none
+		memcpy(p->held, addrs, n * sizeof(*addrs));
 	p->n_held = n;
 	if ((rc = publish_same(err, sizeof(err))) < 0) {
 		CP_LOG(ERR, "kernel addresses of %s: %s", port == 0 ? "ext" : "int", err);

@@ -66,7 +66,8 @@ int cp_timeout_set(const char *which, uint32_t seconds);
 
 /**
  * Set the addresses (host order, @p n <= CFG_MAX_HELD) that the kernel TAP of arm @p port
- * (enum dp_port_role) holds now (cfg_port.held; cp/kernel_port.c follows them by netlink),
+ * (enum dp_port_role) holds now (cfg_port.held; cp/kernel_port.c follows them by netlink;
+ * @p addrs may be NULL when @p n is 0),
  * and publish new tables when they changed: an address that appears is served (ARP, and a
  * gratuitous ARP at once from the slow path), one that goes is no longer (docs/ha.md).
  * @return 1 when published, 0 when nothing changed, -EINVAL (bad @p port or @p n) or the
