@@ -367,6 +367,15 @@ bgpsync_ka_start() {
 	habs_ka_start "$HAB_NS_B" b "$HABS_VIP_B" 62 "$HABS_VIP_A" 61 "${BGPSYNC_TRACK[@]}"
 }
 bgpsync_ready() { hab_two_nexthops && habs_own_vips_only && conn_ok; }
+bgpsync_not_ready() { # what bgpsync_ready misses (stderr)
+	local what=''
+	hab_two_nexthops || what+=" the router's nexthops: $(hab_nexthops | tr '\n' ' ')"
+	habs_own_vips_only || what+="; int addresses on A: $(ip -n "${P}g" -4 -br addr show dev \
+		strait-int 2>/dev/null | cut -c17-), on B: $(ip -n "$HAB_NS_B" -4 -br addr show dev \
+		strait-int 2>/dev/null | cut -c17-)"
+	conn_ok || what+="; no connection through the mapping"
+	echo "   the pair did not come back:$what" >&2
+}
 # B's counters, then a fresh pair: both gateways and their keepalived restarted (as vrrp does
 # with sync: B's backups of A's dead sessions would hold the SNAT ports the new A hands out).
 restore_bgpsync() {
@@ -380,7 +389,7 @@ restore_bgpsync() {
 	start_a
 	start_b
 	bgpsync_ka_start
-	wait_until 30 bgpsync_ready || { echo "   the pair did not come back" >&2; FAILED=1; }
+	wait_until 30 bgpsync_ready || { bgpsync_not_ready; FAILED=1; }
 }
 
 bgpsync_up() {
