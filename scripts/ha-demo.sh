@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/ha-demo.sh [BUILD_DIR|BINARY] [bgp|vrrp|kernel|all|soak|vrrp-soak]: strait's high
+# scripts/ha-demo.sh [BUILD_DIR|BINARY] [MODE]: strait's high
 # availability with real traffic, measured, and the Linux kernel doing the same job
 # (docs/ha.md). Root; builds everything in network namespaces and removes it (every process by its PID, every namespace).
 #
@@ -16,6 +16,12 @@
 #   with ECMP (as tests/e2e/ha_bgp_test.sh), full NAT (each gateway its own SNAT address).
 #   Faults: sigkill (kill -9 of strait on A), linkdown (A's ext link down), stop (SIGINT:
 #   strait drains for ha.drainSeconds, then stops).
+# bgp-sync: bgp with A's flows surviving (scripts/ha_bgp_sync_topo.sh): each gateway's SNAT
+#   address is a VRRP address on its int TAP (keepalived, VRRPv3, advert_int HABS_ADVERT,
+#   default 0.1 s, track_interface on the ports' kernel interfaces as in vrrp), and `ha.sync`
+#   streams each gateway's sessions to the other. Moved: the router dropped A's nexthop and B
+#   holds A's SNAT address (the later of the two). The same faults; fails unless every TCP
+#   flow and >= 99% of the UDP flows survived each; both gateways restarted between runs.
 # vrrp: strait on both, active/standby, stock keepalived (VRRPv3 advert_int $HA_DEMO_ADVERT,
 #   default 0.2 s, one sync group for the ext VIP 198.51.100.1 and the int VIP 10.0.0.1) on
 #   strait's TAPs; mapping `nat: $HA_DEMO_NAT`: default fullNat with session sync (`ha.sync`
@@ -33,19 +39,25 @@
 #   host dies; keepalived is frozen with SIGSTOP and everything arriving on A is dropped, so no
 #   priority 0 advert, as when strait's TAPs vanish), linkdown, stop (SIGTERM of keepalived:
 #   it resigns with a priority 0 advert).
-# all: vrrp, kernel, bgp.
+# all: vrrp, kernel, bgp, bgp-sync.
 # soak: the bgp topology under the flows for HA_DEMO_SOAK_S s (300) without a fault: counts
-#   the changes of the router's route (BFD false alarms; exit 1 if any).
+#   the changes of the router's route (BFD false alarms; exit 1 if any), and prints the
+#   largest gap between two BFD packets per direction on the router's link and A's ext TAP.
+# bgp-sync-soak: the same in the bgp-sync topology, counting the SNAT addresses' changes on A
+#   and B too (VRRP false failovers).
 # vrrp-soak: the vrrp topology under the flows for HA_DEMO_SOAK_S s without a fault: counts
 #   the VIP's appearances and removals on B (VRRP false failovers; exit 1 if any).
 #
 # Environment: HA_DEMO_NAT, HA_DEMO_KERNEL_NAT, HA_DEMO_ADVERT, HA_DEMO_KERNEL_ADVERT (above), HA_DEMO_NTCP and HA_DEMO_NUDP (the
 # flows, 20 and 40), HA_DEMO_VRRP_TRACK=0 (vrrp without keepalived's track_interface on the
-# ports' kernel interfaces: then a link loss never moves the VIPs, docs/ha.md), HA_DEMO_SOAK_S.
+# ports' kernel interfaces: then a link loss never moves the VIPs, docs/ha.md; bgp-sync too),
+# HA_DEMO_SOAK_S, HA_DEMO_BFD="INTERVAL_MS MULTIPLIER" (other BFD timers than config/ha/'s, on
+# the three BIRDs), HABS_ADVERT (bgp-sync), HA_DEMO_FAULTS (bgp-sync: the faults to run, all
+# three by default).
 #
 # Exit 0 when in every run the traffic moved to B and every new connection after the move
-# succeeded, in bgp every flow pinned to B and every UDP flow survived, and in vrrp every TCP
-# flow and >= 99% of the UDP flows survived.
+# succeeded, in bgp every flow pinned to B and every UDP flow survived, and in vrrp and
+# bgp-sync every TCP flow and >= 99% of the UDP flows survived.
 # shellcheck disable=SC2317 # functions called through trap, wait_until and by name
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -54,6 +66,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/topo.sh"
 # shellcheck source-path=SCRIPTDIR source=ha_bgp_topo.sh
 source "$ROOT/scripts/ha_bgp_topo.sh"
+# shellcheck source-path=SCRIPTDIR source=ha_bgp_sync_topo.sh
+source "$ROOT/scripts/ha_bgp_sync_topo.sh"
 # shellcheck source-path=SCRIPTDIR source=ha_kernel_topo.sh
 source "$ROOT/scripts/ha_kernel_topo.sh"
 
@@ -76,12 +90,15 @@ esac
 ST=$(_topo_state)
 FAILED=0
 SUMMARY=()
+# The source addresses the pod sees from A and B (per-gateway rows of the flows; bgp modes).
+SEEN_A=- SEEN_B=-
 CPU=$(lscpu | sed -n 's/^Model name: *//p')
 
 demo_down() {
 	local n
 	for n in "${!HAK_KA_PID[@]}"; do hak_ka_kill "$n"; done
 	HAK_KA_PID=()
+	for n in "${!HABS_KA_PID[@]}"; do habs_ka_stop "$n"; done
 	hab_down_extra
 	topo_down
 	HAB_PIDS=()
@@ -155,6 +172,13 @@ run() {
 	# The kernel's timestamp of the change (ip monitor) rather than the poll's, if it has one.
 	local kms polled=$wms
 	kms=$(hab_monitor_ms "$ST/moved.mon" "$MON_TEXT" "$t0")
+	if [ -n "${MON2_TEXT:-}" ]; then # a second change that the move needs: the later counts
+		local k2
+		k2=$(hab_monitor_ms "$ST/moved2.mon" "$MON2_TEXT" "$t0")
+		echo "   ($MON_WHAT after $kms ms, $MON2_WHAT after $k2 ms)"
+		if [ "$kms" -ge 0 ] && [ "$k2" -gt "$kms" ]; then kms=$k2; fi
+		[ "$k2" -ge 0 ] || kms=-1
+	fi
 	[ "$kms" -ge 0 ] && [ "$wms" -ge 0 ] && wms=$kms
 	echo "== $LABEL $fault: $MOVED_WHAT after $wms ms (ip monitor; polled every 20 ms: $polled ms)"
 	while read -r line; do
@@ -162,8 +186,8 @@ run() {
 		set -- $line
 		fig[$1 $2]="$3/$4 $5/$6"
 		case $2 in
-		10.0.0.3) [ "$MODE_NOW" = bgp ] || continue; who="on A" ;;
-		10.0.0.4) [ "$MODE_NOW" = bgp ] || continue; who="on B" ;;
+		"$SEEN_A") who="on A" ;;
+		"$SEEN_B") who="on B" ;;
 		all) who="in all" ;;
 		*) continue ;;
 		esac
@@ -172,8 +196,9 @@ run() {
 		if [ "$MODE_NOW" = bgp ]; then
 			if [ "$2" = 10.0.0.4 ] || [ "$1 $2" = "udp all" ]; then [ "$3" = "$4" ] || FAILED=1; fi
 		fi
-		# strait's VRRP: every TCP flow and >= 99% of the UDP flows survive (issue 11).
-		if [ "$MODE_NOW" = vrrp ] && [ "$2" = all ]; then
+		# strait's VRRP, and BGP with session sync: every TCP flow and >= 99% of the UDP
+		# flows survive (issue 11).
+		if [ "$MODE_NOW" = vrrp ] || [ "$MODE_NOW" = bgpsync ] && [ "$2" = all ]; then
 			if [ "$1" = tcp ]; then [ "$3" = "$4" ] || FAILED=1; fi
 			if [ "$1" = udp ]; then (($3 * 100 >= $4 * 99)) || FAILED=1; fi
 		fi
@@ -212,8 +237,7 @@ summary() {
 }
 
 # --- bgp: strait active/active behind a BIRD router with ECMP and BFD ---
-two_nexthops() { [ "$(hab_nexthops | tr '\n' ' ')" = "198.51.100.11 198.51.100.12 " ]; }
-moved_bgp() { [ "$(hab_nexthops | tr '\n' ' ')" = "198.51.100.12 " ]; }
+moved_bgp() { hab_only_b; }
 A_PID=
 start_a() { A_PID=$(hab_gw_start "${P}g" "${P}a" "$ST/a.yaml" "$ST/a.log"); }
 B_PID=
@@ -231,11 +255,27 @@ restore_bgp() {
 	stop) wait_until 10 bash -c "! kill -0 $A_PID 2>/dev/null" || true; start_a ;;
 	*) start_a ;;
 	esac
-	wait_until 30 two_nexthops || { echo "   A was not announced again" >&2; FAILED=1; }
+	wait_until 30 hab_two_nexthops || { echo "   A was not announced again" >&2; FAILED=1; }
+}
+
+# HA_DEMO_BFD="INTERVAL_MS MULTIPLIER": other BFD timers than config/ha/'s, on all three BIRDs.
+HAB_BFD=${HA_DEMO_BFD:-}
+
+# BIRD on the router and both gateways, strait on both (configs in $ST/a.yaml and $ST/b.yaml,
+# written by the caller); waits for both nexthops.
+bgp_common_up() {
+	start_a
+	start_b
+	hab_birds_start
+	wait_until 30 hab_two_nexthops || { echo "ha-demo: the router has no ECMP route" >&2; exit 1; }
+	MON_TEXT="] $HAB_VIP via 198.51.100.12 "
+	hab_monitor_start "$HAB_NS_R" route "$ST/moved.mon"
+	BFD_MS=$(hab_bfd_timers)
 }
 
 bgp_up() {
 	MODE_NOW=bgp LABEL="ECMP strait" VIP=192.0.2.1 DUR=10 DURING_MS=2000
+	SEEN_A=10.0.0.3 SEEN_B=10.0.0.4
 	MOVED_WHAT="the router dropped A's nexthop"
 	topo_require bird:bird2 python3:python3 ethtool:ethtool nft:nftables
 	hab_topo_up
@@ -243,18 +283,7 @@ bgp_up() {
 	hab_pod_start
 	hab_gw_config 198.51.100.11 10.0.0.3 >"$ST/a.yaml"
 	hab_gw_config 198.51.100.12 10.0.0.4 >"$ST/b.yaml"
-	hab_bird_gw_conf 198.51.100.11 >"$ST/bird-a.conf"
-	hab_bird_gw_conf 198.51.100.12 >"$ST/bird-b.conf"
-	start_a
-	hab_gw_start "$HAB_NS_B" "${P}b" "$ST/b.yaml" "$ST/b.log" >/dev/null
-	hab_bird_start "$HAB_NS_R" router "$ROOT/config/ha/bird-router.conf"
-	hab_bird_start "${P}g" a "$ST/bird-a.conf"
-	hab_bird_start "$HAB_NS_B" b "$ST/bird-b.conf"
-	wait_until 30 two_nexthops || { echo "ha-demo: the router has no ECMP route" >&2; exit 1; }
-	MON_TEXT="] $HAB_VIP via 198.51.100.12 "
-	hab_monitor_start "$HAB_NS_R" route "$ST/moved.mon"
-	BFD_MS=$(awk '/min tx interval/ {print $4; exit}' "$ROOT/config/ha/bird-router.conf")
-	BFD_MS="$BFD_MS ms x $(awk '/multiplier/ {print $2 + 0; exit}' "$ROOT/config/ha/bird-router.conf")"
+	bgp_common_up
 	echo "# BGP ECMP active/active, BIRD $(bird --version 2>&1 | awk '{print $NF}')," \
 		"BFD $BFD_MS, full NAT; $CPU"
 	echo "# router: $(ip -n "$HAB_NS_R" -4 route show 192.0.2.1/32 | tr -s ' \t\n' ' ')"
@@ -267,8 +296,46 @@ route_changes() { # changes of the router's route to the mapping address since b
 bgp_demo() {
 	bgp_up
 	for r in sigkill linkdown stop; do run "$r"; done
-	echo "# TCP flows on A die: full NAT, and no session sync yet (docs/ha.md)."
+	echo "# TCP flows on A die: full NAT, A's SNAT address does not move (bgp-sync: they survive)."
 	demo_down
+}
+
+# The BFD packets' largest gaps, per direction, on the router's link and on A's ext TAP (the
+# kernel's timestamps): how near a soak came to a false alarm, and where a stall was (A's BIRD
+# sending late shows on the TAP too; strait or the router late, on the router's link only).
+# Beside them, the host's own stalls: a process in no namespace that sleeps 1 ms at a time,
+# and its longest oversleep (the machine not running it: a stall that no BFD timer shorter
+# than it can tell from a death).
+stall_probe_script() {
+	cat <<'PY'
+import sys, time
+end = time.monotonic() + float(sys.argv[1]); worst = 0.0; n = 0
+while time.monotonic() < end:
+    t = time.monotonic(); time.sleep(0.001); d = time.monotonic() - t - 0.001
+    worst = max(worst, d); n += d >= 0.1
+print("stall %d %d" % (worst * 1000, n), flush=True)
+PY
+}
+bfd_gaps_start() { # DUR_S
+	stall_probe_script >"$ST/stall.py"
+	"$PY" "$ST/stall.py" "$1" >"$ST/stall.out" 2>&1 &
+	BFDGAPS=($!)
+	hab_bfd_gaps_script >"$ST/bfdgaps.py"
+	ip netns exec "$HAB_NS_R" "$PY" "$ST/bfdgaps.py" rx "$1" >"$ST/bfdgaps-r.out" 2>&1 &
+	BFDGAPS+=($!)
+	ip netns exec "${P}g" "$PY" "$ST/bfdgaps.py" strait-ext "$1" >"$ST/bfdgaps-a.out" 2>&1 &
+	BFDGAPS+=($!)
+	HAB_PIDS+=("${BFDGAPS[@]}")
+}
+bfd_gaps_print() {
+	local pid
+	for pid in "${BFDGAPS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	awk '{printf "#   BFD %s on the router'"'"'s link: %s packets, largest gap %s ms\n", $2, $3, $4}' \
+		"$ST/bfdgaps-r.out"
+	awk '{printf "#   BFD %s on A'"'"'s ext TAP: %s packets, largest gap %s ms\n", $2, $3, $4}' \
+		"$ST/bfdgaps-a.out"
+	awk '{printf "#   host: a 1 ms sleep overslept by %s ms at most, %s times by 100 ms or more\n", $2, $3}' \
+		"$ST/stall.out"
 }
 
 # soak: the bgp topology with the flows running and no fault for HA_DEMO_SOAK_S s (300): do
@@ -277,6 +344,7 @@ soak_demo() {
 	local s=${HA_DEMO_SOAK_S:-300}
 	bgp_up
 	hab_flows_script >"$ST/flows.py"
+	bfd_gaps_start "$s"
 	ip netns exec "${P}c" "$PY" "$ST/flows.py" "$s" "$HA_DEMO_NTCP" "$HA_DEMO_NUDP" "$VIP" \
 		>"$ST/flows.out" 2>"$ST/flows.err" || true
 	local n
@@ -284,7 +352,97 @@ soak_demo() {
 	echo "# soak $s s, BFD $BFD_MS, $HA_DEMO_NTCP TCP and $HA_DEMO_NUDP UDP flows:" \
 		"$n changes of the router's route to $HAB_VIP (a BFD false alarm makes two)"
 	grep -E '^(tcp|udp) all ' "$ST/flows.out" | sed 's/^/#   /'
+	bfd_gaps_print
 	[ "$n" = 0 ] || FAILED=1
+	demo_down
+}
+
+# --- bgp-sync: bgp with each gateway's SNAT address on VRRP (int) and session sync ---
+moved_bgpsync() { hab_only_b && habs_holds "$HAB_NS_B" "$HABS_VIP_A"; }
+fault_bgpsync() { fault_bgp "$@"; }
+# keepalived's instances go down with a port's kernel interface (track_interface): A's ext
+# link down moves A's SNAT address too (as in vrrp mode; HA_DEMO_VRRP_TRACK=0: not).
+BGPSYNC_TRACK=(gx gi)
+[ "${HA_DEMO_VRRP_TRACK:-1}" = 0 ] && BGPSYNC_TRACK=()
+bgpsync_ka_start() {
+	habs_ka_start "${P}g" a "$HABS_VIP_A" 61 "$HABS_VIP_B" 62 "${BGPSYNC_TRACK[@]}"
+	habs_ka_start "$HAB_NS_B" b "$HABS_VIP_B" 62 "$HABS_VIP_A" 61 "${BGPSYNC_TRACK[@]}"
+}
+bgpsync_ready() { hab_two_nexthops && habs_own_vips_only && conn_ok; }
+bgpsync_not_ready() { # what bgpsync_ready misses (stderr)
+	local what=''
+	hab_two_nexthops || what+=" the router's nexthops: $(hab_nexthops | tr '\n' ' ')"
+	habs_own_vips_only || what+="; int addresses on A: $(ip -n "${P}g" -4 -br addr show dev \
+		strait-int 2>/dev/null | cut -c17-), on B: $(ip -n "$HAB_NS_B" -4 -br addr show dev \
+		strait-int 2>/dev/null | cut -c17-)"
+	conn_ok || what+="; no connection through the mapping"
+	echo "   the pair did not come back:$what" >&2
+}
+# B's counters, then a fresh pair: both gateways and their keepalived restarted (as vrrp does
+# with sync: B's backups of A's dead sessions would hold the SNAT ports the new A hands out).
+restore_bgpsync() {
+	b_counters
+	[ "$1" = linkdown ] && ip -n "${P}g" link set gx up
+	habs_ka_stop a
+	habs_ka_stop b
+	[ "$1" = stop ] && { wait_until 10 bash -c "! kill -0 $A_PID 2>/dev/null" || true; }
+	kill -9 "$A_PID" "$B_PID" 2>/dev/null || true
+	wait_until 10 bash -c "! kill -0 $A_PID 2>/dev/null && ! kill -0 $B_PID 2>/dev/null" || true
+	start_a
+	start_b
+	bgpsync_ka_start
+	wait_until 30 bgpsync_ready || { bgpsync_not_ready; FAILED=1; }
+}
+
+bgpsync_up() {
+	MODE_NOW=bgpsync LABEL="ECMP strait, sync" VIP=192.0.2.1 DUR=12 DURING_MS=2000
+	SEEN_A=$HABS_VIP_A SEEN_B=$HABS_VIP_B
+	MOVED_WHAT="the router dropped A's nexthop and B held A's SNAT address"
+	topo_require bird:bird2 keepalived:keepalived python3:python3 ethtool:ethtool nft:nftables
+	hab_topo_up
+	PY=$(_topo_python)
+	hab_pod_start
+	habs_gw_config 198.51.100.11 10.0.0.3 "$HABS_VIP_A" "$HABS_VIP_B" 10.0.0.4 \
+		"$ST/gw-10.0.0.3.sock" >"$ST/a.yaml"
+	habs_gw_config 198.51.100.12 10.0.0.4 "$HABS_VIP_B" "$HABS_VIP_A" 10.0.0.3 \
+		"$ST/gw-10.0.0.4.sock" >"$ST/b.yaml"
+	bgp_common_up
+	bgpsync_ka_start
+	wait_until 30 bgpsync_ready || { echo "ha-demo: the pair is not ready" >&2; exit 1; }
+	# The move is two changes, the route's on the router and A's SNAT address on B: the later.
+	MON_WHAT="A's nexthop dropped" MON2_WHAT="A's SNAT address on B"
+	MON2_TEXT="inet $HABS_VIP_A/24"
+	hab_monitor_start "$HAB_NS_B" address "$ST/moved2.mon"
+	echo "# BGP ECMP active/active with session sync, BIRD $(bird --version 2>&1 | awk '{print $NF}')," \
+		"BFD $BFD_MS; SNAT addresses on VRRP: keepalived" \
+		"$(keepalived --version 2>&1 | awk 'NR==1 {print $2}') (VRRPv3, advert_int $HABS_ADVERT);" \
+		"full NAT; $CPU"
+}
+
+bgpsync_demo() {
+	bgpsync_up
+	for r in ${HA_DEMO_FAULTS:-sigkill linkdown stop}; do run "$r"; done
+	demo_down
+}
+
+# bgp-sync-soak: the bgp-sync topology with the flows running and no fault for HA_DEMO_SOAK_S s
+# (300): does BFD take a nexthop away, or VRRP move a SNAT address?
+bgpsync_soak_demo() {
+	local s=${HA_DEMO_SOAK_S:-300} n v
+	bgpsync_up
+	hab_monitor_start "${P}g" address "$ST/vip-a.mon"
+	hab_flows_script >"$ST/flows.py"
+	bfd_gaps_start "$s"
+	ip netns exec "${P}c" "$PY" "$ST/flows.py" "$s" "$HA_DEMO_NTCP" "$HA_DEMO_NUDP" "$VIP" \
+		>"$ST/flows.out" 2>"$ST/flows.err" || true
+	n=$(route_changes)
+	v=$(cat "$ST/vip-a.mon" "$ST/moved2.mon" | grep -c -E "inet ($HABS_VIP_A|$HABS_VIP_B)/" || true)
+	echo "# bgp-sync soak $s s, BFD $BFD_MS, advert_int $HABS_ADVERT, $HA_DEMO_NTCP TCP and" \
+		"$HA_DEMO_NUDP UDP flows: $n changes of the router's route (a BFD false alarm makes" \
+		"two), $v changes of the SNAT addresses on A and B (a VRRP false failover makes two)"
+	grep -E '^(tcp|udp) all ' "$ST/flows.out" | sed 's/^/#   /'
+	bfd_gaps_print
+	[ "$n" = 0 ] && [ "$v" = 0 ] || FAILED=1
 	demo_down
 }
 
@@ -462,10 +620,12 @@ case $MODE in
 bgp) bgp_demo ;;
 vrrp) vrrp_demo ;;
 kernel) kernel_demo ;;
+bgp-sync) bgpsync_demo ;;
 soak) soak_demo ;;
 vrrp-soak) vrrp_soak_demo ;;
-all) vrrp_demo; kernel_demo; bgp_demo ;;
-*) echo "usage: ha-demo.sh [BUILD_DIR|BINARY] [bgp|vrrp|kernel|all|soak|vrrp-soak]" >&2; exit 2 ;;
+bgp-sync-soak) bgpsync_soak_demo ;;
+all) vrrp_demo; kernel_demo; bgp_demo; bgpsync_demo ;;
+*) echo "usage: ha-demo.sh [BUILD_DIR|BINARY] [bgp|bgp-sync|vrrp|kernel|all|soak|vrrp-soak|bgp-sync-soak]" >&2; exit 2 ;;
 esac
 [ ${#SUMMARY[@]} -eq 0 ] || summary
 [ "$FAILED" -eq 0 ] && echo "ha-demo: pass" || echo "ha-demo: FAIL"

@@ -23,9 +23,26 @@
 #                               then any other, then "all" flows)
 #                               "PROTO GW SURVIVED TOTAL GAP_MEDIAN_MS GAP_MAX_MS"
 #   hab_gw_config OWN_EXT OWN_INT [CLI_SOCKET]  strait's config of a gateway (stdout)
+#   hab_gw_config_tail          its workers, sessions and mappings (stdout)
 #   hab_gw_start NS PREFIX CONFIG LOG  strait in NS; prints its PID once ready
 #   hab_bird_start NS NAME CONF        bird -f in NS (pid recorded)
-#   hab_bird_gw_conf OWN_EXT    config/ha/bird-gateway.conf for that gateway (stdout)
+#   hab_bird_gw_conf OWN_EXT    config/ha/bird-gateway.conf for that gateway (stdout), with
+#                               HAB_BFD's timers if set
+#   hab_birds_start             BIRD on the router (config/ha/bird-router.conf) and on both
+#                               gateways (hab_bird_gw_conf); HAB_BFD="INTERVAL_MS MULTIPLIER"
+#                               (optional) overrides the files' BFD timers on all three
+#   hab_bfd_timers              the BFD timers in use, "50 ms x 5"
+#   hab_two_nexthops, hab_only_b  the router routes 192.0.2.1 via both gateways / B alone
+#   hab_conn_once               one connection through the web mapping from the client: prints
+#                               the source address the pod saw, fails unless the echo came back
+#   hab_new_conns N PEER        N connections one after the other (hab_conn_once): prints how
+#                               many succeeded and how many of those the pod saw from PEER
+#   hab_withdraw_ms FILE T0_NS POLLED_MS  ms from T0_NS to the router's route via B alone in
+#                               FILE (hab_monitor_start's, route), POLLED_MS if it has none
+#   hab_bfd_gaps_script         a sniffer (python, stdout), run as FILE IFACE DUR in a
+#                               namespace: for DUR s, then prints per direction "bfd SRC>DST
+#                               PACKETS LARGEST_GAP_MS" of the BFD control packets on IFACE
+#                               (the kernel's timestamps)
 #   hab_nexthops                the router's nexthops for 192.0.2.1, one per line
 #   hab_monitor_start NS OBJECT FILE  `ip -ts monitor OBJECT` (route, address) in NS, to FILE
 #   hab_monitor_ms FILE TEXT T0_NS  ms from T0_NS (date +%s%N) to the first event of FILE at or
@@ -173,6 +190,12 @@ ports:
   int: {device: net_af_packet1, addresses: [$2/24]}
 ha: {mode: bgp}
 cli_socket: ${3:-""}
+EOF
+	hab_gw_config_tail
+}
+
+hab_gw_config_tail() {
+	cat <<EOF
 workers: 1
 sessions: {max: 65536}
 mappings:
@@ -190,8 +213,101 @@ hab_gw_start() {
 	echo "$pid"
 }
 
+# The BIRD config FILE with HAB_BFD's timers, if set (stdout).
+_hab_bfd_sed() {
+	local iv=${HAB_BFD:-} mult=${HAB_BFD:-}
+	if [ -z "$iv" ]; then cat "$1"; return; fi
+	iv=${iv%% *} mult=${mult##* }
+	sed -E -e "s/(min (rx|tx) interval) [0-9]+ ms/\1 $iv ms/g" \
+		-e "s/multiplier [0-9]+/multiplier $mult/g" "$1"
+}
+
 hab_bird_gw_conf() {
-	sed "s/198\.51\.100\.11/$1/g" "$HAB_ROOT/config/ha/bird-gateway.conf"
+	_hab_bfd_sed "$HAB_ROOT/config/ha/bird-gateway.conf" | sed "s/198\.51\.100\.11/$1/g"
+}
+
+hab_bfd_timers() {
+	_hab_bfd_sed "$HAB_ROOT/config/ha/bird-router.conf" |
+		awk '/min tx interval/ && !i {i = $4} /multiplier/ && !m {m = $2 + 0}
+			END {print i " ms x " m}'
+}
+
+hab_birds_start() {
+	_hab_bfd_sed "$HAB_ROOT/config/ha/bird-router.conf" >"$ST/bird-router.conf"
+	hab_bird_gw_conf 198.51.100.11 >"$ST/bird-a.conf"
+	hab_bird_gw_conf 198.51.100.12 >"$ST/bird-b.conf"
+	hab_bird_start "$HAB_NS_R" router "$ST/bird-router.conf"
+	hab_bird_start "${P}g" a "$ST/bird-a.conf"
+	hab_bird_start "$HAB_NS_B" b "$ST/bird-b.conf"
+}
+
+hab_two_nexthops() { [ "$(hab_nexthops | tr '\n' ' ')" = "198.51.100.11 198.51.100.12 " ]; }
+hab_only_b() { [ "$(hab_nexthops | tr '\n' ' ')" = "198.51.100.12 " ]; }
+
+hab_conn_once() {
+	timeout 3 ip netns exec "${P}c" "$(_topo_python)" -c '
+import socket, sys
+s = socket.create_connection(("192.0.2.1", 8080), timeout=2)
+f = s.makefile("rwb")
+peer = f.readline().decode().strip()
+f.write(b"ping\n"); f.flush()
+assert f.readline() == b"ping\n"
+print(peer)' 2>/dev/null
+}
+
+hab_new_conns() {
+	local ok=0 at=0 i peer
+	for ((i = 0; i < $1; i++)); do
+		if peer=$(hab_conn_once); then
+			ok=$((ok + 1))
+			[ "$peer" = "$2" ] && at=$((at + 1))
+		fi
+	done
+	echo "$ok $at"
+}
+
+hab_withdraw_ms() {
+	local ms
+	ms=$(hab_monitor_ms "$1" "] $HAB_VIP via 198.51.100.12 " "$2")
+	[ "$ms" -ge 0 ] || ms=$3
+	echo "$ms"
+}
+
+hab_bfd_gaps_script() {
+	cat <<'PY'
+import socket, struct, sys, time
+IFACE, DUR = sys.argv[1], float(sys.argv[2])
+# ETH_P_ALL: the packets the interface sends too, not only those it receives.
+s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(3))
+s.bind((IFACE, 3))
+s.setsockopt(socket.SOL_SOCKET, 35, 1)  # SO_TIMESTAMPNS: the kernel's receive time
+s.settimeout(0.5)
+last, gap, n = {}, {}, {}
+end = time.time() + DUR
+while time.time() < end:
+    try:
+        d, anc, _, addr = s.recvmsg(256, 64)
+    except socket.timeout:
+        continue
+    if addr[1] != 0x0800 or len(d) < 28 or d[9] != 17:
+        continue
+    ihl = (d[0] & 15) * 4
+    if struct.unpack("!H", d[ihl + 2:ihl + 4])[0] != 3784:
+        continue
+    ts = None
+    for lvl, typ, data in anc:
+        if lvl == socket.SOL_SOCKET and typ == 35:
+            sec, nsec = struct.unpack("qq", data[:16]); ts = sec + nsec / 1e9
+    if ts is None:
+        ts = time.time()
+    k = socket.inet_ntoa(d[12:16]) + ">" + socket.inet_ntoa(d[16:20])
+    if k in last:
+        gap[k] = max(gap.get(k, 0), ts - last[k])
+    last[k] = ts
+    n[k] = n.get(k, 0) + 1
+for k in sorted(n):
+    print("bfd %s %d %d" % (k, n[k], gap.get(k, 0) * 1000), flush=True)
+PY
 }
 
 hab_bird_start() {

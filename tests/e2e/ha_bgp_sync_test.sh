@@ -37,12 +37,6 @@ topo_down() {
 	_topo_down_orig
 }
 
-two_nexthops() { [ "$(hab_nexthops | tr '\n' ' ')" = "198.51.100.11 198.51.100.12 " ]; }
-only_b() { [ "$(hab_nexthops | tr '\n' ' ')" = "198.51.100.12 " ]; }
-own_vips_only() {
-	habs_holds "${P}g" "$HABS_VIP_A" && habs_holds "$HAB_NS_B" "$HABS_VIP_B" &&
-		! habs_holds "${P}g" "$HABS_VIP_B" && ! habs_holds "$HAB_NS_B" "$HABS_VIP_A"
-}
 b_holds_a_vip() { habs_holds "$HAB_NS_B" "$HABS_VIP_A"; }
 
 sync_stat() { # SOCK NAME: a session sync counter of a gateway (show stats)
@@ -57,25 +51,12 @@ synced_both_ways() {
 		[ "$(sync_stat "$ST/b.sock" updated)" -ge 3 ]
 }
 
-# One connection through the mapping: prints the SNAT address the pod saw, then checks the echo.
-conn_once() {
-	timeout 3 ip netns exec "${P}c" "$PY" -c '
-import socket, sys
-s = socket.create_connection(("192.0.2.1", 8080), timeout=2)
-f = s.makefile("rwb")
-peer = f.readline().decode().strip()
-f.write(b"ping\n"); f.flush()
-assert f.readline() == b"ping\n"
-print(peer)' 2>/dev/null
-}
-conn_ok() { conn_once >/dev/null; }
+conn_ok() { hab_conn_once >/dev/null; }
 
 hab_topo_up
 hab_pod_start
 habs_gw_config 198.51.100.11 10.0.0.3 "$HABS_VIP_A" "$HABS_VIP_B" 10.0.0.4 "$ST/a.sock" >"$ST/a.yaml"
 habs_gw_config 198.51.100.12 10.0.0.4 "$HABS_VIP_B" "$HABS_VIP_A" 10.0.0.3 "$ST/b.sock" >"$ST/b.yaml"
-hab_bird_gw_conf 198.51.100.11 >"$ST/bird-a.conf"
-hab_bird_gw_conf 198.51.100.12 >"$ST/bird-b.conf"
 # shellcheck disable=SC2034 # lib.sh's checks print the tail of the gateway's log
 STRAIT_LOG=$ST/a.log
 A_PID=$(hab_gw_start "${P}g" "${P}a" "$ST/a.yaml" "$ST/a.log")
@@ -84,11 +65,9 @@ check "strait does not put the SNAT addresses on the int TAP itself" bash -c \
 	"! ip -n ${P}g -4 addr show dev strait-int | grep -qE 'inet 10\.0\.0\.1[34]/'"
 habs_ka_start "${P}g" a "$HABS_VIP_A" 61 "$HABS_VIP_B" 62
 habs_ka_start "$HAB_NS_B" b "$HABS_VIP_B" 62 "$HABS_VIP_A" 61
-check "each gateway masters its own SNAT address only" wait_for 20 own_vips_only
-hab_bird_start "$HAB_NS_R" router "$E2E_ROOT/config/ha/bird-router.conf"
-hab_bird_start "${P}g" a "$ST/bird-a.conf"
-hab_bird_start "$HAB_NS_B" b "$ST/bird-b.conf"
-check "the router has both gateways as ECMP nexthops for 192.0.2.1" wait_for 30 two_nexthops
+check "each gateway masters its own SNAT address only" wait_for 20 habs_own_vips_only
+hab_birds_start
+check "the router has both gateways as ECMP nexthops for 192.0.2.1" wait_for 30 hab_two_nexthops
 check "a connection through the router works" wait_for 10 conn_ok
 
 # NT long-lived TCP flows and NU UDP flows, a message every 50 ms each, for 16 s; strait on A
@@ -107,7 +86,7 @@ kill -9 "$A_PID"
 T_BFD=
 T_VRRP=
 for ((i = 0; i < 500; i++)); do # up to about 10 s, every 20 ms
-	[ -z "$T_BFD" ] && only_b && T_BFD=$(date +%s%N)
+	[ -z "$T_BFD" ] && hab_only_b && T_BFD=$(date +%s%N)
 	[ -z "$T_VRRP" ] && b_holds_a_vip && T_VRRP=$(date +%s%N)
 	[ -n "$T_BFD" ] && [ -n "$T_VRRP" ] && break
 	sleep 0.02
@@ -116,24 +95,16 @@ BFD_MS=-1
 VRRP_MS=-1
 [ -n "$T_BFD" ] && BFD_MS=$(((T_BFD - T0) / 1000000))
 [ -n "$T_VRRP" ] && VRRP_MS=$(((T_VRRP - T0) / 1000000))
-WITHDRAW_MS=$(hab_monitor_ms "$ST/routes.mon" "] 192.0.2.1 via 198.51.100.12 " "$T0")
-[ "$WITHDRAW_MS" -ge 0 ] || WITHDRAW_MS=$BFD_MS
+WITHDRAW_MS=$(hab_withdraw_ms "$ST/routes.mon" "$T0" "$BFD_MS")
 echo "# SIGKILL of strait on A: the router dropped A's nexthop after $WITHDRAW_MS ms" \
-	"(polled $BFD_MS ms); B held A's SNAT address after $VRRP_MS ms (polled, VRRPv3 0.5 s)"
+	"(polled $BFD_MS ms); B held A's SNAT address after $VRRP_MS ms (polled, VRRPv3 $HABS_ADVERT s)"
 check "BFD withdraws A's nexthop (measured $WITHDRAW_MS ms, bound 2000 ms)" \
 	test "$WITHDRAW_MS" -ge 0 -a "$WITHDRAW_MS" -le 2000
 check "B takes A's SNAT address (measured $VRRP_MS ms, bound 5000 ms)" \
 	test "$VRRP_MS" -ge 0 -a "$VRRP_MS" -le 5000
 # shellcheck disable=SC2034 # the survivor's log from here
 STRAIT_LOG=$ST/b.log
-NEW_OK=0
-NEW_B=0
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	if peer=$(conn_once); then
-		NEW_OK=$((NEW_OK + 1))
-		[ "$peer" = "$HABS_VIP_B" ] && NEW_B=$((NEW_B + 1))
-	fi
-done
+read -r NEW_OK NEW_B < <(hab_new_conns 10 "$HABS_VIP_B")
 check_eq "new connections after the failover: all succeed" 10 "$NEW_OK"
 check_eq "new connections after the failover: all from B's SNAT address" 10 "$NEW_B"
 wait "$FLOWS" || true

@@ -32,21 +32,8 @@ topo_down() {
 	_topo_down_orig
 }
 
-two_nexthops() { [ "$(hab_nexthops | tr '\n' ' ')" = "198.51.100.11 198.51.100.12 " ]; }
-only_b() { [ "$(hab_nexthops | tr '\n' ' ')" = "198.51.100.12 " ]; }
 
-# One connection through the mapping: prints the SNAT address the pod saw, then checks the echo.
-conn_once() {
-	timeout 3 ip netns exec "${P}c" "$PY" -c '
-import socket, sys
-s = socket.create_connection(("192.0.2.1", 8080), timeout=2)
-f = s.makefile("rwb")
-peer = f.readline().decode().strip()
-f.write(b"ping\n"); f.flush()
-assert f.readline() == b"ping\n"
-print(peer)' 2>/dev/null
-}
-conn_ok() { conn_once >/dev/null; }
+conn_ok() { hab_conn_once >/dev/null; }
 
 # The Kubernetes recipes (config/ha/daemonset-*.yaml; their schema: deploy_test.sh): every
 # node's strait config loads (up to the absent VF), BIRD and keepalived parse every node's.
@@ -84,18 +71,14 @@ hab_topo_up
 hab_pod_start
 hab_gw_config 198.51.100.11 10.0.0.3 "$ST/a.sock" >"$ST/a.yaml"
 hab_gw_config 198.51.100.12 10.0.0.4 >"$ST/b.yaml"
-hab_bird_gw_conf 198.51.100.11 >"$ST/bird-a.conf"
-hab_bird_gw_conf 198.51.100.12 >"$ST/bird-b.conf"
 # shellcheck disable=SC2034 # lib.sh's checks print the tail of the gateway's log
 STRAIT_LOG=$ST/a.log
 A_PID=$(hab_gw_start "${P}g" "${P}a" "$ST/a.yaml" "$ST/a.log")
 hab_gw_start "$HAB_NS_B" "${P}b" "$ST/b.yaml" "$ST/b.log" >/dev/null
 check "ready: strait put the mapping address on A's ext TAP" wait_for 5 \
 	bash -c "ip -n ${P}g -4 addr show dev strait-ext | grep -qF 192.0.2.1/32"
-hab_bird_start "$HAB_NS_R" router "$E2E_ROOT/config/ha/bird-router.conf"
-hab_bird_start "${P}g" a "$ST/bird-a.conf"
-hab_bird_start "$HAB_NS_B" b "$ST/bird-b.conf"
-check "the router has both gateways as ECMP nexthops for 192.0.2.1" wait_for 30 two_nexthops
+hab_birds_start
+check "the router has both gateways as ECMP nexthops for 192.0.2.1" wait_for 30 hab_two_nexthops
 echo "# router: $(ip -n "$HAB_NS_R" -4 route show 192.0.2.1/32 | tr '\n' ' ')"
 check "BFD sessions up on the router" bash -c \
 	"birdc -s $ST/bird-router.ctl show bfd sessions | grep -c ' Up ' | grep -qx 2"
@@ -123,29 +106,20 @@ T0=$(date +%s%N)
 kill -9 "$A_PID"
 T1=
 for ((i = 0; i < 500; i++)); do # up to about 10 s, every 20 ms
-	if only_b; then T1=$(date +%s%N); break; fi
+	if hab_only_b; then T1=$(date +%s%N); break; fi
 	sleep 0.02
 done
 POLLED_MS=-1
 [ -n "$T1" ] && POLLED_MS=$(((T1 - T0) / 1000000))
 # The kernel's timestamp of the route change (ip monitor), not the 20 ms poll's.
-WITHDRAW_MS=$(hab_monitor_ms "$ST/routes.mon" "] 192.0.2.1 via 198.51.100.12 " "$T0")
-[ "$WITHDRAW_MS" -ge 0 ] || WITHDRAW_MS=$POLLED_MS
+WITHDRAW_MS=$(hab_withdraw_ms "$ST/routes.mon" "$T0" "$POLLED_MS")
 echo "# SIGKILL of strait on A: the router dropped A's nexthop after $WITHDRAW_MS ms" \
-	"(polled: $POLLED_MS ms; BFD $(awk '/min tx interval/ {print $4} /multiplier/ {print "ms x", $2 + 0}' \
-		"$E2E_ROOT/config/ha/bird-router.conf" | head -2 | tr '\n' ' ' | sed 's/ $//'))"
+	"(polled: $POLLED_MS ms; BFD $(hab_bfd_timers))"
 check "BFD withdraws A's nexthop (measured $WITHDRAW_MS ms, bound 2000 ms)" \
 	test "$WITHDRAW_MS" -ge 0 -a "$WITHDRAW_MS" -le 2000
 # shellcheck disable=SC2034 # the survivor's log from here
 STRAIT_LOG=$ST/b.log
-NEW_OK=0
-NEW_B=0
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	if peer=$(conn_once); then
-		NEW_OK=$((NEW_OK + 1))
-		[ "$peer" = 10.0.0.4 ] && NEW_B=$((NEW_B + 1))
-	fi
-done
+read -r NEW_OK NEW_B < <(hab_new_conns 10 10.0.0.4)
 check_eq "new connections after the withdrawal: all succeed" 10 "$NEW_OK"
 check_eq "new connections after the withdrawal: all through B" 10 "$NEW_B"
 wait "$FLOWS" || true
@@ -165,11 +139,11 @@ check_eq "every UDP flow survives (A's move to B)" "$((UA_N + UB_N))" "$((UA_OK 
 STRAIT_LOG=$ST/a.log
 A_PID=$(hab_gw_start "${P}g" "${P}a" "$ST/a.yaml" "$ST/a.log")
 T0=$(date +%s%N)
-check "strait restarted on A: re-announced, both nexthops again" wait_for 30 two_nexthops
+check "strait restarted on A: re-announced, both nexthops again" wait_for 30 hab_two_nexthops
 echo "# re-announced $((($(date +%s%N) - T0) / 1000000)) ms after A's strait was ready again"
 SEEN_A=0
 for i in $(seq 1 16); do
-	[ "$(conn_once || true)" = 10.0.0.3 ] && SEEN_A=$((SEEN_A + 1))
+	[ "$(hab_conn_once || true)" = 10.0.0.3 ] && SEEN_A=$((SEEN_A + 1))
 done
 check "new connections reach A again ($SEEN_A of 16)" test "$SEEN_A" -gt 0
 
@@ -179,7 +153,7 @@ kill -TERM "$A_PID"
 T0=$(date +%s%N)
 T1=
 for ((i = 0; i < 100; i++)); do # up to about 2 s, every 20 ms
-	if only_b; then T1=$(date +%s%N); break; fi
+	if hab_only_b; then T1=$(date +%s%N); break; fi
 	sleep 0.02
 done
 ALIVE=no
@@ -191,7 +165,7 @@ check "SIGTERM: A's nexthop is withdrawn while A still runs (measured $DRAIN_MS 
 	test "$DRAIN_MS" -ge 0 -a "$ALIVE" = yes
 check "SIGTERM: strait says it drains" grep -q 'strait: draining: withdrawing the mapping addresses, stopping in 2 s' "$ST/a.log"
 NEW_OK=0
-for i in 1 2 3 4 5; do conn_once >/dev/null && NEW_OK=$((NEW_OK + 1)); done
+for i in 1 2 3 4 5; do hab_conn_once >/dev/null && NEW_OK=$((NEW_OK + 1)); done
 check_eq "new connections while A drains: all succeed" 5 "$NEW_OK"
 a_gone() { ! kill -0 "$A_PID" 2>/dev/null; }
 check "SIGTERM: A stops by itself after the drain" wait_for 10 a_gone
