@@ -28,7 +28,7 @@
 #   to the other gateway: B holds A's sessions, and the SNAT VIP moves with the sync group);
 #   preserveSource runs it with pickup instead (the flows continue on B), no sync.
 #   Faults: sigkill (kill -9 of strait on A: its TAPs go, keepalived on A falls silent),
-#   linkdown, stop (SIGINT of strait); HA_DEMO_VRRP_FAULTS sets the list (e.g. "sigkill
+#   linkdown, stop (SIGINT of strait); HA_DEMO_FAULTS sets the list (e.g. "sigkill
 #   linkdown linkdown"). After each, A (strait, keepalived) is restarted while B runs on, and
 #   must take the VIPs back (preempt) within 30 s: the time is printed. Fails unless every TCP
 #   flow and >= 99% of the UDP flows survived each fault.
@@ -52,7 +52,7 @@
 # flows, 20 and 40), HA_DEMO_VRRP_TRACK=0 (vrrp without keepalived's track_interface on the
 # ports' kernel interfaces: then a link loss never moves the VIPs, docs/ha.md; bgp-sync too),
 # HA_DEMO_SOAK_S, HA_DEMO_BFD="INTERVAL_MS MULTIPLIER" (other BFD timers than config/ha/'s, on
-# the three BIRDs), HABS_ADVERT (bgp-sync), HA_DEMO_FAULTS (bgp-sync: the faults to run, all
+# the three BIRDs), HABS_ADVERT (bgp-sync), HA_DEMO_FAULTS (every mode: the faults to run, all
 # three by default).
 #
 # Exit 0 when in every run the traffic moved to B and every new connection after the move
@@ -295,7 +295,7 @@ route_changes() { # changes of the router's route to the mapping address since b
 
 bgp_demo() {
 	bgp_up
-	for r in sigkill linkdown stop; do run "$r"; done
+	for r in ${HA_DEMO_FAULTS:-sigkill linkdown stop}; do run "$r"; done
 	echo "# TCP flows on A die: full NAT, A's SNAT address does not move (bgp-sync: they survive)."
 	demo_down
 }
@@ -580,7 +580,7 @@ vrrp_up() {
 
 vrrp_demo() {
 	vrrp_up
-	for r in ${HA_DEMO_VRRP_FAULTS:-sigkill linkdown stop}; do run "$r"; done
+	for r in ${HA_DEMO_FAULTS:-sigkill linkdown stop}; do run "$r"; done
 	demo_down
 }
 
@@ -612,7 +612,7 @@ kernel_demo() {
 	echo "# VRRP active/standby, Linux $(uname -r) nftables NAT (nat: $HA_DEMO_KERNEL_NAT) +" \
 		"keepalived $(keepalived --version 2>&1 | awk 'NR==1 {print $2}') (advert_int $HAK_ADVERT, one" \
 		"sync group), no conntrackd; $CPU"
-	for r in sigkill linkdown stop; do run "$r"; done
+	for r in ${HA_DEMO_FAULTS:-sigkill linkdown stop}; do run "$r"; done
 	demo_down
 }
 
