@@ -5,7 +5,8 @@
 #
 # One topology (scripts/ha_bgp_topo.sh): client ── router ── gateways A and B ── pod. Each mode
 # runs three failovers of gateway A, each with long-lived flows through the mapping (20 TCP,
-# 40 UDP, a message every 50 ms each; the pod tells each flow the source address it saw) and a
+# 40 UDP; a message every 50 ms on each TCP flow, every 10 ms on each UDP flow; the pod tells
+# each flow the source address it saw) and a
 # new connection tried every 100 ms, fault on A 3 s after the flows are up; A is restored
 # between runs. Per run: when the traffic was moved (the router dropped A's nexthop, or B took
 # the VIP), the TCP and UDP flows that survived with their outage (median and max over the

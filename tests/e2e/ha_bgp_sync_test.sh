@@ -70,7 +70,7 @@ hab_birds_start
 check "the router has both gateways as ECMP nexthops for 192.0.2.1" wait_for 30 hab_two_nexthops
 check "a connection through the router works" wait_for 10 conn_ok
 
-# NT long-lived TCP flows and NU UDP flows, a message every 50 ms each, for 16 s; strait on A
+# NT long-lived TCP flows and NU UDP flows, a message every 50 ms (TCP) or 10 ms (UDP), for 16 s; strait on A
 # is killed once each gateway holds the other's sessions (at most 10 s in).
 hab_flows_script >"$ST/flows.py"
 hab_monitor_start "$HAB_NS_R" route "$ST/routes.mon"

@@ -94,7 +94,7 @@ check "a mapping added on A's CLI: the router routes it via A alone" wait_for 10
 "$STRAITCTL" -s "$ST/a.sock" del mapping extra >/dev/null
 check "... and deleted: withdrawn" wait_for 10 extra_gone
 
-# 20 long-lived TCP flows and 20 UDP flows, a message every 50 ms each, for 12 s; strait on A
+# 20 long-lived TCP flows and 20 UDP flows, a message every 50 ms (TCP) or 10 ms (UDP), for 12 s; strait on A
 # dies at about 4 s.
 hab_flows_script >"$ST/flows.py"
 hab_monitor_start "$HAB_NS_R" route "$ST/routes.mon"
