@@ -89,13 +89,27 @@ habs_ka_start() {
 	echo "$! keepalived-$name" >>"$ST/pids"
 }
 
+# keepalived's VRRP child can outlive its parent by seconds (after strait's TAPs went it may
+# not end until forced, docs/ha.md): as hak_ka_stop does, the child is waited for and killed
+# too, so that no old VRRP process still speaks for the gateway when the next one starts.
 habs_ka_stop() {
-	local pid=${HABS_KA_PID[$1]:-} i
+	local pid=${HABS_KA_PID[$1]:-} child='' i
 	[ -n "$pid" ] || return 0
+	[ -f "$ST/ka-$1-vrrp.pid" ] && read -r child <"$ST/ka-$1-vrrp.pid"
 	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 30; i++)); do _topo_alive "$pid" || break; sleep 0.1; done
-	kill -9 "$pid" 2>/dev/null || true
+	for ((i = 0; i < 30; i++)); do
+		if ! _topo_alive "$pid" && { [ -z "$child" ] || ! _topo_alive "$child"; }; then
+			break
+		fi
+		sleep 0.1
+	done
+	kill -9 "$pid" ${child:+"$child"} 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
+	for ((i = 0; i < 30; i++)); do
+		if [ -z "$child" ] || ! _topo_alive "$child"; then break; fi
+		sleep 0.1
+	done
+	rm -f "$ST/ka-$1.pid" "$ST/ka-$1-vrrp.pid"
 	unset "HABS_KA_PID[$1]"
 }
 

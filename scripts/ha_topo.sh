@@ -78,6 +78,10 @@ NFT
 
 ha_gw_start() {
 	local ns=$1 prefix=$2 config=$3 log=$4 pid i
+	# Empty the log first: the redirect below truncates it only once the child runs, and the
+	# wait for "strait: ready" must not find a previous run's line (a restarted gateway's
+	# keepalived would start before its TAP exists, and exit on the missing interface).
+	: >"$log"
 	ip netns exec "$ns" setsid env --default-signal=INT "$STRAIT_BIN" -l 0,1 --no-pci --no-huge \
 		-m 256 --file-prefix "$prefix" \
 		--vdev "net_af_packet0,iface=gx,framecnt=1024" \

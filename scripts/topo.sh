@@ -459,6 +459,7 @@ strait_start() {
 	# generators and servers (without it the worker got 3-4 % of its core under load, and
 	# the rx rings overflowed). setsid does not fork here (a background job of a
 	# non-interactive shell is no group leader): $! is strait's PID.
+	: >"$STRAIT_LOG" # not by the redirect below alone: the wait must not read a previous run's
 	ip netns exec "${P}g" setsid env --default-signal=INT,QUIT "$bin" $STRAIT_LCORES --no-pci --no-huge \
 		-m 512 --file-prefix "$P" --vdev "${STRAIT_PMD}0,iface=st-gx$opts" \
 		--vdev "${STRAIT_PMD}1,iface=st-gi$opts" $STRAIT_EAL_EXTRA \
