@@ -8,10 +8,13 @@
 #define STRAIT_TESTS_EAL_FIXTURE_H
 
 #include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
 
 #include <rte_eal.h>
 
 #include <strait/config.h>
+#include <strait/tables.h>
 
 /** rte_eal_init() as the test program @p prog. @return 0, or -1 when EAL refused. */
 static inline int t_eal_init(const char *prog)
@@ -33,6 +36,36 @@ static inline void t_tables_cfg(struct cfg *c)
 	c->intl.addrs[0] = (struct cfg_cidr){ntohl(i.s_addr), 24};
 	c->intl.n_addrs = 1;
 	c->timeouts = (struct cfg_timeouts){300, 7440, 240};
+}
+
+/** EAL as @p prog, then t_tables_cfg(@p c): a cmocka group setup's body. @return 0 or -1. */
+static inline int t_tables_setup(const char *prog, struct cfg *c)
+{
+	if (t_eal_init(prog) < 0)
+		return -1;
+	t_tables_cfg(c);
+	return 0;
+}
+
+/** Unpublish the tables and stop EAL: a cmocka group teardown's body. @return 0. */
+static inline int t_tables_teardown(void)
+{
+	tables_publish(NULL, NULL);
+	rte_eal_cleanup();
+	return 0;
+}
+
+/** Stable counter slots by mapping name, as cp/state.c gives them (64 names at most). */
+static inline int t_slot_by_name(const char *name)
+{
+	static char names[64][CFG_NAME_MAX];
+	static int n;
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	snprintf(names[n], CFG_NAME_MAX, "%s", name);
+	return n++;
 }
 
 #endif

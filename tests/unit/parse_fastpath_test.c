@@ -118,6 +118,18 @@ static void agree(const uint8_t *buf, size_t len)
 		expect_same(buf, len);
 }
 
+/* @p buf = the @p n bytes of @p good with the big-endian @p v at @p off; the IPv4 header
+ * checksum recomputed when @p ip says so. */
+static void set_be16(uint8_t *buf, const uint8_t *good, size_t n, size_t off, unsigned int v,
+		     bool ip)
+{
+	memcpy(buf, good, n);
+	buf[off] = (uint8_t)(v >> 8);
+	buf[off + 1] = (uint8_t)v;
+	if (ip)
+		refresh_ip_cksum(buf);
+}
+
 /* The fast path's merged tests (ethertype and version in one load, each length bound as one
  * unsigned comparison) at and around every bound: frame length, IP total length, TCP data
  * offset, UDP length, the version/IHL byte, the ethertype, and any TOS. */
@@ -130,17 +142,12 @@ static void fast_path_bounds_agree_with_the_general_path(void **state)
 	for (size_t len = 0; len <= n + 4; len++)
 		agree(good, len);
 	for (unsigned int tl = 0; tl <= n - 14 + 4; tl++) {
-		memcpy(buf, good, n);
-		buf[14 + 2] = (uint8_t)(tl >> 8);
-		buf[14 + 3] = (uint8_t)tl;
-		refresh_ip_cksum(buf);
+		set_be16(buf, good, n, 14 + 2, tl, true);
 		agree(buf, n);
 		agree(buf, n + 2); /* with Ethernet padding */
 	}
 	for (unsigned int ul = 0; ul <= 8 + 10 + 4; ul++) {
-		memcpy(buf, good, n);
-		buf[14 + 20 + 4] = (uint8_t)(ul >> 8);
-		buf[14 + 20 + 5] = (uint8_t)ul;
+		set_be16(buf, good, n, 14 + 20 + 4, ul, false);
 		agree(buf, n);
 	}
 	for (unsigned int v = 0; v < 256; v++) {
@@ -151,9 +158,7 @@ static void fast_path_bounds_agree_with_the_general_path(void **state)
 	}
 	static const uint16_t types[] = {0x0800, 0x0806, 0x86dd, 0x0008, 0x0801, 0x0900};
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		memcpy(buf, good, n);
-		buf[12] = (uint8_t)(types[i] >> 8);
-		buf[13] = (uint8_t)types[i];
+		set_be16(buf, good, n, 12, types[i], false);
 		agree(buf, n);
 	}
 	memcpy(buf, good, n);
@@ -169,10 +174,7 @@ static void fast_path_bounds_agree_with_the_general_path(void **state)
 		agree(buf, n);
 	}
 	for (unsigned int tl = 0; tl <= n - 14 + 4; tl++) {
-		memcpy(buf, good, n);
-		buf[14 + 2] = (uint8_t)(tl >> 8);
-		buf[14 + 3] = (uint8_t)tl;
-		refresh_ip_cksum(buf);
+		set_be16(buf, good, n, 14 + 2, tl, true);
 		agree(buf, n);
 	}
 }

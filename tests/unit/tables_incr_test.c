@@ -39,33 +39,21 @@ static unsigned int slot_calls;
 static int group_setup(void **state)
 {
 	(void)state;
-	if (t_eal_init("tables_incr_test") < 0)
-		return -1;
-	t_tables_cfg(&cfg);
-	return 0;
+	return t_tables_setup("tables_incr_test", &cfg);
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	tables_publish(NULL, NULL);
-	rte_eal_cleanup();
-	return 0;
+	return t_tables_teardown();
 }
 
 /* Stable slots by name, as cp/state.c gives them; counts the calls. */
 static int slot_of(const char *ns, const char *name)
 {
-	static char names[64][CFG_NAME_MAX];
-	static int n;
-
 	(void)ns;
 	slot_calls++;
-	for (int i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return i;
-	snprintf(names[n], CFG_NAME_MAX, "%s", name);
-	return n++;
+	return t_slot_by_name(name);
 }
 
 /* A set of mappings with a bit of everything: several addresses, port ranges, allow-lists,

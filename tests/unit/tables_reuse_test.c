@@ -42,31 +42,19 @@ static uint32_t ip(const char *s)
 static int group_setup(void **state)
 {
 	(void)state;
-	if (t_eal_init("tables_reuse_test") < 0)
-		return -1;
-	t_tables_cfg(&cfg);
-	return 0;
+	return t_tables_setup("tables_reuse_test", &cfg);
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	tables_publish(NULL, NULL);
-	rte_eal_cleanup();
-	return 0;
+	return t_tables_teardown();
 }
 
 static int slot_of(const char *ns, const char *name)
 {
-	static char names[64][CFG_NAME_MAX];
-	static int n;
-
 	(void)ns;
-	for (int i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return i;
-	snprintf(names[n], CFG_NAME_MAX, "%s", name);
-	return n++;
+	return t_slot_by_name(name);
 }
 
 /* Mapping @p name on 198.51.100.7:@p port/tcp over @p n backends 10.0.0.<first>... with

@@ -42,10 +42,7 @@ static rte_be32_t be(const char *s)
 static int group_setup(void **state)
 {
 	(void)state;
-	if (t_eal_init("tables_test") < 0)
-		return -1;
-	t_tables_cfg(&cfg);
-	return 0;
+	return t_tables_setup("tables_test", &cfg);
 }
 
 static int group_teardown(void **state)
