@@ -113,6 +113,8 @@ json_t *cli_stats_doc(void)
 	json_object_set_new(doc, "sessions", sess);
 	cli_set_u64(doc, "handoff_packets", v.handoff_packets);
 	cli_set_u64(doc, "slowpath_packets", v.slowpath_packets);
+	cli_set_u64(doc, "ctl_loop_slow", v.ctl_loop_slow);
+	cli_set_u64(doc, "ctl_loop_max_us", v.ctl_loop_max_ns / 1000);
 	for (int d = 0; d < DP_DROP_MAX; d++) {
 		// Text lists the reasons that happened: 26 lines of zeros would bury them. JSON
 		// keeps every reason so that scripts need no default.

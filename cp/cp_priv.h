@@ -84,8 +84,14 @@ void cp_module_register(struct cp_module *m);
 /** Run every registered module's init in order; on a failure, unwind the ones done.
  * @return 0, or the failing init's -errno with @p err. */
 int cp_modules_init(struct cp_ctx *ctx, char *err, size_t errlen);
-/** One control loop pass: every started module's poll hook, in order. */
+/** One control loop pass: every started module's poll hook, in order. Control thread. An
+ * iteration of the whole loop (slow path and modules, from the end of the previous pass) of
+ * 100 ms or more is counted and logged (WARNING, at most once a second) with its longest
+ * module. */
 void cp_modules_poll(int wait_ms);
+/** The control loop's iterations of 100 ms or more since start (@p slow) and its longest
+ * iteration (@p max_ns, nanoseconds, CLOCK_MONOTONIC). Any thread. */
+void cp_loop_stats(uint64_t *slow, uint64_t *max_ns);
 /** Every started module's reload hook, in order (SIGHUP: @p keep_going; `reload`: stop at the
  * first failure). @return 0 or the first failure's -errno, message in @p err. */
 int cp_modules_reload(bool keep_going, char *err, size_t errlen);

@@ -196,6 +196,14 @@ int cp_metrics_render(FILE *f)
 			  "Full-NAT sessions whose SNAT port was found by probing the session "
 			  "table: the worker's pool of SNAT port bitmaps was in use.");
 	fprintf(f, "strait_sessions_snat_probed_total %" PRIu64 "\n", v.sessions_snat_probed);
+	cp_metrics_family(
+		f, "strait_control_loop_slow_total", "counter",
+		"Control loop iterations of 100 ms or more: the slow path (kernel path, "
+		"ARP, ICMP) and every module waited that long (logged with the longest).");
+	fprintf(f, "strait_control_loop_slow_total %" PRIu64 "\n", v.ctl_loop_slow);
+	cp_metrics_family(f, "strait_control_loop_max_seconds", "gauge",
+			  "The control loop's longest iteration since start.");
+	fprintf(f, "strait_control_loop_max_seconds %.6f\n", (double)v.ctl_loop_max_ns / 1e9);
 	for (int c = 0; c < SYNC_C_MAX; c++) { // session sync (docs/ha.md)
 		char name[64];
 		snprintf(name, sizeof(name), "strait_sync_%s_total", sync_counter_name(c));

@@ -10,9 +10,11 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <strait/log.h>
 
@@ -58,11 +60,67 @@ int cp_modules_init(struct cp_ctx *ctx, char *err, size_t errlen)
 	return 0;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The control loop's own stall watch: the slow path (the kernel path, ARP, ICMP) and every
+ * module wait on one thread, so an iteration that takes CP_LOOP_SLOW_NS holds up all of them.
+ * Each one over that is counted and logged (at most once a second) with the module that took
+ * longest and the time spent outside every module (the slow path, or the thread not running). */
+#define CP_LOOP_SLOW_NS 100000000ull
+
+static struct {
+	uint64_t last_end_ns, last_log_ns;
+	uint64_t slow, max_ns; /* written here only; read by any thread (cp_loop_stats) */
+} loop;
+
+void cp_loop_stats(uint64_t *slow, uint64_t *max_ns)
+{
+	*slow = __atomic_load_n(&loop.slow, __ATOMIC_RELAXED);
+	*max_ns = __atomic_load_n(&loop.max_ns, __ATOMIC_RELAXED);
+}
+
 void cp_modules_poll(int wait_ms)
 {
-	for (int i = 0; i < CP_MOD_MAX; i++)
-		if (started[i] && modules[i]->poll)
-			modules[i]->poll(wait_ms);
+	uint64_t start = mono_ns(), worst = 0, end;
+	int worst_i = -1;
+
+	for (int i = 0; i < CP_MOD_MAX; i++) {
+		if (!started[i] || !modules[i]->poll)
+			continue;
+		uint64_t t = mono_ns();
+		modules[i]->poll(wait_ms);
+		t = mono_ns() - t;
+		if (t > worst) {
+			worst = t;
+			worst_i = i;
+		}
+	}
+	end = mono_ns();
+	if (loop.last_end_ns) {
+		uint64_t took = end - loop.last_end_ns;
+		if (took > loop.max_ns)
+			__atomic_store_n(&loop.max_ns, took, __ATOMIC_RELAXED);
+		if (took >= CP_LOOP_SLOW_NS) {
+			__atomic_store_n(&loop.slow, loop.slow + 1, __ATOMIC_RELAXED);
+			if (end - loop.last_log_ns >= 1000000000ull) {
+				loop.last_log_ns = end;
+				CP_LOG(WARNING,
+				       "control loop: one iteration took %" PRIu64
+				       " ms (modules %" PRIu64 " ms, the longest %s %" PRIu64
+				       " ms; outside them %" PRIu64 " ms)",
+				       took / 1000000, (end - start) / 1000000,
+				       worst_i >= 0 ? modules[worst_i]->name : "-", worst / 1000000,
+				       (start - loop.last_end_ns) / 1000000);
+			}
+		}
+	}
+	loop.last_end_ns = end;
 }
 
 int cp_modules_reload(bool keep_going, char *err, size_t errlen)

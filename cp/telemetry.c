@@ -95,6 +95,8 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "sessions_snat_probed", v.sessions_snat_probed);
 	rte_tel_data_add_dict_u64(d, "handoff_packets", v.handoff_packets);
 	rte_tel_data_add_dict_u64(d, "slowpath_packets", v.slowpath_packets);
+	rte_tel_data_add_dict_u64(d, "ctl_loop_slow", v.ctl_loop_slow);
+	rte_tel_data_add_dict_u64(d, "ctl_loop_max_us", v.ctl_loop_max_ns / 1000);
 	for (int p = 0; p < DP_PORT_MAX; p++) {
 		struct rte_tel_data *pd = cp_tel_dict();
 		if (!pd)

@@ -12,6 +12,7 @@
 #include <strait/dp.h>
 #include <strait/proto.h>
 
+#include "cp_priv.h"
 #include "sync_cp.h"
 #include "view.h"
 
@@ -118,6 +119,7 @@ struct dp_stats *cp_view_counters(struct cp_view_counters *v)
 	v->slowpath_packets = s->slowpath;
 	memcpy(v->drops, s->drops, sizeof(v->drops));
 	cp_sync_counters(s->sync, v->sync);
+	cp_loop_stats(&v->ctl_loop_slow, &v->ctl_loop_max_ns);
 	return s;
 }
 

@@ -73,6 +73,8 @@ struct cp_view_counters {
 	uint64_t handoff_packets, slowpath_packets;
 	uint64_t drops[DP_DROP_MAX]; /**< by enum dp_drop, named by dp_drop_name() */
 	uint64_t sync[SYNC_C_MAX]; /**< session sync (strait/sync.h), workers and control thread */
+	/** control loop iterations of 100 ms or more, and the longest one (cp_loop_stats()) */
+	uint64_t ctl_loop_slow, ctl_loop_max_ns;
 };
 
 /** A live session. Packets and bytes: [0] out2in, [1] in2out. */

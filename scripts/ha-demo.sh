@@ -304,23 +304,39 @@ bgp_demo() {
 # The BFD packets' largest gaps, per direction, on the router's link and on A's ext TAP (the
 # kernel's timestamps): how near a soak came to a false alarm, and where a stall was (A's BIRD
 # sending late shows on the TAP too; strait or the router late, on the router's link only).
-# Beside them, the host's own stalls: a process in no namespace that sleeps 1 ms at a time,
-# and its longest oversleep (the machine not running it: a stall that no BFD timer shorter
-# than it can tell from a death).
+# Beside them, the host's own stalls: processes in no namespace that sleep 1 ms at a time, and
+# their longest oversleep (the machine not running them: a stall that no BFD timer shorter
+# than it can tell from a death), with its time: one free to run anywhere, and one pinned to
+# each CPU at SCHED_FIFO priority (it preempts strait's polling lcores, so only a CPU that
+# is not running at all, the hypervisor's or an interrupt storm's, can make it oversleep).
 stall_probe_script() {
 	cat <<'PY'
-import sys, time
-end = time.monotonic() + float(sys.argv[1]); worst = 0.0; n = 0
+import os, sys, time
+end = time.monotonic() + float(sys.argv[1]); worst = 0.0; at = 0.0; n = 0
+label = "any"
+if len(sys.argv) > 2:
+    os.sched_setaffinity(0, {int(sys.argv[2])})
+    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(50))
+    label = "cpu%s-fifo" % sys.argv[2]
 while time.monotonic() < end:
     t = time.monotonic(); time.sleep(0.001); d = time.monotonic() - t - 0.001
-    worst = max(worst, d); n += d >= 0.1
-print("stall %d %d" % (worst * 1000, n), flush=True)
+    if d > worst:
+        worst, at = d, time.time()
+    n += d >= 0.1
+print("stall %s %d %d %s" % (label, worst * 1000, n,
+      time.strftime("%H:%M:%S", time.localtime(at)) + ".%03d" % (at % 1 * 1000)), flush=True)
 PY
 }
 bfd_gaps_start() { # DUR_S
+	local cpu
 	stall_probe_script >"$ST/stall.py"
+	BFDGAPS=()
 	"$PY" "$ST/stall.py" "$1" >"$ST/stall.out" 2>&1 &
-	BFDGAPS=($!)
+	BFDGAPS+=($!)
+	for cpu in $(seq 0 $(($(nproc) - 1))); do
+		"$PY" "$ST/stall.py" "$1" "$cpu" >"$ST/stall-$cpu.out" 2>&1 &
+		BFDGAPS+=($!)
+	done
 	hab_bfd_gaps_script >"$ST/bfdgaps.py"
 	ip netns exec "$HAB_NS_R" "$PY" "$ST/bfdgaps.py" rx "$1" >"$ST/bfdgaps-r.out" 2>&1 &
 	BFDGAPS+=($!)
@@ -331,12 +347,14 @@ bfd_gaps_start() { # DUR_S
 bfd_gaps_print() {
 	local pid
 	for pid in "${BFDGAPS[@]}"; do wait "$pid" 2>/dev/null || true; done
-	awk '{printf "#   BFD %s on the router'"'"'s link: %s packets, largest gap %s ms\n", $2, $3, $4}' \
+	awk '{printf "#   BFD %s on the router'"'"'s link: %s packets, largest gap %s ms (ended %s)\n", $2, $3, $4, $5}' \
 		"$ST/bfdgaps-r.out"
-	awk '{printf "#   BFD %s on A'"'"'s ext TAP: %s packets, largest gap %s ms\n", $2, $3, $4}' \
+	awk '{printf "#   BFD %s on A'"'"'s ext TAP: %s packets, largest gap %s ms (ended %s)\n", $2, $3, $4, $5}' \
 		"$ST/bfdgaps-a.out"
-	awk '{printf "#   host: a 1 ms sleep overslept by %s ms at most, %s times by 100 ms or more\n", $2, $3}' \
-		"$ST/stall.out"
+	cat "$ST/stall.out" "$ST"/stall-[0-9]*.out |
+		awk '{printf "#   host, %s: a 1 ms sleep overslept by %s ms at most (at %s), %s times by 100 ms or more\n", $2, $3, $5, $4}'
+	# strait's own control loops (the kernel path, ARP, ICMP): iterations of 100 ms or more
+	grep -h 'control loop: one iteration' "$ST"/*.log 2>/dev/null | sed 's/^/#   /' || true
 }
 
 # soak: the bgp topology with the flows running and no fault for HA_DEMO_SOAK_S s (300): do

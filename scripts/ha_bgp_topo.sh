@@ -41,8 +41,8 @@
 #                               FILE (hab_monitor_start's, route), POLLED_MS if it has none
 #   hab_bfd_gaps_script         a sniffer (python, stdout), run as FILE IFACE DUR in a
 #                               namespace: for DUR s, then prints per direction "bfd SRC>DST
-#                               PACKETS LARGEST_GAP_MS" of the BFD control packets on IFACE
-#                               (the kernel's timestamps)
+#                               PACKETS LARGEST_GAP_MS HH:MM:SS.mmm" of the BFD control packets
+#                               on IFACE (the kernel's timestamps; the time the gap ended)
 #   hab_nexthops                the router's nexthops for 192.0.2.1, one per line
 #   hab_monitor_start NS OBJECT FILE  `ip -ts monitor OBJECT` (route, address) in NS, to FILE
 #   hab_monitor_ms FILE TEXT T0_NS  ms from T0_NS (date +%s%N) to the first event of FILE at or
@@ -306,12 +306,14 @@ while time.time() < end:
     if ts is None:
         ts = time.time()
     k = socket.inet_ntoa(d[12:16]) + ">" + socket.inet_ntoa(d[16:20])
-    if k in last:
-        gap[k] = max(gap.get(k, 0), ts - last[k])
+    if k in last and ts - last[k] > gap.get(k, (0, 0))[0]:
+        gap[k] = (ts - last[k], ts)
     last[k] = ts
     n[k] = n.get(k, 0) + 1
 for k in sorted(n):
-    print("bfd %s %d %d" % (k, n[k], gap.get(k, 0) * 1000), flush=True)
+    g, at = gap.get(k, (0, 0))
+    print("bfd %s %d %d %s" % (k, n[k], g * 1000,
+          time.strftime("%H:%M:%S", time.localtime(at)) + ".%03d" % (at % 1 * 1000)), flush=True)
 PY
 }
 

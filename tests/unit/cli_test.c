@@ -334,6 +334,38 @@ static void show_stats_text_hides_zero_drops_json_keeps_them(void **state)
 	json_decref(doc);
 }
 
+/* An iteration of the control loop that takes 100 ms or more is counted and shown: one whose
+ * module sleeps 150 ms (a sleep never ends early, so the count cannot miss it). */
+static int slow_polls;
+static void slow_poll(int wait_ms)
+{
+	(void)wait_ms;
+	if (slow_polls-- > 0)
+		usleep(150 * 1000);
+}
+static struct cp_module slow_module = {
+	.name = "slow-test", .order = CP_MOD_WORKERS, .poll = slow_poll};
+CP_MODULE_REGISTER(slow_module) // main.c's slot, free here: started by cp_modules_init()
+
+static void a_slow_control_loop_iteration_is_counted_and_shown(void **state)
+{
+	(void)state;
+	json_t *doc = run_json("show stats", 0);
+	uint64_t slow0 = (uint64_t)json_integer_value(json_object_get(doc, "ctl_loop_slow"));
+	assert_non_null(json_object_get(doc, "ctl_loop_max_us"));
+	json_decref(doc);
+
+	slow_polls = 1;
+	cp_modules_poll(0); // sleeps 150 ms
+	cp_modules_poll(0);
+	doc = run_json("show stats", 0);
+	assert_int_equal(json_integer_value(json_object_get(doc, "ctl_loop_slow")), slow0 + 1);
+	assert_true(json_integer_value(json_object_get(doc, "ctl_loop_max_us")) >= 150000);
+	json_decref(doc);
+	const char *out = run("show stats", false, 0);
+	assert_non_null(strstr(out, "ctl_loop_slow:"));
+}
+
 static void show_ports_workers_config_neighbors_backends_render(void **state)
 {
 	(void)state;
@@ -552,6 +584,7 @@ int main(void)
 		cmocka_unit_test_setup(help_lists_each_command_once, setup),
 		cmocka_unit_test_setup(quit_asks_the_loop_to_stop, setup),
 		cmocka_unit_test_setup(socket_serves_framed_responses, setup),
+		cmocka_unit_test_setup(a_slow_control_loop_iteration_is_counted_and_shown, setup),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
