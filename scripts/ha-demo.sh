@@ -82,7 +82,11 @@ MODE=${2:-bgp}
 : "${HA_DEMO_KERNEL_NAT:=fullNat}"
 : "${HA_DEMO_NTCP:=20}"
 : "${HA_DEMO_NUDP:=40}"
-if [ -f "$ARG" ]; then STRAIT_BIN=$(readlink -f "$ARG"); else STRAIT_BIN=$(readlink -f "$ARG/strait"); fi
+if [ -f "$ARG" ]; then STRAIT_BIN=$(readlink -f "$ARG"); else STRAIT_BIN=$(readlink -f "$ARG/strait" || true); fi
+[ -x "$STRAIT_BIN" ] || {
+	echo "ha-demo: no strait binary at \"$ARG\" (give a build directory or the binary first: ha-demo.sh build $ARG)" >&2
+	exit 2
+}
 [ "$(id -u)" -eq 0 ] || { echo "ha-demo: needs root (network namespaces)" >&2; exit 2; }
 case $MODE in
 kernel) ;;
