@@ -27,27 +27,16 @@
 
 #include "dp_priv.h"
 #include "pkt_build.h"
+#include "worker_fixture.h"
 
-static const uint8_t MAC_EXT[6] = {0x02, 0xe0, 0, 0, 0, 1};
-static const uint8_t MAC_INT[6] = {0x02, 0x10, 0, 0, 0, 1};
-static const uint8_t MAC_CLIENT[6] = {0x02, 0xc1, 0, 0, 0, 2};
 static const uint8_t MAC_POD[2][6] = {{0x02, 0xb0, 0, 0, 0, 11}, {0x02, 0xb0, 0, 0, 0, 12}};
 
 enum { M_ONE, M_UDP, M_TWO, M_ALLOW, M_RANGE, M_N };
 
-static struct rte_mempool *pool;
-static struct dp_worker *w;
 static struct cfg cfg;
 static struct cfg_mapping maps[M_N];
 static struct cfg_backend be1[1], be2[2];
 static uint64_t gen;
-
-static uint32_t ip4(const char *s)
-{
-	uint32_t a;
-	assert_int_equal(cfg_parse_ipv4(s, &a), 0);
-	return a;
-}
 
 static int slot_of(const char *ns, const char *name)
 {
@@ -110,8 +99,6 @@ static int group_teardown(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	char err[256];
-
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.ext.addrs[0] = (struct cfg_cidr){ip4("198.51.100.1"), 24};
 	cfg.ext.n_addrs = 1;
@@ -132,14 +119,7 @@ static int setup(void **state)
 	mapping(&maps[M_RANGE], "range", 30000, 30009, IPPROTO_UDP, be1, 1);
 	publish();
 
-	w = dp_worker_new(0, 1, 0, 8192, err, sizeof(err));
-	if (!w)
-		fail_msg("dp_worker_new: %s", err);
-	memcpy(&w->mac[DP_PORT_EXT], MAC_EXT, 6);
-	memcpy(&w->mac[DP_PORT_INT], MAC_INT, 6);
-	w->now = 1000;
-	w->hz = 1000;
-	dp_workers[0] = w;
+	fixture_worker(8192);
 	neigh_reset();
 	neigh_update(rte_cpu_to_be_32(ip4("198.51.100.2")), DP_PORT_EXT,
 		     (const struct rte_ether_addr *)MAC_CLIENT);
@@ -171,6 +151,7 @@ static int teardown(void **state)
 		free(m);
 	free(w->clearing);
 	dp_worker_free(w);
+	w = NULL;
 	dp_workers[0] = NULL;
 	return 0;
 }

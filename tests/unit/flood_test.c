@@ -28,27 +28,16 @@
 #include "dp_priv.h"
 #include "pkt_build.h"
 #include "session_inlines.h"
+#include "worker_fixture.h"
 
-static const uint8_t MAC_EXT[6] = {0x02, 0xe0, 0, 0, 0, 1};
-static const uint8_t MAC_INT[6] = {0x02, 0x10, 0, 0, 0, 1};
-static const uint8_t MAC_CLIENT[6] = {0x02, 0xc1, 0, 0, 0, 2};
 static const uint8_t MAC_POD[6] = {0x02, 0x0b, 0, 0, 0, 11};
 
-static struct rte_mempool *pool;
-static struct dp_worker *w;
 static struct cfg cfg;
 static struct cfg_mapping maps[3];
 static struct cfg_backend be1[1];
 static uint64_t gen;
 
 enum { M_WEB = 0, M_ECHO = 1, M_BROKER = 2 };
-
-static uint32_t ip4(const char *s)
-{
-	uint32_t a;
-	assert_int_equal(cfg_parse_ipv4(s, &a), 0);
-	return a;
-}
 
 static int slot_of(const char *ns, const char *name)
 {
@@ -107,22 +96,6 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-static void new_worker(unsigned int id, unsigned int n, uint32_t sessions)
-{
-	char err[256];
-
-	if (w)
-		dp_worker_free(w);
-	w = dp_worker_new(id, n, 0, sessions, err, sizeof(err));
-	if (!w)
-		fail_msg("dp_worker_new: %s", err);
-	memcpy(&w->mac[DP_PORT_EXT], MAC_EXT, 6);
-	memcpy(&w->mac[DP_PORT_INT], MAC_INT, 6);
-	w->now = 1000;
-	w->hz = 1000; /* 1 tick = 1 ms */
-	dp_workers[0] = w;
-}
-
 /* Worker 0 of 1 with 8 sessions; web TCP :8080 → 10.0.0.12:80, echo UDP :7777 → :7,
  * broker TCP :32001 → :9092; timeouts UDP 300, established 7440, transitory 240, SYN 120. */
 static int setup(void **state)
@@ -139,7 +112,7 @@ static int setup(void **state)
 	mapping(&maps[M_ECHO], "echo", 7777, 7, IPPROTO_UDP);
 	mapping(&maps[M_BROKER], "broker", 32001, 9092, IPPROTO_TCP);
 	publish();
-	new_worker(0, 1, 8);
+	fixture_worker_of(0, 1, 8);
 	neigh_reset();
 	neigh_update(rte_cpu_to_be_32(ip4("10.0.0.12")), DP_PORT_INT,
 		     (const struct rte_ether_addr *)MAC_POD);
@@ -390,7 +363,7 @@ static void snat_ports_exhausted_new_syn_takes_oldest_unestablished_port(void **
 	(void)state;
 	char client[16];
 
-	new_worker(0, 16, 8192); /* a partition of 64512 / 16 = 4032 ports */
+	fixture_worker_of(0, 16, 8192); /* a partition of 64512 / 16 = 4032 ports */
 	owned_client(client, 16);
 	unsigned int ports = (unsigned int)(w->snat_hi - w->snat_lo) + 1;
 	assert_true(ports >= 4000 && ports < 4100);
@@ -427,7 +400,7 @@ static void secrets_change_buckets_and_steering(void **state)
 			    .dport = rte_cpu_to_be_16(8080),
 			    .proto = IPPROTO_TCP,
 			    .family = 4};
-	new_worker(0, 1, 1u << 16);
+	fixture_worker_of(0, 1, 1u << 16);
 	/* nat_sessions_init() drew a secret: two tables do not share it */
 	struct nat_sessions other;
 	assert_int_equal(nat_sessions_init(&other, "other", 1u << 16, 0), 0);
@@ -453,7 +426,7 @@ static void secrets_change_buckets_and_steering(void **state)
 	print_message("64 clients: %u steered elsewhere by another secret\n", moved);
 	assert_true(moved > 32);
 	/* and through the worker: nat_owner() follows w->rss_int.steer_key */
-	new_worker(0, 8, 64);
+	fixture_worker_of(0, 8, 64);
 	struct pkt_meta pm = {.src = rte_cpu_to_be_32(ip4("198.51.100.2"))};
 	unsigned int owner[2], diff = 0;
 	for (uint32_t c = 0; c < 16; c++) {
@@ -501,7 +474,7 @@ static void maglev_seed_changes_backend_choice(void **state)
 			     (const struct rte_ether_addr *)MAC_POD);
 	maps[M_ECHO].backends = be3;
 	maps[M_ECHO].n_backends = 3;
-	new_worker(0, 1, 256);
+	fixture_worker_of(0, 1, 256);
 	uint32_t chosen[2][32];
 	for (int s = 0; s < 2; s++) {
 		maps[M_ECHO].maglev.seed = s == 0 ? 0 : 12345;

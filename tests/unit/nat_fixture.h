@@ -27,26 +27,15 @@
 
 #include "dp_priv.h"
 #include "pkt_build.h"
+#include "worker_fixture.h"
 
-static const uint8_t MAC_EXT[6] = {0x02, 0xe0, 0, 0, 0, 1};
-static const uint8_t MAC_INT[6] = {0x02, 0x10, 0, 0, 0, 1};
-static const uint8_t MAC_CLIENT[6] = {0x02, 0xc1, 0, 0, 0, 2};
 static const uint8_t MAC_POD[3][6] = {
 	{0x02, 0xb0, 0, 0, 0, 11}, {0x02, 0xb0, 0, 0, 0, 12}, {0x02, 0xb0, 0, 0, 0, 13}};
 
-static struct rte_mempool *pool;
-static struct dp_worker *w;
 static struct cfg cfg;
 static struct cfg_mapping maps[6];
 static struct cfg_backend be3[3], be1[1], be_noport[1];
 static uint64_t gen;
-
-static inline uint32_t ip4(const char *s)
-{
-	uint32_t a;
-	assert_int_equal(cfg_parse_ipv4(s, &a), 0);
-	return a;
-}
 
 static inline int slot_of(const char *ns, const char *name)
 {
@@ -111,21 +100,6 @@ static inline int group_teardown(void **state)
 /* A fresh worker and tables before each test. */
 /* Replace the fixture's worker (if any) with worker 0 of 1, room for @p sessions sessions,
  * the ext and int MACs, and a clock of 1 tick = 1 ms at 1000 (timeouts are easy to step over). */
-static inline void fixture_worker(uint32_t sessions)
-{
-	char err[256];
-
-	dp_worker_free(w);
-	w = dp_worker_new(0, 1, 0, sessions, err, sizeof(err));
-	if (!w)
-		fail_msg("dp_worker_new: %s", err);
-	memcpy(&w->mac[DP_PORT_EXT], MAC_EXT, 6);
-	memcpy(&w->mac[DP_PORT_INT], MAC_INT, 6);
-	w->now = 1000;
-	w->hz = 1000;
-	dp_workers[0] = w;
-}
-
 /* Replace the fixture's worker with one of 4096 sessions whose SNAT partition is the @p n
  * ports from @p lo, with port bitmaps for @p n_snat SNAT addresses (dp/snat.c). */
 static inline void fixture_snat_worker(unsigned int n_snat, uint16_t lo, uint16_t n)
