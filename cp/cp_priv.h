@@ -87,8 +87,14 @@ int cp_modules_init(struct cp_ctx *ctx, char *err, size_t errlen);
 /** One control loop pass: every started module's poll hook, in order. Control thread. An
  * iteration of the whole loop (slow path and modules, from the end of the previous pass) of
  * 100 ms or more is counted and logged (WARNING, at most once a second) with its longest
- * module. */
+ * step (cp_loop_step()). */
 void cp_modules_poll(int wait_ms);
+/** Forget the previous iteration and the last slow-iteration log: the loop was not running
+ * (the time until the next cp_modules_poll() is not an iteration). Control thread. */
+void cp_loop_restart(void);
+/** Name the step of the control loop that begins now (a string constant), for the log of a
+ * slow iteration: a module's poll hook names its own finer steps. Control thread. */
+void cp_loop_step(const char *what);
 /** The control loop's iterations of 100 ms or more since start (@p slow) and its longest
  * iteration (@p max_ns, nanoseconds, CLOCK_MONOTONIC). Any thread. */
 void cp_loop_stats(uint64_t *slow, uint64_t *max_ns);

@@ -505,14 +505,19 @@ static void kernel_poll(int wait_ms)
 	(void)wait_ms;
 	if (!kp.mon)
 		return;
+	cp_loop_step("kernel: address notifications");
 	while ((r = mnl_socket_recvfrom(kp.mon, buf, sizeof(buf))) > 0)
 		mnl_cb_run(buf, (size_t)r, 0, 0, addr_cb, NULL);
 	if (r < 0 && errno == ENOBUFS)
 		kp.resync = true; // notifications were lost: read the whole state again
+	cp_loop_step("kernel: address dump");
 	if (kp.resync && resync() < 0)
 		kp.resync = true;
+	cp_loop_step("kernel: announce");
 	announce_sync();
+	cp_loop_step("kernel: carrier");
 	carrier_sync();
+	cp_loop_step("kernel: publish held addresses");
 	publish_held();
 }
 

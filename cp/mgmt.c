@@ -353,8 +353,10 @@ static void mgmt_poll(int wait_ms)
 	for (int i = 0; i < MGMT_MAX_CLIENTS; i++)
 		if (mg.clients[i].fd >= 0 && !mg.clients[i].out && mg.clients[i].in_len)
 			wait_ms = 0;
+	cp_loop_step("cli socket: poll");
 	if (poll(fds, (nfds_t)n, wait_ms) < 0)
 		return;
+	cp_loop_step("cli socket: commands");
 	if (tty >= 0 && fds[tty].revents) {
 		if (cli_interactive_poll() < 0) {
 			// End of input on the prompt is `quit`, as in testpmd.

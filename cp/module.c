@@ -70,12 +70,16 @@ static uint64_t mono_ns(void)
 
 /* The control loop's own stall watch: the slow path (the kernel path, ARP, ICMP) and every
  * module wait on one thread, so an iteration that takes CP_LOOP_SLOW_NS holds up all of them.
- * Each one over that is counted and logged (at most once a second) with the module that took
- * longest and the time spent outside every module (the slow path, or the thread not running). */
+ * Each one over that is counted and logged (at most once a second) with its longest step: a
+ * module's poll hook, or a finer step that the module names with cp_loop_step(). */
 #define CP_LOOP_SLOW_NS 100000000ull
 
 static struct {
 	uint64_t last_end_ns, last_log_ns;
+	const char *step;      /* the step running since step_ns */
+	uint64_t step_ns;      /* when it began */
+	const char *worst;     /* this iteration's longest step so far */
+	uint64_t worst_ns;     /* and its length */
 	uint64_t slow, max_ns; /* written here only; read by any thread (cp_loop_stats) */
 } loop;
 
@@ -85,23 +89,37 @@ void cp_loop_stats(uint64_t *slow, uint64_t *max_ns)
 	*max_ns = __atomic_load_n(&loop.max_ns, __ATOMIC_RELAXED);
 }
 
+void cp_loop_restart(void)
+{
+	loop.last_end_ns = loop.last_log_ns = 0;
+	loop.step = loop.worst = NULL;
+	loop.worst_ns = 0;
+}
+
+void cp_loop_step(const char *what)
+{
+	uint64_t now = mono_ns();
+
+	if (loop.step && now - loop.step_ns > loop.worst_ns) {
+		loop.worst_ns = now - loop.step_ns;
+		loop.worst = loop.step;
+	}
+	loop.step = what;
+	loop.step_ns = now;
+}
+
 void cp_modules_poll(int wait_ms)
 {
-	uint64_t start = mono_ns(), worst = 0, end;
-	int worst_i = -1;
+	uint64_t end;
 
 	for (int i = 0; i < CP_MOD_MAX; i++) {
 		if (!started[i] || !modules[i]->poll)
 			continue;
-		uint64_t t = mono_ns();
+		cp_loop_step(modules[i]->name);
 		modules[i]->poll(wait_ms);
-		t = mono_ns() - t;
-		if (t > worst) {
-			worst = t;
-			worst_i = i;
-		}
 	}
-	end = mono_ns();
+	cp_loop_step("outside the modules (slow path)");
+	end = loop.step_ns;
 	if (loop.last_end_ns) {
 		uint64_t took = end - loop.last_end_ns;
 		if (took > loop.max_ns)
@@ -112,15 +130,15 @@ void cp_modules_poll(int wait_ms)
 				loop.last_log_ns = end;
 				CP_LOG(WARNING,
 				       "control loop: one iteration took %" PRIu64
-				       " ms (modules %" PRIu64 " ms, the longest %s %" PRIu64
-				       " ms; outside them %" PRIu64 " ms)",
-				       took / 1000000, (end - start) / 1000000,
-				       worst_i >= 0 ? modules[worst_i]->name : "-", worst / 1000000,
-				       (start - loop.last_end_ns) / 1000000);
+				       " ms, the longest step %s %" PRIu64 " ms",
+				       took / 1000000, loop.worst ? loop.worst : "-",
+				       loop.worst_ns / 1000000);
 			}
 		}
 	}
 	loop.last_end_ns = end;
+	loop.worst = NULL;
+	loop.worst_ns = 0;
 }
 
 int cp_modules_reload(bool keep_going, char *err, size_t errlen)

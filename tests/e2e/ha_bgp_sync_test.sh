@@ -39,16 +39,11 @@ topo_down() {
 
 b_holds_a_vip() { habs_holds "$HAB_NS_B" "$HABS_VIP_A"; }
 
-sync_stat() { # SOCK NAME: a session sync counter of a gateway (show stats)
-	"$STRAITCTL" -s "$1" -j show stats 2>/dev/null |
-		"$PY" -c 'import json, sys; print(json.load(sys.stdin)["sync"][sys.argv[1]])' "$2" ||
-		echo -1
-}
 # Each gateway holds the other's sessions, the TCP ones refreshed once established.
 synced_both_ways() {
-	[ "$(sync_stat "$ST/b.sock" installed)" -ge 20 ] &&
-		[ "$(sync_stat "$ST/a.sock" installed)" -ge 20 ] &&
-		[ "$(sync_stat "$ST/b.sock" updated)" -ge 3 ]
+	[ "$(ha_sync_stat "$ST/b.sock" installed)" -ge 20 ] &&
+		[ "$(ha_sync_stat "$ST/a.sock" installed)" -ge 20 ] &&
+		[ "$(ha_sync_stat "$ST/b.sock" updated)" -ge 3 ]
 }
 
 conn_ok() { hab_conn_once >/dev/null; }
@@ -78,9 +73,9 @@ ip netns exec "${P}c" "$PY" "$ST/flows.py" 16 "$NT" "$NU" >"$ST/flows.out" 2>"$S
 FLOWS=$!
 check "the flows are open" wait_for 15 grep -q ready "$ST/flows.out"
 check "each gateway holds the other's sessions (sync)" wait_for 10 synced_both_ways
-echo "# before the kill: B installed $(sync_stat "$ST/b.sock" installed) of A's sessions," \
-	"A $(sync_stat "$ST/a.sock" installed) of B's; B refreshed $(sync_stat "$ST/b.sock" updated)," \
-	"conflicts $(sync_stat "$ST/b.sock" install_conflict)"
+echo "# before the kill: B installed $(ha_sync_stat "$ST/b.sock" installed) of A's sessions," \
+	"A $(ha_sync_stat "$ST/a.sock" installed) of B's; B refreshed $(ha_sync_stat "$ST/b.sock" updated)," \
+	"conflicts $(ha_sync_stat "$ST/b.sock" install_conflict)"
 T0=$(date +%s%N)
 kill -9 "$A_PID"
 T_BFD=
@@ -121,10 +116,10 @@ echo "#   TCP flows on A: $TA_OK/$TA_N survived, outage median $TA_MED ms, max $
 echo "#   TCP flows on B: $TB_OK/$TB_N survived, largest gap median $TB_MED ms, max $TB_MAX ms"
 echo "#   UDP flows on A: $UA_OK/$UA_N survived, outage median $UA_MED ms, max $UA_MAX ms"
 echo "#   UDP flows on B: $UB_OK/$UB_N survived"
-echo "#   B: installed $(sync_stat "$ST/b.sock" installed), sync rx_bad $(sync_stat "$ST/b.sock" rx_bad)"
+echo "#   B: installed $(ha_sync_stat "$ST/b.sock" installed), sync rx_bad $(ha_sync_stat "$ST/b.sock" rx_bad)"
 check "the TCP flows spread over both gateways" test "$TA_N" -gt 0 -a "$TB_N" -gt 0
 check_eq "every TCP flow survives, A's too" "$NT/$NT" "$T_OK/$T_N"
 check "at least 99% of the UDP flows survive ($U_OK of $U_N)" \
 	test "$U_N" -eq "$NU" -a $((U_OK * 100)) -ge $((U_N * 99))
-check "no sync datagram was malformed" test "$(sync_stat "$ST/b.sock" rx_bad)" -eq 0
+check "no sync datagram was malformed" test "$(ha_sync_stat "$ST/b.sock" rx_bad)" -eq 0
 e2e_finish

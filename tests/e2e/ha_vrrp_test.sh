@@ -104,16 +104,11 @@ client_mac() { # the MAC the client has for the mapping address
 not_holds_vips() { ! holds_vips "$1"; }
 no_ping() { ! ip netns exec "${P}c" ping -c1 -W1 198.51.100.1 >/dev/null 2>&1; }
 
-sync_stat() { # SOCK NAME: a session sync counter of a gateway (show stats)
-	"$STRAITCTL" -s "$1" -j show stats 2>/dev/null |
-		"$PY" -c 'import json, sys; print(json.load(sys.stdin)["sync"][sys.argv[1]])' "$2" ||
-		echo -1
-}
 # B holds A's 30 flows (the TCP ones established: a refresh each) and A heard B's acks.
 b_has_flows() {
-	[ "$(sync_stat "$ST/b.sock" installed)" -ge 30 ] &&
-		[ "$(sync_stat "$ST/b.sock" updated)" -ge 10 ] &&
-		[ "$(sync_stat "$ST/a.sock" rx_acks)" -ge 1 ]
+	[ "$(ha_sync_stat "$ST/b.sock" installed)" -ge 30 ] &&
+		[ "$(ha_sync_stat "$ST/b.sock" updated)" -ge 10 ] &&
+		[ "$(ha_sync_stat "$ST/a.sock" rx_acks)" -ge 1 ]
 }
 
 echo_once() { # one TCP round trip through the mapping
@@ -198,11 +193,11 @@ ip netns exec "${P}c" "$PY" "$ST/flows.py" "$([ "$SYNC" = 1 ] && echo 20 || echo
 FLOWS=$!
 if [ "$SYNC" = 1 ]; then
 	check "B holds A's sessions (sync installed and refreshed them)" wait_for 10 b_has_flows
-	echo "# before the kill: A sent $(sync_stat "$ST/a.sock" tx_records) records in" \
-		"$(sync_stat "$ST/a.sock" tx_datagrams) datagrams; B installed" \
-		"$(sync_stat "$ST/b.sock" installed), refreshed $(sync_stat "$ST/b.sock" updated)," \
-		"conflicts $(sync_stat "$ST/b.sock" install_conflict)," \
-		"bad $(sync_stat "$ST/b.sock" rx_bad)"
+	echo "# before the kill: A sent $(ha_sync_stat "$ST/a.sock" tx_records) records in" \
+		"$(ha_sync_stat "$ST/a.sock" tx_datagrams) datagrams; B installed" \
+		"$(ha_sync_stat "$ST/b.sock" installed), refreshed $(ha_sync_stat "$ST/b.sock" updated)," \
+		"conflicts $(ha_sync_stat "$ST/b.sock" install_conflict)," \
+		"bad $(ha_sync_stat "$ST/b.sock" rx_bad)"
 else
 	sleep 4
 fi
@@ -232,14 +227,14 @@ if [ "$SYNC" != 1 ]; then
 fi
 check_eq "every TCP flow survives (synced sessions on B)" "10/10" "$TCP_OK/$TCP_N"
 check "at least 19 of 20 UDP flows survive" test "$UDP_OK" -ge 19
-check "no sync datagram was malformed" test "$(sync_stat "$ST/b.sock" rx_bad)" -eq 0
+check "no sync datagram was malformed" test "$(ha_sync_stat "$ST/b.sock" rx_bad)" -eq 0
 
 # strait restarted on A: its hello makes B dump its sessions (the flows it took over, closing
 # or idle now but still in its table), which A installs: a bulk resync.
-a_has_bulk() { [ "$(sync_stat "$ST/a.sock" installed)" -ge 30 ]; }
-B_BULKS=$(sync_stat "$ST/b.sock" bulk_resyncs)
+a_has_bulk() { [ "$(ha_sync_stat "$ST/a.sock" installed)" -ge 30 ]; }
+B_BULKS=$(ha_sync_stat "$ST/b.sock" bulk_resyncs)
 A_PID=$(ha_gw_start "${P}g" "${P}a" "$ST/a.yaml" "$ST/a2.log")
 check "restarted A gets B's sessions by a bulk resync" wait_for 15 a_has_bulk
-check "B counted the bulk resync" test "$(sync_stat "$ST/b.sock" bulk_resyncs)" -gt "$B_BULKS"
-echo "# after A's restart: B sent its table (bulk resyncs $B_BULKS -> $(sync_stat "$ST/b.sock" bulk_resyncs)); A installed $(sync_stat "$ST/a.sock" installed)"
+check "B counted the bulk resync" test "$(ha_sync_stat "$ST/b.sock" bulk_resyncs)" -gt "$B_BULKS"
+echo "# after A's restart: B sent its table (bulk resyncs $B_BULKS -> $(ha_sync_stat "$ST/b.sock" bulk_resyncs)); A installed $(ha_sync_stat "$ST/a.sock" installed)"
 e2e_finish

@@ -18,6 +18,9 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <rte_log.h>
+
+#include <strait/log.h>
 
 #include "cp_fixture.h"
 
@@ -355,9 +358,23 @@ static void a_slow_control_loop_iteration_is_counted_and_shown(void **state)
 	assert_non_null(json_object_get(doc, "ctl_loop_max_us"));
 	json_decref(doc);
 
+	char *log = NULL;
+	size_t log_len = 0;
+	FILE *mem = open_memstream(&log, &log_len);
+	assert_non_null(mem);
+	assert_int_equal(rte_openlog_stream(mem), 0);
+	int level = rte_log_get_level(strait_logtype_cp);
+	rte_log_set_level(strait_logtype_cp, RTE_LOG_WARNING);
+	cp_loop_restart(); // whatever the tests before did between their polls
+	cp_modules_poll(0);
 	slow_polls = 1;
 	cp_modules_poll(0); // sleeps 150 ms
-	cp_modules_poll(0);
+	rte_log_set_level(strait_logtype_cp, (uint32_t)level);
+	rte_openlog_stream(NULL);
+	fclose(mem);
+	assert_non_null(strstr(log, "control loop: one iteration took "));
+	assert_non_null(strstr(log, " ms, the longest step slow-test 1")); // 1xx ms
+	free(log);
 	doc = run_json("show stats", 0);
 	assert_int_equal(json_integer_value(json_object_get(doc, "ctl_loop_slow")), slow0 + 1);
 	assert_true(json_integer_value(json_object_get(doc, "ctl_loop_max_us")) >= 150000);
