@@ -20,7 +20,16 @@
 #       stock; a sub-second one VRRPv3, which counts in centiseconds), each instance's
 #       track_interface if given; with HA_KA_GARP="DELAY REPEAT", vrrp_garp_master_delay and
 #       vrrp_garp_master_repeat (stock 5 and 5).
+#   ha_sync_stat SOCK NAME
+#       a session sync counter of the gateway whose CLI socket is SOCK (`show stats`, its
+#       "sync" object), or -1 if it does not answer.
 # The caller sets ST (the state directory, from _topo_state) and STRAIT_BIN.
+
+ha_sync_stat() {
+	"$(dirname "$STRAIT_BIN")/straitctl" -s "$1" -j show stats 2>/dev/null |
+		"$(_topo_python)" -c 'import json, sys; print(json.load(sys.stdin)["sync"][sys.argv[1]])' \
+			"$2" || echo -1
+}
 
 ha_fabric_up() {
 	local nsb=$1 up_ns=$2 up_if=$3 up_peer=$4 ns i
