@@ -449,6 +449,7 @@ static int tap_open(unsigned int p, const struct cfg *c, const struct cfg_port *
 
 static void kernel_fini(void)
 {
+	dp_kernel_stop(); // before the descriptors go
 	for (unsigned int p = 0; p < DP_PORT_MAX; p++) {
 		if (kp.tap[p] < 0)
 			continue;
@@ -491,6 +492,8 @@ static int kernel_init(struct cp_ctx *ctx, char *err, size_t errlen)
 	}
 	publish_held();
 	carrier_sync();
+	if ((rc = dp_kernel_start(err, errlen)) < 0)
+		goto fail;
 	return 0;
 fail:
 	kernel_fini();

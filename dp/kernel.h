@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The kernel exception path's data-plane half (kernel.c): the TAP descriptors the control
- * plane attaches, the frames the slow path writes to them and the frames it reads back.
- * Control thread only. The public half (dp_kernel_attach(), dp_kernel_poll()) is in
+ * plane attaches, the frames written to them and the frames read back, on the kernel path's
+ * own thread. The public half (dp_kernel_attach(), dp_kernel_poll(), dp_kernel_start()) is in
  * strait/dp.h.
  */
 #ifndef STRAIT_DP_KERNEL_H
@@ -25,10 +25,13 @@ extern struct dp_stats dp_kernel_stats;
 extern uint16_t dp_sync_port;
 
 /**
- * Write frame @p m, which arrived on @p port, to the port's TAP when the exception path
- * takes it (kernel.c says which); counted kernel_in[port], or dropped by reason
- * (kernel_not_local, kernel_tap_full). @p m is not freed.
- * @return false when @p port has no TAP (nothing counted), true otherwise.
+ * Give the kernel frame @p m, which arrived on @p port, when the exception path takes it
+ * (kernel.c says which: ARP replies, IPv4 to the arm's addresses, multicast, broadcast):
+ * written to the port's TAP (counted kernel_in[port]) by the kernel path's thread, a copy
+ * through its ring, or at once when it has no thread; or dropped by reason (kernel_not_local,
+ * kernel_tap_full). @p m stays the caller's.
+ * @return false when @p port has no TAP (nothing counted), true otherwise. Control thread
+ * (the slow path's ARP).
  */
 bool dp_kernel_deliver(const struct tables *t, struct rte_mbuf *m, uint8_t port);
 

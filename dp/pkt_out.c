@@ -24,8 +24,12 @@ void dp_to_slowpath(struct dp_worker *w, struct rte_mbuf *m, uint8_t in_port, ui
 	p->reason = reason;
 	if (reason == DP_SP_TTL)
 		w->stats.drops[DP_DROP_TTL_EXCEEDED]++;
-	// ARP has its own ring: a flood of anything else cannot crowd it out.
-	if (rte_ring_sp_enqueue(reason == DP_SP_ARP ? w->sp_arp : w->sp_out, m) != 0) {
+	// ARP has its own ring: a flood of anything else cannot crowd it out; the kernel's frames
+	// go to the kernel path's thread, which no control-plane work holds up (kernel.c).
+	struct rte_ring *r = reason == DP_SP_ARP      ? w->sp_arp
+			     : reason == DP_SP_KERNEL ? w->kern_out
+						      : w->sp_out;
+	if (rte_ring_sp_enqueue(r, m) != 0) {
 		dp_drop(w, m, DP_DROP_SLOWPATH_RING_FULL);
 		return;
 	}

@@ -94,7 +94,7 @@ static void sp_send(struct rte_mbuf *m, uint8_t port)
 	struct dp_worker *w0 = dp_workers[0];
 
 	dp_priv(m)->out_port = port;
-	if (!w0 || rte_ring_sp_enqueue(w0->ctl_tx, m) != 0)
+	if (!w0 || rte_ring_mp_enqueue(w0->ctl_tx, m) != 0)
 		sp_drop(m, DP_DROP_TX_FULL);
 }
 
@@ -546,11 +546,6 @@ static void sp_dispatch(const struct tables *t, struct rte_mbuf *m)
 	case DP_SP_NEED_NEIGH:
 		park(t, m);
 		break;
-	case DP_SP_KERNEL:
-		if (!dp_kernel_deliver(t, m, p->in_port & 1))
-			dp_sp_stats.drops[DP_DROP_NOT_FOR_US]++; // its TAP went away meanwhile
-		rte_pktmbuf_free(m);
-		break;
 	default:
 		rte_pktmbuf_free(m);
 	}
@@ -583,7 +578,8 @@ unsigned int dp_slowpath_poll(void)
 			sp_dispatch(t, pkts[j]);
 		total += n;
 	}
-	dp_kernel_poll();
+	if (!dp_kernel_thread_running())
+		dp_kernel_poll(); // no thread of its own (tests): the kernel path runs here
 	housekeeping(t);
 	return total;
 }

@@ -58,11 +58,14 @@ struct dp_worker *dp_worker_new(unsigned int id, unsigned int n_workers, unsigne
 	w->sp_out = rte_ring_create(name, DP_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	snprintf(name, sizeof(name), "sparp_w%u", id);
 	w->sp_arp = rte_ring_create(name, DP_ARP_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "kern_w%u", id);
+	w->kern_out =
+		rte_ring_create(name, DP_KERNEL_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	snprintf(name, sizeof(name), "ctx_w%u", id);
-	w->ctl_tx = rte_ring_create(name, DP_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	w->ctl_tx = rte_ring_create(name, DP_RING_SIZE, socket, RING_F_SC_DEQ);
 	snprintf(name, sizeof(name), "cmd_w%u", id);
 	w->cmd_in = rte_ring_create(name, 64, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (!w->sp_out || !w->sp_arp || !w->ctl_tx || !w->cmd_in) {
+	if (!w->sp_out || !w->sp_arp || !w->kern_out || !w->ctl_tx || !w->cmd_in) {
 		snprintf(err, errlen, "worker %u: cannot create rings: %s", id,
 			 rte_strerror(rte_errno));
 		goto fail;
@@ -83,6 +86,7 @@ void dp_worker_free(struct dp_worker *w)
 	nat_sessions_fini(&w->sess);
 	rte_ring_free(w->sp_out);
 	rte_ring_free(w->sp_arp);
+	rte_ring_free(w->kern_out);
 	rte_ring_free(w->ctl_tx);
 	rte_ring_free(w->cmd_in);
 	for (unsigned int j = 0; j < CFG_MAX_WORKERS; j++)

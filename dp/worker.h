@@ -24,11 +24,12 @@
 
 struct dp_sync_w;
 
-#define DP_BURST	   32
-#define DP_RING_SIZE	   1024
-#define DP_ARP_RING_SIZE   256
-#define DP_SNAT_PORT_MIN   1024u
-#define DP_SNAT_PORT_TRIES 64
+#define DP_BURST	    32
+#define DP_RING_SIZE	    1024
+#define DP_KERNEL_RING_SIZE 512 /**< a worker's frames for the kernel TAPs (kern_out) */
+#define DP_ARP_RING_SIZE    256
+#define DP_SNAT_PORT_MIN    1024u
+#define DP_SNAT_PORT_TRIES  64
 /* With RSS steering a port must also land on our queue: about 1 in n_workers does. */
 #define DP_SNAT_PORT_TRIES_RSS(n) (64u * (n))
 
@@ -81,7 +82,10 @@ struct dp_worker {
 	struct rte_ring *handoff_out[CFG_MAX_WORKERS]; /**< [to] */
 	struct rte_ring *sp_out;		       /**< to the control thread: all but ARP */
 	struct rte_ring *sp_arp; /**< to the control thread: ARP, read first */
-	struct rte_ring *ctl_tx; /**< from the control thread: frames to send */
+	/** to the kernel path (kernel.c): frames for the kernel TAPs (DP_SP_KERNEL) */
+	struct rte_ring *kern_out;
+	/** from the control thread and the kernel path (multi-producer): frames to send */
+	struct rte_ring *ctl_tx;
 	struct rte_ring *cmd_in; /**< from the control thread: struct dp_cmd * */
 	struct dp_sync_w *sync;	 /**< session sync (sync.h); NULL when off */
 	struct dp_cmd *clearing; /**< the clear in progress (session_clear.c), NULL if none */

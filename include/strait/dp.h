@@ -342,11 +342,31 @@ void dp_kernel_attach(uint8_t port, int fd);
 int dp_kernel_fd(uint8_t port);
 
 /**
- * Read what the kernel sent on the attached TAPs, up to 32 frames each, and send it out of
- * their ports (worker 0's control tx ring); dp_slowpath_poll() calls it.
- * @return frames read. Control thread.
+ * One pass of the kernel exception path: write the frames the workers queued for the TAPs
+ * (each worker's kern_out ring) and the slow path's (ARP replies), then read what the kernel
+ * sent on the attached TAPs, up to 32 frames a ring and a TAP, and send it out of their
+ * ports (worker 0's control tx ring). The kernel path's thread runs it (dp_kernel_start());
+ * without that thread, dp_slowpath_poll() does.
+ * @return frames moved. The kernel path's thread, or the control thread when it has none.
  */
 unsigned int dp_kernel_poll(void);
+
+/**
+ * Start the kernel path's own thread (rte_ctrl_thread_create(), "strait-kernel"; the EAL's
+ * control-thread CPUs): dp_kernel_poll() in a loop, asleep in poll(2) on the TAPs while
+ * there is nothing to move (1 ms at most), so that BGP, BFD, VRRP and session sync never
+ * wait for the control loop. Attach the TAPs first. Does nothing if it runs already.
+ * @return 0, or -ENOMEM (its ring) or a pthread -errno, with a message in @p err.
+ * Control thread.
+ */
+int dp_kernel_start(char *err, size_t errlen);
+
+/** Stop the kernel path's thread and wait for it (before the TAPs are detached and closed,
+ * and before the workers are freed). Control thread. */
+void dp_kernel_stop(void);
+
+/** Whether the kernel path's thread runs. Control thread. */
+bool dp_kernel_thread_running(void);
 
 /** A neighbour (ARP) entry for display. */
 struct dp_neigh_info {

@@ -6,7 +6,9 @@
  * SOCK_DGRAM socketpair stands in for each TAP (one datagram per frame, as a TAP with
  * IFF_NO_PI), so the test needs neither root nor /dev/net/tun. Fixture: nat_fixture.h.
  */
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "nat_fixture.h"
@@ -160,11 +162,10 @@ static void int_snat_address_splits_at_the_snat_ports(void **state)
 	assert_int_equal(sp_delta_in(DP_PORT_INT), 1);
 }
 
-/* An ARP reply (to the kernel's own request) gets to the kernel, and is no drop. */
-static void arp_reply_is_copied_to_the_kernel(void **state)
+/* A 60-byte ARP reply from pod 0 (10.0.0.11) to the int address 10.0.0.1, into @p f. */
+static void arp_reply(uint8_t f[64])
 {
-	(void)state;
-	uint8_t f[64] = {0}, got[128];
+	memset(f, 0, 64);
 	memcpy(f, MAC_INT, 6);
 	memcpy(f + 6, MAC_POD[0], 6);
 	f[12] = 0x08, f[13] = 0x06;
@@ -174,6 +175,14 @@ static void arp_reply_is_copied_to_the_kernel(void **state)
 	a[14] = 10, a[15] = 0, a[16] = 0, a[17] = 11; /* sender 10.0.0.11 */
 	memcpy(a + 18, MAC_INT, 6);
 	a[24] = 10, a[25] = 0, a[26] = 0, a[27] = 1; /* target 10.0.0.1 */
+}
+
+/* An ARP reply (to the kernel's own request) gets to the kernel, and is no drop. */
+static void arp_reply_is_copied_to_the_kernel(void **state)
+{
+	(void)state;
+	uint8_t f[64], got[128];
+	arp_reply(f);
 	inject(DP_PORT_INT, f, 60);
 	dp_slowpath_poll();
 	assert_int_equal(tap_read(DP_PORT_INT, got, sizeof(got)), 60);
@@ -203,6 +212,54 @@ static void kernel_frames_go_out_of_the_port(void **state)
 	assert_int_equal(sp_delta_drop(DP_DROP_KERNEL_BAD_FRAME), 1);
 }
 
+/* With its own thread (dp_kernel_start()), the kernel path moves frames both ways while the
+ * control loop does nothing at all (no dp_slowpath_poll(): a control thread stuck in a
+ * publication or a netlink request): BFD and VRRP do not wait for it. */
+static void the_kernel_thread_needs_no_control_loop(void **state)
+{
+	(void)state;
+	uint8_t buf[256], got[256];
+	char err[128];
+	struct rte_mbuf *m = NULL;
+	struct timeval tv = {.tv_sec = 10};
+	size_t n = flow(buf, "10.0.0.2", 49152, "10.0.0.1", 3784, IPPROTO_UDP, 0, DP_PORT_INT);
+
+	assert_int_equal(dp_kernel_start(err, sizeof(err)), 0);
+	assert_true(dp_kernel_thread_running());
+	// A worker's BFD packet reaches the TAP: a blocking read, bounded by SO_RCVTIMEO.
+	int fl = fcntl(sv[DP_PORT_INT][1], F_GETFL);
+	assert_int_equal(fcntl(sv[DP_PORT_INT][1], F_SETFL, fl & ~O_NONBLOCK), 0);
+	assert_int_equal(setsockopt(sv[DP_PORT_INT][1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)),
+			 0);
+	inject(DP_PORT_INT, buf, n);
+	assert_int_equal(w->stats.slowpath, 1);
+	assert_int_equal(tap_read(DP_PORT_INT, got, sizeof(got)), (ssize_t)n);
+	assert_memory_equal(got, buf, n);
+
+	// The kernel's answer leaves by the port: on worker 0's ring within 10 s (10,000 x 1 ms).
+	n = vrrp(buf, "10.0.0.1", "224.0.0.18", MAC_VRRP);
+	assert_int_equal(send(sv[DP_PORT_INT][1], buf, n, 0), (ssize_t)n);
+	for (int i = 0; i < 10000 && rte_ring_dequeue(w->ctl_tx, (void **)&m) != 0; i++)
+		usleep(1000);
+	assert_non_null(m);
+	assert_int_equal(dp_priv(m)->out_port, DP_PORT_INT);
+	assert_memory_equal(rte_pktmbuf_mtod(m, uint8_t *), buf, n);
+	rte_pktmbuf_free(m);
+
+	// An ARP reply: the slow path learns from it and hands the thread a copy for the TAP.
+	uint8_t f[64];
+	arp_reply(f);
+	inject(DP_PORT_INT, f, 60);
+	dp_slowpath_poll();
+	assert_int_equal(tap_read(DP_PORT_INT, got, sizeof(got)), 60);
+	assert_memory_equal(got, f, 60);
+	dp_kernel_stop();
+	assert_false(dp_kernel_thread_running());
+	assert_int_equal(sp_delta_in(DP_PORT_INT), 2);
+	assert_int_equal(
+		dp_kernel_stats.kernel_out[DP_PORT_INT] - sp_before.kernel_out[DP_PORT_INT], 1);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, kernel_setup, kernel_teardown)
@@ -214,6 +271,7 @@ int main(void)
 		T(int_snat_address_splits_at_the_snat_ports),
 		T(arp_reply_is_copied_to_the_kernel),
 		T(kernel_frames_go_out_of_the_port),
+		T(the_kernel_thread_needs_no_control_loop),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

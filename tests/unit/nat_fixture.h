@@ -161,7 +161,10 @@ static inline int teardown(void **state)
 	struct rte_mbuf *m = NULL;
 	while (rte_ring_dequeue(w->sp_out, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
+	while (rte_ring_dequeue(w->kern_out, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
 	dp_worker_free(w);
+	w = NULL;
 	dp_workers[0] = NULL;
 	return 0;
 }

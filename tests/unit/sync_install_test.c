@@ -305,12 +305,12 @@ static void sync_port_on_a_snat_address_goes_to_the_kernel(void **state)
 	dp_sync_port = 0;
 	inject(DP_PORT_INT, buf, n);
 	assert_int_equal(w->stats.drops[DP_DROP_NO_SESSION], 1);
-	assert_int_equal(rte_ring_count(w->sp_out), 0);
+	assert_int_equal(rte_ring_count(w->kern_out), 0);
 	dp_sync_port = 3780;
 	inject(DP_PORT_INT, buf, n);
 	dp_sync_port = 0;
 	assert_int_equal(w->stats.drops[DP_DROP_NO_SESSION], 1);
-	assert_int_equal(rte_ring_count(w->sp_out), 1);
+	assert_int_equal(rte_ring_count(w->kern_out), 1);
 	assert_int_equal(w->stats.slowpath, 1);
 }
 
