@@ -26,6 +26,8 @@ struct k8s_build {
 	const struct k8s_pools *pools; /**< the addresses sources may use */
 	struct k8s_limits limits;      /**< p->limits with the defaults filled in */
 	struct cfg_mapping *maps;
+	/** per mapping: its memo id (k8s_desired.ids), 0 while unknown; cap_maps entries */
+	uint64_t *ids;
 	unsigned int n_maps, cap_maps;
 	struct k8s_result *res;
 	unsigned int n_res, cap_res;

@@ -36,6 +36,10 @@ struct k8s_memo {
 
 #define DEP_MAX (2 * K8S_NAME_MAX + 16)
 
+/* The next memo'd mapping's id (struct k8s_memo_entry.first_id): never 0, never given twice
+ * in a process, whatever store, so that an id names one mapping's bytes for good. */
+static uint64_t next_id = 1;
+
 static struct k8s_memo_entry *entry_of(json_t *v)
 {
 	return v ? (struct k8s_memo_entry *)(intptr_t)json_integer_value(v) : NULL;
@@ -275,9 +279,9 @@ const struct k8s_memo_entry *k8s_memo_get(struct k8s_memo *m, enum k8s_kind kind
 	return entry_of(json_object_get(m->entries, k8s_build_dep_key(kind, key, ek, sizeof(ek))));
 }
 
-void k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
-		  const struct k8s_result *r, const struct cfg_mapping *maps, unsigned int n,
-		  json_t *deps, uint64_t dep_kinds)
+uint64_t k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
+		      const struct k8s_result *r, const struct cfg_mapping *maps, unsigned int n,
+		      json_t *deps, uint64_t dep_kinds)
 {
 	struct k8s_memo_entry *e = calloc(1, sizeof(*e));
 	char ek[DEP_MAX];
@@ -287,7 +291,7 @@ void k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
 	k8s_build_dep_key(kind, key, ek, sizeof(ek));
 	drop(m, ek);
 	if (!e)
-		return;
+		return 0;
 	e->source = r != NULL;
 	if (r) {
 		e->res = *r;
@@ -315,14 +319,17 @@ void k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
 		json_t *set = json_object_get(m->rev, dk);
 		if (!set && json_object_set_new(m->rev, dk, set = json_object()) < 0) {
 			drop(m, ek); // unlinks what was linked, frees e
-			return;
+			return 0;
 		}
 		if (json_object_set_new(set, ek, json_null()) < 0) {
 			drop(m, ek);
-			return;
+			return 0;
 		}
 	}
-	return;
+	e->first_id = next_id;
+	next_id += n ? n : 1;
+	return e->first_id;
 fail:
 	entry_free(e);
+	return 0;
 }

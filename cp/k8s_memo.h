@@ -31,6 +31,9 @@ struct k8s_memo_entry {
 	struct k8s_result res;	  /**< before conflicts; advertised owned */
 	struct cfg_mapping *maps; /**< owned, n_maps (none when the result is not valid) */
 	unsigned int n_maps;
+	/** maps[i]'s identity, first_id + i: unique to this entry (never given again), so that a
+	 *  mapping with the same id is this one, byte for byte (k8s_desired.ids) */
+	uint64_t first_id;
 	json_t *deps;	    /**< what build() read: "<kind>:<key>" strings */
 	uint64_t dep_kinds; /**< kinds read whole */
 };
@@ -52,10 +55,11 @@ const struct k8s_memo_entry *k8s_memo_get(struct k8s_memo *m, enum k8s_kind kind
  * Keep what the build of object @p key of @p kind gave: @p r (NULL: not a source; its
  * advertised entries are copied) and its @p n mappings @p maps (copied), read @p deps
  * (borrowed) and @p dep_kinds. Without memory nothing is kept (it is recomputed next pass).
+ * @return the kept mappings' first id (struct k8s_memo_entry.first_id), or 0: not kept.
  */
-void k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
-		  const struct k8s_result *r, const struct cfg_mapping *maps, unsigned int n,
-		  json_t *deps, uint64_t dep_kinds);
+uint64_t k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
+		      const struct k8s_result *r, const struct cfg_mapping *maps, unsigned int n,
+		      json_t *deps, uint64_t dep_kinds);
 
 /** How many mappings the last pass built (before conflicts): the next one's first size. */
 unsigned int k8s_memo_maps_hint(const struct k8s_memo *m);

@@ -463,6 +463,7 @@ void k8s_desired_free(struct k8s_desired *d)
 	for (unsigned int i = 0; i < d->n_maps; i++)
 		cfg_mapping_free(&d->maps[i]);
 	free(d->maps);
+	free(d->ids);
 	for (unsigned int i = 0; i < d->n_res; i++)
 		json_decref(d->res[i].advertised);
 	free(d->res);
@@ -509,6 +510,9 @@ static void desired_drop(struct k8s_desired *d, unsigned int ri, int e, const ch
 	for (unsigned int m = first; m < first + n; m++)
 		cfg_mapping_free(&d->maps[m]);
 	memmove(&d->maps[first], &d->maps[first + n], (d->n_maps - first - n) * sizeof(d->maps[0]));
+	if (d->ids)
+		memmove(&d->ids[first], &d->ids[first + n],
+			(d->n_maps - first - n) * sizeof(d->ids[0]));
 	d->n_maps -= n;
 	r->n_maps = 0;
 	for (unsigned int i = 0; i < d->n_res; i++)
@@ -565,6 +569,7 @@ static int memo_emit(struct k8s_build *b, const struct k8s_memo_entry *e)
 		// Copied whole: no need to zero it first as k8s_build_map() does.
 		if (cfg_mapping_copy(&b->maps[b->n_maps], &e->maps[i]) < 0)
 			return -ENOMEM;
+		b->ids[b->n_maps] = e->first_id + i;
 		b->n_maps++;
 		r->n_maps++;
 	}
@@ -649,9 +654,13 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 			r->fingerprint =
 				fingerprint(r->n_maps ? &b->maps[r->first_map] : NULL, r->n_maps);
 		}
-		if (memo && !b->dep_lost)
-			k8s_memo_put(memo, kind, key, r, r->n_maps ? &b->maps[r->first_map] : NULL,
-				     r->n_maps, b->deps, b->dep_kinds);
+		if (memo && !b->dep_lost) {
+			uint64_t id = k8s_memo_put(memo, kind, key, r,
+						   r->n_maps ? &b->maps[r->first_map] : NULL,
+						   r->n_maps, b->deps, b->dep_kinds);
+			for (unsigned int m = 0; id && m < r->n_maps; m++)
+				b->ids[r->first_map + m] = id + m; // what the memo keeps
+		}
 		json_decref(b->deps);
 		b->deps = NULL;
 	}
@@ -781,8 +790,10 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		}
 		// An accepted source may have no mapping (a StatefulSet of 0 replicas), and then
 		// b.maps may be NULL: no pointer arithmetic on it.
-		if (r->n_maps)
+		if (r->n_maps) {
 			memmove(&b.maps[n], &b.maps[r->first_map], r->n_maps * sizeof(b.maps[0]));
+			memmove(&b.ids[n], &b.ids[r->first_map], r->n_maps * sizeof(b.ids[0]));
+		}
 		r->first_map = n;
 		n += r->n_maps; // r->fingerprint: of these mappings, since its build
 	}
@@ -798,6 +809,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 	// No mapping: the FNV basis, as fingerprint() gives for none.
 	out->fingerprint = b.n_maps ? fnv(all, &b.n_maps, sizeof(b.n_maps)) : 0xcbf29ce484222325ull;
 	out->maps = b.maps;
+	out->ids = b.ids;
 	out->n_maps = b.n_maps;
 	out->res = b.res;
 	out->n_res = b.n_res;
@@ -810,6 +822,7 @@ fail:
 	json_decref(b.pods_by_set);
 	maps_truncate(&b, 0);
 	free(b.maps);
+	free(b.ids);
 	for (unsigned int i = 0; i < b.n_res; i++)
 		json_decref(b.res[i].advertised);
 	free(b.res);

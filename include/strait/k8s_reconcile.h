@@ -93,6 +93,11 @@ struct k8s_result {
 /** The desired state computed from the caches. */
 struct k8s_desired {
 	struct cfg_mapping *maps; /**< owned, n_maps entries, backends owned */
+	/** owned, n_maps entries (or NULL: none known): maps[i]'s identity, or 0. A non-zero id
+	 *  is given to one mapping's bytes once (the incremental reconcile's memo): two mappings
+	 *  with the same id are equal byte for byte, backends too, so that cp/state.c need not
+	 *  compare them (cp_mappings_replace_ids()) */
+	uint64_t *ids;
 	unsigned int n_maps;
 	struct k8s_result *res; /**< one per source object, owned */
 	unsigned int n_res;

@@ -218,7 +218,7 @@ static int reconcile_publish(struct k8s_store *s, unsigned int *n_maps)
 	if ((rc = k8s_reconcile(s, &p, &d)) < 0)
 		return rc;
 	t1 = now_ns();
-	rc = cp_mappings_replace(CP_SRC_K8S, d.maps, d.n_maps, err, sizeof(err));
+	rc = cp_mappings_replace_ids(CP_SRC_K8S, d.maps, d.ids, d.n_maps, err, sizeof(err));
 	reconcile_ns += t1 - t0;
 	replace_ns += now_ns() - t1;
 	cpu_ns += thread_cpu_ns() - c0;

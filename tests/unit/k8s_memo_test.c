@@ -213,6 +213,53 @@ static void an_unchanged_source_is_not_recomputed(void **state)
 	assert_int_equal(pass(), 0);
 }
 
+/* @p name's mapping id in @p d (struct k8s_desired.ids). */
+static uint64_t id_of(const char *name)
+{
+	assert_non_null(d.ids);
+	for (unsigned int i = 0; i < d.n_maps; i++)
+		if (strcmp(d.maps[i].name, name) == 0)
+			return d.ids[i];
+	fail_msg("no mapping %s", name);
+	return 0;
+}
+
+/* Every memo'd mapping comes with an id (cp_mappings_replace_ids()): the same from pass to
+ * pass while its source is taken from the memo, a new one when its source is rebuilt, even
+ * to the same bytes; never shared by two mappings. */
+static void a_memoed_mapping_keeps_its_id_a_rebuilt_one_gets_another(void **state)
+{
+	uint64_t before[N_SVC + 2];
+
+	(void)state;
+	pass();
+	assert_int_equal(d.n_maps, N_SVC + 2);
+	for (unsigned int i = 0; i < d.n_maps; i++) {
+		before[i] = d.ids[i];
+		assert_true(before[i] != 0);
+		for (unsigned int j = 0; j < i; j++)
+			assert_true(before[i] != before[j]);
+	}
+	uint64_t svc2 = id_of("svc-2"), b1 = id_of("b-1");
+	assert_int_equal(pass(), 0);
+	for (unsigned int i = 0; i < d.n_maps; i++)
+		assert_true(d.ids[i] == before[i]);
+
+	slice("svc-2-x", 2, 1u << 1); // rebuilt: a new id
+	assert_int_equal(pass(), 1);
+	assert_true(id_of("svc-2") != svc2);
+	assert_true(id_of("svc-1") == before[1]);
+	assert_true(id_of("b-1") == b1);
+	svc2 = id_of("svc-2");
+	slice("svc-2-x", 2, 1u << 1); // the same slice again: rebuilt, the same bytes
+	assert_int_equal(pass(), 1);
+	assert_true(id_of("svc-2") != svc2);
+	pod(1, false); // the StatefulSet's mappings rebuilt
+	assert_int_equal(pass(), 1);
+	assert_true(id_of("b-1") != b1);
+	assert_as_full_pass();
+}
+
 static void an_endpoint_change_rebuilds_its_service_only(void **state)
 {
 	(void)state;
@@ -522,6 +569,8 @@ static void an_endpoint_change_reaches_the_published_tables(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			a_memoed_mapping_keeps_its_id_a_rebuilt_one_gets_another, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_unchanged_source_is_not_recomputed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(isolating_a_memoed_source_leaves_the_memo_whole,
