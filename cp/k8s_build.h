@@ -28,7 +28,12 @@ struct k8s_build {
 	struct cfg_mapping *maps;
 	/** per mapping: its memo id (k8s_desired.ids), 0 while unknown; cap_maps entries */
 	uint64_t *ids;
+	/** per mapping: its backends are a memo entry's (held[]), not its own; cap_maps */
+	bool *borrowed;
 	unsigned int n_maps, cap_maps;
+	/** the memo entries whose backends borrowed mappings share, a reference each */
+	struct k8s_memo_entry **held;
+	unsigned int n_held, cap_held;
 	struct k8s_result *res;
 	unsigned int n_res, cap_res;
 	/** "namespace/service-name" → [keys of the IPv4 EndpointSlices of that Service], in

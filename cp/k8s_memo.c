@@ -47,6 +47,8 @@ static struct k8s_memo_entry *entry_of(json_t *v)
 
 static void entry_free(struct k8s_memo_entry *e)
 {
+	if (--e->refs > 0) // a desired set still shares its mappings' backends
+		return;
 	for (unsigned int i = 0; i < e->n_maps; i++)
 		cfg_mapping_free(&e->maps[i]);
 	free(e->maps);
@@ -292,6 +294,7 @@ uint64_t k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
 	drop(m, ek);
 	if (!e)
 		return 0;
+	e->refs = 1;
 	e->source = r != NULL;
 	if (r) {
 		e->res = *r;
@@ -332,4 +335,15 @@ uint64_t k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
 fail:
 	entry_free(e);
 	return 0;
+}
+
+void k8s_memo_entry_hold(const struct k8s_memo_entry *e)
+{
+	((struct k8s_memo_entry *)(uintptr_t)e)->refs++;
+}
+
+void k8s_memo_entry_release(struct k8s_memo_entry *e)
+{
+	if (e)
+		entry_free(e);
 }

@@ -34,6 +34,9 @@ struct k8s_memo_entry {
 	/** maps[i]'s identity, first_id + i: unique to this entry (never given again), so that a
 	 *  mapping with the same id is this one, byte for byte (k8s_desired.ids) */
 	uint64_t first_id;
+	/** the memo's own and one per desired set whose mappings share these ones' backends
+	 *  (k8s_memo_entry_hold()): the last release frees the entry */
+	unsigned int refs;
 	json_t *deps;	    /**< what build() read: "<kind>:<key>" strings */
 	uint64_t dep_kinds; /**< kinds read whole */
 };
@@ -60,6 +63,11 @@ const struct k8s_memo_entry *k8s_memo_get(struct k8s_memo *m, enum k8s_kind kind
 uint64_t k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
 		      const struct k8s_result *r, const struct cfg_mapping *maps, unsigned int n,
 		      json_t *deps, uint64_t dep_kinds);
+
+/** Keep @p e (and its mappings' backends) alive until k8s_memo_entry_release(), whatever
+ *  the memo drops meanwhile. */
+void k8s_memo_entry_hold(const struct k8s_memo_entry *e);
+void k8s_memo_entry_release(struct k8s_memo_entry *e);
 
 /** How many mappings the last pass built (before conflicts): the next one's first size. */
 unsigned int k8s_memo_maps_hint(const struct k8s_memo *m);

@@ -458,12 +458,28 @@ static uint64_t fingerprint(const struct cfg_mapping *maps, unsigned int n)
 	return h;
 }
 
+/* Free mapping @p m unless its backends are borrowed from the memo (@p borrowed). */
+static void map_free(struct cfg_mapping *m, bool borrowed)
+{
+	if (!borrowed) // else the memo's, which the set holds
+		cfg_mapping_free(m);
+}
+
+static void held_release(struct k8s_memo_entry **held, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		k8s_memo_entry_release(held[i]);
+	free(held);
+}
+
 void k8s_desired_free(struct k8s_desired *d)
 {
 	for (unsigned int i = 0; i < d->n_maps; i++)
-		cfg_mapping_free(&d->maps[i]);
+		map_free(&d->maps[i], d->borrowed && d->borrowed[i]);
 	free(d->maps);
 	free(d->ids);
+	free(d->borrowed);
+	held_release(d->held, d->n_held);
 	for (unsigned int i = 0; i < d->n_res; i++)
 		json_decref(d->res[i].advertised);
 	free(d->res);
@@ -508,8 +524,11 @@ static void desired_drop(struct k8s_desired *d, unsigned int ri, int e, const ch
 		r->advertised = none;
 	}
 	for (unsigned int m = first; m < first + n; m++)
-		cfg_mapping_free(&d->maps[m]);
+		map_free(&d->maps[m], d->borrowed && d->borrowed[m]);
 	memmove(&d->maps[first], &d->maps[first + n], (d->n_maps - first - n) * sizeof(d->maps[0]));
+	if (d->borrowed)
+		memmove(&d->borrowed[first], &d->borrowed[first + n],
+			(d->n_maps - first - n) * sizeof(d->borrowed[0]));
 	if (d->ids)
 		memmove(&d->ids[first], &d->ids[first + n],
 			(d->n_maps - first - n) * sizeof(d->ids[0]));
@@ -547,8 +566,10 @@ int k8s_desired_isolate(struct k8s_desired *d, k8s_try_build_fn fn, void *arg, c
 
 static void maps_truncate(struct k8s_build *b, unsigned int n)
 {
-	while (b->n_maps > n)
-		cfg_mapping_free(&b->maps[--b->n_maps]);
+	while (b->n_maps > n) {
+		b->n_maps--;
+		map_free(&b->maps[b->n_maps], b->borrowed[b->n_maps]);
+	}
 }
 
 /* Append what memo entry @p e keeps to @p b, as its build would. @return 0 or -ENOMEM. */
@@ -565,11 +586,24 @@ static int memo_emit(struct k8s_build *b, const struct k8s_memo_entry *e)
 	b->n_res++;
 	if (k8s_build_reserve(b, e->n_maps) < 0)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < e->n_maps; i++) {
-		// Copied whole: no need to zero it first as k8s_build_map() does.
-		if (cfg_mapping_copy(&b->maps[b->n_maps], &e->maps[i]) < 0)
+	if (!e->n_maps)
+		return 0;
+	// The backends shared with the memo, which keeps the entry while this set holds it: no
+	// allocation, copy and free of every memo'd mapping's backends per pass.
+	if (b->n_held == b->cap_held) {
+		unsigned int cap = b->cap_held ? 2 * b->cap_held : 256;
+		struct k8s_memo_entry **h = realloc(b->held, cap * sizeof(*h));
+		if (!h)
 			return -ENOMEM;
+		b->held = h;
+		b->cap_held = cap;
+	}
+	k8s_memo_entry_hold(e);
+	b->held[b->n_held++] = (struct k8s_memo_entry *)(uintptr_t)e;
+	for (unsigned int i = 0; i < e->n_maps; i++) {
+		b->maps[b->n_maps] = e->maps[i];
 		b->ids[b->n_maps] = e->first_id + i;
+		b->borrowed[b->n_maps] = true;
 		b->n_maps++;
 		r->n_maps++;
 	}
@@ -782,7 +816,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		struct k8s_result *r = &b.res[i];
 		if (!r->accepted) {
 			for (unsigned int m = r->first_map; m < r->first_map + r->n_maps; m++)
-				cfg_mapping_free(&b.maps[m]);
+				map_free(&b.maps[m], b.borrowed[m]);
 			r->n_maps = 0;
 			r->first_map = n;
 			r->fingerprint = 0;
@@ -793,6 +827,8 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		if (r->n_maps) {
 			memmove(&b.maps[n], &b.maps[r->first_map], r->n_maps * sizeof(b.maps[0]));
 			memmove(&b.ids[n], &b.ids[r->first_map], r->n_maps * sizeof(b.ids[0]));
+			memmove(&b.borrowed[n], &b.borrowed[r->first_map],
+				r->n_maps * sizeof(b.borrowed[0]));
 		}
 		r->first_map = n;
 		n += r->n_maps; // r->fingerprint: of these mappings, since its build
@@ -810,6 +846,9 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 	out->fingerprint = b.n_maps ? fnv(all, &b.n_maps, sizeof(b.n_maps)) : 0xcbf29ce484222325ull;
 	out->maps = b.maps;
 	out->ids = b.ids;
+	out->borrowed = b.borrowed;
+	out->held = b.held;
+	out->n_held = b.n_held;
 	out->n_maps = b.n_maps;
 	out->res = b.res;
 	out->n_res = b.n_res;
@@ -823,6 +862,8 @@ fail:
 	maps_truncate(&b, 0);
 	free(b.maps);
 	free(b.ids);
+	free(b.borrowed);
+	held_release(b.held, b.n_held);
 	for (unsigned int i = 0; i < b.n_res; i++)
 		json_decref(b.res[i].advertised);
 	free(b.res);

@@ -466,6 +466,12 @@ static bool layout_same(const struct tables *prev, const int32_t *prev_of,
 	return true;
 }
 
+/* calloc()'s signature, without the zeroing: for arrays copied whole. */
+static void *alloc_nozero(size_t n, size_t size)
+{
+	return n > SIZE_MAX / size ? NULL : malloc(n * size);
+}
+
 /*
  * The build of a layout_same() generation: @p prev's arrays as blocks, a reference on each of
  * its Maglev tables and on its service table, then each changed mapping rebuilt in its own
@@ -605,10 +611,20 @@ struct tables *tables_build_from(const struct cfg *c, const struct cfg_mapping *
 	t->generation = generation;
 	t->kernel_ports = kernel_ports;
 	t->timeouts = c->timeouts;
-	t->mappings = calloc(n_maps ? n_maps : 1, sizeof(*t->mappings));
-	t->services = calloc(n_svc ? n_svc : 1, sizeof(*t->services));
-	t->backends = calloc(n_be ? n_be : 1, sizeof(*t->backends));
-	t->rules = calloc(n_rules ? n_rules : 1, sizeof(*t->rules));
+	// Entries of @p prev resolved their timeouts from the global ones: reused only if those
+	// are still the same.
+	if (!prev || !prev_of || memcmp(&prev->timeouts, &c->timeouts, sizeof(c->timeouts)) != 0)
+		prev_of = NULL;
+	// Only backend lists changed: every row where it was, the service table shared; the
+	// arrays are then copied whole, not zeroed first.
+	const bool in_place = layout_same(prev, prev_of, maps, n_maps) &&
+			      n_svc == prev->n_services && n_be == prev->n_backends &&
+			      n_rules == prev->n_rules;
+	void *(*const alloc)(size_t, size_t) = in_place ? alloc_nozero : calloc;
+	t->mappings = alloc(n_maps ? n_maps : 1, sizeof(*t->mappings));
+	t->services = alloc(n_svc ? n_svc : 1, sizeof(*t->services));
+	t->backends = alloc(n_be ? n_be : 1, sizeof(*t->backends));
+	t->rules = alloc(n_rules ? n_rules : 1, sizeof(*t->rules));
 	t->vips = calloc(n_vips ? n_vips : 1, sizeof(*t->vips));
 	t->slot_timeouts = malloc(CFG_MAX_MAPPINGS * sizeof(*t->slot_timeouts));
 	t->slot_mss_clamp = calloc(CFG_MAX_MAPPINGS, sizeof(*t->slot_mss_clamp));
@@ -633,12 +649,6 @@ struct tables *tables_build_from(const struct cfg *c, const struct cfg_mapping *
 	// Indexed when the first service needs a table.
 	mi.prev = tables_get();
 	mi.n_new = n_svc;
-	// Entries of @p prev resolved their timeouts from the global ones: reused only if those
-	// are still the same.
-	if (!prev || !prev_of || memcmp(&prev->timeouts, &c->timeouts, sizeof(c->timeouts)) != 0)
-		prev_of = NULL;
-	// Only backend lists changed: every row where it was, the service table shared.
-	const bool in_place = layout_same(prev, prev_of, maps, n_maps);
 	if (!in_place && !(t->svc_refs = malloc(sizeof(*t->svc_refs))))
 		goto fail;
 	if (t->svc_refs)

@@ -91,6 +91,8 @@ struct k8s_result {
 };
 
 /** The desired state computed from the caches. */
+struct k8s_memo_entry;
+
 struct k8s_desired {
 	struct cfg_mapping *maps; /**< owned, n_maps entries, backends owned */
 	/** owned, n_maps entries (or NULL: none known): maps[i]'s identity, or 0. A non-zero id
@@ -98,6 +100,11 @@ struct k8s_desired {
 	 *  with the same id are equal byte for byte, backends too, so that cp/state.c need not
 	 *  compare them (cp_mappings_replace_ids()) */
 	uint64_t *ids;
+	/** owned, n_maps entries (or NULL): maps[i].backends are not maps[i]'s own but those of
+	 *  the memo's copy, which the set holds (held[]) until k8s_desired_free(); read-only */
+	bool *borrowed;
+	struct k8s_memo_entry **held; /**< owned, n_held references (k8s_memo.h) */
+	unsigned int n_held;
 	unsigned int n_maps;
 	struct k8s_result *res; /**< one per source object, owned */
 	unsigned int n_res;

@@ -260,6 +260,39 @@ static void a_memoed_mapping_keeps_its_id_a_rebuilt_one_gets_another(void **stat
 	assert_as_full_pass();
 }
 
+/* A memo'd source's mappings share the memo's backends instead of copying them each pass
+ * (k8s_desired.borrowed): two sets from consecutive passes, both alive, point to the same
+ * backends of an unchanged source; a rebuilt source's are its own. A set outlives the memo
+ * entries it borrows from: after its source is rebuilt (the entry dropped) and the store
+ * destroyed, its backends still read as they were. */
+static void memoed_mappings_share_the_memos_backends_for_as_long_as_the_set_lives(void **state)
+{
+	struct k8s_desired d2 = {0};
+
+	(void)state;
+	pass();
+	pass();
+	const struct cfg_mapping *a1 = t_map(&d, "svc-1"), *a2 = t_map(&d, "svc-2");
+	assert_non_null(a1);
+	assert_non_null(a2);
+	assert_int_equal(a2->n_backends, 3);
+	struct cfg_backend saved[3];
+	memcpy(saved, a2->backends, sizeof(saved));
+
+	slice("svc-2-x", 2, 1u << 1); // svc-2 rebuilt: its memo entry replaced
+	assert_int_equal(k8s_reconcile(&store, &params, &d2), 0);
+	assert_ptr_equal(t_map(&d2, "svc-1")->backends, a1->backends);
+	assert_ptr_not_equal(t_map(&d2, "svc-2")->backends, a2->backends);
+	for (unsigned int i = 0; i < d2.n_maps; i++)
+		assert_int_equal(d2.borrowed[i], strcmp(d2.maps[i].name, "svc-2") != 0);
+	assert_memory_equal(a2->backends, saved, sizeof(saved)); // d still holds the old entry
+	k8s_desired_free(&d2);
+	k8s_store_fini(&store);
+	assert_memory_equal(a2->backends, saved, sizeof(saved));
+	k8s_desired_free(&d);
+	assert_int_equal(k8s_store_init(&store), 0); // for the teardown
+}
+
 static void an_endpoint_change_rebuilds_its_service_only(void **state)
 {
 	(void)state;
@@ -571,6 +604,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			a_memoed_mapping_keeps_its_id_a_rebuilt_one_gets_another, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			memoed_mappings_share_the_memos_backends_for_as_long_as_the_set_lives,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(an_unchanged_source_is_not_recomputed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(isolating_a_memoed_source_leaves_the_memo_whole,
