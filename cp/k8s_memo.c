@@ -32,6 +32,21 @@ struct k8s_memo {
 	unsigned int maps_hint;		       /* mappings built by the last pass */
 	/* the EndpointSlice index of the last pass (k8s_memo_slices()), or NULL */
 	json_t *slices;
+	/* the last settled conflicts (k8s_memo_set_settled()): signature, results, and the
+	 * outcome of those not accepted (most are: only they are kept), by result index */
+	uint64_t settled_sig;
+	unsigned int settled_n;
+	bool settled;
+	struct settled_out *outs;
+	unsigned int n_outs;
+};
+
+struct settled_out {
+	unsigned int index;
+	bool valid, conflict;
+	char reason[K8S_REASON_MAX];
+	char message[K8S_MESSAGE_MAX];
+	char conflict_message[K8S_MESSAGE_MAX];
 };
 
 #define DEP_MAX (2 * K8S_NAME_MAX + 16)
@@ -150,6 +165,7 @@ void k8s_memo_flush(struct k8s_memo *m)
 	memset(m->kind_users, 0, sizeof(m->kind_users));
 	json_decref(m->slices);
 	m->slices = NULL;
+	m->settled = false;
 }
 
 /* Whether a logged change of EndpointSlices moves one in or out of the index of slices by
@@ -191,6 +207,7 @@ static void memo_free(void *p)
 	struct k8s_memo *m = p;
 
 	k8s_memo_flush(m);
+	free(m->outs);
 	json_decref(m->entries);
 	json_decref(m->rev);
 	free(m);
@@ -346,4 +363,58 @@ void k8s_memo_entry_release(struct k8s_memo_entry *e)
 {
 	if (e)
 		entry_free(e);
+}
+
+bool k8s_memo_settled(struct k8s_memo *m, uint64_t sig, struct k8s_result *res, unsigned int n)
+{
+	unsigned int o = 0;
+
+	if (!m->settled || m->settled_sig != sig || m->settled_n != n)
+		return false;
+	for (unsigned int i = 0; i < n; i++) {
+		struct k8s_result *r = &res[i];
+		if (o < m->n_outs && m->outs[o].index == i) {
+			const struct settled_out *x = &m->outs[o++];
+			r->valid = x->valid;
+			r->conflict = x->conflict;
+			r->accepted = false;
+			memcpy(r->reason, x->reason, sizeof(r->reason));
+			memcpy(r->message, x->message, sizeof(r->message));
+			memcpy(r->conflict_message, x->conflict_message,
+			       sizeof(r->conflict_message));
+		} else {
+			r->accepted = r->valid;
+		}
+	}
+	return true;
+}
+
+void k8s_memo_set_settled(struct k8s_memo *m, uint64_t sig, const struct k8s_result *res,
+			  const bool *was_valid, unsigned int n)
+{
+	unsigned int n_outs = 0;
+
+	m->settled = false;
+	for (unsigned int i = 0; i < n; i++)
+		n_outs += was_valid[i] && !res[i].accepted;
+	free(m->outs);
+	m->outs = NULL;
+	m->n_outs = 0;
+	if (n_outs && !(m->outs = calloc(n_outs, sizeof(*m->outs))))
+		return;
+	for (unsigned int i = 0; i < n; i++) {
+		const struct k8s_result *r = &res[i];
+		if (!was_valid[i] || r->accepted)
+			continue;
+		struct settled_out *x = &m->outs[m->n_outs++];
+		x->index = i;
+		x->valid = r->valid;
+		x->conflict = r->conflict;
+		memcpy(x->reason, r->reason, sizeof(x->reason));
+		memcpy(x->message, r->message, sizeof(x->message));
+		memcpy(x->conflict_message, r->conflict_message, sizeof(x->conflict_message));
+	}
+	m->settled_sig = sig;
+	m->settled_n = n;
+	m->settled = true;
 }

@@ -73,6 +73,18 @@ void k8s_memo_entry_release(struct k8s_memo_entry *e);
 unsigned int k8s_memo_maps_hint(const struct k8s_memo *m);
 void k8s_memo_set_maps_hint(struct k8s_memo *m, unsigned int n);
 
+/**
+ * The conflicts' outcome of the last pass, if it settled the same claims: @p sig (a hash of
+ * every result's claim_fp and validity, in order, and of the other sources' keys) equal to
+ * the last k8s_memo_set_settled()'s and as many results. Then each valid one of @p res gets
+ * that pass's outcome (accepted; or failed, with its reason and messages). @return whether so.
+ */
+bool k8s_memo_settled(struct k8s_memo *m, uint64_t sig, struct k8s_result *res, unsigned int n);
+/** Keep the outcome of settling @p n results @p res under @p sig (without memory: none);
+ *  @p was_valid: which were valid before (the others the conflicts did not read). */
+void k8s_memo_set_settled(struct k8s_memo *m, uint64_t sig, const struct k8s_result *res,
+			  const bool *was_valid, unsigned int n);
+
 /** Drop every entry (after a failed pass), and the slice index. */
 void k8s_memo_flush(struct k8s_memo *m);
 

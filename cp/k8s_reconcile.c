@@ -30,8 +30,10 @@
 #include "k8s_source.h"
 
 unsigned long k8s_reconcile_builds;
+unsigned long k8s_reconcile_settles;
 
 static uint64_t fingerprint(const struct cfg_mapping *maps, unsigned int n);
+static uint64_t fnv(uint64_t h, const void *p, size_t n);
 
 static void result_init(struct k8s_result *r, enum k8s_kind kind, const struct k8s_source *src,
 			const json_t *obj)
@@ -316,6 +318,62 @@ static void object_admit(struct k8s_build *b, struct k8s_result *r)
 				"backends), over the budget of %u per object "
 				"(kubernetes.limits.maglevTablesPerObject)",
 				(unsigned long long)maglev, l->maglev);
+}
+
+/* FNV-1a of string @p s and its terminator. */
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+	for (;; s++) {
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+		if (!*s)
+			return h;
+	}
+}
+
+/* What settle_conflicts() reads of mapping @p m: its name and its keys. */
+static uint64_t claim_map(uint64_t h, const struct cfg_mapping *m)
+{
+	h = fnv_str(fnv_str(h, m->ns), m->name);
+	h = fnv(h, &m->n_addrs, sizeof(m->n_addrs));
+	h = fnv(h, m->addrs, m->n_addrs * sizeof(m->addrs[0]));
+	h = fnv(h, &m->n_ports, sizeof(m->n_ports));
+	for (unsigned int p = 0; p < m->n_ports; p++) {
+		uint32_t k[3] = {m->ports[p].port, m->ports[p].end_port, m->ports[p].proto};
+		h = fnv(h, k, sizeof(k));
+	}
+	return h;
+}
+
+/* What settle_conflicts() reads of valid result @p r and its mappings @p maps (struct
+ * k8s_result.claim_fp): the order (age, namespace, name, kind), the names and keys. */
+static uint64_t claim_fp(const struct k8s_result *r, const struct cfg_mapping *maps)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	h = fnv(h, &r->kind, sizeof(r->kind));
+	h = fnv_str(fnv_str(fnv_str(h, r->ns), r->name), r->created);
+	h = fnv(h, &r->n_maps, sizeof(r->n_maps));
+	for (unsigned int m = 0; m < r->n_maps; m++)
+		h = claim_map(h, &maps[m]);
+	return h;
+}
+
+/* Everything settle_conflicts() reads, hashed: the other sources' names and keys, the total
+ * budget, each result's validity and, when valid, its claims, in order. */
+static uint64_t settle_sig(const struct k8s_build *b)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	h = fnv(h, &b->p->n_reserved, sizeof(b->p->n_reserved));
+	for (unsigned int i = 0; i < b->p->n_reserved; i++)
+		h = claim_map(h, b->p->reserved[i]);
+	h = fnv(h, &b->limits.total_keys, sizeof(b->limits.total_keys));
+	h = fnv(h, &b->n_res, sizeof(b->n_res));
+	for (unsigned int i = 0; i < b->n_res; i++) {
+		const uint64_t v = b->res[i].valid ? b->res[i].claim_fp : 1;
+		h = fnv(h, &v, sizeof(v));
+	}
+	return h;
 }
 
 static int settle_conflicts(struct k8s_build *b)
@@ -687,6 +745,7 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 		} else {
 			r->fingerprint =
 				fingerprint(r->n_maps ? &b->maps[r->first_map] : NULL, r->n_maps);
+			r->claim_fp = claim_fp(r, r->n_maps ? &b->maps[r->first_map] : NULL);
 		}
 		if (memo && !b->dep_lost) {
 			uint64_t id = k8s_memo_put(memo, kind, key, r,
@@ -807,8 +866,22 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		k8s_memo_set_maps_hint(memo, b.n_maps);
 		k8s_memo_set_slices(memo, b.slices_by_svc); // for the next passes
 	}
-	if ((rc = settle_conflicts(&b)) < 0)
-		goto fail;
+	// The same claims as the last pass's (endpoint churn): the same outcome, taken from the
+	// memo instead of settled again over every source.
+	uint64_t sig = memo ? settle_sig(&b) : 0;
+	if (!memo || !k8s_memo_settled(memo, sig, b.res, b.n_res)) {
+		bool *was_valid = memo ? malloc(b.n_res + 1) : NULL;
+		for (unsigned int i = 0; was_valid && i < b.n_res; i++)
+			was_valid[i] = b.res[i].valid;
+		k8s_reconcile_settles++;
+		if ((rc = settle_conflicts(&b)) < 0) {
+			free(was_valid);
+			goto fail;
+		}
+		if (was_valid)
+			k8s_memo_set_settled(memo, sig, b.res, was_valid, b.n_res);
+		free(was_valid);
+	}
 
 	// Keep the accepted sources' mappings only, packed.
 	unsigned int n = 0;

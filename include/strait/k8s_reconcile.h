@@ -88,6 +88,9 @@ struct k8s_result {
 	 *  VirtualService's rewrite, ingress...), "" = none: condition `Unsupported` */
 	char unsupported[K8S_MESSAGE_MAX];
 	uint64_t fingerprint; /**< hash of its mappings: changes when what it programs changes */
+	/** hash of what the conflicts read of it (kind, namespace, name, age; its mappings'
+	 *  names, addresses and ports; not their backends), before conflicts */
+	uint64_t claim_fp;
 };
 
 /** The desired state computed from the caches. */
@@ -173,6 +176,10 @@ extern bool k8s_reconcile_incremental;
 /** Sources (objects that decode as one) built by k8s_reconcile() since start, not taken from the memo: how
  *  tests see that an unchanged source is not recomputed and a changed one is. */
 extern unsigned long k8s_reconcile_builds;
+
+/** Passes of k8s_reconcile() that settled conflicts over every source, rather than taking
+ *  the last pass's outcome because no source's claims changed (tests). */
+extern unsigned long k8s_reconcile_settles;
 
 /** Free everything k8s_reconcile() put in @p d and zero it; @p d itself is the caller's. */
 void k8s_desired_free(struct k8s_desired *d);

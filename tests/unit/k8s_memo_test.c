@@ -293,6 +293,50 @@ static void memoed_mappings_share_the_memos_backends_for_as_long_as_the_set_live
 	assert_int_equal(k8s_store_init(&store), 0); // for the teardown
 }
 
+/* Conflicts are settled over every source only when a source's claims (names, addresses,
+ * ports, age) changed; an endpoint change takes the last pass's outcome, the loser's
+ * condition and message too, as a full pass gives them. */
+static void conflicts_are_settled_again_only_when_claims_change(void **state)
+{
+	(void)state;
+	// zz-clash claims svc-1's port: svc-1 is older by name (neither has an age), and wins.
+	put(K8S_KIND_MAPPING,
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"zz-clash\"},\"spec\":{\"addresses\":"
+	    "[\"198.51.100.7\"],\"mode\":\"service\",\"serviceName\":\"svc-3\",\"ports\":"
+	    "[{\"port\":1001,\"servicePort\":80}]}}");
+	unsigned long s0 = k8s_reconcile_settles;
+	pass();
+	assert_int_equal(k8s_reconcile_settles - s0, 1);
+	assert_true(res(&d, "zz-clash")->conflict);
+	assert_false(res(&d, "zz-clash")->accepted);
+	assert_true(res(&d, "svc-1")->accepted);
+	char message[K8S_MESSAGE_MAX];
+	snprintf(message, sizeof(message), "%s", res(&d, "zz-clash")->message);
+
+	s0 = k8s_reconcile_settles;
+	slice("svc-3-x", 3, 1u << 1); // zz-clash's own Service: rebuilt, same claims
+	assert_int_equal(pass(), 2);
+	slice("svc-1-x", 1, 1u << 2);
+	assert_int_equal(pass(), 1);
+	assert_int_equal(k8s_reconcile_settles - s0, 0);
+	assert_true(res(&d, "zz-clash")->conflict);
+	assert_string_equal(res(&d, "zz-clash")->message, message);
+	assert_true(res(&d, "svc-1")->accepted);
+	assert_as_full_pass_n(N_SVC + 2);
+
+	// Another port: settled again, both accepted.
+	s0 = k8s_reconcile_settles;
+	put(K8S_KIND_MAPPING,
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"zz-clash\"},\"spec\":{\"addresses\":"
+	    "[\"198.51.100.7\"],\"mode\":\"service\",\"serviceName\":\"svc-3\",\"ports\":"
+	    "[{\"port\":1500,\"servicePort\":80}]}}");
+	pass();
+	assert_int_equal(k8s_reconcile_settles - s0, 1);
+	assert_true(res(&d, "zz-clash")->accepted);
+	assert_false(res(&d, "zz-clash")->conflict);
+	assert_as_full_pass_n(N_SVC + 2);
+}
+
 static void an_endpoint_change_rebuilds_its_service_only(void **state)
 {
 	(void)state;
@@ -607,6 +651,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			memoed_mappings_share_the_memos_backends_for_as_long_as_the_set_lives,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(conflicts_are_settled_again_only_when_claims_change,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(an_unchanged_source_is_not_recomputed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(isolating_a_memoed_source_leaves_the_memo_whole,
