@@ -843,7 +843,9 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		}
 	}
 	b.cap_res = (unsigned int)n_objs;
-	b.res = calloc(b.cap_res ? b.cap_res : 1, sizeof(*b.res));
+	// Not zeroed: each result is written whole (result_init(), memo_emit()) before it counts,
+	// and there are thousands of ~3 KB each.
+	b.res = malloc((b.cap_res ? b.cap_res : 1) * sizeof(*b.res));
 	// As many mappings as the last pass built, at once: not grown by doubling and copying.
 	if (memo && k8s_build_reserve(&b, k8s_memo_maps_hint(memo)) < 0)
 		b.cap_maps = 0; // grown as it goes
