@@ -18,6 +18,7 @@
 struct tables *_Atomic tables_current;
 
 bool tables_reuse_maglev = true;
+bool tables_share_layout = true;
 
 /* A Maglev table's allocation: this header, then its size entries. */
 struct maglev_blk {
@@ -96,8 +97,12 @@ void tables_free(struct tables *t)
 {
 	if (!t)
 		return;
-	if (t->svc)
-		rte_hash_free(t->svc);
+	// A service table shared with other generations (svc_refs) goes with the last of them.
+	if (!t->svc_refs || --*t->svc_refs == 0) {
+		if (t->svc)
+			rte_hash_free(t->svc);
+		free(t->svc_refs);
+	}
 	for (uint32_t i = 0; i < t->n_services; i++)
 		tables_maglev_put(t->services[i].maglev);
 	free(t->services);

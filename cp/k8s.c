@@ -174,11 +174,12 @@ static int publish(struct k8s_desired *d, char *err, size_t errlen)
 	char ierr[512];
 	int rc;
 
-	rc = cp_mappings_replace(CP_SRC_K8S, d->maps, d->n_maps, err, errlen);
+	rc = cp_mappings_replace_ids(CP_SRC_K8S, d->maps, d->ids, d->n_maps, err, errlen);
 	if (rc < 0) {
 		K8S_LOG(DEBUG, "publish: %s; isolating the objects at fault", err);
 		if (k8s_desired_isolate(d, try_build, NULL, ierr, sizeof(ierr)) == 0)
-			rc = cp_mappings_replace(CP_SRC_K8S, d->maps, d->n_maps, err, errlen);
+			rc = cp_mappings_replace_ids(CP_SRC_K8S, d->maps, d->ids, d->n_maps, err,
+						     errlen);
 	}
 	if (rc == 0)
 		k.isolated_fp = d->fingerprint != wanted ? wanted : 0;

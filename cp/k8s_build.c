@@ -30,6 +30,14 @@ int k8s_build_reserve(struct k8s_build *b, unsigned int n)
 	if (!m)
 		return -ENOMEM;
 	b->maps = m;
+	uint64_t *ids = realloc(b->ids, cap * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM; // b->maps is grown: cap_maps says what both hold
+	b->ids = ids;
+	bool *borrowed = realloc(b->borrowed, cap * sizeof(*borrowed));
+	if (!borrowed)
+		return -ENOMEM;
+	b->borrowed = borrowed;
 	b->cap_maps = cap;
 	return 0;
 }
@@ -40,6 +48,8 @@ int k8s_build_map(struct k8s_build *b)
 		return -ENOMEM;
 	memset(&b->maps[b->n_maps], 0, sizeof(b->maps[0]));
 	b->maps[b->n_maps].ordinal = -1;
+	b->ids[b->n_maps] = 0;
+	b->borrowed[b->n_maps] = false;
 	return (int)b->n_maps++;
 }
 

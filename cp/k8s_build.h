@@ -26,7 +26,14 @@ struct k8s_build {
 	const struct k8s_pools *pools; /**< the addresses sources may use */
 	struct k8s_limits limits;      /**< p->limits with the defaults filled in */
 	struct cfg_mapping *maps;
+	/** per mapping: its memo id (k8s_desired.ids), 0 while unknown; cap_maps entries */
+	uint64_t *ids;
+	/** per mapping: its backends are a memo entry's (held[]), not its own; cap_maps */
+	bool *borrowed;
 	unsigned int n_maps, cap_maps;
+	/** the memo entries whose backends borrowed mappings share, a reference each */
+	struct k8s_memo_entry **held;
+	unsigned int n_held, cap_held;
 	struct k8s_result *res;
 	unsigned int n_res, cap_res;
 	/** "namespace/service-name" → [keys of the IPv4 EndpointSlices of that Service], in

@@ -32,9 +32,28 @@ struct k8s_memo {
 	unsigned int maps_hint;		       /* mappings built by the last pass */
 	/* the EndpointSlice index of the last pass (k8s_memo_slices()), or NULL */
 	json_t *slices;
+	/* the last settled conflicts (k8s_memo_set_settled()): signature, results, and the
+	 * outcome of those not accepted (most are: only they are kept), by result index */
+	uint64_t settled_sig;
+	unsigned int settled_n;
+	bool settled;
+	struct settled_out *outs;
+	unsigned int n_outs;
+};
+
+struct settled_out {
+	unsigned int index;
+	bool valid, conflict;
+	char reason[K8S_REASON_MAX];
+	char message[K8S_MESSAGE_MAX];
+	char conflict_message[K8S_MESSAGE_MAX];
 };
 
 #define DEP_MAX (2 * K8S_NAME_MAX + 16)
+
+/* The next memo'd mapping's id (struct k8s_memo_entry.first_id): never 0, never given twice
+ * in a process, whatever store, so that an id names one mapping's bytes for good. */
+static uint64_t next_id = 1;
 
 static struct k8s_memo_entry *entry_of(json_t *v)
 {
@@ -43,6 +62,8 @@ static struct k8s_memo_entry *entry_of(json_t *v)
 
 static void entry_free(struct k8s_memo_entry *e)
 {
+	if (--e->refs > 0) // a desired set still shares its mappings' backends
+		return;
 	for (unsigned int i = 0; i < e->n_maps; i++)
 		cfg_mapping_free(&e->maps[i]);
 	free(e->maps);
@@ -144,6 +165,7 @@ void k8s_memo_flush(struct k8s_memo *m)
 	memset(m->kind_users, 0, sizeof(m->kind_users));
 	json_decref(m->slices);
 	m->slices = NULL;
+	m->settled = false;
 }
 
 /* Whether a logged change of EndpointSlices moves one in or out of the index of slices by
@@ -185,6 +207,7 @@ static void memo_free(void *p)
 	struct k8s_memo *m = p;
 
 	k8s_memo_flush(m);
+	free(m->outs);
 	json_decref(m->entries);
 	json_decref(m->rev);
 	free(m);
@@ -275,9 +298,9 @@ const struct k8s_memo_entry *k8s_memo_get(struct k8s_memo *m, enum k8s_kind kind
 	return entry_of(json_object_get(m->entries, k8s_build_dep_key(kind, key, ek, sizeof(ek))));
 }
 
-void k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
-		  const struct k8s_result *r, const struct cfg_mapping *maps, unsigned int n,
-		  json_t *deps, uint64_t dep_kinds)
+uint64_t k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
+		      const struct k8s_result *r, const struct cfg_mapping *maps, unsigned int n,
+		      json_t *deps, uint64_t dep_kinds)
 {
 	struct k8s_memo_entry *e = calloc(1, sizeof(*e));
 	char ek[DEP_MAX];
@@ -287,7 +310,8 @@ void k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
 	k8s_build_dep_key(kind, key, ek, sizeof(ek));
 	drop(m, ek);
 	if (!e)
-		return;
+		return 0;
+	e->refs = 1;
 	e->source = r != NULL;
 	if (r) {
 		e->res = *r;
@@ -315,14 +339,82 @@ void k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
 		json_t *set = json_object_get(m->rev, dk);
 		if (!set && json_object_set_new(m->rev, dk, set = json_object()) < 0) {
 			drop(m, ek); // unlinks what was linked, frees e
-			return;
+			return 0;
 		}
 		if (json_object_set_new(set, ek, json_null()) < 0) {
 			drop(m, ek);
-			return;
+			return 0;
 		}
 	}
-	return;
+	e->first_id = next_id;
+	next_id += n ? n : 1;
+	return e->first_id;
 fail:
 	entry_free(e);
+	return 0;
+}
+
+void k8s_memo_entry_hold(const struct k8s_memo_entry *e)
+{
+	((struct k8s_memo_entry *)(uintptr_t)e)->refs++;
+}
+
+void k8s_memo_entry_release(struct k8s_memo_entry *e)
+{
+	if (e)
+		entry_free(e);
+}
+
+bool k8s_memo_settled(struct k8s_memo *m, uint64_t sig, struct k8s_result *res, unsigned int n)
+{
+	unsigned int o = 0;
+
+	if (!m->settled || m->settled_sig != sig || m->settled_n != n)
+		return false;
+	for (unsigned int i = 0; i < n; i++) {
+		struct k8s_result *r = &res[i];
+		if (o < m->n_outs && m->outs[o].index == i) {
+			const struct settled_out *x = &m->outs[o++];
+			r->valid = x->valid;
+			r->conflict = x->conflict;
+			r->accepted = false;
+			memcpy(r->reason, x->reason, sizeof(r->reason));
+			memcpy(r->message, x->message, sizeof(r->message));
+			memcpy(r->conflict_message, x->conflict_message,
+			       sizeof(r->conflict_message));
+		} else {
+			r->accepted = r->valid;
+		}
+	}
+	return true;
+}
+
+void k8s_memo_set_settled(struct k8s_memo *m, uint64_t sig, const struct k8s_result *res,
+			  const bool *was_valid, unsigned int n)
+{
+	unsigned int n_outs = 0;
+
+	m->settled = false;
+	for (unsigned int i = 0; i < n; i++)
+		n_outs += was_valid[i] && !res[i].accepted;
+	free(m->outs);
+	m->outs = NULL;
+	m->n_outs = 0;
+	if (n_outs && !(m->outs = calloc(n_outs, sizeof(*m->outs))))
+		return;
+	for (unsigned int i = 0; i < n; i++) {
+		const struct k8s_result *r = &res[i];
+		if (!was_valid[i] || r->accepted)
+			continue;
+		struct settled_out *x = &m->outs[m->n_outs++];
+		x->index = i;
+		x->valid = r->valid;
+		x->conflict = r->conflict;
+		memcpy(x->reason, r->reason, sizeof(x->reason));
+		memcpy(x->message, r->message, sizeof(x->message));
+		memcpy(x->conflict_message, r->conflict_message, sizeof(x->conflict_message));
+	}
+	m->settled_sig = sig;
+	m->settled_n = n;
+	m->settled = true;
 }

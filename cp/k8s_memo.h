@@ -31,6 +31,12 @@ struct k8s_memo_entry {
 	struct k8s_result res;	  /**< before conflicts; advertised owned */
 	struct cfg_mapping *maps; /**< owned, n_maps (none when the result is not valid) */
 	unsigned int n_maps;
+	/** maps[i]'s identity, first_id + i: unique to this entry (never given again), so that a
+	 *  mapping with the same id is this one, byte for byte (k8s_desired.ids) */
+	uint64_t first_id;
+	/** the memo's own and one per desired set whose mappings share these ones' backends
+	 *  (k8s_memo_entry_hold()): the last release frees the entry */
+	unsigned int refs;
 	json_t *deps;	    /**< what build() read: "<kind>:<key>" strings */
 	uint64_t dep_kinds; /**< kinds read whole */
 };
@@ -52,14 +58,32 @@ const struct k8s_memo_entry *k8s_memo_get(struct k8s_memo *m, enum k8s_kind kind
  * Keep what the build of object @p key of @p kind gave: @p r (NULL: not a source; its
  * advertised entries are copied) and its @p n mappings @p maps (copied), read @p deps
  * (borrowed) and @p dep_kinds. Without memory nothing is kept (it is recomputed next pass).
+ * @return the kept mappings' first id (struct k8s_memo_entry.first_id), or 0: not kept.
  */
-void k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
-		  const struct k8s_result *r, const struct cfg_mapping *maps, unsigned int n,
-		  json_t *deps, uint64_t dep_kinds);
+uint64_t k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
+		      const struct k8s_result *r, const struct cfg_mapping *maps, unsigned int n,
+		      json_t *deps, uint64_t dep_kinds);
+
+/** Keep @p e (and its mappings' backends) alive until k8s_memo_entry_release(), whatever
+ *  the memo drops meanwhile. */
+void k8s_memo_entry_hold(const struct k8s_memo_entry *e);
+void k8s_memo_entry_release(struct k8s_memo_entry *e);
 
 /** How many mappings the last pass built (before conflicts): the next one's first size. */
 unsigned int k8s_memo_maps_hint(const struct k8s_memo *m);
 void k8s_memo_set_maps_hint(struct k8s_memo *m, unsigned int n);
+
+/**
+ * The conflicts' outcome of the last pass, if it settled the same claims: @p sig (a hash of
+ * every result's claim_fp and validity, in order, and of the other sources' keys) equal to
+ * the last k8s_memo_set_settled()'s and as many results. Then each valid one of @p res gets
+ * that pass's outcome (accepted; or failed, with its reason and messages). @return whether so.
+ */
+bool k8s_memo_settled(struct k8s_memo *m, uint64_t sig, struct k8s_result *res, unsigned int n);
+/** Keep the outcome of settling @p n results @p res under @p sig (without memory: none);
+ *  @p was_valid: which were valid before (the others the conflicts did not read). */
+void k8s_memo_set_settled(struct k8s_memo *m, uint64_t sig, const struct k8s_result *res,
+			  const bool *was_valid, unsigned int n);
 
 /** Drop every entry (after a failed pass), and the slice index. */
 void k8s_memo_flush(struct k8s_memo *m);

@@ -30,8 +30,10 @@
 #include "k8s_source.h"
 
 unsigned long k8s_reconcile_builds;
+unsigned long k8s_reconcile_settles;
 
 static uint64_t fingerprint(const struct cfg_mapping *maps, unsigned int n);
+static uint64_t fnv(uint64_t h, const void *p, size_t n);
 
 static void result_init(struct k8s_result *r, enum k8s_kind kind, const struct k8s_source *src,
 			const json_t *obj)
@@ -318,6 +320,62 @@ static void object_admit(struct k8s_build *b, struct k8s_result *r)
 				(unsigned long long)maglev, l->maglev);
 }
 
+/* FNV-1a of string @p s and its terminator. */
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+	for (;; s++) {
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+		if (!*s)
+			return h;
+	}
+}
+
+/* What settle_conflicts() reads of mapping @p m: its name and its keys. */
+static uint64_t claim_map(uint64_t h, const struct cfg_mapping *m)
+{
+	h = fnv_str(fnv_str(h, m->ns), m->name);
+	h = fnv(h, &m->n_addrs, sizeof(m->n_addrs));
+	h = fnv(h, m->addrs, m->n_addrs * sizeof(m->addrs[0]));
+	h = fnv(h, &m->n_ports, sizeof(m->n_ports));
+	for (unsigned int p = 0; p < m->n_ports; p++) {
+		uint32_t k[3] = {m->ports[p].port, m->ports[p].end_port, m->ports[p].proto};
+		h = fnv(h, k, sizeof(k));
+	}
+	return h;
+}
+
+/* What settle_conflicts() reads of valid result @p r and its mappings @p maps (struct
+ * k8s_result.claim_fp): the order (age, namespace, name, kind), the names and keys. */
+static uint64_t claim_fp(const struct k8s_result *r, const struct cfg_mapping *maps)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	h = fnv(h, &r->kind, sizeof(r->kind));
+	h = fnv_str(fnv_str(fnv_str(h, r->ns), r->name), r->created);
+	h = fnv(h, &r->n_maps, sizeof(r->n_maps));
+	for (unsigned int m = 0; m < r->n_maps; m++)
+		h = claim_map(h, &maps[m]);
+	return h;
+}
+
+/* Everything settle_conflicts() reads, hashed: the other sources' names and keys, the total
+ * budget, each result's validity and, when valid, its claims, in order. */
+static uint64_t settle_sig(const struct k8s_build *b)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	h = fnv(h, &b->p->n_reserved, sizeof(b->p->n_reserved));
+	for (unsigned int i = 0; i < b->p->n_reserved; i++)
+		h = claim_map(h, b->p->reserved[i]);
+	h = fnv(h, &b->limits.total_keys, sizeof(b->limits.total_keys));
+	h = fnv(h, &b->n_res, sizeof(b->n_res));
+	for (unsigned int i = 0; i < b->n_res; i++) {
+		const uint64_t v = b->res[i].valid ? b->res[i].claim_fp : 1;
+		h = fnv(h, &v, sizeof(v));
+	}
+	return h;
+}
+
 static int settle_conflicts(struct k8s_build *b)
 {
 	const struct k8s_reconcile_params *p = b->p;
@@ -458,11 +516,28 @@ static uint64_t fingerprint(const struct cfg_mapping *maps, unsigned int n)
 	return h;
 }
 
+/* Free mapping @p m unless its backends are borrowed from the memo (@p borrowed). */
+static void map_free(struct cfg_mapping *m, bool borrowed)
+{
+	if (!borrowed) // else the memo's, which the set holds
+		cfg_mapping_free(m);
+}
+
+static void held_release(struct k8s_memo_entry **held, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		k8s_memo_entry_release(held[i]);
+	free(held);
+}
+
 void k8s_desired_free(struct k8s_desired *d)
 {
 	for (unsigned int i = 0; i < d->n_maps; i++)
-		cfg_mapping_free(&d->maps[i]);
+		map_free(&d->maps[i], d->borrowed && d->borrowed[i]);
 	free(d->maps);
+	free(d->ids);
+	free(d->borrowed);
+	held_release(d->held, d->n_held);
 	for (unsigned int i = 0; i < d->n_res; i++)
 		json_decref(d->res[i].advertised);
 	free(d->res);
@@ -507,8 +582,14 @@ static void desired_drop(struct k8s_desired *d, unsigned int ri, int e, const ch
 		r->advertised = none;
 	}
 	for (unsigned int m = first; m < first + n; m++)
-		cfg_mapping_free(&d->maps[m]);
+		map_free(&d->maps[m], d->borrowed && d->borrowed[m]);
 	memmove(&d->maps[first], &d->maps[first + n], (d->n_maps - first - n) * sizeof(d->maps[0]));
+	if (d->borrowed)
+		memmove(&d->borrowed[first], &d->borrowed[first + n],
+			(d->n_maps - first - n) * sizeof(d->borrowed[0]));
+	if (d->ids)
+		memmove(&d->ids[first], &d->ids[first + n],
+			(d->n_maps - first - n) * sizeof(d->ids[0]));
 	d->n_maps -= n;
 	r->n_maps = 0;
 	for (unsigned int i = 0; i < d->n_res; i++)
@@ -543,8 +624,10 @@ int k8s_desired_isolate(struct k8s_desired *d, k8s_try_build_fn fn, void *arg, c
 
 static void maps_truncate(struct k8s_build *b, unsigned int n)
 {
-	while (b->n_maps > n)
-		cfg_mapping_free(&b->maps[--b->n_maps]);
+	while (b->n_maps > n) {
+		b->n_maps--;
+		map_free(&b->maps[b->n_maps], b->borrowed[b->n_maps]);
+	}
 }
 
 /* Append what memo entry @p e keeps to @p b, as its build would. @return 0 or -ENOMEM. */
@@ -561,10 +644,24 @@ static int memo_emit(struct k8s_build *b, const struct k8s_memo_entry *e)
 	b->n_res++;
 	if (k8s_build_reserve(b, e->n_maps) < 0)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < e->n_maps; i++) {
-		// Copied whole: no need to zero it first as k8s_build_map() does.
-		if (cfg_mapping_copy(&b->maps[b->n_maps], &e->maps[i]) < 0)
+	if (!e->n_maps)
+		return 0;
+	// The backends shared with the memo, which keeps the entry while this set holds it: no
+	// allocation, copy and free of every memo'd mapping's backends per pass.
+	if (b->n_held == b->cap_held) {
+		unsigned int cap = b->cap_held ? 2 * b->cap_held : 256;
+		struct k8s_memo_entry **h = realloc(b->held, cap * sizeof(*h));
+		if (!h)
 			return -ENOMEM;
+		b->held = h;
+		b->cap_held = cap;
+	}
+	k8s_memo_entry_hold(e);
+	b->held[b->n_held++] = (struct k8s_memo_entry *)(uintptr_t)e;
+	for (unsigned int i = 0; i < e->n_maps; i++) {
+		b->maps[b->n_maps] = e->maps[i];
+		b->ids[b->n_maps] = e->first_id + i;
+		b->borrowed[b->n_maps] = true;
 		b->n_maps++;
 		r->n_maps++;
 	}
@@ -648,10 +745,15 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 		} else {
 			r->fingerprint =
 				fingerprint(r->n_maps ? &b->maps[r->first_map] : NULL, r->n_maps);
+			r->claim_fp = claim_fp(r, r->n_maps ? &b->maps[r->first_map] : NULL);
 		}
-		if (memo && !b->dep_lost)
-			k8s_memo_put(memo, kind, key, r, r->n_maps ? &b->maps[r->first_map] : NULL,
-				     r->n_maps, b->deps, b->dep_kinds);
+		if (memo && !b->dep_lost) {
+			uint64_t id = k8s_memo_put(memo, kind, key, r,
+						   r->n_maps ? &b->maps[r->first_map] : NULL,
+						   r->n_maps, b->deps, b->dep_kinds);
+			for (unsigned int m = 0; id && m < r->n_maps; m++)
+				b->ids[r->first_map + m] = id + m; // what the memo keeps
+		}
 		json_decref(b->deps);
 		b->deps = NULL;
 	}
@@ -741,7 +843,9 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		}
 	}
 	b.cap_res = (unsigned int)n_objs;
-	b.res = calloc(b.cap_res ? b.cap_res : 1, sizeof(*b.res));
+	// Not zeroed: each result is written whole (result_init(), memo_emit()) before it counts,
+	// and there are thousands of ~3 KB each.
+	b.res = malloc((b.cap_res ? b.cap_res : 1) * sizeof(*b.res));
 	// As many mappings as the last pass built, at once: not grown by doubling and copying.
 	if (memo && k8s_build_reserve(&b, k8s_memo_maps_hint(memo)) < 0)
 		b.cap_maps = 0; // grown as it goes
@@ -764,8 +868,22 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		k8s_memo_set_maps_hint(memo, b.n_maps);
 		k8s_memo_set_slices(memo, b.slices_by_svc); // for the next passes
 	}
-	if ((rc = settle_conflicts(&b)) < 0)
-		goto fail;
+	// The same claims as the last pass's (endpoint churn): the same outcome, taken from the
+	// memo instead of settled again over every source.
+	uint64_t sig = memo ? settle_sig(&b) : 0;
+	if (!memo || !k8s_memo_settled(memo, sig, b.res, b.n_res)) {
+		bool *was_valid = memo ? malloc(b.n_res + 1) : NULL;
+		for (unsigned int i = 0; was_valid && i < b.n_res; i++)
+			was_valid[i] = b.res[i].valid;
+		k8s_reconcile_settles++;
+		if ((rc = settle_conflicts(&b)) < 0) {
+			free(was_valid);
+			goto fail;
+		}
+		if (was_valid)
+			k8s_memo_set_settled(memo, sig, b.res, was_valid, b.n_res);
+		free(was_valid);
+	}
 
 	// Keep the accepted sources' mappings only, packed.
 	unsigned int n = 0;
@@ -773,7 +891,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		struct k8s_result *r = &b.res[i];
 		if (!r->accepted) {
 			for (unsigned int m = r->first_map; m < r->first_map + r->n_maps; m++)
-				cfg_mapping_free(&b.maps[m]);
+				map_free(&b.maps[m], b.borrowed[m]);
 			r->n_maps = 0;
 			r->first_map = n;
 			r->fingerprint = 0;
@@ -781,8 +899,12 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		}
 		// An accepted source may have no mapping (a StatefulSet of 0 replicas), and then
 		// b.maps may be NULL: no pointer arithmetic on it.
-		if (r->n_maps)
+		if (r->n_maps) {
 			memmove(&b.maps[n], &b.maps[r->first_map], r->n_maps * sizeof(b.maps[0]));
+			memmove(&b.ids[n], &b.ids[r->first_map], r->n_maps * sizeof(b.ids[0]));
+			memmove(&b.borrowed[n], &b.borrowed[r->first_map],
+				r->n_maps * sizeof(b.borrowed[0]));
+		}
 		r->first_map = n;
 		n += r->n_maps; // r->fingerprint: of these mappings, since its build
 	}
@@ -798,6 +920,10 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 	// No mapping: the FNV basis, as fingerprint() gives for none.
 	out->fingerprint = b.n_maps ? fnv(all, &b.n_maps, sizeof(b.n_maps)) : 0xcbf29ce484222325ull;
 	out->maps = b.maps;
+	out->ids = b.ids;
+	out->borrowed = b.borrowed;
+	out->held = b.held;
+	out->n_held = b.n_held;
 	out->n_maps = b.n_maps;
 	out->res = b.res;
 	out->n_res = b.n_res;
@@ -810,6 +936,9 @@ fail:
 	json_decref(b.pods_by_set);
 	maps_truncate(&b, 0);
 	free(b.maps);
+	free(b.ids);
+	free(b.borrowed);
+	held_release(b.held, b.n_held);
 	for (unsigned int i = 0; i < b.n_res; i++)
 		json_decref(b.res[i].advertised);
 	free(b.res);

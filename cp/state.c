@@ -24,7 +24,10 @@
 struct entry {
 	struct cfg_mapping m;
 	enum cp_source src;
+	uint64_t id; /**< cp_mappings_replace_ids(): the id m came with, 0 = none */
 };
+
+unsigned long cp_state_compared;
 
 /*
  * Counter slots: each mapping (namespace/name) has one while it is published, stable across
@@ -385,8 +388,10 @@ static struct entry *entry_new(enum cp_source src, const struct cfg_mapping *m)
 		free(e);
 		return NULL;
 	}
-	if (e)
+	if (e) {
 		e->src = src;
+		e->id = 0;
+	}
 	return e;
 }
 
@@ -575,6 +580,12 @@ static int name_ix_find(const struct name_ix *x, struct entry *const *e, enum cp
 int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsigned int n,
 			char *err, size_t errlen)
 {
+	return cp_mappings_replace_ids(src, maps, NULL, n, err, errlen);
+}
+
+int cp_mappings_replace_ids(enum cp_source src, const struct cfg_mapping *maps, const uint64_t *ids,
+			    unsigned int n, char *err, size_t errlen)
+{
 	// The list's capacity is what is allocated here: st.n changes below.
 	unsigned int cap = st.n + n + 1;
 	struct name_ix old_ix = {0}, new_ix = {0};
@@ -607,7 +618,16 @@ int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsi
 		off++;
 	for (unsigned int i = 0; i < n; i++) {
 		const int64_t g = (int64_t)i + off;
+		const uint64_t id = ids ? ids[i] : 0;
 		int j = -1;
+		// The same id where the order puts it: the same bytes, nothing to compare.
+		if (id && g >= 0 && g < st.n && st.maps[g]->id == id && st.maps[g]->src == src &&
+		    !kept_old[g]) {
+			prev_of[k] = (int32_t)g;
+			next[k] = st.maps[g];
+			kept_old[g] = moved[k++] = true;
+			continue;
+		}
 		if (g >= 0 && g < st.n && st.maps[g]->src == src && !kept_old[g] &&
 		    !strcmp(st.maps[g]->m.name, maps[i].name) &&
 		    !strcmp(st.maps[g]->m.ns, maps[i].ns)) {
@@ -619,9 +639,11 @@ int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsi
 			if (j >= 0)
 				off = j - (int64_t)i;
 		}
-		if (j >= 0 && !kept_old[j] && same_mapping(&st.maps[j]->m, &maps[i])) {
+		if (j >= 0 && !kept_old[j] && (cp_state_compared++, true) &&
+		    same_mapping(&st.maps[j]->m, &maps[i])) {
 			prev_of[k] = j;
 			next[k] = st.maps[j];
+			next[k]->id = id; // the same bytes: this id names them too
 			kept_old[j] = moved[k++] = true;
 			continue;
 		}
@@ -629,6 +651,7 @@ int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsi
 			ret = -ENOMEM;
 			goto undo;
 		}
+		next[k]->id = id;
 		prev_of[k++] = -1;
 	}
 	ret = publish(next, k, prev_of, err, errlen);

@@ -333,6 +333,221 @@ static int mapping_reuse(struct tables *t, const struct cfg *c, const struct cfg
 	return 0;
 }
 
+/*
+ * Mapping @p cm as entry t->n_mappings, built: its counter slot (@p slot_of), names, resolved
+ * timeouts, rules, services with their backends and Maglev tables, and with @p keys its
+ * service table keys. @return 0 or a positive errno with @p err.
+ */
+static int mapping_build(struct tables *t, const struct cfg *c, const struct cfg_mapping *cm,
+			 int (*slot_of)(const char *ns, const char *name), struct mg_index *mi,
+			 bool keys, char *err, size_t errlen)
+{
+	struct tbl_mapping *tm = &t->mappings[t->n_mappings];
+	int slot, e;
+
+	slot = slot_of(cm->ns, cm->name);
+	if (slot < 0) {
+		snprintf(err, errlen, "mapping %s: no counter slot left (%u mappings at most)",
+			 cm->name, CFG_MAX_MAPPINGS);
+		return ENOSPC;
+	}
+	str_copy(tm->name, sizeof(tm->name), cm->name);
+	str_copy(tm->ns, sizeof(tm->ns), cm->ns);
+	tm->ordinal = cm->ordinal;
+	tm->slot = (uint16_t)slot;
+	tm->nat = (uint8_t)cm->nat;
+	tm->mode = (uint8_t)cm->mode;
+	tm->n_allowed = cm->n_allowed;
+	memcpy(tm->allowed, cm->allowed, sizeof(cm->allowed[0]) * cm->n_allowed);
+#define TBL_TIMEOUT_(member, ckey, crdkey, word, def, states)                                      \
+	tm->timeouts.member = timeout_or(cm->timeouts.member, c->timeouts.member);
+	CFG_TIMEOUTS(TBL_TIMEOUT_)
+#undef TBL_TIMEOUT_
+	t->slot_timeouts[slot] = tm->timeouts;
+	tm->limits = cm->limits;
+	tm->maglev_seed = cm->maglev.seed;
+	tm->maglev_size = cm->maglev.table_size ? cm->maglev.table_size : MAGLEV_TABLE_SIZE_DEFAULT;
+	tm->affinity = (uint8_t)cm->affinity;
+	tm->pickup = cm->pickup && cm->nat == CFG_NAT_PRESERVE_SOURCE;
+	t->slot_mss_clamp[slot] = cm->tcp_mss_clamp;
+	tm->n_addrs = cm->n_addrs;
+	memcpy(tm->addrs, cm->addrs, sizeof(cm->addrs[0]) * cm->n_addrs);
+	tm->first_service = t->n_services;
+	for (unsigned int a = 0; a < cm->n_addrs; a++)
+		if (served(c, &c->ext, cm->addrs[a], true))
+			vip_add(t, cm->addrs[a]);
+
+	if ((e = rules_add(t, tm, cm, err, errlen)) != 0)
+		return e;
+	for (unsigned int sp = 0; sp < cm->n_ports * tm->n_groups; sp++) {
+		const unsigned int p = sp / tm->n_groups, g = sp % tm->n_groups;
+		const struct cfg_map_port *mp = &cm->ports[p];
+		uint32_t idx = t->n_services;
+		struct tbl_service *s = &t->services[t->n_services++];
+
+		s->mapping = t->n_mappings;
+		s->port_lo = mp->port;
+		s->port_hi = mp->end_port ? mp->end_port : mp->port;
+		s->target_port = mp->service_port;
+		s->proto = mp->proto;
+		s->first_backend = t->n_backends;
+		for (unsigned int b = 0; b < cm->n_backends; b++) {
+			if (tm->n_groups > 1 && cm->backends[b].group != g)
+				continue; // another group's
+			struct tbl_backend *tb = &t->backends[t->n_backends++];
+			tb->addr = rte_cpu_to_be_32(cm->backends[b].addr);
+			tb->port = cm->backends[b].port;
+			tb->weight = cm->backends[b].serving_only ? 0 : cm->backends[b].weight;
+			str_copy(tb->name, sizeof(tb->name), cm->backends[b].name);
+			if (tb->weight) {
+				s->n_eligible++;
+				s->single = (uint16_t)s->n_backends;
+			}
+			s->n_backends++;
+		}
+		if (s->n_eligible > 1 && (e = service_maglev(t, s, mi)) != 0)
+			return e;
+		// The lookup finds group 0's service; the rules find the others'.
+		if (keys && g == 0 && (e = svc_keys_add(t, cm, idx, err, errlen)) != 0)
+			return e;
+	}
+	tm->n_services = t->n_services - tm->first_service;
+	t->n_mappings++;
+	return 0;
+}
+
+/* Whether @p cm, built, takes exactly the rows of @p prev's entry @p pi: the same name (so the
+ * same counter slot), addresses, ports and groups (the same services, at the same indexes,
+ * with the same service table keys), rules and backends per service. Its contents may
+ * differ: backends' addresses, weights, names, timeouts, Maglev tables... */
+static bool same_shape(const struct tables *prev, uint32_t pi, const struct cfg_mapping *cm)
+{
+	const struct tbl_mapping *pm = &prev->mappings[pi];
+	const unsigned int groups = map_groups(cm);
+
+	if (strcmp(pm->name, cm->name) || strcmp(pm->ns, cm->ns) || pm->n_addrs != cm->n_addrs ||
+	    memcmp(pm->addrs, cm->addrs, cm->n_addrs * sizeof(cm->addrs[0])) ||
+	    pm->n_groups != groups || pm->n_rules != cm->n_rules ||
+	    pm->n_services != cm->n_ports * groups)
+		return false;
+	for (uint32_t j = 0; j < pm->n_services; j++) {
+		const struct tbl_service *s = &prev->services[pm->first_service + j];
+		const struct cfg_map_port *mp = &cm->ports[j / groups];
+		const unsigned int g = j % groups;
+		uint32_t nb = 0;
+
+		if (s->port_lo != mp->port ||
+		    s->port_hi != (mp->end_port ? mp->end_port : mp->port) || s->proto != mp->proto)
+			return false;
+		for (unsigned int b = 0; b < cm->n_backends; b++)
+			nb += groups <= 1 || cm->backends[b].group == g;
+		if (s->n_backends != nb)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Whether every service of the build lands at the index it has in @p prev: the same number
+ * of mappings, each either taken unchanged from the same position (@p prev_of[m] == m) or of
+ * the same shape as the entry it replaces (same_shape()). Then @p prev's service table (keys
+ * to service indexes) is this build's too, with no key to add and no conflict to find: what
+ * endpoint churn gives (backends come, go ready or unready, change weight).
+ */
+static bool layout_same(const struct tables *prev, const int32_t *prev_of,
+			const struct cfg_mapping *const *maps, unsigned int n_maps)
+{
+	if (!tables_share_layout || !prev || !prev_of || !prev->svc_refs ||
+	    prev->n_mappings != n_maps)
+		return false;
+	for (unsigned int m = 0; m < n_maps; m++)
+		if (prev_of[m] != (int32_t)m && (prev_of[m] >= 0 || !same_shape(prev, m, maps[m])))
+			return false;
+	return true;
+}
+
+/* calloc()'s signature, without the zeroing: for arrays copied whole. */
+static void *alloc_nozero(size_t n, size_t size)
+{
+	return n > SIZE_MAX / size ? NULL : malloc(n * size);
+}
+
+/*
+ * The build of a layout_same() generation: @p prev's arrays as blocks, a reference on each of
+ * its Maglev tables and on its service table, then each changed mapping rebuilt in its own
+ * rows (zeroed first, as a fresh array is). The VIPs are listed again (whether an address is
+ * served now). @return 0 or a positive errno with @p err and @p failed.
+ */
+static int build_in_place(struct tables *t, const struct cfg *c,
+			  const struct cfg_mapping *const *maps, unsigned int n_maps,
+			  int (*slot_of)(const char *ns, const char *name),
+			  const struct tables *prev, const int32_t *prev_of, struct mg_index *mi,
+			  int *failed, char *err, size_t errlen)
+{
+	int e;
+
+	memcpy(t->mappings, prev->mappings, prev->n_mappings * sizeof(*t->mappings));
+	memcpy(t->services, prev->services, prev->n_services * sizeof(*t->services));
+	memcpy(t->backends, prev->backends, prev->n_backends * sizeof(*t->backends));
+	if (prev->n_rules)
+		memcpy(t->rules, prev->rules, prev->n_rules * sizeof(*t->rules));
+	memcpy(t->slot_timeouts, prev->slot_timeouts, CFG_MAX_MAPPINGS * sizeof(*t->slot_timeouts));
+	memcpy(t->slot_mss_clamp, prev->slot_mss_clamp,
+	       CFG_MAX_MAPPINGS * sizeof(*t->slot_mss_clamp));
+	t->n_mappings = prev->n_mappings;
+	t->n_services = prev->n_services;
+	t->n_backends = prev->n_backends;
+	t->n_rules = prev->n_rules;
+	for (uint32_t i = 0; i < t->n_services; i++)
+		if (t->services[i].maglev)
+			tables_maglev_get(t->services[i].maglev);
+	for (unsigned int m = 0; m < n_maps; m++) {
+		const struct cfg_mapping *cm = maps[m];
+		const struct tbl_mapping *pm = &prev->mappings[m];
+
+		if (prev_of[m] == (int32_t)m) {
+			for (unsigned int a = 0; a < cm->n_addrs; a++)
+				if (served(c, &c->ext, cm->addrs[a], true))
+					vip_add(t, cm->addrs[a]);
+			for (uint32_t j = 0; j < pm->n_services; j++)
+				t->n_maglev_reused +=
+					t->services[pm->first_service + j].maglev != NULL;
+			continue;
+		}
+		// Its rows, as a fresh array has them: its services' tables given back first.
+		struct tbl_service *s = &t->services[pm->first_service];
+		const uint32_t b0 = pm->n_services ? s[0].first_backend : 0;
+		const uint32_t nb = pm->n_services ? s[pm->n_services - 1].first_backend +
+							     s[pm->n_services - 1].n_backends - b0
+						   : 0;
+		for (uint32_t j = 0; j < pm->n_services; j++)
+			tables_maglev_put(s[j].maglev);
+		memset(s, 0, pm->n_services * sizeof(*s));
+		memset(&t->backends[b0], 0, nb * sizeof(*t->backends));
+		memset(&t->mappings[m], 0, sizeof(t->mappings[m]));
+		if (pm->n_rules)
+			memset(&t->rules[pm->first_rule], 0, pm->n_rules * sizeof(*t->rules));
+		t->n_mappings = m;
+		t->n_services = pm->first_service;
+		t->n_backends = b0;
+		t->n_rules = pm->first_rule;
+		*failed = (int)m;
+		e = mapping_build(t, c, cm, slot_of, mi, false, err, errlen);
+		// Every row is the tables' again (tables_free() gives back what they hold).
+		t->n_mappings = prev->n_mappings;
+		t->n_services = prev->n_services;
+		t->n_backends = prev->n_backends;
+		t->n_rules = prev->n_rules;
+		if (e != 0)
+			return e;
+	}
+	t->svc = prev->svc;
+	t->svc_refs = prev->svc_refs;
+	++*t->svc_refs;
+	t->svc_shared = true;
+	return 0;
+}
+
 struct tables *tables_build(const struct cfg *c, const struct cfg_mapping *const *maps,
 			    unsigned int n_maps, int (*slot_of)(const char *ns, const char *name),
 			    uint64_t generation, char *err, size_t errlen)
@@ -396,10 +611,20 @@ struct tables *tables_build_from(const struct cfg *c, const struct cfg_mapping *
 	t->generation = generation;
 	t->kernel_ports = kernel_ports;
 	t->timeouts = c->timeouts;
-	t->mappings = calloc(n_maps ? n_maps : 1, sizeof(*t->mappings));
-	t->services = calloc(n_svc ? n_svc : 1, sizeof(*t->services));
-	t->backends = calloc(n_be ? n_be : 1, sizeof(*t->backends));
-	t->rules = calloc(n_rules ? n_rules : 1, sizeof(*t->rules));
+	// Entries of @p prev resolved their timeouts from the global ones: reused only if those
+	// are still the same.
+	if (!prev || !prev_of || memcmp(&prev->timeouts, &c->timeouts, sizeof(c->timeouts)) != 0)
+		prev_of = NULL;
+	// Only backend lists changed: every row where it was, the service table shared; the
+	// arrays are then copied whole, not zeroed first.
+	const bool in_place = layout_same(prev, prev_of, maps, n_maps) &&
+			      n_svc == prev->n_services && n_be == prev->n_backends &&
+			      n_rules == prev->n_rules;
+	void *(*const alloc)(size_t, size_t) = in_place ? alloc_nozero : calloc;
+	t->mappings = alloc(n_maps ? n_maps : 1, sizeof(*t->mappings));
+	t->services = alloc(n_svc ? n_svc : 1, sizeof(*t->services));
+	t->backends = alloc(n_be ? n_be : 1, sizeof(*t->backends));
+	t->rules = alloc(n_rules ? n_rules : 1, sizeof(*t->rules));
 	t->vips = calloc(n_vips ? n_vips : 1, sizeof(*t->vips));
 	t->slot_timeouts = malloc(CFG_MAX_MAPPINGS * sizeof(*t->slot_timeouts));
 	t->slot_mss_clamp = calloc(CFG_MAX_MAPPINGS, sizeof(*t->slot_mss_clamp));
@@ -424,12 +649,11 @@ struct tables *tables_build_from(const struct cfg *c, const struct cfg_mapping *
 	// Indexed when the first service needs a table.
 	mi.prev = tables_get();
 	mi.n_new = n_svc;
-	// Entries of @p prev resolved their timeouts from the global ones: reused only if those
-	// are still the same.
-	if (!prev || !prev_of || memcmp(&prev->timeouts, &c->timeouts, sizeof(c->timeouts)) != 0)
-		prev_of = NULL;
-	t->svc = rte_hash_create(&hp);
-	if (!t->svc) {
+	if (!in_place && !(t->svc_refs = malloc(sizeof(*t->svc_refs))))
+		goto fail;
+	if (t->svc_refs)
+		*t->svc_refs = 1;
+	if (!in_place && !(t->svc = rte_hash_create(&hp))) {
 		e = rte_errno ? rte_errno : ENOMEM;
 		snprintf(err, errlen, "cannot create the service table for %" PRIu64 " keys: %s",
 			 n_keys, strerror(e));
@@ -480,90 +704,21 @@ struct tables *tables_build_from(const struct cfg *c, const struct cfg_mapping *
 	// in a meaningful way, and the first configured wins among equals either way.
 	qsort(t->routes, t->n_routes, sizeof(t->routes[0]), route_cmp);
 
-	for (unsigned int m = 0; m < n_maps; m++) {
-		const struct cfg_mapping *cm = maps[m];
-		struct tbl_mapping *tm = &t->mappings[t->n_mappings];
-		int slot;
-
-		*failed = (int)m; // a failure from here on is this mapping's
-		if (prev_of && prev_of[m] >= 0 && (uint32_t)prev_of[m] < prev->n_mappings) {
-			if ((e = mapping_reuse(t, c, cm, prev, (uint32_t)prev_of[m], err,
-					       errlen)) != 0)
-				goto fail;
-			continue;
-		}
-		slot = slot_of(cm->ns, cm->name);
-		if (slot < 0) {
-			e = ENOSPC;
-			snprintf(err, errlen,
-				 "mapping %s: no counter slot left (%u mappings at most)", cm->name,
-				 CFG_MAX_MAPPINGS);
+	if (in_place) {
+		if ((e = build_in_place(t, c, maps, n_maps, slot_of, prev, prev_of, &mi, failed,
+					err, errlen)) != 0)
 			goto fail;
-		}
-		str_copy(tm->name, sizeof(tm->name), cm->name);
-		str_copy(tm->ns, sizeof(tm->ns), cm->ns);
-		tm->ordinal = cm->ordinal;
-		tm->slot = (uint16_t)slot;
-		tm->nat = (uint8_t)cm->nat;
-		tm->mode = (uint8_t)cm->mode;
-		tm->n_allowed = cm->n_allowed;
-		memcpy(tm->allowed, cm->allowed, sizeof(cm->allowed[0]) * cm->n_allowed);
-#define TBL_TIMEOUT_(member, ckey, crdkey, word, def, states)                                      \
-	tm->timeouts.member = timeout_or(cm->timeouts.member, c->timeouts.member);
-		CFG_TIMEOUTS(TBL_TIMEOUT_)
-#undef TBL_TIMEOUT_
-		t->slot_timeouts[slot] = tm->timeouts;
-		tm->limits = cm->limits;
-		tm->maglev_seed = cm->maglev.seed;
-		tm->maglev_size =
-			cm->maglev.table_size ? cm->maglev.table_size : MAGLEV_TABLE_SIZE_DEFAULT;
-		tm->affinity = (uint8_t)cm->affinity;
-		tm->pickup = cm->pickup && cm->nat == CFG_NAT_PRESERVE_SOURCE;
-		t->slot_mss_clamp[slot] = cm->tcp_mss_clamp;
-		tm->n_addrs = cm->n_addrs;
-		memcpy(tm->addrs, cm->addrs, sizeof(cm->addrs[0]) * cm->n_addrs);
-		tm->first_service = t->n_services;
-		for (unsigned int a = 0; a < cm->n_addrs; a++)
-			if (served(c, &c->ext, cm->addrs[a], true))
-				vip_add(t, cm->addrs[a]);
-
-		if ((e = rules_add(t, tm, cm, err, errlen)) != 0)
-			goto fail;
-		for (unsigned int sp = 0; sp < cm->n_ports * tm->n_groups; sp++) {
-			const unsigned int p = sp / tm->n_groups, g = sp % tm->n_groups;
-			const struct cfg_map_port *mp = &cm->ports[p];
-			uint32_t idx = t->n_services;
-			struct tbl_service *s = &t->services[t->n_services++];
-
-			s->mapping = t->n_mappings;
-			s->port_lo = mp->port;
-			s->port_hi = mp->end_port ? mp->end_port : mp->port;
-			s->target_port = mp->service_port;
-			s->proto = mp->proto;
-			s->first_backend = t->n_backends;
-			for (unsigned int b = 0; b < cm->n_backends; b++) {
-				if (tm->n_groups > 1 && cm->backends[b].group != g)
-					continue; // another group's
-				struct tbl_backend *tb = &t->backends[t->n_backends++];
-				tb->addr = rte_cpu_to_be_32(cm->backends[b].addr);
-				tb->port = cm->backends[b].port;
-				tb->weight =
-					cm->backends[b].serving_only ? 0 : cm->backends[b].weight;
-				str_copy(tb->name, sizeof(tb->name), cm->backends[b].name);
-				if (tb->weight) {
-					s->n_eligible++;
-					s->single = (uint16_t)s->n_backends;
-				}
-				s->n_backends++;
-			}
-			if (s->n_eligible > 1 && (e = service_maglev(t, s, &mi)) != 0)
-				goto fail;
-			// The lookup finds group 0's service; the rules find the others'.
-			if (g == 0 && (e = svc_keys_add(t, cm, idx, err, errlen)) != 0)
+	} else {
+		for (unsigned int m = 0; m < n_maps; m++) {
+			*failed = (int)m; // a failure from here on is this mapping's
+			if (prev_of && prev_of[m] >= 0 && (uint32_t)prev_of[m] < prev->n_mappings)
+				e = mapping_reuse(t, c, maps[m], prev, (uint32_t)prev_of[m], err,
+						  errlen);
+			else
+				e = mapping_build(t, c, maps[m], slot_of, &mi, true, err, errlen);
+			if (e != 0)
 				goto fail;
 		}
-		tm->n_services = t->n_services - tm->first_service;
-		t->n_mappings++;
 	}
 	*failed = -1;
 	e = ENOMEM;

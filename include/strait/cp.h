@@ -56,6 +56,19 @@ int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsi
 			char *err, size_t errlen);
 
 /**
+ * cp_mappings_replace() with each mapping's identity: @p ids (n entries, or NULL), 0 = none,
+ * else given to one mapping's bytes only (struct k8s_desired.ids): a mapping whose id is the
+ * one its published self came with is taken as unchanged without comparing its bytes, so
+ * that a resync of thousands of mappings of which few changed costs the few.
+ */
+int cp_mappings_replace_ids(enum cp_source src, const struct cfg_mapping *maps, const uint64_t *ids,
+			    unsigned int n, char *err, size_t errlen);
+
+/** Mappings cp_mappings_replace() compared byte for byte with their published selves, since
+ *  start (tests: an identified unchanged mapping is not compared). Control thread. */
+extern unsigned long cp_state_compared;
+
+/**
  * Change a global timeout, in seconds (1..604800); @p which is a CLI word of CFG_TIMEOUTS
  * (udp, tcp-est, tcp-trans). Publishes new tables: existing sessions of mappings without their
  * own timeout follow it at their next idle check, as new ones do.

@@ -88,11 +88,26 @@ struct k8s_result {
 	 *  VirtualService's rewrite, ingress...), "" = none: condition `Unsupported` */
 	char unsupported[K8S_MESSAGE_MAX];
 	uint64_t fingerprint; /**< hash of its mappings: changes when what it programs changes */
+	/** hash of what the conflicts read of it (kind, namespace, name, age; its mappings'
+	 *  names, addresses and ports; not their backends), before conflicts */
+	uint64_t claim_fp;
 };
 
 /** The desired state computed from the caches. */
+struct k8s_memo_entry;
+
 struct k8s_desired {
 	struct cfg_mapping *maps; /**< owned, n_maps entries, backends owned */
+	/** owned, n_maps entries (or NULL: none known): maps[i]'s identity, or 0. A non-zero id
+	 *  is given to one mapping's bytes once (the incremental reconcile's memo): two mappings
+	 *  with the same id are equal byte for byte, backends too, so that cp/state.c need not
+	 *  compare them (cp_mappings_replace_ids()) */
+	uint64_t *ids;
+	/** owned, n_maps entries (or NULL): maps[i].backends are not maps[i]'s own but those of
+	 *  the memo's copy, which the set holds (held[]) until k8s_desired_free(); read-only */
+	bool *borrowed;
+	struct k8s_memo_entry **held; /**< owned, n_held references (k8s_memo.h) */
+	unsigned int n_held;
 	unsigned int n_maps;
 	struct k8s_result *res; /**< one per source object, owned */
 	unsigned int n_res;
@@ -161,6 +176,10 @@ extern bool k8s_reconcile_incremental;
 /** Sources (objects that decode as one) built by k8s_reconcile() since start, not taken from the memo: how
  *  tests see that an unchanged source is not recomputed and a changed one is. */
 extern unsigned long k8s_reconcile_builds;
+
+/** Passes of k8s_reconcile() that settled conflicts over every source, rather than taking
+ *  the last pass's outcome because no source's claims changed (tests). */
+extern unsigned long k8s_reconcile_settles;
 
 /** Free everything k8s_reconcile() put in @p d and zero it; @p d itself is the caller's. */
 void k8s_desired_free(struct k8s_desired *d);

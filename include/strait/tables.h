@@ -163,6 +163,14 @@ struct tables {
 	/** what the build did for the services' Maglev tables: computed (maglev_build()) or
 	 *  shared with a service of the published tables or of this build (same backends) */
 	uint32_t n_maglev_built, n_maglev_reused;
+	/** references on svc: a generation whose every service sits at the index it had in the
+	 *  previous one (only backend lists changed) shares that one's service table, which is
+	 *  never written once built; the last tables_free() frees it. Control thread only; the
+	 *  data plane never reads it */
+	uint32_t *svc_refs;
+	/** the build shared the previous generation's service table (svc) and took its arrays
+	 *  as blocks, rebuilding only the changed mappings' rows in place (tests, benchmarks) */
+	bool svc_shared;
 };
 
 /** The one published pointer. Read through tables_get(). */
@@ -191,6 +199,15 @@ void tables_free(struct tables *t);
  * existed: for benchmarks (tests/bench/cp_scale_bench.c --no-reuse) and tests only.
  */
 extern bool tables_reuse_maglev;
+
+/**
+ * Whether tables_build_from() builds a generation whose every service keeps its index (only
+ * backend lists changed: endpoint churn) by taking the previous generation's arrays as blocks
+ * and its service table as it is (shared, struct tables.svc_refs), rebuilding only the changed
+ * mappings' rows: default true. false builds the arrays and the service table anew each time,
+ * as before (tests/bench/cp_scale_bench.c --no-share-layout, tests).
+ */
+extern bool tables_share_layout;
 
 /**
  * A Maglev table of @p size entries (1..MAGLEV_TABLE_SIZE), uninitialised, with a reference

@@ -218,7 +218,7 @@ static int reconcile_publish(struct k8s_store *s, unsigned int *n_maps)
 	if ((rc = k8s_reconcile(s, &p, &d)) < 0)
 		return rc;
 	t1 = now_ns();
-	rc = cp_mappings_replace(CP_SRC_K8S, d.maps, d.n_maps, err, sizeof(err));
+	rc = cp_mappings_replace_ids(CP_SRC_K8S, d.maps, d.ids, d.n_maps, err, sizeof(err));
 	reconcile_ns += t1 - t0;
 	replace_ns += now_ns() - t1;
 	cpu_ns += thread_cpu_ns() - c0;
@@ -320,9 +320,10 @@ static int manifests_write(const struct objs *o, const char *dir)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: cp_scale_bench [--services N] [--brokers N] [--changes N] "
-			"[--burst N] [--seed N] [--no-reuse] [--no-incremental] "
-			"[--write-manifests DIR | --manifests DIR]\n");
+	fprintf(stderr,
+		"usage: cp_scale_bench [--services N] [--brokers N] [--changes N] "
+		"[--burst N] [--seed N] [--no-reuse] [--no-incremental] [--no-share-layout] "
+		"[--write-manifests DIR | --manifests DIR]\n");
 	exit(2);
 }
 
@@ -352,6 +353,7 @@ int main(int argc, char **argv)
 					   {"seed", required_argument, NULL, 'r'},
 					   {"no-reuse", no_argument, NULL, 'n'},
 					   {"no-incremental", no_argument, NULL, 'i'},
+					   {"no-share-layout", no_argument, NULL, 'l'},
 					   {"write-manifests", required_argument, NULL, 'w'},
 					   {"manifests", required_argument, NULL, 'm'},
 					   {NULL, 0, NULL, 0}};
@@ -401,6 +403,9 @@ int main(int argc, char **argv)
 			break;
 		case 'i':
 			k8s_reconcile_incremental = false;
+			break;
+		case 'l':
+			tables_share_layout = false;
 			break;
 		case 'w':
 			opt.manifests_out = optarg;
@@ -507,7 +512,7 @@ int main(int argc, char **argv)
 	}
 	uint64_t gen0 = cp_generation(), c0 = now_ns(), busy = 0;
 	unsigned int done = 0;
-	uint64_t built = 0, reused = 0;
+	uint64_t built = 0, reused = 0, shared = 0;
 	unsigned long builds0 = k8s_reconcile_builds;
 	reconcile_ns = replace_ns = cpu_ns = 0;
 	srand(opt.seed);
@@ -537,6 +542,7 @@ int main(int argc, char **argv)
 		uint64_t seen = now_ns();
 		built += tables_get()->n_maglev_built;
 		reused += tables_get()->n_maglev_reused;
+		shared += tables_get()->svc_shared;
 		for (unsigned int k = 0; k < n; k++)
 			lat[done + k] = seen - applied[k];
 		busy += seen - b0;
@@ -553,14 +559,15 @@ int main(int argc, char **argv)
 		       " updates_per_s=%.0f publication_ms=%.2f p50_change_to_worker_ms=%.2f "
 		       "p99_change_to_worker_ms=%.2f reconcile_ms=%.2f build_publish_ms=%.2f "
 		       "cpu_ms_per_publication=%.2f sources_built_per_publication=%.1f "
-		       "maglev_built=%" PRIu64 " maglev_reused=%" PRIu64 "\n",
+		       "maglev_built=%" PRIu64 " maglev_reused=%" PRIu64
+		       " svc_table_shared=%" PRIu64 "\n",
 		       opt.changes, opt.burst, gens, opt.changes / ((double)(c1 - c0) / 1e9),
 		       gens ? (double)busy / 1e6 / (double)gens : 0.0, (double)p50 / 1e6,
 		       (double)p99 / 1e6, gens ? (double)reconcile_ns / 1e6 / (double)gens : 0.0,
 		       gens ? (double)replace_ns / 1e6 / (double)gens : 0.0,
 		       gens ? (double)cpu_ns / 1e6 / (double)gens : 0.0,
 		       gens ? (double)(k8s_reconcile_builds - builds0) / (double)gens : 0.0, built,
-		       reused);
+		       reused, shared);
 	}
 	free(lat);
 	free(applied);

@@ -213,6 +213,130 @@ static void an_unchanged_source_is_not_recomputed(void **state)
 	assert_int_equal(pass(), 0);
 }
 
+/* @p name's mapping id in @p d (struct k8s_desired.ids). */
+static uint64_t id_of(const char *name)
+{
+	assert_non_null(d.ids);
+	for (unsigned int i = 0; i < d.n_maps; i++)
+		if (strcmp(d.maps[i].name, name) == 0)
+			return d.ids[i];
+	fail_msg("no mapping %s", name);
+	return 0;
+}
+
+/* Every memo'd mapping comes with an id (cp_mappings_replace_ids()): the same from pass to
+ * pass while its source is taken from the memo, a new one when its source is rebuilt, even
+ * to the same bytes; never shared by two mappings. */
+static void a_memoed_mapping_keeps_its_id_a_rebuilt_one_gets_another(void **state)
+{
+	uint64_t before[N_SVC + 2];
+
+	(void)state;
+	pass();
+	assert_int_equal(d.n_maps, N_SVC + 2);
+	for (unsigned int i = 0; i < d.n_maps; i++) {
+		before[i] = d.ids[i];
+		assert_true(before[i] != 0);
+		for (unsigned int j = 0; j < i; j++)
+			assert_true(before[i] != before[j]);
+	}
+	uint64_t svc2 = id_of("svc-2"), b1 = id_of("b-1");
+	assert_int_equal(pass(), 0);
+	for (unsigned int i = 0; i < d.n_maps; i++)
+		assert_true(d.ids[i] == before[i]);
+
+	slice("svc-2-x", 2, 1u << 1); // rebuilt: a new id
+	assert_int_equal(pass(), 1);
+	assert_true(id_of("svc-2") != svc2);
+	assert_true(id_of("svc-1") == before[1]);
+	assert_true(id_of("b-1") == b1);
+	svc2 = id_of("svc-2");
+	slice("svc-2-x", 2, 1u << 1); // the same slice again: rebuilt, the same bytes
+	assert_int_equal(pass(), 1);
+	assert_true(id_of("svc-2") != svc2);
+	pod(1, false); // the StatefulSet's mappings rebuilt
+	assert_int_equal(pass(), 1);
+	assert_true(id_of("b-1") != b1);
+	assert_as_full_pass();
+}
+
+/* A memo'd source's mappings share the memo's backends instead of copying them each pass
+ * (k8s_desired.borrowed): two sets from consecutive passes, both alive, point to the same
+ * backends of an unchanged source; a rebuilt source's are its own. A set outlives the memo
+ * entries it borrows from: after its source is rebuilt (the entry dropped) and the store
+ * destroyed, its backends still read as they were. */
+static void memoed_mappings_share_the_memos_backends_for_as_long_as_the_set_lives(void **state)
+{
+	struct k8s_desired d2 = {0};
+
+	(void)state;
+	pass();
+	pass();
+	const struct cfg_mapping *a1 = t_map(&d, "svc-1"), *a2 = t_map(&d, "svc-2");
+	assert_non_null(a1);
+	assert_non_null(a2);
+	assert_int_equal(a2->n_backends, 3);
+	struct cfg_backend saved[3];
+	memcpy(saved, a2->backends, sizeof(saved));
+
+	slice("svc-2-x", 2, 1u << 1); // svc-2 rebuilt: its memo entry replaced
+	assert_int_equal(k8s_reconcile(&store, &params, &d2), 0);
+	assert_ptr_equal(t_map(&d2, "svc-1")->backends, a1->backends);
+	assert_ptr_not_equal(t_map(&d2, "svc-2")->backends, a2->backends);
+	for (unsigned int i = 0; i < d2.n_maps; i++)
+		assert_int_equal(d2.borrowed[i], strcmp(d2.maps[i].name, "svc-2") != 0);
+	assert_memory_equal(a2->backends, saved, sizeof(saved)); // d still holds the old entry
+	k8s_desired_free(&d2);
+	k8s_store_fini(&store);
+	assert_memory_equal(a2->backends, saved, sizeof(saved));
+	k8s_desired_free(&d);
+	assert_int_equal(k8s_store_init(&store), 0); // for the teardown
+}
+
+/* Conflicts are settled over every source only when a source's claims (names, addresses,
+ * ports, age) changed; an endpoint change takes the last pass's outcome, the loser's
+ * condition and message too, as a full pass gives them. */
+static void conflicts_are_settled_again_only_when_claims_change(void **state)
+{
+	(void)state;
+	// zz-clash claims svc-1's port: svc-1 is older by name (neither has an age), and wins.
+	put(K8S_KIND_MAPPING,
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"zz-clash\"},\"spec\":{\"addresses\":"
+	    "[\"198.51.100.7\"],\"mode\":\"service\",\"serviceName\":\"svc-3\",\"ports\":"
+	    "[{\"port\":1001,\"servicePort\":80}]}}");
+	unsigned long s0 = k8s_reconcile_settles;
+	pass();
+	assert_int_equal(k8s_reconcile_settles - s0, 1);
+	assert_true(res(&d, "zz-clash")->conflict);
+	assert_false(res(&d, "zz-clash")->accepted);
+	assert_true(res(&d, "svc-1")->accepted);
+	char message[K8S_MESSAGE_MAX];
+	snprintf(message, sizeof(message), "%s", res(&d, "zz-clash")->message);
+
+	s0 = k8s_reconcile_settles;
+	slice("svc-3-x", 3, 1u << 1); // zz-clash's own Service: rebuilt, same claims
+	assert_int_equal(pass(), 2);
+	slice("svc-1-x", 1, 1u << 2);
+	assert_int_equal(pass(), 1);
+	assert_int_equal(k8s_reconcile_settles - s0, 0);
+	assert_true(res(&d, "zz-clash")->conflict);
+	assert_string_equal(res(&d, "zz-clash")->message, message);
+	assert_true(res(&d, "svc-1")->accepted);
+	assert_as_full_pass_n(N_SVC + 2);
+
+	// Another port: settled again, both accepted.
+	s0 = k8s_reconcile_settles;
+	put(K8S_KIND_MAPPING,
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"zz-clash\"},\"spec\":{\"addresses\":"
+	    "[\"198.51.100.7\"],\"mode\":\"service\",\"serviceName\":\"svc-3\",\"ports\":"
+	    "[{\"port\":1500,\"servicePort\":80}]}}");
+	pass();
+	assert_int_equal(k8s_reconcile_settles - s0, 1);
+	assert_true(res(&d, "zz-clash")->accepted);
+	assert_false(res(&d, "zz-clash")->conflict);
+	assert_as_full_pass_n(N_SVC + 2);
+}
+
 static void an_endpoint_change_rebuilds_its_service_only(void **state)
 {
 	(void)state;
@@ -522,6 +646,13 @@ static void an_endpoint_change_reaches_the_published_tables(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			a_memoed_mapping_keeps_its_id_a_rebuilt_one_gets_another, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			memoed_mappings_share_the_memos_backends_for_as_long_as_the_set_lives,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(conflicts_are_settled_again_only_when_claims_change,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(an_unchanged_source_is_not_recomputed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(isolating_a_memoed_source_leaves_the_memo_whole,

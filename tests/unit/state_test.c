@@ -287,6 +287,65 @@ static void a_resync_moves_unchanged_mappings_and_copies_changed_ones(void **sta
 	assert_null(state_map("mv", "mv-0"));
 }
 
+/* A resync with ids (the reconcile's memo ids, struct k8s_desired.ids): a mapping that comes
+ * back with the id its published self came with moves over without being compared; one with
+ * another id (rebuilt) is compared, and moves when equal; one without id is compared. */
+static void a_resync_takes_mappings_with_their_published_id_without_comparing(void **state)
+{
+	static struct cfg_backend two[2], other[2];
+	struct cfg_mapping ms[3];
+	const struct cfg_backend *held[3];
+	uint64_t ids[3] = {101, 102, 103};
+	char err[256];
+
+	(void)state;
+	two[0] = (struct cfg_backend){.addr = ip4("10.0.0.21"), .weight = 1};
+	two[1] = (struct cfg_backend){.addr = ip4("10.0.0.22"), .weight = 1};
+	other[0] = two[0];
+	other[1] = (struct cfg_backend){.addr = ip4("10.0.0.23"), .weight = 1};
+	for (unsigned int i = 0; i < 3; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "id-%u", i);
+		mk(&ms[i], name, (uint16_t)(44000 + i), 2);
+		snprintf(ms[i].ns, sizeof(ms[i].ns), "id");
+		ms[i].backends = two;
+	}
+	assert_int_equal(cp_mappings_replace_ids(CP_SRC_K8S, ms, ids, 3, err, sizeof(err)), 0);
+	for (unsigned int i = 0; i < 3; i++)
+		held[i] = state_map("id", ms[i].name)->backends;
+
+	// The same ids: nothing compared, every one moved.
+	unsigned long c0 = cp_state_compared;
+	assert_int_equal(cp_mappings_replace_ids(CP_SRC_K8S, ms, ids, 3, err, sizeof(err)), 0);
+	assert_int_equal(cp_state_compared - c0, 0);
+	for (unsigned int i = 0; i < 3; i++)
+		assert_ptr_equal(state_map("id", ms[i].name)->backends, held[i]);
+
+	// id-1 rebuilt with other backends (a new id), id-2 rebuilt the same (a new id): both
+	// compared, id-2 moves and takes its new id, id-1 is copied.
+	ms[1].backends = other;
+	ids[1] = 202;
+	ids[2] = 203;
+	c0 = cp_state_compared;
+	assert_int_equal(cp_mappings_replace_ids(CP_SRC_K8S, ms, ids, 3, err, sizeof(err)), 0);
+	assert_int_equal(cp_state_compared - c0, 2);
+	assert_ptr_equal(state_map("id", "id-0")->backends, held[0]);
+	assert_ptr_equal(state_map("id", "id-2")->backends, held[2]);
+	assert_int_equal(state_map("id", "id-1")->backends[1].addr, ip4("10.0.0.23"));
+	assert_published_as_from_scratch();
+	c0 = cp_state_compared;
+	assert_int_equal(cp_mappings_replace_ids(CP_SRC_K8S, ms, ids, 3, err, sizeof(err)), 0);
+	assert_int_equal(cp_state_compared - c0, 0);
+
+	// Without ids, each is compared again.
+	c0 = cp_state_compared;
+	assert_int_equal(cp_mappings_replace(CP_SRC_K8S, ms, 3, err, sizeof(err)), 0);
+	assert_int_equal(cp_state_compared - c0, 3);
+	assert_published_as_from_scratch();
+	assert_int_equal(cp_mappings_replace(CP_SRC_K8S, NULL, 0, err, sizeof(err)), 0);
+	cp_state_poll();
+}
+
 static void not_ready_backend_keeps_sessions_deleted_one_loses_them(void **state)
 {
 	(void)state;
@@ -412,6 +471,7 @@ int main(void)
 		cmocka_unit_test(
 			a_resync_of_3000_mappings_keeps_slots_and_clears_only_the_changed_one),
 		cmocka_unit_test(a_resync_moves_unchanged_mappings_and_copies_changed_ones),
+		cmocka_unit_test(a_resync_takes_mappings_with_their_published_id_without_comparing),
 		cmocka_unit_test(not_ready_backend_keeps_sessions_deleted_one_loses_them),
 		cmocka_unit_test(allow_list_edit_closes_sessions_of_revoked_sources),
 		cmocka_unit_test(reload_takes_the_address_pools_and_limits),

@@ -149,6 +149,8 @@ static void assert_tables_equal(const struct tables *a, const struct tables *b)
 	memcpy(&y, b, sizeof(y));
 	x.generation = y.generation = 0;
 	x.svc = y.svc = NULL;
+	x.svc_refs = y.svc_refs = NULL;
+	x.svc_shared = y.svc_shared = false;
 	x.services = y.services = NULL;
 	x.mappings = y.mappings = NULL;
 	x.backends = y.backends = NULL;
@@ -326,6 +328,115 @@ static void a_conflict_with_a_taken_mapping_fails_as_from_scratch(void **state)
 	tables_publish(NULL, NULL);
 }
 
+/* Endpoint churn: the same mappings in the same order, one with a backend gone unready, one
+ * with another backend address and weight, one with other timeouts. Every service keeps its
+ * index: the build shares the published service table (no key added again, none checked for
+ * conflicts), takes every other row as it is, builds only the three changed mappings, and
+ * equals a build from scratch; the shared table outlives the generation it came from. */
+static void backend_changes_share_the_service_table_and_rebuild_only_their_rows(void **state)
+{
+	static struct set s1, s2;
+	int32_t prev_of[N_MAPS + 4];
+	int failed;
+
+	(void)state;
+	set_init(&s1);
+	struct tables *t1 = build_from(&cfg, &s1, NULL, NULL, &failed);
+	assert_non_null(t1);
+	assert_false(t1->svc_shared);
+	tables_publish(t1, NULL);
+
+	s2 = s1;
+	for (unsigned int i = 0; i < N_MAPS; i++)
+		s2.m[i].backends = s2.be[i];
+	s2.be[2][0].serving_only = true; // m2: an endpoint goes unready
+	s2.be[4][1].addr = 0x0a090909u;	 // m4 (groups, rules): a backend replaced
+	s2.be[4][1].weight = 3;
+	s2.m[7].timeouts.udp = 99; // m7: its own timeout
+	match(&s1, &s2, prev_of);
+	assert_int_equal(prev_of[2], -1);
+	assert_int_equal(prev_of[4], -1);
+	assert_int_equal(prev_of[7], -1);
+
+	slot_calls = 0;
+	struct tables *incr = build_from(&cfg, &s2, t1, prev_of, &failed);
+	assert_non_null(incr);
+	assert_true(incr->svc_shared);
+	assert_ptr_equal(incr->svc, t1->svc);
+	assert_int_equal(slot_calls, 3);
+	// The unchanged mappings' Maglev tables are t1's, the changed ones' not.
+	for (uint32_t m = 0; m < incr->n_mappings; m++) {
+		const struct tbl_service *a = &incr->services[incr->mappings[m].first_service];
+		const struct tbl_service *b = &t1->services[t1->mappings[m].first_service];
+		if (prev_of[m] == (int32_t)m && a->maglev)
+			assert_ptr_equal(a->maglev, b->maglev);
+		if (m == 4) // its group 1 (odd backends), whose list changed
+			assert_ptr_not_equal(a[1].maglev, b[1].maglev);
+	}
+	struct tables *scratch = build_from(&cfg, &s2, NULL, NULL, &failed);
+	assert_non_null(scratch);
+	assert_false(scratch->svc_shared);
+	assert_tables_equal(incr, scratch);
+	assert_int_equal(incr->n_maglev_built + incr->n_maglev_reused,
+			 scratch->n_maglev_built + scratch->n_maglev_reused);
+	tables_free(scratch);
+
+	// Published over t1 (freed): the shared table lives on with incr, and a port change
+	// (another key) builds a table of its own.
+	tables_publish(incr, NULL);
+	assert_int_equal(*incr->svc_refs, 1);
+	scratch = build_from(&cfg, &s2, NULL, NULL, &failed);
+	assert_tables_equal(incr, scratch);
+	tables_free(scratch);
+	static struct set s3;
+	s3 = s2;
+	for (unsigned int i = 0; i < N_MAPS; i++)
+		s3.m[i].backends = s3.be[i];
+	s3.m[3].ports[0].port = 81;
+	match(&s2, &s3, prev_of);
+	assert_int_equal(prev_of[3], -1);
+	struct tables *moved = build_from(&cfg, &s3, incr, prev_of, &failed);
+	assert_non_null(moved);
+	assert_false(moved->svc_shared);
+	assert_ptr_not_equal(moved->svc, incr->svc);
+	scratch = build_from(&cfg, &s3, NULL, NULL, &failed);
+	assert_tables_equal(moved, scratch);
+	tables_free(scratch);
+	tables_free(moved);
+	tables_publish(NULL, NULL);
+}
+
+/* A changed mapping that fails in its rows (a rule naming a group it has not) fails the build
+ * on that mapping, and gives back every reference taken: the Maglev tables' and the service
+ * table's. */
+static void a_failed_in_place_build_gives_back_its_references(void **state)
+{
+	static struct set s1, s2;
+	int32_t prev_of[N_MAPS + 4];
+	int failed = -2;
+
+	(void)state;
+	set_init(&s1);
+	struct tables *t1 = build_from(&cfg, &s1, NULL, NULL, &failed);
+	assert_non_null(t1);
+	tables_publish(t1, NULL);
+	uint16_t *mg = t1->services[t1->mappings[1].first_service].maglev;
+	assert_non_null(mg);
+	uint32_t refs = tables_maglev_refs(mg);
+
+	s2 = s1;
+	for (unsigned int i = 0; i < N_MAPS; i++)
+		s2.m[i].backends = s2.be[i];
+	s2.m[4].rules[0].group = 5; // m4 has two groups
+	match(&s1, &s2, prev_of);
+	assert_null(build_from(&cfg, &s2, t1, prev_of, &failed));
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(failed, 4);
+	assert_int_equal(tables_maglev_refs(mg), refs);
+	assert_int_equal(*t1->svc_refs, 1);
+	tables_publish(NULL, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +444,9 @@ int main(void)
 			a_generation_built_from_the_previous_one_equals_one_built_from_scratch),
 		cmocka_unit_test(other_global_timeouts_rebuild_every_mapping),
 		cmocka_unit_test(a_conflict_with_a_taken_mapping_fails_as_from_scratch),
+		cmocka_unit_test(
+			backend_changes_share_the_service_table_and_rebuild_only_their_rows),
+		cmocka_unit_test(a_failed_in_place_build_gives_back_its_references),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
