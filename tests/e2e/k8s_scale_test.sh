@@ -152,7 +152,26 @@ print("".join(str(m["backends"]) for m in json.load(sys.stdin)
               if m["namespace"] == "demo" and m["name"] == "web"))'
 }
 web_has() { [ "$(web_backends)" = "$1" ]; }
+# marker_published N: until web has N backends in the published tables, for at most 120 s.
+# A show over 10,001 mappings is work for strait's control thread (and waits for it): asked
+# once, then again only after each new generation in the log, watched meanwhile (cheap).
+marker_published() {
+	local end=$((SECONDS + 120)) g
+	while :; do
+		g=$(generation)
+		web_has "$1" && return 0
+		while [ "$(generation)" = "$g" ]; do
+			[ "$SECONDS" -lt "$end" ] || return 1
+			sleep 0.1
+		done
+	done
+}
+# applied: the fake server has applied every change it was given (its side: cheap to ask)
+applied() { [ "$(ctl state | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["pending"])')" = 0 ]; }
 check "first publication: demo/web has its 2 backends" until_s 60 web_has 2
+tq=$(date +%s%N)
+web_backends >/dev/null
+echo "info: one show mappings (of $MAPPINGS) took $((($(date +%s%N) - tq) / 1000000)) ms"
 check_eq "demo/web :7778/udp echoes (through pod-0)" "hello scale" \
 	"$(printf 'hello scale' | client_udp "$EXT" 7778 || true)"
 
@@ -192,18 +211,29 @@ in_client nice -n -10 "$PY" "$K8S_DIR/udp_stream.py" "$EXT" 7778 100000 2 \
 STREAM=$!
 wait_for 10 test -e "$ST/stream.start" || true
 t0=$SECONDS
+load=$(cut -d' ' -f1 /proc/loadavg)
 done_rounds=0
+round_s=()
 for ((r = 1; r <= ROUNDS; r++)); do
+	tr=$(date +%s%N)
 	ctl apply "$ST/round-$r.json" --interval-ms "$INTERVAL_MS" >/dev/null
-	until_s 120 web_has $((r + 2)) || break
+	until_s 120 applied || break
+	marker_published $((r + 2)) || break
+	round_s+=("$((($(date +%s%N) - tr) / 10000000))")
 	done_rounds=$r
 done
 rounds_s=$((SECONDS - t0))
+echo "info: rounds took (1/100 s): ${round_s[*]}"
 check_eq "churn: every round's last change published (rounds done)" "$ROUNDS" "$done_rounds"
 touch "$ST/stream.done"
 wait "$STREAM" && rc=0 || rc=$?
 gen1=$(generation)
 stats "$ST/stats1.json"
+# strait's status writes meanwhile (each Mapping's after the first publication, then the
+# churned ones'): each comes back to it as a watch event, load on its control thread.
+echo "info: status writes by strait so far: $(ctl requests | "$PY" -c '
+import json, sys
+print(sum(1 for r in json.load(sys.stdin) if r["method"] == "PATCH" and r["path"].endswith("/status")))')"
 
 # ---- What the stream and strait's counters say ----
 
@@ -243,7 +273,7 @@ print(" ".join(sorted({s.get("backend", "").split(":")[0] for s in json.load(sys
 cpu=$(lscpu | sed -n 's/^Model name: *//p')
 echo "bench case=cp_zero_loss mappings=$MAPPINGS objects=$n_objs rounds=$done_rounds" \
 	"updates=$((done_rounds * (PER_ROUND + 2))) generations=$gens sent=$sent lost=$lost" \
-	"first_publication_s=$first_s churn_s=$rounds_s cpu=\"$cpu\""
+	"first_publication_s=$first_s churn_s=$rounds_s load=$load cpu=\"$cpu\""
 
 rc=0
 strait_stop || rc=$?
