@@ -108,19 +108,19 @@ cat >"$ST/web.json" <<EOF
            "timeouts": {"udp": 300},
            "ports": [{"port": 7778, "servicePort": "stream", "protocol": "udp"}]}}]
 EOF
-# One list for --preload: every List document's items, then web's objects.
-"$PY" - "$ST" "$ST/web.json" >"$ST/preload.json" <<'EOF'
-import glob, json, sys
-objs = [it for f in sorted(glob.glob(sys.argv[1] + "/0[0-9]-*.yaml"))
-        for it in json.load(open(f))["items"]]
-json.dump(objs + json.load(open(sys.argv[2])), sys.stdout)
-EOF
-n_objs=$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$ST/preload.json")
+# The server loads the generator's List documents (JSON is YAML), then web's objects.
+files=("$ST"/0[0-9]-*.yaml "$ST/web.json")
+preload=()
+for f in "${files[@]}"; do preload+=(--preload "$f"); done
+n_objs=$("$PY" -c '
+import json, sys
+print(sum(len(d["items"]) if isinstance(d, dict) else len(d)
+          for d in (json.load(open(f)) for f in sys.argv[1:])))' "${files[@]}")
 
 # shellcheck source=../k8s/fake_api.sh
 source "$K8S_DIR/fake_api.sh"
 fake_api_cert
-FAKE_API_WAIT_S=120 fake_api_start --preload "$ST/preload.json"
+FAKE_API_WAIT_S=120 fake_api_start "${preload[@]}"
 fake_api_kubeconfig "$ST/kubeconfig"
 echo "info: $n_objs objects generated and loaded into the fake API server in $((SECONDS - t0)) s"
 

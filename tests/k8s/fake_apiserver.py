@@ -11,7 +11,7 @@ PATCH (application/merge-patch+json) on the status subresource, merge PATCH of o
 Lease create/update with resourceVersion preconditions, Event create.
 
     fake_apiserver.py --listen 127.0.0.1:6443 --ctl 127.0.0.1:6444 --cert C --key K
-                      --token T [--state FILE] [--version 1.20] [--preload FILE]
+                      --token T [--state FILE] [--version 1.20] [--preload FILE]...
                       [--bookmark-interval S] [--max-watch-seconds S]
                       [--gateway-routes v1|v1alpha2|none]
 
@@ -20,8 +20,8 @@ token authentication. --version 1.20 serves EndpointSlices only as discovery.k8s
 like the recorded server. --state FILE persists objects and the resourceVersion across a
 restart (the watch history does not survive, as in a real apiserver whose watch cache is
 gone: a watch from before the restart gets 410 Expired). --preload FILE applies a JSON list
-of {"op": "apply"|"delete", ...} after loading the state (changes made "while strait was
-not looking"). Gateway API kinds are served as the v1.6 standard-channel CRDs do; with
+of {"op": "apply"|"delete", ...} or of objects, or a List document's items, after loading the
+state (changes made "while strait was not looking"); it may be repeated. Gateway API kinds are served as the v1.6 standard-channel CRDs do; with
 --gateway-routes v1alpha2, TCPRoute/UDPRoute only as v1alpha2 (Gateway API before v1.6);
 with none, no Gateway API kind (CRDs not installed). --no-l7mp: no l7mp VirtualService
 (its CRD not installed).
@@ -817,7 +817,9 @@ def main():
     ap.add_argument("--token", required=True)
     ap.add_argument("--state")
     ap.add_argument("--version", default="1.20")
-    ap.add_argument("--preload")
+    ap.add_argument("--preload", action="append", default=[],
+                    help="a JSON list of ops or objects, or a List document (its items); "
+                    "may be repeated, applied in order")
     ap.add_argument("--no-l7mp", action="store_true",
                     help="do not serve l7mp.io VirtualServices (CRD not installed)")
     ap.add_argument("--gateway-routes", choices=["v1", "v1alpha2", "none"], default="v1",
@@ -831,9 +833,12 @@ def main():
     args = ap.parse_args()
 
     srv = Server(args)
+    for path in args.preload:
+        with open(path) as f:
+            ops = json.load(f)
+        srv.preload(ops["items"] if isinstance(ops, dict) and ops.get("kind") == "List"
+                    else ops)
     if args.preload:
-        with open(args.preload) as f:
-            srv.preload(json.load(f))
         # As after a real restart, the watch cache starts at the current resourceVersion.
         srv.store.compact()
 
