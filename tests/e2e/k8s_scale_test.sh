@@ -13,10 +13,10 @@
 # applies, in ROUNDS rounds, the bench's endpoint churn (PER_ROUND EndpointSlice changes to
 # other Services per round, paced) and two changes per round to web's own slice that never
 # remove pod-0: one in the middle (an extra endpoint not ready) and one at the end, the
-# round's marker, which gives web one more backend than the round before. The next round starts
-# once strait's published tables show the marker (show mappings: web's backend count), so
-# each round ends in a state no earlier publication had: the generation must advance by at
-# least ROUNDS. Checked: every datagram came back (the stream's own count), strait counted no
+# round's marker, which gives web one more backend than the round before. The next round
+# starts once strait's published tables show the marker (show mappings: web's backend count),
+# so each round ends in a state no earlier publication had: the generation must advance by
+# at least ROUNDS. Checked: every datagram came back (the stream's own count), strait counted no
 # drop (demo/web's drops, every drop reason, the ports' rx_missed) and forwarded every
 # datagram both ways (demo/web's packet counters), and the generation advanced by ROUNDS or
 # more. No assert is timed: every wait is a bounded poll that fails the check if it runs out.
