@@ -12,7 +12,8 @@
 #      case=e2e-tcp side=testpmd-io); every e2e line says which side was the bottleneck;
 #   4. the control plane at scale (tests/bench/cp_scale_bench.c): Kubernetes objects to the
 #      first publication, tables memory, endpoint churn (updates/s, change-to-worker p50/p99),
-#      with Maglev table reuse and without (--no-reuse: every table computed, as before).
+#      with Maglev table reuse and without (--no-reuse: every table computed, as before),
+#      and (with the e2e step) tests/e2e/k8s_scale_test.sh: no packet lost during publication.
 #
 # Usage: scripts/bench.sh [--quick] [--no-pipeline] [--no-callgrind] [--no-e2e] [--no-cpscale]
 #   --quick  small sizes of each (1K and 64K sessions, 2-second end-to-end runs): a smoke
@@ -148,6 +149,9 @@ elif [ $CPSCALE -eq 1 ]; then
 	step cp-scale-write "$CB" --services 2000 --brokers 8000 --write-manifests "$MD"
 	step cp-scale-manifests "$CB" --services 2000 --brokers 8000 --manifests "$MD" --changes 0
 	rm -rf "$MD"
+	# No packet lost during publication at that scale: the same objects through the fake API
+	# server into strait, a UDP stream during endpoint churn (case=cp_zero_loss).
+	[ $E2E -eq 1 ] && step cp-zero-loss bash tests/e2e/k8s_scale_test.sh "$BUILD/strait"
 fi
 
 echo "=== results"

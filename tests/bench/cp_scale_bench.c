@@ -18,6 +18,10 @@
  * A change's latency is from its k8s_cache_apply() to the return of the publication that
  * carries it.
  *
+ * --write-manifests DIR and --write-churn FILE write the same objects and the churn's changes
+ * as files instead (no EAL, no worker): the offline mode's manifests, and what
+ * tests/e2e/k8s_scale_test.sh feeds strait through the fake API server.
+ *
  * Output: `bench case=cp-scale ...` lines (scripts/bench.sh, docs/benchmarks.md).
  */
 #include <errno.h>
@@ -62,7 +66,7 @@ static const char bench_yaml[] = "ports:\n"
 static struct {
 	unsigned int services, brokers, changes, burst;
 	unsigned int seed;
-	const char *manifests_out, *manifests_in;
+	const char *manifests_out, *manifests_in, *churn_out;
 } opt = {.services = 2000, .brokers = 8000, .changes = 20000, .burst = 100, .seed = 1};
 
 static uint64_t now_ns(void)
@@ -192,6 +196,18 @@ static void objs_make(struct objs *o)
 	}
 }
 
+/* The churn's next change: one endpoint's ready flipped in the EndpointSlice of a random
+ * Service (the same sequence for the same --seed, after srand()). @return the changed slice,
+ * a new reference. */
+static json_t *churn_next(struct objs *o)
+{
+	unsigned int i = (unsigned int)rand() % opt.services;
+	unsigned int e = (unsigned int)rand() % svc_endpoints(i);
+
+	o->ready[i][e] = !o->ready[i][e];
+	return slice(i, o->ready[i], ++o->slice_rv[i]);
+}
+
 static uint64_t now_ns(void);
 static uint64_t reconcile_ns, replace_ns; /* summed over the churn's publications */
 static uint64_t cpu_ns;			  /* the control thread's CPU time in them */
@@ -318,12 +334,33 @@ static int manifests_write(const struct objs *o, const char *dir)
 	return 0;
 }
 
+/* The churn's --changes changed EndpointSlices, in order, into @p path as one JSON list of
+ * objects (what tests/k8s/fake_apiserver.py's /ctl/apply takes): the same changes as a run
+ * with the same --seed applies, for tests/e2e/k8s_scale_test.sh. @return 0 or -1. */
+static int churn_write(struct objs *o, const char *path)
+{
+	const struct k8s_kind_info *ki = k8s_kind_info(K8S_KIND_ENDPOINTSLICE);
+	json_t *list = json_array();
+	int rc;
+
+	srand(opt.seed);
+	for (unsigned int k = 0; list && k < opt.changes; k++) {
+		json_t *s = churn_next(o);
+		json_object_set_new(s, "apiVersion", json_string(ki->api_version));
+		json_object_set_new(s, "kind", json_string(ki->kind));
+		json_array_append_new(list, s);
+	}
+	rc = list ? json_dump_file(list, path, JSON_COMPACT) : -1;
+	json_decref(list);
+	return rc < 0 ? -1 : 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: cp_scale_bench [--services N] [--brokers N] [--changes N] "
 		"[--burst N] [--seed N] [--no-reuse] [--no-incremental] [--no-share-layout] "
-		"[--write-manifests DIR | --manifests DIR]\n");
+		"[--write-manifests DIR | --manifests DIR] [--write-churn FILE]\n");
 	exit(2);
 }
 
@@ -356,6 +393,7 @@ int main(int argc, char **argv)
 					   {"no-share-layout", no_argument, NULL, 'l'},
 					   {"write-manifests", required_argument, NULL, 'w'},
 					   {"manifests", required_argument, NULL, 'm'},
+					   {"write-churn", required_argument, NULL, 'k'},
 					   {NULL, 0, NULL, 0}};
 	char *eal[] = {argv[0],
 		       "--no-huge",
@@ -413,12 +451,34 @@ int main(int argc, char **argv)
 		case 'm':
 			opt.manifests_in = optarg;
 			break;
+		case 'k':
+			opt.churn_out = optarg;
+			break;
 		default:
 			usage();
 		}
 	}
 	if (opt.services == 0)
 		usage();
+	// Writing the objects needs neither the EAL nor a worker.
+	if (opt.manifests_out || opt.churn_out) {
+		int rc = 0;
+
+		objs_make(&o);
+		printf("bench case=cp-scale services=%u brokers=%u mappings=%u endpoints=%lu\n",
+		       opt.services, opt.brokers, opt.services + opt.brokers, o.n_endpoints);
+		if (opt.manifests_out) {
+			rc = manifests_write(&o, opt.manifests_out);
+			printf("bench case=cp-scale manifests=%s written=%s\n", opt.manifests_out,
+			       rc < 0 ? "no" : "yes");
+		}
+		if (rc == 0 && opt.churn_out) {
+			rc = churn_write(&o, opt.churn_out);
+			printf("bench case=cp-scale churn=%s changes=%u seed=%u written=%s\n",
+			       opt.churn_out, opt.changes, opt.seed, rc < 0 ? "no" : "yes");
+		}
+		return rc < 0 ? 1 : 0;
+	}
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0) {
 		fprintf(stderr, "cp_scale_bench: EAL init failed\n");
 		return 1;
@@ -445,13 +505,6 @@ int main(int argc, char **argv)
 	       tables_reuse_maglev ? "on" : "off", k8s_reconcile_incremental ? "on" : "off");
 	fflush(stdout);
 
-	if (opt.manifests_out) {
-		int rc = manifests_write(&o, opt.manifests_out);
-		printf("bench case=cp-scale manifests=%s written=%s\n", opt.manifests_out,
-		       rc < 0 ? "no" : "yes");
-		dp_stop();
-		return rc < 0 ? 1 : 0;
-	}
 	// First publication: every list into the caches (as the informers' first lists), one
 	// reconcile, one publication; with --manifests, the lists are read from the files first
 	// (the offline mode's k8s_manifests_load()).
@@ -520,10 +573,7 @@ int main(int argc, char **argv)
 		unsigned int n = opt.changes - done < opt.burst ? opt.changes - done : opt.burst;
 		uint64_t b0 = now_ns();
 		for (unsigned int k = 0; k < n; k++) {
-			unsigned int i = (unsigned int)rand() % opt.services;
-			unsigned int e = (unsigned int)rand() % svc_endpoints(i);
-			o.ready[i][e] = !o.ready[i][e];
-			json_t *s = slice(i, o.ready[i], ++o.slice_rv[i]);
+			json_t *s = churn_next(&o);
 			applied[k] = now_ns();
 			if (k8s_cache_apply(&store.c[K8S_KIND_ENDPOINTSLICE], K8S_UPD_MODIFIED, s) <
 			    0) {

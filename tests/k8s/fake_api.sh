@@ -12,7 +12,8 @@
 #   fake_api_start [ARGS...]      start the server in the gateway namespace (FAKE_PID), with
 #                                 --version 1.20 --bookmark-interval 2 and ARGS (e.g.
 #                                 --max-watch-seconds 5, --state FILE, --preload FILE); waits
-#                                 until its control endpoint answers; 1 if it never does
+#                                 until its control endpoint answers (FAKE_API_WAIT_S, 10 by
+#                                 default: a big --preload takes longer); 1 if it never does
 #   fake_api_kubeconfig FILE      write a kubeconfig that trusts the certificate and sends the
 #                                 token, with the default namespace `demo`
 #
@@ -35,7 +36,7 @@ fake_api_start() {
 	FAKE_PID=$(_topo_spawn fakeapi "${P}g" "$PY" "$K8S_DIR/fake_apiserver.py" \
 		--listen "127.0.0.1:$API_PORT" --ctl "${CTL#http://}" --cert "$ST/api.crt" \
 		--key "$ST/api.key" --token "$TOKEN" --version 1.20 --bookmark-interval 2 "$@")
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < ${FAKE_API_WAIT_S:-10} * 10; i++)); do
 		_fake_api_up && return 0
 		sleep 0.1
 	done
