@@ -37,18 +37,6 @@ API_PORT=6443
 CTL=http://127.0.0.1:6444
 TOKEN=strait-e2e-$RANDOM$RANDOM
 
-# lib.sh's wait_for counts 0.1 s polls, not time: a poll that waits itself (a connection's
-# 2 s timeout) would stretch it 20-fold. until_s SECONDS CMD...: poll CMD until it succeeds,
-# for at most SECONDS of wall clock.
-until_s() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 0.1
-	done
-}
-
 topo_up "$NPODS"
 topo_servers_start "$NPODS"
 ST=$(_topo_state)

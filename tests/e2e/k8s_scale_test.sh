@@ -51,17 +51,8 @@ API_PORT=6443
 CTL=http://127.0.0.1:6444
 TOKEN=strait-e2e-$RANDOM$RANDOM
 
-# lib.sh's wait_for counts 0.1 s polls, not time, and each poll here (a show over 10,001
-# mappings) takes a while: until_s SECONDS CMD... polls CMD every 0.5 s for at most SECONDS
-# of wall clock.
-until_s() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 0.5
-	done
-}
+# Each poll here (a show over 10,001 mappings) takes a while: until_s (lib.sh) every 0.5 s.
+UNTIL_POLL_S=0.5
 
 [ -x "$GEN" ] || { echo "no object generator at $GEN (build tests/bench)"; exit 1; }
 

@@ -94,6 +94,18 @@ wait_for() {
 	return 1
 }
 
+# until_s SECONDS CMD...: poll CMD until it succeeds, for at most SECONDS of wall clock (every
+# ${UNTIL_POLL_S:-0.1} s). wait_for counts polls, not time: a poll that waits itself (a
+# connection's timeout, a `show` over 10,000 mappings) would stretch it many-fold.
+until_s() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep "${UNTIL_POLL_S:-0.1}"
+	done
+}
+
 e2e_finish() {
 	E2E_FINISHED=1
 	# Tear down first so that the summary really is the last line.
