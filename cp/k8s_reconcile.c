@@ -31,6 +31,19 @@
 
 unsigned long k8s_reconcile_builds;
 unsigned long k8s_reconcile_settles;
+unsigned long k8s_reconcile_copied;
+
+/* The arrays of the last desired set freed, for the next pass (k8s_desired_free()). An entry
+ * with borrowed[i] set is byte for byte the memo'd mapping whose id is ids[i] (ids are never
+ * given twice in a process, whatever store): memo_emit() writes such a mapping only where it
+ * is not already. Its backends may be gone with its memo entry: read only when the id is
+ * emitted again, which holds the entry. Control thread. */
+static struct {
+	struct cfg_mapping *maps;
+	uint64_t *ids;
+	bool *borrowed;
+	unsigned int cap;
+} spare;
 
 static uint64_t fingerprint(const struct cfg_mapping *maps, unsigned int n);
 static uint64_t fnv(uint64_t h, const void *p, size_t n);
@@ -530,13 +543,36 @@ static void held_release(struct k8s_memo_entry **held, unsigned int n)
 	free(held);
 }
 
+void k8s_desired_spare_free(void)
+{
+	free(spare.maps);
+	free(spare.ids);
+	free(spare.borrowed);
+	memset(&spare, 0, sizeof(spare));
+}
+
 void k8s_desired_free(struct k8s_desired *d)
 {
-	for (unsigned int i = 0; i < d->n_maps; i++)
-		map_free(&d->maps[i], d->borrowed && d->borrowed[i]);
-	free(d->maps);
-	free(d->ids);
-	free(d->borrowed);
+	// The last set freed is the next pass's likeliest: it replaces an older one.
+	const bool keep = d->maps && d->ids && d->borrowed && d->cap_maps;
+
+	for (unsigned int i = 0; i < d->n_maps; i++) {
+		const bool borrowed = d->borrowed && d->borrowed[i];
+		map_free(&d->maps[i], borrowed);
+		if (keep && !borrowed)
+			d->ids[i] = 0; // its backends are gone: never taken as it is
+	}
+	if (keep) {
+		k8s_desired_spare_free();
+		spare.maps = d->maps;
+		spare.ids = d->ids;
+		spare.borrowed = d->borrowed;
+		spare.cap = d->cap_maps;
+	} else {
+		free(d->maps);
+		free(d->ids);
+		free(d->borrowed);
+	}
 	held_release(d->held, d->n_held);
 	for (unsigned int i = 0; i < d->n_res; i++)
 		json_decref(d->res[i].advertised);
@@ -659,9 +695,15 @@ static int memo_emit(struct k8s_build *b, const struct k8s_memo_entry *e)
 	k8s_memo_entry_hold(e);
 	b->held[b->n_held++] = (struct k8s_memo_entry *)(uintptr_t)e;
 	for (unsigned int i = 0; i < e->n_maps; i++) {
-		b->maps[b->n_maps] = e->maps[i];
-		b->ids[b->n_maps] = e->first_id + i;
-		b->borrowed[b->n_maps] = true;
+		const unsigned int n = b->n_maps;
+		// Where the last set had it (the arrays are that set's, k8s_desired_free()), it
+		// is already there, byte for byte: no copy of every memo'd mapping per pass.
+		if (!b->borrowed[n] || b->ids[n] != e->first_id + i) {
+			b->maps[n] = e->maps[i];
+			b->ids[n] = e->first_id + i;
+			b->borrowed[n] = true;
+			k8s_reconcile_copied++;
+		}
 		b->n_maps++;
 		r->n_maps++;
 	}
@@ -846,6 +888,15 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 	// Not zeroed: each result is written whole (result_init(), memo_emit()) before it counts,
 	// and there are thousands of ~3 KB each.
 	b.res = malloc((b.cap_res ? b.cap_res : 1) * sizeof(*b.res));
+	// The last set's arrays, which hold most of this pass's memo'd mappings where it
+	// emits them (memo_emit()).
+	if (spare.maps) {
+		b.maps = spare.maps;
+		b.ids = spare.ids;
+		b.borrowed = spare.borrowed;
+		b.cap_maps = spare.cap;
+		memset(&spare, 0, sizeof(spare));
+	}
 	// As many mappings as the last pass built, at once: not grown by doubling and copying.
 	if (memo && k8s_build_reserve(&b, k8s_memo_maps_hint(memo)) < 0)
 		b.cap_maps = 0; // grown as it goes
@@ -899,7 +950,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		}
 		// An accepted source may have no mapping (a StatefulSet of 0 replicas), and then
 		// b.maps may be NULL: no pointer arithmetic on it.
-		if (r->n_maps) {
+		if (r->n_maps && r->first_map != n) {
 			memmove(&b.maps[n], &b.maps[r->first_map], r->n_maps * sizeof(b.maps[0]));
 			memmove(&b.ids[n], &b.ids[r->first_map], r->n_maps * sizeof(b.ids[0]));
 			memmove(&b.borrowed[n], &b.borrowed[r->first_map],
@@ -925,6 +976,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 	out->held = b.held;
 	out->n_held = b.n_held;
 	out->n_maps = b.n_maps;
+	out->cap_maps = b.cap_maps;
 	out->res = b.res;
 	out->n_res = b.n_res;
 	return 0;

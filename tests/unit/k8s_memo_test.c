@@ -293,6 +293,60 @@ static void memoed_mappings_share_the_memos_backends_for_as_long_as_the_set_live
 	assert_int_equal(k8s_store_init(&store), 0); // for the teardown
 }
 
+/* Mappings copied from the memo into the set by the last pass(). */
+static unsigned long copied;
+
+static void pass_counted(void)
+{
+	unsigned long c0 = k8s_reconcile_copied;
+
+	pass();
+	copied = k8s_reconcile_copied - c0;
+}
+
+/* A pass starts from the arrays of the last set freed and copies a memo'd mapping only where
+ * that set did not hold it (by id, at its position): an endpoint change copies none of the
+ * unchanged sources' mappings; a mapping the last set had built itself is copied once, when
+ * it is first taken from the memo; a removed source shifts the ones after it, which are
+ * copied to their new places. Each set is what a full pass gives. */
+static void a_pass_copies_only_the_memoed_mappings_the_last_set_lacks(void **state)
+{
+	(void)state;
+	pass_counted(); // every source built: none copied
+	assert_int_equal(copied, 0);
+	pass_counted(); // the last set's were its own: every one copied, once
+	assert_int_equal(copied, N_SVC + 2);
+	const struct cfg_mapping *maps = d.maps;
+	pass_counted();
+	assert_int_equal(copied, 0);
+	assert_ptr_equal(d.maps, maps); // the last set's arrays
+	assert_as_full_pass();
+	// A full pass memos every source again, under new ids: copied once more.
+	pass_counted();
+	assert_int_equal(copied, N_SVC + 2);
+
+	slice("svc-2-x", 2, 1u << 1); // svc-2 rebuilt; the rest already where it goes
+	pass_counted();
+	assert_int_equal(copied, 0);
+	assert_true(t_map(&d, "svc-2")->backends[1].serving_only);
+	pass_counted(); // svc-2 now from the memo, where the last set had its own
+	assert_int_equal(copied, 1);
+	assert_true(t_map(&d, "svc-2")->backends[1].serving_only);
+	assert_as_full_pass();
+	pass();
+
+	// svc-1's Mapping deleted: the sources after it move up one and are copied.
+	json_t *o = json_pack("{s:{s:s, s:s}}", "metadata", "namespace", "t", "name", "svc-1");
+	assert_int_equal(k8s_cache_apply(&store.c[K8S_KIND_MAPPING], K8S_UPD_DELETED, o), 1);
+	json_decref(o);
+	pass_counted();
+	assert_int_equal(copied, N_SVC - 2 + 2); // svc-2.. and b-0, b-1
+	assert_null(t_map(&d, "svc-1"));
+	pass_counted();
+	assert_int_equal(copied, 0);
+	assert_as_full_pass_n(N_SVC);
+}
+
 /* Conflicts are settled over every source only when a source's claims (names, addresses,
  * ports, age) changed; an endpoint change takes the last pass's outcome, the loser's
  * condition and message too, as a full pass gives them. */
@@ -653,6 +707,8 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(conflicts_are_settled_again_only_when_claims_change,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_pass_copies_only_the_memoed_mappings_the_last_set_lacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_unchanged_source_is_not_recomputed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(isolating_a_memoed_source_leaves_the_memo_whole,
