@@ -39,6 +39,9 @@ struct k8s_memo {
 	bool settled;
 	struct settled_out *outs;
 	unsigned int n_outs;
+	/* per kind: the source row's ours() of each cached object (k8s_memo_ours()), or NULL */
+	bool *ours[K8S_KIND_MAX];
+	size_t n_ours[K8S_KIND_MAX], yes_ours[K8S_KIND_MAX];
 };
 
 struct settled_out {
@@ -153,10 +156,36 @@ void k8s_memo_set_maps_hint(struct k8s_memo *m, unsigned int n)
 	m->maps_hint = n;
 }
 
+static void ours_drop(struct k8s_memo *m, int kind)
+{
+	free(m->ours[kind]);
+	m->ours[kind] = NULL;
+	m->n_ours[kind] = m->yes_ours[kind] = 0;
+}
+
+const bool *k8s_memo_ours(const struct k8s_memo *m, enum k8s_kind kind, size_t n, size_t *yes)
+{
+	if (!m->ours[kind] || m->n_ours[kind] != n)
+		return NULL;
+	*yes = m->yes_ours[kind];
+	return m->ours[kind];
+}
+
+void k8s_memo_set_ours(struct k8s_memo *m, enum k8s_kind kind, bool *v, size_t n, size_t yes)
+{
+	ours_drop(m, kind);
+	m->ours[kind] = v;
+	m->n_ours[kind] = n;
+	m->yes_ours[kind] = yes;
+}
+
 void k8s_memo_flush(struct k8s_memo *m)
 {
 	const char *ek;
 	json_t *v;
+
+	for (int k = 0; k < K8S_KIND_MAX; k++)
+		ours_drop(m, k);
 
 	json_object_foreach(m->entries, ek, v)
 		entry_free(entry_of(v));
@@ -285,6 +314,10 @@ struct k8s_memo *k8s_memo_begin(struct k8s_store *s, uint64_t params_hash)
 	if (m)
 		m->params_hash = params_hash;
 	for (int k = 0; k < K8S_KIND_MAX; k++) {
+		// An object changed, came or went, or moved: ours() is asked again.
+		if (m &&
+		    (json_object_size(s->c[k].dirty) || s->c[k].dirty_lost || s->c[k].reordered))
+			ours_drop(m, k);
 		json_object_clear(s->c[k].dirty);
 		s->c[k].dirty_lost = false;
 		s->c[k].reordered = false;

@@ -96,6 +96,17 @@ void k8s_memo_flush(struct k8s_memo *m);
  * one Service then looks its slices up instead of indexing every slice of the cluster.
  * @return the index, borrowed, or NULL (none kept: build it and k8s_memo_set_slices()).
  */
+/**
+ * The answers of kind @p kind's source row's ours() (k8s_source.h: a function of the object
+ * and the parameters only) for each of its @p n cached objects in cache order, as the last
+ * pass kept them (k8s_memo_set_ours()), or NULL: the cache changed since (a change logged, a
+ * key added or deleted, a relist), the parameters changed, or none kept. @p yes: how many
+ * are true.
+ */
+const bool *k8s_memo_ours(const struct k8s_memo *m, enum k8s_kind kind, size_t n, size_t *yes);
+/** Keep @p v (malloc'd, @p n answers, @p yes of them true; taken over) for the next passes. */
+void k8s_memo_set_ours(struct k8s_memo *m, enum k8s_kind kind, bool *v, size_t n, size_t yes);
+
 json_t *k8s_memo_slices(struct k8s_memo *m);
 /** Keep @p ix (a reference is taken; NULL drops the kept one). */
 void k8s_memo_set_slices(struct k8s_memo *m, json_t *ix);

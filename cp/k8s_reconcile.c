@@ -32,6 +32,7 @@
 unsigned long k8s_reconcile_builds;
 unsigned long k8s_reconcile_settles;
 unsigned long k8s_reconcile_copied;
+unsigned long k8s_reconcile_ours_asked;
 
 /* The arrays of the last desired set freed, for the next pass (k8s_desired_free()). An entry
  * with borrowed[i] set is byte for byte the memo'd mapping whose id is ids[i] (ids are never
@@ -836,7 +837,8 @@ void k8s_reconcile_params_cfg(struct k8s_reconcile_params *p, const struct cfg *
 static void ours_free(struct k8s_build *b)
 {
 	for (int k = 0; k < K8S_KIND_MAX; k++) {
-		free(b->ours[k]);
+		if (!b->ours_kept[k])
+			free(b->ours[k]);
 		b->ours[k] = NULL;
 	}
 }
@@ -873,14 +875,29 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		if (src && !src->ours) {
 			n_objs += json_object_size(s->c[kind].objs);
 		} else if (src) { // a cluster's many Services: only the few that are sources
-			size_t i = 0;
+			const size_t n = json_object_size(s->c[kind].objs);
+			size_t i = 0, yes_n = 0;
+			// Kept by the memo while no object of the kind changed: not asked again.
+			const bool *kept = memo ? k8s_memo_ours(memo, kind, n, &yes_n) : NULL;
+			if (kept) {
+				b.ours[kind] = (bool *)(uintptr_t)kept;
+				b.ours_kept[kind] = true;
+				n_objs += yes_n;
+				continue;
+			}
 			// Remembered for reconcile_kind(): the caches do not change in between.
-			b.ours[kind] = malloc(json_object_size(s->c[kind].objs) + 1);
+			b.ours[kind] = malloc(n + 1);
 			json_object_foreach(s->c[kind].objs, key, obj) {
 				bool yes = src->ours(obj, p);
+				k8s_reconcile_ours_asked++;
 				if (b.ours[kind])
 					b.ours[kind][i++] = yes;
-				n_objs += yes;
+				yes_n += yes;
+			}
+			n_objs += yes_n;
+			if (memo && b.ours[kind]) { // for the next passes
+				k8s_memo_set_ours(memo, kind, b.ours[kind], n, yes_n);
+				b.ours_kept[kind] = true;
 			}
 		}
 	}

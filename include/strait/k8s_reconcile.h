@@ -190,6 +190,10 @@ extern unsigned long k8s_reconcile_settles;
  *  how tests see that an unchanged source's mappings are not copied again each pass. */
 extern unsigned long k8s_reconcile_copied;
 
+/** Objects a source row's ours() was asked about (is this Service a LoadBalancer of ours?)
+ *  since start: a pass asks only when an object of the kind changed since the last (tests). */
+extern unsigned long k8s_reconcile_ours_asked;
+
 /** Free everything k8s_reconcile() put in @p d and zero it; @p d itself is the caller's. The
  *  arrays of mappings are kept for the next k8s_reconcile() (one set of them, process-wide;
  *  its memo'd mappings are not copied again where they are already), until

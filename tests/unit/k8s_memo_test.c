@@ -347,6 +347,49 @@ static void a_pass_copies_only_the_memoed_mappings_the_last_set_lacks(void **sta
 	assert_as_full_pass_n(N_SVC);
 }
 
+/* Whether a Service is a LoadBalancer of ours (a source) is asked of every Service once, then
+ * again only after a Service changed, came or went: endpoint changes ask none. */
+static void a_service_is_asked_whether_it_is_ours_only_after_a_service_changed(void **state)
+{
+	unsigned long a0 = k8s_reconcile_ours_asked;
+
+	(void)state;
+	pass();
+	assert_int_equal(k8s_reconcile_ours_asked - a0, N_SVC);
+	a0 = k8s_reconcile_ours_asked;
+	pass();
+	slice("svc-2-x", 2, 1u << 1);
+	pass();
+	assert_int_equal(k8s_reconcile_ours_asked - a0, 0);
+	assert_int_equal(d.n_res, N_SVC + 1);
+
+	// A LoadBalancer Service of ours comes: asked again, and a source.
+	put(K8S_KIND_SERVICE,
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"lb\"},\"spec\":{\"type\":"
+	    "\"LoadBalancer\",\"loadBalancerClass\":\"" K8S_LB_CLASS "\",\"ports\":"
+	    "[{\"name\":\"http\",\"protocol\":\"TCP\",\"port\":81,\"targetPort\":8080}]}}");
+	a0 = k8s_reconcile_ours_asked;
+	pass();
+	assert_int_equal(k8s_reconcile_ours_asked - a0, N_SVC + 1);
+	assert_int_equal(d.n_res, N_SVC + 2);
+	assert_non_null(res(&d, "lb"));
+	a0 = k8s_reconcile_ours_asked;
+	pass();
+	assert_int_equal(k8s_reconcile_ours_asked - a0, 0);
+	assert_int_equal(d.n_res, N_SVC + 2);
+	assert_as_full_pass_n(N_SVC + 2);
+
+	// No longer a LoadBalancer: asked again, and no longer a source.
+	put(K8S_KIND_SERVICE, "{\"metadata\":{\"namespace\":\"t\",\"name\":\"lb\"},\"spec\":"
+			      "{\"ports\":[{\"name\":\"http\",\"protocol\":\"TCP\","
+			      "\"port\":81,\"targetPort\":8080}]}}");
+	a0 = k8s_reconcile_ours_asked;
+	pass();
+	assert_int_equal(k8s_reconcile_ours_asked - a0, N_SVC + 1);
+	assert_int_equal(d.n_res, N_SVC + 1);
+	assert_as_full_pass();
+}
+
 /* Conflicts are settled over every source only when a source's claims (names, addresses,
  * ports, age) changed; an endpoint change takes the last pass's outcome, the loser's
  * condition and message too, as a full pass gives them. */
@@ -709,6 +752,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			a_pass_copies_only_the_memoed_mappings_the_last_set_lacks, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_service_is_asked_whether_it_is_ours_only_after_a_service_changed, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(an_unchanged_source_is_not_recomputed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(isolating_a_memoed_source_leaves_the_memo_whole,
