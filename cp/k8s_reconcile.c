@@ -726,6 +726,7 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 	if (!src->memo)
 		memo = NULL;
 	size_t at = 0;
+	const size_t n_objs = json_object_size(b->s->c[kind].objs);
 	json_object_foreach(b->s->c[kind].objs, key, obj) {
 		char err[K8S_MESSAGE_MAX] = "";
 		struct k8s_result *r = &b->res[b->n_res];
@@ -736,7 +737,7 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 		const size_t i = at++;
 		if (src->ours && !(b->ours[kind] ? b->ours[kind][i] : src->ours(obj, b->p)))
 			continue;
-		if (memo && (e = k8s_memo_get(memo, kind, key))) {
+		if (memo && (e = k8s_memo_get_at(memo, kind, i, n_objs, key))) {
 			if (e->source && (rc = memo_emit(b, e)) < 0)
 				break;
 			continue;

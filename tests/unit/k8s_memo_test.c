@@ -31,6 +31,7 @@
 #include <strait/tables.h>
 
 #include "eal_fixture.h"
+#include "k8s_memo.h"
 #include "k8s_testlib.h"
 #include "k8s_store_fixture.h"
 
@@ -388,6 +389,59 @@ static void a_service_is_asked_whether_it_is_ours_only_after_a_service_changed(v
 	assert_int_equal(k8s_reconcile_ours_asked - a0, N_SVC + 1);
 	assert_int_equal(d.n_res, N_SVC + 1);
 	assert_as_full_pass();
+}
+
+/* Lookups of memo entries by key in the last pass(). */
+static unsigned long lookups;
+
+static void pass_looked_up(void)
+{
+	unsigned long l0 = k8s_memo_key_lookups;
+
+	pass();
+	lookups = k8s_memo_key_lookups - l0;
+}
+
+/* A pass finds a source's memo entry at its object's place in cache order, where an earlier
+ * pass found it, without a lookup by key: only a changed source is looked up (missing, then
+ * its new entry once), and every one after the cache is reordered (an object added or
+ * deleted). */
+static void memo_entries_are_found_by_place_until_the_cache_is_reordered(void **state)
+{
+	(void)state;
+	pass_looked_up(); // every source built
+	pass_looked_up(); // every one found by key, its place remembered
+	assert_true(lookups >= N_SVC + 1);
+	pass_looked_up();
+	assert_int_equal(lookups, 0);
+	assert_as_full_pass();
+	pass_looked_up(); // the full pass memo'd every source again: new entries
+	pass_looked_up();
+	assert_int_equal(lookups, 0);
+
+	slice("svc-2-x", 2, 1u << 1); // svc-2 rebuilt: its entry dropped, a new one put
+	pass_looked_up();
+	assert_int_equal(lookups, 1); // svc-2's place is empty: looked up, missing
+	pass_looked_up();
+	assert_int_equal(lookups, 1); // svc-2's new entry, by key once
+	assert_true(t_map(&d, "svc-2")->backends[1].serving_only);
+	pass_looked_up();
+	assert_int_equal(lookups, 0);
+	assert_true(t_map(&d, "svc-2")->backends[1].serving_only);
+	assert_int_equal(res(&d, "svc-2")->n_ports_ready, 1);
+
+	// svc-1's Mapping deleted: the Mappings after it move up, found by key again.
+	json_t *o = json_pack("{s:{s:s, s:s}}", "metadata", "namespace", "t", "name", "svc-1");
+	assert_int_equal(k8s_cache_apply(&store.c[K8S_KIND_MAPPING], K8S_UPD_DELETED, o), 1);
+	json_decref(o);
+	pass_looked_up();
+	assert_true(lookups >= N_SVC);
+	assert_null(t_map(&d, "svc-1"));
+	assert_non_null(t_map(&d, "svc-3"));
+	assert_non_null(t_map(&d, "b-1"));
+	pass_looked_up();
+	assert_int_equal(lookups, 0);
+	assert_as_full_pass_n(N_SVC);
 }
 
 /* Conflicts are settled over every source only when a source's claims (names, addresses,
@@ -754,6 +808,9 @@ int main(void)
 			a_pass_copies_only_the_memoed_mappings_the_last_set_lacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			a_service_is_asked_whether_it_is_ours_only_after_a_service_changed, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			memo_entries_are_found_by_place_until_the_cache_is_reordered, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(an_unchanged_source_is_not_recomputed, setup,
 						teardown),
