@@ -37,6 +37,9 @@ int k8s_build_reserve(struct k8s_build *b, unsigned int n)
 	bool *borrowed = realloc(b->borrowed, cap * sizeof(*borrowed));
 	if (!borrowed)
 		return -ENOMEM;
+	// Every entry's flag is true only where the entry is a memo'd mapping whose id is
+	// ids[]: memo_emit() takes such an entry as it is, so the new room says none.
+	memset(borrowed + b->cap_maps, 0, (cap - b->cap_maps) * sizeof(*borrowed));
 	b->borrowed = borrowed;
 	b->cap_maps = cap;
 	return 0;

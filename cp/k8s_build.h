@@ -44,6 +44,8 @@ struct k8s_build {
 	/** per kind whose source has k8s_source.ours: its answer for each cached object, in
 	 *  cache order, from the pass's first look (sizing the results), or NULL (asked again) */
 	bool *ours[K8S_KIND_MAX];
+	/** ours[k] is the memo's (k8s_memo_ours()), not freed with the build */
+	bool ours_kept[K8S_KIND_MAX];
 	/** "namespace/set" → [Pods of that StatefulSet or pod set], in cache order, the same
 	 *  way (k8s_perpod.c): the controlling StatefulSet's name, else the pod-name label's
 	 *  "<set>-<ordinal>" prefix */

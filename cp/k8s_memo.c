@@ -39,6 +39,13 @@ struct k8s_memo {
 	bool settled;
 	struct settled_out *outs;
 	unsigned int n_outs;
+	/* per kind: the source row's ours() of each cached object (k8s_memo_ours()), or NULL */
+	bool *ours[K8S_KIND_MAX];
+	size_t n_ours[K8S_KIND_MAX], yes_ours[K8S_KIND_MAX];
+	/* per kind: the entry of each cached object, by its place in cache order, where
+	 * k8s_memo_get_at() found one (else NULL); n_at[k] places */
+	struct k8s_memo_entry **at[K8S_KIND_MAX];
+	size_t n_at[K8S_KIND_MAX];
 };
 
 struct settled_out {
@@ -72,6 +79,25 @@ static void entry_free(struct k8s_memo_entry *e)
 	free(e);
 }
 
+/* Forget where entry @p e was found (k8s_memo_get_at()): it leaves the memo. */
+static void at_forget(struct k8s_memo *m, struct k8s_memo_entry *e)
+{
+	for (int k = 0; e->at && k < K8S_KIND_MAX; k++)
+		if (e->at <= m->n_at[k] && m->at[k][e->at - 1] == e)
+			m->at[k][e->at - 1] = NULL;
+	e->at = 0;
+}
+
+static void at_drop(struct k8s_memo *m, int kind)
+{
+	for (size_t i = 0; i < m->n_at[kind]; i++)
+		if (m->at[kind][i])
+			m->at[kind][i]->at = 0;
+	free(m->at[kind]);
+	m->at[kind] = NULL;
+	m->n_at[kind] = 0;
+}
+
 /* Drop entry @p ekey, if any, and its reverse-index links. */
 static void drop(struct k8s_memo *m, const char *ekey)
 {
@@ -90,6 +116,7 @@ static void drop(struct k8s_memo *m, const char *ekey)
 	for (int k = 0; k < K8S_KIND_MAX; k++)
 		if (e->dep_kinds & (1ull << k))
 			m->kind_users[k]--;
+	at_forget(m, e);
 	entry_free(e);
 	json_object_del(m->entries, ekey);
 }
@@ -153,10 +180,38 @@ void k8s_memo_set_maps_hint(struct k8s_memo *m, unsigned int n)
 	m->maps_hint = n;
 }
 
+static void ours_drop(struct k8s_memo *m, int kind)
+{
+	free(m->ours[kind]);
+	m->ours[kind] = NULL;
+	m->n_ours[kind] = m->yes_ours[kind] = 0;
+}
+
+const bool *k8s_memo_ours(const struct k8s_memo *m, enum k8s_kind kind, size_t n, size_t *yes)
+{
+	if (!m->ours[kind] || m->n_ours[kind] != n)
+		return NULL;
+	*yes = m->yes_ours[kind];
+	return m->ours[kind];
+}
+
+void k8s_memo_set_ours(struct k8s_memo *m, enum k8s_kind kind, bool *v, size_t n, size_t yes)
+{
+	ours_drop(m, kind);
+	m->ours[kind] = v;
+	m->n_ours[kind] = n;
+	m->yes_ours[kind] = yes;
+}
+
 void k8s_memo_flush(struct k8s_memo *m)
 {
 	const char *ek;
 	json_t *v;
+
+	for (int k = 0; k < K8S_KIND_MAX; k++) {
+		ours_drop(m, k);
+		at_drop(m, k);
+	}
 
 	json_object_foreach(m->entries, ek, v)
 		entry_free(entry_of(v));
@@ -207,6 +262,7 @@ static void memo_free(void *p)
 	struct k8s_memo *m = p;
 
 	k8s_memo_flush(m);
+	k8s_desired_spare_free(); // what the store's passes left for the next
 	free(m->outs);
 	json_decref(m->entries);
 	json_decref(m->rev);
@@ -284,6 +340,12 @@ struct k8s_memo *k8s_memo_begin(struct k8s_store *s, uint64_t params_hash)
 	if (m)
 		m->params_hash = params_hash;
 	for (int k = 0; k < K8S_KIND_MAX; k++) {
+		// An object changed, came or went, or moved: ours() is asked again.
+		if (m &&
+		    (json_object_size(s->c[k].dirty) || s->c[k].dirty_lost || s->c[k].reordered))
+			ours_drop(m, k);
+		if (m && (s->c[k].dirty_lost || s->c[k].reordered)) // places moved
+			at_drop(m, k);
 		json_object_clear(s->c[k].dirty);
 		s->c[k].dirty_lost = false;
 		s->c[k].reordered = false;
@@ -291,11 +353,36 @@ struct k8s_memo *k8s_memo_begin(struct k8s_store *s, uint64_t params_hash)
 	return m;
 }
 
+unsigned long k8s_memo_key_lookups;
+
 const struct k8s_memo_entry *k8s_memo_get(struct k8s_memo *m, enum k8s_kind kind, const char *key)
 {
 	char ek[DEP_MAX];
 
+	k8s_memo_key_lookups++;
 	return entry_of(json_object_get(m->entries, k8s_build_dep_key(kind, key, ek, sizeof(ek))));
+}
+
+const struct k8s_memo_entry *k8s_memo_get_at(struct k8s_memo *m, enum k8s_kind kind, size_t i,
+					     size_t n, const char *key)
+{
+	if (m->n_at[kind] == n && i < n && m->at[kind][i])
+		return m->at[kind][i];
+	struct k8s_memo_entry *e = (struct k8s_memo_entry *)(uintptr_t)k8s_memo_get(m, kind, key);
+	if (!e || i >= n)
+		return e;
+	if (m->n_at[kind] != n) {
+		at_drop(m, kind);
+		if (!(m->at[kind] = calloc(n, sizeof(*m->at[kind]))))
+			return e; // found by key again next time
+		m->n_at[kind] = n;
+	}
+	at_forget(m, e);
+	if (m->at[kind][i])
+		m->at[kind][i]->at = 0;
+	m->at[kind][i] = e;
+	e->at = i + 1;
+	return e;
 }
 
 uint64_t k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,

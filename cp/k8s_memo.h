@@ -37,6 +37,9 @@ struct k8s_memo_entry {
 	/** the memo's own and one per desired set whose mappings share these ones' backends
 	 *  (k8s_memo_entry_hold()): the last release frees the entry */
 	unsigned int refs;
+	/** where k8s_memo_get_at() last found it: 1 + its object's place in its kind's cache
+	 *  order, 0 = none */
+	size_t at;
 	json_t *deps;	    /**< what build() read: "<kind>:<key>" strings */
 	uint64_t dep_kinds; /**< kinds read whole */
 };
@@ -60,6 +63,18 @@ const struct k8s_memo_entry *k8s_memo_get(struct k8s_memo *m, enum k8s_kind kind
  * (borrowed) and @p dep_kinds. Without memory nothing is kept (it is recomputed next pass).
  * @return the kept mappings' first id (struct k8s_memo_entry.first_id), or 0: not kept.
  */
+/** k8s_memo_get() lookups by key since start (tests: k8s_memo_get_at() finds most by place). */
+extern unsigned long k8s_memo_key_lookups;
+
+/**
+ * k8s_memo_get() of the object @p key at place @p i of the @p n objects of kind @p kind in
+ * cache order. The entry found is remembered at that place, and found there again by the
+ * next passes without a lookup by key, until it is dropped or the cache is reordered (a key
+ * added or deleted, a relist: k8s_cache.reordered); a modified object keeps its place.
+ */
+const struct k8s_memo_entry *k8s_memo_get_at(struct k8s_memo *m, enum k8s_kind kind, size_t i,
+					     size_t n, const char *key);
+
 uint64_t k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
 		      const struct k8s_result *r, const struct cfg_mapping *maps, unsigned int n,
 		      json_t *deps, uint64_t dep_kinds);
@@ -96,6 +111,17 @@ void k8s_memo_flush(struct k8s_memo *m);
  * one Service then looks its slices up instead of indexing every slice of the cluster.
  * @return the index, borrowed, or NULL (none kept: build it and k8s_memo_set_slices()).
  */
+/**
+ * The answers of kind @p kind's source row's ours() (k8s_source.h: a function of the object
+ * and the parameters only) for each of its @p n cached objects in cache order, as the last
+ * pass kept them (k8s_memo_set_ours()), or NULL: the cache changed since (a change logged, a
+ * key added or deleted, a relist), the parameters changed, or none kept. @p yes: how many
+ * are true.
+ */
+const bool *k8s_memo_ours(const struct k8s_memo *m, enum k8s_kind kind, size_t n, size_t *yes);
+/** Keep @p v (malloc'd, @p n answers, @p yes of them true; taken over) for the next passes. */
+void k8s_memo_set_ours(struct k8s_memo *m, enum k8s_kind kind, bool *v, size_t n, size_t yes);
+
 json_t *k8s_memo_slices(struct k8s_memo *m);
 /** Keep @p ix (a reference is taken; NULL drops the kept one). */
 void k8s_memo_set_slices(struct k8s_memo *m, json_t *ix);

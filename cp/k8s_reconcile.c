@@ -31,6 +31,20 @@
 
 unsigned long k8s_reconcile_builds;
 unsigned long k8s_reconcile_settles;
+unsigned long k8s_reconcile_copied;
+unsigned long k8s_reconcile_ours_asked;
+
+/* The arrays of the last desired set freed, for the next pass (k8s_desired_free()). An entry
+ * with borrowed[i] set is byte for byte the memo'd mapping whose id is ids[i] (ids are never
+ * given twice in a process, whatever store): memo_emit() writes such a mapping only where it
+ * is not already. Its backends may be gone with its memo entry: read only when the id is
+ * emitted again, which holds the entry. Control thread. */
+static struct {
+	struct cfg_mapping *maps;
+	uint64_t *ids;
+	bool *borrowed;
+	unsigned int cap;
+} spare;
 
 static uint64_t fingerprint(const struct cfg_mapping *maps, unsigned int n);
 static uint64_t fnv(uint64_t h, const void *p, size_t n);
@@ -530,13 +544,36 @@ static void held_release(struct k8s_memo_entry **held, unsigned int n)
 	free(held);
 }
 
+void k8s_desired_spare_free(void)
+{
+	free(spare.maps);
+	free(spare.ids);
+	free(spare.borrowed);
+	memset(&spare, 0, sizeof(spare));
+}
+
 void k8s_desired_free(struct k8s_desired *d)
 {
-	for (unsigned int i = 0; i < d->n_maps; i++)
-		map_free(&d->maps[i], d->borrowed && d->borrowed[i]);
-	free(d->maps);
-	free(d->ids);
-	free(d->borrowed);
+	// The last set freed is the next pass's likeliest: it replaces an older one.
+	const bool keep = d->maps && d->ids && d->borrowed && d->cap_maps;
+
+	for (unsigned int i = 0; i < d->n_maps; i++) {
+		const bool borrowed = d->borrowed && d->borrowed[i];
+		map_free(&d->maps[i], borrowed);
+		if (keep && !borrowed)
+			d->ids[i] = 0; // its backends are gone: never taken as it is
+	}
+	if (keep) {
+		k8s_desired_spare_free();
+		spare.maps = d->maps;
+		spare.ids = d->ids;
+		spare.borrowed = d->borrowed;
+		spare.cap = d->cap_maps;
+	} else {
+		free(d->maps);
+		free(d->ids);
+		free(d->borrowed);
+	}
 	held_release(d->held, d->n_held);
 	for (unsigned int i = 0; i < d->n_res; i++)
 		json_decref(d->res[i].advertised);
@@ -659,9 +696,15 @@ static int memo_emit(struct k8s_build *b, const struct k8s_memo_entry *e)
 	k8s_memo_entry_hold(e);
 	b->held[b->n_held++] = (struct k8s_memo_entry *)(uintptr_t)e;
 	for (unsigned int i = 0; i < e->n_maps; i++) {
-		b->maps[b->n_maps] = e->maps[i];
-		b->ids[b->n_maps] = e->first_id + i;
-		b->borrowed[b->n_maps] = true;
+		const unsigned int n = b->n_maps;
+		// Where the last set had it (the arrays are that set's, k8s_desired_free()), it
+		// is already there, byte for byte: no copy of every memo'd mapping per pass.
+		if (!b->borrowed[n] || b->ids[n] != e->first_id + i) {
+			b->maps[n] = e->maps[i];
+			b->ids[n] = e->first_id + i;
+			b->borrowed[n] = true;
+			k8s_reconcile_copied++;
+		}
 		b->n_maps++;
 		r->n_maps++;
 	}
@@ -683,6 +726,7 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 	if (!src->memo)
 		memo = NULL;
 	size_t at = 0;
+	const size_t n_objs = json_object_size(b->s->c[kind].objs);
 	json_object_foreach(b->s->c[kind].objs, key, obj) {
 		char err[K8S_MESSAGE_MAX] = "";
 		struct k8s_result *r = &b->res[b->n_res];
@@ -693,7 +737,7 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 		const size_t i = at++;
 		if (src->ours && !(b->ours[kind] ? b->ours[kind][i] : src->ours(obj, b->p)))
 			continue;
-		if (memo && (e = k8s_memo_get(memo, kind, key))) {
+		if (memo && (e = k8s_memo_get_at(memo, kind, i, n_objs, key))) {
 			if (e->source && (rc = memo_emit(b, e)) < 0)
 				break;
 			continue;
@@ -794,7 +838,8 @@ void k8s_reconcile_params_cfg(struct k8s_reconcile_params *p, const struct cfg *
 static void ours_free(struct k8s_build *b)
 {
 	for (int k = 0; k < K8S_KIND_MAX; k++) {
-		free(b->ours[k]);
+		if (!b->ours_kept[k])
+			free(b->ours[k]);
 		b->ours[k] = NULL;
 	}
 }
@@ -831,14 +876,29 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		if (src && !src->ours) {
 			n_objs += json_object_size(s->c[kind].objs);
 		} else if (src) { // a cluster's many Services: only the few that are sources
-			size_t i = 0;
+			const size_t n = json_object_size(s->c[kind].objs);
+			size_t i = 0, yes_n = 0;
+			// Kept by the memo while no object of the kind changed: not asked again.
+			const bool *kept = memo ? k8s_memo_ours(memo, kind, n, &yes_n) : NULL;
+			if (kept) {
+				b.ours[kind] = (bool *)(uintptr_t)kept;
+				b.ours_kept[kind] = true;
+				n_objs += yes_n;
+				continue;
+			}
 			// Remembered for reconcile_kind(): the caches do not change in between.
-			b.ours[kind] = malloc(json_object_size(s->c[kind].objs) + 1);
+			b.ours[kind] = malloc(n + 1);
 			json_object_foreach(s->c[kind].objs, key, obj) {
 				bool yes = src->ours(obj, p);
+				k8s_reconcile_ours_asked++;
 				if (b.ours[kind])
 					b.ours[kind][i++] = yes;
-				n_objs += yes;
+				yes_n += yes;
+			}
+			n_objs += yes_n;
+			if (memo && b.ours[kind]) { // for the next passes
+				k8s_memo_set_ours(memo, kind, b.ours[kind], n, yes_n);
+				b.ours_kept[kind] = true;
 			}
 		}
 	}
@@ -846,6 +906,15 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 	// Not zeroed: each result is written whole (result_init(), memo_emit()) before it counts,
 	// and there are thousands of ~3 KB each.
 	b.res = malloc((b.cap_res ? b.cap_res : 1) * sizeof(*b.res));
+	// The last set's arrays, which hold most of this pass's memo'd mappings where it
+	// emits them (memo_emit()).
+	if (spare.maps) {
+		b.maps = spare.maps;
+		b.ids = spare.ids;
+		b.borrowed = spare.borrowed;
+		b.cap_maps = spare.cap;
+		memset(&spare, 0, sizeof(spare));
+	}
 	// As many mappings as the last pass built, at once: not grown by doubling and copying.
 	if (memo && k8s_build_reserve(&b, k8s_memo_maps_hint(memo)) < 0)
 		b.cap_maps = 0; // grown as it goes
@@ -899,7 +968,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		}
 		// An accepted source may have no mapping (a StatefulSet of 0 replicas), and then
 		// b.maps may be NULL: no pointer arithmetic on it.
-		if (r->n_maps) {
+		if (r->n_maps && r->first_map != n) {
 			memmove(&b.maps[n], &b.maps[r->first_map], r->n_maps * sizeof(b.maps[0]));
 			memmove(&b.ids[n], &b.ids[r->first_map], r->n_maps * sizeof(b.ids[0]));
 			memmove(&b.borrowed[n], &b.borrowed[r->first_map],
@@ -925,6 +994,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 	out->held = b.held;
 	out->n_held = b.n_held;
 	out->n_maps = b.n_maps;
+	out->cap_maps = b.cap_maps;
 	out->res = b.res;
 	out->n_res = b.n_res;
 	return 0;

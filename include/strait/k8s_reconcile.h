@@ -109,6 +109,9 @@ struct k8s_desired {
 	struct k8s_memo_entry **held; /**< owned, n_held references (k8s_memo.h) */
 	unsigned int n_held;
 	unsigned int n_maps;
+	/** entries maps, ids and borrowed hold room for; beyond n_maps, what earlier passes
+	 *  left there (k8s_desired_free() keeps the arrays for the next pass) */
+	unsigned int cap_maps;
 	struct k8s_result *res; /**< one per source object, owned */
 	unsigned int n_res;
 	uint64_t fingerprint;	/**< hash of all of maps: equal sets publish the same tables */
@@ -181,8 +184,24 @@ extern unsigned long k8s_reconcile_builds;
  *  the last pass's outcome because no source's claims changed (tests). */
 extern unsigned long k8s_reconcile_settles;
 
-/** Free everything k8s_reconcile() put in @p d and zero it; @p d itself is the caller's. */
+/** Mappings k8s_reconcile() copied from its memo into a desired set since start. A pass
+ *  starts from the arrays of the last set freed (k8s_desired_free() keeps them) and writes a
+ *  memo'd mapping only where that set did not already hold it, by id, at the same position:
+ *  how tests see that an unchanged source's mappings are not copied again each pass. */
+extern unsigned long k8s_reconcile_copied;
+
+/** Objects a source row's ours() was asked about (is this Service a LoadBalancer of ours?)
+ *  since start: a pass asks only when an object of the kind changed since the last (tests). */
+extern unsigned long k8s_reconcile_ours_asked;
+
+/** Free everything k8s_reconcile() put in @p d and zero it; @p d itself is the caller's. The
+ *  arrays of mappings are kept for the next k8s_reconcile() (one set of them, process-wide;
+ *  its memo'd mappings are not copied again where they are already), until
+ *  k8s_desired_spare_free(). */
 void k8s_desired_free(struct k8s_desired *d);
+
+/** Free the arrays k8s_desired_free() kept (k8s_store_fini(), through the memo). */
+void k8s_desired_spare_free(void);
 
 /**
  * A trial build of @p n desired mappings (tables_build() without publishing).

@@ -566,7 +566,8 @@ int main(int argc, char **argv)
 	uint64_t gen0 = cp_generation(), c0 = now_ns(), busy = 0;
 	unsigned int done = 0;
 	uint64_t built = 0, reused = 0, shared = 0;
-	unsigned long builds0 = k8s_reconcile_builds;
+	unsigned long builds0 = k8s_reconcile_builds, copied0 = k8s_reconcile_copied;
+	unsigned long asked0 = k8s_reconcile_ours_asked;
 	reconcile_ns = replace_ns = cpu_ns = 0;
 	srand(opt.seed);
 	while (done < opt.changes) {
@@ -610,14 +611,17 @@ int main(int argc, char **argv)
 		       "p99_change_to_worker_ms=%.2f reconcile_ms=%.2f build_publish_ms=%.2f "
 		       "cpu_ms_per_publication=%.2f sources_built_per_publication=%.1f "
 		       "maglev_built=%" PRIu64 " maglev_reused=%" PRIu64
-		       " svc_table_shared=%" PRIu64 "\n",
+		       " svc_table_shared=%" PRIu64 " memo_copied_per_publication=%.1f "
+		       "ours_asked_per_publication=%.1f\n",
 		       opt.changes, opt.burst, gens, opt.changes / ((double)(c1 - c0) / 1e9),
 		       gens ? (double)busy / 1e6 / (double)gens : 0.0, (double)p50 / 1e6,
 		       (double)p99 / 1e6, gens ? (double)reconcile_ns / 1e6 / (double)gens : 0.0,
 		       gens ? (double)replace_ns / 1e6 / (double)gens : 0.0,
 		       gens ? (double)cpu_ns / 1e6 / (double)gens : 0.0,
 		       gens ? (double)(k8s_reconcile_builds - builds0) / (double)gens : 0.0, built,
-		       reused, shared);
+		       reused, shared,
+		       gens ? (double)(k8s_reconcile_copied - copied0) / (double)gens : 0.0,
+		       gens ? (double)(k8s_reconcile_ours_asked - asked0) / (double)gens : 0.0);
 	}
 	free(lat);
 	free(applied);

@@ -31,6 +31,7 @@
 #include <strait/tables.h>
 
 #include "eal_fixture.h"
+#include "k8s_memo.h"
 #include "k8s_testlib.h"
 #include "k8s_store_fixture.h"
 
@@ -291,6 +292,156 @@ static void memoed_mappings_share_the_memos_backends_for_as_long_as_the_set_live
 	assert_memory_equal(a2->backends, saved, sizeof(saved));
 	k8s_desired_free(&d);
 	assert_int_equal(k8s_store_init(&store), 0); // for the teardown
+}
+
+/* Mappings copied from the memo into the set by the last pass(). */
+static unsigned long copied;
+
+static void pass_counted(void)
+{
+	unsigned long c0 = k8s_reconcile_copied;
+
+	pass();
+	copied = k8s_reconcile_copied - c0;
+}
+
+/* A pass starts from the arrays of the last set freed and copies a memo'd mapping only where
+ * that set did not hold it (by id, at its position): an endpoint change copies none of the
+ * unchanged sources' mappings; a mapping the last set had built itself is copied once, when
+ * it is first taken from the memo; a removed source shifts the ones after it, which are
+ * copied to their new places. Each set is what a full pass gives. */
+static void a_pass_copies_only_the_memoed_mappings_the_last_set_lacks(void **state)
+{
+	(void)state;
+	pass_counted(); // every source built: none copied
+	assert_int_equal(copied, 0);
+	pass_counted(); // the last set's were its own: every one copied, once
+	assert_int_equal(copied, N_SVC + 2);
+	const struct cfg_mapping *maps = d.maps;
+	pass_counted();
+	assert_int_equal(copied, 0);
+	assert_ptr_equal(d.maps, maps); // the last set's arrays
+	assert_as_full_pass();
+	// A full pass memos every source again, under new ids: copied once more.
+	pass_counted();
+	assert_int_equal(copied, N_SVC + 2);
+
+	slice("svc-2-x", 2, 1u << 1); // svc-2 rebuilt; the rest already where it goes
+	pass_counted();
+	assert_int_equal(copied, 0);
+	assert_true(t_map(&d, "svc-2")->backends[1].serving_only);
+	pass_counted(); // svc-2 now from the memo, where the last set had its own
+	assert_int_equal(copied, 1);
+	assert_true(t_map(&d, "svc-2")->backends[1].serving_only);
+	assert_as_full_pass();
+	pass();
+
+	// svc-1's Mapping deleted: the sources after it move up one and are copied.
+	json_t *o = json_pack("{s:{s:s, s:s}}", "metadata", "namespace", "t", "name", "svc-1");
+	assert_int_equal(k8s_cache_apply(&store.c[K8S_KIND_MAPPING], K8S_UPD_DELETED, o), 1);
+	json_decref(o);
+	pass_counted();
+	assert_int_equal(copied, N_SVC - 2 + 2); // svc-2.. and b-0, b-1
+	assert_null(t_map(&d, "svc-1"));
+	pass_counted();
+	assert_int_equal(copied, 0);
+	assert_as_full_pass_n(N_SVC);
+}
+
+/* Whether a Service is a LoadBalancer of ours (a source) is asked of every Service once, then
+ * again only after a Service changed, came or went: endpoint changes ask none. */
+static void a_service_is_asked_whether_it_is_ours_only_after_a_service_changed(void **state)
+{
+	unsigned long a0 = k8s_reconcile_ours_asked;
+
+	(void)state;
+	pass();
+	assert_int_equal(k8s_reconcile_ours_asked - a0, N_SVC);
+	a0 = k8s_reconcile_ours_asked;
+	pass();
+	slice("svc-2-x", 2, 1u << 1);
+	pass();
+	assert_int_equal(k8s_reconcile_ours_asked - a0, 0);
+	assert_int_equal(d.n_res, N_SVC + 1);
+
+	// A LoadBalancer Service of ours comes: asked again, and a source.
+	put(K8S_KIND_SERVICE,
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"lb\"},\"spec\":{\"type\":"
+	    "\"LoadBalancer\",\"loadBalancerClass\":\"" K8S_LB_CLASS "\",\"ports\":"
+	    "[{\"name\":\"http\",\"protocol\":\"TCP\",\"port\":81,\"targetPort\":8080}]}}");
+	a0 = k8s_reconcile_ours_asked;
+	pass();
+	assert_int_equal(k8s_reconcile_ours_asked - a0, N_SVC + 1);
+	assert_int_equal(d.n_res, N_SVC + 2);
+	assert_non_null(res(&d, "lb"));
+	a0 = k8s_reconcile_ours_asked;
+	pass();
+	assert_int_equal(k8s_reconcile_ours_asked - a0, 0);
+	assert_int_equal(d.n_res, N_SVC + 2);
+	assert_as_full_pass_n(N_SVC + 2);
+
+	// No longer a LoadBalancer: asked again, and no longer a source.
+	put(K8S_KIND_SERVICE, "{\"metadata\":{\"namespace\":\"t\",\"name\":\"lb\"},\"spec\":"
+			      "{\"ports\":[{\"name\":\"http\",\"protocol\":\"TCP\","
+			      "\"port\":81,\"targetPort\":8080}]}}");
+	a0 = k8s_reconcile_ours_asked;
+	pass();
+	assert_int_equal(k8s_reconcile_ours_asked - a0, N_SVC + 1);
+	assert_int_equal(d.n_res, N_SVC + 1);
+	assert_as_full_pass();
+}
+
+/* Lookups of memo entries by key in the last pass(). */
+static unsigned long lookups;
+
+static void pass_looked_up(void)
+{
+	unsigned long l0 = k8s_memo_key_lookups;
+
+	pass();
+	lookups = k8s_memo_key_lookups - l0;
+}
+
+/* A pass finds a source's memo entry at its object's place in cache order, where an earlier
+ * pass found it, without a lookup by key: only a changed source is looked up (missing, then
+ * its new entry once), and every one after the cache is reordered (an object added or
+ * deleted). */
+static void memo_entries_are_found_by_place_until_the_cache_is_reordered(void **state)
+{
+	(void)state;
+	pass_looked_up(); // every source built
+	pass_looked_up(); // every one found by key, its place remembered
+	assert_true(lookups >= N_SVC + 1);
+	pass_looked_up();
+	assert_int_equal(lookups, 0);
+	assert_as_full_pass();
+	pass_looked_up(); // the full pass memo'd every source again: new entries
+	pass_looked_up();
+	assert_int_equal(lookups, 0);
+
+	slice("svc-2-x", 2, 1u << 1); // svc-2 rebuilt: its entry dropped, a new one put
+	pass_looked_up();
+	assert_int_equal(lookups, 1); // svc-2's place is empty: looked up, missing
+	pass_looked_up();
+	assert_int_equal(lookups, 1); // svc-2's new entry, by key once
+	assert_true(t_map(&d, "svc-2")->backends[1].serving_only);
+	pass_looked_up();
+	assert_int_equal(lookups, 0);
+	assert_true(t_map(&d, "svc-2")->backends[1].serving_only);
+	assert_int_equal(res(&d, "svc-2")->n_ports_ready, 1);
+
+	// svc-1's Mapping deleted: the Mappings after it move up, found by key again.
+	json_t *o = json_pack("{s:{s:s, s:s}}", "metadata", "namespace", "t", "name", "svc-1");
+	assert_int_equal(k8s_cache_apply(&store.c[K8S_KIND_MAPPING], K8S_UPD_DELETED, o), 1);
+	json_decref(o);
+	pass_looked_up();
+	assert_true(lookups >= N_SVC);
+	assert_null(t_map(&d, "svc-1"));
+	assert_non_null(t_map(&d, "svc-3"));
+	assert_non_null(t_map(&d, "b-1"));
+	pass_looked_up();
+	assert_int_equal(lookups, 0);
+	assert_as_full_pass_n(N_SVC);
 }
 
 /* Conflicts are settled over every source only when a source's claims (names, addresses,
@@ -653,6 +804,14 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(conflicts_are_settled_again_only_when_claims_change,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_pass_copies_only_the_memoed_mappings_the_last_set_lacks, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_service_is_asked_whether_it_is_ours_only_after_a_service_changed, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			memo_entries_are_found_by_place_until_the_cache_is_reordered, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(an_unchanged_source_is_not_recomputed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(isolating_a_memoed_source_leaves_the_memo_whole,
