@@ -522,6 +522,7 @@ void cp_k8s_fini(void)
 	if (k.mode != MODE_OFF || k.book) {
 		k8s_queue_fini(&k.q);
 		k8s_store_fini(&k.store);
+		k8s_desired_spare_free(); // what the passes left for the next
 	}
 	json_decref(k.book);
 	if (k.curl_ready)

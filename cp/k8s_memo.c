@@ -262,7 +262,6 @@ static void memo_free(void *p)
 	struct k8s_memo *m = p;
 
 	k8s_memo_flush(m);
-	k8s_desired_spare_free(); // what the store's passes left for the next
 	free(m->outs);
 	json_decref(m->entries);
 	json_decref(m->rev);

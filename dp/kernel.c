@@ -50,12 +50,12 @@
 #include "kernel.h"
 #include "lifecycle.h"
 #include "mbuf_priv.h"
-#include "slowpath.h"
 #include "worker.h"
 
 #define KERNEL_BURST 32 /**< frames read from one TAP per poll, at most */
 
 struct dp_stats dp_kernel_stats;
+struct dp_stats dp_kernel_ctl_stats;
 
 static int kfd[DP_PORT_MAX] = {-1, -1};
 
@@ -142,7 +142,7 @@ bool dp_kernel_deliver(const struct tables *t, struct rte_mbuf *m, uint8_t port)
 		ok = eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4) &&
 		     ip_for_kernel(t, port, f + sizeof(*eth), len - (uint32_t)sizeof(*eth));
 	if (!ok) {
-		dp_sp_stats.drops[DP_DROP_KERNEL_NOT_LOCAL]++;
+		dp_kernel_ctl_stats.drops[DP_DROP_KERNEL_NOT_LOCAL]++;
 		return true;
 	}
 	if (!kt.running) {
@@ -155,7 +155,7 @@ bool dp_kernel_deliver(const struct tables *t, struct rte_mbuf *m, uint8_t port)
 		dp_priv(c)->out_port = port;
 	if (!c || rte_ring_sp_enqueue(kt.ctl, c) != 0) {
 		rte_pktmbuf_free(c);
-		dp_sp_stats.drops[DP_DROP_KERNEL_TAP_FULL]++;
+		dp_kernel_ctl_stats.drops[DP_DROP_KERNEL_TAP_FULL]++;
 	}
 	return true;
 }

@@ -16,9 +16,12 @@
 #include <strait/dp.h>
 #include <strait/tables.h>
 
-/** The exception path's counters (kernel_in, kernel_out, its drops): the control thread's,
- * summed with the workers' and the slow path's (dp_stats_sum()). */
+/** The exception path's counters (kernel_in, kernel_out, its drops): the kernel path
+ * thread's, summed with the workers' and the slow path's (dp_stats_sum()). */
 extern struct dp_stats dp_kernel_stats;
+/** The drops of dp_kernel_deliver() (kernel_not_local, kernel_tap_full): the control thread's
+ * own, so that each counter has one writer; summed too. */
+extern struct dp_stats dp_kernel_ctl_stats;
 
 /** UDP port of session sync (dp_sync_init()), 0 when off: to an int address, the kernel's
  *  even on a SNAT address. Set before the workers start; read-only after. */

@@ -46,6 +46,7 @@ void dp_stats_sum(struct dp_stats *out)
 		stats_add(out, &dp_workers[i]->stats);
 	stats_add(out, &dp_sp_stats);
 	stats_add(out, &dp_kernel_stats);
+	stats_add(out, &dp_kernel_ctl_stats);
 }
 
 struct dp_stats *dp_stats_sum_new(void)

@@ -200,7 +200,7 @@ extern unsigned long k8s_reconcile_ours_asked;
  *  k8s_desired_spare_free(). */
 void k8s_desired_free(struct k8s_desired *d);
 
-/** Free the arrays k8s_desired_free() kept (k8s_store_fini(), through the memo). */
+/** Free the arrays k8s_desired_free() kept (cp/k8s.c's fini, after k8s_store_fini()). */
 void k8s_desired_spare_free(void);
 
 /**

@@ -66,6 +66,7 @@ static inline void t_store_done(struct k8s_store *store, struct k8s_desired *d)
 {
 	k8s_desired_free(d);
 	k8s_store_fini(store);
+	k8s_desired_spare_free(); // as cp/k8s.c's fini: the next test starts with none
 }
 
 /* Reconcile @p store into @p d (its previous content freed), which must succeed. */

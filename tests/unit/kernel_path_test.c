@@ -35,7 +35,7 @@ static int kernel_setup(void **state)
 	sp_before = dp_kernel_stats;
 	sp_drops_before = dp_sp_stats;
 	for (int d = 0; d < DP_DROP_MAX; d++)
-		sp_drops_before.drops[d] += dp_kernel_stats.drops[d];
+		sp_drops_before.drops[d] += dp_kernel_stats.drops[d] + dp_kernel_ctl_stats.drops[d];
 	return 0;
 }
 
@@ -69,7 +69,8 @@ static uint64_t sp_delta_in(int port)
 /* Drops of @p d since the setup, by the slow path or the exception path. */
 static uint64_t sp_delta_drop(enum dp_drop d)
 {
-	return dp_sp_stats.drops[d] + dp_kernel_stats.drops[d] - sp_drops_before.drops[d];
+	return dp_sp_stats.drops[d] + dp_kernel_stats.drops[d] + dp_kernel_ctl_stats.drops[d] -
+	       sp_drops_before.drops[d];
 }
 
 /* A VRRP advertisement (IP protocol 112) from @p src to @p dst, to Ethernet @p dmac. */
