@@ -371,7 +371,7 @@ static inline bool ctx_is_vip(struct burst_ctx *c, rte_be32_t a)
 
 static inline bool ctx_is_int_net(const struct burst_ctx *c, rte_be32_t a_be)
 {
-	uint32_t a = rte_be_to_cpu_32(a_be);
+	uint32_t a = dp_ntohl(a_be);
 
 	if (likely((a & c->int_cover_mask) != c->int_cover_net))
 		return false;
