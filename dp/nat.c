@@ -392,8 +392,10 @@ static __rte_always_inline bool classify(struct dp_worker *w, const struct table
 		dp_drop(w, mb, DP_DROP_TRUNCATED);
 		return true;
 	}
-	kind = pkt_parse_inline(rte_pktmbuf_mtod(mb, uint8_t *), rte_pktmbuf_data_len(mb), m);
+	// The frame's address once: the parse's stores into the meta would make gcc load the
+	// mbuf's fields again for a second rte_pktmbuf_mtod().
 	const uint8_t *eth = rte_pktmbuf_mtod(mb, const uint8_t *);
+	kind = pkt_parse_inline(eth, rte_pktmbuf_data_len(mb), m);
 	uint32_t lo;
 	uint16_t hi;
 	memcpy(&lo, eth, 4);
