@@ -327,7 +327,14 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 		nat_sessions_del(s, &k_o2i, idx << 1 | DIR_O2I);
 		goto full;
 	}
-	nat_sessions_track(s, idx, mp->limits.sessions_per_source != 0);
+	if (m->proto == IPPROTO_TCP || unlikely(mp->limits.sessions_per_source)) {
+		nat_sessions_track(s, idx, mp->limits.sessions_per_source != 0);
+	} else {
+		// What nat_sessions_track() does for a UDP session not counted per source: no
+		// lists (nat_session_alloc() left its links off), the slot's count.
+		sl->active++;
+		se->src_counted = 0;
+	}
 	s->active++;
 	w->stats.sessions_created++;
 	w->stats.map[mp->slot].sessions_created++;
