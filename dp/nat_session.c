@@ -180,7 +180,8 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	struct nat_key k_o2i, k_i2o;
 	uint16_t bport;
 	struct nat_hash h_i2o;
-	uint32_t idx, a;
+	uint32_t idx;
+	uint64_t a;
 	int adj_o2i, adj_i2o;
 
 	if (!allowed(mp, m->src)) {
@@ -302,12 +303,13 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	se->port[DIR_I2O][0] = k_i2o.sport;
 	se->port[DIR_I2O][1] = k_i2o.dport;
 	// out2in deltas: from the tuple it arrives with to the in2out key reversed.
-	a = cksum_delta32(0, m->src, k_i2o.dst);
-	a = cksum_delta32(a, m->dst, k_i2o.src);
-	se->l3_delta = cksum_fold(a);
-	a = cksum_delta16(a, m->sport, k_i2o.dport);
-	a = cksum_delta16(a, m->dport, k_i2o.sport);
-	se->l4_delta = cksum_fold(a);
+	// (Each pair of fields as one 32-bit word: 64-bit adds, cksum.h.)
+	a = cksum_delta32w(0, m->src, k_i2o.dst);
+	a = cksum_delta32w(a, m->dst, k_i2o.src);
+	se->l3_delta = cksum_fold64(a);
+	a = cksum_delta32w(a, (uint32_t)m->sport | (uint32_t)m->dport << 16,
+			   (uint32_t)k_i2o.dport | (uint32_t)k_i2o.sport << 16);
+	se->l4_delta = cksum_fold64(a);
 	se->adj[DIR_O2I] = (uint16_t)adj_o2i;
 	se->adj[DIR_I2O] = (uint16_t)adj_i2o;
 	se->slot = mp->slot;
@@ -325,7 +327,14 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 		nat_sessions_del(s, &k_o2i, idx << 1 | DIR_O2I);
 		goto full;
 	}
-	nat_sessions_track(s, idx, mp->limits.sessions_per_source != 0);
+	if (m->proto == IPPROTO_TCP || unlikely(mp->limits.sessions_per_source)) {
+		nat_sessions_track(s, idx, mp->limits.sessions_per_source != 0);
+	} else {
+		// What nat_sessions_track() does for a UDP session not counted per source: no
+		// lists (nat_session_alloc() left its links off), the slot's count.
+		sl->active++;
+		se->src_counted = 0;
+	}
 	s->active++;
 	w->stats.sessions_created++;
 	w->stats.map[mp->slot].sessions_created++;

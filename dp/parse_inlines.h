@@ -81,7 +81,7 @@ static __rte_always_inline bool pkt_parse_fast(const uint8_t *frame, uint32_t le
 
 	if (unlikely(len < sizeof(struct rte_ether_hdr) + sizeof(*ip) + sizeof(struct rte_udp_hdr)))
 		return false;
-	ip_len = rte_be_to_cpu_16(ip->total_length);
+	ip_len = dp_ntohs(ip->total_length);
 	// IPv4, version 4, IHL 5: the ethertype and the version byte in one test of one load
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
 	uint32_t w12;
@@ -111,7 +111,7 @@ static __rte_always_inline bool pkt_parse_fast(const uint8_t *frame, uint32_t le
 			return false;
 		flags = th->tcp_flags;
 	} else if (ip->next_proto_id == IPPROTO_UDP) {
-		uint16_t ulen = rte_be_to_cpu_16(((const struct rte_udp_hdr *)l4)->dgram_len);
+		uint16_t ulen = dp_ntohs(((const struct rte_udp_hdr *)l4)->dgram_len);
 		if (l4_len < sizeof(struct rte_udp_hdr) ||
 		    (uint32_t)ulen - sizeof(struct rte_udp_hdr) >
 			    (uint32_t)l4_len - sizeof(struct rte_udp_hdr)) // ulen < 8 wraps

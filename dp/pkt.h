@@ -21,6 +21,27 @@
 #define ICMP_TIME_EXCEEDED    11
 #define ICMP_PARAM_PROBLEM    12
 
+/* Network to host order for the per-packet fields: the same values as rte_be_to_cpu_16/32(),
+ * whose x86 versions are asm volatile (xchgb in a fixed register class, bswap) that the
+ * compiler may neither fold into the code around them nor schedule. */
+static inline uint16_t dp_ntohs(rte_be16_t x)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	return __builtin_bswap16(x);
+#else
+	return x;
+#endif
+}
+
+static inline uint32_t dp_ntohl(rte_be32_t x)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	return __builtin_bswap32(x);
+#else
+	return x;
+#endif
+}
+
 enum pkt_kind { PKT_DROP = 0, PKT_IPV4, PKT_ARP };
 enum pkt_frag { FRAG_NONE = 0, FRAG_FIRST, FRAG_LATER };
 

@@ -160,7 +160,10 @@ int nat_sessions_add(struct nat_sessions *s, const struct nat_key *k, uint32_t r
 	return nat_sessions_add_h(s, h.bkt, h.sig, ref);
 }
 
-int nat_sessions_add_h(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint32_t ref)
+/* Both buckets of a key full: the cuckoo search (nat_sessions_add_h()). Out of line: its
+ * queue's frame is set up only for the rare insert that needs it. */
+static __rte_noinline int add_cuckoo(struct nat_sessions *s, uint32_t bkt, uint32_t sig,
+				     uint32_t ref)
 {
 	const struct nat_hash h = {bkt, sig};
 	struct bfs_node q[NAT_BFS_NODES];
@@ -169,14 +172,6 @@ int nat_sessions_add_h(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint3
 
 	q[tail++] = (struct bfs_node){h.bkt, -1, 0};
 	q[tail++] = (struct bfs_node){nat_bkt_alt(s, h.bkt, h.sig), -1, 0};
-	for (unsigned int r = 0; r < 2; r++) {
-		struct nat_bucket *b = &s->bkt[q[r].bkt];
-		if ((e = bkt_free_entry(b)) >= 0) {
-			b->sig[e] = h.sig;
-			b->ref[e] = ref;
-			return 0;
-		}
-	}
 	// Both buckets full: find the shortest chain of entries, each movable to its other
 	// bucket, that ends in a bucket with room. A bucket appears at most once on a chain,
 	// so every entry moved is the one the search saw there.
@@ -209,6 +204,23 @@ int nat_sessions_add_h(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint3
 	}
 	s->insert_fail++;
 	return -ENOSPC;
+}
+
+int nat_sessions_add_h(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint32_t ref)
+{
+	// A free entry in the primary bucket, else in the alternative one: nearly every insert.
+	struct nat_bucket *b = &s->bkt[bkt];
+	unsigned int m = nat_bkt_match(b, 0);
+
+	if (unlikely(m == 0)) {
+		b = &s->bkt[nat_bkt_alt(s, bkt, sig)];
+		m = nat_bkt_match(b, 0);
+		if (unlikely(m == 0))
+			return add_cuckoo(s, bkt, sig, ref);
+	}
+	b->sig[__builtin_ctz(m)] = sig;
+	b->ref[__builtin_ctz(m)] = ref;
+	return 0;
 }
 
 int nat_sessions_del(struct nat_sessions *s, const struct nat_key *k, uint32_t ref)

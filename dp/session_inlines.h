@@ -29,6 +29,7 @@
 #include <strait/cksum.h>
 #include <strait/dp.h>
 
+#include "pkt.h"
 #include "session.h"
 
 /** Where a key lives: its primary bucket and its signature (never 0: 0 marks a free entry). */
@@ -366,8 +367,8 @@ static __rte_always_inline int nat_tcp_track(struct nat_session *se, struct nat_
 					     struct rte_tcp_hdr *th, uint32_t l4_len)
 {
 	const uint32_t end =
-		rte_be_to_cpu_32(th->sent_seq) + l4_len - ((uint32_t)(th->data_off >> 2) & 0x3c);
-	const uint16_t raw = rte_be_to_cpu_16(th->rx_win);
+		dp_ntohl(th->sent_seq) + l4_len - ((uint32_t)(th->data_off >> 2) & 0x3c);
+	const uint16_t raw = dp_ntohs(th->rx_win);
 
 	if (unlikely((th->tcp_flags & NAT_TCP_FLAGS_CHECKED) != RTE_TCP_ACK_FLAG ||
 		     se->state != NAT_ST_ESTABLISHED))

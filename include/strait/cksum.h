@@ -55,6 +55,36 @@ static inline uint32_t cksum_delta32(uint32_t acc, uint32_t old_l, uint32_t new_
 	return cksum_delta16(acc, (uint16_t)old_l, (uint16_t)new_l);
 }
 
+/** One's-complement sum of two 32-bit values: 0 only when both are 0 (add, add the carry). */
+static inline uint32_t cksum_add32(uint32_t a, uint32_t b)
+{
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+	__asm__("addl %1, %0\n\tadcl $0, %0" : "+r"(a) : "rm"(b) : "cc");
+	return a;
+#else
+	uint64_t sum = (uint64_t)a + b;
+	return (uint32_t)sum + (uint32_t)(sum >> 32);
+#endif
+}
+
+/**
+ * Accumulate the delta of replacing a 32-bit field (an address, or two adjacent 16-bit
+ * fields read as one word) in a 64-bit accumulator: 2^16 = 1 modulo 0xffff, so ~old + new of
+ * the 32-bit word is the delta of its two 16-bit halves (cksum_delta32() in one add each).
+ * Up to 2^31 of them fit; cksum_fold64() gives the same bits as cksum_fold() of
+ * cksum_delta32() over the same fields.
+ */
+static inline uint64_t cksum_delta32w(uint64_t acc, uint32_t old_l, uint32_t new_l)
+{
+	return acc + (uint32_t)~old_l + new_l;
+}
+
+/** Fold a 64-bit one's-complement accumulator to 16 bits (not complemented). */
+static inline uint16_t cksum_fold64(uint64_t sum)
+{
+	return cksum_fold(cksum_add32((uint32_t)sum, (uint32_t)(sum >> 32)));
+}
+
 /**
  * Apply a folded delta to a checksum field as found in a header (RFC 1624 eqn. 3).
  * @param cksum the field's current value.

@@ -176,6 +176,44 @@ static void add_fold_and_apply_agree_with_plain_arithmetic(void **state)
 	}
 }
 
+/* The 64-bit accumulation of 32-bit words' deltas folds to the same bits as the 16-bit
+ * words' deltas accumulated in 32 bits: a session's deltas (nat_session_create()), and the
+ * carries of the 32-bit add at their edges. */
+static void wide_deltas_agree_with_16_bit_deltas(void **state)
+{
+	(void)state;
+	static const uint32_t edge[] = {0,	    1,		0xffff,	    0x10000,   0x7fffffff,
+					0x80000000, 0xfffeffff, 0xfffffffe, 0xffffffff};
+	const size_t ne = sizeof(edge) / sizeof(edge[0]);
+
+	for (size_t i = 0; i < ne; i++)
+		for (size_t j = 0; j < ne; j++) {
+			assert_int_equal(cksum_add32(edge[i], edge[j]) == 0,
+					 edge[i] == 0 && edge[j] == 0);
+			assert_int_equal(cksum_fold(cksum_add32(edge[i], edge[j])),
+					 cksum_fold64((uint64_t)edge[i] + edge[j]));
+		}
+	srand(3022);
+	for (int n = 0; n < 2000000; n++) {
+		uint32_t v[8];
+		for (int i = 0; i < 8; i++) {
+			v[i] = (uint32_t)rand() << 16 ^ (uint32_t)rand();
+			if (rand() % 8 == 0)
+				v[i] = edge[(size_t)rand() % ne];
+		}
+		uint32_t a = cksum_delta32(0, v[0], v[1]);
+		a = cksum_delta32(a, v[2], v[3]);
+		uint64_t w = cksum_delta32w(0, v[0], v[1]);
+		w = cksum_delta32w(w, v[2], v[3]);
+		assert_int_equal(cksum_fold64(w), cksum_fold(a));
+		a = cksum_delta16(a, (uint16_t)v[4], (uint16_t)v[6]);
+		a = cksum_delta16(a, (uint16_t)v[5], (uint16_t)v[7]);
+		w = cksum_delta32w(w, (uint32_t)(uint16_t)v[4] | (uint32_t)(uint16_t)v[5] << 16,
+				   (uint32_t)(uint16_t)v[6] | (uint32_t)(uint16_t)v[7] << 16);
+		assert_int_equal(cksum_fold64(w), cksum_fold(a));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +226,7 @@ int main(void)
 		cmocka_unit_test(full_checksum_of_valid_header_verifies),
 		cmocka_unit_test(wide_sum_matches_16_bit_sum_at_every_length),
 		cmocka_unit_test(add_fold_and_apply_agree_with_plain_arithmetic),
+		cmocka_unit_test(wide_deltas_agree_with_16_bit_deltas),
 	};
 	return cmocka_run_group_tests_name("cksum", tests, NULL, NULL);
 }

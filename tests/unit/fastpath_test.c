@@ -92,12 +92,39 @@ static void spoofed_sources_inside_and_outside_the_int_cover(void **state)
 	free_tx(DP_PORT_INT);
 }
 
+/* A new flow's later packets in the burst of its first one find the session it made (stage
+ * 2 looked before it existed): one session a flow, every packet with the same SNAT port, also
+ * with the table's buckets filling up around them. */
+static void new_flow_twice_in_one_burst_makes_one_session(void **state)
+{
+	(void)state;
+	uint8_t f[DP_BURST][256];
+	size_t len[DP_BURST];
+	const unsigned int flows = DP_BURST / 2;
+
+	fixture_worker(64);
+	for (unsigned int i = 0; i < DP_BURST; i++)
+		len[i] = flow(f[i], "198.51.100.2", (uint16_t)(5000 + i % flows), "198.51.100.1",
+			      7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject_burst(DP_PORT_EXT, f, len, DP_BURST);
+	assert_int_equal(w->sess.active, flows);
+	assert_int_equal(w->stats.sessions_created, flows);
+	assert_int_equal(w->n_tx[DP_PORT_INT], DP_BURST);
+	for (unsigned int i = 0; i < flows; i++) {
+		const uint8_t *a = rte_pktmbuf_mtod(w->tx[DP_PORT_INT][i], const uint8_t *);
+		const uint8_t *b = rte_pktmbuf_mtod(w->tx[DP_PORT_INT][i + flows], const uint8_t *);
+		assert_memory_equal(a + 14 + 12, b + 14 + 12, 12); /* addresses and ports */
+	}
+	free_tx(DP_PORT_INT);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(vip_remembered_in_a_burst_refuses_other_addresses),
 		T(spoofed_sources_inside_and_outside_the_int_cover),
+		T(new_flow_twice_in_one_burst_makes_one_session),
 	};
 	return cmocka_run_group_tests_name("fastpath", tests, group_setup, group_teardown);
 }

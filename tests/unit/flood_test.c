@@ -266,6 +266,7 @@ static void mapping_session_limit_drops_udp_and_evicts_syn(void **state)
 	assert_int_equal(w->stats.drops[DP_DROP_MAPPING_SESSION_LIMIT], 1);
 	assert_int_equal(w->stats.map[M_ECHO].drops, 1);
 	assert_null(session_of("198.51.100.2", 7002, 7777, IPPROTO_UDP));
+	assert_int_equal(w->sess.slots[M_ECHO].active, 2);
 
 	syn(6000);
 	syn(6001);
