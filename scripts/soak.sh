@@ -171,14 +171,9 @@ in_gw "$PY" "$DRIVER" setup "$CTL" --ext "$EXT" --stay-pod "$STAY_POD" \
 # One mapping from the file, so that each SIGHUP has something to re-read.
 METRICS=127.0.0.1:9469
 SOCK=$ST/cli.sock
-cat >"$ST/strait.yaml" <<EOF
-ports:
-  ext: {device: "net_af_packet0", addresses: ["$EXT/24"]}
-  int: {device: "net_af_packet1", addresses: ["$TOPO_INT_ADDR/24"]}
-workers: 1
-sessions: {max: 65536}
-kubernetes: {enabled: true, kubeconfig: "$ST/kubeconfig", namespace: ""}
-cli_socket: $SOCK
+{
+	fake_api_strait_config
+	cat <<EOF
 metrics_listen: $METRICS
 mappings:
 - name: file-echo
@@ -186,6 +181,7 @@ mappings:
   ports: [{port: 7779, servicePort: 7, protocol: udp}]
   backends: [{address: $STAY_POD}]
 EOF
+} >"$ST/strait.yaml"
 # Reports go to stderr, which is strait's log. A small quarantine (the default is 256 MB)
 # so that resident memory levels off soon and the leak bound means something.
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:quarantine_size_mb=16:print_summary=1

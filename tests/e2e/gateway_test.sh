@@ -114,15 +114,7 @@ EOF
 	echo ']'
 }
 
-cat >"$ST/strait.yaml" <<EOF
-ports:
-  ext: {device: "net_af_packet0", addresses: ["$EXT/24"]}
-  int: {device: "net_af_packet1", addresses: ["$TOPO_INT_ADDR/24"]}
-workers: 1
-sessions: {max: 65536}
-kubernetes: {enabled: true, kubeconfig: "$ST/kubeconfig", namespace: ""}
-cli_socket: $ST/cli.sock
-EOF
+fake_api_strait_config >"$ST/strait.yaml"
 
 http() { client_curl --max-time 3 "http://$EXT:$1/" 2>/dev/null || true; }
 answers() { [ "$(http "$1")" = "$2" ]; }

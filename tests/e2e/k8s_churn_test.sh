@@ -123,15 +123,7 @@ EOF
 
 # ---- strait ----
 
-cat >"$ST/strait.yaml" <<EOF
-ports:
-  ext: {device: "net_af_packet0", addresses: ["$EXT/24"]}
-  int: {device: "net_af_packet1", addresses: ["$TOPO_INT_ADDR/24"]}
-workers: 1
-sessions: {max: 65536}
-kubernetes: {enabled: true, kubeconfig: "$ST/kubeconfig", namespace: ""}
-cli_socket: $ST/cli.sock
-EOF
+fake_api_strait_config >"$ST/strait.yaml"
 strait_start "$BIN" "$ST/strait.yaml"
 
 sctl() { "$STRAITCTL" -s "$ST/cli.sock" --json "$@"; }

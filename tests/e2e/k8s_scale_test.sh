@@ -117,15 +117,7 @@ echo "info: $n_objs objects generated and loaded into the fake API server in $((
 
 # ---- strait, and its first publication ----
 
-cat >"$ST/strait.yaml" <<EOF
-ports:
-  ext: {device: "net_af_packet0", addresses: ["$EXT/24"]}
-  int: {device: "net_af_packet1", addresses: ["$TOPO_INT_ADDR/24"]}
-workers: 1
-sessions: {max: 65536}
-kubernetes: {enabled: true, kubeconfig: "$ST/kubeconfig", namespace: ""}
-cli_socket: $ST/cli.sock
-EOF
+fake_api_strait_config >"$ST/strait.yaml"
 t0=$SECONDS
 strait_start "$BIN" "$ST/strait.yaml"
 

@@ -181,17 +181,13 @@ EOF
 
 # ---- strait ----
 
-cat >"$ST/strait.yaml" <<EOF
-ports:
-  ext: {device: "net_af_packet0", addresses: ["$EXT/24"]}
-  int: {device: "net_af_packet1", addresses: ["$TOPO_INT_ADDR/24"]}
-workers: 1
-sessions: {max: 65536}
-kubernetes: {enabled: true, kubeconfig: "$ST/kubeconfig", namespace: ""}
+{
+	fake_api_strait_config
+	cat <<EOF
 addressPools:
 - {name: lb, addresses: ["$POOL"]}
-cli_socket: $ST/cli.sock
 EOF
+} >"$ST/strait.yaml"
 strait_start "$BIN" "$ST/strait.yaml"
 
 http() { client_curl --max-time 3 "http://$1/" 2>/dev/null || true; }
