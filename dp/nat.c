@@ -637,7 +637,7 @@ static __rte_always_inline void stage2(const struct nat_sessions *s, struct burs
 }
 
 /* Stage 3 of a key: check it against its record and rewrite; a miss on ext may start a
- * session. @return whether a session was created. */
+ * session. @return whether the session table changed (a session created, or keys moved). */
 static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables *t, uint8_t in_port,
 				       const struct burst_key *bk, uint32_t now, uint32_t gen,
 				       bool created, struct svc_cache *sc)
@@ -668,7 +668,7 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 	// same bucket: the full lookup sorts it out.
 	if (unlikely(r != NAT_REF_NONE && !nat_session_match(&s->recs[r >> 1], r, &bk->key)))
 		r = nat_sessions_lookup_h(s, &bk->key, bk->h);
-	// A session may have been created by an earlier packet of this burst.
+	// A session may have been created (or a key moved) by an earlier packet of this burst.
 	if (unlikely(r == NAT_REF_NONE) && created)
 		r = nat_sessions_lookup_h(s, &bk->key, bk->h);
 	if (unlikely(r == NAT_REF_NONE)) {
@@ -681,13 +681,15 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 				dp_drop(w, mb, DP_DROP_NO_SESSION);
 			return false;
 		}
-		uint64_t before = w->stats.sessions_created;
+		uint64_t before = w->stats.sessions_created, moved = s->moved;
 		// ext's first packets, most of a burst under a flood of new flows: inline there.
 		if (in_port == DP_PORT_EXT)
 			nat_miss(w, t, mb, m, bk->h, now, gen, sc, DP_PORT_EXT);
 		else
 			nat_miss_int(w, t, mb, m, bk->h, now, gen, sc);
-		return w->stats.sessions_created != before;
+		// The table changed if a session was made, or if a creation that failed (table
+		// full) had moved other keys first: either way, later misses look again.
+		return w->stats.sessions_created != before || s->moved != moved;
 	}
 	if (unlikely((int)(r & 1) != dir)) {
 		// A hairpin session's client is behind int: its out2in packets arrive there.

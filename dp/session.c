@@ -199,6 +199,7 @@ static __rte_noinline int add_cuckoo(struct nat_sessions *s, uint32_t bkt, uint3
 			}
 			s->bkt[to_b].sig[to_e] = h.sig;
 			s->bkt[to_b].ref[to_e] = ref;
+			s->moved++;
 			return 0;
 		}
 	}

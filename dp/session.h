@@ -154,6 +154,9 @@ struct nat_sessions {
 	uint32_t expire_cursor;
 	uint64_t active;
 	uint64_t insert_fail; /**< keys that found no place (counted as table full) */
+	/** inserts that moved other keys to their other bucket (the cuckoo search): a lookup
+	 * made before one may miss a key that is still there (nat.c's stage 3 looks again) */
+	uint64_t moved;
 	uint64_t key[2];      /**< secret of the hash (nat_hash_words()), rte_rand() at init */
 	struct nat_link *lnk; /**< [max] */
 	uint32_t syn_head, syn_tail; /**< the worker's unestablished list, oldest first */

@@ -6,6 +6,7 @@
  * Real mbufs through nat_process_burst(), as nat_test.c.
  */
 #include "nat_fixture.h"
+#include "session_inlines.h"
 
 /* Send @p n frames (each of @p len[i] bytes) as one burst received on @p port. */
 static void inject_burst(uint8_t port, uint8_t (*frames)[256], const size_t *len, unsigned int n)
@@ -118,6 +119,80 @@ static void new_flow_twice_in_one_burst_makes_one_session(void **state)
 	free_tx(DP_PORT_INT);
 }
 
+/* A new flow whose out2in key goes in only by moving an established flow's key (cuckoo) and
+ * whose in2out key then finds no room (table full) creates nothing but changes the table: a
+ * later packet of the established flow in the same burst, looked up in stage 2 where its key
+ * no longer is, must still find its session, not be taken for a new flow (and dropped as the
+ * table is full, or given a second session). */
+static void a_failed_creation_that_moved_keys_hides_no_session(void **state)
+{
+	(void)state;
+	uint8_t f[2][256];
+	size_t len[2];
+	struct nat_key kf, kn;
+
+	fixture_worker(64);
+	struct nat_sessions *s = &w->sess;
+	// F: a UDP flow with its session (record 0).
+	len[1] =
+		flow(f[1], "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject_burst(DP_PORT_EXT, &f[1], &len[1], 1);
+	assert_int_equal(s->active, 1);
+	free_tx(DP_PORT_INT);
+	nat_session_key(&s->recs[0], DIR_O2I, &kf);
+	const uint32_t ref = 0u << 1 | DIR_O2I;
+	assert_int_equal(nat_sessions_lookup(s, &kf), ref);
+
+	// F's out2in key in its other bucket a, at entry 0 (the cuckoo search's first look).
+	const struct nat_hash h = nat_key_hash(s, &kf);
+	const uint32_t p = h.bkt, a = nat_bkt_alt(s, p, h.sig);
+	assert_int_equal(nat_sessions_del(s, &kf, ref), 0);
+	struct nat_bucket *ba = &s->bkt[a];
+	unsigned int e = (unsigned int)__builtin_ctz(nat_bkt_match(ba, 0));
+	ba->sig[e] = ba->sig[0];
+	ba->ref[e] = ba->ref[0];
+	ba->sig[0] = h.sig;
+	ba->ref[0] = ref;
+	assert_int_equal(nat_sessions_lookup(s, &kf), ref);
+
+	// N: a new flow whose out2in key's first bucket is a, its other one not p.
+	kn = kf;
+	struct nat_hash hn = {0, 0};
+	uint16_t port = 6000;
+	for (; port < 60000; port++) {
+		kn.sport = rte_cpu_to_be_16(port);
+		hn = nat_key_hash(s, &kn);
+		if (hn.bkt == a && nat_bkt_alt(s, a, hn.sig) != p)
+			break;
+	}
+	assert_true(port < 60000);
+
+	// Every bucket full but one entry of p: N's out2in key gets in by moving F's to p,
+	// and then its in2out key finds no room.
+	for (uint32_t b = 0; b <= s->bkt_mask; b++) {
+		unsigned int left = b == p ? 1 : 0;
+		for (unsigned int m = nat_bkt_match(&s->bkt[b], 0);
+		     m && (unsigned int)__builtin_popcount(m) > left; m &= m - 1) {
+			unsigned int i = (unsigned int)__builtin_ctz(m);
+			s->bkt[b].sig[i] = 0x5a000000u | b << 4 | i;
+			s->bkt[b].ref[i] = 63u << 1;
+		}
+	}
+	const uint64_t moved = s->moved, full = w->stats.drops[DP_DROP_SESSION_TABLE_FULL];
+
+	// One burst: N's first packet, then F's.
+	len[0] =
+		flow(f[0], "198.51.100.2", port, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject_burst(DP_PORT_EXT, f, len, 2);
+	assert_int_equal(s->moved, moved + 1);					/* F's key moved */
+	assert_int_equal(w->stats.drops[DP_DROP_SESSION_TABLE_FULL], full + 1); /* N's only */
+	assert_int_equal(w->n_tx[DP_PORT_INT], 1); /* F's, through its session */
+	assert_int_equal(s->active, 1);
+	assert_int_equal(w->stats.sessions_created, 1);
+	assert_int_equal(nat_sessions_lookup(s, &kf), ref);
+	free_tx(DP_PORT_INT);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -125,6 +200,7 @@ int main(void)
 		T(vip_remembered_in_a_burst_refuses_other_addresses),
 		T(spoofed_sources_inside_and_outside_the_int_cover),
 		T(new_flow_twice_in_one_burst_makes_one_session),
+		T(a_failed_creation_that_moved_keys_hides_no_session),
 	};
 	return cmocka_run_group_tests_name("fastpath", tests, group_setup, group_teardown);
 }
