@@ -617,7 +617,7 @@ struct tables *tables_build_from(const struct cfg *c, const struct cfg_mapping *
 		prev_of = NULL;
 	// Only backend lists changed: every row where it was, the service table shared; the
 	// arrays are then copied whole, not zeroed first.
-	const bool in_place = layout_same(prev, prev_of, maps, n_maps) &&
+	const bool in_place = prev && layout_same(prev, prev_of, maps, n_maps) &&
 			      n_svc == prev->n_services && n_be == prev->n_backends &&
 			      n_rules == prev->n_rules;
 	void *(*const alloc)(size_t, size_t) = in_place ? alloc_nozero : calloc;
