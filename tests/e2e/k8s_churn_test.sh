@@ -23,19 +23,10 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-e2e_require_root
-topo_require openssl:openssl python3:python3 base64:coreutils
+k8s_e2e_init "${1:-}"
 
-BIN=${1:-$E2E_ROOT/build/strait}
-STRAITCTL=$(dirname "$BIN")/straitctl
 NPODS=3
-EXT=$TOPO_EXT_ADDR
 CLIENT2=198.51.100.3 # a second client address, added to the client's eth0
-K8S_DIR=$E2E_ROOT/tests/k8s
-PY=$(_topo_python)
-API_PORT=6443
-CTL=http://127.0.0.1:6444
-TOKEN=strait-e2e-$RANDOM$RANDOM
 
 topo_up "$NPODS"
 topo_servers_start "$NPODS"

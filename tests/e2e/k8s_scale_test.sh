@@ -31,11 +31,8 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-e2e_require_root
-topo_require openssl:openssl python3:python3 base64:coreutils
+k8s_e2e_init "${1:-}"
 
-BIN=${1:-$E2E_ROOT/build/strait}
-STRAITCTL=$(dirname "$BIN")/straitctl
 GEN=$(dirname "$BIN")/tests/bench/cp_scale_bench
 SERVICES=${SCALE_SERVICES:-2000}
 BROKERS=${SCALE_BROKERS:-8000}
@@ -44,12 +41,6 @@ PER_ROUND=${SCALE_PER_ROUND:-100}
 INTERVAL_MS=${SCALE_INTERVAL_MS:-5}
 MAPPINGS=$((SERVICES + BROKERS + 1)) # and demo/web
 NPODS=1
-EXT=$TOPO_EXT_ADDR
-K8S_DIR=$E2E_ROOT/tests/k8s
-PY=$(_topo_python)
-API_PORT=6443
-CTL=http://127.0.0.1:6444
-TOKEN=strait-e2e-$RANDOM$RANDOM
 
 # Each poll here (a show over 10,001 mappings) takes a while: until_s (lib.sh) every 0.5 s.
 UNTIL_POLL_S=0.5

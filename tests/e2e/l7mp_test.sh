@@ -17,19 +17,10 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-e2e_require_root
-topo_require openssl:openssl python3:python3 base64:coreutils
+k8s_e2e_init "${1:-}"
 
-BIN=${1:-$E2E_ROOT/build/strait}
-STRAITCTL=$(dirname "$BIN")/straitctl
 NPODS=3
-EXT=$TOPO_EXT_ADDR
-K8S_DIR=$E2E_ROOT/tests/k8s
 DATA=$E2E_ROOT/tests/data/l7mp
-PY=$(_topo_python)
-API_PORT=6443
-CTL=http://127.0.0.1:6444
-TOKEN=strait-e2e-$RANDOM$RANDOM
 
 topo_up "$NPODS"
 topo_servers_start "$NPODS"

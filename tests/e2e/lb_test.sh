@@ -22,17 +22,9 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-e2e_require_root
-topo_require openssl:openssl python3:python3 base64:coreutils
+k8s_e2e_init "${1:-}"
 
-BIN=${1:-$E2E_ROOT/build/strait}
 NPODS=4
-EXT=$TOPO_EXT_ADDR
-K8S_DIR=$E2E_ROOT/tests/k8s
-PY=$(_topo_python)
-API_PORT=6443
-CTL=http://127.0.0.1:6444
-TOKEN=strait-e2e-$RANDOM$RANDOM
 # The pool: on the client's subnet, so that the client reaches its addresses by ARP (strait
 # answers for every mapping's address). .16 is the network address, .23 the broadcast, .20
 # the brokers' Mapping's, .22 the Service local's (annotation): the others get .17, .18, .19

@@ -19,6 +19,8 @@
 #   check_match NAME ERE ACTUAL     ok if ACTUAL matches the extended regex (whole string)
 #   wait_for TIMEOUT_S CMD...       poll CMD every 0.1 s until it succeeds; 1 on timeout
 #   e2e_finish                      print "N passed, N failed"; exit 1 if any failed
+#   k8s_e2e_init [BINARY]           the start of a test against the fake API server
+#                                   (tests/k8s/fake_api.sh), below
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
@@ -125,6 +127,25 @@ e2e_require_root() {
 		E2E_FINISHED=1
 		exit 77
 	fi
+}
+
+# k8s_e2e_init [BINARY]: root and the fake API server's tools (or skip, or fail), then the
+# variables tests/k8s/fake_api.sh and its tests use: BIN (BINARY, default build/strait),
+# STRAITCTL beside it, EXT (the gateway's external address), K8S_DIR, PY, API_PORT (6443 on
+# the gateway namespace's loopback), CTL (the server's control endpoint) and TOKEN (a new
+# bearer token each run).
+# shellcheck disable=SC2034 # for the test that calls it
+k8s_e2e_init() {
+	e2e_require_root
+	topo_require openssl:openssl python3:python3 base64:coreutils
+	BIN=${1:-$E2E_ROOT/build/strait}
+	STRAITCTL=$(dirname "$BIN")/straitctl
+	EXT=$TOPO_EXT_ADDR
+	K8S_DIR=$E2E_ROOT/tests/k8s
+	PY=$(_topo_python)
+	API_PORT=6443
+	CTL=http://127.0.0.1:6444
+	TOKEN=strait-e2e-$RANDOM$RANDOM
 }
 
 _e2e_on_exit() {
