@@ -6,7 +6,9 @@
 #      new sessions per second, a 90/10 mix;
 #   2. the same cases' instructions per packet under valgrind's callgrind;
 #   3. the end-to-end benchmark (tests/bench/e2e_bench.sh): strait against the kernel's
-#      nftables NAT on one netns topology (64-byte UDP pps and loss, TCP, RTT), with the
+#      nftables NAT and Linux IPVS (NAT mode with masquerade; skipped, with a
+#      case=e2e-ipvs line saying why, on a kernel without ip_vs) on one netns topology
+#      (64-byte UDP pps and loss, TCP, RTT), with the
 #      generator's own ceiling (dpdk-testpmd txonly on an af_xdp vdev, case=e2e-gen) and the
 #      TCP ceiling of any DPDK application on the same vdevs (dpdk-testpmd io-forward,
 #      case=e2e-tcp side=testpmd-io); every e2e line says which side was the bottleneck;
@@ -53,7 +55,7 @@ done
 topo_require libdpdk-dev dpdk meson:meson ninja:ninja-build pkg-config:pkg-config \
 	libjansson-dev libyaml-dev libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev libmnl-dev \
 	valgrind:valgrind dpdk-testpmd:dpdk sockperf:sockperf iperf3:iperf3 nft:nftables \
-	conntrack:conntrack ethtool:ethtool taskset:util-linux || exit 1
+	conntrack:conntrack ipvsadm:ipvsadm ethtool:ethtool taskset:util-linux || exit 1
 if [ ! -f "$BUILD/build.ninja" ]; then
 	meson setup "$BUILD" || exit 1
 fi

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# e2e_bench.sh: strait against the Linux kernel's nftables NAT, side by side, end to end.
+# e2e_bench.sh: strait against the Linux kernel's nftables NAT and Linux IPVS, side by side,
+# end to end.
 #
 # One network-namespace topology (scripts/topo.sh: client ─ gateway ─ bridge ─ pod), one
-# generator, one sink. Each run measures both sides in turn on the same topology: (a) strait
+# generator, one sink. Each run measures every side in turn on the same topology: (a) strait
 # in the gateway namespace on af_packet (or af_xdp) vdevs, (b) the gateway namespace's own
-# kernel as an nftables DNAT + masquerade router (topo_kernel_nat) with the same mappings:
+# kernel as an nftables DNAT + masquerade router (topo_kernel_nat) with the same mappings,
+# (c) Linux IPVS (LVS, what DPVS compares itself with) in NAT mode, one virtual service per
+# mapping with the pod as its real server (`ipvsadm -m`), and full NAT as kube-proxy's IPVS
+# mode does it: net.ipv4.vs.conntrack=1 and an nftables masquerade towards the pods. IPVS
+# needs the kernel's ip_vs (CONFIG_IP_VS, built in or as modules) and ipvsadm: where either
+# is missing the side is skipped with a `bench case=e2e-ipvs side=ipvs skipped=...` line
+# that says which (--no-ipvs skips it always):
 #
 #   gen    the generator alone, into the idle gateway namespace (no strait, no NAT: the
 #          kernel drops the frames after the veth): its own ceiling, every run
@@ -50,6 +57,7 @@
 #
 # Usage: e2e_bench.sh [--quick] [--runs N] [--duration S] [--rate PPS]
 #                     [--pmd net_af_xdp|net_af_packet] [--gen dpdk|udpgen] [--no-testpmd]
+#                     [--no-ipvs]
 #                     [STRAIT_BINARY]
 # Prints a table per run, the medians and ratios, and one line per result:
 #   bench case=e2e-udp64 side=strait sessions=256 pps=... offered_pps=... loss=...
@@ -70,6 +78,7 @@ PMD=net_af_xdp
 GEN=udpgen
 command -v dpdk-testpmd >/dev/null 2>&1 && GEN=dpdk
 TESTPMD=1
+IPVS=1
 BIN=$ROOT/build/strait
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -80,6 +89,7 @@ while [ $# -gt 0 ]; do
 	--rate) RATE=$2 && shift ;;
 	--gen) GEN=$2 && shift ;;
 	--no-testpmd) TESTPMD=0 ;;
+	--no-ipvs) IPVS=0 ;;
 	-h | --help)
 		sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'
 		exit 0
@@ -185,6 +195,56 @@ kernel_off() {
 	# Conntrack entries of the finished run would be reused by the next one; strait
 	# starts each run with an empty table too.
 	in_gw conntrack -F >/dev/null 2>&1
+}
+# IPVS: the same three mappings as virtual services in NAT (masquerading) mode, round robin
+# over the one pod. IPVS takes a packet at LOCAL_IN, so the VIP is one of the gateway's own
+# addresses (on st-gx, as the kernel side has it). Full NAT as kube-proxy's IPVS mode does
+# it: IPVS keeps conntrack entries for its connections (net.ipv4.vs.conntrack=1) and
+# nftables masquerades what leaves towards the pods, so the pod answers the gateway. Same
+# forwarding, rp_filter and RPS settings as the kernel side.
+IPVS_SKIP=
+ipvs_probe() { # sets IPVS_SKIP to why the side cannot run here, or leaves it empty
+	if [ $IPVS -eq 0 ]; then
+		IPVS_SKIP=--no-ipvs
+	elif ! command -v ipvsadm >/dev/null 2>&1; then
+		IPVS_SKIP=no-ipvsadm # Debian: apt-get install ipvsadm
+	elif ! in_gw ipvsadm -Ln >/dev/null 2>&1; then
+		# ipvsadm loads ip_vs itself where it is a module; here it is neither.
+		IPVS_SKIP=no-ip_vs-in-kernel-$(uname -r)
+	fi
+}
+ipvs_on() {
+	in_gw ip addr add "$TOPO_EXT_ADDR/24" dev st-gx || return 1
+	in_gw ip addr add "$TOPO_INT_ADDR/24" dev st-gi || return 1
+	_topo_sysctl "${P}g" net/ipv4/ip_forward=1 net/ipv4/vs/conntrack=1 \
+		net/ipv4/conf/all/rp_filter=0 net/ipv4/conf/st-gx/rp_filter=0 || return 1
+	in_gw ipvsadm -C || return 1
+	in_gw ipvsadm -A -u "$VIP:9000" -s rr || return 1
+	in_gw ipvsadm -a -u "$VIP:9000" -r "$POD:9" -m || return 1
+	in_gw ipvsadm -A -t "$VIP:5201" -s rr || return 1
+	in_gw ipvsadm -a -t "$VIP:5201" -r "$POD:5201" -m || return 1
+	in_gw ipvsadm -A -u "$VIP:11111" -s rr || return 1
+	in_gw ipvsadm -a -u "$VIP:11111" -r "$POD:11111" -m || return 1
+	in_gw nft -f - <<EOF || return 1
+table ip strait_ipvs {
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "st-gi" counter masquerade
+	}
+}
+EOF
+	local ifc
+	[ "${E2E_KERNEL_RPS:-2}" = 0 ] && return 0
+	for ifc in st-gx st-gi; do
+		in_gw sh -c "echo ${E2E_KERNEL_RPS:-2} > /sys/class/net/$ifc/queues/rx-0/rps_cpus" ||
+			return 1
+	done
+}
+ipvs_off() {
+	in_gw ipvsadm -C 2>/dev/null
+	in_gw nft delete table ip strait_ipvs 2>/dev/null
+	_topo_sysctl "${P}g" net/ipv4/vs/conntrack=0 2>/dev/null
+	kernel_off
 }
 RPF_ALL=$(in_gw cat /proc/sys/net/ipv4/conf/all/rp_filter)
 RPF_GX=$(in_gw cat /proc/sys/net/ipv4/conf/st-gx/rp_filter)
@@ -338,6 +398,12 @@ measure_rtt() {
 
 declare -A V # V[side,metric,run]
 SIDES=(strait kernel)
+ipvs_probe
+if [ -z "$IPVS_SKIP" ]; then
+	SIDES+=(ipvs)
+else
+	echo "e2e_bench: IPVS side skipped: $IPVS_SKIP" >&2
+fi
 [ $TESTPMD -eq 1 ] && SIDES+=(testpmd-io)
 printf '%-10s %-4s %12s %12s %8s %12s %9s %10s %10s\n' side run "pps" "offered" "loss" \
 	"loss@$RATE" "tcp Gb/s" "rtt p50 us" "rtt p99 us"
@@ -352,6 +418,7 @@ for ((r = 1; r <= RUNS; r++)); do
 		case $side in
 		strait) strait_on || { echo "e2e_bench: strait did not start" >&2; exit 1; } ;;
 		kernel) kernel_on || { echo "e2e_bench: kernel NAT setup failed" >&2; exit 1; } ;;
+		ipvs) ipvs_on || { echo "e2e_bench: IPVS setup failed" >&2; exit 1; } ;;
 		testpmd-io)
 			testpmd_on || { echo "e2e_bench: testpmd did not start" >&2; exit 1; }
 			measure_tcp "$POD"
@@ -382,12 +449,14 @@ for ((r = 1; r <= RUNS; r++)); do
 		V[$side,gbps,$r]=$R_GBPS V[$side,cpu0,$r]=$R_CPU0 V[$side,cpu1,$r]=$R_CPU1
 		measure_rtt
 		V[$side,p50,$r]=$R_P50 V[$side,p99,$r]=$R_P99
-		if [ "$side" = strait ]; then
+		case $side in
+		strait)
 			strait_off
 			grep -E '^drops:' "$STRAIT_LOG" | sed 's/^/  strait /' >&2
-		else
-			kernel_off
-		fi
+			;;
+		ipvs) ipvs_off ;;
+		*) kernel_off ;;
+		esac
 		printf '%-10s %-4s %12s %12s %8s %12s %9s %10s %10s\n' "$side" "$r" "${V[$side,pps,$r]}" \
 			"${V[$side,offered,$r]}" "${V[$side,loss,$r]}" "${V[$side,rloss,$r]}" \
 			"${V[$side,gbps,$r]}" "$R_P50" "$R_P99"
@@ -453,9 +522,17 @@ for side in "${SIDES[@]}"; do
 	echo "bench case=e2e-rtt side=$side sessions=1 rtt_p50_us=${M[$side,p50]}" \
 		"rtt_p99_us=${M[$side,p99]} bottleneck=latency runs=$RUNS"
 done
+[ -n "$IPVS_SKIP" ] && echo "bench case=e2e-ipvs side=ipvs skipped=$IPVS_SKIP runs=0"
 tp=
 [ $TESTPMD -eq 1 ] && tp="tcp_ratio_testpmd=$(ratio "${M[strait,gbps]}" "${M[testpmd-io,gbps]}")"
 echo "bench case=e2e-ratio side=strait/kernel pps_ratio=$(ratio "${M[strait,pps]}" "${M[kernel,pps]}")" \
 	"tcp_ratio=$(ratio "${M[strait,gbps]}" "${M[kernel,gbps]}") $tp" \
 	"rtt_p50_ratio=$(ratio "${M[strait,p50]}" "${M[kernel,p50]}")" \
 	"rtt_p99_ratio=$(ratio "${M[strait,p99]}" "${M[kernel,p99]}")"
+if [ -z "$IPVS_SKIP" ]; then
+	echo "bench case=e2e-ratio side=strait/ipvs" \
+		"pps_ratio=$(ratio "${M[strait,pps]}" "${M[ipvs,pps]}")" \
+		"tcp_ratio=$(ratio "${M[strait,gbps]}" "${M[ipvs,gbps]}")" \
+		"rtt_p50_ratio=$(ratio "${M[strait,p50]}" "${M[ipvs,p50]}")" \
+		"rtt_p99_ratio=$(ratio "${M[strait,p99]}" "${M[ipvs,p99]}")"
+fi
