@@ -22,6 +22,7 @@
 struct cp_view_worker {
 	unsigned int worker, lcore;
 	uint64_t rx_packets, tx_packets; /**< both arms */
+	uint64_t rx_ext, rx_int;	 /**< rx_packets by arm: where the device delivered */
 	uint64_t sessions_active;
 	double busy_ratio_1s;  /**< busy/total cycles over the last second, 0..1 */
 	double busy_ratio_avg; /**< busy/total cycles since start, 0..1 */
@@ -37,6 +38,8 @@ static void worker_view(const struct cp_snap *snap, unsigned int i, struct cp_vi
 	v->worker = i;
 	v->lcore = snap->lcore[i];
 	v->rx_packets = s->rx_pkts[0] + s->rx_pkts[1];
+	v->rx_ext = s->rx_pkts[DP_PORT_EXT];
+	v->rx_int = s->rx_pkts[DP_PORT_INT];
 	v->tx_packets = s->tx_pkts[0] + s->tx_pkts[1];
 	v->sessions_active = s->sessions_created - s->sessions_expired;
 	v->busy_tsc = s->busy_tsc;
@@ -67,6 +70,8 @@ static void cmd_workers_parsed(void *parsed, struct cmdline *cl, void *data)
 		cli_set_int(row, "lcore", v.lcore);
 		cli_set_u64(row, "rx_packets", v.rx_packets);
 		cli_set_u64(row, "tx_packets", v.tx_packets);
+		cli_set_u64(row, "rx_ext", v.rx_ext);
+		cli_set_u64(row, "rx_int", v.rx_int);
 		cli_set_u64(row, "sessions", v.sessions_active);
 		json_object_set_new(row, "busy_percent", json_real(100.0 * v.busy_ratio_1s));
 		json_object_set_new(row, "busy_percent_avg", json_real(100.0 * v.busy_ratio_avg));
