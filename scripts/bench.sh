@@ -12,6 +12,9 @@
 #      generator's own ceiling (dpdk-testpmd txonly on an af_xdp vdev, case=e2e-gen) and the
 #      TCP ceiling of any DPDK application on the same vdevs (dpdk-testpmd io-forward,
 #      case=e2e-tcp side=testpmd-io); every e2e line says which side was the bottleneck;
+#   3b. rte_flow steering against the handoff ring (tests/bench/flow_bench.sh): two workers
+#      on net_tap vdevs, full-NAT replies counted by the worker that received them
+#      (case=flow-steer);
 #   4. the control plane at scale (tests/bench/cp_scale_bench.c): Kubernetes objects to the
 #      first publication, tables memory, endpoint churn (updates/s, change-to-worker p50/p99),
 #      with Maglev table reuse and without (--no-reuse: every table computed, as before),
@@ -130,11 +133,13 @@ if [ $QUICK -eq 1 ]; then
 	[ $CALLGRIND -eq 1 ] && step callgrind "$PB" "${EAL[@]}" -- --quick --callgrind \
 		--case est-o2i-uniform
 	[ $E2E -eq 1 ] && step e2e bash tests/bench/e2e_bench.sh --quick "$BUILD/strait"
+	[ $E2E -eq 1 ] && step flow bash tests/bench/flow_bench.sh --rounds 3 "$BUILD/strait"
 else
 	[ $PIPELINE -eq 1 ] && step pipeline "$PB" "${EAL[@]}" -- --runs 5
 	[ $CALLGRIND -eq 1 ] && step callgrind "$PB" "${EAL[@]}" -- --callgrind
 	[ $E2E -eq 1 ] && step e2e bash tests/bench/e2e_bench.sh --runs 3 --duration 10 \
 		"$BUILD/strait"
+	[ $E2E -eq 1 ] && step flow bash tests/bench/flow_bench.sh "$BUILD/strait"
 fi
 
 # The control plane at scale: its own EAL (two lcores: the control thread and one worker).
