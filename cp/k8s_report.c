@@ -380,8 +380,7 @@ void k8s_report_run(struct k8s_reporter *rr, struct k8s_report *rep, struct k8s_
 	const struct k8s_result *res = d ? d->res : rr->last;
 	const unsigned int n = d ? d->n_res : rr->n_last;
 	const char *err = rep->publish_error ? rep->publish_error : "";
-	bool full =
-		d || rr->full || !rr->have_last || n != rr->n_last || strcmp(err, rr->error) != 0;
+	bool full = rr->full || !rr->have_last || n != rr->n_last || strcmp(err, rr->error) != 0;
 	bool any = false;
 	char key[2 * K8S_NAME_MAX + 16];
 

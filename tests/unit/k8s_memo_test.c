@@ -905,6 +905,54 @@ static void a_status_write_echoed_by_the_watch_costs_no_reconcile_pass(void **st
 	k8s_reporter_fini(&rr);
 }
 
+/* The status pass after a reconcile gives to their status writer only the results that
+ * changed or whose objects changed since the last pass; the first pass, every one. */
+static void the_status_pass_reports_only_what_changed(void **state)
+{
+	unsigned long patches;
+	char name[16];
+
+	(void)state;
+	pass();
+	assert_int_equal(status_pass(true, &patches), N_SVC + 1);
+	assert_int_equal(patches, N_SVC + 1);
+	for (unsigned int i = 0; i < N_SVC; i++) { // the watch echoes every status written
+		snprintf(name, sizeof(name), "svc-%u", i);
+		assert_int_equal(modified(K8S_KIND_MAPPING, echo(name)), 0);
+	}
+	assert_int_equal(modified(K8S_KIND_MAPPING, echo("b")), 0);
+	assert_true(k8s_report_due(&rr, &store));
+	assert_int_equal(status_pass(false, &patches), N_SVC + 1); // each compared once more
+	assert_int_equal(patches, 0);
+	assert_false(k8s_report_due(&rr, &store));
+
+	pass(); // nothing changed: nothing compared
+	assert_int_equal(status_pass(true, &patches), 0);
+	assert_int_equal(patches, 0);
+
+	slice("svc-2-x", 2, 1u << 1); // one Service's endpoints: its Mapping's result
+	pass();
+	assert_int_equal(status_pass(true, &patches), 1);
+	pod(1, false); // a broker's readiness: the perPod Mapping's result
+	pass();
+	assert_int_equal(status_pass(true, &patches), 1);
+
+	put(K8S_KIND_MAPPING, // made invalid: its result alone, a status to write
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"svc-3\"},\"spec\":{}}");
+	pass();
+	assert_int_equal(status_pass(true, &patches), 1);
+	assert_int_equal(patches, 1);
+	assert_int_equal(k8s_cache_apply(&store.c[K8S_KIND_MAPPING], K8S_UPD_DELETED,
+					 k8s_cache_get(&store.c[K8S_KIND_MAPPING], "t", "svc-3")),
+			 1); // another set of objects: every one again, the book forgets svc-3
+	pass();
+	assert_int_equal(status_pass(true, &patches), N_SVC);
+	assert_null(json_object_get(rr.book, "Mapping/t/svc-3"));
+	pass();
+	assert_int_equal(status_pass(true, &patches), 0);
+	k8s_reporter_fini(&rr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -913,6 +961,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			a_status_write_echoed_by_the_watch_costs_no_reconcile_pass, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(the_status_pass_reports_only_what_changed, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(
 			memoed_mappings_share_the_memos_backends_for_as_long_as_the_set_lives,
 			setup, teardown),
