@@ -7,6 +7,7 @@
  * submitted and the cache has not caught up yet: do not send it again). Offline mode writes
  * nothing and logs a line per change instead.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,6 +244,7 @@ void k8s_report_pools(const struct k8s_report *rep, const struct k8s_desired *d,
 
 unsigned long k8s_report_written;
 unsigned long k8s_report_patches;
+unsigned long k8s_report_visited;
 
 static void report_event(const struct k8s_report *rep, const struct k8s_result *r, json_t *entry,
 			 const char *key)
@@ -265,6 +267,13 @@ static void report_event(const struct k8s_report *rep, const struct k8s_result *
 			k8s_event_build(r, r->reason, r->message, rep->identity, k8s_wall_us()));
 }
 
+/* The index key of @p kind's object @p cache_key ("ns/name", or "name"). */
+static const char *at_key(enum k8s_kind kind, const char *cache_key, char *buf, size_t len)
+{
+	snprintf(buf, len, "%d:%s", (int)kind, cache_key);
+	return buf;
+}
+
 /* Whether @p r is a source in @p res (its @p n results). */
 static bool is_result(const struct k8s_result *res, unsigned int n, enum k8s_kind kind,
 		      const char *ns, const char *name)
@@ -278,11 +287,12 @@ static bool is_result(const struct k8s_result *res, unsigned int n, enum k8s_kin
 
 /* Objects of a source kind that are no source in this pass: undo what was reported on them.
  * Every object of those kinds when @p res is NULL (those not seen in the pass), else only
- * the changed ones (k8s_cache.touched) that are none of @p res. */
+ * the changed ones (k8s_cache.touched) that are none of @p res (found through @p at, the
+ * index of their places, when not NULL). */
 static void report_orphans(const struct k8s_report *rep, const struct k8s_result *res,
-			   unsigned int n)
+			   unsigned int n, const json_t *at)
 {
-	char bkey[2 * K8S_NAME_MAX];
+	char bkey[2 * K8S_NAME_MAX + 16];
 	const char *key;
 	json_t *obj, *v;
 
@@ -306,8 +316,10 @@ static void report_orphans(const struct k8s_report *rep, const struct k8s_result
 		}
 		json_object_foreach(c->touched, key, v) {
 			if (!(obj = json_object_get(c->objs, key)) ||
-			    is_result(res, n, kind, k8s_str(obj, "metadata", "namespace", NULL),
-				      k8s_str(obj, "metadata", "name", NULL)))
+			    (at ? json_object_get(at, at_key(kind, key, bkey, sizeof(bkey))) != NULL
+				: is_result(res, n, kind,
+					    k8s_str(obj, "metadata", "namespace", NULL),
+					    k8s_str(obj, "metadata", "name", NULL))))
 				continue;
 			src->orphan(rep, kind, obj);
 		}
@@ -335,16 +347,60 @@ static bool result_same(const struct k8s_result *a, const struct k8s_result *b)
 	       strcmp(a->created, b->created) == 0;
 }
 
-/* Whether @p r's object changed since the last status pass (k8s_cache.touched). */
-static bool result_touched(const struct k8s_store *s, const struct k8s_result *r)
+/* Index the results @p res (@p n) for the next passes: where each report_own result is, by
+ * its object (rr->at), and which are not report_own (rr->always). @return 0 or -ENOMEM. */
+static int index_build(struct k8s_reporter *rr, const struct k8s_result *res, unsigned int n)
 {
-	const json_t *t = s->c[r->kind].touched;
-	char key[2 * K8S_NAME_MAX + 2];
+	char ck[2 * K8S_NAME_MAX + 2], key[2 * K8S_NAME_MAX + 16];
 
-	if (!json_object_size(t))
-		return false;
-	snprintf(key, sizeof(key), "%s%s%s", r->ns, r->ns[0] ? "/" : "", r->name);
-	return json_object_get(t, key) != NULL;
+	json_decref(rr->at);
+	free(rr->always);
+	rr->n_always = 0;
+	rr->at = json_object();
+	rr->always = malloc((n ? n : 1) * sizeof(*rr->always));
+	if (!rr->at || !rr->always)
+		goto fail;
+	for (unsigned int i = 0; i < n; i++) {
+		const struct k8s_result *r = &res[i];
+
+		if (!k8s_source_of(r->kind)->report_own) {
+			rr->always[rr->n_always++] = i;
+			continue;
+		}
+		snprintf(ck, sizeof(ck), "%s%s%s", r->ns, r->ns[0] ? "/" : "", r->name);
+		if (json_object_set_new(rr->at, at_key(r->kind, ck, key, sizeof(key)),
+					json_integer(i)) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	json_decref(rr->at);
+	free(rr->always);
+	rr->at = NULL;
+	rr->always = NULL;
+	rr->n_always = 0;
+	return -ENOMEM;
+}
+
+/* The places in the last pass's results of the objects touched since (k8s_cache.touched),
+ * through rr->at, into @p out (n_last entries), unsorted. @return how many. */
+static unsigned int touched_places(const struct k8s_reporter *rr, const struct k8s_store *s,
+				   unsigned int *out)
+{
+	char key[2 * K8S_NAME_MAX + 16];
+	unsigned int n = 0;
+	const char *ck;
+	json_t *v, *at;
+
+	for (int k = 0; k < K8S_KIND_MAX; k++)
+		json_object_foreach(s->c[k].touched, ck, v) {
+			if (!(at = json_object_get(rr->at, at_key(k, ck, key, sizeof(key)))))
+				continue;
+			const json_int_t i = json_integer_value(at);
+			if (i >= 0 && (unsigned int)i < rr->n_last && n < rr->n_last)
+				out[n++] = (unsigned int)i;
+		}
+	return n;
 }
 
 static void last_free(struct k8s_reporter *rr)
@@ -361,6 +417,8 @@ void k8s_reporter_fini(struct k8s_reporter *rr)
 	last_free(rr);
 	free(rr->used);
 	json_decref(rr->book);
+	json_decref(rr->at);
+	free(rr->always);
 	memset(rr, 0, sizeof(*rr));
 }
 
@@ -374,15 +432,37 @@ bool k8s_report_due(const struct k8s_reporter *rr, const struct k8s_store *s)
 	return false;
 }
 
+/* Give result @p r to its status writer. */
+static void report_one(struct k8s_report *rep, const struct k8s_result *r)
+{
+	const struct k8s_source *src = k8s_source_of(r->kind);
+	const bool programmed = r->accepted && !rep->publish_error;
+	char key[2 * K8S_NAME_MAX + 16];
+	json_t *entry;
+
+	k8s_report_written++;
+	entry = k8s_report_entry(rep, k8s_report_key(r->kind, r->ns, r->name, key, sizeof(key)));
+	if (programmed &&
+	    (json_integer_value(json_object_get(entry, "fp")) != (json_int_t)r->fingerprint ||
+	     !json_object_get(entry, "gen"))) {
+		json_object_set_new(entry, "fp", json_integer((json_int_t)r->fingerprint));
+		json_object_set_new(entry, "gen", json_integer((json_int_t)rep->generation));
+	}
+	src->report(rep, r, entry, programmed, key);
+	report_event(rep, r, entry, key);
+}
+
 void k8s_report_run(struct k8s_reporter *rr, struct k8s_report *rep, struct k8s_store *s,
 		    struct k8s_desired *d)
 {
 	const struct k8s_result *res = d ? d->res : rr->last;
 	const unsigned int n = d ? d->n_res : rr->n_last;
 	const char *err = rep->publish_error ? rep->publish_error : "";
-	bool full = rr->full || !rr->have_last || n != rr->n_last || strcmp(err, rr->error) != 0;
+	bool full = rr->full || !rr->have_last || !rr->at || n != rr->n_last ||
+		    strcmp(err, rr->error) != 0;
 	bool any = false;
-	char key[2 * K8S_NAME_MAX + 16];
+	unsigned int *places = NULL, n_places = 0;
+	bool *hit = NULL;
 
 	rep->store = s;
 	rep->book = rr->book;
@@ -393,33 +473,46 @@ void k8s_report_run(struct k8s_reporter *rr, struct k8s_report *rep, struct k8s_
 	// (their results or their objects) are reported again; else every one.
 	for (unsigned int i = 0; !full && d && i < n; i++)
 		full = !result_key_same(&res[i], &rr->last[i]);
-	for (unsigned int i = 0; i < n; i++) {
-		const struct k8s_result *r = &res[i];
-		const struct k8s_source *src = k8s_source_of(r->kind);
-		json_t *entry;
-		bool programmed = r->accepted && !rep->publish_error;
-
-		if (!full && src->report_own && (!d || result_same(r, &rr->last[i])) &&
-		    !result_touched(s, r))
-			continue;
-		any = true;
-		k8s_report_written++;
-		entry = k8s_report_entry(rep,
-					 k8s_report_key(r->kind, r->ns, r->name, key, sizeof(key)));
-		if (programmed && (json_integer_value(json_object_get(entry, "fp")) !=
-					   (json_int_t)r->fingerprint ||
-				   !json_object_get(entry, "gen"))) {
-			json_object_set_new(entry, "fp", json_integer((json_int_t)r->fingerprint));
-			json_object_set_new(entry, "gen",
-					    json_integer((json_int_t)rep->generation));
-		}
-		src->report(rep, r, entry, programmed, key);
-		report_event(rep, r, entry, key);
+	if (!full) { // the touched objects' places, the same in res as in the last pass
+		places = malloc((n ? n : 1) * sizeof(*places));
+		hit = calloc(n ? n : 1, sizeof(*hit));
+		if (!places || !hit)
+			full = true;
+		else
+			n_places = touched_places(rr, s, places);
 	}
-	report_orphans(rep, full ? NULL : res, n);
-	if (d) {
+	if (full) {
+		for (unsigned int i = 0; i < n; i++, k8s_report_visited++)
+			report_one(rep, &res[i]);
+		any = n > 0;
+	} else if (d) { // after a reconcile: each result against the last pass's
+		for (unsigned int i = 0; i < n_places; i++)
+			hit[places[i]] = true;
+		for (unsigned int i = 0; i < n; i++, k8s_report_visited++)
+			if (!k8s_source_of(res[i].kind)->report_own || hit[i] ||
+			    !result_same(&res[i], &rr->last[i])) {
+				report_one(rep, &res[i]);
+				any = true;
+			}
+	} else { // the same results: those of the touched objects, and the others' rows
+		for (unsigned int i = 0; i < rr->n_always; i++, k8s_report_visited++)
+			report_one(rep, &res[rr->always[i]]);
+		for (unsigned int i = 0; i < n_places; i++, k8s_report_visited++)
+			if (!hit[places[i]]) { // a key listed twice
+				hit[places[i]] = true;
+				report_one(rep, &res[places[i]]);
+			}
+		any = rr->n_always + n_places > 0;
+	}
+	free(places);
+	free(hit);
+	report_orphans(rep, full ? NULL : res, n, rr->at);
+	if (d) { // read only when AddressPools exist: a walk over every mapping
 		free(rr->used);
-		rr->used = pools_used(d, !rep->publish_error, &rr->n_used);
+		rr->used = NULL;
+		rr->n_used = 0;
+		if (json_object_size(s->c[K8S_KIND_ADDRESSPOOL].objs))
+			rr->used = pools_used(d, !rep->publish_error, &rr->n_used);
 	}
 	if (rr->used && json_object_size(s->c[K8S_KIND_ADDRESSPOOL].objs) &&
 	    (full || any || json_object_size(s->c[K8S_KIND_ADDRESSPOOL].touched)))
@@ -444,6 +537,8 @@ void k8s_report_run(struct k8s_reporter *rr, struct k8s_report *rep, struct k8s_
 		rr->n_last = d->n_res;
 		d->res = NULL;
 		d->n_res = 0;
+		if (full || !rr->at) // places moved: indexed again (the next pass is full else)
+			index_build(rr, rr->last, rr->n_last);
 	}
 	snprintf(rr->error, sizeof(rr->error), "%s", err);
 	rr->full = false;

@@ -44,17 +44,26 @@ struct k8s_reporter {
 	json_t *book;		 /**< per object key: {fp, gen, sent, ev, log}; owned */
 	struct k8s_result *last; /**< the last pass's results, owned (taken from its set) */
 	unsigned int n_last;	 /**< entries in @c last */
-	uint32_t *used;		 /**< the AddressPools' used addresses of the last pass */
-	size_t n_used;		 /**< entries in @c used */
-	char error[256];	 /**< the last pass's publish_error, "" none */
-	bool have_last;		 /**< a pass ran: @c last is meaningful */
-	bool full;		 /**< report every object in the next pass (the book was reset) */
+	/** the AddressPools' used addresses of the last pass; NULL without AddressPools (not
+	 *  collected then: a walk over every mapping) */
+	uint32_t *used;
+	size_t n_used; /**< entries in @c used */
+	/** "<kind>:<cache key>" → the place in @c last of the result of a report_own row, to
+	 *  find the results of touched objects without a walk; NULL: not built (next pass full) */
+	json_t *at;
+	unsigned int *always; /**< places in @c last of the other rows' results */
+	unsigned int n_always;
+	char error[256]; /**< the last pass's publish_error, "" none */
+	bool have_last;	 /**< a pass ran: @c last is meaningful */
+	bool full;	 /**< report every object in the next pass (the book was reset) */
 };
 
 /** Status passes' results given to their writer (report()), and patches submitted (the
  *  writer NULL: counted only), since start: tests and the benchmark. */
 extern unsigned long k8s_report_written;
 extern unsigned long k8s_report_patches;
+/** Results a status pass looked at, whether given to their writer or not (tests, bench). */
+extern unsigned long k8s_report_visited;
 
 /**
  * One status pass after a reconcile (@p d, its set: its results are taken, d->res NULL

@@ -916,6 +916,7 @@ static void the_status_pass_reports_only_what_changed(void **state)
 	pass();
 	assert_int_equal(status_pass(true, &patches), N_SVC + 1);
 	assert_int_equal(patches, N_SVC + 1);
+	assert_null(rr.used); // no AddressPool: the mappings' addresses are not collected
 	for (unsigned int i = 0; i < N_SVC; i++) { // the watch echoes every status written
 		snprintf(name, sizeof(name), "svc-%u", i);
 		assert_int_equal(modified(K8S_KIND_MAPPING, echo(name)), 0);
@@ -925,9 +926,19 @@ static void the_status_pass_reports_only_what_changed(void **state)
 	assert_int_equal(status_pass(false, &patches), N_SVC + 1); // each compared once more
 	assert_int_equal(patches, 0);
 	assert_false(k8s_report_due(&rr, &store));
+	unsigned long visited = k8s_report_visited; // one echo: that object's result alone
+	assert_int_equal(modified(K8S_KIND_MAPPING, with_status("svc-1", json_object())), 0);
+	assert_int_equal(status_pass(false, &patches), 1);
+	assert_int_equal(patches, 1); // another writer's status: put right
+	assert_int_equal(k8s_report_visited - visited, 1);
+	assert_int_equal(modified(K8S_KIND_MAPPING, echo("svc-1")), 0);
+	assert_int_equal(status_pass(false, &patches), 1);
+	assert_int_equal(patches, 0);
 
-	pass(); // nothing changed: nothing compared
+	pass(); // nothing changed: nothing given to a writer (each result compared)
+	visited = k8s_report_visited;
 	assert_int_equal(status_pass(true, &patches), 0);
+	assert_int_equal(k8s_report_visited - visited, N_SVC + 1);
 	assert_int_equal(patches, 0);
 
 	slice("svc-2-x", 2, 1u << 1); // one Service's endpoints: its Mapping's result
