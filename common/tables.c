@@ -106,13 +106,19 @@ void tables_free(struct tables *t)
 	for (uint32_t i = 0; i < t->n_services; i++)
 		tables_maglev_put(t->services[i].maglev);
 	free(t->services);
-	free(t->mappings);
+	if (!t->mappings_refs || --*t->mappings_refs == 0) {
+		free(t->mappings);
+		free(t->mappings_refs);
+	}
 	free(t->backends);
 	free(t->rules);
 	free(t->vips);
 	free(t->vip_slots);
-	free(t->slot_timeouts);
-	free(t->slot_mss_clamp);
+	if (!t->slots_refs || --*t->slots_refs == 0) {
+		free(t->slot_timeouts);
+		free(t->slot_mss_clamp);
+		free(t->slots_refs);
+	}
 	free(t);
 }
 

@@ -10,8 +10,11 @@
  * A reconcile runs only when something changed, and rebuilds only the sources whose objects
  * (or what they read) changed since the last one (k8s_reconcile(): the caches log the
  * changes, the store keeps the others' results); the tables are republished only when the
- * resulting mappings differ from the published ones, so echoes of our own status writes and
- * unrelated object changes cost no table generation. Changes are coalesced: each poll takes
+ * resulting mappings differ from the published ones, so unrelated object changes cost no
+ * table generation. The watch's echoes of our own status writes cost no reconcile pass at
+ * all: a new version that differs only in what no reconcile reads (.status of most kinds,
+ * resourceVersion; k8s_cache.status_unread) replaces the cached object without being logged
+ * as a change, and only the status writers look at that object again (k8s_report_run()). Changes are coalesced: each poll takes
  * every update queued since the last (all that arrived while a publication was built, since
  * building and publishing run here, on this thread) and reconciles and publishes once for
  * all of them; several changes to one object cost one build of its source.
@@ -65,8 +68,9 @@ static struct {
 	char publish_err[512];
 	char publish_status[256]; /* publish_err without names, for every object's status */
 	uint64_t retry_ms;
-	/* per source object "Kind/ns/name": {fp, gen, sent, ev, log} */
-	json_t *book;
+	/* the status pass: the book, per source object "Kind/ns/name" ({fp, gen, sent, ev,
+	 * log}), and the last results */
+	struct k8s_reporter rr;
 } k;
 
 static void identity_init(void)
@@ -75,49 +79,6 @@ static void identity_init(void)
 
 	gethostname(host, sizeof(host) - 1);
 	snprintf(k.identity, sizeof(k.identity), "%s_%d", host[0] ? host : "strait", (int)getpid());
-}
-
-static void report_event(const struct k8s_result *r, json_t *entry, const char *key)
-{
-	char ev[K8S_REASON_MAX + K8S_MESSAGE_MAX + 2];
-
-	if (r->valid && !r->conflict) {
-		json_object_set_new(entry, "ev", json_string(""));
-		return;
-	}
-	// One Event per distinct error, not one per reconcile pass.
-	snprintf(ev, sizeof(ev), "%s|%s", r->reason, r->message);
-	if (strcmp(k8s_str(entry, "ev", NULL), ev) == 0)
-		return;
-	json_object_set_new(entry, "ev", json_string(ev));
-	K8S_LOG(WARNING, "%s: %s: %s", key, r->reason, r->message);
-	if (k.mode == MODE_API)
-		k8s_writer_event(
-			k.writer, r->ns,
-			k8s_event_build(r, r->reason, r->message, k.identity, k8s_wall_us()));
-}
-
-/* Objects of a source kind that are no source in this pass: undo what was reported on them. */
-static void report_orphans(const struct k8s_report *rep)
-{
-	char bkey[2 * K8S_NAME_MAX];
-	const char *key;
-	json_t *obj;
-
-	if (k.mode != MODE_API)
-		return;
-	for (int kind = 0; kind < K8S_KIND_MAX; kind++) {
-		const struct k8s_source *src = k8s_source_of(kind);
-
-		if (!src || !src->orphan)
-			continue;
-		json_object_foreach(k.store.c[kind].objs, key, obj) {
-			k8s_report_key(kind, k8s_str(obj, "metadata", "namespace", NULL),
-				       k8s_str(obj, "metadata", "name", NULL), bkey, sizeof(bkey));
-			if (!json_object_get(rep->seen, bkey)) // reported: a source
-				src->orphan(rep, kind, obj);
-		}
-	}
 }
 
 /* The other sources' mappings: they win every conflict. */
@@ -201,14 +162,15 @@ static void pools_log(const struct k8s_desired *d)
 	snprintf(k.pool_err, sizeof(k.pool_err), "%s", d->pools.invalid);
 }
 
+static void report(struct k8s_desired *d);
+
 static void reconcile(void)
 {
 	const struct cfg *cfg = cp_config();
 	struct k8s_reconcile_params p = {0};
 	struct k8s_desired d;
-	char err[512], key[2 * K8S_NAME_MAX + 16];
+	char err[512];
 	const struct cfg_mapping **reserved;
-	struct k8s_report rep;
 	bool published;
 	int rc;
 
@@ -264,40 +226,23 @@ static void reconcile(void)
 		}
 	}
 
-	rep = (struct k8s_report){
-		.store = &k.store,
+	report(&d);
+	k8s_desired_free(&d);
+}
+
+/* The status pass after reconcile @p d, or (NULL) after objects changed in what no reconcile
+ * reads (echoes of our own status writes): only what changed is compared again. */
+static void report(struct k8s_desired *d)
+{
+	struct k8s_report rep = {
 		.writer = k.writer,
 		.offline = k.mode == MODE_OFFLINE,
 		.publish_error = k.publish_failed ? k.publish_status : NULL,
-		.book = k.book,
-		.seen = json_object(),
+		.identity = k.identity,
+		.generation = cp_generation(),
 	};
-	for (unsigned int i = 0; i < d.n_res; i++) {
-		const struct k8s_result *r = &d.res[i];
-		json_t *entry = k8s_report_entry(
-			&rep, k8s_report_key(r->kind, r->ns, r->name, key, sizeof(key)));
-		bool programmed = r->accepted && !k.publish_failed;
 
-		if (programmed && (json_integer_value(json_object_get(entry, "fp")) !=
-					   (json_int_t)r->fingerprint ||
-				   !json_object_get(entry, "gen"))) {
-			json_object_set_new(entry, "fp", json_integer((json_int_t)r->fingerprint));
-			json_object_set_new(entry, "gen",
-					    json_integer((json_int_t)cp_generation()));
-		}
-		k8s_source_of(r->kind)->report(&rep, r, entry, programmed, key);
-		report_event(r, entry, key);
-	}
-	report_orphans(&rep);
-	k8s_report_pools(&rep, &d, !k.publish_failed);
-	// Forget objects that are gone (a re-created one starts afresh).
-	const char *bk;
-	json_t *v, *tmp;
-	json_object_foreach_safe(k.book, tmp, bk, v)
-		if (!json_object_get(rep.seen, bk))
-			json_object_del(k.book, bk);
-	json_decref(rep.seen);
-	k8s_desired_free(&d);
+	k8s_report_run(&k.rr, &rep, &k.store, d);
 }
 
 /* ---- Offline mode ---- */
@@ -433,7 +378,8 @@ static void api_take(void)
 			break;
 		case K8S_UPD_LEADER:
 			// Forget what was sent and reported: start again from the cluster.
-			json_object_clear(k.book);
+			json_object_clear(k.rr.book);
+			k.rr.full = true;
 			k.resubmit = true;
 			break;
 		}
@@ -456,7 +402,7 @@ int cp_k8s_init(const struct cp_args *a, char *err, size_t errlen)
 			 "--kubeconfig");
 		return -EINVAL;
 	}
-	if (k8s_store_init(&k.store) < 0 || !(k.book = json_object()))
+	if (k8s_store_init(&k.store) < 0 || !(k.rr.book = json_object()))
 		return -ENOMEM;
 	k8s_queue_init(&k.q);
 	identity_init();
@@ -493,6 +439,8 @@ void cp_k8s_poll(void)
 	if (k.dirty || k.resubmit) {
 		k.resubmit = false;
 		reconcile();
+	} else if (k8s_report_due(&k.rr, &k.store)) {
+		report(NULL); // the echo of a status write: no reconcile, nothing rebuilt
 	}
 }
 
@@ -519,12 +467,12 @@ void cp_k8s_fini(void)
 	k8s_watcher_stop(k.watcher);
 	k8s_writer_stop(k.writer);
 	k8s_client_free(k.client);
-	if (k.mode != MODE_OFF || k.book) {
+	if (k.mode != MODE_OFF || k.rr.book) {
 		k8s_queue_fini(&k.q);
 		k8s_store_fini(&k.store);
 		k8s_desired_spare_free(); // what the passes left for the next
 	}
-	json_decref(k.book);
+	k8s_reporter_fini(&k.rr);
 	if (k.curl_ready)
 		curl_global_cleanup();
 	memset(&k, 0, sizeof(k));

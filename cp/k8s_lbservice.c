@@ -529,5 +529,6 @@ const struct k8s_source k8s_source_lbservice = {
 	.build = lb_build,
 	.age = k8s_age_created,
 	.report = lb_report,
+	.report_own = true,
 	.orphan = lb_orphan,
 };

@@ -192,4 +192,5 @@ const struct k8s_source k8s_source_mapping = {
 	.memo = true,
 	.age = k8s_age_created,
 	.report = k8s_report_status,
+	.report_own = true,
 };

@@ -30,6 +30,7 @@
 #include "k8s_source.h"
 
 unsigned long k8s_reconcile_builds;
+unsigned long k8s_reconcile_passes;
 unsigned long k8s_reconcile_settles;
 unsigned long k8s_reconcile_copied;
 unsigned long k8s_reconcile_ours_asked;
@@ -856,6 +857,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 	int rc = -ENOMEM;
 
 	memset(out, 0, sizeof(*out));
+	k8s_reconcile_passes++;
 	b.limits.keys = p->limits.keys ? p->limits.keys : K8S_LIMIT_KEYS;
 	b.limits.backends = p->limits.backends ? p->limits.backends : K8S_LIMIT_BACKENDS;
 	b.limits.maglev = p->limits.maglev ? p->limits.maglev : K8S_LIMIT_MAGLEV;

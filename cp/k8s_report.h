@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -28,9 +29,60 @@ struct k8s_report {
 	struct k8s_writer *writer;     /**< where patches go (API mode) */
 	bool offline;		       /**< offline mode (--manifests): log, write nothing */
 	const char *publish_error;     /**< why the tables could not be published, or NULL */
-	json_t *book; /**< per object key: {fp, gen, sent, ev, log}, kept across passes */
-	json_t *seen; /**< keys reported in this pass: the others are forgotten after it */
+	json_t *book;	      /**< per object key: {fp, gen, sent, ev, log}, kept across passes */
+	json_t *seen;	      /**< keys reported in this pass: the others are forgotten after it */
+	const char *identity; /**< the reporting component of our Events */
+	uint64_t generation;  /**< the tables generation that published (the results' "gen") */
 };
+
+/**
+ * What the status pass keeps from one pass to the next (cp/k8s.c holds one): the book, the
+ * results last reported (to report again only those that changed), the addresses the last
+ * published mappings use (the AddressPools' status).
+ */
+struct k8s_reporter {
+	json_t *book;		 /**< per object key: {fp, gen, sent, ev, log}; owned */
+	struct k8s_result *last; /**< the last pass's results, owned (taken from its set) */
+	unsigned int n_last;	 /**< entries in @c last */
+	/** the AddressPools' used addresses of the last pass; NULL without AddressPools (not
+	 *  collected then: a walk over every mapping) */
+	uint32_t *used;
+	size_t n_used; /**< entries in @c used */
+	/** "<kind>:<cache key>" → the place in @c last of the result of a report_own row, to
+	 *  find the results of touched objects without a walk; NULL: not built (next pass full) */
+	json_t *at;
+	unsigned int *always; /**< places in @c last of the other rows' results */
+	unsigned int n_always;
+	char error[256]; /**< the last pass's publish_error, "" none */
+	bool have_last;	 /**< a pass ran: @c last is meaningful */
+	bool full;	 /**< report every object in the next pass (the book was reset) */
+};
+
+/** Status passes' results given to their writer (report()), and patches submitted (the
+ *  writer NULL: counted only), since start: tests and the benchmark. */
+extern unsigned long k8s_report_written;
+extern unsigned long k8s_report_patches;
+/** Results a status pass looked at, whether given to their writer or not (tests, bench). */
+extern unsigned long k8s_report_visited;
+
+/**
+ * One status pass after a reconcile (@p d, its set: its results are taken, d->res NULL
+ * after) or, @p d NULL, after objects changed in what no reconcile reads (the last pass's
+ * results again). @p rep says where to write (writer, offline, identity, publish_error,
+ * generation); the rest of it is filled here. Each result goes to its kind's report() only
+ * when something it reads changed since the last pass: its result, its object
+ * (k8s_cache.touched), the publication's error; every one in the first pass, after @p rr's
+ * @c full was set, when the set's objects are not the last pass's or a touch was lost. Empties
+ * every cache's @c touched. Control thread.
+ */
+void k8s_report_run(struct k8s_reporter *rr, struct k8s_report *rep, struct k8s_store *s,
+		    struct k8s_desired *d);
+
+/** Whether objects changed since the last pass (k8s_cache.touched) after a first pass. */
+bool k8s_report_due(const struct k8s_reporter *rr, const struct k8s_store *s);
+
+/** Release what @p rr holds, the book too, and zero it. */
+void k8s_reporter_fini(struct k8s_reporter *rr);
 
 /** The book key of an object, "Kind/ns/name", into @p buf. @return @p buf. */
 const char *k8s_report_key(enum k8s_kind kind, const char *ns, const char *name, char *buf,

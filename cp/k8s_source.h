@@ -57,6 +57,10 @@ struct k8s_source {
 	 * building blocks k8s_service.h and k8s_perpod.h record what they read).
 	 */
 	bool memo;
+	/** report() reads only the result, its book entry, its own cached object and the
+	 *  publication's error: it is not called again while none of them changed (the status
+	 *  pass in proportion to the change, k8s_report_run()). False: called every pass. */
+	bool report_own;
 	/** Status writer of a result (k8s_report.h). */
 	void (*report)(const struct k8s_report *rep, const struct k8s_result *r, json_t *entry,
 		       bool programmed, const char *key);

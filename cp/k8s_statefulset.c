@@ -209,5 +209,6 @@ const struct k8s_source k8s_source_statefulset = {
 	.memo = true,
 	.age = k8s_age_created,
 	.report = k8s_report_annotation,
+	.report_own = true,
 	.orphan = k8s_report_annotation_orphan,
 };

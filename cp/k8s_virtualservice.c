@@ -450,4 +450,5 @@ const struct k8s_source k8s_source_virtualservice = {
 	.build = vs_build,
 	.age = k8s_age_created,
 	.report = k8s_report_status,
+	.report_own = true,
 };

@@ -203,11 +203,11 @@ static void mg_index_init(struct mg_index *x, const struct tables *prev, uint64_
 
 /* @p s's Maglev table: shared from the index when a service has the same backend list, else
  * computed (and indexed). @return 0 or a positive errno. */
-static int service_maglev(struct tables *t, struct tbl_service *s, struct mg_index *mi)
+static int service_maglev(struct tables *t, struct tbl_service *s, uint32_t size,
+			  struct mg_index *mi)
 {
 	const struct tbl_backend *be = &t->backends[s->first_backend];
 	uint64_t key = tables_backends_key(be, s->n_backends);
-	const uint32_t size = t->mappings[s->mapping].maglev_size;
 	struct maglev_backend *mb;
 	uint16_t *m;
 	int r;
@@ -333,16 +333,67 @@ static int mapping_reuse(struct tables *t, const struct cfg *c, const struct cfg
 	return 0;
 }
 
+/* Take arrays shared with other generations (@p refs > 1) as this build's own: copies of
+ * @p n elements of @p size each. @return 0 or ENOMEM (nothing changed). */
+static int arrays_unshare(void **arrays[], const size_t sizes[], unsigned int n_arrays, size_t n,
+			  uint32_t **refs)
+{
+	void *copies[2] = {NULL, NULL};
+	uint32_t *r = malloc(sizeof(*r));
+
+	for (unsigned int i = 0; r && i < n_arrays; i++)
+		if (!(copies[i] = malloc((n ? n : 1) * sizes[i])))
+			goto fail;
+	if (!r)
+		goto fail;
+	for (unsigned int i = 0; i < n_arrays; i++) {
+		memcpy(copies[i], *arrays[i], n * sizes[i]);
+		*arrays[i] = copies[i];
+	}
+	--**refs; // another generation's still: never the last
+	*r = 1;
+	*refs = r;
+	return 0;
+fail:
+	for (unsigned int i = 0; i < n_arrays; i++)
+		free(copies[i]);
+	free(r);
+	return ENOMEM;
+}
+
+static bool shared(const uint32_t *refs)
+{
+	return refs && *refs > 1;
+}
+
+/* Slot @p slot's timeouts and MSS clamp, written only when they change: arrays shared with the
+ * previous generation are copied first. @return 0 or ENOMEM. */
+static int slot_set(struct tables *t, uint16_t slot, const struct cfg_timeouts *to, uint16_t mss)
+{
+	void **arrays[] = {(void **)&t->slot_timeouts, (void **)&t->slot_mss_clamp};
+	const size_t sizes[] = {sizeof(*t->slot_timeouts), sizeof(*t->slot_mss_clamp)};
+
+	if (memcmp(&t->slot_timeouts[slot], to, sizeof(*to)) == 0 && t->slot_mss_clamp[slot] == mss)
+		return 0;
+	if (shared(t->slots_refs) &&
+	    arrays_unshare(arrays, sizes, 2, CFG_MAX_MAPPINGS, &t->slots_refs) != 0)
+		return ENOMEM;
+	t->slot_timeouts[slot] = *to;
+	t->slot_mss_clamp[slot] = mss;
+	return 0;
+}
+
 /*
- * Mapping @p cm as entry t->n_mappings, built: its counter slot (@p slot_of), names, resolved
+ * Mapping @p cm as entry t->n_mappings, built into @p tm (t->mappings[t->n_mappings], or a
+ * row of its own that the caller puts there): its counter slot (@p slot_of), names, resolved
  * timeouts, rules, services with their backends and Maglev tables, and with @p keys its
  * service table keys. @return 0 or a positive errno with @p err.
  */
-static int mapping_build(struct tables *t, const struct cfg *c, const struct cfg_mapping *cm,
+static int mapping_build(struct tables *t, struct tbl_mapping *tm, const struct cfg *c,
+			 const struct cfg_mapping *cm,
 			 int (*slot_of)(const char *ns, const char *name), struct mg_index *mi,
 			 bool keys, char *err, size_t errlen)
 {
-	struct tbl_mapping *tm = &t->mappings[t->n_mappings];
 	int slot, e;
 
 	slot = slot_of(cm->ns, cm->name);
@@ -363,13 +414,13 @@ static int mapping_build(struct tables *t, const struct cfg *c, const struct cfg
 	tm->timeouts.member = timeout_or(cm->timeouts.member, c->timeouts.member);
 	CFG_TIMEOUTS(TBL_TIMEOUT_)
 #undef TBL_TIMEOUT_
-	t->slot_timeouts[slot] = tm->timeouts;
+	if ((e = slot_set(t, (uint16_t)slot, &tm->timeouts, cm->tcp_mss_clamp)) != 0)
+		return e;
 	tm->limits = cm->limits;
 	tm->maglev_seed = cm->maglev.seed;
 	tm->maglev_size = cm->maglev.table_size ? cm->maglev.table_size : MAGLEV_TABLE_SIZE_DEFAULT;
 	tm->affinity = (uint8_t)cm->affinity;
 	tm->pickup = cm->pickup && cm->nat == CFG_NAT_PRESERVE_SOURCE;
-	t->slot_mss_clamp[slot] = cm->tcp_mss_clamp;
 	tm->n_addrs = cm->n_addrs;
 	memcpy(tm->addrs, cm->addrs, sizeof(cm->addrs[0]) * cm->n_addrs);
 	tm->first_service = t->n_services;
@@ -405,7 +456,7 @@ static int mapping_build(struct tables *t, const struct cfg *c, const struct cfg
 			}
 			s->n_backends++;
 		}
-		if (s->n_eligible > 1 && (e = service_maglev(t, s, mi)) != 0)
+		if (s->n_eligible > 1 && (e = service_maglev(t, s, tm->maglev_size, mi)) != 0)
 			return e;
 		// The lookup finds group 0's service; the rules find the others'.
 		if (keys && g == 0 && (e = svc_keys_add(t, cm, idx, err, errlen)) != 0)
@@ -457,8 +508,8 @@ static bool same_shape(const struct tables *prev, uint32_t pi, const struct cfg_
 static bool layout_same(const struct tables *prev, const int32_t *prev_of,
 			const struct cfg_mapping *const *maps, unsigned int n_maps)
 {
-	if (!tables_share_layout || !prev || !prev_of || !prev->svc_refs ||
-	    prev->n_mappings != n_maps)
+	if (!tables_share_layout || !prev || !prev_of || !prev->svc_refs || !prev->mappings_refs ||
+	    !prev->slots_refs || prev->n_mappings != n_maps)
 		return false;
 	for (unsigned int m = 0; m < n_maps; m++)
 		if (prev_of[m] != (int32_t)m && (prev_of[m] >= 0 || !same_shape(prev, m, maps[m])))
@@ -484,16 +535,23 @@ static int build_in_place(struct tables *t, const struct cfg *c,
 			  const struct tables *prev, const int32_t *prev_of, struct mg_index *mi,
 			  int *failed, char *err, size_t errlen)
 {
+	void **m_arrays[] = {(void **)&t->mappings};
+	const size_t m_sizes[] = {sizeof(*t->mappings)};
+	struct tbl_mapping row;
 	int e;
 
-	memcpy(t->mappings, prev->mappings, prev->n_mappings * sizeof(*t->mappings));
+	// The mappings and the slots' arrays are shared with @p prev until a row changes.
+	t->mappings = prev->mappings;
+	t->mappings_refs = prev->mappings_refs;
+	++*t->mappings_refs;
+	t->slot_timeouts = prev->slot_timeouts;
+	t->slot_mss_clamp = prev->slot_mss_clamp;
+	t->slots_refs = prev->slots_refs;
+	++*t->slots_refs;
 	memcpy(t->services, prev->services, prev->n_services * sizeof(*t->services));
 	memcpy(t->backends, prev->backends, prev->n_backends * sizeof(*t->backends));
 	if (prev->n_rules)
 		memcpy(t->rules, prev->rules, prev->n_rules * sizeof(*t->rules));
-	memcpy(t->slot_timeouts, prev->slot_timeouts, CFG_MAX_MAPPINGS * sizeof(*t->slot_timeouts));
-	memcpy(t->slot_mss_clamp, prev->slot_mss_clamp,
-	       CFG_MAX_MAPPINGS * sizeof(*t->slot_mss_clamp));
 	t->n_mappings = prev->n_mappings;
 	t->n_services = prev->n_services;
 	t->n_backends = prev->n_backends;
@@ -524,7 +582,6 @@ static int build_in_place(struct tables *t, const struct cfg *c,
 			tables_maglev_put(s[j].maglev);
 		memset(s, 0, pm->n_services * sizeof(*s));
 		memset(&t->backends[b0], 0, nb * sizeof(*t->backends));
-		memset(&t->mappings[m], 0, sizeof(t->mappings[m]));
 		if (pm->n_rules)
 			memset(&t->rules[pm->first_rule], 0, pm->n_rules * sizeof(*t->rules));
 		t->n_mappings = m;
@@ -532,12 +589,21 @@ static int build_in_place(struct tables *t, const struct cfg *c,
 		t->n_backends = b0;
 		t->n_rules = pm->first_rule;
 		*failed = (int)m;
-		e = mapping_build(t, c, cm, slot_of, mi, false, err, errlen);
+		memset(&row, 0, sizeof(row));
+		e = mapping_build(t, &row, c, cm, slot_of, mi, false, err, errlen);
 		// Every row is the tables' again (tables_free() gives back what they hold).
 		t->n_mappings = prev->n_mappings;
 		t->n_services = prev->n_services;
 		t->n_backends = prev->n_backends;
 		t->n_rules = prev->n_rules;
+		if (e == 0 && memcmp(&row, &t->mappings[m], sizeof(row)) != 0) {
+			if (shared(t->mappings_refs) &&
+			    arrays_unshare(m_arrays, m_sizes, 1, t->n_mappings,
+					   &t->mappings_refs) != 0)
+				e = ENOMEM;
+			else
+				t->mappings[m] = row;
+		}
 		if (e != 0)
 			return e;
 	}
@@ -621,18 +687,25 @@ struct tables *tables_build_from(const struct cfg *c, const struct cfg_mapping *
 			      n_svc == prev->n_services && n_be == prev->n_backends &&
 			      n_rules == prev->n_rules;
 	void *(*const alloc)(size_t, size_t) = in_place ? alloc_nozero : calloc;
-	t->mappings = alloc(n_maps ? n_maps : 1, sizeof(*t->mappings));
 	t->services = alloc(n_svc ? n_svc : 1, sizeof(*t->services));
 	t->backends = alloc(n_be ? n_be : 1, sizeof(*t->backends));
 	t->rules = alloc(n_rules ? n_rules : 1, sizeof(*t->rules));
 	t->vips = calloc(n_vips ? n_vips : 1, sizeof(*t->vips));
-	t->slot_timeouts = malloc(CFG_MAX_MAPPINGS * sizeof(*t->slot_timeouts));
-	t->slot_mss_clamp = calloc(CFG_MAX_MAPPINGS, sizeof(*t->slot_mss_clamp));
-	if (!t->mappings || !t->services || !t->backends || !t->rules || !t->vips ||
-	    !t->slot_timeouts || !t->slot_mss_clamp)
+	if (!t->services || !t->backends || !t->rules || !t->vips)
 		goto fail;
-	for (unsigned int i = 0; i < CFG_MAX_MAPPINGS; i++)
-		t->slot_timeouts[i] = c->timeouts;
+	if (!in_place) { // else shared with prev's (build_in_place())
+		t->mappings = calloc(n_maps ? n_maps : 1, sizeof(*t->mappings));
+		t->mappings_refs = malloc(sizeof(*t->mappings_refs));
+		t->slot_timeouts = malloc(CFG_MAX_MAPPINGS * sizeof(*t->slot_timeouts));
+		t->slot_mss_clamp = calloc(CFG_MAX_MAPPINGS, sizeof(*t->slot_mss_clamp));
+		t->slots_refs = malloc(sizeof(*t->slots_refs));
+		if (!t->mappings || !t->mappings_refs || !t->slot_timeouts || !t->slot_mss_clamp ||
+		    !t->slots_refs)
+			goto fail;
+		*t->mappings_refs = *t->slots_refs = 1;
+		for (unsigned int i = 0; i < CFG_MAX_MAPPINGS; i++)
+			t->slot_timeouts[i] = c->timeouts;
+	}
 
 	// Every hash needs a unique name in EAL's registry; a sequence is enough since the
 	// previous tables' hash is freed only after the new one exists.
@@ -715,7 +788,8 @@ struct tables *tables_build_from(const struct cfg *c, const struct cfg_mapping *
 				e = mapping_reuse(t, c, maps[m], prev, (uint32_t)prev_of[m], err,
 						  errlen);
 			else
-				e = mapping_build(t, c, maps[m], slot_of, &mi, true, err, errlen);
+				e = mapping_build(t, &t->mappings[t->n_mappings], c, maps[m],
+						  slot_of, &mi, true, err, errlen);
 			if (e != 0)
 				goto fail;
 		}

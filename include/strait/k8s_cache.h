@@ -33,6 +33,25 @@ struct k8s_cache {
 	 *  (a MODIFIED object keeps its place). What the reconcile keeps in cache order across
 	 *  passes (the EndpointSlices by Service) is rebuilt then. */
 	bool reordered;
+	/**
+	 * Set by k8s_store_init() for the kinds whose `.status` no reconcile reads (Mappings,
+	 * StatefulSets, AddressPools, EndpointSlices, routes...): a new version of an object that
+	 * differs from the cached one only in what the reconcile never reads (.status,
+	 * metadata.resourceVersion and managedFields, the annotation K8S_ANN_ADVERTISED), such as
+	 * the watch's echo of our own status writes, replaces it without being logged in
+	 * @c dirty. False in a cache made otherwise: every new version is a change.
+	 */
+	bool status_unread;
+	/**
+	 * Every key whose object changed in any way (added, replaced, deleted; those logged in
+	 * @c dirty and those replaced without being logged there) since the status writers
+	 * last took the set (k8s_report_run()): key → true. What the API server says of them
+	 * may have changed, so what we write on them is compared again. NULL until the first.
+	 */
+	json_t *touched;
+	/** A key could not be added to @c touched (no memory): the next status pass reports
+	 *  every object. */
+	bool touch_lost;
 };
 
 /** The caches of every kind. */
@@ -53,9 +72,12 @@ void k8s_store_fini(struct k8s_store *s);
 /**
  * Apply one ADDED/MODIFIED/DELETED event (@p type; any other is an add) of @p obj, an object
  * with metadata.name. Steals nothing: takes its own reference.
- * A change is logged in c->dirty (the incremental reconcile's input).
- * @return 1 when the cache changed, 0 when not (same resourceVersion, or the deleted object
- *         was not cached), -ENOMEM (the cache is unchanged).
+ * A change is logged in c->dirty (the incremental reconcile's input), except a new version
+ * that differs only in what no reconcile reads (k8s_cache.status_unread): it replaces the
+ * cached object and is logged in c->touched instead.
+ * @return 1 when the cache changed, 0 when not for the reconcile (same resourceVersion, the
+ *         deleted object was not cached, or a change it does not read), -ENOMEM (the cache
+ *         is unchanged).
  */
 int k8s_cache_apply(struct k8s_cache *c, enum k8s_update_type type, json_t *obj);
 

@@ -180,6 +180,9 @@ extern bool k8s_reconcile_incremental;
  *  tests see that an unchanged source is not recomputed and a changed one is. */
 extern unsigned long k8s_reconcile_builds;
 
+/** Calls of k8s_reconcile() since start: how tests count the control loop's passes. */
+extern unsigned long k8s_reconcile_passes;
+
 /** Passes of k8s_reconcile() that settled conflicts over every source, rather than taking
  *  the last pass's outcome because no source's claims changed (tests). */
 extern unsigned long k8s_reconcile_settles;

@@ -168,6 +168,11 @@ struct tables {
 	 *  never written once built; the last tables_free() frees it. Control thread only; the
 	 *  data plane never reads it */
 	uint32_t *svc_refs;
+	/** references on mappings, and on slot_timeouts with slot_mss_clamp, as on svc: a
+	 *  generation whose changed mappings left those rows as they were (only backends
+	 *  changed) shares the previous one's arrays, never written once published; NULL: its
+	 *  own alone. Control thread only */
+	uint32_t *mappings_refs, *slots_refs;
 	/** the build shared the previous generation's service table (svc) and took its arrays
 	 *  as blocks, rebuilding only the changed mappings' rows in place (tests, benchmarks) */
 	bool svc_shared;

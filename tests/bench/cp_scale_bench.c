@@ -16,7 +16,10 @@
  * (k8s_cache_apply(MODIFIED)); changes come in bursts of --burst, and a burst is reconciled
  * and published once (as the control loop does: cp/k8s.c reconciles once per drained queue).
  * A change's latency is from its k8s_cache_apply() to the return of the publication that
- * carries it.
+ * carries it. After each publication the status pass runs (k8s_report_run(), the writer
+ * absent: patches counted), then the watch's echoes of its patches are taken as cp/k8s.c
+ * takes them; both timed apart (phase=churn-status). --old-status: every result to its
+ * writer each pass and every echo a change that costs a reconcile pass, as before.
  *
  * --write-manifests DIR and --write-churn FILE write the same objects and the churn's changes
  * as files instead (no EAL, no worker): the offline mode's manifests, and what
@@ -47,6 +50,8 @@
 #include <strait/k8s_reconcile.h>
 #include <strait/maglev.h>
 #include <strait/tables.h>
+
+#include "k8s_report.h"
 
 #define NS	     "bench"
 #define BROKERS_PER  10
@@ -222,6 +227,25 @@ static uint64_t thread_cpu_ns(void)
 }
 
 /* Reconcile @p s and publish through the state. @return 0 or -errno. */
+/* The status pass after each publication, and the watch's echoes of what it wrote
+ * (cp/k8s.c's loop), timed apart from the publication: --old-status gives every result to its
+ * writer in every pass and takes every echo as a change that costs a reconcile pass (the
+ * loop before the status pass was made proportional to the change). */
+static struct k8s_reporter rr;
+static bool old_status;
+static uint64_t status_cpu_ns, echo_cpu_ns;
+static unsigned long echoes, echo_passes, echo_status_passes;
+
+static void status_pass(struct k8s_store *s, struct k8s_desired *d)
+{
+	struct k8s_report rep = {.generation = cp_generation()};
+	uint64_t c0 = thread_cpu_ns();
+
+	rr.full = old_status;
+	k8s_report_run(&rr, &rep, s, d);
+	status_cpu_ns += thread_cpu_ns() - c0;
+}
+
 static int reconcile_publish(struct k8s_store *s, unsigned int *n_maps)
 {
 	uint64_t t0 = now_ns(), t1, c0 = thread_cpu_ns();
@@ -241,8 +265,79 @@ static int reconcile_publish(struct k8s_store *s, unsigned int *n_maps)
 	if (rc < 0)
 		fprintf(stderr, "cp_scale_bench: publish: %s\n", err);
 	*n_maps = d.n_maps;
+	if (rc == 0)
+		status_pass(s, &d);
 	k8s_desired_free(&d);
 	return rc;
+}
+
+/* @p patch merged into @p target (RFC 7386), in place. */
+static void merge_patch(json_t *target, const json_t *patch)
+{
+	const char *k;
+	json_t *v, *t;
+
+	json_object_foreach((json_t *)patch, k, v) {
+		if (json_is_null(v))
+			json_object_del(target, k);
+		else if (json_is_object(v) && json_is_object(t = json_object_get(target, k)))
+			merge_patch(t, v);
+		else
+			json_object_set_new(target, k, json_deep_copy(v));
+	}
+}
+
+/* What the watch sends after the last status pass's patches: each patched object with its
+ * patch merged and a new resourceVersion, taken as cp/k8s.c takes it (a reconcile pass, not
+ * published when the set is the same, when the cache logs a change; else a status pass). */
+static void echoes_take(struct k8s_store *s)
+{
+	static unsigned int version;
+	unsigned int dirty = 0, n = 0;
+	const char *key;
+	json_t *e;
+
+	json_object_foreach(rr.book, key, e) {
+		const json_t *sent = json_object_get(e, "sent");
+		char kind[64], ns[256], name[256], rv[32];
+		int k;
+		json_t *obj;
+
+		if (!sent || sscanf(key, "%63[^/]/%255[^/]/%255s", kind, ns, name) != 3)
+			continue;
+		for (k = 0; k < K8S_KIND_MAX && strcmp(k8s_kind_info(k)->kind, kind) != 0; k++)
+			;
+		if (k == K8S_KIND_MAX || !(obj = k8s_cache_get(&s->c[k], ns, name)))
+			continue;
+		obj = json_deep_copy(obj);
+		merge_patch(obj, sent);
+		snprintf(rv, sizeof(rv), "echo%u", ++version);
+		json_object_set_new(json_object_get(obj, "metadata"), "resourceVersion",
+				    json_string(rv));
+		dirty += k8s_cache_apply(&s->c[k], K8S_UPD_MODIFIED, obj) != 0;
+		json_decref(obj);
+		n++;
+	}
+	echoes += n;
+	if (!n)
+		return;
+	uint64_t c0 = thread_cpu_ns(), st = status_cpu_ns;
+	if (dirty) {
+		struct k8s_reconcile_params p = {0};
+		struct k8s_desired d;
+
+		k8s_reconcile_params_cfg(&p, cp_config());
+		if (k8s_reconcile(s, &p, &d) == 0) {
+			echo_passes++;
+			status_pass(s, &d);
+			k8s_desired_free(&d);
+		}
+	} else if (k8s_report_due(&rr, s)) {
+		echo_status_passes++;
+		status_pass(s, NULL);
+	}
+	echo_cpu_ns += thread_cpu_ns() - c0;
+	status_cpu_ns = st; // counted in echo_cpu_ns
 }
 
 static int u64_cmp(const void *a, const void *b)
@@ -360,7 +455,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: cp_scale_bench [--services N] [--brokers N] [--changes N] "
 		"[--burst N] [--seed N] [--no-reuse] [--no-incremental] [--no-share-layout] "
-		"[--write-manifests DIR | --manifests DIR] [--write-churn FILE]\n");
+		"[--write-manifests DIR | --manifests DIR] [--write-churn FILE] "
+		"[--old-status]\n");
 	exit(2);
 }
 
@@ -394,6 +490,7 @@ int main(int argc, char **argv)
 					   {"write-manifests", required_argument, NULL, 'w'},
 					   {"manifests", required_argument, NULL, 'm'},
 					   {"write-churn", required_argument, NULL, 'k'},
+					   {"old-status", no_argument, NULL, 'o'},
 					   {NULL, 0, NULL, 0}};
 	char *eal[] = {argv[0],
 		       "--no-huge",
@@ -453,6 +550,9 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			opt.churn_out = optarg;
+			break;
+		case 'o':
+			old_status = true;
 			break;
 		default:
 			usage();
@@ -533,6 +633,7 @@ int main(int argc, char **argv)
 		printf("bench case=cp-scale phase=manifests files=%u load_ms=%.1f\n", n_files,
 		       (double)(now_ns() - t0) / 1e6);
 	}
+	rr.book = json_object();
 	if (k8s_store_init(&store) < 0 ||
 	    k8s_cache_replace(&store.c[K8S_KIND_MAPPING], o.mappings, &changed) < 0 ||
 	    k8s_cache_replace(&store.c[K8S_KIND_SERVICE], o.services, &changed) < 0 ||
@@ -543,6 +644,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cp_scale_bench: first publication failed\n");
 		return 1;
 	}
+	for (int k = 0; old_status && k < K8S_KIND_MAX; k++)
+		store.c[k].status_unread = false; // every new version a change, as before
 	uint64_t t1 = now_ns(), heap1 = heap_bytes();
 	const struct tables *t = tables_get();
 	uint64_t bytes = tables_bytes(t, heap1 > heap0 ? heap1 - heap0 : 0, &n_maglev);
@@ -552,6 +655,15 @@ int main(int argc, char **argv)
 	       " generation=%" PRIu64 "\n",
 	       opt.manifests_in ? "manifests" : "memory", t->n_mappings, t->n_services,
 	       t->n_backends, n_maglev, (double)(t1 - t0) / 1e6, bytes, t->generation);
+	fflush(stdout);
+	uint64_t first_status = status_cpu_ns, e0 = now_ns();
+	unsigned long written0 = k8s_report_written, patches0 = k8s_report_patches;
+	echoes_take(&store); // the first statuses, echoed
+	printf("bench case=cp-scale phase=first-status old_status=%s status_cpu_ms=%.1f "
+	       "results_written=%lu patches=%lu echoes=%lu echo_reconcile_passes=%lu "
+	       "echo_cpu_ms=%.1f echo_ms=%.1f\n",
+	       old_status ? "yes" : "no", (double)first_status / 1e6, written0, patches0, echoes,
+	       echo_passes, (double)echo_cpu_ns / 1e6, (double)(now_ns() - e0) / 1e6);
 	fflush(stdout);
 
 	// Churn.
@@ -564,6 +676,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	uint64_t gen0 = cp_generation(), c0 = now_ns(), busy = 0;
+	unsigned long echoes0 = echoes, echo_passes0 = echo_passes;
+	unsigned long echo_status0 = echo_status_passes;
+	written0 = k8s_report_written;
+	patches0 = k8s_report_patches;
+	status_cpu_ns = echo_cpu_ns = 0;
 	unsigned int done = 0;
 	uint64_t built = 0, reused = 0, shared = 0;
 	unsigned long builds0 = k8s_reconcile_builds, copied0 = k8s_reconcile_copied;
@@ -598,6 +715,7 @@ int main(int argc, char **argv)
 			lat[done + k] = seen - applied[k];
 		busy += seen - b0;
 		done += n;
+		echoes_take(&store);
 	}
 	uint64_t c1 = now_ns();
 	if (opt.changes) {
@@ -622,6 +740,18 @@ int main(int argc, char **argv)
 		       reused, shared,
 		       gens ? (double)(k8s_reconcile_copied - copied0) / (double)gens : 0.0,
 		       gens ? (double)(k8s_reconcile_ours_asked - asked0) / (double)gens : 0.0);
+		printf("bench case=cp-scale phase=churn-status old_status=%s generations=%" PRIu64
+		       " status_cpu_ms_per_publication=%.3f results_written_per_publication=%.1f "
+		       "patches_per_publication=%.2f echoes_per_publication=%.2f "
+		       "echo_reconcile_passes=%lu echo_status_passes=%lu "
+		       "echo_cpu_ms_per_publication=%.3f\n",
+		       old_status ? "yes" : "no", gens,
+		       gens ? (double)status_cpu_ns / 1e6 / (double)gens : 0.0,
+		       gens ? (double)(k8s_report_written - written0) / (double)gens : 0.0,
+		       gens ? (double)(k8s_report_patches - patches0) / (double)gens : 0.0,
+		       gens ? (double)(echoes - echoes0) / (double)gens : 0.0,
+		       echo_passes - echo_passes0, echo_status_passes - echo_status0,
+		       gens ? (double)echo_cpu_ns / 1e6 / (double)gens : 0.0);
 	}
 	free(lat);
 	free(applied);

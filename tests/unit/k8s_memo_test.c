@@ -32,6 +32,7 @@
 
 #include "eal_fixture.h"
 #include "k8s_memo.h"
+#include "k8s_report.h"
 #include "k8s_testlib.h"
 #include "k8s_store_fixture.h"
 
@@ -41,6 +42,7 @@ static struct k8s_store store;
 static struct k8s_desired d;
 static struct k8s_reconcile_params params = {.default_addr = 0xc6336401}; // 198.51.100.1
 static unsigned int version;
+static int put_returns = 1; /* what k8s_cache_apply() returns for put() */
 
 static void put(enum k8s_kind k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -56,7 +58,7 @@ static void put(enum k8s_kind k, const char *fmt, ...)
 	json_t *o = t_json(text);
 	snprintf(rv, sizeof(rv), "m%u", ++version);
 	json_object_set_new(json_object_get(o, "metadata"), "resourceVersion", json_string(rv));
-	assert_int_equal(k8s_cache_apply(&store.c[k], K8S_UPD_MODIFIED, o), 1);
+	assert_int_equal(k8s_cache_apply(&store.c[k], K8S_UPD_MODIFIED, o), put_returns);
 	json_decref(o);
 }
 
@@ -112,6 +114,7 @@ static int setup(void **state)
 	assert_int_equal(k8s_store_init(&store), 0);
 	memset(&d, 0, sizeof(d));
 	k8s_reconcile_incremental = true;
+	put_returns = 1;
 	for (unsigned int i = 0; i < N_SVC; i++) {
 		char name[32];
 		put(K8S_KIND_MAPPING,
@@ -252,7 +255,12 @@ static void a_memoed_mapping_keeps_its_id_a_rebuilt_one_gets_another(void **stat
 	assert_true(id_of("svc-1") == before[1]);
 	assert_true(id_of("b-1") == b1);
 	svc2 = id_of("svc-2");
-	slice("svc-2-x", 2, 1u << 1); // the same slice again: rebuilt, the same bytes
+	put_returns = 0; // the same slice again, a new version: no change for the reconcile
+	slice("svc-2-x", 2, 1u << 1);
+	put_returns = 1;
+	assert_int_equal(pass(), 0);
+	assert_true(id_of("svc-2") == svc2);
+	slice("svc-2-x", 2, 1u << 2); // rebuilt: a new id
 	assert_int_equal(pass(), 1);
 	assert_true(id_of("svc-2") != svc2);
 	pod(1, false); // the StatefulSet's mappings rebuilt
@@ -794,11 +802,178 @@ static void an_endpoint_change_reaches_the_published_tables(void **state)
 	tables_publish(NULL, NULL);
 }
 
+/* ---- The watch's echoes and the status pass (cp/k8s.c: api_take(), cp_k8s_poll()) ---- */
+
+static struct k8s_reporter rr;
+
+/* A status pass after the last pass() (@p after_reconcile: its results, taken from d) or
+ * after touched objects alone, as cp/k8s.c runs them, the writer absent (patches counted).
+ * @return the results given to their status writer; *@p patches the patches submitted. */
+static unsigned long status_pass(bool after_reconcile, unsigned long *patches)
+{
+	struct k8s_report rep = {.generation = 1};
+	unsigned long w0 = k8s_report_written, p0 = k8s_report_patches;
+
+	if (!rr.book)
+		rr.book = json_object();
+	k8s_report_run(&rr, &rep, &store, after_reconcile ? &d : NULL);
+	*patches = k8s_report_patches - p0;
+	return k8s_report_written - w0;
+}
+
+/* k8s_cache_apply() of MODIFIED @p o (released). */
+static int modified(enum k8s_kind k, json_t *o)
+{
+	int rc = k8s_cache_apply(&store.c[k], K8S_UPD_MODIFIED, o);
+
+	json_decref(o);
+	return rc;
+}
+
+/* One event of the watch taken as the control loop takes it: a reconcile pass (and its status
+ * pass) when the cache says the reconcile reads what changed, else a status pass when an
+ * object changed at all. @return the reconcile passes it cost. */
+static unsigned long loop_take(enum k8s_kind k, json_t *obj)
+{
+	unsigned long passes = k8s_reconcile_passes, patches;
+	int rc = modified(k, obj);
+
+	assert_true(rc >= 0);
+	if (rc)
+		pass(), status_pass(true, &patches);
+	else if (k8s_report_due(&rr, &store))
+		status_pass(false, &patches);
+	return k8s_reconcile_passes - passes;
+}
+
+/* The cached Mapping @p name with @p status (stolen) and a new resourceVersion: what the
+ * watch sends after a status write. */
+static json_t *with_status(const char *name, json_t *status)
+{
+	json_t *o = json_deep_copy(k8s_cache_get(&store.c[K8S_KIND_MAPPING], "t", name));
+	char rv[16];
+
+	snprintf(rv, sizeof(rv), "m%u", ++version);
+	json_object_set_new(json_object_get(o, "metadata"), "resourceVersion", json_string(rv));
+	json_object_set_new(o, "status", status);
+	return o;
+}
+
+/* The watch's echo of the status last patched on Mapping @p name. */
+static json_t *echo(const char *name)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "Mapping/t/%s", name);
+	json_t *st = k8s_get(json_object_get(rr.book, key), "sent", "status", NULL);
+	assert_non_null(st);
+	return with_status(name, json_deep_copy(st));
+}
+
+/* The watch delivers our own status writes back: each differs from the cached Mapping only in
+ * .status and metadata.resourceVersion, which no reconcile reads. It updates the cache and
+ * costs no reconcile pass (nor a source build); a change of the spec costs one. */
+static void a_status_write_echoed_by_the_watch_costs_no_reconcile_pass(void **state)
+{
+	unsigned long patches, builds;
+	json_t *o;
+
+	(void)state;
+	pass();
+	assert_int_equal(status_pass(true, &patches), N_SVC + 1);
+	assert_int_equal(patches, N_SVC + 1); // every Mapping's first status
+
+	builds = k8s_reconcile_builds;
+	assert_int_equal(loop_take(K8S_KIND_MAPPING, echo("svc-1")), 0);
+	assert_int_equal(k8s_reconcile_builds, builds);
+	assert_non_null(k8s_get(k8s_cache_get(&store.c[K8S_KIND_MAPPING], "t", "svc-1"), "status",
+				"conditions", NULL)); // the cache has it
+	assert_null(json_object_get(json_object_get(rr.book, "Mapping/t/svc-1"), "sent"));
+
+	o = with_status("svc-2", json_object()); // another writer's: put right, no reconcile
+	assert_int_equal(loop_take(K8S_KIND_MAPPING, o), 0);
+	assert_non_null(json_object_get(json_object_get(rr.book, "Mapping/t/svc-2"), "sent"));
+
+	o = with_status("svc-1", json_deep_copy(json_object_get(
+					 k8s_cache_get(&store.c[K8S_KIND_MAPPING], "t", "svc-1"),
+					 "status")));
+	json_object_set_new(json_array_get(k8s_get(o, "spec", "ports", NULL), 0), "port",
+			    json_integer(1501)); // the spec: one pass, one build
+	assert_int_equal(loop_take(K8S_KIND_MAPPING, o), 1);
+	assert_int_equal(k8s_reconcile_builds, builds + 1);
+	assert_int_equal(t_map(&d, "svc-1")->ports[0].port, 1501);
+	k8s_reporter_fini(&rr);
+}
+
+/* The status pass after a reconcile gives to their status writer only the results that
+ * changed or whose objects changed since the last pass; the first pass, every one. */
+static void the_status_pass_reports_only_what_changed(void **state)
+{
+	unsigned long patches;
+	char name[16];
+
+	(void)state;
+	pass();
+	assert_int_equal(status_pass(true, &patches), N_SVC + 1);
+	assert_int_equal(patches, N_SVC + 1);
+	assert_null(rr.used); // no AddressPool: the mappings' addresses are not collected
+	for (unsigned int i = 0; i < N_SVC; i++) { // the watch echoes every status written
+		snprintf(name, sizeof(name), "svc-%u", i);
+		assert_int_equal(modified(K8S_KIND_MAPPING, echo(name)), 0);
+	}
+	assert_int_equal(modified(K8S_KIND_MAPPING, echo("b")), 0);
+	assert_true(k8s_report_due(&rr, &store));
+	assert_int_equal(status_pass(false, &patches), N_SVC + 1); // each compared once more
+	assert_int_equal(patches, 0);
+	assert_false(k8s_report_due(&rr, &store));
+	unsigned long visited = k8s_report_visited; // one echo: that object's result alone
+	assert_int_equal(modified(K8S_KIND_MAPPING, with_status("svc-1", json_object())), 0);
+	assert_int_equal(status_pass(false, &patches), 1);
+	assert_int_equal(patches, 1); // another writer's status: put right
+	assert_int_equal(k8s_report_visited - visited, 1);
+	assert_int_equal(modified(K8S_KIND_MAPPING, echo("svc-1")), 0);
+	assert_int_equal(status_pass(false, &patches), 1);
+	assert_int_equal(patches, 0);
+
+	pass(); // nothing changed: nothing given to a writer (each result compared)
+	visited = k8s_report_visited;
+	assert_int_equal(status_pass(true, &patches), 0);
+	assert_int_equal(k8s_report_visited - visited, N_SVC + 1);
+	assert_int_equal(patches, 0);
+
+	slice("svc-2-x", 2, 1u << 1); // one Service's endpoints: its Mapping's result
+	pass();
+	assert_int_equal(status_pass(true, &patches), 1);
+	pod(1, false); // a broker's readiness: the perPod Mapping's result
+	pass();
+	assert_int_equal(status_pass(true, &patches), 1);
+
+	put(K8S_KIND_MAPPING, // made invalid: its result alone, a status to write
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"svc-3\"},\"spec\":{}}");
+	pass();
+	assert_int_equal(status_pass(true, &patches), 1);
+	assert_int_equal(patches, 1);
+	assert_int_equal(k8s_cache_apply(&store.c[K8S_KIND_MAPPING], K8S_UPD_DELETED,
+					 k8s_cache_get(&store.c[K8S_KIND_MAPPING], "t", "svc-3")),
+			 1); // another set of objects: every one again, the book forgets svc-3
+	pass();
+	assert_int_equal(status_pass(true, &patches), N_SVC);
+	assert_null(json_object_get(rr.book, "Mapping/t/svc-3"));
+	pass();
+	assert_int_equal(status_pass(true, &patches), 0);
+	k8s_reporter_fini(&rr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			a_memoed_mapping_keeps_its_id_a_rebuilt_one_gets_another, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_status_write_echoed_by_the_watch_costs_no_reconcile_pass, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(the_status_pass_reports_only_what_changed, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(
 			memoed_mappings_share_the_memos_backends_for_as_long_as_the_set_lives,
 			setup, teardown),

@@ -150,6 +150,8 @@ static void assert_tables_equal(const struct tables *a, const struct tables *b)
 	x.generation = y.generation = 0;
 	x.svc = y.svc = NULL;
 	x.svc_refs = y.svc_refs = NULL;
+	x.mappings_refs = y.mappings_refs = NULL;
+	x.slots_refs = y.slots_refs = NULL;
 	x.svc_shared = y.svc_shared = false;
 	x.services = y.services = NULL;
 	x.mappings = y.mappings = NULL;
@@ -406,6 +408,66 @@ static void backend_changes_share_the_service_table_and_rebuild_only_their_rows(
 	tables_publish(NULL, NULL);
 }
 
+/* Endpoint churn leaves every mapping's row as it was: the new generation shares the published
+ * one's mappings array and slot arrays (no copy), which outlive the generation they came from;
+ * a mapping whose row changes (its own timeout) gets the generation arrays of its own, and the
+ * one shared before is left as it was. Every generation equals a build from scratch. */
+static void backend_changes_share_the_mappings_and_slots_until_a_row_changes(void **state)
+{
+	static struct set s1, s2, s3;
+	int32_t prev_of[N_MAPS + 4];
+	int failed;
+
+	(void)state;
+	set_init(&s1);
+	struct tables *t1 = build_from(&cfg, &s1, NULL, NULL, &failed);
+	assert_non_null(t1);
+	tables_publish(t1, NULL);
+
+	s2 = s1;
+	for (unsigned int i = 0; i < N_MAPS; i++)
+		s2.m[i].backends = s2.be[i];
+	s2.be[2][0].serving_only = true; // m2: an endpoint goes unready
+	s2.be[4][1].addr = 0x0a090909u;	 // m4 (groups, rules): a backend replaced
+	match(&s1, &s2, prev_of);
+	struct tables *incr = build_from(&cfg, &s2, t1, prev_of, &failed);
+	assert_non_null(incr);
+	assert_true(incr->svc_shared);
+	assert_ptr_equal(incr->mappings, t1->mappings);
+	assert_ptr_equal(incr->slot_timeouts, t1->slot_timeouts);
+	assert_ptr_equal(incr->slot_mss_clamp, t1->slot_mss_clamp);
+	assert_int_equal(*incr->mappings_refs, 2);
+	assert_int_equal(*incr->slots_refs, 2);
+	struct tables *scratch = build_from(&cfg, &s2, NULL, NULL, &failed);
+	assert_tables_equal(incr, scratch);
+	tables_publish(incr, NULL); // t1 freed: the arrays live on with incr
+	assert_int_equal(*incr->mappings_refs, 1);
+	assert_int_equal(*incr->slots_refs, 1);
+	assert_tables_equal(incr, scratch);
+	tables_free(scratch);
+
+	s3 = s2;
+	for (unsigned int i = 0; i < N_MAPS; i++)
+		s3.m[i].backends = s3.be[i];
+	s3.m[7].timeouts.udp = 99; // m7: its own timeout, in its row and its slot
+	match(&s2, &s3, prev_of);
+	struct tables *own = build_from(&cfg, &s3, incr, prev_of, &failed);
+	assert_non_null(own);
+	assert_true(own->svc_shared);
+	assert_ptr_not_equal(own->mappings, incr->mappings);
+	assert_ptr_not_equal(own->slot_timeouts, incr->slot_timeouts);
+	assert_int_equal(*incr->mappings_refs, 1);
+	assert_int_equal(*incr->slots_refs, 1);
+	scratch = build_from(&cfg, &s3, NULL, NULL, &failed);
+	assert_tables_equal(own, scratch);
+	tables_free(scratch);
+	scratch = build_from(&cfg, &s2, NULL, NULL, &failed);
+	assert_tables_equal(incr, scratch); // untouched by own's build
+	tables_free(scratch);
+	tables_free(own);
+	tables_publish(NULL, NULL);
+}
+
 /* A changed mapping that fails in its rows (a rule naming a group it has not) fails the build
  * on that mapping, and gives back every reference taken: the Maglev tables' and the service
  * table's. */
@@ -446,6 +508,7 @@ int main(void)
 		cmocka_unit_test(a_conflict_with_a_taken_mapping_fails_as_from_scratch),
 		cmocka_unit_test(
 			backend_changes_share_the_service_table_and_rebuild_only_their_rows),
+		cmocka_unit_test(backend_changes_share_the_mappings_and_slots_until_a_row_changes),
 		cmocka_unit_test(a_failed_in_place_build_gives_back_its_references),
 	};
 
