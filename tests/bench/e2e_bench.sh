@@ -162,6 +162,17 @@ mappings:
 - {name: rtt, addresses: [$VIP], ports: [{port: 11111, protocol: udp}], backends: [{address: $POD}]}
 EOF
 
+# RPS for the kernel-side gateways (nftables, IPVS): the gateway's packet processing on CPU 1,
+# as strait's worker is (E2E_KERNEL_RPS: the CPU mask, 0 = leave RPS off).
+gw_rps_on() {
+	local ifc
+	[ "${E2E_KERNEL_RPS:-2}" = 0 ] && return 0
+	for ifc in st-gx st-gi; do
+		in_gw sh -c "echo ${E2E_KERNEL_RPS:-2} > /sys/class/net/$ifc/queues/rx-0/rps_cpus" ||
+			return 1
+	done
+}
+
 # The kernel: topo_kernel_nat's ruleset (config/strait.yaml's mappings), plus the same three.
 kernel_on() {
 	topo_kernel_nat >/dev/null 2>&1 || return 1
@@ -175,13 +186,7 @@ EOF
 	# does not filter by source either.
 	_topo_sysctl "${P}g" net/ipv4/conf/all/rp_filter=0 net/ipv4/conf/st-gx/rp_filter=0 ||
 		return 1
-	# RPS: the gateway's packet processing on CPU 1, as strait's worker is.
-	local ifc
-	[ "${E2E_KERNEL_RPS:-2}" = 0 ] && return 0
-	for ifc in st-gx st-gi; do
-		in_gw sh -c "echo ${E2E_KERNEL_RPS:-2} > /sys/class/net/$ifc/queues/rx-0/rps_cpus" ||
-			return 1
-	done
+	gw_rps_on
 }
 kernel_off() {
 	local ifc
@@ -233,12 +238,7 @@ table ip strait_ipvs {
 	}
 }
 EOF
-	local ifc
-	[ "${E2E_KERNEL_RPS:-2}" = 0 ] && return 0
-	for ifc in st-gx st-gi; do
-		in_gw sh -c "echo ${E2E_KERNEL_RPS:-2} > /sys/class/net/$ifc/queues/rx-0/rps_cpus" ||
-			return 1
-	done
+	gw_rps_on
 }
 ipvs_off() {
 	in_gw ipvsadm -C 2>/dev/null

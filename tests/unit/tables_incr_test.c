@@ -121,6 +121,19 @@ static struct tables *build_from(const struct cfg *c, struct set *s, const struc
 	return tables_build_from(c, p, s->n, slot_of, prev, prev_of, 7, failed, err, sizeof(err));
 }
 
+/* @p s filled with the N_MAPS mappings, built from scratch and published: every test's first
+ * generation. */
+static struct tables *first_generation(struct set *s)
+{
+	int failed = -2;
+
+	set_init(s);
+	struct tables *t = build_from(&cfg, s, NULL, NULL, &failed);
+	assert_non_null(t);
+	tables_publish(t, NULL);
+	return t;
+}
+
 /* For each of @p now's mappings, the index of an equal one in @p before (as cp/state.c
  * matches them), or -1. */
 static void match(const struct set *before, const struct set *now, int32_t *prev_of)
@@ -211,10 +224,7 @@ static void a_generation_built_from_the_previous_one_equals_one_built_from_scrat
 	int failed;
 
 	(void)state;
-	set_init(&s1);
-	struct tables *t1 = build_from(&cfg, &s1, NULL, NULL, &failed);
-	assert_non_null(t1);
-	tables_publish(t1, NULL);
+	struct tables *t1 = first_generation(&s1);
 
 	// The next desired set: one endpoint of m2 goes unready, m5 is deleted, m0 and m1 swap
 	// places, m4 (groups and rules) gets another backend port, a new mapping m20 comes
@@ -419,10 +429,7 @@ static void backend_changes_share_the_mappings_and_slots_until_a_row_changes(voi
 	int failed;
 
 	(void)state;
-	set_init(&s1);
-	struct tables *t1 = build_from(&cfg, &s1, NULL, NULL, &failed);
-	assert_non_null(t1);
-	tables_publish(t1, NULL);
+	struct tables *t1 = first_generation(&s1);
 
 	s2 = s1;
 	for (unsigned int i = 0; i < N_MAPS; i++)
@@ -478,10 +485,7 @@ static void a_failed_in_place_build_gives_back_its_references(void **state)
 	int failed = -2;
 
 	(void)state;
-	set_init(&s1);
-	struct tables *t1 = build_from(&cfg, &s1, NULL, NULL, &failed);
-	assert_non_null(t1);
-	tables_publish(t1, NULL);
+	struct tables *t1 = first_generation(&s1);
 	uint16_t *mg = t1->services[t1->mappings[1].first_service].maglev;
 	assert_non_null(mg);
 	uint32_t refs = tables_maglev_refs(mg);
