@@ -59,6 +59,8 @@ void dp_snat_fini(struct dp_worker *w)
 {
 	rte_free(w->snat.bits);
 	w->snat.bits = NULL;
+	// dp_snat_take()'s inline probe (dest_in_use()) tests no bitmap: it finds nothing.
+	memset(w->snat.hash, 0, sizeof(w->snat.hash));
 	w->snat.n_addrs = 0;
 	w->snat.n_free = 0;
 }
@@ -73,6 +75,35 @@ static inline uint64_t *dest_bits(struct dp_snat *s, const struct dp_snat_dest *
 {
 	return s->bits + (size_t)(d - s->dests) * s->words;
 }
+
+/* A destination's address, port, protocol and rows as one word, in memory order. */
+static inline uint64_t dest_word(const struct dp_snat_dest *d)
+{
+	uint64_t x;
+
+	memcpy(&x, d, sizeof(x));
+	return x;
+}
+
+/* The same word built from its fields. */
+static inline uint64_t dest_word_of(rte_be32_t addr, rte_be16_t port, uint8_t proto, uint8_t rows)
+{
+	struct {
+		rte_be32_t addr;
+		rte_be16_t port;
+		uint8_t proto, rows;
+	} v = {addr, port, proto, rows};
+	uint64_t x;
+
+	memcpy(&x, &v, sizeof(x));
+	return x;
+}
+
+static_assert(offsetof(struct dp_snat_dest, addr) == 0 &&
+		      offsetof(struct dp_snat_dest, port) == 4 &&
+		      offsetof(struct dp_snat_dest, proto) == 6 &&
+		      offsetof(struct dp_snat_dest, rows) == 7,
+	      "dest_word(): address, port, protocol and rows in the first 8 bytes");
 
 /* The hash slot of the destination of @p k, or the empty slot that ends its probe. */
 static uint32_t dest_slot(const struct dp_snat *s, const struct nat_key *k)
@@ -173,6 +204,28 @@ static struct dp_snat_dest *dest_get(struct dp_worker *w, const struct tables *t
 	return d;
 }
 
+/* dest_get()'s probe, inline: the destination of @p k if it is in use and laid out for
+ * @p rows rows, by its first word; NULL for dest_get() to find, lay out or create it. */
+static inline struct dp_snat_dest *dest_in_use(struct dp_snat *s, const struct nat_key *k,
+					       uint32_t rows)
+{
+	const uint64_t want = dest_word_of(k->src, k->sport, k->proto, (uint8_t)rows);
+	const uint64_t mask = dest_word_of(UINT32_MAX, UINT16_MAX, UINT8_MAX, 0);
+
+	for (uint32_t i = dest_home(k->src, k->sport, k->proto);;
+	     i = (i + 1u) & (DP_SNAT_HASH - 1u)) {
+		uint16_t e = s->hash[i];
+		if (e == 0)
+			return NULL;
+		struct dp_snat_dest *d = &s->dests[e - 1u];
+		uint64_t x = dest_word(d);
+		if (likely(x == want))
+			return d;
+		if ((x & mask) == (want & mask))
+			return NULL; // its rows differ: dest_fit()
+	}
+}
+
 /* Back to the pool: the slot emptied with backward shift (linear probing, no tombstones). */
 static void dest_del(struct dp_snat *s, struct dp_snat_dest *d)
 {
@@ -235,11 +288,11 @@ int dp_snat_take(struct dp_worker *w, const struct tables *t, struct nat_key *k,
 	uint64_t *b;
 	uint32_t wi;
 
-	if (t->n_snat == 0 || (d = dest_get(w, t, k, true)) == NULL) {
-		s->fallbacks++;
-		w->stats.sessions_snat_probed++;
-		return -ENOENT;
-	}
+	if (unlikely(t->n_snat == 0))
+		goto probe;
+	d = dest_in_use(s, k, rows_of(s, t));
+	if (unlikely(d == NULL) && (d = dest_get(w, t, k, true)) == NULL)
+		goto probe;
 	b = dest_bits(s, d);
 	wi = d->cursor / 64u;
 	// From the cursor on, round the bitmap: a port given back is reused last, not first
@@ -283,6 +336,10 @@ none:
 	if (d->used == 0)
 		dest_del(s, d);
 	return -ENOSPC;
+probe:
+	s->fallbacks++;
+	w->stats.sessions_snat_probed++;
+	return -ENOENT;
 }
 
 void dp_snat_hold(struct dp_worker *w, const struct tables *t, const struct nat_key *k)
