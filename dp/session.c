@@ -242,20 +242,6 @@ int nat_sessions_del(struct nat_sessions *s, const struct nat_key *k, uint32_t r
 	return -ENOENT;
 }
 
-uint32_t nat_session_alloc(struct nat_sessions *s)
-{
-	uint32_t i = s->free_head;
-
-	if (i != NAT_REC_NONE)
-		s->free_head = s->recs[i].last_seen;
-	else if (s->hwm < s->max)
-		i = s->hwm++;
-	else
-		return NAT_REC_NONE;
-	s->lnk[i].prev = NAT_LNK_OFF;
-	return i;
-}
-
 void nat_session_release(struct nat_sessions *s, uint32_t idx)
 {
 	struct nat_session *se = &s->recs[idx];

@@ -8,8 +8,7 @@
 #include <netinet/in.h>
 
 #include "nat_fixture.h"
-#include "session_inlines.h"
-#include "snat.h"
+#include "snat_inlines.h"
 
 #define PART_LO 1024u
 #define PART_N	256u
