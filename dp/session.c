@@ -162,8 +162,7 @@ int nat_sessions_add(struct nat_sessions *s, const struct nat_key *k, uint32_t r
 
 /* Both buckets of a key full: the cuckoo search (nat_sessions_add_h()). Out of line: its
  * queue's frame is set up only for the rare insert that needs it. */
-static __rte_noinline int add_cuckoo(struct nat_sessions *s, uint32_t bkt, uint32_t sig,
-				     uint32_t ref)
+int nat_sessions_add_cuckoo(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint32_t ref)
 {
 	const struct nat_hash h = {bkt, sig};
 	struct bfs_node q[NAT_BFS_NODES];
@@ -205,23 +204,6 @@ static __rte_noinline int add_cuckoo(struct nat_sessions *s, uint32_t bkt, uint3
 	}
 	s->insert_fail++;
 	return -ENOSPC;
-}
-
-int nat_sessions_add_h(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint32_t ref)
-{
-	// A free entry in the primary bucket, else in the alternative one: nearly every insert.
-	struct nat_bucket *b = &s->bkt[bkt];
-	unsigned int m = nat_bkt_match(b, 0);
-
-	if (unlikely(m == 0)) {
-		b = &s->bkt[nat_bkt_alt(s, bkt, sig)];
-		m = nat_bkt_match(b, 0);
-		if (unlikely(m == 0))
-			return add_cuckoo(s, bkt, sig, ref);
-	}
-	b->sig[__builtin_ctz(m)] = sig;
-	b->ref[__builtin_ctz(m)] = ref;
-	return 0;
 }
 
 int nat_sessions_del(struct nat_sessions *s, const struct nat_key *k, uint32_t ref)

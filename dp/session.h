@@ -177,8 +177,9 @@ uint32_t nat_sessions_lookup(const struct nat_sessions *s, const struct nat_key 
  * @return 0, or -ENOSPC when no place was found within the bound.
  */
 int nat_sessions_add(struct nat_sessions *s, const struct nat_key *k, uint32_t ref);
-/** The same for a key whose hash is known (nat_key_hash(): primary bucket, signature). */
-int nat_sessions_add_h(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint32_t ref);
+/* nat_sessions_add_h(), the same for a key whose hash is known: session_inlines.h. */
+/** nat_sessions_add_h() when both buckets of the key are full: the cuckoo search. */
+int nat_sessions_add_cuckoo(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint32_t ref);
 /** Remove the entry @p k → @p ref. @return 0 or -ENOENT. */
 int nat_sessions_del(struct nat_sessions *s, const struct nat_key *k, uint32_t ref);
 /**
