@@ -25,7 +25,7 @@
 #include "neigh.h"
 #include "session_free.h"
 #include "session_inlines.h"
-#include "snat.h"
+#include "snat_inlines.h"
 #include "sync.h"
 #include "worker.h"
 

@@ -43,7 +43,7 @@ struct neigh_slot {
 
 static struct neigh_slot neigh_tab[DP_PORT_MAX][NEIGH_SLOTS];
 static unsigned int neigh_n[DP_PORT_MAX];
-static uint32_t neigh_mult[DP_PORT_MAX];
+uint32_t neigh_mult[DP_PORT_MAX];
 /* After a full scan found nothing to evict: fail fast until then. */
 static uint64_t neigh_full_until[DP_PORT_MAX];
 static struct {
@@ -67,14 +67,9 @@ void neigh_clock_set(uint64_t now, uint64_t hz)
 	neigh_clk.hz = hz;
 }
 
-static inline uint32_t hash_of(uint32_t mult, rte_be32_t a, unsigned int bits)
-{
-	return (uint32_t)(a * mult) >> (32 - bits);
-}
-
 uint32_t neigh_slot(uint8_t port, rte_be32_t addr)
 {
-	return hash_of(neigh_mult[port & 1], addr, 12);
+	return neigh_hash12(port, addr);
 }
 
 static_assert(NEIGH_SLOTS == 1 << 12, "neigh_slot() takes 12 bits");
@@ -352,7 +347,7 @@ unsigned int dp_neigh_walk(void (*cb)(const struct dp_neigh_info *n, void *arg),
 	return n;
 }
 
-int dp_adj_get(struct dp_worker *w, rte_be32_t nh, uint8_t port)
+int dp_adj_find(struct dp_worker *w, rte_be32_t nh, uint8_t port)
 {
 	uint32_t h = neigh_slot(port, nh) & (DP_ADJ_SLOTS - 1);
 	int reuse = -1;

@@ -93,11 +93,35 @@ uint64_t neigh_hz(void);
 /** Tests: freeze the clock at @p now, @p hz ticks per second; @p hz 0 = the TSC again. */
 void neigh_clock_set(uint64_t now, uint64_t hz);
 
+/** The hash multiplier of each arm (odd; neigh_reset(), neigh_set_secret()): neigh.c's, read
+ *  by dp_adj_get()'s first probe. */
+extern uint32_t neigh_mult[DP_PORT_MAX];
+
+/** The 12-bit hash of @p addr on @p port: neigh_slot(), and dp_adj_get()'s first slot. */
+static inline uint32_t neigh_hash12(uint8_t port, rte_be32_t addr)
+{
+	return (uint32_t)(addr * neigh_mult[port & 1]) >> (32 - 12);
+}
+
+/** dp_adj_get() past its first slot: the whole search, and a new adjacency. */
+int dp_adj_find(struct dp_worker *w, rte_be32_t nh, uint8_t port);
+
 /**
  * Find or make the worker's adjacency for next hop @p nh on arm @p port, and take a
  * reference. @return its index, or -1 when DP_ADJ_PROBES slots near it are all in use.
+ * Inline: the next hop in its first slot (dp_adj_find() would return it first, too).
  */
-int dp_adj_get(struct dp_worker *w, rte_be32_t nh, uint8_t port);
+static inline int dp_adj_get(struct dp_worker *w, rte_be32_t nh, uint8_t port)
+{
+	uint32_t j = neigh_hash12(port, nh) & (DP_ADJ_SLOTS - 1);
+	struct dp_adj *a = &w->adj[j];
+
+	if (likely(a->nh == nh && a->port == port)) {
+		a->refs++;
+		return (int)j;
+	}
+	return dp_adj_find(w, nh, port);
+}
 /** Drop a reference taken by dp_adj_get(). */
 static inline void dp_adj_put(struct dp_worker *w, uint16_t idx)
 {

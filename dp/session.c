@@ -162,8 +162,7 @@ int nat_sessions_add(struct nat_sessions *s, const struct nat_key *k, uint32_t r
 
 /* Both buckets of a key full: the cuckoo search (nat_sessions_add_h()). Out of line: its
  * queue's frame is set up only for the rare insert that needs it. */
-static __rte_noinline int add_cuckoo(struct nat_sessions *s, uint32_t bkt, uint32_t sig,
-				     uint32_t ref)
+int nat_sessions_add_cuckoo(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint32_t ref)
 {
 	const struct nat_hash h = {bkt, sig};
 	struct bfs_node q[NAT_BFS_NODES];
@@ -207,23 +206,6 @@ static __rte_noinline int add_cuckoo(struct nat_sessions *s, uint32_t bkt, uint3
 	return -ENOSPC;
 }
 
-int nat_sessions_add_h(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint32_t ref)
-{
-	// A free entry in the primary bucket, else in the alternative one: nearly every insert.
-	struct nat_bucket *b = &s->bkt[bkt];
-	unsigned int m = nat_bkt_match(b, 0);
-
-	if (unlikely(m == 0)) {
-		b = &s->bkt[nat_bkt_alt(s, bkt, sig)];
-		m = nat_bkt_match(b, 0);
-		if (unlikely(m == 0))
-			return add_cuckoo(s, bkt, sig, ref);
-	}
-	b->sig[__builtin_ctz(m)] = sig;
-	b->ref[__builtin_ctz(m)] = ref;
-	return 0;
-}
-
 int nat_sessions_del(struct nat_sessions *s, const struct nat_key *k, uint32_t ref)
 {
 	struct nat_hash h = nat_key_hash(s, k);
@@ -240,20 +222,6 @@ int nat_sessions_del(struct nat_sessions *s, const struct nat_key *k, uint32_t r
 		}
 	}
 	return -ENOENT;
-}
-
-uint32_t nat_session_alloc(struct nat_sessions *s)
-{
-	uint32_t i = s->free_head;
-
-	if (i != NAT_REC_NONE)
-		s->free_head = s->recs[i].last_seen;
-	else if (s->hwm < s->max)
-		i = s->hwm++;
-	else
-		return NAT_REC_NONE;
-	s->lnk[i].prev = NAT_LNK_OFF;
-	return i;
 }
 
 void nat_session_release(struct nat_sessions *s, uint32_t idx)

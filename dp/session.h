@@ -177,8 +177,9 @@ uint32_t nat_sessions_lookup(const struct nat_sessions *s, const struct nat_key 
  * @return 0, or -ENOSPC when no place was found within the bound.
  */
 int nat_sessions_add(struct nat_sessions *s, const struct nat_key *k, uint32_t ref);
-/** The same for a key whose hash is known (nat_key_hash(): primary bucket, signature). */
-int nat_sessions_add_h(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint32_t ref);
+/* nat_sessions_add_h(), the same for a key whose hash is known: session_inlines.h. */
+/** nat_sessions_add_h() when both buckets of the key are full: the cuckoo search. */
+int nat_sessions_add_cuckoo(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint32_t ref);
 /** Remove the entry @p k → @p ref. @return 0 or -ENOENT. */
 int nat_sessions_del(struct nat_sessions *s, const struct nat_key *k, uint32_t ref);
 /**
@@ -201,8 +202,21 @@ void nat_sessions_untrack(struct nat_sessions *s, uint32_t idx);
 uint32_t nat_sessions_victim(struct nat_sessions *s, int slot, const struct nat_session *like);
 /** Sessions of mapping slot @p slot's source @p src_be (network order), an upper bound. */
 uint32_t nat_sessions_src_count(const struct nat_sessions *s, uint16_t slot, rte_be32_t src_be);
-/** Take a free record. @return its index, or NAT_REC_NONE when all are in use. */
-uint32_t nat_session_alloc(struct nat_sessions *s);
+/** Take a free record. @return its index, or NAT_REC_NONE when all are in use. Inline: a
+ *  new session's, in another file than the table's. */
+static inline uint32_t nat_session_alloc(struct nat_sessions *s)
+{
+	uint32_t i = s->free_head;
+
+	if (i != NAT_REC_NONE)
+		s->free_head = s->recs[i].last_seen;
+	else if (s->hwm < s->max)
+		i = s->hwm++;
+	else
+		return NAT_REC_NONE;
+	s->lnk[i].prev = NAT_LNK_OFF;
+	return i;
+}
 /** Give back a record taken by nat_session_alloc() whose keys were never added. */
 void nat_session_release(struct nat_sessions *s, uint32_t idx);
 /** The idle timeout of @p se in its state, from its mapping slot's timeouts in @p t. */

@@ -146,6 +146,26 @@ static inline uint32_t nat_bkt_find(const struct nat_sessions *s, const struct n
 	return NAT_REF_NONE;
 }
 
+/** nat_sessions_add() for a key whose hash is known (nat_key_hash(): primary bucket,
+ *  signature). Inline: a new session's two inserts, in another file than the table's. */
+static inline int nat_sessions_add_h(struct nat_sessions *s, uint32_t bkt, uint32_t sig,
+				     uint32_t ref)
+{
+	// A free entry in the primary bucket, else in the alternative one: nearly every insert.
+	struct nat_bucket *b = &s->bkt[bkt];
+	unsigned int m = nat_bkt_match(b, 0);
+
+	if (unlikely(m == 0)) {
+		b = &s->bkt[nat_bkt_alt(s, bkt, sig)];
+		m = nat_bkt_match(b, 0);
+		if (unlikely(m == 0))
+			return nat_sessions_add_cuckoo(s, bkt, sig, ref);
+	}
+	b->sig[__builtin_ctz(m)] = sig;
+	b->ref[__builtin_ctz(m)] = ref;
+	return 0;
+}
+
 /** A lookup with the hash already known. @return the reference or NAT_REF_NONE. */
 static inline uint32_t nat_sessions_lookup_h(const struct nat_sessions *s, const struct nat_key *k,
 					     struct nat_hash h)

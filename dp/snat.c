@@ -23,9 +23,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
-#include "session_inlines.h"
-#include "snat.h"
-#include "worker.h"
+#include "snat_inlines.h"
 
 static_assert((DP_SNAT_DESTS & (DP_SNAT_DESTS - 1)) == 0 && DP_SNAT_DESTS <= 32768,
 	      "DP_SNAT_DESTS: a power of two, indexes fit 16 bits");
@@ -59,25 +57,16 @@ void dp_snat_fini(struct dp_worker *w)
 {
 	rte_free(w->snat.bits);
 	w->snat.bits = NULL;
+	// dp_snat_take()'s inline probe (snat_dest_in_use()) tests no bitmap: it finds nothing.
+	memset(w->snat.hash, 0, sizeof(w->snat.hash));
 	w->snat.n_addrs = 0;
 	w->snat.n_free = 0;
-}
-
-static inline uint32_t dest_home(rte_be32_t addr, rte_be16_t port, uint8_t proto)
-{
-	uint64_t x = (uint64_t)addr << 32 | (uint32_t)port << 8 | proto;
-	return rte_hash_crc_8byte(x, 0x5a17u) & (DP_SNAT_HASH - 1u);
-}
-
-static inline uint64_t *dest_bits(struct dp_snat *s, const struct dp_snat_dest *d)
-{
-	return s->bits + (size_t)(d - s->dests) * s->words;
 }
 
 /* The hash slot of the destination of @p k, or the empty slot that ends its probe. */
 static uint32_t dest_slot(const struct dp_snat *s, const struct nat_key *k)
 {
-	uint32_t i = dest_home(k->src, k->sport, k->proto);
+	uint32_t i = snat_dest_home(k->src, k->sport, k->proto);
 
 	// At most half full: an empty slot ends every probe.
 	for (;;) {
@@ -89,12 +78,6 @@ static uint32_t dest_slot(const struct dp_snat *s, const struct nat_key *k)
 			return i;
 		i = (i + 1u) & (DP_SNAT_HASH - 1u);
 	}
-}
-
-/* The rows in use: the tables' addresses, as many as the bitmaps have. */
-static inline uint32_t rows_of(const struct dp_snat *s, const struct tables *t)
-{
-	return t->n_snat < s->n_addrs ? t->n_snat : s->n_addrs;
 }
 
 /* Lay bitmap row @p r of @p b out as free (the partition's tail bits past the span fixed). */
@@ -114,7 +97,7 @@ static inline void row_clear(const struct dp_snat *s, uint64_t *b, uint32_t r)
  * address that appears or goes in the middle moves the ones after it (tables_build.c). */
 static __rte_noinline void dest_fit(struct dp_snat *s, struct dp_snat_dest *d, uint32_t rows)
 {
-	uint64_t *b = dest_bits(s, d);
+	uint64_t *b = snat_dest_bits(s, d);
 	uint32_t tail =
 		s->span % 64u ? (uint32_t)__builtin_popcountll(~0ull << (s->span % 64u)) : 0;
 
@@ -131,9 +114,8 @@ static __rte_noinline void dest_fit(struct dp_snat *s, struct dp_snat_dest *d, u
 	d->rows = (uint8_t)rows;
 }
 
-/* The destination of @p k, taken from the pool (bitmap reset) when @p create; NULL if none. */
-static struct dp_snat_dest *dest_get(struct dp_worker *w, const struct tables *t,
-				     const struct nat_key *k, bool create)
+struct dp_snat_dest *dp_snat_dest_get(struct dp_worker *w, const struct tables *t,
+				      const struct nat_key *k, bool create)
 {
 	struct dp_snat *s = &w->snat;
 	uint32_t i, rows;
@@ -143,7 +125,7 @@ static struct dp_snat_dest *dest_get(struct dp_worker *w, const struct tables *t
 	if (unlikely(s->bits == NULL))
 		return NULL;
 	i = dest_slot(s, k);
-	rows = rows_of(s, t);
+	rows = snat_rows(s, t);
 	if (s->hash[i]) {
 		d = &s->dests[s->hash[i] - 1u];
 		if (unlikely(d->rows != rows))
@@ -166,7 +148,7 @@ static struct dp_snat_dest *dest_get(struct dp_worker *w, const struct tables *t
 	if (likely(d->rows == rows))
 		return d;
 	d->rows = (uint8_t)rows;
-	b = dest_bits(s, d);
+	b = snat_dest_bits(s, d);
 	for (uint32_t r = 0; r < rows; r++)
 		row_clear(s, b, r);
 	memset(b + (size_t)rows * s->wpa, 0xff, (size_t)(s->n_addrs - rows) * s->wpa * 8u);
@@ -174,7 +156,7 @@ static struct dp_snat_dest *dest_get(struct dp_worker *w, const struct tables *t
 }
 
 /* Back to the pool: the slot emptied with backward shift (linear probing, no tombstones). */
-static void dest_del(struct dp_snat *s, struct dp_snat_dest *d)
+void dp_snat_dest_del(struct dp_snat *s, struct dp_snat_dest *d)
 {
 	struct nat_key k = {.src = d->addr, .sport = d->port, .proto = d->proto};
 	uint32_t i = dest_slot(s, &k), j = i;
@@ -188,7 +170,7 @@ static void dest_del(struct dp_snat *s, struct dp_snat_dest *d)
 			if (s->hash[j] == 0)
 				return;
 			const struct dp_snat_dest *e = &s->dests[s->hash[j] - 1u];
-			uint32_t h = dest_home(e->addr, e->port, e->proto);
+			uint32_t h = snat_dest_home(e->addr, e->port, e->proto);
 			// e stays if its home is cyclically in (i, j]
 			if (i <= j ? (i < h && h <= j) : (i < h || h <= j))
 				continue;
@@ -202,7 +184,7 @@ static void dest_del(struct dp_snat *s, struct dp_snat_dest *d)
 /* Row of SNAT address @p a, or -1. */
 static inline int row_of(const struct dp_snat *s, const struct tables *t, rte_be32_t a)
 {
-	uint32_t rows = rows_of(s, t);
+	uint32_t rows = snat_rows(s, t);
 
 	for (uint32_t r = 0; r < rows; r++)
 		if (t->snat_addrs[r] == a)
@@ -226,74 +208,15 @@ static inline bool bit_of(const struct dp_worker *w, const struct tables *t,
 	return true;
 }
 
-int dp_snat_take(struct dp_worker *w, const struct tables *t, struct nat_key *k, struct nat_hash *h)
-{
-	struct dp_snat *s = &w->snat;
-	const bool rss = w->rss_int.enabled;
-	uint32_t budget = rss ? DP_SNAT_PORT_TRIES_RSS(w->n_workers) : UINT32_MAX;
-	struct dp_snat_dest *d;
-	uint64_t *b;
-	uint32_t wi;
-
-	if (t->n_snat == 0 || (d = dest_get(w, t, k, true)) == NULL) {
-		s->fallbacks++;
-		w->stats.sessions_snat_probed++;
-		return -ENOENT;
-	}
-	b = dest_bits(s, d);
-	wi = d->cursor / 64u;
-	// From the cursor on, round the bitmap: a port given back is reused last, not first
-	// (the backend may still hold the old connection in TIME_WAIT). words + 1 words: the
-	// first one's bits below the cursor come last.
-	for (uint32_t n = 0; n <= s->words; n++) {
-		uint64_t free = ~b[wi];
-		if (n == 0)
-			free &= ~0ull << (d->cursor % 64u);
-		while (free) {
-			uint32_t bit = (uint32_t)__builtin_ctzll(free);
-			uint16_t port = (uint16_t)(w->snat_lo + (wi % s->wpa) * 64u + bit);
-			free &= free - 1u;
-			k->dst = t->snat_addrs[wi / s->wpa];
-			k->dport = rte_cpu_to_be_16(port);
-			if (rss) {
-				if (budget-- == 0)
-					goto none;
-				if (dp_rss_queue(&w->rss_int, k->src, k->dst, k->sport, k->dport) !=
-				    w->queue)
-					continue;
-			}
-			b[wi] |= 1ull << bit;
-			d->used++;
-			*h = nat_key_hash(&w->sess, k);
-			// Held by a session made while the pool was empty: its bit now says so.
-			// Until the first such session every full-NAT key has its bit.
-			if (unlikely(s->fallbacks != 0) &&
-			    nat_sessions_lookup_h(&w->sess, k, *h) != NAT_REF_NONE)
-				continue;
-			d->cursor = wi * 64u + bit + 1u;
-			if (d->cursor == s->words * 64u)
-				d->cursor = 0;
-			w->snat_next = port >= w->snat_hi ? w->snat_lo : (uint16_t)(port + 1u);
-			return 0;
-		}
-		if (++wi == s->words)
-			wi = 0;
-	}
-none:
-	if (d->used == 0)
-		dest_del(s, d);
-	return -ENOSPC;
-}
-
 void dp_snat_hold(struct dp_worker *w, const struct tables *t, const struct nat_key *k)
 {
 	struct dp_snat_dest *d;
 	uint32_t wi;
 	uint64_t bit;
 
-	if (!bit_of(w, t, k, &wi, &bit) || (d = dest_get(w, t, k, true)) == NULL)
+	if (!bit_of(w, t, k, &wi, &bit) || (d = dp_snat_dest_get(w, t, k, true)) == NULL)
 		return;
-	uint64_t *b = dest_bits(&w->snat, d);
+	uint64_t *b = snat_dest_bits(&w->snat, d);
 	if (!(b[wi] & bit)) {
 		b[wi] |= bit;
 		d->used++;
@@ -306,12 +229,12 @@ void dp_snat_put(struct dp_worker *w, const struct tables *t, const struct nat_k
 	uint32_t wi;
 	uint64_t bit;
 
-	if (!bit_of(w, t, k, &wi, &bit) || (d = dest_get(w, t, k, false)) == NULL)
+	if (!bit_of(w, t, k, &wi, &bit) || (d = dp_snat_dest_get(w, t, k, false)) == NULL)
 		return;
-	uint64_t *b = dest_bits(&w->snat, d);
+	uint64_t *b = snat_dest_bits(&w->snat, d);
 	if (b[wi] & bit) {
 		b[wi] &= ~bit;
 		if (--d->used == 0)
-			dest_del(&w->snat, d);
+			dp_snat_dest_del(&w->snat, d);
 	}
 }

@@ -70,21 +70,13 @@ int dp_snat_init(struct dp_worker *w, unsigned int n_addrs);
 /** Free the bitmaps (dp_worker_free()). */
 void dp_snat_fini(struct dp_worker *w);
 
-/**
- * Take a free (SNAT address, port) for the in2out key @p k towards backend k->src:k->sport,
- * protocol k->proto (the rest of @p k is filled here: k->dst one of t->snat_addrs, k->dport a
- * port of the partition, network order) and mark it held. The port is also not in the session
- * table (a session made while the pool was empty may hold it: its bit is then set and the
- * scan goes on). With RSS on the int port the port must land on w->queue: at most
- * DP_SNAT_PORT_TRIES_RSS(n_workers) free ports are hashed before giving up. Cost: one scan of
- * at most `words` 64-bit words and one session-table lookup per port tried.
- * @param h receives nat_key_hash(&w->sess, k) on success.
- * @return 0; -ENOSPC when every (address, port) is held (or, with RSS, none of those tried
- *         lands on our queue); -ENOENT when there is no bitmap for it (pool empty or no
- *         address): the caller probes.
- */
-int dp_snat_take(struct dp_worker *w, const struct tables *t, struct nat_key *k,
-		 struct nat_hash *h);
+/* dp_snat_take(), inline: snat_inlines.h. */
+/** The destination of @p k, taken from the pool (bitmap reset) when @p create; NULL if none
+ *  (dp_snat_take()'s slow path: a destination not in use, or whose rows must fit @p t). */
+struct dp_snat_dest *dp_snat_dest_get(struct dp_worker *w, const struct tables *t,
+				      const struct nat_key *k, bool create);
+/** Back to the pool: @p d (in use, holding no bit) leaves the hash of destinations. */
+void dp_snat_dest_del(struct dp_snat *s, struct dp_snat_dest *d);
 /** Mark the in2out key @p k (k->dst a SNAT address) held: a port taken over from an evicted
  *  session. No-op when the pool is empty or k is not a SNAT key of this worker. */
 void dp_snat_hold(struct dp_worker *w, const struct tables *t, const struct nat_key *k);

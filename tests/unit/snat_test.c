@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 
 #include "nat_fixture.h"
+#include "snat_inlines.h"
 
 #define PART_LO 1024u
 #define PART_N	256u
@@ -196,6 +197,60 @@ static void empty_pool_falls_back_to_probing(void **state)
 	assert_int_equal(w->snat.n_free, DP_SNAT_DESTS);
 }
 
+/* 500 destinations (backend addresses spread by a multiply: the destinations' hash is a
+ * CRC, linear, under which consecutive addresses would each get a slot of their own), so that
+ * probes pass other destinations, and a TCP destination of each address too: each take finds
+ * its own destination again, whose cursor goes on from its last port, and the ports given back
+ * return every destination to the pool. */
+static void many_destinations_each_found_again(void **state)
+{
+	const struct tables *t = tables_get();
+	enum { N = 500 };
+	uint16_t first[N];
+	struct nat_key k;
+	struct nat_hash h;
+
+	(void)state;
+	snat_worker(1);
+	for (unsigned int pass = 0; pass < 3; pass++) {
+		for (unsigned int i = 0; i < N; i++) {
+			uint8_t proto = pass == 2 ? IPPROTO_TCP : IPPROTO_UDP;
+			k = (struct nat_key){.src = rte_cpu_to_be_32((i + 1u) * 0x9e3779b1u),
+					     .sport = rte_cpu_to_be_16(80),
+					     .proto = proto,
+					     .family = 4};
+			assert_int_equal(dp_snat_take(w, t, &k, &h), 0);
+			assert_int_equal(k.dst, rte_cpu_to_be_32(ip4("10.0.0.1")));
+			uint16_t p = rte_be_to_cpu_16(k.dport);
+			if (pass == 0)
+				first[i] = p; // a new destination starts at the worker's last port
+			else if (pass == 1)   // its cursor: the port after its first
+				assert_int_equal(p, PART_LO + (first[i] - PART_LO + 1u) % PART_N);
+			else // TCP: a new destination again, from the worker's last port on
+				assert_int_equal(p, PART_LO + (i + N + 1u) % PART_N);
+		}
+		assert_int_equal(w->snat.n_free, DP_SNAT_DESTS - (pass == 2 ? 2u : 1u) * N);
+	}
+	for (unsigned int i = 0; i < N; i++)
+		assert_int_equal(first[i], PART_LO + i % PART_N);
+	for (unsigned int i = 0; i < N; i++)
+		for (unsigned int pass = 0; pass < 3; pass++) {
+			uint16_t p =
+				pass == 0 ? first[i]
+				: pass == 1
+					? (uint16_t)(PART_LO + (first[i] - PART_LO + 1u) % PART_N)
+					: (uint16_t)(PART_LO + (i + N + 1u) % PART_N);
+			k = (struct nat_key){.src = rte_cpu_to_be_32((i + 1u) * 0x9e3779b1u),
+					     .dst = rte_cpu_to_be_32(ip4("10.0.0.1")),
+					     .sport = rte_cpu_to_be_16(80),
+					     .dport = rte_cpu_to_be_16(p),
+					     .proto = pass == 2 ? IPPROTO_TCP : IPPROTO_UDP,
+					     .family = 4};
+			dp_snat_put(w, t, &k);
+		}
+	assert_int_equal(w->snat.n_free, DP_SNAT_DESTS);
+}
+
 /* The tables carry the SNAT addresses: the configured ones in order, or int's first. */
 static void tables_carry_the_snat_addresses(void **state)
 {
@@ -311,6 +366,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(expiry_gives_the_port_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(clear_gives_the_ports_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(empty_pool_falls_back_to_probing, setup, teardown),
+		cmocka_unit_test_setup_teardown(many_destinations_each_found_again, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(tables_carry_the_snat_addresses, setup, teardown),
 		cmocka_unit_test_setup_teardown(replies_to_every_address_reach_the_port_owner,
 						setup, teardown),

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_snat_take() inline (a new full-NAT session's, in nat_session.c), with the helpers it
+ * shares with snat.c. snat.h has the rest of the interface; snat.c the slow paths.
+ */
+#ifndef STRAIT_DP_SNAT_INLINES_H
+#define STRAIT_DP_SNAT_INLINES_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <rte_hash_crc.h>
+
+#include "session_inlines.h"
+#include "snat.h"
+#include "worker.h"
+
+static inline uint32_t snat_dest_home(rte_be32_t addr, rte_be16_t port, uint8_t proto)
+{
+	uint64_t x = (uint64_t)addr << 32 | (uint32_t)port << 8 | proto;
+	return rte_hash_crc_8byte(x, 0x5a17u) & (DP_SNAT_HASH - 1u);
+}
+
+static inline uint64_t *snat_dest_bits(struct dp_snat *s, const struct dp_snat_dest *d)
+{
+	return s->bits + (size_t)(d - s->dests) * s->words;
+}
+
+/* A destination's address, port, protocol and rows as one word, in memory order. */
+static inline uint64_t snat_dest_word(const struct dp_snat_dest *d)
+{
+	uint64_t x;
+
+	memcpy(&x, d, sizeof(x));
+	return x;
+}
+
+/* The same word built from its fields. */
+static inline uint64_t snat_dest_word_of(rte_be32_t addr, rte_be16_t port, uint8_t proto,
+					 uint8_t rows)
+{
+	struct {
+		rte_be32_t addr;
+		rte_be16_t port;
+		uint8_t proto, rows;
+	} v = {addr, port, proto, rows};
+	uint64_t x;
+
+	memcpy(&x, &v, sizeof(x));
+	return x;
+}
+
+static_assert(offsetof(struct dp_snat_dest, addr) == 0 &&
+		      offsetof(struct dp_snat_dest, port) == 4 &&
+		      offsetof(struct dp_snat_dest, proto) == 6 &&
+		      offsetof(struct dp_snat_dest, rows) == 7,
+	      "snat_dest_word(): address, port, protocol and rows in the first 8 bytes");
+
+/* The rows in use: the tables' addresses, as many as the bitmaps have. */
+static inline uint32_t snat_rows(const struct dp_snat *s, const struct tables *t)
+{
+	return t->n_snat < s->n_addrs ? t->n_snat : s->n_addrs;
+}
+
+/* dp_snat_dest_get()'s probe, inline: the destination of @p k if it is in use and laid out
+ * for @p rows rows, by its first word; NULL for dp_snat_dest_get() to find, lay out or
+ * create it. */
+static inline struct dp_snat_dest *snat_dest_in_use(struct dp_snat *s, const struct nat_key *k,
+						    uint32_t rows)
+{
+	const uint64_t want = snat_dest_word_of(k->src, k->sport, k->proto, (uint8_t)rows);
+	const uint64_t mask = snat_dest_word_of(UINT32_MAX, UINT16_MAX, UINT8_MAX, 0);
+
+	for (uint32_t i = snat_dest_home(k->src, k->sport, k->proto);;
+	     i = (i + 1u) & (DP_SNAT_HASH - 1u)) {
+		uint16_t e = s->hash[i];
+		if (e == 0)
+			return NULL;
+		struct dp_snat_dest *d = &s->dests[e - 1u];
+		uint64_t x = snat_dest_word(d);
+		if (likely(x == want))
+			return d;
+		if ((x & mask) == (want & mask))
+			return NULL; // its rows differ: dest_fit()
+	}
+}
+
+/**
+ * Take a free (SNAT address, port) for the in2out key @p k towards backend k->src:k->sport,
+ * protocol k->proto (the rest of @p k is filled here: k->dst one of t->snat_addrs, k->dport a
+ * port of the partition, network order) and mark it held. The port is also not in the session
+ * table (a session made while the pool was empty may hold it: its bit is then set and the
+ * scan goes on). With RSS on the int port the port must land on w->queue: at most
+ * DP_SNAT_PORT_TRIES_RSS(n_workers) free ports are hashed before giving up. Cost: one scan of
+ * at most `words` 64-bit words and one session-table lookup per port tried.
+ * @param h receives nat_key_hash(&w->sess, k) on success.
+ * @return 0; -ENOSPC when every (address, port) is held (or, with RSS, none of those tried
+ *         lands on our queue); -ENOENT when there is no bitmap for it (pool empty or no
+ *         address): the caller probes.
+ */
+static inline int dp_snat_take(struct dp_worker *w, const struct tables *t, struct nat_key *k,
+			       struct nat_hash *h)
+{
+	struct dp_snat *s = &w->snat;
+	const bool rss = w->rss_int.enabled;
+	uint32_t budget = rss ? DP_SNAT_PORT_TRIES_RSS(w->n_workers) : UINT32_MAX;
+	struct dp_snat_dest *d;
+	uint64_t *b;
+	uint32_t wi;
+
+	if (unlikely(t->n_snat == 0))
+		goto probe;
+	d = snat_dest_in_use(s, k, snat_rows(s, t));
+	if (unlikely(d == NULL) && (d = dp_snat_dest_get(w, t, k, true)) == NULL)
+		goto probe;
+	b = snat_dest_bits(s, d);
+	wi = d->cursor / 64u;
+	// From the cursor on, round the bitmap: a port given back is reused last, not first
+	// (the backend may still hold the old connection in TIME_WAIT). words + 1 words: the
+	// first one's bits below the cursor come last.
+	for (uint32_t n = 0; n <= s->words; n++) {
+		uint64_t free = ~b[wi];
+		if (n == 0)
+			free &= ~0ull << (d->cursor % 64u);
+		while (free) {
+			uint32_t bit = (uint32_t)__builtin_ctzll(free);
+			uint16_t port = (uint16_t)(w->snat_lo + (wi % s->wpa) * 64u + bit);
+			free &= free - 1u;
+			k->dst = t->snat_addrs[wi / s->wpa];
+			k->dport = rte_cpu_to_be_16(port);
+			if (rss) {
+				if (budget-- == 0)
+					goto none;
+				if (dp_rss_queue(&w->rss_int, k->src, k->dst, k->sport, k->dport) !=
+				    w->queue)
+					continue;
+			}
+			b[wi] |= 1ull << bit;
+			d->used++;
+			*h = nat_key_hash(&w->sess, k);
+			// Held by a session made while the pool was empty: its bit now says so.
+			// Until the first such session every full-NAT key has its bit.
+			if (unlikely(s->fallbacks != 0) &&
+			    nat_sessions_lookup_h(&w->sess, k, *h) != NAT_REF_NONE)
+				continue;
+			d->cursor = wi * 64u + bit + 1u;
+			if (d->cursor == s->words * 64u)
+				d->cursor = 0;
+			w->snat_next = port >= w->snat_hi ? w->snat_lo : (uint16_t)(port + 1u);
+			return 0;
+		}
+		if (++wi == s->words)
+			wi = 0;
+	}
+none:
+	if (d->used == 0)
+		dp_snat_dest_del(s, d);
+	return -ENOSPC;
+probe:
+	s->fallbacks++;
+	w->stats.sessions_snat_probed++;
+	return -ENOENT;
+}
+
+#endif
