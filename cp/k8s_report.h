@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Reporting the reconcile results back (k8s_report.c): the status writers a source row can
- * name (the Mapping-style .status, the StatefulSet-style advertised annotation), and what
- * they share: the book of what was last sent per object, and the patch submission.
+ * Reporting the reconcile results back (k8s_report.c; the pass over them, k8s_report_pass.c):
+ * the status writers a source row can name (the Mapping-style .status, the StatefulSet-style
+ * advertised annotation), and what they share: the book of what was last sent per object, and
+ * the patch submission.
  *
  * A writer compares what it wants with the cached object and what it last sent, then submits
  * a patch to the writer thread (API mode) or logs the result (offline mode). Control thread:
