@@ -65,23 +65,14 @@ traffic_checks() { # MODE
 		"$(udp_send client 9001)"
 	check_eq "$mode: both refusals counted as no_rule" $((before + 2)) "$(drops no_rule)"
 }
-write_config() { # KUBECONFIG ("" = offline)
-	cat <<EOC
-ports:
-  ext: {device: "net_af_packet0", addresses: ["$EXT/24"]}
-  int: {device: "net_af_packet1", addresses: ["$TOPO_INT_ADDR/24"]}
-workers: 1
-sessions: {max: 65536}
-kubernetes: {enabled: $([ -n "$1" ] && echo true || echo false), kubeconfig: "$1", namespace: ""}
-cli_socket: $ST/cli.sock
-EOC
-}
+# shellcheck source=../k8s/fake_api.sh
+source "$K8S_DIR/fake_api.sh" # fake_api_strait_config, here for the offline part too
 
 # ---- offline: --manifests ----
 DIR=$ST/manifests
 mkdir -p "$DIR"
 cp "$DATA"/*.yaml "$DIR/"
-write_config "" >"$ST/strait.yaml"
+fake_api_strait_config "" >"$ST/strait.yaml"
 strait_start "$BIN" "$ST/strait.yaml" --manifests "$DIR"
 last() { grep -F "$1" "$STRAIT_LOG" | tail -n 1; }
 traffic_checks offline
@@ -102,8 +93,6 @@ strait_stop || rc=$?
 check_eq "offline: strait exits 0" 0 "$rc"
 
 # ---- through the fake API server ----
-# shellcheck source=../k8s/fake_api.sh
-source "$K8S_DIR/fake_api.sh"
 fake_api_cert
 fake_api_start --max-watch-seconds 5
 fake_api_kubeconfig "$ST/kubeconfig"
@@ -112,7 +101,7 @@ print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d]))'
 for f in cluster seed; do
 	"$PY" -c "$to_json" "$DATA/$f.yaml" | ctl apply - >/dev/null
 done
-write_config "$ST/kubeconfig" >"$ST/strait.yaml"
+fake_api_strait_config >"$ST/strait.yaml"
 strait_start "$BIN" "$ST/strait.yaml"
 get() { ctl get virtualservices default "$1" "$2" 2>/dev/null || true; }
 ready() { [ "$(get my-udp-service status.conditions.Ready.status)" = True ]; }

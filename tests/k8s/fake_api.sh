@@ -16,9 +16,11 @@
 #                                 default: a big --preload takes longer); 1 if it never does
 #   fake_api_kubeconfig FILE      write a kubeconfig that trusts the certificate and sends the
 #                                 token, with the default namespace `demo`
-#   fake_api_strait_config        strait's config (stdout) for it: the topology's af_packet
+#   fake_api_strait_config [KC]   strait's config (stdout) for it: the topology's af_packet
 #                                 ports ($EXT, $TOPO_INT_ADDR), one worker, Kubernetes through
-#                                 $ST/kubeconfig, the CLI on $ST/cli.sock; append the rest
+#                                 KC ($ST/kubeconfig by default; "" = Kubernetes off, for the
+#                                 offline --manifests mode), the CLI on $ST/cli.sock; append
+#                                 the rest
 #
 # ctl ARGS... runs tests/k8s/fakectl.py against the control endpoint (apply, get, delete, ...).
 
@@ -47,13 +49,15 @@ fake_api_start() {
 }
 
 fake_api_strait_config() {
+	local kc=${1-$ST/kubeconfig} on=true
+	[ -n "$kc" ] || on=false
 	cat <<EOF
 ports:
   ext: {device: "net_af_packet0", addresses: ["$EXT/24"]}
   int: {device: "net_af_packet1", addresses: ["$TOPO_INT_ADDR/24"]}
 workers: 1
 sessions: {max: 65536}
-kubernetes: {enabled: true, kubeconfig: "$ST/kubeconfig", namespace: ""}
+kubernetes: {enabled: $on, kubeconfig: "$kc", namespace: ""}
 cli_socket: $ST/cli.sock
 EOF
 }

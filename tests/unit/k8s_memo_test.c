@@ -302,15 +302,21 @@ static void memoed_mappings_share_the_memos_backends_for_as_long_as_the_set_live
 	assert_int_equal(k8s_store_init(&store), 0); // for the teardown
 }
 
+/* pass(), and how much @p counter (a k8s_* test counter) grew in it. */
+static unsigned long pass_delta(const unsigned long *counter)
+{
+	unsigned long c0 = *counter;
+
+	pass();
+	return *counter - c0;
+}
+
 /* Mappings copied from the memo into the set by the last pass(). */
 static unsigned long copied;
 
 static void pass_counted(void)
 {
-	unsigned long c0 = k8s_reconcile_copied;
-
-	pass();
-	copied = k8s_reconcile_copied - c0;
+	copied = pass_delta(&k8s_reconcile_copied);
 }
 
 /* A pass starts from the arrays of the last set freed and copies a memo'd mapping only where
@@ -404,10 +410,7 @@ static unsigned long lookups;
 
 static void pass_looked_up(void)
 {
-	unsigned long l0 = k8s_memo_key_lookups;
-
-	pass();
-	lookups = k8s_memo_key_lookups - l0;
+	lookups = pass_delta(&k8s_memo_key_lookups);
 }
 
 /* A pass finds a source's memo entry at its object's place in cache order, where an earlier

@@ -121,6 +121,15 @@ static struct tables *build_from(const struct cfg *c, struct set *s, const struc
 	return tables_build_from(c, p, s->n, slot_of, prev, prev_of, 7, failed, err, sizeof(err));
 }
 
+/* @p dst a copy of @p src whose mappings point at @p dst's own backends (the next desired
+ * set, to change without touching @p src). */
+static void set_copy(struct set *dst, const struct set *src)
+{
+	*dst = *src;
+	for (unsigned int i = 0; i < N_MAPS; i++)
+		dst->m[i].backends = dst->be[i];
+}
+
 /* @p s filled with the N_MAPS mappings, built from scratch and published: every test's first
  * generation. */
 static struct tables *first_generation(struct set *s)
@@ -358,9 +367,7 @@ static void backend_changes_share_the_service_table_and_rebuild_only_their_rows(
 	assert_false(t1->svc_shared);
 	tables_publish(t1, NULL);
 
-	s2 = s1;
-	for (unsigned int i = 0; i < N_MAPS; i++)
-		s2.m[i].backends = s2.be[i];
+	set_copy(&s2, &s1);
 	s2.be[2][0].serving_only = true; // m2: an endpoint goes unready
 	s2.be[4][1].addr = 0x0a090909u;	 // m4 (groups, rules): a backend replaced
 	s2.be[4][1].weight = 3;
@@ -401,9 +408,7 @@ static void backend_changes_share_the_service_table_and_rebuild_only_their_rows(
 	assert_tables_equal(incr, scratch);
 	tables_free(scratch);
 	static struct set s3;
-	s3 = s2;
-	for (unsigned int i = 0; i < N_MAPS; i++)
-		s3.m[i].backends = s3.be[i];
+	set_copy(&s3, &s2);
 	s3.m[3].ports[0].port = 81;
 	match(&s2, &s3, prev_of);
 	assert_int_equal(prev_of[3], -1);
@@ -431,9 +436,7 @@ static void backend_changes_share_the_mappings_and_slots_until_a_row_changes(voi
 	(void)state;
 	struct tables *t1 = first_generation(&s1);
 
-	s2 = s1;
-	for (unsigned int i = 0; i < N_MAPS; i++)
-		s2.m[i].backends = s2.be[i];
+	set_copy(&s2, &s1);
 	s2.be[2][0].serving_only = true; // m2: an endpoint goes unready
 	s2.be[4][1].addr = 0x0a090909u;	 // m4 (groups, rules): a backend replaced
 	match(&s1, &s2, prev_of);
@@ -453,9 +456,7 @@ static void backend_changes_share_the_mappings_and_slots_until_a_row_changes(voi
 	assert_tables_equal(incr, scratch);
 	tables_free(scratch);
 
-	s3 = s2;
-	for (unsigned int i = 0; i < N_MAPS; i++)
-		s3.m[i].backends = s3.be[i];
+	set_copy(&s3, &s2);
 	s3.m[7].timeouts.udp = 99; // m7: its own timeout, in its row and its slot
 	match(&s2, &s3, prev_of);
 	struct tables *own = build_from(&cfg, &s3, incr, prev_of, &failed);
@@ -490,9 +491,7 @@ static void a_failed_in_place_build_gives_back_its_references(void **state)
 	assert_non_null(mg);
 	uint32_t refs = tables_maglev_refs(mg);
 
-	s2 = s1;
-	for (unsigned int i = 0; i < N_MAPS; i++)
-		s2.m[i].backends = s2.be[i];
+	set_copy(&s2, &s1);
 	s2.m[4].rules[0].group = 5; // m4 has two groups
 	match(&s1, &s2, prev_of);
 	assert_null(build_from(&cfg, &s2, t1, prev_of, &failed));
