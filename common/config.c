@@ -57,8 +57,8 @@ char *cfg_timeout_words(char *buf, size_t size, const char *sep)
 /* ---- Config file (DESIGN §7) ---- */
 
 static const char *const cfg_top_keys[] = {
-	"ports",	  "workers",  "sessions",     "kubernetes", "cli_socket",
-	"metrics_listen", "mappings", "addressPools", "ha",	    NULL};
+	"ports",    "workers",	    "sessions", "kubernetes",	 "cli_socket", "metrics_listen",
+	"mappings", "addressPools", "ha",	"maglevThreads", NULL};
 static const char *const cfg_ports_keys[] = {"ext", "int", NULL};
 static const char *const cfg_port_keys[] = {"device", "addresses", "gateway", "routes",
 					    "snat",   "kernel",	   NULL};
@@ -501,6 +501,9 @@ static int cfg_root_parse(struct cfg_ctx *x, const yaml_node_t *root, struct cfg
 		return rc;
 
 	if ((rc = cfg_key_u32(x, root, "", "workers", 1, CFG_MAX_WORKERS, &c->workers)))
+		return rc;
+	if ((rc = cfg_key_u32(x, root, "", "maglevThreads", 0, CFG_MAX_MAGLEV_THREADS,
+			      &c->maglev_threads)))
 		return rc;
 	if ((rc = cfg_ha_parse(x, root, c)))
 		return rc;

@@ -438,6 +438,7 @@ static json_t *show_config(void)
 	json_object_set_new(ports, "int", port_config(&c->intl));
 	json_object_set_new(doc, "ports", ports);
 	cli_set_int(doc, "workers", c->workers);
+	cli_set_int(doc, "maglev_threads", c->maglev_threads);
 	cli_set_u64(doc, "sessions_max", c->sessions_max);
 	// Keyed as in the config file.
 #define SHOW_TIMEOUT_(member, ckey, crdkey, word, def, states)                                     \

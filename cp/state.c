@@ -20,6 +20,7 @@
 #include <strait/tables.h>
 
 #include "cp_priv.h"
+#include "maglev_pool.h"
 
 struct entry {
 	struct cfg_mapping m;
@@ -454,6 +455,7 @@ void cp_state_fini(void)
 		entry_free(st.maps[i]);
 	free(st.maps);
 	tables_publish(NULL, NULL);
+	maglev_pool_stop();
 	memset(&st, 0, sizeof(st)); // st.published too
 }
 

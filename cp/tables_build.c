@@ -19,6 +19,8 @@
 #include <strait/proto.h>
 #include <strait/tables.h>
 
+#include "maglev_pool.h"
+
 /* snprintf(dst, size, "%s", src) without the format engine: names of every mapping and
  * backend are copied on every build (68,000 backends at the issue's scale). */
 static void str_copy(char *dst, size_t size, const char *src)
@@ -143,6 +145,12 @@ struct mg_index {
 	bool ready;
 	const struct tables *prev;
 	uint64_t n_new;
+	/* with maglevThreads (threads > 0): the tables to compute, run together at the build's
+	 * end (maglev_pool_run()); each table is allocated and indexed at once, its entries
+	 * written before anything reads them */
+	unsigned int threads;
+	struct maglev_job *jobs;
+	unsigned int n_jobs, cap_jobs;
 };
 
 static bool same_backends(const struct tbl_backend *a, const struct tbl_backend *b, uint32_t n)
@@ -201,6 +209,16 @@ static void mg_index_init(struct mg_index *x, const struct tables *prev, uint64_
 	}
 }
 
+/* The queued jobs' backend lists, and the queue. */
+static void mg_jobs_free(struct mg_index *x)
+{
+	for (unsigned int i = 0; i < x->n_jobs; i++)
+		free(x->jobs[i].b);
+	free(x->jobs);
+	x->jobs = NULL;
+	x->n_jobs = x->cap_jobs = 0;
+}
+
 /* @p s's Maglev table: shared from the index when a service has the same backend list, else
  * computed (and indexed). @return 0 or a positive errno. */
 static int service_maglev(struct tables *t, struct tbl_service *s, uint32_t size,
@@ -233,6 +251,23 @@ static int service_maglev(struct tables *t, struct tbl_service *s, uint32_t size
 		mb[b].addr = rte_be_to_cpu_32(be[b].addr);
 		mb[b].port = be[b].port;
 		mb[b].weight = be[b].weight;
+	}
+	if (mi->threads) {
+		if (mi->n_jobs == mi->cap_jobs) {
+			unsigned int cap = mi->cap_jobs ? 2 * mi->cap_jobs : 64;
+			struct maglev_job *j = realloc(mi->jobs, cap * sizeof(*j));
+			if (!j) {
+				free(mb);
+				return ENOMEM;
+			}
+			mi->jobs = j;
+			mi->cap_jobs = cap;
+		}
+		mi->jobs[mi->n_jobs++] = (struct maglev_job){
+			.b = mb, .n = s->n_backends, .table = s->maglev, .m = size};
+		t->n_maglev_built++;
+		mg_add(mi, key, be, s->n_backends, s->maglev);
+		return 0;
 	}
 	r = maglev_build(mb, s->n_backends, s->maglev, size);
 	free(mb);
@@ -722,6 +757,7 @@ struct tables *tables_build_from(const struct cfg *c, const struct cfg_mapping *
 	// Indexed when the first service needs a table.
 	mi.prev = tables_get();
 	mi.n_new = n_svc;
+	mi.threads = c->maglev_threads;
 	if (!in_place && !(t->svc_refs = malloc(sizeof(*t->svc_refs))))
 		goto fail;
 	if (t->svc_refs)
@@ -795,6 +831,13 @@ struct tables *tables_build_from(const struct cfg *c, const struct cfg_mapping *
 		}
 	}
 	*failed = -1;
+	// The queued Maglev tables (maglevThreads), computed together; every job is valid (a
+	// service gets a table only with two eligible backends, and its size was checked).
+	if (mi.n_jobs && (e = -maglev_pool_run(mi.jobs, mi.n_jobs, mi.threads)) != 0) {
+		snprintf(err, errlen, "cannot compute the Maglev tables: %s", strerror(e));
+		goto fail;
+	}
+	mg_jobs_free(&mi);
 	e = ENOMEM;
 	if (tables_vips_index(t) < 0)
 		goto fail;
@@ -802,6 +845,7 @@ struct tables *tables_build_from(const struct cfg *c, const struct cfg_mapping *
 	return t;
 fail:
 	free(mi.e);
+	mg_jobs_free(&mi);
 	if (err[0] == '\0')
 		snprintf(err, errlen, "cannot build tables: %s", strerror(e));
 	tables_free(t);

@@ -34,8 +34,10 @@
 #define CFG_MAX_BACKENDS  1024
 #define CFG_MAX_MAPPINGS  16384
 #define CFG_MAX_WORKERS	  16
-#define CFG_MAX_RULES	  32 /**< source rules per mapping (an l7mp VirtualService's) */
-#define CFG_MAX_GROUPS	  8  /**< backend groups per mapping (the rules' targets) */
+/** `maglevThreads` at most: threads that compute Maglev tables besides the control thread */
+#define CFG_MAX_MAGLEV_THREADS 64
+#define CFG_MAX_RULES	       32 /**< source rules per mapping (an l7mp VirtualService's) */
+#define CFG_MAX_GROUPS	       8  /**< backend groups per mapping (the rules' targets) */
 /**
  * Most `sessions.max`: 2^28 sessions = 32 GiB at 128 bytes a session (the table's record, its
  * two entries, its links on the unestablished lists and its TCP window tracking), well
@@ -511,9 +513,14 @@ bool cfg_pool_admits_ns(const struct cfg_pool *p, const char *ns);
 
 /** The whole config file. */
 struct cfg {
-	char path[CFG_PATH_MAX];      /**< file it came from, for messages */
-	struct cfg_port ext, intl;    /**< `ports.ext`, `ports.int` */
-	unsigned int workers;	      /**< worker lcores, 1..CFG_MAX_WORKERS, default 1 */
+	char path[CFG_PATH_MAX];   /**< file it came from, for messages */
+	struct cfg_port ext, intl; /**< `ports.ext`, `ports.int` */
+	unsigned int workers;	   /**< worker lcores, 1..CFG_MAX_WORKERS, default 1 */
+	/** `maglevThreads`, 0..CFG_MAX_MAGLEV_THREADS, default 0: DPDK control threads (on the
+	 *  process's cores that are no lcore) that compute, with the control thread, the Maglev
+	 *  tables of a publication's changed services (cp/maglev_pool.h); 0 = the control thread
+	 *  alone. Read at every build, so a reload changes it */
+	unsigned int maglev_threads;
 	uint32_t sessions_max;	      /**< split over workers; 1..CFG_MAX_SESSIONS, default 2^20 */
 	struct cfg_timeouts timeouts; /**< defaults: CFG_TIMEOUTS */
 	/** `sessions.resetOnBackendRemoval`, default true: a TCP session cleared by the control

@@ -365,6 +365,24 @@ static void quoted_numbers_and_null_lists_are_accepted(void **state)
 	cfg_free(&c);
 }
 
+/* maglevThreads: 0 when absent, read, and bounded by CFG_MAX_MAGLEV_THREADS. */
+static void maglev_threads_is_read_and_range_checked(void **state)
+{
+	struct cfg c;
+
+	(void)state;
+	assert_int_equal(load(PORTS "workers: 1\n", &c), 0);
+	assert_int_equal(c.maglev_threads, 0);
+	cfg_free(&c);
+	assert_int_equal(load(PORTS "maglevThreads: 3\n", &c), 0);
+	assert_int_equal(c.maglev_threads, 3);
+	cfg_free(&c);
+	expect_error(PORTS "maglevThreads: 65\n",
+		     "t.yaml:3: maglevThreads: 65 is out of range 0-64");
+	expect_error(PORTS "maglevThreads: -1\n",
+		     "t.yaml:3: maglevThreads: -1 is out of range 0-64");
+}
+
 /* ---- One case per kind of error ---- */
 
 static void tcp_mss_clamp_is_read_and_range_checked(void **state)
@@ -1183,6 +1201,7 @@ int main(void)
 		cmocka_unit_test(load_full_example_sets_every_key),
 		cmocka_unit_test(absent_keys_take_their_defaults),
 		cmocka_unit_test(endpoint_change_keys_default_to_true_and_are_checked),
+		cmocka_unit_test(maglev_threads_is_read_and_range_checked),
 		cmocka_unit_test(quoted_numbers_and_null_lists_are_accepted),
 		cmocka_unit_test(port_out_of_range_names_line_and_key),
 		cmocka_unit_test(tcp_mss_clamp_is_read_and_range_checked),
