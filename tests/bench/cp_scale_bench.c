@@ -18,7 +18,10 @@
  * A change's latency is from its k8s_cache_apply() to the return of the publication that
  * carries it. After each publication the status pass runs (k8s_report_run(), the writer
  * absent: patches counted), then the watch's echoes of its patches are taken as cp/k8s.c
- * takes them; both timed apart (phase=churn-status). --old-status: every result to its
+ * takes them; both timed apart (phase=churn-status). --rate R instead offers R changes a
+ * second as an open loop (churn_at_rate(): the loop takes what has arrived, so its bursts
+ * are what its own pace makes them; latency from each change's arrival, phase=churn-rate).
+ * --old-status: every result to its
  * writer each pass and every echo a change that costs a reconcile pass, as before.
  *
  * --write-manifests DIR and --write-churn FILE write the same objects and the churn's changes
@@ -52,6 +55,7 @@
 #include <strait/tables.h>
 
 #include "k8s_report.h"
+#include "maglev_pool.h"
 
 #define NS	     "bench"
 #define BROKERS_PER  10
@@ -70,6 +74,9 @@ static const char bench_yaml[] = "ports:\n"
 
 static struct {
 	unsigned int services, brokers, changes, burst;
+	unsigned int maglev_threads; /* --maglev-threads: the config's maglevThreads */
+	unsigned int pool_tables; /* --pool-bench N: time N tables on 0..maglev_threads threads */
+	double rate; /* --rate: changes offered a second, open loop; 0 = bursts of --burst */
 	unsigned int seed;
 	const char *manifests_out, *manifests_in, *churn_out;
 } opt = {.services = 2000, .brokers = 8000, .changes = 20000, .burst = 100, .seed = 1};
@@ -450,13 +457,163 @@ static int churn_write(struct objs *o, const char *path)
 	return rc < 0 ? -1 : 0;
 }
 
+/* --rate: the churn as an open loop. Change k arrives at c0 + k / rate whether or not the loop
+ * kept up; the loop takes every change that has arrived (as cp/k8s.c drains its queue),
+ * reconciles and publishes once, runs the status pass and takes the echoes, and starts over.
+ * So the bursts are what the loop's own pace makes them, and a change's latency runs from its
+ * arrival, queueing included (no coordinated omission: a slow publication delays the changes
+ * that arrived meanwhile, and they count it). Waits for the next arrival spin (at most one
+ * arrival's interval). @return 0, or 1 on a failure. */
+static int churn_at_rate(struct k8s_store *store, struct objs *o)
+{
+	uint64_t *lat = calloc(opt.changes ? opt.changes : 1, sizeof(*lat));
+	uint64_t gen0 = cp_generation(), c0, last = 0, max_burst = 0, cpu0;
+	double interval_ns = 1e9 / opt.rate;
+	unsigned int done = 0, n_maps;
+
+	if (!lat) {
+		fprintf(stderr, "cp_scale_bench: out of memory\n");
+		return 1;
+	}
+	srand(opt.seed);
+	cpu0 = thread_cpu_ns();
+	c0 = now_ns();
+	while (done < opt.changes) {
+		uint64_t now = now_ns();
+		unsigned int due = (unsigned int)((double)(now - c0) / interval_ns) + 1, n;
+
+		if (due > opt.changes)
+			due = opt.changes;
+		if (due <= done) { // nothing arrived yet: wait for the next one
+			while (now_ns() < c0 + (uint64_t)((double)done * interval_ns))
+				;
+			continue;
+		}
+		n = due - done;
+		for (unsigned int k = done; k < due; k++) {
+			json_t *s = churn_next(o);
+			int rc = k8s_cache_apply(&store->c[K8S_KIND_ENDPOINTSLICE],
+						 K8S_UPD_MODIFIED, s);
+			json_decref(s);
+			if (rc < 0) {
+				fprintf(stderr, "cp_scale_bench: apply failed\n");
+				free(lat);
+				return 1;
+			}
+		}
+		if (reconcile_publish(store, &n_maps) < 0) {
+			free(lat);
+			return 1;
+		}
+		last = now_ns();
+		for (unsigned int k = done; k < due; k++)
+			lat[k] = last - (c0 + (uint64_t)((double)k * interval_ns));
+		if (n > max_burst)
+			max_burst = n;
+		done = due;
+		echoes_take(store);
+	}
+	uint64_t cpu = thread_cpu_ns() - cpu0, gens = cp_generation() - gen0;
+	double secs = (double)(last - c0) / 1e9;
+
+	qsort(lat, opt.changes, sizeof(*lat), u64_cmp);
+	printf("bench case=cp-scale phase=churn-rate offered_per_s=%.0f changes=%u "
+	       "applied_per_s=%.0f generations=%" PRIu64 " burst_mean=%.1f burst_max=%" PRIu64
+	       " p50_arrival_to_worker_ms=%.2f p99_arrival_to_worker_ms=%.2f "
+	       "cpu_ms_per_publication=%.2f cpu_share=%.2f\n",
+	       opt.rate, opt.changes, secs > 0 ? opt.changes / secs : 0.0, gens,
+	       gens ? (double)opt.changes / (double)gens : 0.0, max_burst,
+	       (double)lat[opt.changes / 2] / 1e6,
+	       (double)lat[(opt.changes * 99ull) / 100 < opt.changes ? (opt.changes * 99ull) / 100
+								     : opt.changes - 1] /
+		       1e6,
+	       gens ? (double)cpu / 1e6 / (double)gens : 0.0,
+	       secs > 0 ? (double)cpu / 1e9 / secs : 0.0);
+	free(lat);
+	return 0;
+}
+
+/* --pool-bench N: N Maglev tables of 10-50 backends (16381 entries), as a burst of endpoint
+ * changes to N Services asks for, computed by maglev_pool_run() on the calling thread and 0..T
+ * pool threads (T = --maglev-threads); the EAL has only lcore 0, so the pool's control
+ * threads get the other cores. Medians of 5 rounds each; every round's tables compared with
+ * the first's. @return 0, or 1 on a failure. */
+static int pool_bench(void)
+{
+	const unsigned int n = opt.pool_tables;
+	struct maglev_job *jobs = calloc(n, sizeof(*jobs));
+	uint16_t *ref = calloc((size_t)n * MAGLEV_TABLE_SIZE_DEFAULT, sizeof(*ref));
+	double base = 0;
+	int rc = 0;
+
+	if (!jobs || !ref)
+		rc = 1;
+	for (unsigned int i = 0; !rc && i < n; i++) {
+		jobs[i].n = svc_endpoints(i);
+		jobs[i].m = MAGLEV_TABLE_SIZE_DEFAULT;
+		jobs[i].b = calloc(jobs[i].n, sizeof(*jobs[i].b));
+		jobs[i].table = calloc(jobs[i].m, sizeof(uint16_t));
+		if (!jobs[i].b || !jobs[i].table) {
+			rc = 1;
+			break;
+		}
+		for (unsigned int e = 0; e < jobs[i].n; e++)
+			jobs[i].b[e] = (struct maglev_backend){
+				.addr = (10u << 24) | (i << 8) | e, .port = 8080, .weight = 1};
+	}
+	for (unsigned int t = 0; !rc && t <= opt.maglev_threads; t++) {
+		double ms[5];
+		for (unsigned int r = 0; r < 5; r++) {
+			uint64_t t0 = now_ns();
+			if (maglev_pool_run(jobs, n, t) < 0) {
+				rc = 1;
+				break;
+			}
+			ms[r] = (double)(now_ns() - t0) / 1e6;
+			for (unsigned int i = 0; i < n; i++) {
+				uint16_t *want = &ref[(size_t)i * MAGLEV_TABLE_SIZE_DEFAULT];
+				if (t == 0 && r == 0)
+					memcpy(want, jobs[i].table, jobs[i].m * sizeof(uint16_t));
+				else if (memcmp(want, jobs[i].table, jobs[i].m * sizeof(uint16_t)))
+					rc = 1;
+				memset(jobs[i].table, 0, jobs[i].m * sizeof(uint16_t));
+			}
+		}
+		if (rc)
+			break;
+		for (unsigned int a = 0; a < 5; a++)
+			for (unsigned int b = a + 1; b < 5; b++)
+				if (ms[b] < ms[a]) {
+					double x = ms[a];
+					ms[a] = ms[b];
+					ms[b] = x;
+				}
+		if (t == 0)
+			base = ms[2];
+		printf("bench case=cp-scale phase=maglev-pool tables=%u table_size=%u threads=%u "
+		       "ms=%.1f us_per_table=%.1f speedup=%.2f same_tables=yes\n",
+		       n, MAGLEV_TABLE_SIZE_DEFAULT, t, ms[2], ms[2] * 1e3 / n, base / ms[2]);
+		fflush(stdout);
+	}
+	if (rc)
+		fprintf(stderr, "cp_scale_bench: pool bench failed (or tables differ)\n");
+	for (unsigned int i = 0; jobs && i < n; i++) {
+		free(jobs[i].b);
+		free(jobs[i].table);
+	}
+	free(jobs);
+	free(ref);
+	maglev_pool_stop();
+	return rc;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: cp_scale_bench [--services N] [--brokers N] [--changes N] "
-		"[--burst N] [--seed N] [--no-reuse] [--no-incremental] [--no-share-layout] "
+		"[--burst N | --rate N] [--seed N] [--no-reuse] [--no-incremental] [--no-share-layout] "
 		"[--write-manifests DIR | --manifests DIR] [--write-churn FILE] "
-		"[--old-status]\n");
+		"[--old-status] [--maglev-threads N] [--pool-bench TABLES]\n");
 	exit(2);
 }
 
@@ -484,6 +641,9 @@ int main(int argc, char **argv)
 					   {"changes", required_argument, NULL, 'c'},
 					   {"burst", required_argument, NULL, 'u'},
 					   {"seed", required_argument, NULL, 'r'},
+					   {"rate", required_argument, NULL, 'R'},
+					   {"maglev-threads", required_argument, NULL, 'T'},
+					   {"pool-bench", required_argument, NULL, 'P'},
 					   {"no-reuse", no_argument, NULL, 'n'},
 					   {"no-incremental", no_argument, NULL, 'i'},
 					   {"no-share-layout", no_argument, NULL, 'l'},
@@ -533,6 +693,17 @@ int main(int argc, char **argv)
 		case 'r':
 			opt.seed = (unsigned int)v;
 			break;
+		case 'P':
+			opt.pool_tables = (unsigned int)v;
+			break;
+		case 'T':
+			opt.maglev_threads = (unsigned int)v;
+			break;
+		case 'R':
+			opt.rate = strtod(optarg, NULL);
+			if (!(opt.rate > 0))
+				usage();
+			break;
 		case 'n':
 			tables_reuse_maglev = false;
 			break;
@@ -579,6 +750,18 @@ int main(int argc, char **argv)
 		}
 		return rc < 0 ? 1 : 0;
 	}
+	if (opt.pool_tables) {
+		char *eal1[] = {
+			argv[0], "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry",
+			"-m",	 "64",	      "-l",	  "0",		 "--log-level=*:error",
+			NULL};
+		if (rte_eal_init((int)RTE_DIM(eal1) - 1, eal1) < 0) {
+			fprintf(stderr, "cp_scale_bench: EAL init failed\n");
+			return 1;
+		}
+		cpu_line();
+		return pool_bench();
+	}
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0) {
 		fprintf(stderr, "cp_scale_bench: EAL init failed\n");
 		return 1;
@@ -589,6 +772,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cp_scale_bench: %s\n", err);
 		return 1;
 	}
+	cfg.maglev_threads = opt.maglev_threads;
 	dpp.cfg = &cfg;
 	if (rte_eth_dev_get_port_by_name("net_null0", &dpp.port_id[DP_PORT_EXT]) ||
 	    rte_eth_dev_get_port_by_name("net_null1", &dpp.port_id[DP_PORT_INT]) ||
@@ -600,9 +784,10 @@ int main(int argc, char **argv)
 
 	objs_make(&o);
 	printf("bench case=cp-scale services=%u brokers=%u mappings=%u endpoints=%lu "
-	       "maglev_reuse=%s incremental=%s\n",
+	       "maglev_reuse=%s incremental=%s maglev_threads=%u\n",
 	       opt.services, opt.brokers, opt.services + opt.brokers, o.n_endpoints,
-	       tables_reuse_maglev ? "on" : "off", k8s_reconcile_incremental ? "on" : "off");
+	       tables_reuse_maglev ? "on" : "off", k8s_reconcile_incremental ? "on" : "off",
+	       opt.maglev_threads);
 	fflush(stdout);
 
 	// First publication: every list into the caches (as the informers' first lists), one
@@ -666,6 +851,11 @@ int main(int argc, char **argv)
 	       echo_passes, (double)echo_cpu_ns / 1e6, (double)(now_ns() - e0) / 1e6);
 	fflush(stdout);
 
+	if (opt.rate > 0) {
+		int rc = opt.changes ? churn_at_rate(&store, &o) : 0;
+		dp_stop();
+		return rc;
+	}
 	// Churn.
 	uint64_t *lat = calloc(opt.changes ? opt.changes : 1, sizeof(*lat));
 	uint64_t *applied = calloc(opt.burst, sizeof(*applied));
