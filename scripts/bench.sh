@@ -146,11 +146,18 @@ fi
 CB=$BUILD/tests/bench/cp_scale_bench
 if [ $CPSCALE -eq 1 ] && [ $QUICK -eq 1 ]; then
 	step cp-scale "$CB" --services 500 --brokers 500 --changes 200 --burst 10
+	step cp-scale-rate "$CB" --services 500 --brokers 500 --changes 2000 --rate 10000
+	step cp-scale-pool "$CB" --pool-bench 50 --maglev-threads 1
 elif [ $CPSCALE -eq 1 ]; then
 	# 10,000 mappings: 2,000 Services and 8,000 broker ports (the scale).
 	step cp-scale "$CB" --services 2000 --brokers 8000 --changes 1000 --burst 100
 	step cp-scale-no-reuse "$CB" --services 2000 --brokers 8000 --changes 200 --burst 100 \
 		--no-reuse
+	# Sustained: 10,000 changes a second offered as an open loop, the loop's own bursts.
+	step cp-scale-rate "$CB" --services 2000 --brokers 8000 --changes 60000 --rate 10000
+	# maglevThreads: the Maglev tables of a burst to 1,000 Services, on 0..N pool threads
+	# (this host's cores but the control thread's).
+	step cp-scale-pool "$CB" --pool-bench 1000 --maglev-threads $(($(nproc) - 1))
 	# The same objects through the offline mode's loader (--manifests DIR's files).
 	MD=$(mktemp -d /tmp/strait-cpscale.XXXXXX)
 	step cp-scale-write "$CB" --services 2000 --brokers 8000 --write-manifests "$MD"
