@@ -29,6 +29,8 @@ static struct {
 	unsigned int next;     /* the next job to take (atomic) */
 	unsigned int finished; /* jobs run (under mu) */
 	unsigned int inside;   /* pool threads inside the batch (under mu) */
+	unsigned int want;     /* pool threads the batch may have (a reload may lower it) */
+	unsigned int entered;  /* pool threads that joined the batch (under mu) */
 } pool = {.mu = PTHREAD_MUTEX_INITIALIZER,
 	  .go = PTHREAD_COND_INITIALIZER,
 	  .done = PTHREAD_COND_INITIALIZER};
@@ -60,6 +62,9 @@ static void *pool_thread(void *arg)
 		if (pool.stop)
 			break;
 		seen = pool.round;
+		if (pool.entered >= pool.want)
+			continue; // the batch has the threads it asked for
+		pool.entered++;
 		struct maglev_job *jobs = pool.jobs;
 		unsigned int n = pool.n_jobs, ran;
 		pool.inside++;
@@ -101,6 +106,8 @@ int maglev_pool_run(struct maglev_job *jobs, unsigned int n, unsigned int thread
 	pool.jobs = jobs;
 	pool.n_jobs = n;
 	pool.finished = 0;
+	pool.want = n > 1 ? threads : 0;
+	pool.entered = 0;
 	__atomic_store_n(&pool.next, 0, __ATOMIC_RELAXED);
 	pool.round++;
 	if (threads && n > 1)
@@ -134,6 +141,16 @@ void maglev_pool_stop(void)
 	pool.n_threads = 0;
 	pool.stop = false;
 	pthread_mutex_unlock(&pool.mu);
+}
+
+unsigned int maglev_pool_last_joined(void)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&pool.mu);
+	n = pool.entered;
+	pthread_mutex_unlock(&pool.mu);
+	return n;
 }
 
 unsigned int maglev_pool_threads(void)

@@ -26,10 +26,11 @@ struct maglev_job {
 };
 
 /**
- * Run @p n jobs: on the calling thread and @p threads pool threads (started at the first call
- * that asks for them, kept until maglev_pool_stop(); 0 = the calling thread alone). Returns
- * when every job has run. @return 0, or the first job's negative errno in job order (the
- * others have run all the same). Control thread only: one batch at a time.
+ * Run @p n jobs on the calling thread and up to @p threads pool threads (started at the first
+ * call that asks for them and kept until maglev_pool_stop(); at most @p threads of them join
+ * a batch, so a reload that lowers `maglevThreads` takes effect at once; 0 = the calling
+ * thread alone). Returns when every job has run. @return 0, or the first job's negative errno
+ * in job order (the others have run all the same). Control thread only: one batch at a time.
  */
 int maglev_pool_run(struct maglev_job *jobs, unsigned int n, unsigned int threads);
 
@@ -38,6 +39,8 @@ void maglev_pool_stop(void);
 
 /** Pool threads running now, and jobs each pool thread (not the caller) ran, summed. */
 unsigned int maglev_pool_threads(void);
+/** Pool threads that joined the last batch (at most its @p threads). */
+unsigned int maglev_pool_last_joined(void);
 extern unsigned long maglev_pool_jobs_by_threads;
 
 #endif

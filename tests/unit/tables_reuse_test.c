@@ -301,6 +301,25 @@ static void a_pool_computes_the_same_tables(void **state)
 		assert_int_equal(tables_maglev_refs(pooled->services[s].maglev), 1);
 	}
 
+	assert_true(maglev_pool_last_joined() <= 3);
+	// A reload that lowers maglevThreads: the pool keeps its threads, a batch takes at most
+	// the new count (none for 0), and the tables stay the same.
+	for (unsigned int want = 1; want != UINT32_MAX; want--) {
+		unsigned long by_threads = maglev_pool_jobs_by_threads;
+		cfg.maglev_threads = want;
+		struct tables *t = tables_build(&cfg, p, N, slot_of, 2, err, sizeof(err));
+		assert_non_null(t);
+		assert_int_equal(maglev_pool_threads(), 3);
+		if (want)
+			assert_true(maglev_pool_last_joined() <= want);
+		else // the control thread alone, without the pool
+			assert_int_equal(maglev_pool_jobs_by_threads, by_threads);
+		for (unsigned int s = 0; s < N; s++)
+			assert_memory_equal(t->services[s].maglev, alone->services[s].maglev,
+					    alone->services[s].maglev_size * sizeof(uint16_t));
+		tables_free(t);
+	}
+	cfg.maglev_threads = 3;
 	// The same mappings and a clash on m0's port at the end: the jobs were queued, the
 	// build fails whole and frees them (valgrind: no leak).
 	struct cfg_backend be_x[2];
