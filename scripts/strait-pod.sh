@@ -5,6 +5,8 @@
 #   lcores        -l LIST: the CPUs this process may run on (sched_getaffinity, i.e. the
 #                 cgroup's cpuset: exclusive cores under the kubelet CPU manager's static
 #                 policy with Guaranteed QoS). The first is the main lcore, the others workers.
+#                 STRAIT_POD_LCORES=N: only the first N of them; the others are left to
+#                 strait's control threads (the config's `maglevThreads`).
 #   --file-prefix $POD_NAME (the downward API's metadata.name), else "strait": two gateways
 #                 on one node never share DPDK's runtime files.
 #   memory        hugepages when a hugetlbfs is mounted at $STRAIT_HUGE_DIR (default
@@ -24,6 +26,23 @@ STRAIT=${STRAIT:-strait}
 HUGE_DIR=${STRAIT_HUGE_DIR:-/dev/hugepages}
 
 cpus=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+if [ -n "${STRAIT_POD_LCORES:-}" ]; then
+	# "0-3,8" -> "0,1,2,3,8", then the first N
+	all=$(echo "$cpus" | awk -F, '{ for (i = 1; i <= NF; i++) {
+		n = split($i, r, "-"); hi = n == 2 ? r[2] : r[1]
+		for (c = r[1] + 0; c <= hi + 0; c++) printf "%s%s", (k++ ? "," : ""), c } }
+		END { print "" }')
+	count=$(echo "$all" | tr ',' '\n' | grep -c .)
+	case $STRAIT_POD_LCORES in
+	"" | *[!0-9]* | 0*) count=0 ;;
+	esac
+	if [ "$count" -eq 0 ] || [ "$STRAIT_POD_LCORES" -gt "$count" ]; then
+		echo "strait-pod: STRAIT_POD_LCORES=$STRAIT_POD_LCORES: not a count of 1 to the" \
+			"$(echo "$all" | tr ',' '\n' | grep -c .) CPUs of this cpuset ($all)" >&2
+		exit 2
+	fi
+	cpus=$(echo "$all" | cut -d, -f1-"$STRAIT_POD_LCORES")
+fi
 prefix=${POD_NAME:-strait}
 case $prefix in
 *[!A-Za-z0-9._-]* | "") prefix=strait ;;

@@ -34,6 +34,25 @@ check "each PCIDEVICE_* address allowed, the args and strait's own options kept"
 	"strait -l $cpu --file-prefix strait -a 0000:3b:02.1 -a 0000:3b:0a.1 --no-huge -m 512 --log-level 7 -- --config /x.yaml" \
 	"$(run PCIDEVICE_INTEL_COM_STRAIT_EXT=0000:3b:0a.1 PCIDEVICE_INTEL_COM_STRAIT_INT=0000:3b:02.1 \
 		taskset -c "$cpu" sh "$POD" --log-level 7 -- --config /x.yaml)"
+# STRAIT_POD_LCORES=N: the first N CPUs of the cpuset (a range expanded), the rest left to
+# strait's control threads; a count the cpuset cannot give is exit 2 with a message.
+two=$(taskset -pc $$ | sed 's/.*: //' | awk -F, '{ for (i = 1; i <= NF; i++) {
+	n = split($i, r, "-"); hi = n == 2 ? r[2] : r[1]
+	for (c = r[1] + 0; c <= hi + 0; c++) printf "%s%s", (k++ ? "," : ""), c } } END { print "" }' |
+	cut -d, -f1-2)
+check "STRAIT_POD_LCORES=1 of two CPUs ($two): the first" \
+	"strait -l ${two%%,*} --file-prefix strait --no-pci --no-huge -m 512 -- --config /etc/strait/strait.yaml" \
+	"$(run STRAIT_POD_LCORES=1 taskset -c "$two" sh "$POD")"
+check "STRAIT_POD_LCORES=2 of two CPUs given as a range: both" \
+	"strait -l $two --file-prefix strait --no-pci --no-huge -m 512 -- --config /etc/strait/strait.yaml" \
+	"$(run STRAIT_POD_LCORES=2 taskset -c "${two%%,*}-${two##*,}" sh "$POD")"
+for n in 3 0 x; do
+	out=$(run STRAIT_POD_LCORES=$n taskset -c "$two" sh "$POD" 2>&1)
+	check "STRAIT_POD_LCORES=$n of two CPUs: exit 2" 2 "$?"
+	check "STRAIT_POD_LCORES=$n of two CPUs: says why" \
+		"strait-pod: STRAIT_POD_LCORES=$n: not a count of 1 to the 2 CPUs of this cpuset ($two)" \
+		"$out"
+done
 mounts=$(mktemp)
 printf 'proc /proc proc rw 0 0\nnodev /dev/hugepages hugetlbfs rw,pagesize=1024M 0 0\n' >"$mounts"
 check "a hugetlbfs at /dev/hugepages (the pod's HugePages emptyDir): hugepages, no files" \
