@@ -705,7 +705,7 @@ int main(int argc, char **argv)
 			opt.maglev_threads = (unsigned int)v;
 			break;
 		case 'R':
-			opt.rate = strtod(optarg, NULL);
+			opt.rate = optarg ? strtod(optarg, NULL) : 0;
 			if (!(opt.rate > 0))
 				usage();
 			break;
