@@ -501,6 +501,25 @@ struct svc_cache {
 /* A first packet without a session, on ext or (hairpin) on int to a mapping's address: the
  * checks of DESIGN §3, then a new session. Inline in ext's burst loop (the call and its
  * register saves were ~40 instructions a new session). */
+
+/* Whether the L4 checksum of @p mb, a session's first packet (@p m its parse), verifies: as the
+ * NIC found it where the port's rx checksum offload is on (dp/ports.c; ol_flags, DPDK's
+ * RTE_MBUF_F_RX_L4_CKSUM_*: GOOD, or NONE, a checksum the sender left to offload over data
+ * that the device has verified), else in software (RFC 1071). A first fragment always goes to
+ * pkt_l4_cksum_ok(), which lets it pass: its checksum covers the whole datagram, which no
+ * device sees either. */
+static inline bool l4_cksum_ok(const struct rte_mbuf *mb, const struct pkt_meta *m)
+{
+	switch (m->frag != FRAG_NONE ? 0 : mb->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+	case RTE_MBUF_F_RX_L4_CKSUM_NONE:
+		return true;
+	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
+		return false;
+	default:
+		return pkt_l4_cksum_ok(rte_pktmbuf_mtod(mb, const uint8_t *), m);
+	}
+}
 static __rte_always_inline void nat_miss(struct dp_worker *w, const struct tables *t,
 					 struct rte_mbuf *mb, const struct pkt_meta *m,
 					 struct nat_hash h, uint32_t now, uint32_t gen,
@@ -543,8 +562,7 @@ static __rte_always_inline void nat_miss(struct dp_worker *w, const struct table
 		dp_to_slowpath(w, mb, in_port, DP_SP_TTL);
 		return;
 	}
-	if (!(mb->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_GOOD) &&
-	    !pkt_l4_cksum_ok(rte_pktmbuf_mtod(mb, uint8_t *), m)) {
+	if (!l4_cksum_ok(mb, m)) {
 		dp_drop(w, mb, DP_DROP_BAD_L4_CHECKSUM);
 		return;
 	}

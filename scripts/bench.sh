@@ -137,6 +137,9 @@ if [ $QUICK -eq 1 ]; then
 else
 	[ $PIPELINE -eq 1 ] && step pipeline "$PB" "${EAL[@]}" -- --runs 5
 	[ $CALLGRIND -eq 1 ] && step callgrind "$PB" "${EAL[@]}" -- --callgrind
+	# New sessions as on a NIC with rx checksum offload (the L4 checksum is its verdict).
+	[ $CALLGRIND -eq 1 ] && step callgrind-rx-cksum "$PB" "${EAL[@]}" -- --callgrind \
+		--rx-cksum --case new-
 	[ $E2E -eq 1 ] && step e2e bash tests/bench/e2e_bench.sh --runs 3 --duration 10 \
 		"$BUILD/strait"
 	[ $E2E -eq 1 ] && step flow bash tests/bench/flow_bench.sh "$BUILD/strait"

@@ -85,6 +85,9 @@ struct bcase {
 struct opts {
 	bool quick, callgrind, slow_free;
 	bool sync; /* session sync on: the worker stages an event per new session (dp/sync.c) */
+	/* the stand-in PMD marks frames L4_CKSUM_GOOD, as a NIC with rx checksum offload does
+	 * (dp/ports.c asks for it where offered) */
+	bool rx_cksum;
 	unsigned int runs;
 	uint64_t packets; /* per run: established and mixed cases */
 	uint32_t sizes[MAX_SIZES];
@@ -318,7 +321,7 @@ static inline void pkt_write(struct rte_mbuf *m, const struct tmpl *t, rte_be32_
 	memcpy(p + t->l4_ck_off, &ck, 2);
 	m->data_len = t->len;
 	m->pkt_len = t->len;
-	m->ol_flags = 0;
+	m->ol_flags = o.rx_cksum ? RTE_MBUF_F_RX_L4_CKSUM_GOOD : 0;
 	m->packet_type = 0;
 }
 
@@ -816,8 +819,9 @@ static void report(const char *name, uint32_t sessions, struct runs *rs, uint64_
 	printf("%-22s %9u %11.1f %7.1f..%-7.1f %9.2f %10.1f %10.1f %4.1f%% %u/%u\n", name, sessions,
 	       med, min, max, mpps, bps, bpl, 100 * dmax, n, rs->attempts);
 	printf("bench case=%s sessions=%u cycles_per_pkt=%.1f mpps=%.2f bytes_per_session=%.1f "
-	       "bytes_per_live_session=%.1f runs=%u attempts=%u disturbed_max=%.3f\n",
-	       name, sessions, med, mpps, bps, bpl, n, rs->attempts, dmax);
+	       "bytes_per_live_session=%.1f runs=%u attempts=%u disturbed_max=%.3f%s\n",
+	       name, sessions, med, mpps, bps, bpl, n, rs->attempts, dmax,
+	       o.rx_cksum ? " rx_cksum=nic" : "");
 	fflush(stdout);
 }
 
@@ -1003,9 +1007,19 @@ static uint64_t callgrind_child(const char *case_name, uint32_t sessions, uint64
 			se,
 			"--packets",
 			pk,
-			o.slow_free ? "--slow-free" : (o.sync ? "--sync" : NULL),
-			o.slow_free && o.sync ? "--sync" : NULL,
+			NULL,
+			NULL,
+			NULL,
 			NULL};
+	unsigned int na = 0;
+	while (argv[na])
+		na++;
+	if (o.slow_free)
+		argv[na++] = "--slow-free";
+	if (o.sync)
+		argv[na++] = "--sync";
+	if (o.rx_cksum)
+		argv[na++] = "--rx-cksum";
 	pid_t pid = fork();
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
@@ -1069,7 +1083,8 @@ static void callgrind_all(void)
 		}
 		double ipp = (double)(b - a) / (double)(p2 - p1);
 		printf("%-22s %9u %14.1f\n", cases[i], s, ipp);
-		printf("bench case=%s sessions=%u instr_per_pkt=%.1f\n", cases[i], s, ipp);
+		printf("bench case=%s sessions=%u instr_per_pkt=%.1f%s\n", cases[i], s, ipp,
+		       o.rx_cksum ? " rx_cksum=nic" : "");
 		fflush(stdout);
 	}
 }
@@ -1123,7 +1138,7 @@ static void usage(void)
 		"usage: pipeline_bench [EAL options] -- [--quick] [--runs N] [--packets N]\n"
 		"                      [--sizes N,N,...] [--new-sessions N] [--mixed-sessions N]\n"
 		"                      [--zipf-theta T] [--case SUBSTRING] [--callgrind] [--slow-free]\n"
-		"                      [--sync]\n"
+		"                      [--sync] [--rx-cksum]\n"
 		"  --quick            small sizes (1K, 64K sessions; 256K packets per run)\n"
 		"  --runs N           measured runs per case, median reported (default 5)\n"
 		"  --packets N        packets per run of the established and mixed cases\n"
@@ -1134,6 +1149,8 @@ static void usage(void)
 		"  --callgrind        instructions per packet under valgrind (two runs each)\n"
 		"  --slow-free        tx completion mbuf by mbuf (a PMD without MBUF_FAST_FREE)\n"
 		"  --sync             session sync on (ha.sync): a worker event per new session\n"
+		"  --rx-cksum         frames come marked L4_CKSUM_GOOD, as from a NIC with rx\n"
+		"                     checksum offload (dp/ports.c asks for it where offered)\n"
 		"Without EAL options: -l 1 (or 0), hugepages when some are free, else --no-huge.\n");
 	exit(2);
 }
@@ -1167,6 +1184,7 @@ static void parse_opts(int argc, char **argv)
 		{"callgrind", no_argument, NULL, 'g'},
 		{"slow-free", no_argument, NULL, 'F'},
 		{"sync", no_argument, NULL, 'Y'},
+		{"rx-cksum", no_argument, NULL, 'K'},
 		{"child", required_argument, NULL, 'C'},
 		{"sessions", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
@@ -1221,6 +1239,9 @@ static void parse_opts(int argc, char **argv)
 			break;
 		case 'F':
 			o.slow_free = true;
+			break;
+		case 'K':
+			o.rx_cksum = true;
 			break;
 		case 'Y':
 			o.sync = true;

@@ -6,6 +6,7 @@
  * EAL runs with --no-huge --no-pci --in-memory.
  */
 #include "nat_fixture.h"
+#include "ports.h"
 
 static void full_nat_tcp_both_directions_rewrites_and_checksums(void **state)
 {
@@ -364,6 +365,73 @@ static void malformed_packets_are_counted_by_reason(void **state)
 	assert_int_equal(w->stats.drops[DP_DROP_BAD_L4_CHECKSUM], 1);
 	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
 	assert_int_equal(w->sess.active, 0);
+}
+
+/* Send @p frame as received with rx offload flags @p ol (a NIC's checksum verdict). */
+static void inject_flags(const uint8_t *frame, size_t len, uint64_t ol)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	assert_non_null(m);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)len), frame, len);
+	m->ol_flags = ol;
+	nat_process_burst(w, tables_get(), DP_PORT_EXT, &m, 1);
+}
+
+/* A session's first packet: the NIC's L4 checksum verdict where it gave one (rx checksum
+ * offload), the software check where it did not (UNKNOWN), and never the NIC's for a first
+ * fragment, whose checksum covers a datagram no one has whole. */
+static void the_nics_l4_checksum_verdict_is_taken(void **state)
+{
+	uint8_t good[256], bad[256];
+	uint16_t sport = 6000;
+
+	(void)state;
+	// BAD from the NIC: dropped, though the checksum is right.
+	size_t n = flow(good, "198.51.100.2", sport++, "198.51.100.1", 7777, IPPROTO_UDP, 0,
+			DP_PORT_EXT);
+	inject_flags(good, n, RTE_MBUF_F_RX_L4_CKSUM_BAD);
+	assert_int_equal(w->stats.drops[DP_DROP_BAD_L4_CHECKSUM], 1);
+	assert_int_equal(w->sess.active, 0);
+	// GOOD and NONE (verified data, the field left to offload): taken, though the field is
+	// wrong; UNKNOWN: checked here, dropped.
+	const uint64_t ok[] = {RTE_MBUF_F_RX_L4_CKSUM_GOOD, RTE_MBUF_F_RX_L4_CKSUM_NONE};
+	for (unsigned int i = 0; i < 2; i++) {
+		n = flow(bad, "198.51.100.2", sport++, "198.51.100.1", 7777, IPPROTO_UDP, 0,
+			 DP_PORT_EXT);
+		bad[14 + 20 + 7] ^= 0x55;
+		inject_flags(bad, n, ok[i]);
+		assert_int_equal(w->sess.active, i + 1);
+		assert_int_equal(w->n_tx[DP_PORT_INT], i + 1);
+	}
+	n = flow(bad, "198.51.100.2", sport++, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	bad[14 + 20 + 7] ^= 0x55;
+	inject_flags(bad, n, RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN);
+	assert_int_equal(w->stats.drops[DP_DROP_BAD_L4_CHECKSUM], 2);
+	assert_int_equal(w->sess.active, 2);
+	// A first fragment (MF set) that a NIC called BAD: its session starts all the same.
+	n = flow(bad, "198.51.100.2", sport++, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	struct rte_ipv4_hdr *ip = (void *)(bad + 14);
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	inject_flags(bad, n, RTE_MBUF_F_RX_L4_CKSUM_BAD);
+	assert_int_equal(w->stats.drops[DP_DROP_BAD_L4_CHECKSUM], 2);
+	assert_int_equal(w->sess.active, 3);
+}
+
+/* The rx offloads asked of a port: the L4 checksums where offered, none on net_tap. */
+static void ports_ask_the_l4_checksum_offloads_offered(void **state)
+{
+	const uint64_t l4 = RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+
+	(void)state;
+	assert_int_equal(dp_port_rx_cksum_offloads("net_iavf", l4 | RTE_ETH_RX_OFFLOAD_IPV4_CKSUM |
+								       RTE_ETH_RX_OFFLOAD_SCATTER),
+			 l4);
+	assert_int_equal(dp_port_rx_cksum_offloads("net_mlx5", RTE_ETH_RX_OFFLOAD_UDP_CKSUM),
+			 RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
+	assert_int_equal(dp_port_rx_cksum_offloads("net_af_packet", 0), 0);
+	assert_int_equal(dp_port_rx_cksum_offloads("net_tap", l4), 0);
 }
 
 static void ttl_one_goes_to_slow_path(void **state)
@@ -725,6 +793,8 @@ int main(void)
 		T(session_table_full_drops_new_and_keeps_old),
 		T(udp_session_expires_after_its_timeout),
 		T(malformed_packets_are_counted_by_reason),
+		T(the_nics_l4_checksum_verdict_is_taken),
+		T(ports_ask_the_l4_checksum_offloads_offered),
 		T(ttl_one_goes_to_slow_path),
 		T(out_of_window_rst_and_fin_are_dropped_and_counted),
 		T(bad_tcp_flags_are_dropped_and_counted),
