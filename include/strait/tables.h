@@ -166,6 +166,8 @@ struct tables {
 	/** what the build did for the services' Maglev tables: computed (maglev_build()) or
 	 *  shared with a service of the published tables or of this build (same backends) */
 	uint32_t n_maglev_built, n_maglev_reused;
+	/** slots of the index of tables to share that the build made, 0 if none (tests) */
+	uint32_t n_maglev_index;
 	/** references on svc: a generation whose every service sits at the index it had in the
 	 *  previous one (only backend lists changed) shares that one's service table, which is
 	 *  never written once built; the last tables_free() frees it. Control thread only; the
