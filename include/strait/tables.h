@@ -43,12 +43,15 @@ struct tbl_svc_key {
 	uint8_t pad; /**< always 0: keys are hashed as bytes */
 } __rte_packed;
 
-/** A backend of a service, resolved to what the rewrite needs. */
+/**
+ * A backend of a service, resolved to what the rewrite needs, and no more: 8 bytes, copied
+ * whole into each generation (68,000 at the issue's scale; a pod's name, which the workers
+ * never read, is in the mapping's cfg_backend).
+ */
 struct tbl_backend {
 	rte_be32_t addr;
 	uint16_t port;	 /**< host order; 0 = the service's target port (+ range offset) */
 	uint16_t weight; /**< 0 = serving but not ready: keeps its sessions, gets no new ones */
-	char name[CFG_NAME_MAX]; /**< pod name or "" */
 };
 
 /** One (mapping, ports entry): external port range → backend set. */
@@ -163,6 +166,8 @@ struct tables {
 	/** what the build did for the services' Maglev tables: computed (maglev_build()) or
 	 *  shared with a service of the published tables or of this build (same backends) */
 	uint32_t n_maglev_built, n_maglev_reused;
+	/** slots of the index of tables to share that the build made, 0 if none (tests) */
+	uint32_t n_maglev_index;
 	/** references on svc: a generation whose every service sits at the index it had in the
 	 *  previous one (only backend lists changed) shares that one's service table, which is
 	 *  never written once built; the last tables_free() frees it. Control thread only; the
@@ -176,6 +181,9 @@ struct tables {
 	/** the build shared the previous generation's service table (svc) and took its arrays
 	 *  as blocks, rebuilding only the changed mappings' rows in place (tests, benchmarks) */
 	bool svc_shared;
+	/** bytes such a build copied from the previous generation's arrays as blocks (services,
+	 *  backends, rules; tests, benchmarks) */
+	uint64_t n_copied_bytes;
 };
 
 /** The one published pointer. Read through tables_get(). */

@@ -44,11 +44,12 @@ static uint64_t ref_mix64(uint64_t x)
 	return x;
 }
 
-static void ref_build(const struct maglev_backend *b, unsigned int n, uint16_t *table)
+#define REF_MAX 512
+
+static void ref_build(const struct maglev_backend *b, unsigned int n, uint16_t *table, uint32_t m)
 {
-	const uint32_t m = MAGLEV_TABLE_SIZE;
-	unsigned int order[64];
-	uint32_t offset[64], skip[64], next[64] = {0}, filled = 0;
+	unsigned int order[REF_MAX];
+	uint32_t offset[REF_MAX], skip[REF_MAX], next[REF_MAX] = {0}, filled = 0;
 
 	for (unsigned int i = 0; i < n; i++)
 		order[i] = i;
@@ -101,9 +102,53 @@ static void the_table_is_the_papers_permutation_fill(void **state)
 			b[n - 1 - i] = t;
 		}
 		assert_int_equal(maglev_build(b, n, table_a, MAGLEV_TABLE_SIZE), 0);
-		ref_build(b, n, table_b);
+		ref_build(b, n, table_b, MAGLEV_TABLE_SIZE);
 		assert_memory_equal(table_a, table_b, sizeof(table_a));
 	}
+}
+
+/* maglev_build() probes four positions at a time and gives out the last ~sqrt(M)/2 empty
+ * entries by modular inverse, not by probing (the tail); both must give the paper's table,
+ * entry for entry, whatever the set: 1 to 300 backends, weights 0 to 4 (some 0), in any list
+ * order, at every size a mapping may choose. */
+static void random_sets_fill_as_the_paper_at_every_size(void **state)
+{
+	static const uint32_t sizes[] = {251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521};
+	static struct maglev_backend b[300];
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	unsigned int cases = 0;
+
+	(void)state;
+	for (unsigned int z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+		const uint32_t m = sizes[z];
+
+		assert_true(maglev_table_size_ok(m));
+		for (unsigned int t = 0; t < 12; t++) {
+			unsigned int n, zeros = 0;
+
+			rng = ref_mix64(rng + t);
+			// 1, 2 and 300 at every size, and random sizes between
+			n = t == 0 ? 1 : t == 1 ? 2 : t == 2 ? 300 : 1 + (unsigned int)(rng % 300);
+			for (unsigned int i = 0; i < n; i++) {
+				uint64_t r = ref_mix64(rng ^ (i + 1));
+
+				// distinct (address, port): i in the low bits of the address
+				b[i] = (struct maglev_backend){
+					.addr = (uint32_t)(r >> 32) << 9 | i,
+					.port = (uint16_t)(r >> 8),
+					.weight = (uint16_t)(t % 3 == 0 ? 1 : r % 5)};
+				zeros += b[i].weight == 0;
+			}
+			if (zeros == n)
+				b[n - 1].weight = 1 + (uint16_t)(rng % 4);
+			memset(table_a, 0xa5, sizeof(table_a));
+			assert_int_equal(maglev_build(b, n, table_a, m), 0);
+			ref_build(b, n, table_b, m);
+			assert_memory_equal(table_a, table_b, m * sizeof(table_a[0]));
+			cases++;
+		}
+	}
+	assert_int_equal(cases, 9 * 12);
 }
 
 static void equal_weights_share_the_table_evenly(void **state)
@@ -252,6 +297,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(the_table_is_the_papers_permutation_fill),
+		cmocka_unit_test(random_sets_fill_as_the_paper_at_every_size),
 		cmocka_unit_test(equal_weights_share_the_table_evenly),
 		cmocka_unit_test(weight_two_gets_twice_the_entries),
 		cmocka_unit_test(zero_weight_gets_nothing),
