@@ -147,6 +147,13 @@ fi
 
 # The control plane at scale: its own EAL (two lcores: the control thread and one worker).
 CB=$BUILD/tests/bench/cp_scale_bench
+MB=$BUILD/tests/bench/maglev_bench
+if [ $CPSCALE -eq 1 ]; then
+	# One Maglev table's build, the part of a changed Service's publication that grows
+	# with its table: the default size and the largest, 30 backends.
+	step maglev-16381 "$MB" 16381 30
+	step maglev-65521 "$MB" 65521 30
+fi
 if [ $CPSCALE -eq 1 ] && [ $QUICK -eq 1 ]; then
 	step cp-scale "$CB" --services 500 --brokers 500 --changes 200 --burst 10
 	step cp-scale-rate "$CB" --services 500 --brokers 500 --changes 2000 --rate 10000
