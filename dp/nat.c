@@ -711,7 +711,7 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 	struct pkt_meta meta[DP_BURST];
 	struct burst_key bk[DP_BURST];
 	uint16_t later[DP_BURST];
-	unsigned int n_later = 0, nk = 0, j;
+	unsigned int n_later = 0, nk, j;
 	struct svc_cache sc = {0};
 	bool created = false;
 	const uint32_t now = dp_ticks(w);
@@ -737,9 +737,9 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 	// stores (bytes) could change them, and it would load them again for every packet.
 	const uint64_t hkey[2] = {s->key[0], s->key[1]};
 	const uint32_t hmask = s->bkt_mask;
+	struct burst_key *b = bk; // the next key: a pointer, not an index scaled per packet
 	for (uint16_t i = 0; i < n; i++) {
 		struct pkt_meta *m = &meta[i];
-		struct burst_key *b = &bk[nk];
 		uint64_t w0, w1;
 		if (classify(w, t, &ctx, in_port, pkts[i], m))
 			continue;
@@ -772,8 +772,9 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 		b->mb = pkts[i];
 		b->m = m;
 		rte_prefetch0(&s->bkt[b->h.bkt]);
-		nk++;
+		b++;
 	}
+	nk = (unsigned int)(b - bk);
 
 	// Stages 2 and 3, software-pipelined: key j's bucket is scanned and its record
 	// prefetched NAT_LOOKAHEAD keys before key j is rewritten.
