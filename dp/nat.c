@@ -381,49 +381,41 @@ static inline bool ctx_is_int_net(const struct burst_ctx *c, rte_be32_t a_be)
 	return false;
 }
 
-/* A packet that starts no lookup: everything but a TCP/UDP packet that may have a session. */
-static __rte_always_inline bool classify(struct dp_worker *w, const struct tables *t,
-					 struct burst_ctx *c, uint8_t in_port, struct rte_mbuf *mb,
-					 struct pkt_meta *m)
+/* Whether the frame at @p eth is addressed to the receiving port's MAC. */
+static __rte_always_inline bool classify_mac(const struct burst_ctx *c, const uint8_t *eth)
 {
-	enum pkt_kind kind;
-
-	if (unlikely(mb->nb_segs > 1) && rte_pktmbuf_linearize(mb) < 0) {
-		dp_drop(w, mb, DP_DROP_TRUNCATED);
-		return true;
-	}
-	// The frame's address once: the parse's stores into the meta would make gcc load the
-	// mbuf's fields again for a second rte_pktmbuf_mtod().
-	const uint8_t *eth = rte_pktmbuf_mtod(mb, const uint8_t *);
-	kind = pkt_parse_inline(eth, rte_pktmbuf_data_len(mb), m);
 	uint32_t lo;
 	uint16_t hi;
+
 	memcpy(&lo, eth, 4);
 	memcpy(&hi, eth + 4, 2);
-	const bool for_mac = ((lo ^ c->mac_lo) | (uint32_t)(hi ^ c->mac_hi)) == 0;
-	if (unlikely(kind != PKT_IPV4)) {
-		if (kind != PKT_DROP)
-			dp_to_slowpath(w, mb, in_port, DP_SP_ARP);
-		else if (m->drop == DP_DROP_UNSUPPORTED_PROTO && (for_mac || (eth[0] & 1)) &&
-			 dp_kernel_wants(t, in_port, m->dst))
-			dp_to_slowpath(w, mb, in_port, DP_SP_KERNEL); // VRRP, OSPF, IGMP...
-		else
-			dp_drop(w, mb, (enum dp_drop)m->drop);
-		return true;
-	}
+	return ((lo ^ c->mac_lo) | (uint32_t)(hi ^ c->mac_hi)) == 0;
+}
+
+/*
+ * The checks of a parsed IPv4 packet (@p src, @p dst: its addresses, as in @p m). @p fast: the
+ * fast parser took it, so it is TCP or UDP and no fragment (a constant at each call: the ICMP
+ * test is left out of that copy). @return true when the packet starts no lookup.
+ */
+static __rte_always_inline bool classify_ip(struct dp_worker *w, const struct tables *t,
+					    struct burst_ctx *c, uint8_t in_port,
+					    struct rte_mbuf *mb, struct pkt_meta *m,
+					    const uint8_t *eth, bool for_mac, rte_be32_t src,
+					    rte_be32_t dst, const bool fast)
+{
 	if (unlikely(!for_mac)) {
 		// Multicast and broadcast (routing daemons' hellos, DHCP): the kernel's.
-		if ((eth[0] & 1) && dp_kernel_wants(t, in_port, m->dst))
+		if ((eth[0] & 1) && dp_kernel_wants(t, in_port, dst))
 			dp_to_slowpath(w, mb, in_port, DP_SP_KERNEL);
 		else
 			dp_drop(w, mb, DP_DROP_NOT_FOR_US);
 		return true;
 	}
-	if (in_port == DP_PORT_EXT && unlikely(ctx_is_int_net(c, m->src))) {
+	if (in_port == DP_PORT_EXT && unlikely(ctx_is_int_net(c, src))) {
 		dp_drop(w, mb, DP_DROP_SPOOFED_SOURCE);
 		return true;
 	}
-	if (unlikely(m->proto == IPPROTO_ICMP)) {
+	if (!fast && unlikely(m->proto == IPPROTO_ICMP)) {
 		if (m->icmp_type == RTE_IP_ICMP_ECHO_REQUEST &&
 		    (in_port == DP_PORT_EXT ? tables_is_vip(t, m->dst)
 					    : tables_is_local(t, in_port, m->dst)))
@@ -438,7 +430,7 @@ static __rte_always_inline bool classify(struct dp_worker *w, const struct table
 			nat_icmp_error(w, t, in_port, mb, m);
 		return true;
 	}
-	if (in_port == DP_PORT_EXT && unlikely(!ctx_is_vip(c, m->dst))) {
+	if (in_port == DP_PORT_EXT && unlikely(!ctx_is_vip(c, dst))) {
 		dp_drop(w, mb, DP_DROP_NOT_FOR_US);
 		return true;
 	}
@@ -446,7 +438,7 @@ static __rte_always_inline bool classify(struct dp_worker *w, const struct table
 		unsigned int owner = nat_owner(w, t, in_port, m);
 		uint8_t steered = 0;
 		// Fragments to the SNAT address: through their datagram's steering worker (frag.h).
-		if (unlikely(m->frag != FRAG_NONE) && in_port == DP_PORT_INT &&
+		if (!fast && unlikely(m->frag != FRAG_NONE) && in_port == DP_PORT_INT &&
 		    tables_is_local(t, DP_PORT_INT, m->dst))
 			owner = frag_owner(w, mb, m, owner, &steered);
 		if (owner != w->id) {
@@ -461,6 +453,29 @@ static __rte_always_inline bool classify(struct dp_worker *w, const struct table
 		}
 	}
 	return false;
+}
+
+/* A frame the fast parser did not take (pkt_parse_fast_key()): the general parse and its drop
+ * reasons, ARP, ICMP, fragments, IP options. @return true when the packet starts no lookup. */
+static __rte_always_inline bool classify_general(struct dp_worker *w, const struct tables *t,
+						 struct burst_ctx *c, uint8_t in_port,
+						 struct rte_mbuf *mb, struct pkt_meta *m,
+						 const uint8_t *eth)
+{
+	const enum pkt_kind kind = pkt_parse_general(eth, rte_pktmbuf_data_len(mb), m);
+	const bool for_mac = classify_mac(c, eth);
+
+	if (unlikely(kind != PKT_IPV4)) {
+		if (kind != PKT_DROP)
+			dp_to_slowpath(w, mb, in_port, DP_SP_ARP);
+		else if (m->drop == DP_DROP_UNSUPPORTED_PROTO && (for_mac || (eth[0] & 1)) &&
+			 dp_kernel_wants(t, in_port, m->dst))
+			dp_to_slowpath(w, mb, in_port, DP_SP_KERNEL); // VRRP, OSPF, IGMP...
+		else
+			dp_drop(w, mb, (enum dp_drop)m->drop);
+		return true;
+	}
+	return classify_ip(w, t, c, in_port, mb, m, eth, for_mac, m->src, m->dst, false);
 }
 
 /* Held later fragments whose first fragment has now passed: forwarded, or passed on to the
@@ -740,28 +755,38 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 	struct burst_key *b = bk; // the next key: a pointer, not an index scaled per packet
 	for (uint16_t i = 0; i < n; i++) {
 		struct pkt_meta *m = &meta[i];
+		struct rte_mbuf *mb = pkts[i];
 		uint64_t w0, w1;
-		if (classify(w, t, &ctx, in_port, pkts[i], m))
-			continue;
-		// Later fragments go last: their first fragment, maybe in this very burst (af_xdp
-		// delivers a datagram's fragments together), must have made its session first.
-		if (unlikely(m->frag == FRAG_LATER)) {
-			later[n_later++] = i;
+		if (unlikely(mb->nb_segs > 1) && rte_pktmbuf_linearize(mb) < 0) {
+			dp_drop(w, mb, DP_DROP_TRUNCATED);
 			continue;
 		}
+		// The frame's address once: the parse's stores into the meta would make gcc load
+		// the mbuf's fields again for a second rte_pktmbuf_mtod().
+		const uint8_t *eth = rte_pktmbuf_mtod(mb, const uint8_t *);
+		if (likely(pkt_parse_fast_key(eth, rte_pktmbuf_data_len(mb), m, &w0, &w1))) {
+			// Nearly every packet: the key's words come from the parse, in registers,
+			// and the checks are those of a TCP or UDP packet that is no fragment.
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
-		{
-			// The key's words from the meta: src and dst, sport and dport are adjacent
-			// there as in the key (pkt.h), and the parser's fast path stored each pair
-			// as one word, so the loads are forwarded from those stores.
-			uint32_t ports;
-			memcpy(&w0, &m->src, 8);
-			memcpy(&ports, &m->sport, 4);
-			w1 = ports | (uint64_t)m->proto << 32 | 4ull << 40;
-		}
+			const rte_be32_t src = (rte_be32_t)w0, dst = (rte_be32_t)(w0 >> 32);
 #else
-		nat_key_words(m->src, m->dst, m->sport, m->dport, m->proto, &w0, &w1);
+			const rte_be32_t src = (rte_be32_t)(w0 >> 32), dst = (rte_be32_t)w0;
 #endif
+			if (classify_ip(w, t, &ctx, in_port, mb, m, eth, classify_mac(&ctx, eth),
+					src, dst, true))
+				continue;
+		} else {
+			if (classify_general(w, t, &ctx, in_port, mb, m, eth))
+				continue;
+			// Later fragments go last: their first fragment, maybe in this very burst
+			// (af_xdp delivers a datagram's fragments together), must have made its
+			// session first.
+			if (unlikely(m->frag == FRAG_LATER)) {
+				later[n_later++] = i;
+				continue;
+			}
+			nat_key_words(m->src, m->dst, m->sport, m->dport, m->proto, &w0, &w1);
+		}
 		memcpy(&b->key, &w0, 8);
 		memcpy((uint8_t *)&b->key + 8, &w1, 8);
 		{
@@ -769,7 +794,7 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 			uint32_t sig = (uint32_t)(x >> 32);
 			b->h = (struct nat_hash){.bkt = (uint32_t)x & hmask, .sig = sig ? sig : 1};
 		}
-		b->mb = pkts[i];
+		b->mb = mb;
 		b->m = m;
 		rte_prefetch0(&s->bkt[b->h.bkt]);
 		b++;

@@ -71,8 +71,8 @@ static inline enum pkt_kind pkt_drop_reason(struct pkt_meta *m, enum dp_drop why
  * of it in the frame. Checked in few branches; anything else (and every malformed packet)
  * takes the general path below, which finds the drop reason. Same meta either way.
  */
-static __rte_always_inline bool pkt_parse_fast(const uint8_t *frame, uint32_t len,
-					       struct pkt_meta *m)
+static __rte_always_inline bool pkt_parse_fast_key(const uint8_t *frame, uint32_t len,
+						   struct pkt_meta *m, uint64_t *kw0, uint64_t *kw1)
 {
 	const struct rte_ipv4_hdr *ip = (const void *)(frame + sizeof(struct rte_ether_hdr));
 	const uint8_t *l4 = (const uint8_t *)(ip + 1);
@@ -153,7 +153,28 @@ static __rte_always_inline bool pkt_parse_fast(const uint8_t *frame, uint32_t le
 	m->ip_id = ip->packet_id;
 	m->drop = 0;
 #endif
+	{
+		// The session key's words (nat_key_words()) from the header's bytes, in registers:
+		// the burst loop hashes them without loading them back from the meta.
+		uint32_t ports;
+		memcpy(kw0, &ip->src_addr, 8);
+		memcpy(&ports, l4, 4);
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+		*kw1 = ports | (uint64_t)ip->next_proto_id << 32 | 4ull << 40;
+#else
+		*kw1 = (uint64_t)ports << 32 | (uint64_t)ip->next_proto_id << 24 | 4ull << 16;
+#endif
+	}
 	return true;
+}
+
+/* pkt_parse_fast_key() without the key. */
+static __rte_always_inline bool pkt_parse_fast(const uint8_t *frame, uint32_t len,
+					       struct pkt_meta *m)
+{
+	uint64_t w0, w1;
+
+	return pkt_parse_fast_key(frame, len, m, &w0, &w1);
 }
 
 /* Every frame: the checks in RFC 1812's order, each failure with its drop reason. */

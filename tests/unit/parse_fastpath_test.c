@@ -62,6 +62,20 @@ static void expect_same(const uint8_t *buf, size_t len)
 	assert_int_equal(fast.dport, general.dport);
 	assert_int_equal(fast.ip_id, general.ip_id);
 	assert_int_equal(fast.drop, general.drop);
+
+	/* The session key's words from the parse: in memory, the key (struct nat_key: src,
+	 * dst, sport, dport, proto, family 4, two bytes of 0) of the general path's meta. */
+	struct pkt_meta keyed;
+	uint64_t w[2] = {0x5a5a5a5a5a5a5a5aull, 0x5a5a5a5a5a5a5a5aull};
+	uint8_t want[16] = {0};
+	assert_true(pkt_parse_fast_key(buf, (uint32_t)len, &keyed, &w[0], &w[1]));
+	memcpy(want, &general.src, 4);
+	memcpy(want + 4, &general.dst, 4);
+	memcpy(want + 8, &general.sport, 2);
+	memcpy(want + 10, &general.dport, 2);
+	want[12] = general.proto;
+	want[13] = 4;
+	assert_memory_equal(w, want, sizeof(want));
 }
 
 static void fast_path_meta_equals_general_path_meta(void **state)
