@@ -102,19 +102,19 @@ static __rte_always_inline bool pkt_parse_fast_key(const uint8_t *frame, uint32_
 		return false;
 	// ip_len >= 20 was checked: a lying total length below the header must not wrap here.
 	l4_len = (uint16_t)(ip_len - sizeof(*ip));
-	if (ip->next_proto_id == IPPROTO_TCP) {
+	// A header of at least its least size and at most the segment, i.e. least <= size <=
+	// l4_len (which implies l4_len >= least): both differences signed, one sign test of
+	// their OR (each is within +-65535, no overflow).
+	const uint8_t proto = ip->next_proto_id;
+	if (proto == IPPROTO_TCP) {
 		const struct rte_tcp_hdr *th = (const void *)l4;
-		if (l4_len < sizeof(*th))
-			return false;
-		unsigned int doff = (th->data_off >> 4) * 4u;
-		if (doff - sizeof(*th) > l4_len - sizeof(*th)) // doff < 20 wraps; l4_len >= 20
+		const int32_t doff = (th->data_off >> 2) & 0x3c; // (data_off >> 4) * 4
+		if ((((int32_t)l4_len - doff) | (doff - (int32_t)sizeof(*th))) < 0)
 			return false;
 		flags = th->tcp_flags;
-	} else if (ip->next_proto_id == IPPROTO_UDP) {
-		uint16_t ulen = dp_ntohs(((const struct rte_udp_hdr *)l4)->dgram_len);
-		if (l4_len < sizeof(struct rte_udp_hdr) ||
-		    (uint32_t)ulen - sizeof(struct rte_udp_hdr) >
-			    (uint32_t)l4_len - sizeof(struct rte_udp_hdr)) // ulen < 8 wraps
+	} else if (proto == IPPROTO_UDP) {
+		const int32_t ulen = dp_ntohs(((const struct rte_udp_hdr *)l4)->dgram_len);
+		if ((((int32_t)l4_len - ulen) | (ulen - (int32_t)sizeof(struct rte_udp_hdr))) < 0)
 			return false;
 		flags = 0;
 	} else {
@@ -126,7 +126,7 @@ static __rte_always_inline bool pkt_parse_fast_key(const uint8_t *frame, uint32_
 		// (static_asserts in pkt.h) that are written as words built in registers.
 		const uint64_t w0 = sizeof(struct rte_ether_hdr) |
 				    (uint64_t)(sizeof(struct rte_ether_hdr) + sizeof(*ip)) << 16 |
-				    (uint64_t)ip_len << 32 | (uint64_t)ip->next_proto_id << 48 |
+				    (uint64_t)ip_len << 32 | (uint64_t)proto << 48 |
 				    (uint64_t)FRAG_NONE << 56;
 		// tcp_flags, icmp_type 0, icmp_code 0, ttl
 		const uint32_t w1 = flags | (uint32_t)ip->time_to_live << 24;
@@ -142,7 +142,7 @@ static __rte_always_inline bool pkt_parse_fast_key(const uint8_t *frame, uint32_
 	m->l3_off = sizeof(struct rte_ether_hdr);
 	m->l4_off = sizeof(struct rte_ether_hdr) + sizeof(*ip);
 	m->ip_len = ip_len;
-	m->proto = ip->next_proto_id;
+	m->proto = proto;
 	m->frag = FRAG_NONE;
 	m->icmp_type = 0;
 	m->icmp_code = 0;
@@ -160,9 +160,9 @@ static __rte_always_inline bool pkt_parse_fast_key(const uint8_t *frame, uint32_
 		memcpy(kw0, &ip->src_addr, 8);
 		memcpy(&ports, l4, 4);
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
-		*kw1 = ports | (uint64_t)ip->next_proto_id << 32 | 4ull << 40;
+		*kw1 = ports | (uint64_t)proto << 32 | 4ull << 40;
 #else
-		*kw1 = (uint64_t)ports << 32 | (uint64_t)ip->next_proto_id << 24 | 4ull << 16;
+		*kw1 = (uint64_t)ports << 32 | (uint64_t)proto << 24 | 4ull << 16;
 #endif
 	}
 	return true;

@@ -193,6 +193,34 @@ static void fast_path_bounds_agree_with_the_general_path(void **state)
 	}
 }
 
+/* The L4 header bounds as one sign test (least <= size <= segment): every TCP data offset (with
+ * and without the reserved bits and NS set) and every UDP length against every segment length
+ * from 0 to beyond the header, the general path deciding. */
+static void fast_path_l4_bounds_at_every_pair(void **state)
+{
+	(void)state;
+	uint8_t buf[256], good[256];
+	size_t n = frame(good, IPPROTO_TCP, RTE_TCP_ACK_FLAG, 44); /* 64 bytes of segment */
+
+	for (unsigned int tl = 20; tl <= n - 14; tl++)
+		for (unsigned int doff = 0; doff < 16; doff++)
+			for (unsigned int low = 0; low < 16; low += 15) {
+				set_be16(buf, good, n, 14 + 2, tl, true);
+				buf[14 + 20 + 12] = (uint8_t)(doff << 4 | low);
+				agree(buf, n);
+			}
+	n = frame(good, IPPROTO_UDP, 0, 30); /* 38 bytes of datagram */
+	for (unsigned int tl = 20; tl <= n - 14; tl++)
+		for (unsigned int ul = 0; ul <= 8 + 30 + 8; ul++) {
+			set_be16(buf, good, n, 14 + 2, tl, true);
+			buf[14 + 20 + 4] = (uint8_t)(ul >> 8);
+			buf[14 + 20 + 5] = (uint8_t)ul;
+			agree(buf, n);
+		}
+	set_be16(buf, good, n, 14 + 20 + 4, 0xffff, false); /* far beyond: not wrapped */
+	agree(buf, n);
+}
+
 /* What the fast path declines, the general path still handles, with the right reason. */
 static void declined_frames_get_the_general_verdict(void **state)
 {
@@ -333,6 +361,7 @@ int main(void)
 		cmocka_unit_test(l4_checksum_with_the_pseudo_header_agrees_with_rfc1071),
 		cmocka_unit_test(declined_frames_get_the_general_verdict),
 		cmocka_unit_test(fast_path_bounds_agree_with_the_general_path),
+		cmocka_unit_test(fast_path_l4_bounds_at_every_pair),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
 }
