@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_byteorder.h>
 
@@ -74,6 +75,22 @@ static_assert(offsetof(struct pkt_meta, dst) == offsetof(struct pkt_meta, src) +
 		      offsetof(struct pkt_meta, drop) == offsetof(struct pkt_meta, ip_id) + 2 &&
 		      sizeof(struct pkt_meta) >= offsetof(struct pkt_meta, ip_id) + 4,
 	      "pkt_meta: src/dst, sport/dport, ip_id/drop adjacent");
+
+/** The meta's protocol and fragment bytes (adjacent: above) as the 16-bit word that
+ *  pkt_proto_frag() reads: one compare tests both. */
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+#define PKT_PROTO_FRAG(proto, frag) ((uint16_t)((proto) | (frag) << 8))
+#else
+#define PKT_PROTO_FRAG(proto, frag) ((uint16_t)((proto) << 8 | (frag)))
+#endif
+
+static inline uint16_t pkt_proto_frag(const struct pkt_meta *m)
+{
+	uint16_t pf;
+
+	memcpy(&pf, &m->proto, 2);
+	return pf;
+}
 
 /**
  * Parse an Ethernet frame: Ethernet II, ARP, IPv4 (options allowed), TCP, UDP, ICMP.
