@@ -364,6 +364,7 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 struct burst_ctx {
 	uint32_t mac_lo; /**< the receiving port's MAC, bytes 0-3 and 4-5 */
 	uint16_t mac_hi;
+	uint64_t mac64; /**< the same six bytes in memory order, the last two bytes 0 */
 	const rte_be32_t *vip_slots; /**< tables.vip_slots: an O(1) set */
 	uint32_t vip_mask;
 	uint64_t vip_last; /**< the last address found in the set; UINT64_MAX: none yet (no
@@ -429,6 +430,20 @@ static __rte_always_inline bool classify_mac(const struct burst_ctx *c, const ui
 	memcpy(&lo, eth, 4);
 	memcpy(&hi, eth + 4, 2);
 	return ((lo ^ c->mac_lo) | (uint32_t)(hi ^ c->mac_hi)) == 0;
+}
+
+/* classify_mac() of a frame of at least 8 bytes: its first 8 bytes as one word, and of the XOR
+ * with the MAC only the destination's 6 bytes kept (the word shifted by the source's 2). */
+static __rte_always_inline bool classify_mac8(const struct burst_ctx *c, const uint8_t *eth)
+{
+	uint64_t x;
+
+	memcpy(&x, eth, 8);
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	return ((x ^ c->mac64) << 16) == 0;
+#else
+	return ((x ^ c->mac64) >> 16) == 0;
+#endif
 }
 
 /*
@@ -770,7 +785,8 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 	bool created = false;
 	const uint32_t now = dp_ticks(w);
 	const uint32_t gen = neigh_gen(); // once a burst (nat_output())
-	struct burst_ctx ctx = {.vip_slots = t->vip_slots,
+	struct burst_ctx ctx = {.mac64 = 0,
+				.vip_slots = t->vip_slots,
 				.vip_mask = t->vip_mask,
 				.vip_last = UINT64_MAX,
 				.int_pfx = t->int_pfx,
@@ -779,6 +795,7 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 		ctx_int_cover(&ctx);
 	memcpy(&ctx.mac_lo, &w->mac[in_port], 4);
 	memcpy(&ctx.mac_hi, (const uint8_t *)&w->mac[in_port] + 4, 2);
+	memcpy(&ctx.mac64, &w->mac[in_port], 6);
 
 	if (n > DP_BURST)
 		n = DP_BURST;
@@ -805,13 +822,14 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 		const uint8_t *eth = rte_pktmbuf_mtod(mb, const uint8_t *);
 		if (likely(pkt_parse_fast_key(eth, rte_pktmbuf_data_len(mb), m, &w0, &w1))) {
 			// Nearly every packet: the key's words come from the parse, in registers,
-			// and the checks are those of a TCP or UDP packet that is no fragment.
+			// and the checks are those of a TCP or UDP packet that is no fragment (the
+			// frame has at least 42 bytes: the MAC test may read 8).
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
 			const rte_be32_t src = (rte_be32_t)w0, dst = (rte_be32_t)(w0 >> 32);
 #else
 			const rte_be32_t src = (rte_be32_t)(w0 >> 32), dst = (rte_be32_t)w0;
 #endif
-			if (classify_ip(w, t, &ctx, in_port, mb, m, eth, classify_mac(&ctx, eth),
+			if (classify_ip(w, t, &ctx, in_port, mb, m, eth, classify_mac8(&ctx, eth),
 					src, dst, true))
 				continue;
 		} else {

@@ -54,6 +54,26 @@ static void vip_remembered_in_a_burst_refuses_other_addresses(void **state)
 	free_tx(DP_PORT_INT);
 }
 
+/* The fast path's MAC test reads the destination and the first two bytes of the source as one
+ * word and compares the destination's six bytes only: a frame whose destination differs from
+ * the port's MAC in any one byte is refused, one whose source differs anywhere passes. */
+static void mac_test_sees_every_destination_byte_and_no_source_byte(void **state)
+{
+	(void)state;
+	uint8_t f[12][256];
+	size_t len[12];
+
+	for (unsigned int i = 0; i < 12; i++) {
+		len[i] = flow(f[i], "198.51.100.2", (uint16_t)(6000 + i), "198.51.100.1", 7777,
+			      IPPROTO_UDP, 0, DP_PORT_EXT);
+		f[i][i] ^= 0x80; /* 0-5: the destination (still unicast); 6-11: the source */
+	}
+	inject_burst(DP_PORT_EXT, f, len, 12);
+	assert_int_equal(w->stats.drops[DP_DROP_NOT_FOR_US], 6);
+	assert_int_equal(w->n_tx[DP_PORT_INT], 6);
+	free_tx(DP_PORT_INT);
+}
+
 /* The anti-spoofing test first checks the one prefix that covers all the int networks (here
  * 10.0.0.0/24 and 10.244.0.0/16: 10.0.0.0/8): sources inside the cover but in neither network
  * pass, sources at the edges of each network are refused, in one burst. */
@@ -199,6 +219,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(vip_remembered_in_a_burst_refuses_other_addresses),
 		T(spoofed_sources_inside_and_outside_the_int_cover),
+		T(mac_test_sees_every_destination_byte_and_no_source_byte),
 		T(new_flow_twice_in_one_burst_makes_one_session),
 		T(a_failed_creation_that_moved_keys_hides_no_session),
 	};
