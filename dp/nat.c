@@ -371,8 +371,9 @@ struct burst_ctx {
 			       address matches it, 0.0.0.0 neither) */
 	const struct tbl_prefix *int_pfx;
 	uint32_t n_int_pfx;
-	uint32_t int_cover_mask; /**< host order: the longest prefix covering every int_pfx */
-	uint32_t int_cover_net;	 /**< (none: mask 0, net 1, which no address matches) */
+	rte_be32_t int_cover_mask; /**< network order (AND commutes with the byte swap): the */
+	rte_be32_t int_cover_net;  /**< longest prefix covering every int_pfx (none: mask 0,
+				      net 1, which no address matches) */
 };
 
 /* The longest prefix that holds every prefix of @p c: an address outside it is outside all of
@@ -383,7 +384,7 @@ static inline void ctx_int_cover(struct burst_ctx *c)
 
 	if (c->n_int_pfx == 0) {
 		c->int_cover_mask = 0;
-		c->int_cover_net = 1;
+		c->int_cover_net = RTE_BE32(1);
 		return;
 	}
 	net = c->int_pfx[0].net;
@@ -393,8 +394,8 @@ static inline void ctx_int_cover(struct burst_ctx *c)
 	}
 	if (diff) // only the bits above the highest one where two networks differ
 		mask &= ~(UINT32_MAX >> __builtin_clz(diff));
-	c->int_cover_mask = mask;
-	c->int_cover_net = net & mask;
+	c->int_cover_mask = rte_cpu_to_be_32(mask);
+	c->int_cover_net = rte_cpu_to_be_32(net & mask);
 }
 
 /* A burst is mostly for one or a few mappings' addresses: the last one found answers without
@@ -411,10 +412,10 @@ static inline bool ctx_is_vip(struct burst_ctx *c, rte_be32_t a)
 
 static inline bool ctx_is_int_net(const struct burst_ctx *c, rte_be32_t a_be)
 {
-	uint32_t a = dp_ntohl(a_be);
-
-	if (likely((a & c->int_cover_mask) != c->int_cover_net))
+	// The cover in network order: no byte swap for the packets outside it, nearly all.
+	if (likely((a_be & c->int_cover_mask) != c->int_cover_net))
 		return false;
+	const uint32_t a = dp_ntohl(a_be);
 	for (uint32_t i = 0; i < c->n_int_pfx; i++)
 		if ((a & c->int_pfx[i].mask) == c->int_pfx[i].net)
 			return true;
