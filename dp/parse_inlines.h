@@ -120,6 +120,12 @@ static __rte_always_inline bool pkt_parse_fast_key(const uint8_t *frame, uint32_
 	} else {
 		return false;
 	}
+	// The addresses and ports loaded once, for the meta and the key: after a store into the
+	// meta, gcc would load them from the frame again (to it, the two might overlap).
+	uint64_t addrs;
+	uint32_t ports;
+	memcpy(&addrs, &ip->src_addr, 8); // src, dst
+	memcpy(&ports, l4, 4);		  // sport, dport: the first 4 bytes of both headers
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
 	{
 		// The meta in five stores instead of fifteen: the fields are laid out in groups
@@ -133,8 +139,8 @@ static __rte_always_inline bool pkt_parse_fast_key(const uint8_t *frame, uint32_
 		const uint32_t w3 = ip->packet_id; // ip_id, drop 0 (and the padding byte)
 		memcpy(&m->l3_off, &w0, 8);
 		memcpy(&m->tcp_flags, &w1, 4);
-		memcpy(&m->src, &ip->src_addr, 8); // src, dst
-		memcpy(&m->sport, l4, 4); // sport, dport: the first 4 bytes of both headers
+		memcpy(&m->src, &addrs, 8);
+		memcpy(&m->sport, &ports, 4);
 		memcpy(&m->ip_id, &w3, 4);
 	}
 #else
@@ -147,18 +153,15 @@ static __rte_always_inline bool pkt_parse_fast_key(const uint8_t *frame, uint32_
 	m->icmp_type = 0;
 	m->icmp_code = 0;
 	m->ttl = ip->time_to_live;
-	m->src = ip->src_addr;
-	m->dst = ip->dst_addr;
-	memcpy(&m->sport, l4, 4); // sport, dport: the first 4 bytes of both headers
+	memcpy(&m->src, &addrs, 8);
+	memcpy(&m->sport, &ports, 4);
 	m->ip_id = ip->packet_id;
 	m->drop = 0;
 #endif
 	{
 		// The session key's words (nat_key_words()) from the header's bytes, in registers:
 		// the burst loop hashes them without loading them back from the meta.
-		uint32_t ports;
-		memcpy(kw0, &ip->src_addr, 8);
-		memcpy(&ports, l4, 4);
+		*kw0 = addrs;
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
 		*kw1 = ports | (uint64_t)proto << 32 | 4ull << 40;
 #else
