@@ -810,9 +810,11 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 	const uint64_t hkey[2] = {s->key[0], s->key[1]};
 	const uint32_t hmask = s->bkt_mask;
 	struct burst_key *b = bk; // the next key: a pointer, not an index scaled per packet
-	for (uint16_t i = 0; i < n; i++) {
-		struct pkt_meta *m = &meta[i];
-		struct rte_mbuf *mb = pkts[i];
+	// The packet and its meta as two pointers advanced together, to an end pointer: no index
+	// scaled per packet (the index is taken from the meta's pointer where it is needed).
+	struct rte_mbuf **pp = pkts;
+	for (struct pkt_meta *m = meta, *const m_end = meta + n; m < m_end; m++, pp++) {
+		struct rte_mbuf *mb = *pp;
 		uint64_t w0, w1;
 		if (unlikely(mb->nb_segs > 1) && rte_pktmbuf_linearize(mb) < 0) {
 			dp_drop(w, mb, DP_DROP_TRUNCATED);
@@ -840,7 +842,7 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 			// (af_xdp delivers a datagram's fragments together), must have made its
 			// session first.
 			if (unlikely(m->frag == FRAG_LATER)) {
-				later[n_later++] = i;
+				later[n_later++] = (uint16_t)(m - meta);
 				continue;
 			}
 			nat_key_words(m->src, m->dst, m->sport, m->dport, m->proto, &w0, &w1);
