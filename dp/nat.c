@@ -148,8 +148,21 @@ static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf 
 {
 	struct rte_ether_hdr *eth = (void *)frame; // rte_pktmbuf_mtod(mb)
 	struct dp_adj *a = &w->adj[adj];
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	// The port and the generation in one load, before the header's stores (after them gcc
+	// computed the entry's address again for each field).
+	static_assert(offsetof(struct dp_adj, gen) == offsetof(struct dp_adj, port) + 4,
+		      "dp_adj: port, pad, gen in one word");
+	uint64_t pg;
+	memcpy(&pg, &a->port, 8);
+	const uint8_t port = (uint8_t)pg; // adj_refresh() keeps it
+	const uint32_t agen = (uint32_t)(pg >> 32);
+#else
+	const uint8_t port = a->port;
+	const uint32_t agen = a->gen;
+#endif
 
-	if (unlikely(a->gen != gen) && !adj_refresh(w, a)) {
+	if (unlikely(agen != gen) && !adj_refresh(w, a)) {
 		struct dp_mbuf_priv *p = dp_priv(mb);
 		p->out_port = a->port;
 		p->nh = a->nh;
@@ -158,7 +171,7 @@ static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf 
 		return;
 	}
 	memcpy(eth, &a->dmac, 2 * RTE_ETHER_ADDR_LEN);
-	dp_tx_enqueue_room(w, a->port, mb); // the burst made room (dp_tx_room())
+	dp_tx_enqueue_room(w, port, mb); // the burst made room (dp_tx_room())
 }
 
 /* nat_forward() of a TCP or UDP packet (@p proto, a constant) that is no fragment. */

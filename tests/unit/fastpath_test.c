@@ -74,6 +74,48 @@ static void mac_test_sees_every_destination_byte_and_no_source_byte(void **state
 	free_tx(DP_PORT_INT);
 }
 
+/* A next hop's MAC changed during a session: the packets of both directions leave on their
+ * own port with the new MAC (the cached adjacency is looked up again, its port read before). */
+static void a_changed_next_hop_mac_is_used_on_the_right_port(void **state)
+{
+	(void)state;
+	static const uint8_t NEW_CLIENT[6] = {0x02, 0xc0, 0, 0, 0, 0x42};
+	static const uint8_t NEW_POD[6] = {0x02, 0xb0, 0, 0, 0, 0x43};
+	uint8_t buf[256];
+	struct rte_mbuf *m;
+	char bstr[16];
+
+	size_t n =
+		flow(buf, "198.51.100.2", 5001, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	uint8_t *f = take(DP_PORT_INT, &m);
+	uint32_t backend = rd32(f + 14 + 16);
+	uint16_t snat_port = rd16(f + 14 + 20);
+	rte_pktmbuf_free(m);
+
+	neigh_update(rte_cpu_to_be_32(ip4("198.51.100.2")), DP_PORT_EXT,
+		     (const struct rte_ether_addr *)NEW_CLIENT);
+	cfg_ipv4_str(backend, bstr);
+	n = flow(buf, bstr, 7, "10.0.0.1", snat_port, IPPROTO_UDP, 0, DP_PORT_INT);
+	inject(DP_PORT_INT, buf, n);
+	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	f = take(DP_PORT_EXT, &m);
+	assert_memory_equal(f, NEW_CLIENT, 6);
+	assert_memory_equal(f + 6, MAC_EXT, 6);
+	rte_pktmbuf_free(m);
+
+	neigh_update(rte_cpu_to_be_32(backend), DP_PORT_INT,
+		     (const struct rte_ether_addr *)NEW_POD);
+	n = flow(buf, "198.51.100.2", 5001, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	assert_int_equal(w->n_tx[DP_PORT_EXT], 0);
+	f = take(DP_PORT_INT, &m);
+	assert_int_equal(rd32(f + 14 + 16), backend);
+	assert_memory_equal(f, NEW_POD, 6);
+	assert_memory_equal(f + 6, MAC_INT, 6);
+	rte_pktmbuf_free(m);
+}
+
 /* The anti-spoofing test first checks the one prefix that covers all the int networks (here
  * 10.0.0.0/24 and 10.244.0.0/16: 10.0.0.0/8): sources inside the cover but in neither network
  * pass, sources at the edges of each network are refused, in one burst. */
@@ -220,6 +262,7 @@ int main(void)
 		T(vip_remembered_in_a_burst_refuses_other_addresses),
 		T(spoofed_sources_inside_and_outside_the_int_cover),
 		T(mac_test_sees_every_destination_byte_and_no_source_byte),
+		T(a_changed_next_hop_mac_is_used_on_the_right_port),
 		T(new_flow_twice_in_one_burst_makes_one_session),
 		T(a_failed_creation_that_moved_keys_hides_no_session),
 	};
