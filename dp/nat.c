@@ -174,7 +174,8 @@ static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf 
 	dp_tx_enqueue_room(w, port, mb); // the burst made room (dp_tx_room())
 }
 
-/* nat_forward() of a TCP or UDP packet (@p proto, a constant) that is no fragment. */
+/* nat_forward() of a TCP or UDP packet (@p proto, a constant) that is no fragment and has an
+ * IPv4 header of 20 bytes after the Ethernet header (PKT_PLAIN()): its offsets are constants. */
 static __rte_always_inline void nat_forward_plain(struct dp_worker *w, struct rte_mbuf *mb,
 						  const struct pkt_meta *m, struct nat_session *se,
 						  uint32_t idx, int dir, uint32_t now, uint32_t gen,
@@ -183,9 +184,9 @@ static __rte_always_inline void nat_forward_plain(struct dp_worker *w, struct rt
 	struct dp_map_stats *ms = &w->stats.map[se->slot];
 
 	if (proto == IPPROTO_TCP) {
-		struct rte_tcp_hdr *th = (void *)(frame + m->l4_off);
+		struct rte_tcp_hdr *th = (void *)(frame + PKT_PLAIN_L4);
 		int why = nat_tcp_track(se, &w->sess.td[idx], dir, th,
-					m->ip_len - (uint32_t)(m->l4_off - m->l3_off));
+					m->ip_len - (PKT_PLAIN_L4 - PKT_PLAIN_L3));
 		if (unlikely(why)) {
 			dp_drop(w, mb, (enum dp_drop)why);
 			return;
@@ -196,7 +197,7 @@ static __rte_always_inline void nat_forward_plain(struct dp_worker *w, struct rt
 	se->bytes[dir] += m->ip_len;
 	ms->pkts[dir]++;
 	ms->bytes[dir] += m->ip_len;
-	nat_rewrite(frame, m->l3_off, m->l4_off, proto, se, dir, false);
+	nat_rewrite(frame, PKT_PLAIN_L3, PKT_PLAIN_L4, proto, se, dir, false);
 	nat_output(w, mb, frame, se->adj[dir], gen);
 }
 
@@ -215,14 +216,15 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 		return;
 	}
 	if (!later) {
-		// Nearly every packet: TCP or UDP and no fragment, told by one 16-bit compare
-		// each; the protocol is then a constant in each copy and the fragment test gone.
-		const uint16_t pf = pkt_proto_frag(m);
-		if (likely(pf == PKT_PROTO_FRAG(IPPROTO_TCP, FRAG_NONE))) {
+		// Nearly every packet: TCP or UDP, no fragment, no IP options, told by one compare
+		// each; the protocol and the offsets are then constants in each copy, and the
+		// fragment test gone.
+		const uint64_t w0 = pkt_meta_w0(m) & PKT_PLAIN_MASK;
+		if (likely(w0 == PKT_PLAIN(IPPROTO_TCP))) {
 			nat_forward_plain(w, mb, m, se, idx, dir, now, gen, frame, IPPROTO_TCP);
 			return;
 		}
-		if (likely(pf == PKT_PROTO_FRAG(IPPROTO_UDP, FRAG_NONE))) {
+		if (likely(w0 == PKT_PLAIN(IPPROTO_UDP))) {
 			nat_forward_plain(w, mb, m, se, idx, dir, now, gen, frame, IPPROTO_UDP);
 			return;
 		}

@@ -116,6 +116,49 @@ static void a_changed_next_hop_mac_is_used_on_the_right_port(void **state)
 	rte_pktmbuf_free(m);
 }
 
+/* A packet of an established session with IP options (no plain packet: its L4 header is not at
+ * offset 34) is forwarded by the general copy with the same translation as a plain one. */
+static void an_established_packet_with_ip_options_is_translated(void **state)
+{
+	(void)state;
+	uint8_t buf[256], opt[256];
+	struct rte_mbuf *m;
+
+	size_t n =
+		flow(buf, "198.51.100.2", 5002, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	uint8_t *f = take(DP_PORT_INT, &m);
+	uint8_t plain[64];
+	memcpy(plain, f + 14, 28); /* the translated IPv4 and UDP headers */
+	rte_pktmbuf_free(m);
+
+	/* the same datagram with 4 bytes of no-op options */
+	memcpy(opt, buf, 34);
+	memset(opt + 34, 1, 4);
+	memcpy(opt + 38, buf + 34, n - 34);
+	opt[14] = 0x46;
+	unsigned int tl = (unsigned int)(opt[16] << 8 | opt[17]) + 4;
+	opt[16] = (uint8_t)(tl >> 8);
+	opt[17] = (uint8_t)tl;
+	opt[24] = opt[25] = 0;
+	uint16_t c = tb_ip_cksum(opt + 14, 24);
+	opt[24] = (uint8_t)(c >> 8);
+	opt[25] = (uint8_t)c;
+	inject(DP_PORT_EXT, opt, n + 4);
+	assert_int_equal(w->n_tx[DP_PORT_INT], 1);
+	m = w->tx[DP_PORT_INT][0];
+	w->n_tx[DP_PORT_INT] = 0;
+	f = rte_pktmbuf_mtod(m, uint8_t *);
+	const uint8_t *ip = f + 14;
+	assert_int_equal(ip[0], 0x46);
+	assert_int_equal(tb_ip_cksum(ip, 24), ip[10] << 8 | ip[11]);
+	assert_memory_equal(ip + 12, plain + 12, 8); /* addresses as the plain packet's */
+	assert_memory_equal(ip + 24, plain + 20, 8); /* ports, length, checksum likewise */
+	assert_int_equal(tb_l4_cksum(ip, ip + 24, tl - 24, IPPROTO_UDP), rd16(ip + 24 + 6));
+	assert_int_equal(ip[8], plain[8]); /* TTL decremented */
+	rte_pktmbuf_free(m);
+}
+
 /* The anti-spoofing test first checks the one prefix that covers all the int networks (here
  * 10.0.0.0/24 and 10.244.0.0/16: 10.0.0.0/8): sources inside the cover but in neither network
  * pass, sources at the edges of each network are refused, in one burst. */
@@ -263,6 +306,7 @@ int main(void)
 		T(spoofed_sources_inside_and_outside_the_int_cover),
 		T(mac_test_sees_every_destination_byte_and_no_source_byte),
 		T(a_changed_next_hop_mac_is_used_on_the_right_port),
+		T(an_established_packet_with_ip_options_is_translated),
 		T(new_flow_twice_in_one_burst_makes_one_session),
 		T(a_failed_creation_that_moved_keys_hides_no_session),
 	};

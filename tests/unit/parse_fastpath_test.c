@@ -221,34 +221,49 @@ static void fast_path_l4_bounds_at_every_pair(void **state)
 	agree(buf, n);
 }
 
-/* pkt_proto_frag() and PKT_PROTO_FRAG() agree: the fast path's TCP and UDP, a first and a later
- * fragment and ICMP from the general path, each equal to its own constant and to no other. */
-static void proto_frag_word_tells_protocol_and_fragment(void **state)
+/* pkt_meta_w0() under PKT_PLAIN_MASK equals PKT_PLAIN(proto) exactly for a plain packet: TCP,
+ * UDP and ICMP, whole, first and later fragments, with and without IP options, parsed: the word
+ * equals its own protocol's constant when the packet is whole and without options, and no
+ * other constant ever; the total length does not matter. */
+static void plain_word_tells_protocol_fragment_and_offsets(void **state)
 {
 	(void)state;
 	static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP};
 	static const uint16_t frag_off[] = {0, 0x2000 /* MF */, 0x0010 /* offset 128 */};
-	uint8_t buf[256];
+	uint8_t buf[256], opt[256];
 	struct pkt_meta m;
 
 	for (size_t p = 0; p < RTE_DIM(protos); p++)
-		for (size_t f = 0; f < RTE_DIM(frag_off); f++) {
-			if (protos[p] == IPPROTO_ICMP && f == 2)
-				continue; /* a later ICMP fragment: dropped (no session) */
-			size_t n = frame(buf, protos[p], RTE_TCP_ACK_FLAG, 16);
-			buf[14 + 6] = (uint8_t)(frag_off[f] >> 8);
-			buf[14 + 7] = (uint8_t)frag_off[f];
-			refresh_ip_cksum(buf);
-			assert_int_equal(pkt_parse_inline(buf, (uint32_t)n, &m), PKT_IPV4);
-			assert_int_equal(m.frag, f == 0	  ? FRAG_NONE
-						 : f == 1 ? FRAG_FIRST
-							  : FRAG_LATER);
-			for (size_t q = 0; q < RTE_DIM(protos); q++)
-				for (uint8_t g = FRAG_NONE; g <= FRAG_LATER; g++)
-					assert_int_equal(pkt_proto_frag(&m) ==
-								 PKT_PROTO_FRAG(protos[q], g),
-							 q == p && g == m.frag);
-		}
+		for (size_t f = 0; f < RTE_DIM(frag_off); f++)
+			for (unsigned int options = 0; options < 2; options++)
+				for (uint16_t payload = 0; payload < 40; payload += 13) {
+					if (protos[p] == IPPROTO_ICMP && f == 2)
+						continue; /* a later ICMP fragment: dropped */
+					size_t n = frame(buf, protos[p], RTE_TCP_ACK_FLAG, payload);
+					buf[14 + 6] = (uint8_t)(frag_off[f] >> 8);
+					buf[14 + 7] = (uint8_t)frag_off[f];
+					if (options) { /* 4 bytes of no-op options */
+						memcpy(opt, buf, 34);
+						memset(opt + 34, 1, 4);
+						memcpy(opt + 38, buf + 34, n - 34);
+						n += 4;
+						opt[14] = 0x46;
+						unsigned int tl =
+							(unsigned int)(opt[16] << 8 | opt[17]) + 4;
+						opt[16] = (uint8_t)(tl >> 8);
+						opt[17] = (uint8_t)tl;
+						memcpy(buf, opt, n);
+					}
+					refresh_ip_cksum(buf);
+					assert_int_equal(pkt_parse_inline(buf, (uint32_t)n, &m),
+							 PKT_IPV4);
+					const bool plain = f == 0 && !options;
+					const uint64_t w0 = pkt_meta_w0(&m) & PKT_PLAIN_MASK;
+					for (size_t q = 0; q < RTE_DIM(protos); q++)
+						assert_int_equal(w0 == PKT_PLAIN(protos[q]),
+								 plain && q == p);
+					assert_int_equal(m.l4_off, options ? 38 : 34);
+				}
 }
 
 /* What the fast path declines, the general path still handles, with the right reason. */
@@ -392,7 +407,7 @@ int main(void)
 		cmocka_unit_test(declined_frames_get_the_general_verdict),
 		cmocka_unit_test(fast_path_bounds_agree_with_the_general_path),
 		cmocka_unit_test(fast_path_l4_bounds_at_every_pair),
-		cmocka_unit_test(proto_frag_word_tells_protocol_and_fragment),
+		cmocka_unit_test(plain_word_tells_protocol_fragment_and_offsets),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
 }
