@@ -721,11 +721,12 @@ static __rte_always_inline void stage2(const struct nat_sessions *s, struct burs
 	}
 }
 
-/* Stage 3 of a key: check it against its record and rewrite; a miss on ext may start a
- * session. @return whether the session table changed (a session created, or keys moved). */
-static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables *t, uint8_t in_port,
-				       const struct burst_key *bk, uint32_t now, uint32_t gen,
-				       bool created, struct svc_cache *sc)
+/* Stage 3 of a key that is not its candidate's (stage3()): the alternative bucket, a full
+ * lookup, a miss. */
+static __rte_always_inline bool stage3_rest(struct dp_worker *w, const struct tables *t,
+					    const uint8_t in_port, const struct burst_key *bk,
+					    uint32_t now, uint32_t gen, bool created,
+					    struct svc_cache *sc)
 {
 	const struct nat_sessions *s = &w->sess;
 	const int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
@@ -733,16 +734,6 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 	const struct pkt_meta *m = bk->m;
 	uint32_t r = bk->ref;
 
-	// Nearly every packet: stage 2's candidate is a record of this direction with this key.
-	// Checked with the direction a constant (the record's fields at fixed offsets); anything
-	// else takes the general steps below, from the start.
-	// (NAT_REF_NONE is odd: out2in, the direction test alone excludes it.)
-	static_assert(NAT_REF_NONE & 1, "NAT_REF_NONE is no out2in reference");
-	const bool cand = dir == DIR_O2I ? (r & 1) == 0 : r != NAT_REF_NONE && (r & 1) == 1;
-	if (likely(cand && nat_session_match(&s->recs[r >> 1], (uint32_t)dir, &bk->key))) {
-		nat_forward(w, mb, m, r >> 1, dir, now, gen, false);
-		return false;
-	}
 	if (unlikely(r == NAT_REF_NONE)) { // not in the primary bucket
 		const struct nat_bucket *b = &s->bkt[nat_bkt_alt(s, bk->h.bkt, bk->h.sig)];
 		unsigned int mt = nat_bkt_match(b, bk->h.sig);
@@ -787,6 +778,42 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 	}
 	nat_forward(w, mb, m, r >> 1, dir, now, gen, false);
 	return false;
+}
+
+static __rte_noinline bool stage3_rest_int(struct dp_worker *w, const struct tables *t,
+					   const struct burst_key *bk, uint32_t now, uint32_t gen,
+					   bool created, struct svc_cache *sc)
+{
+	return stage3_rest(w, t, DP_PORT_INT, bk, now, gen, created, sc);
+}
+
+/* Stage 3 of a key: check it against its record and rewrite; a miss on ext may start a
+ * session. @return whether the session table changed (a session created, or keys moved). */
+static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables *t, uint8_t in_port,
+				       const struct burst_key *bk, uint32_t now, uint32_t gen,
+				       bool created, struct svc_cache *sc)
+{
+	const struct nat_sessions *s = &w->sess;
+	const int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
+	struct rte_mbuf *mb = bk->mb;
+	const struct pkt_meta *m = bk->m;
+	uint32_t r = bk->ref;
+
+	// Nearly every packet: stage 2's candidate is a record of this direction with this key.
+	// Checked with the direction a constant (the record's fields at fixed offsets); anything
+	// else takes the general steps below, from the start.
+	// (NAT_REF_NONE is odd: out2in, the direction test alone excludes it.)
+	static_assert(NAT_REF_NONE & 1, "NAT_REF_NONE is no out2in reference");
+	const bool cand = dir == DIR_O2I ? (r & 1) == 0 : r != NAT_REF_NONE && (r & 1) == 1;
+	if (likely(cand && nat_session_match(&s->recs[r >> 1], (uint32_t)dir, &bk->key))) {
+		nat_forward(w, mb, m, r >> 1, dir, now, gen, false);
+		return false;
+	}
+	// The rest: out of int's loop (a miss there is rare: hairpin, the kernel's, a stray),
+	// so that its registers do not crowd the loop; inline in ext's, where first packets are.
+	if (in_port == DP_PORT_INT)
+		return stage3_rest_int(w, t, bk, now, gen, created, sc);
+	return stage3_rest(w, t, DP_PORT_EXT, bk, now, gen, created, sc);
 }
 
 static __rte_always_inline void burst(struct dp_worker *w, const struct tables *t,
