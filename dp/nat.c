@@ -148,8 +148,21 @@ static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf 
 {
 	struct rte_ether_hdr *eth = (void *)frame; // rte_pktmbuf_mtod(mb)
 	struct dp_adj *a = &w->adj[adj];
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	// The port and the generation in one load, before the header's stores (after them gcc
+	// computed the entry's address again for each field).
+	static_assert(offsetof(struct dp_adj, gen) == offsetof(struct dp_adj, port) + 4,
+		      "dp_adj: port, pad, gen in one word");
+	uint64_t pg;
+	memcpy(&pg, &a->port, 8);
+	const uint8_t port = (uint8_t)pg; // adj_refresh() keeps it
+	const uint32_t agen = (uint32_t)(pg >> 32);
+#else
+	const uint8_t port = a->port;
+	const uint32_t agen = a->gen;
+#endif
 
-	if (unlikely(a->gen != gen) && !adj_refresh(w, a)) {
+	if (unlikely(agen != gen) && !adj_refresh(w, a)) {
 		struct dp_mbuf_priv *p = dp_priv(mb);
 		p->out_port = a->port;
 		p->nh = a->nh;
@@ -158,7 +171,34 @@ static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf 
 		return;
 	}
 	memcpy(eth, &a->dmac, 2 * RTE_ETHER_ADDR_LEN);
-	dp_tx_enqueue_room(w, a->port, mb); // the burst made room (dp_tx_room())
+	dp_tx_enqueue_room(w, port, mb); // the burst made room (dp_tx_room())
+}
+
+/* nat_forward() of a TCP or UDP packet (@p proto, a constant) that is no fragment and has an
+ * IPv4 header of 20 bytes after the Ethernet header (PKT_PLAIN()): its offsets are constants. */
+static __rte_always_inline void nat_forward_plain(struct dp_worker *w, struct rte_mbuf *mb,
+						  const struct pkt_meta *m, struct nat_session *se,
+						  uint32_t idx, int dir, uint32_t now, uint32_t gen,
+						  uint8_t *frame, const uint8_t proto)
+{
+	struct dp_map_stats *ms = &w->stats.map[se->slot];
+
+	if (proto == IPPROTO_TCP) {
+		struct rte_tcp_hdr *th = (void *)(frame + PKT_PLAIN_L4);
+		int why = nat_tcp_track(se, &w->sess.td[idx], dir, th,
+					m->ip_len - (PKT_PLAIN_L4 - PKT_PLAIN_L3));
+		if (unlikely(why)) {
+			dp_drop(w, mb, (enum dp_drop)why);
+			return;
+		}
+	}
+	se->last_seen = now;
+	se->pkts[dir]++;
+	se->bytes[dir] += m->ip_len;
+	ms->pkts[dir]++;
+	ms->bytes[dir] += m->ip_len;
+	nat_rewrite(frame, PKT_PLAIN_L3, PKT_PLAIN_L4, proto, se, dir, false);
+	nat_output(w, mb, frame, se->adj[dir], gen);
 }
 
 /* Forward a packet of session @p idx. @p later: a non-first fragment (a constant at each
@@ -168,7 +208,6 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 					    uint32_t now, uint32_t gen, bool later)
 {
 	struct nat_session *se = &w->sess.recs[idx];
-	struct dp_map_stats *ms = &w->stats.map[se->slot];
 	uint8_t *frame = rte_pktmbuf_mtod(mb, uint8_t *);
 
 	if (unlikely(m->ttl <= 1)) {
@@ -176,6 +215,21 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 			       DP_SP_TTL);
 		return;
 	}
+	if (!later) {
+		// Nearly every packet: TCP or UDP, no fragment, no IP options, told by one compare
+		// each; the protocol and the offsets are then constants in each copy, and the
+		// fragment test gone.
+		const uint64_t w0 = pkt_meta_w0(m) & PKT_PLAIN_MASK;
+		if (likely(w0 == PKT_PLAIN(IPPROTO_TCP))) {
+			nat_forward_plain(w, mb, m, se, idx, dir, now, gen, frame, IPPROTO_TCP);
+			return;
+		}
+		if (likely(w0 == PKT_PLAIN(IPPROTO_UDP))) {
+			nat_forward_plain(w, mb, m, se, idx, dir, now, gen, frame, IPPROTO_UDP);
+			return;
+		}
+	}
+	struct dp_map_stats *ms = &w->stats.map[se->slot];
 	// Flags and, for RST and FIN, the sequence window; a refused segment changes nothing.
 	if (!later && m->proto == IPPROTO_TCP) {
 		struct rte_tcp_hdr *th = (void *)(frame + m->l4_off);
@@ -325,14 +379,16 @@ static void nat_icmp_error(struct dp_worker *w, const struct tables *t, uint8_t 
 struct burst_ctx {
 	uint32_t mac_lo; /**< the receiving port's MAC, bytes 0-3 and 4-5 */
 	uint16_t mac_hi;
+	uint64_t mac64; /**< the same six bytes in memory order, the last two bytes 0 */
 	const rte_be32_t *vip_slots; /**< tables.vip_slots: an O(1) set */
 	uint32_t vip_mask;
 	uint64_t vip_last; /**< the last address found in the set; UINT64_MAX: none yet (no
 			       address matches it, 0.0.0.0 neither) */
 	const struct tbl_prefix *int_pfx;
 	uint32_t n_int_pfx;
-	uint32_t int_cover_mask; /**< host order: the longest prefix covering every int_pfx */
-	uint32_t int_cover_net;	 /**< (none: mask 0, net 1, which no address matches) */
+	rte_be32_t int_cover_mask; /**< network order (AND commutes with the byte swap): the */
+	rte_be32_t int_cover_net;  /**< longest prefix covering every int_pfx (none: mask 0,
+				      net 1, which no address matches) */
 };
 
 /* The longest prefix that holds every prefix of @p c: an address outside it is outside all of
@@ -343,7 +399,7 @@ static inline void ctx_int_cover(struct burst_ctx *c)
 
 	if (c->n_int_pfx == 0) {
 		c->int_cover_mask = 0;
-		c->int_cover_net = 1;
+		c->int_cover_net = RTE_BE32(1);
 		return;
 	}
 	net = c->int_pfx[0].net;
@@ -353,8 +409,8 @@ static inline void ctx_int_cover(struct burst_ctx *c)
 	}
 	if (diff) // only the bits above the highest one where two networks differ
 		mask &= ~(UINT32_MAX >> __builtin_clz(diff));
-	c->int_cover_mask = mask;
-	c->int_cover_net = net & mask;
+	c->int_cover_mask = rte_cpu_to_be_32(mask);
+	c->int_cover_net = rte_cpu_to_be_32(net & mask);
 }
 
 /* A burst is mostly for one or a few mappings' addresses: the last one found answers without
@@ -371,59 +427,65 @@ static inline bool ctx_is_vip(struct burst_ctx *c, rte_be32_t a)
 
 static inline bool ctx_is_int_net(const struct burst_ctx *c, rte_be32_t a_be)
 {
-	uint32_t a = dp_ntohl(a_be);
-
-	if (likely((a & c->int_cover_mask) != c->int_cover_net))
+	// The cover in network order: no byte swap for the packets outside it, nearly all.
+	if (likely((a_be & c->int_cover_mask) != c->int_cover_net))
 		return false;
+	const uint32_t a = dp_ntohl(a_be);
 	for (uint32_t i = 0; i < c->n_int_pfx; i++)
 		if ((a & c->int_pfx[i].mask) == c->int_pfx[i].net)
 			return true;
 	return false;
 }
 
-/* A packet that starts no lookup: everything but a TCP/UDP packet that may have a session. */
-static __rte_always_inline bool classify(struct dp_worker *w, const struct tables *t,
-					 struct burst_ctx *c, uint8_t in_port, struct rte_mbuf *mb,
-					 struct pkt_meta *m)
+/* Whether the frame at @p eth is addressed to the receiving port's MAC. */
+static __rte_always_inline bool classify_mac(const struct burst_ctx *c, const uint8_t *eth)
 {
-	enum pkt_kind kind;
-
-	if (unlikely(mb->nb_segs > 1) && rte_pktmbuf_linearize(mb) < 0) {
-		dp_drop(w, mb, DP_DROP_TRUNCATED);
-		return true;
-	}
-	// The frame's address once: the parse's stores into the meta would make gcc load the
-	// mbuf's fields again for a second rte_pktmbuf_mtod().
-	const uint8_t *eth = rte_pktmbuf_mtod(mb, const uint8_t *);
-	kind = pkt_parse_inline(eth, rte_pktmbuf_data_len(mb), m);
 	uint32_t lo;
 	uint16_t hi;
+
 	memcpy(&lo, eth, 4);
 	memcpy(&hi, eth + 4, 2);
-	const bool for_mac = ((lo ^ c->mac_lo) | (uint32_t)(hi ^ c->mac_hi)) == 0;
-	if (unlikely(kind != PKT_IPV4)) {
-		if (kind != PKT_DROP)
-			dp_to_slowpath(w, mb, in_port, DP_SP_ARP);
-		else if (m->drop == DP_DROP_UNSUPPORTED_PROTO && (for_mac || (eth[0] & 1)) &&
-			 dp_kernel_wants(t, in_port, m->dst))
-			dp_to_slowpath(w, mb, in_port, DP_SP_KERNEL); // VRRP, OSPF, IGMP...
-		else
-			dp_drop(w, mb, (enum dp_drop)m->drop);
-		return true;
-	}
+	return ((lo ^ c->mac_lo) | (uint32_t)(hi ^ c->mac_hi)) == 0;
+}
+
+/* classify_mac() of a frame of at least 8 bytes: its first 8 bytes as one word, and of the XOR
+ * with the MAC only the destination's 6 bytes kept (the word shifted by the source's 2). */
+static __rte_always_inline bool classify_mac8(const struct burst_ctx *c, const uint8_t *eth)
+{
+	uint64_t x;
+
+	memcpy(&x, eth, 8);
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	return ((x ^ c->mac64) << 16) == 0;
+#else
+	return ((x ^ c->mac64) >> 16) == 0;
+#endif
+}
+
+/*
+ * The checks of a parsed IPv4 packet (@p src, @p dst: its addresses, as in @p m). @p fast: the
+ * fast parser took it, so it is TCP or UDP and no fragment (a constant at each call: the ICMP
+ * test is left out of that copy). @return true when the packet starts no lookup.
+ */
+static __rte_always_inline bool classify_ip(struct dp_worker *w, const struct tables *t,
+					    struct burst_ctx *c, uint8_t in_port,
+					    struct rte_mbuf *mb, struct pkt_meta *m,
+					    const uint8_t *eth, bool for_mac, rte_be32_t src,
+					    rte_be32_t dst, const bool fast)
+{
 	if (unlikely(!for_mac)) {
 		// Multicast and broadcast (routing daemons' hellos, DHCP): the kernel's.
-		if ((eth[0] & 1) && dp_kernel_wants(t, in_port, m->dst))
+		if ((eth[0] & 1) && dp_kernel_wants(t, in_port, dst))
 			dp_to_slowpath(w, mb, in_port, DP_SP_KERNEL);
 		else
 			dp_drop(w, mb, DP_DROP_NOT_FOR_US);
 		return true;
 	}
-	if (in_port == DP_PORT_EXT && unlikely(ctx_is_int_net(c, m->src))) {
+	if (in_port == DP_PORT_EXT && unlikely(ctx_is_int_net(c, src))) {
 		dp_drop(w, mb, DP_DROP_SPOOFED_SOURCE);
 		return true;
 	}
-	if (unlikely(m->proto == IPPROTO_ICMP)) {
+	if (!fast && unlikely(m->proto == IPPROTO_ICMP)) {
 		if (m->icmp_type == RTE_IP_ICMP_ECHO_REQUEST &&
 		    (in_port == DP_PORT_EXT ? tables_is_vip(t, m->dst)
 					    : tables_is_local(t, in_port, m->dst)))
@@ -438,7 +500,7 @@ static __rte_always_inline bool classify(struct dp_worker *w, const struct table
 			nat_icmp_error(w, t, in_port, mb, m);
 		return true;
 	}
-	if (in_port == DP_PORT_EXT && unlikely(!ctx_is_vip(c, m->dst))) {
+	if (in_port == DP_PORT_EXT && unlikely(!ctx_is_vip(c, dst))) {
 		dp_drop(w, mb, DP_DROP_NOT_FOR_US);
 		return true;
 	}
@@ -446,7 +508,7 @@ static __rte_always_inline bool classify(struct dp_worker *w, const struct table
 		unsigned int owner = nat_owner(w, t, in_port, m);
 		uint8_t steered = 0;
 		// Fragments to the SNAT address: through their datagram's steering worker (frag.h).
-		if (unlikely(m->frag != FRAG_NONE) && in_port == DP_PORT_INT &&
+		if (!fast && unlikely(m->frag != FRAG_NONE) && in_port == DP_PORT_INT &&
 		    tables_is_local(t, DP_PORT_INT, m->dst))
 			owner = frag_owner(w, mb, m, owner, &steered);
 		if (owner != w->id) {
@@ -461,6 +523,29 @@ static __rte_always_inline bool classify(struct dp_worker *w, const struct table
 		}
 	}
 	return false;
+}
+
+/* A frame the fast parser did not take (pkt_parse_fast_key()): the general parse and its drop
+ * reasons, ARP, ICMP, fragments, IP options. @return true when the packet starts no lookup. */
+static __rte_always_inline bool classify_general(struct dp_worker *w, const struct tables *t,
+						 struct burst_ctx *c, uint8_t in_port,
+						 struct rte_mbuf *mb, struct pkt_meta *m,
+						 const uint8_t *eth)
+{
+	const enum pkt_kind kind = pkt_parse_general(eth, rte_pktmbuf_data_len(mb), m);
+	const bool for_mac = classify_mac(c, eth);
+
+	if (unlikely(kind != PKT_IPV4)) {
+		if (kind != PKT_DROP)
+			dp_to_slowpath(w, mb, in_port, DP_SP_ARP);
+		else if (m->drop == DP_DROP_UNSUPPORTED_PROTO && (for_mac || (eth[0] & 1)) &&
+			 dp_kernel_wants(t, in_port, m->dst))
+			dp_to_slowpath(w, mb, in_port, DP_SP_KERNEL); // VRRP, OSPF, IGMP...
+		else
+			dp_drop(w, mb, (enum dp_drop)m->drop);
+		return true;
+	}
+	return classify_ip(w, t, c, in_port, mb, m, eth, for_mac, m->src, m->dst, false);
 }
 
 /* Held later fragments whose first fragment has now passed: forwarded, or passed on to the
@@ -654,11 +739,12 @@ static __rte_always_inline void stage2(const struct nat_sessions *s, struct burs
 	}
 }
 
-/* Stage 3 of a key: check it against its record and rewrite; a miss on ext may start a
- * session. @return whether the session table changed (a session created, or keys moved). */
-static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables *t, uint8_t in_port,
-				       const struct burst_key *bk, uint32_t now, uint32_t gen,
-				       bool created, struct svc_cache *sc)
+/* Stage 3 of a key that is not its candidate's (stage3()): the alternative bucket, a full
+ * lookup, a miss. */
+static __rte_always_inline bool stage3_rest(struct dp_worker *w, const struct tables *t,
+					    const uint8_t in_port, const struct burst_key *bk,
+					    uint32_t now, uint32_t gen, bool created,
+					    struct svc_cache *sc)
 {
 	const struct nat_sessions *s = &w->sess;
 	const int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
@@ -666,16 +752,6 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 	const struct pkt_meta *m = bk->m;
 	uint32_t r = bk->ref;
 
-	// Nearly every packet: stage 2's candidate is a record of this direction with this key.
-	// Checked with the direction a constant (the record's fields at fixed offsets); anything
-	// else takes the general steps below, from the start.
-	// (NAT_REF_NONE is odd: out2in, the direction test alone excludes it.)
-	static_assert(NAT_REF_NONE & 1, "NAT_REF_NONE is no out2in reference");
-	const bool cand = dir == DIR_O2I ? (r & 1) == 0 : r != NAT_REF_NONE && (r & 1) == 1;
-	if (likely(cand && nat_session_match(&s->recs[r >> 1], (uint32_t)dir, &bk->key))) {
-		nat_forward(w, mb, m, r >> 1, dir, now, gen, false);
-		return false;
-	}
 	if (unlikely(r == NAT_REF_NONE)) { // not in the primary bucket
 		const struct nat_bucket *b = &s->bkt[nat_bkt_alt(s, bk->h.bkt, bk->h.sig)];
 		unsigned int mt = nat_bkt_match(b, bk->h.sig);
@@ -722,6 +798,42 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 	return false;
 }
 
+static __rte_noinline bool stage3_rest_int(struct dp_worker *w, const struct tables *t,
+					   const struct burst_key *bk, uint32_t now, uint32_t gen,
+					   bool created, struct svc_cache *sc)
+{
+	return stage3_rest(w, t, DP_PORT_INT, bk, now, gen, created, sc);
+}
+
+/* Stage 3 of a key: check it against its record and rewrite; a miss on ext may start a
+ * session. @return whether the session table changed (a session created, or keys moved). */
+static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables *t, uint8_t in_port,
+				       const struct burst_key *bk, uint32_t now, uint32_t gen,
+				       bool created, struct svc_cache *sc)
+{
+	const struct nat_sessions *s = &w->sess;
+	const int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
+	struct rte_mbuf *mb = bk->mb;
+	const struct pkt_meta *m = bk->m;
+	uint32_t r = bk->ref;
+
+	// Nearly every packet: stage 2's candidate is a record of this direction with this key.
+	// Checked with the direction a constant (the record's fields at fixed offsets); anything
+	// else takes the general steps below, from the start.
+	// (NAT_REF_NONE is odd: out2in, the direction test alone excludes it.)
+	static_assert(NAT_REF_NONE & 1, "NAT_REF_NONE is no out2in reference");
+	const bool cand = dir == DIR_O2I ? (r & 1) == 0 : r != NAT_REF_NONE && (r & 1) == 1;
+	if (likely(cand && nat_session_match(&s->recs[r >> 1], (uint32_t)dir, &bk->key))) {
+		nat_forward(w, mb, m, r >> 1, dir, now, gen, false);
+		return false;
+	}
+	// The rest: out of int's loop (a miss there is rare: hairpin, the kernel's, a stray),
+	// so that its registers do not crowd the loop; inline in ext's, where first packets are.
+	if (in_port == DP_PORT_INT)
+		return stage3_rest_int(w, t, bk, now, gen, created, sc);
+	return stage3_rest(w, t, DP_PORT_EXT, bk, now, gen, created, sc);
+}
+
 static __rte_always_inline void burst(struct dp_worker *w, const struct tables *t,
 				      const uint8_t in_port, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -729,12 +841,13 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 	struct pkt_meta meta[DP_BURST];
 	struct burst_key bk[DP_BURST];
 	uint16_t later[DP_BURST];
-	unsigned int n_later = 0, nk = 0, j;
+	unsigned int n_later = 0, nk, j;
 	struct svc_cache sc = {0};
 	bool created = false;
 	const uint32_t now = dp_ticks(w);
 	const uint32_t gen = neigh_gen(); // once a burst (nat_output())
-	struct burst_ctx ctx = {.vip_slots = t->vip_slots,
+	struct burst_ctx ctx = {.mac64 = 0,
+				.vip_slots = t->vip_slots,
 				.vip_mask = t->vip_mask,
 				.vip_last = UINT64_MAX,
 				.int_pfx = t->int_pfx,
@@ -743,6 +856,7 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 		ctx_int_cover(&ctx);
 	memcpy(&ctx.mac_lo, &w->mac[in_port], 4);
 	memcpy(&ctx.mac_hi, (const uint8_t *)&w->mac[in_port] + 4, 2);
+	memcpy(&ctx.mac64, &w->mac[in_port], 6);
 
 	if (n > DP_BURST)
 		n = DP_BURST;
@@ -755,31 +869,44 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 	// stores (bytes) could change them, and it would load them again for every packet.
 	const uint64_t hkey[2] = {s->key[0], s->key[1]};
 	const uint32_t hmask = s->bkt_mask;
-	for (uint16_t i = 0; i < n; i++) {
-		struct pkt_meta *m = &meta[i];
-		struct burst_key *b = &bk[nk];
+	struct burst_key *b = bk; // the next key: a pointer, not an index scaled per packet
+	// The packet and its meta as two pointers advanced together, to an end pointer: no index
+	// scaled per packet (the index is taken from the meta's pointer where it is needed).
+	struct rte_mbuf **pp = pkts;
+	for (struct pkt_meta *m = meta, *const m_end = meta + n; m < m_end; m++, pp++) {
+		struct rte_mbuf *mb = *pp;
 		uint64_t w0, w1;
-		if (classify(w, t, &ctx, in_port, pkts[i], m))
-			continue;
-		// Later fragments go last: their first fragment, maybe in this very burst (af_xdp
-		// delivers a datagram's fragments together), must have made its session first.
-		if (unlikely(m->frag == FRAG_LATER)) {
-			later[n_later++] = i;
+		if (unlikely(mb->nb_segs > 1) && rte_pktmbuf_linearize(mb) < 0) {
+			dp_drop(w, mb, DP_DROP_TRUNCATED);
 			continue;
 		}
+		// The frame's address once: the parse's stores into the meta would make gcc load
+		// the mbuf's fields again for a second rte_pktmbuf_mtod().
+		const uint8_t *eth = rte_pktmbuf_mtod(mb, const uint8_t *);
+		if (likely(pkt_parse_fast_key(eth, rte_pktmbuf_data_len(mb), m, &w0, &w1))) {
+			// Nearly every packet: the key's words come from the parse, in registers,
+			// and the checks are those of a TCP or UDP packet that is no fragment (the
+			// frame has at least 42 bytes: the MAC test may read 8).
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
-		{
-			// The key's words from the meta: src and dst, sport and dport are adjacent
-			// there as in the key (pkt.h), and the parser's fast path stored each pair
-			// as one word, so the loads are forwarded from those stores.
-			uint32_t ports;
-			memcpy(&w0, &m->src, 8);
-			memcpy(&ports, &m->sport, 4);
-			w1 = ports | (uint64_t)m->proto << 32 | 4ull << 40;
-		}
+			const rte_be32_t src = (rte_be32_t)w0, dst = (rte_be32_t)(w0 >> 32);
 #else
-		nat_key_words(m->src, m->dst, m->sport, m->dport, m->proto, &w0, &w1);
+			const rte_be32_t src = (rte_be32_t)(w0 >> 32), dst = (rte_be32_t)w0;
 #endif
+			if (classify_ip(w, t, &ctx, in_port, mb, m, eth, classify_mac8(&ctx, eth),
+					src, dst, true))
+				continue;
+		} else {
+			if (classify_general(w, t, &ctx, in_port, mb, m, eth))
+				continue;
+			// Later fragments go last: their first fragment, maybe in this very burst
+			// (af_xdp delivers a datagram's fragments together), must have made its
+			// session first.
+			if (unlikely(m->frag == FRAG_LATER)) {
+				later[n_later++] = (uint16_t)(m - meta);
+				continue;
+			}
+			nat_key_words(m->src, m->dst, m->sport, m->dport, m->proto, &w0, &w1);
+		}
 		memcpy(&b->key, &w0, 8);
 		memcpy((uint8_t *)&b->key + 8, &w1, 8);
 		{
@@ -787,11 +914,12 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 			uint32_t sig = (uint32_t)(x >> 32);
 			b->h = (struct nat_hash){.bkt = (uint32_t)x & hmask, .sig = sig ? sig : 1};
 		}
-		b->mb = pkts[i];
+		b->mb = mb;
 		b->m = m;
 		rte_prefetch0(&s->bkt[b->h.bkt]);
-		nk++;
+		b++;
 	}
+	nk = (unsigned int)(b - bk);
 
 	// Stages 2 and 3, software-pipelined: key j's bucket is scanned and its record
 	// prefetched NAT_LOOKAHEAD keys before key j is rewritten.

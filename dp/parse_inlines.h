@@ -71,8 +71,8 @@ static inline enum pkt_kind pkt_drop_reason(struct pkt_meta *m, enum dp_drop why
  * of it in the frame. Checked in few branches; anything else (and every malformed packet)
  * takes the general path below, which finds the drop reason. Same meta either way.
  */
-static __rte_always_inline bool pkt_parse_fast(const uint8_t *frame, uint32_t len,
-					       struct pkt_meta *m)
+static __rte_always_inline bool pkt_parse_fast_key(const uint8_t *frame, uint32_t len,
+						   struct pkt_meta *m, uint64_t *kw0, uint64_t *kw1)
 {
 	const struct rte_ipv4_hdr *ip = (const void *)(frame + sizeof(struct rte_ether_hdr));
 	const uint8_t *l4 = (const uint8_t *)(ip + 1);
@@ -102,39 +102,45 @@ static __rte_always_inline bool pkt_parse_fast(const uint8_t *frame, uint32_t le
 		return false;
 	// ip_len >= 20 was checked: a lying total length below the header must not wrap here.
 	l4_len = (uint16_t)(ip_len - sizeof(*ip));
-	if (ip->next_proto_id == IPPROTO_TCP) {
+	// A header of at least its least size and at most the segment, i.e. least <= size <=
+	// l4_len (which implies l4_len >= least): both differences signed, one sign test of
+	// their OR (each is within +-65535, no overflow).
+	const uint8_t proto = ip->next_proto_id;
+	if (proto == IPPROTO_TCP) {
 		const struct rte_tcp_hdr *th = (const void *)l4;
-		if (l4_len < sizeof(*th))
-			return false;
-		unsigned int doff = (th->data_off >> 4) * 4u;
-		if (doff - sizeof(*th) > l4_len - sizeof(*th)) // doff < 20 wraps; l4_len >= 20
+		const int32_t doff = (th->data_off >> 2) & 0x3c; // (data_off >> 4) * 4
+		if ((((int32_t)l4_len - doff) | (doff - (int32_t)sizeof(*th))) < 0)
 			return false;
 		flags = th->tcp_flags;
-	} else if (ip->next_proto_id == IPPROTO_UDP) {
-		uint16_t ulen = dp_ntohs(((const struct rte_udp_hdr *)l4)->dgram_len);
-		if (l4_len < sizeof(struct rte_udp_hdr) ||
-		    (uint32_t)ulen - sizeof(struct rte_udp_hdr) >
-			    (uint32_t)l4_len - sizeof(struct rte_udp_hdr)) // ulen < 8 wraps
+	} else if (proto == IPPROTO_UDP) {
+		const int32_t ulen = dp_ntohs(((const struct rte_udp_hdr *)l4)->dgram_len);
+		if ((((int32_t)l4_len - ulen) | (ulen - (int32_t)sizeof(struct rte_udp_hdr))) < 0)
 			return false;
 		flags = 0;
 	} else {
 		return false;
 	}
+	// The addresses and ports loaded once, for the meta and the key: after a store into the
+	// meta, gcc would load them from the frame again (to it, the two might overlap).
+	uint64_t addrs;
+	uint32_t ports;
+	memcpy(&addrs, &ip->src_addr, 8); // src, dst
+	memcpy(&ports, l4, 4);		  // sport, dport: the first 4 bytes of both headers
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
 	{
 		// The meta in five stores instead of fifteen: the fields are laid out in groups
 		// (static_asserts in pkt.h) that are written as words built in registers.
 		const uint64_t w0 = sizeof(struct rte_ether_hdr) |
 				    (uint64_t)(sizeof(struct rte_ether_hdr) + sizeof(*ip)) << 16 |
-				    (uint64_t)ip_len << 32 | (uint64_t)ip->next_proto_id << 48 |
+				    (uint64_t)ip_len << 32 | (uint64_t)proto << 48 |
 				    (uint64_t)FRAG_NONE << 56;
 		// tcp_flags, icmp_type 0, icmp_code 0, ttl
 		const uint32_t w1 = flags | (uint32_t)ip->time_to_live << 24;
 		const uint32_t w3 = ip->packet_id; // ip_id, drop 0 (and the padding byte)
 		memcpy(&m->l3_off, &w0, 8);
 		memcpy(&m->tcp_flags, &w1, 4);
-		memcpy(&m->src, &ip->src_addr, 8); // src, dst
-		memcpy(&m->sport, l4, 4); // sport, dport: the first 4 bytes of both headers
+		memcpy(&m->src, &addrs, 8);
+		memcpy(&m->sport, &ports, 4);
 		memcpy(&m->ip_id, &w3, 4);
 	}
 #else
@@ -142,18 +148,36 @@ static __rte_always_inline bool pkt_parse_fast(const uint8_t *frame, uint32_t le
 	m->l3_off = sizeof(struct rte_ether_hdr);
 	m->l4_off = sizeof(struct rte_ether_hdr) + sizeof(*ip);
 	m->ip_len = ip_len;
-	m->proto = ip->next_proto_id;
+	m->proto = proto;
 	m->frag = FRAG_NONE;
 	m->icmp_type = 0;
 	m->icmp_code = 0;
 	m->ttl = ip->time_to_live;
-	m->src = ip->src_addr;
-	m->dst = ip->dst_addr;
-	memcpy(&m->sport, l4, 4); // sport, dport: the first 4 bytes of both headers
+	memcpy(&m->src, &addrs, 8);
+	memcpy(&m->sport, &ports, 4);
 	m->ip_id = ip->packet_id;
 	m->drop = 0;
 #endif
+	{
+		// The session key's words (nat_key_words()) from the header's bytes, in registers:
+		// the burst loop hashes them without loading them back from the meta.
+		*kw0 = addrs;
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+		*kw1 = ports | (uint64_t)proto << 32 | 4ull << 40;
+#else
+		*kw1 = (uint64_t)ports << 32 | (uint64_t)proto << 24 | 4ull << 16;
+#endif
+	}
 	return true;
+}
+
+/* pkt_parse_fast_key() without the key. */
+static __rte_always_inline bool pkt_parse_fast(const uint8_t *frame, uint32_t len,
+					       struct pkt_meta *m)
+{
+	uint64_t w0, w1;
+
+	return pkt_parse_fast_key(frame, len, m, &w0, &w1);
 }
 
 /* Every frame: the checks in RFC 1812's order, each failure with its drop reason. */

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_byteorder.h>
 
@@ -74,6 +75,33 @@ static_assert(offsetof(struct pkt_meta, dst) == offsetof(struct pkt_meta, src) +
 		      offsetof(struct pkt_meta, drop) == offsetof(struct pkt_meta, ip_id) + 2 &&
 		      sizeof(struct pkt_meta) >= offsetof(struct pkt_meta, ip_id) + 4,
 	      "pkt_meta: src/dst, sport/dport, ip_id/drop adjacent");
+
+/** The meta's first 8 bytes (l3_off, l4_off, ip_len, proto, frag: adjacent, above) as one
+ *  word (pkt_meta_w0()). Under PKT_PLAIN_MASK (ip_len left out) it equals PKT_PLAIN(proto)
+ *  exactly for a packet of @p proto after an Ethernet II header with an IPv4 header of 20
+ *  bytes and no fragment (with TCP or UDP, one the fast parser could take). One compare tests
+ *  the four. */
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+#define PKT_PLAIN_MASK 0xffff0000ffffffffull
+#define PKT_PLAIN(proto)                                                                           \
+	((uint64_t)PKT_PLAIN_L3 | (uint64_t)PKT_PLAIN_L4 << 16 | (uint64_t)(proto) << 48 |         \
+	 (uint64_t)FRAG_NONE << 56)
+#else
+#define PKT_PLAIN_MASK 0xffffffff0000ffffull
+#define PKT_PLAIN(proto)                                                                           \
+	((uint64_t)PKT_PLAIN_L3 << 48 | (uint64_t)PKT_PLAIN_L4 << 32 | (uint64_t)(proto) << 8 |    \
+	 (uint64_t)FRAG_NONE)
+#endif
+#define PKT_PLAIN_L3 14u /**< l3_off of a plain packet: after the Ethernet header */
+#define PKT_PLAIN_L4 34u /**< l4_off of a plain packet: after 20 bytes of IPv4 */
+
+static inline uint64_t pkt_meta_w0(const struct pkt_meta *m)
+{
+	uint64_t w0;
+
+	memcpy(&w0, m, 8);
+	return w0;
+}
 
 /**
  * Parse an Ethernet frame: Ethernet II, ARP, IPv4 (options allowed), TCP, UDP, ICMP.

@@ -93,7 +93,15 @@ static inline uint16_t cksum_fold64(uint64_t sum)
  */
 static inline uint16_t cksum_apply(uint16_t cksum, uint16_t delta)
 {
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+	// ~(~c +' d) is c -' d, the one's-complement difference with the borrow taken back
+	// (RFC 1624 §3): the same bits, 2 instructions instead of 4. When d <= c, ~c + d does
+	// not carry and both give c - d; otherwise both give c - d - 1 modulo 2^16.
+	__asm__("subw %1, %0\n\tsbbw $0, %0" : "+r"(cksum) : "rm"(delta) : "cc");
+	return cksum;
+#else
 	return (uint16_t)~cksum_add16((uint16_t)~cksum, delta);
+#endif
 }
 
 /**

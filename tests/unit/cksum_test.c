@@ -156,6 +156,11 @@ static void add_fold_and_apply_agree_with_plain_arithmetic(void **state)
 			assert_int_equal(cksum_apply((uint16_t)a, (uint16_t)b),
 					 (uint16_t)~ref_add16((uint16_t)~a, (uint16_t)b));
 		}
+		for (int k = -2; k <= 2; k++) { /* around b = a, where the difference borrows */
+			uint16_t b = (uint16_t)(a + (uint32_t)k);
+			assert_int_equal(cksum_apply((uint16_t)a, b),
+					 (uint16_t)~ref_add16((uint16_t)~a, b));
+		}
 		for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
 			uint16_t b = edge[i];
 			assert_int_equal(cksum_add16((uint16_t)a, b), ref_add16((uint16_t)a, b));

@@ -54,6 +54,111 @@ static void vip_remembered_in_a_burst_refuses_other_addresses(void **state)
 	free_tx(DP_PORT_INT);
 }
 
+/* The fast path's MAC test reads the destination and the first two bytes of the source as one
+ * word and compares the destination's six bytes only: a frame whose destination differs from
+ * the port's MAC in any one byte is refused, one whose source differs anywhere passes. */
+static void mac_test_sees_every_destination_byte_and_no_source_byte(void **state)
+{
+	(void)state;
+	uint8_t f[12][256];
+	size_t len[12];
+
+	for (unsigned int i = 0; i < 12; i++) {
+		len[i] = flow(f[i], "198.51.100.2", (uint16_t)(6000 + i), "198.51.100.1", 7777,
+			      IPPROTO_UDP, 0, DP_PORT_EXT);
+		f[i][i] ^= 0x80; /* 0-5: the destination (still unicast); 6-11: the source */
+	}
+	inject_burst(DP_PORT_EXT, f, len, 12);
+	assert_int_equal(w->stats.drops[DP_DROP_NOT_FOR_US], 6);
+	assert_int_equal(w->n_tx[DP_PORT_INT], 6);
+	free_tx(DP_PORT_INT);
+}
+
+/* A next hop's MAC changed during a session: the packets of both directions leave on their
+ * own port with the new MAC (the cached adjacency is looked up again, its port read before). */
+static void a_changed_next_hop_mac_is_used_on_the_right_port(void **state)
+{
+	(void)state;
+	static const uint8_t NEW_CLIENT[6] = {0x02, 0xc0, 0, 0, 0, 0x42};
+	static const uint8_t NEW_POD[6] = {0x02, 0xb0, 0, 0, 0, 0x43};
+	uint8_t buf[256];
+	struct rte_mbuf *m;
+	char bstr[16];
+
+	size_t n =
+		flow(buf, "198.51.100.2", 5001, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	uint8_t *f = take(DP_PORT_INT, &m);
+	uint32_t backend = rd32(f + 14 + 16);
+	uint16_t snat_port = rd16(f + 14 + 20);
+	rte_pktmbuf_free(m);
+
+	neigh_update(rte_cpu_to_be_32(ip4("198.51.100.2")), DP_PORT_EXT,
+		     (const struct rte_ether_addr *)NEW_CLIENT);
+	cfg_ipv4_str(backend, bstr);
+	n = flow(buf, bstr, 7, "10.0.0.1", snat_port, IPPROTO_UDP, 0, DP_PORT_INT);
+	inject(DP_PORT_INT, buf, n);
+	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	f = take(DP_PORT_EXT, &m);
+	assert_memory_equal(f, NEW_CLIENT, 6);
+	assert_memory_equal(f + 6, MAC_EXT, 6);
+	rte_pktmbuf_free(m);
+
+	neigh_update(rte_cpu_to_be_32(backend), DP_PORT_INT,
+		     (const struct rte_ether_addr *)NEW_POD);
+	n = flow(buf, "198.51.100.2", 5001, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	assert_int_equal(w->n_tx[DP_PORT_EXT], 0);
+	f = take(DP_PORT_INT, &m);
+	assert_int_equal(rd32(f + 14 + 16), backend);
+	assert_memory_equal(f, NEW_POD, 6);
+	assert_memory_equal(f + 6, MAC_INT, 6);
+	rte_pktmbuf_free(m);
+}
+
+/* A packet of an established session with IP options (no plain packet: its L4 header is not at
+ * offset 34) is forwarded by the general copy with the same translation as a plain one. */
+static void an_established_packet_with_ip_options_is_translated(void **state)
+{
+	(void)state;
+	uint8_t buf[256], opt[256];
+	struct rte_mbuf *m;
+
+	size_t n =
+		flow(buf, "198.51.100.2", 5002, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject(DP_PORT_EXT, buf, n);
+	uint8_t *f = take(DP_PORT_INT, &m);
+	uint8_t plain[64];
+	memcpy(plain, f + 14, 28); /* the translated IPv4 and UDP headers */
+	rte_pktmbuf_free(m);
+
+	/* the same datagram with 4 bytes of no-op options */
+	memcpy(opt, buf, 34);
+	memset(opt + 34, 1, 4);
+	memcpy(opt + 38, buf + 34, n - 34);
+	opt[14] = 0x46;
+	unsigned int tl = (unsigned int)(opt[16] << 8 | opt[17]) + 4;
+	opt[16] = (uint8_t)(tl >> 8);
+	opt[17] = (uint8_t)tl;
+	opt[24] = opt[25] = 0;
+	uint16_t c = tb_ip_cksum(opt + 14, 24);
+	opt[24] = (uint8_t)(c >> 8);
+	opt[25] = (uint8_t)c;
+	inject(DP_PORT_EXT, opt, n + 4);
+	assert_int_equal(w->n_tx[DP_PORT_INT], 1);
+	m = w->tx[DP_PORT_INT][0];
+	w->n_tx[DP_PORT_INT] = 0;
+	f = rte_pktmbuf_mtod(m, uint8_t *);
+	const uint8_t *ip = f + 14;
+	assert_int_equal(ip[0], 0x46);
+	assert_int_equal(tb_ip_cksum(ip, 24), ip[10] << 8 | ip[11]);
+	assert_memory_equal(ip + 12, plain + 12, 8); /* addresses as the plain packet's */
+	assert_memory_equal(ip + 24, plain + 20, 8); /* ports, length, checksum likewise */
+	assert_int_equal(tb_l4_cksum(ip, ip + 24, tl - 24, IPPROTO_UDP), rd16(ip + 24 + 6));
+	assert_int_equal(ip[8], plain[8]); /* TTL decremented */
+	rte_pktmbuf_free(m);
+}
+
 /* The anti-spoofing test first checks the one prefix that covers all the int networks (here
  * 10.0.0.0/24 and 10.244.0.0/16: 10.0.0.0/8): sources inside the cover but in neither network
  * pass, sources at the edges of each network are refused, in one burst. */
@@ -199,6 +304,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(vip_remembered_in_a_burst_refuses_other_addresses),
 		T(spoofed_sources_inside_and_outside_the_int_cover),
+		T(mac_test_sees_every_destination_byte_and_no_source_byte),
+		T(a_changed_next_hop_mac_is_used_on_the_right_port),
+		T(an_established_packet_with_ip_options_is_translated),
 		T(new_flow_twice_in_one_burst_makes_one_session),
 		T(a_failed_creation_that_moved_keys_hides_no_session),
 	};

@@ -62,6 +62,20 @@ static void expect_same(const uint8_t *buf, size_t len)
 	assert_int_equal(fast.dport, general.dport);
 	assert_int_equal(fast.ip_id, general.ip_id);
 	assert_int_equal(fast.drop, general.drop);
+
+	/* The session key's words from the parse: in memory, the key (struct nat_key: src,
+	 * dst, sport, dport, proto, family 4, two bytes of 0) of the general path's meta. */
+	struct pkt_meta keyed;
+	uint64_t w[2] = {0x5a5a5a5a5a5a5a5aull, 0x5a5a5a5a5a5a5a5aull};
+	uint8_t want[16] = {0};
+	assert_true(pkt_parse_fast_key(buf, (uint32_t)len, &keyed, &w[0], &w[1]));
+	memcpy(want, &general.src, 4);
+	memcpy(want + 4, &general.dst, 4);
+	memcpy(want + 8, &general.sport, 2);
+	memcpy(want + 10, &general.dport, 2);
+	want[12] = general.proto;
+	want[13] = 4;
+	assert_memory_equal(w, want, sizeof(want));
 }
 
 static void fast_path_meta_equals_general_path_meta(void **state)
@@ -177,6 +191,79 @@ static void fast_path_bounds_agree_with_the_general_path(void **state)
 		set_be16(buf, good, n, 14 + 2, tl, true);
 		agree(buf, n);
 	}
+}
+
+/* The L4 header bounds as one sign test (least <= size <= segment): every TCP data offset (with
+ * and without the reserved bits and NS set) and every UDP length against every segment length
+ * from 0 to beyond the header, the general path deciding. */
+static void fast_path_l4_bounds_at_every_pair(void **state)
+{
+	(void)state;
+	uint8_t buf[256], good[256];
+	size_t n = frame(good, IPPROTO_TCP, RTE_TCP_ACK_FLAG, 44); /* 64 bytes of segment */
+
+	for (unsigned int tl = 20; tl <= n - 14; tl++)
+		for (unsigned int doff = 0; doff < 16; doff++)
+			for (unsigned int low = 0; low < 16; low += 15) {
+				set_be16(buf, good, n, 14 + 2, tl, true);
+				buf[14 + 20 + 12] = (uint8_t)(doff << 4 | low);
+				agree(buf, n);
+			}
+	n = frame(good, IPPROTO_UDP, 0, 30); /* 38 bytes of datagram */
+	for (unsigned int tl = 20; tl <= n - 14; tl++)
+		for (unsigned int ul = 0; ul <= 8 + 30 + 8; ul++) {
+			set_be16(buf, good, n, 14 + 2, tl, true);
+			buf[14 + 20 + 4] = (uint8_t)(ul >> 8);
+			buf[14 + 20 + 5] = (uint8_t)ul;
+			agree(buf, n);
+		}
+	set_be16(buf, good, n, 14 + 20 + 4, 0xffff, false); /* far beyond: not wrapped */
+	agree(buf, n);
+}
+
+/* pkt_meta_w0() under PKT_PLAIN_MASK equals PKT_PLAIN(proto) exactly for a plain packet: TCP,
+ * UDP and ICMP, whole, first and later fragments, with and without IP options, parsed: the word
+ * equals its own protocol's constant when the packet is whole and without options, and no
+ * other constant ever; the total length does not matter. */
+static void plain_word_tells_protocol_fragment_and_offsets(void **state)
+{
+	(void)state;
+	static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP};
+	static const uint16_t frag_off[] = {0, 0x2000 /* MF */, 0x0010 /* offset 128 */};
+	uint8_t buf[256], opt[256];
+	struct pkt_meta m;
+
+	for (size_t p = 0; p < RTE_DIM(protos); p++)
+		for (size_t f = 0; f < RTE_DIM(frag_off); f++)
+			for (unsigned int options = 0; options < 2; options++)
+				for (uint16_t payload = 0; payload < 40; payload += 13) {
+					if (protos[p] == IPPROTO_ICMP && f == 2)
+						continue; /* a later ICMP fragment: dropped */
+					size_t n = frame(buf, protos[p], RTE_TCP_ACK_FLAG, payload);
+					buf[14 + 6] = (uint8_t)(frag_off[f] >> 8);
+					buf[14 + 7] = (uint8_t)frag_off[f];
+					if (options) { /* 4 bytes of no-op options */
+						memcpy(opt, buf, 34);
+						memset(opt + 34, 1, 4);
+						memcpy(opt + 38, buf + 34, n - 34);
+						n += 4;
+						opt[14] = 0x46;
+						unsigned int tl =
+							(unsigned int)(opt[16] << 8 | opt[17]) + 4;
+						opt[16] = (uint8_t)(tl >> 8);
+						opt[17] = (uint8_t)tl;
+						memcpy(buf, opt, n);
+					}
+					refresh_ip_cksum(buf);
+					assert_int_equal(pkt_parse_inline(buf, (uint32_t)n, &m),
+							 PKT_IPV4);
+					const bool plain = f == 0 && !options;
+					const uint64_t w0 = pkt_meta_w0(&m) & PKT_PLAIN_MASK;
+					for (size_t q = 0; q < RTE_DIM(protos); q++)
+						assert_int_equal(w0 == PKT_PLAIN(protos[q]),
+								 plain && q == p);
+					assert_int_equal(m.l4_off, options ? 38 : 34);
+				}
 }
 
 /* What the fast path declines, the general path still handles, with the right reason. */
@@ -319,6 +406,8 @@ int main(void)
 		cmocka_unit_test(l4_checksum_with_the_pseudo_header_agrees_with_rfc1071),
 		cmocka_unit_test(declined_frames_get_the_general_verdict),
 		cmocka_unit_test(fast_path_bounds_agree_with_the_general_path),
+		cmocka_unit_test(fast_path_l4_bounds_at_every_pair),
+		cmocka_unit_test(plain_word_tells_protocol_fragment_and_offsets),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
 }
