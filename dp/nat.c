@@ -590,20 +590,18 @@ struct svc_cache {
 /* Whether the L4 checksum of @p mb, a session's first packet (@p m its parse), verifies: as the
  * NIC found it where the port's rx checksum offload is on (dp/ports.c; ol_flags, DPDK's
  * RTE_MBUF_F_RX_L4_CKSUM_*: GOOD, or NONE, a checksum the sender left to offload over data
- * that the device has verified), else in software (RFC 1071). A first fragment always goes to
- * pkt_l4_cksum_ok(), which lets it pass: its checksum covers the whole datagram, which no
- * device sees either. */
+ * that the device has verified), else in software (RFC 1071). A first fragment passes whatever
+ * a device said, as pkt_l4_cksum_ok() lets it: its checksum covers the whole datagram, which
+ * no device sees either. */
 static inline bool l4_cksum_ok(const struct rte_mbuf *mb, const struct pkt_meta *m)
 {
-	switch (m->frag != FRAG_NONE ? 0 : mb->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
-	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
-	case RTE_MBUF_F_RX_L4_CKSUM_NONE:
+	const uint64_t f = mb->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+
+	if (likely(f == RTE_MBUF_F_RX_L4_CKSUM_GOOD))
 		return true;
-	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
-		return false;
-	default:
+	if (f == RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN)
 		return pkt_l4_cksum_ok(rte_pktmbuf_mtod(mb, const uint8_t *), m);
-	}
+	return f == RTE_MBUF_F_RX_L4_CKSUM_NONE || m->frag != FRAG_NONE; // else BAD
 }
 static __rte_always_inline void nat_miss(struct dp_worker *w, const struct tables *t,
 					 struct rte_mbuf *mb, const struct pkt_meta *m,
