@@ -881,7 +881,10 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 		// The frame's address once: the parse's stores into the meta would make gcc load
 		// the mbuf's fields again for a second rte_pktmbuf_mtod().
 		const uint8_t *eth = rte_pktmbuf_mtod(mb, const uint8_t *);
-		if (likely(pkt_parse_fast_key(eth, rte_pktmbuf_data_len(mb), m, &w0, &w1))) {
+		// The header checksum is the NIC's where it verified it (dp/ports.c asks for the
+		// offload; a bad one is summed here, found bad, and dropped by the general parse).
+		if (likely(pkt_parse_fast_key(eth, rte_pktmbuf_data_len(mb), m, &w0, &w1,
+					      mb->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_GOOD))) {
 			// Nearly every packet: the key's words come from the parse, in registers,
 			// and the checks are those of a TCP or UDP packet that is no fragment (the
 			// frame has at least 42 bytes: the MAC test may read 8).

@@ -70,9 +70,12 @@ static inline enum pkt_kind pkt_drop_reason(struct pkt_meta *m, enum dp_drop why
  * The packets a gateway mostly sees: IPv4 without options or fragmentation, TCP or UDP, all
  * of it in the frame. Checked in few branches; anything else (and every malformed packet)
  * takes the general path below, which finds the drop reason. Same meta either way.
+ * @p ip_ok: the device verified the IPv4 header checksum (rx offload: RTE_MBUF_F_RX_IP_CKSUM_GOOD
+ * or _NONE, both of which have the GOOD bit), so it is not summed again.
  */
 static __rte_always_inline bool pkt_parse_fast_key(const uint8_t *frame, uint32_t len,
-						   struct pkt_meta *m, uint64_t *kw0, uint64_t *kw1)
+						   struct pkt_meta *m, uint64_t *kw0, uint64_t *kw1,
+						   bool ip_ok)
 {
 	const struct rte_ipv4_hdr *ip = (const void *)(frame + sizeof(struct rte_ether_hdr));
 	const uint8_t *l4 = (const uint8_t *)(ip + 1);
@@ -98,7 +101,7 @@ static __rte_always_inline bool pkt_parse_fast_key(const uint8_t *frame, uint32_
 	// (one unsigned test: below 20, ip_len - 20 wraps; len >= 42 was checked above).
 	if ((ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) ||
 	    (uint32_t)ip_len - sizeof(*ip) > len - sizeof(struct rte_ether_hdr) - sizeof(*ip) ||
-	    !ip_cksum_ok(ip, sizeof(*ip)))
+	    (!ip_ok && !ip_cksum_ok(ip, sizeof(*ip))))
 		return false;
 	// ip_len >= 20 was checked: a lying total length below the header must not wrap here.
 	l4_len = (uint16_t)(ip_len - sizeof(*ip));
@@ -177,7 +180,7 @@ static __rte_always_inline bool pkt_parse_fast(const uint8_t *frame, uint32_t le
 {
 	uint64_t w0, w1;
 
-	return pkt_parse_fast_key(frame, len, m, &w0, &w1);
+	return pkt_parse_fast_key(frame, len, m, &w0, &w1, false);
 }
 
 /* Every frame: the checks in RFC 1812's order, each failure with its drop reason. */

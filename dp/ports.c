@@ -101,7 +101,8 @@ uint64_t dp_port_rx_cksum_offloads(const char *driver, uint64_t capa)
 {
 	if (driver && strcmp(driver, "net_tap") == 0)
 		return 0;
-	return capa & (RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM);
+	return capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM |
+		       RTE_ETH_RX_OFFLOAD_TCP_CKSUM);
 }
 
 static int port_setup(enum dp_port_role r, uint16_t port_id, unsigned int nq, char *err,
@@ -145,10 +146,10 @@ static int port_setup(enum dp_port_role r, uint16_t port_id, unsigned int nq, ch
 	// each (rte_mempool_put_bulk instead of rte_pktmbuf_free_seg per mbuf).
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
-	// The NIC's L4 checksum verdict (ol_flags), where it has one: a session's first packet
-	// then needs no pass over its segment (dp/nat.c l4_cksum_ok()). Not on net_tap, whose
-	// PMD would compute it in software for every packet, where strait checks first packets
-	// only.
+	// The NIC's checksum verdicts (ol_flags), where it has them: no IPv4 header summed per
+	// packet (pkt_parse_fast_key()), no pass over a session's first segment (dp/nat.c
+	// l4_cksum_ok()). Not on net_tap, whose PMD would compute them in software for every
+	// packet, where strait sums headers and checks first packets only.
 	conf.rxmode.offloads |= dp_port_rx_cksum_offloads(info.driver_name, info.rx_offload_capa);
 	ret = rte_eth_dev_configure(port_id, (uint16_t)nq, (uint16_t)nq, &conf);
 	if (ret < 0 && rss) {

@@ -30,9 +30,10 @@ int dp_ports_setup(const uint16_t port_id[DP_PORT_MAX], unsigned int nq, unsigne
 		   char *err, size_t errlen);
 /**
  * The rx offloads dp_ports_setup() asks of a port whose PMD is @p driver (rte_eth_dev_info's
- * driver_name) with @p capa (its rx_offload_capa): RTE_ETH_RX_OFFLOAD_UDP_CKSUM and _TCP_CKSUM
- * where offered, so that a session's first packet is checked by the NIC (ol_flags); none for
- * net_tap, whose PMD would verify every packet in software. Pure.
+ * driver_name) with @p capa (its rx_offload_capa): RTE_ETH_RX_OFFLOAD_IPV4_CKSUM, _UDP_CKSUM
+ * and _TCP_CKSUM where offered, so that the NIC checks every IPv4 header and a session's first
+ * packet's L4 checksum (ol_flags); none for net_tap, whose PMD would verify every packet in
+ * software. Pure.
  */
 uint64_t dp_port_rx_cksum_offloads(const char *driver, uint64_t capa);
 /** Stop and close the ports dp_ports_setup() started. */

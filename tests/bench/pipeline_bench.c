@@ -85,8 +85,8 @@ struct bcase {
 struct opts {
 	bool quick, callgrind, slow_free;
 	bool sync; /* session sync on: the worker stages an event per new session (dp/sync.c) */
-	/* the stand-in PMD marks frames L4_CKSUM_GOOD, as a NIC with rx checksum offload does
-	 * (dp/ports.c asks for it where offered) */
+	/* the stand-in PMD marks frames IP_CKSUM_GOOD and L4_CKSUM_GOOD, as a NIC with rx checksum
+	 * offload does (dp/ports.c asks for it where offered) */
 	bool rx_cksum;
 	unsigned int runs;
 	uint64_t packets; /* per run: established and mixed cases */
@@ -321,7 +321,7 @@ static inline void pkt_write(struct rte_mbuf *m, const struct tmpl *t, rte_be32_
 	memcpy(p + t->l4_ck_off, &ck, 2);
 	m->data_len = t->len;
 	m->pkt_len = t->len;
-	m->ol_flags = o.rx_cksum ? RTE_MBUF_F_RX_L4_CKSUM_GOOD : 0;
+	m->ol_flags = o.rx_cksum ? RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD : 0;
 	m->packet_type = 0;
 }
 
@@ -1149,7 +1149,7 @@ static void usage(void)
 		"  --callgrind        instructions per packet under valgrind (two runs each)\n"
 		"  --slow-free        tx completion mbuf by mbuf (a PMD without MBUF_FAST_FREE)\n"
 		"  --sync             session sync on (ha.sync): a worker event per new session\n"
-		"  --rx-cksum         frames come marked L4_CKSUM_GOOD, as from a NIC with rx\n"
+		"  --rx-cksum         frames come marked IP and L4_CKSUM_GOOD, as from a NIC with rx\n"
 		"                     checksum offload (dp/ports.c asks for it where offered)\n"
 		"Without EAL options: -l 1 (or 0), hugepages when some are free, else --no-huge.\n");
 	exit(2);

@@ -419,15 +419,45 @@ static void the_nics_l4_checksum_verdict_is_taken(void **state)
 	assert_int_equal(w->sess.active, 3);
 }
 
-/* The rx offloads asked of a port: the L4 checksums where offered, none on net_tap. */
-static void ports_ask_the_l4_checksum_offloads_offered(void **state)
+/* The IPv4 header checksum: not summed again where the NIC verified it (IP_CKSUM_GOOD, or
+ * NONE, which has the GOOD bit), summed where it did not, whatever it said (UNKNOWN, BAD). */
+static void the_nics_ip_checksum_verdict_is_taken(void **state)
+{
+	uint8_t buf[256];
+	uint16_t sport = 7000;
+
+	(void)state;
+	// A wrong header checksum the NIC called good (as no NIC would): taken on its word.
+	const uint64_t ok[] = {RTE_MBUF_F_RX_IP_CKSUM_GOOD, RTE_MBUF_F_RX_IP_CKSUM_NONE};
+	for (unsigned int i = 0; i < 2; i++) {
+		size_t n = flow(buf, "198.51.100.2", sport++, "198.51.100.1", 7777, IPPROTO_UDP, 0,
+				DP_PORT_EXT);
+		buf[14 + 10] ^= 0xff;
+		inject_flags(buf, n, ok[i] | RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+		assert_int_equal(w->sess.active, i + 1);
+		assert_int_equal(w->stats.drops[DP_DROP_BAD_IP_CHECKSUM], 0);
+	}
+	// UNKNOWN: summed here and dropped; BAD on a right checksum: summed here and taken.
+	size_t n = flow(buf, "198.51.100.2", sport++, "198.51.100.1", 7777, IPPROTO_UDP, 0,
+			DP_PORT_EXT);
+	buf[14 + 10] ^= 0xff;
+	inject_flags(buf, n, RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN | RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+	assert_int_equal(w->stats.drops[DP_DROP_BAD_IP_CHECKSUM], 1);
+	n = flow(buf, "198.51.100.2", sport++, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject_flags(buf, n, RTE_MBUF_F_RX_IP_CKSUM_BAD);
+	assert_int_equal(w->stats.drops[DP_DROP_BAD_IP_CHECKSUM], 1);
+	assert_int_equal(w->sess.active, 3);
+}
+
+/* The rx offloads asked of a port: the IPv4 and L4 checksums where offered, none on net_tap. */
+static void ports_ask_the_checksum_offloads_offered(void **state)
 {
 	const uint64_t l4 = RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
 
 	(void)state;
 	assert_int_equal(dp_port_rx_cksum_offloads("net_iavf", l4 | RTE_ETH_RX_OFFLOAD_IPV4_CKSUM |
 								       RTE_ETH_RX_OFFLOAD_SCATTER),
-			 l4);
+			 l4 | RTE_ETH_RX_OFFLOAD_IPV4_CKSUM);
 	assert_int_equal(dp_port_rx_cksum_offloads("net_mlx5", RTE_ETH_RX_OFFLOAD_UDP_CKSUM),
 			 RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
 	assert_int_equal(dp_port_rx_cksum_offloads("net_af_packet", 0), 0);
@@ -794,7 +824,8 @@ int main(void)
 		T(udp_session_expires_after_its_timeout),
 		T(malformed_packets_are_counted_by_reason),
 		T(the_nics_l4_checksum_verdict_is_taken),
-		T(ports_ask_the_l4_checksum_offloads_offered),
+		T(the_nics_ip_checksum_verdict_is_taken),
+		T(ports_ask_the_checksum_offloads_offered),
 		T(ttl_one_goes_to_slow_path),
 		T(out_of_window_rst_and_fin_are_dropped_and_counted),
 		T(bad_tcp_flags_are_dropped_and_counted),

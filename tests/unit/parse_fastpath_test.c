@@ -68,7 +68,7 @@ static void expect_same(const uint8_t *buf, size_t len)
 	struct pkt_meta keyed;
 	uint64_t w[2] = {0x5a5a5a5a5a5a5a5aull, 0x5a5a5a5a5a5a5a5aull};
 	uint8_t want[16] = {0};
-	assert_true(pkt_parse_fast_key(buf, (uint32_t)len, &keyed, &w[0], &w[1]));
+	assert_true(pkt_parse_fast_key(buf, (uint32_t)len, &keyed, &w[0], &w[1], false));
 	memcpy(want, &general.src, 4);
 	memcpy(want + 4, &general.dst, 4);
 	memcpy(want + 8, &general.sport, 2);
