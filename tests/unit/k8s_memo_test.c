@@ -143,6 +143,7 @@ static int teardown(void **state)
 	(void)state;
 	k8s_reconcile_incremental = true;
 	t_store_done(&store, &d);
+	k8s_mapping_decoded_clear();
 	return 0;
 }
 
@@ -172,6 +173,7 @@ static void assert_as_full_pass_n(unsigned int n_sources)
 	unsigned long b0 = k8s_reconcile_builds;
 
 	k8s_reconcile_incremental = false;
+	k8s_mapping_decoded_clear(); // every spec parsed again, not copied from the last parse
 	assert_int_equal(k8s_reconcile(&store, &params, &full), 0);
 	k8s_reconcile_incremental = true;
 	assert_int_equal(k8s_reconcile_builds - b0, n_sources); // all of them
@@ -536,6 +538,64 @@ static void an_endpoint_change_rebuilds_its_service_only(void **state)
 	assert_as_full_pass();
 }
 
+/* A Mapping rebuilt for an endpoint change has the same spec: it is not parsed again
+ * (k8s_mapping_parses), its parse is copied; a changed spec is parsed, once, and a spec the
+ * parser refuses is refused every time with the same message. Each set is what a full pass
+ * gives, whose specs are all parsed afresh. */
+static void an_unchanged_mapping_spec_is_parsed_once(void **state)
+{
+	(void)state;
+	unsigned long p0 = k8s_mapping_parses;
+	pass();
+	assert_int_equal(k8s_mapping_parses - p0, N_SVC + 1);
+	slice("svc-2-x", 2, 1u << 1);
+	p0 = k8s_mapping_parses;
+	assert_int_equal(pass(), 1);
+	assert_int_equal(k8s_mapping_parses - p0, 0);
+	assert_as_full_pass();
+	service(1, 80); // the Service: its Mapping rebuilt, not parsed
+	p0 = k8s_mapping_parses;
+	assert_int_equal(pass(), 1);
+	assert_int_equal(k8s_mapping_parses - p0, 0);
+
+	// Another port: a new spec text, parsed; back to the old one: a copy of its parse.
+	const char *fmt =
+		"{\"metadata\":{\"namespace\":\"t\",\"name\":\"svc-1\"},\"spec\":"
+		"{\"addresses\":[\"198.51.100.7\"],\"mode\":\"service\","
+		"\"serviceName\":\"svc-1\",\"ports\":[{\"port\":%u,\"servicePort\":80}]}}";
+	put(K8S_KIND_MAPPING, fmt, 1101u);
+	p0 = k8s_mapping_parses;
+	assert_int_equal(pass(), 1);
+	assert_int_equal(k8s_mapping_parses - p0, 1);
+	assert_int_equal(t_map(&d, "svc-1")->ports[0].port, 1101);
+	put(K8S_KIND_MAPPING, fmt, 1001u);
+	p0 = k8s_mapping_parses;
+	assert_int_equal(pass(), 1);
+	assert_int_equal(k8s_mapping_parses - p0, 0);
+	assert_int_equal(t_map(&d, "svc-1")->ports[0].port, 1001);
+	assert_string_equal(t_map(&d, "svc-1")->name, "svc-1");
+	assert_as_full_pass();
+
+	// Refused: not kept, parsed each time, the same message.
+	put(K8S_KIND_MAPPING, fmt, 70000u);
+	assert_int_equal(pass(), 1);
+	assert_false(res(&d, "svc-1")->valid);
+	char msg[K8S_MESSAGE_MAX];
+	snprintf(msg, sizeof(msg), "%s", res(&d, "svc-1")->message);
+	assert_non_null(strstr(msg, "spec.ports[0].port"));
+	assert_as_full_pass(); // the same message from a fresh parse
+	const json_t *obj = k8s_cache_get(&store.c[K8S_KIND_MAPPING], "t", "svc-1");
+	for (unsigned int i = 0; i < 2; i++) {
+		struct cfg_mapping m;
+		char err[K8S_MESSAGE_MAX];
+		uint8_t proto;
+		p0 = k8s_mapping_parses;
+		assert_int_equal(k8s_mapping_decode(obj, &m, &proto, err, sizeof(err)), -EINVAL);
+		assert_int_equal(k8s_mapping_parses - p0, 1); // not kept: parsed again
+		assert_string_equal(err, msg);
+	}
+}
+
 /* The EndpointSlice index by Service (k8s_memo_slices()) is kept from pass to pass while
  * slices only change in place; when a slice is added, deleted or the cache reordered
  * (deleted and put back, a relist in another order) it is built again: a Service reads every
@@ -789,6 +849,7 @@ static void an_endpoint_change_reaches_the_published_tables(void **state)
 	// Byte for byte what a full reconcile and a build without reuse give.
 	struct k8s_desired full = {0};
 	k8s_reconcile_incremental = false;
+	k8s_mapping_decoded_clear(); // every spec parsed again, not copied from the last parse
 	assert_int_equal(k8s_reconcile(&store, &params, &full), 0);
 	k8s_reconcile_incremental = true;
 	tables_reuse_maglev = false;
@@ -997,6 +1058,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_kept_slice_index_follows_the_cache_order, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(an_endpoint_change_rebuilds_its_service_only, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(an_unchanged_mapping_spec_is_parsed_once, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			a_pod_statefulset_or_service_change_rebuilds_its_readers, setup, teardown),
