@@ -596,6 +596,30 @@ static void an_unchanged_mapping_spec_is_parsed_once(void **state)
 	}
 }
 
+/* A rebuilt source's memo entry shares the result's advertised list (no copy of it per
+ * rebuild), which neither changes after: the next pass's result, taken from the memo, is
+ * that list, unchanged (a pass that fails the source replaces its list, not the memo's:
+ * isolating_a_memoed_source_leaves_the_memo_whole). Each set is what a full pass gives. */
+static void a_rebuilt_sources_memo_entry_shares_its_advertised_list(void **state)
+{
+	(void)state;
+	pass();
+	slice("svc-2-x", 2, 1u << 1); // svc-2 rebuilt
+	assert_int_equal(pass(), 1);
+	const struct k8s_memo_entry *e = k8s_memo_get(store.memo, K8S_KIND_MAPPING, "t/svc-2");
+	assert_non_null(e);
+	json_t *adv = res(&d, "svc-2")->advertised;
+	assert_ptr_equal(e->res.advertised, adv);
+	assert_int_equal(json_array_size(adv), 1);
+	json_t *want = json_deep_copy(adv);
+	assert_int_equal(pass(), 0);
+	assert_ptr_equal(res(&d, "svc-2")->advertised, e->res.advertised);
+	assert_true(json_equal(e->res.advertised, want));
+	assert_as_full_pass();
+	assert_true(json_equal(e->res.advertised, want));
+	json_decref(want);
+}
+
 /* The EndpointSlice index by Service (k8s_memo_slices()) is kept from pass to pass while
  * slices only change in place; when a slice is added, deleted or the cache reordered
  * (deleted and put back, a relist in another order) it is built again: a Service reads every
@@ -1061,6 +1085,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(an_unchanged_mapping_spec_is_parsed_once, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			a_rebuilt_sources_memo_entry_shares_its_advertised_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			a_pod_statefulset_or_service_change_rebuilds_its_readers, setup, teardown),
 		cmocka_unit_test_setup_teardown(
