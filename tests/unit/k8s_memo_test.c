@@ -993,6 +993,101 @@ static void a_status_write_echoed_by_the_watch_costs_no_reconcile_pass(void **st
 	k8s_reporter_fini(&rr);
 }
 
+/* k8s_report_status_built since the last call. */
+static unsigned long built(void)
+{
+	static unsigned long last;
+	unsigned long n = k8s_report_status_built - last;
+
+	last = k8s_report_status_built;
+	return n;
+}
+
+/* The echo of a status write is compared, not built again: the same result and pass give
+ * the status sent, which the echo now holds (the book forgets it as sent). What it holds is
+ * what a build gives: a status pass of another book over the same results submits nothing.
+ * A changed result, another publication error or another writer's status are built. */
+static void an_echoed_status_is_not_built_again(void **state)
+{
+	unsigned long patches;
+	char name[16];
+
+	(void)state;
+	pass();
+	built();
+	assert_int_equal(status_pass(true, &patches), N_SVC + 1);
+	assert_int_equal(built(), N_SVC + 1);
+	for (unsigned int i = 0; i < N_SVC; i++) {
+		snprintf(name, sizeof(name), "svc-%u", i);
+		assert_int_equal(modified(K8S_KIND_MAPPING, echo(name)), 0);
+	}
+	assert_int_equal(modified(K8S_KIND_MAPPING, echo("b")), 0);
+	assert_int_equal(status_pass(false, &patches), N_SVC + 1);
+	assert_int_equal(patches, 0);
+	assert_int_equal(built(), 0);
+	for (unsigned int i = 0; i < N_SVC; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "Mapping/t/svc-%u", i);
+		assert_null(json_object_get(json_object_get(rr.book, key), "sent"));
+	}
+
+	// Another writer's status before the echo: not ours, still sent; then put right.
+	slice("svc-2-x", 2, 7); // no ready endpoint: another status
+	pass();
+	assert_int_equal(status_pass(true, &patches), 1);
+	assert_int_equal(patches, 1);
+	assert_int_equal(built(), 1);
+	assert_int_equal(modified(K8S_KIND_MAPPING, with_status("svc-2", json_object())), 0);
+	assert_int_equal(status_pass(false, &patches), 1);
+	assert_int_equal(patches, 0);
+	assert_int_equal(built(), 0);
+	assert_int_equal(modified(K8S_KIND_MAPPING, echo("svc-2")), 0);
+	assert_int_equal(status_pass(false, &patches), 1);
+	assert_int_equal(patches, 0);
+	assert_int_equal(built(), 0);
+	assert_int_equal(modified(K8S_KIND_MAPPING, with_status("svc-2", json_object())), 0);
+	assert_int_equal(status_pass(false, &patches), 1);
+	assert_int_equal(patches, 1);
+	assert_int_equal(built(), 1);
+	assert_int_equal(modified(K8S_KIND_MAPPING, echo("svc-2")), 0);
+	assert_int_equal(status_pass(false, &patches), 1);
+	assert_int_equal(built(), 0);
+
+	// Another book (every status built from the cached one): nothing to submit.
+	struct k8s_reporter saved = rr;
+	memset(&rr, 0, sizeof(rr));
+	pass();
+	assert_int_equal(status_pass(true, &patches), N_SVC + 1);
+	assert_int_equal(patches, 0);
+	assert_int_equal(built(), N_SVC + 1);
+	k8s_reporter_fini(&rr);
+	rr = saved;
+
+	// A publication error: every status built again.
+	struct k8s_report rep = {.generation = 1, .publish_error = "no room"};
+	pass();
+	k8s_report_run(&rr, &rep, &store, &d);
+	assert_int_equal(built(), N_SVC + 1);
+
+	// Inputs too long to be kept whole (an error of 3000 bytes): built every time.
+	char *err = malloc(3001);
+	assert_non_null(err);
+	memset(err, 'e', 3000);
+	err[3000] = '\0';
+	rep.publish_error = err;
+	for (unsigned int round = 0; round < 2; round++) {
+		pass();
+		k8s_report_run(&rr, &rep, &store, &d);
+		assert_int_equal(built(), N_SVC + 1);
+		for (unsigned int i = 0; round == 0 && i < N_SVC; i++) {
+			snprintf(name, sizeof(name), "svc-%u", i); // echoed: compared next
+			assert_int_equal(modified(K8S_KIND_MAPPING, echo(name)), 0);
+		}
+	}
+	free(err);
+	k8s_reporter_fini(&rr);
+}
+
 /* The status pass after a reconcile gives to their status writer only the results that
  * changed or whose objects changed since the last pass; the first pass, every one. */
 static void the_status_pass_reports_only_what_changed(void **state)
@@ -1061,6 +1156,8 @@ int main(void)
 			a_status_write_echoed_by_the_watch_costs_no_reconcile_pass, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(the_status_pass_reports_only_what_changed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(an_echoed_status_is_not_built_again, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			memoed_mappings_share_the_memos_backends_for_as_long_as_the_set_lives,
