@@ -68,7 +68,7 @@ static struct {
 	char publish_err[512];
 	char publish_status[256]; /* publish_err without names, for every object's status */
 	uint64_t retry_ms;
-	/* the status pass: the book, per source object "Kind/ns/name" ({fp, gen, sent, ev,
+	/* the status pass: the book, per source object "Kind/ns/name" ({fp, gen, sent, in, ev,
 	 * log}), and the last results */
 	struct k8s_reporter rr;
 } k;

@@ -9,6 +9,7 @@
  * required, as in the CRD.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,78 @@ static void spec_message(const char *in, char *out, size_t len)
 	snprintf(out, len, "%s", in);
 }
 
+unsigned long k8s_mapping_parses;
+
+/*
+ * The specs parsed, by their text (the dumped spec the parser reads, compared whole: the
+ * cache's keys): an endpoint change rebuilds a Mapping whose spec did not change, and the
+ * parse is most of its decode. The parser reads nothing but the text, so a spec text parsed
+ * once gives the same mapping every time. Only specs the parser took are kept; at most
+ * DECODED_MAX, all forgotten when one more comes (a spec that changes makes a new text, the
+ * old one stays until then). Control thread.
+ */
+#define DECODED_MAX 16384
+static json_t *decoded; /* text → json_integer(struct cfg_mapping *) */
+
+static struct cfg_mapping *decoded_of(const json_t *v)
+{
+	return (struct cfg_mapping *)(intptr_t)json_integer_value(v);
+}
+
+void k8s_mapping_decoded_clear(void)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(decoded, k, v) {
+		cfg_mapping_free(decoded_of(v));
+		free(decoded_of(v));
+	}
+	json_decref(decoded);
+	decoded = NULL;
+}
+
+/* Keep @p m, parsed from @p text (a copy; without memory, nothing). */
+static void decoded_put(const char *text, const struct cfg_mapping *m)
+{
+	struct cfg_mapping *c;
+
+	if (decoded && json_object_size(decoded) >= DECODED_MAX)
+		k8s_mapping_decoded_clear();
+	if (!decoded && !(decoded = json_object()))
+		return;
+	if (!(c = malloc(sizeof(*c))))
+		return;
+	if (cfg_mapping_copy(c, m) < 0) {
+		free(c);
+		return;
+	}
+	if (json_object_set_new(decoded, text, json_integer((json_int_t)(intptr_t)c)) < 0) {
+		cfg_mapping_free(c);
+		free(c);
+	}
+}
+
+/* cfg_mapping_parse() of @p text, or the copy of what it gave before. */
+static int spec_parse(const char *text, struct cfg_mapping *m, char *msg, size_t len)
+{
+	json_t *v = decoded ? json_object_get(decoded, text) : NULL;
+	int rc;
+
+	if (v) {
+		if (cfg_mapping_copy(m, decoded_of(v)) < 0) {
+			memset(m, 0, sizeof(*m));
+			return -ENOMEM;
+		}
+		return 0;
+	}
+	k8s_mapping_parses++;
+	rc = cfg_mapping_parse("spec", text, strlen(text), m, msg, len);
+	if (rc == 0)
+		decoded_put(text, m);
+	return rc;
+}
+
 int k8s_mapping_decode(const json_t *obj, struct cfg_mapping *m, uint8_t *proto, char *err,
 		       size_t errlen)
 {
@@ -101,8 +174,10 @@ int k8s_mapping_decode(const json_t *obj, struct cfg_mapping *m, uint8_t *proto,
 	json_decref(f);
 	if (!text)
 		return -ENOMEM;
-	rc = cfg_mapping_parse("spec", text, strlen(text), m, msg, sizeof(msg));
+	rc = spec_parse(text, m, msg, sizeof(msg));
 	free(text);
+	if (rc == -ENOMEM)
+		return rc;
 	if (rc < 0) {
 		spec_message(msg, err, errlen);
 		return rc;

@@ -401,7 +401,9 @@ uint64_t k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
 	e->source = r != NULL;
 	if (r) {
 		e->res = *r;
-		e->res.advertised = json_deep_copy(r->advertised);
+		// Shared with the result, as memo_emit() shares it: neither changes it (a pass
+		// replaces a failed result's list, k8s_desired_isolate()).
+		e->res.advertised = json_incref(r->advertised);
 		if (!e->res.advertised)
 			goto fail;
 	}
@@ -410,7 +412,7 @@ uint64_t k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
 	for (; e->n_maps < n; e->n_maps++)
 		if (cfg_mapping_copy(&e->maps[e->n_maps], &maps[e->n_maps]) < 0)
 			goto fail;
-	e->deps = deps ? json_deep_copy(deps) : json_array();
+	e->deps = deps ? json_incref(deps) : json_array(); // the build drops its own after
 	e->dep_kinds = dep_kinds;
 	if (!e->deps)
 		goto fail;

@@ -59,8 +59,9 @@ const struct k8s_memo_entry *k8s_memo_get(struct k8s_memo *m, enum k8s_kind kind
 
 /**
  * Keep what the build of object @p key of @p kind gave: @p r (NULL: not a source; its
- * advertised entries are copied) and its @p n mappings @p maps (copied), read @p deps
- * (borrowed) and @p dep_kinds. Without memory nothing is kept (it is recomputed next pass).
+ * advertised list is shared, a reference taken: changed by neither after) and its @p n
+ * mappings @p maps (copied), read @p deps (a reference taken: not changed after) and
+ * @p dep_kinds. Without memory nothing is kept (it is recomputed next pass).
  * @return the kept mappings' first id (struct k8s_memo_entry.first_id), or 0: not kept.
  */
 /** k8s_memo_get() lookups by key since start (tests: k8s_memo_get_at() finds most by place). */

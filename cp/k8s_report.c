@@ -84,19 +84,53 @@ bool k8s_report_status_due(const struct k8s_report *rep, json_t *entry, const js
 	return true;
 }
 
+unsigned long k8s_report_status_built;
+
+/* Into @p buf: everything k8s_status_build() reads of @p r and the pass but the transition
+ * times and the advertised list (strings with their lengths: two different inputs never make
+ * the same text). */
+static void status_inputs(const struct k8s_result *r, bool programmed, uint64_t gen,
+			  const char *publish_error, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%d%d%d%d %u %u %lld %llu %c%zu:%s %zu:%s %zu:%s %zu:%s %zu:%s",
+			 r->valid, r->conflict, r->accepted, programmed, r->n_ports,
+			 r->n_ports_ready, (long long)r->generation, (unsigned long long)gen,
+			 publish_error ? 's' : 'n', publish_error ? strlen(publish_error) : 0,
+			 publish_error ? publish_error : "", strlen(r->reason), r->reason,
+			 strlen(r->message), r->message, strlen(r->conflict_message),
+			 r->conflict_message, strlen(r->unsupported), r->unsupported);
+
+	if (n < 0 || (size_t)n >= len) // cut: not the whole input, never compared
+		buf[0] = '\0';
+}
+
 void k8s_report_status(const struct k8s_report *rep, const struct k8s_result *r, json_t *entry,
 		       bool programmed, const char *key)
 {
 	json_t *obj = k8s_cache_get(&rep->store->c[r->kind], r->ns, r->name);
 	json_t *cur = json_object_get(obj, "status"), *sent, *want;
-	char path[512], summary[1024];
+	const uint64_t gen = (uint64_t)json_integer_value(json_object_get(entry, "gen"));
+	char path[512], summary[1024], in[4 * K8S_MESSAGE_MAX + 128];
 
 	// Transition times come from what we last sent if the cache has not caught up yet,
 	// so that an unchanged condition keeps its time and the same patch is not sent twice.
 	sent = json_object_get(json_object_get(entry, "sent"), "status");
-	want = k8s_status_build(r, sent ? sent : cur, programmed,
-				(uint64_t)json_integer_value(json_object_get(entry, "gen")),
-				rep->publish_error, k8s_wall_us());
+	status_inputs(r, programmed, gen, rep->publish_error, in, sizeof(in));
+	// The same inputs as the status sent, built from it: that status again, each condition
+	// with its time (the echo of our write, a touched object whose result did not change).
+	// What follows would find it said (delete "sent") or sent already (nothing): so here.
+	json_t *adv = json_object_get(sent, "advertised");
+	if (in[0] && json_is_object(sent) && json_is_array(adv) &&
+	    strcmp(k8s_str(entry, "in", NULL), in) == 0 &&
+	    (programmed && r->accepted ? json_equal(adv, r->advertised)
+				       : json_array_size(adv) == 0)) {
+		if (k8s_status_same(cur, sent))
+			json_object_del(entry, "sent");
+		return;
+	}
+	k8s_report_status_built++;
+	want = k8s_status_build(r, sent ? sent : cur, programmed, gen, rep->publish_error,
+				k8s_wall_us());
 	if (!want)
 		return;
 	k8s_status_summary(want, true, summary, sizeof(summary));
@@ -106,6 +140,8 @@ void k8s_report_status(const struct k8s_report *rep, const struct k8s_result *r,
 	snprintf(summary, sizeof(summary), "%s status", key);
 	k8s_report_patch(rep, entry, strcat(k8s_result_path(r, path, sizeof(path) - 8), "/status"),
 			 patch, summary);
+	// What the status sent ("sent", if the writer took it) was built from.
+	json_object_set_new(entry, "in", json_string(in));
 }
 
 void k8s_report_annotation(const struct k8s_report *rep, const struct k8s_result *r, json_t *entry,

@@ -30,8 +30,8 @@ struct k8s_report {
 	struct k8s_writer *writer;     /**< where patches go (API mode) */
 	bool offline;		       /**< offline mode (--manifests): log, write nothing */
 	const char *publish_error;     /**< why the tables could not be published, or NULL */
-	json_t *book;	      /**< per object key: {fp, gen, sent, ev, log}, kept across passes */
-	json_t *seen;	      /**< keys reported in this pass: the others are forgotten after it */
+	json_t *book; /**< per object key: {fp, gen, sent, in, ev, log}, kept across passes */
+	json_t *seen; /**< keys reported in this pass: the others are forgotten after it */
 	const char *identity; /**< the reporting component of our Events */
 	uint64_t generation;  /**< the tables generation that published (the results' "gen") */
 };
@@ -42,7 +42,7 @@ struct k8s_report {
  * published mappings use (the AddressPools' status).
  */
 struct k8s_reporter {
-	json_t *book;		 /**< per object key: {fp, gen, sent, ev, log}; owned */
+	json_t *book;		 /**< per object key: {fp, gen, sent, in, ev, log}; owned */
 	struct k8s_result *last; /**< the last pass's results, owned (taken from its set) */
 	unsigned int n_last;	 /**< entries in @c last */
 	/** the AddressPools' used addresses of the last pass; NULL without AddressPools (not
@@ -65,6 +65,9 @@ extern unsigned long k8s_report_written;
 extern unsigned long k8s_report_patches;
 /** Results a status pass looked at, whether given to their writer or not (tests, bench). */
 extern unsigned long k8s_report_visited;
+/** Statuses k8s_report_status() built (k8s_status_build()), since start: not when the
+ *  status it last sent is what it would build (tests). */
+extern unsigned long k8s_report_status_built;
 
 /**
  * One status pass after a reconcile (@p d, its set: its results are taken, d->res NULL

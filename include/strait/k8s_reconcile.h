@@ -256,6 +256,13 @@ int k8s_portmap_parse(const json_t *sts, struct k8s_portmap_spec *spec, char *er
 int k8s_mapping_decode(const json_t *obj, struct cfg_mapping *m, uint8_t *proto, char *err,
 		       size_t errlen);
 
+/** Mapping specs parsed by the config file's parser since start: k8s_mapping_decode() parses
+ *  a spec text only the first time it sees it, and copies what it kept after (tests). */
+extern unsigned long k8s_mapping_parses;
+
+/** Forget the specs k8s_mapping_decode() kept (tests; it forgets them itself past a bound). */
+void k8s_mapping_decoded_clear(void);
+
 /** The spec.loadBalancerClass of the LoadBalancer Services strait serves. */
 #define K8S_LB_CLASS "strait.io/gateway"
 /** Service annotations: the address (as spec.loadBalancerIP), the address pool to allocate

@@ -223,6 +223,7 @@ static json_t *churn_next(struct objs *o)
 static uint64_t now_ns(void);
 static uint64_t reconcile_ns, replace_ns; /* summed over the churn's publications */
 static uint64_t cpu_ns;			  /* the control thread's CPU time in them */
+static uint64_t reconcile_cpu_ns;	  /* of which in k8s_reconcile() */
 
 /* The calling thread's CPU time: what the control thread used, whatever else ran. */
 static uint64_t thread_cpu_ns(void)
@@ -265,6 +266,7 @@ static int reconcile_publish(struct k8s_store *s, unsigned int *n_maps)
 	if ((rc = k8s_reconcile(s, &p, &d)) < 0)
 		return rc;
 	t1 = now_ns();
+	reconcile_cpu_ns += thread_cpu_ns() - c0;
 	rc = cp_mappings_replace_ids(CP_SRC_K8S, d.maps, d.ids, d.n_maps, err, sizeof(err));
 	reconcile_ns += t1 - t0;
 	replace_ns += now_ns() - t1;
@@ -880,7 +882,7 @@ int main(int argc, char **argv)
 	uint64_t built = 0, reused = 0, shared = 0;
 	unsigned long builds0 = k8s_reconcile_builds, copied0 = k8s_reconcile_copied;
 	unsigned long asked0 = k8s_reconcile_ours_asked;
-	reconcile_ns = replace_ns = cpu_ns = 0;
+	reconcile_ns = replace_ns = cpu_ns = reconcile_cpu_ns = 0;
 	srand(opt.seed);
 	while (done < opt.changes) {
 		unsigned int n = opt.changes - done < opt.burst ? opt.changes - done : opt.burst;
@@ -925,7 +927,7 @@ int main(int argc, char **argv)
 		       "cpu_ms_per_publication=%.2f sources_built_per_publication=%.1f "
 		       "maglev_built=%" PRIu64 " maglev_reused=%" PRIu64
 		       " svc_table_shared=%" PRIu64 " memo_copied_per_publication=%.1f "
-		       "ours_asked_per_publication=%.1f\n",
+		       "ours_asked_per_publication=%.1f reconcile_cpu_ms_per_publication=%.2f\n",
 		       opt.changes, opt.burst, gens, opt.changes / ((double)(c1 - c0) / 1e9),
 		       gens ? (double)busy / 1e6 / (double)gens : 0.0, (double)p50 / 1e6,
 		       (double)p99 / 1e6, gens ? (double)reconcile_ns / 1e6 / (double)gens : 0.0,
@@ -934,7 +936,8 @@ int main(int argc, char **argv)
 		       gens ? (double)(k8s_reconcile_builds - builds0) / (double)gens : 0.0, built,
 		       reused, shared,
 		       gens ? (double)(k8s_reconcile_copied - copied0) / (double)gens : 0.0,
-		       gens ? (double)(k8s_reconcile_ours_asked - asked0) / (double)gens : 0.0);
+		       gens ? (double)(k8s_reconcile_ours_asked - asked0) / (double)gens : 0.0,
+		       gens ? (double)reconcile_cpu_ns / 1e6 / (double)gens : 0.0);
 		printf("bench case=cp-scale phase=churn-status old_status=%s generations=%" PRIu64
 		       " status_cpu_ms_per_publication=%.3f results_written_per_publication=%.1f "
 		       "patches_per_publication=%.2f echoes_per_publication=%.2f "

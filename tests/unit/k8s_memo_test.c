@@ -143,6 +143,7 @@ static int teardown(void **state)
 	(void)state;
 	k8s_reconcile_incremental = true;
 	t_store_done(&store, &d);
+	k8s_mapping_decoded_clear();
 	return 0;
 }
 
@@ -172,6 +173,7 @@ static void assert_as_full_pass_n(unsigned int n_sources)
 	unsigned long b0 = k8s_reconcile_builds;
 
 	k8s_reconcile_incremental = false;
+	k8s_mapping_decoded_clear(); // every spec parsed again, not copied from the last parse
 	assert_int_equal(k8s_reconcile(&store, &params, &full), 0);
 	k8s_reconcile_incremental = true;
 	assert_int_equal(k8s_reconcile_builds - b0, n_sources); // all of them
@@ -536,6 +538,88 @@ static void an_endpoint_change_rebuilds_its_service_only(void **state)
 	assert_as_full_pass();
 }
 
+/* A Mapping rebuilt for an endpoint change has the same spec: it is not parsed again
+ * (k8s_mapping_parses), its parse is copied; a changed spec is parsed, once, and a spec the
+ * parser refuses is refused every time with the same message. Each set is what a full pass
+ * gives, whose specs are all parsed afresh. */
+static void an_unchanged_mapping_spec_is_parsed_once(void **state)
+{
+	(void)state;
+	unsigned long p0 = k8s_mapping_parses;
+	pass();
+	assert_int_equal(k8s_mapping_parses - p0, N_SVC + 1);
+	slice("svc-2-x", 2, 1u << 1);
+	p0 = k8s_mapping_parses;
+	assert_int_equal(pass(), 1);
+	assert_int_equal(k8s_mapping_parses - p0, 0);
+	assert_as_full_pass();
+	service(1, 80); // the Service: its Mapping rebuilt, not parsed
+	p0 = k8s_mapping_parses;
+	assert_int_equal(pass(), 1);
+	assert_int_equal(k8s_mapping_parses - p0, 0);
+
+	// Another port: a new spec text, parsed; back to the old one: a copy of its parse.
+	const char *fmt =
+		"{\"metadata\":{\"namespace\":\"t\",\"name\":\"svc-1\"},\"spec\":"
+		"{\"addresses\":[\"198.51.100.7\"],\"mode\":\"service\","
+		"\"serviceName\":\"svc-1\",\"ports\":[{\"port\":%u,\"servicePort\":80}]}}";
+	put(K8S_KIND_MAPPING, fmt, 1101u);
+	p0 = k8s_mapping_parses;
+	assert_int_equal(pass(), 1);
+	assert_int_equal(k8s_mapping_parses - p0, 1);
+	assert_int_equal(t_map(&d, "svc-1")->ports[0].port, 1101);
+	put(K8S_KIND_MAPPING, fmt, 1001u);
+	p0 = k8s_mapping_parses;
+	assert_int_equal(pass(), 1);
+	assert_int_equal(k8s_mapping_parses - p0, 0);
+	assert_int_equal(t_map(&d, "svc-1")->ports[0].port, 1001);
+	assert_string_equal(t_map(&d, "svc-1")->name, "svc-1");
+	assert_as_full_pass();
+
+	// Refused: not kept, parsed each time, the same message.
+	put(K8S_KIND_MAPPING, fmt, 70000u);
+	assert_int_equal(pass(), 1);
+	assert_false(res(&d, "svc-1")->valid);
+	char msg[K8S_MESSAGE_MAX];
+	snprintf(msg, sizeof(msg), "%s", res(&d, "svc-1")->message);
+	assert_non_null(strstr(msg, "spec.ports[0].port"));
+	assert_as_full_pass(); // the same message from a fresh parse
+	const json_t *obj = k8s_cache_get(&store.c[K8S_KIND_MAPPING], "t", "svc-1");
+	for (unsigned int i = 0; i < 2; i++) {
+		struct cfg_mapping m;
+		char err[K8S_MESSAGE_MAX];
+		uint8_t proto;
+		p0 = k8s_mapping_parses;
+		assert_int_equal(k8s_mapping_decode(obj, &m, &proto, err, sizeof(err)), -EINVAL);
+		assert_int_equal(k8s_mapping_parses - p0, 1); // not kept: parsed again
+		assert_string_equal(err, msg);
+	}
+}
+
+/* A rebuilt source's memo entry shares the result's advertised list (no copy of it per
+ * rebuild), which neither changes after: the next pass's result, taken from the memo, is
+ * that list, unchanged (a pass that fails the source replaces its list, not the memo's:
+ * isolating_a_memoed_source_leaves_the_memo_whole). Each set is what a full pass gives. */
+static void a_rebuilt_sources_memo_entry_shares_its_advertised_list(void **state)
+{
+	(void)state;
+	pass();
+	slice("svc-2-x", 2, 1u << 1); // svc-2 rebuilt
+	assert_int_equal(pass(), 1);
+	const struct k8s_memo_entry *e = k8s_memo_get(store.memo, K8S_KIND_MAPPING, "t/svc-2");
+	assert_non_null(e);
+	json_t *adv = res(&d, "svc-2")->advertised;
+	assert_ptr_equal(e->res.advertised, adv);
+	assert_int_equal(json_array_size(adv), 1);
+	json_t *want = json_deep_copy(adv);
+	assert_int_equal(pass(), 0);
+	assert_ptr_equal(res(&d, "svc-2")->advertised, e->res.advertised);
+	assert_true(json_equal(e->res.advertised, want));
+	assert_as_full_pass();
+	assert_true(json_equal(e->res.advertised, want));
+	json_decref(want);
+}
+
 /* The EndpointSlice index by Service (k8s_memo_slices()) is kept from pass to pass while
  * slices only change in place; when a slice is added, deleted or the cache reordered
  * (deleted and put back, a relist in another order) it is built again: a Service reads every
@@ -789,6 +873,7 @@ static void an_endpoint_change_reaches_the_published_tables(void **state)
 	// Byte for byte what a full reconcile and a build without reuse give.
 	struct k8s_desired full = {0};
 	k8s_reconcile_incremental = false;
+	k8s_mapping_decoded_clear(); // every spec parsed again, not copied from the last parse
 	assert_int_equal(k8s_reconcile(&store, &params, &full), 0);
 	k8s_reconcile_incremental = true;
 	tables_reuse_maglev = false;
@@ -908,6 +993,101 @@ static void a_status_write_echoed_by_the_watch_costs_no_reconcile_pass(void **st
 	k8s_reporter_fini(&rr);
 }
 
+/* k8s_report_status_built since the last call. */
+static unsigned long built(void)
+{
+	static unsigned long last;
+	unsigned long n = k8s_report_status_built - last;
+
+	last = k8s_report_status_built;
+	return n;
+}
+
+/* The echo of a status write is compared, not built again: the same result and pass give
+ * the status sent, which the echo now holds (the book forgets it as sent). What it holds is
+ * what a build gives: a status pass of another book over the same results submits nothing.
+ * A changed result, another publication error or another writer's status are built. */
+static void an_echoed_status_is_not_built_again(void **state)
+{
+	unsigned long patches;
+	char name[16];
+
+	(void)state;
+	pass();
+	built();
+	assert_int_equal(status_pass(true, &patches), N_SVC + 1);
+	assert_int_equal(built(), N_SVC + 1);
+	for (unsigned int i = 0; i < N_SVC; i++) {
+		snprintf(name, sizeof(name), "svc-%u", i);
+		assert_int_equal(modified(K8S_KIND_MAPPING, echo(name)), 0);
+	}
+	assert_int_equal(modified(K8S_KIND_MAPPING, echo("b")), 0);
+	assert_int_equal(status_pass(false, &patches), N_SVC + 1);
+	assert_int_equal(patches, 0);
+	assert_int_equal(built(), 0);
+	for (unsigned int i = 0; i < N_SVC; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "Mapping/t/svc-%u", i);
+		assert_null(json_object_get(json_object_get(rr.book, key), "sent"));
+	}
+
+	// Another writer's status before the echo: not ours, still sent; then put right.
+	slice("svc-2-x", 2, 7); // no ready endpoint: another status
+	pass();
+	assert_int_equal(status_pass(true, &patches), 1);
+	assert_int_equal(patches, 1);
+	assert_int_equal(built(), 1);
+	assert_int_equal(modified(K8S_KIND_MAPPING, with_status("svc-2", json_object())), 0);
+	assert_int_equal(status_pass(false, &patches), 1);
+	assert_int_equal(patches, 0);
+	assert_int_equal(built(), 0);
+	assert_int_equal(modified(K8S_KIND_MAPPING, echo("svc-2")), 0);
+	assert_int_equal(status_pass(false, &patches), 1);
+	assert_int_equal(patches, 0);
+	assert_int_equal(built(), 0);
+	assert_int_equal(modified(K8S_KIND_MAPPING, with_status("svc-2", json_object())), 0);
+	assert_int_equal(status_pass(false, &patches), 1);
+	assert_int_equal(patches, 1);
+	assert_int_equal(built(), 1);
+	assert_int_equal(modified(K8S_KIND_MAPPING, echo("svc-2")), 0);
+	assert_int_equal(status_pass(false, &patches), 1);
+	assert_int_equal(built(), 0);
+
+	// Another book (every status built from the cached one): nothing to submit.
+	struct k8s_reporter saved = rr;
+	memset(&rr, 0, sizeof(rr));
+	pass();
+	assert_int_equal(status_pass(true, &patches), N_SVC + 1);
+	assert_int_equal(patches, 0);
+	assert_int_equal(built(), N_SVC + 1);
+	k8s_reporter_fini(&rr);
+	rr = saved;
+
+	// A publication error: every status built again.
+	struct k8s_report rep = {.generation = 1, .publish_error = "no room"};
+	pass();
+	k8s_report_run(&rr, &rep, &store, &d);
+	assert_int_equal(built(), N_SVC + 1);
+
+	// Inputs too long to be kept whole (an error of 3000 bytes): built every time.
+	char *err = malloc(3001);
+	assert_non_null(err);
+	memset(err, 'e', 3000);
+	err[3000] = '\0';
+	rep.publish_error = err;
+	for (unsigned int round = 0; round < 2; round++) {
+		pass();
+		k8s_report_run(&rr, &rep, &store, &d);
+		assert_int_equal(built(), N_SVC + 1);
+		for (unsigned int i = 0; round == 0 && i < N_SVC; i++) {
+			snprintf(name, sizeof(name), "svc-%u", i); // echoed: compared next
+			assert_int_equal(modified(K8S_KIND_MAPPING, echo(name)), 0);
+		}
+	}
+	free(err);
+	k8s_reporter_fini(&rr);
+}
+
 /* The status pass after a reconcile gives to their status writer only the results that
  * changed or whose objects changed since the last pass; the first pass, every one. */
 static void the_status_pass_reports_only_what_changed(void **state)
@@ -977,6 +1157,8 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(the_status_pass_reports_only_what_changed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(an_echoed_status_is_not_built_again, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(
 			memoed_mappings_share_the_memos_backends_for_as_long_as_the_set_lives,
 			setup, teardown),
@@ -998,6 +1180,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(an_endpoint_change_rebuilds_its_service_only, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(an_unchanged_mapping_spec_is_parsed_once, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			a_rebuilt_sources_memo_entry_shares_its_advertised_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			a_pod_statefulset_or_service_change_rebuilds_its_readers, setup, teardown),
 		cmocka_unit_test_setup_teardown(
