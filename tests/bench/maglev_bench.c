@@ -46,6 +46,8 @@ int main(int argc, char **argv)
 	    !maglev_table_size_ok(m)) {
 		fprintf(stderr, "usage: maglev_bench [M (%s) [N [BUILDS [WEIGHT]]]]\n",
 			MAGLEV_TABLE_SIZES);
+		free(b);
+		free(t);
 		return 2;
 	}
 	for (unsigned int k = 0; k < builds; k++) {
@@ -58,8 +60,11 @@ int main(int argc, char **argv)
 						       .weight = (uint16_t)weight};
 		}
 		double t0 = now_us();
-		if (maglev_build(b, n, table, m) != 0)
+		if (maglev_build(b, n, table, m) != 0) {
+			free(b);
+			free(t);
 			return 1;
+		}
 		t[k] = now_us() - t0;
 	}
 	qsort(t, builds, sizeof(*t), cmp_double);
