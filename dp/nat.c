@@ -174,22 +174,24 @@ static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf 
 	dp_tx_enqueue_room(w, port, mb); // the burst made room (dp_tx_room())
 }
 
-/* nat_forward() of a TCP or UDP packet (@p proto, a constant) that is no fragment and has an
- * IPv4 header of 20 bytes after the Ethernet header (PKT_PLAIN()): its offsets are constants. */
-static __rte_always_inline void nat_forward_plain(struct dp_worker *w, struct rte_mbuf *mb,
-						  const struct pkt_meta *m, struct nat_session *se,
-						  uint32_t idx, int dir, uint32_t now, uint32_t gen,
-						  uint8_t *frame, const uint8_t proto)
+/* A packet of session @p se (@p idx) in direction @p dir: the TCP flags and, for RST and FIN,
+ * the sequence window when @p tcp (a refused segment is dropped and changes nothing), then
+ * the session's and the mapping's counters. @p l3_off, @p l4_off: constants in the plain copy.
+ * @return false when dropped. */
+static __rte_always_inline bool nat_track_count(struct dp_worker *w, struct rte_mbuf *mb,
+						const struct pkt_meta *m, struct nat_session *se,
+						uint32_t idx, int dir, uint32_t now, uint8_t *frame,
+						bool tcp, uint32_t l3_off, uint32_t l4_off)
 {
 	struct dp_map_stats *ms = &w->stats.map[se->slot];
 
-	if (proto == IPPROTO_TCP) {
-		struct rte_tcp_hdr *th = (void *)(frame + PKT_PLAIN_L4);
-		int why = nat_tcp_track(se, &w->sess.td[idx], dir, th,
-					m->ip_len - (PKT_PLAIN_L4 - PKT_PLAIN_L3));
+	if (tcp) {
+		struct rte_tcp_hdr *th = (void *)(frame + l4_off);
+		int why =
+			nat_tcp_track(se, &w->sess.td[idx], dir, th, m->ip_len - (l4_off - l3_off));
 		if (unlikely(why)) {
 			dp_drop(w, mb, (enum dp_drop)why);
-			return;
+			return false;
 		}
 	}
 	se->last_seen = now;
@@ -197,6 +199,19 @@ static __rte_always_inline void nat_forward_plain(struct dp_worker *w, struct rt
 	se->bytes[dir] += m->ip_len;
 	ms->pkts[dir]++;
 	ms->bytes[dir] += m->ip_len;
+	return true;
+}
+
+/* nat_forward() of a TCP or UDP packet (@p proto, a constant) that is no fragment and has an
+ * IPv4 header of 20 bytes after the Ethernet header (PKT_PLAIN()): its offsets are constants. */
+static __rte_always_inline void nat_forward_plain(struct dp_worker *w, struct rte_mbuf *mb,
+						  const struct pkt_meta *m, struct nat_session *se,
+						  uint32_t idx, int dir, uint32_t now, uint32_t gen,
+						  uint8_t *frame, const uint8_t proto)
+{
+	if (!nat_track_count(w, mb, m, se, idx, dir, now, frame, proto == IPPROTO_TCP, PKT_PLAIN_L3,
+			     PKT_PLAIN_L4))
+		return;
 	nat_rewrite(frame, PKT_PLAIN_L3, PKT_PLAIN_L4, proto, se, dir, false);
 	nat_output(w, mb, frame, se->adj[dir], gen);
 }
@@ -229,22 +244,9 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 			return;
 		}
 	}
-	struct dp_map_stats *ms = &w->stats.map[se->slot];
-	// Flags and, for RST and FIN, the sequence window; a refused segment changes nothing.
-	if (!later && m->proto == IPPROTO_TCP) {
-		struct rte_tcp_hdr *th = (void *)(frame + m->l4_off);
-		int why = nat_tcp_track(se, &w->sess.td[idx], dir, th,
-					m->ip_len - (uint32_t)(m->l4_off - m->l3_off));
-		if (unlikely(why)) {
-			dp_drop(w, mb, (enum dp_drop)why);
-			return;
-		}
-	}
-	se->last_seen = now;
-	se->pkts[dir]++;
-	se->bytes[dir] += m->ip_len;
-	ms->pkts[dir]++;
-	ms->bytes[dir] += m->ip_len;
+	if (!nat_track_count(w, mb, m, se, idx, dir, now, frame, !later && m->proto == IPPROTO_TCP,
+			     m->l3_off, m->l4_off))
+		return;
 	if (unlikely(m->frag != FRAG_NONE)) {
 		if (!later)
 			frag_remember(w, m, idx, dir);
