@@ -195,7 +195,8 @@ probe:
 	// a mod m as a - q * m with q = a * floor(2^32 / m) >> 32, floor(a / m) or one less, for
 	// a < 2^32 (m < 2^16): one multiply instead of a division.
 	minv = (uint32_t)((1ull << 32) / m);
-	while (filled < m) {
+	// n_empty is m - filled: every entry not taken was listed, and each turn takes one.
+	while (filled < m && n_empty > 0) {
 		const struct maglev_perm *p = &pm[i];
 		uint32_t best = UINT32_MAX, at = 0;
 
