@@ -355,6 +355,15 @@ static int u64_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The @p pct-th percentile of @p n > 0 values, sorted in place. */
+static uint64_t percentile(uint64_t *v, unsigned int n, unsigned int pct)
+{
+	uint64_t i = (uint64_t)n * pct / 100;
+
+	qsort(v, n, sizeof(*v), u64_cmp);
+	return v[i < n ? i : n - 1];
+}
+
 static int ptr_cmp(const void *a, const void *b)
 {
 	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
@@ -523,18 +532,15 @@ static int churn_at_rate(struct k8s_store *store, struct objs *o)
 	uint64_t cpu = thread_cpu_ns() - cpu0 - gen_cpu, gens = cp_generation() - gen0;
 	double secs = (double)(last - c0) / 1e9;
 
-	qsort(lat, opt.changes, sizeof(*lat), u64_cmp);
+	const uint64_t p50 = percentile(lat, opt.changes, 50),
+		       p99 = percentile(lat, opt.changes, 99);
 	printf("bench case=cp-scale phase=churn-rate offered_per_s=%.0f changes=%u "
 	       "applied_per_s=%.0f generations=%" PRIu64 " burst_mean=%.1f burst_max=%" PRIu64
 	       " p50_arrival_to_worker_ms=%.2f p99_arrival_to_worker_ms=%.2f "
 	       "cpu_ms_per_publication=%.2f cpu_share=%.2f generator_cpu_ms=%.1f\n",
 	       opt.rate, opt.changes, secs > 0 ? opt.changes / secs : 0.0, gens,
-	       gens ? (double)opt.changes / (double)gens : 0.0, max_burst,
-	       (double)lat[opt.changes / 2] / 1e6,
-	       (double)lat[(opt.changes * 99ull) / 100 < opt.changes ? (opt.changes * 99ull) / 100
-								     : opt.changes - 1] /
-		       1e6,
-	       gens ? (double)cpu / 1e6 / (double)gens : 0.0,
+	       gens ? (double)opt.changes / (double)gens : 0.0, max_burst, (double)p50 / 1e6,
+	       (double)p99 / 1e6, gens ? (double)cpu / 1e6 / (double)gens : 0.0,
 	       secs > 0 ? (double)cpu / 1e9 / secs : 0.0, (double)gen_cpu / 1e6);
 	free(lat);
 	return 0;
@@ -569,14 +575,14 @@ static int pool_bench(void)
 				.addr = (10u << 24) | (i << 8) | e, .port = 8080, .weight = 1};
 	}
 	for (unsigned int t = 0; !rc && t <= opt.maglev_threads; t++) {
-		double ms[5];
+		uint64_t ns[5];
 		for (unsigned int r = 0; r < 5; r++) {
 			uint64_t t0 = now_ns();
 			if (maglev_pool_run(jobs, n, t) < 0) {
 				rc = 1;
 				break;
 			}
-			ms[r] = (double)(now_ns() - t0) / 1e6;
+			ns[r] = now_ns() - t0;
 			for (unsigned int i = 0; i < n; i++) {
 				uint16_t *want = &ref[(size_t)i * MAGLEV_TABLE_SIZE_DEFAULT];
 				if (t == 0 && r == 0)
@@ -588,18 +594,12 @@ static int pool_bench(void)
 		}
 		if (rc)
 			break;
-		for (unsigned int a = 0; a < 5; a++)
-			for (unsigned int b = a + 1; b < 5; b++)
-				if (ms[b] < ms[a]) {
-					double x = ms[a];
-					ms[a] = ms[b];
-					ms[b] = x;
-				}
+		const double med = (double)percentile(ns, 5, 50) / 1e6;
 		if (t == 0)
-			base = ms[2];
+			base = med;
 		printf("bench case=cp-scale phase=maglev-pool tables=%u table_size=%u threads=%u "
 		       "ms=%.1f us_per_table=%.1f speedup=%.2f same_tables=yes\n",
-		       n, MAGLEV_TABLE_SIZE_DEFAULT, t, ms[2], ms[2] * 1e3 / n, base / ms[2]);
+		       n, MAGLEV_TABLE_SIZE_DEFAULT, t, med, med * 1e3 / n, base / med);
 		fflush(stdout);
 	}
 	if (rc)
@@ -916,10 +916,8 @@ int main(int argc, char **argv)
 	}
 	uint64_t c1 = now_ns();
 	if (opt.changes) {
-		qsort(lat, opt.changes, sizeof(*lat), u64_cmp);
-		uint64_t p50 = lat[opt.changes / 2], p99 = lat[(opt.changes * 99ull) / 100];
-		if ((opt.changes * 99ull) / 100 >= opt.changes)
-			p99 = lat[opt.changes - 1];
+		const uint64_t p50 = percentile(lat, opt.changes, 50),
+			       p99 = percentile(lat, opt.changes, 99);
 		uint64_t gens = cp_generation() - gen0;
 		printf("bench case=cp-scale phase=churn changes=%u burst=%u generations=%" PRIu64
 		       " updates_per_s=%.0f publication_ms=%.2f p50_change_to_worker_ms=%.2f "
