@@ -5,6 +5,11 @@
 
 #include <strait/maglev.h>
 
+#if defined(__SSE4_1__) && !defined(STRAIT_MAGLEV_SCALAR)
+#include <smmintrin.h>
+#define MAGLEV_SSE41 1
+#endif
+
 // Two independent 64-bit mixes (splitmix64 finalizer) of the backend's identity: the paper
 // only asks for two hashes that are independent of each other and of the backend order.
 static uint64_t mix64(uint64_t x)
@@ -40,10 +45,10 @@ bool maglev_table_size_ok(uint32_t m)
 // skip^-1 mod m by the extended Euclidean algorithm; 0 when there is none (m not prime).
 static uint32_t inverse_mod(uint32_t a, uint32_t m)
 {
-	int64_t t = 0, nt = 1, r = m, nr = a;
+	int32_t t = 0, nt = 1, r = (int32_t)m, nr = (int32_t)a;
 
 	while (nr != 0) {
-		int64_t q = r / nr, x;
+		int32_t q = r / nr, x;
 
 		x = t - q * nt;
 		t = nt;
@@ -52,7 +57,7 @@ static uint32_t inverse_mod(uint32_t a, uint32_t m)
 		r = nr;
 		nr = x;
 	}
-	return r == 1 ? (uint32_t)(t < 0 ? t + (int64_t)m : t) : 0;
+	return r == 1 ? (uint32_t)(t < 0 ? t + (int32_t)m : t) : 0;
 }
 
 // A backend's permutation, (offset + j * skip) mod m for j = 0, 1, ...
@@ -60,21 +65,142 @@ struct maglev_perm {
 	uint32_t next; // the position of its next probe
 	uint32_t s[5]; // k * skip mod m, k = 0..4: a block of four probes from next
 	uint32_t offset;
-	uint32_t inv;	 // skip^-1 mod m, for the tail
 	uint16_t idx;	 // into the caller's array
 	uint16_t weight; // turns a round, >= 1
+	uint32_t row;	 // 1 + its row of the tail's positions, 0 before its first turn there
 };
 
-// The largest tail (the empty entries given out by the exact method below): ~sqrt(m) / 2.
-#define MAGLEV_TAIL_MAX 256
+// The tail's size, ~sqrt(m) / 2: there the last probes (~1.5 cycles each, m / e of them for
+// an entry when e are empty) cost about what an entry of the exact method does (a row for
+// each backend's first turn there, a scan of the rows a turn); the fill time is flat from
+// ~sqrt(m) / 3 to sqrt(m) (maglev_bench).
+static uint32_t tail_size(uint32_t m)
+{
+	uint32_t t = 1;
+
+	while (4 * t * t < m)
+		t++;
+	return t;
+}
+
+// Backend p's position in its permutation of each listed empty entry, k < tp:
+// (empty[k] - offset) * skip^-1 mod m, or UINT16_MAX when the entry is gone.
+static void tail_row(const struct maglev_perm *p, uint32_t inv, const uint32_t *empty,
+		     const uint16_t *gone, uint32_t tp, uint32_t m, uint16_t *row)
+{
+	// a mod m as a - q * m with q = a * floor(2^32 / m) >> 32, floor(a / m) or one less,
+	// for a < 2^32 (m < 2^16): one multiply instead of a division.
+	const uint32_t minv = (uint32_t)((1ull << 32) / m);
+
+	for (uint32_t k = 0; k < tp; k++) {
+		uint32_t r =
+			empty[k] >= p->offset ? empty[k] - p->offset : empty[k] + m - p->offset;
+		uint32_t a = r * inv, j = a - (uint32_t)(((uint64_t)a * minv) >> 32) * m;
+
+		j -= j >= m ? m : 0;
+		row[k] = (uint16_t)j | gone[k];
+	}
+}
+
+// The k < tp of the smallest row[k] (the positions are distinct, UINT16_MAX is none).
+static uint32_t row_argmin(const uint16_t *row, uint32_t tp)
+{
+#ifdef MAGLEV_SSE41
+	__m128i m0 = _mm_set1_epi16(-1), m1 = m0, v;
+	uint32_t k;
+
+	for (k = 0; k < tp; k += 16) {
+		m0 = _mm_min_epu16(m0, _mm_loadu_si128((const __m128i *)(row + k)));
+		m1 = _mm_min_epu16(m1, _mm_loadu_si128((const __m128i *)(row + k + 8)));
+	}
+	v = _mm_set1_epi16((short)_mm_extract_epi16(_mm_minpos_epu16(_mm_min_epu16(m0, m1)), 0));
+	for (k = 0;; k += 8) {
+		uint32_t mask = (uint32_t)_mm_movemask_epi8(
+			_mm_cmpeq_epi16(v, _mm_loadu_si128((const __m128i *)(row + k))));
+		if (mask)
+			return k + (uint32_t)__builtin_ctz(mask) / 2;
+	}
+#else
+	uint32_t at = 0;
+
+	for (uint32_t k = 1; k < tp; k++)
+		if (row[k] < row[at])
+			at = k;
+	return at;
+#endif
+}
+
+// The tail, exactly: the last entries cost m / (empty entries) probes each. Backend i has
+// probed positions j < J_i of its permutation, all of them taken; its next entry is the empty
+// one e with the smallest j_i(e) = (e - offset_i) * skip_i^-1 mod m (m prime: a bijection, so
+// no ties), computed once for each empty entry at the backend's first turn here (its row)
+// and marked UINT16_MAX in every row when the entry is taken. The same entries, in the same
+// order, as probing on. Turns go on from backend i with w turns left.
+static int fill_tail(struct maglev_perm *pm, unsigned int ne, unsigned int i, unsigned int w,
+		     const uint8_t *taken, uint16_t *table, uint32_t m, uint32_t n_empty)
+{
+	uint32_t tp, e = 0, c = 0, nrows = 0, n_rows_max;
+	uint32_t *empty;
+	uint16_t *gone, *rows;
+	void *mem;
+
+	tp = (n_empty + 15) & ~15u; // whole blocks of 16 positions
+	n_rows_max = ne < n_empty ? ne : n_empty;
+	mem = malloc((size_t)tp * (sizeof(*empty) + sizeof(*gone)) +
+		     (size_t)n_rows_max * tp * sizeof(*rows));
+	if (!mem)
+		return -ENOMEM;
+	empty = mem;
+	gone = (uint16_t *)(empty + tp);
+	rows = gone + tp;
+#ifdef MAGLEV_SSE41
+	for (; e + 16 <= m; e += 16) {
+		uint32_t mask = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			_mm_loadu_si128((const __m128i *)(taken + e)), _mm_setzero_si128()));
+
+		for (; mask; mask &= mask - 1)
+			empty[c++] = e + (uint32_t)__builtin_ctz(mask);
+	}
+#endif
+	for (; e < m; e++)
+		if (!taken[e])
+			empty[c++] = e;
+	for (uint32_t k = 0; k < tp; k++) {
+		gone[k] = k < n_empty ? 0 : UINT16_MAX;
+		if (k >= n_empty)
+			empty[k] = 0;
+	}
+	for (uint32_t left = n_empty; left > 0; left--) {
+		struct maglev_perm *p = &pm[i];
+		uint16_t *row;
+		uint32_t k;
+
+		if (p->row == 0) {
+			tail_row(p, inverse_mod(p->s[1], m), empty, gone, tp, m, rows + nrows * tp);
+			p->row = ++nrows;
+		}
+		row = rows + (p->row - 1) * tp;
+		k = row_argmin(row, tp);
+		table[empty[k]] = p->idx;
+		gone[k] = UINT16_MAX;
+		for (uint32_t r = 0; r < nrows; r++)
+			rows[r * tp + k] = UINT16_MAX;
+		if (--w == 0) {
+			if (++i == ne)
+				i = 0;
+			w = pm[i].weight;
+		}
+	}
+	free(mem);
+	return 0;
+}
 
 int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table, uint32_t m)
 {
 	const struct maglev_backend **order;
-	uint32_t empty[MAGLEV_TAIL_MAX];
 	struct maglev_perm *pm;
 	uint8_t *restrict taken;
-	uint32_t filled = 0, n_empty = 0, tail = 1, stop, minv;
+	uint32_t filled = 0, tail, stop;
 	unsigned int i, eligible = 0, ne = 0, w;
 	int ret = 0;
 
@@ -118,8 +244,9 @@ int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table
 		p->weight = order[i]->weight;
 		ne++;
 	}
-	while (tail < MAGLEV_TAIL_MAX && 4 * tail * tail < m)
-		tail++;
+	// The tail needs skip^-1 mod m, which every skip has when m is prime: the sizes a
+	// mapping may choose. Any other size is probed to its end.
+	tail = maglev_table_size_ok(m) ? tail_size(m) : 0;
 	stop = m - tail;
 
 	// Pseudocode 1: backend i (in canonical order) takes weight turns a round; a turn takes
@@ -131,7 +258,6 @@ int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table
 	// with a 64-bit division per probe.
 	i = 0;
 	w = pm[0].weight;
-probe:
 	while (filled < stop) {
 		struct maglev_perm *p = &pm[i];
 		const uint32_t s1 = p->s[1], s2 = p->s[2], s3 = p->s[3], s4 = p->s[4];
@@ -176,50 +302,7 @@ probe:
 	if (filled == m)
 		goto out;
 
-	// The tail, exactly: the last entries cost m / (empty entries) probes each, half of all
-	// probes for the last ~sqrt(m) / 2. Backend i has probed positions j < J_i of its
-	// permutation, all of them taken; its next entry is the empty one e with the smallest
-	// j_i(e) = (e - offset_i) * skip_i^-1 mod m (m prime: a bijection, so no ties), found
-	// among the few empty entries with one multiply each. The same entries, in the same
-	// order, as probing on.
-	for (unsigned int k = 0; k < ne; k++) {
-		pm[k].inv = inverse_mod(pm[k].s[1], m);
-		if (pm[k].inv == 0) { // m not prime: probe to the end
-			stop = m;
-			goto probe;
-		}
-	}
-	for (uint32_t e = 0; e < m; e++)
-		if (!taken[e])
-			empty[n_empty++] = e;
-	// a mod m as a - q * m with q = a * floor(2^32 / m) >> 32, floor(a / m) or one less, for
-	// a < 2^32 (m < 2^16): one multiply instead of a division.
-	minv = (uint32_t)((1ull << 32) / m);
-	// n_empty is m - filled: every entry not taken was listed, and each turn takes one.
-	while (filled < m && n_empty > 0) {
-		const struct maglev_perm *p = &pm[i];
-		uint32_t best = UINT32_MAX, at = 0;
-
-		for (uint32_t k = 0; k < n_empty; k++) {
-			uint32_t r = empty[k] >= p->offset ? empty[k] - p->offset
-							   : empty[k] + m - p->offset;
-			uint32_t a = r * p->inv, j = a - (uint32_t)(((uint64_t)a * minv) >> 32) * m;
-
-			j -= j >= m ? m : 0;
-			if (j < best) {
-				best = j;
-				at = k;
-			}
-		}
-		table[empty[at]] = p->idx;
-		empty[at] = empty[--n_empty];
-		filled++;
-		if (--w == 0) {
-			if (++i == ne)
-				i = 0;
-			w = pm[i].weight;
-		}
-	}
+	ret = fill_tail(pm, ne, i, w, taken, table, m, m - filled);
 out:
 	free(order);
 	free(pm);
