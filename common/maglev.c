@@ -213,10 +213,11 @@ int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table
 
 	order = calloc(n, sizeof(*order));
 	pm = calloc(eligible, sizeof(*pm));
-	// Which entries are taken: a byte each (16 KiB for the default size, in L1), tested
-	// instead of the table's own entries; every entry is written once, so the table needs
-	// no clearing first.
-	taken = calloc(m, 1);
+	// Which entries are taken: a byte each, tested instead of the table's own entries (every
+	// entry is written once, so the table needs no clearing first), and twice: taken[e + m]
+	// is taken[e], so a block's probes x + k * skip mod m (x, k * skip < m) are read at
+	// x + k * skip without wrapping each (32 KiB for the default size, in L1).
+	taken = calloc(2 * (size_t)m, 1);
 	if (!order || !pm || !taken) {
 		ret = -ENOMEM;
 		goto out;
@@ -254,8 +255,8 @@ int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table
 	// permutation at once, without a branch between them, and takes the first free one:
 	// the same entry as probing them one by one, with one unpredictable branch a block
 	// instead of one a probe (the loop's exits are most of the build's cost: cp_scale_bench).
-	// Positions are stepped by k * skip (< m) and wrapped by one subtraction, not computed
-	// with a 64-bit division per probe.
+	// Positions are stepped by k * skip (< m), not computed with a 64-bit division per
+	// probe; only the block's next start and the entry taken are wrapped (a subtraction).
 	i = 0;
 	w = pm[0].weight;
 	while (filled < stop) {
@@ -264,34 +265,27 @@ int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table
 		const uint16_t idx = p->idx;
 		uint32_t x = p->next;
 
-		for (;;) {
-			uint32_t xs[5], f, c, k;
+		do {
+			uint32_t f, c, k;
 
 			for (;;) {
-				xs[0] = x;
-				xs[1] = x + s1;
-				xs[2] = x + s2;
-				xs[3] = x + s3;
-				xs[4] = x + s4;
-				xs[1] -= xs[1] >= m ? m : 0;
-				xs[2] -= xs[2] >= m ? m : 0;
-				xs[3] -= xs[3] >= m ? m : 0;
-				xs[4] -= xs[4] >= m ? m : 0;
-				f = (taken[xs[0]] ^ 1u) | (taken[xs[1]] ^ 1u) << 1 |
-				    (taken[xs[2]] ^ 1u) << 2 | (taken[xs[3]] ^ 1u) << 3;
+				f = ~(taken[x] | taken[x + s1] << 1 | taken[x + s2] << 2 |
+				      (uint32_t)taken[x + s3] << 3) &
+				    15u;
 				if (f)
 					break;
-				x = xs[4];
+				x += s4;
+				x -= x >= m ? m : 0;
 			}
 			k = (uint32_t)__builtin_ctz(f);
-			c = xs[k];
-			x = xs[k + 1];
-			taken[c] = 1;
+			c = x + p->s[k];
+			x += p->s[k + 1];
+			c -= c >= m ? m : 0;
+			x -= x >= m ? m : 0;
+			taken[c] = taken[c + m] = 1;
 			table[c] = idx;
 			filled++;
-			if (--w == 0 || filled == stop)
-				break;
-		}
+		} while (--w != 0 && filled != stop);
 		p->next = x;
 		if (w == 0) {
 			if (++i == ne)
