@@ -158,19 +158,20 @@ static int fill_tail(struct maglev_perm *pm, unsigned int ne, unsigned int i, un
 		uint32_t mask = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
 			_mm_loadu_si128((const __m128i *)(taken + e)), _mm_setzero_si128()));
 
-		for (; mask; mask &= mask - 1)
+		for (; mask && c < n_empty; mask &= mask - 1)
 			empty[c++] = e + (uint32_t)__builtin_ctz(mask);
 	}
 #endif
-	for (; e < m; e++)
+	for (; e < m && c < n_empty; e++)
 		if (!taken[e])
 			empty[c++] = e;
+	// c is n_empty (m - filled, what the probes left), never more whatever the map says
 	for (uint32_t k = 0; k < tp; k++) {
-		gone[k] = k < n_empty ? 0 : UINT16_MAX;
-		if (k >= n_empty)
+		gone[k] = k < c ? 0 : UINT16_MAX;
+		if (k >= c)
 			empty[k] = 0;
 	}
-	for (uint32_t left = n_empty; left > 0; left--) {
+	for (uint32_t left = c; left > 0; left--) {
 		struct maglev_perm *p = &pm[i];
 		uint16_t *row;
 		uint32_t k;
@@ -193,6 +194,60 @@ static int fill_tail(struct maglev_perm *pm, unsigned int ne, unsigned int i, un
 	}
 	free(mem);
 	return 0;
+}
+
+// Pseudocode 1: backend i (in canonical order) takes weight turns a round; a turn takes the
+// first entry of its permutation not yet taken. A turn probes four positions of the
+// permutation at once, without a branch between them, and takes the first free one: the
+// same entry as probing them one by one, with one unpredictable branch a block instead of
+// one a probe (the loop's exits are most of the build's cost: cp_scale_bench). Positions
+// are stepped by k * skip (< m), not computed with a 64-bit division per probe; a block's
+// four are read from one base, taken + x (the map is doubled), and only the block's next
+// start and the entry taken are wrapped (a subtraction). Turns from backend *pi with *pw
+// turns left until @p n entries are taken; *pi and *pw are where they stopped.
+static void fill_probes(struct maglev_perm *pm, unsigned int ne, unsigned int *pi, unsigned int *pw,
+			uint8_t *restrict taken, uint16_t *restrict table, size_t m, uint32_t n)
+{
+	unsigned int i = *pi, w = *pw;
+
+	while (n > 0) {
+		struct maglev_perm *p = &pm[i];
+		const size_t s1 = p->s[1], s2 = p->s[2], s3 = p->s[3], s4 = p->s[4];
+		const uint16_t idx = p->idx;
+		size_t x = p->next;
+
+		do {
+			const uint8_t *t;
+			uint32_t f, k;
+			size_t c;
+
+			// f: bit k set when position x + k * skip is taken
+			for (;;) {
+				t = taken + x;
+				f = t[0] + t[s1] * 2u + t[s2] * 4u + t[s3] * 8u;
+				if (f != 15)
+					break;
+				x += s4;
+				x -= x >= m ? m : 0;
+			}
+			k = (uint32_t)__builtin_ctz(~f);
+			c = x + p->s[k];
+			x += p->s[k + 1];
+			c -= c >= m ? m : 0;
+			x -= x >= m ? m : 0;
+			taken[c] = taken[c + m] = 1;
+			table[c] = idx;
+		} while (--w != 0 && --n != 0);
+		p->next = (uint32_t)x;
+		if (w == 0) {
+			n--;
+			if (++i == ne)
+				i = 0;
+			w = pm[i].weight;
+		}
+	}
+	*pi = i;
+	*pw = w;
 }
 
 int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table, uint32_t m)
@@ -250,49 +305,10 @@ int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table
 	tail = maglev_table_size_ok(m) ? tail_size(m) : 0;
 	stop = m - tail;
 
-	// Pseudocode 1: backend i (in canonical order) takes weight turns a round; a turn takes
-	// the first entry of its permutation not yet taken. A turn probes four positions of the
-	// permutation at once, without a branch between them, and takes the first free one:
-	// the same entry as probing them one by one, with one unpredictable branch a block
-	// instead of one a probe (the loop's exits are most of the build's cost: cp_scale_bench).
-	// Positions are stepped by k * skip (< m), not computed with a 64-bit division per
-	// probe; only the block's next start and the entry taken are wrapped (a subtraction).
 	i = 0;
 	w = pm[0].weight;
-	while (filled < stop) {
-		struct maglev_perm *p = &pm[i];
-		const uint32_t s1 = p->s[1], s2 = p->s[2], s3 = p->s[3], s4 = p->s[4];
-		const uint16_t idx = p->idx;
-		uint32_t x = p->next;
-
-		do {
-			uint32_t f, c, k;
-
-			for (;;) {
-				f = ~(taken[x] | taken[x + s1] << 1 | taken[x + s2] << 2 |
-				      (uint32_t)taken[x + s3] << 3) &
-				    15u;
-				if (f)
-					break;
-				x += s4;
-				x -= x >= m ? m : 0;
-			}
-			k = (uint32_t)__builtin_ctz(f);
-			c = x + p->s[k];
-			x += p->s[k + 1];
-			c -= c >= m ? m : 0;
-			x -= x >= m ? m : 0;
-			taken[c] = taken[c + m] = 1;
-			table[c] = idx;
-			filled++;
-		} while (--w != 0 && filled != stop);
-		p->next = x;
-		if (w == 0) {
-			if (++i == ne)
-				i = 0;
-			w = pm[i].weight;
-		}
-	}
+	fill_probes(pm, ne, &i, &w, taken, table, m, stop);
+	filled = stop;
 	if (filled == m)
 		goto out;
 
