@@ -56,8 +56,12 @@ bool maglev_table_size_ok(uint32_t m);
  * @param b   @p n backends; order does not matter for the result's assignment of entries
  *            to (address, port) pairs.
  * @param n   1..65535.
- * @param m   the table's size: a prime, 2..MAGLEV_TABLE_SIZE (maglev_table_size()).
- * @return 0, or -EINVAL when n is 0, m is out of range or no backend has a weight > 0.
+ * @param m   the table's size: a prime, 2..MAGLEV_TABLE_SIZE (maglev_table_size()); the
+ *            sizes of MAGLEV_TABLE_SIZES give out their last ~sqrt(m) / 2 entries by
+ *            modular inverse instead of probing, any other is probed to its end (the same
+ *            table, slower).
+ * @return 0, or -EINVAL when n is 0, m is out of range or no backend has a weight > 0;
+ *         -ENOMEM.
  * Control plane only (O(M x sum of weights) worst case, about M x log M typical).
  */
 int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table, uint32_t m);
