@@ -211,10 +211,10 @@ fill_probes(struct maglev_perm *pm, unsigned int ne, unsigned int *pi, unsigned 
 	    uint8_t *restrict taken, uint16_t *restrict table, size_t m, uint32_t n,
 	    const unsigned int block)
 {
-	unsigned int i = *pi, w = *pw;
+	struct maglev_perm *p = pm + *pi, *const end = pm + ne;
+	unsigned int w = *pw;
 
 	while (n > 0) {
-		struct maglev_perm *p = &pm[i];
 		const size_t s1 = p->s[1], s2 = p->s[2], s3 = p->s[3], s4 = p->s[4];
 		const size_t s5 = p->s[5], s6 = p->s[6], s7 = p->s[7], sb = p->s[block];
 		const uint16_t idx = p->idx;
@@ -247,12 +247,12 @@ fill_probes(struct maglev_perm *pm, unsigned int ne, unsigned int *pi, unsigned 
 		p->next = (uint32_t)x;
 		if (w == 0) {
 			n--;
-			if (++i == ne)
-				i = 0;
-			w = pm[i].weight;
+			if (++p == end)
+				p = pm;
+			w = p->weight;
 		}
 	}
-	*pi = i;
+	*pi = (unsigned int)(p - pm);
 	*pw = w;
 }
 
