@@ -182,13 +182,26 @@ static void assert_as_full_pass_n(unsigned int n_sources)
 	assert_true(full.fingerprint == d.fingerprint);
 	for (unsigned int i = 0; i < d.n_res; i++) {
 		const struct k8s_result *a = &d.res[i], *b = &full.res[i];
+		// Every field (a memo'd result is taken field by field, result_take()).
+		assert_int_equal(a->kind, b->kind);
+		assert_string_equal(a->ns, b->ns);
 		assert_string_equal(a->name, b->name);
+		assert_string_equal(a->uid, b->uid);
+		assert_int_equal(a->generation, b->generation);
+		assert_string_equal(a->created, b->created);
 		assert_int_equal(a->valid, b->valid);
+		assert_int_equal(a->conflict, b->conflict);
 		assert_int_equal(a->accepted, b->accepted);
 		assert_string_equal(a->reason, b->reason);
 		assert_string_equal(a->message, b->message);
+		assert_string_equal(a->conflict_message, b->conflict_message);
+		assert_int_equal(a->first_map, b->first_map);
+		assert_int_equal(a->n_maps, b->n_maps);
+		assert_int_equal(a->n_ports, b->n_ports);
 		assert_int_equal(a->n_ports_ready, b->n_ports_ready);
+		assert_string_equal(a->unsupported, b->unsupported);
 		assert_true(a->fingerprint == b->fingerprint);
+		assert_true(a->claim_fp == b->claim_fp);
 		assert_true(json_equal(a->advertised, b->advertised));
 	}
 	for (unsigned int i = 0; i < d.n_maps; i++) {
