@@ -93,17 +93,79 @@ static struct cfg_mapping *decoded_of(const json_t *v)
 	return (struct cfg_mapping *)(intptr_t)json_integer_value(v);
 }
 
+/*
+ * The spec each Mapping last decoded to a kept parse, by "namespace/name": a copy of the spec
+ * object and that parse (in decoded). A spec that is the same JSON, its keys in the same order,
+ * makes the same text (json_dumps() writes keys in their order): its parse is taken without
+ * the filtered copy and the text (k8s_mapping_texts), which were most of a kept spec's decode.
+ * Cleared with decoded, and when it holds DECODED_MAX. Control thread.
+ */
+struct seen_spec {
+	json_t *spec;		   /* a deep copy: keys in the same order */
+	struct cfg_mapping *parse; /* decoded's */
+};
+static json_t *seen; /* "namespace/name" → json_integer(struct seen_spec *) */
+
+unsigned long k8s_mapping_texts;
+
+static struct seen_spec *seen_of(const json_t *v)
+{
+	return (struct seen_spec *)(intptr_t)json_integer_value(v);
+}
+
+static void seen_clear(void)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(seen, k, v) {
+		json_decref(seen_of(v)->spec);
+		free(seen_of(v));
+	}
+	json_decref(seen);
+	seen = NULL;
+}
+
 void k8s_mapping_decoded_clear(void)
 {
 	const char *k;
 	json_t *v;
 
+	seen_clear(); // points into decoded
 	json_object_foreach(decoded, k, v) {
 		cfg_mapping_free(decoded_of(v));
 		free(decoded_of(v));
 	}
 	json_decref(decoded);
 	decoded = NULL;
+}
+
+/* Whether @p a and @p b are the same JSON with the keys of each object in the same order:
+ * json_dumps() writes them the same. */
+static bool same_ordered(const json_t *a, const json_t *b)
+{
+	if (json_typeof(a) != json_typeof(b))
+		return false;
+	if (json_is_array(a)) {
+		if (json_array_size(a) != json_array_size(b))
+			return false;
+		for (size_t i = 0; i < json_array_size(a); i++)
+			if (!same_ordered(json_array_get(a, i), json_array_get(b, i)))
+				return false;
+		return true;
+	}
+	if (!json_is_object(a))
+		return json_equal(a, b);
+	void *i = json_object_iter((json_t *)a), *j = json_object_iter((json_t *)b);
+	for (; i && j;
+	     i = json_object_iter_next((json_t *)a, i), j = json_object_iter_next((json_t *)b, j)) {
+		const size_t n = json_object_iter_key_len(i);
+		if (n != json_object_iter_key_len(j) ||
+		    memcmp(json_object_iter_key(i), json_object_iter_key(j), n) != 0 ||
+		    !same_ordered(json_object_iter_value(i), json_object_iter_value(j)))
+			return false;
+	}
+	return !i && !j;
 }
 
 /* Keep @p m, parsed from @p text (a copy; without memory, nothing). */
@@ -127,6 +189,38 @@ static void decoded_put(const char *text, const struct cfg_mapping *m)
 	}
 }
 
+/* Remember that Mapping @p key's spec @p spec gave the kept parse of @p text, if any. */
+static void seen_put(const char *key, const json_t *spec, const char *text)
+{
+	json_t *v = decoded ? json_object_get(decoded, text) : NULL;
+	struct seen_spec *e;
+
+	if (!v)
+		return;
+	if (seen && json_object_size(seen) >= DECODED_MAX && !json_object_get(seen, key))
+		seen_clear();
+	if (!seen && !(seen = json_object()))
+		return;
+	if (!(e = malloc(sizeof(*e))))
+		return;
+	e->parse = decoded_of(v);
+	if (!(e->spec = json_deep_copy(spec))) {
+		free(e);
+		return;
+	}
+	json_t *old = json_object_get(seen, key);
+	if (old) { // replaced: its own freed
+		json_decref(seen_of(old)->spec);
+		free(seen_of(old));
+	}
+	if (json_object_set_new(seen, key, json_integer((json_int_t)(intptr_t)e)) < 0) {
+		if (old) // freed above: not left behind
+			json_object_del(seen, key);
+		json_decref(e->spec);
+		free(e);
+	}
+}
+
 /* cfg_mapping_parse() of @p text, or the copy of what it gave before. */
 static int spec_parse(const char *text, struct cfg_mapping *m, char *msg, size_t len)
 {
@@ -147,6 +241,21 @@ static int spec_parse(const char *text, struct cfg_mapping *m, char *msg, size_t
 	return rc;
 }
 
+/* The parse of @p spec, Mapping @p key's, when it is the spec it last decoded (seen):
+ * copied into @p m. @return 1 (taken), 0 (not seen), -ENOMEM. */
+static int seen_take(const char *key, const json_t *spec, struct cfg_mapping *m)
+{
+	json_t *v = seen ? json_object_get(seen, key) : NULL;
+
+	if (!v || !same_ordered(seen_of(v)->spec, spec))
+		return 0;
+	if (cfg_mapping_copy(m, seen_of(v)->parse) < 0) {
+		memset(m, 0, sizeof(*m));
+		return -ENOMEM;
+	}
+	return 1;
+}
+
 int k8s_mapping_decode(const json_t *obj, struct cfg_mapping *m, uint8_t *proto, char *err,
 		       size_t errlen)
 {
@@ -164,18 +273,29 @@ int k8s_mapping_decode(const json_t *obj, struct cfg_mapping *m, uint8_t *proto,
 		snprintf(err, errlen, "spec.mode: required key missing (service or perPod)");
 		return -EINVAL;
 	}
-	f = only(spec, cfg_mapping_fields);
-	if (!f)
-		return -ENOMEM;
-	// The parser wants a name; the real ones are the derived mappings' (checked later).
-	json_object_set_new(f, "name", json_string("x"));
-	// ", " and ": " separators: JSON that is also YAML 1.1 flow syntax for libyaml.
-	text = json_dumps(f, 0);
-	json_decref(f);
-	if (!text)
-		return -ENOMEM;
-	rc = spec_parse(text, m, msg, sizeof(msg));
-	free(text);
+	char key[2 * K8S_NAME_MAX + 2];
+	snprintf(key, sizeof(key), "%s/%s", k8s_str(obj, "metadata", "namespace", NULL),
+		 k8s_str(obj, "metadata", "name", NULL));
+	if (!(rc = seen_take(key, spec, m))) {
+		f = only(spec, cfg_mapping_fields);
+		if (!f)
+			return -ENOMEM;
+		// The parser wants a name; the real ones are the derived mappings' (checked
+		// later).
+		json_object_set_new(f, "name", json_string("x"));
+		// ", " and ": " separators: JSON that is also YAML 1.1 flow syntax for libyaml.
+		text = json_dumps(f, 0);
+		json_decref(f);
+		if (!text)
+			return -ENOMEM;
+		k8s_mapping_texts++;
+		rc = spec_parse(text, m, msg, sizeof(msg));
+		if (rc == 0)
+			seen_put(key, spec, text);
+		free(text);
+	} else if (rc > 0) {
+		rc = 0;
+	}
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc < 0) {

@@ -17,6 +17,7 @@
  * are decoded and built, and kept. Conflicts are settled over every source, every pass.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -668,12 +669,52 @@ static void maps_truncate(struct k8s_build *b, unsigned int n)
 	}
 }
 
+/* String @p from into buffer @p to of @p size bytes, up to its end only. */
+static void str_take(char *to, const char *from, size_t size)
+{
+	const size_t n = strnlen(from, size - 1);
+
+	memcpy(to, from, n);
+	to[n] = '\0';
+}
+
+_Static_assert(offsetof(struct k8s_result, message) <
+			       offsetof(struct k8s_result, conflict_message) &&
+		       offsetof(struct k8s_result, conflict_message) <
+			       offsetof(struct k8s_result, unsupported),
+	       "result_take() copies around the message buffers in this order");
+
+#define RES_END(f) (offsetof(struct k8s_result, f) + sizeof(((struct k8s_result *)0)->f))
+
+/*
+ * Result @p from into @p r, as *r = *from to every reader (the strings are read up to their
+ * end): every byte but those of the three message buffers past their strings. A result is
+ * ~2.2 KB, 1.5 KB of it those buffers, most often empty, and a pass takes thousands from the
+ * memo: whole copies were most of its memory traffic (cp_scale_bench, single changes).
+ */
+static void result_take(struct k8s_result *r, const struct k8s_result *from)
+{
+	char *to = (char *)r;
+	const char *fr = (const char *)from;
+
+	memcpy(to, fr, offsetof(struct k8s_result, message));
+	str_take(r->message, from->message, sizeof(r->message));
+	memcpy(to + RES_END(message), fr + RES_END(message),
+	       offsetof(struct k8s_result, conflict_message) - RES_END(message));
+	str_take(r->conflict_message, from->conflict_message, sizeof(r->conflict_message));
+	memcpy(to + RES_END(conflict_message), fr + RES_END(conflict_message),
+	       offsetof(struct k8s_result, unsupported) - RES_END(conflict_message));
+	str_take(r->unsupported, from->unsupported, sizeof(r->unsupported));
+	memcpy(to + RES_END(unsupported), fr + RES_END(unsupported),
+	       sizeof(*r) - RES_END(unsupported));
+}
+
 /* Append what memo entry @p e keeps to @p b, as its build would. @return 0 or -ENOMEM. */
 static int memo_emit(struct k8s_build *b, const struct k8s_memo_entry *e)
 {
 	struct k8s_result *r = &b->res[b->n_res];
 
-	*r = e->res;
+	result_take(r, &e->res);
 	r->first_map = b->n_maps;
 	r->n_maps = 0;
 	// Shared with the memo, which never changes it (a pass replaces a failed result's list,

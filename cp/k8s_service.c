@@ -137,6 +137,39 @@ static json_t *slices_index(struct k8s_build *b)
 	return b->slices_by_svc = ix;
 }
 
+/* What endpoints_collect() reads of an endpoint; NULL where absent. */
+struct ep_fields {
+	json_t *addresses, *target_ref, *ready, *terminating;
+};
+
+/*
+ * The fields of endpoint @p ep into @p f, as json_object_get() of each would give them, but in
+ * one walk over its few keys and its conditions' (in order, each compared with the names
+ * read): a changed slice's every endpoint is read, and hashing each name for a lookup was most
+ * of its reading (cp_scale_bench).
+ */
+static void ep_read(const json_t *ep, struct ep_fields *f)
+{
+	const char *k;
+	json_t *v, *cond = NULL;
+
+	memset(f, 0, sizeof(*f));
+	json_object_foreach((json_t *)ep, k, v) {
+		if (strcmp(k, "addresses") == 0)
+			f->addresses = v;
+		else if (strcmp(k, "conditions") == 0)
+			cond = v;
+		else if (strcmp(k, "targetRef") == 0)
+			f->target_ref = v;
+	}
+	json_object_foreach(cond, k, v) {
+		if (strcmp(k, "ready") == 0)
+			f->ready = v;
+		else if (strcmp(k, "terminating") == 0)
+			f->terminating = v;
+	}
+}
+
 static int endpoints_collect(struct k8s_build *b, const char *ns, const char *svc, struct entry *e,
 			     uint8_t proto)
 {
@@ -177,18 +210,16 @@ static int endpoints_collect(struct k8s_build *b, const char *ns, const char *sv
 			continue;
 		eps = json_object_get(sl, "endpoints");
 		json_array_foreach(eps, i, ep) {
-			json_t *cond = json_object_get(ep, "conditions");
-			json_t *ready = json_object_get(cond, "ready");
-			json_t *term = json_object_get(cond, "terminating");
+			struct ep_fields f;
 			struct cfg_backend nb = {.port = (uint16_t)port, .weight = 1};
+
+			ep_read(ep, &f);
 			// EndpointSlice API: an unset ready means ready; unset terminating means
 			// not terminating. serving does not matter here: not selected either way.
-			bool is_ready = !ready || json_is_true(ready);
-			bool is_term = json_is_true(term);
+			bool is_ready = !f.ready || json_is_true(f.ready);
+			bool is_term = json_is_true(f.terminating);
 
-			if (!k8s_ipv4(json_string_value(
-					      json_array_get(json_object_get(ep, "addresses"), 0)),
-				      &nb.addr))
+			if (!k8s_ipv4(json_string_value(json_array_get(f.addresses, 0)), &nb.addr))
 				continue;
 			// Ready and not terminating: selected. Anything else that the slice still
 			// lists (not ready, terminating, serving or not) drains, as kube-proxy's
@@ -196,9 +227,9 @@ static int endpoints_collect(struct k8s_build *b, const char *ns, const char *sv
 			// forwarding. Only an endpoint gone from every slice is removed.
 			nb.serving_only = !(is_ready && !is_term);
 			nb.terminating = is_term;
-			if (strcmp(k8s_str(ep, "targetRef", "kind", NULL), "Pod") == 0)
+			if (strcmp(k8s_str(f.target_ref, "kind", NULL), "Pod") == 0)
 				snprintf(nb.name, sizeof(nb.name), "%s",
-					 k8s_str(ep, "targetRef", "name", NULL));
+					 k8s_str(f.target_ref, "name", NULL));
 			if (be_add(e, &cap, &nb) < 0)
 				return -ENOMEM;
 		}

@@ -37,9 +37,21 @@ static json_t *cond_json(const struct cond *c, const json_t *cur_conds, int64_t 
 			ltt = k8s_str(it, "lastTransitionTime", NULL);
 	if (!ltt || !ltt[0])
 		ltt = k8s_time_format(now_us, false, now);
-	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "type", c->type, "status", st,
-			 "observedGeneration", (json_int_t)gen, "lastTransitionTime", ltt, "reason",
-			 c->reason, "message", c->message);
+	// As json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}") made it, key for key in that order,
+	// NULL for a string that is not UTF-8 (or NULL) or without memory, but without reading
+	// a format each time: several conditions per status built, a status per changed result.
+	json_t *o = json_object();
+	if (!o || json_object_set_new_nocheck(o, "type", json_string(c->type)) < 0 ||
+	    json_object_set_new_nocheck(o, "status", json_string(st)) < 0 ||
+	    json_object_set_new_nocheck(o, "observedGeneration", json_integer((json_int_t)gen)) <
+		    0 ||
+	    json_object_set_new_nocheck(o, "lastTransitionTime", json_string(ltt)) < 0 ||
+	    json_object_set_new_nocheck(o, "reason", json_string(c->reason)) < 0 ||
+	    json_object_set_new_nocheck(o, "message", json_string(c->message)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 static void addresses(const struct k8s_result *r, char *buf, size_t len)

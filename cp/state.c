@@ -29,6 +29,7 @@ struct entry {
 };
 
 unsigned long cp_state_compared;
+unsigned long cp_state_names_indexed;
 
 /*
  * Counter slots: each mapping (namespace/name) has one while it is published, stable across
@@ -554,6 +555,7 @@ static int name_ix_init(struct name_ix *x, struct entry *const *e, unsigned int 
 	x->chain = calloc(n + 1, sizeof(*x->chain));
 	if (!x->head || !x->chain)
 		return -ENOMEM;
+	cp_state_names_indexed += n;
 	for (unsigned int j = 0; j < n; j++) {
 		uint32_t h = map_hash(e[j]->m.ns, e[j]->m.name) % x->size;
 		x->chain[j] = x->head[h];
@@ -664,16 +666,31 @@ int cp_mappings_replace_ids(enum cp_source src, const struct cfg_mapping *maps, 
 	// removes endpoints); one that moved over unchanged has nothing to lose. The new entries
 	// by name, so that matching each old mapping costs one lookup, not a scan of the new list;
 	// for a few, the scan of the new entries that were copied (the only ones that can match).
-	unsigned int n_gone = 0;
+	unsigned int n_gone = 0, n_copied = 0;
 	bool removed = false;
 	for (unsigned int i = 0; i < st.n; i++)
 		n_gone += st.maps[i]->src == src && !kept_old[i];
-	bool have_ix = n_gone > 8 && name_ix_init(&new_ix, next, k) == 0;
+	// Only the copied entries can match (a moved one is its old self, which is kept): those
+	// indexed, in a list of their own (copied_at: where each is in next), not all k.
+	struct entry **copied = NULL;
+	unsigned int *copied_at = NULL;
+	bool have_ix = false;
+	if (n_gone > 8 && (copied = malloc((k - kept + 1) * sizeof(*copied))) &&
+	    (copied_at = malloc((k - kept + 1) * sizeof(*copied_at)))) {
+		for (unsigned int jj = kept; jj < k; jj++)
+			if (!moved[jj]) {
+				copied_at[n_copied] = jj;
+				copied[n_copied++] = next[jj];
+			}
+		have_ix = name_ix_init(&new_ix, copied, n_copied) == 0;
+	}
 	for (unsigned int i = 0; i < st.n; i++) {
 		if (st.maps[i]->src != src || kept_old[i])
 			continue;
 		const struct cfg_mapping *old = &st.maps[i]->m;
-		int j = have_ix ? name_ix_find(&new_ix, next, src, old->ns, old->name) : -1;
+		int j = have_ix ? name_ix_find(&new_ix, copied, src, old->ns, old->name) : -1;
+		if (j >= 0)
+			j = (int)copied_at[j];
 		for (unsigned int jj = kept; !have_ix && jj < k && j < 0; jj++)
 			if (!moved[jj] && !strcmp(next[jj]->m.name, old->name) &&
 			    !strcmp(next[jj]->m.ns, old->ns))
@@ -685,6 +702,8 @@ int cp_mappings_replace_ids(enum cp_source src, const struct cfg_mapping *maps, 
 	}
 	name_ix_fini(&new_ix);
 	name_ix_fini(&old_ix);
+	free(copied);
+	free(copied_at);
 	free(kept_old);
 	free(moved);
 	free(prev_of);

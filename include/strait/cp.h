@@ -68,6 +68,11 @@ int cp_mappings_replace_ids(enum cp_source src, const struct cfg_mapping *maps, 
  *  start (tests: an identified unchanged mapping is not compared). Control thread. */
 extern unsigned long cp_state_compared;
 
+/** Mapping names cp_mappings_replace() put into its name indexes, since start (tests: a resync
+ *  indexes the old list when its order moved, and the copied entries, not every one, to match
+ *  the old entries that were not kept). Control thread. */
+extern unsigned long cp_state_names_indexed;
+
 /**
  * Change a global timeout, in seconds (1..604800); @p which is a CLI word of CFG_TIMEOUTS
  * (udp, tcp-est, tcp-trans). Publishes new tables: existing sessions of mappings without their

@@ -260,6 +260,10 @@ int k8s_mapping_decode(const json_t *obj, struct cfg_mapping *m, uint8_t *proto,
  *  a spec text only the first time it sees it, and copies what it kept after (tests). */
 extern unsigned long k8s_mapping_parses;
 
+/** Spec texts made (the filtered spec dumped) by k8s_mapping_decode(): none for a Mapping
+ *  whose spec is the one it last decoded to a kept parse, keys in the same order (tests). */
+extern unsigned long k8s_mapping_texts;
+
 /** Forget the specs k8s_mapping_decode() kept (tests; it forgets them itself past a bound). */
 void k8s_mapping_decoded_clear(void);
 

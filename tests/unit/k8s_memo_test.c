@@ -182,13 +182,26 @@ static void assert_as_full_pass_n(unsigned int n_sources)
 	assert_true(full.fingerprint == d.fingerprint);
 	for (unsigned int i = 0; i < d.n_res; i++) {
 		const struct k8s_result *a = &d.res[i], *b = &full.res[i];
+		// Every field (a memo'd result is taken field by field, result_take()).
+		assert_int_equal(a->kind, b->kind);
+		assert_string_equal(a->ns, b->ns);
 		assert_string_equal(a->name, b->name);
+		assert_string_equal(a->uid, b->uid);
+		assert_int_equal(a->generation, b->generation);
+		assert_string_equal(a->created, b->created);
 		assert_int_equal(a->valid, b->valid);
+		assert_int_equal(a->conflict, b->conflict);
 		assert_int_equal(a->accepted, b->accepted);
 		assert_string_equal(a->reason, b->reason);
 		assert_string_equal(a->message, b->message);
+		assert_string_equal(a->conflict_message, b->conflict_message);
+		assert_int_equal(a->first_map, b->first_map);
+		assert_int_equal(a->n_maps, b->n_maps);
+		assert_int_equal(a->n_ports, b->n_ports);
 		assert_int_equal(a->n_ports_ready, b->n_ports_ready);
+		assert_string_equal(a->unsupported, b->unsupported);
 		assert_true(a->fingerprint == b->fingerprint);
+		assert_true(a->claim_fp == b->claim_fp);
 		assert_true(json_equal(a->advertised, b->advertised));
 	}
 	for (unsigned int i = 0; i < d.n_maps; i++) {
@@ -594,6 +607,105 @@ static void an_unchanged_mapping_spec_is_parsed_once(void **state)
 		assert_int_equal(k8s_mapping_parses - p0, 1); // not kept: parsed again
 		assert_string_equal(err, msg);
 	}
+}
+
+/* A Mapping rebuilt with the spec it last decoded to a kept parse, its keys in the same order,
+ * takes that parse without making the spec's text (k8s_mapping_texts); another spec makes
+ * its text, the same keys in another order too (another text: parsed), and a refused spec
+ * makes it every time. Each set is what a full pass gives. */
+static void an_unchanged_mapping_spec_makes_no_text(void **state)
+{
+	const char *fmt = "{\"metadata\":{\"namespace\":\"t\",\"name\":\"svc-1\"},\"spec\":%s}";
+	unsigned long t0 = k8s_mapping_texts, p0 = k8s_mapping_parses;
+
+	(void)state;
+	pass();
+	assert_int_equal(k8s_mapping_texts - t0, N_SVC + 1);
+	assert_int_equal(k8s_mapping_parses - p0, N_SVC + 1);
+	slice("svc-1-x", 1, 1u << 2); // its Mapping rebuilt
+	t0 = k8s_mapping_texts;
+	assert_int_equal(pass(), 1);
+	assert_int_equal(k8s_mapping_texts - t0, 0);
+	assert_int_equal(t_map(&d, "svc-1")->ports[0].port, 1001);
+
+	// Another value one level down, the keys in another order: a text, parsed.
+	put(K8S_KIND_MAPPING, fmt,
+	    "{\"mode\":\"service\",\"addresses\":[\"198.51.100.7\"],\"serviceName\":\"svc-1\","
+	    "\"ports\":[{\"servicePort\":80,\"port\":1101}]}");
+	t0 = k8s_mapping_texts;
+	p0 = k8s_mapping_parses;
+	assert_int_equal(pass(), 1);
+	assert_int_equal(k8s_mapping_texts - t0, 1);
+	assert_int_equal(k8s_mapping_parses - p0, 1);
+	assert_int_equal(t_map(&d, "svc-1")->ports[0].port, 1101);
+	slice("svc-1-x", 1, 0);
+	t0 = k8s_mapping_texts;
+	assert_int_equal(pass(), 1);
+	assert_int_equal(k8s_mapping_texts - t0, 0); // the new spec is now the one seen
+
+	// The same JSON with its keys in another order (the cache takes it as no change, so
+	// decoded here): another text, parsed; then the other order's again: a text, copied.
+	const json_t *cached = k8s_cache_get(&store.c[K8S_KIND_MAPPING], "t", "svc-1");
+	json_t *other = t_json("{\"metadata\":{\"namespace\":\"t\",\"name\":\"svc-1\"},\"spec\":"
+			       "{\"addresses\":[\"198.51.100.7\"],\"mode\":\"service\","
+			       "\"serviceName\":\"svc-1\",\"ports\":[{\"port\":1101,"
+			       "\"servicePort\":80}]}}");
+	const json_t *objs[] = {cached, other, other, cached};
+	const unsigned int texts[] = {0, 1, 0, 1}, parses[] = {0, 1, 0, 0};
+	for (unsigned int i = 0; i < 4; i++) {
+		struct cfg_mapping m;
+		char err[K8S_MESSAGE_MAX];
+		uint8_t proto;
+		t0 = k8s_mapping_texts;
+		p0 = k8s_mapping_parses;
+		assert_int_equal(k8s_mapping_decode(objs[i], &m, &proto, err, sizeof(err)), 0);
+		assert_int_equal(k8s_mapping_texts - t0, texts[i]);
+		assert_int_equal(k8s_mapping_parses - p0, parses[i]);
+		assert_int_equal(m.ports[0].port, 1101);
+		assert_string_equal(m.name, "svc-1");
+		cfg_mapping_free(&m);
+	}
+	json_decref(other);
+
+	// Back to the first spec: its text again, its parse copied.
+	put(K8S_KIND_MAPPING, fmt,
+	    "{\"addresses\":[\"198.51.100.7\"],\"mode\":\"service\",\"serviceName\":\"svc-1\","
+	    "\"ports\":[{\"port\":1001,\"servicePort\":80}]}");
+	t0 = k8s_mapping_texts;
+	p0 = k8s_mapping_parses;
+	assert_int_equal(pass(), 1);
+	assert_int_equal(k8s_mapping_texts - t0, 1);
+	assert_int_equal(k8s_mapping_parses - p0, 0);
+	assert_int_equal(t_map(&d, "svc-1")->ports[0].port, 1001);
+	// A key the parser does not read (dropped from the text) still makes another text.
+	put(K8S_KIND_MAPPING, fmt,
+	    "{\"addresses\":[\"198.51.100.7\"],\"mode\":\"service\",\"serviceName\":\"svc-1\","
+	    "\"ports\":[{\"port\":1001,\"servicePort\":80}],\"x-unknown\":1}");
+	t0 = k8s_mapping_texts;
+	p0 = k8s_mapping_parses;
+	assert_int_equal(pass(), 1);
+	assert_int_equal(k8s_mapping_texts - t0, 1);
+	assert_int_equal(k8s_mapping_parses - p0, 0); // the same text once filtered
+	assert_as_full_pass();
+
+	// Refused: a text every time, the same message.
+	put(K8S_KIND_MAPPING, fmt,
+	    "{\"addresses\":[\"198.51.100.7\"],\"mode\":\"service\",\"serviceName\":\"svc-1\","
+	    "\"ports\":[{\"port\":70000,\"servicePort\":80}]}");
+	assert_int_equal(pass(), 1);
+	assert_false(res(&d, "svc-1")->valid);
+	assert_non_null(strstr(res(&d, "svc-1")->message, "spec.ports[0].port"));
+	cached = k8s_cache_get(&store.c[K8S_KIND_MAPPING], "t", "svc-1");
+	for (unsigned int i = 0; i < 2; i++) {
+		struct cfg_mapping m;
+		char err[K8S_MESSAGE_MAX];
+		uint8_t proto;
+		t0 = k8s_mapping_texts;
+		assert_int_equal(k8s_mapping_decode(cached, &m, &proto, err, sizeof(err)), -EINVAL);
+		assert_int_equal(k8s_mapping_texts - t0, 1);
+		assert_string_equal(err, res(&d, "svc-1")->message);
+	}
+	assert_as_full_pass();
 }
 
 /* A rebuilt source's memo entry shares the result's advertised list (no copy of it per
@@ -1181,6 +1293,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(an_endpoint_change_rebuilds_its_service_only, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(an_unchanged_mapping_spec_is_parsed_once, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(an_unchanged_mapping_spec_makes_no_text, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			a_rebuilt_sources_memo_entry_shares_its_advertised_list, setup, teardown),

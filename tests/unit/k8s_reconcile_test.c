@@ -408,6 +408,75 @@ static void terminating_endpoints_serve_but_take_no_new_sessions(void **state)
 	assert_false(m->backends[3].serving_only);
 }
 
+/* The backend of @p m at address @p ip, or NULL. */
+static const struct cfg_backend *backend_at(const struct cfg_mapping *m, const char *ip)
+{
+	for (unsigned int i = 0; i < m->n_backends; i++)
+		if (m->backends[i].addr == t_ip(ip))
+			return &m->backends[i];
+	return NULL;
+}
+
+/* An endpoint's fields are read in one walk over its keys (ep_read()): whatever their order,
+ * beside keys strait does not read, each means what it means by name. */
+static void endpoint_fields_in_any_order_read_by_name(void **state)
+{
+	const struct cfg_backend *be;
+	const struct cfg_mapping *m;
+
+	(void)state;
+	put(K8S_KIND_ENDPOINTSLICE,
+	    "{\"metadata\":{\"name\":\"kafka-o\",\"namespace\":\"kafka\",\"labels\":{"
+	    "\"kubernetes.io/service-name\":\"kafka\"}},\"addressType\":\"IPv4\","
+	    "\"ports\":[{\"name\":\"kafka\",\"protocol\":\"TCP\",\"port\":9092}],\"endpoints\":["
+	    // every key, reversed, and keys not read
+	    "{\"zone\":\"a\",\"targetRef\":{\"name\":\"p1\",\"kind\":\"Pod\"},\"conditions\":{"
+	    "\"terminating\":false,\"serving\":true,\"ready\":true},\"nodeName\":\"n\","
+	    "\"addresses\":[\"10.244.3.1\"]},"
+	    // not ready; a targetRef of another kind names nothing
+	    "{\"conditions\":{\"serving\":true,\"ready\":false},\"addresses\":[\"10.244.3.2\"],"
+	    "\"targetRef\":{\"kind\":\"Node\",\"name\":\"x\"}},"
+	    // ready but terminating
+	    "{\"addresses\":[\"10.244.3.3\"],\"hints\":{},\"conditions\":{\"terminating\":true,"
+	    "\"ready\":true}},"
+	    // a ready that is set but not true
+	    "{\"conditions\":{\"ready\":null},\"addresses\":[\"10.244.3.4\"]},"
+	    // addresses not a list: left out
+	    "{\"addresses\":\"10.244.3.5\",\"conditions\":{}},"
+	    // conditions not an object: unset, ready; the first address only
+	    "{\"conditions\":\"x\",\"addresses\":[\"10.244.3.6\",\"10.244.3.7\"]},"
+	    // the same names one level down are not the endpoint's
+	    "{\"addresses\":[\"10.244.3.8\"],\"x\":{\"ready\":false,\"terminating\":true},"
+	    "\"conditions\":{\"x\":{\"ready\":false}}}]}");
+	put(K8S_KIND_MAPPING, MAPPING("svc", "2026-11-21T17:00:00Z",
+				      "{\"addresses\":[\"203.0.113.20\"],\"mode\":\"service\","
+				      "\"serviceName\":\"kafka\",\"ports\":[{\"port\":9092}]}"));
+	run(NULL, 0);
+	m = map("svc");
+	assert_int_equal(m->n_backends, 3 + 6); // the recorded slice's 3
+	assert_non_null(be = backend_at(m, "10.244.3.1"));
+	assert_false(be->serving_only);
+	assert_false(be->terminating);
+	assert_string_equal(be->name, "p1");
+	assert_non_null(be = backend_at(m, "10.244.3.2"));
+	assert_true(be->serving_only);
+	assert_false(be->terminating);
+	assert_string_equal(be->name, "");
+	assert_non_null(be = backend_at(m, "10.244.3.3"));
+	assert_true(be->serving_only);
+	assert_true(be->terminating);
+	assert_non_null(be = backend_at(m, "10.244.3.4"));
+	assert_true(be->serving_only);
+	assert_false(be->terminating);
+	assert_null(backend_at(m, "10.244.3.5"));
+	assert_non_null(be = backend_at(m, "10.244.3.6"));
+	assert_false(be->serving_only);
+	assert_null(backend_at(m, "10.244.3.7"));
+	assert_non_null(be = backend_at(m, "10.244.3.8"));
+	assert_false(be->serving_only);
+	assert_false(be->terminating);
+}
+
 static void remove_orphan_sessions_reaches_every_mapping_of_the_resource(void **state)
 {
 	(void)state;
@@ -800,6 +869,7 @@ int main(void)
 		T(statefulset_scaled_to_zero_is_accepted_with_no_mappings),
 		T(service_mode_by_port_name_and_number),
 		T(terminating_endpoints_serve_but_take_no_new_sessions),
+		T(endpoint_fields_in_any_order_read_by_name),
 		T(remove_orphan_sessions_reaches_every_mapping_of_the_resource),
 		T(node_ports_go_to_ready_nodes),
 		T(oldest_wins_a_conflict_then_namespace_and_name),

@@ -92,6 +92,51 @@ static void status_has_the_shape_of_the_recorded_patch(void **state)
 	json_decref(req);
 }
 
+/* One condition as JSON text, its keys in their order, at T0 and observedGeneration 1. */
+#define COND(type, status, reason, message)                                                        \
+	"{\"type\":\"" type "\",\"status\":\"" status "\",\"observedGeneration\":1,"               \
+	"\"lastTransitionTime\":\"2026-11-21T16:30:00Z\",\"reason\":\"" reason "\","               \
+	"\"message\":\"" message "\"}"
+
+/* The conditions, as text: each key in its place (the order json_pack() gave them before
+ * cond_json() set them itself), and none without valid UTF-8 in every string. */
+static void conditions_text_key_for_key(void **state)
+{
+	json_t *got;
+	char *text;
+
+	(void)state;
+	got = k8s_status_build(&res, NULL, true, 7, NULL, T0);
+	assert_non_null(got);
+	text = json_dumps(json_object_get(got, "conditions"), JSON_COMPACT);
+	assert_string_equal(
+		text,
+		"[" COND("Ready", "True", "Programmed", "3 ports programmed on 203.0.113.10") "," COND(
+			"Programmed", "True", "TablesPublished",
+			"mapping table generation 7") "," COND("Conflict", "False", "NoConflict",
+							       "") "]");
+	free(text);
+	json_decref(got);
+
+	// Not UTF-8: no status, as json_pack() refused it.
+	res.valid = false;
+	snprintf(res.reason, sizeof(res.reason), "InvalidSpec");
+	snprintf(res.message, sizeof(res.message), "spec.x: \xff\xfe");
+	errno = 0;
+	assert_null(k8s_status_build(&res, NULL, true, 7, NULL, T0));
+	assert_int_equal(errno, ENOMEM);
+	snprintf(res.message, sizeof(res.message), "spec.x: caf\xc3\xa9");
+	assert_non_null(got = k8s_status_build(&res, NULL, true, 7, NULL, T0));
+	text = json_dumps(json_object_get(got, "conditions"), JSON_COMPACT);
+	assert_string_equal(
+		text,
+		"[" COND("Ready", "False", "InvalidSpec", "spec.x: caf\xc3\xa9") "," COND(
+			"Programmed", "False", "InvalidSpec",
+			"spec.x: caf\xc3\xa9") "," COND("Conflict", "False", "NoConflict", "") "]");
+	free(text);
+	json_decref(got);
+}
+
 static void transition_time_moves_only_when_status_changes(void **state)
 {
 	json_t *first, *second, *third;
@@ -239,6 +284,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(status_has_the_shape_of_the_recorded_patch),
+		T(conditions_text_key_for_key),
 		T(transition_time_moves_only_when_status_changes),
 		T(conflicts_invalid_specs_and_failed_publishes),
 		T(events_are_events_k8s_io_v1),

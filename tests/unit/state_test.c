@@ -346,6 +346,74 @@ static void a_resync_takes_mappings_with_their_published_id_without_comparing(vo
 	cp_state_poll();
 }
 
+/* Sessions of the Kubernetes mapping @p name (namespace "") to backend @p addr. */
+static unsigned int k8s_sessions_to(const char *name, const char *addr)
+{
+	struct count c = {.backend = ip4(addr)};
+	int slot = cp_slot_find("", name);
+
+	assert_true(slot >= 0);
+	dp_sessions_walk(slot, count_cb, &c);
+	return c.n;
+}
+
+/* A resync that copies more than a few mappings matches each old entry it did not keep with
+ * its copy through an index of the copied entries only (cp_state_names_indexed), not of every
+ * entry: each changed mapping loses the sessions of the backend it dropped, and only those. */
+static void a_resync_indexes_only_the_copied_entries_to_match_the_old_ones(void **state)
+{
+	enum { N = 20 };
+	static struct cfg_backend bes[N][2];
+	struct cfg_mapping ms[N];
+	unsigned int n_a[N], n_b[N], changed_b = 0;
+	uint64_t ids[N];
+	char err[256], a[32], b[32], c[32];
+
+	(void)state;
+	for (unsigned int i = 0; i < N; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "ix-%02u", i);
+		snprintf(a, sizeof(a), "10.0.0.%u", 100 + i);
+		snprintf(b, sizeof(b), "10.0.0.%u", 130 + i);
+		bes[i][0] = (struct cfg_backend){.addr = ip4(a), .weight = 1};
+		bes[i][1] = (struct cfg_backend){.addr = ip4(b), .weight = 1};
+		mk(&ms[i], name, (uint16_t)(45000 + i), 2);
+		ms[i].backends = bes[i];
+		ids[i] = 1000 + i;
+	}
+	assert_int_equal(cp_mappings_replace_ids(CP_SRC_K8S, ms, ids, N, err, sizeof(err)), 0);
+	for (unsigned int i = 0; i < N; i++) {
+		for (unsigned int p = 0; p < 8; p++)
+			fixture_inject((uint16_t)(53000 + p), (uint16_t)(45000 + i), IPPROTO_TCP);
+		snprintf(a, sizeof(a), "10.0.0.%u", 100 + i);
+		snprintf(b, sizeof(b), "10.0.0.%u", 130 + i);
+		n_a[i] = k8s_sessions_to(ms[i].name, a);
+		n_b[i] = k8s_sessions_to(ms[i].name, b);
+		assert_int_equal(n_a[i] + n_b[i], 8);
+	}
+	// Every other one rebuilt: its first backend replaced by a third (a new id), so that the
+	// copies sit between moved entries.
+	for (unsigned int i = 0; i < N; i += 2) {
+		snprintf(c, sizeof(c), "10.0.0.%u", 160 + i);
+		bes[i][0] = (struct cfg_backend){.addr = ip4(c), .weight = 1};
+		ids[i] = 2000 + i;
+		changed_b += n_b[i];
+	}
+	assert_true(changed_b > 0); // sessions that must stay
+	unsigned long x0 = cp_state_names_indexed;
+	assert_int_equal(cp_mappings_replace_ids(CP_SRC_K8S, ms, ids, N, err, sizeof(err)), 0);
+	assert_int_equal(cp_state_names_indexed - x0, N / 2); // the copies, not all N
+	for (unsigned int i = 0; i < N; i++) {
+		snprintf(a, sizeof(a), "10.0.0.%u", 100 + i);
+		snprintf(b, sizeof(b), "10.0.0.%u", 130 + i);
+		assert_int_equal(k8s_sessions_to(ms[i].name, a), i % 2 ? n_a[i] : 0);
+		assert_int_equal(k8s_sessions_to(ms[i].name, b), n_b[i]);
+	}
+	assert_published_as_from_scratch();
+	assert_int_equal(cp_mappings_replace(CP_SRC_K8S, NULL, 0, err, sizeof(err)), 0);
+	cp_state_poll();
+}
+
 static void not_ready_backend_keeps_sessions_deleted_one_loses_them(void **state)
 {
 	(void)state;
@@ -472,6 +540,7 @@ int main(void)
 			a_resync_of_3000_mappings_keeps_slots_and_clears_only_the_changed_one),
 		cmocka_unit_test(a_resync_moves_unchanged_mappings_and_copies_changed_ones),
 		cmocka_unit_test(a_resync_takes_mappings_with_their_published_id_without_comparing),
+		cmocka_unit_test(a_resync_indexes_only_the_copied_entries_to_match_the_old_ones),
 		cmocka_unit_test(not_ready_backend_keeps_sessions_deleted_one_loses_them),
 		cmocka_unit_test(allow_list_edit_closes_sessions_of_revoked_sources),
 		cmocka_unit_test(reload_takes_the_address_pools_and_limits),
