@@ -100,28 +100,12 @@ static struct cfg_mapping *decoded_of(const json_t *v)
  * the filtered copy and the text (k8s_mapping_texts), which were most of a kept spec's decode.
  * Cleared with decoded, and when it holds DECODED_MAX. Control thread.
  */
-struct seen_spec {
-	json_t *spec;		   /* a deep copy: keys in the same order */
-	struct cfg_mapping *parse; /* decoded's */
-};
-static json_t *seen; /* "namespace/name" → json_integer(struct seen_spec *) */
+static json_t *seen; /* "namespace/name" → [the spec's deep copy, json_integer(its parse)] */
 
 unsigned long k8s_mapping_texts;
 
-static struct seen_spec *seen_of(const json_t *v)
-{
-	return (struct seen_spec *)(intptr_t)json_integer_value(v);
-}
-
 static void seen_clear(void)
 {
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(seen, k, v) {
-		json_decref(seen_of(v)->spec);
-		free(seen_of(v));
-	}
 	json_decref(seen);
 	seen = NULL;
 }
@@ -193,7 +177,7 @@ static void decoded_put(const char *text, const struct cfg_mapping *m)
 static void seen_put(const char *key, const json_t *spec, const char *text)
 {
 	json_t *v = decoded ? json_object_get(decoded, text) : NULL;
-	struct seen_spec *e;
+	json_t *e;
 
 	if (!v)
 		return;
@@ -201,24 +185,14 @@ static void seen_put(const char *key, const json_t *spec, const char *text)
 		seen_clear();
 	if (!seen && !(seen = json_object()))
 		return;
-	if (!(e = malloc(sizeof(*e))))
+	// The spec copied with its key order; the parse is decoded's (seen_clear() goes first).
+	e = json_array();
+	if (!e || json_array_append_new(e, json_deep_copy(spec)) < 0 ||
+	    json_array_append_new(e, json_integer((json_int_t)(intptr_t)decoded_of(v))) < 0) {
+		json_decref(e);
 		return;
-	e->parse = decoded_of(v);
-	if (!(e->spec = json_deep_copy(spec))) {
-		free(e);
-		return;
 	}
-	json_t *old = json_object_get(seen, key);
-	if (old) { // replaced: its own freed
-		json_decref(seen_of(old)->spec);
-		free(seen_of(old));
-	}
-	if (json_object_set_new(seen, key, json_integer((json_int_t)(intptr_t)e)) < 0) {
-		if (old) // freed above: not left behind
-			json_object_del(seen, key);
-		json_decref(e->spec);
-		free(e);
-	}
+	json_object_set_new(seen, key, e); // the old entry decref'd; on failure, kept as it was
 }
 
 /* cfg_mapping_parse() of @p text, or the copy of what it gave before. */
@@ -247,9 +221,9 @@ static int seen_take(const char *key, const json_t *spec, struct cfg_mapping *m)
 {
 	json_t *v = seen ? json_object_get(seen, key) : NULL;
 
-	if (!v || !same_ordered(seen_of(v)->spec, spec))
+	if (!v || !same_ordered(json_array_get(v, 0), spec))
 		return 0;
-	if (cfg_mapping_copy(m, seen_of(v)->parse) < 0) {
+	if (cfg_mapping_copy(m, decoded_of(json_array_get(v, 1))) < 0) {
 		memset(m, 0, sizeof(*m));
 		return -ENOMEM;
 	}
