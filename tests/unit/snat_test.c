@@ -44,7 +44,7 @@ static uint16_t open_session(uint8_t proto, uint16_t sport, uint32_t *saddr)
 	uint16_t p;
 
 	inject(DP_PORT_EXT, buf, n);
-	if (w->n_tx[DP_PORT_INT] == 0)
+	if (dp_tx_n(w, DP_PORT_INT) == 0)
 		return 0;
 	f = take(DP_PORT_INT, &m);
 	assert_int_equal(rd32(f + 14 + 16), ip4("10.0.0.12"));
