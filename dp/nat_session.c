@@ -306,7 +306,7 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	// (Each pair of fields as one 32-bit word: 64-bit adds, cksum.h.)
 	a = cksum_delta32w(0, m->src, k_i2o.dst);
 	a = cksum_delta32w(a, m->dst, k_i2o.src);
-	se->l3_delta = cksum_fold64(a);
+	se->l3_delta = nat_l3_delta(cksum_fold64(a));
 	a = cksum_delta32w(a, (uint32_t)m->sport | (uint32_t)m->dport << 16,
 			   (uint32_t)k_i2o.dport | (uint32_t)k_i2o.sport << 16);
 	se->l4_delta = cksum_fold64(a);
