@@ -294,14 +294,16 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 
 	idx = nat_session_alloc(s);
 	se = &s->recs[idx];
-	se->addr[DIR_O2I][0] = m->src;
-	se->addr[DIR_O2I][1] = m->dst;
-	se->port[DIR_O2I][0] = m->sport;
-	se->port[DIR_O2I][1] = m->dport;
-	se->addr[DIR_I2O][0] = k_i2o.src;
-	se->addr[DIR_I2O][1] = k_i2o.dst;
-	se->port[DIR_I2O][0] = k_i2o.sport;
-	se->port[DIR_I2O][1] = k_i2o.dport;
+	// The tuple as words: each direction's addresses are adjacent in the meta, the key and
+	// the record, and so are its ports (and the record's two directions' ports).
+	static_assert(offsetof(struct nat_key, dst) == offsetof(struct nat_key, src) + 4 &&
+			      offsetof(struct nat_key, dport) ==
+				      offsetof(struct nat_key, sport) + 2,
+		      "nat_key: src/dst, sport/dport adjacent");
+	memcpy(se->addr[DIR_O2I], &m->src, 8);
+	memcpy(se->addr[DIR_I2O], &k_i2o.src, 8);
+	memcpy(se->port[DIR_O2I], &m->sport, 4);
+	memcpy(se->port[DIR_I2O], &k_i2o.sport, 4);
 	// out2in deltas: from the tuple it arrives with to the in2out key reversed.
 	// (Each pair of fields as one 32-bit word: 64-bit adds, cksum.h.)
 	a = cksum_delta32w(0, m->src, k_i2o.dst);
@@ -313,9 +315,17 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	se->adj[DIR_O2I] = (uint16_t)adj_o2i;
 	se->adj[DIR_I2O] = (uint16_t)adj_i2o;
 	se->slot = mp->slot;
-	se->state = m->proto == IPPROTO_TCP ? NAT_ST_SYN_SENT : NAT_ST_UDP;
-	se->flags = 0;
-	se->hairpin = hairpin;
+	// state, flags (none yet), src_counted (nat_sessions_track() or the UDP branch below says)
+	// and hairpin: their byte stored once, built in a local of the same bit-fields (the
+	// record's four bit-field stores were four read-modify-writes).
+	{
+		struct {
+			uint8_t state : 3, flags : 3, src_counted : 1, hairpin : 1;
+		} b = {.state = m->proto == IPPROTO_TCP ? NAT_ST_SYN_SENT : NAT_ST_UDP,
+		       .hairpin = hairpin};
+		static_assert(sizeof(b) == 1, "one byte");
+		memcpy((uint8_t *)se + NAT_SESSION_BITS, &b, 1);
+	}
 	se->last_seen = dp_ticks(w);
 	se->pkts[0] = se->pkts[1] = 0;
 	se->bytes[0] = se->bytes[1] = 0;
@@ -332,8 +342,7 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	} else {
 		// What nat_sessions_track() does for a UDP session not counted per source: no
 		// lists (nat_session_alloc() left its links off), the slot's count.
-		sl->active++;
-		se->src_counted = 0;
+		sl->active++; // src_counted is 0 (above)
 	}
 	s->active++;
 	w->stats.sessions_created++;

@@ -76,6 +76,10 @@ struct nat_session {
 } __rte_aligned(64);
 
 static_assert(sizeof(struct nat_session) == RTE_CACHE_LINE_SIZE, "session is one cache line");
+/** The byte of nat_session's bit-fields (state, flags, src_counted, hairpin): after proto. */
+#define NAT_SESSION_BITS (offsetof(struct nat_session, proto) + 1)
+static_assert(offsetof(struct nat_session, slot) == NAT_SESSION_BITS + 1,
+	      "nat_session: the bit-fields are one byte between proto and slot");
 
 /**
  * A TCP session's window tracking (nat_tcp_track(), session_inlines.h: RFC 5961 §3, Linux
