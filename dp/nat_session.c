@@ -197,20 +197,29 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 		*drop = DP_DROP_NO_BACKEND;
 		return -1;
 	}
-	// The mapping's limits (struct cfg_limits), before anything is evicted for it.
-	if (unlikely(mp->limits.sessions_per_source) &&
-	    nat_sessions_src_count(s, mp->slot, m->src) >= mp->limits.sessions_per_source) {
-		*drop = DP_DROP_SOURCE_SESSION_LIMIT;
-		return -1;
-	}
-	if (unlikely(mp->limits.new_per_second) && !rate_take(w, sl, mp->limits.new_per_second)) {
-		*drop = DP_DROP_NEW_SESSION_RATE;
-		return -1;
-	}
-	if (unlikely(mp->limits.sessions) && sl->active >= worker_share(w, mp->limits.sessions) &&
-	    !evict_one(w, mp->slot)) {
-		*drop = DP_DROP_MAPPING_SESSION_LIMIT;
-		return -1;
+	// The mapping's limits (struct cfg_limits), before anything is evicted for it: whether
+	// it has any told by one test of the three fields ORed (two loads), each tested only then.
+	static_assert(sizeof(struct cfg_limits) == 12 &&
+			      offsetof(struct cfg_limits, new_per_second) == 8,
+		      "cfg_limits: three 32-bit limits, the first two one 8-byte word");
+	uint64_t any_limit;
+	memcpy(&any_limit, &mp->limits, 8);
+	if (unlikely(any_limit | mp->limits.new_per_second)) {
+		if (unlikely(mp->limits.sessions_per_source) &&
+		    nat_sessions_src_count(s, mp->slot, m->src) >= mp->limits.sessions_per_source) {
+			*drop = DP_DROP_SOURCE_SESSION_LIMIT;
+			return -1;
+		}
+		if (unlikely(mp->limits.new_per_second) &&
+		    !rate_take(w, sl, mp->limits.new_per_second)) {
+			*drop = DP_DROP_NEW_SESSION_RATE;
+			return -1;
+		}
+		if (unlikely(mp->limits.sessions) &&
+		    sl->active >= worker_share(w, mp->limits.sessions) && !evict_one(w, mp->slot)) {
+			*drop = DP_DROP_MAPPING_SESSION_LIMIT;
+			return -1;
+		}
 	}
 	if (s->free_head == NAT_REC_NONE && s->hwm == s->max && !evict_one(w, mp->slot) &&
 	    !evict_one(w, -1)) {
