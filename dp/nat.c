@@ -42,10 +42,6 @@
 #include "session_clear.h"
 #include "session_inlines.h"
 
-/* The IPv4 word holding TTL and protocol loses 0x0100 when TTL is decremented: the RFC 1624
- * delta ~m + m' is then the constant 0xfeff (network order), whatever the TTL was. */
-#define TTL_DEC_DELTA RTE_BE16(0xfeff)
-
 /* The least next-hop MTU an ICMP "fragmentation needed" carries through the NAT: 576, the
  * datagram every IPv4 host must accept (RFC 791, RFC 1122 §3.3.3); Linux's min_pmtu is 552. */
 #define NAT_PMTU_FLOOR 576
@@ -101,7 +97,8 @@ static __rte_always_inline void nat_rewrite(uint8_t *frame, uint16_t l3_off, uin
 {
 	struct rte_ipv4_hdr *ip = (void *)(frame + l3_off);
 	const int other = !dir;
-	uint16_t l3 = dir == DIR_O2I ? se->l3_delta : (uint16_t)~se->l3_delta;
+	// The header's delta has the TTL's decrement in it (nat_l3_delta()).
+	uint16_t l3 = dir == DIR_O2I ? se->l3_delta : nat_l3_delta_i2o(se->l3_delta);
 	uint16_t l4 = dir == DIR_O2I ? se->l4_delta : (uint16_t)~se->l4_delta;
 	uint64_t a;
 	uint32_t p;
@@ -110,7 +107,7 @@ static __rte_always_inline void nat_rewrite(uint8_t *frame, uint16_t l3_off, uin
 	a = a >> 32 | a << 32;
 	memcpy((uint8_t *)ip + offsetof(struct rte_ipv4_hdr, src_addr), &a, 8);
 	ip->time_to_live--;
-	ip->hdr_checksum = cksum_apply(ip->hdr_checksum, cksum_add16(l3, TTL_DEC_DELTA));
+	ip->hdr_checksum = cksum_apply(ip->hdr_checksum, l3);
 	if (later) // no L4 header
 		return;
 	memcpy(&p, se->port[other], 4);

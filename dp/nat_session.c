@@ -197,20 +197,29 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 		*drop = DP_DROP_NO_BACKEND;
 		return -1;
 	}
-	// The mapping's limits (struct cfg_limits), before anything is evicted for it.
-	if (unlikely(mp->limits.sessions_per_source) &&
-	    nat_sessions_src_count(s, mp->slot, m->src) >= mp->limits.sessions_per_source) {
-		*drop = DP_DROP_SOURCE_SESSION_LIMIT;
-		return -1;
-	}
-	if (unlikely(mp->limits.new_per_second) && !rate_take(w, sl, mp->limits.new_per_second)) {
-		*drop = DP_DROP_NEW_SESSION_RATE;
-		return -1;
-	}
-	if (unlikely(mp->limits.sessions) && sl->active >= worker_share(w, mp->limits.sessions) &&
-	    !evict_one(w, mp->slot)) {
-		*drop = DP_DROP_MAPPING_SESSION_LIMIT;
-		return -1;
+	// The mapping's limits (struct cfg_limits), before anything is evicted for it: whether
+	// it has any told by one test of the three fields ORed (two loads), each tested only then.
+	static_assert(sizeof(struct cfg_limits) == 12 &&
+			      offsetof(struct cfg_limits, new_per_second) == 8,
+		      "cfg_limits: three 32-bit limits, the first two one 8-byte word");
+	uint64_t any_limit;
+	memcpy(&any_limit, &mp->limits, 8);
+	if (unlikely(any_limit | mp->limits.new_per_second)) {
+		if (unlikely(mp->limits.sessions_per_source) &&
+		    nat_sessions_src_count(s, mp->slot, m->src) >= mp->limits.sessions_per_source) {
+			*drop = DP_DROP_SOURCE_SESSION_LIMIT;
+			return -1;
+		}
+		if (unlikely(mp->limits.new_per_second) &&
+		    !rate_take(w, sl, mp->limits.new_per_second)) {
+			*drop = DP_DROP_NEW_SESSION_RATE;
+			return -1;
+		}
+		if (unlikely(mp->limits.sessions) &&
+		    sl->active >= worker_share(w, mp->limits.sessions) && !evict_one(w, mp->slot)) {
+			*drop = DP_DROP_MAPPING_SESSION_LIMIT;
+			return -1;
+		}
 	}
 	if (s->free_head == NAT_REC_NONE && s->hwm == s->max && !evict_one(w, mp->slot) &&
 	    !evict_one(w, -1)) {
@@ -294,28 +303,38 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 
 	idx = nat_session_alloc(s);
 	se = &s->recs[idx];
-	se->addr[DIR_O2I][0] = m->src;
-	se->addr[DIR_O2I][1] = m->dst;
-	se->port[DIR_O2I][0] = m->sport;
-	se->port[DIR_O2I][1] = m->dport;
-	se->addr[DIR_I2O][0] = k_i2o.src;
-	se->addr[DIR_I2O][1] = k_i2o.dst;
-	se->port[DIR_I2O][0] = k_i2o.sport;
-	se->port[DIR_I2O][1] = k_i2o.dport;
+	// The tuple as words: each direction's addresses are adjacent in the meta, the key and
+	// the record, and so are its ports (and the record's two directions' ports).
+	static_assert(offsetof(struct nat_key, dst) == offsetof(struct nat_key, src) + 4 &&
+			      offsetof(struct nat_key, dport) ==
+				      offsetof(struct nat_key, sport) + 2,
+		      "nat_key: src/dst, sport/dport adjacent");
+	memcpy(se->addr[DIR_O2I], &m->src, 8);
+	memcpy(se->addr[DIR_I2O], &k_i2o.src, 8);
+	memcpy(se->port[DIR_O2I], &m->sport, 4);
+	memcpy(se->port[DIR_I2O], &k_i2o.sport, 4);
 	// out2in deltas: from the tuple it arrives with to the in2out key reversed.
 	// (Each pair of fields as one 32-bit word: 64-bit adds, cksum.h.)
 	a = cksum_delta32w(0, m->src, k_i2o.dst);
 	a = cksum_delta32w(a, m->dst, k_i2o.src);
-	se->l3_delta = cksum_fold64(a);
+	se->l3_delta = nat_l3_delta(cksum_fold64(a));
 	a = cksum_delta32w(a, (uint32_t)m->sport | (uint32_t)m->dport << 16,
 			   (uint32_t)k_i2o.dport | (uint32_t)k_i2o.sport << 16);
 	se->l4_delta = cksum_fold64(a);
 	se->adj[DIR_O2I] = (uint16_t)adj_o2i;
 	se->adj[DIR_I2O] = (uint16_t)adj_i2o;
 	se->slot = mp->slot;
-	se->state = m->proto == IPPROTO_TCP ? NAT_ST_SYN_SENT : NAT_ST_UDP;
-	se->flags = 0;
-	se->hairpin = hairpin;
+	// state, flags (none yet), src_counted (nat_sessions_track() or the UDP branch below says)
+	// and hairpin: their byte stored once, built in a local of the same bit-fields (the
+	// record's four bit-field stores were four read-modify-writes).
+	{
+		struct {
+			uint8_t state : 3, flags : 3, src_counted : 1, hairpin : 1;
+		} b = {.state = m->proto == IPPROTO_TCP ? NAT_ST_SYN_SENT : NAT_ST_UDP,
+		       .hairpin = hairpin};
+		static_assert(sizeof(b) == 1, "one byte");
+		memcpy((uint8_t *)se + NAT_SESSION_BITS, &b, 1);
+	}
 	se->last_seen = dp_ticks(w);
 	se->pkts[0] = se->pkts[1] = 0;
 	se->bytes[0] = se->bytes[1] = 0;
@@ -332,8 +351,7 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	} else {
 		// What nat_sessions_track() does for a UDP session not counted per source: no
 		// lists (nat_session_alloc() left its links off), the slot's count.
-		sl->active++;
-		se->src_counted = 0;
+		sl->active++; // src_counted is 0 (above)
 	}
 	s->active++;
 	w->stats.sessions_created++;

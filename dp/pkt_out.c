@@ -38,7 +38,7 @@ void dp_to_slowpath(struct dp_worker *w, struct rte_mbuf *m, uint8_t in_port, ui
 
 void dp_tx_flush(struct dp_worker *w, uint8_t port)
 {
-	uint16_t n = w->n_tx[port], sent;
+	uint16_t n = dp_tx_n(w, port), sent;
 
 	if (n == 0)
 		return;
@@ -47,5 +47,5 @@ void dp_tx_flush(struct dp_worker *w, uint8_t port)
 	w->stats.tx_bytes[port] += dp_pkts_bytes(w->tx[port], sent);
 	for (uint16_t i = sent; i < n; i++)
 		dp_drop(w, w->tx[port][i], DP_DROP_TX_FULL);
-	w->n_tx[port] = 0;
+	dp_tx_reset(w, port);
 }

@@ -32,9 +32,9 @@ void dp_tx_flush(struct dp_worker *w, uint8_t port);
 /** Queue @p m for tx on @p port (enum dp_port_role), flushing first when the queue is full. */
 static inline void dp_tx_enqueue(struct dp_worker *w, uint8_t port, struct rte_mbuf *m)
 {
-	if (unlikely(w->n_tx[port] == RTE_DIM(w->tx[port])))
+	if (unlikely(dp_tx_n(w, port) == RTE_DIM(w->tx[port])))
 		dp_tx_flush(w, port);
-	w->tx[port][w->n_tx[port]++] = m;
+	*w->tx_end[port]++ = m;
 }
 /**
  * Pass @p m to the control thread through w->sp_arp (ARP) or w->sp_out (the rest), with
@@ -46,14 +46,14 @@ static inline void dp_tx_enqueue(struct dp_worker *w, uint8_t port, struct rte_m
 static inline void dp_tx_room(struct dp_worker *w, unsigned int n)
 {
 	for (uint8_t p = 0; p < DP_PORT_MAX; p++)
-		if (unlikely(w->n_tx[p] > RTE_DIM(w->tx[p]) - n))
+		if (unlikely(dp_tx_n(w, p) > RTE_DIM(w->tx[p]) - n))
 			dp_tx_flush(w, p);
 }
 /* dp_tx_enqueue() into a queue that dp_tx_room() made room in. */
 static inline void dp_tx_enqueue_room(struct dp_worker *w, uint8_t port, struct rte_mbuf *m)
 {
-	RTE_ASSERT(w->n_tx[port] < RTE_DIM(w->tx[port]));
-	w->tx[port][w->n_tx[port]++] = m;
+	RTE_ASSERT(dp_tx_n(w, port) < RTE_DIM(w->tx[port]));
+	*w->tx_end[port]++ = m;
 }
 void dp_to_slowpath(struct dp_worker *w, struct rte_mbuf *m, uint8_t in_port, uint8_t reason);
 /** Free @p m and count it as dropped for @p reason. */

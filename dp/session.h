@@ -66,15 +66,20 @@ struct nat_session {
 	uint8_t src_counted : 1; /**< counted in the per-source sketch (nat_sessions_track) */
 	uint8_t hairpin : 1;	 /**< client behind int (RFC 4787 REQ-9): O2I arrives on int */
 	uint16_t slot;		 /**< mapping counter slot (and timeouts) */
-	uint16_t l3_delta;  /**< out2in IPv4 header delta of the addresses (RFC 1624), folded */
-	uint16_t l4_delta;  /**< out2in TCP/UDP delta: pseudo-header addresses and ports */
-	uint16_t adj[2];    /**< [dir] index into dp_worker.adj of the next hop */
+	uint16_t l3_delta;	 /**< out2in IPv4 header delta (RFC 1624), folded: the addresses and
+				 the TTL's decrement (nat_l3_delta()) */
+	uint16_t l4_delta;	 /**< out2in TCP/UDP delta: pseudo-header addresses and ports */
+	uint16_t adj[2];	 /**< [dir] index into dp_worker.adj of the next hop */
 	uint32_t last_seen; /**< dp_worker ticks (TSC >> tick_shift); next free record if free */
 	uint32_t pkts[2];   /**< [dir] packets, wrap at 2^32 */
 	uint64_t bytes[2];  /**< [dir] IP bytes */
 } __rte_aligned(64);
 
 static_assert(sizeof(struct nat_session) == RTE_CACHE_LINE_SIZE, "session is one cache line");
+/** The byte of nat_session's bit-fields (state, flags, src_counted, hairpin): after proto. */
+#define NAT_SESSION_BITS (offsetof(struct nat_session, proto) + 1)
+static_assert(offsetof(struct nat_session, slot) == NAT_SESSION_BITS + 1,
+	      "nat_session: the bit-fields are one byte between proto and slot");
 
 /**
  * A TCP session's window tracking (nat_tcp_track(), session_inlines.h: RFC 5961 §3, Linux

@@ -32,6 +32,27 @@
 #include "pkt.h"
 #include "session.h"
 
+/* The IPv4 word holding TTL and protocol loses 0x0100 when TTL is decremented: the RFC 1624
+ * delta ~m + m' is then the constant 0xfeff (network order), whatever the TTL was. */
+#define NAT_TTL_DEC_DELTA RTE_BE16(0xfeff)
+/* Twice that (0xfeff +' 0xfeff): in2out's header delta from a record's (nat_l3_delta_i2o()). */
+#define NAT_TTL_DEC2_DELTA RTE_BE16(0xfdff)
+
+/** A record's l3_delta from the out2in delta of its addresses @p addr: the TTL's decrement
+ * folded in once, when the session is made, not added per packet. */
+static inline uint16_t nat_l3_delta(uint16_t addr)
+{
+	return cksum_add16(addr, NAT_TTL_DEC_DELTA);
+}
+
+/** The in2out IPv4 header delta (~addresses +' TTL's decrement) from a record's l3_delta
+ * (addresses +' TTL's): ~l3_delta +' twice the TTL's, the same bits for every value
+ * (session_test's ttl_folded_delta_gives_the_same_header_delta_both_ways). */
+static __rte_always_inline uint16_t nat_l3_delta_i2o(uint16_t l3_delta)
+{
+	return cksum_add16((uint16_t)~l3_delta, NAT_TTL_DEC2_DELTA);
+}
+
 /** Where a key lives: its primary bucket and its signature (never 0: 0 marks a free entry). */
 struct nat_hash {
 	uint32_t bkt;

@@ -16,12 +16,6 @@
 #include "snat.h"
 #include "worker.h"
 
-static inline uint32_t snat_dest_home(rte_be32_t addr, rte_be16_t port, uint8_t proto)
-{
-	uint64_t x = (uint64_t)addr << 32 | (uint32_t)port << 8 | proto;
-	return rte_hash_crc_8byte(x, 0x5a17u) & (DP_SNAT_HASH - 1u);
-}
-
 static inline uint64_t *snat_dest_bits(struct dp_snat *s, const struct dp_snat_dest *d)
 {
 	return s->bits + (size_t)(d - s->dests) * s->words;
@@ -51,6 +45,18 @@ static inline uint64_t snat_dest_word_of(rte_be32_t addr, rte_be16_t port, uint8
 	return x;
 }
 
+/* A destination's home slot, by the word of its address, port and protocol (rows 0): the
+ * word the probe compares, so that the probe builds it once. */
+static inline uint32_t snat_dest_home_word(uint64_t word)
+{
+	return rte_hash_crc_8byte(word, 0x5a17u) & (DP_SNAT_HASH - 1u);
+}
+
+static inline uint32_t snat_dest_home(rte_be32_t addr, rte_be16_t port, uint8_t proto)
+{
+	return snat_dest_home_word(snat_dest_word_of(addr, port, proto, 0));
+}
+
 static_assert(offsetof(struct dp_snat_dest, addr) == 0 &&
 		      offsetof(struct dp_snat_dest, port) == 4 &&
 		      offsetof(struct dp_snat_dest, proto) == 6 &&
@@ -69,11 +75,11 @@ static inline uint32_t snat_rows(const struct dp_snat *s, const struct tables *t
 static inline struct dp_snat_dest *snat_dest_in_use(struct dp_snat *s, const struct nat_key *k,
 						    uint32_t rows)
 {
-	const uint64_t want = snat_dest_word_of(k->src, k->sport, k->proto, (uint8_t)rows);
+	const uint64_t key = snat_dest_word_of(k->src, k->sport, k->proto, 0);
+	const uint64_t want = key | snat_dest_word_of(0, 0, 0, (uint8_t)rows);
 	const uint64_t mask = snat_dest_word_of(UINT32_MAX, UINT16_MAX, UINT8_MAX, 0);
 
-	for (uint32_t i = snat_dest_home(k->src, k->sport, k->proto);;
-	     i = (i + 1u) & (DP_SNAT_HASH - 1u)) {
+	for (uint32_t i = snat_dest_home_word(key);; i = (i + 1u) & (DP_SNAT_HASH - 1u)) {
 		uint16_t e = s->hash[i];
 		if (e == 0)
 			return NULL;
@@ -81,7 +87,7 @@ static inline struct dp_snat_dest *snat_dest_in_use(struct dp_snat *s, const str
 		uint64_t x = snat_dest_word(d);
 		if (likely(x == want))
 			return d;
-		if ((x & mask) == (want & mask))
+		if ((x & mask) == key)
 			return NULL; // its rows differ: dest_fit()
 	}
 }

@@ -188,7 +188,7 @@ static enum sync_counter install(struct dp_worker *w, const struct tables *t,
 	// out2in deltas, as nat_session_create() computes them.
 	a = cksum_delta32(0, k_o2i.src, k_i2o.dst);
 	a = cksum_delta32(a, k_o2i.dst, k_i2o.src);
-	se->l3_delta = cksum_fold(a);
+	se->l3_delta = nat_l3_delta(cksum_fold(a));
 	a = cksum_delta16(a, k_o2i.sport, k_i2o.dport);
 	a = cksum_delta16(a, k_o2i.dport, k_i2o.sport);
 	se->l4_delta = cksum_fold(a);

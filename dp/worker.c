@@ -34,6 +34,8 @@ struct dp_worker *dp_worker_new(unsigned int id, unsigned int n_workers, unsigne
 	w->lcore = lcore;
 	w->queue = (uint16_t)id;
 	w->n_workers = n_workers;
+	for (unsigned int p = 0; p < DP_PORT_MAX; p++)
+		dp_tx_reset(w, p);
 	w->hz = rte_get_tsc_hz();
 	dp_clock_sync(w);
 	w->snat_lo = (uint16_t)(DP_SNAT_PORT_MIN + id * span);

@@ -91,7 +91,9 @@ struct dp_worker {
 	struct dp_cmd *clearing; /**< the clear in progress (session_clear.c), NULL if none */
 	uint32_t clear_cursor;	 /**< its next record */
 	struct rte_mbuf *tx[DP_PORT_MAX][2 * DP_BURST];
-	uint16_t n_tx[DP_PORT_MAX];
+	/** tx[port]'s next free slot (dp_tx_n()): a packet is queued by one store through it and
+	 * one add, no index loaded, scaled and stored back */
+	struct rte_mbuf **tx_end[DP_PORT_MAX];
 	uint64_t hz;	     /**< TSC ticks per second */
 	uint64_t now;	     /**< TSC at the start of this loop iteration */
 	uint64_t tick_hz;    /**< the hz that tick_shift was derived from */
@@ -100,6 +102,18 @@ struct dp_worker {
 	struct dp_adj adj[DP_ADJ_SLOTS];
 	struct dp_stats stats;
 } __rte_cache_aligned;
+
+/** The packets queued for tx on @p port. */
+static inline uint16_t dp_tx_n(const struct dp_worker *w, unsigned int port)
+{
+	return (uint16_t)(w->tx_end[port] - w->tx[port]);
+}
+
+/** Empty @p port's tx queue (what was in it is the caller's). */
+static inline void dp_tx_reset(struct dp_worker *w, unsigned int port)
+{
+	w->tx_end[port] = w->tx[port];
+}
 
 /*
  * Session time: 32-bit ticks of 1/16 s to 1/31 s (the TSC shifted), so that a record keeps

@@ -391,7 +391,7 @@ static void tx_drain(struct dp_worker *w)
 {
 	// What tx_flush() does around rte_eth_tx_burst(), with the PMD's completion free.
 	for (uint8_t p = 0; p < DP_PORT_MAX; p++) {
-		uint16_t n = w->n_tx[p];
+		uint16_t n = dp_tx_n(w, p);
 		if (n == 0)
 			continue;
 		w->stats.tx_pkts[p] += n;
@@ -400,7 +400,7 @@ static void tx_drain(struct dp_worker *w)
 			rte_pktmbuf_free_bulk(w->tx[p], n);
 		else
 			rte_mempool_put_bulk(B.pool, (void **)w->tx[p], n);
-		w->n_tx[p] = 0;
+		dp_tx_reset(w, p);
 	}
 }
 
@@ -468,9 +468,9 @@ static void fill_burst(struct rte_mbuf **m, unsigned int n, uint8_t port)
 
 static void expect_tx(uint8_t out, unsigned int n, const char *what)
 {
-	if (B.w->n_tx[out] != n) {
+	if (dp_tx_n(B.w, out) != n) {
 		fprintf(stderr, "pipeline_bench: %s: %u of %u packets forwarded; drops:", what,
-			B.w->n_tx[out], n);
+			dp_tx_n(B.w, out), n);
 		for (int d = 0; d < DP_DROP_MAX; d++)
 			if (B.w->stats.drops[d])
 				fprintf(stderr, " %s=%" PRIu64, dp_drop_name(d),
@@ -482,8 +482,8 @@ static void expect_tx(uint8_t out, unsigned int n, const char *what)
 
 static void tx_free(uint8_t out)
 {
-	rte_pktmbuf_free_bulk(B.w->tx[out], B.w->n_tx[out]);
-	B.w->n_tx[out] = 0;
+	rte_pktmbuf_free_bulk(B.w->tx[out], dp_tx_n(B.w, out));
+	dp_tx_reset(B.w, out);
 }
 
 /* Establish flows [0, n) over TCP: SYN, SYN-ACK, ACK, so that every one is ESTABLISHED. */

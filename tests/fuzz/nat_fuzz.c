@@ -324,11 +324,11 @@ static void drain(bool l4)
 	struct rte_mbuf *m;
 
 	for (int p = 0; p < DP_PORT_MAX; p++) {
-		for (int i = 0; i < w->n_tx[p]; i++) {
+		for (int i = 0; i < dp_tx_n(w, p); i++) {
 			check_and_free(w->tx[p][i], l4, p == DP_PORT_EXT ? "on ext" : "on int");
 			n_tx_total++;
 		}
-		w->n_tx[p] = 0;
+		dp_tx_reset(w, p);
 	}
 	while (dp_slowpath_poll() > 0)
 		;

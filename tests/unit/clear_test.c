@@ -134,9 +134,9 @@ static int setup(void **state)
 static void tx_drop_all(void)
 {
 	for (int p = 0; p < DP_PORT_MAX; p++) {
-		for (int i = 0; i < w->n_tx[p]; i++)
+		for (int i = 0; i < dp_tx_n(w, p); i++)
 			rte_pktmbuf_free(w->tx[p][i]);
-		w->n_tx[p] = 0;
+		dp_tx_reset(w, p);
 	}
 }
 
@@ -206,9 +206,9 @@ static void send_pkt(uint8_t port, const char *src, uint16_t sport, const char *
 /* The one frame queued on @p port, checksums checked from scratch; copied into @p out. */
 static void take(uint8_t port, uint8_t *out, size_t *len)
 {
-	assert_int_equal(w->n_tx[port], 1);
+	assert_int_equal(dp_tx_n(w, port), 1);
 	struct rte_mbuf *m = w->tx[port][0];
-	w->n_tx[port] = 0;
+	dp_tx_reset(w, port);
 	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *), *ip = f + 14;
 	size_t ip_len = rd16(ip + 2);
 	assert_int_equal(tb_ip_cksum(ip, 20), rd16(ip + 10));
@@ -309,7 +309,7 @@ static void deleted_backend_sends_client_rst_with_next_seq(void **state)
 	run_clear(c);
 	assert_int_equal(c->result, 1);
 	assert_int_equal(w->sess.active, 0);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	take(DP_PORT_EXT, f, &n);
 	expect_rst(f, n, 40000, 8081, RTE_TCP_RST_FLAG, 5021, 0);
 	free(c);
@@ -349,7 +349,7 @@ static void udp_sessions_of_a_removed_backend_are_cleared_without_rst(void **sta
 	run_clear(c);
 	assert_int_equal(c->result, 1);
 	assert_int_equal(w->sess.active, 1);
-	assert_int_equal(w->n_tx[DP_PORT_EXT], 0); // no RST for UDP
+	assert_int_equal(dp_tx_n(w, DP_PORT_EXT), 0); // no RST for UDP
 	send_pkt(DP_PORT_EXT, "198.51.100.2", 40002, "198.51.100.1", 8081, IPPROTO_TCP,
 		 RTE_TCP_ACK_FLAG, 1001, 5021, 10);
 	take(DP_PORT_INT, f, &n); // the TCP session still forwards
@@ -425,7 +425,7 @@ static void allow_list_revocation_closes_the_revoked_source_only(void **state)
 	send_pkt(DP_PORT_EXT, "192.0.2.7", 6000, "198.51.100.1", 9100, IPPROTO_UDP, 0, 0, 0, 20);
 	take(DP_PORT_INT, f, &n);
 	send_pkt(DP_PORT_EXT, "198.51.100.2", 6000, "198.51.100.1", 9100, IPPROTO_UDP, 0, 0, 0, 20);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	assert_int_equal(w->stats.drops[DP_DROP_NOT_ALLOWED], 1);
 	free(c);
 }

@@ -147,9 +147,9 @@ static void fixture_inject(uint16_t sport, uint16_t dport, uint8_t proto)
 	w->now = rte_rdtsc() + 10 * rte_get_tsc_hz();
 	nat_process_burst(w, tables_get(), DP_PORT_EXT, &m, 1);
 	for (int p = 0; p < DP_PORT_MAX; p++) {
-		for (int i = 0; i < w->n_tx[p]; i++)
+		for (int i = 0; i < dp_tx_n(w, p); i++)
 			rte_pktmbuf_free(w->tx[p][i]);
-		w->n_tx[p] = 0;
+		dp_tx_reset(w, p);
 	}
 }
 

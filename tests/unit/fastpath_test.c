@@ -24,9 +24,9 @@ static void inject_burst(uint8_t port, uint8_t (*frames)[256], const size_t *len
 
 static void free_tx(uint8_t port)
 {
-	for (int i = 0; i < w->n_tx[port]; i++)
+	for (int i = 0; i < dp_tx_n(w, port); i++)
 		rte_pktmbuf_free(w->tx[port][i]);
-	w->n_tx[port] = 0;
+	dp_tx_reset(w, port);
 }
 
 /* The mapping address found for one packet answers for the next ones of the burst; any other
@@ -45,7 +45,7 @@ static void vip_remembered_in_a_burst_refuses_other_addresses(void **state)
 			      0, DP_PORT_EXT);
 	inject_burst(DP_PORT_EXT, f, len, RTE_DIM(dst));
 	assert_int_equal(w->stats.drops[DP_DROP_NOT_FOR_US], 4);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 2);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 2);
 	assert_int_equal(w->sess.active, 2);
 	for (int i = 0; i < 2; i++) {
 		const uint8_t *o = rte_pktmbuf_mtod(w->tx[DP_PORT_INT][i], const uint8_t *);
@@ -70,7 +70,7 @@ static void mac_test_sees_every_destination_byte_and_no_source_byte(void **state
 	}
 	inject_burst(DP_PORT_EXT, f, len, 12);
 	assert_int_equal(w->stats.drops[DP_DROP_NOT_FOR_US], 6);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 6);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 6);
 	free_tx(DP_PORT_INT);
 }
 
@@ -98,7 +98,7 @@ static void a_changed_next_hop_mac_is_used_on_the_right_port(void **state)
 	cfg_ipv4_str(backend, bstr);
 	n = flow(buf, bstr, 7, "10.0.0.1", snat_port, IPPROTO_UDP, 0, DP_PORT_INT);
 	inject(DP_PORT_INT, buf, n);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	f = take(DP_PORT_EXT, &m);
 	assert_memory_equal(f, NEW_CLIENT, 6);
 	assert_memory_equal(f + 6, MAC_EXT, 6);
@@ -108,7 +108,7 @@ static void a_changed_next_hop_mac_is_used_on_the_right_port(void **state)
 		     (const struct rte_ether_addr *)NEW_POD);
 	n = flow(buf, "198.51.100.2", 5001, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
 	inject(DP_PORT_EXT, buf, n);
-	assert_int_equal(w->n_tx[DP_PORT_EXT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_EXT), 0);
 	f = take(DP_PORT_INT, &m);
 	assert_int_equal(rd32(f + 14 + 16), backend);
 	assert_memory_equal(f, NEW_POD, 6);
@@ -145,9 +145,9 @@ static void an_established_packet_with_ip_options_is_translated(void **state)
 	opt[24] = (uint8_t)(c >> 8);
 	opt[25] = (uint8_t)c;
 	inject(DP_PORT_EXT, opt, n + 4);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 1);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 1);
 	m = w->tx[DP_PORT_INT][0];
-	w->n_tx[DP_PORT_INT] = 0;
+	dp_tx_reset(w, DP_PORT_INT);
 	f = rte_pktmbuf_mtod(m, uint8_t *);
 	const uint8_t *ip = f + 14;
 	assert_int_equal(ip[0], 0x46);
@@ -185,7 +185,7 @@ static void spoofed_sources_inside_and_outside_the_int_cover(void **state)
 	}
 	inject_burst(DP_PORT_EXT, f, len, RTE_DIM(c));
 	assert_int_equal(w->stats.drops[DP_DROP_SPOOFED_SOURCE], spoofed);
-	assert_int_equal(w->n_tx[DP_PORT_INT], RTE_DIM(c) - spoofed);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), RTE_DIM(c) - spoofed);
 	for (unsigned int i = 0, k = 0; i < RTE_DIM(c); i++) {
 		if (c[i].spoofed)
 			continue;
@@ -215,7 +215,7 @@ static void new_flow_twice_in_one_burst_makes_one_session(void **state)
 	inject_burst(DP_PORT_EXT, f, len, DP_BURST);
 	assert_int_equal(w->sess.active, flows);
 	assert_int_equal(w->stats.sessions_created, flows);
-	assert_int_equal(w->n_tx[DP_PORT_INT], DP_BURST);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), DP_BURST);
 	for (unsigned int i = 0; i < flows; i++) {
 		const uint8_t *a = rte_pktmbuf_mtod(w->tx[DP_PORT_INT][i], const uint8_t *);
 		const uint8_t *b = rte_pktmbuf_mtod(w->tx[DP_PORT_INT][i + flows], const uint8_t *);
@@ -291,7 +291,7 @@ static void a_failed_creation_that_moved_keys_hides_no_session(void **state)
 	inject_burst(DP_PORT_EXT, f, len, 2);
 	assert_int_equal(s->moved, moved + 1);					/* F's key moved */
 	assert_int_equal(w->stats.drops[DP_DROP_SESSION_TABLE_FULL], full + 1); /* N's only */
-	assert_int_equal(w->n_tx[DP_PORT_INT], 1); /* F's, through its session */
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 1); /* F's, through its session */
 	assert_int_equal(s->active, 1);
 	assert_int_equal(w->stats.sessions_created, 1);
 	assert_int_equal(nat_sessions_lookup(s, &kf), ref);

@@ -125,9 +125,9 @@ static int setup(void **state)
 static void drain(void)
 {
 	for (int p = 0; p < DP_PORT_MAX; p++) {
-		for (int i = 0; i < w->n_tx[p]; i++)
+		for (int i = 0; i < dp_tx_n(w, p); i++)
 			rte_pktmbuf_free(w->tx[p][i]);
-		w->n_tx[p] = 0;
+		dp_tx_reset(w, p);
 	}
 	struct rte_mbuf *m = NULL;
 	while (rte_ring_dequeue(w->sp_out, (void **)&m) == 0)
@@ -246,7 +246,7 @@ static void full_table_of_established_drops_new_syn(void **state)
 	      RTE_TCP_SYN_FLAG);
 	assert_int_equal(w->stats.drops[DP_DROP_SESSION_TABLE_FULL], 1);
 	assert_int_equal(w->stats.sessions_evicted, 0);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	for (uint16_t p = 0; p < 8; p++)
 		assert_non_null(
 			session_of("198.51.100.2", (uint16_t)(5000 + p), 8080, IPPROTO_TCP));

@@ -41,14 +41,14 @@ static size_t frag(uint8_t *buf, uint16_t sport, uint16_t id, int first, uint16_
 /* Take every frame queued on int: [i] checked (IP checksum), @return how many. */
 static unsigned int take_all(struct rte_mbuf **out, unsigned int max)
 {
-	unsigned int n = w->n_tx[DP_PORT_INT];
+	unsigned int n = dp_tx_n(w, DP_PORT_INT);
 	assert_true(n <= max);
 	for (unsigned int i = 0; i < n; i++) {
 		out[i] = w->tx[DP_PORT_INT][i];
 		uint8_t *ip = rte_pktmbuf_mtod(out[i], uint8_t *) + 14;
 		assert_int_equal(tb_ip_cksum(ip, 20), rd16(ip + 10));
 	}
-	w->n_tx[DP_PORT_INT] = 0;
+	dp_tx_reset(w, DP_PORT_INT);
 	return n;
 }
 
@@ -61,7 +61,7 @@ static void later_before_first_is_held_then_forwarded(void **state)
 	size_t nf = frag(first, 5000, 0x4444, FIRST, 0, 0);
 
 	inject(DP_PORT_EXT, later, nl);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	assert_int_equal(w->frag.n_held, 1);
 	assert_int_equal(w->stats.drops[DP_DROP_FRAG_NO_SESSION], 0);
 
@@ -200,7 +200,7 @@ static void freed_and_reused_record_is_not_followed(void **state)
 	assert_int_equal(rte_be_to_cpu_16(w->sess.recs[0].port[DIR_O2I][0]), 5004);
 
 	inject(DP_PORT_EXT, buf, frag(buf, 5003, 0x6666, LATER, 4, 16));
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	assert_int_equal(w->stats.drops[DP_DROP_FRAG_NO_SESSION], 1);
 }
 
@@ -379,12 +379,12 @@ static void fragmented_reply_on_int_leaves_from_the_owner(void **state)
 	assert_int_equal(wk[o]->sess.active, 1);
 	assert_int_equal(wk[!o]->sess.active, 0);
 	struct dp_worker *own = wk[o];
-	assert_int_equal(own->n_tx[DP_PORT_INT], 1);
+	assert_int_equal(dp_tx_n(own, DP_PORT_INT), 1);
 	uint8_t *f = rte_pktmbuf_mtod(own->tx[DP_PORT_INT][0], uint8_t *) + 14;
 	cfg_ipv4_str(rd32(f + 16), bstr);
 	uint16_t snat_port = rd16(f + 20);
 	rte_pktmbuf_free(own->tx[DP_PORT_INT][0]);
-	own->n_tx[DP_PORT_INT] = 0;
+	dp_tx_reset(own, DP_PORT_INT);
 
 	unsigned int steered_by_other = 0;
 	for (uint16_t id = 1; id <= 16; id++) {
@@ -405,8 +405,8 @@ static void fragmented_reply_on_int_leaves_from_the_owner(void **state)
 			inject(DP_PORT_INT, buf, n);
 			pump(wk, r);
 		}
-		assert_int_equal(wk[!o]->n_tx[DP_PORT_EXT], 0);
-		assert_int_equal(own->n_tx[DP_PORT_EXT], 2);
+		assert_int_equal(dp_tx_n(wk[!o], DP_PORT_EXT), 0);
+		assert_int_equal(dp_tx_n(own, DP_PORT_EXT), 2);
 		for (int i = 0; i < 2; i++) {
 			m = own->tx[DP_PORT_EXT][i];
 			uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *) + 14;
@@ -415,7 +415,7 @@ static void fragmented_reply_on_int_leaves_from_the_owner(void **state)
 			assert_int_equal(tb_ip_cksum(ip, 20), rd16(ip + 10));
 			rte_pktmbuf_free(m);
 		}
-		own->n_tx[DP_PORT_EXT] = 0;
+		dp_tx_reset(own, DP_PORT_EXT);
 		steered_by_other += wk[!o]->frag.tbl[0].src != 0 || wk[!o]->stats.handoff_out > 0;
 	}
 	assert_int_equal(wk[0]->frag.n_held + wk[1]->frag.n_held, 0);

@@ -175,7 +175,7 @@ static uint16_t open_session(uint16_t sport, uint32_t *saddr)
 	uint16_t p;
 
 	inject(DP_PORT_EXT, buf, n);
-	if (w->n_tx[DP_PORT_INT] == 0)
+	if (dp_tx_n(w, DP_PORT_INT) == 0)
 		return 0;
 	f = take(DP_PORT_INT, &m);
 	*saddr = rd32(f + 14 + 12);

@@ -111,7 +111,7 @@ static void hairpin_misses_are_counted_by_reason(void **state)
 	n = flow(buf, "10.0.0.20", 5555, "198.51.100.1", 9100, IPPROTO_UDP, 0, DP_PORT_INT);
 	inject(DP_PORT_INT, buf, n); /* "allow" admits 192.0.2.0/24 only */
 	assert_int_equal(w->stats.drops[DP_DROP_NOT_ALLOWED], 1);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	assert_int_equal(w->sess.active, 0);
 }
 
@@ -130,8 +130,8 @@ static void external_session_cannot_be_driven_from_int(void **state)
 	n = flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_INT);
 	inject(DP_PORT_INT, buf, n);
 	assert_int_equal(w->stats.drops[DP_DROP_NO_SESSION], 1);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
-	assert_int_equal(w->n_tx[DP_PORT_EXT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_EXT), 0);
 	assert_int_equal(w->sess.active, 1);
 }
 

@@ -154,9 +154,9 @@ static inline int teardown(void **state)
 {
 	(void)state;
 	for (int p = 0; p < DP_PORT_MAX; p++) {
-		for (int i = 0; i < w->n_tx[p]; i++)
+		for (int i = 0; i < dp_tx_n(w, p); i++)
 			rte_pktmbuf_free(w->tx[p][i]);
-		w->n_tx[p] = 0;
+		dp_tx_reset(w, p);
 	}
 	struct rte_mbuf *m = NULL;
 	while (rte_ring_dequeue(w->sp_out, (void **)&m) == 0)
@@ -195,9 +195,9 @@ static inline size_t flow(uint8_t *buf, const char *src, uint16_t sport, const c
 /* Pop the one frame queued on @p port and check its checksums from scratch. */
 static inline uint8_t *take(uint8_t port, struct rte_mbuf **out)
 {
-	assert_int_equal(w->n_tx[port], 1);
+	assert_int_equal(dp_tx_n(w, port), 1);
 	struct rte_mbuf *m = w->tx[port][0];
-	w->n_tx[port] = 0;
+	dp_tx_reset(w, port);
 	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *), *ip = f + 14;
 	size_t ip_len = (size_t)(ip[2] << 8 | ip[3]);
 	assert_int_equal(tb_ip_cksum(ip, 20), ip[10] << 8 | ip[11]);

@@ -114,7 +114,7 @@ static void out_of_window_rst_and_fin_are_dropped_and_counted(void **state)
 		 RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, DP_PORT_EXT);
 	set_seq(buf, 0xc0000000u);
 	inject(DP_PORT_EXT, buf, n);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	assert_int_equal(w->stats.drops[DP_DROP_TCP_OUT_OF_WINDOW], 2);
 	assert_int_equal(w->sess.recs[0].state, NAT_ST_ESTABLISHED);
 
@@ -147,7 +147,7 @@ static void bad_tcp_flags_are_dropped_and_counted(void **state)
 	n = flow(buf, "198.51.100.2", 40012, "198.51.100.1", 8080, IPPROTO_TCP, RTE_TCP_FIN_FLAG,
 		 DP_PORT_EXT);
 	inject(DP_PORT_EXT, buf, n);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	assert_int_equal(w->stats.drops[DP_DROP_TCP_BAD_FLAGS], 4);
 	assert_int_equal(w->sess.recs[0].state, NAT_ST_ESTABLISHED);
 }
@@ -228,7 +228,7 @@ static void unmapped_port_is_dropped_and_counted(void **state)
 	size_t n =
 		flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7778, IPPROTO_UDP, 0, DP_PORT_EXT);
 	inject(DP_PORT_EXT, buf, n);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	assert_int_equal(w->stats.drops[DP_DROP_NO_MAPPING], 1);
 }
 
@@ -298,7 +298,7 @@ static void session_table_full_drops_new_and_keeps_old(void **state)
 		flow(buf, "198.51.100.2", 6100, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
 	inject(DP_PORT_EXT, buf, n);
 	assert_int_equal(w->stats.drops[DP_DROP_SESSION_TABLE_FULL], 1);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	/* an existing flow still goes through */
 	n = flow(buf, "198.51.100.2", 6003, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
 	inject(DP_PORT_EXT, buf, n);
@@ -363,7 +363,7 @@ static void malformed_packets_are_counted_by_reason(void **state)
 	assert_int_equal(w->stats.drops[DP_DROP_BAD_TOTAL_LENGTH], 1);
 	assert_int_equal(w->stats.drops[DP_DROP_BAD_IP_CHECKSUM], 1);
 	assert_int_equal(w->stats.drops[DP_DROP_BAD_L4_CHECKSUM], 1);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	assert_int_equal(w->sess.active, 0);
 }
 
@@ -401,7 +401,7 @@ static void the_nics_l4_checksum_verdict_is_taken(void **state)
 		bad[14 + 20 + 7] ^= 0x55;
 		inject_flags(bad, n, ok[i]);
 		assert_int_equal(w->sess.active, i + 1);
-		assert_int_equal(w->n_tx[DP_PORT_INT], i + 1);
+		assert_int_equal(dp_tx_n(w, DP_PORT_INT), i + 1);
 	}
 	n = flow(bad, "198.51.100.2", sport++, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
 	bad[14 + 20 + 7] ^= 0x55;
@@ -478,7 +478,7 @@ static void ttl_one_goes_to_slow_path(void **state)
 	size_t n = tb_frame(buf, &fl);
 	struct rte_mbuf *m = NULL;
 	inject(DP_PORT_EXT, buf, n);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	assert_int_equal(w->stats.drops[DP_DROP_TTL_EXCEEDED], 1);
 	assert_int_equal(rte_ring_dequeue(w->sp_out, (void **)&m), 0);
 	assert_int_equal(dp_priv(m)->reason, DP_SP_TTL);
@@ -653,7 +653,7 @@ static void later_fragment_follows_first(void **state)
 	c = tb_ip_cksum(ip, 20);
 	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
 	inject(DP_PORT_EXT, buf, 14 + 20 + 16);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	assert_int_equal(w->frag.n_held, 1);
 	w->now += w->hz;
 	frag_expire(w);
@@ -689,7 +689,7 @@ static void later_fragment_in_the_first_ones_burst_follows_it(void **state)
 	memcpy(rte_pktmbuf_append(m[0], (uint16_t)n), first, n);
 	memcpy(rte_pktmbuf_append(m[1], 14 + 20 + 16), later, 14 + 20 + 16);
 	nat_process_burst(w, tables_get(), DP_PORT_EXT, m, 2);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 2);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 2);
 	assert_int_equal(w->stats.drops[DP_DROP_FRAG_NO_SESSION], 0);
 	uint8_t *f0 = rte_pktmbuf_mtod(w->tx[DP_PORT_INT][0], uint8_t *);
 	uint8_t *f1 = rte_pktmbuf_mtod(w->tx[DP_PORT_INT][1], uint8_t *);
@@ -707,7 +707,7 @@ static void unknown_neighbour_parks_packet_in_slow_path(void **state)
 	size_t n =
 		flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
 	inject(DP_PORT_EXT, buf, n);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	assert_int_equal(rte_ring_dequeue(w->sp_out, (void **)&m), 0);
 	assert_int_equal(dp_priv(m)->reason, DP_SP_NEED_NEIGH);
 	assert_int_equal(dp_priv(m)->out_port, DP_PORT_INT);
@@ -747,10 +747,10 @@ static void packet_of_other_worker_is_handed_off(void **state)
 			local++; /* unknown client MACs: parked, but owned here */
 			rte_pktmbuf_free(m);
 		}
-		if (w->n_tx[DP_PORT_INT]) {
+		if (dp_tx_n(w, DP_PORT_INT)) {
 			local++;
 			rte_pktmbuf_free(w->tx[DP_PORT_INT][0]);
-			w->n_tx[DP_PORT_INT] = 0;
+			dp_tx_reset(w, DP_PORT_INT);
 		}
 	}
 	print_message("38 clients: %u handed to worker 1, %u kept\n", handed, local);

@@ -635,10 +635,10 @@ static void tcp_in(uint8_t flags)
 /* The dmac of the one frame the worker queued on int (freed). */
 static void take_int(uint8_t *dmac)
 {
-	assert_int_equal(w->n_tx[DP_PORT_INT], 1);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 1);
 	memcpy(dmac, rte_pktmbuf_mtod(w->tx[DP_PORT_INT][0], uint8_t *), 6);
 	rte_pktmbuf_free(w->tx[DP_PORT_INT][0]);
-	w->n_tx[DP_PORT_INT] = 0;
+	dp_tx_reset(w, DP_PORT_INT);
 }
 
 /* A session's worker stops using a backend's MAC once the entry ages out: the next packet
@@ -672,7 +672,7 @@ static void worker_never_keeps_an_aged_out_mac(void **state)
 	}
 	assert_false(resolved(DP_PORT_INT, "10.0.0.11", NULL));
 	tcp_in(0x10);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	assert_int_equal(rte_ring_count(w->sp_out), 1);
 
 	/* the slow path parks it and asks; the answer (a new MAC) releases it */

@@ -54,7 +54,7 @@ static void mid_flow_ack_without_pickup_is_dropped(void **state)
 	web_preserve_source(false);
 	size_t n = client_seg(buf, 41000, RTE_TCP_ACK_FLAG);
 	inject(DP_PORT_EXT, buf, n);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	assert_int_equal(w->stats.drops[DP_DROP_TCP_NOT_SYN], 1);
 	assert_int_equal(w->sess.active, 0);
 	assert_int_equal(w->stats.sessions_picked_up, 0);
@@ -126,7 +126,7 @@ static void rst_and_syn_ack_are_not_picked_up(void **state)
 	inject(DP_PORT_EXT, buf, n);
 	n = client_seg(buf, 41003, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
 	inject(DP_PORT_EXT, buf, n);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	assert_int_equal(w->stats.drops[DP_DROP_TCP_NOT_SYN], 2);
 	assert_int_equal(w->sess.active, 0);
 }

@@ -34,7 +34,7 @@ static void tcp_syn_to_reject_backend_gets_rst_ack(void **state)
 	buf[14 + 20 + 17] = (uint8_t)c;
 	inject(DP_PORT_EXT, buf, n);
 
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	uint8_t *f = take(DP_PORT_EXT, &m);
 	uint8_t *ip = f + 14, *th = ip + 20;
 	assert_int_equal(rte_pktmbuf_data_len(m), 14 + 20 + 20);
@@ -67,8 +67,8 @@ static void udp_to_reject_backend_is_dropped_and_counted(void **state)
 		flow(buf, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
 	inject(DP_PORT_EXT, buf, n);
 	inject(DP_PORT_EXT, buf, n);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
-	assert_int_equal(w->n_tx[DP_PORT_EXT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_EXT), 0);
 	assert_int_equal(w->stats.drops[DP_DROP_REJECTED], 2);
 	assert_int_equal(w->sess.active, 0);
 }
@@ -87,7 +87,7 @@ static void flows_split_between_backend_and_reject_by_weight(void **state)
 		size_t n = flow(buf, "198.51.100.2", (uint16_t)(20000 + p), "198.51.100.1", 8080,
 				IPPROTO_TCP, RTE_TCP_SYN_FLAG, DP_PORT_EXT);
 		inject(DP_PORT_EXT, buf, n);
-		if (w->n_tx[DP_PORT_INT]) {
+		if (dp_tx_n(w, DP_PORT_INT)) {
 			take(DP_PORT_INT, &m);
 			assert_int_equal(rd32(rte_pktmbuf_mtod(m, uint8_t *) + 14 + 16),
 					 ip4("10.0.0.11"));

@@ -43,7 +43,7 @@ static uint32_t reach(uint16_t sport)
 	size_t n =
 		flow(buf, "198.51.100.2", sport, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
 	inject(DP_PORT_EXT, buf, n);
-	if (w->n_tx[DP_PORT_INT] == 0)
+	if (dp_tx_n(w, DP_PORT_INT) == 0)
 		return 0;
 	uint8_t *f = take(DP_PORT_INT, &m);
 	uint32_t b = rd32(f + 14 + 16);

@@ -287,6 +287,20 @@ static void adjacency_is_shared_and_reused(void **state)
 	dp_worker_free(w);
 }
 
+/* A record's l3_delta has the TTL's decrement folded in (nat_l3_delta()); each direction's
+ * header delta is the one the rewrite added per packet before, bit for bit (0x0000 and 0xffff
+ * too: they give different checksums), at every address delta. */
+static void ttl_folded_delta_gives_the_same_header_delta_both_ways(void **state)
+{
+	(void)state;
+	const uint16_t ttl = RTE_BE16(0xfeff);
+	for (uint32_t a = 0; a <= 0xffff; a++) {
+		const uint16_t d = nat_l3_delta((uint16_t)a);
+		assert_int_equal(d, cksum_add16((uint16_t)a, ttl));
+		assert_int_equal(nat_l3_delta_i2o(d), cksum_add16((uint16_t)~a, ttl));
+	}
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_teardown(f, teardown)
@@ -300,6 +314,7 @@ int main(void)
 		T(zero_or_huge_table_is_refused),
 		T(memsize_is_under_132_bytes_a_session),
 		T(adjacency_is_shared_and_reused),
+		T(ttl_folded_delta_gives_the_same_header_delta_both_ways),
 	};
 	return cmocka_run_group_tests_name("session", tests, group_setup, group_teardown);
 }

@@ -44,7 +44,7 @@ static uint16_t open_session(uint8_t proto, uint16_t sport, uint32_t *saddr)
 	uint16_t p;
 
 	inject(DP_PORT_EXT, buf, n);
-	if (w->n_tx[DP_PORT_INT] == 0)
+	if (dp_tx_n(w, DP_PORT_INT) == 0)
 		return 0;
 	f = take(DP_PORT_INT, &m);
 	assert_int_equal(rd32(f + 14 + 16), ip4("10.0.0.12"));
@@ -220,6 +220,9 @@ static void many_destinations_each_found_again(void **state)
 					     .proto = proto,
 					     .family = 4};
 			assert_int_equal(dp_snat_take(w, t, &k, &h), 0);
+			// The inline probe finds it where dp_snat_dest_get() put it: both
+			// start at the home slot of the same word.
+			assert_non_null(snat_dest_in_use(&w->snat, &k, snat_rows(&w->snat, t)));
 			assert_int_equal(k.dst, rte_cpu_to_be_32(ip4("10.0.0.1")));
 			uint16_t p = rte_be_to_cpu_16(k.dport);
 			if (pass == 0)

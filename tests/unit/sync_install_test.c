@@ -145,7 +145,7 @@ static void refresh_and_delete_apply_to_the_backup(void **state)
 	size_t n = flow(buf, "198.51.100.2", 40000, "198.51.100.1", 32001, IPPROTO_TCP,
 			RTE_TCP_ACK_FLAG, DP_PORT_EXT);
 	inject(DP_PORT_EXT, buf, n);
-	assert_int_equal(w->n_tx[DP_PORT_INT], 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	assert_int_equal(w->stats.drops[DP_DROP_TCP_NOT_SYN], 1);
 }
 
