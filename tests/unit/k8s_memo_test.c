@@ -609,6 +609,16 @@ static void an_unchanged_mapping_spec_is_parsed_once(void **state)
 	}
 }
 
+/* One pass that rebuilds one source: @p texts Mapping texts made, @p parses parsed. */
+static void pass_makes(unsigned long texts, unsigned long parses)
+{
+	unsigned long t0 = k8s_mapping_texts, p0 = k8s_mapping_parses;
+
+	assert_int_equal(pass(), 1);
+	assert_int_equal(k8s_mapping_texts - t0, texts);
+	assert_int_equal(k8s_mapping_parses - p0, parses);
+}
+
 /* A Mapping rebuilt with the spec it last decoded to a kept parse, its keys in the same order,
  * takes that parse without making the spec's text (k8s_mapping_texts); another spec makes
  * its text, the same keys in another order too (another text: parsed), and a refused spec
@@ -623,25 +633,17 @@ static void an_unchanged_mapping_spec_makes_no_text(void **state)
 	assert_int_equal(k8s_mapping_texts - t0, N_SVC + 1);
 	assert_int_equal(k8s_mapping_parses - p0, N_SVC + 1);
 	slice("svc-1-x", 1, 1u << 2); // its Mapping rebuilt
-	t0 = k8s_mapping_texts;
-	assert_int_equal(pass(), 1);
-	assert_int_equal(k8s_mapping_texts - t0, 0);
+	pass_makes(0, 0);
 	assert_int_equal(t_map(&d, "svc-1")->ports[0].port, 1001);
 
 	// Another value one level down, the keys in another order: a text, parsed.
 	put(K8S_KIND_MAPPING, fmt,
 	    "{\"mode\":\"service\",\"addresses\":[\"198.51.100.7\"],\"serviceName\":\"svc-1\","
 	    "\"ports\":[{\"servicePort\":80,\"port\":1101}]}");
-	t0 = k8s_mapping_texts;
-	p0 = k8s_mapping_parses;
-	assert_int_equal(pass(), 1);
-	assert_int_equal(k8s_mapping_texts - t0, 1);
-	assert_int_equal(k8s_mapping_parses - p0, 1);
+	pass_makes(1, 1);
 	assert_int_equal(t_map(&d, "svc-1")->ports[0].port, 1101);
 	slice("svc-1-x", 1, 0);
-	t0 = k8s_mapping_texts;
-	assert_int_equal(pass(), 1);
-	assert_int_equal(k8s_mapping_texts - t0, 0); // the new spec is now the one seen
+	pass_makes(0, 0); // the new spec is now the one seen
 
 	// The same JSON with its keys in another order (the cache takes it as no change, so
 	// decoded here): another text, parsed; then the other order's again: a text, copied.
@@ -671,21 +673,13 @@ static void an_unchanged_mapping_spec_makes_no_text(void **state)
 	put(K8S_KIND_MAPPING, fmt,
 	    "{\"addresses\":[\"198.51.100.7\"],\"mode\":\"service\",\"serviceName\":\"svc-1\","
 	    "\"ports\":[{\"port\":1001,\"servicePort\":80}]}");
-	t0 = k8s_mapping_texts;
-	p0 = k8s_mapping_parses;
-	assert_int_equal(pass(), 1);
-	assert_int_equal(k8s_mapping_texts - t0, 1);
-	assert_int_equal(k8s_mapping_parses - p0, 0);
+	pass_makes(1, 0);
 	assert_int_equal(t_map(&d, "svc-1")->ports[0].port, 1001);
 	// A key the parser does not read (dropped from the text) still makes another text.
 	put(K8S_KIND_MAPPING, fmt,
 	    "{\"addresses\":[\"198.51.100.7\"],\"mode\":\"service\",\"serviceName\":\"svc-1\","
 	    "\"ports\":[{\"port\":1001,\"servicePort\":80}],\"x-unknown\":1}");
-	t0 = k8s_mapping_texts;
-	p0 = k8s_mapping_parses;
-	assert_int_equal(pass(), 1);
-	assert_int_equal(k8s_mapping_texts - t0, 1);
-	assert_int_equal(k8s_mapping_parses - p0, 0); // the same text once filtered
+	pass_makes(1, 0); // the same text once filtered
 	assert_as_full_pass();
 
 	// Refused: a text every time, the same message.
