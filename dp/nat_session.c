@@ -125,8 +125,8 @@ static bool evict_one(struct dp_worker *w, int slot)
  * against the session table (with RSS, 64 x workers, as about one in n_workers lands on our
  * queue). @return whether a free one is in @p k (and its hash in @p h).
  */
-static bool snat_probe(struct dp_worker *w, const struct tables *t, uint8_t port, struct nat_key *k,
-		       struct nat_hash *h)
+static __rte_noinline bool snat_probe(struct dp_worker *w, const struct tables *t, uint8_t port,
+				      struct nat_key *k, struct nat_hash *h)
 {
 	const bool rss = w->rss_int.enabled;
 	unsigned int tries = rss ? DP_SNAT_PORT_TRIES_RSS(w->n_workers) : DP_SNAT_PORT_TRIES;
@@ -148,8 +148,8 @@ static bool snat_probe(struct dp_worker *w, const struct tables *t, uint8_t port
 
 /* The oldest unestablished session of @p slot holding a SNAT port of ours towards the backend
  * of @p k (its src:sport, proto), at any SNAT address; NAT_REC_NONE when none. */
-static uint32_t snat_victim(struct nat_sessions *s, const struct tables *t, uint8_t port, int slot,
-			    const struct nat_key *k)
+static __rte_noinline uint32_t snat_victim(struct nat_sessions *s, const struct tables *t,
+					   uint8_t port, int slot, const struct nat_key *k)
 {
 	struct nat_session like = {0};
 	uint32_t n = port == DP_PORT_INT && t->n_snat ? t->n_snat : 1;

@@ -238,3 +238,55 @@ void dp_snat_put(struct dp_worker *w, const struct tables *t, const struct nat_k
 			dp_snat_dest_del(&w->snat, d);
 	}
 }
+
+int dp_snat_take_scan(struct dp_worker *w, const struct tables *t, struct nat_key *k,
+		      struct nat_hash *h, struct dp_snat_dest *d)
+{
+	struct dp_snat *s = &w->snat;
+	const bool rss = w->rss_int.enabled;
+	uint32_t budget = rss ? DP_SNAT_PORT_TRIES_RSS(w->n_workers) : UINT32_MAX;
+	uint64_t *b = snat_dest_bits(s, d);
+	uint32_t wi = d->cursor / 64u;
+
+	// From the cursor on, round the bitmap: a port given back is reused last, not first
+	// (the backend may still hold the old connection in TIME_WAIT). words + 1 words: the
+	// first one's bits below the cursor come last.
+	for (uint32_t n = 0; n <= s->words; n++) {
+		uint64_t free = ~b[wi];
+		if (n == 0)
+			free &= ~0ull << (d->cursor % 64u);
+		while (free) {
+			uint32_t bit = (uint32_t)__builtin_ctzll(free);
+			uint16_t port = (uint16_t)(w->snat_lo + (wi % s->wpa) * 64u + bit);
+			free &= free - 1u;
+			k->dst = t->snat_addrs[wi / s->wpa];
+			k->dport = rte_cpu_to_be_16(port);
+			if (rss) {
+				if (budget-- == 0)
+					goto none;
+				if (dp_rss_queue(&w->rss_int, k->src, k->dst, k->sport, k->dport) !=
+				    w->queue)
+					continue;
+			}
+			b[wi] |= 1ull << bit;
+			d->used++;
+			*h = nat_key_hash(&w->sess, k);
+			// Held by a session made while the pool was empty: its bit now says so.
+			// Until the first such session every full-NAT key has its bit.
+			if (unlikely(s->fallbacks != 0) &&
+			    nat_sessions_lookup_h(&w->sess, k, *h) != NAT_REF_NONE)
+				continue;
+			d->cursor = wi * 64u + bit + 1u;
+			if (d->cursor == s->words * 64u)
+				d->cursor = 0;
+			w->snat_next = port >= w->snat_hi ? w->snat_lo : (uint16_t)(port + 1u);
+			return 0;
+		}
+		if (++wi == s->words)
+			wi = 0;
+	}
+none:
+	if (d->used == 0)
+		dp_snat_dest_del(s, d);
+	return -ENOSPC;
+}

@@ -71,6 +71,10 @@ int dp_snat_init(struct dp_worker *w, unsigned int n_addrs);
 void dp_snat_fini(struct dp_worker *w);
 
 /* dp_snat_take(), inline: snat_inlines.h. */
+/** dp_snat_take() past its inline case: the whole scan of destination @p d's bitmap from its
+ *  cursor, with RSS and the fallbacks' session-table test. Same parameters and returns. */
+int dp_snat_take_scan(struct dp_worker *w, const struct tables *t, struct nat_key *k,
+		      struct nat_hash *h, struct dp_snat_dest *d);
 /** The destination of @p k, taken from the pool (bitmap reset) when @p create; NULL if none
  *  (dp_snat_take()'s slow path: a destination not in use, or whose rows must fit @p t). */
 struct dp_snat_dest *dp_snat_dest_get(struct dp_worker *w, const struct tables *t,

@@ -100,6 +100,11 @@ static inline struct dp_snat_dest *snat_dest_in_use(struct dp_snat *s, const str
  * scan goes on). With RSS on the int port the port must land on w->queue: at most
  * DP_SNAT_PORT_TRIES_RSS(n_workers) free ports are hashed before giving up. Cost: one scan of
  * at most `words` 64-bit words and one session-table lookup per port tried.
+ *
+ * Inline, the common case only: no RSS, no session ever made with the pool empty, and a free
+ * bit in the word at the destination's cursor, at or past it; what the scan would take first,
+ * taken the same way. The rest is dp_snat_take_scan()'s, out of line (its loop's state kept
+ * gcc from keeping the new session's own in registers).
  * @param h receives nat_key_hash(&w->sess, k) on success.
  * @return 0; -ENOSPC when every (address, port) is held (or, with RSS, none of those tried
  *         lands on our queue); -ENOENT when there is no bitmap for it (pool empty or no
@@ -109,60 +114,33 @@ static inline int dp_snat_take(struct dp_worker *w, const struct tables *t, stru
 			       struct nat_hash *h)
 {
 	struct dp_snat *s = &w->snat;
-	const bool rss = w->rss_int.enabled;
-	uint32_t budget = rss ? DP_SNAT_PORT_TRIES_RSS(w->n_workers) : UINT32_MAX;
 	struct dp_snat_dest *d;
-	uint64_t *b;
-	uint32_t wi;
 
 	if (unlikely(t->n_snat == 0))
 		goto probe;
 	d = snat_dest_in_use(s, k, snat_rows(s, t));
 	if (unlikely(d == NULL) && (d = dp_snat_dest_get(w, t, k, true)) == NULL)
 		goto probe;
-	b = snat_dest_bits(s, d);
-	wi = d->cursor / 64u;
-	// From the cursor on, round the bitmap: a port given back is reused last, not first
-	// (the backend may still hold the old connection in TIME_WAIT). words + 1 words: the
-	// first one's bits below the cursor come last.
-	for (uint32_t n = 0; n <= s->words; n++) {
-		uint64_t free = ~b[wi];
-		if (n == 0)
-			free &= ~0ull << (d->cursor % 64u);
-		while (free) {
-			uint32_t bit = (uint32_t)__builtin_ctzll(free);
-			uint16_t port = (uint16_t)(w->snat_lo + (wi % s->wpa) * 64u + bit);
-			free &= free - 1u;
+	if (likely(!w->rss_int.enabled && s->fallbacks == 0)) {
+		const uint32_t cursor = d->cursor, wi = cursor / 64u;
+		uint64_t *bw = snat_dest_bits(s, d) + wi;
+		const uint64_t free = ~*bw & (~0ull << (cursor % 64u));
+		if (likely(free)) {
+			const uint32_t bit = (uint32_t)__builtin_ctzll(free);
+			const uint16_t port = (uint16_t)(w->snat_lo + (wi % s->wpa) * 64u + bit);
 			k->dst = t->snat_addrs[wi / s->wpa];
 			k->dport = rte_cpu_to_be_16(port);
-			if (rss) {
-				if (budget-- == 0)
-					goto none;
-				if (dp_rss_queue(&w->rss_int, k->src, k->dst, k->sport, k->dport) !=
-				    w->queue)
-					continue;
-			}
-			b[wi] |= 1ull << bit;
+			*bw |= 1ull << bit;
 			d->used++;
 			*h = nat_key_hash(&w->sess, k);
-			// Held by a session made while the pool was empty: its bit now says so.
-			// Until the first such session every full-NAT key has its bit.
-			if (unlikely(s->fallbacks != 0) &&
-			    nat_sessions_lookup_h(&w->sess, k, *h) != NAT_REF_NONE)
-				continue;
 			d->cursor = wi * 64u + bit + 1u;
 			if (d->cursor == s->words * 64u)
 				d->cursor = 0;
 			w->snat_next = port >= w->snat_hi ? w->snat_lo : (uint16_t)(port + 1u);
 			return 0;
 		}
-		if (++wi == s->words)
-			wi = 0;
 	}
-none:
-	if (d->used == 0)
-		dp_snat_dest_del(s, d);
-	return -ENOSPC;
+	return dp_snat_take_scan(w, t, k, h, d);
 probe:
 	s->fallbacks++;
 	w->stats.sessions_snat_probed++;

@@ -129,6 +129,53 @@ static void two_addresses_double_the_ports(void **state)
 	rte_pktmbuf_free(m);
 }
 
+/* A port given back is taken last, not next: the cursor is past the port just taken (the
+ * inline case's and the scan's alike). */
+static void a_port_given_back_is_not_taken_next(void **state)
+{
+	(void)state;
+	snat_worker(1);
+	assert_int_equal(open_session(IPPROTO_UDP, 10000, NULL), 1024);
+	assert_int_equal(open_session(IPPROTO_UDP, 10001, NULL), 1025);
+	nat_session_free(w, session_of(ip4("10.0.0.1"), 1025));
+	assert_int_equal(open_session(IPPROTO_UDP, 10002, NULL), 1026);
+	for (unsigned int i = 1027; i < 1024 + 64; i++)
+		assert_int_equal(open_session(IPPROTO_UDP, (uint16_t)(10000 + i - 1024), NULL), i);
+	nat_session_free(w, session_of(ip4("10.0.0.1"), 1024 + 63));
+	/* the cursor's word is used up to its last bit: the next word's first port */
+	assert_int_equal(open_session(IPPROTO_UDP, 11000, NULL), 1024 + 64);
+}
+
+/* dp_snat_take()'s inline case and its scan take the same ports: both addresses full, the
+ * cursor wrapped to the first port; 10.0.0.1:1024 back: taken at the cursor (inline);
+ * 10.0.0.5:1030 and 1031 back: 1030 found by the scan (the cursor's word is full), 1031 at
+ * the cursor, in the second address's row (inline: its port and address from the word's
+ * index). Then nothing is left. */
+static void inline_take_and_scan_agree_across_rows_and_the_wrap(void **state)
+{
+	uint32_t a;
+
+	(void)state;
+	two_snat_addresses();
+	snat_worker(2);
+	fill(IPPROTO_UDP, 10000);
+	for (unsigned int i = 0; i < PART_N; i++)
+		assert_int_equal(open_session(IPPROTO_UDP, (uint16_t)(20000 + i), &a), PART_LO + i);
+	nat_session_free(w, session_of(ip4("10.0.0.1"), 1024));
+	nat_session_free(w, session_of(ip4("10.0.0.5"), 1030));
+	nat_session_free(w, session_of(ip4("10.0.0.5"), 1031));
+	assert_int_equal(open_session(IPPROTO_UDP, 30000, &a), 1024);
+	assert_int_equal(a, ip4("10.0.0.1"));
+	assert_int_equal(open_session(IPPROTO_UDP, 30001, &a), 1030);
+	assert_int_equal(a, ip4("10.0.0.5"));
+	assert_int_equal(open_session(IPPROTO_UDP, 30002, &a), 1031);
+	assert_int_equal(a, ip4("10.0.0.5"));
+	assert_int_equal(w->stats.drops[DP_DROP_NO_SNAT_PORT], 0);
+	assert_int_equal(open_session(IPPROTO_UDP, 30003, NULL), 0);
+	assert_int_equal(w->stats.drops[DP_DROP_NO_SNAT_PORT], 1);
+	assert_int_equal(w->snat.fallbacks, 0);
+}
+
 /* Every port taken by an unanswered SYN: the next SYN evicts the oldest (port 1024) and takes
  * its port; the one after that, the next oldest (1025). */
 static void eviction_hands_the_port_over(void **state)
@@ -365,6 +412,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(the_one_free_port_is_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(two_addresses_double_the_ports, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_port_given_back_is_not_taken_next, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(inline_take_and_scan_agree_across_rows_and_the_wrap,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(eviction_hands_the_port_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(expiry_gives_the_port_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(clear_gives_the_ports_back, setup, teardown),
