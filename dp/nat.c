@@ -886,7 +886,7 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 					      mb->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_GOOD))) {
 			// Nearly every packet: the key's words come from the parse, in registers,
 			// and the checks are those of a TCP or UDP packet that is no fragment (the
-			// frame has at least 42 bytes: the MAC test may read 8).
+			// frame has at least 54 bytes: the MAC test may read 8).
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
 			const rte_be32_t src = (rte_be32_t)w0, dst = (rte_be32_t)(w0 >> 32);
 #else
