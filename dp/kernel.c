@@ -30,8 +30,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <netinet/in.h>
@@ -61,7 +59,6 @@ static int kfd[DP_PORT_MAX] = {-1, -1};
 
 #define KERNEL_CTL_RING_SIZE 256 /**< the slow path's ARP replies for the kernel */
 #define KERNEL_FLOOD_FRAMES  256 /**< frames moved without a sleep, at most (then 1 ms) */
-#define KERNEL_NICE	     -20 /**< the thread's nice value, if it may */
 
 static struct {
 	pthread_t tid;
@@ -226,12 +223,12 @@ static void *kernel_thread(void *arg)
 	unsigned int moved = 0;
 
 	(void)arg;
-	// Ahead of the host's ordinary work on a shared CPU (its nice -20, as keepalived's
-	// vrrp_priority): a CPU-bound process beside strait must not hold BFD back for a second.
-	// Best effort: without CAP_SYS_NICE it stays at 0, and says so.
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), KERNEL_NICE) < 0)
-		DP_LOG(NOTICE, "kernel path: thread at nice 0, not %d: %s", KERNEL_NICE,
-		       strerror(errno));
+	// At the process's own nice, not above it: the kernel shares a CPU between sessions and
+	// cgroups (autogroups, a pod's cgroup) by their load on each CPU, so a raised thread here
+	// draws strait's share to its own CPU and away from the worker's: at nice -20 a worker
+	// beside two CPU-bound processes got a fifth of its CPU and waited up to 222 ms to run,
+	// holding BFD back past its 200 ms (tests/e2e/ha_bgp_sync_test.sh under load). Asleep
+	// in poll() most of the time, this thread wakes ahead of CPU-bound work as it is.
 	while (!__atomic_load_n(&kt.stop, __ATOMIC_ACQUIRE)) {
 		struct pollfd fds[DP_PORT_MAX];
 		nfds_t n = 0;

@@ -18,10 +18,14 @@
 #   hab_pod_start               the pod's TCP server on :80 ("PEER\n" then an echo) and UDP
 #                               echo on :7 ("PEER " then the datagram)
 #   hab_flows_script            the client's long-lived flows (python, stdout), run as
-#                               FILE DUR NTCP NUDP [VIP]: prints "ready", then per protocol
+#                               FILE DUR NTCP NUDP [VIP]: prints "ready", runs DUR s or until
+#                               FILE.stop exists (hab_flows_stop), then prints per protocol
 #                               and source address the pod saw (10.0.0.3 and 10.0.0.4 always,
 #                               then any other, then "all" flows)
 #                               "PROTO GW SURVIVED TOTAL GAP_MEDIAN_MS GAP_MAX_MS"
+#   hab_flows_stop FILE T0_NS S  ends FILE's flows S s after T0_NS (date +%s%N), not before:
+#                               a failover is measured S s after its cause, however long the
+#                               steps before it took
 #   hab_gw_config OWN_EXT OWN_INT [CLI_SOCKET]  strait's config of a gateway (stdout)
 #   hab_gw_config_tail          its workers, sessions and mappings (stdout)
 #   hab_gw_start NS PREFIX CONFIG LOG  strait in NS; prints its PID once ready
@@ -131,8 +135,10 @@ while True:
 
 hab_flows_script() {
 	cat <<'PY'
-import socket, sys, time, select, statistics
+import os, socket, sys, time, select, statistics
 DUR, NT, NU = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+STOP = sys.argv[0] + ".stop"
+if os.path.exists(STOP): os.remove(STOP)  # an earlier run's
 VIP = sys.argv[4] if len(sys.argv) > 4 else "192.0.2.1"
 fl = []
 for i in range(NT):
@@ -155,7 +161,7 @@ print("ready", flush=True)
 # flow's outage is measured to within its interval.
 IV = {"tcp": 0.05, "udp": 0.01}
 start = time.time(); nxt = {"tcp": start, "udp": start}
-while time.time() - start < DUR:
+while time.time() - start < DUR and not os.path.exists(STOP):
     now = time.time()
     for p in IV:
         if now < nxt[p]: continue
@@ -185,6 +191,12 @@ for p in ("tcp", "udp"):
         print("%s %s %d %d %d %d" % (p, gw, len(alive), len(mine),
               statistics.median(gaps) if gaps else -1, max(gaps) if gaps else -1))
 PY
+}
+
+hab_flows_stop() {
+	local left=$((($3 * 1000000000 - ($(date +%s%N) - $2)) / 1000000))
+	[ "$left" -le 0 ] || sleep "$(printf '%d.%03d' $((left / 1000)) $((left % 1000)))"
+	: >"$1.stop"
 }
 
 hab_gw_config() {

@@ -18,6 +18,7 @@
 #   check_eq NAME EXPECTED ACTUAL   ok if the strings are equal
 #   check_match NAME ERE ACTUAL     ok if ACTUAL matches the extended regex (whole string)
 #   wait_for TIMEOUT_S CMD...       poll CMD every 0.1 s until it succeeds; 1 on timeout
+#   e2e_cpu_load N SECONDS          N CPU-bound processes beside the test (below)
 #   e2e_finish                      print "N passed, N failed"; exit 1 if any failed
 #   k8s_e2e_init [BINARY]           the start of a test against the fake API server
 #                                   (tests/k8s/fake_api.sh), below
@@ -105,6 +106,21 @@ until_s() {
 	until "$@"; do
 		[ "$SECONDS" -lt "$end" ] || return 1
 		sleep "${UNTIL_POLL_S:-0.1}"
+	done
+}
+
+# e2e_cpu_load N SECONDS: N CPU-bound processes (a busy loop each, SECONDS at most), the other
+# work of a shared host, for a test that must hold on a loaded machine (a 2-vCPU box running
+# two gateways, a router and its clients is loaded already). They run in the test's bridge
+# namespace ${P}n, so topo_down stops them by pid; call it after the namespaces exist.
+e2e_cpu_load() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		ip netns exec "${P}n" "$(_topo_python)" -c 'import sys, time
+end = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < end:
+    pass' "$2" </dev/null >/dev/null 2>&1 &
+		echo "$! cpu-load" >>"$(_topo_state)/pids"
 	done
 }
 
