@@ -19,13 +19,10 @@
 #                               echo on :7 ("PEER " then the datagram)
 #   hab_flows_script            the client's long-lived flows (python, stdout), run as
 #                               FILE DUR NTCP NUDP [VIP]: prints "ready", runs DUR s or until
-#                               FILE.stop exists (hab_flows_stop), then prints per protocol
+#                               FILE.stop exists (ha_flows_stop), then prints per protocol
 #                               and source address the pod saw (10.0.0.3 and 10.0.0.4 always,
 #                               then any other, then "all" flows)
 #                               "PROTO GW SURVIVED TOTAL GAP_MEDIAN_MS GAP_MAX_MS"
-#   hab_flows_stop FILE T0_NS S  ends FILE's flows S s after T0_NS (date +%s%N), not before:
-#                               a failover is measured S s after its cause, however long the
-#                               steps before it took
 #   hab_gw_config OWN_EXT OWN_INT [CLI_SOCKET]  strait's config of a gateway (stdout)
 #   hab_gw_config_tail          its workers, sessions and mappings (stdout)
 #   hab_gw_start NS PREFIX CONFIG LOG  strait in NS; prints its PID once ready
@@ -191,12 +188,6 @@ for p in ("tcp", "udp"):
         print("%s %s %d %d %d %d" % (p, gw, len(alive), len(mine),
               statistics.median(gaps) if gaps else -1, max(gaps) if gaps else -1))
 PY
-}
-
-hab_flows_stop() {
-	local left=$((($3 * 1000000000 - ($(date +%s%N) - $2)) / 1000000))
-	[ "$left" -le 0 ] || sleep "$(printf '%d.%03d' $((left / 1000)) $((left % 1000)))"
-	: >"$1.stop"
 }
 
 hab_gw_config() {

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # scripts/ha_topo.sh: what strait's two HA topologies share (tests/e2e/ha_vrrp_test.sh and
 # scripts/ha_bgp_topo.sh): two gateway namespaces between two bridges. Source it after
-# scripts/topo.sh (tests/e2e/lib.sh does that); it defines a function and runs nothing.
+# scripts/topo.sh (tests/e2e/lib.sh does that); it defines functions and runs nothing.
 #
 #   ha_fabric_up NS_B UP_NS UP_IF UP_PEER [NS...]
 #       namespaces ${P}c (client), ${P}g (gateway A), NS_B (gateway B), ${P}n (the bridges),
@@ -23,12 +23,22 @@
 #   ha_sync_stat SOCK NAME
 #       a session sync counter of the gateway whose CLI socket is SOCK (`show stats`, its
 #       "sync" object), or -1 if it does not answer.
+#   ha_flows_stop FILE T0_NS S
+#       ends the flows of the client script FILE (it runs until FILE.stop exists) S s after
+#       T0_NS (date +%s%N), not before: a failover is measured S s after its cause, however
+#       long the steps before it took on a loaded machine.
 # The caller sets ST (the state directory, from _topo_state) and STRAIT_BIN.
 
 ha_sync_stat() {
 	"$(dirname "$STRAIT_BIN")/straitctl" -s "$1" -j show stats 2>/dev/null |
 		"$(_topo_python)" -c 'import json, sys; print(json.load(sys.stdin)["sync"][sys.argv[1]])' \
 			"$2" || echo -1
+}
+
+ha_flows_stop() {
+	local left=$((($3 * 1000000000 - ($(date +%s%N) - $2)) / 1000000))
+	[ "$left" -le 0 ] || sleep "$(printf '%d.%03d' $((left / 1000)) $((left % 1000)))"
+	: >"$1.stop"
 }
 
 ha_fabric_up() {

@@ -105,7 +105,7 @@ STRAIT_LOG=$ST/b.log
 read -r NEW_OK NEW_B < <(hab_new_conns 10 "$HABS_VIP_B")
 check_eq "new connections after the failover: all succeed" 10 "$NEW_OK"
 check_eq "new connections after the failover: all from B's SNAT address" 10 "$NEW_B"
-hab_flows_stop "$ST/flows.py" "$T0" 4
+ha_flows_stop "$ST/flows.py" "$T0" 4
 wait "$FLOWS" || true
 cat "$ST/flows.err" >&2 || true
 row() { grep "^$1 $2 " "$ST/flows.out" || echo "$1 $2 0 0 -1 -1"; }

@@ -125,7 +125,7 @@ STRAIT_LOG=$ST/b.log
 read -r NEW_OK NEW_B < <(hab_new_conns 10 10.0.0.4)
 check_eq "new connections after the withdrawal: all succeed" 10 "$NEW_OK"
 check_eq "new connections after the withdrawal: all through B" 10 "$NEW_B"
-hab_flows_stop "$ST/flows.py" "$T0" 4
+ha_flows_stop "$ST/flows.py" "$T0" 4
 wait "$FLOWS" || true
 cat "$ST/flows.err" >&2 || true
 read -r _ _ A_OK A_N _ _ < <(grep '^tcp 10.0.0.3 ' "$ST/flows.out" || echo "x x 0 0 -1 -1")
