@@ -602,7 +602,7 @@ static inline bool l4_cksum_ok(const struct rte_mbuf *mb, const struct pkt_meta 
 		return pkt_l4_cksum_ok(rte_pktmbuf_mtod(mb, const uint8_t *), m);
 	return f == RTE_MBUF_F_RX_L4_CKSUM_NONE || m->frag != FRAG_NONE; // else BAD
 }
-static __rte_always_inline void nat_miss(struct dp_worker *w, const struct tables *t,
+static __rte_always_inline bool nat_miss(struct dp_worker *w, const struct tables *t,
 					 struct rte_mbuf *mb, const struct pkt_meta *m,
 					 struct nat_hash h, uint32_t now, uint32_t gen,
 					 struct svc_cache *sc, uint8_t in_port)
@@ -623,11 +623,11 @@ static __rte_always_inline void nat_miss(struct dp_worker *w, const struct table
 			dp_to_slowpath(w, mb, DP_PORT_EXT, DP_SP_KERNEL);
 		else
 			dp_drop(w, mb, DP_DROP_NO_MAPPING);
-		return;
+		return false;
 	}
 	if (m->proto == IPPROTO_TCP && unlikely(!nat_tcp_flags_valid(m->tcp_flags))) {
 		dp_drop(w, mb, DP_DROP_TCP_BAD_FLAGS);
-		return;
+		return false;
 	}
 	const uint8_t hs =
 		m->proto == IPPROTO_TCP
@@ -637,16 +637,16 @@ static __rte_always_inline void nat_miss(struct dp_worker *w, const struct table
 	if (hs != RTE_TCP_SYN_FLAG &&
 	    (hs != RTE_TCP_ACK_FLAG || !t->mappings[svc->mapping].pickup)) {
 		dp_drop(w, mb, DP_DROP_TCP_NOT_SYN);
-		return;
+		return false;
 	}
 	// Before a session exists: a packet that would expire here starts none (RFC 1812 §5.3.1).
 	if (unlikely(m->ttl <= 1)) {
 		dp_to_slowpath(w, mb, in_port, DP_SP_TTL);
-		return;
+		return false;
 	}
 	if (!l4_cksum_ok(mb, m)) {
 		dp_drop(w, mb, DP_DROP_BAD_L4_CHECKSUM);
-		return;
+		return false;
 	}
 	int idx = nat_session_create(w, t, m, svc, h.bkt, h.sig, in_port == DP_PORT_INT, &why);
 	if (idx < 0) {
@@ -655,7 +655,9 @@ static __rte_always_inline void nat_miss(struct dp_worker *w, const struct table
 			dp_reject(w, mb, m);
 		else
 			dp_drop(w, mb, why);
-		return;
+		// A creation that failed for room may have moved keys (cuckoo) before it found
+		// none for its second key: the table changed all the same.
+		return why == DP_DROP_SESSION_TABLE_FULL;
 	}
 	if (m->proto == IPPROTO_TCP) {
 		uint16_t slot = t->mappings[svc->mapping].slot;
@@ -669,15 +671,16 @@ static __rte_always_inline void nat_miss(struct dp_worker *w, const struct table
 					    m->ip_len - (uint32_t)(m->l4_off - m->l3_off));
 	}
 	nat_forward(w, mb, m, (uint32_t)idx, DIR_O2I, now, gen, false);
+	return true;
 }
 
 /* A hairpin's first packet, on int: rare, so out of int's burst loop. */
-static __rte_noinline void nat_miss_int(struct dp_worker *w, const struct tables *t,
+static __rte_noinline bool nat_miss_int(struct dp_worker *w, const struct tables *t,
 					struct rte_mbuf *mb, const struct pkt_meta *m,
 					struct nat_hash h, uint32_t now, uint32_t gen,
 					struct svc_cache *sc)
 {
-	nat_miss(w, t, mb, m, h, now, gen, sc, DP_PORT_INT);
+	return nat_miss(w, t, mb, m, h, now, gen, sc, DP_PORT_INT);
 }
 
 /* Whether a TCP or UDP packet on int without a session is the kernel's: to one of the int
@@ -759,9 +762,12 @@ static __rte_always_inline bool stage3_rest(struct dp_worker *w, const struct ta
 	// same bucket: the full lookup sorts it out.
 	if (unlikely(r != NAT_REF_NONE && !nat_session_match(&s->recs[r >> 1], r, &bk->key)))
 		r = nat_sessions_lookup_h(s, &bk->key, bk->h);
-	// A session may have been created (or a key moved) by an earlier packet of this burst.
+	// A session made (or a key moved by a cuckoo insert) by an earlier packet of this burst
+	// may have put the key in its primary bucket after stage 2 looked there: that bucket
+	// again, only it (the other one was scanned just now, on the table as it is, alone or by
+	// the full lookup). Half the full lookup a miss paid here before (docs/benchmarks.md).
 	if (unlikely(r == NAT_REF_NONE) && created)
-		r = nat_sessions_lookup_h(s, &bk->key, bk->h);
+		r = nat_bkt_find(s, &s->bkt[bk->h.bkt], bk->h.sig, &bk->key);
 	if (unlikely(r == NAT_REF_NONE)) {
 		// On int, only a packet to a mapping's address may start a session (hairpin);
 		// the rest is the kernel's (BGP, BFD to the int address) or dropped.
@@ -772,15 +778,12 @@ static __rte_always_inline bool stage3_rest(struct dp_worker *w, const struct ta
 				dp_drop(w, mb, DP_DROP_NO_SESSION);
 			return false;
 		}
-		uint64_t before = w->stats.sessions_created, moved = s->moved;
 		// ext's first packets, most of a burst under a flood of new flows: inline there.
+		// Whether the table changed (a session made, or keys moved): later misses of the
+		// burst then look again.
 		if (in_port == DP_PORT_EXT)
-			nat_miss(w, t, mb, m, bk->h, now, gen, sc, DP_PORT_EXT);
-		else
-			nat_miss_int(w, t, mb, m, bk->h, now, gen, sc);
-		// The table changed if a session was made, or if a creation that failed (table
-		// full) had moved other keys first: either way, later misses look again.
-		return w->stats.sessions_created != before || s->moved != moved;
+			return nat_miss(w, t, mb, m, bk->h, now, gen, sc, DP_PORT_EXT);
+		return nat_miss_int(w, t, mb, m, bk->h, now, gen, sc);
 	}
 	if (unlikely((int)(r & 1) != dir)) {
 		// A hairpin session's client is behind int: its out2in packets arrive there.

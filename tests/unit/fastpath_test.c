@@ -298,6 +298,95 @@ static void a_failed_creation_that_moved_keys_hides_no_session(void **state)
 	free_tx(DP_PORT_INT);
 }
 
+/* A new flow whose out2in key gets in only by moving an established flow's key (cuckoo) from
+ * that key's other bucket to its first one, where stage 2 had already looked for it and found
+ * nothing: a later packet of the established flow in the same burst must find its session
+ * there (forwarded with its rewrite, counted on it), not be taken for a new flow and given a
+ * second session for the same key. */
+static void a_key_moved_by_a_creation_is_found_later_in_the_burst(void **state)
+{
+	(void)state;
+	uint8_t f[2][256];
+	size_t len[2];
+	uint8_t first[12];
+	struct nat_key kf, kn;
+	struct rte_mbuf *mb;
+
+	fixture_worker(64);
+	struct nat_sessions *s = &w->sess;
+	// F: a UDP flow with its session (record 0); its rewrite remembered.
+	len[1] =
+		flow(f[1], "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject_burst(DP_PORT_EXT, &f[1], &len[1], 1);
+	assert_int_equal(s->active, 1);
+	memcpy(first, take(DP_PORT_INT, &mb) + 14 + 12, 12);
+	rte_pktmbuf_free(mb);
+	nat_session_key(&s->recs[0], DIR_O2I, &kf);
+	const uint32_t ref = 0u << 1 | DIR_O2I;
+	assert_int_equal(nat_sessions_lookup(s, &kf), ref);
+
+	// F's out2in key in its other bucket a, at entry 0 (the cuckoo search's first look): its
+	// first bucket p, where stage 2 looks, holds nothing of it.
+	const struct nat_hash h = nat_key_hash(s, &kf);
+	const uint32_t p = h.bkt, a = nat_bkt_alt(s, p, h.sig);
+	assert_int_equal(nat_sessions_del(s, &kf, ref), 0);
+	assert_int_equal(nat_bkt_match(&s->bkt[p], h.sig), 0);
+	struct nat_bucket *ba = &s->bkt[a];
+	unsigned int e = (unsigned int)__builtin_ctz(nat_bkt_match(ba, 0));
+	ba->sig[e] = ba->sig[0];
+	ba->ref[e] = ba->ref[0];
+	ba->sig[0] = h.sig;
+	ba->ref[0] = ref;
+	assert_int_equal(nat_sessions_lookup(s, &kf), ref);
+
+	// N: a new flow whose out2in key's first bucket is a, its other one a2, not p.
+	kn = kf;
+	struct nat_hash hn = {0, 0};
+	uint16_t port = 6000;
+	for (; port < 60000; port++) {
+		kn.sport = rte_cpu_to_be_16(port);
+		hn = nat_key_hash(s, &kn);
+		if (hn.bkt == a && nat_bkt_alt(s, a, hn.sig) != p)
+			break;
+	}
+	assert_true(port < 60000);
+	const uint32_t a2 = nat_bkt_alt(s, a, hn.sig);
+
+	// Both of N's buckets full (p keeps its room): N's out2in key gets in by moving F's to p.
+	for (uint32_t b = 0; b <= s->bkt_mask; b++) {
+		if (b != a && b != a2)
+			continue;
+		for (unsigned int m = nat_bkt_match(&s->bkt[b], 0); m; m &= m - 1) {
+			unsigned int i = (unsigned int)__builtin_ctz(m);
+			s->bkt[b].sig[i] = 0x5a000000u | b << 4 | i;
+			s->bkt[b].ref[i] = 63u << 1;
+		}
+	}
+	assert_int_not_equal(nat_bkt_match(&s->bkt[p], 0), 0);
+	const uint64_t moved = s->moved;
+	const uint16_t slot = s->recs[0].slot;
+	const uint64_t map_pkts = w->stats.map[slot].pkts[DIR_O2I];
+	const uint64_t map_bytes = w->stats.map[slot].bytes[DIR_O2I];
+
+	// One burst: N's first packet, then F's.
+	len[0] =
+		flow(f[0], "198.51.100.2", port, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject_burst(DP_PORT_EXT, f, len, 2);
+	assert_int_equal(s->moved, moved + 1); /* F's key moved, to p */
+	assert_int_equal(w->stats.sessions_created, 2);
+	assert_int_equal(s->active, 2);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 2);
+	const uint8_t *o = rte_pktmbuf_mtod(w->tx[DP_PORT_INT][1], const uint8_t *);
+	assert_memory_equal(o + 14 + 12, first, 12); /* F's rewrite, through its session */
+	assert_int_equal(s->recs[0].pkts[DIR_O2I], 2);
+	assert_int_equal(s->recs[0].bytes[DIR_O2I], 2 * (len[1] - 14));
+	assert_int_equal(w->stats.map[slot].pkts[DIR_O2I], map_pkts + 2);
+	assert_int_equal(w->stats.map[slot].bytes[DIR_O2I], map_bytes + len[0] - 14 + len[1] - 14);
+	assert_int_equal(nat_sessions_lookup(s, &kf), ref);
+	assert_int_equal(s->bkt[p].ref[__builtin_ctz(nat_bkt_match(&s->bkt[p], h.sig))], ref);
+	free_tx(DP_PORT_INT);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -309,6 +398,7 @@ int main(void)
 		T(an_established_packet_with_ip_options_is_translated),
 		T(new_flow_twice_in_one_burst_makes_one_session),
 		T(a_failed_creation_that_moved_keys_hides_no_session),
+		T(a_key_moved_by_a_creation_is_found_later_in_the_burst),
 	};
 	return cmocka_run_group_tests_name("fastpath", tests, group_setup, group_teardown);
 }
