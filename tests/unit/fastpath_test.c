@@ -224,6 +224,53 @@ static void new_flow_twice_in_one_burst_makes_one_session(void **state)
 	free_tx(DP_PORT_INT);
 }
 
+/* The setup of the two cuckoo tests below. F, the UDP flow of @p frame (ext, @p len bytes),
+ * gets its session (record 0; its rewrite copied to @p first unless NULL); then F's out2in
+ * key (@p kf, hash @p h) is put in its other bucket a, at entry 0 (the cuckoo search's first
+ * look), so that its first bucket p, where stage 2 looks, holds nothing of it. @return the
+ * source port of N, a new flow of F's but for that port, whose out2in key's first bucket is
+ * a and other bucket not p (its hash in @p hn). */
+static uint16_t cuckoo_setup(uint8_t (*frame)[256], const size_t *len, uint8_t *first,
+			     struct nat_key *kf, struct nat_hash *h, struct nat_hash *hn)
+{
+	struct nat_sessions *s = &w->sess;
+	const uint32_t ref = 0u << 1 | DIR_O2I;
+	struct rte_mbuf *mb;
+
+	inject_burst(DP_PORT_EXT, frame, len, 1);
+	assert_int_equal(s->active, 1);
+	if (first) {
+		memcpy(first, take(DP_PORT_INT, &mb) + 14 + 12, 12);
+		rte_pktmbuf_free(mb);
+	}
+	free_tx(DP_PORT_INT);
+	nat_session_key(&s->recs[0], DIR_O2I, kf);
+	assert_int_equal(nat_sessions_lookup(s, kf), ref);
+
+	*h = nat_key_hash(s, kf);
+	const uint32_t p = h->bkt, a = nat_bkt_alt(s, p, h->sig);
+	assert_int_equal(nat_sessions_del(s, kf, ref), 0);
+	assert_int_equal(nat_bkt_match(&s->bkt[p], h->sig), 0);
+	struct nat_bucket *ba = &s->bkt[a];
+	unsigned int e = (unsigned int)__builtin_ctz(nat_bkt_match(ba, 0));
+	ba->sig[e] = ba->sig[0];
+	ba->ref[e] = ba->ref[0];
+	ba->sig[0] = h->sig;
+	ba->ref[0] = ref;
+	assert_int_equal(nat_sessions_lookup(s, kf), ref);
+
+	struct nat_key kn = *kf;
+	uint16_t port = 6000;
+	for (; port < 60000; port++) {
+		kn.sport = rte_cpu_to_be_16(port);
+		*hn = nat_key_hash(s, &kn);
+		if (hn->bkt == a && nat_bkt_alt(s, a, hn->sig) != p)
+			break;
+	}
+	assert_true(port < 60000);
+	return port;
+}
+
 /* A new flow whose out2in key goes in only by moving an established flow's key (cuckoo) and
  * whose in2out key then finds no room (table full) creates nothing but changes the table: a
  * later packet of the established flow in the same burst, looked up in stage 2 where its key
@@ -234,43 +281,16 @@ static void a_failed_creation_that_moved_keys_hides_no_session(void **state)
 	(void)state;
 	uint8_t f[2][256];
 	size_t len[2];
-	struct nat_key kf, kn;
+	struct nat_key kf;
+	struct nat_hash h, hn;
+	const uint32_t ref = 0u << 1 | DIR_O2I;
 
 	fixture_worker(64);
 	struct nat_sessions *s = &w->sess;
-	// F: a UDP flow with its session (record 0).
 	len[1] =
 		flow(f[1], "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
-	inject_burst(DP_PORT_EXT, &f[1], &len[1], 1);
-	assert_int_equal(s->active, 1);
-	free_tx(DP_PORT_INT);
-	nat_session_key(&s->recs[0], DIR_O2I, &kf);
-	const uint32_t ref = 0u << 1 | DIR_O2I;
-	assert_int_equal(nat_sessions_lookup(s, &kf), ref);
-
-	// F's out2in key in its other bucket a, at entry 0 (the cuckoo search's first look).
-	const struct nat_hash h = nat_key_hash(s, &kf);
-	const uint32_t p = h.bkt, a = nat_bkt_alt(s, p, h.sig);
-	assert_int_equal(nat_sessions_del(s, &kf, ref), 0);
-	struct nat_bucket *ba = &s->bkt[a];
-	unsigned int e = (unsigned int)__builtin_ctz(nat_bkt_match(ba, 0));
-	ba->sig[e] = ba->sig[0];
-	ba->ref[e] = ba->ref[0];
-	ba->sig[0] = h.sig;
-	ba->ref[0] = ref;
-	assert_int_equal(nat_sessions_lookup(s, &kf), ref);
-
-	// N: a new flow whose out2in key's first bucket is a, its other one not p.
-	kn = kf;
-	struct nat_hash hn = {0, 0};
-	uint16_t port = 6000;
-	for (; port < 60000; port++) {
-		kn.sport = rte_cpu_to_be_16(port);
-		hn = nat_key_hash(s, &kn);
-		if (hn.bkt == a && nat_bkt_alt(s, a, hn.sig) != p)
-			break;
-	}
-	assert_true(port < 60000);
+	const uint16_t port = cuckoo_setup(&f[1], &len[1], NULL, &kf, &h, &hn);
+	const uint32_t p = h.bkt;
 
 	// Every bucket full but one entry of p: N's out2in key gets in by moving F's to p,
 	// and then its in2out key finds no room.
@@ -309,47 +329,16 @@ static void a_key_moved_by_a_creation_is_found_later_in_the_burst(void **state)
 	uint8_t f[2][256];
 	size_t len[2];
 	uint8_t first[12];
-	struct nat_key kf, kn;
-	struct rte_mbuf *mb;
+	struct nat_key kf;
+	struct nat_hash h, hn;
+	const uint32_t ref = 0u << 1 | DIR_O2I;
 
 	fixture_worker(64);
 	struct nat_sessions *s = &w->sess;
-	// F: a UDP flow with its session (record 0); its rewrite remembered.
 	len[1] =
 		flow(f[1], "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
-	inject_burst(DP_PORT_EXT, &f[1], &len[1], 1);
-	assert_int_equal(s->active, 1);
-	memcpy(first, take(DP_PORT_INT, &mb) + 14 + 12, 12);
-	rte_pktmbuf_free(mb);
-	nat_session_key(&s->recs[0], DIR_O2I, &kf);
-	const uint32_t ref = 0u << 1 | DIR_O2I;
-	assert_int_equal(nat_sessions_lookup(s, &kf), ref);
-
-	// F's out2in key in its other bucket a, at entry 0 (the cuckoo search's first look): its
-	// first bucket p, where stage 2 looks, holds nothing of it.
-	const struct nat_hash h = nat_key_hash(s, &kf);
-	const uint32_t p = h.bkt, a = nat_bkt_alt(s, p, h.sig);
-	assert_int_equal(nat_sessions_del(s, &kf, ref), 0);
-	assert_int_equal(nat_bkt_match(&s->bkt[p], h.sig), 0);
-	struct nat_bucket *ba = &s->bkt[a];
-	unsigned int e = (unsigned int)__builtin_ctz(nat_bkt_match(ba, 0));
-	ba->sig[e] = ba->sig[0];
-	ba->ref[e] = ba->ref[0];
-	ba->sig[0] = h.sig;
-	ba->ref[0] = ref;
-	assert_int_equal(nat_sessions_lookup(s, &kf), ref);
-
-	// N: a new flow whose out2in key's first bucket is a, its other one a2, not p.
-	kn = kf;
-	struct nat_hash hn = {0, 0};
-	uint16_t port = 6000;
-	for (; port < 60000; port++) {
-		kn.sport = rte_cpu_to_be_16(port);
-		hn = nat_key_hash(s, &kn);
-		if (hn.bkt == a && nat_bkt_alt(s, a, hn.sig) != p)
-			break;
-	}
-	assert_true(port < 60000);
+	const uint16_t port = cuckoo_setup(&f[1], &len[1], first, &kf, &h, &hn);
+	const uint32_t p = h.bkt, a = hn.bkt;
 	const uint32_t a2 = nat_bkt_alt(s, a, hn.sig);
 
 	// Both of N's buckets full (p keeps its room): N's out2in key gets in by moving F's to p.
