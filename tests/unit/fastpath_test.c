@@ -224,51 +224,59 @@ static void new_flow_twice_in_one_burst_makes_one_session(void **state)
 	free_tx(DP_PORT_INT);
 }
 
-/* The setup of the two cuckoo tests below. F, the UDP flow of @p frame (ext, @p len bytes),
- * gets its session (record 0; its rewrite copied to @p first unless NULL); then F's out2in
- * key (@p kf, hash @p h) is put in its other bucket a, at entry 0 (the cuckoo search's first
- * look), so that its first bucket p, where stage 2 looks, holds nothing of it. @return the
- * source port of N, a new flow of F's but for that port, whose out2in key's first bucket is
- * a and other bucket not p (its hash in @p hn). */
-static uint16_t cuckoo_setup(uint8_t (*frame)[256], const size_t *len, uint8_t *first,
-			     struct nat_key *kf, struct nat_hash *h, struct nat_hash *hn)
+/* The setup of the two cuckoo tests below. */
+struct cuckoo {
+	uint8_t f[2][256]; /* f[1]: F's first packet; f[0]: N's, for the test */
+	size_t len[2];
+	struct nat_key kf;     /* F's out2in key */
+	struct nat_hash h, hn; /* F's out2in key's hash, N's */
+	uint16_t port;	       /* N's source port */
+};
+
+/* A worker whose F, a UDP flow, has its session (record 0; its rewrite copied to @p first
+ * unless NULL); F's out2in key then put in its other bucket a, at entry 0 (the cuckoo
+ * search's first look), so that its first bucket p, where stage 2 looks, holds nothing of
+ * it; and N, a new flow of F's but for its source port, whose out2in key's first bucket is
+ * a and other bucket not p. */
+static void cuckoo_setup(struct cuckoo *c, uint8_t *first)
 {
-	struct nat_sessions *s = &w->sess;
 	const uint32_t ref = 0u << 1 | DIR_O2I;
 	struct rte_mbuf *mb;
 
-	inject_burst(DP_PORT_EXT, frame, len, 1);
+	fixture_worker(64);
+	struct nat_sessions *s = &w->sess;
+	c->len[1] = flow(c->f[1], "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0,
+			 DP_PORT_EXT);
+	inject_burst(DP_PORT_EXT, &c->f[1], &c->len[1], 1);
 	assert_int_equal(s->active, 1);
 	if (first) {
 		memcpy(first, take(DP_PORT_INT, &mb) + 14 + 12, 12);
 		rte_pktmbuf_free(mb);
 	}
 	free_tx(DP_PORT_INT);
-	nat_session_key(&s->recs[0], DIR_O2I, kf);
-	assert_int_equal(nat_sessions_lookup(s, kf), ref);
+	nat_session_key(&s->recs[0], DIR_O2I, &c->kf);
+	assert_int_equal(nat_sessions_lookup(s, &c->kf), ref);
 
-	*h = nat_key_hash(s, kf);
-	const uint32_t p = h->bkt, a = nat_bkt_alt(s, p, h->sig);
-	assert_int_equal(nat_sessions_del(s, kf, ref), 0);
-	assert_int_equal(nat_bkt_match(&s->bkt[p], h->sig), 0);
+	c->h = nat_key_hash(s, &c->kf);
+	const uint32_t p = c->h.bkt, a = nat_bkt_alt(s, p, c->h.sig);
+	assert_int_equal(nat_sessions_del(s, &c->kf, ref), 0);
+	assert_int_equal(nat_bkt_match(&s->bkt[p], c->h.sig), 0);
 	struct nat_bucket *ba = &s->bkt[a];
 	unsigned int e = (unsigned int)__builtin_ctz(nat_bkt_match(ba, 0));
 	ba->sig[e] = ba->sig[0];
 	ba->ref[e] = ba->ref[0];
-	ba->sig[0] = h->sig;
+	ba->sig[0] = c->h.sig;
 	ba->ref[0] = ref;
-	assert_int_equal(nat_sessions_lookup(s, kf), ref);
+	assert_int_equal(nat_sessions_lookup(s, &c->kf), ref);
 
-	struct nat_key kn = *kf;
-	uint16_t port = 6000;
-	for (; port < 60000; port++) {
-		kn.sport = rte_cpu_to_be_16(port);
-		*hn = nat_key_hash(s, &kn);
-		if (hn->bkt == a && nat_bkt_alt(s, a, hn->sig) != p)
+	struct nat_key kn = c->kf;
+	for (c->port = 6000; c->port < 60000; c->port++) {
+		kn.sport = rte_cpu_to_be_16(c->port);
+		c->hn = nat_key_hash(s, &kn);
+		if (c->hn.bkt == a && nat_bkt_alt(s, a, c->hn.sig) != p)
 			break;
 	}
-	assert_true(port < 60000);
-	return port;
+	assert_true(c->port < 60000);
 }
 
 /* A new flow whose out2in key goes in only by moving an established flow's key (cuckoo) and
@@ -279,18 +287,12 @@ static uint16_t cuckoo_setup(uint8_t (*frame)[256], const size_t *len, uint8_t *
 static void a_failed_creation_that_moved_keys_hides_no_session(void **state)
 {
 	(void)state;
-	uint8_t f[2][256];
-	size_t len[2];
-	struct nat_key kf;
-	struct nat_hash h, hn;
+	struct cuckoo c;
 	const uint32_t ref = 0u << 1 | DIR_O2I;
 
-	fixture_worker(64);
+	cuckoo_setup(&c, NULL);
 	struct nat_sessions *s = &w->sess;
-	len[1] =
-		flow(f[1], "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
-	const uint16_t port = cuckoo_setup(&f[1], &len[1], NULL, &kf, &h, &hn);
-	const uint32_t p = h.bkt;
+	const uint32_t p = c.h.bkt;
 
 	// Every bucket full but one entry of p: N's out2in key gets in by moving F's to p,
 	// and then its in2out key finds no room.
@@ -306,15 +308,15 @@ static void a_failed_creation_that_moved_keys_hides_no_session(void **state)
 	const uint64_t moved = s->moved, full = w->stats.drops[DP_DROP_SESSION_TABLE_FULL];
 
 	// One burst: N's first packet, then F's.
-	len[0] =
-		flow(f[0], "198.51.100.2", port, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
-	inject_burst(DP_PORT_EXT, f, len, 2);
+	c.len[0] = flow(c.f[0], "198.51.100.2", c.port, "198.51.100.1", 7777, IPPROTO_UDP, 0,
+			DP_PORT_EXT);
+	inject_burst(DP_PORT_EXT, c.f, c.len, 2);
 	assert_int_equal(s->moved, moved + 1);					/* F's key moved */
 	assert_int_equal(w->stats.drops[DP_DROP_SESSION_TABLE_FULL], full + 1); /* N's only */
 	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 1); /* F's, through its session */
 	assert_int_equal(s->active, 1);
 	assert_int_equal(w->stats.sessions_created, 1);
-	assert_int_equal(nat_sessions_lookup(s, &kf), ref);
+	assert_int_equal(nat_sessions_lookup(s, &c.kf), ref);
 	free_tx(DP_PORT_INT);
 }
 
@@ -326,20 +328,14 @@ static void a_failed_creation_that_moved_keys_hides_no_session(void **state)
 static void a_key_moved_by_a_creation_is_found_later_in_the_burst(void **state)
 {
 	(void)state;
-	uint8_t f[2][256];
-	size_t len[2];
+	struct cuckoo c;
 	uint8_t first[12];
-	struct nat_key kf;
-	struct nat_hash h, hn;
 	const uint32_t ref = 0u << 1 | DIR_O2I;
 
-	fixture_worker(64);
+	cuckoo_setup(&c, first);
 	struct nat_sessions *s = &w->sess;
-	len[1] =
-		flow(f[1], "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
-	const uint16_t port = cuckoo_setup(&f[1], &len[1], first, &kf, &h, &hn);
-	const uint32_t p = h.bkt, a = hn.bkt;
-	const uint32_t a2 = nat_bkt_alt(s, a, hn.sig);
+	const uint32_t p = c.h.bkt, a = c.hn.bkt;
+	const uint32_t a2 = nat_bkt_alt(s, a, c.hn.sig);
 
 	// Both of N's buckets full (p keeps its room): N's out2in key gets in by moving F's to p.
 	for (uint32_t b = 0; b <= s->bkt_mask; b++) {
@@ -358,9 +354,9 @@ static void a_key_moved_by_a_creation_is_found_later_in_the_burst(void **state)
 	const uint64_t map_bytes = w->stats.map[slot].bytes[DIR_O2I];
 
 	// One burst: N's first packet, then F's.
-	len[0] =
-		flow(f[0], "198.51.100.2", port, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
-	inject_burst(DP_PORT_EXT, f, len, 2);
+	c.len[0] = flow(c.f[0], "198.51.100.2", c.port, "198.51.100.1", 7777, IPPROTO_UDP, 0,
+			DP_PORT_EXT);
+	inject_burst(DP_PORT_EXT, c.f, c.len, 2);
 	assert_int_equal(s->moved, moved + 1); /* F's key moved, to p */
 	assert_int_equal(w->stats.sessions_created, 2);
 	assert_int_equal(s->active, 2);
@@ -368,11 +364,12 @@ static void a_key_moved_by_a_creation_is_found_later_in_the_burst(void **state)
 	const uint8_t *o = rte_pktmbuf_mtod(w->tx[DP_PORT_INT][1], const uint8_t *);
 	assert_memory_equal(o + 14 + 12, first, 12); /* F's rewrite, through its session */
 	assert_int_equal(s->recs[0].pkts[DIR_O2I], 2);
-	assert_int_equal(s->recs[0].bytes[DIR_O2I], 2 * (len[1] - 14));
+	assert_int_equal(s->recs[0].bytes[DIR_O2I], 2 * (c.len[1] - 14));
 	assert_int_equal(w->stats.map[slot].pkts[DIR_O2I], map_pkts + 2);
-	assert_int_equal(w->stats.map[slot].bytes[DIR_O2I], map_bytes + len[0] - 14 + len[1] - 14);
-	assert_int_equal(nat_sessions_lookup(s, &kf), ref);
-	assert_int_equal(s->bkt[p].ref[__builtin_ctz(nat_bkt_match(&s->bkt[p], h.sig))], ref);
+	assert_int_equal(w->stats.map[slot].bytes[DIR_O2I],
+			 map_bytes + c.len[0] - 14 + c.len[1] - 14);
+	assert_int_equal(nat_sessions_lookup(s, &c.kf), ref);
+	assert_int_equal(s->bkt[p].ref[__builtin_ctz(nat_bkt_match(&s->bkt[p], c.h.sig))], ref);
 	free_tx(DP_PORT_INT);
 }
 
