@@ -176,6 +176,127 @@ static void transition_time_moves_only_when_status_changes(void **state)
 	json_decref(again);
 }
 
+/* k8s_status_conditions_built and _kept since the last call, into *@p built, *@p kept. */
+static void conds_counted(unsigned long *built, unsigned long *kept)
+{
+	static unsigned long b0, k0;
+
+	*built = k8s_status_conditions_built - b0;
+	*kept = k8s_status_conditions_kept - k0;
+	b0 = k8s_status_conditions_built;
+	k0 = k8s_status_conditions_kept;
+}
+
+/* @p st with each condition's keys in reverse order: the same values, another text. */
+static json_t *keys_reversed(const json_t *st)
+{
+	json_t *out = json_deep_copy(st), *conds = json_array(), *it;
+	size_t i;
+
+	json_array_foreach(json_object_get(st, "conditions"), i, it) {
+		json_t *o = json_object();
+		const char *keys[] = {
+			"message", "reason", "lastTransitionTime", "observedGeneration",
+			"status",  "type"};
+		for (unsigned int k = 0; k < 6; k++)
+			json_object_set(o, keys[k], json_object_get(it, keys[k]));
+		json_array_append_new(conds, o);
+	}
+	json_object_set_new(out, "conditions", conds);
+	return out;
+}
+
+/* The text of @p st (released), compact. */
+static char *text_of(json_t *st)
+{
+	char *t = json_dumps(st, JSON_COMPACT);
+
+	json_decref(st);
+	assert_non_null(t);
+	return t;
+}
+
+/* A status built from one that already says some of its conditions holds those conditions
+ * (and the result's advertised list), not copies: its text is what building each condition
+ * gives (from the same conditions with their keys in another order, which none matches). A
+ * condition that changed, or another generation, or a condition with another key, is built. */
+static void conditions_already_said_are_held_not_built(void **state)
+{
+	unsigned long built, kept;
+	json_t *first, *second, *third;
+	char *a, *b;
+
+	(void)state;
+	conds_counted(&built, &kept);
+	first = k8s_status_build(&res, NULL, true, 7, NULL, T0);
+	conds_counted(&built, &kept);
+	assert_int_equal(built, 3);
+	assert_int_equal(kept, 0);
+	assert_ptr_equal(json_object_get(first, "advertised"), res.advertised);
+
+	// Another table generation: Programmed's message alone is new.
+	second = k8s_status_build(&res, first, true, 9, NULL, T0 + 60000000);
+	conds_counted(&built, &kept);
+	assert_int_equal(built, 1);
+	assert_int_equal(kept, 2);
+	json_t *c1 = json_object_get(first, "conditions"),
+	       *c2 = json_object_get(second, "conditions");
+	assert_ptr_equal(json_array_get(c2, 0), json_array_get(c1, 0));
+	assert_ptr_not_equal(json_array_get(c2, 1), json_array_get(c1, 1));
+	assert_ptr_equal(json_array_get(c2, 2), json_array_get(c1, 2));
+	json_t *rev = keys_reversed(first);
+	a = text_of(json_incref(second));
+	b = text_of(k8s_status_build(&res, rev, true, 9, NULL, T0 + 60000000));
+	conds_counted(&built, &kept);
+	assert_int_equal(built, 3);
+	assert_int_equal(kept, 0);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	json_decref(rev);
+
+	// A port loses its backend: Ready is built, at the new time; the others are held.
+	res.n_ports_ready = 2;
+	third = k8s_status_build(&res, second, true, 9, NULL, T0 + 120000000);
+	conds_counted(&built, &kept);
+	assert_int_equal(built, 1);
+	assert_int_equal(kept, 2);
+	assert_string_equal(
+		k8s_str(json_array_get(json_object_get(third, "conditions"), 0), "status", NULL),
+		"False");
+	assert_false(k8s_status_same(second, third));
+	rev = keys_reversed(second);
+	a = text_of(json_incref(third));
+	b = text_of(k8s_status_build(&res, rev, true, 9, NULL, T0 + 120000000));
+	conds_counted(&built, &kept);
+	assert_int_equal(built, 3);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	json_decref(rev);
+
+	// Another generation of the object: every condition's observedGeneration.
+	res.generation = 2;
+	json_decref(k8s_status_build(&res, third, true, 9, NULL, T0));
+	conds_counted(&built, &kept);
+	assert_int_equal(built, 3);
+	assert_int_equal(kept, 0);
+	// A key of another writer in a condition (or one missing): that condition built.
+	res.generation = 1;
+	json_t *other = json_deep_copy(third);
+	json_object_set_new(json_array_get(json_object_get(other, "conditions"), 0), "x",
+			    json_true());
+	json_object_del(json_array_get(json_object_get(other, "conditions"), 2), "message");
+	json_decref(k8s_status_build(&res, other, true, 9, NULL, T0));
+	conds_counted(&built, &kept);
+	assert_int_equal(built, 2);
+	assert_int_equal(kept, 1);
+	json_decref(other);
+	json_decref(first);
+	json_decref(second);
+	json_decref(third);
+}
+
 static void conflicts_invalid_specs_and_failed_publishes(void **state)
 {
 	json_t *s;
@@ -286,6 +407,7 @@ int main(void)
 		T(status_has_the_shape_of_the_recorded_patch),
 		T(conditions_text_key_for_key),
 		T(transition_time_moves_only_when_status_changes),
+		T(conditions_already_said_are_held_not_built),
 		T(conflicts_invalid_specs_and_failed_publishes),
 		T(events_are_events_k8s_io_v1),
 		T(a_404_on_a_status_patch_is_logged_at_debug),
