@@ -65,6 +65,9 @@ extern unsigned long k8s_report_written;
 extern unsigned long k8s_report_patches;
 /** Results a status pass looked at, whether given to their writer or not (tests, bench). */
 extern unsigned long k8s_report_visited;
+/** Sets of touched objects (k8s_cache.touched) status passes emptied, since start: not
+ *  those already empty (tests). */
+extern unsigned long k8s_report_touched_cleared;
 /** Statuses k8s_report_status() built (k8s_status_build()), since start: not when the
  *  status it last sent is what it would build (tests). */
 extern unsigned long k8s_report_status_built;

@@ -1333,11 +1333,14 @@ static void the_status_pass_reports_only_what_changed(void **state)
 	assert_int_equal(status_pass(false, &patches), N_SVC + 1); // each compared once more
 	assert_int_equal(patches, 0);
 	assert_false(k8s_report_due(&rr, &store));
-	unsigned long visited = k8s_report_visited; // one echo: that object's result alone
+	unsigned long visited = k8s_report_visited;	    // one echo: that object's result alone
+	unsigned long cleared = k8s_report_touched_cleared; // and the Mappings' touched set
 	assert_int_equal(modified(K8S_KIND_MAPPING, with_status("svc-1", json_object())), 0);
 	assert_int_equal(status_pass(false, &patches), 1);
 	assert_int_equal(patches, 1); // another writer's status: put right
 	assert_int_equal(k8s_report_visited - visited, 1);
+	assert_int_equal(k8s_report_touched_cleared - cleared, 1); // not every kind's, empty
+	assert_int_equal(json_object_size(store.c[K8S_KIND_MAPPING].touched), 0);
 	assert_int_equal(modified(K8S_KIND_MAPPING, echo("svc-1")), 0);
 	assert_int_equal(status_pass(false, &patches), 1);
 	assert_int_equal(patches, 0);
