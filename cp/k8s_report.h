@@ -122,6 +122,16 @@ bool k8s_report_status_due(const struct k8s_report *rep, json_t *entry, const js
 			   json_t *want, const char *summary, const char *key);
 
 /**
+ * Into @p buf (@p len bytes): everything k8s_status_build() reads of @p r and the pass but the
+ * transition times and the advertised list, as text (strings with their lengths: two different
+ * inputs never make the same text), the table generation @p gen last; "" when it does not
+ * fit. What k8s_report_status() keeps of the status it sent ("in"). Control thread, tests.
+ * @return the length of what comes before the generation, 0 when cut.
+ */
+size_t k8s_report_status_inputs(const struct k8s_result *r, bool programmed, uint64_t gen,
+				const char *publish_error, char *buf, size_t len);
+
+/**
  * Status writer: the object's `.status` (conditions Ready, Programmed, Conflict, and the
  * advertised list; k8s_status_build()), patched on its status subresource.
  * @param programmed its mappings are in the published tables.

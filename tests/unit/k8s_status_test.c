@@ -19,6 +19,7 @@
 #include <strait/k8s_status.h>
 #include <strait/log.h>
 
+#include "k8s_report.h"
 #include "k8s_testlib.h"
 
 // 2026-11-21T16:30:00Z, the recorded patch's lastTransitionTime.
@@ -297,6 +298,56 @@ static void conditions_already_said_are_held_not_built(void **state)
 	json_decref(third);
 }
 
+/* The inputs' text of a status (what the book keeps of the one sent) is what the format
+ * engine wrote of them before, byte for byte, cut ("") where that did not fit. */
+static void status_inputs_text_as_formatted(void **state)
+{
+	char got[4 * K8S_MESSAGE_MAX + 128], want[sizeof(got)], err[3001];
+	const int64_t gens[] = {0, 1, -7, INT64_MAX, INT64_MIN};
+
+	(void)state;
+	memset(err, 'e', sizeof(err) - 1);
+	err[sizeof(err) - 1] = '\0';
+	for (unsigned int round = 0; round < 2 * (sizeof(gens) / sizeof(gens[0])); round++) {
+		const char *pe = round % 3 == 0 ? NULL : round % 3 == 1 ? "no room" : "";
+		res.generation = gens[round % (sizeof(gens) / sizeof(gens[0]))];
+		res.valid = round & 1;
+		res.conflict = round & 2;
+		res.accepted = !(round & 4);
+		res.n_ports = round * 1000u;
+		res.n_ports_ready = round;
+		snprintf(res.reason, sizeof(res.reason), "%s", round & 1 ? "Programmed" : "");
+		snprintf(res.message, sizeof(res.message), "%.*s", (int)(round * 50), err);
+		snprintf(res.conflict_message, sizeof(res.conflict_message), "caf\xc3\xa9 %u",
+			 round);
+		snprintf(res.unsupported, sizeof(res.unsupported), "%s",
+			 round > 5 ? "rewrite" : "");
+		for (unsigned int cut = 0; cut < 2; cut++) {
+			const size_t len = cut ? 300 : sizeof(got);
+			int n = snprintf(
+				want, len,
+				"%d%d%d%d %u %u %lld %c%zu:%s %zu:%s %zu:%s %zu:%s %zu:%s",
+				res.valid, res.conflict, res.accepted, round & 1, res.n_ports,
+				res.n_ports_ready, (long long)res.generation, pe ? 's' : 'n',
+				pe ? strlen(pe) : 0, pe ? pe : "", strlen(res.reason), res.reason,
+				strlen(res.message), res.message, strlen(res.conflict_message),
+				res.conflict_message, strlen(res.unsupported), res.unsupported);
+			int m = n < 0 || (size_t)n >= len
+					? -1
+					: snprintf(want + n, len - (size_t)n, " %llu",
+						   (unsigned long long)round * 1000003u);
+			bool fits = m >= 0 && (size_t)(n + m) < len;
+			size_t before = k8s_report_status_inputs(
+				&res, round & 1, (uint64_t)round * 1000003u, pe, got, len);
+			assert_string_equal(got, fits ? want : "");
+			assert_int_equal(before, fits ? (size_t)n : 0);
+		}
+	}
+	// An error too long to be kept whole: cut.
+	assert_int_equal(k8s_report_status_inputs(&res, true, 1, err, got, sizeof(got)), 0);
+	assert_string_equal(got, "");
+}
+
 static void conflicts_invalid_specs_and_failed_publishes(void **state)
 {
 	json_t *s;
@@ -408,6 +459,7 @@ int main(void)
 		T(conditions_text_key_for_key),
 		T(transition_time_moves_only_when_status_changes),
 		T(conditions_already_said_are_held_not_built),
+		T(status_inputs_text_as_formatted),
 		T(conflicts_invalid_specs_and_failed_publishes),
 		T(events_are_events_k8s_io_v1),
 		T(a_404_on_a_status_patch_is_logged_at_debug),
