@@ -59,7 +59,7 @@ void k8s_report_patch(const struct k8s_report *rep, json_t *entry, const char *p
 bool k8s_report_status_due(const struct k8s_report *rep, json_t *entry, const json_t *cur,
 			   json_t *want, const char *summary, const char *key)
 {
-	const bool changed = strcmp(k8s_str(entry, "log", NULL), summary) != 0;
+	const bool changed = summary && strcmp(k8s_str(entry, "log", NULL), summary) != 0;
 
 	if (rep->offline) {
 		if (changed) {
@@ -85,23 +85,107 @@ bool k8s_report_status_due(const struct k8s_report *rep, json_t *entry, const js
 }
 
 unsigned long k8s_report_status_built;
+unsigned long k8s_report_summaries;
 
-/* Into @p buf: everything k8s_status_build() reads of @p r and the pass but the transition
- * times and the advertised list (strings with their lengths: two different inputs never make
- * the same text). */
-static void status_inputs(const struct k8s_result *r, bool programmed, uint64_t gen,
-			  const char *publish_error, char *buf, size_t len)
+/* Text appended into a buffer without the format engine (a status pass makes the inputs'
+ * text of every result it gives its writer, twice per change with its echo): *at in @p buf
+ * (@p len bytes), @p at set to len when it does not fit (cut). */
+static void put_mem(char *buf, size_t len, size_t *at, const char *p, size_t n)
 {
-	int n = snprintf(buf, len, "%d%d%d%d %u %u %lld %llu %c%zu:%s %zu:%s %zu:%s %zu:%s %zu:%s",
-			 r->valid, r->conflict, r->accepted, programmed, r->n_ports,
-			 r->n_ports_ready, (long long)r->generation, (unsigned long long)gen,
-			 publish_error ? 's' : 'n', publish_error ? strlen(publish_error) : 0,
-			 publish_error ? publish_error : "", strlen(r->reason), r->reason,
-			 strlen(r->message), r->message, strlen(r->conflict_message),
-			 r->conflict_message, strlen(r->unsupported), r->unsupported);
+	if (*at >= len || n >= len - *at) {
+		*at = len;
+		return;
+	}
+	memcpy(buf + *at, p, n);
+	*at += n;
+}
 
-	if (n < 0 || (size_t)n >= len) // cut: not the whole input, never compared
+static void put_u64(char *buf, size_t len, size_t *at, uint64_t v)
+{
+	char t[20];
+	size_t i = sizeof(t);
+
+	do
+		t[--i] = (char)('0' + v % 10);
+	while (v /= 10);
+	put_mem(buf, len, at, t + i, sizeof(t) - i);
+}
+
+/* "<length>:<string>" */
+static void put_counted(char *buf, size_t len, size_t *at, const char *s)
+{
+	const size_t n = strlen(s);
+
+	put_u64(buf, len, at, n);
+	put_mem(buf, len, at, ":", 1);
+	put_mem(buf, len, at, s, n);
+}
+
+/* What comes before the generation is what the summary reads of the inputs (with the
+ * advertised list). */
+size_t k8s_report_status_inputs(const struct k8s_result *r, bool programmed, uint64_t gen,
+				const char *publish_error, char *buf, size_t len)
+{
+	// As snprintf("%d%d%d%d %u %u %lld %c%zu:%s %zu:%s %zu:%s %zu:%s %zu:%s %llu") wrote it.
+	const char flags[] = {(char)('0' + r->valid), (char)('0' + r->conflict),
+			      (char)('0' + r->accepted), (char)('0' + programmed), ' '};
+	size_t at = 0, n;
+
+	put_mem(buf, len, &at, flags, sizeof(flags));
+	put_u64(buf, len, &at, r->n_ports);
+	put_mem(buf, len, &at, " ", 1);
+	put_u64(buf, len, &at, r->n_ports_ready);
+	put_mem(buf, len, &at, " ", 1);
+	if (r->generation < 0)
+		put_mem(buf, len, &at, "-", 1);
+	put_u64(buf, len, &at,
+		r->generation < 0 ? 0 - (uint64_t)r->generation : (uint64_t)r->generation);
+	put_mem(buf, len, &at, publish_error ? " s" : " n", 2);
+	put_counted(buf, len, &at, publish_error ? publish_error : "");
+	put_mem(buf, len, &at, " ", 1);
+	put_counted(buf, len, &at, r->reason);
+	put_mem(buf, len, &at, " ", 1);
+	put_counted(buf, len, &at, r->message);
+	put_mem(buf, len, &at, " ", 1);
+	put_counted(buf, len, &at, r->conflict_message);
+	put_mem(buf, len, &at, " ", 1);
+	put_counted(buf, len, &at, r->unsupported);
+	n = at;
+	put_mem(buf, len, &at, " ", 1);
+	put_u64(buf, len, &at, gen);
+	if (at >= len) { // cut: not the whole input, never compared
 		buf[0] = '\0';
+		return 0;
+	}
+	buf[at] = '\0';
+	return n;
+}
+
+/* Whether the brief summary of the status built from inputs @p in (their first @p n bytes,
+ * k8s_report_status_inputs()) and @p r's advertised list is @p entry's "log" without making it: the
+ * summary reads all of the status but the Programmed message and the transition times, so the
+ * same inputs but the generation and the same list make the same text. */
+static bool summary_said(const json_t *entry, const struct k8s_result *r, const char *in, size_t n)
+{
+	const json_t *said = json_object_get(entry, "login");
+
+	return n && json_string_length(said) == n && memcmp(json_string_value(said), in, n) == 0 &&
+	       json_equal(json_object_get(entry, "logadv"),
+			  r->advertised ? r->advertised : json_null());
+}
+
+/* After the summary @p summary was made of inputs @p in (n bytes) and @p r's advertised list:
+ * kept as what "log" says when it says that, forgotten otherwise. */
+static void summary_keep(json_t *entry, const struct k8s_result *r, const char *in, size_t n,
+			 const char *summary)
+{
+	if (n && strcmp(k8s_str(entry, "log", NULL), summary) == 0 &&
+	    json_object_set_new(entry, "login", json_stringn_nocheck(in, n)) == 0 &&
+	    json_object_set_new(entry, "logadv",
+				r->advertised ? json_deep_copy(r->advertised) : json_null()) == 0)
+		return;
+	json_object_del(entry, "login");
+	json_object_del(entry, "logadv");
 }
 
 void k8s_report_status(const struct k8s_report *rep, const struct k8s_result *r, json_t *entry,
@@ -111,11 +195,12 @@ void k8s_report_status(const struct k8s_report *rep, const struct k8s_result *r,
 	json_t *cur = json_object_get(obj, "status"), *sent, *want;
 	const uint64_t gen = (uint64_t)json_integer_value(json_object_get(entry, "gen"));
 	char path[512], summary[1024], in[4 * K8S_MESSAGE_MAX + 128];
+	size_t n_in;
 
 	// Transition times come from what we last sent if the cache has not caught up yet,
 	// so that an unchanged condition keeps its time and the same patch is not sent twice.
 	sent = json_object_get(json_object_get(entry, "sent"), "status");
-	status_inputs(r, programmed, gen, rep->publish_error, in, sizeof(in));
+	n_in = k8s_report_status_inputs(r, programmed, gen, rep->publish_error, in, sizeof(in));
 	// The same inputs as the status sent, built from it: that status again, each condition
 	// with its time (the echo of our write, a touched object whose result did not change).
 	// What follows would find it said (delete "sent") or sent already (nothing): so here.
@@ -133,9 +218,20 @@ void k8s_report_status(const struct k8s_report *rep, const struct k8s_result *r,
 				k8s_wall_us());
 	if (!want)
 		return;
-	k8s_status_summary(want, true, summary, sizeof(summary));
-	if (!k8s_report_status_due(rep, entry, cur, want, summary, key))
+	// The summary logged already (the inputs changed in the generation alone, as each
+	// change of the object's mappings does): not made again, nothing to log.
+	const bool said = summary_said(entry, r, in, n_in);
+	if (!said) {
+		k8s_report_summaries++;
+		k8s_status_summary(want, true, summary, sizeof(summary));
+	}
+	if (!k8s_report_status_due(rep, entry, cur, want, said ? NULL : summary, key)) {
+		if (!said)
+			summary_keep(entry, r, in, n_in, summary);
 		return;
+	}
+	if (!said)
+		summary_keep(entry, r, in, n_in, summary);
 	json_t *patch = json_pack("{s:o}", "status", want);
 	snprintf(summary, sizeof(summary), "%s status", key);
 	k8s_report_patch(rep, entry, strcat(k8s_result_path(r, path, sizeof(path) - 8), "/status"),

@@ -65,9 +65,16 @@ extern unsigned long k8s_report_written;
 extern unsigned long k8s_report_patches;
 /** Results a status pass looked at, whether given to their writer or not (tests, bench). */
 extern unsigned long k8s_report_visited;
+/** Sets of touched objects (k8s_cache.touched) status passes emptied, since start: not
+ *  those already empty (tests). */
+extern unsigned long k8s_report_touched_cleared;
 /** Statuses k8s_report_status() built (k8s_status_build()), since start: not when the
  *  status it last sent is what it would build (tests). */
 extern unsigned long k8s_report_status_built;
+/** Brief summaries k8s_report_status() made of the statuses it built (k8s_status_summary()),
+ *  since start: not when the one logged is made of the same inputs but the table
+ *  generation (tests). */
+extern unsigned long k8s_report_summaries;
 
 /**
  * One status pass after a reconcile (@p d, its set: its results are taken, d->res NULL
@@ -107,11 +114,22 @@ void k8s_report_patch(const struct k8s_report *rep, json_t *entry, const char *p
  * object's current one @p cur (from the cache): offline, log @p summary (and the status) when
  * it changed and drop @p want; when the API already has it, forget what was sent (so that
  * another writer's later change is put right, not taken for ours) and drop @p want; otherwise
- * log @p summary when it changed. @p key names the object in the logs. Control thread.
+ * log @p summary when it changed. @p summary NULL: the one logged already (what "log" says).
+ * @p key names the object in the logs. Control thread.
  * @return true when @p want is still to be patched (the caller still owns it), else false.
  */
 bool k8s_report_status_due(const struct k8s_report *rep, json_t *entry, const json_t *cur,
 			   json_t *want, const char *summary, const char *key);
+
+/**
+ * Into @p buf (@p len bytes): everything k8s_status_build() reads of @p r and the pass but the
+ * transition times and the advertised list, as text (strings with their lengths: two different
+ * inputs never make the same text), the table generation @p gen last; "" when it does not
+ * fit. What k8s_report_status() keeps of the status it sent ("in"). Control thread, tests.
+ * @return the length of what comes before the generation, 0 when cut.
+ */
+size_t k8s_report_status_inputs(const struct k8s_result *r, bool programmed, uint64_t gen,
+				const char *publish_error, char *buf, size_t len);
 
 /**
  * Status writer: the object's `.status` (conditions Ready, Programmed, Conflict, and the

@@ -22,19 +22,59 @@ struct cond {
 	char message[K8S_MESSAGE_MAX];
 };
 
+unsigned long k8s_status_conditions_built;
+unsigned long k8s_status_conditions_kept;
+
+/* Whether string @p v is @p s, with no NUL inside (which its text would show). */
+static bool str_is(const json_t *v, const char *s)
+{
+	return json_is_string(v) && s && json_string_length(v) == strlen(s) &&
+	       strcmp(json_string_value(v), s) == 0;
+}
+
+/* Whether @p o is the condition cond_json() builds of @p c (status @p st, generation @p gen,
+ * the transition time @p o's own), key for key in that order and no other key: the same
+ * text. */
+static bool cond_is(const json_t *o, const struct cond *c, const char *st, int64_t gen)
+{
+	static const char *const keys[] = {
+		"type", "status", "observedGeneration", "lastTransitionTime", "reason", "message"};
+	const char *want[] = {c->type, st, NULL, NULL, c->reason, c->message};
+	void *it = json_object_iter((json_t *)o);
+
+	for (unsigned int i = 0; i < 6; i++, it = json_object_iter_next((json_t *)o, it)) {
+		const json_t *v = it ? json_object_iter_value(it) : NULL;
+
+		if (!it || strcmp(json_object_iter_key(it), keys[i]) != 0)
+			return false;
+		if (i == 2 ? !json_is_integer(v) || json_integer_value(v) != (json_int_t)gen
+			   : !str_is(v, i == 3 ? json_string_value(v) : want[i]))
+			return false;
+	}
+	return it == NULL;
+}
+
 static json_t *cond_json(const struct cond *c, const json_t *cur_conds, int64_t gen, int64_t now_us)
 {
 	const char *st = c->status ? "True" : "False";
 	const char *ltt = NULL;
 	char now[32];
-	json_t *it;
+	json_t *it, *last = NULL;
 	size_t i;
 
 	// metav1.Condition: lastTransitionTime is when status last changed, not when we wrote.
 	json_array_foreach(cur_conds, i, it)
 		if (strcmp(k8s_str(it, "type", NULL), c->type) == 0 &&
-		    strcmp(k8s_str(it, "status", NULL), st) == 0)
+		    strcmp(k8s_str(it, "status", NULL), st) == 0) {
 			ltt = k8s_str(it, "lastTransitionTime", NULL);
+			last = it;
+		}
+	// The one whose time it keeps already says all the rest: that one, not a copy.
+	if (last && ltt && ltt[0] && cond_is(last, c, st, gen)) {
+		k8s_status_conditions_kept++;
+		return json_incref(last);
+	}
+	k8s_status_conditions_built++;
 	if (!ltt || !ltt[0])
 		ltt = k8s_time_format(now_us, false, now);
 	// As json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}") made it, key for key in that order,
@@ -125,7 +165,7 @@ json_t *k8s_status_build(const struct k8s_result *r, const json_t *cur, bool pro
 	if (json_object_set_new(out, "observedGeneration", json_integer(r->generation)) ||
 	    json_object_set_new(out, "conditions", conds) ||
 	    json_object_set_new(out, "advertised",
-				live ? json_deep_copy(r->advertised) : json_array()))
+				live ? json_incref(r->advertised) : json_array()))
 		goto nomem_out;
 	return out;
 nomem:

@@ -42,10 +42,17 @@
  * @param table_gen  the tables generation that last changed its mappings.
  * @param publish_error why the tables could not be published, or NULL.
  * @param now_us     wall clock, for new transitions.
- * @return a new object {observedGeneration, conditions, advertised}, or NULL (ENOMEM).
+ * @return a new object {observedGeneration, conditions, advertised}, or NULL (ENOMEM). It
+ *         holds, not copies, the conditions of @p cur that are already what it says (key for
+ *         key, in its order) and @p r's advertised list: nothing may change them in place.
  */
 json_t *k8s_status_build(const struct k8s_result *r, const json_t *cur, bool programmed,
 			 uint64_t table_gen, const char *publish_error, int64_t now_us);
+
+/** Conditions k8s_status_build() made, and those it took whole from @p cur, since start
+ *  (tests). */
+extern unsigned long k8s_status_conditions_built;
+extern unsigned long k8s_status_conditions_kept;
 
 /**
  * Whether @p cur (an object's .status, may be NULL) already says what @p want says.

@@ -28,6 +28,7 @@
 #include <strait/k8s_cache.h>
 #include <strait/k8s_json.h>
 #include <strait/k8s_reconcile.h>
+#include <strait/k8s_status.h>
 #include <strait/tables.h>
 
 #include "eal_fixture.h"
@@ -1194,6 +1195,123 @@ static void an_echoed_status_is_not_built_again(void **state)
 	k8s_reporter_fini(&rr);
 }
 
+/* k8s_report_summaries since the last call. */
+static unsigned long summaries(void)
+{
+	static unsigned long last;
+	unsigned long n = k8s_report_summaries - last;
+
+	last = k8s_report_summaries;
+	return n;
+}
+
+/* The status of the Mapping @p name last submitted (the book's "sent"). */
+static json_t *sent_status(const char *name)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "Mapping/t/%s", name);
+	return k8s_get(json_object_get(rr.book, key), "sent", "status", NULL);
+}
+
+/* Whether the book's "log" of Mapping @p name is the brief summary of the status last sent. */
+static bool logged_is_summary_of_sent(const char *name)
+{
+	char key[64], text[1024];
+
+	snprintf(key, sizeof(key), "Mapping/t/%s", name);
+	k8s_status_summary(sent_status(name), true, text, sizeof(text));
+	return strcmp(k8s_str(json_object_get(rr.book, key), "log", NULL), text) == 0;
+}
+
+/* A result that changed in its mappings alone (its Service's endpoints moved, all still
+ * ready) has a new table generation in its Programmed message: its status is built and
+ * written, but its brief summary (what is logged, which leaves that message out) is the one
+ * logged and not made again. A changed condition (no ready endpoint left) makes it, and is
+ * written and logged; so is an invalid Mapping's. */
+static void a_new_generation_alone_makes_no_summary(void **state)
+{
+	struct k8s_report rep = {.generation = 1};
+	unsigned long p0;
+	char name[16];
+
+	(void)state;
+	if (!rr.book)
+		rr.book = json_object();
+	pass();
+	built();
+	summaries();
+	k8s_report_run(&rr, &rep, &store, &d);
+	assert_int_equal(built(), N_SVC + 1);
+	assert_int_equal(summaries(), N_SVC + 1); // every one's first
+	for (unsigned int i = 0; i < N_SVC; i++) {
+		snprintf(name, sizeof(name), "svc-%u", i);
+		assert_int_equal(modified(K8S_KIND_MAPPING, echo(name)), 0);
+	}
+	assert_int_equal(modified(K8S_KIND_MAPPING, echo("b")), 0);
+	assert_int_equal(status_pass(false, &p0), N_SVC + 1);
+	assert_int_equal(built(), 0);
+
+	for (unsigned int round = 0; round < 3; round++) { // endpoints moved, all ready
+		slice_in("svc-2-x", 2, 3 + round, 0);
+		pass();
+		rep.generation = 2 + round;
+		p0 = k8s_report_patches;
+		k8s_report_run(&rr, &rep, &store, &d);
+		assert_int_equal(k8s_report_patches - p0, 1);
+		assert_int_equal(built(), 1);
+		assert_int_equal(summaries(), 0);
+		char want[64];
+		snprintf(want, sizeof(want), "mapping table generation %u", 2 + round);
+		assert_string_equal(
+			k8s_str(json_array_get(json_object_get(sent_status("svc-2"), "conditions"),
+					       1),
+				"message", NULL),
+			want);
+		assert_true(logged_is_summary_of_sent("svc-2"));
+		assert_int_equal(modified(K8S_KIND_MAPPING, echo("svc-2")), 0);
+		assert_int_equal(status_pass(false, &p0), 1);
+		assert_int_equal(built(), 0);
+	}
+
+	slice_in("svc-2-x", 2, 3, 7); // no ready endpoint: Ready false, written and logged
+	pass();
+	rep.generation = 9;
+	p0 = k8s_report_patches;
+	k8s_report_run(&rr, &rep, &store, &d);
+	assert_int_equal(k8s_report_patches - p0, 1);
+	assert_int_equal(built(), 1);
+	assert_int_equal(summaries(), 1);
+	assert_string_equal(
+		k8s_str(json_array_get(json_object_get(sent_status("svc-2"), "conditions"), 0),
+			"status", NULL),
+		"False");
+	assert_non_null(strstr(k8s_str(json_object_get(rr.book, "Mapping/t/svc-2"), "log", NULL),
+			       "Ready=False (NoReadyEndpoints"));
+	assert_true(logged_is_summary_of_sent("svc-2"));
+	assert_int_equal(modified(K8S_KIND_MAPPING, echo("svc-2")), 0);
+	assert_int_equal(status_pass(false, &p0), 1);
+
+	slice_in("svc-2-x", 2, 4, 7); // moved, still none ready: the same summary
+	pass();
+	rep.generation = 10;
+	k8s_report_run(&rr, &rep, &store, &d);
+	assert_int_equal(summaries(), 0);
+	assert_true(logged_is_summary_of_sent("svc-2") || !sent_status("svc-2"));
+
+	service(1, 1600); // the Mapping's port gone: its reason, written and logged
+	pass();
+	rep.generation = 11;
+	p0 = k8s_report_patches;
+	k8s_report_run(&rr, &rep, &store, &d);
+	assert_int_equal(k8s_report_patches - p0, 1);
+	assert_int_equal(summaries(), 1);
+	assert_true(logged_is_summary_of_sent("svc-1"));
+	assert_non_null(strstr(k8s_str(json_object_get(rr.book, "Mapping/t/svc-1"), "log", NULL),
+			       "Ready=False (ServicePortNotFound"));
+	k8s_reporter_fini(&rr);
+}
+
 /* The status pass after a reconcile gives to their status writer only the results that
  * changed or whose objects changed since the last pass; the first pass, every one. */
 static void the_status_pass_reports_only_what_changed(void **state)
@@ -1215,11 +1333,14 @@ static void the_status_pass_reports_only_what_changed(void **state)
 	assert_int_equal(status_pass(false, &patches), N_SVC + 1); // each compared once more
 	assert_int_equal(patches, 0);
 	assert_false(k8s_report_due(&rr, &store));
-	unsigned long visited = k8s_report_visited; // one echo: that object's result alone
+	unsigned long visited = k8s_report_visited;	    // one echo: that object's result alone
+	unsigned long cleared = k8s_report_touched_cleared; // and the Mappings' touched set
 	assert_int_equal(modified(K8S_KIND_MAPPING, with_status("svc-1", json_object())), 0);
 	assert_int_equal(status_pass(false, &patches), 1);
 	assert_int_equal(patches, 1); // another writer's status: put right
 	assert_int_equal(k8s_report_visited - visited, 1);
+	assert_int_equal(k8s_report_touched_cleared - cleared, 1); // not every kind's, empty
+	assert_int_equal(json_object_size(store.c[K8S_KIND_MAPPING].touched), 0);
 	assert_int_equal(modified(K8S_KIND_MAPPING, echo("svc-1")), 0);
 	assert_int_equal(status_pass(false, &patches), 1);
 	assert_int_equal(patches, 0);
@@ -1262,6 +1383,8 @@ int main(void)
 			a_status_write_echoed_by_the_watch_costs_no_reconcile_pass, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(the_status_pass_reports_only_what_changed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_new_generation_alone_makes_no_summary, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(an_echoed_status_is_not_built_again, setup,
 						teardown),

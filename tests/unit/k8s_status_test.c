@@ -19,6 +19,7 @@
 #include <strait/k8s_status.h>
 #include <strait/log.h>
 
+#include "k8s_report.h"
 #include "k8s_testlib.h"
 
 // 2026-11-21T16:30:00Z, the recorded patch's lastTransitionTime.
@@ -176,6 +177,177 @@ static void transition_time_moves_only_when_status_changes(void **state)
 	json_decref(again);
 }
 
+/* k8s_status_conditions_built and _kept since the last call, into *@p built, *@p kept. */
+static void conds_counted(unsigned long *built, unsigned long *kept)
+{
+	static unsigned long b0, k0;
+
+	*built = k8s_status_conditions_built - b0;
+	*kept = k8s_status_conditions_kept - k0;
+	b0 = k8s_status_conditions_built;
+	k0 = k8s_status_conditions_kept;
+}
+
+/* @p st with each condition's keys in reverse order: the same values, another text. */
+static json_t *keys_reversed(const json_t *st)
+{
+	json_t *out = json_deep_copy(st), *conds = json_array(), *it;
+	size_t i;
+
+	json_array_foreach(json_object_get(st, "conditions"), i, it) {
+		json_t *o = json_object();
+		const char *keys[] = {
+			"message", "reason", "lastTransitionTime", "observedGeneration",
+			"status",  "type"};
+		for (unsigned int k = 0; k < 6; k++)
+			json_object_set(o, keys[k], json_object_get(it, keys[k]));
+		json_array_append_new(conds, o);
+	}
+	json_object_set_new(out, "conditions", conds);
+	return out;
+}
+
+/* The text of @p st (released), compact. */
+static char *text_of(json_t *st)
+{
+	char *t = json_dumps(st, JSON_COMPACT);
+
+	json_decref(st);
+	assert_non_null(t);
+	return t;
+}
+
+/* A status built from one that already says some of its conditions holds those conditions
+ * (and the result's advertised list), not copies: its text is what building each condition
+ * gives (from the same conditions with their keys in another order, which none matches). A
+ * condition that changed, or another generation, or a condition with another key, is built. */
+static void conditions_already_said_are_held_not_built(void **state)
+{
+	unsigned long built, kept;
+	json_t *first, *second, *third;
+	char *a, *b;
+
+	(void)state;
+	conds_counted(&built, &kept);
+	first = k8s_status_build(&res, NULL, true, 7, NULL, T0);
+	conds_counted(&built, &kept);
+	assert_int_equal(built, 3);
+	assert_int_equal(kept, 0);
+	assert_ptr_equal(json_object_get(first, "advertised"), res.advertised);
+
+	// Another table generation: Programmed's message alone is new.
+	second = k8s_status_build(&res, first, true, 9, NULL, T0 + 60000000);
+	conds_counted(&built, &kept);
+	assert_int_equal(built, 1);
+	assert_int_equal(kept, 2);
+	json_t *c1 = json_object_get(first, "conditions"),
+	       *c2 = json_object_get(second, "conditions");
+	assert_ptr_equal(json_array_get(c2, 0), json_array_get(c1, 0));
+	assert_ptr_not_equal(json_array_get(c2, 1), json_array_get(c1, 1));
+	assert_ptr_equal(json_array_get(c2, 2), json_array_get(c1, 2));
+	json_t *rev = keys_reversed(first);
+	a = text_of(json_incref(second));
+	b = text_of(k8s_status_build(&res, rev, true, 9, NULL, T0 + 60000000));
+	conds_counted(&built, &kept);
+	assert_int_equal(built, 3);
+	assert_int_equal(kept, 0);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	json_decref(rev);
+
+	// A port loses its backend: Ready is built, at the new time; the others are held.
+	res.n_ports_ready = 2;
+	third = k8s_status_build(&res, second, true, 9, NULL, T0 + 120000000);
+	conds_counted(&built, &kept);
+	assert_int_equal(built, 1);
+	assert_int_equal(kept, 2);
+	assert_string_equal(
+		k8s_str(json_array_get(json_object_get(third, "conditions"), 0), "status", NULL),
+		"False");
+	assert_false(k8s_status_same(second, third));
+	rev = keys_reversed(second);
+	a = text_of(json_incref(third));
+	b = text_of(k8s_status_build(&res, rev, true, 9, NULL, T0 + 120000000));
+	conds_counted(&built, &kept);
+	assert_int_equal(built, 3);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	json_decref(rev);
+
+	// Another generation of the object: every condition's observedGeneration.
+	res.generation = 2;
+	json_decref(k8s_status_build(&res, third, true, 9, NULL, T0));
+	conds_counted(&built, &kept);
+	assert_int_equal(built, 3);
+	assert_int_equal(kept, 0);
+	// A key of another writer in a condition (or one missing): that condition built.
+	res.generation = 1;
+	json_t *other = json_deep_copy(third);
+	json_object_set_new(json_array_get(json_object_get(other, "conditions"), 0), "x",
+			    json_true());
+	json_object_del(json_array_get(json_object_get(other, "conditions"), 2), "message");
+	json_decref(k8s_status_build(&res, other, true, 9, NULL, T0));
+	conds_counted(&built, &kept);
+	assert_int_equal(built, 2);
+	assert_int_equal(kept, 1);
+	json_decref(other);
+	json_decref(first);
+	json_decref(second);
+	json_decref(third);
+}
+
+/* The inputs' text of a status (what the book keeps of the one sent) is what the format
+ * engine wrote of them before, byte for byte, cut ("") where that did not fit. */
+static void status_inputs_text_as_formatted(void **state)
+{
+	char got[4 * K8S_MESSAGE_MAX + 128], want[sizeof(got)], err[3001];
+	const int64_t gens[] = {0, 1, -7, INT64_MAX, INT64_MIN};
+
+	(void)state;
+	memset(err, 'e', sizeof(err) - 1);
+	err[sizeof(err) - 1] = '\0';
+	for (unsigned int round = 0; round < 2 * (sizeof(gens) / sizeof(gens[0])); round++) {
+		const char *pe = round % 3 == 0 ? NULL : round % 3 == 1 ? "no room" : "";
+		res.generation = gens[round % (sizeof(gens) / sizeof(gens[0]))];
+		res.valid = round & 1;
+		res.conflict = round & 2;
+		res.accepted = !(round & 4);
+		res.n_ports = round * 1000u;
+		res.n_ports_ready = round;
+		snprintf(res.reason, sizeof(res.reason), "%s", round & 1 ? "Programmed" : "");
+		snprintf(res.message, sizeof(res.message), "%.*s", (int)(round * 50), err);
+		snprintf(res.conflict_message, sizeof(res.conflict_message), "caf\xc3\xa9 %u",
+			 round);
+		snprintf(res.unsupported, sizeof(res.unsupported), "%s",
+			 round > 5 ? "rewrite" : "");
+		for (unsigned int cut = 0; cut < 2; cut++) {
+			const size_t len = cut ? 300 : sizeof(got);
+			int n = snprintf(
+				want, len,
+				"%d%d%d%d %u %u %lld %c%zu:%s %zu:%s %zu:%s %zu:%s %zu:%s",
+				res.valid, res.conflict, res.accepted, round & 1, res.n_ports,
+				res.n_ports_ready, (long long)res.generation, pe ? 's' : 'n',
+				pe ? strlen(pe) : 0, pe ? pe : "", strlen(res.reason), res.reason,
+				strlen(res.message), res.message, strlen(res.conflict_message),
+				res.conflict_message, strlen(res.unsupported), res.unsupported);
+			int m = n < 0 || (size_t)n >= len
+					? -1
+					: snprintf(want + n, len - (size_t)n, " %llu",
+						   (unsigned long long)round * 1000003u);
+			bool fits = m >= 0 && (size_t)(n + m) < len;
+			size_t before = k8s_report_status_inputs(
+				&res, round & 1, (uint64_t)round * 1000003u, pe, got, len);
+			assert_string_equal(got, fits ? want : "");
+			assert_int_equal(before, fits ? (size_t)n : 0);
+		}
+	}
+	// An error too long to be kept whole: cut.
+	assert_int_equal(k8s_report_status_inputs(&res, true, 1, err, got, sizeof(got)), 0);
+	assert_string_equal(got, "");
+}
+
 static void conflicts_invalid_specs_and_failed_publishes(void **state)
 {
 	json_t *s;
@@ -286,6 +458,8 @@ int main(void)
 		T(status_has_the_shape_of_the_recorded_patch),
 		T(conditions_text_key_for_key),
 		T(transition_time_moves_only_when_status_changes),
+		T(conditions_already_said_are_held_not_built),
+		T(status_inputs_text_as_formatted),
 		T(conflicts_invalid_specs_and_failed_publishes),
 		T(events_are_events_k8s_io_v1),
 		T(a_404_on_a_status_patch_is_logged_at_debug),
