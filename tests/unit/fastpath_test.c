@@ -245,6 +245,11 @@ static void cuckoo_setup(struct cuckoo *c, uint8_t *first)
 
 	fixture_worker(64);
 	struct nat_sessions *s = &w->sess;
+	// A fixed hash secret, not rte_rand()'s: with 2 of 400 secrets tried, N's in2out key also
+	// fell in the two buckets the test fills and its insert moved a second key, which the
+	// tests' exact counts would take for a failure now and then.
+	s->key[0] = 0x9e3779b97f4a7c15ULL;
+	s->key[1] = 0x8f5d3a1c2b4e6f70ULL;
 	c->len[1] = flow(c->f[1], "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0,
 			 DP_PORT_EXT);
 	inject_burst(DP_PORT_EXT, &c->f[1], &c->len[1], 1);
