@@ -87,78 +87,27 @@ bool k8s_report_status_due(const struct k8s_report *rep, json_t *entry, const js
 unsigned long k8s_report_status_built;
 unsigned long k8s_report_summaries;
 
-/* Text appended into a buffer without the format engine (a status pass makes the inputs'
- * text of every result it gives its writer, twice per change with its echo): *at in @p buf
- * (@p len bytes), @p at set to len when it does not fit (cut). */
-static void put_mem(char *buf, size_t len, size_t *at, const char *p, size_t n)
-{
-	if (*at >= len || n >= len - *at) {
-		*at = len;
-		return;
-	}
-	memcpy(buf + *at, p, n);
-	*at += n;
-}
-
-static void put_u64(char *buf, size_t len, size_t *at, uint64_t v)
-{
-	char t[20];
-	size_t i = sizeof(t);
-
-	do
-		t[--i] = (char)('0' + v % 10);
-	while (v /= 10);
-	put_mem(buf, len, at, t + i, sizeof(t) - i);
-}
-
-/* "<length>:<string>" */
-static void put_counted(char *buf, size_t len, size_t *at, const char *s)
-{
-	const size_t n = strlen(s);
-
-	put_u64(buf, len, at, n);
-	put_mem(buf, len, at, ":", 1);
-	put_mem(buf, len, at, s, n);
-}
-
 /* What comes before the generation is what the summary reads of the inputs (with the
  * advertised list). */
 size_t k8s_report_status_inputs(const struct k8s_result *r, bool programmed, uint64_t gen,
 				const char *publish_error, char *buf, size_t len)
 {
-	// As snprintf("%d%d%d%d %u %u %lld %c%zu:%s %zu:%s %zu:%s %zu:%s %zu:%s %llu") wrote it.
-	const char flags[] = {(char)('0' + r->valid), (char)('0' + r->conflict),
-			      (char)('0' + r->accepted), (char)('0' + programmed), ' '};
-	size_t at = 0, n;
+	int n = snprintf(buf, len, "%d%d%d%d %u %u %lld %c%zu:%s %zu:%s %zu:%s %zu:%s %zu:%s",
+			 r->valid, r->conflict, r->accepted, programmed, r->n_ports,
+			 r->n_ports_ready, (long long)r->generation, publish_error ? 's' : 'n',
+			 publish_error ? strlen(publish_error) : 0,
+			 publish_error ? publish_error : "", strlen(r->reason), r->reason,
+			 strlen(r->message), r->message, strlen(r->conflict_message),
+			 r->conflict_message, strlen(r->unsupported), r->unsupported);
+	int m = n < 0 || (size_t)n >= len
+			? -1
+			: snprintf(buf + n, len - (size_t)n, " %llu", (unsigned long long)gen);
 
-	put_mem(buf, len, &at, flags, sizeof(flags));
-	put_u64(buf, len, &at, r->n_ports);
-	put_mem(buf, len, &at, " ", 1);
-	put_u64(buf, len, &at, r->n_ports_ready);
-	put_mem(buf, len, &at, " ", 1);
-	if (r->generation < 0)
-		put_mem(buf, len, &at, "-", 1);
-	put_u64(buf, len, &at,
-		r->generation < 0 ? 0 - (uint64_t)r->generation : (uint64_t)r->generation);
-	put_mem(buf, len, &at, publish_error ? " s" : " n", 2);
-	put_counted(buf, len, &at, publish_error ? publish_error : "");
-	put_mem(buf, len, &at, " ", 1);
-	put_counted(buf, len, &at, r->reason);
-	put_mem(buf, len, &at, " ", 1);
-	put_counted(buf, len, &at, r->message);
-	put_mem(buf, len, &at, " ", 1);
-	put_counted(buf, len, &at, r->conflict_message);
-	put_mem(buf, len, &at, " ", 1);
-	put_counted(buf, len, &at, r->unsupported);
-	n = at;
-	put_mem(buf, len, &at, " ", 1);
-	put_u64(buf, len, &at, gen);
-	if (at >= len) { // cut: not the whole input, never compared
+	if (m < 0 || (size_t)(n + m) >= len) { // cut: not the whole input, never compared
 		buf[0] = '\0';
 		return 0;
 	}
-	buf[at] = '\0';
-	return n;
+	return (size_t)n;
 }
 
 /* Whether the brief summary of the status built from inputs @p in (their first @p n bytes,
@@ -225,13 +174,11 @@ void k8s_report_status(const struct k8s_report *rep, const struct k8s_result *r,
 		k8s_report_summaries++;
 		k8s_status_summary(want, true, summary, sizeof(summary));
 	}
-	if (!k8s_report_status_due(rep, entry, cur, want, said ? NULL : summary, key)) {
-		if (!said)
-			summary_keep(entry, r, in, n_in, summary);
-		return;
-	}
+	const bool due = k8s_report_status_due(rep, entry, cur, want, said ? NULL : summary, key);
 	if (!said)
 		summary_keep(entry, r, in, n_in, summary);
+	if (!due)
+		return;
 	json_t *patch = json_pack("{s:o}", "status", want);
 	snprintf(summary, sizeof(summary), "%s status", key);
 	k8s_report_patch(rep, entry, strcat(k8s_result_path(r, path, sizeof(path) - 8), "/status"),
