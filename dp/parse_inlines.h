@@ -24,6 +24,21 @@
 
 #include "pkt.h"
 
+/*
+ * Whether a 64-bit one's-complement sum with its carries added back (end-around) folds to
+ * 0xffff, i.e. the summed header verifies, without folding it: 2^16 = 1 (mod 0xffff), so a
+ * fold keeps the sum's residue mod 0xffff, and a folded sum is 0 only when every term was 0;
+ * so the fold is 0xffff exactly when @p s is a nonzero multiple of 0xffff. For an odd d,
+ * x is a multiple of d when x * d^-1 (mod 2^64) <= (2^64 - 1) / d (Hacker's Delight §10-17),
+ * here 0xffff^-1 = -0x0001000100010001 and (2^64 - 1) / 0xffff = 0x0001000100010001 (since
+ * (2^16 - 1)(2^48 + 2^32 + 2^16 + 1) = 2^64 - 1); the - 1 takes 0 out. A multiply and a
+ * compare instead of two folds.
+ */
+static inline bool cksum_sum_is_minus0(uint64_t s)
+{
+	return s * 0xfffefffefffeffffull - 1 < 0x0001000100010001ull;
+}
+
 /* The header checksum verifies (RFC 1071): 20-byte headers, nearly all of them, inline. */
 static inline bool ip_cksum_ok(const void *ip, uint32_t ihl)
 {
@@ -37,18 +52,14 @@ static inline bool ip_cksum_ok(const void *ip, uint32_t ihl)
 		memcpy(&b, (const uint8_t *)ip + 8, 8);
 		memcpy(&c, (const uint8_t *)ip + 16, 4);
 #if defined(__x86_64__) && defined(__GNUC__)
-		// The same sum with the carries in the flags: add, add with carry, add the carry;
-		// then the two halves likewise (the last add of a carry cannot carry again).
+		// The same sum with the carries in the flags: add, add with carry, add the carry
+		// (which cannot carry again).
 		uint64_t s = a;
-		uint32_t lo, hi;
 		__asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq $0, %0"
 			: "+r"(s)
 			: "r"(b), "r"((uint64_t)c)
 			: "cc");
-		lo = (uint32_t)s;
-		hi = (uint32_t)(s >> 32);
-		__asm__("addl %1, %0\n\tadcl $0, %0" : "+r"(lo) : "r"(hi) : "cc");
-		return cksum_fold(lo) == 0xffff;
+		return cksum_sum_is_minus0(s);
 #else
 		uint64_t sum = a + b;
 		sum += sum < a;				    // end-around carry

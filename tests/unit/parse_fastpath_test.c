@@ -122,6 +122,55 @@ static void ip_header_checksum_carries_at_every_word(void **state)
 	assert_true(ip_cksum_ok(h, sizeof(h))); /* ten words of -0 */
 }
 
+/* A 64-bit one's-complement sum folded to 16 bits, a step at a time (RFC 1071 §2 (C)). */
+static uint16_t fold64(uint64_t s)
+{
+	uint64_t x = (s & 0xffffffff) + (s >> 32);
+	while (x > 0xffff)
+		x = (x & 0xffff) + (x >> 16);
+	return (uint16_t)x;
+}
+
+/* The header checksum's test without folding (cksum_sum_is_minus0()) says what folding the
+ * 64-bit end-around sum to 16 bits and comparing with 0xffff says, at the edges (0, which no
+ * fold makes 0xffff; -0 in every width; one off a multiple of 0xffff) and for random sums;
+ * and a header of zeros does not verify. */
+static void header_sum_test_says_what_the_fold_says(void **state)
+{
+	(void)state;
+	static const uint64_t edge[] = {0,
+					1,
+					0xfffe,
+					0xffff,
+					0x10000,
+					0x1fffe,
+					0xffffffffull,
+					0xffff0000ffffull,
+					0xfffffffffffeull,
+					0xffffffffffffull,
+					0x0001000100010001ull,
+					0xfffefffefffeffffull,
+					UINT64_MAX - 1,
+					UINT64_MAX};
+	uint64_t x = 0x2545f4914f6cdd1dull;
+
+	for (unsigned int i = 0; i < RTE_DIM(edge); i++)
+		assert_int_equal(cksum_sum_is_minus0(edge[i]), fold64(edge[i]) == 0xffff);
+	assert_false(cksum_sum_is_minus0(0));
+	assert_true(cksum_sum_is_minus0(UINT64_MAX));
+	for (unsigned int i = 0; i < 200000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		const uint64_t k = x % (UINT64_MAX / 0xffff) + 1;
+		const uint64_t s[] = {x, k * 0xffff, k * 0xffff - 1, k * 0xffff + 1};
+		for (unsigned int j = 0; j < RTE_DIM(s); j++)
+			assert_int_equal(cksum_sum_is_minus0(s[j]), fold64(s[j]) == 0xffff);
+	}
+	uint8_t h[20] = {0};
+	assert_false(ip_cksum_ok(h, sizeof(h)));
+}
+
 /* The fast path takes a frame exactly when the general path finds it plain (IPv4, IHL 5, not a
  * fragment, TCP or UDP) and it has a TCP header's room (54 bytes), and then agrees with it
  * field for field. */
@@ -443,6 +492,7 @@ int main(void)
 		cmocka_unit_test(fast_path_meta_equals_general_path_meta),
 		cmocka_unit_test(ip_header_checksum_agrees_with_rfc1071_sum),
 		cmocka_unit_test(ip_header_checksum_carries_at_every_word),
+		cmocka_unit_test(header_sum_test_says_what_the_fold_says),
 		cmocka_unit_test(l4_checksum_with_the_pseudo_header_agrees_with_rfc1071),
 		cmocka_unit_test(declined_frames_get_the_general_verdict),
 		cmocka_unit_test(fast_path_bounds_agree_with_the_general_path),
