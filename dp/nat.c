@@ -720,10 +720,21 @@ struct burst_key {
 	const struct pkt_meta *m; /**< burst's arrays in stage 3), and its meta */
 };
 
+/*
+ * Stage 2's "no candidate" for a burst of direction @p dir: NAT_REF_NONE with the other
+ * direction's low bit, so that stage 3's first test, the candidate's direction, excludes it
+ * alone (out2in NAT_REF_NONE itself, in2out NAT_REF_NONE - 1). No record has either index.
+ */
+#define STAGE2_NONE(dir) (NAT_REF_NONE ^ (uint32_t)(dir))
+static_assert(CFG_MAX_SESSIONS < NAT_REF_NONE >> 1, "STAGE2_NONE() is no record's reference");
+static_assert((STAGE2_NONE(DIR_O2I) & 1) != DIR_O2I && (STAGE2_NONE(DIR_I2O) & 1) != DIR_I2O,
+	      "STAGE2_NONE() has the other direction's bit");
+
 /* Stage 2 of a key: a signature match in its primary bucket names a record: prefetch it.
  * (A key is in its primary bucket unless that was full when it was added; otherwise
- * prefetch the alternative bucket for stage 3 to scan.) */
-static __rte_always_inline void stage2(const struct nat_sessions *s, struct burst_key *bk)
+ * prefetch the alternative bucket for stage 3 to scan, and name no record: STAGE2_NONE().) */
+static __rte_always_inline void stage2(const struct nat_sessions *s, struct burst_key *bk,
+				       const uint8_t in_port)
 {
 	const struct nat_bucket *b = &s->bkt[bk->h.bkt];
 	unsigned int mt = nat_bkt_match(b, bk->h.sig);
@@ -734,7 +745,7 @@ static __rte_always_inline void stage2(const struct nat_sessions *s, struct burs
 		if (bk->key.proto == IPPROTO_TCP)
 			rte_prefetch0(&s->td[bk->ref >> 1]); // the window tracking
 	} else {
-		bk->ref = NAT_REF_NONE;
+		bk->ref = STAGE2_NONE(in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O);
 		rte_prefetch0(&s->bkt[nat_bkt_alt(s, bk->h.bkt, bk->h.sig)]);
 	}
 }
@@ -750,7 +761,8 @@ static __rte_always_inline bool stage3_rest(struct dp_worker *w, const struct ta
 	const int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
 	struct rte_mbuf *mb = bk->mb;
 	const struct pkt_meta *m = bk->m;
-	uint32_t r = bk->ref;
+	// STAGE2_NONE() of either direction: NAT_REF_NONE from here on.
+	uint32_t r = bk->ref >= NAT_REF_NONE - 1 ? NAT_REF_NONE : bk->ref;
 
 	if (unlikely(r == NAT_REF_NONE)) { // not in the primary bucket
 		const struct nat_bucket *b = &s->bkt[nat_bkt_alt(s, bk->h.bkt, bk->h.sig)];
@@ -820,10 +832,9 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 	// Nearly every packet: stage 2's candidate is a record of this direction with this key.
 	// Checked with the direction a constant (the record's fields at fixed offsets); anything
 	// else takes the general steps below, from the start.
-	// (NAT_REF_NONE is odd: out2in, the direction test alone excludes it.)
-	static_assert(NAT_REF_NONE & 1, "NAT_REF_NONE is no out2in reference");
-	const bool cand = dir == DIR_O2I ? (r & 1) == 0 : r != NAT_REF_NONE && (r & 1) == 1;
-	if (likely(cand && nat_session_match(&s->recs[r >> 1], (uint32_t)dir, &bk->key))) {
+	// (STAGE2_NONE() has the other direction's bit: the direction test alone excludes it.)
+	if (likely((r & 1) == (uint32_t)dir &&
+		   nat_session_match(&s->recs[r >> 1], (uint32_t)dir, &bk->key))) {
 		nat_forward(w, mb, m, r >> 1, dir, now, gen, false);
 		return false;
 	}
@@ -914,8 +925,7 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 		memcpy((uint8_t *)&b->key + 8, &w1, 8);
 		{
 			uint64_t x = nat_nh64(hkey, w0, w1);
-			uint32_t sig = (uint32_t)(x >> 32);
-			b->h = (struct nat_hash){.bkt = (uint32_t)x & hmask, .sig = sig ? sig : 1};
+			b->h = (struct nat_hash){.bkt = (uint32_t)x & hmask, .sig = nat_sig(x)};
 		}
 		b->mb = mb;
 		b->m = m;
@@ -929,14 +939,14 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 	if (NAT_LOOKAHEAD >= DP_BURST) {
 		// The whole burst ahead: two plain loops (no lookahead arithmetic per key).
 		for (j = 0; j < nk; j++)
-			stage2(s, &bk[j]);
+			stage2(s, &bk[j], in_port);
 		for (j = 0; j < nk; j++)
 			created |= stage3(w, t, in_port, &bk[j], now, gen, created, &sc);
 	} else {
 		for (j = 0; j < nk && j < NAT_LOOKAHEAD; j++)
-			stage2(s, &bk[j]);
+			stage2(s, &bk[j], in_port);
 		for (; j < nk; j++) {
-			stage2(s, &bk[j]);
+			stage2(s, &bk[j], in_port);
 			created |= stage3(w, t, in_port, &bk[j - NAT_LOOKAHEAD], now, gen, created,
 					  &sc);
 		}

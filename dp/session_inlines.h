@@ -76,13 +76,22 @@ static __rte_always_inline uint64_t nat_nh64(const uint64_t key[2], uint64_t w0,
 	return x;
 }
 
+/*
+ * A key's bucket signature from its hash @p x: the high half, odd (0 marks an empty entry).
+ * The low bit is given up (31 bits tell keys of one bucket apart) for one instruction where a
+ * test and a conditional move took three.
+ */
+static __rte_always_inline uint32_t nat_sig(uint64_t x)
+{
+	return (uint32_t)(x >> 32) | 1;
+}
+
 /** The hash of a key given as its two 64-bit words (memory order). */
 static __rte_always_inline struct nat_hash nat_hash_words(const struct nat_sessions *s, uint64_t w0,
 							  uint64_t w1)
 {
 	uint64_t x = nat_nh64(s->key, w0, w1);
-	uint32_t sig = (uint32_t)(x >> 32);
-	return (struct nat_hash){.bkt = (uint32_t)x & s->bkt_mask, .sig = sig ? sig : 1};
+	return (struct nat_hash){.bkt = (uint32_t)x & s->bkt_mask, .sig = nat_sig(x)};
 }
 
 static inline struct nat_hash nat_key_hash(const struct nat_sessions *s, const struct nat_key *k)
@@ -150,6 +159,22 @@ static inline bool nat_session_match(const struct nat_session *se, uint32_t ref,
 
 	memcpy(&a, se->addr[dir], 8);
 	memcpy(&ka, &k->src, 8);
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	if (__builtin_constant_p(dir) && dir == DIR_I2O) {
+		// In2out's ports and the protocol are adjacent in the record, as in the key: one
+		// 8-byte word each, of which the low 5 bytes count.
+		static_assert(offsetof(struct nat_session, proto) ==
+				      offsetof(struct nat_session, port[DIR_I2O]) + 4,
+			      "nat_session: proto follows the in2out ports");
+		static_assert(offsetof(struct nat_key, proto) ==
+				      offsetof(struct nat_key, sport) + 4,
+			      "nat_key: proto follows the ports");
+		uint64_t q, kq;
+		memcpy(&q, (const uint8_t *)se + offsetof(struct nat_session, port[DIR_I2O]), 8);
+		memcpy(&kq, &k->sport, 8);
+		return ((a ^ ka) | (q ^ kq) << 24) == 0;
+	}
+#endif
 	memcpy(&p, se->port[dir], 4);
 	memcpy(&kp, &k->sport, 4);
 	return ((a ^ ka) | (p ^ kp) | (uint64_t)(se->proto ^ k->proto)) == 0;

@@ -5,6 +5,8 @@
  * must give the same bytes, counters and drops as checking every packet from scratch.
  * Real mbufs through nat_process_burst(), as nat_test.c.
  */
+#include <arpa/inet.h>
+
 #include "nat_fixture.h"
 #include "session_inlines.h"
 
@@ -378,6 +380,52 @@ static void a_key_moved_by_a_creation_is_found_later_in_the_burst(void **state)
 	free_tx(DP_PORT_INT);
 }
 
+/* Stage 3 compares an in2out packet's ports and protocol with its candidate record's as one
+ * word: a TCP key whose signature names a UDP session's in2out entry (a collision, forced
+ * here in the TCP key's first bucket) and whose addresses and ports are that entry's is no
+ * match: not forwarded on the session, not counted in it. The session's own reply is. */
+static void an_in2out_key_of_another_protocol_is_no_match(void **state)
+{
+	(void)state;
+	uint8_t f[256];
+	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+	struct nat_key ku, kt;
+
+	fixture_worker(64);
+	struct nat_sessions *s = &w->sess;
+	size_t n = flow(f, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject(DP_PORT_EXT, f, n);
+	assert_int_equal(s->active, 1);
+	free_tx(DP_PORT_INT);
+	nat_session_key(&s->recs[0], DIR_I2O, &ku);
+	assert_int_equal(ku.proto, IPPROTO_UDP);
+	kt = ku;
+	kt.proto = IPPROTO_TCP;
+	assert_int_equal(nat_sessions_lookup(s, &kt), NAT_REF_NONE);
+	const struct nat_hash ht = nat_key_hash(s, &kt);
+	struct nat_bucket *b = &s->bkt[ht.bkt];
+	const unsigned int e = (unsigned int)__builtin_ctz(nat_bkt_match(b, 0));
+	b->sig[e] = ht.sig;
+	b->ref[e] = 0u << 1 | DIR_I2O;
+	assert_non_null(inet_ntop(AF_INET, &kt.src, src, sizeof(src)));
+	assert_non_null(inet_ntop(AF_INET, &kt.dst, dst, sizeof(dst)));
+
+	const uint64_t drops = w->stats.drops[DP_DROP_NO_SESSION], sp = w->stats.slowpath;
+	n = flow(f, src, rte_be_to_cpu_16(kt.sport), dst, rte_be_to_cpu_16(kt.dport), IPPROTO_TCP,
+		 RTE_TCP_ACK_FLAG, DP_PORT_INT);
+	inject(DP_PORT_INT, f, n);
+	assert_int_equal(dp_tx_n(w, DP_PORT_EXT), 0);
+	assert_int_equal(s->recs[0].pkts[DIR_I2O], 0);
+	assert_int_equal(w->stats.drops[DP_DROP_NO_SESSION] - drops + w->stats.slowpath - sp, 1);
+
+	n = flow(f, src, rte_be_to_cpu_16(ku.sport), dst, rte_be_to_cpu_16(ku.dport), IPPROTO_UDP,
+		 0, DP_PORT_INT);
+	inject(DP_PORT_INT, f, n);
+	assert_int_equal(dp_tx_n(w, DP_PORT_EXT), 1);
+	assert_int_equal(s->recs[0].pkts[DIR_I2O], 1);
+	free_tx(DP_PORT_EXT);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -390,6 +438,7 @@ int main(void)
 		T(new_flow_twice_in_one_burst_makes_one_session),
 		T(a_failed_creation_that_moved_keys_hides_no_session),
 		T(a_key_moved_by_a_creation_is_found_later_in_the_burst),
+		T(an_in2out_key_of_another_protocol_is_no_match),
 	};
 	return cmocka_run_group_tests_name("fastpath", tests, group_setup, group_teardown);
 }
