@@ -61,5 +61,6 @@ bool pkt_l4_cksum_ok(const uint8_t *frame, const struct pkt_meta *m)
 	memcpy(&a, &ip->src_addr, 8);
 	s = (a & 0xffffffff) + (a >> 32) + dp_ntohs((uint16_t)m->proto) +
 	    dp_ntohs((uint16_t)l4_len); // < 2^34: the segment's words add to it with carry
-	return cksum_fold64(seg_sum(l4, l4_len, s)) == 0xffff;
+	// s > 0 (the protocol is in it): the end-around sum is never 0, as the test asks.
+	return cksum_sum_is_minus0(seg_sum(l4, l4_len, s));
 }
