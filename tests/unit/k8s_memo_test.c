@@ -1374,6 +1374,26 @@ static void the_status_pass_reports_only_what_changed(void **state)
 	k8s_reporter_fini(&rr);
 }
 
+/* A pass empties only the change logs (k8s_cache.dirty) that hold some
+ * (k8s_memo_dirty_cleared): json_object_clear() of an empty one still walks its table. */
+static void a_pass_empties_only_the_change_logs_that_hold_some(void **state)
+{
+	(void)state;
+	// The setup's Mappings, Services, slices, StatefulSet and Pods.
+	assert_int_equal(pass_delta(&k8s_memo_dirty_cleared), 5);
+	assert_int_equal(pass_delta(&k8s_memo_dirty_cleared), 0);
+	slice("svc-2-x", 2, 1u << 1);
+	assert_int_equal(pass_delta(&k8s_memo_dirty_cleared), 1);
+	assert_int_equal(json_object_size(store.c[K8S_KIND_ENDPOINTSLICE].dirty), 0);
+	slice("svc-1-x", 1, 1u << 1);
+	pod(1, false);
+	assert_int_equal(pass_delta(&k8s_memo_dirty_cleared), 2);
+	assert_int_equal(json_object_size(store.c[K8S_KIND_POD].dirty), 0);
+	slice("svc-1-x", 1, 0); // logged after the pass emptied the log: rebuilt
+	assert_int_equal(pass(), 1);
+	assert_as_full_pass();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1384,6 +1404,8 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(the_status_pass_reports_only_what_changed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(a_pass_empties_only_the_change_logs_that_hold_some,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(a_new_generation_alone_makes_no_summary, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(an_echoed_status_is_not_built_again, setup,
