@@ -715,6 +715,7 @@ static int memo_emit(struct k8s_build *b, const struct k8s_memo_entry *e)
 	struct k8s_result *r = &b->res[b->n_res];
 
 	result_take(r, &e->res);
+	r->memo_id = e->first_id;
 	r->first_map = b->n_maps;
 	r->n_maps = 0;
 	// Shared with the memo, which never changes it (a pass replaces a failed result's list,
@@ -839,6 +840,7 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 						   r->n_maps, b->deps, b->dep_kinds);
 			for (unsigned int m = 0; id && m < r->n_maps; m++)
 				b->ids[r->first_map + m] = id + m; // what the memo keeps
+			r->memo_id = id; // the entry's result (0: not kept)
 		}
 		json_decref(b->deps);
 		b->deps = NULL;

@@ -68,6 +68,9 @@ extern unsigned long k8s_report_visited;
 /** Sets of touched objects (k8s_cache.touched) status passes emptied, since start: not
  *  those already empty (tests). */
 extern unsigned long k8s_report_touched_cleared;
+/** Results a status pass after a reconcile compared field by field with the last pass's,
+ *  since start: not those both taken accepted from the same memo entry (tests). */
+extern unsigned long k8s_report_compared;
 /** Statuses k8s_report_status() built (k8s_status_build()), since start: not when the
  *  status it last sent is what it would build (tests). */
 extern unsigned long k8s_report_status_built;

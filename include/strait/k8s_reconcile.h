@@ -72,8 +72,14 @@ struct k8s_result {
 	char ns[CFG_NAME_MAX];
 	char name[K8S_NAME_MAX];
 	char uid[64];
-	int64_t generation;	       /**< metadata.generation (0 when absent: manifests) */
-	char created[32];	       /**< metadata.creationTimestamp, RFC 3339, "" when absent */
+	int64_t generation; /**< metadata.generation (0 when absent: manifests) */
+	char created[32];   /**< metadata.creationTimestamp, RFC 3339, "" when absent */
+	/** the incremental reconcile's memo entry this result was taken from or kept as
+	 *  (k8s_memo_entry.first_id: never given twice in a process), 0 = none. Two accepted
+	 *  results with the same non-zero memo_id are equal in every field but first_map:
+	 *  settling conflicts and isolating failed builds (k8s_desired_isolate()) change only
+	 *  the results they do not accept (the status pass compares no more than that) */
+	uint64_t memo_id;
 	bool valid;		       /**< spec and referenced objects resolved */
 	bool conflict;		       /**< lost a conflict: left out */
 	bool accepted;		       /**< valid, no conflict: its mappings are desired */

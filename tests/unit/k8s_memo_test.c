@@ -1374,6 +1374,63 @@ static void the_status_pass_reports_only_what_changed(void **state)
 	k8s_reporter_fini(&rr);
 }
 
+/* A Mapping svc-@p i over Service svc-@p svc, serving port @p port. */
+static void mapping(unsigned int i, unsigned int svc, unsigned int port)
+{
+	put(K8S_KIND_MAPPING,
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"svc-%u\"},\"spec\":{\"addresses\":"
+	    "[\"198.51.100.7\"],\"mode\":\"service\",\"serviceName\":\"svc-%u\",\"ports\":"
+	    "[{\"port\":%u,\"servicePort\":80}]}}",
+	    i, svc, port);
+}
+
+/* After a reconcile, the status pass compares with the last pass's result field by field
+ * (k8s_report_compared) only what the reconcile did not take accepted from the same memo
+ * entry (k8s_result.memo_id): a rebuilt source, once; a memo'd source whose conflicts'
+ * outcome changed, which is then reported. */
+static void the_status_pass_compares_only_what_the_reconcile_rebuilt(void **state)
+{
+	unsigned long patches, c0;
+
+	(void)state;
+	pass();
+	assert_int_equal(status_pass(true, &patches), N_SVC + 1);
+	pass(); // nothing changed: every result the same memo entry's, accepted
+	assert_int_not_equal(res(&d, "svc-1")->memo_id, 0);
+	c0 = k8s_report_compared;
+	assert_int_equal(status_pass(true, &patches), 0);
+	assert_int_equal(k8s_report_compared - c0, 0);
+
+	slice("svc-2-x", 2, 1u << 1); // its Mapping rebuilt: compared, and reported
+	pass();
+	c0 = k8s_report_compared;
+	assert_int_equal(status_pass(true, &patches), 1);
+	assert_int_equal(k8s_report_compared - c0, 1);
+	pass(); // taken from the memo entry it was kept as: not compared again
+	c0 = k8s_report_compared;
+	assert_int_equal(status_pass(true, &patches), 0);
+	assert_int_equal(k8s_report_compared - c0, 0);
+
+	mapping(9, 1, 1000); // svc-0's port, and younger (by name): left out
+	pass();
+	assert_true(res(&d, "svc-9")->conflict);
+	status_pass(true, &patches); // another set of objects: every one reported
+	pass(); // the same outcome, but not accepted: compared, the same, not reported
+	c0 = k8s_report_compared;
+	assert_int_equal(status_pass(true, &patches), 0);
+	assert_int_equal(k8s_report_compared - c0, 1);
+
+	mapping(0, 0, 1100); // svc-0 moves: svc-9, from the same memo entry, is now accepted
+	pass();
+	assert_true(res(&d, "svc-9")->accepted);
+	assert_as_full_pass_n(N_SVC + 2);
+	c0 = k8s_report_compared;
+	assert_int_equal(status_pass(true, &patches), 2);
+	assert_int_equal(patches, 2);
+	assert_int_equal(k8s_report_compared - c0, 1); // svc-0's object changed: not compared
+	k8s_reporter_fini(&rr);
+}
+
 /* A pass empties only the change logs (k8s_cache.dirty) that hold some
  * (k8s_memo_dirty_cleared): json_object_clear() of an empty one still walks its table. */
 static void a_pass_empties_only_the_change_logs_that_hold_some(void **state)
@@ -1404,6 +1461,8 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(the_status_pass_reports_only_what_changed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			the_status_pass_compares_only_what_the_reconcile_rebuilt, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_pass_empties_only_the_change_logs_that_hold_some,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(a_new_generation_alone_makes_no_summary, setup,
