@@ -347,10 +347,12 @@ struct k8s_memo *k8s_memo_begin(struct k8s_store *s, uint64_t params_hash)
 			ours_drop(m, k);
 		if (m && (s->c[k].dirty_lost || s->c[k].reordered)) // places moved
 			at_drop(m, k);
-		// Only a log that holds some: json_object_clear() walks every bucket of the table,
-		// as large as the log ever was (every object after a list), empty or not.
+		// Only a log that holds some, and dropped, not cleared: json_object_clear() walks
+		// every bucket of the table, as large as the log ever was (every object after a
+		// list) however few it holds; the next change makes a small one.
 		if (json_object_size(s->c[k].dirty)) {
-			json_object_clear(s->c[k].dirty);
+			json_decref(s->c[k].dirty);
+			s->c[k].dirty = NULL;
 			k8s_memo_dirty_cleared++;
 		}
 		s->c[k].dirty_lost = false;

@@ -396,10 +396,12 @@ void k8s_report_run(struct k8s_reporter *rr, struct k8s_report *rep, struct k8s_
 	json_decref(rep->seen);
 	rep->seen = NULL;
 	for (int k = 0; k < K8S_KIND_MAX; k++) {
-		// Only a set that holds some: json_object_clear() walks every bucket of the table,
-		// as large as the set ever was (thousands after the first echoes), empty or not.
+		// Only a set that holds some, and dropped, not cleared: json_object_clear() walks
+		// every bucket of the table, as large as the set ever was (thousands after the
+		// first echoes) however few it holds; the next change makes a small one.
 		if (json_object_size(s->c[k].touched)) {
-			json_object_clear(s->c[k].touched);
+			json_decref(s->c[k].touched);
+			s->c[k].touched = NULL;
 			k8s_report_touched_cleared++;
 		}
 		s->c[k].touch_lost = false;
