@@ -46,6 +46,9 @@ struct k8s_build {
 	bool *ours[K8S_KIND_MAX];
 	/** ours[k] is the memo's (k8s_memo_ours()), not freed with the build */
 	bool ours_kept[K8S_KIND_MAX];
+	/** with ours[k]: 1 + the last place whose answer is true, 0 = none; the places after it
+	 *  hold no source, and the pass does not walk them (k8s_reconcile_walked) */
+	size_t ours_end[K8S_KIND_MAX];
 	/** "namespace/set" → [Pods of that StatefulSet or pod set], in cache order, the same
 	 *  way (k8s_perpod.c): the controlling StatefulSet's name, else the pod-name label's
 	 *  "<set>-<ordinal>" prefix */

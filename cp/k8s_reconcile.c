@@ -35,6 +35,7 @@ unsigned long k8s_reconcile_passes;
 unsigned long k8s_reconcile_settles;
 unsigned long k8s_reconcile_copied;
 unsigned long k8s_reconcile_ours_asked;
+unsigned long k8s_reconcile_walked;
 
 /* The arrays of the last desired set freed, for the next pass (k8s_desired_free()). An entry
  * with borrowed[i] set is byte for byte the memo'd mapping whose id is ids[i] (ids are never
@@ -770,6 +771,9 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 		memo = NULL;
 	size_t at = 0;
 	const size_t n_objs = json_object_size(b->s->c[kind].objs);
+	// Past the last object of ours, none is a source (a cluster's many Services, none or
+	// few of them LoadBalancers of ours): not walked.
+	const size_t end = src->ours && b->ours[kind] ? b->ours_end[kind] : n_objs;
 	json_object_foreach(b->s->c[kind].objs, key, obj) {
 		char err[K8S_MESSAGE_MAX] = "";
 		struct k8s_result *r = &b->res[b->n_res];
@@ -777,6 +781,9 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 		const struct k8s_memo_entry *e;
 		int dec;
 
+		if (at >= end)
+			break;
+		k8s_reconcile_walked++;
 		const size_t i = at++;
 		if (src->ours && !(b->ours[kind] ? b->ours[kind][i] : src->ours(obj, b->p)))
 			continue;
@@ -888,6 +895,16 @@ static void ours_free(struct k8s_build *b)
 	}
 }
 
+/* 1 + the last of the @p n answers @p ours that is true (@p yes are), 0 = none. */
+static size_t ours_end(const bool *ours, size_t n, size_t yes)
+{
+	if (!yes)
+		return 0;
+	while (n && !ours[n - 1])
+		n--;
+	return n;
+}
+
 int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		  struct k8s_desired *out)
 {
@@ -928,6 +945,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 			if (kept) {
 				b.ours[kind] = (bool *)(uintptr_t)kept;
 				b.ours_kept[kind] = true;
+				b.ours_end[kind] = ours_end(kept, n, yes_n);
 				n_objs += yes_n;
 				continue;
 			}
@@ -941,6 +959,8 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 				yes_n += yes;
 			}
 			n_objs += yes_n;
+			if (b.ours[kind])
+				b.ours_end[kind] = ours_end(b.ours[kind], n, yes_n);
 			if (memo && b.ours[kind]) { // for the next passes
 				k8s_memo_set_ours(memo, kind, b.ours[kind], n, yes_n);
 				b.ours_kept[kind] = true;

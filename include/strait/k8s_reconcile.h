@@ -203,6 +203,11 @@ extern unsigned long k8s_reconcile_copied;
  *  since start: a pass asks only when an object of the kind changed since the last (tests). */
 extern unsigned long k8s_reconcile_ours_asked;
 
+/** Objects of source kinds k8s_reconcile() walked since start: of a kind whose row asks
+ *  ours(), only up to the last that is ours (none: not one), since the others are no source
+ *  (tests). */
+extern unsigned long k8s_reconcile_walked;
+
 /** Free everything k8s_reconcile() put in @p d and zero it; @p d itself is the caller's. The
  *  arrays of mappings are kept for the next k8s_reconcile() (one set of them, process-wide;
  *  its memo'd mappings are not copied again where they are already), until

@@ -421,6 +421,37 @@ static void a_service_is_asked_whether_it_is_ours_only_after_a_service_changed(v
 	assert_as_full_pass();
 }
 
+/* A pass walks a kind whose row asks ours() only up to its last object of ours
+ * (k8s_reconcile_walked): none of the Services while none is a LoadBalancer of ours; up to
+ * the one that becomes one; every one when the last in cache order is. */
+static void a_pass_walks_the_services_only_up_to_the_last_of_ours(void **state)
+{
+	(void)state;
+	pass();
+	// The five Mappings and the StatefulSet; not the N_SVC Services.
+	assert_int_equal(pass_delta(&k8s_reconcile_walked), N_SVC + 2);
+	put(K8S_KIND_SERVICE, // svc-1 becomes a LoadBalancer of ours: svc-0 and svc-1 walked
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"svc-1\"},\"spec\":{\"type\":"
+	    "\"LoadBalancer\",\"loadBalancerClass\":\"" K8S_LB_CLASS "\",\"ports\":"
+	    "[{\"name\":\"http\",\"protocol\":\"TCP\",\"port\":80,\"targetPort\":8080}]}}");
+	assert_int_equal(pass_delta(&k8s_reconcile_walked), N_SVC + 2 + 2);
+	assert_non_null(res(&d, "svc-1"));
+	assert_int_equal(d.n_res, N_SVC + 2);
+	assert_int_equal(pass_delta(&k8s_reconcile_walked), N_SVC + 2 + 2); // kept by the memo
+	assert_as_full_pass_n(N_SVC + 2);
+	put(K8S_KIND_SERVICE, // another, last in cache order: every Service walked
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"lb\"},\"spec\":{\"type\":"
+	    "\"LoadBalancer\",\"loadBalancerClass\":\"" K8S_LB_CLASS "\",\"ports\":"
+	    "[{\"name\":\"http\",\"protocol\":\"TCP\",\"port\":81,\"targetPort\":8080}]}}");
+	assert_int_equal(pass_delta(&k8s_reconcile_walked), N_SVC + 2 + N_SVC + 1);
+	assert_int_equal(d.n_res, N_SVC + 3);
+	assert_as_full_pass_n(N_SVC + 3);
+	service(1, 80); // no longer: up to lb
+	assert_int_equal(pass_delta(&k8s_reconcile_walked), N_SVC + 2 + N_SVC + 1);
+	assert_int_equal(d.n_res, N_SVC + 2);
+	assert_as_full_pass_n(N_SVC + 2);
+}
+
 /* Lookups of memo entries by key in the last pass(). */
 static unsigned long lookups;
 
@@ -1483,6 +1514,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			memo_entries_are_found_by_place_until_the_cache_is_reordered, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			a_pass_walks_the_services_only_up_to_the_last_of_ours, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_unchanged_source_is_not_recomputed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(isolating_a_memoed_source_leaves_the_memo_whole,
