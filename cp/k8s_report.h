@@ -45,6 +45,7 @@ struct k8s_reporter {
 	json_t *book;		 /**< per object key: {fp, gen, sent, in, ev, log}; owned */
 	struct k8s_result *last; /**< the last pass's results, owned (taken from its set) */
 	unsigned int n_last;	 /**< entries in @c last */
+	unsigned int cap_last;	 /**< room in @c last (k8s_results_free()) */
 	/** the AddressPools' used addresses of the last pass; NULL without AddressPools (not
 	 *  collected then: a walk over every mapping) */
 	uint32_t *used;

@@ -271,18 +271,24 @@ static unsigned int touched_places(const struct k8s_reporter *rr, const struct k
 	return n;
 }
 
-static void last_free(struct k8s_reporter *rr)
+/* Release the last pass's results: for the next reconcile (k8s_results_free()) when
+ * @p keep, else freed. */
+static void last_free(struct k8s_reporter *rr, bool keep)
 {
-	for (unsigned int i = 0; i < rr->n_last; i++)
-		json_decref(rr->last[i].advertised);
-	free(rr->last);
+	if (keep) {
+		k8s_results_free(rr->last, rr->n_last, rr->cap_last);
+	} else {
+		for (unsigned int i = 0; i < rr->n_last; i++)
+			json_decref(rr->last[i].advertised);
+		free(rr->last);
+	}
 	rr->last = NULL;
-	rr->n_last = 0;
+	rr->n_last = rr->cap_last = 0;
 }
 
 void k8s_reporter_fini(struct k8s_reporter *rr)
 {
-	last_free(rr);
+	last_free(rr, false); // after the reconcile's spare arrays are gone (cp/k8s.c)
 	free(rr->used);
 	json_decref(rr->book);
 	json_decref(rr->at);
@@ -407,11 +413,12 @@ void k8s_report_run(struct k8s_reporter *rr, struct k8s_report *rep, struct k8s_
 		s->c[k].touch_lost = false;
 	}
 	if (d) { // the results of this pass: the next one's comparison
-		last_free(rr);
+		last_free(rr, true);
 		rr->last = d->res;
 		rr->n_last = d->n_res;
+		rr->cap_last = d->cap_res;
 		d->res = NULL;
-		d->n_res = 0;
+		d->n_res = d->cap_res = 0;
 		if (full || !rr->at) // places moved: indexed again (the next pass is full else)
 			index_build(rr, rr->last, rr->n_last);
 	}

@@ -120,6 +120,8 @@ struct k8s_desired {
 	unsigned int cap_maps;
 	struct k8s_result *res; /**< one per source object, owned */
 	unsigned int n_res;
+	/** entries res holds room for (k8s_results_free() keeps the array for the next pass) */
+	unsigned int cap_res;
 	uint64_t fingerprint;	/**< hash of all of maps: equal sets publish the same tables */
 	struct k8s_pools pools; /**< the address pools of this pass, owned */
 };
@@ -214,8 +216,23 @@ extern unsigned long k8s_reconcile_walked;
  *  k8s_desired_spare_free(). */
 void k8s_desired_free(struct k8s_desired *d);
 
-/** Free the arrays k8s_desired_free() kept (cp/k8s.c's fini, after k8s_store_fini()). */
+/** Free the arrays k8s_desired_free() and k8s_results_free() kept (cp/k8s.c's fini, after
+ *  k8s_store_fini()). */
 void k8s_desired_spare_free(void);
+
+/**
+ * Release the @p n results @p res of a desired set (their advertised lists), room for @p cap,
+ * and keep the array for the next k8s_reconcile() in place of an older one (freed): a result
+ * there that a memo entry gave, accepted (struct k8s_result.memo_id), is that entry's result
+ * again where the next pass emits the same entry at the same place, and is not copied again.
+ * The status pass (k8s_report_run()) hands its last pass's results here; k8s_desired_free()
+ * those it did not take.
+ */
+void k8s_results_free(struct k8s_result *res, unsigned int n, unsigned int cap);
+
+/** Results k8s_reconcile() copied from its memo since start: not those already in place in
+ *  the array it started from (k8s_results_free()), which it takes as they are (tests). */
+extern unsigned long k8s_reconcile_results_copied;
 
 /**
  * A trial build of @p n desired mappings (tables_build() without publishing).

@@ -1462,6 +1462,46 @@ static void the_status_pass_compares_only_what_the_reconcile_rebuilt(void **stat
 	k8s_reporter_fini(&rr);
 }
 
+/* A pass starts from the results array last released (k8s_results_free(): by
+ * k8s_desired_free(), or by the status pass for the set before the one it keeps), when it
+ * has the room, and copies a memo'd result (k8s_reconcile_results_copied) only where that
+ * array did not hold the same entry's, accepted: not the unchanged sources' in endpoint
+ * churn; every one into a new array; a result left out by a conflict every time. Each set is
+ * a full pass's. */
+static void a_pass_copies_only_the_memoed_results_the_last_array_lacks(void **state)
+{
+	unsigned long patches;
+
+	(void)state;
+	pass();								// built
+	assert_int_equal(pass_delta(&k8s_reconcile_results_copied), 0); // the last set's array
+	slice("svc-2-x", 2, 1u << 1);
+	assert_int_equal(pass_delta(&k8s_reconcile_results_copied), 0); // svc-2 built again
+	assert_int_equal(pass_delta(&k8s_reconcile_results_copied), 0); // and kept as it was
+	assert_as_full_pass();
+
+	// The status pass keeps the set's results: the array it drops is the one before.
+	pass(); // after the full pass: every source built
+	status_pass(true, &patches);
+	assert_int_equal(pass_delta(&k8s_reconcile_results_copied), N_SVC + 1); // a new array
+	status_pass(true, &patches);
+	assert_int_equal(pass_delta(&k8s_reconcile_results_copied), 0); // the one before
+	status_pass(true, &patches);
+
+	mapping(9, 1, 1000); // svc-0's port, younger: left out
+	assert_int_equal(pass_delta(&k8s_reconcile_results_copied), N_SVC + 1); // more room
+	assert_true(res(&d, "svc-9")->conflict);
+	status_pass(true, &patches);
+	assert_int_equal(pass_delta(&k8s_reconcile_results_copied), N_SVC + 2); // too small
+	status_pass(true, &patches);
+	assert_int_equal(pass_delta(&k8s_reconcile_results_copied), 1); // svc-9, not accepted
+	status_pass(true, &patches);
+	assert_int_equal(pass_delta(&k8s_reconcile_results_copied), 1);
+	assert_true(res(&d, "svc-9")->conflict);
+	assert_as_full_pass_n(N_SVC + 2);
+	k8s_reporter_fini(&rr);
+}
+
 /* A pass empties only the change logs (k8s_cache.dirty) that hold some
  * (k8s_memo_dirty_cleared), and drops them: json_object_clear() of a table walks every bucket
  * it grew to, however few it holds. */
@@ -1497,6 +1537,9 @@ int main(void)
 			the_status_pass_compares_only_what_the_reconcile_rebuilt, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_pass_empties_only_the_change_logs_that_hold_some,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_pass_copies_only_the_memoed_results_the_last_array_lacks, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(a_new_generation_alone_makes_no_summary, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(an_echoed_status_is_not_built_again, setup,
