@@ -36,6 +36,9 @@ struct k8s_build {
 	unsigned int n_held, cap_held;
 	struct k8s_result *res;
 	unsigned int n_res, cap_res;
+	/** the first res_kept entries of res hold an earlier pass's results, released
+	 *  (k8s_results_free()): memo_emit() takes the same entry's accepted one as it is */
+	unsigned int res_kept;
 	/** "namespace/service-name" → [keys of the IPv4 EndpointSlices of that Service], in
 	 *  cache order, built on first use in a pass (k8s_service.c), or the one the memo kept
 	 *  from an earlier pass (k8s_memo_slices(), set and kept by k8s_reconcile.c): each
@@ -46,6 +49,9 @@ struct k8s_build {
 	bool *ours[K8S_KIND_MAX];
 	/** ours[k] is the memo's (k8s_memo_ours()), not freed with the build */
 	bool ours_kept[K8S_KIND_MAX];
+	/** with ours[k]: 1 + the last place whose answer is true, 0 = none; the places after it
+	 *  hold no source, and the pass does not walk them (k8s_reconcile_walked) */
+	size_t ours_end[K8S_KIND_MAX];
 	/** "namespace/set" → [Pods of that StatefulSet or pod set], in cache order, the same
 	 *  way (k8s_perpod.c): the controlling StatefulSet's name, else the pod-name label's
 	 *  "<set>-<ordinal>" prefix */

@@ -108,7 +108,7 @@ static bool same_but_unread(json_t *a, json_t *b, unsigned int lvl)
 	json_t *va, *vb;
 
 	if (!json_is_object(a) || !json_is_object(b))
-		return json_equal(a, b);
+		return k8s_json_equal(a, b);
 	json_object_foreach(a, key, va) {
 		if (is_unread(lvl, key))
 			continue;
@@ -116,7 +116,7 @@ static bool same_but_unread(json_t *a, json_t *b, unsigned int lvl)
 		if (!(vb = json_object_get(b, key)))
 			return false;
 		if (nested[lvl] && strcmp(key, nested[lvl]) == 0 ? !same_but_unread(va, vb, lvl + 1)
-								 : !json_equal(va, vb))
+								 : !k8s_json_equal(va, vb))
 			return false;
 	}
 	json_object_foreach(b, key, vb)

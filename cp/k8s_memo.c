@@ -306,6 +306,8 @@ static int invalidate_changes(struct k8s_memo *m, const struct k8s_cache *c, enu
 	return rc;
 }
 
+unsigned long k8s_memo_dirty_cleared;
+
 struct k8s_memo *k8s_memo_begin(struct k8s_store *s, uint64_t params_hash)
 {
 	struct k8s_memo *m = s->memo;
@@ -345,7 +347,14 @@ struct k8s_memo *k8s_memo_begin(struct k8s_store *s, uint64_t params_hash)
 			ours_drop(m, k);
 		if (m && (s->c[k].dirty_lost || s->c[k].reordered)) // places moved
 			at_drop(m, k);
-		json_object_clear(s->c[k].dirty);
+		// Only a log that holds some, and dropped, not cleared: json_object_clear() walks
+		// every bucket of the table, as large as the log ever was (every object after a
+		// list) however few it holds; the next change makes a small one.
+		if (json_object_size(s->c[k].dirty)) {
+			json_decref(s->c[k].dirty);
+			s->c[k].dirty = NULL;
+			k8s_memo_dirty_cleared++;
+		}
 		s->c[k].dirty_lost = false;
 		s->c[k].reordered = false;
 	}

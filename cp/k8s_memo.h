@@ -54,6 +54,10 @@ struct k8s_memo;
  */
 struct k8s_memo *k8s_memo_begin(struct k8s_store *s, uint64_t params_hash);
 
+/** Change logs (struct k8s_cache.dirty) k8s_memo_begin() emptied since start: only those
+ *  that held some are (tests). */
+extern unsigned long k8s_memo_dirty_cleared;
+
 /** The entry of object @p key of @p kind, or NULL (recompute it). */
 const struct k8s_memo_entry *k8s_memo_get(struct k8s_memo *m, enum k8s_kind kind, const char *key);
 

@@ -35,6 +35,8 @@ unsigned long k8s_reconcile_passes;
 unsigned long k8s_reconcile_settles;
 unsigned long k8s_reconcile_copied;
 unsigned long k8s_reconcile_ours_asked;
+unsigned long k8s_reconcile_walked;
+unsigned long k8s_reconcile_results_copied;
 
 /* The arrays of the last desired set freed, for the next pass (k8s_desired_free()). An entry
  * with borrowed[i] set is byte for byte the memo'd mapping whose id is ids[i] (ids are never
@@ -46,6 +48,10 @@ static struct {
 	uint64_t *ids;
 	bool *borrowed;
 	unsigned int cap;
+	/* The last results array released (k8s_results_free()): res_n results as that pass
+	 * left them (their lists released), room for res_cap. */
+	struct k8s_result *res;
+	unsigned int res_n, res_cap;
 } spare;
 
 static uint64_t fingerprint(const struct cfg_mapping *maps, unsigned int n);
@@ -546,12 +552,37 @@ static void held_release(struct k8s_memo_entry **held, unsigned int n)
 	free(held);
 }
 
-void k8s_desired_spare_free(void)
+/* Free the kept mapping arrays (not the results array). */
+static void spare_maps_free(void)
 {
 	free(spare.maps);
 	free(spare.ids);
 	free(spare.borrowed);
+	spare.maps = NULL;
+	spare.ids = NULL;
+	spare.borrowed = NULL;
+	spare.cap = 0;
+}
+
+void k8s_desired_spare_free(void)
+{
+	spare_maps_free();
+	free(spare.res);
 	memset(&spare, 0, sizeof(spare));
+}
+
+void k8s_results_free(struct k8s_result *res, unsigned int n, unsigned int cap)
+{
+	for (unsigned int i = 0; i < n; i++)
+		json_decref(res[i].advertised); // never read again: replaced where taken
+	if (!res || cap < n) {			// a capacity unknown: not kept
+		free(res);
+		return;
+	}
+	free(spare.res);
+	spare.res = res;
+	spare.res_n = n;
+	spare.res_cap = cap;
 }
 
 void k8s_desired_free(struct k8s_desired *d)
@@ -566,7 +597,7 @@ void k8s_desired_free(struct k8s_desired *d)
 			d->ids[i] = 0; // its backends are gone: never taken as it is
 	}
 	if (keep) {
-		k8s_desired_spare_free();
+		spare_maps_free();
 		spare.maps = d->maps;
 		spare.ids = d->ids;
 		spare.borrowed = d->borrowed;
@@ -577,9 +608,7 @@ void k8s_desired_free(struct k8s_desired *d)
 		free(d->borrowed);
 	}
 	held_release(d->held, d->n_held);
-	for (unsigned int i = 0; i < d->n_res; i++)
-		json_decref(d->res[i].advertised);
-	free(d->res);
+	k8s_results_free(d->res, d->n_res, d->cap_res);
 	k8s_pools_free(&d->pools);
 	memset(d, 0, sizeof(*d));
 }
@@ -714,7 +743,17 @@ static int memo_emit(struct k8s_build *b, const struct k8s_memo_entry *e)
 {
 	struct k8s_result *r = &b->res[b->n_res];
 
-	result_take(r, &e->res);
+	// Where the array this pass started from (k8s_results_free()) held this entry's result,
+	// accepted, it is that result but for what conflicts and the packing wrote: accepted
+	// (the entry's is false, before conflicts), first_map and n_maps (written below) and
+	// the list, released (replaced below). Else copied.
+	if (b->n_res < b->res_kept && r->memo_id == e->first_id && r->accepted) {
+		r->accepted = false;
+	} else {
+		result_take(r, &e->res);
+		r->memo_id = e->first_id;
+		k8s_reconcile_results_copied++;
+	}
 	r->first_map = b->n_maps;
 	r->n_maps = 0;
 	// Shared with the memo, which never changes it (a pass replaces a failed result's list,
@@ -769,6 +808,9 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 		memo = NULL;
 	size_t at = 0;
 	const size_t n_objs = json_object_size(b->s->c[kind].objs);
+	// Past the last object of ours, none is a source (a cluster's many Services, none or
+	// few of them LoadBalancers of ours): not walked.
+	const size_t end = src->ours && b->ours[kind] ? b->ours_end[kind] : n_objs;
 	json_object_foreach(b->s->c[kind].objs, key, obj) {
 		char err[K8S_MESSAGE_MAX] = "";
 		struct k8s_result *r = &b->res[b->n_res];
@@ -776,6 +818,9 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 		const struct k8s_memo_entry *e;
 		int dec;
 
+		if (at >= end)
+			break;
+		k8s_reconcile_walked++;
 		const size_t i = at++;
 		if (src->ours && !(b->ours[kind] ? b->ours[kind][i] : src->ours(obj, b->p)))
 			continue;
@@ -839,6 +884,7 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 						   r->n_maps, b->deps, b->dep_kinds);
 			for (unsigned int m = 0; id && m < r->n_maps; m++)
 				b->ids[r->first_map + m] = id + m; // what the memo keeps
+			r->memo_id = id; // the entry's result (0: not kept)
 		}
 		json_decref(b->deps);
 		b->deps = NULL;
@@ -886,6 +932,16 @@ static void ours_free(struct k8s_build *b)
 	}
 }
 
+/* 1 + the last of the @p n answers @p ours that is true (@p yes are), 0 = none. */
+static size_t ours_end(const bool *ours, size_t n, size_t yes)
+{
+	if (!yes)
+		return 0;
+	while (n && !ours[n - 1])
+		n--;
+	return n;
+}
+
 int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		  struct k8s_desired *out)
 {
@@ -926,6 +982,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 			if (kept) {
 				b.ours[kind] = (bool *)(uintptr_t)kept;
 				b.ours_kept[kind] = true;
+				b.ours_end[kind] = ours_end(kept, n, yes_n);
 				n_objs += yes_n;
 				continue;
 			}
@@ -939,6 +996,8 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 				yes_n += yes;
 			}
 			n_objs += yes_n;
+			if (b.ours[kind])
+				b.ours_end[kind] = ours_end(b.ours[kind], n, yes_n);
 			if (memo && b.ours[kind]) { // for the next passes
 				k8s_memo_set_ours(memo, kind, b.ours[kind], n, yes_n);
 				b.ours_kept[kind] = true;
@@ -947,8 +1006,17 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 	}
 	b.cap_res = (unsigned int)n_objs;
 	// Not zeroed: each result is written whole (result_init(), memo_emit()) before it counts,
-	// and there are thousands of ~3 KB each.
-	b.res = malloc((b.cap_res ? b.cap_res : 1) * sizeof(*b.res));
+	// and there are thousands of ~3 KB each. The last array released when it has the room:
+	// memo_emit() finds most of the memo'd results already there.
+	if (spare.res && spare.res_cap >= b.cap_res) {
+		b.res = spare.res;
+		b.res_kept = spare.res_n;
+		b.cap_res = spare.res_cap;
+		spare.res = NULL;
+		spare.res_n = spare.res_cap = 0;
+	} else {
+		b.res = malloc((b.cap_res ? b.cap_res : 1) * sizeof(*b.res));
+	}
 	// The last set's arrays, which hold most of this pass's memo'd mappings where it
 	// emits them (memo_emit()).
 	if (spare.maps) {
@@ -956,7 +1024,10 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 		b.ids = spare.ids;
 		b.borrowed = spare.borrowed;
 		b.cap_maps = spare.cap;
-		memset(&spare, 0, sizeof(spare));
+		spare.maps = NULL;
+		spare.ids = NULL;
+		spare.borrowed = NULL;
+		spare.cap = 0;
 	}
 	// As many mappings as the last pass built, at once: not grown by doubling and copying.
 	if (memo && k8s_build_reserve(&b, k8s_memo_maps_hint(memo)) < 0)
@@ -1040,6 +1111,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 	out->cap_maps = b.cap_maps;
 	out->res = b.res;
 	out->n_res = b.n_res;
+	out->cap_res = b.cap_res;
 	return 0;
 fail:
 	if (memo) // the pass is lost, and with it the changes it took

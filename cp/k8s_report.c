@@ -42,7 +42,7 @@ unsigned long k8s_report_patches;
 void k8s_report_patch(const struct k8s_report *rep, json_t *entry, const char *path, json_t *patch,
 		      const char *what)
 {
-	if (json_equal(json_object_get(entry, "sent"), patch)) {
+	if (k8s_json_equal(json_object_get(entry, "sent"), patch)) {
 		json_decref(patch);
 		return;
 	}
@@ -156,7 +156,7 @@ void k8s_report_status(const struct k8s_report *rep, const struct k8s_result *r,
 	json_t *adv = json_object_get(sent, "advertised");
 	if (in[0] && json_is_object(sent) && json_is_array(adv) &&
 	    strcmp(k8s_str(entry, "in", NULL), in) == 0 &&
-	    (programmed && r->accepted ? json_equal(adv, r->advertised)
+	    (programmed && r->accepted ? k8s_json_equal(adv, r->advertised)
 				       : json_array_size(adv) == 0)) {
 		if (k8s_status_same(cur, sent))
 			json_object_del(entry, "sent");

@@ -45,6 +45,7 @@ struct k8s_reporter {
 	json_t *book;		 /**< per object key: {fp, gen, sent, in, ev, log}; owned */
 	struct k8s_result *last; /**< the last pass's results, owned (taken from its set) */
 	unsigned int n_last;	 /**< entries in @c last */
+	unsigned int cap_last;	 /**< room in @c last (k8s_results_free()) */
 	/** the AddressPools' used addresses of the last pass; NULL without AddressPools (not
 	 *  collected then: a walk over every mapping) */
 	uint32_t *used;
@@ -68,6 +69,9 @@ extern unsigned long k8s_report_visited;
 /** Sets of touched objects (k8s_cache.touched) status passes emptied, since start: not
  *  those already empty (tests). */
 extern unsigned long k8s_report_touched_cleared;
+/** Results a status pass after a reconcile compared field by field with the last pass's,
+ *  since start: not those both taken accepted from the same memo entry (tests). */
+extern unsigned long k8s_report_compared;
 /** Statuses k8s_report_status() built (k8s_status_build()), since start: not when the
  *  status it last sent is what it would build (tests). */
 extern unsigned long k8s_report_status_built;

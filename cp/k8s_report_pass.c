@@ -186,16 +186,24 @@ static void report_orphans(const struct k8s_report *rep, const struct k8s_result
 	}
 }
 
-/* Whether @p a and @p b are the same object's results. */
+/* Whether @p a and @p b are the same object's results (the same memo entry's are). */
 static bool result_key_same(const struct k8s_result *a, const struct k8s_result *b)
 {
+	if (a->memo_id && a->memo_id == b->memo_id)
+		return true;
 	return a->kind == b->kind && strcmp(a->name, b->name) == 0 && strcmp(a->ns, b->ns) == 0;
 }
 
+unsigned long k8s_report_compared;
+
 /* Whether @p a and @p b say the same of their object to a report() (but where its mappings
- * are in the set). */
+ * are in the set). Two accepted results of the same memo entry do (struct
+ * k8s_result.memo_id): what the reconcile took unchanged is not compared field by field. */
 static bool result_same(const struct k8s_result *a, const struct k8s_result *b)
 {
+	if (a->memo_id && a->memo_id == b->memo_id && a->accepted && b->accepted)
+		return true;
+	k8s_report_compared++;
 	return a->fingerprint == b->fingerprint && a->claim_fp == b->claim_fp &&
 	       a->valid == b->valid && a->conflict == b->conflict && a->accepted == b->accepted &&
 	       a->generation == b->generation && a->n_maps == b->n_maps &&
@@ -263,18 +271,24 @@ static unsigned int touched_places(const struct k8s_reporter *rr, const struct k
 	return n;
 }
 
-static void last_free(struct k8s_reporter *rr)
+/* Release the last pass's results: for the next reconcile (k8s_results_free()) when
+ * @p keep, else freed. */
+static void last_free(struct k8s_reporter *rr, bool keep)
 {
-	for (unsigned int i = 0; i < rr->n_last; i++)
-		json_decref(rr->last[i].advertised);
-	free(rr->last);
+	if (keep) {
+		k8s_results_free(rr->last, rr->n_last, rr->cap_last);
+	} else {
+		for (unsigned int i = 0; i < rr->n_last; i++)
+			json_decref(rr->last[i].advertised);
+		free(rr->last);
+	}
 	rr->last = NULL;
-	rr->n_last = 0;
+	rr->n_last = rr->cap_last = 0;
 }
 
 void k8s_reporter_fini(struct k8s_reporter *rr)
 {
-	last_free(rr);
+	last_free(rr, false); // after the reconcile's spare arrays are gone (cp/k8s.c)
 	free(rr->used);
 	json_decref(rr->book);
 	json_decref(rr->at);
@@ -388,20 +402,23 @@ void k8s_report_run(struct k8s_reporter *rr, struct k8s_report *rep, struct k8s_
 	json_decref(rep->seen);
 	rep->seen = NULL;
 	for (int k = 0; k < K8S_KIND_MAX; k++) {
-		// Only a set that holds some: json_object_clear() walks every bucket of the table,
-		// as large as the set ever was (thousands after the first echoes), empty or not.
+		// Only a set that holds some, and dropped, not cleared: json_object_clear() walks
+		// every bucket of the table, as large as the set ever was (thousands after the
+		// first echoes) however few it holds; the next change makes a small one.
 		if (json_object_size(s->c[k].touched)) {
-			json_object_clear(s->c[k].touched);
+			json_decref(s->c[k].touched);
+			s->c[k].touched = NULL;
 			k8s_report_touched_cleared++;
 		}
 		s->c[k].touch_lost = false;
 	}
 	if (d) { // the results of this pass: the next one's comparison
-		last_free(rr);
+		last_free(rr, true);
 		rr->last = d->res;
 		rr->n_last = d->n_res;
+		rr->cap_last = d->cap_res;
 		d->res = NULL;
-		d->n_res = 0;
+		d->n_res = d->cap_res = 0;
 		if (full || !rr->at) // places moved: indexed again (the next pass is full else)
 			index_build(rr, rr->last, rr->n_last);
 	}

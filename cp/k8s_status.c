@@ -184,7 +184,7 @@ bool k8s_status_same(const json_t *cur, const json_t *want)
 	if (!json_is_object(cur))
 		return false;
 	json_object_foreach((json_t *)want, k, v)
-		if (!json_equal(json_object_get(cur, k), v))
+		if (!k8s_json_equal(json_object_get(cur, k), v))
 			return false;
 	return true;
 }

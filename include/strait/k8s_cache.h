@@ -22,7 +22,8 @@ struct k8s_cache {
 	 * What changed since the incremental reconcile last took it (k8s_reconcile()): key →
 	 * the object as it was before its first change since then (JSON null: it was absent).
 	 * Filled by k8s_cache_apply() and k8s_cache_replace() for every change they count;
-	 * NULL until the first change. At most one entry per key, so bounded by the cache.
+	 * NULL until the first change and after the reconcile took it. At most one entry per
+	 * key, so bounded by the cache.
 	 */
 	json_t *dirty;
 	/** A change could not be logged in @c dirty (no memory): the next reconcile recomputes
@@ -46,7 +47,8 @@ struct k8s_cache {
 	 * Every key whose object changed in any way (added, replaced, deleted; those logged in
 	 * @c dirty and those replaced without being logged there) since the status writers
 	 * last took the set (k8s_report_run()): key → true. What the API server says of them
-	 * may have changed, so what we write on them is compared again. NULL until the first.
+	 * may have changed, so what we write on them is compared again. NULL until the first
+	 * and after the status writers took it.
 	 */
 	json_t *touched;
 	/** A key could not be added to @c touched (no memory): the next status pass reports

@@ -72,8 +72,14 @@ struct k8s_result {
 	char ns[CFG_NAME_MAX];
 	char name[K8S_NAME_MAX];
 	char uid[64];
-	int64_t generation;	       /**< metadata.generation (0 when absent: manifests) */
-	char created[32];	       /**< metadata.creationTimestamp, RFC 3339, "" when absent */
+	int64_t generation; /**< metadata.generation (0 when absent: manifests) */
+	char created[32];   /**< metadata.creationTimestamp, RFC 3339, "" when absent */
+	/** the incremental reconcile's memo entry this result was taken from or kept as
+	 *  (k8s_memo_entry.first_id: never given twice in a process), 0 = none. Two accepted
+	 *  results with the same non-zero memo_id are equal in every field but first_map:
+	 *  settling conflicts and isolating failed builds (k8s_desired_isolate()) change only
+	 *  the results they do not accept (the status pass compares no more than that) */
+	uint64_t memo_id;
 	bool valid;		       /**< spec and referenced objects resolved */
 	bool conflict;		       /**< lost a conflict: left out */
 	bool accepted;		       /**< valid, no conflict: its mappings are desired */
@@ -114,6 +120,8 @@ struct k8s_desired {
 	unsigned int cap_maps;
 	struct k8s_result *res; /**< one per source object, owned */
 	unsigned int n_res;
+	/** entries res holds room for (k8s_results_free() keeps the array for the next pass) */
+	unsigned int cap_res;
 	uint64_t fingerprint;	/**< hash of all of maps: equal sets publish the same tables */
 	struct k8s_pools pools; /**< the address pools of this pass, owned */
 };
@@ -197,14 +205,34 @@ extern unsigned long k8s_reconcile_copied;
  *  since start: a pass asks only when an object of the kind changed since the last (tests). */
 extern unsigned long k8s_reconcile_ours_asked;
 
+/** Objects of source kinds k8s_reconcile() walked since start: of a kind whose row asks
+ *  ours(), only up to the last that is ours (none: not one), since the others are no source
+ *  (tests). */
+extern unsigned long k8s_reconcile_walked;
+
 /** Free everything k8s_reconcile() put in @p d and zero it; @p d itself is the caller's. The
  *  arrays of mappings are kept for the next k8s_reconcile() (one set of them, process-wide;
  *  its memo'd mappings are not copied again where they are already), until
  *  k8s_desired_spare_free(). */
 void k8s_desired_free(struct k8s_desired *d);
 
-/** Free the arrays k8s_desired_free() kept (cp/k8s.c's fini, after k8s_store_fini()). */
+/** Free the arrays k8s_desired_free() and k8s_results_free() kept (cp/k8s.c's fini, after
+ *  k8s_store_fini()). */
 void k8s_desired_spare_free(void);
+
+/**
+ * Release the @p n results @p res of a desired set (their advertised lists), room for @p cap,
+ * and keep the array for the next k8s_reconcile() in place of an older one (freed): a result
+ * there that a memo entry gave, accepted (struct k8s_result.memo_id), is that entry's result
+ * again where the next pass emits the same entry at the same place, and is not copied again.
+ * The status pass (k8s_report_run()) hands its last pass's results here; k8s_desired_free()
+ * those it did not take.
+ */
+void k8s_results_free(struct k8s_result *res, unsigned int n, unsigned int cap);
+
+/** Results k8s_reconcile() copied from its memo since start: not those already in place in
+ *  the array it started from (k8s_results_free()), which it takes as they are (tests). */
+extern unsigned long k8s_reconcile_results_copied;
 
 /**
  * A trial build of @p n desired mappings (tables_build() without publishing).

@@ -421,6 +421,37 @@ static void a_service_is_asked_whether_it_is_ours_only_after_a_service_changed(v
 	assert_as_full_pass();
 }
 
+/* A pass walks a kind whose row asks ours() only up to its last object of ours
+ * (k8s_reconcile_walked): none of the Services while none is a LoadBalancer of ours; up to
+ * the one that becomes one; every one when the last in cache order is. */
+static void a_pass_walks_the_services_only_up_to_the_last_of_ours(void **state)
+{
+	(void)state;
+	pass();
+	// The five Mappings and the StatefulSet; not the N_SVC Services.
+	assert_int_equal(pass_delta(&k8s_reconcile_walked), N_SVC + 2);
+	put(K8S_KIND_SERVICE, // svc-1 becomes a LoadBalancer of ours: svc-0 and svc-1 walked
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"svc-1\"},\"spec\":{\"type\":"
+	    "\"LoadBalancer\",\"loadBalancerClass\":\"" K8S_LB_CLASS "\",\"ports\":"
+	    "[{\"name\":\"http\",\"protocol\":\"TCP\",\"port\":80,\"targetPort\":8080}]}}");
+	assert_int_equal(pass_delta(&k8s_reconcile_walked), N_SVC + 2 + 2);
+	assert_non_null(res(&d, "svc-1"));
+	assert_int_equal(d.n_res, N_SVC + 2);
+	assert_int_equal(pass_delta(&k8s_reconcile_walked), N_SVC + 2 + 2); // kept by the memo
+	assert_as_full_pass_n(N_SVC + 2);
+	put(K8S_KIND_SERVICE, // another, last in cache order: every Service walked
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"lb\"},\"spec\":{\"type\":"
+	    "\"LoadBalancer\",\"loadBalancerClass\":\"" K8S_LB_CLASS "\",\"ports\":"
+	    "[{\"name\":\"http\",\"protocol\":\"TCP\",\"port\":81,\"targetPort\":8080}]}}");
+	assert_int_equal(pass_delta(&k8s_reconcile_walked), N_SVC + 2 + N_SVC + 1);
+	assert_int_equal(d.n_res, N_SVC + 3);
+	assert_as_full_pass_n(N_SVC + 3);
+	service(1, 80); // no longer: up to lb
+	assert_int_equal(pass_delta(&k8s_reconcile_walked), N_SVC + 2 + N_SVC + 1);
+	assert_int_equal(d.n_res, N_SVC + 2);
+	assert_as_full_pass_n(N_SVC + 2);
+}
+
 /* Lookups of memo entries by key in the last pass(). */
 static unsigned long lookups;
 
@@ -1340,7 +1371,7 @@ static void the_status_pass_reports_only_what_changed(void **state)
 	assert_int_equal(patches, 1); // another writer's status: put right
 	assert_int_equal(k8s_report_visited - visited, 1);
 	assert_int_equal(k8s_report_touched_cleared - cleared, 1); // not every kind's, empty
-	assert_int_equal(json_object_size(store.c[K8S_KIND_MAPPING].touched), 0);
+	assert_null(store.c[K8S_KIND_MAPPING].touched); // dropped: not a large empty table
 	assert_int_equal(modified(K8S_KIND_MAPPING, echo("svc-1")), 0);
 	assert_int_equal(status_pass(false, &patches), 1);
 	assert_int_equal(patches, 0);
@@ -1374,6 +1405,124 @@ static void the_status_pass_reports_only_what_changed(void **state)
 	k8s_reporter_fini(&rr);
 }
 
+/* A Mapping svc-@p i over Service svc-@p svc, serving port @p port. */
+static void mapping(unsigned int i, unsigned int svc, unsigned int port)
+{
+	put(K8S_KIND_MAPPING,
+	    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"svc-%u\"},\"spec\":{\"addresses\":"
+	    "[\"198.51.100.7\"],\"mode\":\"service\",\"serviceName\":\"svc-%u\",\"ports\":"
+	    "[{\"port\":%u,\"servicePort\":80}]}}",
+	    i, svc, port);
+}
+
+/* After a reconcile, the status pass compares with the last pass's result field by field
+ * (k8s_report_compared) only what the reconcile did not take accepted from the same memo
+ * entry (k8s_result.memo_id): a rebuilt source, once; a memo'd source whose conflicts'
+ * outcome changed, which is then reported. */
+static void the_status_pass_compares_only_what_the_reconcile_rebuilt(void **state)
+{
+	unsigned long patches, c0;
+
+	(void)state;
+	pass();
+	assert_int_equal(status_pass(true, &patches), N_SVC + 1);
+	pass(); // nothing changed: every result the same memo entry's, accepted
+	assert_int_not_equal(res(&d, "svc-1")->memo_id, 0);
+	c0 = k8s_report_compared;
+	assert_int_equal(status_pass(true, &patches), 0);
+	assert_int_equal(k8s_report_compared - c0, 0);
+
+	slice("svc-2-x", 2, 1u << 1); // its Mapping rebuilt: compared, and reported
+	pass();
+	c0 = k8s_report_compared;
+	assert_int_equal(status_pass(true, &patches), 1);
+	assert_int_equal(k8s_report_compared - c0, 1);
+	pass(); // taken from the memo entry it was kept as: not compared again
+	c0 = k8s_report_compared;
+	assert_int_equal(status_pass(true, &patches), 0);
+	assert_int_equal(k8s_report_compared - c0, 0);
+
+	mapping(9, 1, 1000); // svc-0's port, and younger (by name): left out
+	pass();
+	assert_true(res(&d, "svc-9")->conflict);
+	status_pass(true, &patches); // another set of objects: every one reported
+	pass(); // the same outcome, but not accepted: compared, the same, not reported
+	c0 = k8s_report_compared;
+	assert_int_equal(status_pass(true, &patches), 0);
+	assert_int_equal(k8s_report_compared - c0, 1);
+
+	mapping(0, 0, 1100); // svc-0 moves: svc-9, from the same memo entry, is now accepted
+	pass();
+	assert_true(res(&d, "svc-9")->accepted);
+	assert_as_full_pass_n(N_SVC + 2);
+	c0 = k8s_report_compared;
+	assert_int_equal(status_pass(true, &patches), 2);
+	assert_int_equal(patches, 2);
+	assert_int_equal(k8s_report_compared - c0, 1); // svc-0's object changed: not compared
+	k8s_reporter_fini(&rr);
+}
+
+/* A pass starts from the results array last released (k8s_results_free(): by
+ * k8s_desired_free(), or by the status pass for the set before the one it keeps), when it
+ * has the room, and copies a memo'd result (k8s_reconcile_results_copied) only where that
+ * array did not hold the same entry's, accepted: not the unchanged sources' in endpoint
+ * churn; every one into a new array; a result left out by a conflict every time. Each set is
+ * a full pass's. */
+static void a_pass_copies_only_the_memoed_results_the_last_array_lacks(void **state)
+{
+	unsigned long patches;
+
+	(void)state;
+	pass();								// built
+	assert_int_equal(pass_delta(&k8s_reconcile_results_copied), 0); // the last set's array
+	slice("svc-2-x", 2, 1u << 1);
+	assert_int_equal(pass_delta(&k8s_reconcile_results_copied), 0); // svc-2 built again
+	assert_int_equal(pass_delta(&k8s_reconcile_results_copied), 0); // and kept as it was
+	assert_as_full_pass();
+
+	// The status pass keeps the set's results: the array it drops is the one before.
+	pass(); // after the full pass: every source built
+	status_pass(true, &patches);
+	assert_int_equal(pass_delta(&k8s_reconcile_results_copied), N_SVC + 1); // a new array
+	status_pass(true, &patches);
+	assert_int_equal(pass_delta(&k8s_reconcile_results_copied), 0); // the one before
+	status_pass(true, &patches);
+
+	mapping(9, 1, 1000); // svc-0's port, younger: left out
+	assert_int_equal(pass_delta(&k8s_reconcile_results_copied), N_SVC + 1); // more room
+	assert_true(res(&d, "svc-9")->conflict);
+	status_pass(true, &patches);
+	assert_int_equal(pass_delta(&k8s_reconcile_results_copied), N_SVC + 2); // too small
+	status_pass(true, &patches);
+	assert_int_equal(pass_delta(&k8s_reconcile_results_copied), 1); // svc-9, not accepted
+	status_pass(true, &patches);
+	assert_int_equal(pass_delta(&k8s_reconcile_results_copied), 1);
+	assert_true(res(&d, "svc-9")->conflict);
+	assert_as_full_pass_n(N_SVC + 2);
+	k8s_reporter_fini(&rr);
+}
+
+/* A pass empties only the change logs (k8s_cache.dirty) that hold some
+ * (k8s_memo_dirty_cleared), and drops them: json_object_clear() of a table walks every bucket
+ * it grew to, however few it holds. */
+static void a_pass_empties_only_the_change_logs_that_hold_some(void **state)
+{
+	(void)state;
+	// The setup's Mappings, Services, slices, StatefulSet and Pods.
+	assert_int_equal(pass_delta(&k8s_memo_dirty_cleared), 5);
+	assert_int_equal(pass_delta(&k8s_memo_dirty_cleared), 0);
+	slice("svc-2-x", 2, 1u << 1);
+	assert_int_equal(pass_delta(&k8s_memo_dirty_cleared), 1);
+	assert_null(store.c[K8S_KIND_ENDPOINTSLICE].dirty); // dropped: not a large empty table
+	slice("svc-1-x", 1, 1u << 1);
+	pod(1, false);
+	assert_int_equal(pass_delta(&k8s_memo_dirty_cleared), 2);
+	assert_null(store.c[K8S_KIND_POD].dirty);
+	slice("svc-1-x", 1, 0); // logged after the pass emptied the log: rebuilt
+	assert_int_equal(pass(), 1);
+	assert_as_full_pass();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1384,6 +1533,13 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(the_status_pass_reports_only_what_changed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			the_status_pass_compares_only_what_the_reconcile_rebuilt, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_pass_empties_only_the_change_logs_that_hold_some,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_pass_copies_only_the_memoed_results_the_last_array_lacks, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(a_new_generation_alone_makes_no_summary, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(an_echoed_status_is_not_built_again, setup,
@@ -1401,6 +1557,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			memo_entries_are_found_by_place_until_the_cache_is_reordered, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			a_pass_walks_the_services_only_up_to_the_last_of_ours, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_unchanged_source_is_not_recomputed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(isolating_a_memoed_source_leaves_the_memo_whole,

@@ -451,6 +451,140 @@ static void a_404_on_a_status_patch_is_logged_at_debug(void **state)
 	assert_int_equal(k8s_write_failure_level(&r, true), RTE_LOG_WARNING);
 }
 
+/* json_equal()'s answer for @p a and @p b (texts), from k8s_json_equal(), which looks up
+ * @p lookups objects' keys (those whose keys come in another order). */
+static void equal_as_jansson(const char *a, const char *b, bool equal, unsigned long lookups)
+{
+	json_t *x = t_json(a), *y = t_json(b);
+	const unsigned long l0 = k8s_json_equal_lookups;
+
+	assert_int_equal(json_equal(x, y), equal);
+	assert_int_equal(k8s_json_equal(x, y), equal);
+	assert_int_equal(k8s_json_equal_lookups - l0, lookups);
+	assert_int_equal(k8s_json_equal(y, x), equal);
+	json_decref(x);
+	json_decref(y);
+}
+
+/* A random JSON value @p depth levels deep at most, from @p seed. */
+static json_t *random_json(unsigned int *seed, unsigned int depth)
+{
+	const unsigned int kind = rand_r(seed) % (depth ? 7 : 5);
+	char key[8];
+	json_t *v;
+
+	switch (kind) {
+	case 0:
+		return json_integer(rand_r(seed) % 3);
+	case 1:
+		return json_real(rand_r(seed) % 2);
+	case 2:
+		snprintf(key, sizeof(key), "s%d", rand_r(seed) % 3);
+		return json_string(key);
+	case 3:
+		return json_boolean(rand_r(seed) % 2);
+	case 4:
+		return json_null();
+	case 5:
+		v = json_array();
+		for (int i = rand_r(seed) % 4; i > 0; i--)
+			json_array_append_new(v, random_json(seed, depth - 1));
+		return v;
+	default:
+		v = json_object();
+		for (int i = rand_r(seed) % 5; i > 0; i--) {
+			snprintf(key, sizeof(key), "k%d", rand_r(seed) % 6);
+			json_object_set_new(v, key, random_json(seed, depth - 1));
+		}
+		return v;
+	}
+}
+
+/* @p v's copy, each object's keys in reverse order when @p seed says so, and one leaf in ten
+ * changed. */
+static json_t *random_variant(const json_t *v, unsigned int *seed)
+{
+	if (json_is_array(v)) {
+		json_t *c = json_array();
+		for (size_t i = 0; i < json_array_size(v); i++)
+			json_array_append_new(c, random_variant(json_array_get(v, i), seed));
+		return c;
+	}
+	if (json_is_object(v)) {
+		const size_t n = json_object_size(v);
+		const char *keys[8];
+		json_t *c = json_object();
+		size_t k = 0;
+		const char *key;
+		json_t *x;
+		json_object_foreach((json_t *)v, key, x)
+			keys[k++] = key;
+		const bool reverse = rand_r(seed) % 2;
+		for (size_t i = 0; i < n; i++) {
+			const char *kk = keys[reverse ? n - 1 - i : i];
+			json_object_set_new(c, kk, random_variant(json_object_get(v, kk), seed));
+		}
+		if (rand_r(seed) % 20 == 0) // a key more
+			json_object_set_new(c, "extra", json_null());
+		return c;
+	}
+	if (rand_r(seed) % 10 == 0)
+		return random_json(seed, 0);
+	return json_deep_copy(v);
+}
+
+/* k8s_json_equal() answers as json_equal(), and looks keys up only in the objects whose keys
+ * come in another order (k8s_json_equal_lookups): none for an object's next version written
+ * in the same order (the watch's, the status patches'). */
+static void json_equal_in_order_without_lookups(void **state)
+{
+	(void)state;
+	const char *slice = "{\"metadata\":{\"name\":\"s\",\"labels\":{\"a\":\"b\"}},"
+			    "\"endpoints\":[{\"addresses\":[\"10.0.0.1\"],\"conditions\":"
+			    "{\"ready\":true,\"serving\":true}},{\"addresses\":[\"10.0.0.2\"],"
+			    "\"conditions\":{\"ready\":false,\"serving\":true}}]}";
+	equal_as_jansson(slice, slice, true, 0);
+	equal_as_jansson(slice,
+			 "{\"metadata\":{\"name\":\"s\",\"labels\":{\"a\":\"b\"}},"
+			 "\"endpoints\":[{\"addresses\":[\"10.0.0.1\"],\"conditions\":"
+			 "{\"ready\":true,\"serving\":true}},{\"addresses\":[\"10.0.0.2\"],"
+			 "\"conditions\":{\"ready\":true,\"serving\":true}}]}",
+			 false, 0);
+	equal_as_jansson(slice, // keys in another order, two levels down, and at the top
+			 "{\"endpoints\":[{\"addresses\":[\"10.0.0.1\"],\"conditions\":"
+			 "{\"serving\":true,\"ready\":true}},{\"addresses\":[\"10.0.0.2\"],"
+			 "\"conditions\":{\"ready\":false,\"serving\":true}}],"
+			 "\"metadata\":{\"name\":\"s\",\"labels\":{\"a\":\"b\"}}}",
+			 true, 2);
+	equal_as_jansson("{\"a\":1,\"b\":2,\"c\":3}", "{\"a\":1,\"c\":3,\"b\":2}", true, 1);
+	equal_as_jansson("{\"a\":1,\"b\":2,\"c\":3}", "{\"a\":1,\"c\":3,\"b\":4}", false, 1);
+	equal_as_jansson("{\"a\":1,\"b\":2}", "{\"a\":1,\"c\":2}", false, 1);
+	equal_as_jansson("{\"a\":1}", "{\"a\":1,\"b\":2}", false, 0);
+	equal_as_jansson("{}", "{}", true, 0);
+	equal_as_jansson("[1,2]", "[2,1]", false, 0);
+	equal_as_jansson("[1,2]", "[1,2,3]", false, 0);
+	equal_as_jansson("[1,{\"a\":null}]", "[1,{\"a\":null}]", true, 0);
+	equal_as_jansson("[1]", "[1.0]", false, 0);
+	equal_as_jansson("[\"1\"]", "[1]", false, 0);
+	equal_as_jansson("[true,false,null]", "[true,false,null]", true, 0);
+	equal_as_jansson("[true]", "[false]", false, 0);
+	assert_false(k8s_json_equal(NULL, NULL));
+	assert_false(k8s_json_equal(json_null(), NULL));
+
+	unsigned int seed = 12;
+	unsigned int same = 0;
+	for (int i = 0; i < 2000; i++) {
+		json_t *a = random_json(&seed, 4), *b = random_variant(a, &seed);
+		const bool want = json_equal(a, b);
+		assert_int_equal(k8s_json_equal(a, b), want);
+		assert_int_equal(k8s_json_equal(b, a), want);
+		same += want;
+		json_decref(a);
+		json_decref(b);
+	}
+	assert_in_range(same, 200, 1800); // both answers, often
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +597,7 @@ int main(void)
 		T(conflicts_invalid_specs_and_failed_publishes),
 		T(events_are_events_k8s_io_v1),
 		T(a_404_on_a_status_patch_is_logged_at_debug),
+		T(json_equal_in_order_without_lookups),
 #undef T
 	};
 
