@@ -1255,6 +1255,18 @@ static bool logged_is_summary_of_sent(const char *name)
 	return strcmp(k8s_str(json_object_get(rr.book, key), "log", NULL), text) == 0;
 }
 
+/* A reconcile pass, then a status pass after it with table generation @p generation.
+ * @return the patches it submitted. */
+static unsigned long published(uint64_t generation)
+{
+	struct k8s_report rep = {.generation = generation};
+	const unsigned long p0 = k8s_report_patches;
+
+	pass();
+	k8s_report_run(&rr, &rep, &store, &d);
+	return k8s_report_patches - p0;
+}
+
 /* A result that changed in its mappings alone (its Service's endpoints moved, all still
  * ready) has a new table generation in its Programmed message: its status is built and
  * written, but its brief summary (what is logged, which leaves that message out) is the one
@@ -1262,17 +1274,15 @@ static bool logged_is_summary_of_sent(const char *name)
  * written and logged; so is an invalid Mapping's. */
 static void a_new_generation_alone_makes_no_summary(void **state)
 {
-	struct k8s_report rep = {.generation = 1};
 	unsigned long p0;
 	char name[16];
 
 	(void)state;
 	if (!rr.book)
 		rr.book = json_object();
-	pass();
 	built();
 	summaries();
-	k8s_report_run(&rr, &rep, &store, &d);
+	published(1);
 	assert_int_equal(built(), N_SVC + 1);
 	assert_int_equal(summaries(), N_SVC + 1); // every one's first
 	for (unsigned int i = 0; i < N_SVC; i++) {
@@ -1285,11 +1295,7 @@ static void a_new_generation_alone_makes_no_summary(void **state)
 
 	for (unsigned int round = 0; round < 3; round++) { // endpoints moved, all ready
 		slice_in("svc-2-x", 2, 3 + round, 0);
-		pass();
-		rep.generation = 2 + round;
-		p0 = k8s_report_patches;
-		k8s_report_run(&rr, &rep, &store, &d);
-		assert_int_equal(k8s_report_patches - p0, 1);
+		assert_int_equal(published(2 + round), 1);
 		assert_int_equal(built(), 1);
 		assert_int_equal(summaries(), 0);
 		char want[64];
@@ -1306,11 +1312,7 @@ static void a_new_generation_alone_makes_no_summary(void **state)
 	}
 
 	slice_in("svc-2-x", 2, 3, 7); // no ready endpoint: Ready false, written and logged
-	pass();
-	rep.generation = 9;
-	p0 = k8s_report_patches;
-	k8s_report_run(&rr, &rep, &store, &d);
-	assert_int_equal(k8s_report_patches - p0, 1);
+	assert_int_equal(published(9), 1);
 	assert_int_equal(built(), 1);
 	assert_int_equal(summaries(), 1);
 	assert_string_equal(
@@ -1324,18 +1326,12 @@ static void a_new_generation_alone_makes_no_summary(void **state)
 	assert_int_equal(status_pass(false, &p0), 1);
 
 	slice_in("svc-2-x", 2, 4, 7); // moved, still none ready: the same summary
-	pass();
-	rep.generation = 10;
-	k8s_report_run(&rr, &rep, &store, &d);
+	published(10);
 	assert_int_equal(summaries(), 0);
 	assert_true(logged_is_summary_of_sent("svc-2") || !sent_status("svc-2"));
 
 	service(1, 1600); // the Mapping's port gone: its reason, written and logged
-	pass();
-	rep.generation = 11;
-	p0 = k8s_report_patches;
-	k8s_report_run(&rr, &rep, &store, &d);
-	assert_int_equal(k8s_report_patches - p0, 1);
+	assert_int_equal(published(11), 1);
 	assert_int_equal(summaries(), 1);
 	assert_true(logged_is_summary_of_sent("svc-1"));
 	assert_non_null(strstr(k8s_str(json_object_get(rr.book, "Mapping/t/svc-1"), "log", NULL),

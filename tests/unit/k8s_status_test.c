@@ -556,18 +556,26 @@ static void json_equal_in_order_without_lookups(void **state)
 			 "\"conditions\":{\"ready\":false,\"serving\":true}}],"
 			 "\"metadata\":{\"name\":\"s\",\"labels\":{\"a\":\"b\"}}}",
 			 true, 2);
-	equal_as_jansson("{\"a\":1,\"b\":2,\"c\":3}", "{\"a\":1,\"c\":3,\"b\":2}", true, 1);
-	equal_as_jansson("{\"a\":1,\"b\":2,\"c\":3}", "{\"a\":1,\"c\":3,\"b\":4}", false, 1);
-	equal_as_jansson("{\"a\":1,\"b\":2}", "{\"a\":1,\"c\":2}", false, 1);
-	equal_as_jansson("{\"a\":1}", "{\"a\":1,\"b\":2}", false, 0);
-	equal_as_jansson("{}", "{}", true, 0);
-	equal_as_jansson("[1,2]", "[2,1]", false, 0);
-	equal_as_jansson("[1,2]", "[1,2,3]", false, 0);
-	equal_as_jansson("[1,{\"a\":null}]", "[1,{\"a\":null}]", true, 0);
-	equal_as_jansson("[1]", "[1.0]", false, 0);
-	equal_as_jansson("[\"1\"]", "[1]", false, 0);
-	equal_as_jansson("[true,false,null]", "[true,false,null]", true, 0);
-	equal_as_jansson("[true]", "[false]", false, 0);
+	static const struct {
+		const char *a, *b;
+		bool equal;
+		unsigned long lookups;
+	} cases[] = {
+		{"{\"a\":1,\"b\":2,\"c\":3}", "{\"a\":1,\"c\":3,\"b\":2}", true, 1},
+		{"{\"a\":1,\"b\":2,\"c\":3}", "{\"a\":1,\"c\":3,\"b\":4}", false, 1},
+		{"{\"a\":1,\"b\":2}", "{\"a\":1,\"c\":2}", false, 1},
+		{"{\"a\":1}", "{\"a\":1,\"b\":2}", false, 0},
+		{"{}", "{}", true, 0},
+		{"[1,2]", "[2,1]", false, 0},
+		{"[1,2]", "[1,2,3]", false, 0},
+		{"[1,{\"a\":null}]", "[1,{\"a\":null}]", true, 0},
+		{"[1]", "[1.0]", false, 0},
+		{"[\"1\"]", "[1]", false, 0},
+		{"[true,false,null]", "[true,false,null]", true, 0},
+		{"[true]", "[false]", false, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		equal_as_jansson(cases[i].a, cases[i].b, cases[i].equal, cases[i].lookups);
 	assert_false(k8s_json_equal(NULL, NULL));
 	assert_false(k8s_json_equal(json_null(), NULL));
 
