@@ -171,21 +171,21 @@ static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf 
 	dp_tx_enqueue_room(w, port, mb); // the burst made room (dp_tx_room())
 }
 
-/* A packet of session @p se (@p idx) in direction @p dir: the TCP flags and, for RST and FIN,
- * the sequence window when @p tcp (a refused segment is dropped and changes nothing), then
- * the session's and the mapping's counters. @p l3_off, @p l4_off: constants in the plain copy.
- * @return false when dropped. */
+/* A packet of session @p se (its window tracking @p td) in direction @p dir: the TCP flags
+ * and, for RST and FIN, the sequence window when @p tcp (a refused segment is dropped and
+ * changes nothing), then the session's and the mapping's counters. @p l3_off, @p l4_off:
+ * constants in the plain copy. @return false when dropped. */
 static __rte_always_inline bool nat_track_count(struct dp_worker *w, struct rte_mbuf *mb,
 						const struct pkt_meta *m, struct nat_session *se,
-						uint32_t idx, int dir, uint32_t now, uint8_t *frame,
-						bool tcp, uint32_t l3_off, uint32_t l4_off)
+						struct nat_tcp_td *td, int dir, uint32_t now,
+						uint8_t *frame, bool tcp, uint32_t l3_off,
+						uint32_t l4_off)
 {
 	struct dp_map_stats *ms = &w->stats.map[se->slot];
 
 	if (tcp) {
 		struct rte_tcp_hdr *th = (void *)(frame + l4_off);
-		int why =
-			nat_tcp_track(se, &w->sess.td[idx], dir, th, m->ip_len - (l4_off - l3_off));
+		int why = nat_tcp_track(se, td, dir, th, m->ip_len - (l4_off - l3_off));
 		if (unlikely(why)) {
 			dp_drop(w, mb, (enum dp_drop)why);
 			return false;
@@ -203,23 +203,24 @@ static __rte_always_inline bool nat_track_count(struct dp_worker *w, struct rte_
  * IPv4 header of 20 bytes after the Ethernet header (PKT_PLAIN()): its offsets are constants. */
 static __rte_always_inline void nat_forward_plain(struct dp_worker *w, struct rte_mbuf *mb,
 						  const struct pkt_meta *m, struct nat_session *se,
-						  uint32_t idx, int dir, uint32_t now, uint32_t gen,
-						  uint8_t *frame, const uint8_t proto)
+						  struct nat_tcp_td *td, int dir, uint32_t now,
+						  uint32_t gen, uint8_t *frame, const uint8_t proto)
 {
-	if (!nat_track_count(w, mb, m, se, idx, dir, now, frame, proto == IPPROTO_TCP, PKT_PLAIN_L3,
+	if (!nat_track_count(w, mb, m, se, td, dir, now, frame, proto == IPPROTO_TCP, PKT_PLAIN_L3,
 			     PKT_PLAIN_L4))
 		return;
 	nat_rewrite(frame, PKT_PLAIN_L3, PKT_PLAIN_L4, proto, se, dir, false);
 	nat_output(w, mb, frame, se->adj[dir], gen);
 }
 
-/* Forward a packet of session @p idx. @p later: a non-first fragment (a constant at each
- * call, so the burst loop's copy has no fragment tests left). */
-static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf *mb,
-					    const struct pkt_meta *m, uint32_t idx, int dir,
-					    uint32_t now, uint32_t gen, bool later)
+/* Forward a packet of session @p idx (its record @p se, its window tracking @p td). @p later:
+ * a non-first fragment (a constant at each call, so the burst loop's copy has no fragment
+ * tests left). */
+static __rte_always_inline void nat_forward_at(struct dp_worker *w, struct rte_mbuf *mb,
+					       const struct pkt_meta *m, struct nat_session *se,
+					       struct nat_tcp_td *td, uint32_t idx, int dir,
+					       uint32_t now, uint32_t gen, bool later)
 {
-	struct nat_session *se = &w->sess.recs[idx];
 	uint8_t *frame = rte_pktmbuf_mtod(mb, uint8_t *);
 
 	if (unlikely(m->ttl <= 1)) {
@@ -233,15 +234,15 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 		// fragment test gone.
 		const uint64_t w0 = pkt_meta_w0(m) & PKT_PLAIN_MASK;
 		if (likely(w0 == PKT_PLAIN(IPPROTO_TCP))) {
-			nat_forward_plain(w, mb, m, se, idx, dir, now, gen, frame, IPPROTO_TCP);
+			nat_forward_plain(w, mb, m, se, td, dir, now, gen, frame, IPPROTO_TCP);
 			return;
 		}
 		if (likely(w0 == PKT_PLAIN(IPPROTO_UDP))) {
-			nat_forward_plain(w, mb, m, se, idx, dir, now, gen, frame, IPPROTO_UDP);
+			nat_forward_plain(w, mb, m, se, td, dir, now, gen, frame, IPPROTO_UDP);
 			return;
 		}
 	}
-	if (!nat_track_count(w, mb, m, se, idx, dir, now, frame, !later && m->proto == IPPROTO_TCP,
+	if (!nat_track_count(w, mb, m, se, td, dir, now, frame, !later && m->proto == IPPROTO_TCP,
 			     m->l3_off, m->l4_off))
 		return;
 	if (unlikely(m->frag != FRAG_NONE)) {
@@ -254,6 +255,14 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 	}
 	nat_rewrite(frame, m->l3_off, m->l4_off, m->proto, se, dir, later);
 	nat_output(w, mb, frame, se->adj[dir], gen);
+}
+
+/* Forward a packet of session @p idx (nat_forward_at()). */
+static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf *mb,
+					    const struct pkt_meta *m, uint32_t idx, int dir,
+					    uint32_t now, uint32_t gen, bool later)
+{
+	nat_forward_at(w, mb, m, &w->sess.recs[idx], &w->sess.td[idx], idx, dir, now, gen, later);
 }
 
 /*
@@ -741,9 +750,9 @@ static __rte_always_inline void stage2(const struct nat_sessions *s, struct burs
 
 	if (likely(mt)) {
 		bk->ref = b->ref[__builtin_ctz(mt)];
-		rte_prefetch0(&s->recs[bk->ref >> 1]);
+		rte_prefetch0(nat_ref_rec_line(s, bk->ref));
 		if (bk->key.proto == IPPROTO_TCP)
-			rte_prefetch0(&s->td[bk->ref >> 1]); // the window tracking
+			rte_prefetch0(nat_ref_td_line(s, bk->ref)); // the window tracking
 	} else {
 		bk->ref = STAGE2_NONE(in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O);
 		rte_prefetch0(&s->bkt[nat_bkt_alt(s, bk->h.bkt, bk->h.sig)]);
@@ -834,8 +843,10 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 	// else takes the general steps below, from the start.
 	// (STAGE2_NONE() has the other direction's bit: the direction test alone excludes it.)
 	if (likely((r & 1) == (uint32_t)dir &&
-		   nat_session_match(&s->recs[r >> 1], (uint32_t)dir, &bk->key))) {
-		nat_forward(w, mb, m, r >> 1, dir, now, gen, false);
+		   nat_session_match(nat_ref_rec(s, r, (unsigned int)dir), (uint32_t)dir,
+				     &bk->key))) {
+		nat_forward_at(w, mb, m, nat_ref_rec(s, r, (unsigned int)dir),
+			       nat_ref_td(s, r, (unsigned int)dir), r >> 1, dir, now, gen, false);
 		return false;
 	}
 	// The rest: out of int's loop (a miss there is rare: hairpin, the kernel's, a stray),

@@ -149,6 +149,41 @@ static inline unsigned int nat_bkt_match(const struct nat_bucket *b, uint32_t si
 #endif
 }
 
+/*
+ * A reference's record and window tracking without the index: ref is index << 1 | direction,
+ * so index * 64 is (ref - direction) * 32, and index * 16 is (ref - direction) * 8 (one shift,
+ * where ref >> 1 then << 6 took two and a register move). @p dir: ref & 1, a constant at each
+ * call (stage 3 tested it).
+ */
+static_assert(sizeof(struct nat_session) == 64 && sizeof(struct nat_tcp_td) == 16,
+	      "nat_ref_rec(), nat_ref_td(): record and window tracking sizes");
+static __rte_always_inline struct nat_session *nat_ref_rec(const struct nat_sessions *s,
+							   uint32_t ref, unsigned int dir)
+{
+	return (struct nat_session *)(void *)((uint8_t *)s->recs + ((size_t)(ref - dir) << 5));
+}
+
+static __rte_always_inline struct nat_tcp_td *nat_ref_td(const struct nat_sessions *s, uint32_t ref,
+							 unsigned int dir)
+{
+	return (struct nat_tcp_td *)(void *)((uint8_t *)s->td + ((size_t)(ref - dir) << 3));
+}
+
+/*
+ * For a prefetch: an address in the cache line of reference @p ref's record (ref * 32: the
+ * record's first byte, or its 33rd for an in2out reference, in the same 64-byte line) and in
+ * its window tracking's 16 bytes (ref * 8).
+ */
+static __rte_always_inline const void *nat_ref_rec_line(const struct nat_sessions *s, uint32_t ref)
+{
+	return (const uint8_t *)s->recs + ((size_t)ref << 5);
+}
+
+static __rte_always_inline const void *nat_ref_td_line(const struct nat_sessions *s, uint32_t ref)
+{
+	return (const uint8_t *)s->td + ((size_t)ref << 3);
+}
+
 /** Whether @p k is the key of direction (@p ref & 1) of @p se. */
 static inline bool nat_session_match(const struct nat_session *se, uint32_t ref,
 				     const struct nat_key *k)
