@@ -723,8 +723,9 @@ static __rte_noinline bool int_for_kernel(const struct tables *t, const struct p
 struct burst_key {
 	struct nat_key key; /**< built as two words in registers (nat_key_words) */
 	struct nat_hash h;
-	uint32_t ref;		  /**< stage 2's candidate; NAT_REF_NONE: the primary bucket had no
-			   signature match, stage 3 scans the other */
+	uint64_t ref; /**< stage 2's candidate, a uint32_t reference (64 bits wide for stage 3's
+			 record address: no zero extension); STAGE2_NONE(): the primary bucket
+			 had no signature match, stage 3 scans the other */
 	struct rte_mbuf *mb;	  /**< the packet (stored, not its index: no lookups of the */
 	const struct pkt_meta *m; /**< burst's arrays in stage 3), and its meta */
 };
@@ -771,7 +772,7 @@ static __rte_always_inline bool stage3_rest(struct dp_worker *w, const struct ta
 	struct rte_mbuf *mb = bk->mb;
 	const struct pkt_meta *m = bk->m;
 	// STAGE2_NONE() of either direction: NAT_REF_NONE from here on.
-	uint32_t r = bk->ref >= NAT_REF_NONE - 1 ? NAT_REF_NONE : bk->ref;
+	uint32_t r = bk->ref >= NAT_REF_NONE - 1 ? NAT_REF_NONE : (uint32_t)bk->ref;
 
 	if (unlikely(r == NAT_REF_NONE)) { // not in the primary bucket
 		const struct nat_bucket *b = &s->bkt[nat_bkt_alt(s, bk->h.bkt, bk->h.sig)];
@@ -836,7 +837,7 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 	const int dir = in_port == DP_PORT_EXT ? DIR_O2I : DIR_I2O;
 	struct rte_mbuf *mb = bk->mb;
 	const struct pkt_meta *m = bk->m;
-	uint32_t r = bk->ref;
+	const uint64_t r = bk->ref;
 
 	// Nearly every packet: stage 2's candidate is a record of this direction with this key.
 	// Checked with the direction a constant (the record's fields at fixed offsets); anything
@@ -846,7 +847,8 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 		   nat_session_match(nat_ref_rec(s, r, (unsigned int)dir), (uint32_t)dir,
 				     &bk->key))) {
 		nat_forward_at(w, mb, m, nat_ref_rec(s, r, (unsigned int)dir),
-			       nat_ref_td(s, r, (unsigned int)dir), r >> 1, dir, now, gen, false);
+			       nat_ref_td(s, r, (unsigned int)dir), (uint32_t)(r >> 1), dir, now,
+			       gen, false);
 		return false;
 	}
 	// The rest: out of int's loop (a miss there is rare: hairpin, the kernel's, a stray),

@@ -158,12 +158,12 @@ static inline unsigned int nat_bkt_match(const struct nat_bucket *b, uint32_t si
 static_assert(sizeof(struct nat_session) == 64 && sizeof(struct nat_tcp_td) == 16,
 	      "nat_ref_rec(), nat_ref_td(): record and window tracking sizes");
 static __rte_always_inline struct nat_session *nat_ref_rec(const struct nat_sessions *s,
-							   uint32_t ref, unsigned int dir)
+							   uint64_t ref, unsigned int dir)
 {
 	return (struct nat_session *)(void *)((uint8_t *)s->recs + ((size_t)(ref - dir) << 5));
 }
 
-static __rte_always_inline struct nat_tcp_td *nat_ref_td(const struct nat_sessions *s, uint32_t ref,
+static __rte_always_inline struct nat_tcp_td *nat_ref_td(const struct nat_sessions *s, uint64_t ref,
 							 unsigned int dir)
 {
 	return (struct nat_tcp_td *)(void *)((uint8_t *)s->td + ((size_t)(ref - dir) << 3));
