@@ -392,6 +392,8 @@ struct burst_ctx {
 	uint32_t vip_mask;
 	uint64_t vip_last; /**< the last address found in the set; UINT64_MAX: none yet (no
 			       address matches it, 0.0.0.0 neither) */
+	uint64_t vip_solo; /**< vip_last when the worker is the only one (a packet to it needs
+			       no handoff either, classify_ip()); else UINT64_MAX */
 	const struct tbl_prefix *int_pfx;
 	uint32_t n_int_pfx;
 	rte_be32_t int_cover_mask; /**< network order (AND commutes with the byte swap): the */
@@ -508,9 +510,17 @@ static __rte_always_inline bool classify_ip(struct dp_worker *w, const struct ta
 			nat_icmp_error(w, t, in_port, mb, m);
 		return true;
 	}
-	if (in_port == DP_PORT_EXT && unlikely(!ctx_is_vip(c, dst))) {
-		dp_drop(w, mb, DP_DROP_NOT_FOR_US);
-		return true;
+	if (in_port == DP_PORT_EXT) {
+		// Nearly every packet of a single worker: to the address found last, so no handoff
+		// either (one compare for the two tests below).
+		if (likely((uint64_t)dst == c->vip_solo))
+			return false;
+		if (unlikely(!ctx_is_vip(c, dst))) {
+			dp_drop(w, mb, DP_DROP_NOT_FOR_US);
+			return true;
+		}
+		if (w->n_workers == 1)
+			c->vip_solo = dst;
 	}
 	if (w->n_workers > 1) {
 		unsigned int owner = nat_owner(w, t, in_port, m);
@@ -874,6 +884,7 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 				.vip_slots = t->vip_slots,
 				.vip_mask = t->vip_mask,
 				.vip_last = UINT64_MAX,
+				.vip_solo = UINT64_MAX,
 				.int_pfx = t->int_pfx,
 				.n_int_pfx = t->n_int_nets};
 	if (in_port == DP_PORT_EXT)

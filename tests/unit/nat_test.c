@@ -762,6 +762,56 @@ static void packet_of_other_worker_is_handed_off(void **state)
 	dp_worker_free(w1);
 }
 
+/* With two workers, a burst of packets to one mapping address: each packet's owner decided on
+ * its own (the burst's cached address, classify_ip()'s vip_solo, skips the handoff test only
+ * when the worker is the only one). */
+static void packets_to_one_address_in_one_burst_are_each_handed_off(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	char err[256];
+	struct dp_worker *w1 = dp_worker_new(1, 2, 0, 16, err, sizeof(err));
+	struct rte_ring *r = rte_ring_create("ho_burst", 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	struct rte_mbuf *pk[30], *m = NULL;
+	assert_non_null(w1);
+	dp_worker_free(w);
+	w = dp_worker_new(0, 2, 0, 64, err, sizeof(err));
+	assert_non_null(w);
+	memcpy(&w->mac[DP_PORT_EXT], MAC_EXT, 6);
+	memcpy(&w->mac[DP_PORT_INT], MAC_INT, 6);
+	w->handoff_out[1] = r;
+	for (int c = 0; c < 30; c++) {
+		char src[16];
+		snprintf(src, sizeof(src), "198.51.100.%d", c + 2);
+		size_t n = flow(buf, src, 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+		pk[c] = rte_pktmbuf_alloc(pool);
+		assert_non_null(pk[c]);
+		memcpy(rte_pktmbuf_append(pk[c], (uint16_t)n), buf, n);
+	}
+	nat_process_burst(w, tables_get(), DP_PORT_EXT, pk, 30);
+	unsigned int handed = 0, local = 0;
+	while (rte_ring_dequeue(r, (void **)&m) == 0) {
+		handed++;
+		assert_int_equal(dp_priv(m)->in_port, DP_PORT_EXT);
+		rte_pktmbuf_free(m);
+	}
+	while (rte_ring_dequeue(w->sp_out, (void **)&m) == 0) {
+		local++; /* unknown client MACs: parked, but owned here */
+		rte_pktmbuf_free(m);
+	}
+	for (unsigned int i = 0; i < dp_tx_n(w, DP_PORT_INT); i++, local++)
+		rte_pktmbuf_free(w->tx[DP_PORT_INT][i]);
+	dp_tx_reset(w, DP_PORT_INT);
+	print_message("30 clients in one burst: %u handed to worker 1, %u kept\n", handed, local);
+	assert_int_equal(handed + local, 30);
+	assert_true(handed > 5 && local > 5);
+	assert_int_equal(w->stats.handoff_out, handed);
+	assert_int_equal(w->stats.sessions_created, local);
+	w->handoff_out[1] = NULL;
+	rte_ring_free(r);
+	dp_worker_free(w1);
+}
+
 /* On a NIC with RSS, a full-NAT session's SNAT port is chosen so that the replies hash
  * (Toeplitz, RETA) to the owner's own queue: checked with rte_softrss computed here. */
 static void rss_snat_port_lands_replies_on_owner_queue(void **state)
@@ -840,6 +890,7 @@ int main(void)
 		T(later_fragment_in_the_first_ones_burst_follows_it),
 		T(unknown_neighbour_parks_packet_in_slow_path),
 		T(packet_of_other_worker_is_handed_off),
+		T(packets_to_one_address_in_one_burst_are_each_handed_off),
 		T(rss_snat_port_lands_replies_on_owner_queue),
 	};
 	return cmocka_run_group_tests_name("nat", tests, group_setup, group_teardown);
