@@ -212,6 +212,14 @@ static inline bool nat_session_match(const struct nat_session *se, uint32_t ref,
 #endif
 	memcpy(&p, se->port[dir], 4);
 	memcpy(&kp, &k->sport, 4);
+	if (__builtin_constant_p(dir) && dir == DIR_O2I) {
+		// Out2in's ports are not next to the protocol: the protocol by a compare and a
+		// branch of its own (a load and a compare with memory), where ORed in it took a
+		// load, an XOR and two zero extensions.
+		if (se->proto != k->proto)
+			return false;
+		return ((a ^ ka) | (p ^ kp)) == 0;
+	}
 	return ((a ^ ka) | (p ^ kp) | (uint64_t)(se->proto ^ k->proto)) == 0;
 }
 

@@ -426,6 +426,49 @@ static void an_in2out_key_of_another_protocol_is_no_match(void **state)
 	free_tx(DP_PORT_EXT);
 }
 
+/* The same for out2in, whose protocol stage 3 compares apart from the ports: a TCP segment from
+ * ext with a UDP session's out2in addresses and ports, its signature forced into its first
+ * bucket naming that session's out2in entry, is no match: not forwarded, not counted in the
+ * session, and no session is made for it (no SYN). The session's own next packet is. */
+static void an_out2in_key_of_another_protocol_is_no_match(void **state)
+{
+	(void)state;
+	uint8_t f[256];
+	struct nat_key ku, kt;
+
+	fixture_worker(64);
+	struct nat_sessions *s = &w->sess;
+	size_t n = flow(f, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject(DP_PORT_EXT, f, n);
+	assert_int_equal(s->active, 1);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 1);
+	free_tx(DP_PORT_INT);
+	nat_session_key(&s->recs[0], DIR_O2I, &ku);
+	assert_int_equal(ku.proto, IPPROTO_UDP);
+	kt = ku;
+	kt.proto = IPPROTO_TCP;
+	assert_int_equal(nat_sessions_lookup(s, &kt), NAT_REF_NONE);
+	const struct nat_hash ht = nat_key_hash(s, &kt);
+	struct nat_bucket *b = &s->bkt[ht.bkt];
+	const unsigned int e = (unsigned int)__builtin_ctz(nat_bkt_match(b, 0));
+	b->sig[e] = ht.sig;
+	b->ref[e] = 0u << 1 | DIR_O2I;
+
+	n = flow(f, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_TCP, RTE_TCP_ACK_FLAG,
+		 DP_PORT_EXT);
+	inject(DP_PORT_EXT, f, n);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
+	assert_int_equal(s->recs[0].pkts[DIR_O2I], 1);
+	assert_int_equal(s->active, 1);
+	free_tx(DP_PORT_EXT); /* a reset, if the mapping sends one */
+
+	n = flow(f, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject(DP_PORT_EXT, f, n);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 1);
+	assert_int_equal(s->recs[0].pkts[DIR_O2I], 2);
+	free_tx(DP_PORT_INT);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -439,6 +482,7 @@ int main(void)
 		T(a_failed_creation_that_moved_keys_hides_no_session),
 		T(a_key_moved_by_a_creation_is_found_later_in_the_burst),
 		T(an_in2out_key_of_another_protocol_is_no_match),
+		T(an_out2in_key_of_another_protocol_is_no_match),
 	};
 	return cmocka_run_group_tests_name("fastpath", tests, group_setup, group_teardown);
 }
