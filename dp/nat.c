@@ -171,13 +171,13 @@ static __rte_always_inline void nat_output(struct dp_worker *w, struct rte_mbuf 
 	dp_tx_enqueue_room(w, port, mb); // the burst made room (dp_tx_room())
 }
 
-/* A packet of session @p se (its window tracking @p td) in direction @p dir: the TCP flags
- * and, for RST and FIN, the sequence window when @p tcp (a refused segment is dropped and
- * changes nothing), then the session's and the mapping's counters. @p l3_off, @p l4_off:
- * constants in the plain copy. @return false when dropped. */
+/* A packet of session @p se (its window tracking @p td_off bytes into w->sess.td) in direction
+ * @p dir: the TCP flags and, for RST and FIN, the sequence window when @p tcp (a refused
+ * segment is dropped and changes nothing), then the session's and the mapping's counters.
+ * @p l3_off, @p l4_off: constants in the plain copy. @return false when dropped. */
 static __rte_always_inline bool nat_track_count(struct dp_worker *w, struct rte_mbuf *mb,
 						const struct pkt_meta *m, struct nat_session *se,
-						struct nat_tcp_td *td, int dir, uint32_t now,
+						size_t td_off, int dir, uint32_t now,
 						uint8_t *frame, bool tcp, uint32_t l3_off,
 						uint32_t l4_off)
 {
@@ -185,6 +185,7 @@ static __rte_always_inline bool nat_track_count(struct dp_worker *w, struct rte_
 
 	if (tcp) {
 		struct rte_tcp_hdr *th = (void *)(frame + l4_off);
+		struct nat_tcp_td *td = (void *)((uint8_t *)w->sess.td + td_off);
 		int why = nat_tcp_track(se, td, dir, th, m->ip_len - (l4_off - l3_off));
 		if (unlikely(why)) {
 			dp_drop(w, mb, (enum dp_drop)why);
@@ -203,23 +204,24 @@ static __rte_always_inline bool nat_track_count(struct dp_worker *w, struct rte_
  * IPv4 header of 20 bytes after the Ethernet header (PKT_PLAIN()): its offsets are constants. */
 static __rte_always_inline void nat_forward_plain(struct dp_worker *w, struct rte_mbuf *mb,
 						  const struct pkt_meta *m, struct nat_session *se,
-						  struct nat_tcp_td *td, int dir, uint32_t now,
+						  size_t td_off, int dir, uint32_t now,
 						  uint32_t gen, uint8_t *frame, const uint8_t proto)
 {
-	if (!nat_track_count(w, mb, m, se, td, dir, now, frame, proto == IPPROTO_TCP, PKT_PLAIN_L3,
-			     PKT_PLAIN_L4))
+	if (!nat_track_count(w, mb, m, se, td_off, dir, now, frame, proto == IPPROTO_TCP,
+			     PKT_PLAIN_L3, PKT_PLAIN_L4))
 		return;
 	nat_rewrite(frame, PKT_PLAIN_L3, PKT_PLAIN_L4, proto, se, dir, false);
 	nat_output(w, mb, frame, se->adj[dir], gen);
 }
 
-/* Forward a packet of session @p idx (its record @p se, its window tracking @p td). @p later:
+/* Forward a packet of session @p idx (its record @p se, its window tracking @p td_off bytes into
+ * w->sess.td: an offset, so that the table's address is loaded only for TCP). @p later:
  * a non-first fragment (a constant at each call, so the burst loop's copy has no fragment
  * tests left). */
 static __rte_always_inline void nat_forward_at(struct dp_worker *w, struct rte_mbuf *mb,
 					       const struct pkt_meta *m, struct nat_session *se,
-					       struct nat_tcp_td *td, uint32_t idx, int dir,
-					       uint32_t now, uint32_t gen, bool later)
+					       size_t td_off, uint32_t idx, int dir, uint32_t now,
+					       uint32_t gen, bool later)
 {
 	uint8_t *frame = rte_pktmbuf_mtod(mb, uint8_t *);
 
@@ -234,16 +236,16 @@ static __rte_always_inline void nat_forward_at(struct dp_worker *w, struct rte_m
 		// fragment test gone.
 		const uint64_t w0 = pkt_meta_w0(m) & PKT_PLAIN_MASK;
 		if (likely(w0 == PKT_PLAIN(IPPROTO_TCP))) {
-			nat_forward_plain(w, mb, m, se, td, dir, now, gen, frame, IPPROTO_TCP);
+			nat_forward_plain(w, mb, m, se, td_off, dir, now, gen, frame, IPPROTO_TCP);
 			return;
 		}
 		if (likely(w0 == PKT_PLAIN(IPPROTO_UDP))) {
-			nat_forward_plain(w, mb, m, se, td, dir, now, gen, frame, IPPROTO_UDP);
+			nat_forward_plain(w, mb, m, se, td_off, dir, now, gen, frame, IPPROTO_UDP);
 			return;
 		}
 	}
-	if (!nat_track_count(w, mb, m, se, td, dir, now, frame, !later && m->proto == IPPROTO_TCP,
-			     m->l3_off, m->l4_off))
+	if (!nat_track_count(w, mb, m, se, td_off, dir, now, frame,
+			     !later && m->proto == IPPROTO_TCP, m->l3_off, m->l4_off))
 		return;
 	if (unlikely(m->frag != FRAG_NONE)) {
 		if (!later)
@@ -262,7 +264,8 @@ static __rte_always_inline void nat_forward(struct dp_worker *w, struct rte_mbuf
 					    const struct pkt_meta *m, uint32_t idx, int dir,
 					    uint32_t now, uint32_t gen, bool later)
 {
-	nat_forward_at(w, mb, m, &w->sess.recs[idx], &w->sess.td[idx], idx, dir, now, gen, later);
+	nat_forward_at(w, mb, m, &w->sess.recs[idx], (size_t)idx * sizeof(struct nat_tcp_td), idx,
+		       dir, now, gen, later);
 }
 
 /*
@@ -857,7 +860,7 @@ static __rte_always_inline bool stage3(struct dp_worker *w, const struct tables 
 		   nat_session_match(nat_ref_rec(s, r, (unsigned int)dir), (uint32_t)dir,
 				     &bk->key))) {
 		nat_forward_at(w, mb, m, nat_ref_rec(s, r, (unsigned int)dir),
-			       nat_ref_td(s, r, (unsigned int)dir), (uint32_t)(r >> 1), dir, now,
+			       nat_ref_td_off(r, (unsigned int)dir), (uint32_t)(r >> 1), dir, now,
 			       gen, false);
 		return false;
 	}

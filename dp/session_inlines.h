@@ -150,23 +150,22 @@ static inline unsigned int nat_bkt_match(const struct nat_bucket *b, uint32_t si
 }
 
 /*
- * A reference's record and window tracking without the index: ref is index << 1 | direction,
+ * A reference's record and window tracking's offset without the index: ref is index << 1 | direction,
  * so index * 64 is (ref - direction) * 32, and index * 16 is (ref - direction) * 8 (one shift,
  * where ref >> 1 then << 6 took two and a register move). @p dir: ref & 1, a constant at each
  * call (stage 3 tested it).
  */
 static_assert(sizeof(struct nat_session) == 64 && sizeof(struct nat_tcp_td) == 16,
-	      "nat_ref_rec(), nat_ref_td(): record and window tracking sizes");
+	      "nat_ref_rec(), nat_ref_td_off(): record and window tracking sizes");
 static __rte_always_inline struct nat_session *nat_ref_rec(const struct nat_sessions *s,
 							   uint64_t ref, unsigned int dir)
 {
 	return (struct nat_session *)(void *)((uint8_t *)s->recs + ((size_t)(ref - dir) << 5));
 }
 
-static __rte_always_inline struct nat_tcp_td *nat_ref_td(const struct nat_sessions *s, uint64_t ref,
-							 unsigned int dir)
+static __rte_always_inline size_t nat_ref_td_off(uint64_t ref, unsigned int dir)
 {
-	return (struct nat_tcp_td *)(void *)((uint8_t *)s->td + ((size_t)(ref - dir) << 3));
+	return (size_t)(ref - dir) << 3;
 }
 
 /*
