@@ -1267,15 +1267,27 @@ static unsigned long published(uint64_t generation)
 	return k8s_report_patches - p0;
 }
 
-/* A result that changed in its mappings alone (its Service's endpoints moved, all still
- * ready) has a new table generation in its Programmed message: its status is built and
- * written, but its brief summary (what is logged, which leaves that message out) is the one
- * logged and not made again. A changed condition (no ready endpoint left) makes it, and is
- * written and logged; so is an invalid Mapping's. */
-static void a_new_generation_alone_makes_no_summary(void **state)
+/* The Programmed message of Mapping @p name's status in the cache (what the watch echoed). */
+static const char *programmed_message(const char *name)
+{
+	json_t *m = k8s_cache_get(&store.c[K8S_KIND_MAPPING], "t", name);
+
+	return k8s_str(json_array_get(k8s_get(m, "status", "conditions", NULL), 1), "message",
+		       NULL);
+}
+
+/* A result whose mappings changed in their backends alone (its Service's endpoints moved, all
+ * still ready) keeps its status: nothing is written, and the Programmed message still names
+ * the generation that programmed the Mapping. A change of its mappings but for their backends
+ * (the Mapping's MSS clamp, its object's generation as it was) has a new table generation in
+ * its Programmed message: its status is built and written, but its brief summary (what is
+ * logged, which leaves that message out) is the one logged and not made again. A changed
+ * condition (no ready endpoint left) makes it, and is written and logged; so is an invalid
+ * Mapping's. */
+static void an_endpoint_change_alone_writes_no_status(void **state)
 {
 	unsigned long p0;
-	char name[16];
+	char name[16], want[64];
 
 	(void)state;
 	if (!rr.book)
@@ -1292,14 +1304,28 @@ static void a_new_generation_alone_makes_no_summary(void **state)
 	assert_int_equal(modified(K8S_KIND_MAPPING, echo("b")), 0);
 	assert_int_equal(status_pass(false, &p0), N_SVC + 1);
 	assert_int_equal(built(), 0);
+	assert_string_equal(programmed_message("svc-2"), "mapping table generation 1");
 
 	for (unsigned int round = 0; round < 3; round++) { // endpoints moved, all ready
+		const unsigned long b0 = k8s_reconcile_builds;
 		slice_in("svc-2-x", 2, 3 + round, 0);
-		assert_int_equal(published(2 + round), 1);
+		assert_int_equal(published(2 + round), 0);
+		assert_int_equal(k8s_reconcile_builds - b0, 1); // rebuilt, with its new backends
+		assert_int_equal(summaries(), 0);
+		assert_string_equal(programmed_message("svc-2"), "mapping table generation 1");
+	}
+	built();
+
+	for (unsigned int round = 0; round < 2; round++) { // another MSS clamp, all ready
+		put(K8S_KIND_MAPPING,
+		    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"svc-2\"},\"spec\":{\"addresses\":"
+		    "[\"198.51.100.7\"],\"mode\":\"service\",\"serviceName\":\"svc-2\",\"ports\":"
+		    "[{\"port\":1002,\"servicePort\":80}],\"tcpMssClamp\":%u}}",
+		    1400 + round);
+		assert_int_equal(published(5 + round), 1);
 		assert_int_equal(built(), 1);
 		assert_int_equal(summaries(), 0);
-		char want[64];
-		snprintf(want, sizeof(want), "mapping table generation %u", 2 + round);
+		snprintf(want, sizeof(want), "mapping table generation %u", 5 + round);
 		assert_string_equal(
 			k8s_str(json_array_get(json_object_get(sent_status("svc-2"), "conditions"),
 					       1),
@@ -1309,6 +1335,7 @@ static void a_new_generation_alone_makes_no_summary(void **state)
 		assert_int_equal(modified(K8S_KIND_MAPPING, echo("svc-2")), 0);
 		assert_int_equal(status_pass(false, &p0), 1);
 		assert_int_equal(built(), 0);
+		assert_string_equal(programmed_message("svc-2"), want);
 	}
 
 	slice_in("svc-2-x", 2, 3, 7); // no ready endpoint: Ready false, written and logged
@@ -1536,7 +1563,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			a_pass_copies_only_the_memoed_results_the_last_array_lacks, setup,
 			teardown),
-		cmocka_unit_test_setup_teardown(a_new_generation_alone_makes_no_summary, setup,
+		cmocka_unit_test_setup_teardown(an_endpoint_change_alone_writes_no_status, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(an_echoed_status_is_not_built_again, setup,
 						teardown),
