@@ -21,10 +21,13 @@ int k8s_store_init(struct k8s_store *s)
 	for (int k = 0; k < K8S_KIND_MAX; k++) {
 		s->c[k].objs = json_object();
 		// The kinds whose status a build reads: a Service's (LoadBalancer address kept),
-		// a VirtualService's, a Gateway's (their addresses), a Pod's and a Node's.
+		// a VirtualService's, a Gateway's (their addresses), a Pod's and a Node's. And
+		// EndpointSlices, which strait never writes: no echo of ours comes back, and a new
+		// version is nearly always a change, found only after comparing half its
+		// endpoints (~17 k instructions each at 50 endpoints).
 		s->c[k].status_unread = k != K8S_KIND_SERVICE && k != K8S_KIND_VIRTUALSERVICE &&
 					k != K8S_KIND_GATEWAY && k != K8S_KIND_POD &&
-					k != K8S_KIND_NODE;
+					k != K8S_KIND_NODE && k != K8S_KIND_ENDPOINTSLICE;
 		if (!s->c[k].objs) {
 			k8s_store_fini(s);
 			return -ENOMEM;

@@ -54,7 +54,7 @@ static struct {
 	unsigned int res_n, res_cap;
 } spare;
 
-static uint64_t fingerprint(const struct cfg_mapping *maps, unsigned int n);
+static uint64_t fingerprint(const struct cfg_mapping *maps, unsigned int n, uint64_t *but_backends);
 static uint64_t fnv(uint64_t h, const void *p, size_t n);
 
 static void result_init(struct k8s_result *r, enum k8s_kind kind, const struct k8s_source *src,
@@ -525,16 +525,24 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-static uint64_t fingerprint(const struct cfg_mapping *maps, unsigned int n)
+/* The fingerprint of @p n mappings; into @p but_backends (when not NULL) the same of their
+ * fields alone, backends and their count left out: what an endpoint change leaves as it was. */
+static uint64_t fingerprint(const struct cfg_mapping *maps, unsigned int n, uint64_t *but_backends)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = 0xcbf29ce484222325ull, g = h;
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct cfg_mapping m = maps[i];
 		m.backends = NULL; // the struct was zeroed before it was filled: padding is 0
 		h = fnv(h, &m, sizeof(m));
 		h = fnv(h, maps[i].backends, maps[i].n_backends * sizeof(*maps[i].backends));
+		if (but_backends) {
+			m.n_backends = 0;
+			g = fnv(g, &m, sizeof(m));
+		}
 	}
+	if (but_backends)
+		*but_backends = g;
 	return h;
 }
 
@@ -663,7 +671,7 @@ static void desired_drop(struct k8s_desired *d, unsigned int ri, int e, const ch
 	for (unsigned int i = 0; i < d->n_res; i++)
 		if (d->res[i].accepted && d->res[i].first_map > first)
 			d->res[i].first_map -= n;
-	d->fingerprint = fingerprint(d->maps, d->n_maps);
+	d->fingerprint = fingerprint(d->maps, d->n_maps, NULL);
 }
 
 int k8s_desired_isolate(struct k8s_desired *d, k8s_try_build_fn fn, void *arg, char *err,
@@ -874,8 +882,8 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 			r->n_maps = 0;
 			json_array_clear(r->advertised);
 		} else {
-			r->fingerprint =
-				fingerprint(r->n_maps ? &b->maps[r->first_map] : NULL, r->n_maps);
+			r->fingerprint = fingerprint(r->n_maps ? &b->maps[r->first_map] : NULL,
+						     r->n_maps, &r->programmed_fp);
 			r->claim_fp = claim_fp(r, r->n_maps ? &b->maps[r->first_map] : NULL);
 		}
 		if (memo && !b->dep_lost) {
@@ -1077,7 +1085,7 @@ int k8s_reconcile(struct k8s_store *s, const struct k8s_reconcile_params *p,
 				map_free(&b.maps[m], b.borrowed[m]);
 			r->n_maps = 0;
 			r->first_map = n;
-			r->fingerprint = 0;
+			r->fingerprint = r->programmed_fp = 0;
 			continue;
 		}
 		// An accepted source may have no mapping (a StatefulSet of 0 replicas), and then

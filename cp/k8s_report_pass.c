@@ -316,10 +316,14 @@ static void report_one(struct k8s_report *rep, const struct k8s_result *r)
 
 	k8s_report_written++;
 	entry = k8s_report_entry(rep, k8s_report_key(r->kind, r->ns, r->name, key, sizeof(key)));
+	// The table generation that the Programmed condition names: the one that last changed the
+	// object's mappings but for their backends. An endpoint change alone leaves the status as
+	// it was (at thousands of endpoint changes a second, as many status writes would load the
+	// API server); Ready still follows whether each port has a ready backend.
 	if (programmed &&
-	    (json_integer_value(json_object_get(entry, "fp")) != (json_int_t)r->fingerprint ||
+	    (json_integer_value(json_object_get(entry, "fp")) != (json_int_t)r->programmed_fp ||
 	     !json_object_get(entry, "gen"))) {
-		json_object_set_new(entry, "fp", json_integer((json_int_t)r->fingerprint));
+		json_object_set_new(entry, "fp", json_integer((json_int_t)r->programmed_fp));
 		json_object_set_new(entry, "gen", json_integer((json_int_t)rep->generation));
 	}
 	src->report(rep, r, entry, programmed, key);

@@ -94,6 +94,9 @@ struct k8s_result {
 	 *  VirtualService's rewrite, ingress...), "" = none: condition `Unsupported` */
 	char unsupported[K8S_MESSAGE_MAX];
 	uint64_t fingerprint; /**< hash of its mappings: changes when what it programs changes */
+	/** hash of its mappings but their backends: the table generation that its Programmed
+	 *  condition names moves with it, not with endpoint changes (k8s_report.h) */
+	uint64_t programmed_fp;
 	/** hash of what the conflicts read of it (kind, namespace, name, age; its mappings'
 	 *  names, addresses and ports; not their backends), before conflicts */
 	uint64_t claim_fp;

@@ -43,7 +43,6 @@ static struct k8s_store store;
 static struct k8s_desired d;
 static struct k8s_reconcile_params params = {.default_addr = 0xc6336401}; // 198.51.100.1
 static unsigned int version;
-static int put_returns = 1; /* what k8s_cache_apply() returns for put() */
 
 static void put(enum k8s_kind k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -59,7 +58,7 @@ static void put(enum k8s_kind k, const char *fmt, ...)
 	json_t *o = t_json(text);
 	snprintf(rv, sizeof(rv), "m%u", ++version);
 	json_object_set_new(json_object_get(o, "metadata"), "resourceVersion", json_string(rv));
-	assert_int_equal(k8s_cache_apply(&store.c[k], K8S_UPD_MODIFIED, o), put_returns);
+	assert_int_equal(k8s_cache_apply(&store.c[k], K8S_UPD_MODIFIED, o), 1); // a change
 	json_decref(o);
 }
 
@@ -115,7 +114,6 @@ static int setup(void **state)
 	assert_int_equal(k8s_store_init(&store), 0);
 	memset(&d, 0, sizeof(d));
 	k8s_reconcile_incremental = true;
-	put_returns = 1;
 	for (unsigned int i = 0; i < N_SVC; i++) {
 		char name[32];
 		put(K8S_KIND_MAPPING,
@@ -271,11 +269,6 @@ static void a_memoed_mapping_keeps_its_id_a_rebuilt_one_gets_another(void **stat
 	assert_true(id_of("svc-1") == before[1]);
 	assert_true(id_of("b-1") == b1);
 	svc2 = id_of("svc-2");
-	put_returns = 0; // the same slice again, a new version: no change for the reconcile
-	slice("svc-2-x", 2, 1u << 1);
-	put_returns = 1;
-	assert_int_equal(pass(), 0);
-	assert_true(id_of("svc-2") == svc2);
 	slice("svc-2-x", 2, 1u << 2); // rebuilt: a new id
 	assert_int_equal(pass(), 1);
 	assert_true(id_of("svc-2") != svc2);
@@ -1131,6 +1124,25 @@ static void a_status_write_echoed_by_the_watch_costs_no_reconcile_pass(void **st
 	k8s_reporter_fini(&rr);
 }
 
+/* A new version of an EndpointSlice is logged as a change without being compared with the
+ * cached one (strait never writes EndpointSlices, so no echo of its own comes back): its
+ * Service's source is built again, finds the same mappings, and the set's fingerprint is the
+ * same (nothing to publish). */
+static void a_new_endpointslice_version_is_a_change_uncompared(void **state)
+{
+	unsigned long builds;
+	uint64_t fp;
+
+	(void)state;
+	pass();
+	fp = d.fingerprint;
+	builds = k8s_reconcile_builds;
+	slice("svc-1-x", 1, 0); // the same endpoints, a new resourceVersion: put() wants 1
+	pass();
+	assert_int_equal(k8s_reconcile_builds - builds, 1);
+	assert_int_equal(d.fingerprint, fp);
+}
+
 /* k8s_report_status_built since the last call. */
 static unsigned long built(void)
 {
@@ -1267,15 +1279,27 @@ static unsigned long published(uint64_t generation)
 	return k8s_report_patches - p0;
 }
 
-/* A result that changed in its mappings alone (its Service's endpoints moved, all still
- * ready) has a new table generation in its Programmed message: its status is built and
- * written, but its brief summary (what is logged, which leaves that message out) is the one
- * logged and not made again. A changed condition (no ready endpoint left) makes it, and is
- * written and logged; so is an invalid Mapping's. */
-static void a_new_generation_alone_makes_no_summary(void **state)
+/* The Programmed message of Mapping @p name's status in the cache (what the watch echoed). */
+static const char *programmed_message(const char *name)
+{
+	json_t *m = k8s_cache_get(&store.c[K8S_KIND_MAPPING], "t", name);
+
+	return k8s_str(json_array_get(k8s_get(m, "status", "conditions", NULL), 1), "message",
+		       NULL);
+}
+
+/* A result whose mappings changed in their backends alone (its Service's endpoints moved, all
+ * still ready) keeps its status: nothing is written, and the Programmed message still names
+ * the generation that programmed the Mapping. A change of its mappings but for their backends
+ * (the Mapping's MSS clamp, its object's generation as it was) has a new table generation in
+ * its Programmed message: its status is built and written, but its brief summary (what is
+ * logged, which leaves that message out) is the one logged and not made again. A changed
+ * condition (no ready endpoint left) makes it, and is written and logged; so is an invalid
+ * Mapping's. */
+static void an_endpoint_change_alone_writes_no_status(void **state)
 {
 	unsigned long p0;
-	char name[16];
+	char name[16], want[64];
 
 	(void)state;
 	if (!rr.book)
@@ -1292,14 +1316,28 @@ static void a_new_generation_alone_makes_no_summary(void **state)
 	assert_int_equal(modified(K8S_KIND_MAPPING, echo("b")), 0);
 	assert_int_equal(status_pass(false, &p0), N_SVC + 1);
 	assert_int_equal(built(), 0);
+	assert_string_equal(programmed_message("svc-2"), "mapping table generation 1");
 
 	for (unsigned int round = 0; round < 3; round++) { // endpoints moved, all ready
+		const unsigned long b0 = k8s_reconcile_builds;
 		slice_in("svc-2-x", 2, 3 + round, 0);
-		assert_int_equal(published(2 + round), 1);
+		assert_int_equal(published(2 + round), 0);
+		assert_int_equal(k8s_reconcile_builds - b0, 1); // rebuilt, with its new backends
+		assert_int_equal(summaries(), 0);
+		assert_string_equal(programmed_message("svc-2"), "mapping table generation 1");
+	}
+	built();
+
+	for (unsigned int round = 0; round < 2; round++) { // another MSS clamp, all ready
+		put(K8S_KIND_MAPPING,
+		    "{\"metadata\":{\"namespace\":\"t\",\"name\":\"svc-2\"},\"spec\":{\"addresses\":"
+		    "[\"198.51.100.7\"],\"mode\":\"service\",\"serviceName\":\"svc-2\",\"ports\":"
+		    "[{\"port\":1002,\"servicePort\":80}],\"tcpMssClamp\":%u}}",
+		    1400 + round);
+		assert_int_equal(published(5 + round), 1);
 		assert_int_equal(built(), 1);
 		assert_int_equal(summaries(), 0);
-		char want[64];
-		snprintf(want, sizeof(want), "mapping table generation %u", 2 + round);
+		snprintf(want, sizeof(want), "mapping table generation %u", 5 + round);
 		assert_string_equal(
 			k8s_str(json_array_get(json_object_get(sent_status("svc-2"), "conditions"),
 					       1),
@@ -1309,6 +1347,7 @@ static void a_new_generation_alone_makes_no_summary(void **state)
 		assert_int_equal(modified(K8S_KIND_MAPPING, echo("svc-2")), 0);
 		assert_int_equal(status_pass(false, &p0), 1);
 		assert_int_equal(built(), 0);
+		assert_string_equal(programmed_message("svc-2"), want);
 	}
 
 	slice_in("svc-2-x", 2, 3, 7); // no ready endpoint: Ready false, written and logged
@@ -1524,6 +1563,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			a_memoed_mapping_keeps_its_id_a_rebuilt_one_gets_another, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_new_endpointslice_version_is_a_change_uncompared,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			a_status_write_echoed_by_the_watch_costs_no_reconcile_pass, setup,
 			teardown),
@@ -1536,7 +1577,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			a_pass_copies_only_the_memoed_results_the_last_array_lacks, setup,
 			teardown),
-		cmocka_unit_test_setup_teardown(a_new_generation_alone_makes_no_summary, setup,
+		cmocka_unit_test_setup_teardown(an_endpoint_change_alone_writes_no_status, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(an_echoed_status_is_not_built_again, setup,
 						teardown),
