@@ -380,6 +380,35 @@ static void a_key_moved_by_a_creation_is_found_later_in_the_burst(void **state)
 	free_tx(DP_PORT_INT);
 }
 
+/* A UDP session (record 0) from ext, forwarded; its key of direction @p dir into @p ku, and into
+ * @p kt the same key of TCP, which no entry has, its signature then forced into the first free
+ * entry of its first bucket, naming record 0's entry of direction @p dir.
+ * @return the worker's sessions. */
+static struct nat_sessions *udp_session_and_forged_key(int dir, struct nat_key *ku,
+						       struct nat_key *kt)
+{
+	uint8_t f[256];
+
+	fixture_worker(64);
+	struct nat_sessions *s = &w->sess;
+	size_t n = flow(f, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject(DP_PORT_EXT, f, n);
+	assert_int_equal(s->active, 1);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 1);
+	free_tx(DP_PORT_INT);
+	nat_session_key(&s->recs[0], dir, ku);
+	assert_int_equal(ku->proto, IPPROTO_UDP);
+	*kt = *ku;
+	kt->proto = IPPROTO_TCP;
+	assert_int_equal(nat_sessions_lookup(s, kt), NAT_REF_NONE);
+	const struct nat_hash ht = nat_key_hash(s, kt);
+	struct nat_bucket *b = &s->bkt[ht.bkt];
+	const unsigned int e = (unsigned int)__builtin_ctz(nat_bkt_match(b, 0));
+	b->sig[e] = ht.sig;
+	b->ref[e] = 0u << 1 | (uint32_t)dir;
+	return s;
+}
+
 /* Stage 3 compares an in2out packet's ports and protocol with its candidate record's as one
  * word: a TCP key whose signature names a UDP session's in2out entry (a collision, forced
  * here in the TCP key's first bucket) and whose addresses and ports are that entry's is no
@@ -391,22 +420,9 @@ static void an_in2out_key_of_another_protocol_is_no_match(void **state)
 	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
 	struct nat_key ku, kt;
 
-	fixture_worker(64);
-	struct nat_sessions *s = &w->sess;
-	size_t n = flow(f, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
-	inject(DP_PORT_EXT, f, n);
-	assert_int_equal(s->active, 1);
-	free_tx(DP_PORT_INT);
-	nat_session_key(&s->recs[0], DIR_I2O, &ku);
-	assert_int_equal(ku.proto, IPPROTO_UDP);
-	kt = ku;
-	kt.proto = IPPROTO_TCP;
-	assert_int_equal(nat_sessions_lookup(s, &kt), NAT_REF_NONE);
-	const struct nat_hash ht = nat_key_hash(s, &kt);
-	struct nat_bucket *b = &s->bkt[ht.bkt];
-	const unsigned int e = (unsigned int)__builtin_ctz(nat_bkt_match(b, 0));
-	b->sig[e] = ht.sig;
-	b->ref[e] = 0u << 1 | DIR_I2O;
+	struct nat_sessions *s = udp_session_and_forged_key(DIR_I2O, &ku, &kt);
+	size_t n;
+
 	assert_non_null(inet_ntop(AF_INET, &kt.src, src, sizeof(src)));
 	assert_non_null(inet_ntop(AF_INET, &kt.dst, dst, sizeof(dst)));
 
@@ -436,26 +452,9 @@ static void an_out2in_key_of_another_protocol_is_no_match(void **state)
 	uint8_t f[256];
 	struct nat_key ku, kt;
 
-	fixture_worker(64);
-	struct nat_sessions *s = &w->sess;
-	size_t n = flow(f, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
-	inject(DP_PORT_EXT, f, n);
-	assert_int_equal(s->active, 1);
-	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 1);
-	free_tx(DP_PORT_INT);
-	nat_session_key(&s->recs[0], DIR_O2I, &ku);
-	assert_int_equal(ku.proto, IPPROTO_UDP);
-	kt = ku;
-	kt.proto = IPPROTO_TCP;
-	assert_int_equal(nat_sessions_lookup(s, &kt), NAT_REF_NONE);
-	const struct nat_hash ht = nat_key_hash(s, &kt);
-	struct nat_bucket *b = &s->bkt[ht.bkt];
-	const unsigned int e = (unsigned int)__builtin_ctz(nat_bkt_match(b, 0));
-	b->sig[e] = ht.sig;
-	b->ref[e] = 0u << 1 | DIR_O2I;
-
-	n = flow(f, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_TCP, RTE_TCP_ACK_FLAG,
-		 DP_PORT_EXT);
+	struct nat_sessions *s = udp_session_and_forged_key(DIR_O2I, &ku, &kt);
+	size_t n = flow(f, "198.51.100.2", 5000, "198.51.100.1", 7777, IPPROTO_TCP,
+			RTE_TCP_ACK_FLAG, DP_PORT_EXT);
 	inject(DP_PORT_EXT, f, n);
 	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 0);
 	assert_int_equal(s->recs[0].pkts[DIR_O2I], 1);

@@ -716,50 +716,76 @@ static void unknown_neighbour_parks_packet_in_slow_path(void **state)
 	rte_pktmbuf_free(m);
 }
 
-/* With two workers, worker 0 passes a flow it does not own to its owner's ring. */
-static void packet_of_other_worker_is_handed_off(void **state)
+/* Worker 0 of two (the fixture's worker replaced), its handoff to worker 1 through ring
+ * @p name (into @p r). @return worker 1, for handoff_done(). */
+static struct dp_worker *two_workers(const char *name, struct rte_ring **r)
 {
-	(void)state;
-	uint8_t buf[256];
 	char err[256];
 	struct dp_worker *w1 = dp_worker_new(1, 2, 0, 16, err, sizeof(err));
-	struct rte_ring *r = rte_ring_create("ho_test", 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	struct rte_mbuf *m = NULL;
+
+	*r = rte_ring_create(name, 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	assert_non_null(w1);
+	assert_non_null(*r);
 	dp_worker_free(w);
 	w = dp_worker_new(0, 2, 0, 64, err, sizeof(err));
 	assert_non_null(w);
 	memcpy(&w->mac[DP_PORT_EXT], MAC_EXT, 6);
 	memcpy(&w->mac[DP_PORT_INT], MAC_INT, 6);
-	w->handoff_out[1] = r;
-	unsigned int handed = 0, local = 0;
+	w->handoff_out[1] = *r;
+	return w1;
+}
+
+/* What worker 0 handed to worker 1 through @p r (into @p handed) and what it kept (into
+ * @p kept: parked for an unknown client MAC, or sent on int), counted and freed. */
+static void handed_and_kept(struct rte_ring *r, unsigned int *handed, unsigned int *kept)
+{
+	struct rte_mbuf *m = NULL;
+
+	while (rte_ring_dequeue(r, (void **)&m) == 0) {
+		(*handed)++;
+		assert_int_equal(dp_priv(m)->in_port, DP_PORT_EXT);
+		rte_pktmbuf_free(m);
+	}
+	while (rte_ring_dequeue(w->sp_out, (void **)&m) == 0) {
+		(*kept)++;
+		rte_pktmbuf_free(m);
+	}
+	for (unsigned int i = 0; i < dp_tx_n(w, DP_PORT_INT); i++, (*kept)++)
+		rte_pktmbuf_free(w->tx[DP_PORT_INT][i]);
+	dp_tx_reset(w, DP_PORT_INT);
+}
+
+/* @p n packets, @p handed of them to worker 1 and @p kept by worker 0: both sides have a share,
+ * the handoff counter says as much; then worker 1 and ring @p r go. */
+static void handoff_done(struct dp_worker *w1, struct rte_ring *r, unsigned int n,
+			 unsigned int handed, unsigned int kept)
+{
+	assert_int_equal(handed + kept, n);
+	assert_true(handed > 5 && kept > 5);
+	assert_int_equal(w->stats.handoff_out, handed);
+	w->handoff_out[1] = NULL;
+	rte_ring_free(r);
+	dp_worker_free(w1);
+}
+
+/* With two workers, worker 0 passes a flow it does not own to its owner's ring. */
+static void packet_of_other_worker_is_handed_off(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	struct rte_ring *r;
+	struct dp_worker *w1 = two_workers("ho_test", &r);
+	unsigned int handed = 0, kept = 0;
+
 	for (int c = 2; c < 40; c++) {
 		char src[16];
 		snprintf(src, sizeof(src), "198.51.100.%d", c);
 		size_t n = flow(buf, src, 5000, "198.51.100.1", 7777, IPPROTO_UDP, 0, DP_PORT_EXT);
 		inject(DP_PORT_EXT, buf, n);
-		while (rte_ring_dequeue(r, (void **)&m) == 0) {
-			handed++;
-			assert_int_equal(dp_priv(m)->in_port, DP_PORT_EXT);
-			rte_pktmbuf_free(m);
-		}
-		while (rte_ring_dequeue(w->sp_out, (void **)&m) == 0) {
-			local++; /* unknown client MACs: parked, but owned here */
-			rte_pktmbuf_free(m);
-		}
-		if (dp_tx_n(w, DP_PORT_INT)) {
-			local++;
-			rte_pktmbuf_free(w->tx[DP_PORT_INT][0]);
-			dp_tx_reset(w, DP_PORT_INT);
-		}
+		handed_and_kept(r, &handed, &kept);
 	}
-	print_message("38 clients: %u handed to worker 1, %u kept\n", handed, local);
-	assert_int_equal(handed + local, 38);
-	assert_true(handed > 5 && local > 5);
-	assert_int_equal(w->stats.handoff_out, handed);
-	w->handoff_out[1] = NULL;
-	rte_ring_free(r);
-	dp_worker_free(w1);
+	print_message("38 clients: %u handed to worker 1, %u kept\n", handed, kept);
+	handoff_done(w1, r, 38, handed, kept);
 }
 
 /* With two workers, a burst of packets to one mapping address: each packet's owner decided on
@@ -769,17 +795,11 @@ static void packets_to_one_address_in_one_burst_are_each_handed_off(void **state
 {
 	(void)state;
 	uint8_t buf[256];
-	char err[256];
-	struct dp_worker *w1 = dp_worker_new(1, 2, 0, 16, err, sizeof(err));
-	struct rte_ring *r = rte_ring_create("ho_burst", 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	struct rte_mbuf *pk[30], *m = NULL;
-	assert_non_null(w1);
-	dp_worker_free(w);
-	w = dp_worker_new(0, 2, 0, 64, err, sizeof(err));
-	assert_non_null(w);
-	memcpy(&w->mac[DP_PORT_EXT], MAC_EXT, 6);
-	memcpy(&w->mac[DP_PORT_INT], MAC_INT, 6);
-	w->handoff_out[1] = r;
+	struct rte_ring *r;
+	struct dp_worker *w1 = two_workers("ho_burst", &r);
+	struct rte_mbuf *pk[30];
+	unsigned int handed = 0, kept = 0;
+
 	for (int c = 0; c < 30; c++) {
 		char src[16];
 		snprintf(src, sizeof(src), "198.51.100.%d", c + 2);
@@ -789,27 +809,10 @@ static void packets_to_one_address_in_one_burst_are_each_handed_off(void **state
 		memcpy(rte_pktmbuf_append(pk[c], (uint16_t)n), buf, n);
 	}
 	nat_process_burst(w, tables_get(), DP_PORT_EXT, pk, 30);
-	unsigned int handed = 0, local = 0;
-	while (rte_ring_dequeue(r, (void **)&m) == 0) {
-		handed++;
-		assert_int_equal(dp_priv(m)->in_port, DP_PORT_EXT);
-		rte_pktmbuf_free(m);
-	}
-	while (rte_ring_dequeue(w->sp_out, (void **)&m) == 0) {
-		local++; /* unknown client MACs: parked, but owned here */
-		rte_pktmbuf_free(m);
-	}
-	for (unsigned int i = 0; i < dp_tx_n(w, DP_PORT_INT); i++, local++)
-		rte_pktmbuf_free(w->tx[DP_PORT_INT][i]);
-	dp_tx_reset(w, DP_PORT_INT);
-	print_message("30 clients in one burst: %u handed to worker 1, %u kept\n", handed, local);
-	assert_int_equal(handed + local, 30);
-	assert_true(handed > 5 && local > 5);
-	assert_int_equal(w->stats.handoff_out, handed);
-	assert_int_equal(w->stats.sessions_created, local);
-	w->handoff_out[1] = NULL;
-	rte_ring_free(r);
-	dp_worker_free(w1);
+	handed_and_kept(r, &handed, &kept);
+	print_message("30 clients in one burst: %u handed to worker 1, %u kept\n", handed, kept);
+	assert_int_equal(w->stats.sessions_created, kept);
+	handoff_done(w1, r, 30, handed, kept);
 }
 
 /* On a NIC with RSS, a full-NAT session's SNAT port is chosen so that the replies hash
