@@ -20,7 +20,10 @@
  * absent: patches counted), then the watch's echoes of its patches are taken as cp/k8s.c
  * takes them; both timed apart (phase=churn-status). --rate R instead offers R changes a
  * second as an open loop (churn_at_rate(): the loop takes what has arrived, so its bursts
- * are what its own pace makes them; latency from each change's arrival, phase=churn-rate).
+ * are what its own pace makes them; latency from each change's arrival, phase=churn-rate:
+ * applied_per_s over the whole run, its last publication's lag included; sustained_per_s
+ * over the run but its first quarter and that lag; kept_up=yes when the median lag of the
+ * second half of the changes is within 1.5 x the first half's, the backlog not growing).
  * --old-status: every result to its
  * writer each pass and every echo a change that costs a reconcile pass, as before.
  *
@@ -480,14 +483,17 @@ static int churn_write(struct objs *o, const char *path)
  * failure. */
 static int churn_at_rate(struct k8s_store *store, struct objs *o)
 {
-	uint64_t *lat = calloc(opt.changes ? opt.changes : 1, sizeof(*lat));
+	const size_t n_lat = opt.changes ? opt.changes : 1;
+	uint64_t *lat = calloc(n_lat, sizeof(*lat)), *pub_end = calloc(n_lat, sizeof(*pub_end));
+	unsigned int *pub_done = calloc(n_lat, sizeof(*pub_done)), n_pubs = 0;
 	uint64_t gen0 = cp_generation(), c0, last = 0, max_burst = 0, cpu0, gen_cpu = 0;
 	double interval_ns = 1e9 / opt.rate;
 	unsigned int done = 0, n_maps;
+	int ret = 1;
 
-	if (!lat) {
+	if (!lat || !pub_end || !pub_done) {
 		fprintf(stderr, "cp_scale_bench: out of memory\n");
-		return 1;
+		goto out;
 	}
 	srand(opt.seed);
 	cpu0 = thread_cpu_ns();
@@ -513,15 +519,14 @@ static int churn_at_rate(struct k8s_store *store, struct objs *o)
 			json_decref(s);
 			if (rc < 0) {
 				fprintf(stderr, "cp_scale_bench: apply failed\n");
-				free(lat);
-				return 1;
+				goto out;
 			}
 		}
-		if (reconcile_publish(store, &n_maps) < 0) {
-			free(lat);
-			return 1;
-		}
+		if (reconcile_publish(store, &n_maps) < 0)
+			goto out;
 		last = now_ns();
+		pub_end[n_pubs] = last;
+		pub_done[n_pubs++] = due;
 		for (unsigned int k = done; k < due; k++)
 			lat[k] = last - (c0 + (uint64_t)((double)k * interval_ns));
 		if (n > max_burst)
@@ -531,19 +536,42 @@ static int churn_at_rate(struct k8s_store *store, struct objs *o)
 	}
 	uint64_t cpu = thread_cpu_ns() - cpu0 - gen_cpu, gens = cp_generation() - gen0;
 	double secs = (double)(last - c0) / 1e9;
+	// The steady state, apart from the run's start (small first bursts) and end (the last
+	// publication's lag, which applied_per_s counts: the whole run over its wall time): from
+	// the end of the first publication after a quarter of the arrivals to the last one. A loop
+	// that keeps up applies what is offered there; one that does not applies what it can, and
+	// its lag grows from the first half of the changes to the second.
+	const uint64_t quarter = c0 + (uint64_t)((double)opt.changes * interval_ns / 4);
+	const unsigned int half = opt.changes / 2;
+	unsigned int s = 0;
+	double sustained = 0;
 
+	while (s + 1 < n_pubs && pub_end[s] < quarter)
+		s++;
+	if (s + 1 < n_pubs)
+		sustained = (double)(pub_done[n_pubs - 1] - pub_done[s]) /
+			    ((double)(pub_end[n_pubs - 1] - pub_end[s]) / 1e9);
+	const uint64_t p50_1 = half ? percentile(lat, half, 50) : 0,
+		       p50_2 = percentile(lat + half, opt.changes - half, 50);
 	const uint64_t p50 = percentile(lat, opt.changes, 50),
 		       p99 = percentile(lat, opt.changes, 99);
 	printf("bench case=cp-scale phase=churn-rate offered_per_s=%.0f changes=%u "
-	       "applied_per_s=%.0f generations=%" PRIu64 " burst_mean=%.1f burst_max=%" PRIu64
-	       " p50_arrival_to_worker_ms=%.2f p99_arrival_to_worker_ms=%.2f "
-	       "cpu_ms_per_publication=%.2f cpu_share=%.2f generator_cpu_ms=%.1f\n",
-	       opt.rate, opt.changes, secs > 0 ? opt.changes / secs : 0.0, gens,
+	       "applied_per_s=%.0f sustained_per_s=%.0f generations=%" PRIu64
+	       " burst_mean=%.1f burst_max=%" PRIu64 " p50_arrival_to_worker_ms=%.2f "
+	       "p99_arrival_to_worker_ms=%.2f p50_first_half_ms=%.2f p50_second_half_ms=%.2f "
+	       "kept_up=%s cpu_ms_per_publication=%.2f cpu_share=%.2f generator_cpu_ms=%.1f\n",
+	       opt.rate, opt.changes, secs > 0 ? opt.changes / secs : 0.0, sustained, gens,
 	       gens ? (double)opt.changes / (double)gens : 0.0, max_burst, (double)p50 / 1e6,
-	       (double)p99 / 1e6, gens ? (double)cpu / 1e6 / (double)gens : 0.0,
+	       (double)p99 / 1e6, (double)p50_1 / 1e6, (double)p50_2 / 1e6,
+	       p50_2 <= p50_1 + p50_1 / 2 ? "yes" : "no",
+	       gens ? (double)cpu / 1e6 / (double)gens : 0.0,
 	       secs > 0 ? (double)cpu / 1e9 / secs : 0.0, (double)gen_cpu / 1e6);
+	ret = 0;
+out:
 	free(lat);
-	return 0;
+	free(pub_end);
+	free(pub_done);
+	return ret;
 }
 
 /* --pool-bench N: N Maglev tables of 10-50 backends (16381 entries), as a burst of endpoint
