@@ -88,7 +88,7 @@ static void usage(FILE *f)
 		"  --kubeconfig FILE  watch the cluster of this kubeconfig\n"
 		"  -i, --interactive  a testpmd-style prompt on stdin\n"
 		"  -h, --help         this text, without starting anything\n"
-		"  -V, --version      the version of strait and of DPDK\n"
+		"  -V, --version      the version of strait, of DPDK and of its malloc\n"
 		"EAL options (lcores, --vdev, -a, --no-huge, --file-prefix, ...) come before \"--\":\n"
 		"  DPDK's linux_eal_parameters guide, or `strait --no-pci --no-huge --help --`\n"
 		"  for EAL's own list.\n"
@@ -98,7 +98,7 @@ static void usage(FILE *f)
 
 static void version(void)
 {
-	printf("strait %s (%s)\n", STRAIT_VERSION, rte_version());
+	printf("strait %s (%s, malloc %s)\n", STRAIT_VERSION, rte_version(), STRAIT_MALLOC);
 }
 
 /*
