@@ -27,6 +27,14 @@
  * --old-status: every result to its
  * writer each pass and every echo a change that costs a reconcile pass, as before.
  *
+ * The churn's changes are made as JSON objects on the control thread (json_pack(); their CPU
+ * is given apart as generator_cpu_ms), which is cheaper than decoding them: --wire makes them
+ * all first as the API server's watch event lines and decodes each in the run with strait's
+ * own watch decoding (k8s_stream_feed(), on a watch thread in strait; here on the control
+ * thread, as on a gateway whose other vCPU is the worker's), phase=churn-decode giving its
+ * CPU. --rich gives each endpoint what the EndpointSlice controller also writes (nodeName,
+ * zone, targetRef): the bytes a real slice of that many endpoints has.
+ *
  * --write-manifests DIR and --write-churn FILE write the same objects and the churn's changes
  * as files instead (no EAL, no worker): the offline mode's manifests, and what
  * tests/e2e/k8s_scale_test.sh feeds strait through the fake API server.
@@ -54,6 +62,7 @@
 #include <strait/k8s_kinds.h>
 #include <strait/k8s_manifests.h>
 #include <strait/k8s_reconcile.h>
+#include <strait/k8s_stream.h>
 #include <strait/maglev.h>
 #include <strait/tables.h>
 
@@ -82,6 +91,7 @@ static struct {
 	double rate; /* --rate: changes offered a second, open loop; 0 = bursts of --burst */
 	unsigned int seed;
 	const char *manifests_out, *manifests_in, *churn_out;
+	bool wire, rich; /* --wire, --rich: see the file's comment */
 } opt = {.services = 2000, .brokers = 8000, .changes = 20000, .burst = 100, .seed = 1};
 
 static uint64_t now_ns(void)
@@ -104,11 +114,22 @@ static json_t *meta(const char *name)
 
 static json_t *endpoint(unsigned int i, unsigned int e, bool ready)
 {
-	char ip[32];
+	char ip[32], pod[64], uid[40], node[16], zone[16];
 
 	snprintf(ip, sizeof(ip), "10.%u.%u.%u", 100 + i / 256, i % 256, e + 1);
-	return json_pack("{s:[s], s:{s:b, s:b, s:b}}", "addresses", ip, "conditions", "ready",
-			 ready, "serving", true, "terminating", false);
+	if (!opt.rich)
+		return json_pack("{s:[s], s:{s:b, s:b, s:b}}", "addresses", ip, "conditions",
+				 "ready", ready, "serving", true, "terminating", false);
+	// What the EndpointSlice controller writes besides: the node, its zone, the Pod.
+	snprintf(pod, sizeof(pod), "svc-%u-%08x-%u", i, i * 2654435761u, e);
+	snprintf(uid, sizeof(uid), "%08x-%04x-4%03x-8%03x-%012x", i, e, i % 4096, e % 4096,
+		 i * 40503u + e);
+	snprintf(node, sizeof(node), "node-%u", (i + e) % 64);
+	snprintf(zone, sizeof(zone), "zone-%c", 'a' + (i + e) % 3);
+	return json_pack("{s:[s], s:{s:b, s:b, s:b}, s:s, s:s, s:{s:s, s:s, s:s, s:s}}",
+			 "addresses", ip, "conditions", "ready", ready, "serving", true,
+			 "terminating", false, "nodeName", node, "zone", zone, "targetRef", "kind",
+			 "Pod", "namespace", NS, "name", pod, "uid", uid);
 }
 
 static json_t *slice(unsigned int i, const bool *ready, unsigned int rv)
@@ -221,6 +242,81 @@ static json_t *churn_next(struct objs *o)
 
 	o->ready[i][e] = !o->ready[i][e];
 	return slice(i, o->ready[i], ++o->slice_rv[i]);
+}
+
+/* --wire: the churn's changes as the API server sends them, one watch event line each
+ * ({"type":"MODIFIED","object":{...}} and a newline), all made before the run, so that the
+ * generator leaves it; each is decoded in the run by strait's watch decoding
+ * (k8s_stream_feed(), what cp/k8s_watch.c feeds a watch's body to), its CPU counted apart. */
+static char **wire_line;
+static size_t *wire_len;
+static uint64_t wire_bytes, decode_cpu_ns;
+static uint64_t thread_cpu_ns(void);
+
+static int wire_make(struct objs *o)
+{
+	wire_line = calloc(opt.changes ? opt.changes : 1, sizeof(*wire_line));
+	wire_len = calloc(opt.changes ? opt.changes : 1, sizeof(*wire_len));
+	if (!wire_line || !wire_len)
+		return -ENOMEM;
+	srand(opt.seed);
+	for (unsigned int k = 0; k < opt.changes; k++) {
+		json_t *ev = json_pack("{s:s, s:o}", "type", "MODIFIED", "object", churn_next(o));
+		char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+		size_t len = text ? strlen(text) : 0;
+
+		json_decref(ev);
+		if (!text || !(wire_line[k] = realloc(text, len + 2))) {
+			free(text);
+			return -ENOMEM;
+		}
+		memcpy(wire_line[k] + len, "\n", 2);
+		wire_len[k] = len + 1;
+		wire_bytes += len + 1;
+	}
+	return 0;
+}
+
+static int wire_take(void *arg, const char *type, json_t *obj)
+{
+	(void)type;
+	*(json_t **)arg = json_incref(obj);
+	return 0;
+}
+
+/* The churn's change @p k, a new reference: made by churn_next() (its CPU added to
+ * @p gen_cpu), or with --wire decoded from its line (its CPU added to decode_cpu_ns). */
+static json_t *change_get(struct objs *o, unsigned int k, uint64_t *gen_cpu)
+{
+	const uint64_t t0 = thread_cpu_ns();
+	struct k8s_stream st = {0};
+	json_t *obj = NULL;
+
+	if (!wire_line) {
+		obj = churn_next(o);
+		*gen_cpu += thread_cpu_ns() - t0;
+		return obj;
+	}
+	if (k8s_stream_feed(&st, wire_line[k], wire_len[k], wire_take, &obj) != 0 || !obj) {
+		json_decref(obj);
+		obj = NULL;
+	}
+	k8s_stream_reset(&st);
+	decode_cpu_ns += thread_cpu_ns() - t0;
+	free(wire_line[k]); // the receive buffer, reused by a real watch
+	wire_line[k] = NULL;
+	return obj;
+}
+
+/* The decoding's figures, with --wire. */
+static void wire_print(void)
+{
+	if (wire_line)
+		printf("bench case=cp-scale phase=churn-decode rich=%s changes=%u "
+		       "bytes_per_change=%.0f decode_us_per_change=%.2f\n",
+		       opt.rich ? "yes" : "no", opt.changes,
+		       opt.changes ? (double)wire_bytes / opt.changes : 0.0,
+		       opt.changes ? (double)decode_cpu_ns / 1e3 / opt.changes : 0.0);
 }
 
 static uint64_t now_ns(void);
@@ -495,7 +591,9 @@ static int churn_at_rate(struct k8s_store *store, struct objs *o)
 		fprintf(stderr, "cp_scale_bench: out of memory\n");
 		goto out;
 	}
-	srand(opt.seed);
+	if (!wire_line)
+		srand(opt.seed);
+	decode_cpu_ns = 0;
 	cpu0 = thread_cpu_ns();
 	c0 = now_ns();
 	while (done < opt.changes) {
@@ -511,11 +609,10 @@ static int churn_at_rate(struct k8s_store *store, struct objs *o)
 		}
 		n = due - done;
 		for (unsigned int k = done; k < due; k++) {
-			uint64_t g0 = thread_cpu_ns();
-			json_t *s = churn_next(o);
-			gen_cpu += thread_cpu_ns() - g0;
-			int rc = k8s_cache_apply(&store->c[K8S_KIND_ENDPOINTSLICE],
-						 K8S_UPD_MODIFIED, s);
+			json_t *s = change_get(o, k, &gen_cpu);
+			int rc = s ? k8s_cache_apply(&store->c[K8S_KIND_ENDPOINTSLICE],
+						     K8S_UPD_MODIFIED, s)
+				   : -EBADMSG;
 			json_decref(s);
 			if (rc < 0) {
 				fprintf(stderr, "cp_scale_bench: apply failed\n");
@@ -534,7 +631,8 @@ static int churn_at_rate(struct k8s_store *store, struct objs *o)
 		done = due;
 		echoes_take(store);
 	}
-	uint64_t cpu = thread_cpu_ns() - cpu0 - gen_cpu, gens = cp_generation() - gen0;
+	uint64_t cpu = thread_cpu_ns() - cpu0 - gen_cpu - decode_cpu_ns;
+	uint64_t gens = cp_generation() - gen0;
 	double secs = (double)(last - c0) / 1e9;
 	// The steady state, apart from the run's start (small first bursts) and end (the last
 	// publication's lag, which applied_per_s counts: the whole run over its wall time): from
@@ -559,13 +657,16 @@ static int churn_at_rate(struct k8s_store *store, struct objs *o)
 	       "applied_per_s=%.0f sustained_per_s=%.0f generations=%" PRIu64
 	       " burst_mean=%.1f burst_max=%" PRIu64 " p50_arrival_to_worker_ms=%.2f "
 	       "p99_arrival_to_worker_ms=%.2f p50_first_half_ms=%.2f p50_second_half_ms=%.2f "
-	       "kept_up=%s cpu_ms_per_publication=%.2f cpu_share=%.2f generator_cpu_ms=%.1f\n",
+	       "kept_up=%s cpu_ms_per_publication=%.2f cpu_share=%.2f generator_cpu_ms=%.1f "
+	       "decode_cpu_ms=%.1f\n",
 	       opt.rate, opt.changes, secs > 0 ? opt.changes / secs : 0.0, sustained, gens,
 	       gens ? (double)opt.changes / (double)gens : 0.0, max_burst, (double)p50 / 1e6,
 	       (double)p99 / 1e6, (double)p50_1 / 1e6, (double)p50_2 / 1e6,
 	       p50_2 <= p50_1 + p50_1 / 2 ? "yes" : "no",
 	       gens ? (double)cpu / 1e6 / (double)gens : 0.0,
-	       secs > 0 ? (double)cpu / 1e9 / secs : 0.0, (double)gen_cpu / 1e6);
+	       secs > 0 ? (double)cpu / 1e9 / secs : 0.0, (double)gen_cpu / 1e6,
+	       (double)decode_cpu_ns / 1e6);
+	wire_print();
 	ret = 0;
 out:
 	free(lat);
@@ -648,7 +749,7 @@ static void usage(void)
 		"usage: cp_scale_bench [--services N] [--brokers N] [--changes N] "
 		"[--burst N | --rate N] [--seed N] [--no-reuse] [--no-incremental] [--no-share-layout] "
 		"[--write-manifests DIR | --manifests DIR] [--write-churn FILE] "
-		"[--old-status] [--maglev-threads N] [--pool-bench TABLES]\n");
+		"[--old-status] [--wire] [--rich] [--maglev-threads N] [--pool-bench TABLES]\n");
 	exit(2);
 }
 
@@ -686,6 +787,8 @@ int main(int argc, char **argv)
 					   {"manifests", required_argument, NULL, 'm'},
 					   {"write-churn", required_argument, NULL, 'k'},
 					   {"old-status", no_argument, NULL, 'o'},
+					   {"wire", no_argument, NULL, 'W'},
+					   {"rich", no_argument, NULL, 'X'},
 					   {NULL, 0, NULL, 0}};
 	char *eal[] = {argv[0],
 		       "--no-huge",
@@ -759,6 +862,12 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			old_status = true;
+			break;
+		case 'W':
+			opt.wire = true;
+			break;
+		case 'X':
+			opt.rich = true;
 			break;
 		default:
 			usage();
@@ -885,6 +994,11 @@ int main(int argc, char **argv)
 	       old_status ? "yes" : "no", (double)first_status / 1e6, written0, patches0, echoes,
 	       echo_passes, (double)echo_cpu_ns / 1e6, (double)(now_ns() - e0) / 1e6);
 	fflush(stdout);
+	if (opt.wire && opt.changes && wire_make(&o) < 0) {
+		fprintf(stderr, "cp_scale_bench: out of memory for the watch lines\n");
+		dp_stop();
+		return 1;
+	}
 
 	if (opt.rate > 0) {
 		int rc = opt.changes ? churn_at_rate(&store, &o) : 0;
@@ -911,15 +1025,18 @@ int main(int argc, char **argv)
 	unsigned long builds0 = k8s_reconcile_builds, copied0 = k8s_reconcile_copied;
 	unsigned long asked0 = k8s_reconcile_ours_asked;
 	reconcile_ns = replace_ns = cpu_ns = reconcile_cpu_ns = 0;
-	srand(opt.seed);
+	if (!wire_line)
+		srand(opt.seed);
+	decode_cpu_ns = 0;
+	uint64_t gen_cpu = 0;
 	while (done < opt.changes) {
 		unsigned int n = opt.changes - done < opt.burst ? opt.changes - done : opt.burst;
 		uint64_t b0 = now_ns();
 		for (unsigned int k = 0; k < n; k++) {
-			json_t *s = churn_next(&o);
+			json_t *s = change_get(&o, done + k, &gen_cpu);
 			applied[k] = now_ns();
-			if (k8s_cache_apply(&store.c[K8S_KIND_ENDPOINTSLICE], K8S_UPD_MODIFIED, s) <
-			    0) {
+			if (!s || k8s_cache_apply(&store.c[K8S_KIND_ENDPOINTSLICE],
+						  K8S_UPD_MODIFIED, s) < 0) {
 				fprintf(stderr, "cp_scale_bench: apply failed\n");
 				free(lat);
 				free(applied);
@@ -976,6 +1093,7 @@ int main(int argc, char **argv)
 		       gens ? (double)(echoes - echoes0) / (double)gens : 0.0,
 		       echo_passes - echo_passes0, echo_status_passes - echo_status0,
 		       gens ? (double)echo_cpu_ns / 1e6 / (double)gens : 0.0);
+		wire_print();
 	}
 	free(lat);
 	free(applied);
