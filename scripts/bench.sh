@@ -157,6 +157,8 @@ fi
 if [ $CPSCALE -eq 1 ] && [ $QUICK -eq 1 ]; then
 	step cp-scale "$CB" --services 500 --brokers 500 --changes 200 --burst 10
 	step cp-scale-rate "$CB" --services 500 --brokers 500 --changes 2000 --rate 10000
+	step cp-scale-wire "$CB" --services 500 --brokers 500 --changes 2000 --rate 10000 --wire \
+		--rich
 	step cp-scale-pool "$CB" --pool-bench 50 --maglev-threads 1
 elif [ $CPSCALE -eq 1 ]; then
 	# 10,000 mappings: 2,000 Services and 8,000 broker ports (the scale).
@@ -166,6 +168,13 @@ elif [ $CPSCALE -eq 1 ]; then
 	# Sustained: 10,000 changes a second offered for 30 s as an open loop, the loop's own
 	# bursts (sustained_per_s leaves out the first quarter and the last publication's lag).
 	step cp-scale-rate "$CB" --services 2000 --brokers 8000 --changes 300000 --rate 10000
+	# The same with strait's own watch decoding on the same core (a 2-vCPU gateway: the
+	# worker has the other), the lines as the API server sends them: the bench's slices,
+	# then slices with what the EndpointSlice controller writes besides (--rich).
+	step cp-scale-wire "$CB" --services 2000 --brokers 8000 --changes 150000 --rate 10000 \
+		--wire
+	step cp-scale-wire-rich "$CB" --services 2000 --brokers 8000 --changes 150000 \
+		--rate 10000 --wire --rich
 	# maglevThreads: the Maglev tables of a burst to 1,000 Services, on 0..N pool threads
 	# (this host's cores but the control thread's).
 	step cp-scale-pool "$CB" --pool-bench 1000 --maglev-threads $(($(nproc) - 1))
