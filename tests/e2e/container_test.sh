@@ -38,6 +38,8 @@ size=$(ctr_podman image inspect --format '{{.Size}}' "$IMAGE")
 echo "# image $IMAGE: $((size / 1000000)) MB ($size bytes)"
 check "the runtime stage has no compiler, no meson" ctr_podman run --rm --entrypoint sh "$IMAGE" \
 	-c '! ls /usr/bin/cc /usr/bin/gcc* /usr/bin/meson /usr/include/rte_eal.h 2>/dev/null'
+check_match "strait in the image runs on jemalloc" '.*, malloc jemalloc [0-9].*' \
+	"$(ctr_podman run --rm --entrypoint /usr/bin/strait "$IMAGE" --version 2>&1)"
 check_match "the HA sidecars' daemons are in the image (config/ha/)" \
 	'BIRD version 2\..*Keepalived v.*' \
 	"$(ctr_podman run --rm --entrypoint sh "$IMAGE" -c 'bird --version 2>&1; keepalived --version 2>&1' | tr '\n' ' ')"

@@ -84,6 +84,9 @@ check_match "/etc/strait/strait.yaml is a conffile" '.*/etc/strait/strait.yaml [
 	"$(chroot "$ROOT" dpkg-query -W -f='${Conffiles}' strait 2>&1 | tr '\n' ' ')"
 check_eq "the installed strait --version" "strait 0.1.0" \
 	"$(chroot "$ROOT" /usr/bin/strait --version 2>&1 | cut -d' ' -f1-2)"
+# debian/rules builds with -Djemalloc=enabled, and the package pulls libjemalloc2 in.
+check_match "the installed strait runs on jemalloc" '.*, malloc jemalloc [0-9].*' \
+	"$(chroot "$ROOT" /usr/bin/strait --version 2>&1)"
 # --man=no: man(1) is not in the root (the pages were checked above).
 out=$(systemd-analyze --root="$ROOT" --man=no verify /lib/systemd/system/strait.service 2>&1) &&
 	rc=0 || rc=$?
