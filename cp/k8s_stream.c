@@ -29,7 +29,7 @@ static int stream_line(const char *line, size_t len, k8s_stream_cb cb, void *arg
 		len--;
 	if (len == 0)
 		return 0;
-	ev = json_loadb(line, len, 0, NULL);
+	ev = k8s_json_decode(line, len, K8S_DECODE_NO_MANAGED_FIELDS, NULL, 0);
 	type = json_string_value(json_object_get(ev, "type"));
 	obj = json_object_get(ev, "object");
 	if (!type || !json_is_object(obj)) {
@@ -93,7 +93,7 @@ int k8s_stream_feed(struct k8s_stream *s, const char *data, size_t len, k8s_stre
 int k8s_list_decode(const char *body, size_t len, json_t **items, char *rv, size_t rvlen,
 		    char *cont, size_t contlen)
 {
-	json_t *doc = json_loadb(body, len, 0, NULL);
+	json_t *doc = k8s_json_decode(body, len, K8S_DECODE_NO_MANAGED_FIELDS, NULL, 0);
 	json_t *it = json_object_get(doc, "items");
 
 	*items = NULL;

@@ -193,7 +193,6 @@ static int inf_event(void *arg, const char *type, json_t *obj)
 		t = K8S_UPD_DELETED;
 	else
 		return 0;
-	json_object_del(json_object_get(obj, "metadata"), "managedFields");
 	k8s_queue_push(f->w->q, t, f->kind, json_incref(obj), false);
 	return 0;
 }
@@ -319,10 +318,8 @@ static void inf_list_done(struct informer *f, CURLcode res, long code)
 			f->items = json_array();
 		json_t *it;
 		size_t i;
-		json_array_foreach(items, i, it) {
-			json_object_del(json_object_get(it, "metadata"), "managedFields");
+		json_array_foreach(items, i, it)
 			json_array_append(f->items, it);
-		}
 		json_decref(items);
 		snprintf(f->cont, sizeof(f->cont), "%s", cont);
 		if (cont[0]) {

@@ -56,7 +56,7 @@ done
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (hugepages, network namespaces)" >&2; exit 2; }
 
 topo_require libdpdk-dev dpdk meson:meson ninja:ninja-build pkg-config:pkg-config \
-	libjansson-dev libyaml-dev libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev libmnl-dev libjemalloc-dev \
+	libjansson-dev libyaml-dev libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev libmnl-dev libjemalloc-dev libyajl-dev \
 	valgrind:valgrind dpdk-testpmd:dpdk sockperf:sockperf iperf3:iperf3 nft:nftables \
 	conntrack:conntrack ipvsadm:ipvsadm ethtool:ethtool taskset:util-linux || exit 1
 if [ ! -f "$BUILD/build.ninja" ]; then

@@ -80,7 +80,7 @@ if [ "$MODE" = kernel ]; then
 else
 	topo_require "${runtime[@]}" libdpdk-dev dpdk meson:meson ninja:ninja-build \
 		pkg-config:pkg-config libjansson-dev libyaml-dev libcurl4-openssl-dev \
-		libcmocka-dev libmicrohttpd-dev libmnl-dev libjemalloc-dev python3-scapy
+		libcmocka-dev libmicrohttpd-dev libmnl-dev libjemalloc-dev libyajl-dev python3-scapy
 fi
 echo "  all present"
 

@@ -51,7 +51,7 @@ done
 [ $resume -eq 0 ] || [ -n "$keep" ] || { echo "fuzz.sh: --resume needs --keep DIR" >&2; exit 2; }
 export ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=16:malloc_context_size=8}"
 
-all="parse_fuzz config_fuzz mapping_fuzz k8s_yaml_fuzz watch_fuzz list_fuzz kubeconfig_fuzz portmap_fuzz cli_fuzz nat_fuzz"
+all="parse_fuzz config_fuzz mapping_fuzz k8s_yaml_fuzz watch_fuzz list_fuzz json_decode_fuzz kubeconfig_fuzz portmap_fuzz cli_fuzz nat_fuzz sync_fuzz"
 [ -n "$targets" ] || targets=$all
 
 if [ ! -f "$build/build.ninja" ]; then

@@ -37,7 +37,7 @@ done
 
 topo_require clang-format:clang-format clang:clang scan-build:clang-tools libdpdk-dev \
 	meson:meson ninja:ninja-build pkg-config:pkg-config libjansson-dev libyaml-dev \
-	libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev libmnl-dev libjemalloc-dev || exit 1
+	libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev libmnl-dev libjemalloc-dev libyajl-dev || exit 1
 
 passed=0 failed=0
 ok() {

@@ -41,7 +41,7 @@ fi
 topo_require ip:iproute2 ss:iproute2 ethtool:ethtool socat:socat redis-server:redis-server \
 	redis-cli:redis-tools curl:curl taskset:util-linux sha256sum:coreutils nft:nftables ping:iputils-ping \
 	libdpdk-dev dpdk meson:meson ninja:ninja-build pkg-config:pkg-config libjansson-dev \
-	libyaml-dev libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev libmnl-dev libjemalloc-dev python3-scapy \
+	libyaml-dev libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev libmnl-dev libjemalloc-dev libyajl-dev python3-scapy \
 	openssl:openssl || exit 1
 
 if [ ! -f "$BUILD/build.ninja" ]; then

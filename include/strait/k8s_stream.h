@@ -2,8 +2,9 @@
 /**
  * @file
  * Decoders of the API server's wire format: a watch stream (chunked HTTP, one JSON event
- * `{"type": ..., "object": ...}` per line) and one page of a list. No I/O, no globals: any
- * thread, one decoder per stream.
+ * `{"type": ..., "object": ...}` per line) and one page of a list, each by k8s_json_decode()
+ * with K8S_DECODE_NO_MANAGED_FIELDS: objects come without metadata.managedFields. No I/O, no
+ * globals: any thread, one decoder per stream.
  */
 #ifndef STRAIT_K8S_STREAM_H
 #define STRAIT_K8S_STREAM_H

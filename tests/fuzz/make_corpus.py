@@ -20,6 +20,8 @@ import sys
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 OUT = os.path.join(ROOT, 'tests', 'fuzz', 'corpus')
 WIRE = os.path.join(ROOT, 'tests', 'data', 'k8s-wire')
+# Corpora seeded by hand, which this script keeps as they are.
+BY_HAND = ['sync_fuzz']  # commit 240776c
 
 # Kinds in K8S_KINDS order (include/strait/k8s_kinds.h): the first byte of list_fuzz.
 # The recorded list of each kind that has one (tests/data/k8s-wire).
@@ -171,6 +173,19 @@ def list_seeds():
         put('list_fuzz', os.path.basename(p), b'\x01' + read(p))
     put('list_fuzz', 'empty-null', b'\x02{"kind":"List","metadata":{"resourceVersion":"7",'
         b'"continue":"abc"},"items":null}')
+
+
+def json_decode_seeds():
+    """json_decode_fuzz: the recorded bodies (first byte 1: managedFields left out), and
+    texts at JSON's edges: escapes, a surrogate pair, numbers at their limits, nesting."""
+    for p in files('tests/data/k8s-wire/*.json'):
+        put('json_decode_fuzz', os.path.basename(p), b'\x01' + read(p))
+    put('json_decode_fuzz', 'escapes', b'\x00["\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9'
+        b'\\ud83d\\ude00","\xc3\xa9\xf0\x9f\x98\x80",{"\\u00e9":""}]')
+    put('json_decode_fuzz', 'numbers', b'\x00[9223372036854775807,-9223372036854775808,-0,'
+        b'1.5,-0.0,1E2,1e-2,2.5e+3,1e308,1e-400,true,false,null]')
+    put('json_decode_fuzz', 'nested', b'\x01{"metadata":{"managedFields":[{"a":[1,{}]}],'
+        b'"name":"x"},"spec":{"managedFields":1},"m":[[[[{"metadata":[]}]]]]}')
 
 
 def extra_objects():
@@ -461,12 +476,15 @@ def regression_seeds():
 
 def main():
     if os.path.isdir(OUT):
-        shutil.rmtree(OUT)
+        for d in os.listdir(OUT):
+            if d not in BY_HAND:
+                shutil.rmtree(os.path.join(OUT, d))
     config_seeds()
     mapping_seeds()
     yaml_seeds()
     watch_seeds()
     list_seeds()
+    json_decode_seeds()
     new_kind_seeds()
     kubeconfig_seeds()
     portmap_seeds()
