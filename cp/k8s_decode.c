@@ -6,7 +6,8 @@
  * EndpointSlice (~125 us for a rich 10 KB one), most of the watch thread's time
  * (docs/benchmarks.md). yajl lexes the same bytes in ~14 us; the values are then made with
  * jansson's own constructors, the same tree json_loadb() makes, so everything after the
- * decoder is unchanged. What jansson's parser refuses, this refuses too: yajl's defaults
+ * decoder is unchanged, but for what it leaves out: metadata.managedFields, and what an
+ * informer's struct k8s_keep does not keep. What jansson's parser refuses, this refuses too: yajl's defaults
  * refuse comments, a second value and anything but white space after the value; the
  * callbacks check UTF-8 (yajl's own check lets overlong forms through, so it is off), NUL,
  * number ranges and depth, and scans before the parse the escaped surrogates and the white
@@ -28,6 +29,9 @@
 
 struct frame {
 	json_t *c; /* borrowed: the root or its parent holds it */
+	/* The keys to keep of an object, or of each object in an array; NULL: all. */
+	const struct k8s_keep *only;
+	bool proj; /* inside a value filtered by struct k8s_keep: no anchor applies */
 	bool meta; /* an object that is the value of a "metadata" key */
 };
 
@@ -37,7 +41,9 @@ struct dec {
 	size_t end; /* where the root value ends: the bytes yajl had taken when it closed */
 	unsigned int depth;
 	unsigned int flags;
-	char *key; /* the key of the value to come, NUL-terminated */
+	const struct k8s_keep *anchors;	  /* k8s_json_decode()'s keep */
+	const struct k8s_keep *next_only; /* the filter of the value to come */
+	char *key;			  /* the key of the value to come, NUL-terminated */
 	size_t keycap;
 	bool key_meta;	   /* that key is "metadata" */
 	bool drop;	   /* the value to come is left out */
@@ -66,7 +72,8 @@ static bool skipped(struct dec *d, int open)
 /* Place @p v (a new reference, taken) in the container being built, or as the root. */
 static int put(struct dec *d, json_t *v, bool container)
 {
-	bool meta = false;
+	const struct k8s_keep *only = NULL;
+	bool meta = false, proj = false;
 
 	if (!v) {
 		d->why = "out of memory";
@@ -80,14 +87,21 @@ static int put(struct dec *d, json_t *v, bool container)
 		}
 		d->root = v;
 	} else {
-		json_t *p = d->fr[d->depth - 1].c;
+		const struct frame *f = &d->fr[d->depth - 1];
 
-		if (json_is_array(p) ? json_array_append_new(p, v)
-				     : json_object_set_new_nocheck(p, d->key, v)) {
+		if (json_is_array(f->c) ? json_array_append_new(f->c, v)
+					: json_object_set_new_nocheck(f->c, d->key, v)) {
 			d->why = "out of memory";
 			return 0;
 		}
-		meta = json_is_object(p) && d->key_meta;
+		if (json_is_array(f->c)) {
+			only = f->only; // each element as the array
+			proj = f->proj;
+		} else {
+			only = d->next_only;
+			proj = f->proj || only;
+			meta = d->key_meta;
+		}
 	}
 	if (!container)
 		return 1;
@@ -95,7 +109,8 @@ static int put(struct dec *d, json_t *v, bool container)
 		d->why = "maximum parsing depth reached";
 		return 0;
 	}
-	d->fr[d->depth++] = (struct frame){.c = v, .meta = meta && json_is_object(v)};
+	d->fr[d->depth++] = (struct frame){
+		.c = v, .only = only, .proj = proj, .meta = meta && json_is_object(v)};
 	return 1;
 }
 
@@ -274,9 +289,20 @@ static int on_start_map(void *ctx)
 	return skipped(d, 1) || put(d, json_object(), true);
 }
 
+/* The entry of @p keep for the key @p s (@p len bytes), or NULL. */
+static const struct k8s_keep *keep_find(const struct k8s_keep *keep, const unsigned char *s,
+					size_t len)
+{
+	for (; keep->key; keep++)
+		if (strncmp(keep->key, (const char *)s, len) == 0 && keep->key[len] == '\0')
+			return keep;
+	return NULL;
+}
+
 static int on_map_key(void *ctx, const unsigned char *s, size_t len)
 {
 	struct dec *d = ctx;
+	const struct frame *f = &d->fr[d->depth - 1];
 
 	if (!text_ok(s, len)) {
 		d->why =
@@ -301,8 +327,21 @@ static int on_map_key(void *ctx, const unsigned char *s, size_t len)
 	memcpy(d->key, s, len);
 	d->key[len] = '\0';
 	d->key_meta = len == 8 && memcmp(s, "metadata", 8) == 0;
-	d->drop = (d->flags & K8S_DECODE_NO_MANAGED_FIELDS) && d->fr[d->depth - 1].meta &&
-		  len == 13 && memcmp(s, "managedFields", 13) == 0;
+	d->drop = (d->flags & K8S_DECODE_NO_MANAGED_FIELDS) && f->meta && len == 13 &&
+		  memcmp(s, "managedFields", 13) == 0;
+	d->next_only = NULL;
+	if (f->only) {
+		const struct k8s_keep *k = keep_find(f->only, s, len);
+
+		if (k)
+			d->next_only = k->only;
+		else
+			d->drop = true;
+	} else if (d->anchors && !f->proj) {
+		const struct k8s_keep *k = keep_find(d->anchors, s, len);
+
+		d->next_only = k ? k->only : NULL;
+	}
 	return 1;
 }
 
@@ -334,7 +373,8 @@ static const yajl_callbacks callbacks = {
 	.yajl_end_array = on_end,
 };
 
-json_t *k8s_json_decode(const char *buf, size_t len, unsigned int flags, char *err, size_t errlen)
+json_t *k8s_json_decode(const char *buf, size_t len, unsigned int flags,
+			const struct k8s_keep *keep, char *err, size_t errlen)
 {
 	struct dec *d = malloc(sizeof(*d));
 	yajl_handle h = NULL;
@@ -356,6 +396,7 @@ json_t *k8s_json_decode(const char *buf, size_t len, unsigned int flags, char *e
 		// yajl's defaults are JSON as RFC 8259 has it and jansson takes it: no
 		// comments, one value, nothing after it but white space.
 		d->flags = flags;
+		d->anchors = keep;
 		yajl_config(h, yajl_dont_validate_strings, 1); // text_ok() does
 		st = yajl_parse(h, (const unsigned char *)buf, len);
 		if (st == yajl_status_ok)

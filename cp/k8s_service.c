@@ -137,6 +137,18 @@ static json_t *slices_index(struct k8s_build *b)
 	return b->slices_by_svc = ix;
 }
 
+/* What ep_read() reads, kept as the informers decode a slice: change both together
+ * (k8s_reconcile_test's endpoint_fields_read_are_the_fields_kept reads the same slice decoded
+ * with and without it). */
+static const struct k8s_keep ep_conditions[] = {
+	{"ready", NULL}, {"terminating", NULL}, {NULL, NULL}};
+static const struct k8s_keep ep_target_ref[] = {{"kind", NULL}, {"name", NULL}, {NULL, NULL}};
+static const struct k8s_keep ep_keep[] = {{"addresses", NULL},
+					  {"conditions", ep_conditions},
+					  {"targetRef", ep_target_ref},
+					  {NULL, NULL}};
+const struct k8s_keep k8s_endpointslice_keep[] = {{"endpoints", ep_keep}, {NULL, NULL}};
+
 /* What endpoints_collect() reads of an endpoint; NULL where absent. */
 struct ep_fields {
 	json_t *addresses, *target_ref, *ready, *terminating;

@@ -27,6 +27,16 @@ int k8s_service_endpoints(struct k8s_build *b, const char *ns, const char *name,
 			  uint8_t proto, struct cfg_backend **be, unsigned int *n, char *why,
 			  size_t len);
 
+/**
+ * What strait keeps of an EndpointSlice as it decodes one from the API server (the watch's and
+ * the lists' struct k8s_keep): of each endpoint, its addresses, conditions.ready and
+ * .terminating, targetRef.kind and .name, all that k8s_service_endpoints() reads; not nodeName,
+ * zone, hostname, hints, conditions.serving, targetRef's other fields (13 of the 34 blocks of
+ * an endpoint as the EndpointSlice controller writes it). Everything outside `endpoints` is
+ * kept.
+ */
+extern const struct k8s_keep k8s_endpointslice_keep[];
+
 /** The Service EndpointSlice @p slice belongs to, "namespace/service-name" into @p k (@p size
  * bytes): the key of k8s_build_dep(K8S_KIND_ENDPOINTSLICE). */
 void k8s_service_slice_key(const json_t *slice, char *k, size_t size);

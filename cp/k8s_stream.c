@@ -15,11 +15,15 @@
 
 void k8s_stream_reset(struct k8s_stream *s)
 {
+	const struct k8s_keep *keep = s->keep;
+
 	free(s->buf);
 	memset(s, 0, sizeof(*s));
+	s->keep = keep;
 }
 
-static int stream_line(const char *line, size_t len, k8s_stream_cb cb, void *arg)
+static int stream_line(const struct k8s_stream *s, const char *line, size_t len, k8s_stream_cb cb,
+		       void *arg)
 {
 	json_t *ev, *obj;
 	const char *type;
@@ -29,7 +33,7 @@ static int stream_line(const char *line, size_t len, k8s_stream_cb cb, void *arg
 		len--;
 	if (len == 0)
 		return 0;
-	ev = k8s_json_decode(line, len, K8S_DECODE_NO_MANAGED_FIELDS, NULL, 0);
+	ev = k8s_json_decode(line, len, K8S_DECODE_NO_MANAGED_FIELDS, s->keep, NULL, 0);
 	type = json_string_value(json_object_get(ev, "type"));
 	obj = json_object_get(ev, "object");
 	if (!type || !json_is_object(obj)) {
@@ -51,7 +55,7 @@ int k8s_stream_feed(struct k8s_stream *s, const char *data, size_t len, k8s_stre
 
 		// A whole line in the input and nothing buffered: decode it in place.
 		if (nl && s->len == 0) {
-			int rc = stream_line(data, take, cb, arg);
+			int rc = stream_line(s, data, take, cb, arg);
 			if (rc > 0)
 				return rc;
 			if (rc < 0)
@@ -74,7 +78,7 @@ int k8s_stream_feed(struct k8s_stream *s, const char *data, size_t len, k8s_stre
 			memcpy(s->buf + s->len, data, take);
 			s->len += take;
 			if (nl) {
-				int rc = stream_line(s->buf, s->len, cb, arg);
+				int rc = stream_line(s, s->buf, s->len, cb, arg);
 				s->len = 0;
 				if (rc > 0)
 					return rc;
@@ -90,10 +94,10 @@ int k8s_stream_feed(struct k8s_stream *s, const char *data, size_t len, k8s_stre
 	return ret;
 }
 
-int k8s_list_decode(const char *body, size_t len, json_t **items, char *rv, size_t rvlen,
-		    char *cont, size_t contlen)
+int k8s_list_decode(const char *body, size_t len, const struct k8s_keep *keep, json_t **items,
+		    char *rv, size_t rvlen, char *cont, size_t contlen)
 {
-	json_t *doc = k8s_json_decode(body, len, K8S_DECODE_NO_MANAGED_FIELDS, NULL, 0);
+	json_t *doc = k8s_json_decode(body, len, K8S_DECODE_NO_MANAGED_FIELDS, keep, NULL, 0);
 	json_t *it = json_object_get(doc, "items");
 
 	*items = NULL;

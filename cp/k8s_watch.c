@@ -27,6 +27,8 @@
 #include <strait/k8s_watch.h>
 #include <strait/log.h>
 
+#include "k8s_service.h"
+
 #define WATCH_TIMEOUT_MIN_S 300 /* client-go: a random timeout in [5, 10) minutes */
 #define LIST_PAGE	    500
 #define LIST_TIMEOUT_S	    60L
@@ -310,7 +312,8 @@ static void inf_list_done(struct informer *f, CURLcode res, long code)
 
 	snprintf(r.error, sizeof(r.error), "%s", f->errbuf);
 	if (res == CURLE_OK && code == 200) {
-		if (k8s_list_decode(f->body, f->len, &items, rv, sizeof(rv), cont, sizeof(cont))) {
+		if (k8s_list_decode(f->body, f->len, f->stream.keep, &items, rv, sizeof(rv), cont,
+				    sizeof(cont))) {
 			inf_failed(f, "list", -2000, "the response is not a list", true);
 			return;
 		}
@@ -490,6 +493,7 @@ struct k8s_watcher *k8s_watcher_start(struct k8s_client *c, const char *ns, stru
 		f->w = w;
 		f->kind = (enum k8s_kind)k;
 		f->ki = k8s_kind_info(f->kind);
+		f->stream.keep = f->kind == K8S_KIND_ENDPOINTSLICE ? k8s_endpointslice_keep : NULL;
 		f->state = INF_START;
 		f->need_list = true;
 		f->seed = (uint32_t)(k8s_now_ms() * 2654435761u) ^ (uint32_t)k;

@@ -40,6 +40,20 @@ json_t *k8s_get(const json_t *obj, ...) __attribute__((sentinel));
 #define K8S_DECODE_NO_MANAGED_FIELDS 0x1u
 
 /**
+ * Which fields k8s_json_decode() keeps, as a list ended by {NULL, NULL}: each @c key kept with
+ * what to keep of its value, @c only (NULL: all of it; else, of an object value, only these
+ * keys, filtered the same way; of an array value, the same of each object in it). Given to
+ * k8s_json_decode() as anchors: each key in the list, wherever it appears outside a value
+ * already filtered, has its value filtered by its @c only (and is kept). An informer's
+ * transform of its objects, as client-go's SetTransform(), done while decoding: what is left
+ * out is never built (k8s_service.h: the EndpointSlices' endpoints).
+ */
+struct k8s_keep {
+	const char *key;
+	const struct k8s_keep *only;
+};
+
+/**
  * Decode one JSON text (RFC 8259) into jansson values: the tree json_loadb(@p buf, @p len, 0,
  * ...) makes (objects' keys in their order, integers as json_int_t, other numbers as double),
  * 2.5 times faster on the API server's objects, as yajl's event parser lexes it. It refuses
@@ -50,11 +64,14 @@ json_t *k8s_get(const json_t *obj, ...) __attribute__((sentinel));
  * after a literal or a number). A key given twice keeps its last value, as in json_loadb().
  * @param buf    the text, @p len bytes (need not be NUL-terminated).
  * @param flags  0 or K8S_DECODE_NO_MANAGED_FIELDS.
+ * @param keep   NULL, or the anchors of the fields to keep (struct k8s_keep); a value left out
+ *               is still checked as above.
  * @param err    if not NULL, receives why the text was refused (@p errlen bytes, truncated).
  * @return a new reference to the top-level value; NULL when refused or out of memory.
  * Any thread; no globals.
  */
-json_t *k8s_json_decode(const char *buf, size_t len, unsigned int flags, char *err, size_t errlen);
+json_t *k8s_json_decode(const char *buf, size_t len, unsigned int flags,
+			const struct k8s_keep *keep, char *err, size_t errlen);
 
 /**
  * json_equal(@p a, @p b), the same answer (for keys without a NUL inside, which the JSON

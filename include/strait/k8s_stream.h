@@ -13,13 +13,16 @@
 
 #include <jansson.h>
 
+#include <strait/k8s_json.h>
+
 /**
  * Decoder of a watch stream: bytes in (in any split), one callback per complete event line.
- * Zero it to start; one per stream, used by one thread at a time.
+ * Zero it to start (then set @c keep if wanted); one per stream, used by one thread at a time.
  */
 struct k8s_stream {
 	char *buf;
 	size_t len, cap;
+	const struct k8s_keep *keep; /**< the fields of each event to keep (NULL: all) */
 };
 
 /**
@@ -38,14 +41,14 @@ typedef int (*k8s_stream_cb)(void *arg, const char *type, json_t *obj);
 int k8s_stream_feed(struct k8s_stream *s, const char *data, size_t len, k8s_stream_cb cb,
 		    void *arg);
 
-/** Free the partial line held by @p s and zero it, for a new watch connection (the
- * previous one's unfinished event is never completed). */
+/** Free the partial line held by @p s and zero it but for @c keep, for a new watch connection
+ * (the previous one's unfinished event is never completed). */
 void k8s_stream_reset(struct k8s_stream *s);
 
 /**
  * Decode one page of a list response.
- * @param items receives a new reference to the `items` array.
  * @param body  the response body, @p len bytes (not NUL-terminated).
+ * @param keep  the fields to keep (NULL: all), as k8s_json_decode() takes them.
  * @param items receives a new reference to the `items` array ([] when null or absent), or
  *              NULL on failure.
  * @param rv    metadata.resourceVersion of the list (>= 64 bytes; truncated to @p rvlen).
@@ -53,7 +56,7 @@ void k8s_stream_reset(struct k8s_stream *s);
  * @return 0; -EBADMSG when @p body is not a list (not JSON, no metadata, items not an
  *         array); -ENOMEM.
  */
-int k8s_list_decode(const char *body, size_t len, json_t **items, char *rv, size_t rvlen,
-		    char *cont, size_t contlen);
+int k8s_list_decode(const char *body, size_t len, const struct k8s_keep *keep, json_t **items,
+		    char *rv, size_t rvlen, char *cont, size_t contlen);
 
 #endif

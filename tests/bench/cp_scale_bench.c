@@ -31,9 +31,9 @@
  * The churn's changes are made as JSON objects on the control thread (json_pack(); their CPU
  * is given apart as generator_cpu_ms), which is cheaper than decoding them: --wire makes them
  * all first as the API server's watch event lines and decodes each in the run with strait's
- * own watch decoding (k8s_stream_feed(), on a watch thread in strait; here on the control
- * thread, as on a gateway whose other vCPU is the worker's), phase=churn-decode giving its
- * CPU. --rich gives each endpoint what the EndpointSlice controller also writes (nodeName,
+ * own watch decoding (k8s_stream_feed() with the slices' informer's k8s_endpointslice_keep,
+ * on a watch thread in strait; here on the control thread, as on a gateway whose other vCPU
+ * is the worker's), phase=churn-decode giving its CPU. --rich gives each endpoint what the EndpointSlice controller also writes (nodeName,
  * zone, targetRef): the bytes a real slice of that many endpoints has.
  *
  * --write-manifests DIR and --write-churn FILE write the same objects and the churn's changes
@@ -68,6 +68,7 @@
 #include <strait/tables.h>
 
 #include "k8s_report.h"
+#include "k8s_service.h"
 #include "maglev_pool.h"
 
 #define NS	     "bench"
@@ -290,7 +291,7 @@ static int wire_take(void *arg, const char *type, json_t *obj)
 static json_t *change_get(struct objs *o, unsigned int k, uint64_t *gen_cpu)
 {
 	const uint64_t t0 = thread_cpu_ns();
-	struct k8s_stream st = {0};
+	struct k8s_stream st = {.keep = k8s_endpointslice_keep}; // as the slices' informer
 	json_t *obj = NULL;
 
 	if (!wire_line) {

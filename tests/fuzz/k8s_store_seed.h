@@ -36,7 +36,7 @@ static inline void fuzz_store_seed(struct k8s_store *s, json_t *items[K8S_KIND_M
 		}
 		char *body = fuzz_wire_file(fuzz_wire_lists[k], &len);
 
-		FUZZ_CHECK(k8s_list_decode(body, len, &items[k], rv, sizeof(rv), cont,
+		FUZZ_CHECK(k8s_list_decode(body, len, NULL, &items[k], rv, sizeof(rv), cont,
 					   sizeof(cont)) == 0);
 		FUZZ_CHECK(k8s_cache_replace(&s->c[k], items[k], &changed) == 0);
 		free(body);

@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(body, data + 1, size - 1);
 	memset(rv, 'x', sizeof(rv));
 	memset(cont, 'x', sizeof(cont));
-	rc = k8s_list_decode(body, size - 1, &items, rv, sizeof(rv), cont, sizeof(cont));
+	rc = k8s_list_decode(body, size - 1, NULL, &items, rv, sizeof(rv), cont, sizeof(cont));
 	free(body);
 	if (rc != 0) {
 		FUZZ_CHECK(rc == -EBADMSG || rc == -ENOMEM);

@@ -184,6 +184,10 @@ def json_decode_seeds():
         b'\\ud83d\\ude00","\xc3\xa9\xf0\x9f\x98\x80",{"\\u00e9":""}]')
     put('json_decode_fuzz', 'numbers', b'\x00[9223372036854775807,-9223372036854775808,-0,'
         b'1.5,-0.0,1E2,1e-2,2.5e+3,1e308,1e-400,true,false,null]')
+    # The same slices with the anchors of every shape (byte 0: 3) and the informers' keep (5).
+    es = read(os.path.join(WIRE, 'endpointslices-v1beta1-list.json'))
+    put('json_decode_fuzz', 'endpointslices-keep-anchors', b'\x03' + es)
+    put('json_decode_fuzz', 'endpointslices-keep-informer', b'\x05' + es)
     put('json_decode_fuzz', 'nested', b'\x01{"metadata":{"managedFields":[{"a":[1,{}]}],'
         b'"name":"x"},"spec":{"managedFields":1},"m":[[[[{"metadata":[]}]]]]}')
 

@@ -23,6 +23,8 @@
 
 #include <strait/k8s_json.h>
 
+#include "k8s_decode_ref.h"
+#include "k8s_service.h"
 #include "k8s_testlib.h"
 
 /* json_dumps() of @p v, keys in their order, reals apart from integers; "(null)" for NULL. */
@@ -39,7 +41,7 @@ static bool same_as_jansson(const char *text, size_t len, const char *what)
 	char err[160] = "";
 	json_error_t jerr;
 	json_t *want = json_loadb(text, len, 0, &jerr);
-	json_t *got = k8s_json_decode(text, len, 0, err, sizeof(err));
+	json_t *got = k8s_json_decode(text, len, 0, NULL, err, sizeof(err));
 	char *w = dump(want), *g = dump(got);
 
 	if (strcmp(w, g) != 0) {
@@ -215,9 +217,9 @@ static void test_edges(void **state)
 	// Stricter than json_loadb(), which loses a NUL byte after a literal or a number.
 	assert_non_null(t = json_loadb("[true\0]", 7, 0, NULL));
 	json_decref(t);
-	assert_null(k8s_json_decode("[true\0]", 7, 0, err, sizeof(err)));
+	assert_null(k8s_json_decode("[true\0]", 7, 0, NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "invalid char"));
-	assert_null(k8s_json_decode("[1\0]", 5, 0, NULL, 0));
+	assert_null(k8s_json_decode("[1\0]", 5, 0, NULL, NULL, 0));
 }
 
 /* @p depth arrays, one inside the other. */
@@ -240,7 +242,7 @@ static void test_depth(void **state)
 	(void)state;
 	assert_true(same_as_jansson(ok, strlen(ok), "K8S_JSON_DEPTH_MAX"));
 	assert_false(same_as_jansson(deep, strlen(deep), "K8S_JSON_DEPTH_MAX + 1"));
-	assert_null(k8s_json_decode(deep, strlen(deep), 0, err, sizeof(err)));
+	assert_null(k8s_json_decode(deep, strlen(deep), 0, NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "maximum parsing depth reached"));
 	free(ok);
 	free(deep);
@@ -251,44 +253,27 @@ static void test_messages(void **state)
 	char err[160];
 
 	(void)state;
-	assert_null(k8s_json_decode("[9223372036854775808]", 21, 0, err, sizeof(err)));
+	assert_null(k8s_json_decode("[9223372036854775808]", 21, 0, NULL, err, sizeof(err)));
 	assert_string_equal(err, "too big integer near byte 20");
-	assert_null(k8s_json_decode("[1e309]", 7, 0, err, sizeof(err)));
+	assert_null(k8s_json_decode("[1e309]", 7, 0, NULL, err, sizeof(err)));
 	assert_string_equal(err, "real number overflow near byte 6");
-	assert_null(k8s_json_decode("{\"a\\u0000\":1}", 13, 0, err, sizeof(err)));
+	assert_null(k8s_json_decode("{\"a\\u0000\":1}", 13, 0, NULL, err, sizeof(err)));
 	assert_string_equal(err, "a key holds a NUL (\\u0000) near byte 10");
-	assert_null(k8s_json_decode("[\"ab\\ud83d\"]", 12, 0, err, sizeof(err)));
+	assert_null(k8s_json_decode("[\"ab\\ud83d\"]", 12, 0, NULL, err, sizeof(err)));
 	assert_string_equal(err, "an escaped surrogate is not paired near byte 4");
-	assert_null(k8s_json_decode("[1] \n\"x", 7, 0, err, sizeof(err)));
+	assert_null(k8s_json_decode("[1] \n\"x", 7, 0, NULL, err, sizeof(err)));
 	assert_string_equal(err, "end of file expected near byte 5");
-	assert_null(k8s_json_decode("7", 1, 0, err, sizeof(err)));
+	assert_null(k8s_json_decode("7", 1, 0, NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "'[' or '{' expected near byte "));
 	// yajl's own, on one line; and the message is cut to the buffer, never overrun.
-	assert_null(k8s_json_decode("[1,,]", 5, 0, err, sizeof(err)));
+	assert_null(k8s_json_decode("[1,,]", 5, 0, NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "parse error"));
 	assert_null(strchr(err, '\n'));
 	memset(err, 'x', sizeof(err));
-	assert_null(k8s_json_decode("[1,,]", 5, 0, err, 8));
+	assert_null(k8s_json_decode("[1,,]", 5, 0, NULL, err, 8));
 	assert_int_equal(strlen(err), 7);
 	assert_int_equal(err[8], 'x');
-	assert_null(k8s_json_decode("[1,,]", 5, 0, NULL, 0));
-}
-
-/* Remove metadata.managedFields from every object of @p v that has metadata. */
-static void strip(json_t *v)
-{
-	const char *k;
-	json_t *m;
-	size_t i;
-
-	if (json_is_array(v))
-		json_array_foreach(v, i, m)
-			strip(m);
-	if (!json_is_object(v))
-		return;
-	json_object_del(json_object_get(v, "metadata"), "managedFields");
-	json_object_foreach(v, k, m)
-		strip(m);
+	assert_null(k8s_json_decode("[1,,]", 5, 0, NULL, NULL, 0));
 }
 
 static void test_no_managed_fields(void **state)
@@ -306,7 +291,7 @@ static void test_no_managed_fields(void **state)
 		assert_non_null(want);
 		assert_non_null(strstr(b, "\"managedFields\""));
 		strip(want);
-		got = k8s_json_decode(b, len, K8S_DECODE_NO_MANAGED_FIELDS, NULL, 0);
+		got = k8s_json_decode(b, len, K8S_DECODE_NO_MANAGED_FIELDS, NULL, NULL, 0);
 		w = dump(want);
 		g = dump(got);
 		assert_string_equal(g, w);
@@ -323,8 +308,8 @@ static void test_no_managed_fields(void **state)
 		"\"spec\":{\"managedFields\":1},\"managedFields\":2,"
 		"\"items\":[{\"metadata\":{\"managedFields\":null,\"uid\":\"u\"}}],"
 		"\"m\":[{\"metadata\":[{\"managedFields\":3}]}]}";
-	json_t *got =
-		k8s_json_decode(text, sizeof(text) - 1, K8S_DECODE_NO_MANAGED_FIELDS, NULL, 0);
+	json_t *got = k8s_json_decode(text, sizeof(text) - 1, K8S_DECODE_NO_MANAGED_FIELDS, NULL,
+				      NULL, 0);
 	char *g = dump(got);
 
 	assert_string_equal(g, "{\"metadata\":{\"name\":\"x\"},\"spec\":{\"managedFields\":1},"
@@ -343,7 +328,70 @@ static void test_no_managed_fields(void **state)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_null(k8s_json_decode(bad[i], strlen(bad[i]), K8S_DECODE_NO_MANAGED_FIELDS,
-					    NULL, 0));
+					    NULL, NULL, 0));
+}
+
+/* A keep with every shape: nested filters, arrays of arrays, a key kept whole. */
+static const struct k8s_keep t_leaf[] = {{"x", NULL}, {NULL, NULL}};
+static const struct k8s_keep t_mid[] = {{"a", t_leaf}, {"whole", NULL}, {NULL, NULL}};
+static const struct k8s_keep t_anchors[] = {{"spec", t_mid}, {"items", t_leaf}, {NULL, NULL}};
+
+static void keep_is(const char *text, const struct k8s_keep *keep, const char *want)
+{
+	json_t *got =
+		k8s_json_decode(text, strlen(text), K8S_DECODE_NO_MANAGED_FIELDS, keep, NULL, 0);
+	json_t *ref = json_loads(text, 0, NULL);
+	char *g = dump(got), *r;
+
+	assert_non_null(ref);
+	strip(ref);
+	ref_keep(ref, keep, NULL, false);
+	r = dump(ref);
+	assert_string_equal(g, want); // the bytes, as written here
+	assert_string_equal(r, want); // and as the reference has them
+	free(g);
+	free(r);
+	json_decref(got);
+	json_decref(ref);
+}
+
+static void test_keep(void **state)
+{
+	(void)state;
+	keep_is("{\"spec\":{\"a\":{\"x\":1,\"y\":2},\"b\":3,\"whole\":{\"spec\":{\"q\":1},"
+		"\"y\":[1]}},\"y\":{\"spec\":{\"b\":1,\"a\":[{\"x\":[{\"y\":1}],\"y\":2},[{"
+		"\"x\":3,\"z\":4}],5]}}}",
+		t_anchors,
+		"{\"spec\":{\"a\":{\"x\":1},\"whole\":{\"spec\":{\"q\":1},\"y\":[1]}},\"y\":{"
+		"\"spec\":{\"a\":[{\"x\":[{\"y\":1}]},[{\"x\":3}],5]}}}");
+	// An anchor whose value is not an object; anchors in a list's items; managedFields too.
+	keep_is("{\"items\":[{\"x\":1,\"spec\":{\"b\":1}},{\"metadata\":{\"managedFields\":[]},"
+		"\"spec\":\"s\"}],\"spec\":7}",
+		t_anchors, "{\"items\":[{\"x\":1},{}],\"spec\":7}");
+
+	// The informers' keep on the recorded slices: as the reference has it, and smaller.
+	size_t len;
+	char *b = t_wire("endpointslices-v1beta1-list.json", &len);
+	json_t *got = k8s_json_decode(b, len, K8S_DECODE_NO_MANAGED_FIELDS, k8s_endpointslice_keep,
+				      NULL, 0);
+	json_t *ref = json_loadb(b, len, 0, NULL);
+	char *g = dump(got), *r, *all;
+
+	strip(ref);
+	all = dump(ref);
+	ref_keep(ref, k8s_endpointslice_keep, NULL, false);
+	r = dump(ref);
+	assert_string_equal(g, r);
+	assert_non_null(strstr(all, "\"nodeName\""));
+	assert_null(strstr(g, "\"nodeName\""));
+	assert_non_null(strstr(g, "\"addresses\":[\"10.244.1.10\"]"));
+	assert_true(strlen(g) < strlen(all));
+	free(g);
+	free(r);
+	free(all);
+	free(b);
+	json_decref(got);
+	json_decref(ref);
 }
 
 int main(void)
@@ -354,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_no_managed_fields),
+		cmocka_unit_test(test_keep),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

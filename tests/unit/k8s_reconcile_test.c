@@ -26,6 +26,7 @@
 #include <strait/k8s_reconcile.h>
 
 #include "k8s_testlib.h"
+#include "k8s_service.h"
 #include "k8s_store_fixture.h"
 
 static struct k8s_store store;
@@ -71,10 +72,16 @@ static const struct k8s_result *res(const char *name)
 }
 
 /* Put an object (JSON text) into a cache, replacing one of the same key. */
+/* put() decodes EndpointSlices as the informers do, with k8s_endpointslice_keep. */
+static bool put_keep;
+
 static void put(enum k8s_kind k, const char *text)
 {
 	static unsigned int version;
-	json_t *o = t_json(text);
+	json_t *o =
+		put_keep && k == K8S_KIND_ENDPOINTSLICE
+			? k8s_json_decode(text, strlen(text), 0, k8s_endpointslice_keep, NULL, 0)
+			: t_json(text);
 	char rv[16];
 
 	// Every put is a new version of the object, as a write to the API server would be.
@@ -418,13 +425,15 @@ static const struct cfg_backend *backend_at(const struct cfg_mapping *m, const c
 }
 
 /* An endpoint's fields are read in one walk over its keys (ep_read()): whatever their order,
- * beside keys strait does not read, each means what it means by name. */
-static void endpoint_fields_in_any_order_read_by_name(void **state)
+ * beside keys strait does not read, each means what it means by name. With @p keep, the slice
+ * is decoded as the informers decode it (k8s_endpointslice_keep): the same backends, from
+ * fewer fields. */
+static void endpoint_fields(bool keep)
 {
 	const struct cfg_backend *be;
 	const struct cfg_mapping *m;
 
-	(void)state;
+	put_keep = keep;
 	put(K8S_KIND_ENDPOINTSLICE,
 	    "{\"metadata\":{\"name\":\"kafka-o\",\"namespace\":\"kafka\",\"labels\":{"
 	    "\"kubernetes.io/service-name\":\"kafka\"}},\"addressType\":\"IPv4\","
@@ -475,6 +484,33 @@ static void endpoint_fields_in_any_order_read_by_name(void **state)
 	assert_non_null(be = backend_at(m, "10.244.3.8"));
 	assert_false(be->serving_only);
 	assert_false(be->terminating);
+	// What the keep left out, and only that.
+	json_t *eps = k8s_get(k8s_cache_get(&store.c[K8S_KIND_ENDPOINTSLICE], "kafka", "kafka-o"),
+			      "endpoints", NULL);
+	char *text = json_dumps(json_array_get(eps, 0), JSON_COMPACT);
+	assert_string_equal(text,
+			    keep ? "{\"targetRef\":{\"name\":\"p1\",\"kind\":\"Pod\"},"
+				   "\"conditions\":{\"terminating\":false,\"ready\":true},"
+				   "\"addresses\":[\"10.244.3.1\"]}"
+				 : "{\"zone\":\"a\",\"targetRef\":{\"name\":\"p1\",\"kind\":"
+				   "\"Pod\"},\"conditions\":{\"terminating\":false,\"serving\":"
+				   "true,\"ready\":true},\"nodeName\":\"n\",\"addresses\":["
+				   "\"10.244.3.1\"]}");
+	free(text);
+	assert_int_equal(json_object_size(json_array_get(eps, 6)), keep ? 2 : 3); // "x" left out
+	put_keep = false;
+}
+
+static void endpoint_fields_in_any_order_read_by_name(void **state)
+{
+	(void)state;
+	endpoint_fields(false);
+}
+
+static void endpoint_fields_read_are_the_fields_kept(void **state)
+{
+	(void)state;
+	endpoint_fields(true);
 }
 
 static void remove_orphan_sessions_reaches_every_mapping_of_the_resource(void **state)
@@ -870,6 +906,7 @@ int main(void)
 		T(service_mode_by_port_name_and_number),
 		T(terminating_endpoints_serve_but_take_no_new_sessions),
 		T(endpoint_fields_in_any_order_read_by_name),
+		T(endpoint_fields_read_are_the_fields_kept),
 		T(remove_orphan_sessions_reaches_every_mapping_of_the_resource),
 		T(node_ports_go_to_ready_nodes),
 		T(oldest_wins_a_conflict_then_namespace_and_name),

@@ -203,7 +203,8 @@ static void recorded_lists_decode(void **state)
 	for (unsigned int i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 		char *b = t_wire(lists[i].file, &len);
 		assert_int_equal(
-			k8s_list_decode(b, len, &items, rv, sizeof(rv), cont, sizeof(cont)), 0);
+			k8s_list_decode(b, len, NULL, &items, rv, sizeof(rv), cont, sizeof(cont)),
+			0);
 		assert_int_equal(json_array_size(items), lists[i].items);
 		// Every recorded item has managedFields; the decoder leaves them out.
 		for (size_t k = 0; k < json_array_size(items); k++) {
@@ -224,11 +225,12 @@ static void recorded_lists_decode(void **state)
 		json_decref(items);
 		free(b);
 	}
-	assert_int_equal(k8s_list_decode("{\"kind\":\"Status\"}", 17, &items, rv, sizeof(rv), cont,
-					 sizeof(cont)),
+	assert_int_equal(k8s_list_decode("{\"kind\":\"Status\"}", 17, NULL, &items, rv, sizeof(rv),
+					 cont, sizeof(cont)),
 			 -EBADMSG);
-	assert_int_equal(k8s_list_decode("nope", 4, &items, rv, sizeof(rv), cont, sizeof(cont)),
-			 -EBADMSG);
+	assert_int_equal(
+		k8s_list_decode("nope", 4, NULL, &items, rv, sizeof(rv), cont, sizeof(cont)),
+		-EBADMSG);
 	assert_int_equal(k8s_kind_of("smartnat.aureacentral.com/v1alpha1", "Mapping"), -1);
 	assert_int_equal(k8s_kind_of("v1", "ConfigMap"), -1);
 }
@@ -289,7 +291,8 @@ static void relist_applies_the_difference(void **state)
 	(void)state;
 	assert_int_equal(k8s_store_init(&s), 0);
 	c = &s.c[K8S_KIND_SERVICE];
-	assert_int_equal(k8s_list_decode(b, len, &items, rv, sizeof(rv), cont, sizeof(cont)), 0);
+	assert_int_equal(k8s_list_decode(b, len, NULL, &items, rv, sizeof(rv), cont, sizeof(cont)),
+			 0);
 	assert_int_equal(k8s_cache_replace(c, items, &changed), 0);
 	assert_int_equal(changed, 2);
 	assert_int_equal(k8s_cache_replace(c, items, &changed), 0);
