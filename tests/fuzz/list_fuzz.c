@@ -11,6 +11,7 @@
 #include <strait/k8s_json.h>
 #include <strait/k8s_kinds.h>
 
+#include "k8s_service.h"
 #include "k8s_store_seed.h"
 
 static struct k8s_store store;
@@ -41,7 +42,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(body, data + 1, size - 1);
 	memset(rv, 'x', sizeof(rv));
 	memset(cont, 'x', sizeof(cont));
-	rc = k8s_list_decode(body, size - 1, NULL, &items, rv, sizeof(rv), cont, sizeof(cont));
+	// As the informer of that kind decodes (EndpointSlices: with the keep).
+	rc = k8s_list_decode(body, size - 1,
+			     kind == K8S_KIND_ENDPOINTSLICE ? k8s_endpointslice_keep : NULL, &items,
+			     rv, sizeof(rv), cont, sizeof(cont));
 	free(body);
 	if (rc != 0) {
 		FUZZ_CHECK(rc == -EBADMSG || rc == -ENOMEM);

@@ -3,8 +3,9 @@
  * libFuzzer target for the watch stream (cp/k8s_stream.c) and what follows an event on the
  * control thread: the bytes of a watch body (as curl hands them over, de-chunked) arrive in
  * splits that the first input byte chooses; each event is handled as the informer does
- * (cp/k8s_watch.c: an ERROR decoded as a metav1.Status; managedFields left out by the decoder), applied to
- * the cache of its kind (k8s_cache_apply()), and the whole store is reconciled at the end
+ * (cp/k8s_watch.c: an ERROR decoded as a metav1.Status; managedFields left out by the
+ * decoder, and an EndpointSlice stream's unread fields), applied to the cache of its kind
+ * (k8s_cache_apply()), and the whole store is reconciled at the end
  * (cp/k8s_reconcile.c and every source row: Mappings, port-mapped StatefulSets, Services,
  * EndpointSlices, Pods, Nodes). Seeds: the recorded watches of tests/data/k8s-wire.
  */
@@ -16,6 +17,7 @@
 #include <strait/k8s_stream.h>
 
 #include "k8s_fuzz.h"
+#include "k8s_service.h"
 
 struct watch_ctx {
 	struct k8s_store *store;
@@ -75,6 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(buf, data + 1, len);
 	memset(&s, 0, sizeof(s));
+	// As the informer of the input's kind decodes (an EndpointSlice stream: with the keep).
+	if (c.fallback_kind % K8S_KIND_MAX == K8S_KIND_ENDPOINTSLICE)
+		s.keep = k8s_endpointslice_keep;
 	FUZZ_CHECK(k8s_store_init(&store) == 0);
 	// Splits: byte 0 = 0 feeds everything at once, else chunks of 1..256 bytes from a
 	// generator seeded by it (a line may straddle many chunks, as over TCP).
@@ -92,6 +97,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	k8s_stream_reset(&s);
 	FUZZ_CHECK(s.buf == NULL && s.len == 0);
+	FUZZ_CHECK(s.keep == (c.fallback_kind % K8S_KIND_MAX == K8S_KIND_ENDPOINTSLICE
+				      ? k8s_endpointslice_keep
+				      : NULL));
 	fuzz_reconcile(&store);
 	k8s_store_fini(&store);
 	free(buf);
