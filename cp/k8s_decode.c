@@ -7,13 +7,14 @@
  * (docs/benchmarks.md). yajl lexes the same bytes in ~14 us; the values are then made with
  * jansson's own constructors, the same tree json_loadb() makes, so everything after the
  * decoder is unchanged, but for what it leaves out: metadata.managedFields, and what an
- * informer's struct k8s_keep does not keep. What jansson's parser refuses, this refuses too: yajl's defaults
- * refuse comments, a second value and anything but white space after the value; the
- * callbacks check UTF-8 (yajl's own check lets overlong forms through, so it is off), NUL,
- * number ranges and depth, and scans before the parse the escaped surrogates and the white
- * space yajl takes beyond JSON's. The unit test
- * k8s_decode_test compares the two on every recorded body and on each edge; json_decode_fuzz
- * on what libFuzzer makes.
+ * informer's struct k8s_keep does not keep.
+ *
+ * What jansson's parser refuses, this refuses too. yajl's defaults refuse comments, a second
+ * value and anything but white space after the value; the callbacks check UTF-8 (yajl's own
+ * check lets overlong forms through, so it is off), NUL, number ranges and depth; scans
+ * before the parse find the escaped surrogates and the white space yajl takes beyond JSON's.
+ * The unit test k8s_decode_test compares the two on every recorded body and on each edge;
+ * json_decode_fuzz on what libFuzzer makes.
  */
 #include <errno.h>
 #include <math.h>

@@ -33,8 +33,9 @@
  * all first as the API server's watch event lines and decodes each in the run with strait's
  * own watch decoding (k8s_stream_feed() with the slices' informer's k8s_endpointslice_keep,
  * on a watch thread in strait; here on the control thread, as on a gateway whose other vCPU
- * is the worker's), phase=churn-decode giving its CPU. --rich gives each endpoint what the EndpointSlice controller also writes (nodeName,
- * zone, targetRef): the bytes a real slice of that many endpoints has.
+ * is the worker's), phase=churn-decode giving its CPU. --rich gives each endpoint what the
+ * EndpointSlice controller also writes (nodeName, zone, targetRef): the bytes a real slice of
+ * that many endpoints has.
  *
  * --write-manifests DIR and --write-churn FILE write the same objects and the churn's changes
  * as files instead (no EAL, no worker): the offline mode's manifests, and what
