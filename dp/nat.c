@@ -624,6 +624,51 @@ static inline bool l4_cksum_ok(const struct rte_mbuf *mb, const struct pkt_meta 
 		return pkt_l4_cksum_ok(rte_pktmbuf_mtod(mb, const uint8_t *), m);
 	return f == RTE_MBUF_F_RX_L4_CKSUM_NONE || m->frag != FRAG_NONE; // else BAD
 }
+/* Packet @p mb (its parse @p m) waits for the end of the burst, behind session w->pend[@p p]. */
+static inline void nat_wait(struct dp_worker *w, struct rte_mbuf *mb, const struct pkt_meta *m,
+			    uint32_t p)
+{
+	w->wait_mb[w->n_wait] = mb;
+	w->wait_m[w->n_wait] = m;
+	w->wait_pend[w->n_wait++] = (uint8_t)p;
+}
+
+/* Whether @p r, found for a packet of an ext burst, is the out2in key of a session whose
+ * in2out key waits (w->pend): the packet then waits too, behind the flow's first. */
+static __rte_noinline bool nat_wait_behind(struct dp_worker *w, uint32_t r, struct rte_mbuf *mb,
+					   const struct pkt_meta *m)
+{
+	if ((r & 1) != DIR_O2I)
+		return false;
+	for (uint32_t p = 0; p < w->n_pend; p++) {
+		if (w->pend[p].idx == r >> 1) {
+			nat_wait(w, mb, m, p);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The end of an ext burst whose packets wait (nat_wait()): the sessions' in2out keys in, the
+ * packets sent in the order they came (a flow's own packets in order), or dropped where their
+ * session found no room. Out of line: once a burst, and only under new flows. */
+static __rte_noinline void nat_wait_end(struct dp_worker *w, const struct tables *t, uint32_t now,
+					uint32_t gen)
+{
+	nat_sessions_commit(w, t);
+	for (uint32_t i = 0; i < w->n_wait; i++) {
+		const struct nat_pending *p = &w->pend[w->wait_pend[i]];
+		if (likely(p->idx != NAT_REC_NONE)) {
+			nat_forward(w, w->wait_mb[i], w->wait_m[i], p->idx, DIR_O2I, now, gen,
+				    false);
+		} else {
+			w->stats.map[p->slot].drops++;
+			dp_drop(w, w->wait_mb[i], DP_DROP_SESSION_TABLE_FULL);
+		}
+	}
+	w->n_wait = w->n_pend = 0;
+}
+
 static __rte_always_inline bool nat_miss(struct dp_worker *w, const struct tables *t,
 					 struct rte_mbuf *mb, const struct pkt_meta *m,
 					 struct nat_hash h, uint32_t now, uint32_t gen,
@@ -670,7 +715,9 @@ static __rte_always_inline bool nat_miss(struct dp_worker *w, const struct table
 		dp_drop(w, mb, DP_DROP_BAD_L4_CHECKSUM);
 		return false;
 	}
-	int idx = nat_session_create(w, t, m, svc, h.bkt, h.sig, in_port == DP_PORT_INT, &why);
+	const uint32_t n_pend = w->n_pend;
+	int idx = nat_session_create(w, t, m, svc, h.bkt, h.sig, in_port == DP_PORT_INT,
+				     in_port == DP_PORT_EXT, &why);
 	if (idx < 0) {
 		w->stats.map[t->mappings[svc->mapping].slot].drops++;
 		if (why == DP_DROP_REJECTED)
@@ -691,6 +738,11 @@ static __rte_always_inline bool nat_miss(struct dp_worker *w, const struct table
 		else
 			nat_tcp_track_start(&w->sess.td[idx], th,
 					    m->ip_len - (uint32_t)(m->l4_off - m->l3_off));
+	}
+	if (w->n_pend != n_pend) {
+		// Its in2out key waits for the burst's end (nat_session_create()): so does it.
+		nat_wait(w, mb, m, n_pend);
+		return true;
 	}
 	nat_forward(w, mb, m, (uint32_t)idx, DIR_O2I, now, gen, false);
 	return true;
@@ -803,6 +855,10 @@ static __rte_always_inline bool stage3_rest(struct dp_worker *w, const struct ta
 	// the full lookup). Half the full lookup a miss paid here before (docs/benchmarks.md).
 	if (unlikely(r == NAT_REF_NONE) && created)
 		r = nat_bkt_find(s, &s->bkt[bk->h.bkt], bk->h.sig, &bk->key);
+	// A later packet of a flow made in this burst, whose first packet waits: behind it.
+	if (in_port == DP_PORT_EXT && unlikely(w->n_wait) && r != NAT_REF_NONE &&
+	    nat_wait_behind(w, r, mb, m))
+		return false;
 	if (unlikely(r == NAT_REF_NONE)) {
 		// On int, only a packet to a mapping's address may start a session (hairpin);
 		// the rest is the kernel's (BGP, BFD to the int address) or dropped.
@@ -980,6 +1036,10 @@ static __rte_always_inline void burst(struct dp_worker *w, const struct tables *
 		for (j = nk > NAT_LOOKAHEAD ? nk - NAT_LOOKAHEAD : 0; j < nk; j++)
 			created |= stage3(w, t, in_port, &bk[j], now, gen, created, &sc);
 	}
+	// The first packets that wait for their sessions' in2out keys (nat_miss()), before a
+	// later fragment of theirs.
+	if (in_port == DP_PORT_EXT && unlikely(w->n_wait))
+		nat_wait_end(w, t, now, gen);
 	for (j = 0; j < n_later; j++) {
 		int idx = nat_frag_later(w, in_port, pkts[later[j]], &meta[later[j]]);
 		if (idx >= 0)

@@ -27,11 +27,24 @@ unsigned int nat_owner(const struct dp_worker *w, const struct tables *t, uint8_
  * (@p hairpin: a client behind int, RFC 4787 REQ-9 / RFC 5382 REQ-8: always full NAT, so that
  * the backend's replies come back through the gateway whatever the mapping's `nat`).
  * @param bkt, sig the hash of the packet's key (nat_key_hash()), computed by the burst.
+ * @param batch the caller commits before its burst ends (nat_sessions_commit()): a full-NAT
+ *        session of a mapping without limits may then leave its in2out key to that commit
+ *        (w->pend; w->n_pend grows by one), its bucket prefetched meanwhile. Its out2in key
+ *        is in the table at return; no reply can need the other before the burst is sent.
  * @return session index, or -1 with *drop set.
  */
 int nat_session_create(struct dp_worker *w, const struct tables *t, const struct pkt_meta *m,
 		       const struct tbl_service *svc, uint32_t bkt, uint32_t sig, bool hairpin,
-		       enum dp_drop *drop);
+		       bool batch, enum dp_drop *drop);
+/**
+ * Add the in2out keys of the sessions waiting in w->pend[0..n_pend) and count the sessions in
+ * (lists, counts, sync events), in the order they were made. A key with no room (both buckets
+ * full, no cuckoo path) undoes its session as nat_session_create() would have: its entry's idx
+ * becomes NAT_REC_NONE. The entries stay, for the caller to read and then empty w->pend.
+ * Worker lcore, at the end of the burst that made them; @p t the tables it made them with
+ * (a SNAT port given back goes to their bitmaps).
+ */
+void nat_sessions_commit(struct dp_worker *w, const struct tables *t);
 /**
  * Make session @p idx, just created for a mid-flow TCP segment @p th of the client (an ACK
  * without SYN or RST, on a mapping with pickup), an established one whose flow began on

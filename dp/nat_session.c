@@ -167,9 +167,56 @@ static __rte_noinline uint32_t snat_victim(struct nat_sessions *s, const struct 
 	return NAT_REC_NONE;
 }
 
+/* A session whose two keys are in the table: on its mapping's and the worker's counts, and on
+ * the unestablished lists if TCP (or @p count_src: counted per source). */
+static inline void session_live(struct dp_worker *w, uint32_t idx, uint8_t proto, uint16_t slot,
+				bool count_src)
+{
+	struct nat_sessions *s = &w->sess;
+
+	if (proto == IPPROTO_TCP || unlikely(count_src)) {
+		nat_sessions_track(s, idx, count_src);
+	} else {
+		// What nat_sessions_track() does for a UDP session not counted per source: no
+		// lists (nat_session_alloc() left its links off), the slot's count.
+		s->slots[slot].active++; // src_counted is 0 (nat_session_create())
+	}
+	s->active++;
+	w->stats.sessions_created++;
+	w->stats.map[slot].sessions_created++;
+	if (dp_sync_on(w))
+		dp_sync_on_create(w, idx);
+}
+
+void nat_sessions_commit(struct dp_worker *w, const struct tables *t)
+{
+	struct nat_sessions *s = &w->sess;
+
+	for (uint32_t i = 0; i < w->n_pend; i++) {
+		struct nat_pending *p = &w->pend[i];
+		struct nat_session *se = &s->recs[p->idx];
+		struct nat_key k;
+
+		if (likely(nat_sessions_add_h(s, p->bkt, p->sig, p->idx << 1 | DIR_I2O) == 0)) {
+			session_live(w, p->idx, se->proto, p->slot, false);
+			continue;
+		}
+		// No room for the key even by cuckoo moves: what nat_session_create() undoes
+		// when its own second insert fails.
+		nat_session_key(se, DIR_O2I, &k);
+		nat_sessions_del(s, &k, p->idx << 1 | DIR_O2I);
+		nat_session_key(se, DIR_I2O, &k);
+		dp_snat_put(w, t, &k);
+		dp_adj_put(w, se->adj[DIR_O2I]);
+		dp_adj_put(w, se->adj[DIR_I2O]);
+		nat_session_release(s, p->idx);
+		p->idx = NAT_REC_NONE;
+	}
+}
+
 int nat_session_create(struct dp_worker *w, const struct tables *t, const struct pkt_meta *m,
 		       const struct tbl_service *svc, uint32_t bkt, uint32_t sig, bool hairpin,
-		       enum dp_drop *drop)
+		       bool batch, enum dp_drop *drop)
 {
 	const struct tbl_mapping *mp = &t->mappings[svc->mapping];
 	struct nat_sessions *s = &w->sess;
@@ -183,6 +230,7 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	uint32_t idx;
 	uint64_t a;
 	int adj_o2i, adj_i2o;
+	bool pend = false;
 
 	if (!allowed(mp, m->src)) {
 		*drop = DP_DROP_NOT_ALLOWED;
@@ -204,7 +252,8 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 		      "cfg_limits: three 32-bit limits, the first two one 8-byte word");
 	uint64_t any_limit;
 	memcpy(&any_limit, &mp->limits, 8);
-	if (unlikely(any_limit | mp->limits.new_per_second)) {
+	any_limit |= mp->limits.new_per_second;
+	if (unlikely(any_limit)) {
 		if (unlikely(mp->limits.sessions_per_source) &&
 		    nat_sessions_src_count(s, mp->slot, m->src) >= mp->limits.sessions_per_source) {
 			*drop = DP_DROP_SOURCE_SESSION_LIMIT;
@@ -264,8 +313,23 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 		// backend:port, not per gateway. Where the int port does RSS, the port must also
 		// make the NIC deliver the replies to our own queue.
 		int rc = r_be->port == DP_PORT_INT ? dp_snat_take(w, t, &k_i2o, &h_i2o) : -ENOENT;
-		if (rc == -ENOENT && !snat_probe(w, t, r_be->port, &k_i2o, &h_i2o))
+		if (likely(rc == 0)) {
+			// The in2out key's bucket, from memory (a miss at any table size worth the
+			// name): it arrives while the record is filled, or while the rest of the
+			// burst is processed when the key waits for its end (below).
+			rte_prefetch0(&s->bkt[h_i2o.bkt]);
+			// The key may wait unless the mapping has limits (they count sessions
+			// made whole) or the session is a hairpin. No other session's key is then
+			// looked up before the burst's end where it could be: the port is one of
+			// the bitmaps, whose bits tell every port held (waiting keys' too); a probe
+			// (no bitmap: another backend:port, or a backend on ext) and a victim's
+			// port are other backends' or sessions made whole; a preserveSource key
+			// has a client's address, never a SNAT one (an int address: classify_ip()
+			// drops it on ext as spoofed).
+			pend = batch && !hairpin && any_limit == 0;
+		} else if (rc == -ENOENT && !snat_probe(w, t, r_be->port, &k_i2o, &h_i2o)) {
 			rc = -ENOSPC;
+		}
 		if (rc == -ENOSPC) {
 			// Every port is taken towards this backend:port: take the one of the
 			// oldest unestablished session that holds one (ours, so its replies
@@ -342,22 +406,19 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	se->proto = m->proto;
 	if (nat_sessions_add_h(s, bkt, sig, idx << 1 | DIR_O2I) < 0)
 		goto full;
+	if (pend) {
+		// The out2in key is in (a later packet of the flow in this burst finds the
+		// session); the in2out key waits for the burst's end, where its bucket, fetched
+		// since the port was taken, is read with the others' (nat_sessions_commit()).
+		w->pend[w->n_pend++] = (struct nat_pending){
+			.idx = idx, .bkt = h_i2o.bkt, .sig = h_i2o.sig, .slot = mp->slot};
+		return (int)idx;
+	}
 	if (nat_sessions_add_h(s, h_i2o.bkt, h_i2o.sig, idx << 1 | DIR_I2O) < 0) {
 		nat_sessions_del(s, &k_o2i, idx << 1 | DIR_O2I);
 		goto full;
 	}
-	if (m->proto == IPPROTO_TCP || unlikely(mp->limits.sessions_per_source)) {
-		nat_sessions_track(s, idx, mp->limits.sessions_per_source != 0);
-	} else {
-		// What nat_sessions_track() does for a UDP session not counted per source: no
-		// lists (nat_session_alloc() left its links off), the slot's count.
-		sl->active++; // src_counted is 0 (above)
-	}
-	s->active++;
-	w->stats.sessions_created++;
-	w->stats.map[mp->slot].sessions_created++;
-	if (dp_sync_on(w))
-		dp_sync_on_create(w, idx);
+	session_live(w, idx, m->proto, mp->slot, mp->limits.sessions_per_source != 0);
 	return (int)idx;
 full:
 	dp_snat_put(w, t, &k_i2o);

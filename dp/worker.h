@@ -99,6 +99,22 @@ struct dp_worker {
 	uint64_t tick_hz;    /**< the hz that tick_shift was derived from */
 	uint32_t tick_shift; /**< session ticks are now >> tick_shift: 16 to 31 per second */
 	struct dp_frag frag; /**< fragments: frag.h */
+	/**
+	 * New sessions of the burst in progress whose in2out keys wait for the burst's end
+	 * (nat_session_create() with @c batch, nat_sessions_commit()), and the packets that
+	 * wait for them, in arrival order (nat.c's burst()): their buckets are then fetched
+	 * from memory side by side, not one after the other. Empty between bursts.
+	 */
+	struct nat_pending {
+		uint32_t idx;	   /**< the record; NAT_REC_NONE once its key found no room */
+		uint32_t bkt, sig; /**< the in2out key's hash (nat_key_hash()) */
+		uint16_t slot;	   /**< its mapping's slot */
+	} pend[DP_BURST];
+	uint32_t n_pend;			 /**< entries of pend */
+	uint32_t n_wait;			 /**< packets waiting */
+	uint8_t wait_pend[DP_BURST];		 /**< [packet]: the entry of pend it waits for */
+	struct rte_mbuf *wait_mb[DP_BURST];	 /**< [packet] */
+	const struct pkt_meta *wait_m[DP_BURST]; /**< [packet]: its parse, on burst()'s stack */
 	struct dp_adj adj[DP_ADJ_SLOTS];
 	struct dp_stats stats;
 } __rte_cache_aligned;

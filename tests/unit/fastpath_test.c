@@ -368,7 +368,8 @@ static void a_key_moved_by_a_creation_is_found_later_in_the_burst(void **state)
 	assert_int_equal(w->stats.sessions_created, 2);
 	assert_int_equal(s->active, 2);
 	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 2);
-	const uint8_t *o = rte_pktmbuf_mtod(w->tx[DP_PORT_INT][1], const uint8_t *);
+	// F's first: N's waited for the burst's end, where its in2out key went in.
+	const uint8_t *o = rte_pktmbuf_mtod(w->tx[DP_PORT_INT][0], const uint8_t *);
 	assert_memory_equal(o + 14 + 12, first, 12); /* F's rewrite, through its session */
 	assert_int_equal(s->recs[0].pkts[DIR_O2I], 2);
 	assert_int_equal(s->recs[0].bytes[DIR_O2I], 2 * (c.len[1] - 14));
@@ -468,6 +469,200 @@ static void an_out2in_key_of_another_protocol_is_no_match(void **state)
 	free_tx(DP_PORT_INT);
 }
 
+/* A UDP frame to the "echo" mapping from 198.51.100.2:@p sport with @p payload bytes (the
+ * length tells a flow's packets apart on the way out). */
+static size_t echo_frame(uint8_t *buf, uint16_t sport, uint16_t payload)
+{
+	struct tb_flow f = {.src = "198.51.100.2",
+			    .dst = "198.51.100.1",
+			    .sport = sport,
+			    .dport = 7777,
+			    .proto = IPPROTO_UDP,
+			    .payload_len = payload,
+			    .dmac = MAC_EXT};
+	return tb_frame(buf, &f);
+}
+
+/* The sum of the SNAT ports held, over every destination's bitmap. */
+static uint32_t snat_ports_held(void)
+{
+	uint32_t n = 0;
+
+	for (unsigned int i = 0; i < DP_SNAT_DESTS; i++)
+		n += w->snat.dests[i].used;
+	return n;
+}
+
+/* A new full-NAT flow's first packet waits for the end of its burst, where its in2out key goes
+ * in with the other new flows' (their buckets fetched side by side): the burst's other packets
+ * leave first, and a later packet of the flow in the same burst waits behind its first, so
+ * that a flow's packets leave in the order they came. Every key is in the table after the
+ * burst, and nothing waits. */
+static void a_new_flows_packets_leave_in_order_after_the_burst(void **state)
+{
+	(void)state;
+	uint8_t f[5][256];
+	size_t len[5];
+	struct rte_mbuf *mb;
+
+	// E: an established flow, its session made by an earlier burst.
+	len[0] = echo_frame(f[0], 4000, 10);
+	inject_burst(DP_PORT_EXT, f, len, 1);
+	take(DP_PORT_INT, &mb);
+	rte_pktmbuf_free(mb);
+	assert_int_equal(w->stats.sessions_created, 1);
+
+	// One burst: A1, E, A2, B1, A3 (A, B new; A's packets told by their lengths).
+	len[0] = echo_frame(f[0], 5001, 1);
+	len[1] = echo_frame(f[1], 4000, 10);
+	len[2] = echo_frame(f[2], 5001, 2);
+	len[3] = echo_frame(f[3], 5002, 20);
+	len[4] = echo_frame(f[4], 5001, 3);
+	inject_burst(DP_PORT_EXT, f, len, 5);
+	assert_int_equal(w->stats.sessions_created, 3);
+	assert_int_equal(w->sess.active, 3);
+	assert_int_equal(w->n_wait, 0);
+	assert_int_equal(w->n_pend, 0);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 5);
+	static const uint16_t want_len[5] = {20 + 8 + 10, 20 + 8 + 1, 20 + 8 + 2, 20 + 8 + 20,
+					     20 + 8 + 3};
+	for (unsigned int i = 0; i < 5; i++) {
+		const uint8_t *o = rte_pktmbuf_mtod(w->tx[DP_PORT_INT][i], const uint8_t *);
+		assert_int_equal(rd16(o + 14 + 2), want_len[i]); /* E, A1, A2, B1, A3 */
+		assert_int_equal(rd16(o + 14 + 22), 7);		 /* the service port */
+	}
+	// A's three packets, one session and one SNAT port: the same rewrite.
+	for (unsigned int i = 2; i < 5; i += 2) {
+		const uint8_t *a = rte_pktmbuf_mtod(w->tx[DP_PORT_INT][1], const uint8_t *);
+		const uint8_t *b = rte_pktmbuf_mtod(w->tx[DP_PORT_INT][i], const uint8_t *);
+		assert_memory_equal(a + 14 + 12, b + 14 + 12, 12);
+	}
+	// Both keys of every session are in the table, each naming its record.
+	for (uint32_t r = 0; r < 3; r++) {
+		struct nat_key k;
+		for (int d = 0; d < 2; d++) {
+			nat_session_key(&w->sess.recs[r], d, &k);
+			assert_int_equal(nat_sessions_lookup(&w->sess, &k), r << 1 | (uint32_t)d);
+		}
+	}
+	assert_int_equal(w->sess.recs[1].pkts[DIR_O2I], 3);
+	free_tx(DP_PORT_INT);
+}
+
+/* A waiting in2out key that finds no room at the burst's end (both buckets full, no cuckoo
+ * path) undoes its session as a creation whose second insert fails: its first packet and the
+ * later one that waited behind it are dropped as table_full and counted on the mapping, its
+ * out2in key, SNAT port and record are given back, and the burst's other packets leave. */
+static void a_waiting_in2out_key_without_room_drops_its_flow(void **state)
+{
+	(void)state;
+	struct cuckoo c;
+	uint8_t f[3][256];
+	size_t len[3];
+
+	cuckoo_setup(&c, NULL);
+	struct nat_sessions *s = &w->sess;
+	const uint32_t p = c.h.bkt;
+	// Every bucket full but one entry of p: N's out2in key gets in by moving F's to p, and
+	// then its in2out key finds no room.
+	for (uint32_t b = 0; b <= s->bkt_mask; b++) {
+		unsigned int left = b == p ? 1 : 0;
+		for (unsigned int m = nat_bkt_match(&s->bkt[b], 0);
+		     m && (unsigned int)__builtin_popcount(m) > left; m &= m - 1) {
+			unsigned int i = (unsigned int)__builtin_ctz(m);
+			s->bkt[b].sig[i] = 0x5a000000u | b << 4 | i;
+			s->bkt[b].ref[i] = 63u << 1;
+		}
+	}
+	const uint16_t slot = s->recs[0].slot;
+	const uint64_t full = w->stats.drops[DP_DROP_SESSION_TABLE_FULL];
+	const uint64_t map_drops = w->stats.map[slot].drops;
+	const uint32_t held = snat_ports_held(), free_head = s->free_head, hwm = s->hwm;
+	struct nat_key kn = c.kf;
+	kn.sport = rte_cpu_to_be_16(c.port);
+
+	// One burst: N's first packet, F's, N's second.
+	len[0] = flow(f[0], "198.51.100.2", c.port, "198.51.100.1", 7777, IPPROTO_UDP, 0,
+		      DP_PORT_EXT);
+	memcpy(f[1], c.f[1], c.len[1]);
+	len[1] = c.len[1];
+	memcpy(f[2], f[0], len[0]);
+	len[2] = len[0];
+	inject_burst(DP_PORT_EXT, f, len, 3);
+	assert_int_equal(w->stats.drops[DP_DROP_SESSION_TABLE_FULL], full + 2); /* N1, N2 */
+	assert_int_equal(w->stats.map[slot].drops, map_drops + 2);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 1); /* F's */
+	assert_int_equal(s->active, 1);
+	assert_int_equal(w->stats.sessions_created, 1);
+	assert_int_equal(nat_sessions_lookup(s, &kn), NAT_REF_NONE);
+	assert_int_equal(nat_sessions_lookup(s, &c.kf), 0u << 1 | DIR_O2I);
+	assert_int_equal(snat_ports_held(), held);
+	// N's record is the free list's head again, the high-water mark where it was.
+	assert_int_equal(s->hwm, hwm + 1);
+	assert_int_not_equal(s->free_head, free_head);
+	assert_int_equal(s->recs[s->free_head].last_seen, free_head);
+	assert_int_equal(w->n_wait, 0);
+	free_tx(DP_PORT_INT);
+}
+
+/* A session's in2out key may wait for the end of its burst because nothing made in the burst
+ * looks such a key up meanwhile. A preserveSource session looks its own up (the client's
+ * address and port): a client outside that claims a SNAT address (always an int address) and
+ * the port a waiting key just took, towards the same backend and port, must be dropped as
+ * spoofed before that lookup (else it would not see the waiting key and would make a second
+ * session with the same in2out key). */
+static void a_client_claiming_a_waiting_snat_port_is_dropped_as_spoofed(void **state)
+{
+	(void)state;
+	uint8_t f[2][256];
+	size_t len[2];
+
+	// "allow" becomes a full-NAT mapping to 10.0.0.12:9000, keep-src's backend and port.
+	mapping(&maps[3], "allow", 9100, 0, 9000, IPPROTO_UDP, be_noport, 1);
+	publish();
+	fixture_snat_worker(1, 20000, 64);
+	neigh_update(rte_cpu_to_be_32(ip4("10.0.0.12")), DP_PORT_INT,
+		     (const struct rte_ether_addr *)MAC_POD[1]);
+	const uint64_t spoofed = w->stats.drops[DP_DROP_SPOOFED_SOURCE];
+
+	// One burst: a client's first packet to "allow" (SNAT 10.0.0.1:20000, the partition's
+	// first port), then one from 10.0.0.1:20000 to keep-src.
+	len[0] =
+		flow(f[0], "198.51.100.2", 5555, "198.51.100.1", 9100, IPPROTO_UDP, 0, DP_PORT_EXT);
+	len[1] = flow(f[1], "10.0.0.1", 20000, "198.51.100.1", 9000, IPPROTO_UDP, 0, DP_PORT_EXT);
+	inject_burst(DP_PORT_EXT, f, len, 2);
+	assert_int_equal(w->stats.sessions_created, 1);
+	assert_int_equal(w->sess.active, 1);
+	assert_int_equal(w->stats.drops[DP_DROP_SPOOFED_SOURCE], spoofed + 1);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 1);
+	const uint8_t *o = rte_pktmbuf_mtod(w->tx[DP_PORT_INT][0], const uint8_t *);
+	assert_int_equal(rd32(o + 14 + 12), ip4("10.0.0.1")); /* the SNAT address */
+	assert_int_equal(rd16(o + 14 + 20), 20000);	      /* and port */
+	assert_int_equal(rd32(o + 14 + 16), ip4("10.0.0.12"));
+	assert_int_equal(rd16(o + 14 + 22), 9000);
+	free_tx(DP_PORT_INT);
+}
+
+/* A mapping's session limit counts every session of a burst as it is made: four new flows in
+ * one burst against a limit of two make two sessions (UDP ones are never evicted for room). */
+static void a_session_limit_holds_within_one_burst(void **state)
+{
+	(void)state;
+	uint8_t f[4][256];
+	size_t len[4];
+
+	maps[1].limits.sessions = 2;
+	publish();
+	for (unsigned int i = 0; i < 4; i++)
+		len[i] = echo_frame(f[i], (uint16_t)(6000 + i), 4);
+	inject_burst(DP_PORT_EXT, f, len, 4);
+	assert_int_equal(w->stats.sessions_created, 2);
+	assert_int_equal(w->sess.active, 2);
+	assert_int_equal(w->stats.drops[DP_DROP_MAPPING_SESSION_LIMIT], 2);
+	assert_int_equal(dp_tx_n(w, DP_PORT_INT), 2);
+	free_tx(DP_PORT_INT);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -480,6 +675,10 @@ int main(void)
 		T(new_flow_twice_in_one_burst_makes_one_session),
 		T(a_failed_creation_that_moved_keys_hides_no_session),
 		T(a_key_moved_by_a_creation_is_found_later_in_the_burst),
+		T(a_new_flows_packets_leave_in_order_after_the_burst),
+		T(a_waiting_in2out_key_without_room_drops_its_flow),
+		T(a_client_claiming_a_waiting_snat_port_is_dropped_as_spoofed),
+		T(a_session_limit_holds_within_one_burst),
 		T(an_in2out_key_of_another_protocol_is_no_match),
 		T(an_out2in_key_of_another_protocol_is_no_match),
 	};
