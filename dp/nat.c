@@ -8,7 +8,12 @@
  *   3. check each key against its record, then rewrite with the record's precomputed
  *      checksum deltas and queue for tx. Misses on ext start a session; on int, a drop,
  *      but for a packet to a mapping's address (hairpin: RFC 4787 REQ-9, RFC 5382 REQ-8),
- *      which starts a full-NAT session whose out2in packets arrive on int.
+ *      which starts a full-NAT session whose out2in packets arrive on int;
+ *   4. a new full-NAT session's in2out key, known only once its SNAT port is taken in stage
+ *      3, has its bucket prefetched there and goes in at the burst's end, with the other
+ *      new sessions' (nat_sessions_commit()): their first packets, and any later packet of
+ *      the same flows in the burst, wait for it and leave last, each flow's in order. No
+ *      reply can need that key before the burst is sent.
  *
  * Ownership: every session belongs to one worker, its single writer. The owner of a flow can
  * be told from any of its packets, so whichever worker receives a packet can pass it on:
