@@ -630,6 +630,7 @@ static inline bool l4_cksum_ok(const struct rte_mbuf *mb, const struct pkt_meta 
 		return pkt_l4_cksum_ok(rte_pktmbuf_mtod(mb, const uint8_t *), m);
 	return f == RTE_MBUF_F_RX_L4_CKSUM_NONE || m->frag != FRAG_NONE; // else BAD
 }
+
 /* Packet @p mb (its parse @p m) waits for the end of the burst, behind session w->pend[@p p]. */
 static inline void nat_wait(struct dp_worker *w, struct rte_mbuf *mb, const struct pkt_meta *m,
 			    uint32_t p)

@@ -27,7 +27,7 @@ struct dp_sync_w;
 /* Packets a worker takes from a port or ring at once, and the NAT's stages overlap the memory
  * accesses of (nat.c): 64, not 32, so that more of each burst's bucket and record misses are
  * in flight while the rest is parsed and rewritten. Side by side at 1M sessions (stop 32,
- * docs/benchmarks.md "Bursts of 64"): established packets 73-80 -> 59-63 cycles, new
+ * docs/benchmarks.md "Bursts of 64 (stop 32)"): established packets 73-80 -> 59-63 cycles, new
  * sessions and the mixed case 8-15 % fewer; 128 gave no more. */
 #define DP_BURST	    64
 #define DP_RING_SIZE	    1024
@@ -123,6 +123,8 @@ struct dp_worker {
 	struct dp_adj adj[DP_ADJ_SLOTS];
 	struct dp_stats stats;
 } __rte_cache_aligned;
+
+static_assert(DP_BURST <= UINT8_MAX + 1, "dp_worker.wait_pend holds an index of pend");
 
 /** The packets queued for tx on @p port. */
 static inline uint16_t dp_tx_n(const struct dp_worker *w, unsigned int port)
