@@ -286,6 +286,23 @@ static void cuckoo_setup(struct cuckoo *c, uint8_t *first)
 	assert_true(c->port < 60000);
 }
 
+/* Fill every bucket of the worker's table with entries of no record but one entry of bucket
+ * @p p. */
+static void fill_but_one_of(uint32_t p)
+{
+	struct nat_sessions *s = &w->sess;
+
+	for (uint32_t b = 0; b <= s->bkt_mask; b++) {
+		unsigned int left = b == p ? 1 : 0;
+		for (unsigned int m = nat_bkt_match(&s->bkt[b], 0);
+		     m && (unsigned int)__builtin_popcount(m) > left; m &= m - 1) {
+			unsigned int i = (unsigned int)__builtin_ctz(m);
+			s->bkt[b].sig[i] = 0x5a000000u | b << 4 | i;
+			s->bkt[b].ref[i] = 63u << 1;
+		}
+	}
+}
+
 /* A new flow whose out2in key goes in only by moving an established flow's key (cuckoo) and
  * whose in2out key then finds no room (table full) creates nothing but changes the table: a
  * later packet of the established flow in the same burst, looked up in stage 2 where its key
@@ -303,15 +320,7 @@ static void a_failed_creation_that_moved_keys_hides_no_session(void **state)
 
 	// Every bucket full but one entry of p: N's out2in key gets in by moving F's to p,
 	// and then its in2out key finds no room.
-	for (uint32_t b = 0; b <= s->bkt_mask; b++) {
-		unsigned int left = b == p ? 1 : 0;
-		for (unsigned int m = nat_bkt_match(&s->bkt[b], 0);
-		     m && (unsigned int)__builtin_popcount(m) > left; m &= m - 1) {
-			unsigned int i = (unsigned int)__builtin_ctz(m);
-			s->bkt[b].sig[i] = 0x5a000000u | b << 4 | i;
-			s->bkt[b].ref[i] = 63u << 1;
-		}
-	}
+	fill_but_one_of(p);
 	const uint64_t moved = s->moved, full = w->stats.drops[DP_DROP_SESSION_TABLE_FULL];
 
 	// One burst: N's first packet, then F's.
@@ -563,17 +572,9 @@ static void a_waiting_in2out_key_without_room_drops_its_flow(void **state)
 	cuckoo_setup(&c, NULL);
 	struct nat_sessions *s = &w->sess;
 	const uint32_t p = c.h.bkt;
-	// Every bucket full but one entry of p: N's out2in key gets in by moving F's to p, and
-	// then its in2out key finds no room.
-	for (uint32_t b = 0; b <= s->bkt_mask; b++) {
-		unsigned int left = b == p ? 1 : 0;
-		for (unsigned int m = nat_bkt_match(&s->bkt[b], 0);
-		     m && (unsigned int)__builtin_popcount(m) > left; m &= m - 1) {
-			unsigned int i = (unsigned int)__builtin_ctz(m);
-			s->bkt[b].sig[i] = 0x5a000000u | b << 4 | i;
-			s->bkt[b].ref[i] = 63u << 1;
-		}
-	}
+	// Every bucket full but one entry of p: N's out2in key gets in by moving F's to p,
+	// and then its in2out key finds no room.
+	fill_but_one_of(p);
 	const uint16_t slot = s->recs[0].slot;
 	const uint64_t full = w->stats.drops[DP_DROP_SESSION_TABLE_FULL];
 	const uint64_t map_drops = w->stats.map[slot].drops;
