@@ -209,11 +209,17 @@ int nat_sessions_add_cuckoo(struct nat_sessions *s, uint32_t bkt, uint32_t sig, 
 int nat_sessions_del(struct nat_sessions *s, const struct nat_key *k, uint32_t ref)
 {
 	struct nat_hash h = nat_key_hash(s, k);
-	uint32_t b = h.bkt;
 
-	for (int r = 0; r < 2; r++, b = nat_bkt_alt(s, h.bkt, h.sig)) {
+	return nat_sessions_del_h(s, h.bkt, h.sig, ref);
+}
+
+int nat_sessions_del_h(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint32_t ref)
+{
+	uint32_t b = bkt;
+
+	for (int r = 0; r < 2; r++, b = nat_bkt_alt(s, bkt, sig)) {
 		struct nat_bucket *bk = &s->bkt[b];
-		for (unsigned int m = nat_bkt_match(bk, h.sig); m; m &= m - 1) {
+		for (unsigned int m = nat_bkt_match(bk, sig); m; m &= m - 1) {
 			unsigned int i = (unsigned int)__builtin_ctz(m);
 			if (bk->ref[i] == ref) {
 				bk->sig[i] = 0;

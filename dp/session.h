@@ -187,6 +187,9 @@ int nat_sessions_add(struct nat_sessions *s, const struct nat_key *k, uint32_t r
 int nat_sessions_add_cuckoo(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint32_t ref);
 /** Remove the entry @p k → @p ref. @return 0 or -ENOENT. */
 int nat_sessions_del(struct nat_sessions *s, const struct nat_key *k, uint32_t ref);
+/** nat_sessions_del() for a key whose hash is known (primary bucket @p bkt, signature @p sig:
+ *  nat_key_hash()). */
+int nat_sessions_del_h(struct nat_sessions *s, uint32_t bkt, uint32_t sig, uint32_t ref);
 /**
  * Account for live session @p idx (its record filled, its keys added): its mapping slot's
  * count, the per-source counters when @p count_src (its mapping has a per-source limit; the

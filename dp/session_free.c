@@ -10,6 +10,7 @@
 #include "neigh.h"
 #include "session.h"
 #include "session_free.h"
+#include "session_inlines.h"
 #include "sync.h"
 #include "worker.h"
 
@@ -17,21 +18,28 @@ void nat_session_free(struct dp_worker *w, uint32_t idx)
 {
 	struct nat_sessions *s = &w->sess;
 	struct nat_session *se = &s->recs[idx];
-	struct nat_key k;
+	struct nat_key k[2];
+	struct nat_hash h[2];
 
 	const struct tables *t = tables_get();
 
+	// Both keys' buckets from memory side by side, not one after the other: a session that
+	// expires or is evicted has long gone cold.
+	for (int d = 0; d < 2; d++) {
+		nat_session_key(se, d, &k[d]);
+		h[d] = nat_key_hash(s, &k[d]);
+		rte_prefetch0(&s->bkt[h[d].bkt]);
+	}
 	if (dp_sync_on(w))
 		dp_sync_on_free(w, idx); // before the record goes: its tuples are the event
 	nat_sessions_untrack(s, idx);
 	for (int d = 0; d < 2; d++) {
-		nat_session_key(se, d, &k);
-		nat_sessions_del(s, &k, idx << 1 | (uint32_t)d);
+		nat_sessions_del_h(s, h[d].bkt, h[d].sig, idx << 1 | (uint32_t)d);
 		dp_adj_put(w, se->adj[d]);
 	}
-	// k is the in2out key: a full-NAT session gives its SNAT port back (snat.c).
+	// A full-NAT session gives its SNAT port back (snat.c).
 	if (likely(t != NULL))
-		dp_snat_put(w, t, &k);
+		dp_snat_put(w, t, &k[DIR_I2O]);
 	w->stats.sessions_expired++;
 	w->stats.map[se->slot].sessions_expired++;
 	nat_session_release(s, idx);
