@@ -188,6 +188,17 @@ static inline void session_live(struct dp_worker *w, uint32_t idx, uint8_t proto
 		dp_sync_on_create(w, idx);
 }
 
+/* Undo a session whose keys could not all go in (its out2in key already taken out, or never
+ * in): its SNAT port (in2out key @p k_i2o), its adjacencies and its record given back. */
+static void session_unmake(struct dp_worker *w, const struct tables *t, uint32_t idx,
+			   const struct nat_key *k_i2o, uint16_t adj_o2i, uint16_t adj_i2o)
+{
+	dp_snat_put(w, t, k_i2o);
+	dp_adj_put(w, adj_o2i);
+	dp_adj_put(w, adj_i2o);
+	nat_session_release(&w->sess, idx);
+}
+
 void nat_sessions_commit(struct dp_worker *w, const struct tables *t)
 {
 	struct nat_sessions *s = &w->sess;
@@ -206,10 +217,7 @@ void nat_sessions_commit(struct dp_worker *w, const struct tables *t)
 		nat_session_key(se, DIR_O2I, &k);
 		nat_sessions_del(s, &k, p->idx << 1 | DIR_O2I);
 		nat_session_key(se, DIR_I2O, &k);
-		dp_snat_put(w, t, &k);
-		dp_adj_put(w, se->adj[DIR_O2I]);
-		dp_adj_put(w, se->adj[DIR_I2O]);
-		nat_session_release(s, p->idx);
+		session_unmake(w, t, p->idx, &k, se->adj[DIR_O2I], se->adj[DIR_I2O]);
 		p->idx = NAT_REC_NONE;
 	}
 }
@@ -421,10 +429,7 @@ int nat_session_create(struct dp_worker *w, const struct tables *t, const struct
 	session_live(w, idx, m->proto, mp->slot, mp->limits.sessions_per_source != 0);
 	return (int)idx;
 full:
-	dp_snat_put(w, t, &k_i2o);
-	dp_adj_put(w, (uint16_t)adj_o2i);
-	dp_adj_put(w, (uint16_t)adj_i2o);
-	nat_session_release(s, idx);
+	session_unmake(w, t, idx, &k_i2o, (uint16_t)adj_o2i, (uint16_t)adj_i2o);
 	*drop = DP_DROP_SESSION_TABLE_FULL;
 	return -1;
 }
