@@ -278,7 +278,14 @@ int maglev_build(const struct maglev_backend *b, unsigned int n, uint16_t *table
 	// entry is written once, so the table needs no clearing first), and twice: taken[e + m]
 	// is taken[e], so a block's probes x + k * skip mod m (x, k * skip < m) are read at
 	// x + k * skip without wrapping each (32 KiB for the default size, in L1).
-	taken = calloc(2 * (size_t)m, 1);
+	// Zeroed by writing, not by calloc(): calloc() leaves memory the allocator knows to be
+	// zero (fresh, or given back to the kernel) unwritten, and the probes would read it first:
+	// each page mapped to the kernel's zero page, then copied on the first write, and each
+	// copy flushes the TLB of every CPU of the process (an interrupt on every worker lcore).
+	// explicit_bzero(), as the compiler turns malloc() and memset() into calloc().
+	taken = malloc(2 * (size_t)m);
+	if (taken)
+		explicit_bzero(taken, 2 * (size_t)m);
 	if (!order || !pm || !taken) {
 		ret = -ENOMEM;
 		goto out;

@@ -151,9 +151,11 @@ int tables_vips_index(struct tables *t)
 
 	while (size < 2 * (uint64_t)t->n_vips)
 		size *= 2;
-	slots = calloc(size, sizeof(*slots));
+	// Zeroed by writing: the probes read it first (maglev_build()'s `taken`, common/maglev.c).
+	slots = malloc(size * sizeof(*slots));
 	if (!slots)
 		return -ENOMEM;
+	explicit_bzero(slots, size * sizeof(*slots));
 	for (uint32_t i = 0; i < t->n_vips; i++) {
 		rte_be32_t a = t->vips[i];
 		uint32_t j = tables_vip_hash(a) & (size - 1);

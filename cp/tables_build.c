@@ -189,6 +189,10 @@ static void mg_add(struct mg_index *x, uint64_t key, const struct tbl_backend *b
 	x->n++;
 }
 
+/* mg_index_init()'s slots, kept from one build to the next (control thread only). */
+static struct mg_ent *mg_buf;
+static uint64_t mg_buf_slots;
+
 /* The index over @p prev's Maglev tables, with room for @p n_new more: sized by @p prev's
  * tables (its services that have one), not by its services (2,000 tables of 10,000 services at
  * the issue's scale; a 2 MB index, zeroed and faulted in on every build, was ~8x this one).
@@ -206,8 +210,21 @@ static void mg_index_init(struct mg_index *x, const struct tables *prev, uint64_
 		return;
 	while (size < 2 * want)
 		size *= 2;
-	if (size > UINT32_MAX || !(x->e = calloc(size, sizeof(*x->e))))
+	// One buffer for every build, kept: a fresh one, zeroed by calloc(), was read before it
+	// was written (the probes), so each of its pages was first mapped to the kernel's zero
+	// page, then copied on the first write, and each copy flushed the TLB of every CPU of
+	// the process: an interrupt on every worker lcore, ~75 a publication at 10,000 mappings.
+	if (size > UINT32_MAX)
 		return;
+	if (size > mg_buf_slots) {
+		free(mg_buf);
+		mg_buf_slots = 0;
+		if (!(mg_buf = malloc(size * sizeof(*mg_buf))))
+			return;
+		mg_buf_slots = size;
+	}
+	x->e = mg_buf;
+	memset(x->e, 0, size * sizeof(*x->e));
 	x->mask = (uint32_t)(size - 1);
 	for (uint32_t i = 0; prev && i < prev->n_services; i++) {
 		const struct tbl_service *s = &prev->services[i];
@@ -860,10 +877,8 @@ struct tables *tables_build_from(const struct cfg *c, const struct cfg_mapping *
 	e = ENOMEM;
 	if (tables_vips_index(t) < 0)
 		goto fail;
-	free(mi.e);
 	return t;
 fail:
-	free(mi.e);
 	mg_jobs_free(&mi);
 	if (err[0] == '\0')
 		snprintf(err, errlen, "cannot build tables: %s", strerror(e));
