@@ -91,6 +91,7 @@ static struct {
 	unsigned int services, brokers, changes, burst;
 	unsigned int maglev_threads; /* --maglev-threads: the config's maglevThreads */
 	unsigned int pool_tables; /* --pool-bench N: time N tables on 0..maglev_threads threads */
+	unsigned int table_size;  /* --table-size: the Services' maglev.tableSize; 0 = default */
 	double rate; /* --rate: changes offered a second, open loop; 0 = bursts of --burst */
 	unsigned int seed;
 	const char *manifests_out, *manifests_in, *churn_out;
@@ -175,12 +176,14 @@ static void objs_make(struct objs *o)
 	o->slice_rv = calloc(opt.services, sizeof(*o->slice_rv));
 	for (unsigned int i = 0; i < opt.services; i++) {
 		snprintf(name, sizeof(name), "svc-%u", i);
-		json_array_append_new(o->mappings,
-				      json_pack("{s:o, s:{s:[s], s:s, s:s, s:[{s:i, s:i}], s:s}}",
-						"metadata", meta(name), "spec", "addresses",
-						SVC_ADDR, "mode", "service", "serviceName", name,
-						"ports", "port", SVC_PORT0 + (int)i, "servicePort",
-						80, "backends", "pods"));
+		json_t *m = json_pack("{s:o, s:{s:[s], s:s, s:s, s:[{s:i, s:i}], s:s}}", "metadata",
+				      meta(name), "spec", "addresses", SVC_ADDR, "mode", "service",
+				      "serviceName", name, "ports", "port", SVC_PORT0 + (int)i,
+				      "servicePort", 80, "backends", "pods");
+		if (opt.table_size)
+			json_object_set_new(json_object_get(m, "spec"), "maglev",
+					    json_pack("{s:i}", "tableSize", (int)opt.table_size));
+		json_array_append_new(o->mappings, m);
 		json_array_append_new(
 			o->services, json_pack("{s:o, s:{s:[{s:s, s:s, s:i, s:i}], s:s, s:{s:s}}}",
 					       "metadata", meta(name), "spec", "ports", "name",
@@ -451,6 +454,38 @@ static void echoes_take(struct k8s_store *s)
 	status_cpu_ns = st; // counted in echo_cpu_ns
 }
 
+/* TLB shootdowns taken so far by the CPU of the worker lcore (/proc/interrupts, "TLB:"
+ * line; x86): each is an interrupt of the worker, sent when a page of the process's memory
+ * is remapped or unmapped (a copy-on-write fault, madvise(), munmap()). 0 where not read. */
+static uint64_t worker_tlb_shootdowns(void)
+{
+	unsigned int cpu = rte_lcore_to_cpu_id(1), col = 0;
+	char line[4096];
+	uint64_t v = 0;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return 0;
+	if (fgets(line, sizeof(line), f)) { // the header: which column is CPU cpu
+		char name[32];
+		snprintf(name, sizeof(name), "CPU%u", cpu);
+		for (char *t = strtok(line, " \t\n"); t && strcmp(t, name) != 0;
+		     t = strtok(NULL, " \t\n"))
+			col++;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *t = strtok(line, " \t\n");
+		if (!t || strcmp(t, "TLB:") != 0)
+			continue;
+		for (unsigned int c = 0; c <= col && (t = strtok(NULL, " \t\n")); c++)
+			if (c == col)
+				v = strtoull(t, NULL, 10);
+		break;
+	}
+	fclose(f);
+	return v;
+}
+
 static int u64_cmp(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -586,6 +621,7 @@ static int churn_at_rate(struct k8s_store *store, struct objs *o)
 	uint64_t *lat = calloc(n_lat, sizeof(*lat)), *pub_end = calloc(n_lat, sizeof(*pub_end));
 	unsigned int *pub_done = calloc(n_lat, sizeof(*pub_done)), n_pubs = 0;
 	uint64_t gen0 = cp_generation(), c0, last = 0, max_burst = 0, cpu0, gen_cpu = 0;
+	const uint64_t tlb0 = worker_tlb_shootdowns();
 	double interval_ns = 1e9 / opt.rate;
 	unsigned int done = 0, n_maps;
 	int ret = 1;
@@ -665,13 +701,14 @@ static int churn_at_rate(struct k8s_store *store, struct objs *o)
 	       " burst_mean=%.1f burst_max=%" PRIu64 " p50_arrival_to_worker_ms=%.2f "
 	       "p99_arrival_to_worker_ms=%.2f p50_first_half_ms=%.2f p50_second_half_ms=%.2f "
 	       "lag_growth_ms_per_s=%.1f kept_up=%s cpu_ms_per_publication=%.2f cpu_share=%.2f "
-	       "generator_cpu_ms=%.1f decode_cpu_ms=%.1f\n",
+	       "generator_cpu_ms=%.1f decode_cpu_ms=%.1f worker_tlb_shootdowns_per_publication=%.1f\n",
 	       opt.rate, opt.changes, secs > 0 ? opt.changes / secs : 0.0, sustained, gens,
 	       gens ? (double)opt.changes / (double)gens : 0.0, max_burst, (double)p50 / 1e6,
 	       (double)p99 / 1e6, (double)p50_1 / 1e6, (double)p50_2 / 1e6, growth,
 	       growth < 10 ? "yes" : "no", gens ? (double)cpu / 1e6 / (double)gens : 0.0,
 	       secs > 0 ? (double)cpu / 1e9 / secs : 0.0, (double)gen_cpu / 1e6,
-	       (double)decode_cpu_ns / 1e6);
+	       (double)decode_cpu_ns / 1e6,
+	       gens ? (double)(worker_tlb_shootdowns() - tlb0) / (double)gens : 0.0);
 	wire_print();
 	ret = 0;
 out:
@@ -755,7 +792,8 @@ static void usage(void)
 		"usage: cp_scale_bench [--services N] [--brokers N] [--changes N] "
 		"[--burst N | --rate N] [--seed N] [--no-reuse] [--no-incremental] [--no-share-layout] "
 		"[--write-manifests DIR | --manifests DIR] [--write-churn FILE] "
-		"[--old-status] [--wire] [--rich] [--maglev-threads N] [--pool-bench TABLES]\n");
+		"[--old-status] [--wire] [--rich] [--maglev-threads N] [--pool-bench TABLES] "
+		"[--table-size N]\n");
 	exit(2);
 }
 
@@ -786,6 +824,7 @@ int main(int argc, char **argv)
 					   {"rate", required_argument, NULL, 'R'},
 					   {"maglev-threads", required_argument, NULL, 'T'},
 					   {"pool-bench", required_argument, NULL, 'P'},
+					   {"table-size", required_argument, NULL, 'Z'},
 					   {"no-reuse", no_argument, NULL, 'n'},
 					   {"no-incremental", no_argument, NULL, 'i'},
 					   {"no-share-layout", no_argument, NULL, 'l'},
@@ -842,6 +881,11 @@ int main(int argc, char **argv)
 			break;
 		case 'T':
 			opt.maglev_threads = (unsigned int)v;
+			break;
+		case 'Z':
+			if (!maglev_table_size_ok((uint32_t)v))
+				usage();
+			opt.table_size = (unsigned int)v;
 			break;
 		case 'R':
 			opt.rate = optarg ? strtod(optarg, NULL) : 0;
@@ -934,10 +978,10 @@ int main(int argc, char **argv)
 
 	objs_make(&o);
 	printf("bench case=cp-scale services=%u brokers=%u mappings=%u endpoints=%lu "
-	       "maglev_reuse=%s incremental=%s maglev_threads=%u\n",
+	       "maglev_reuse=%s incremental=%s maglev_threads=%u table_size=%u\n",
 	       opt.services, opt.brokers, opt.services + opt.brokers, o.n_endpoints,
 	       tables_reuse_maglev ? "on" : "off", k8s_reconcile_incremental ? "on" : "off",
-	       opt.maglev_threads);
+	       opt.maglev_threads, opt.table_size ? opt.table_size : MAGLEV_TABLE_SIZE_DEFAULT);
 	fflush(stdout);
 
 	// First publication: every list into the caches (as the informers' first lists), one
@@ -1020,7 +1064,7 @@ int main(int argc, char **argv)
 		free(applied);
 		return 1;
 	}
-	uint64_t gen0 = cp_generation(), c0 = now_ns(), busy = 0;
+	uint64_t gen0 = cp_generation(), c0 = now_ns(), busy = 0, tlb0 = worker_tlb_shootdowns();
 	unsigned long echoes0 = echoes, echo_passes0 = echo_passes;
 	unsigned long echo_status0 = echo_status_passes;
 	written0 = k8s_report_written;
@@ -1065,7 +1109,7 @@ int main(int argc, char **argv)
 		done += n;
 		echoes_take(&store);
 	}
-	uint64_t c1 = now_ns();
+	uint64_t c1 = now_ns(), tlb = worker_tlb_shootdowns() - tlb0;
 	if (opt.changes) {
 		const uint64_t p50 = percentile(lat, opt.changes, 50),
 			       p99 = percentile(lat, opt.changes, 99);
@@ -1076,7 +1120,8 @@ int main(int argc, char **argv)
 		       "cpu_ms_per_publication=%.2f sources_built_per_publication=%.1f "
 		       "maglev_built=%" PRIu64 " maglev_reused=%" PRIu64
 		       " svc_table_shared=%" PRIu64 " memo_copied_per_publication=%.1f "
-		       "ours_asked_per_publication=%.1f reconcile_cpu_ms_per_publication=%.2f\n",
+		       "ours_asked_per_publication=%.1f reconcile_cpu_ms_per_publication=%.2f "
+		       "worker_tlb_shootdowns_per_publication=%.1f\n",
 		       opt.changes, opt.burst, gens, opt.changes / ((double)(c1 - c0) / 1e9),
 		       gens ? (double)busy / 1e6 / (double)gens : 0.0, (double)p50 / 1e6,
 		       (double)p99 / 1e6, gens ? (double)reconcile_ns / 1e6 / (double)gens : 0.0,
@@ -1086,7 +1131,8 @@ int main(int argc, char **argv)
 		       reused, shared,
 		       gens ? (double)(k8s_reconcile_copied - copied0) / (double)gens : 0.0,
 		       gens ? (double)(k8s_reconcile_ours_asked - asked0) / (double)gens : 0.0,
-		       gens ? (double)reconcile_cpu_ns / 1e6 / (double)gens : 0.0);
+		       gens ? (double)reconcile_cpu_ns / 1e6 / (double)gens : 0.0,
+		       gens ? (double)tlb / (double)gens : 0.0);
 		printf("bench case=cp-scale phase=churn-status old_status=%s generations=%" PRIu64
 		       " status_cpu_ms_per_publication=%.3f results_written_per_publication=%.1f "
 		       "patches_per_publication=%.2f echoes_per_publication=%.2f "
