@@ -9,7 +9,8 @@
 #include <strait/k8s_kinds.h>
 
 static const struct k8s_kind_info kinds[K8S_KIND_MAX] = {
-#define KIND_INFO(id, kind, av, res, gr, prefix, fb_prefix, fb_av, namespaced, selector, source)   \
+#define KIND_INFO(id, kind, av, res, gr, prefix, fb_prefix, fb_av, namespaced, selector, source,   \
+		  keep)                                                                            \
 	[K8S_KIND_##id] = {kind, av, res, gr, prefix, fb_prefix, fb_av, namespaced, selector},
 	K8S_KINDS(KIND_INFO)
 #undef KIND_INFO

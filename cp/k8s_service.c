@@ -147,7 +147,7 @@ static const struct k8s_keep ep_keep[] = {{"addresses", NULL},
 					  {"conditions", ep_conditions},
 					  {"targetRef", ep_target_ref},
 					  {NULL, NULL}};
-const struct k8s_keep k8s_endpointslice_keep[] = {{"endpoints", ep_keep}, {NULL, NULL}};
+const struct k8s_keep k8s_keep_endpointslice[] = {{"endpoints", ep_keep}, {NULL, NULL}};
 
 /* What endpoints_collect() reads of an endpoint; NULL where absent. */
 struct ep_fields {

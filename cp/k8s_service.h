@@ -35,7 +35,7 @@ int k8s_service_endpoints(struct k8s_build *b, const char *ns, const char *name,
  * an endpoint as the EndpointSlice controller writes it). Everything outside `endpoints` is
  * kept.
  */
-extern const struct k8s_keep k8s_endpointslice_keep[];
+extern const struct k8s_keep k8s_keep_endpointslice[];
 
 /** The Service EndpointSlice @p slice belongs to, "namespace/service-name" into @p k (@p size
  * bytes): the key of k8s_build_dep(K8S_KIND_ENDPOINTSLICE). */

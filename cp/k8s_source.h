@@ -7,6 +7,9 @@
  *
  * Adding a source kind: write cp/k8s_<name>.c with its decoder, builder (k8s_build.h, and the
  * building blocks k8s_service.h and k8s_perpod.h) and row; name the row in a K8S_KINDS row.
+ *
+ * The same rows name each kind's keep: what its informer keeps of an object as it decodes
+ * it (k8s_keep_of()), a `k8s_keep_<keep>` list defined beside the code that reads the kind.
  */
 #ifndef STRAIT_K8S_SOURCE_H
 #define STRAIT_K8S_SOURCE_H
@@ -15,6 +18,7 @@
 
 #include <jansson.h>
 
+#include <strait/k8s_json.h>
 #include <strait/k8s_kinds.h>
 #include <strait/k8s_reconcile.h>
 
@@ -70,12 +74,27 @@ struct k8s_source {
 };
 
 /* The rows, declared from K8S_KINDS: k8s_source_mapping, ..., and k8s_source_none. */
-#define K8S_SOURCE_DECLARE(id, kind, av, res, gr, prefix, fb_prefix, fb_av, namespaced, sel, name) \
+#define K8S_SOURCE_DECLARE(id, kind, av, res, gr, prefix, fb_prefix, fb_av, namespaced, sel, name, \
+			   keep)                                                                   \
 	extern const struct k8s_source k8s_source_##name;
 K8S_KINDS(K8S_SOURCE_DECLARE)
 #undef K8S_SOURCE_DECLARE
 
 /** The source row of kind @p k, or NULL when objects of @p k are only read. */
 const struct k8s_source *k8s_source_of(enum k8s_kind k);
+
+/* What the informers keep of each object, declared from K8S_KINDS: k8s_keep_endpointslice
+ * (k8s_service.h), ..., and k8s_keep_all. */
+#define K8S_KEEP_DECLARE(id, kind, av, res, gr, prefix, fb_prefix, fb_av, namespaced, sel, name,   \
+			 keep)                                                                     \
+	extern const struct k8s_keep k8s_keep_##keep[];
+K8S_KINDS(K8S_KEEP_DECLARE)
+#undef K8S_KEEP_DECLARE
+
+/**
+ * What the informers of kind @p k keep of each object as they decode it (k8s_json_decode()'s
+ * keep; the K8S_KINDS row's): NULL when they keep it all. Any thread.
+ */
+const struct k8s_keep *k8s_keep_of(enum k8s_kind k);
 
 #endif

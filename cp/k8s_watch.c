@@ -27,7 +27,7 @@
 #include <strait/k8s_watch.h>
 #include <strait/log.h>
 
-#include "k8s_service.h"
+#include "k8s_source.h"
 
 #define WATCH_TIMEOUT_MIN_S 300 /* client-go: a random timeout in [5, 10) minutes */
 #define LIST_PAGE	    500
@@ -493,7 +493,7 @@ struct k8s_watcher *k8s_watcher_start(struct k8s_client *c, const char *ns, stru
 		f->w = w;
 		f->kind = (enum k8s_kind)k;
 		f->ki = k8s_kind_info(f->kind);
-		f->stream.keep = f->kind == K8S_KIND_ENDPOINTSLICE ? k8s_endpointslice_keep : NULL;
+		f->stream.keep = k8s_keep_of(f->kind);
 		f->state = INF_START;
 		f->need_list = true;
 		f->seed = (uint32_t)(k8s_now_ms() * 2654435761u) ^ (uint32_t)k;

@@ -15,12 +15,14 @@
  *
  *   X(ID, kind, apiVersion, resource, group-resource for messages, path prefix,
  *     fallback prefix served instead when the prefix is 404 or NULL, its apiVersion or NULL,
- *     namespaced, label selector (URL-escaped) or NULL, source)
+ *     namespaced, label selector (URL-escaped) or NULL, source, keep)
  *
  * ID makes the enum value K8S_KIND_<ID>. source is the name of the kind's source row,
  * `k8s_source_<source>` (cp/k8s_source.h), when its objects are sources of mappings, or
- * `none` when they are only read. The order is the enum's, the informers' and the reconcile
- * pass's.
+ * `none` when they are only read. keep names what the informers keep of each object as they
+ * decode it, `k8s_keep_<keep>` (a struct k8s_keep list, strait/k8s_json.h: an informer's
+ * transform, as client-go's SetTransform()), or is `all`. The order is the enum's, the
+ * informers' and the reconcile pass's.
  *
  * Pods: only StatefulSet pods matter, and every one carries the selector's label: it keeps a
  * big cluster's other pods off the wire. EndpointSlice: discovery.k8s.io/v1beta1 on <= 1.20.
@@ -35,41 +37,43 @@
  */
 #define K8S_KINDS(X)                                                                               \
 	X(MAPPING, "Mapping", "strait.io/v1alpha1", "mappings", "mappings.strait.io",              \
-	  "/apis/strait.io/v1alpha1", NULL, NULL, true, NULL, mapping)                             \
+	  "/apis/strait.io/v1alpha1", NULL, NULL, true, NULL, mapping, all)                        \
 	X(SERVICE, "Service", "v1", "services", "services", "/api/v1", NULL, NULL, true, NULL,     \
-	  lbservice)                                                                               \
+	  lbservice, all)                                                                          \
 	X(ENDPOINTSLICE, "EndpointSlice", "discovery.k8s.io/v1", "endpointslices",                 \
 	  "endpointslices.discovery.k8s.io", "/apis/discovery.k8s.io/v1",                          \
 	  "/apis/discovery.k8s.io/v1beta1", "discovery.k8s.io/v1beta1", true,                      \
-	  "kubernetes.io%2Fservice-name", none)                                                    \
+	  "kubernetes.io%2Fservice-name", none, endpointslice)                                     \
 	X(STATEFULSET, "StatefulSet", "apps/v1", "statefulsets", "statefulsets.apps",              \
-	  "/apis/apps/v1", NULL, NULL, true, NULL, statefulset)                                    \
+	  "/apis/apps/v1", NULL, NULL, true, NULL, statefulset, all)                               \
 	X(VIRTUALSERVICE, "VirtualService", "l7mp.io/v1", "virtualservices",                       \
-	  "virtualservices.l7mp.io", "/apis/l7mp.io/v1", NULL, NULL, true, NULL, virtualservice)   \
+	  "virtualservices.l7mp.io", "/apis/l7mp.io/v1", NULL, NULL, true, NULL, virtualservice,   \
+	  all)                                                                                     \
 	X(POD, "Pod", "v1", "pods", "pods", "/api/v1", NULL, NULL, true,                           \
-	  "statefulset.kubernetes.io%2Fpod-name", none)                                            \
-	X(NODE, "Node", "v1", "nodes", "nodes", "/api/v1", NULL, NULL, false, NULL, none)          \
+	  "statefulset.kubernetes.io%2Fpod-name", none, all)                                       \
+	X(NODE, "Node", "v1", "nodes", "nodes", "/api/v1", NULL, NULL, false, NULL, none, all)     \
 	X(ADDRESSPOOL, "AddressPool", "strait.io/v1alpha1", "addresspools",                        \
-	  "addresspools.strait.io", "/apis/strait.io/v1alpha1", NULL, NULL, false, NULL, none)     \
+	  "addresspools.strait.io", "/apis/strait.io/v1alpha1", NULL, NULL, false, NULL, none,     \
+	  all)                                                                                     \
 	X(NAMESPACE, "Namespace", "v1", "namespaces", "namespaces", "/api/v1", NULL, NULL, false,  \
-	  NULL, none)                                                                              \
+	  NULL, none, all)                                                                         \
 	X(GATEWAYCLASS, "GatewayClass", "gateway.networking.k8s.io/v1", "gatewayclasses",          \
 	  "gatewayclasses.gateway.networking.k8s.io", "/apis/gateway.networking.k8s.io/v1", NULL,  \
-	  NULL, false, NULL, gatewayclass)                                                         \
+	  NULL, false, NULL, gatewayclass, all)                                                    \
 	X(GATEWAY, "Gateway", "gateway.networking.k8s.io/v1", "gateways",                          \
 	  "gateways.gateway.networking.k8s.io", "/apis/gateway.networking.k8s.io/v1", NULL, NULL,  \
-	  true, NULL, gateway)                                                                     \
+	  true, NULL, gateway, all)                                                                \
 	X(TCPROUTE, "TCPRoute", "gateway.networking.k8s.io/v1", "tcproutes",                       \
 	  "tcproutes.gateway.networking.k8s.io", "/apis/gateway.networking.k8s.io/v1",             \
 	  "/apis/gateway.networking.k8s.io/v1alpha2", "gateway.networking.k8s.io/v1alpha2", true,  \
-	  NULL, tcproute)                                                                          \
+	  NULL, tcproute, all)                                                                     \
 	X(UDPROUTE, "UDPRoute", "gateway.networking.k8s.io/v1", "udproutes",                       \
 	  "udproutes.gateway.networking.k8s.io", "/apis/gateway.networking.k8s.io/v1",             \
 	  "/apis/gateway.networking.k8s.io/v1alpha2", "gateway.networking.k8s.io/v1alpha2", true,  \
-	  NULL, udproute)                                                                          \
+	  NULL, udproute, all)                                                                     \
 	X(REFERENCEGRANT, "ReferenceGrant", "gateway.networking.k8s.io/v1beta1",                   \
 	  "referencegrants", "referencegrants.gateway.networking.k8s.io",                          \
-	  "/apis/gateway.networking.k8s.io/v1beta1", NULL, NULL, true, NULL, none)
+	  "/apis/gateway.networking.k8s.io/v1beta1", NULL, NULL, true, NULL, none, all)
 
 /** The kinds strait reads: K8S_KIND_MAPPING, K8S_KIND_SERVICE, ... in K8S_KINDS order. */
 enum k8s_kind {
@@ -79,7 +83,7 @@ enum k8s_kind {
 		K8S_KIND_MAX
 };
 
-/** Where a kind is served: its K8S_KINDS row, but the source. */
+/** Where a kind is served: its K8S_KINDS row, but the source and the keep. */
 struct k8s_kind_info {
 	const char *kind;	     /**< "Mapping" */
 	const char *api_version;     /**< "strait.io/v1alpha1" */

@@ -31,7 +31,7 @@
  * The churn's changes are made as JSON objects on the control thread (json_pack(); their CPU
  * is given apart as generator_cpu_ms), which is cheaper than decoding them: --wire makes them
  * all first as the API server's watch event lines and decodes each in the run with strait's
- * own watch decoding (k8s_stream_feed() with the slices' informer's k8s_endpointslice_keep,
+ * own watch decoding (k8s_stream_feed() with the slices' informer's k8s_keep_endpointslice,
  * on a watch thread in strait; here on the control thread, as on a gateway whose other vCPU
  * is the worker's), phase=churn-decode giving its CPU. --rich gives each endpoint what the
  * EndpointSlice controller also writes (nodeName, zone, targetRef): the bytes a real slice of
@@ -295,7 +295,7 @@ static int wire_take(void *arg, const char *type, json_t *obj)
 static json_t *change_get(struct objs *o, unsigned int k, uint64_t *gen_cpu)
 {
 	const uint64_t t0 = thread_cpu_ns();
-	struct k8s_stream st = {.keep = k8s_endpointslice_keep}; // as the slices' informer
+	struct k8s_stream st = {.keep = k8s_keep_endpointslice}; // as the slices' informer
 	json_t *obj = NULL;
 
 	if (!wire_line) {

@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	flags = data[0] & 1 ? K8S_DECODE_NO_MANAGED_FIELDS : 0;
 	keep = (data[0] >> 1) % 3 == 1	 ? f_anchors
-	       : (data[0] >> 1) % 3 == 2 ? k8s_endpointslice_keep
+	       : (data[0] >> 1) % 3 == 2 ? k8s_keep_endpointslice
 					 : NULL;
 	text = malloc(size - 1 ? size - 1 : 1); // exact size: no NUL after the text
 	FUZZ_CHECK(text != NULL);

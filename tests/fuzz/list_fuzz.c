@@ -11,7 +11,7 @@
 #include <strait/k8s_json.h>
 #include <strait/k8s_kinds.h>
 
-#include "k8s_service.h"
+#include "k8s_source.h"
 #include "k8s_store_seed.h"
 
 static struct k8s_store store;
@@ -43,9 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(rv, 'x', sizeof(rv));
 	memset(cont, 'x', sizeof(cont));
 	// As the informer of that kind decodes (EndpointSlices: with the keep).
-	rc = k8s_list_decode(body, size - 1,
-			     kind == K8S_KIND_ENDPOINTSLICE ? k8s_endpointslice_keep : NULL, &items,
-			     rv, sizeof(rv), cont, sizeof(cont));
+	rc = k8s_list_decode(body, size - 1, k8s_keep_of((enum k8s_kind)kind), &items, rv,
+			     sizeof(rv), cont, sizeof(cont));
 	free(body);
 	if (rc != 0) {
 		FUZZ_CHECK(rc == -EBADMSG || rc == -ENOMEM);

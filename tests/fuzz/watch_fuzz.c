@@ -17,7 +17,7 @@
 #include <strait/k8s_stream.h>
 
 #include "k8s_fuzz.h"
-#include "k8s_service.h"
+#include "k8s_source.h"
 
 struct watch_ctx {
 	struct k8s_store *store;
@@ -78,8 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data + 1, len);
 	memset(&s, 0, sizeof(s));
 	// As the informer of the input's kind decodes (an EndpointSlice stream: with the keep).
-	if (c.fallback_kind % K8S_KIND_MAX == K8S_KIND_ENDPOINTSLICE)
-		s.keep = k8s_endpointslice_keep;
+	s.keep = k8s_keep_of((enum k8s_kind)(c.fallback_kind % K8S_KIND_MAX));
 	FUZZ_CHECK(k8s_store_init(&store) == 0);
 	// Splits: byte 0 = 0 feeds everything at once, else chunks of 1..256 bytes from a
 	// generator seeded by it (a line may straddle many chunks, as over TCP).
@@ -97,9 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	k8s_stream_reset(&s);
 	FUZZ_CHECK(s.buf == NULL && s.len == 0);
-	FUZZ_CHECK(s.keep == (c.fallback_kind % K8S_KIND_MAX == K8S_KIND_ENDPOINTSLICE
-				      ? k8s_endpointslice_keep
-				      : NULL));
+	FUZZ_CHECK(s.keep == k8s_keep_of((enum k8s_kind)(c.fallback_kind % K8S_KIND_MAX)));
 	fuzz_reconcile(&store);
 	k8s_store_fini(&store);
 	free(buf);

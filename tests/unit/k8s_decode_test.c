@@ -372,14 +372,14 @@ static void test_keep(void **state)
 	// The informers' keep on the recorded slices: as the reference has it, and smaller.
 	size_t len;
 	char *b = t_wire("endpointslices-v1beta1-list.json", &len);
-	json_t *got = k8s_json_decode(b, len, K8S_DECODE_NO_MANAGED_FIELDS, k8s_endpointslice_keep,
+	json_t *got = k8s_json_decode(b, len, K8S_DECODE_NO_MANAGED_FIELDS, k8s_keep_endpointslice,
 				      NULL, 0);
 	json_t *ref = json_loadb(b, len, 0, NULL);
 	char *g = dump(got), *r, *all;
 
 	strip(ref);
 	all = dump(ref);
-	ref_keep(ref, k8s_endpointslice_keep, NULL, false);
+	ref_keep(ref, k8s_keep_endpointslice, NULL, false);
 	r = dump(ref);
 	assert_string_equal(g, r);
 	assert_non_null(strstr(all, "\"nodeName\""));

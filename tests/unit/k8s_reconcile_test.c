@@ -72,7 +72,7 @@ static const struct k8s_result *res(const char *name)
 }
 
 /* Put an object (JSON text) into a cache, replacing one of the same key. */
-/* put() decodes EndpointSlices as the informers do, with k8s_endpointslice_keep. */
+/* put() decodes EndpointSlices as the informers do, with k8s_keep_endpointslice. */
 static bool put_keep;
 
 static void put(enum k8s_kind k, const char *text)
@@ -80,7 +80,7 @@ static void put(enum k8s_kind k, const char *text)
 	static unsigned int version;
 	json_t *o =
 		put_keep && k == K8S_KIND_ENDPOINTSLICE
-			? k8s_json_decode(text, strlen(text), 0, k8s_endpointslice_keep, NULL, 0)
+			? k8s_json_decode(text, strlen(text), 0, k8s_keep_endpointslice, NULL, 0)
 			: t_json(text);
 	char rv[16];
 
@@ -426,7 +426,7 @@ static const struct cfg_backend *backend_at(const struct cfg_mapping *m, const c
 
 /* An endpoint's fields are read in one walk over its keys (ep_read()): whatever their order,
  * beside keys strait does not read, each means what it means by name. With @p keep, the slice
- * is decoded as the informers decode it (k8s_endpointslice_keep): the same backends, from
+ * is decoded as the informers decode it (k8s_keep_endpointslice): the same backends, from
  * fewer fields. */
 static void endpoint_fields(bool keep)
 {

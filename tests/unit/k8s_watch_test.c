@@ -25,6 +25,7 @@
 #include <strait/k8s_stream.h>
 #include <strait/k8s_watch.h>
 
+#include "k8s_source.h"
 #include "k8s_testlib.h"
 
 struct seen {
@@ -233,6 +234,45 @@ static void recorded_lists_decode(void **state)
 		-EBADMSG);
 	assert_int_equal(k8s_kind_of("smartnat.aureacentral.com/v1alpha1", "Mapping"), -1);
 	assert_int_equal(k8s_kind_of("v1", "ConfigMap"), -1);
+}
+
+/* The informers decode each kind with its K8S_KINDS row's keep: EndpointSlices keep only what
+ * endpoints_collect() reads of an endpoint (k8s_keep_endpointslice), every other kind all. */
+static void informers_keep_what_their_kind_row_says(void **state)
+{
+	char rv[64], cont[256];
+	json_t *items;
+	size_t len;
+
+	(void)state;
+	for (int k = 0; k < K8S_KIND_MAX; k++)
+		if (k == K8S_KIND_ENDPOINTSLICE)
+			assert_ptr_equal(k8s_keep_of(k), k8s_keep_endpointslice);
+		else
+			assert_null(k8s_keep_of(k));
+	char *b = t_wire("endpointslices-v1beta1-list.json", &len);
+	assert_int_equal(k8s_list_decode(b, len, k8s_keep_of(K8S_KIND_ENDPOINTSLICE), &items, rv,
+					 sizeof(rv), cont, sizeof(cont)),
+			 0);
+	json_t *eps = json_object_get(json_array_get(items, 0), "endpoints");
+	assert_true(json_array_size(eps) >= 2);
+	for (size_t i = 0; i < json_array_size(eps); i++) {
+		json_t *ep = json_array_get(eps, i), *ref = json_object_get(ep, "targetRef");
+		// Recorded: addresses, conditions, hostname, nodeName, targetRef, topology.
+		assert_int_equal(json_object_size(ep), 3);
+		assert_non_null(json_array_get(json_object_get(ep, "addresses"), 0));
+		assert_true(json_is_boolean(k8s_get(ep, "conditions", "ready", NULL)));
+		assert_null(json_object_get(ep, "nodeName"));
+		assert_null(json_object_get(ep, "topology"));
+		// targetRef: kind and name of its kind, name, namespace and uid.
+		assert_int_equal(json_object_size(ref), 2);
+		assert_string_equal(k8s_str(ref, "kind", NULL), "Pod");
+		assert_non_null(k8s_str(ref, "name", NULL));
+	}
+	// What is outside the endpoints is kept.
+	assert_string_equal(k8s_str(json_array_get(items, 0), "addressType", NULL), "IPv4");
+	json_decref(items);
+	free(b);
 }
 
 static json_t *watch_object(unsigned int i)
@@ -465,6 +505,7 @@ int main(void)
 		cmocka_unit_test(too_old_watch_is_a_410_expired_error_event),
 		cmocka_unit_test(stream_skips_bad_lines_and_stops_when_told),
 		cmocka_unit_test(recorded_lists_decode),
+		cmocka_unit_test(informers_keep_what_their_kind_row_says),
 		cmocka_unit_test(cache_follows_added_modified_deleted),
 		cmocka_unit_test(relist_applies_the_difference),
 		cmocka_unit_test(cluster_scoped_objects_have_no_namespace_in_their_key),
