@@ -213,7 +213,7 @@ static void mg_index_init(struct mg_index *x, const struct tables *prev, uint64_
 	// One buffer for every build, kept: a fresh one, zeroed by calloc(), was read before it
 	// was written (the probes), so each of its pages was first mapped to the kernel's zero
 	// page, then copied on the first write, and each copy flushed the TLB of every CPU of
-	// the process: an interrupt on every worker lcore, ~75 a publication at 10,000 mappings.
+	// the process: an interrupt on every worker lcore, ~78 a publication at 10,000 mappings.
 	if (size > UINT32_MAX)
 		return;
 	if (size > mg_buf_slots) {

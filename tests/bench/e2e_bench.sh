@@ -139,7 +139,8 @@ _topo_spawn iperf3 "${P}p0" iperf3 -s -p 5201 >/dev/null
 # E2E_HOST_RPS=MASK: RPS on the client's and the pod's eth0, so that their TCP stacks take
 # what they receive on those CPUs (1 = CPU 0, where iperf3 runs) instead of in whichever
 # context delivered the frame (the gateway's CPU: RPS there for the kernel, strait's sendto()).
-# Off by default: see docs/benchmarks.md, "Where the end hosts' stacks run (stop 33)".
+# Off by default: docs/benchmarks.md, "Where the CPU goes in TCP, and where the end hosts'
+# stacks run (stop 33)".
 if [ -n "${E2E_HOST_RPS:-}" ]; then
 	in_client sh -c "echo $E2E_HOST_RPS > /sys/class/net/eth0/queues/rx-0/rps_cpus" || exit 1
 	in_pod 0 sh -c "echo $E2E_HOST_RPS > /sys/class/net/eth0/queues/rx-0/rps_cpus" || exit 1
