@@ -23,9 +23,10 @@
 #include "maglev_pool.h"
 
 struct entry {
-	struct cfg_mapping m;
+	// Before the mapping: with its first bytes, each publication reads them of every entry.
 	enum cp_source src;
 	uint64_t id; /**< cp_mappings_replace_ids(): the id m came with, 0 = none */
+	struct cfg_mapping m;
 };
 
 unsigned long cp_state_compared;

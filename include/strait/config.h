@@ -251,37 +251,41 @@ struct cfg_maglev {
 
 /** A mapping: the DESIGN §5 spec, with backends resolved. */
 struct cfg_mapping {
-	char name[CFG_NAME_MAX];
-	char ns[CFG_NAME_MAX];	       /**< Kubernetes namespace; "" for the config file and CLI */
-	uint32_t addrs[CFG_MAX_ADDRS]; /**< external addresses, host order */
+	/* The counts, the addresses, the backends and the ports' start first, in two cache
+	 * lines: each publication walks every mapping for them (cp/state.c, cp/tables_build.c),
+	 * and spread over the struct they were five lines a mapping, which at 10,000 mappings
+	 * also evicted what the Maglev builds between the walks use (docs/benchmarks.md). */
 	unsigned int n_addrs;
-	struct cfg_cidr allowed[CFG_MAX_CIDRS]; /**< allow-list; empty = 0.0.0.0/0 */
+	unsigned int n_ports;
+	unsigned int n_backends;
+	unsigned int n_rules;
+	unsigned int n_groups; /**< backend groups: 1 + the largest cfg_backend.group, 0 = 1 */
 	unsigned int n_allowed;
 	enum cfg_mapping_mode mode;
+	enum cfg_nat_mode nat;
+	uint32_t addrs[CFG_MAX_ADDRS]; /**< external addresses, host order */
+	struct cfg_backend *backends;  /**< owned; n_backends entries */
 	struct cfg_map_port ports[CFG_MAX_MAP_PORTS];
-	unsigned int n_ports;
+	char name[CFG_NAME_MAX];
+	char ns[CFG_NAME_MAX]; /**< Kubernetes namespace; "" for the config file and CLI */
+	struct cfg_cidr allowed[CFG_MAX_CIDRS]; /**< allow-list; empty = 0.0.0.0/0 */
 	char service_name[CFG_NAME_MAX];
 	char statefulset_name[CFG_NAME_MAX];
 	uint16_t start_port, target_port, bootstrap_port;
-	enum cfg_nat_mode nat;
 	enum cfg_backend_kind backend_kind;
 	struct cfg_timeouts timeouts; /**< 0 = global default */
 	struct cfg_limits limits;     /**< 0 = no limit */
 	struct cfg_maglev maglev;
-	enum cfg_affinity affinity;   /**< the Maglev hash's key, default fiveTuple */
-	int32_t ordinal;	      /**< StatefulSet ordinal for per-pod ports, -1 = none */
-	uint16_t tcp_mss_clamp;	      /**< most TCP MSS in SYNs and SYN-ACKs, bytes; 0 = none */
-	struct cfg_backend *backends; /**< owned; n_backends entries */
-	unsigned int n_backends;
-	unsigned int line; /**< line of the definition in its file, 0 if none */
+	enum cfg_affinity affinity; /**< the Maglev hash's key, default fiveTuple */
+	int32_t ordinal;	    /**< StatefulSet ordinal for per-pod ports, -1 = none */
+	uint16_t tcp_mss_clamp;	    /**< most TCP MSS in SYNs and SYN-ACKs, bytes; 0 = none */
+	unsigned int line;	    /**< line of the definition in its file, 0 if none */
 	/** a removed backend's (endpoint deleted) TCP sessions are cleared, default true; its UDP
 	 *  sessions always are (docs/kubernetes.md, "Endpoint changes") */
 	bool remove_orphan_sessions;
 	/** source rules (struct cfg_rule), none = everyone to the whole backend list; set by
 	 *  the VirtualService source (cp/k8s_virtualservice.c), no config file key */
 	struct cfg_rule rules[CFG_MAX_RULES];
-	unsigned int n_rules;
-	unsigned int n_groups; /**< backend groups: 1 + the largest cfg_backend.group, 0 = 1 */
 	/** a mid-flow TCP segment (ACK, no SYN or RST) without a session starts an established
 	 *  one (Katran's and GLB's pickup): only with nat preserveSource, since then the backend
 	 *  (Maglev, the mapping's seed) and the rewrite are the same on every gateway; default
