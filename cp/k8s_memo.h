@@ -27,8 +27,10 @@
 
 /** One source object's last build. */
 struct k8s_memo_entry {
+	// What every pass reads of every entry first (k8s_reconcile()'s walk, memo_emit()), the
+	// result's own first fields next: a line or two an entry, not one at each end of a
+	// 2 KB result.
 	bool source;		  /**< decode() said it is a source; false: skipped */
-	struct k8s_result res;	  /**< before conflicts; advertised owned */
 	struct cfg_mapping *maps; /**< owned, n_maps (none when the result is not valid) */
 	unsigned int n_maps;
 	/** maps[i]'s identity, first_id + i: unique to this entry (never given again), so that a
@@ -40,8 +42,9 @@ struct k8s_memo_entry {
 	/** where k8s_memo_get_at() last found it: 1 + its object's place in its kind's cache
 	 *  order, 0 = none */
 	size_t at;
-	json_t *deps;	    /**< what build() read: "<kind>:<key>" strings */
-	uint64_t dep_kinds; /**< kinds read whole */
+	json_t *deps;	       /**< what build() read: "<kind>:<key>" strings */
+	uint64_t dep_kinds;    /**< kinds read whole */
+	struct k8s_result res; /**< before conflicts; advertised owned */
 };
 
 struct k8s_memo;

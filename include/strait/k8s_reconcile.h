@@ -68,31 +68,22 @@
 
 /** What the reconcilers made of one source object (a Mapping or a port-mapped StatefulSet). */
 struct k8s_result {
-	enum k8s_kind kind; /**< its kind: one with a source row (K8S_KINDS) */
-	char ns[CFG_NAME_MAX];
-	char name[K8S_NAME_MAX];
-	char uid[64];
-	int64_t generation; /**< metadata.generation (0 when absent: manifests) */
-	char created[32];   /**< metadata.creationTimestamp, RFC 3339, "" when absent */
+	/* What each pass reads of every result (the walk, the conflicts, the status pass's
+	 * comparison) first, the strings after: a pass touches thousands of results. */
+	enum k8s_kind kind;		/**< its kind: one with a source row (K8S_KINDS) */
+	bool valid;			/**< spec and referenced objects resolved */
+	bool conflict;			/**< lost a conflict: left out */
+	bool accepted;			/**< valid, no conflict: its mappings are desired */
+	unsigned int first_map, n_maps; /**< its mappings in k8s_desired.maps when accepted */
+	unsigned int n_ports;		/**< external ports (or ordinals) it serves */
+	unsigned int n_ports_ready;	/**< of which with at least one ready backend */
 	/** the incremental reconcile's memo entry this result was taken from or kept as
 	 *  (k8s_memo_entry.first_id: never given twice in a process), 0 = none. Two accepted
 	 *  results with the same non-zero memo_id are equal in every field but first_map:
 	 *  settling conflicts and isolating failed builds (k8s_desired_isolate()) change only
 	 *  the results they do not accept (the status pass compares no more than that) */
 	uint64_t memo_id;
-	bool valid;		       /**< spec and referenced objects resolved */
-	bool conflict;		       /**< lost a conflict: left out */
-	bool accepted;		       /**< valid, no conflict: its mappings are desired */
-	char reason[K8S_REASON_MAX];   /**< CamelCase reason when not ready (valid or not) */
-	char message[K8S_MESSAGE_MAX]; /**< human message for reason */
-	char conflict_message[K8S_MESSAGE_MAX]; /**< what it collides with, when conflict */
-	unsigned int first_map, n_maps; /**< its mappings in k8s_desired.maps when accepted */
-	unsigned int n_ports;		/**< external ports (or ordinals) it serves */
-	unsigned int n_ports_ready;	/**< of which with at least one ready backend */
-	json_t *advertised; /**< [{name, pod, ordinal, address, port, endPort, protocol}] */
-	/** fields of the object that strait does not serve and left out (an l7mp
-	 *  VirtualService's rewrite, ingress...), "" = none: condition `Unsupported` */
-	char unsupported[K8S_MESSAGE_MAX];
+	json_t *advertised;   /**< [{name, pod, ordinal, address, port, endPort, protocol}] */
 	uint64_t fingerprint; /**< hash of its mappings: changes when what it programs changes */
 	/** hash of its mappings but their backends: the table generation that its Programmed
 	 *  condition names moves with it, not with endpoint changes (k8s_report.h) */
@@ -100,6 +91,17 @@ struct k8s_result {
 	/** hash of what the conflicts read of it (kind, namespace, name, age; its mappings'
 	 *  names, addresses and ports; not their backends), before conflicts */
 	uint64_t claim_fp;
+	int64_t generation; /**< metadata.generation (0 when absent: manifests) */
+	char ns[CFG_NAME_MAX];
+	char name[K8S_NAME_MAX];
+	char uid[64];
+	char created[32];	       /**< metadata.creationTimestamp, RFC 3339, "" when absent */
+	char reason[K8S_REASON_MAX];   /**< CamelCase reason when not ready (valid or not) */
+	char message[K8S_MESSAGE_MAX]; /**< human message for reason */
+	char conflict_message[K8S_MESSAGE_MAX]; /**< what it collides with, when conflict */
+	/** fields of the object that strait does not serve and left out (an l7mp
+	 *  VirtualService's rewrite, ingress...), "" = none: condition `Unsupported` */
+	char unsupported[K8S_MESSAGE_MAX];
 };
 
 /** The desired state computed from the caches. */
