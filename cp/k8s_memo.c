@@ -393,6 +393,25 @@ const struct k8s_memo_entry *k8s_memo_get_at(struct k8s_memo *m, enum k8s_kind k
 	return e;
 }
 
+/* How far ahead k8s_memo_prefetch_at() fetches an entry, and the list of one nearer. */
+#define AT_AHEAD      8
+#define AT_AHEAD_LIST 4
+
+void k8s_memo_prefetch_at(const struct k8s_memo *m, enum k8s_kind kind, size_t i, size_t n)
+{
+	const struct k8s_memo_entry *e;
+
+	if (m->n_at[kind] != n)
+		return;
+	if (i + AT_AHEAD < n && (e = m->at[kind][i + AT_AHEAD])) {
+		__builtin_prefetch(e);
+		__builtin_prefetch((const char *)e + 64);
+	}
+	// fetched AT_AHEAD - AT_AHEAD_LIST places ago: its line is in, most often
+	if (i + AT_AHEAD_LIST < n && (e = m->at[kind][i + AT_AHEAD_LIST]) && e->res.advertised)
+		__builtin_prefetch(e->res.advertised, 1);
+}
+
 uint64_t k8s_memo_put(struct k8s_memo *m, enum k8s_kind kind, const char *key,
 		      const struct k8s_result *r, const struct cfg_mapping *maps, unsigned int n,
 		      json_t *deps, uint64_t dep_kinds)

@@ -830,6 +830,12 @@ static int reconcile_kind(struct k8s_build *b, enum k8s_kind kind, const struct 
 			break;
 		k8s_reconcile_walked++;
 		const size_t i = at++;
+		if (memo) {
+			k8s_memo_prefetch_at(memo, kind, i, n_objs);
+			// memo_emit()'s result, which the last pass's array may hold already
+			if (b->n_res + 8 < b->res_kept)
+				__builtin_prefetch(&b->res[b->n_res + 8], 1);
+		}
 		if (src->ours && !(b->ours[kind] ? b->ours[kind][i] : src->ours(obj, b->p)))
 			continue;
 		if (memo && (e = k8s_memo_get_at(memo, kind, i, n_objs, key))) {

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_prefetch.h>
+
 #include <strait/cp.h>
 #include <strait/dp.h>
 #include <strait/log.h>
@@ -28,6 +30,18 @@ struct entry {
 	uint64_t id; /**< cp_mappings_replace_ids(): the id m came with, 0 = none */
 	struct cfg_mapping m;
 };
+
+/* How far ahead a walk over the entries (st.maps) prefetches: each is its own allocation, so
+ * the walk over 10,000 of them is a miss each, which the hardware does not see coming. */
+#define WALK_AHEAD 8
+
+/* Prefetch entry @p i + WALK_AHEAD of @p e (@p n entries): its first line, what the walks
+ * read (src, id, the mapping's counts). */
+static inline void entry_prefetch(struct entry *const *e, unsigned int n, int64_t i)
+{
+	if (i >= 0 && i + WALK_AHEAD < n)
+		rte_prefetch0(e[i + WALK_AHEAD]);
+}
 
 unsigned long cp_state_compared;
 unsigned long cp_state_names_indexed;
@@ -609,11 +623,13 @@ int cp_mappings_replace_ids(enum cp_source src, const struct cfg_mapping *maps, 
 	if (!(kept_old = calloc(st.n + 1, sizeof(*kept_old))) ||
 	    !(moved = calloc(cap, sizeof(*moved))) || !(prev_of = malloc(cap * sizeof(*prev_of))))
 		goto undo;
-	for (unsigned int i = 0; i < st.n; i++)
+	for (unsigned int i = 0; i < st.n; i++) {
+		entry_prefetch(st.maps, st.n, i);
 		if (st.maps[i]->src != src) {
 			prev_of[k] = (int32_t)i;
 			next[k++] = st.maps[i];
 		}
+	}
 	unsigned int kept = k;
 	// A desired set in the order of the last one (the reconcile's is: kinds, then cache
 	// order) matches by position: maps[i] is st.maps[i + off], where this source's entries
@@ -625,6 +641,8 @@ int cp_mappings_replace_ids(enum cp_source src, const struct cfg_mapping *maps, 
 		const int64_t g = (int64_t)i + off;
 		const uint64_t id = ids ? ids[i] : 0;
 		int j = -1;
+
+		entry_prefetch(st.maps, st.n, g);
 		// The same id where the order puts it: the same bytes, nothing to compare.
 		if (id && g >= 0 && g < st.n && st.maps[g]->id == id && st.maps[g]->src == src &&
 		    !kept_old[g]) {
@@ -669,8 +687,10 @@ int cp_mappings_replace_ids(enum cp_source src, const struct cfg_mapping *maps, 
 	// for a few, the scan of the new entries that were copied (the only ones that can match).
 	unsigned int n_gone = 0, n_copied = 0;
 	bool removed = false;
-	for (unsigned int i = 0; i < st.n; i++)
+	for (unsigned int i = 0; i < st.n; i++) {
+		entry_prefetch(st.maps, st.n, i);
 		n_gone += st.maps[i]->src == src && !kept_old[i];
+	}
 	// Only the copied entries can match (a moved one is its old self, which is kept): those
 	// indexed, in a list of their own (copied_at: where each is in next), not all k.
 	struct entry **copied = NULL;
@@ -686,6 +706,7 @@ int cp_mappings_replace_ids(enum cp_source src, const struct cfg_mapping *maps, 
 		have_ix = name_ix_init(&new_ix, copied, n_copied) == 0;
 	}
 	for (unsigned int i = 0; i < st.n; i++) {
+		entry_prefetch(st.maps, st.n, i);
 		if (st.maps[i]->src != src || kept_old[i])
 			continue;
 		const struct cfg_mapping *old = &st.maps[i]->m;
