@@ -24,7 +24,7 @@ bool tables_share_layout = true;
 struct maglev_blk {
 	uint64_t key;  /* tables_backends_key() of the backend list it was built from */
 	uint32_t refs; /* services (of any tables) that point to it */
-	uint32_t size; /* entries: maglev_table_size() of the list's weights */
+	uint32_t size; /* entries: the mapping's table size (maglev.h) */
 	uint16_t table[];
 };
 

@@ -22,7 +22,9 @@
 
 /**
  * Largest table: a prime, > 100 x the largest weighted backend set it is meant for (paper
- * §3.4); smaller sets get a smaller prime (maglev_table_size()).
+ * §3.4). A mapping's table has MAGLEV_TABLE_SIZE_DEFAULT entries, or the prime of
+ * MAGLEV_TABLE_SIZES that its `maglev.tableSize` names: never a size that follows its
+ * backend count, which would reassign most new flows whenever the count crossed a step.
  */
 #define MAGLEV_TABLE_SIZE 65521u
 /** Smallest table size a mapping may ask for (`maglev.tableSize`). */
@@ -56,7 +58,7 @@ bool maglev_table_size_ok(uint32_t m);
  * @param b   @p n backends; order does not matter for the result's assignment of entries
  *            to (address, port) pairs.
  * @param n   1..65535.
- * @param m   the table's size: a prime, 2..MAGLEV_TABLE_SIZE (maglev_table_size()); the
+ * @param m   the table's size: a prime, 2..MAGLEV_TABLE_SIZE (the mapping's); the
  *            sizes of MAGLEV_TABLE_SIZES give out their last ~sqrt(m) / 2 entries by
  *            modular inverse instead of probing, any other is probed to its end (the same
  *            table, slower).

@@ -68,7 +68,7 @@ struct tbl_service {
 	 *  that have the same backend list (tables_build()), so never written once built */
 	uint16_t *maglev;
 	uint16_t single;      /**< the only eligible backend (relative) when maglev is NULL */
-	uint16_t maglev_size; /**< entries of maglev (maglev_table_size()), 0 when NULL */
+	uint16_t maglev_size; /**< entries of maglev (the mapping's table size), 0 when NULL */
 };
 
 /**
