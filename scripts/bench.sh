@@ -175,6 +175,12 @@ elif [ $CPSCALE -eq 1 ]; then
 		--wire
 	step cp-scale-wire-rich "$CB" --services 2000 --brokers 8000 --changes 150000 \
 		--rate 10000 --wire --rich
+	# The latency target (p99 change to every worker <= 10 ms) below saturation: 2,000 and
+	# 3,000 changes a second offered, decoding included (docs/benchmarks.md, stop 34).
+	step cp-scale-wire-2000 "$CB" --services 2000 --brokers 8000 --changes 12000 --rate 2000 \
+		--wire
+	step cp-scale-wire-3000 "$CB" --services 2000 --brokers 8000 --changes 18000 --rate 3000 \
+		--wire
 	# maglevThreads: the Maglev tables of a burst to 1,000 Services, on 0..N pool threads
 	# (this host's cores but the control thread's).
 	step cp-scale-pool "$CB" --pool-bench 1000 --maglev-threads $(($(nproc) - 1))
