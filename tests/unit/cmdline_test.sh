@@ -32,6 +32,8 @@ if [[ $MALLOC == jemalloc* ]]; then
 	out=$(MALLOC_CONF=confirm_conf:true "$STRAIT" --version 2>&1)
 	check "jemalloc takes strait's tcache_max" yes \
 		"$(grep -q '^<jemalloc>: -- Set conf value: tcache_max:1048576$' <<<"$out" && echo yes)"
+	check "jemalloc takes strait's dirty_decay_ms" yes \
+		"$(grep -q '^<jemalloc>: -- Set conf value: dirty_decay_ms:60000$' <<<"$out" && echo yes)"
 fi
 out=$("$STRAIT" --no-pci --no-huge -- -V 2>&1)
 check "strait EAL-ARGS -- -V answers before EAL" "$("$STRAIT" --version)" "$out"
