@@ -611,7 +611,7 @@ int cp_mappings_replace_ids(enum cp_source src, const struct cfg_mapping *maps, 
 	bool *kept_old = NULL, *moved = NULL;
 	int32_t *prev_of = NULL;
 	struct entry **next;
-	unsigned int k = 0;
+	unsigned int k = 0, n_moved = 0;
 	int ret = -ENOMEM;
 
 	next = malloc(cap * sizeof(*next));
@@ -649,6 +649,7 @@ int cp_mappings_replace_ids(enum cp_source src, const struct cfg_mapping *maps, 
 			prev_of[k] = (int32_t)g;
 			next[k] = st.maps[g];
 			kept_old[g] = moved[k++] = true;
+			n_moved++;
 			continue;
 		}
 		if (g >= 0 && g < st.n && st.maps[g]->src == src && !kept_old[g] &&
@@ -668,6 +669,7 @@ int cp_mappings_replace_ids(enum cp_source src, const struct cfg_mapping *maps, 
 			next[k] = st.maps[j];
 			next[k]->id = id; // the same bytes: this id names them too
 			kept_old[j] = moved[k++] = true;
+			n_moved++;
 			continue;
 		}
 		if (!(next[k] = entry_new(src, &maps[i]))) {
@@ -685,12 +687,11 @@ int cp_mappings_replace_ids(enum cp_source src, const struct cfg_mapping *maps, 
 	// removes endpoints); one that moved over unchanged has nothing to lose. The new entries
 	// by name, so that matching each old mapping costs one lookup, not a scan of the new list;
 	// for a few, the scan of the new entries that were copied (the only ones that can match).
-	unsigned int n_gone = 0, n_copied = 0;
+	// Gone: this source's old entries (all but the `kept` of the others) not moved over,
+	// each moved at most once (kept_old): counted, not walked for.
+	const unsigned int n_gone = st.n - kept - n_moved;
+	unsigned int n_copied = 0;
 	bool removed = false;
-	for (unsigned int i = 0; i < st.n; i++) {
-		entry_prefetch(st.maps, st.n, i);
-		n_gone += st.maps[i]->src == src && !kept_old[i];
-	}
 	// Only the copied entries can match (a moved one is its old self, which is kept): those
 	// indexed, in a list of their own (copied_at: where each is in next), not all k.
 	struct entry **copied = NULL;
