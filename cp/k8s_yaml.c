@@ -112,6 +112,14 @@ static json_t *yj_node(struct yj_ctx *x, yaml_node_t *n, int depth, int *rc)
 	}
 	switch (n->type) {
 	case YAML_SCALAR_NODE:
+		// YAML's "\0" escape: refused, as the JSON decoders refuse "\u0000" (the mark of a
+		// packed value, strait/k8s_json.h, is one).
+		if (memchr(n->data.scalar.value, '\0', n->data.scalar.length)) {
+			snprintf(x->err, x->errlen, "%s:%zu: a scalar holds a NUL (\\0)", x->name,
+				 n->start_mark.line + 1);
+			*rc = -EINVAL;
+			return NULL;
+		}
 		out = yj_scalar(n);
 		break;
 	case YAML_SEQUENCE_NODE:
@@ -136,6 +144,13 @@ static json_t *yj_node(struct yj_ctx *x, yaml_node_t *n, int depth, int *rc)
 				snprintf(x->err, x->errlen,
 					 "%s:%zu: a mapping key must be a scalar", x->name,
 					 k->start_mark.line + 1);
+				*rc = -EINVAL;
+				json_decref(out);
+				return NULL;
+			}
+			if (memchr(k->data.scalar.value, '\0', k->data.scalar.length)) {
+				snprintf(x->err, x->errlen, "%s:%zu: a scalar holds a NUL (\\0)",
+					 x->name, k->start_mark.line + 1);
 				*rc = -EINVAL;
 				json_decref(out);
 				return NULL;

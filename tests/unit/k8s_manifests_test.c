@@ -83,6 +83,15 @@ static void syntax_errors_name_file_and_line(void **state)
 	assert_int_equal(k8s_yaml_to_json("m.yaml", "? [a]\n: 1\n", 10, &docs, err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "m.yaml:1: a mapping key must be a scalar");
+	// A NUL, in a value or a key, as JSON's decoders refuse one.
+	assert_int_equal(
+		k8s_yaml_to_json("m.yaml", "a: 1\nb: \"\\0x\"\n", 14, &docs, err, sizeof(err)),
+		-EINVAL);
+	assert_null(docs);
+	assert_string_equal(err, "m.yaml:2: a scalar holds a NUL (\\0)");
+	assert_int_equal(k8s_yaml_to_json("m.yaml", "\"a\\0\": 1\n", 9, &docs, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "m.yaml:1: a scalar holds a NUL (\\0)");
 }
 
 // "Billion laughs": nine lines, each a list of ten aliases of the line before (10^9 scalars),
