@@ -7,7 +7,8 @@
  * (docs/benchmarks.md). yajl lexes the same bytes in ~14 us; the values are then made with
  * jansson's own constructors, the same tree json_loadb() makes, so everything after the
  * decoder is unchanged, but for what it leaves out: metadata.managedFields, and what an
- * informer's struct k8s_keep does not keep.
+ * informer's struct k8s_keep does not keep; and for the arrays it keeps packed (struct
+ * k8s_pack: an EndpointSlice's endpoints), whose events go to their packer instead.
  *
  * What jansson's parser refuses, this refuses too. yajl's defaults refuse comments, a second
  * value and anything but white space after the value; the callbacks check UTF-8 (yajl's own
@@ -49,6 +50,10 @@ struct dec {
 	bool key_meta;	   /* that key is "metadata" */
 	bool drop;	   /* the value to come is left out */
 	unsigned int skip; /* > 0: inside a value left out, this many containers deep */
+	const struct k8s_pack *next_pack; /* the packer of the value to come, if an array */
+	const struct k8s_pack *pack;	  /* packing an array: its packer */
+	unsigned int pdepth; /* > 0: inside the packed array, this many containers deep */
+	struct k8s_pack_state ps;
 	char num[64];
 	const char *why;		     /* set when a callback stops the parse */
 	struct frame fr[K8S_JSON_DEPTH_MAX]; /* last: not zeroed */
@@ -68,6 +73,74 @@ static bool skipped(struct dec *d, int open)
 		return true;
 	}
 	return false;
+}
+
+int k8s_pack_put(struct k8s_pack_state *st, const void *s, size_t len)
+{
+	if (st->len + len > st->cap) {
+		size_t cap = st->cap ? st->cap : 512;
+		char *b;
+
+		while (cap < st->len + len)
+			cap *= 2;
+		if (!(b = realloc(st->buf, cap)))
+			return -ENOMEM;
+		st->buf = b;
+		st->cap = cap;
+	}
+	memcpy(st->buf + st->len, s, len);
+	st->len += len;
+	return 0;
+}
+
+static int put(struct dec *d, json_t *v, bool container);
+
+/* Inside a packed array: give the event to its packer, and keep the depth (a container as deep
+ * as a tree's would be refused). When the array ends, its packed string is placed as its value
+ * would have been. @return 1 to go on, 0 to stop (d->why set). */
+static int pack_event(struct dec *d, enum k8s_pack_event ev, const char *s, size_t len)
+{
+	const bool open = ev == K8S_PACK_START_MAP || ev == K8S_PACK_START_ARRAY;
+	json_t *v;
+
+	if (ev == K8S_PACK_END && --d->pdepth == 0) {
+		v = json_stringn_nocheck(d->ps.buf, d->ps.len);
+		d->pack = NULL;
+		return put(d, v, false);
+	}
+	if (open && d->depth + d->pdepth == K8S_JSON_DEPTH_MAX) {
+		d->why = "maximum parsing depth reached";
+		return 0;
+	}
+	if (d->pack->event(&d->ps, ev, d->pdepth, s, len) < 0) {
+		d->why = "out of memory";
+		return 0;
+	}
+	d->pdepth += open;
+	return 1;
+}
+
+/* Whether a container that starts now is an array value to pack (its key's keep has a packer):
+ * if so, packing starts. @return 1 when it started, 0 when not, -1 on no memory. */
+static int pack_start(struct dec *d, bool array)
+{
+	const struct k8s_pack *p = d->next_pack;
+
+	d->next_pack = NULL;
+	if (!p || !array || d->skip || d->drop || d->depth == 0 ||
+	    !json_is_object(d->fr[d->depth - 1].c))
+		return 0;
+	if (d->depth == K8S_JSON_DEPTH_MAX)
+		return 0; // refused by put(), as a tree's would be
+	d->ps.len = 0;
+	memset(&d->ps.priv, 0, sizeof(d->ps.priv));
+	if (k8s_pack_put(&d->ps, (const char[]){K8S_PACKED_MARK}, 1) < 0) {
+		d->why = "out of memory";
+		return -1;
+	}
+	d->pack = p;
+	d->pdepth = 1;
+	return 1;
 }
 
 /* Place @p v (a new reference, taken) in the container being built, or as the root. */
@@ -119,6 +192,9 @@ static int on_null(void *ctx)
 {
 	struct dec *d = ctx;
 
+	if (d->pack)
+		return pack_event(d, K8S_PACK_OTHER, NULL, 0);
+	d->next_pack = NULL;
 	return skipped(d, 0) || put(d, json_null(), false);
 }
 
@@ -126,6 +202,9 @@ static int on_boolean(void *ctx, int b)
 {
 	struct dec *d = ctx;
 
+	if (d->pack)
+		return pack_event(d, b ? K8S_PACK_TRUE : K8S_PACK_OTHER, NULL, 0);
+	d->next_pack = NULL;
 	return skipped(d, 0) || put(d, json_boolean(b), false);
 }
 
@@ -160,6 +239,11 @@ static int on_number(void *ctx, const char *s, size_t len)
 	}
 	if (text != d->num)
 		free(text);
+	if (v && d->pack) {
+		json_decref(v);
+		return pack_event(d, K8S_PACK_OTHER, NULL, 0);
+	}
+	d->next_pack = NULL;
 	if (v && skipped(d, 0)) {
 		json_decref(v);
 		return 1;
@@ -278,6 +362,9 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
 					      : "a string is not UTF-8";
 		return 0;
 	}
+	if (d->pack)
+		return pack_event(d, K8S_PACK_STRING, (const char *)s, len);
+	d->next_pack = NULL;
 	if (skipped(d, 0))
 		return 1;
 	return put(d, json_stringn_nocheck((const char *)s, len), false);
@@ -287,6 +374,9 @@ static int on_start_map(void *ctx)
 {
 	struct dec *d = ctx;
 
+	if (d->pack)
+		return pack_event(d, K8S_PACK_START_MAP, NULL, 0);
+	d->next_pack = NULL;
 	return skipped(d, 1) || put(d, json_object(), true);
 }
 
@@ -310,6 +400,8 @@ static int on_map_key(void *ctx, const unsigned char *s, size_t len)
 			memchr(s, '\0', len) ? "a key holds a NUL (\\u0000)" : "a key is not UTF-8";
 		return 0;
 	}
+	if (d->pack)
+		return pack_event(d, K8S_PACK_KEY, (const char *)s, len);
 	if (d->skip)
 		return 1;
 	if (len + 1 > d->keycap) {
@@ -331,17 +423,21 @@ static int on_map_key(void *ctx, const unsigned char *s, size_t len)
 	d->drop = (d->flags & K8S_DECODE_NO_MANAGED_FIELDS) && f->meta && len == 13 &&
 		  memcmp(s, "managedFields", 13) == 0;
 	d->next_only = NULL;
+	d->next_pack = NULL;
 	if (f->only) {
 		const struct k8s_keep *k = keep_find(f->only, s, len);
 
-		if (k)
+		if (k) {
 			d->next_only = k->only;
-		else
+			d->next_pack = k->pack;
+		} else {
 			d->drop = true;
+		}
 	} else if (d->anchors && !f->proj) {
 		const struct k8s_keep *k = keep_find(d->anchors, s, len);
 
 		d->next_only = k ? k->only : NULL;
+		d->next_pack = k ? k->pack : NULL;
 	}
 	return 1;
 }
@@ -350,6 +446,8 @@ static int on_end(void *ctx)
 {
 	struct dec *d = ctx;
 
+	if (d->pack)
+		return pack_event(d, K8S_PACK_END, NULL, 0);
 	if (!skipped(d, -1) && --d->depth == 0)
 		d->end = yajl_get_bytes_consumed(d->h);
 	return 1;
@@ -358,7 +456,12 @@ static int on_end(void *ctx)
 static int on_start_array(void *ctx)
 {
 	struct dec *d = ctx;
+	int rc;
 
+	if (d->pack)
+		return pack_event(d, K8S_PACK_START_ARRAY, NULL, 0);
+	if ((rc = pack_start(d, true)) != 0)
+		return rc > 0;
 	return skipped(d, 1) || put(d, json_array(), true);
 }
 
@@ -435,8 +538,10 @@ json_t *k8s_json_decode(const char *buf, size_t len, unsigned int flags,
 	}
 	if (h)
 		yajl_free(h);
-	if (d)
+	if (d) {
 		free(d->key);
+		free(d->ps.buf);
+	}
 	free(d);
 	return root;
 }

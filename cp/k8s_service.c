@@ -137,49 +137,254 @@ static json_t *slices_index(struct k8s_build *b)
 	return b->slices_by_svc = ix;
 }
 
-/* What ep_read() reads, kept as the informers decode a slice: change both together
- * (k8s_reconcile_test's endpoint_fields_read_are_the_fields_kept reads the same slice decoded
- * with and without it). */
+/* What ep_read() reads, kept as the informers decode a slice when its endpoints are not an
+ * array (and so not packed): change both together (k8s_reconcile_test's
+ * endpoint_fields_read_are_the_fields_kept reads the same slice decoded with and without it). */
 static const struct k8s_keep ep_conditions[] = {
-	{"ready", NULL}, {"terminating", NULL}, {NULL, NULL}};
-static const struct k8s_keep ep_target_ref[] = {{"kind", NULL}, {"name", NULL}, {NULL, NULL}};
-static const struct k8s_keep ep_keep[] = {{"addresses", NULL},
-					  {"conditions", ep_conditions},
-					  {"targetRef", ep_target_ref},
-					  {NULL, NULL}};
-const struct k8s_keep k8s_keep_endpointslice[] = {{"endpoints", ep_keep}, {NULL, NULL}};
-
-/* What endpoints_collect() reads of an endpoint; NULL where absent. */
-struct ep_fields {
-	json_t *addresses, *target_ref, *ready, *terminating;
-};
+	{"ready", NULL, NULL}, {"terminating", NULL, NULL}, {NULL, NULL, NULL}};
+static const struct k8s_keep ep_target_ref[] = {
+	{"kind", NULL, NULL}, {"name", NULL, NULL}, {NULL, NULL, NULL}};
+static const struct k8s_keep ep_keep[] = {{"addresses", NULL, NULL},
+					  {"conditions", ep_conditions, NULL},
+					  {"targetRef", ep_target_ref, NULL},
+					  {NULL, NULL, NULL}};
+const struct k8s_keep k8s_keep_endpointslice[] = {{"endpoints", ep_keep, &k8s_pack_endpoints},
+						  {NULL, NULL, NULL}};
 
 /*
- * The fields of endpoint @p ep into @p f, as json_object_get() of each would give them, but in
- * one walk over its few keys and its conditions' (in order, each compared with the names
- * read): a changed slice's every endpoint is read, and hashing each name for a lookup was most
- * of its reading (cp_scale_bench).
+ * The packed endpoints (K8S_PACKED_MARK, then one record an endpoint with an IPv4 address, in
+ * the slice's order): its address as 8 hex digits (host order), '0' + 1 when ready (its
+ * conditions.ready true or unset) + 2 when terminating (conditions.terminating true), and its
+ * Pod's name (targetRef.name when targetRef.kind is "Pod", cut at CFG_NAME_MAX - 1 bytes as
+ * a backend's name is; else none) as 2 hex digits of length and the bytes. What
+ * endpoints_collect() reads of an endpoint, and all of it; an endpoint whose first address is
+ * not an IPv4 address, or that is not an object, has no record (it would be skipped).
  */
-static void ep_read(const json_t *ep, struct ep_fields *f)
-{
-	const char *k;
-	json_t *v, *cond = NULL;
+#define EP_REC_MIN 11 /* 8 + 1 + 2, and the name */
 
-	memset(f, 0, sizeof(*f));
+struct ep_rec {
+	uint32_t addr;
+	bool ready, terminating;
+	uint8_t name_len;
+	char name[CFG_NAME_MAX];
+};
+
+static const char hexd[] = "0123456789abcdef";
+
+static int ep_rec_put(struct k8s_pack_state *st, const struct ep_rec *r)
+{
+	char b[EP_REC_MIN + CFG_NAME_MAX];
+
+	for (unsigned int i = 0; i < 8; i++)
+		b[i] = hexd[r->addr >> (28 - 4 * i) & 0xf];
+	b[8] = (char)('0' + r->ready + 2 * r->terminating);
+	b[9] = hexd[r->name_len >> 4];
+	b[10] = hexd[r->name_len & 0xf];
+	memcpy(b + EP_REC_MIN, r->name, r->name_len);
+	return k8s_pack_put(st, b, EP_REC_MIN + r->name_len);
+}
+
+/* An endpoint's first address, @p len bytes at @p s, into @p r->addr. @return whether it is an
+ * IPv4 address (k8s_ipv4(); none is longer than 15 characters). */
+static bool ep_addr(struct ep_rec *r, const char *s, size_t len)
+{
+	char a[16];
+
+	if (len >= sizeof(a))
+		return false;
+	memcpy(a, s, len);
+	a[len] = '\0';
+	return k8s_ipv4(a, &r->addr);
+}
+
+static void ep_name(struct ep_rec *r, const char *s, size_t len)
+{
+	r->name_len = (uint8_t)(len < CFG_NAME_MAX - 1 ? len : CFG_NAME_MAX - 1);
+	memcpy(r->name, s, r->name_len);
+}
+
+/* What endpoint @p ep (a tree) reads as: the reference the streaming packer is compared with.
+ * @return whether it has a record. */
+static bool ep_read(const json_t *ep, struct ep_rec *r)
+{
+	json_t *v, *addrs = NULL, *cond = NULL, *ref = NULL, *ready = NULL, *term = NULL;
+	const char *k, *a;
+
+	memset(r, 0, sizeof(*r));
+	// One walk over its few keys and its conditions' (a changed slice's every endpoint is
+	// read, and hashing each name for a lookup was most of its reading).
 	json_object_foreach((json_t *)ep, k, v) {
 		if (strcmp(k, "addresses") == 0)
-			f->addresses = v;
+			addrs = v;
 		else if (strcmp(k, "conditions") == 0)
 			cond = v;
 		else if (strcmp(k, "targetRef") == 0)
-			f->target_ref = v;
+			ref = v;
 	}
 	json_object_foreach(cond, k, v) {
 		if (strcmp(k, "ready") == 0)
-			f->ready = v;
+			ready = v;
 		else if (strcmp(k, "terminating") == 0)
-			f->terminating = v;
+			term = v;
 	}
+	a = json_string_value(json_array_get(addrs, 0));
+	if (!a || !ep_addr(r, a, strlen(a)))
+		return false;
+	// EndpointSlice API: an unset ready means ready; unset terminating means not
+	// terminating. serving does not matter here: not selected either way.
+	r->ready = !ready || json_is_true(ready);
+	r->terminating = json_is_true(term);
+	if (strcmp(k8s_str(ref, "kind", NULL), "Pod") == 0)
+		ep_name(r, k8s_str(ref, "name", NULL), strlen(k8s_str(ref, "name", NULL)));
+	return true;
+}
+
+static json_t *ep_pack_tree(const json_t *eps)
+{
+	struct k8s_pack_state st = {0};
+	struct ep_rec r;
+	json_t *ep, *v = NULL;
+	size_t i;
+
+	if (k8s_pack_put(&st, (const char[]){K8S_PACKED_MARK}, 1) < 0)
+		return NULL;
+	json_array_foreach(eps, i, ep)
+		if (ep_read(ep, &r) && ep_rec_put(&st, &r) < 0)
+			goto out;
+	v = json_stringn_nocheck(st.buf, st.len);
+out:
+	free(st.buf);
+	return v;
+}
+
+/* The streaming packer's state: the endpoint being read, and where in it. */
+enum { EP_OTHER, EP_ADDRESSES, EP_CONDITIONS, EP_TARGET_REF };
+enum { SUB_OTHER, SUB_READY, SUB_TERMINATING, SUB_KIND, SUB_NAME };
+enum { READY_UNSET, READY_TRUE, READY_NOT };
+
+struct ep_pack {
+	struct ep_rec r;
+	bool in_ep;	 /* an element that is an object */
+	bool addr_ok;	 /* the last addresses' first element is an IPv4 address */
+	bool addr_list;	 /* the last addresses is an array */
+	bool addr_first; /* its first element is still to come */
+	bool in_value;	 /* the last conditions or targetRef is an object */
+	bool pod;	 /* targetRef.kind is "Pod" */
+	uint8_t field;	 /* EP_*: the endpoint's key whose value is being read */
+	uint8_t sub;	 /* SUB_*: the key of conditions or targetRef */
+	uint8_t ready;	 /* READY_* */
+};
+
+static bool key_is(const char *s, size_t len, const char *k)
+{
+	return strlen(k) == len && memcmp(s, k, len) == 0;
+}
+
+/* The same reading as ep_read(), of the decoder's events: a key given twice counts its last
+ * value, as the tree keeps it; a value of the wrong type reads as ep_read() reads it. */
+static int ep_pack_event(struct k8s_pack_state *st, enum k8s_pack_event ev, unsigned int depth,
+			 const char *s, size_t len)
+{
+	struct ep_pack *p = (struct ep_pack *)st->priv.b;
+	const bool value = ev != K8S_PACK_KEY && ev != K8S_PACK_END;
+
+	_Static_assert(sizeof(struct ep_pack) <= sizeof(st->priv.b), "k8s_pack_state.priv");
+	if (depth == 1) {
+		if (ev == K8S_PACK_END && p->in_ep && p->addr_ok) {
+			p->r.ready = p->ready != READY_NOT;
+			if (!p->pod)
+				p->r.name_len = 0;
+			if (ep_rec_put(st, &p->r) < 0)
+				return -ENOMEM;
+		}
+		if (value) {
+			memset(p, 0, sizeof(*p));
+			p->in_ep = ev == K8S_PACK_START_MAP;
+		}
+		return 0;
+	}
+	if (!p->in_ep)
+		return 0;
+	if (depth == 2) {
+		if (ev == K8S_PACK_KEY) {
+			p->field = key_is(s, len, "addresses")	  ? EP_ADDRESSES
+				   : key_is(s, len, "conditions") ? EP_CONDITIONS
+				   : key_is(s, len, "targetRef")  ? EP_TARGET_REF
+								  : EP_OTHER;
+			if (p->field == EP_ADDRESSES)
+				p->addr_ok = p->addr_list = false;
+			else if (p->field == EP_CONDITIONS)
+				p->ready = READY_UNSET, p->r.terminating = false;
+			else if (p->field == EP_TARGET_REF)
+				p->pod = false, p->r.name_len = 0;
+			p->in_value = false;
+		} else if (value) {
+			p->addr_list = p->field == EP_ADDRESSES && ev == K8S_PACK_START_ARRAY;
+			p->addr_first = true;
+			p->in_value = ev == K8S_PACK_START_MAP;
+		}
+		return 0;
+	}
+	if (depth != 3)
+		return 0;
+	if (p->field == EP_ADDRESSES) {
+		if (p->addr_list && p->addr_first && value) {
+			p->addr_first = false;
+			p->addr_ok = ev == K8S_PACK_STRING && ep_addr(&p->r, s, len);
+		}
+		return 0;
+	}
+	if (!p->in_value || (p->field != EP_CONDITIONS && p->field != EP_TARGET_REF))
+		return 0;
+	if (ev == K8S_PACK_KEY) {
+		p->sub = p->field == EP_CONDITIONS
+				 ? (key_is(s, len, "ready")	    ? SUB_READY
+				    : key_is(s, len, "terminating") ? SUB_TERMINATING
+								    : SUB_OTHER)
+				 : (key_is(s, len, "kind")   ? SUB_KIND
+				    : key_is(s, len, "name") ? SUB_NAME
+							     : SUB_OTHER);
+		return 0;
+	}
+	if (!value)
+		return 0;
+	switch (p->sub) {
+	case SUB_READY:
+		p->ready = ev == K8S_PACK_TRUE ? READY_TRUE : READY_NOT;
+		break;
+	case SUB_TERMINATING:
+		p->r.terminating = ev == K8S_PACK_TRUE;
+		break;
+	case SUB_KIND:
+		p->pod = ev == K8S_PACK_STRING && key_is(s, len, "Pod");
+		break;
+	case SUB_NAME:
+		if (ev == K8S_PACK_STRING)
+			ep_name(&p->r, s, len);
+		else
+			p->r.name_len = 0;
+		break;
+	}
+	return 0;
+}
+
+const struct k8s_pack k8s_pack_endpoints = {.event = ep_pack_event, .tree = ep_pack_tree};
+
+/* Hex digits @p h[0..n) as a number; -1 when one is not a lowercase hex digit. */
+static long hex_n(const char *h, unsigned int n)
+{
+	long v = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		int c = h[i], x = c >= '0' && c <= '9'	 ? c - '0'
+				  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+							 : -1;
+
+		if (x < 0)
+			return -1;
+		v = v << 4 | x;
+	}
+	return v;
 }
 
 static int endpoints_collect(struct k8s_build *b, const char *ns, const char *svc, struct entry *e,
@@ -198,9 +403,10 @@ static int endpoints_collect(struct k8s_build *b, const char *ns, const char *sv
 	json_array_foreach(slices, si, sk) {
 		json_t *sl = json_object_get(b->s->c[K8S_KIND_ENDPOINTSLICE].objs,
 					     json_string_value(sk));
-		json_t *ports, *p, *eps, *ep;
+		json_t *ports, *p, *eps;
 		long port = -1;
-		size_t i;
+		size_t i, len;
+		const char *r, *end;
 
 		if (!sl)
 			continue; // not kept past a deletion (k8s_memo_begin()): not reached
@@ -220,31 +426,38 @@ static int endpoints_collect(struct k8s_build *b, const char *ns, const char *sv
 		}
 		if (port < 1 || port > 65535)
 			continue;
+		// Packed as the informers decode it; a tree (a file's, a test's) packed here.
 		eps = json_object_get(sl, "endpoints");
-		json_array_foreach(eps, i, ep) {
-			struct ep_fields f;
+		eps = k8s_is_packed(eps)   ? json_incref(eps)
+		      : json_is_array(eps) ? ep_pack_tree(eps)
+					   : NULL;
+		if (json_is_array(json_object_get(sl, "endpoints")) && !eps)
+			return -ENOMEM;
+		r = eps ? json_string_value(eps) + 1 : NULL;
+		end = eps ? json_string_value(eps) + json_string_length(eps) : NULL;
+		for (; r && end - r >= EP_REC_MIN; r += EP_REC_MIN + len) {
 			struct cfg_backend nb = {.port = (uint16_t)port, .weight = 1};
+			long a = hex_n(r, 8), f = r[8] - '0', nl = hex_n(r + 9, 2);
 
-			ep_read(ep, &f);
-			// EndpointSlice API: an unset ready means ready; unset terminating means
-			// not terminating. serving does not matter here: not selected either way.
-			bool is_ready = !f.ready || json_is_true(f.ready);
-			bool is_term = json_is_true(f.terminating);
-
-			if (!k8s_ipv4(json_string_value(json_array_get(f.addresses, 0)), &nb.addr))
-				continue;
+			len = nl < 0 ? 0 : (size_t)nl;
+			if (a < 0 || f < 0 || f > 3 || nl < 0 || nl >= CFG_NAME_MAX ||
+			    (size_t)(end - r) < EP_REC_MIN + len)
+				break; // not a packer's: never made
+			nb.addr = (uint32_t)a;
 			// Ready and not terminating: selected. Anything else that the slice still
 			// lists (not ready, terminating, serving or not) drains, as kube-proxy's
 			// conntrack entries do: no new sessions, the established ones keep
 			// forwarding. Only an endpoint gone from every slice is removed.
-			nb.serving_only = !(is_ready && !is_term);
-			nb.terminating = is_term;
-			if (strcmp(k8s_str(f.target_ref, "kind", NULL), "Pod") == 0)
-				snprintf(nb.name, sizeof(nb.name), "%s",
-					 k8s_str(f.target_ref, "name", NULL));
-			if (be_add(e, &cap, &nb) < 0)
+			nb.serving_only = !(f == 1);
+			nb.terminating = f & 2;
+			memcpy(nb.name, r + EP_REC_MIN, len);
+			nb.name[len] = '\0';
+			if (be_add(e, &cap, &nb) < 0) {
+				json_decref(eps);
 				return -ENOMEM;
+			}
 		}
+		json_decref(eps);
 	}
 	return 0;
 }

@@ -37,6 +37,14 @@ int k8s_service_endpoints(struct k8s_build *b, const char *ns, const char *name,
  */
 extern const struct k8s_keep k8s_keep_endpointslice[];
 
+/**
+ * How the informers keep an EndpointSlice's `endpoints` (k8s_keep_endpointslice): packed, one
+ * JSON string of what endpoints_collect() reads, ~12 bytes and a name an endpoint, instead of
+ * ~20 values (cp/k8s_service.c gives the format). Its reader also reads an array, packing it
+ * first (a file's slices, a test's). Pure: any thread (the watch threads decode with it).
+ */
+extern const struct k8s_pack k8s_pack_endpoints;
+
 /** The Service EndpointSlice @p slice belongs to, "namespace/service-name" into @p k (@p size
  * bytes): the key of k8s_build_dep(K8S_KIND_ENDPOINTSLICE). */
 void k8s_service_slice_key(const json_t *slice, char *k, size_t size);

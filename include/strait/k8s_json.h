@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -46,12 +47,74 @@ json_t *k8s_get(const json_t *obj, ...) __attribute__((sentinel));
  * k8s_json_decode() as anchors: each key in the list, wherever it appears outside a value
  * already filtered, has its value filtered by its @c only (and is kept). An informer's
  * transform of its objects, as client-go's SetTransform(), done while decoding: what is left
- * out is never built (k8s_service.h: the EndpointSlices' endpoints).
+ * out is never built (k8s_service.h: the EndpointSlices' endpoints, kept packed, @c pack).
  */
 struct k8s_keep {
 	const char *key;
 	const struct k8s_keep *only;
+	/** NULL, or how an array value of @c key is kept packed: one string instead of a tree
+	 *  (struct k8s_pack). A value of any other type is kept as @c only says. */
+	const struct k8s_pack *pack;
 };
+
+/** The first byte of every packed value (struct k8s_pack): a NUL, which no JSON text's string
+ *  holds (k8s_json_decode() and json_loadb() refuse "\u0000"), so no string from the API
+ *  server or a file passes for one. */
+#define K8S_PACKED_MARK '\0'
+
+/** An event of a packed array's contents, as the decoder meets them (yajl's order). */
+enum k8s_pack_event {
+	K8S_PACK_START_MAP,
+	K8S_PACK_START_ARRAY,
+	K8S_PACK_END,	 /**< of the object or array opened at this depth */
+	K8S_PACK_KEY,	 /**< an object's key; its value's events follow */
+	K8S_PACK_STRING, /**< UTF-8, checked, without a NUL */
+	K8S_PACK_TRUE,
+	K8S_PACK_OTHER, /**< false, null or a number (checked as in a tree) */
+};
+
+/** A packer's work in progress: the text so far, and the packer's own state. */
+struct k8s_pack_state {
+	char *buf; /**< malloc'd; starts with K8S_PACKED_MARK */
+	size_t len, cap;
+	/** the packer's own, zeroed when the array starts */
+	union {
+		uint64_t align;
+		unsigned char b[320];
+	} priv;
+};
+
+/**
+ * How an array value is kept as one JSON string, where the informers keep of a kind one or two
+ * fields of thousands of small objects (the endpoints of an EndpointSlice: ~20 allocations
+ * each as a tree, 38 a slice on average, all made and freed again on every change). Its reader
+ * reads the packed string; @c tree makes the same string from a tree (a file's objects, a
+ * test's), the reference the streaming packer is compared with (k8s_decode_test,
+ * json_decode_fuzz).
+ */
+struct k8s_pack {
+	/**
+	 * One event of the array's contents, at @p depth (1: the array's elements; an object's
+	 * keys and values one deeper than the object); @p s and @p len are the key or the
+	 * string (else NULL, 0). Appends to @p st->buf (k8s_pack_put()).
+	 * @return 0, or -ENOMEM (the decode fails).
+	 */
+	int (*event)(struct k8s_pack_state *st, enum k8s_pack_event ev, unsigned int depth,
+		     const char *s, size_t len);
+	/** The packed string of @p array (an array; borrowed): a new reference, NULL when out
+	 *  of memory. */
+	json_t *(*tree)(const json_t *array);
+};
+
+/** Append @p len bytes at @p s to @p st->buf (grown as needed). @return 0 or -ENOMEM. */
+int k8s_pack_put(struct k8s_pack_state *st, const void *s, size_t len);
+
+/** Whether @p v is a packed value: a string whose first byte is K8S_PACKED_MARK. */
+static inline bool k8s_is_packed(const json_t *v)
+{
+	return json_is_string(v) && json_string_length(v) > 0 &&
+	       json_string_value(v)[0] == K8S_PACKED_MARK;
+}
 
 /**
  * Decode one JSON text (RFC 8259) into jansson values: the tree json_loadb(@p buf, @p len, 0,
@@ -65,7 +128,8 @@ struct k8s_keep {
  * @param buf    the text, @p len bytes (need not be NUL-terminated).
  * @param flags  0 or K8S_DECODE_NO_MANAGED_FIELDS.
  * @param keep   NULL, or the anchors of the fields to keep (struct k8s_keep); a value left out
- *               is still checked as above.
+ *               is still checked as above, and so is an array kept packed (its packed string
+ *               in its place: struct k8s_pack).
  * @param err    if not NULL, receives why the text was refused (@p errlen bytes, truncated).
  * @return a new reference to the top-level value; NULL when refused or out of memory.
  * Any thread; no globals.

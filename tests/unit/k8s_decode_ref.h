@@ -27,7 +27,7 @@ static inline void strip(json_t *v)
 }
 
 /* What struct k8s_keep means, applied to a decoded tree @p v: the reference the decoder is
- * compared with. @p only filters @p v's keys (or its objects' keys, for an array); @p proj:
+ * compared with (a packed array: its packer's tree(), which its streaming events must match). @p only filters @p v's keys (or its objects' keys, for an array); @p proj:
  * inside a filtered value, where no anchor applies. */
 static inline void ref_keep(json_t *v, const struct k8s_keep *anchors, const struct k8s_keep *only,
 			    bool proj)
@@ -53,6 +53,11 @@ static inline void ref_keep(json_t *v, const struct k8s_keep *anchors, const str
 			continue;
 		}
 		const struct k8s_keep *sub = k && k->key ? k->only : NULL;
+		// An array under a key kept packed: the packer's string of the whole tree.
+		if (k && k->key && k->pack && json_is_array(m)) {
+			json_object_set_new(v, key, k->pack->tree(m));
+			continue;
+		}
 		ref_keep(m, anchors, sub, proj || sub);
 	}
 }

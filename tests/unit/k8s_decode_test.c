@@ -384,7 +384,9 @@ static void test_keep(void **state)
 	assert_string_equal(g, r);
 	assert_non_null(strstr(all, "\"nodeName\""));
 	assert_null(strstr(g, "\"nodeName\""));
-	assert_non_null(strstr(g, "\"addresses\":[\"10.244.1.10\"]"));
+	// packed: 10.244.1.10, ready, Pod kafka-0; .11 ready, kafka-1; .12 not ready, kafka-2
+	assert_non_null(strstr(g, "\"endpoints\":\"\\u00000af4010a107kafka-00af4010b107kafka-1"
+				  "0af4010c007kafka-2\""));
 	assert_true(strlen(g) < strlen(all));
 	free(g);
 	free(r);
@@ -392,6 +394,92 @@ static void test_keep(void **state)
 	free(b);
 	json_decref(got);
 	json_decref(ref);
+}
+
+/* An EndpointSlice's endpoints as the informers keep them: packed by the decoder's events
+ * the same as by the packer's tree (keep_is() compares both with the bytes), whatever the
+ * types, the keys given twice, the elements that are no endpoint. */
+static void test_packed_endpoints(void **state)
+{
+	const struct k8s_keep *k = k8s_keep_endpointslice;
+
+	(void)state;
+	// a key given twice counts its last value, at each level
+	keep_is("{\"endpoints\":[{\"addresses\":[\"10.0.0.1\"],\"addresses\":[\"10.0.0.2\"],"
+		"\"conditions\":{\"ready\":true},\"conditions\":{\"ready\":false,\"ready\":true,"
+		"\"terminating\":true},\"targetRef\":{\"kind\":\"Pod\",\"name\":\"a\",\"kind\":"
+		"\"Node\"},\"nodeName\":\"n\"}]}",
+		k, "{\"endpoints\":\"\\u00000a000002300\"}");
+	// the first address only, and only a string; an element that is not an object
+	keep_is("{\"endpoints\":[{\"addresses\":\"10.0.0.1\"},{\"addresses\":[[\"10.0.0.1\"]]},"
+		"{\"addresses\":[]},{\"addresses\":[null,\"10.0.0.3\"]},{\"addresses\":"
+		"[\"10.0.0.4\",\"x\"]},5,[{\"addresses\":[\"10.0.0.9\"]}],null,{\"addresses\":"
+		"[\"10.0.0.010\"]},{\"addresses\":[\"10.0.0.1000000000\"]},{\"addresses\":{\"0\":"
+		"\"10.0.0.5\"}},{\"x\":{\"addresses\":[\"10.0.0.6\"]}}]}",
+		k, "{\"endpoints\":\"\\u00000a000004100\"}");
+	// ready: unset (or conditions not an object) is ready; anything but true is not
+	keep_is("{\"endpoints\":[{\"addresses\":[\"10.0.0.1\"]},{\"addresses\":[\"10.0.0.2\"],"
+		"\"conditions\":[]},{\"addresses\":[\"10.0.0.3\"],\"conditions\":{\"ready\":null}},"
+		"{\"addresses\":[\"10.0.0.4\"],\"conditions\":{\"ready\":\"true\"}},{\"addresses\":"
+		"[\"10.0.0.5\"],\"conditions\":{\"ready\":1}},{\"addresses\":[\"10.0.0.6\"],"
+		"\"conditions\":{\"ready\":{\"x\":true}}},{\"addresses\":[\"10.0.0.7\"],\"conditions\":"
+		"{\"terminating\":[true],\"serving\":true}},{\"addresses\":[\"10.0.0.8\"],"
+		"\"conditions\":{\"ready\":true,\"terminating\":true},\"conditions\":7}]}",
+		k,
+		"{\"endpoints\":\"\\u00000a0000011000a0000021000a0000030000a0000040000a00000500"
+		"00a0000060000a0000071000a000008100\"}");
+	// the name of a Pod only, cut at CFG_NAME_MAX - 1 bytes; a name not a string is none
+	keep_is("{\"endpoints\":[{\"addresses\":[\"10.0.0.1\"],\"targetRef\":{\"name\":\"p1\","
+		"\"kind\":\"Pod\",\"uid\":\"u\"}},{\"addresses\":[\"10.0.0.2\"],\"targetRef\":"
+		"{\"kind\":\"pod\",\"name\":\"p2\"}},{\"addresses\":[\"10.0.0.3\"],\"targetRef\":"
+		"{\"kind\":\"Pod\",\"name\":3}},{\"addresses\":[\"10.0.0.4\"],\"targetRef\":{\"kind\":"
+		"\"Pod\",\"name\":\""
+		"0123456789012345678901234567890123456789012345678901234567"
+		"89abcdefghij\"}},{\"addresses\":[\"10.0.0.5\"],\"targetRef\":\"Pod\"}]}",
+		k,
+		"{\"endpoints\":\"\\u00000a000001102p10a0000021000a0000031000a00000413f"
+		"012345678901234567890123456789012345678901234567890123456789abc0a000005100\"}");
+	// in a list's items, each; not an array: filtered as before; an empty one; deeper
+	// "endpoints" are not anchors inside the packed value
+	keep_is("{\"items\":[{\"endpoints\":[{\"addresses\":[\"10.0.0.1\"],\"endpoints\":[]}]},"
+		"{\"endpoints\":{\"addresses\":[\"10.0.0.2\"],\"zone\":\"z\"}},{\"endpoints\":[]},"
+		"{\"endpoints\":\"s\"},{\"endpoints\":null}]}",
+		k,
+		"{\"items\":[{\"endpoints\":\"\\u00000a000001100\"},{\"endpoints\":{\"addresses\":"
+		"[\"10.0.0.2\"]}},{\"endpoints\":\"\\u0000\"},{\"endpoints\":\"s\"},{\"endpoints\":"
+		"null}]}");
+	// a packed string is never a JSON text's: its mark is a NUL, which decoding refuses
+	json_t *no = json_string("0a000001100"), *ok = json_stringn("\0"
+								    "0a000001100",
+								    12);
+	assert_false(k8s_is_packed(no));
+	assert_true(k8s_is_packed(ok));
+	json_decref(no);
+	json_decref(ok);
+	// as deep as a tree may be, and no deeper
+	for (unsigned int n = K8S_JSON_DEPTH_MAX - 2; n <= K8S_JSON_DEPTH_MAX; n++) {
+		size_t len = 2 * n + 16;
+		char *t = malloc(len + 1), err[160] = "";
+		size_t o;
+
+		assert_non_null(t);
+		memcpy(t, "{\"endpoints\":", o = 13);
+		for (unsigned int i = 0; i < n; i++)
+			t[o++] = '[';
+		for (unsigned int i = 0; i < n; i++)
+			t[o++] = ']';
+		t[o++] = '}';
+		t[o] = '\0';
+		json_t *ref = json_loads(t, 0, NULL),
+		       *got = k8s_json_decode(t, o, 0, k, err, sizeof(err));
+		assert_int_equal(!ref, !got);
+		assert_int_equal(!got, n == K8S_JSON_DEPTH_MAX);
+		if (!got)
+			assert_non_null(strstr(err, "maximum parsing depth reached"));
+		json_decref(ref);
+		json_decref(got);
+		free(t);
+	}
 }
 
 int main(void)
@@ -403,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_no_managed_fields),
 		cmocka_unit_test(test_keep),
+		cmocka_unit_test(test_packed_endpoints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

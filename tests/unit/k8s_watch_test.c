@@ -25,6 +25,7 @@
 #include <strait/k8s_stream.h>
 #include <strait/k8s_watch.h>
 
+#include "k8s_service.h"
 #include "k8s_source.h"
 #include "k8s_testlib.h"
 
@@ -254,21 +255,26 @@ static void informers_keep_what_their_kind_row_says(void **state)
 	assert_int_equal(k8s_list_decode(b, len, k8s_keep_of(K8S_KIND_ENDPOINTSLICE), &items, rv,
 					 sizeof(rv), cont, sizeof(cont)),
 			 0);
-	json_t *eps = json_object_get(json_array_get(items, 0), "endpoints");
-	assert_true(json_array_size(eps) >= 2);
-	for (size_t i = 0; i < json_array_size(eps); i++) {
-		json_t *ep = json_array_get(eps, i), *ref = json_object_get(ep, "targetRef");
-		// Recorded: addresses, conditions, hostname, nodeName, targetRef, topology.
-		assert_int_equal(json_object_size(ep), 3);
-		assert_non_null(json_array_get(json_object_get(ep, "addresses"), 0));
-		assert_true(json_is_boolean(k8s_get(ep, "conditions", "ready", NULL)));
-		assert_null(json_object_get(ep, "nodeName"));
-		assert_null(json_object_get(ep, "topology"));
-		// targetRef: kind and name of its kind, name, namespace and uid.
-		assert_int_equal(json_object_size(ref), 2);
-		assert_string_equal(k8s_str(ref, "kind", NULL), "Pod");
-		assert_non_null(k8s_str(ref, "name", NULL));
-	}
+	// The endpoints packed (k8s_pack_endpoints): what a tree of all of them packs to, the
+	// recorded three (addresses, conditions, hostname, nodeName, targetRef, topology each)
+	// in 12 bytes and a Pod's name.
+	json_t *all, *eps = json_object_get(json_array_get(items, 0), "endpoints");
+	assert_int_equal(k8s_list_decode(b, len, NULL, &all, rv, sizeof(rv), cont, sizeof(cont)),
+			 0);
+	json_t *full = json_object_get(json_array_get(all, 0), "endpoints");
+	json_t *want = k8s_pack_endpoints.tree(full);
+	assert_int_equal(json_array_size(full), 3);
+	assert_true(k8s_is_packed(eps));
+	assert_true(json_equal(eps, want));
+	assert_memory_equal(json_string_value(eps),
+			    "\0"
+			    "0af4010a107kafka-0"
+			    "0af4010b107kafka-1"
+			    "0af4010c007kafka-2",
+			    55);
+	assert_int_equal(json_string_length(eps), 55);
+	json_decref(want);
+	json_decref(all);
 	// What is outside the endpoints is kept.
 	assert_string_equal(k8s_str(json_array_get(items, 0), "addressType", NULL), "IPv4");
 	json_decref(items);
