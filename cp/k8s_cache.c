@@ -3,7 +3,8 @@
  * The per-kind caches of the informers.
  *
  * A cache is a jansson object used as a hash table from "namespace/name" to the object as the
- * API server last sent it (minus managedFields, which only cost memory). Change detection uses
+ * API server last sent it (minus managedFields, which only cost memory, and what the kind's
+ * informer does not keep; an EndpointSlice's endpoints packed: k8s_service.h). Change detection uses
  * metadata.resourceVersion, which the API server bumps on every write: equal versions are the
  * same object, whatever the serialization.
  */
