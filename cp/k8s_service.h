@@ -39,7 +39,7 @@ extern const struct k8s_keep k8s_keep_endpointslice[];
 
 /**
  * How the informers keep an EndpointSlice's `endpoints` (k8s_keep_endpointslice): packed, one
- * JSON string of what endpoints_collect() reads, ~12 bytes and a name an endpoint, instead of
+ * JSON string of what endpoints_collect() reads, 11 bytes and a name an endpoint, instead of
  * ~20 values (cp/k8s_service.c gives the format). Its reader also reads an array, packing it
  * first (a file's slices, a test's). Pure: any thread (the watch threads decode with it).
  */

@@ -27,8 +27,9 @@ static inline void strip(json_t *v)
 }
 
 /* What struct k8s_keep means, applied to a decoded tree @p v: the reference the decoder is
- * compared with (a packed array: its packer's tree(), which its streaming events must match). @p only filters @p v's keys (or its objects' keys, for an array); @p proj:
- * inside a filtered value, where no anchor applies. */
+ * compared with (a packed array: its packer's tree(), which its streaming events must match).
+ * @p only filters @p v's keys (or its objects' keys, for an array); @p proj: inside a
+ * filtered value, where no anchor applies. */
 static inline void ref_keep(json_t *v, const struct k8s_keep *anchors, const struct k8s_keep *only,
 			    bool proj)
 {

@@ -257,7 +257,7 @@ static void informers_keep_what_their_kind_row_says(void **state)
 			 0);
 	// The endpoints packed (k8s_pack_endpoints): what a tree of all of them packs to, the
 	// recorded three (addresses, conditions, hostname, nodeName, targetRef, topology each)
-	// in 12 bytes and a Pod's name.
+	// in 11 bytes and a Pod's name.
 	json_t *all, *eps = json_object_get(json_array_get(items, 0), "endpoints");
 	assert_int_equal(k8s_list_decode(b, len, NULL, &all, rv, sizeof(rv), cont, sizeof(cont)),
 			 0);
