@@ -120,15 +120,15 @@ static int pack_event(struct dec *d, enum k8s_pack_event ev, const char *s, size
 	return 1;
 }
 
-/* Whether a container that starts now is an array value to pack (its key's keep has a packer):
- * if so, packing starts. @return 1 when it started, 0 when not, -1 on no memory. */
-static int pack_start(struct dec *d, bool array)
+/* Whether an array that starts now is a value to pack (its key's keep has a packer; every value
+ * of an object follows its key, which set or cleared d->next_pack): if so, packing starts.
+ * @return 1 when it started, 0 when not, -1 on no memory. */
+static int pack_start(struct dec *d)
 {
 	const struct k8s_pack *p = d->next_pack;
 
 	d->next_pack = NULL;
-	if (!p || !array || d->skip || d->drop || d->depth == 0 ||
-	    !json_is_object(d->fr[d->depth - 1].c))
+	if (!p || d->skip || d->drop || d->depth == 0 || !json_is_object(d->fr[d->depth - 1].c))
 		return 0;
 	if (d->depth == K8S_JSON_DEPTH_MAX)
 		return 0; // refused by put(), as a tree's would be
@@ -194,7 +194,6 @@ static int on_null(void *ctx)
 
 	if (d->pack)
 		return pack_event(d, K8S_PACK_OTHER, NULL, 0);
-	d->next_pack = NULL;
 	return skipped(d, 0) || put(d, json_null(), false);
 }
 
@@ -204,7 +203,6 @@ static int on_boolean(void *ctx, int b)
 
 	if (d->pack)
 		return pack_event(d, b ? K8S_PACK_TRUE : K8S_PACK_OTHER, NULL, 0);
-	d->next_pack = NULL;
 	return skipped(d, 0) || put(d, json_boolean(b), false);
 }
 
@@ -243,7 +241,6 @@ static int on_number(void *ctx, const char *s, size_t len)
 		json_decref(v);
 		return pack_event(d, K8S_PACK_OTHER, NULL, 0);
 	}
-	d->next_pack = NULL;
 	if (v && skipped(d, 0)) {
 		json_decref(v);
 		return 1;
@@ -288,12 +285,11 @@ static bool text_ok(const unsigned char *s, size_t len)
 	return true;
 }
 
-/* The value of 4 hex digits at @p s, or -1. */
-static int hex4(const char *s)
+long k8s_hex(const char *s, unsigned int n)
 {
-	int v = 0;
+	long v = 0;
 
-	for (unsigned int i = 0; i < 4; i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		int c = s[i], x = c >= '0' && c <= '9'	 ? c - '0'
 				  : c >= 'a' && c <= 'f' ? c - 'a' + 10
 				  : c >= 'A' && c <= 'F' ? c - 'A' + 10
@@ -314,12 +310,14 @@ static long unpaired_surrogate(const char *s, size_t len)
 	const char *end = s + len, *p = s;
 
 	while ((p = memchr(p, '\\', (size_t)(end - p))) && end - p >= 6) {
-		int u = p[1] == 'u' ? hex4(p + 2) : -1;
+		int u = p[1] == 'u' ? (int)k8s_hex(p + 2, 4) : -1;
 
 		if (u >= 0xdc00 && u <= 0xdfff)
 			return p - s;
 		if (u >= 0xd800 && u <= 0xdbff) {
-			int lo = end - p >= 12 && p[6] == '\\' && p[7] == 'u' ? hex4(p + 8) : -1;
+			int lo = end - p >= 12 && p[6] == '\\' && p[7] == 'u'
+					 ? (int)k8s_hex(p + 8, 4)
+					 : -1;
 
 			if (lo < 0xdc00 || lo > 0xdfff)
 				return p - s;
@@ -364,7 +362,6 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
 	}
 	if (d->pack)
 		return pack_event(d, K8S_PACK_STRING, (const char *)s, len);
-	d->next_pack = NULL;
 	if (skipped(d, 0))
 		return 1;
 	return put(d, json_stringn_nocheck((const char *)s, len), false);
@@ -376,7 +373,6 @@ static int on_start_map(void *ctx)
 
 	if (d->pack)
 		return pack_event(d, K8S_PACK_START_MAP, NULL, 0);
-	d->next_pack = NULL;
 	return skipped(d, 1) || put(d, json_object(), true);
 }
 
@@ -460,7 +456,7 @@ static int on_start_array(void *ctx)
 
 	if (d->pack)
 		return pack_event(d, K8S_PACK_START_ARRAY, NULL, 0);
-	if ((rc = pack_start(d, true)) != 0)
+	if ((rc = pack_start(d)) != 0)
 		return rc > 0;
 	return skipped(d, 1) || put(d, json_array(), true);
 }

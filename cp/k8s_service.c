@@ -370,23 +370,6 @@ static int ep_pack_event(struct k8s_pack_state *st, enum k8s_pack_event ev, unsi
 
 const struct k8s_pack k8s_pack_endpoints = {.event = ep_pack_event, .tree = ep_pack_tree};
 
-/* Hex digits @p h[0..n) as a number; -1 when one is not a lowercase hex digit. */
-static long hex_n(const char *h, unsigned int n)
-{
-	long v = 0;
-
-	for (unsigned int i = 0; i < n; i++) {
-		int c = h[i], x = c >= '0' && c <= '9'	 ? c - '0'
-				  : c >= 'a' && c <= 'f' ? c - 'a' + 10
-							 : -1;
-
-		if (x < 0)
-			return -1;
-		v = v << 4 | x;
-	}
-	return v;
-}
-
 static int endpoints_collect(struct k8s_build *b, const char *ns, const char *svc, struct entry *e,
 			     uint8_t proto)
 {
@@ -437,7 +420,7 @@ static int endpoints_collect(struct k8s_build *b, const char *ns, const char *sv
 		end = eps ? json_string_value(eps) + json_string_length(eps) : NULL;
 		for (; r && end - r >= EP_REC_MIN; r += EP_REC_MIN + len) {
 			struct cfg_backend nb = {.port = (uint16_t)port, .weight = 1};
-			long a = hex_n(r, 8), f = r[8] - '0', nl = hex_n(r + 9, 2);
+			long a = k8s_hex(r, 8), f = r[8] - '0', nl = k8s_hex(r + 9, 2);
 
 			len = nl < 0 ? 0 : (size_t)nl;
 			if (a < 0 || f < 0 || f > 3 || nl < 0 || nl >= CFG_NAME_MAX ||

@@ -100,6 +100,19 @@ struct yj_ctx {
 	size_t errlen;
 };
 
+/* Whether scalar @p n holds a NUL (YAML's "\0" escape), *rc and the error set if so: refused,
+ * as the JSON decoders refuse "\u0000" (the mark of a packed value, strait/k8s_json.h, is
+ * one). */
+static bool yj_nul(struct yj_ctx *x, const yaml_node_t *n, int *rc)
+{
+	if (!memchr(n->data.scalar.value, '\0', n->data.scalar.length))
+		return false;
+	snprintf(x->err, x->errlen, "%s:%zu: a scalar holds a NUL (\\0)", x->name,
+		 n->start_mark.line + 1);
+	*rc = -EINVAL;
+	return true;
+}
+
 static json_t *yj_node(struct yj_ctx *x, yaml_node_t *n, int depth, int *rc)
 {
 	json_t *out;
@@ -112,14 +125,8 @@ static json_t *yj_node(struct yj_ctx *x, yaml_node_t *n, int depth, int *rc)
 	}
 	switch (n->type) {
 	case YAML_SCALAR_NODE:
-		// YAML's "\0" escape: refused, as the JSON decoders refuse "\u0000" (the mark of a
-		// packed value, strait/k8s_json.h, is one).
-		if (memchr(n->data.scalar.value, '\0', n->data.scalar.length)) {
-			snprintf(x->err, x->errlen, "%s:%zu: a scalar holds a NUL (\\0)", x->name,
-				 n->start_mark.line + 1);
-			*rc = -EINVAL;
+		if (yj_nul(x, n, rc))
 			return NULL;
-		}
 		out = yj_scalar(n);
 		break;
 	case YAML_SEQUENCE_NODE:
@@ -148,10 +155,7 @@ static json_t *yj_node(struct yj_ctx *x, yaml_node_t *n, int depth, int *rc)
 				json_decref(out);
 				return NULL;
 			}
-			if (memchr(k->data.scalar.value, '\0', k->data.scalar.length)) {
-				snprintf(x->err, x->errlen, "%s:%zu: a scalar holds a NUL (\\0)",
-					 x->name, k->start_mark.line + 1);
-				*rc = -EINVAL;
+			if (yj_nul(x, k, rc)) {
 				json_decref(out);
 				return NULL;
 			}

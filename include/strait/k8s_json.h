@@ -109,6 +109,10 @@ struct k8s_pack {
 /** Append @p len bytes at @p s to @p st->buf (grown as needed). @return 0 or -ENOMEM. */
 int k8s_pack_put(struct k8s_pack_state *st, const void *s, size_t len);
 
+/** The value of the @p n (<= 15) hex digits at @p s, either case (JSON's `\uXXXX` escapes, a
+ *  packed record's fields); -1 when one of them is not a hex digit. */
+long k8s_hex(const char *s, unsigned int n);
+
 /** Whether @p v is a packed value: a string whose first byte is K8S_PACKED_MARK. */
 static inline bool k8s_is_packed(const json_t *v)
 {
