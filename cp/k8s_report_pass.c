@@ -198,13 +198,17 @@ unsigned long k8s_report_compared;
 
 /* Whether @p a and @p b say the same of their object to a report() (but where its mappings
  * are in the set). Two accepted results of the same memo entry do (struct
- * k8s_result.memo_id): what the reconcile took unchanged is not compared field by field. */
+ * k8s_result.memo_id): what the reconcile took unchanged is not compared field by field.
+ * Their mappings are compared but for their backends (programmed_fp): no writer reads the
+ * backends, only how many ports have a ready one (n_ports_ready), so an endpoint change
+ * that leaves those counts is not reported (report_one() would build the status only to
+ * find it unchanged). */
 static bool result_same(const struct k8s_result *a, const struct k8s_result *b)
 {
 	if (a->memo_id && a->memo_id == b->memo_id && a->accepted && b->accepted)
 		return true;
 	k8s_report_compared++;
-	return a->fingerprint == b->fingerprint && a->claim_fp == b->claim_fp &&
+	return a->programmed_fp == b->programmed_fp && a->claim_fp == b->claim_fp &&
 	       a->valid == b->valid && a->conflict == b->conflict && a->accepted == b->accepted &&
 	       a->generation == b->generation && a->n_maps == b->n_maps &&
 	       a->n_ports == b->n_ports && a->n_ports_ready == b->n_ports_ready &&

@@ -1417,9 +1417,15 @@ static void the_status_pass_reports_only_what_changed(void **state)
 	assert_int_equal(k8s_report_visited - visited, N_SVC + 1);
 	assert_int_equal(patches, 0);
 
-	slice("svc-2-x", 2, 1u << 1); // one Service's endpoints: its Mapping's result
+	// One Service's endpoints, its port still served: its Mapping's result says what it
+	// said, and no writer is given it.
+	slice("svc-2-x", 2, 1u << 1);
+	pass();
+	assert_int_equal(status_pass(true, &patches), 0);
+	slice("svc-2-x", 2, 7); // none ready: its Mapping's Ready condition changes
 	pass();
 	assert_int_equal(status_pass(true, &patches), 1);
+	assert_int_equal(patches, 1);
 	pod(1, false); // a broker's readiness: the perPod Mapping's result
 	pass();
 	assert_int_equal(status_pass(true, &patches), 1);
@@ -1467,7 +1473,14 @@ static void the_status_pass_compares_only_what_the_reconcile_rebuilt(void **stat
 	assert_int_equal(status_pass(true, &patches), 0);
 	assert_int_equal(k8s_report_compared - c0, 0);
 
-	slice("svc-2-x", 2, 1u << 1); // its Mapping rebuilt: compared, and reported
+	// Its Mapping rebuilt: compared, and but for its backends the same (its port still
+	// served): not reported.
+	slice("svc-2-x", 2, 1u << 1);
+	pass();
+	c0 = k8s_report_compared;
+	assert_int_equal(status_pass(true, &patches), 0);
+	assert_int_equal(k8s_report_compared - c0, 1);
+	slice("svc-2-x", 2, 7); // none ready: compared, and reported
 	pass();
 	c0 = k8s_report_compared;
 	assert_int_equal(status_pass(true, &patches), 1);
