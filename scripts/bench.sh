@@ -181,6 +181,13 @@ elif [ $CPSCALE -eq 1 ]; then
 		--wire
 	step cp-scale-wire-3000 "$CB" --services 2000 --brokers 8000 --changes 18000 --rate 3000 \
 		--wire
+	# At 10,000 a second with smaller Maglev tables (maglev.tableSize; still over 100 x the
+	# Services' 10-50 endpoints for 8191, the paper's rule; 4093 up to 40): the fills are
+	# the default size's 0.9 of a core at that rate (docs/benchmarks.md, stop 36).
+	step cp-scale-wire-8191 "$CB" --services 2000 --brokers 8000 --changes 80000 --rate 10000 \
+		--wire --table-size 8191
+	step cp-scale-wire-4093 "$CB" --services 2000 --brokers 8000 --changes 80000 --rate 10000 \
+		--wire --table-size 4093
 	# maglevThreads: the Maglev tables of a burst to 1,000 Services, on 0..N pool threads
 	# (this host's cores but the control thread's).
 	step cp-scale-pool "$CB" --pool-bench 1000 --maglev-threads $(($(nproc) - 1))
