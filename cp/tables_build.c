@@ -637,16 +637,20 @@ static int build_in_place(struct tables *t, const struct cfg *c,
 	t->n_copied_bytes = prev->n_services * sizeof(*t->services) +
 			    prev->n_backends * sizeof(*t->backends) +
 			    prev->n_rules * sizeof(*t->rules);
+	// Every table counts as reused here; a changed mapping's are taken off below as it gives
+	// them back (and its build counts what it reuses or builds): the unchanged mappings'
+	// rows are not read for the count (a miss each, at thousands of mappings).
 	for (uint32_t i = 0; i < t->n_services; i++) {
 		// the tables' headers: an allocation each, a miss each, written
 		if (i + WALK_AHEAD < t->n_services && t->services[i + WALK_AHEAD].maglev)
 			rte_prefetch0(t->services[i + WALK_AHEAD].maglev);
-		if (t->services[i].maglev)
+		if (t->services[i].maglev) {
 			tables_maglev_get(t->services[i].maglev);
+			t->n_maglev_reused++;
+		}
 	}
 	for (unsigned int m = 0; m < n_maps; m++) {
 		const struct cfg_mapping *cm = maps[m];
-		const struct tbl_mapping *pm = &prev->mappings[m];
 
 		map_prefetch(maps, n_maps, m);
 
@@ -654,19 +658,19 @@ static int build_in_place(struct tables *t, const struct cfg *c,
 			for (unsigned int a = 0; a < cm->n_addrs; a++)
 				if (served(c, &c->ext, cm->addrs[a], true))
 					vip_add(t, cm->addrs[a]);
-			for (uint32_t j = 0; j < pm->n_services; j++)
-				t->n_maglev_reused +=
-					t->services[pm->first_service + j].maglev != NULL;
 			continue;
 		}
 		// Its rows, as a fresh array has them: its services' tables given back first.
+		const struct tbl_mapping *pm = &prev->mappings[m];
 		struct tbl_service *s = &t->services[pm->first_service];
 		const uint32_t b0 = pm->n_services ? s[0].first_backend : 0;
 		const uint32_t nb = pm->n_services ? s[pm->n_services - 1].first_backend +
 							     s[pm->n_services - 1].n_backends - b0
 						   : 0;
-		for (uint32_t j = 0; j < pm->n_services; j++)
+		for (uint32_t j = 0; j < pm->n_services; j++) {
+			t->n_maglev_reused -= s[j].maglev != NULL;
 			tables_maglev_put(s[j].maglev);
+		}
 		memset(s, 0, pm->n_services * sizeof(*s));
 		memset(&t->backends[b0], 0, nb * sizeof(*t->backends));
 		if (pm->n_rules)
@@ -736,9 +740,25 @@ struct tables *tables_build_from(const struct cfg *c, const struct cfg_mapping *
 	if (!failed)
 		failed = &dummy;
 	*failed = -1;
+	// Entries of @p prev resolved their timeouts from the global ones: reused only if those
+	// are still the same.
+	if (!prev || !prev_of || memcmp(&prev->timeouts, &c->timeouts, sizeof(c->timeouts)) != 0)
+		prev_of = NULL;
+	// Only backend lists changed: every row where it was, the service table shared; the
+	// arrays are then copied whole, not zeroed first. Every mapping is then either @p prev's
+	// own or of its shape (the same addresses, ports, rules and backends a service), so the
+	// counts are @p prev's, and its keys passed TABLES_MAX_KEYS: not counted again (a walk
+	// over every mapping, a miss each).
+	const bool in_place = prev && layout_same(prev, prev_of, maps, n_maps);
 	// Counted in 64 bits: 16384 mappings x 8 addresses x 65535 ports is past 2^32.
 	uint64_t n_rules = 0;
-	for (unsigned int m = 0; m < n_maps; m++) {
+	if (in_place) {
+		n_svc = prev->n_services;
+		n_be = prev->n_backends;
+		n_rules = prev->n_rules;
+		n_vips = prev->n_map_addrs;
+	}
+	for (unsigned int m = 0; !in_place && m < n_maps; m++) {
 		map_prefetch(maps, n_maps, m);
 		n_svc += (uint64_t)maps[m]->n_ports * map_groups(maps[m]);
 		n_rules += maps[m]->n_rules;
@@ -755,6 +775,7 @@ struct tables *tables_build_from(const struct cfg *c, const struct cfg_mapping *
 			goto fail;
 		}
 	}
+	const uint64_t n_map_addrs = n_vips;
 	n_vips += c->ext.n_addrs + c->ext.n_held;
 	for (unsigned int a = 0; a < DP_PORT_MAX; a++)
 		if (arms[a]->kernel_tap[0])
@@ -765,15 +786,7 @@ struct tables *tables_build_from(const struct cfg *c, const struct cfg_mapping *
 	t->generation = generation;
 	t->kernel_ports = kernel_ports;
 	t->timeouts = c->timeouts;
-	// Entries of @p prev resolved their timeouts from the global ones: reused only if those
-	// are still the same.
-	if (!prev || !prev_of || memcmp(&prev->timeouts, &c->timeouts, sizeof(c->timeouts)) != 0)
-		prev_of = NULL;
-	// Only backend lists changed: every row where it was, the service table shared; the
-	// arrays are then copied whole, not zeroed first.
-	const bool in_place = prev && layout_same(prev, prev_of, maps, n_maps) &&
-			      n_svc == prev->n_services && n_be == prev->n_backends &&
-			      n_rules == prev->n_rules;
+	t->n_map_addrs = (uint32_t)n_map_addrs;
 	void *(*const alloc)(size_t, size_t) = in_place ? alloc_nozero : calloc;
 	t->services = alloc(n_svc ? n_svc : 1, sizeof(*t->services));
 	t->backends = alloc(n_be ? n_be : 1, sizeof(*t->backends));

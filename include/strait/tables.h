@@ -168,6 +168,10 @@ struct tables {
 	uint32_t n_maglev_built, n_maglev_reused;
 	/** slots of the index of tables to share that the build made, 0 if none (tests) */
 	uint32_t n_maglev_index;
+	/** the mappings' addresses, summed: the VIP list's room but for the ext port's own,
+	 *  which a build that takes this generation's layout (only backends changed) allocates
+	 *  without walking the mappings. Control thread only */
+	uint32_t n_map_addrs;
 	/** references on svc: a generation whose every service sits at the index it had in the
 	 *  previous one (only backend lists changed) shares that one's service table, which is
 	 *  never written once built; the last tables_free() frees it. Control thread only; the
