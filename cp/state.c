@@ -31,6 +31,14 @@ struct entry {
 	struct cfg_mapping m;
 };
 
+/* What the walks of cp_mappings_replace_ids() read of every entry (its source and id), kept
+ * in an array beside st.maps: read through the entries, a walk over 10,000 of them is a miss
+ * each, and three walks a publication were a tenth of a single change's CPU. */
+struct entry_key {
+	uint64_t id; /**< the entry's id */
+	enum cp_source src;
+};
+
 /* How far ahead a walk over the entries (st.maps) prefetches: each is its own allocation, so
  * the walk over 10,000 of them is a miss each, which the hardware does not see coming. */
 #define WALK_AHEAD 8
@@ -71,6 +79,10 @@ static struct {
 	 * mappings of ~2.3 KB at the issue's scale: 23 MB copied and compared otherwise) */
 	struct entry **maps;
 	unsigned int n, cap;
+	/* maps[i]'s source and id while keys_valid (cp_mappings_replace_ids() makes it so, every
+	 * other change of maps undoes it), st.n entries */
+	struct entry_key *keys;
+	bool keys_valid;
 	uint64_t generation;
 	/* the tables this state last published, built from maps[0, n) in that order (until the
 	 * next publication): what a build takes unchanged mappings' entries from */
@@ -470,6 +482,7 @@ void cp_state_fini(void)
 	for (unsigned int i = 0; i < st.n; i++)
 		entry_free(st.maps[i]);
 	free(st.maps);
+	free(st.keys);
 	tables_publish(NULL, NULL);
 	maglev_pool_stop();
 	memset(&st, 0, sizeof(st)); // st.published too
@@ -479,6 +492,8 @@ int cp_mapping_upsert(enum cp_source src, const struct cfg_mapping *m, char *err
 {
 	int i = find(m->ns, m->name), ret;
 	struct entry *old, *e;
+
+	st.keys_valid = false; // st.maps changes here
 
 	if (i >= 0 && st.maps[i]->src != src) {
 		snprintf(err, errlen, "mapping %s is managed by another source (%s)", m->name,
@@ -527,6 +542,7 @@ int cp_mapping_delete(enum cp_source src, const char *ns, const char *name)
 
 	if (i < 0 || st.maps[i]->src != src)
 		return -ENOENT;
+	st.keys_valid = false; // st.maps changes here
 	struct entry *gone = st.maps[i];
 	st.maps[i] = st.maps[st.n - 1];
 	st.n--;
@@ -596,6 +612,25 @@ static int name_ix_find(const struct name_ix *x, struct entry *const *e, enum cp
 	return -1;
 }
 
+/* st.keys, made from the entries when not valid. @return it, or NULL (no memory). */
+static const struct entry_key *keys_get(void)
+{
+	struct entry_key *k;
+
+	if (st.keys_valid)
+		return st.keys;
+	if (!(k = realloc(st.keys, (st.n + 1) * sizeof(*k))))
+		return NULL;
+	st.keys = k;
+	for (unsigned int i = 0; i < st.n; i++) {
+		entry_prefetch(st.maps, st.n, i);
+		k[i].id = st.maps[i]->id;
+		k[i].src = st.maps[i]->src;
+	}
+	st.keys_valid = true;
+	return k;
+}
+
 int cp_mappings_replace(enum cp_source src, const struct cfg_mapping *maps, unsigned int n,
 			char *err, size_t errlen)
 {
@@ -611,40 +646,45 @@ int cp_mappings_replace_ids(enum cp_source src, const struct cfg_mapping *maps, 
 	bool *kept_old = NULL, *moved = NULL;
 	int32_t *prev_of = NULL;
 	struct entry **next;
+	struct entry_key *nk = NULL; // next's keys (st.keys after)
+	const struct entry_key *ok = keys_get();
 	unsigned int k = 0, n_moved = 0;
 	int ret = -ENOMEM;
 
 	next = malloc(cap * sizeof(*next));
-	if (!next)
+	if (!next || !ok || !(nk = malloc(cap * sizeof(*nk)))) {
+		free(next);
 		return -ENOMEM;
+	}
 	// The old entries by name, so that a mapping that is unchanged (most of them, when one
 	// object of thousands changed) moves over as it is instead of being copied, and its
 	// entry in the published tables too (prev_of: where it was in st.maps).
 	if (!(kept_old = calloc(st.n + 1, sizeof(*kept_old))) ||
 	    !(moved = calloc(cap, sizeof(*moved))) || !(prev_of = malloc(cap * sizeof(*prev_of))))
 		goto undo;
-	for (unsigned int i = 0; i < st.n; i++) {
-		entry_prefetch(st.maps, st.n, i);
-		if (st.maps[i]->src != src) {
+	for (unsigned int i = 0; i < st.n; i++)
+		if (ok[i].src != src) {
 			prev_of[k] = (int32_t)i;
+			nk[k] = ok[i];
 			next[k++] = st.maps[i];
 		}
-	}
 	unsigned int kept = k;
 	// A desired set in the order of the last one (the reconcile's is: kinds, then cache
 	// order) matches by position: maps[i] is st.maps[i + off], where this source's entries
 	// start, or the index finds it (and the offset follows).
 	int64_t off = 0;
-	while (off < st.n && st.maps[off]->src != src)
+	while (off < st.n && ok[off].src != src)
 		off++;
 	for (unsigned int i = 0; i < n; i++) {
 		const int64_t g = (int64_t)i + off;
 		const uint64_t id = ids ? ids[i] : 0;
 		int j = -1;
 
-		entry_prefetch(st.maps, st.n, g);
-		// The same id where the order puts it: the same bytes, nothing to compare.
-		if (id && g >= 0 && g < st.n && st.maps[g]->id == id && st.maps[g]->src == src &&
+		nk[k].id = id;
+		nk[k].src = src;
+		// The same id where the order puts it: the same bytes, nothing to compare (nor
+		// read: the entry moves by pointer).
+		if (id && g >= 0 && g < st.n && ok[g].id == id && ok[g].src == src &&
 		    !kept_old[g]) {
 			prev_of[k] = (int32_t)g;
 			next[k] = st.maps[g];
@@ -652,7 +692,7 @@ int cp_mappings_replace_ids(enum cp_source src, const struct cfg_mapping *maps, 
 			n_moved++;
 			continue;
 		}
-		if (g >= 0 && g < st.n && st.maps[g]->src == src && !kept_old[g] &&
+		if (g >= 0 && g < st.n && ok[g].src == src && !kept_old[g] &&
 		    !strcmp(st.maps[g]->m.name, maps[i].name) &&
 		    !strcmp(st.maps[g]->m.ns, maps[i].ns)) {
 			j = (int)g;
@@ -707,8 +747,7 @@ int cp_mappings_replace_ids(enum cp_source src, const struct cfg_mapping *maps, 
 		have_ix = name_ix_init(&new_ix, copied, n_copied) == 0;
 	}
 	for (unsigned int i = 0; i < st.n; i++) {
-		entry_prefetch(st.maps, st.n, i);
-		if (st.maps[i]->src != src || kept_old[i])
+		if (ok[i].src != src || kept_old[i])
 			continue;
 		const struct cfg_mapping *old = &st.maps[i]->m;
 		int j = have_ix ? name_ix_find(&new_ix, copied, src, old->ns, old->name) : -1;
@@ -734,6 +773,9 @@ int cp_mappings_replace_ids(enum cp_source src, const struct cfg_mapping *maps, 
 	st.maps = next;
 	st.n = k;
 	st.cap = cap;
+	free(st.keys);
+	st.keys = nk;
+	st.keys_valid = true;
 	// Every published name kept its slot and no other slot was taken: none to drain.
 	if (removed || st.slots_taken)
 		slots_sweep();
@@ -749,6 +791,8 @@ undo:
 	free(moved);
 	free(prev_of);
 	free(next);
+	free(nk);
+	st.keys_valid = false; // entries may have taken their new ids
 	slots_sweep();
 	return ret;
 }

@@ -346,6 +346,48 @@ static void a_resync_takes_mappings_with_their_published_id_without_comparing(vo
 	cp_state_poll();
 }
 
+/* A resync reads each entry's source and id from an array beside the list (cp/state.c,
+ * st.keys), which a change of the list by another source (a CLI mapping added, then deleted:
+ * the last entry moves into its place) makes stale: the next resync reads the list again, and
+ * matches each Kubernetes mapping to its own entry once. */
+static void a_resync_after_another_source_changed_the_list_reads_it_again(void **state)
+{
+	struct cfg_mapping ms[3], cli;
+	uint64_t ids[3] = {301, 302, 303};
+	char err[256];
+
+	(void)state;
+	for (unsigned int i = 0; i < 3; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "key-%u", i);
+		mk(&ms[i], name, (uint16_t)(45000 + i), 2);
+	}
+	mk(&cli, "key-cli", 45100, 2);
+	const unsigned int n0 = cp_mapping_count(); // the other tests' CLI mappings
+	assert_int_equal(cp_mappings_replace_ids(CP_SRC_K8S, ms, ids, 3, err, sizeof(err)), 0);
+	upsert(&cli); // last in the list, after the Kubernetes mappings
+	assert_int_equal(cp_mappings_replace_ids(CP_SRC_K8S, ms, ids, 3, err, sizeof(err)), 0);
+	// Now the other sources' entries come first: deleting key-cli moves the last
+	// Kubernetes mapping (key-2) into its place, among them.
+	assert_int_equal(cp_mapping_delete(CP_SRC_CLI, "", "key-cli"), 0);
+	assert_int_equal(cp_mappings_replace_ids(CP_SRC_K8S, ms, ids, 3, err, sizeof(err)), 0);
+	assert_int_equal(cp_mapping_count(), n0 + 3);
+	unsigned int seen[3] = {0};
+	for (unsigned int i = 0; i < n0 + 3; i++) {
+		enum cp_source src;
+		const struct cfg_mapping *m = cp_mapping_at(i, &src);
+		for (unsigned int j = 0; j < 3; j++)
+			seen[j] += strcmp(m->name, ms[j].name) == 0;
+		assert_int_equal(src == CP_SRC_K8S, strncmp(m->name, "key-", 4) == 0);
+	}
+	for (unsigned int j = 0; j < 3; j++)
+		assert_int_equal(seen[j], 1);
+	assert_published_as_from_scratch();
+	assert_int_equal(cp_mappings_replace(CP_SRC_K8S, NULL, 0, err, sizeof(err)), 0);
+	assert_int_equal(cp_mapping_count(), n0);
+	cp_state_poll();
+}
+
 /* Sessions of the Kubernetes mapping @p name (namespace "") to backend @p addr. */
 static unsigned int k8s_sessions_to(const char *name, const char *addr)
 {
@@ -540,6 +582,7 @@ int main(void)
 			a_resync_of_3000_mappings_keeps_slots_and_clears_only_the_changed_one),
 		cmocka_unit_test(a_resync_moves_unchanged_mappings_and_copies_changed_ones),
 		cmocka_unit_test(a_resync_takes_mappings_with_their_published_id_without_comparing),
+		cmocka_unit_test(a_resync_after_another_source_changed_the_list_reads_it_again),
 		cmocka_unit_test(a_resync_indexes_only_the_copied_entries_to_match_the_old_ones),
 		cmocka_unit_test(not_ready_backend_keeps_sessions_deleted_one_loses_them),
 		cmocka_unit_test(allow_list_edit_closes_sessions_of_revoked_sources),
