@@ -386,7 +386,7 @@ static int endpoints_collect(struct k8s_build *b, const char *ns, const char *sv
 	json_array_foreach(slices, si, sk) {
 		json_t *sl = json_object_get(b->s->c[K8S_KIND_ENDPOINTSLICE].objs,
 					     json_string_value(sk));
-		json_t *ports, *p, *eps;
+		json_t *ports, *p, *eps, *raw;
 		long port = -1;
 		size_t i, len;
 		const char *r, *end;
@@ -410,11 +410,11 @@ static int endpoints_collect(struct k8s_build *b, const char *ns, const char *sv
 		if (port < 1 || port > 65535)
 			continue;
 		// Packed as the informers decode it; a tree (a file's, a test's) packed here.
-		eps = json_object_get(sl, "endpoints");
-		eps = k8s_is_packed(eps)   ? json_incref(eps)
-		      : json_is_array(eps) ? ep_pack_tree(eps)
+		raw = json_object_get(sl, "endpoints");
+		eps = k8s_is_packed(raw)   ? json_incref(raw)
+		      : json_is_array(raw) ? ep_pack_tree(raw)
 					   : NULL;
-		if (json_is_array(json_object_get(sl, "endpoints")) && !eps)
+		if (json_is_array(raw) && !eps)
 			return -ENOMEM;
 		r = eps ? json_string_value(eps) + 1 : NULL;
 		end = eps ? json_string_value(eps) + json_string_length(eps) : NULL;

@@ -25,7 +25,7 @@
 #include "maglev_pool.h"
 
 struct entry {
-	// Before the mapping: with its first bytes, each publication reads them of every entry.
+	// Before the mapping, with its first bytes: read of every entry when st.keys is stale.
 	enum cp_source src;
 	uint64_t id; /**< cp_mappings_replace_ids(): the id m came with, 0 = none */
 	struct cfg_mapping m;
@@ -43,8 +43,8 @@ struct entry_key {
  * the walk over 10,000 of them is a miss each, which the hardware does not see coming. */
 #define WALK_AHEAD 8
 
-/* Prefetch entry @p i + WALK_AHEAD of @p e (@p n entries): its first line, what the walks
- * read (src, id, the mapping's counts). */
+/* Prefetch entry @p i + WALK_AHEAD of @p e (@p n entries): its first line (src, id, the
+ * mapping's counts), what keys_get() reads of every entry. */
 static inline void entry_prefetch(struct entry *const *e, unsigned int n, int64_t i)
 {
 	if (i >= 0 && i + WALK_AHEAD < n)

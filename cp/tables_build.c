@@ -104,7 +104,7 @@ static unsigned int map_groups(const struct cfg_mapping *cm)
 
 /* How far ahead a walk over every mapping prefetches. Each is its own allocation (cp/state.c's
  * entries), so at 10,000 mappings a walk is a miss a mapping that the hardware cannot see
- * coming; three walks a publication (cp_scale_bench). */
+ * coming (cp_scale_bench): a build that keeps the layout walks them once, any other twice. */
 #define WALK_AHEAD 8
 
 /* Prefetch mapping @p m + WALK_AHEAD of @p maps (@p n): the lines of its counts, addresses
